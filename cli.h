@@ -1,0 +1,23 @@
+/* cli: the verbs of the command line. Each verb is the TUI's action
+ * without the screen; main.c parses global options and dispatches here.
+ * Verbs return an exit code (see EXIT_* and docs/nfpilot.8). */
+#ifndef NFP_CLI_H
+#define NFP_CLI_H
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,      /* the kernel or the system refused */
+	EXIT_USAGE = 2,     /* bad command line */
+	EXIT_NOTFOUND = 3,  /* no such table, chain or namespace */
+	EXIT_PERM = 4,      /* not root / no CAP_NET_ADMIN */
+	EXIT_NOKERNEL = 5,  /* nf_tables not available */
+};
+
+/* Print "nfpilot: <msg>" on stderr; returns code for `return cli_fail(...)`. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The exit code for an -errno from the model. */
+int cli_exit_code(int err);
+
+int cli_list(int argc, char **argv);
+
+#endif

@@ -1,0 +1,164 @@
+#include "cli.h"
+
+#include "model/print.h"
+#include "model/reader.h"
+#include "model/ruletext.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("nfpilot: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int cli_exit_code(int err)
+{
+	switch (-err) {
+	case 0:
+		return EXIT_OK;
+	case EPERM:
+	case EACCES:
+		return EXIT_PERM;
+	case ENOENT:
+		return EXIT_NOTFOUND;
+	case EOPNOTSUPP:
+	case EPROTONOSUPPORT:
+	case EAFNOSUPPORT:
+		return EXIT_NOKERNEL;
+	default:
+		return EXIT_FAIL;
+	}
+}
+
+static const char list_usage[] =
+	"usage: nfpilot [-N NETNS] list [-t [FAMILY] TABLE [-c CHAIN]] [-x] [--json] [--counters]\n"
+	"  -t [FAMILY] TABLE  only this table (FAMILY: ip ip6 inet arp bridge netdev)\n"
+	"  -c CHAIN           only this chain of the table\n"
+	"  -x, --exact        exact packet and byte counts instead of 1.2K, 3.4M\n"
+	"  --json             machine-readable output (format: nfpilot(8))\n"
+	"  --counters         handles and counters only, without rule text (fast)\n";
+
+struct list_args {
+	struct reader_scope scope;
+	struct print_opts popts;
+	bool json;
+};
+
+static int parse_list_args(int argc, char **argv, struct list_args *a)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i];
+
+		if (strcmp(o, "-t") == 0 || strcmp(o, "--table") == 0) {
+			if (i + 1 >= argc)
+				return cli_fail(EXIT_USAGE, "%s needs a table name", o);
+			if (i + 2 < argc && argv[i + 2][0] != '-' &&
+			    ruleset_family_parse(argv[i + 1], &a->scope.family) == 0)
+				i++;
+			a->scope.table = argv[++i];
+		} else if (strcmp(o, "-c") == 0 || strcmp(o, "--chain") == 0) {
+			if (i + 1 >= argc)
+				return cli_fail(EXIT_USAGE, "%s needs a chain name", o);
+			a->scope.chain = argv[++i];
+		} else if (strcmp(o, "-x") == 0 || strcmp(o, "--exact") == 0) {
+			a->popts.exact = true;
+		} else if (strcmp(o, "--json") == 0) {
+			a->json = true;
+		} else if (strcmp(o, "--counters") == 0) {
+			a->popts.counters_only = true;
+		} else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
+			fputs(list_usage, stdout);
+			return -1;
+		} else {
+			fputs(list_usage, stderr);
+			return cli_fail(EXIT_USAGE, "list: unknown option '%s'", o);
+		}
+	}
+	if (a->scope.chain && !a->scope.table)
+		return cli_fail(EXIT_USAGE, "-c CHAIN needs -t [FAMILY] TABLE");
+	return 0;
+}
+
+/* Read structure and counters (this thread) and rule text (a worker) at the
+ * same time; both must have seen the same generation, else read again. */
+static int read_listing(struct nl *nl, const struct list_args *a,
+			struct nfp_ruleset *rs, char *err, size_t errlen)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct ruletext_job job = { .scope = a->scope };
+		bool with_text = !a->popts.counters_only;
+		int ret;
+
+		if (with_text && (ret = ruletext_start(&job)) < 0) {
+			snprintf(err, errlen, "cannot start a thread: %s", strerror(-ret));
+			return ret;
+		}
+		ret = reader_read(nl, &a->scope, rs, err, errlen);
+		if (!with_text)
+			return ret;
+		ruletext_wait(&job);
+		if (ret) {
+			free(job.text);
+			return ret;
+		}
+		if (job.err) {
+			snprintf(err, errlen, "%s", job.errmsg);
+			ruleset_free(rs);
+			return job.err;
+		}
+		if (job.genid_before == rs->genid && job.genid_after == rs->genid) {
+			long n = ruletext_join(rs, job.text);
+
+			free(job.text);
+			if (n < 0) {
+				snprintf(err, errlen, "out of memory");
+				ruleset_free(rs);
+				return (int)n;
+			}
+			return 0;
+		}
+		free(job.text);
+		ruleset_free(rs);
+	}
+	snprintf(err, errlen, "%s", nl_strerror(-EINTR));
+	return -EINTR;
+}
+
+int cli_list(int argc, char **argv)
+{
+	struct list_args a = { 0 };
+	struct nfp_ruleset rs = { 0 };
+	char err[512];
+	struct nl nl;
+	int ret = parse_list_args(argc, argv, &a);
+
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	ret = nl_open(&nl, err, sizeof(err));
+	if (ret)
+		return cli_fail(cli_exit_code(ret), "%s", err);
+	ret = read_listing(&nl, &a, &rs, err, sizeof(err));
+	nl_close(&nl);
+	if (ret)
+		return cli_fail(cli_exit_code(ret), "%s", err);
+	if (a.json)
+		print_json(stdout, &rs, &a.popts);
+	else
+		print_text(stdout, &rs, &a.popts);
+	ruleset_free(&rs);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return cli_fail(EXIT_FAIL, "writing the listing: %s", strerror(errno));
+	return EXIT_OK;
+}

@@ -1,0 +1,108 @@
+/* nfpilot: global options, the network namespace switch, and dispatch to a
+ * CLI verb (cli.h). */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef NFP_VERSION
+#define NFP_VERSION "0.1.0"
+#endif
+
+static const char usage[] =
+	"usage: nfpilot [-N NETNS] VERB [OPTIONS]\n"
+	"       nfpilot --help | --version\n"
+	"\n"
+	"Interactive firewall manager for Linux netfilter (nftables, iptables-nft).\n"
+	"\n"
+	"Global options:\n"
+	"  -N, --netns NAME   work inside network namespace NAME (/run/netns/NAME)\n"
+	"  -h, --help         this help\n"
+	"  -V, --version      print the version\n"
+	"\n"
+	"Verbs:\n"
+	"  list               tables, chains, rules and counters (nfpilot list --help)\n"
+	"\n"
+	"Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 permission denied,\n"
+	"5 nf_tables not available. See nfpilot(8).\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} verbs[] = {
+	{ "list", cli_list },
+};
+
+/* Enter /run/netns/NAME (as `ip netns exec` does, without its mount tricks:
+ * nfpilot only needs the network namespace). */
+static int enter_netns(const char *name)
+{
+	char path[300];
+	int fd;
+
+	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return cli_fail(EXIT_USAGE, "invalid network namespace name '%s'", name);
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return cli_fail(EXIT_NOTFOUND,
+					"no network namespace '%s' (see: ip netns list)", name);
+		return cli_fail(errno == EACCES ? EXIT_PERM : EXIT_FAIL, "%s: %s", path,
+				strerror(errno));
+	}
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EPERM)
+			return cli_fail(EXIT_PERM,
+					"cannot enter namespace '%s': permission denied "
+					"(nfpilot needs root)", name);
+		return cli_fail(EXIT_FAIL, "cannot enter namespace '%s': %s", name, strerror(e));
+	}
+	close(fd);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *o = argv[i];
+
+		if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		} else if (strcmp(o, "-V") == 0 || strcmp(o, "--version") == 0) {
+			printf("nfpilot %s\n", NFP_VERSION);
+			return EXIT_OK;
+		} else if (strcmp(o, "-N") == 0 || strcmp(o, "--netns") == 0) {
+			int ret;
+
+			if (i + 1 >= argc)
+				return cli_fail(EXIT_USAGE, "%s needs a namespace name", o);
+			ret = enter_netns(argv[++i]);
+			if (ret)
+				return ret;
+		} else {
+			fputs(usage, stderr);
+			return cli_fail(EXIT_USAGE, "unknown option '%s'", o);
+		}
+	}
+	if (i >= argc) {
+		fputs(usage, stderr);
+		return cli_fail(EXIT_USAGE, "no verb given (the interactive view is not built yet)");
+	}
+	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
+		if (strcmp(argv[i], verbs[v].name) == 0)
+			return verbs[v].fn(argc - i, argv + i);
+	fputs(usage, stderr);
+	return cli_fail(EXIT_USAGE, "unknown verb '%s'", argv[i]);
+}

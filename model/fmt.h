@@ -1,0 +1,27 @@
+/* fmt: pure text helpers shared by every output path — human-readable
+ * numbers, terminal-safe strings and JSON string escaping. No I/O but the
+ * FILE* the caller hands in; no kernel access. */
+#ifndef NFP_FMT_H
+#define NFP_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* "999", "1.2K", "34M", "5.6G" ... (powers of 1000, like iptables -L -v).
+ * Always NUL-terminated; returns buf. size >= 8 is enough for any value. */
+char *fmt_human(char *buf, size_t size, uint64_t value);
+
+/* Copy src into dst making it safe for a terminal: C0/C1 controls, DEL and
+ * invalid UTF-8 become '?' (tab becomes a space); valid UTF-8 is kept.
+ * Truncates at a character boundary; returns dst. */
+char *fmt_sanitize(char *dst, size_t size, const char *src);
+
+/* Write src to fp sanitised as above, without a length limit. */
+void fmt_put_safe(FILE *fp, const char *src);
+
+/* Write src to fp as a JSON string literal, quotes included. Invalid UTF-8
+ * bytes are written as U+FFFD so the output always parses. */
+void fmt_put_json(FILE *fp, const char *src);
+
+#endif

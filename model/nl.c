@@ -1,0 +1,117 @@
+#include "nl.h"
+
+#include <errno.h>
+#include <libnftnl/common.h>
+#include <libnftnl/gen.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+int nl_open(struct nl *nl, char *err, size_t errlen)
+{
+	memset(nl, 0, sizeof(*nl));
+	nl->buf = malloc(NL_RECV_SIZE);
+	if (!nl->buf) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	nl->sock = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl->sock || mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int e = -errno;
+
+		snprintf(err, errlen, "%s", nl_strerror(e));
+		nl_close(nl);
+		return e;
+	}
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = (uint32_t)time(NULL);
+	return 0;
+}
+
+void nl_close(struct nl *nl)
+{
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	free(nl->buf);
+	memset(nl, 0, sizeof(*nl));
+}
+
+struct nlmsghdr *nl_request(struct nl *nl, uint16_t type, uint16_t family,
+			    uint16_t flags)
+{
+	return nftnl_nlmsg_build_hdr(nl->buf, type, family, flags, ++nl->seq);
+}
+
+int nl_talk(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
+{
+	uint32_t seq = req->nlmsg_seq;
+	int ret;
+
+	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ret = mnl_socket_recvfrom(nl->sock, nl->buf, NL_RECV_SIZE);
+		if (ret < 0)
+			return -errno;
+		ret = mnl_cb_run(nl->buf, ret, seq, nl->portid, cb, data);
+		if (ret <= 0)
+			break;
+	}
+	if (ret < 0) {
+		int e = errno ? -errno : -EIO;
+
+		/* drain the rest of an interrupted dump so the socket stays usable */
+		if (e == -EINTR || e == -ENOMEM || e == -ENOBUFS) {
+			while ((ret = mnl_socket_recvfrom(nl->sock, nl->buf, NL_RECV_SIZE)) > 0)
+				if (mnl_cb_run(nl->buf, ret, seq, nl->portid, NULL, NULL) <= 0)
+					break;
+		}
+		return e;
+	}
+	return 0;
+}
+
+static int genid_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_gen *gen = nftnl_gen_alloc();
+
+	if (!gen)
+		return MNL_CB_ERROR;
+	if (nftnl_gen_nlmsg_parse(nlh, gen) == 0)
+		*(uint32_t *)data = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
+	nftnl_gen_free(gen);
+	return MNL_CB_OK;
+}
+
+int nl_genid(struct nl *nl, uint32_t *genid)
+{
+	struct nlmsghdr *req = nl_request(nl, NFT_MSG_GETGEN, NFPROTO_UNSPEC, NLM_F_ACK);
+
+	return nl_talk(nl, req, genid_cb, genid);
+}
+
+const char *nl_strerror(int err)
+{
+	switch (-err) {
+	case EPERM:
+	case EACCES:
+		return "permission denied: nfpilot needs root (CAP_NET_ADMIN)";
+	case EOPNOTSUPP:
+	case EPROTONOSUPPORT:
+	case EAFNOSUPPORT:
+		return "nf_tables is not available in this kernel (try: modprobe nf_tables)";
+	case ENOENT:
+		return "no such table, chain or set";
+	case EINTR:
+		return "the ruleset kept changing while it was read; try again";
+	case ENOBUFS:
+	case ENOMEM:
+		return "out of memory reading the ruleset";
+	default:
+		return strerror(-err);
+	}
+}

@@ -1,0 +1,468 @@
+#include "reader.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *dup_attr(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* ---- tables ---- */
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nfp_ruleset *rs = data;
+	struct nftnl_table *nt = nftnl_table_alloc();
+	struct nfp_table *t;
+	int ret = MNL_CB_ERROR;
+
+	if (!nt || nftnl_table_nlmsg_parse(nlh, nt) < 0)
+		goto out;
+	t = ruleset_add_table(rs);
+	if (!t)
+		goto out;
+	t->family = nftnl_table_get_u32(nt, NFTNL_TABLE_FAMILY);
+	t->name = dup_attr(nftnl_table_get_str(nt, NFTNL_TABLE_NAME));
+	t->handle = nftnl_table_get_u64(nt, NFTNL_TABLE_HANDLE);
+	t->flags = nftnl_table_get_u32(nt, NFTNL_TABLE_FLAGS);
+	if (nftnl_table_is_set(nt, NFTNL_TABLE_OWNER))
+		t->owner_pid = nftnl_table_get_u32(nt, NFTNL_TABLE_OWNER);
+	if (t->name)
+		ret = MNL_CB_OK;
+out:
+	nftnl_table_free(nt);
+	return ret;
+}
+
+/* ---- chains ---- */
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nfp_table *t = data;
+	struct nftnl_chain *nc = nftnl_chain_alloc();
+	struct nfp_chain *c;
+	int ret = MNL_CB_ERROR;
+
+	if (!nc || nftnl_chain_nlmsg_parse(nlh, nc) < 0)
+		goto out;
+	c = ruleset_add_chain(t);
+	if (!c)
+		goto out;
+	c->name = dup_attr(nftnl_chain_get_str(nc, NFTNL_CHAIN_NAME));
+	c->handle = nftnl_chain_get_u64(nc, NFTNL_CHAIN_HANDLE);
+	if (nftnl_chain_is_set(nc, NFTNL_CHAIN_HOOKNUM)) {
+		c->base = true;
+		c->hooknum = nftnl_chain_get_u32(nc, NFTNL_CHAIN_HOOKNUM);
+		c->prio = (int32_t)nftnl_chain_get_u32(nc, NFTNL_CHAIN_PRIO);
+		c->type = dup_attr(nftnl_chain_get_str(nc, NFTNL_CHAIN_TYPE));
+		c->dev = dup_attr(nftnl_chain_get_str(nc, NFTNL_CHAIN_DEV));
+		if (nftnl_chain_is_set(nc, NFTNL_CHAIN_POLICY))
+			c->policy = (int)nftnl_chain_get_u32(nc, NFTNL_CHAIN_POLICY);
+		if (nftnl_chain_is_set(nc, NFTNL_CHAIN_PACKETS)) {
+			c->has_counters = true;
+			c->packets = nftnl_chain_get_u64(nc, NFTNL_CHAIN_PACKETS);
+			c->bytes = nftnl_chain_get_u64(nc, NFTNL_CHAIN_BYTES);
+		}
+	}
+	if (c->name)
+		ret = MNL_CB_OK;
+out:
+	nftnl_chain_free(nc);
+	return ret;
+}
+
+static int read_chains(struct nl *nl, struct nfp_table *t, const char *only)
+{
+	struct nlmsghdr *req;
+	struct nftnl_chain *nc = nftnl_chain_alloc();
+	int err;
+
+	if (!nc)
+		return -ENOMEM;
+	nftnl_chain_set_str(nc, NFTNL_CHAIN_TABLE, t->name);
+	if (only)
+		nftnl_chain_set_str(nc, NFTNL_CHAIN_NAME, only);
+	req = nl_request(nl, NFT_MSG_GETCHAIN, t->family,
+			 only ? NLM_F_ACK : NLM_F_DUMP);
+	nftnl_chain_nlmsg_build_payload(req, nc);
+	nftnl_chain_free(nc);
+	err = nl_talk(nl, req, chain_cb, t);
+	return err;
+}
+
+/* ---- rules ---- */
+
+struct rule_info {
+	uint64_t handle;
+	bool has_counter, compat;
+	uint64_t packets, bytes;
+	const char *comment;  /* valid while the nftnl_rule lives */
+};
+
+/* iptables' `-m comment` is an xt match holding a 256-byte string; nft
+ * does not print it, so the model carries it as the rule's comment. */
+static void xt_comment(struct nftnl_expr *e, struct rule_info *ri)
+{
+	const char *mname = nftnl_expr_get_str(e, NFTNL_EXPR_MT_NAME);
+	uint32_t len = 0;
+	const char *info;
+
+	if (ri->comment || !mname || strcmp(mname, "comment") != 0)
+		return;
+	info = nftnl_expr_get(e, NFTNL_EXPR_MT_INFO, &len);
+	if (info && len > 0 && memchr(info, '\0', len))
+		ri->comment = info;
+}
+
+static int expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct rule_info *ri = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (!name)
+		return 0;
+	if (!ri->has_counter && strcmp(name, "counter") == 0) {
+		ri->has_counter = true;
+		ri->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		ri->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	} else if (strcmp(name, "match") == 0 || strcmp(name, "target") == 0) {
+		ri->compat = true;
+		xt_comment(e, ri);
+	}
+	return 0;
+}
+
+static int udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	struct rule_info *ri = data;
+	const char *val = nftnl_udata_get(attr);
+	uint8_t len = nftnl_udata_len(attr);
+
+	/* a comment is a NUL-terminated string; ignore malformed ones */
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len > 0 &&
+	    val[len - 1] == '\0')
+		ri->comment = val;
+	return 0;
+}
+
+static int parse_rule(const struct nlmsghdr *nlh, struct nftnl_rule *nr,
+		      struct rule_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	if (nftnl_rule_nlmsg_parse(nlh, nr) < 0)
+		return -1;
+	ri->handle = nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE);
+	nftnl_expr_foreach(nr, expr_cb, ri);
+	if (nftnl_rule_is_set(nr, NFTNL_RULE_USERDATA)) {
+		uint32_t len;
+		const void *ud = nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &len);
+
+		nftnl_udata_parse(ud, len, udata_cb, ri);
+	}
+	return 0;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nfp_chain *c = data;
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct rule_info ri;
+	struct nfp_rule *r;
+	int ret = MNL_CB_ERROR;
+
+	if (!nr || parse_rule(nlh, nr, &ri) < 0)
+		goto out;
+	r = ruleset_add_rule(c);
+	if (!r)
+		goto out;
+	r->handle = ri.handle;
+	r->has_counter = ri.has_counter;
+	r->compat = ri.compat;
+	r->packets = ri.packets;
+	r->bytes = ri.bytes;
+	if (ri.comment && !(r->comment = strdup(ri.comment)))
+		goto out;
+	ret = MNL_CB_OK;
+out:
+	nftnl_rule_free(nr);
+	return ret;
+}
+
+static struct nlmsghdr *rule_dump_request(struct nl *nl, const struct nfp_table *t,
+					  const struct nfp_chain *c, uint16_t type)
+{
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct nlmsghdr *req;
+
+	if (!nr)
+		return NULL;
+	nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, t->name);
+	nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, c->name);
+	req = nl_request(nl, type, t->family, NLM_F_DUMP);
+	nftnl_rule_nlmsg_build_payload(req, nr);
+	nftnl_rule_free(nr);
+	return req;
+}
+
+static int read_rules(struct nl *nl, const struct nfp_table *t, struct nfp_chain *c)
+{
+	struct nlmsghdr *req = rule_dump_request(nl, t, c, NFT_MSG_GETRULE);
+
+	return req ? nl_talk(nl, req, rule_cb, c) : -ENOMEM;
+}
+
+/* ---- sets ---- */
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nfp_table *t = data;
+	struct nftnl_set *ns = nftnl_set_alloc();
+	struct nfp_set *s;
+	uint32_t flags;
+	int ret = MNL_CB_ERROR;
+
+	if (!ns || nftnl_set_nlmsg_parse(nlh, ns) < 0)
+		goto out;
+	flags = nftnl_set_get_u32(ns, NFTNL_SET_FLAGS);
+	ret = MNL_CB_OK;
+	if (flags & NFT_SET_ANONYMOUS) /* part of a rule, shown in its text */
+		goto out;
+	ret = MNL_CB_ERROR;
+	s = ruleset_add_set(t);
+	if (!s)
+		goto out;
+	s->name = dup_attr(nftnl_set_get_str(ns, NFTNL_SET_NAME));
+	s->handle = nftnl_set_get_u64(ns, NFTNL_SET_HANDLE);
+	s->flags = flags;
+	s->is_map = (flags & (NFT_SET_MAP | NFT_SET_OBJECT)) != 0;
+	if (s->name)
+		ret = MNL_CB_OK;
+out:
+	nftnl_set_free(ns);
+	return ret;
+}
+
+/* Element counting walks the raw attributes: parsing 50k elements into
+ * libnftnl objects only to count them would be wasted work. An interval
+ * set stores a range as two elements; the end marker is not counted. */
+static int elem_flags_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == NFTA_SET_ELEM_FLAGS &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+		*(uint32_t *)data = ntohl(mnl_attr_get_u32(attr));
+	return MNL_CB_OK;
+}
+
+static int elem_list_cb(const struct nlattr *attr, void *data)
+{
+	uint32_t *count = data;
+
+	if (mnl_attr_get_type(attr) == NFTA_SET_ELEM_LIST_ELEMENTS) {
+		const struct nlattr *elem;
+
+		mnl_attr_for_each_nested(elem, attr) {
+			uint32_t flags = 0;
+
+			mnl_attr_parse_nested(elem, elem_flags_cb, &flags);
+			if (!(flags & NFT_SET_ELEM_INTERVAL_END))
+				(*count)++;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+static int elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), elem_list_cb, data);
+}
+
+static int count_elems(struct nl *nl, const struct nfp_table *t, struct nfp_set *s)
+{
+	struct nftnl_set *ns = nftnl_set_alloc();
+	struct nlmsghdr *req;
+
+	if (!ns)
+		return -ENOMEM;
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, t->name);
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, s->name);
+	req = nl_request(nl, NFT_MSG_GETSETELEM, t->family, NLM_F_DUMP);
+	nftnl_set_elems_nlmsg_build_payload(req, ns);
+	nftnl_set_free(ns);
+	s->nelems = 0;
+	return nl_talk(nl, req, elem_cb, &s->nelems);
+}
+
+static int read_sets(struct nl *nl, struct nfp_table *t)
+{
+	struct nftnl_set *ns = nftnl_set_alloc();
+	struct nlmsghdr *req;
+	int err;
+
+	if (!ns)
+		return -ENOMEM;
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, t->name);
+	req = nl_request(nl, NFT_MSG_GETSET, t->family, NLM_F_DUMP);
+	nftnl_set_nlmsg_build_payload(req, ns);
+	nftnl_set_free(ns);
+	err = nl_talk(nl, req, set_cb, t);
+	for (size_t i = 0; i < t->nsets && !err; i++)
+		err = count_elems(nl, t, &t->sets[i]);
+	return err;
+}
+
+/* ---- whole read ---- */
+
+static int read_table_contents(struct nl *nl, const struct reader_scope *scope,
+			       struct nfp_table *t, char *err, size_t errlen)
+{
+	int ret = read_chains(nl, t, scope->chain);
+
+	if (ret == -ENOENT && scope->chain) {
+		snprintf(err, errlen, "no chain '%s' in table %s %s", scope->chain,
+			 ruleset_family_name(t->family), t->name);
+		return ret;
+	}
+	if (!ret && !scope->chain)
+		ret = read_sets(nl, t);
+	for (size_t i = 0; i < t->nchains && !ret && !scope->no_rules; i++)
+		ret = read_rules(nl, t, &t->chains[i]);
+	if (ret)
+		snprintf(err, errlen, "%s", nl_strerror(ret));
+	return ret;
+}
+
+static int read_once(struct nl *nl, const struct reader_scope *scope,
+		     struct nfp_ruleset *rs, char *err, size_t errlen)
+{
+	struct nlmsghdr *req;
+	size_t keep = 0;
+	int ret;
+
+	req = nl_request(nl, NFT_MSG_GETTABLE, scope->family, NLM_F_DUMP);
+	ret = nl_talk(nl, req, table_cb, rs);
+	if (ret) {
+		snprintf(err, errlen, "%s", nl_strerror(ret));
+		return ret;
+	}
+	/* drop the tables out of scope before reading their contents */
+	for (size_t i = 0; i < rs->ntables; i++) {
+		struct nfp_table *t = &rs->tables[i];
+
+		if (scope->table && strcmp(t->name, scope->table) != 0) {
+			ruleset_table_free(t);
+			continue;
+		}
+		rs->tables[keep++] = *t;
+	}
+	rs->ntables = keep;
+	if (scope->table && keep == 0) {
+		snprintf(err, errlen, "no table '%s'%s%s", scope->table,
+			 scope->family ? " in family " : "",
+			 scope->family ? ruleset_family_name(scope->family) : "");
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < rs->ntables; i++) {
+		ret = read_table_contents(nl, scope, &rs->tables[i], err, errlen);
+		if (ret)
+			return ret;
+	}
+	ruleset_classify_owners(rs);
+	return 0;
+}
+
+int reader_read(struct nl *nl, const struct reader_scope *scope,
+		struct nfp_ruleset *rs, char *err, size_t errlen)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		uint32_t before, after;
+		int ret = nl_genid(nl, &before);
+
+		if (ret) {
+			snprintf(err, errlen, "%s", nl_strerror(ret));
+			return ret;
+		}
+		ret = read_once(nl, scope, rs, err, errlen);
+		if (nl_genid(nl, &after) == 0 && before == after) {
+			if (ret == 0)
+				rs->genid = after;
+			else
+				ruleset_free(rs);
+			return ret;
+		}
+		/* the ruleset changed during the read (an object may have
+		 * vanished under a dump): read it again */
+		ruleset_free(rs);
+	}
+	snprintf(err, errlen, "%s", nl_strerror(-EINTR));
+	return -EINTR;
+}
+
+/* ---- counter refresh ---- */
+
+struct refresh_ctx {
+	struct nfp_chain *c;
+	size_t next;
+	bool changed;
+};
+
+static int refresh_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct refresh_ctx *rc = data;
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct rule_info ri;
+	struct nfp_rule *r;
+
+	if (!nr || parse_rule(nlh, nr, &ri) < 0) {
+		nftnl_rule_free(nr);
+		return MNL_CB_ERROR;
+	}
+	nftnl_rule_free(nr);
+	if (rc->next >= rc->c->nrules || rc->c->rules[rc->next].handle != ri.handle) {
+		rc->changed = true;
+		return MNL_CB_OK;
+	}
+	r = &rc->c->rules[rc->next++];
+	r->packets = ri.packets;
+	r->bytes = ri.bytes;
+	return MNL_CB_OK;
+}
+
+int reader_refresh_counters(struct nl *nl, const struct nfp_table *t,
+			    struct nfp_chain *c)
+{
+	struct refresh_ctx rc = { .c = c };
+	struct nlmsghdr *req = rule_dump_request(nl, t, c, NFT_MSG_GETRULE);
+	int err;
+
+	if (!req)
+		return -ENOMEM;
+	err = nl_talk(nl, req, refresh_cb, &rc);
+	if (err)
+		return err;
+	if (c->base && c->has_counters) {
+		struct nfp_table tmp = { .family = t->family, .name = strdup(t->name) };
+
+		err = tmp.name ? read_chains(nl, &tmp, c->name) : -ENOMEM;
+		if (!err && tmp.nchains == 1) {
+			c->packets = tmp.chains[0].packets;
+			c->bytes = tmp.chains[0].bytes;
+		}
+		ruleset_table_free(&tmp);
+		if (err)
+			return err;
+	}
+	return rc.changed || rc.next != c->nrules;
+}

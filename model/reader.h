@@ -1,0 +1,36 @@
+/* reader: fills a struct nfp_ruleset from the kernel with libnftnl dumps —
+ * tables, chains, sets (with element counts), rules (handle, counter,
+ * comment, compat) — and refreshes one chain's counters. Rule text is not
+ * read here: see ruletext.h. Rules are dumped one chain at a time (table and
+ * chain in the request): the kernel's full rule dump is quadratic. */
+#ifndef NFP_READER_H
+#define NFP_READER_H
+
+#include "nl.h"
+#include "ruleset.h"
+
+#include <stdbool.h>
+
+/* What to read; zeroed = everything. */
+struct reader_scope {
+	uint32_t family;     /* 0 = any */
+	const char *table;   /* NULL = all tables */
+	const char *chain;   /* NULL = all chains (needs table) */
+	bool no_rules;       /* structure only: tables, chains, sets */
+};
+
+/* Read into rs (zeroed by the caller). The generation id is read before
+ * and after; if it moved, the read is repeated (a few times at most), so the
+ * result is one consistent generation. 0 or -errno with err filled; an
+ * unknown table or chain in scope is -ENOENT. */
+int reader_read(struct nl *nl, const struct reader_scope *scope,
+		struct nfp_ruleset *rs, char *err, size_t errlen);
+
+/* Re-read only the counters of one chain's rules (and the chain's policy
+ * counters). Returns 1 if the chain's rules are no longer the same handles
+ * in the same order (the caller should re-read it), 0 if counters were
+ * updated, -errno on error. */
+int reader_refresh_counters(struct nl *nl, const struct nfp_table *t,
+			    struct nfp_chain *c);
+
+#endif

@@ -1,0 +1,286 @@
+#include "ruletext.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the command ---- */
+
+/* nft 1.0.6 takes table and chain names in `list` only as bare words:
+ * anything else widens the scope (see ruletext_command). */
+static bool bare_word(const char *name)
+{
+	if (!isalpha((unsigned char)*name) && *name != '_')
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_-./", *p))
+			return false;
+	return true;
+}
+
+void ruletext_command(const struct reader_scope *scope, char *buf, size_t size)
+{
+	const char *fam = scope->family ? ruleset_family_name(scope->family) : NULL;
+
+	if (scope->table && fam && bare_word(scope->table)) {
+		if (scope->chain && bare_word(scope->chain))
+			snprintf(buf, size, "list chain %s %s %s", fam, scope->table,
+				 scope->chain);
+		else
+			snprintf(buf, size, "list table %s %s", fam, scope->table);
+		return;
+	}
+	snprintf(buf, size, "list ruleset");
+}
+
+/* ---- the worker ---- */
+
+/* Run cmd; if nft's grammar refuses a name in it (a keyword used as a
+ * name), list the whole ruleset instead: the join ignores the rest. */
+static bool list_text(struct nft_ctx *ctx, const char *cmd)
+{
+	if (nft_run_cmd_from_buffer(ctx, cmd) == 0)
+		return true;
+	if (strcmp(cmd, "list ruleset") == 0)
+		return false;
+	nft_ctx_get_error_buffer(ctx); /* reading it empties it */
+	return nft_run_cmd_from_buffer(ctx, "list ruleset") == 0;
+}
+
+static void *ruletext_run(void *arg)
+{
+	struct ruletext_job *job = arg;
+	unsigned flags = NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_HANDLE |
+			 NFT_CTX_OUTPUT_TERSE;
+	struct nft_ctx *ctx;
+	struct nl nl;
+	char cmd[1024];
+
+	job->err = nl_open(&nl, job->errmsg, sizeof(job->errmsg));
+	if (job->err)
+		return NULL;
+	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!ctx) {
+		nl_close(&nl);
+		job->err = -ENOMEM;
+		snprintf(job->errmsg, sizeof(job->errmsg), "cannot start libnftables");
+		return NULL;
+	}
+	if (job->numeric)
+		flags |= NFT_CTX_OUTPUT_NUMERIC_ALL;
+	nft_ctx_output_set_flags(ctx, flags);
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	ruletext_command(&job->scope, cmd, sizeof(cmd));
+
+	job->err = nl_genid(&nl, &job->genid_before);
+	if (!job->err && !list_text(ctx, cmd)) {
+		const char *e = nft_ctx_get_error_buffer(ctx);
+
+		job->err = -EIO;
+		/* the first line says it; the rest points into our command */
+		snprintf(job->errmsg, sizeof(job->errmsg), "libnftables: %.*s",
+			 e ? (int)strcspn(e, "\n") : 6, e ? e : "failed");
+	}
+	if (!job->err)
+		job->err = nl_genid(&nl, &job->genid_after);
+	if (!job->err) {
+		job->text = strdup(nft_ctx_get_output_buffer(ctx));
+		if (!job->text)
+			job->err = -ENOMEM;
+	} else if (!job->errmsg[0]) {
+		snprintf(job->errmsg, sizeof(job->errmsg), "%s", nl_strerror(job->err));
+	}
+	nft_ctx_free(ctx);
+	nl_close(&nl);
+	return NULL;
+}
+
+int ruletext_start(struct ruletext_job *job)
+{
+	job->text = NULL;
+	job->err = 0;
+	job->errmsg[0] = 0;
+	return -pthread_create(&job->thread, NULL, ruletext_run, job);
+}
+
+int ruletext_wait(struct ruletext_job *job)
+{
+	pthread_join(job->thread, NULL);
+	return job->err;
+}
+
+/* ---- the join ---- */
+
+/* Split off a trailing " # handle N": returns N (0 if none) and cuts the
+ * line there. The last occurrence counts: a comment may contain the text. */
+static uint64_t cut_handle(char *line)
+{
+	char *p = NULL, *q = line;
+	char *end;
+	uint64_t h;
+
+	while ((q = strstr(q, " # handle ")) != NULL)
+		p = q++;
+	if (!p)
+		return 0;
+	h = strtoull(p + 10, &end, 10);
+	if (end == p + 10 || *end)
+		return 0;
+	while (p > line && p[-1] == ' ')
+		p--;
+	*p = 0;
+	return h;
+}
+
+/* Brace balance of a line outside double-quoted strings; *open_quote tells
+ * whether a string is still open at the end. */
+static int brace_delta(const char *s, bool *open_quote)
+{
+	bool q = false;
+	int d = 0;
+
+	for (; *s; s++) {
+		if (*s == '\\' && q && s[1])
+			s++;
+		else if (*s == '"')
+			q = !q;
+		else if (!q && *s == '{')
+			d++;
+		else if (!q && *s == '}')
+			d--;
+	}
+	*open_quote = q;
+	return d;
+}
+
+static bool starts(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	return strncmp(s, word, n) == 0 && s[n] == ' ';
+}
+
+struct join {
+	struct nfp_ruleset *rs;
+	struct nfp_table *table;
+	struct nfp_chain *chain;
+	struct nfp_set *set;
+	size_t next_rule;    /* where the next rule of chain should be */
+	int depth;
+	long joined;
+};
+
+static struct nfp_table *table_by_handle(struct nfp_ruleset *rs, const char *line,
+					 uint64_t handle)
+{
+	char fam[16];
+	uint32_t family;
+
+	if (sscanf(line, "table %15s", fam) != 1 || ruleset_family_parse(fam, &family))
+		return NULL;
+	for (size_t i = 0; i < rs->ntables; i++)
+		if (rs->tables[i].family == family && rs->tables[i].handle == handle)
+			return &rs->tables[i];
+	return NULL;
+}
+
+static int join_rule(struct join *j, const char *body, uint64_t handle)
+{
+	struct nfp_chain *c = j->chain;
+	struct nfp_rule *r;
+
+	if (j->next_rule < c->nrules && c->rules[j->next_rule].handle == handle)
+		r = &c->rules[j->next_rule];
+	else
+		r = ruleset_find_rule(c, handle);
+	if (!r)
+		return 0;
+	j->next_rule = (size_t)(r - c->rules) + 1;
+	free(r->text);
+	r->text = strdup(body);
+	if (!r->text)
+		return -ENOMEM;
+	j->joined++;
+	return 0;
+}
+
+static int join_line(struct join *j, char *line)
+{
+	bool open_quote;
+	uint64_t handle;
+	char *body = line;
+	int depth = j->depth;
+
+	while (*body == ' ' || *body == '\t')
+		body++;
+	handle = cut_handle(body);
+	j->depth += brace_delta(body, &open_quote);
+
+	if (depth == 0 && starts(body, "table")) {
+		j->table = handle ? table_by_handle(j->rs, body, handle) : NULL;
+	} else if (depth == 1 && j->table && handle) {
+		j->chain = NULL;
+		j->set = NULL;
+		if (starts(body, "chain")) {
+			for (size_t i = 0; i < j->table->nchains; i++)
+				if (j->table->chains[i].handle == handle)
+					j->chain = &j->table->chains[i];
+			j->next_rule = 0;
+		} else if (starts(body, "set") || starts(body, "map")) {
+			for (size_t i = 0; i < j->table->nsets; i++)
+				if (j->table->sets[i].handle == handle)
+					j->set = &j->table->sets[i];
+		}
+	} else if (depth == 2 && j->chain && handle) {
+		return join_rule(j, body, handle);
+	} else if (depth == 2 && j->set && !j->set->key_type &&
+		   (starts(body, "type") || starts(body, "typeof"))) {
+		j->set->key_type = strdup(body);
+		if (!j->set->key_type)
+			return -ENOMEM;
+	}
+	if (j->depth <= 1) {
+		j->chain = NULL;
+		j->set = NULL;
+	}
+	if (j->depth <= 0) {
+		j->table = NULL;
+		j->depth = 0;
+	}
+	return 0;
+}
+
+long ruletext_join(struct nfp_ruleset *rs, const char *listing)
+{
+	struct join j = { .rs = rs };
+	char *copy = strdup(listing);
+	char *line, *next;
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	/* A quoted string (a comment) may hold a newline: such a line goes on
+	 * until its quote closes, so it is re-joined before parsing. */
+	for (line = copy; line && *line && !err; line = next) {
+		char *nl = strchr(line, '\n');
+		bool open_quote;
+
+		while (nl) {
+			*nl = 0;
+			brace_delta(line, &open_quote);
+			if (!open_quote)
+				break;
+			*nl = '\n';
+			nl = strchr(nl + 1, '\n');
+		}
+		next = nl ? nl + 1 : NULL;
+		err = join_line(&j, line);
+	}
+	free(copy);
+	return err ? err : j.joined;
+}

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install the Debian packages a target needs, only those missing.
+# usage: tests/deps.sh check|demo
+set -e
+build="make gcc pkg-config libnftables-dev libnftnl-dev libmnl-dev
+       libnetfilter-conntrack-dev libncurses-dev"
+tools="nftables iptables conntrack iproute2 tmux socat iputils-ping"
+case "$1" in
+check) want="$build libcmocka-dev $tools python3 procps" ;;
+demo)  want="$build $tools" ;;
+*) echo "usage: $0 check|demo" >&2; exit 2 ;;
+esac
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "nfpilot: missing Debian packages:$missing (run as root, or: apt-get install$missing)" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,52 @@
+#!/bin/sh
+# The test runner of `make check`: cmocka unit tests, then every
+# tests/integration/*.sh against the given nfpilot binary.
+# usage: tests/run.sh NFPILOT [UNIT_TEST_BINARY...]
+# Select integration scripts with T=pattern (shell glob on the file name).
+# Integration scripts print TAP-like lines: "ok - what" / "not ok - what".
+# The last line is "N passed, N failed".
+set -u
+NFPILOT=$(readlink -f "$1"); shift
+export NFPILOT
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+top=$(cd "$(dirname "$0")/.." && pwd)
+pass=0
+fail=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+for u in "$@"; do
+	echo "== unit: $(basename "$u")"
+	"$u" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	pass=$((pass + ${p:-0}))
+	fail=$((fail + ${f:-0}))
+	if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+		echo "not ok - $(basename "$u") exited with $rc"
+		fail=$((fail + 1))
+	fi
+done
+
+for t in "$top"/tests/integration/${T:-*}.sh; do
+	[ -e "$t" ] || continue
+	name=$(basename "$t" .sh)
+	echo "== integration: $name"
+	timeout 900 bash "$t" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	pass=$((pass + p))
+	fail=$((fail + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name exited with $rc (timeout or crash)"
+		fail=$((fail + 1))
+	fi
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
