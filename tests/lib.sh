@@ -1,0 +1,356 @@
+# tests/lib.sh — shared helpers of the integration tests (sourced by bash).
+#
+# Every test builds its own world: a "server" and a "client" network namespace
+# joined by a veth pair, named nfpt-<pid>-... so parallel runs never collide.
+# Nothing here touches the root namespace's ruleset: every nft, iptables and
+# conntrack command runs through `ip netns exec`.
+#
+#   server  SRV  v0 10.200.0.1/24, route to 10.200.1.0/24 (management net) via client
+#   client  CLI  v0 10.200.0.2/24 and 10.200.1.2/24 (the management address)
+#
+# Output is TAP-like: "ok - what" / "not ok - what: evidence"; tests/run.sh
+# counts those lines. Call `finish` at the end of a script.
+
+set -u
+: "${NFPILOT:?NFPILOT must name the nfpilot binary}"
+export LC_ALL=C
+
+SRV_IP=10.200.0.1
+CLI_IP=10.200.0.2
+MGMT_IP=10.200.1.2
+NS_PREFIX="nfpt-$$"
+SRV="$NS_PREFIX-srv"
+CLI="$NS_PREFIX-cli"
+TEST_TMP=$(mktemp -d "/tmp/nfpt-$$.XXXXXX")
+TESTS_PASSED=0
+TESTS_FAILED=0
+BG_PIDS=""
+MY_NETNS=""
+
+# ---------------------------------------------------------------- assertions
+
+ok() {
+	TESTS_PASSED=$((TESTS_PASSED + 1))
+	echo "ok - $*"
+}
+
+not_ok() {
+	TESTS_FAILED=$((TESTS_FAILED + 1))
+	echo "not ok - $*"
+}
+
+# check DESC CMD [ARGS...]: ok when CMD succeeds; otherwise not ok with its
+# output (first lines) as the evidence.
+check() {
+	local desc=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		ok "$desc"
+	else
+		not_ok "$desc: exit $rc: $(printf '%s' "$out" | head -c 1500 | tr '\n' '|')"
+	fi
+}
+
+# check_eq DESC GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1: got '$(printf '%s' "$2" | head -c 600)', want '$(printf '%s' "$3" | head -c 600)'"
+	fi
+}
+
+# check_ge DESC GOT MIN (integers)
+check_ge() {
+	if [ -n "$2" ] && [ "$2" -ge "$3" ] 2>/dev/null; then
+		ok "$1"
+	else
+		not_ok "$1: got '$2', want >= $3"
+	fi
+}
+
+# check_rc DESC WANT_RC CMD...: exit code of CMD must be WANT_RC; sets
+# RC_OUT (stdout) and RC_ERR (stderr) for further checks.
+check_rc() {
+	local desc=$1 want=$2 rc
+	shift 2
+	"$@" >"$TEST_TMP/rc.out" 2>"$TEST_TMP/rc.err"
+	rc=$?
+	RC_OUT=$(cat "$TEST_TMP/rc.out")
+	RC_ERR=$(cat "$TEST_TMP/rc.err")
+	if [ "$rc" -eq "$want" ]; then
+		ok "$desc (exit $rc)"
+	else
+		not_ok "$desc: exit $rc, want $want; stderr: $(printf '%s' "$RC_ERR" | head -c 600 | tr '\n' '|')"
+	fi
+}
+
+# finish: summary line, exit 1 when anything failed.
+finish() {
+	echo "# $(basename "$0" .sh): $TESTS_PASSED passed, $TESTS_FAILED failed"
+	[ "$TESTS_FAILED" -eq 0 ] && exit 0
+	exit 1
+}
+
+# bail DESC: a setup step failed, nothing more can be checked.
+bail() {
+	not_ok "setup: $*"
+	finish
+}
+
+# ---------------------------------------------------------------- namespaces
+
+# in NS CMD...: run CMD inside namespace NS.
+in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+srv() { ip netns exec "$SRV" "$@"; }
+cli() { ip netns exec "$CLI" "$@"; }
+
+# nfp ARGS...: the binary under test, inside the server namespace.
+nfp() { "$NFPILOT" -N "$SRV" "$@"; }
+
+cleanup() {
+	local p ns
+	trap - EXIT INT TERM
+	for p in $BG_PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for ns in $MY_NETNS; do
+		# processes we started inside our own namespaces (socat children)
+		for p in $(ip netns pids "$ns" 2>/dev/null); do
+			kill "$p" 2>/dev/null
+		done
+	done
+	sleep 0.1
+	for ns in $MY_NETNS; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -9 "$p" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$TEST_TMP"
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+
+# ns_add NAME: a fresh namespace, lo up, IPv6 off (no stray ND/MLD packets
+# in the counters), removed on exit.
+ns_add() {
+	ip netns add "$1" || return 1
+	MY_NETNS="$MY_NETNS $1"
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+	ip -n "$1" link set lo up
+}
+
+# setup_net: server and client namespaces joined by a veth pair.
+setup_net() {
+	ns_add "$SRV" || bail "ip netns add $SRV"
+	ns_add "$CLI" || bail "ip netns add $CLI"
+	ip -n "$SRV" link add v0 type veth peer name v0 netns "$CLI" || bail "veth pair"
+	ip -n "$SRV" addr add "$SRV_IP/24" dev v0
+	ip -n "$CLI" addr add "$CLI_IP/24" dev v0
+	ip -n "$CLI" addr add "$MGMT_IP/24" dev v0
+	ip -n "$SRV" link set v0 up
+	ip -n "$CLI" link set v0 up
+	ip -n "$SRV" route add 10.200.1.0/24 via "$CLI_IP" dev v0
+	# the server may forward (DNAT/SNAT tests), the client answers on both nets
+	srv sysctl -qw net.ipv4.ip_forward=1 >/dev/null
+	local i
+	for i in $(seq 50); do
+		cli ping -c 1 -W 1 -q "$SRV_IP" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	bail "no connectivity between $CLI and $SRV"
+}
+
+# bg CMD...: start CMD in the background, killed on exit.
+bg() {
+	"$@" &
+	BG_PIDS="$BG_PIDS $!"
+}
+
+# wait_port NS PROTO PORT: until something listens there (max ~5 s).
+wait_port() {
+	local i
+	for i in $(seq 50); do
+		if [ "$2" = tcp ]; then
+			in_ns "$1" ss -Hltn "sport = :$3" | grep -q . && return 0
+		else
+			in_ns "$1" ss -Hlun "sport = :$3" | grep -q . && return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_servers [NS]: TCP listeners on 22 80 443 8080 that read one line and
+# answer "port<N> <line>"; a UDP echo on 53. In the server namespace by default.
+start_servers() {
+	local ns=${1:-$SRV} p
+	for p in 22 80 443 8080; do
+		bg ip netns exec "$ns" socat -T 5 "TCP-LISTEN:$p,reuseaddr,fork" \
+			"SYSTEM:read l; echo port$p \$l" 2>/dev/null
+	done
+	bg ip netns exec "$ns" socat -T 1 "UDP-RECVFROM:53,reuseaddr,fork" EXEC:cat 2>/dev/null
+	for p in 22 80 443 8080; do
+		wait_port "$ns" tcp "$p" || bail "socat server on tcp $p in $ns"
+	done
+	wait_port "$ns" udp 53 || bail "socat server on udp 53 in $ns"
+}
+
+# tcp_conns N PORT [SRCADDR [DST]]: N TCP connections from the client that send a
+# line and read the answer. Prints how many got an answer.
+tcp_conns() {
+	local n=$1 port=$2 src=${3:-} dst=${4:-$SRV_IP} i good=0 bind="" reply
+	[ -n "$src" ] && bind=",bind=$src"
+	for i in $(seq "$n"); do
+		reply=$(echo "hello$i" | cli socat -T 2 - \
+			"TCP:$dst:$port,connect-timeout=1$bind" 2>/dev/null)
+		# "port<N> hello<i>"; through a port forward N is the real port
+		case "$reply" in "port"*" hello$i") good=$((good + 1)) ;; esac
+	done
+	echo "$good"
+}
+
+# tcp_blocked N PORT: N connection attempts expected to fail (dropped SYNs,
+# 1 s connect timeout). Prints how many got an answer (should be 0).
+tcp_blocked() {
+	local n=$1 port=$2 i good=0 reply
+	for i in $(seq "$n"); do
+		reply=$(echo "x" | cli timeout 3 socat -T 1 - \
+			"TCP:$SRV_IP:$port,connect-timeout=0.5" 2>/dev/null)
+		[ -n "$reply" ] && good=$((good + 1))
+	done
+	echo "$good"
+}
+
+# udp_send N PORT: N datagrams to the server, each answered by the echo.
+# Prints how many answers came back.
+udp_send() {
+	local n=$1 port=$2 i good=0 reply
+	for i in $(seq "$n"); do
+		reply=$(echo "dns$i" | cli timeout 3 socat -T 0.5 - "UDP:$SRV_IP:$port" 2>/dev/null)
+		[ "$reply" = "dns$i" ] && good=$((good + 1))
+	done
+	echo "$good"
+}
+
+# ping_n N [SRCADDR]: N echo requests from the client; prints replies received.
+ping_n() {
+	local n=$1 src=${2:-} out
+	if [ -n "$src" ]; then
+		out=$(cli ping -n -q -c "$n" -i 0.05 -W 1 -I "$src" "$SRV_IP" 2>&1)
+	else
+		out=$(cli ping -n -q -c "$n" -i 0.05 -W 1 "$SRV_IP" 2>&1)
+	fi
+	printf '%s\n' "$out" | sed -n 's/.* \([0-9]*\) received.*/\1/p'
+}
+
+# quiesce: let the last FINs, retransmissions and UDP echo children finish.
+quiesce() {
+	sleep "${1:-1}"
+}
+
+# ---------------------------------------------------------------- JSON helpers
+
+# json_get FILE PY-EXPR: evaluate a python expression over the parsed JSON
+# (bound to `d`); prints the result (lists/dicts as JSON).
+json_get() {
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+def rules(d, fam=None, table=None, chain=None):
+    for t in d["tables"]:
+        if fam and t["family"] != fam: continue
+        if table and t["name"] != table: continue
+        for c in t["chains"]:
+            if chain and c["name"] != chain: continue
+            for r in c["rules"]:
+                yield t, c, r
+v = eval(sys.argv[2])
+print(v if isinstance(v, (str, int)) else json.dumps(v))
+EOF
+}
+
+# compare_counters NS DESC: nfpilot's counters of every rule in NS against
+# nft's (same namespace, taken right after). Retries a few times in case a
+# late packet arrived between the two reads. One ok/not ok line.
+compare_counters() {
+	local ns=$1 desc=$2 try out
+	for try in 1 2 3; do
+		"$NFPILOT" -N "$ns" list --json >"$TEST_TMP/cmp.nfp" 2>"$TEST_TMP/cmp.err" || {
+			not_ok "$desc: nfpilot -N $ns list --json failed: $(head -c 400 "$TEST_TMP/cmp.err")"
+			return 1
+		}
+		in_ns "$ns" nft -j list ruleset >"$TEST_TMP/cmp.nft" 2>&1
+		if out=$(python3 -c "$COMPARE_PY" "$TEST_TMP/cmp.nfp" "$TEST_TMP/cmp.nft" 2>&1); then
+			ok "$desc ($out)"
+			return 0
+		fi
+		sleep 1
+	done
+	not_ok "$desc: $(printf '%s' "$out" | head -c 2000 | tr '\n' '|')"
+	return 1
+}
+
+# nfpilot --json (argv[1]) against `nft -j list ruleset` (argv[2]): the same
+# rules by (family, table, chain, handle), the same packets and bytes for every
+# rule with a counter, no counter where nft has none, the same named sets.
+# Prints a summary; exit 1 and the differences otherwise.
+COMPARE_PY='
+import json, sys
+nfp = json.load(open(sys.argv[1]))
+nft = json.load(open(sys.argv[2]))["nftables"]
+def counter_of(exprs):
+    for e in exprs:
+        if isinstance(e, dict) and "counter" in e and isinstance(e["counter"], dict) \
+           and "packets" in e["counter"]:
+            return (e["counter"]["packets"], e["counter"]["bytes"])
+    return None
+want, want_sets = {}, set()
+for o in nft:
+    if "rule" in o:
+        r = o["rule"]
+        want[(r["family"], r["table"], r["chain"], r["handle"])] = counter_of(r.get("expr", []))
+    elif "set" in o or "map" in o:
+        s = o.get("set") or o.get("map")
+        want_sets.add((s["family"], s["table"], s["name"]))
+got, got_sets = {}, set()
+for t in nfp["tables"]:
+    for c in t["chains"]:
+        for r in c["rules"]:
+            k = (t["family"], t["name"], c["name"], r["handle"])
+            if k in got:
+                print("duplicate rule", k)
+            got[k] = None if r["packets"] is None else (r["packets"], r["bytes"])
+    for s in t.get("sets", []):
+        if not s["name"].startswith("__"):
+            got_sets.add((t["family"], t["name"], s["name"]))
+bad = []
+for k in sorted(set(want) - set(got), key=str):
+    bad.append("missing in nfpilot: %s" % (k,))
+for k in sorted(set(got) - set(want), key=str):
+    bad.append("not in nft: %s" % (k,))
+withc = 0
+for k in sorted(set(got) & set(want), key=str):
+    if want[k] is not None:
+        withc += 1
+    if got[k] != want[k]:
+        bad.append("%s: nfpilot %s, nft %s" % (k, got[k], want[k]))
+if got_sets != want_sets:
+    bad.append("sets: nfpilot %s, nft %s" % (sorted(got_sets), sorted(want_sets)))
+if not want:
+    bad.append("nft lists no rules at all")
+if bad:
+    print("\n".join(bad))
+    sys.exit(1)
+print("%d rules, %d with counters, %d packets in all, %d sets" % (len(want), withc,
+      sum(v[0] for v in want.values() if v), len(want_sets)))
+'
