@@ -25,26 +25,34 @@ ASAN_OBJ  := $(APP_SRC:%.c=build/asan/%.o)
 LIB_OBJ   := $(filter-out build/asan/main.o,$(ASAN_OBJ))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
+# quiet by default; `make V=1` shows the commands
+Q         := $(if $(V),,@)
+
 .PHONY: all check unit integration bench demo install clean deps deps-demo layers
 all: nfpilot
 
 nfpilot: $(OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 build/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
+	@echo "  CC asan $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
 
 build/asan/nfpilot: $(ASAN_OBJ)
-	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+	@echo "  LD asan $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 build/asan/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $< $(LIB_OBJ) $(PKG_LIBS) \
+	@echo "  LD asan $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $< $(LIB_OBJ) $(PKG_LIBS) \
 		$(shell pkg-config --cflags --libs cmocka) $(LDFLAGS)
 
 deps:

@@ -91,46 +91,55 @@ static int parse_list_args(int argc, char **argv, struct list_args *a)
 	return 0;
 }
 
-/* Read structure and counters (this thread) and rule text (a worker) at the
- * same time; both must have seen the same generation, else read again. */
+/* Read the structure, then the rules' counters (this thread) and their text
+ * (a worker) at the same time; all must come from one generation. */
 static int read_listing(struct nl *nl, const struct list_args *a,
 			struct nfp_ruleset *rs, char *err, size_t errlen)
 {
+	struct reader_scope scope = a->scope;
+
+	scope.no_rules = true;
 	for (int attempt = 0; attempt < 3; attempt++) {
-		struct ruletext_job job = { .scope = a->scope };
-		bool with_text = !a->popts.counters_only;
-		int ret;
+		struct ruletext_job job = { 0 };
+		bool with_text = !a->popts.counters_only, started = false;
+		uint32_t genid = 0;
+		int ret = reader_read(nl, &scope, rs, err, errlen);
 
-		if (with_text && (ret = ruletext_start(&job)) < 0) {
-			snprintf(err, errlen, "cannot start a thread: %s", strerror(-ret));
+		if (ret)
 			return ret;
+		if (with_text) {
+			ret = ruletext_plan(&job, rs);
+			if (!ret)
+				ret = ruletext_start(&job);
+			if (ret)
+				snprintf(err, errlen, "cannot list rule text: %s", strerror(-ret));
+			started = !ret;
 		}
-		ret = reader_read(nl, &a->scope, rs, err, errlen);
-		if (!with_text)
-			return ret;
-		ruletext_wait(&job);
-		if (ret) {
-			free(job.text);
-			return ret;
-		}
-		if (job.err) {
+		if (!ret)
+			ret = reader_read_rules(nl, rs, err, errlen);
+		if (started)
+			ruletext_wait(&job);
+		if (!ret && job.err) {
 			snprintf(err, errlen, "%s", job.errmsg);
-			ruleset_free(rs);
-			return job.err;
+			ret = job.err;
 		}
-		if (job.genid_before == rs->genid && job.genid_after == rs->genid) {
-			long n = ruletext_join(rs, job.text);
+		if (!ret)
+			ret = nl_genid(nl, &genid);
+		if (!ret && genid == rs->genid &&
+		    (!with_text || (job.genid_before == genid && job.genid_after == genid))) {
+			long n = job.text ? ruletext_join(rs, job.text) : 0;
 
-			free(job.text);
-			if (n < 0) {
-				snprintf(err, errlen, "out of memory");
-				ruleset_free(rs);
-				return (int)n;
-			}
-			return 0;
+			ruletext_job_free(&job);
+			if (n >= 0)
+				return 0;
+			ret = (int)n;
+			snprintf(err, errlen, "out of memory");
 		}
-		free(job.text);
+		ruletext_job_free(&job);
 		ruleset_free(rs);
+		if (ret && ret != -ENOENT)
+			return ret;
+		/* changed under us (a chain may have gone): read again */
 	}
 	snprintf(err, errlen, "%s", nl_strerror(-EINTR));
 	return -EINTR;

@@ -76,7 +76,9 @@ static void print_rule(FILE *fp, const struct nfp_rule *r, bool exact)
 			num(b, sizeof(b), r->bytes, exact));
 	else
 		fprintf(fp, "%8s %8s ", "-", "-");
-	fprintf(fp, "%7" PRIu64 "  ", r->handle);
+	fprintf(fp, "%7" PRIu64, r->handle);
+	if (r->text || r->comment)
+		fputs("  ", fp);
 	if (r->text)
 		fmt_put_safe(fp, r->text);
 	/* nft does not print an iptables comment (an xt match): add it the
@@ -124,8 +126,8 @@ void print_text(FILE *fp, const struct nfp_ruleset *rs, const struct print_opts 
 			fputc('\n', fp);
 			print_chain_header(fp, t, c, o->exact);
 			if (c->nrules)
-				fprintf(fp, "%5s %8s %8s %7s  %s\n", "num", "pkts", "bytes",
-					"handle", o->counters_only ? "" : "rule");
+				fprintf(fp, "%5s %8s %8s %7s%s\n", "num", "pkts", "bytes",
+					"handle", o->counters_only ? "" : "  rule");
 			for (size_t k = 0; k < c->nrules; k++)
 				print_rule(fp, &c->rules[k], o->exact);
 		}

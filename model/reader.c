@@ -410,6 +410,24 @@ int reader_read(struct nl *nl, const struct reader_scope *scope,
 	return -EINTR;
 }
 
+int reader_read_rules(struct nl *nl, struct nfp_ruleset *rs, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < rs->ntables; i++) {
+		struct nfp_table *t = &rs->tables[i];
+
+		for (size_t j = 0; j < t->nchains; j++) {
+			int ret = read_rules(nl, t, &t->chains[j]);
+
+			if (ret) {
+				snprintf(err, errlen, "%s", nl_strerror(ret));
+				return ret;
+			}
+		}
+	}
+	ruleset_classify_owners(rs); /* rules tell iptables-nft's tables */
+	return 0;
+}
+
 /* ---- counter refresh ---- */
 
 struct refresh_ctx {

@@ -26,6 +26,11 @@ struct reader_scope {
 int reader_read(struct nl *nl, const struct reader_scope *scope,
 		struct nfp_ruleset *rs, char *err, size_t errlen);
 
+/* Read the rules of every chain already in rs (read with no_rules). Does
+ * not check the generation: the caller compares nl_genid() with rs->genid
+ * afterwards. 0 or -errno with err filled. */
+int reader_read_rules(struct nl *nl, struct nfp_ruleset *rs, char *err, size_t errlen);
+
 /* Re-read only the counters of one chain's rules (and the chain's policy
  * counters). Returns 1 if the chain's rules are no longer the same handles
  * in the same order (the caller should re-read it), 0 if counters were

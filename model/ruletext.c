@@ -22,19 +22,80 @@ static bool bare_word(const char *name)
 	return true;
 }
 
-void ruletext_command(const struct reader_scope *scope, char *buf, size_t size)
+void ruletext_command(uint32_t family, const char *table, const char *chain,
+		      char *buf, size_t size)
 {
-	const char *fam = scope->family ? ruleset_family_name(scope->family) : NULL;
+	const char *fam = ruleset_family_name(family);
 
-	if (scope->table && fam && bare_word(scope->table)) {
-		if (scope->chain && bare_word(scope->chain))
-			snprintf(buf, size, "list chain %s %s %s", fam, scope->table,
-				 scope->chain);
+	if (table && fam && bare_word(table)) {
+		if (chain && bare_word(chain))
+			snprintf(buf, size, "list chain %s %s %s", fam, table, chain);
 		else
-			snprintf(buf, size, "list table %s %s", fam, scope->table);
+			snprintf(buf, size, "list table %s %s", fam, table);
 		return;
 	}
 	snprintf(buf, size, "list ruleset");
+}
+
+/* Above this many chains a table is listed whole: each `list chain` also
+ * fetches the table's chain list. */
+#define PLAN_MAX_CHAINS 200
+
+static int plan_add(struct ruletext_job *job, const char *cmd)
+{
+	char **n;
+
+	/* "list ruleset" covers everything: once is enough */
+	for (size_t i = 0; i < job->ncmds; i++)
+		if (strcmp(job->cmds[i], cmd) == 0)
+			return 0;
+	n = realloc(job->cmds, (job->ncmds + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	job->cmds = n;
+	job->cmds[job->ncmds] = strdup(cmd);
+	return job->cmds[job->ncmds++] ? 0 : -ENOMEM;
+}
+
+int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs)
+{
+	char cmd[1024];
+	int err = 0;
+
+	for (size_t i = 0; i < rs->ntables && !err; i++) {
+		const struct nfp_table *t = &rs->tables[i];
+
+		if (t->nchains > PLAN_MAX_CHAINS) {
+			ruletext_command(t->family, t->name, NULL, cmd, sizeof(cmd));
+			err = plan_add(job, cmd);
+			continue;
+		}
+		for (size_t j = 0; j < t->nchains && !err; j++) {
+			ruletext_command(t->family, t->name, t->chains[j].name, cmd,
+					 sizeof(cmd));
+			err = plan_add(job, cmd);
+		}
+		/* the sets' key types (terse: without their elements) */
+		if (!err && t->nsets) {
+			ruletext_command(t->family, t->name, NULL, cmd, sizeof(cmd));
+			if (strncmp(cmd, "list table ", 11) == 0)
+				snprintf(cmd, sizeof(cmd), "list sets table %s %s",
+					 ruleset_family_name(t->family), t->name);
+			err = plan_add(job, cmd);
+		}
+	}
+	return err;
+}
+
+void ruletext_job_free(struct ruletext_job *job)
+{
+	for (size_t i = 0; i < job->ncmds; i++)
+		free(job->cmds[i]);
+	free(job->cmds);
+	free(job->text);
+	job->cmds = NULL;
+	job->ncmds = 0;
+	job->text = NULL;
 }
 
 /* ---- the worker ---- */
@@ -58,7 +119,8 @@ static void *ruletext_run(void *arg)
 			 NFT_CTX_OUTPUT_TERSE;
 	struct nft_ctx *ctx;
 	struct nl nl;
-	char cmd[1024];
+	size_t outlen;
+	FILE *out;
 
 	job->err = nl_open(&nl, job->errmsg, sizeof(job->errmsg));
 	if (job->err)
@@ -75,25 +137,34 @@ static void *ruletext_run(void *arg)
 	nft_ctx_output_set_flags(ctx, flags);
 	nft_ctx_buffer_output(ctx);
 	nft_ctx_buffer_error(ctx);
-	ruletext_command(&job->scope, cmd, sizeof(cmd));
-
+	out = open_memstream(&job->text, &outlen);
+	if (!out) {
+		job->err = -ENOMEM;
+		goto done;
+	}
 	job->err = nl_genid(&nl, &job->genid_before);
-	if (!job->err && !list_text(ctx, cmd)) {
-		const char *e = nft_ctx_get_error_buffer(ctx);
+	for (size_t i = 0; i < job->ncmds && !job->err; i++) {
+		if (!list_text(ctx, job->cmds[i])) {
+			const char *e = nft_ctx_get_error_buffer(ctx);
 
-		job->err = -EIO;
-		/* the first line says it; the rest points into our command */
-		snprintf(job->errmsg, sizeof(job->errmsg), "libnftables: %.*s",
-			 e ? (int)strcspn(e, "\n") : 6, e ? e : "failed");
+			job->err = -EIO;
+			/* the first line says it; the rest points into our command */
+			snprintf(job->errmsg, sizeof(job->errmsg), "libnftables: %.*s",
+				 e ? (int)strcspn(e, "\n") : 6, e ? e : "failed");
+			break;
+		}
+		fputs(nft_ctx_get_output_buffer(ctx), out);
 	}
 	if (!job->err)
 		job->err = nl_genid(&nl, &job->genid_after);
-	if (!job->err) {
-		job->text = strdup(nft_ctx_get_output_buffer(ctx));
-		if (!job->text)
-			job->err = -ENOMEM;
-	} else if (!job->errmsg[0]) {
+	if (fclose(out) != 0 && !job->err)
+		job->err = -ENOMEM;
+done:
+	if (job->err && !job->errmsg[0])
 		snprintf(job->errmsg, sizeof(job->errmsg), "%s", nl_strerror(job->err));
+	if (job->err) {
+		free(job->text);
+		job->text = NULL;
 	}
 	nft_ctx_free(ctx);
 	nl_close(&nl);
@@ -175,17 +246,32 @@ struct join {
 	long joined;
 };
 
-static struct nfp_table *table_by_handle(struct nfp_ruleset *rs, const char *line,
-					 uint64_t handle)
+/* "table inet web" (+ handle, except in `list chain` output): the table */
+static struct nfp_table *table_of(struct nfp_ruleset *rs, const char *line,
+				  uint64_t handle)
 {
 	char fam[16];
+	const char *name, *end;
 	uint32_t family;
+	int off = 0;
 
-	if (sscanf(line, "table %15s", fam) != 1 || ruleset_family_parse(fam, &family))
+	if (sscanf(line, "table %15s %n", fam, &off) != 1 || !off ||
+	    ruleset_family_parse(fam, &family))
 		return NULL;
-	for (size_t i = 0; i < rs->ntables; i++)
-		if (rs->tables[i].family == family && rs->tables[i].handle == handle)
-			return &rs->tables[i];
+	name = line + off;
+	end = strrchr(name, '{');
+	while (end && end > name && end[-1] == ' ')
+		end--;
+	for (size_t i = 0; i < rs->ntables; i++) {
+		struct nfp_table *t = &rs->tables[i];
+
+		if (t->family != family)
+			continue;
+		if (handle ? t->handle == handle
+			   : end && strlen(t->name) == (size_t)(end - name) &&
+				     strncmp(t->name, name, end - name) == 0)
+			return t;
+	}
 	return NULL;
 }
 
@@ -222,7 +308,7 @@ static int join_line(struct join *j, char *line)
 	j->depth += brace_delta(body, &open_quote);
 
 	if (depth == 0 && starts(body, "table")) {
-		j->table = handle ? table_by_handle(j->rs, body, handle) : NULL;
+		j->table = table_of(j->rs, body, handle);
 	} else if (depth == 1 && j->table && handle) {
 		j->chain = NULL;
 		j->set = NULL;

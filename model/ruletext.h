@@ -12,11 +12,12 @@
 #include <stdbool.h>
 
 struct ruletext_job {
-	/* in */
-	struct reader_scope scope;
+	/* in: filled by ruletext_plan() */
+	char **cmds;
+	size_t ncmds;
 	bool numeric;        /* no service/protocol names: like iptables -n */
 	/* out, valid after ruletext_wait() */
-	char *text;          /* nft's listing; NULL on error */
+	char *text;          /* nft's listings, concatenated; NULL on error */
 	uint32_t genid_before, genid_after;
 	int err;
 	char errmsg[256];
@@ -24,20 +25,31 @@ struct ruletext_job {
 	pthread_t thread;
 };
 
-/* Start listing scope with libnftables in a thread. 0 or -errno. */
-int ruletext_start(struct ruletext_job *job);
-/* Wait for it; returns job->err. The caller frees job->text. */
-int ruletext_wait(struct ruletext_job *job);
+/* Plan the listing of every chain in rs (its structure, rules not needed):
+ * chain by chain for tables of few chains — the kernel dumps one chain
+ * cheaply but a whole table quadratically — else table by table.
+ * 0 or -ENOMEM. */
+int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs);
 
-/* Parse an `nft -s -a -t list ...` listing and store each rule's text (and
- * each set's key type) into rs, matching tables by (family, handle), chains,
- * sets and rules by handle. Pure: no kernel access. Returns the number of
- * rules that received text, or -ENOMEM. */
+/* Start the planned listing with libnftables in a thread. 0 or -errno. */
+int ruletext_start(struct ruletext_job *job);
+/* Wait for it; returns job->err. */
+int ruletext_wait(struct ruletext_job *job);
+/* Free the plan and the text. */
+void ruletext_job_free(struct ruletext_job *job);
+
+/* Parse `nft -s -a -t list ...` listings and store each rule's text (and
+ * each set's key type) into rs, matching tables by family and handle (or
+ * name, where a `list chain` header has no handle), chains, sets and rules
+ * by handle. Pure: no kernel access. Returns the number of rules that
+ * received text, or -ENOMEM. */
 long ruletext_join(struct nfp_ruleset *rs, const char *listing);
 
-/* The nft command listing scope, e.g. `list chain ip filter "INPUT"`; names
- * that cannot be quoted safely widen the scope to their table or the whole
- * ruleset (the join ignores what is not in the model). */
-void ruletext_command(const struct reader_scope *scope, char *buf, size_t size);
+/* The nft command listing one chain (chain != NULL) or one table, e.g.
+ * `list chain ip filter INPUT`. Names nft's grammar does not take as bare
+ * words widen it to the table or the whole ruleset (the join ignores what
+ * is not in the model): a kernel string never reaches nft's parser. */
+void ruletext_command(uint32_t family, const char *table, const char *chain,
+		      char *buf, size_t size);
 
 #endif

@@ -1,0 +1,363 @@
+/* Unit tests of the model's pure functions: no kernel involved. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "model/fmt.h"
+#include "model/print.h"
+#include "model/ruleset.h"
+#include "model/ruletext.h"
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_fmt_human(void **state)
+{
+	char b[16];
+
+	(void)state;
+	assert_string_equal(fmt_human(b, sizeof(b), 0), "0");
+	assert_string_equal(fmt_human(b, sizeof(b), 999), "999");
+	assert_string_equal(fmt_human(b, sizeof(b), 1000), "1.0K");
+	assert_string_equal(fmt_human(b, sizeof(b), 1234), "1.2K");
+	assert_string_equal(fmt_human(b, sizeof(b), 9949), "9.9K");
+	assert_string_equal(fmt_human(b, sizeof(b), 34000), "34K");
+	assert_string_equal(fmt_human(b, sizeof(b), 999499), "999K");
+	assert_string_equal(fmt_human(b, sizeof(b), 999999), "1.0M");
+	assert_string_equal(fmt_human(b, sizeof(b), 3400000), "3.4M");
+	assert_string_equal(fmt_human(b, sizeof(b), 5600000000ULL), "5.6G");
+	assert_string_equal(fmt_human(b, sizeof(b), UINT64_MAX), "18E");
+}
+
+static void test_fmt_sanitize(void **state)
+{
+	char b[64];
+
+	(void)state;
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "plain"), "plain");
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "\x1b[31mred\x07"), "?[31mred?");
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "a\tb\nc\x7f"), "a b?c?");
+	/* valid UTF-8 kept, C1 controls and broken sequences replaced */
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "caf\xc3\xa9"), "caf\xc3\xa9");
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "\xc2\x9b" "2J"), "??2J");
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "x\xff\xc3"), "x??");
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "\xe0\x80\xaf"), "???"); /* overlong */
+	/* truncation never splits a character */
+	assert_string_equal(fmt_sanitize(b, 5, "ab\xc3\xa9\xc3\xa9"), "ab\xc3\xa9");
+	assert_string_equal(fmt_sanitize(b, 4, "ab\xc3\xa9"), "ab");
+}
+
+static char *capture(void (*fn)(FILE *, const char *), const char *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	fn(fp, arg);
+	fclose(fp);
+	return buf;
+}
+
+static void test_fmt_json(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = capture(fmt_put_json, "a\"b\\c\n\x1b\xc2\x9b\xff\xc3\xa9");
+	assert_string_equal(s, "\"a\\\"b\\\\c\\u000a\\u001b\\u009b\\ufffd\xc3\xa9\"");
+	free(s);
+	s = capture(fmt_put_safe, "ok\x1b]0;t\x07");
+	assert_string_equal(s, "ok?]0;t?");
+	free(s);
+}
+
+/* A small model as the reader would build it. */
+static void build(struct nfp_ruleset *rs, const uint64_t *handles, size_t n)
+{
+	struct nfp_table *t = ruleset_add_table(rs);
+	struct nfp_chain *c;
+
+	t->family = NFPROTO_INET;
+	t->name = strdup("web");
+	t->handle = 7;
+	c = ruleset_add_chain(t);
+	c->name = strdup("input");
+	c->handle = 1;
+	c->base = true;
+	c->policy = NF_DROP;
+	for (size_t i = 0; i < n; i++)
+		ruleset_add_rule(c)->handle = handles[i];
+	ruleset_add_chain(t)->name = strdup("extra");
+	t->chains[1].handle = 2;
+	struct nfp_set *s = ruleset_add_set(t);
+	s->name = strdup("blocked");
+	s->handle = 3;
+}
+
+static const char listing[] =
+	"table ip other { # handle 1\n"
+	"\tchain input { # handle 1\n"
+	"\t\tcounter accept # handle 4\n"
+	"\t}\n"
+	"}\n"
+	"table inet web { # handle 7\n"
+	"\tset blocked { # handle 3\n"
+	"\t\ttype ipv4_addr\n"
+	"\t\tflags interval\n"
+	"\t}\n"
+	"\tchain input { # handle 1\n"
+	"\t\ttype filter hook input priority filter; policy drop;\n"
+	"\t\tcomment \"chain comment # handle 99\"\n"
+	"\t\tct state established,related accept # handle 4\n"
+	"\t\ttcp dport { 22, 80 } accept comment \"x } { # handle 9\" # handle 5\n"
+	"\t\tjump extra comment \"two\nlines # handle 1\" # handle 6\n"
+	"\t}\n"
+	"\tchain extra { # handle 2\n"
+	"\t\tcounter # handle 8\n"
+	"\t}\n"
+	"}\n";
+
+static void test_ruletext_join(void **state)
+{
+	struct nfp_ruleset rs = { 0 };
+	const uint64_t handles[] = { 4, 6, 5 }; /* order differs from the text */
+	struct nfp_chain *c;
+
+	(void)state;
+	build(&rs, handles, 3);
+	ruleset_add_rule(&rs.tables[0].chains[1])->handle = 8;
+	assert_int_equal(ruletext_join(&rs, listing), 4);
+	c = &rs.tables[0].chains[0];
+	assert_string_equal(c->rules[0].text, "ct state established,related accept");
+	assert_string_equal(c->rules[1].text, "jump extra comment \"two\nlines # handle 1\"");
+	assert_string_equal(c->rules[2].text,
+			    "tcp dport { 22, 80 } accept comment \"x } { # handle 9\"");
+	assert_string_equal(rs.tables[0].chains[1].rules[0].text, "counter");
+	assert_string_equal(rs.tables[0].sets[0].key_type, "type ipv4_addr");
+	ruleset_free(&rs);
+}
+
+static void test_ruletext_command(void **state)
+{
+	char b[256];
+
+	(void)state;
+	ruletext_command(NFPROTO_IPV4, "filter", NULL, b, sizeof(b));
+	assert_string_equal(b, "list table ip filter");
+	ruletext_command(NFPROTO_IPV4, "filter", "DOCKER-USER", b, sizeof(b));
+	assert_string_equal(b, "list chain ip filter DOCKER-USER");
+	/* a name that is no bare word must never reach nft's parser */
+	ruletext_command(NFPROTO_IPV4, "filter", "x; flush ruleset", b, sizeof(b));
+	assert_string_equal(b, "list table ip filter");
+	ruletext_command(NFPROTO_INET, "a\"b", "input", b, sizeof(b));
+	assert_string_equal(b, "list ruleset");
+	ruletext_command(NFPROTO_INET, "1abc", NULL, b, sizeof(b));
+	assert_string_equal(b, "list ruleset");
+	ruletext_command(99, "filter", NULL, b, sizeof(b)); /* unknown family */
+	assert_string_equal(b, "list ruleset");
+}
+
+static void test_ruletext_plan(void **state)
+{
+	struct nfp_ruleset rs = { 0 };
+	struct ruletext_job job = { 0 };
+	const uint64_t h[] = { 4 };
+	struct nfp_table *big;
+
+	(void)state;
+	build(&rs, h, 1); /* inet web: chains input, extra; set blocked */
+	big = ruleset_add_table(&rs);
+	big->family = NFPROTO_IPV4;
+	big->name = strdup("kube");
+	for (int i = 0; i < 300; i++) { /* many chains: listed whole */
+		char n[16];
+
+		snprintf(n, sizeof(n), "c%d", i);
+		ruleset_add_chain(big)->name = strdup(n);
+	}
+	assert_int_equal(ruletext_plan(&job, &rs), 0);
+	assert_int_equal(job.ncmds, 4);
+	assert_string_equal(job.cmds[0], "list chain inet web input");
+	assert_string_equal(job.cmds[1], "list chain inet web extra");
+	assert_string_equal(job.cmds[2], "list sets table inet web");
+	assert_string_equal(job.cmds[3], "list table ip kube");
+	ruletext_job_free(&job);
+	ruleset_free(&rs);
+}
+
+static const char chain_listing[] = /* `list chain` prints no table handle */
+	"table inet web {\n"
+	"\tchain extra { # handle 2\n"
+	"\t\tcounter # handle 8\n"
+	"\t}\n"
+	"}\n";
+
+static void test_ruletext_join_by_name(void **state)
+{
+	struct nfp_ruleset rs = { 0 };
+	const uint64_t h[] = { 4 };
+
+	(void)state;
+	build(&rs, h, 1);
+	ruleset_add_rule(&rs.tables[0].chains[1])->handle = 8;
+	assert_int_equal(ruletext_join(&rs, chain_listing), 1);
+	assert_string_equal(rs.tables[0].chains[1].rules[0].text, "counter");
+	assert_null(rs.tables[0].chains[0].rules[0].text);
+	ruleset_free(&rs);
+}
+
+static bool has(const struct nfp_diff *d, enum nfp_diff_kind k, const char *chain,
+		uint64_t handle)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->e[i].kind == k && (!chain || (d->e[i].chain &&
+						     strcmp(d->e[i].chain, chain) == 0)) &&
+		    d->e[i].handle == handle)
+			return true;
+	return false;
+}
+
+static void test_diff(void **state)
+{
+	struct nfp_ruleset a = { 0 }, b = { 0 };
+	struct nfp_diff d = { 0 };
+	const uint64_t ha[] = { 1, 2, 3, 4, 5 };
+	const uint64_t hb[] = { 9, 1, 4, 2, 3 }; /* 9 added, 5 removed, 4 moved up */
+
+	(void)state;
+	build(&a, ha, 5);
+	build(&b, hb, 5);
+	a.tables[0].chains[0].rules[1].text = strdup("accept");
+	b.tables[0].chains[0].rules[3].text = strdup("drop"); /* handle 2 changed */
+	a.tables[0].chains[0].rules[0].packets = 5; /* counters never count */
+	b.tables[0].chains[0].policy = NF_ACCEPT;
+	ruleset_add_chain(&b.tables[0])->name = strdup("new");
+	assert_int_equal(ruleset_diff(&a, &b, &d), 0);
+	assert_true(has(&d, NFP_DIFF_RULE_ADDED, "input", 9));
+	assert_true(has(&d, NFP_DIFF_RULE_REMOVED, "input", 5));
+	assert_true(has(&d, NFP_DIFF_RULE_MOVED, "input", 4));
+	assert_true(has(&d, NFP_DIFF_RULE_CHANGED, "input", 2));
+	assert_true(has(&d, NFP_DIFF_CHAIN_CHANGED, "input", 0));
+	assert_true(has(&d, NFP_DIFF_CHAIN_ADDED, "new", 0));
+	assert_int_equal(d.n, 6); /* 1, 2, 3 kept their order: not moved */
+	ruleset_diff_free(&d);
+
+	/* identical snapshots: empty diff; a removed table is one entry */
+	assert_int_equal(ruleset_diff(&a, &a, &d), 0);
+	assert_int_equal(d.n, 0);
+	struct nfp_ruleset empty = { 0 };
+	assert_int_equal(ruleset_diff(&a, &empty, &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.e[0].kind, NFP_DIFF_TABLE_REMOVED);
+	assert_string_equal(ruleset_diff_kind_name(d.e[0].kind), "table removed");
+	ruleset_diff_free(&d);
+	ruleset_free(&a);
+	ruleset_free(&b);
+}
+
+static struct nfp_table *owner_table(struct nfp_ruleset *rs, uint32_t fam, const char *name,
+				     const char *chain, bool base)
+{
+	struct nfp_table *t = ruleset_add_table(rs);
+	struct nfp_chain *c;
+
+	t->family = fam;
+	t->name = strdup(name);
+	c = ruleset_add_chain(t);
+	c->name = strdup(chain);
+	c->base = base;
+	return t;
+}
+
+static void test_owners(void **state)
+{
+	struct nfp_ruleset rs = { 0 };
+
+	(void)state;
+	owner_table(&rs, NFPROTO_IPV4, "filter", "INPUT", true);
+	owner_table(&rs, NFPROTO_IPV4, "filter2", "INPUT", true);
+	owner_table(&rs, NFPROTO_INET, "filter", "INPUT", true);  /* inet: nft's */
+	owner_table(&rs, NFPROTO_IPV6, "mangle", "input", true);  /* nft naming */
+	owner_table(&rs, NFPROTO_INET, "firewalld", "x", false);
+	owner_table(&rs, NFPROTO_IPV4, "nat", "DOCKER", false);   /* xt rule below */
+	ruleset_add_rule(&rs.tables[5].chains[0])->compat = true;
+	owner_table(&rs, NFPROTO_INET, "mine", "x", false)->flags = NFT_TABLE_F_OWNER;
+	ruleset_classify_owners(&rs);
+	assert_int_equal(rs.tables[0].owner, NFP_OWNER_IPTABLES);
+	assert_int_equal(rs.tables[1].owner, NFP_OWNER_NATIVE);
+	assert_int_equal(rs.tables[2].owner, NFP_OWNER_NATIVE);
+	assert_int_equal(rs.tables[3].owner, NFP_OWNER_NATIVE);
+	assert_int_equal(rs.tables[4].owner, NFP_OWNER_OTHER);
+	assert_string_equal(rs.tables[4].owner_name, "firewalld");
+	assert_int_equal(rs.tables[5].owner, NFP_OWNER_IPTABLES);
+	assert_int_equal(rs.tables[6].owner, NFP_OWNER_OTHER);
+	ruleset_free(&rs);
+}
+
+static void test_names(void **state)
+{
+	uint32_t f;
+
+	(void)state;
+	assert_string_equal(ruleset_family_name(NFPROTO_INET), "inet");
+	assert_int_equal(ruleset_family_parse("ip6", &f), 0);
+	assert_int_equal(f, NFPROTO_IPV6);
+	assert_int_not_equal(ruleset_family_parse("ipv4", &f), 0);
+	assert_string_equal(ruleset_hook_name(NFPROTO_IPV4, NF_INET_LOCAL_IN), "input");
+	assert_string_equal(ruleset_hook_name(NFPROTO_ARP, 1), "output");
+	assert_string_equal(ruleset_hook_name(NFPROTO_NETDEV, 0), "ingress");
+	assert_string_equal(ruleset_hook_name(NFPROTO_INET, NF_INET_INGRESS), "ingress");
+	assert_null(ruleset_hook_name(NFPROTO_IPV4, 9));
+	assert_string_equal(ruleset_policy_name(NF_DROP), "drop");
+	assert_null(ruleset_policy_name(NFP_POLICY_NONE));
+}
+
+static void test_print_sanitises(void **state)
+{
+	struct nfp_ruleset rs = { 0 };
+	const uint64_t h[] = { 4 };
+	struct print_opts o = { .exact = true };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+	struct nfp_rule *r;
+
+	(void)state;
+	build(&rs, h, 1);
+	r = &rs.tables[0].chains[0].rules[0];
+	r->compat = true;
+	r->has_counter = true;
+	r->packets = 1234567;
+	r->comment = strdup("\x1b[2Jevil");
+	r->text = strdup("counter accept");
+	fp = open_memstream(&buf, &len);
+	print_text(fp, &rs, &o);
+	fclose(fp);
+	assert_null(strchr(buf, '\x1b'));
+	assert_non_null(strstr(buf, "1234567"));
+	assert_non_null(strstr(buf, "counter accept  /* ?[2Jevil */"));
+	free(buf);
+	ruleset_free(&rs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fmt_human),
+		cmocka_unit_test(test_fmt_sanitize),
+		cmocka_unit_test(test_fmt_json),
+		cmocka_unit_test(test_ruletext_join),
+		cmocka_unit_test(test_ruletext_command),
+		cmocka_unit_test(test_ruletext_plan),
+		cmocka_unit_test(test_ruletext_join_by_name),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_owners),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_print_sanitises),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
