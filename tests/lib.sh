@@ -302,7 +302,8 @@ compare_counters() {
 
 # nfpilot --json (argv[1]) against `nft -j list ruleset` (argv[2]): the same
 # rules by (family, table, chain, handle), the same packets and bytes for every
-# rule with a counter, no counter where nft has none, the same named sets.
+# rule with a counter, no counter where nft has none, the same named sets,
+# "compat" exactly where nft shows xt expressions, nft's native comments.
 # Prints a summary; exit 1 and the differences otherwise.
 COMPARE_PY='
 import json, sys
@@ -314,26 +315,34 @@ def counter_of(exprs):
            and "packets" in e["counter"]:
             return (e["counter"]["packets"], e["counter"]["bytes"])
     return None
-want, want_sets = {}, set()
+want, want_sets, want_compat, want_comment = {}, set(), {}, {}
 for o in nft:
     if "rule" in o:
         r = o["rule"]
-        want[(r["family"], r["table"], r["chain"], r["handle"])] = counter_of(r.get("expr", []))
+        k = (r["family"], r["table"], r["chain"], r["handle"])
+        want[k] = counter_of(r.get("expr", []))
+        want_compat[k] = any(isinstance(e, dict) and "xt" in e for e in r.get("expr", []))
+        if "comment" in r:
+            want_comment[k] = r["comment"]
     elif "set" in o or "map" in o:
         s = o.get("set") or o.get("map")
         want_sets.add((s["family"], s["table"], s["name"]))
-got, got_sets = {}, set()
+got, got_sets, dup = {}, set(), []
 for t in nfp["tables"]:
     for c in t["chains"]:
         for r in c["rules"]:
             k = (t["family"], t["name"], c["name"], r["handle"])
             if k in got:
-                print("duplicate rule", k)
+                dup.append("rule listed twice: %s" % (k,))
             got[k] = None if r["packets"] is None else (r["packets"], r["bytes"])
+            if k in want_compat and r["compat"] != want_compat[k]:
+                dup.append("%s: compat %s, nft has xt expressions: %s" % (k, r["compat"], want_compat[k]))
+            if k in want_comment and r["comment"] != want_comment[k]:
+                dup.append("%s: comment %r, nft %r" % (k, r["comment"], want_comment[k]))
     for s in t.get("sets", []):
         if not s["name"].startswith("__"):
             got_sets.add((t["family"], t["name"], s["name"]))
-bad = []
+bad = dup[:20]
 for k in sorted(set(want) - set(got), key=str):
     bad.append("missing in nfpilot: %s" % (k,))
 for k in sorted(set(got) - set(want), key=str):
