@@ -134,4 +134,31 @@ check_eq "web rule counter grew by exactly the 3 new SYNs" "$((after - before))"
 check_eq "echo-request counter grew by the 3 new ping flows" "$((pafter - pbefore))" 3
 compare_counters "$SRV" "counters still equal nft's after more traffic"
 
+# ---- a second table: chain handles are per table, each table keeps its own
+srv nft -f - <<'EOF2' || bail "nft -f aux table"
+table ip aux {
+	chain pre {
+		type filter hook prerouting priority -5; policy accept;
+		ip saddr 10.200.1.0/24 counter
+	}
+	chain sub {
+		counter
+	}
+}
+EOF2
+ping_n 2 "$MGMT_IP" >/dev/null
+quiesce 0.5
+nfp list --json >"$J"
+check_eq "two tables: each lists only its own chains" \
+	"$(json_get "$J" '[(t["name"], [c["name"] for c in t["chains"]]) for t in d["tables"]]')" \
+	'[["web", ["input", "output"]], ["aux", ["pre", "sub"]]]'
+check_eq "two tables: rule text of the aux table's rule" \
+	"$(json_get "$J" '[r["text"] for t, c, r in rules(d, table="aux", chain="pre")]')" \
+	'["ip saddr 10.200.1.0/24 counter"]'
+compare_counters "$SRV" "two tables: counters equal nft's"
+nfp list -t aux --json >"$TEST_TMP/aux.json"
+check_eq "-t aux: only aux's chains" \
+	"$(json_get "$TEST_TMP/aux.json" '[(t["name"], c["name"]) for t in d["tables"] for c in t["chains"]]')" \
+	'[["aux", "pre"], ["aux", "sub"]]'
+
 finish
