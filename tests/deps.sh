@@ -4,7 +4,7 @@
 set -e
 build="make gcc pkg-config libnftables-dev libnftnl-dev libmnl-dev
        libnetfilter-conntrack-dev libncurses-dev"
-tools="nftables iptables conntrack iproute2 tmux socat iputils-ping"
+tools="nftables iptables conntrack iproute2 tmux socat iputils-ping time"
 case "$1" in
 check) want="$build libcmocka-dev $tools python3 procps" ;;
 demo)  want="$build $tools" ;;
