@@ -134,9 +134,10 @@ check_eq "web rule counter grew by exactly the 3 new SYNs" "$((after - before))"
 check_eq "echo-request counter grew by the 3 new ping flows" "$((pafter - pbefore))" 3
 compare_counters "$SRV" "counters still equal nft's after more traffic"
 
-# ---- a second table: chain handles are per table, each table keeps its own
+# ---- a second table of the same family: chain handles are per table, each
+# table keeps its own
 srv nft -f - <<'EOF2' || bail "nft -f aux table"
-table ip aux {
+table inet aux {
 	chain pre {
 		type filter hook prerouting priority -5; policy accept;
 		ip saddr 10.200.1.0/24 counter
