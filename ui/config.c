@@ -1,0 +1,296 @@
+/* config: settings file parsing and the column table. See config.h. */
+#include "ui/config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_PATH_LEN 1024
+
+static const char *const config_column_names[COL_COUNT] = {
+#define CONFIG_COLUMN_NAME(id, name) [COL_##id] = name,
+	CONFIG_COLUMNS(CONFIG_COLUMN_NAME)
+#undef CONFIG_COLUMN_NAME
+};
+
+struct config_ctx {
+	const char *fname;
+	unsigned lineno;
+	int problems;
+	void (*warn)(void *ctx, const char *msg);
+	void *ctx;
+};
+
+const char *config_column_name(enum config_column col)
+{
+	if ((int)col < 0 || col >= COL_COUNT)
+		return NULL;
+	return config_column_names[col];
+}
+
+int config_column_parse(const char *name)
+{
+	for (int i = 0; i < COL_COUNT; i++)
+		if (strcmp(name, config_column_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+void config_defaults(struct nfp_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->refresh = 1.0;
+	snprintf(c->theme, sizeof(c->theme), "default");
+	c->numeric = true;
+	for (int i = 0; i < COL_COUNT; i++)
+		c->columns[i] = (unsigned char)i;
+	c->ncolumns = COL_COUNT;
+	c->timeout = 60;
+}
+
+/* report one problem, prefixed "FILE:LINE: " (or "FILE: " when lineno is 0) */
+__attribute__((format(printf, 2, 3)))
+static void config_warn(struct config_ctx *x, const char *fmt, ...)
+{
+	char msg[256], line[1300];
+	va_list ap;
+
+	x->problems++;
+	if (!x->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (x->lineno)
+		snprintf(line, sizeof(line), "%s:%u: %s", x->fname, x->lineno, msg);
+	else
+		snprintf(line, sizeof(line), "%s: %s", x->fname, msg);
+	x->warn(x->ctx, line);
+}
+
+static char *config_trim(char *s)
+{
+	size_t n;
+
+	s += strspn(s, " \t\r\n");
+	n = strlen(s);
+	while (n && strchr(" \t\r\n", s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/* "1", "0.5", "12.25": digits with an optional fraction, independent of
+ * the locale (the TUI may run with a decimal comma) */
+static int config_parse_decimal(const char *s, double *out)
+{
+	double v = 0, scale = 1;
+	bool digits = false;
+
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (*s - '0');
+		digits = true;
+		if (v > 1e9)
+			return -ERANGE;
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++) {
+			scale /= 10;
+			v += (*s - '0') * scale;
+			digits = true;
+		}
+	}
+	if (!digits || *s != '\0')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int config_parse_int(const char *s, long *out)
+{
+	long v = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (*s - '0');
+		if (v > 1000000000L)
+			return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+static int config_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void config_set_columns(struct nfp_config *c, char *value, struct config_ctx *x)
+{
+	unsigned char cols[COL_COUNT];
+	bool seen[COL_COUNT] = { false };
+	size_t n = 0;
+	char *tok;
+
+	while ((tok = strsep(&value, ","))) {
+		char *name = config_trim(tok);
+		int col;
+
+		if (*name == '\0') {
+			config_warn(x, "empty column name in columns");
+			return;
+		}
+		col = config_column_parse(name);
+		if (col < 0) {
+			config_warn(x, "unknown column '%s'", name);
+			return;
+		}
+		if (seen[col]) {
+			config_warn(x, "column '%s' listed twice", name);
+			return;
+		}
+		seen[col] = true; /* so n < COL_COUNT */
+		cols[n++] = (unsigned char)col;
+	}
+	if (!seen[COL_RULE]) {
+		config_warn(x, "columns must include 'rule'");
+		return;
+	}
+	memcpy(c->columns, cols, n);
+	c->ncolumns = n;
+}
+
+static void config_set(struct nfp_config *c, const char *key, char *value,
+		       struct config_ctx *x)
+{
+	if (strcmp(key, "refresh") == 0) {
+		double v;
+
+		if (config_parse_decimal(value, &v) < 0 || v < CONFIG_REFRESH_MIN - 1e-9
+		    || v > CONFIG_REFRESH_MAX)
+			config_warn(x, "refresh must be between 0.2 and 60 seconds");
+		else
+			c->refresh = v;
+	} else if (strcmp(key, "theme") == 0) {
+		if (strlen(value) >= sizeof(c->theme))
+			config_warn(x, "theme name longer than %zu characters",
+				    sizeof(c->theme) - 1);
+		else if (strpbrk(value, " \t"))
+			config_warn(x, "theme name must be one word");
+		else
+			snprintf(c->theme, sizeof(c->theme), "%s", value);
+	} else if (strcmp(key, "numeric") == 0) {
+		bool v;
+
+		if (config_parse_bool(value, &v) < 0)
+			config_warn(x, "numeric must be yes or no");
+		else
+			c->numeric = v;
+	} else if (strcmp(key, "columns") == 0) {
+		config_set_columns(c, value, x);
+	} else if (strcmp(key, "timeout") == 0) {
+		long v;
+
+		if (config_parse_int(value, &v) < 0 || v < CONFIG_TIMEOUT_MIN
+		    || v > CONFIG_TIMEOUT_MAX)
+			config_warn(x, "timeout must be between 10 and 3600 seconds");
+		else
+			c->timeout = (int)v;
+	} else {
+		config_warn(x, "unknown key '%s'", key);
+	}
+}
+
+int config_parse(struct nfp_config *c, FILE *fp, const char *fname,
+		 void (*warn)(void *ctx, const char *msg), void *ctx)
+{
+	struct config_ctx x = { .fname = fname, .warn = warn, .ctx = ctx };
+	char *line = NULL;
+	size_t cap = 0;
+
+	while (getline(&line, &cap, fp) >= 0) {
+		char *s = line, *eq, *key, *value;
+
+		x.lineno++;
+		s[strcspn(s, "#")] = '\0';
+		s = config_trim(s);
+		if (*s == '\0')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq) {
+			config_warn(&x, "expected key = value");
+			continue;
+		}
+		*eq = '\0';
+		key = config_trim(s);
+		value = config_trim(eq + 1);
+		if (*key == '\0' || *value == '\0' || strpbrk(key, " \t")) {
+			config_warn(&x, "expected key = value");
+			continue;
+		}
+		config_set(c, key, value, &x);
+	}
+	free(line);
+	if (ferror(fp)) {
+		x.lineno = 0;
+		config_warn(&x, "read error");
+	}
+	return x.problems;
+}
+
+/* parse path if it exists; missing is silent unless must_exist */
+static int config_load_file(struct nfp_config *c, const char *path, bool must_exist,
+			    void (*warn)(void *ctx, const char *msg), void *ctx)
+{
+	FILE *fp = fopen(path, "r");
+	int n;
+
+	if (!fp) {
+		struct config_ctx x = { .fname = path, .warn = warn, .ctx = ctx };
+
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		config_warn(&x, "%s", strerror(errno));
+		return x.problems;
+	}
+	n = config_parse(c, fp, path, warn, ctx);
+	fclose(fp);
+	return n;
+}
+
+int config_load(struct nfp_config *c, void (*warn)(void *ctx, const char *msg),
+		void *ctx)
+{
+	const char *env = getenv("NFPILOT_CONFIG");
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char path[CONFIG_PATH_LEN];
+	int n, w = -1;
+
+	config_defaults(c);
+	if (env && *env)
+		return config_load_file(c, env, true, warn, ctx);
+	n = config_load_file(c, "/etc/nfpilot.conf", false, warn, ctx);
+	if (xdg && xdg[0] == '/')
+		w = snprintf(path, sizeof(path), "%s/nfpilot/config", xdg);
+	else if (home && home[0])
+		w = snprintf(path, sizeof(path), "%s/.config/nfpilot/config", home);
+	if (w > 0 && w < (int)sizeof(path))
+		n += config_load_file(c, path, false, warn, ctx);
+	return n;
+}

@@ -1,0 +1,80 @@
+/* config: the user's settings. Owns struct nfp_config, its defaults, the
+ * table of rule-list columns (CONFIG_COLUMNS) and the parser of
+ * /etc/nfpilot.conf and ~/.config/nfpilot/config. Pure apart from opening
+ * those files; no ncurses.
+ *
+ * File format: "key = value" lines, '#' starts a comment, blank lines are
+ * ignored; a later value overrides an earlier one. Keys:
+ *
+ *	refresh = 1        counter refresh, seconds, 0.2 .. 60
+ *	theme   = default  theme name or path (see ui/theme.h)
+ *	numeric = yes      ports and protocols as numbers (yes/no, true/false,
+ *	                   on/off, 1/0)
+ *	columns = num, pkts, bytes, pps, bps, history, handle, rule
+ *	                   rule-list columns in order; "rule" is required
+ *	timeout = 60       probation time of an applied change, seconds,
+ *	                   integer 10 .. 3600 */
+#ifndef NFP_CONFIG_H
+#define NFP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* X(ID, "name") in default order */
+#define CONFIG_COLUMNS(X) \
+	X(NUM, "num") \
+	X(PKTS, "pkts") \
+	X(BYTES, "bytes") \
+	X(PPS, "pps") \
+	X(BPS, "bps") \
+	X(HISTORY, "history") \
+	X(HANDLE, "handle") \
+	X(RULE, "rule")
+
+enum config_column {
+#define CONFIG_COLUMN_ENUM(id, name) COL_##id,
+	CONFIG_COLUMNS(CONFIG_COLUMN_ENUM)
+#undef CONFIG_COLUMN_ENUM
+	COL_COUNT
+};
+
+#define CONFIG_REFRESH_MIN 0.2
+#define CONFIG_REFRESH_MAX 60.0
+#define CONFIG_TIMEOUT_MIN 10
+#define CONFIG_TIMEOUT_MAX 3600
+
+struct nfp_config {
+	double refresh;              /* seconds */
+	char theme[64];              /* theme name or path */
+	bool numeric;                /* ports and protocols as numbers */
+	unsigned char columns[16];   /* enum config_column, in display order */
+	size_t ncolumns;             /* each column at most once; COL_RULE always */
+	int timeout;                 /* probation seconds before auto-revert */
+};
+
+/* "pkts" for COL_PKTS; NULL when out of range */
+const char *config_column_name(enum config_column col);
+
+/* the column called name, or -EINVAL */
+int config_column_parse(const char *name);
+
+/* refresh 1, theme "default", numeric, every column in table order,
+ * timeout 60 */
+void config_defaults(struct nfp_config *c);
+
+/* Apply the settings in fp (named fname in messages) on top of *c. A bad
+ * line changes nothing and parsing goes on; each problem is passed to warn
+ * (may be NULL) as "FILE:LINE: message". Returns the number of problems. */
+int config_parse(struct nfp_config *c, FILE *fp, const char *fname,
+		 void (*warn)(void *ctx, const char *msg), void *ctx);
+
+/* Defaults, then /etc/nfpilot.conf, then $XDG_CONFIG_HOME/nfpilot/config
+ * (~/.config/nfpilot/config); or only the file named by $NFPILOT_CONFIG
+ * when that is set. Missing default files are silent, an unreadable file
+ * or a missing $NFPILOT_CONFIG is a warning. Returns the number of
+ * problems (0 when all is well). */
+int config_load(struct nfp_config *c, void (*warn)(void *ctx, const char *msg),
+		void *ctx);
+
+#endif
