@@ -11,7 +11,8 @@ CFLAGS    ?= -O2 -g
 WARN      := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = $(WARN) $(CFLAGS) -I. -DNFP_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -pthread -MMD -MP
+ALL_CFLAGS = $(WARN) $(CFLAGS) -I. -DNFP_VERSION='"$(VERSION)"' \
+             -DNFP_THEMEDIR='"$(PREFIX)/share/nfpilot/themes"' $(PKG_CFLAGS) -pthread -MMD -MP
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 MODEL_SRC := $(wildcard model/*.c)

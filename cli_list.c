@@ -100,7 +100,7 @@ static int read_listing(struct nl *nl, const struct list_args *a,
 
 	scope.no_rules = true;
 	for (int attempt = 0; attempt < 3; attempt++) {
-		struct ruletext_job job = { 0 };
+		struct ruletext_job job = { .numeric = true };
 		bool with_text = !a->popts.counters_only, started = false;
 		uint32_t genid = 0;
 		int ret = reader_read(nl, &scope, rs, err, errlen);

@@ -2,6 +2,7 @@
  * CLI verb (cli.h). */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "ui/tui.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,13 +16,17 @@
 #endif
 
 static const char usage[] =
-	"usage: nfpilot [-N NETNS] VERB [OPTIONS]\n"
+	"usage: nfpilot [-N NETNS] [--theme NAME]        the live view\n"
+	"       nfpilot [-N NETNS] VERB [OPTIONS]\n"
 	"       nfpilot --help | --version\n"
 	"\n"
 	"Interactive firewall manager for Linux netfilter (nftables, iptables-nft).\n"
+	"Without a verb, nfpilot opens the live view (press ? in it for the keys).\n"
 	"\n"
 	"Global options:\n"
 	"  -N, --netns NAME   work inside network namespace NAME (/run/netns/NAME)\n"
+	"  --theme NAME       colour theme of the live view: default, light, mono,\n"
+	"                     or a file path (NO_COLOR in the environment: mono)\n"
 	"  -h, --help         this help\n"
 	"  -V, --version      print the version\n"
 	"\n"
@@ -72,6 +77,7 @@ static int enter_netns(const char *name)
 
 int main(int argc, char **argv)
 {
+	struct tui_opts tui = { 0 };
 	int i = 1;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -91,15 +97,18 @@ int main(int argc, char **argv)
 			ret = enter_netns(argv[++i]);
 			if (ret)
 				return ret;
+			tui.netns = argv[i];
+		} else if (strcmp(o, "--theme") == 0) {
+			if (i + 1 >= argc)
+				return cli_fail(EXIT_USAGE, "%s needs a theme name", o);
+			tui.theme = argv[++i];
 		} else {
 			fputs(usage, stderr);
 			return cli_fail(EXIT_USAGE, "unknown option '%s'", o);
 		}
 	}
-	if (i >= argc) {
-		fputs(usage, stderr);
-		return cli_fail(EXIT_USAGE, "no verb given (the interactive view is not built yet)");
-	}
+	if (i >= argc)
+		return tui_run(&tui);
 	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
 		if (strcmp(argv[i], verbs[v].name) == 0)
 			return verbs[v].fn(argc - i, argv + i);

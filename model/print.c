@@ -70,7 +70,7 @@ static void print_rule(FILE *fp, const struct nfp_rule *r, bool exact)
 {
 	char p[24], b[24];
 
-	fprintf(fp, "%5" PRIu32 " ", r->position);
+	fprintf(fp, "%6" PRIu32 " ", r->position);
 	if (r->has_counter)
 		fprintf(fp, "%8s %8s ", num(p, sizeof(p), r->packets, exact),
 			num(b, sizeof(b), r->bytes, exact));
@@ -126,7 +126,7 @@ void print_text(FILE *fp, const struct nfp_ruleset *rs, const struct print_opts 
 			fputc('\n', fp);
 			print_chain_header(fp, t, c, o->exact);
 			if (c->nrules)
-				fprintf(fp, "%5s %8s %8s %7s%s\n", "num", "pkts", "bytes",
+				fprintf(fp, "%6s %8s %8s %7s%s\n", "num", "pkts", "bytes",
 					"handle", o->counters_only ? "" : "  rule");
 			for (size_t k = 0; k < c->nrules; k++)
 				print_rule(fp, &c->rules[k], o->exact);

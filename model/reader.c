@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
@@ -483,4 +484,144 @@ int reader_refresh_counters(struct nl *nl, const struct nfp_table *t,
 			return err;
 	}
 	return rc.changed || rc.next != c->nrules;
+}
+
+/* ---- single rules, reset ---- */
+
+/* not in the uapi headers of Debian 12; the kernel has had it since 6.4 */
+#define NFP_MSG_GETRULE_RESET 25
+
+struct one_rule {
+	struct nfp_rule *r;
+	bool seen;
+};
+
+static int one_rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct one_rule *o = data;
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct rule_info ri;
+
+	if (!nr || parse_rule(nlh, nr, &ri) < 0) {
+		nftnl_rule_free(nr);
+		return MNL_CB_ERROR;
+	}
+	nftnl_rule_free(nr);
+	if (o->r && ri.handle == o->r->handle) {
+		o->r->packets = ri.packets;
+		o->r->bytes = ri.bytes;
+		o->seen = true;
+	}
+	return MNL_CB_OK;
+}
+
+static struct nlmsghdr *rule_request(struct nl *nl, const struct nfp_table *t,
+				     const char *chain, uint64_t handle, uint16_t type,
+				     uint16_t flags)
+{
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct nlmsghdr *req;
+
+	if (!nr)
+		return NULL;
+	nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, t->name);
+	if (chain)
+		nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, chain);
+	if (handle)
+		nftnl_rule_set_u64(nr, NFTNL_RULE_HANDLE, handle);
+	req = nl_request(nl, type, t->family, flags);
+	nftnl_rule_nlmsg_build_payload(req, nr);
+	nftnl_rule_free(nr);
+	return req;
+}
+
+int reader_get_rule_counters(struct nl *nl, const struct nfp_table *t,
+			     const struct nfp_chain *c, struct nfp_rule *r)
+{
+	struct one_rule o = { .r = r };
+	struct nlmsghdr *req = rule_request(nl, t, c->name, r->handle, NFT_MSG_GETRULE,
+					    NLM_F_ACK);
+	int err;
+
+	if (!req)
+		return -ENOMEM;
+	err = nl_talk(nl, req, one_rule_cb, &o);
+	return err ? err : o.seen ? 0 : -ENOENT;
+}
+
+int reader_reset_counters(struct nl *nl, const struct nfp_table *t,
+			  const char *chain, uint64_t handle)
+{
+	struct one_rule o = { 0 };
+	struct nlmsghdr *req = rule_request(nl, t, chain, handle, NFP_MSG_GETRULE_RESET,
+					    handle ? NLM_F_ACK : NLM_F_DUMP);
+
+	if (!req)
+		return -ENOMEM;
+	return nl_talk(nl, req, one_rule_cb, &o);
+}
+
+/* ---- dumps in slices ---- */
+
+int reader_dump_start(struct reader_dump *d, const struct nfp_table *t,
+		      const struct nfp_chain *c, struct nfp_chain *into)
+{
+	char err[128];
+	struct nlmsghdr *req;
+	int ret;
+
+	reader_dump_cancel(d);
+	ret = nl_open(&d->nl, err, sizeof(err));
+	if (ret)
+		return ret;
+	if (fcntl(mnl_socket_get_fd(d->nl.sock), F_SETFL, O_NONBLOCK) < 0) {
+		ret = -errno;
+		nl_close(&d->nl);
+		return ret;
+	}
+	into->nrules = 0;
+	d->into = into;
+	req = rule_dump_request(&d->nl, t, c, NFT_MSG_GETRULE);
+	if (!req || mnl_socket_sendto(d->nl.sock, req, req->nlmsg_len) < 0) {
+		ret = req ? -errno : -ENOMEM;
+		nl_close(&d->nl);
+		return ret;
+	}
+	d->seq = req->nlmsg_seq;
+	d->active = true;
+	return 0;
+}
+
+int reader_dump_fd(const struct reader_dump *d)
+{
+	return d->active ? mnl_socket_get_fd(d->nl.sock) : -1;
+}
+
+int reader_dump_step(struct reader_dump *d)
+{
+	int ret;
+
+	if (!d->active)
+		return 0;
+	ret = mnl_socket_recvfrom(d->nl.sock, d->nl.buf, NL_RECV_SIZE);
+	if (ret < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 1;
+		ret = -errno;
+		reader_dump_cancel(d);
+		return ret;
+	}
+	ret = mnl_cb_run(d->nl.buf, ret, d->seq, d->nl.portid, rule_cb, d->into);
+	if (ret > 0)
+		return 1;
+	ret = ret < 0 ? (errno ? -errno : -EIO) : 0;
+	reader_dump_cancel(d);
+	return ret;
+}
+
+void reader_dump_cancel(struct reader_dump *d)
+{
+	if (d->active || d->nl.sock)
+		nl_close(&d->nl);
+	d->active = false;
 }

@@ -38,4 +38,34 @@ int reader_read_rules(struct nl *nl, struct nfp_ruleset *rs, char *err, size_t e
 int reader_refresh_counters(struct nl *nl, const struct nfp_table *t,
 			    struct nfp_chain *c);
 
+/* Re-read the counters of one rule by handle (a GET, not a dump: the
+ * kernel walks the chain up to it, so this suits a screenful of rules in a
+ * chain too long to dump on every tick). -ENOENT if it is gone. */
+int reader_get_rule_counters(struct nl *nl, const struct nfp_table *t,
+			     const struct nfp_chain *c, struct nfp_rule *r);
+
+/* Zero rule counters (NFT_MSG_GETRULE_RESET): one rule (handle != 0), every
+ * rule of a chain (chain != NULL), or of the whole table. 0 or -errno. */
+int reader_reset_counters(struct nl *nl, const struct nfp_table *t,
+			  const char *chain, uint64_t handle);
+
+/* A rule dump of one chain consumed in slices, so that a long chain loads
+ * while the screen keeps answering keys: poll reader_dump_fd() and call
+ * reader_dump_step() when it is readable. */
+struct reader_dump {
+	struct nl nl;
+	uint32_t seq;
+	bool active;
+	struct nfp_chain *into; /* receives the rules, appended in order */
+};
+
+/* Start dumping t/c's rules into *into (emptied first). 0 or -errno. */
+int reader_dump_start(struct reader_dump *d, const struct nfp_table *t,
+		      const struct nfp_chain *c, struct nfp_chain *into);
+int reader_dump_fd(const struct reader_dump *d);
+/* One slice: 1 = more to come, 0 = complete, -errno = failed. */
+int reader_dump_step(struct reader_dump *d);
+/* Abandon a running dump (its socket is closed). */
+void reader_dump_cancel(struct reader_dump *d);
+
 #endif

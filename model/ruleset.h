@@ -6,6 +6,8 @@
 #ifndef NFP_RULESET_H
 #define NFP_RULESET_H
 
+#include "rate.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +29,7 @@ struct nfp_rule {
 	uint64_t packets, bytes;
 	char *comment;       /* as the kernel holds it (unsanitised), or NULL */
 	char *text;          /* libnftables text (stateless), or NULL if unknown */
+	struct nfp_rate rate; /* live view: rates from successive readings */
 };
 
 struct nfp_chain {
@@ -42,6 +45,8 @@ struct nfp_chain {
 	uint64_t packets, bytes;
 	size_t nrules, rules_cap;
 	struct nfp_rule *rules;
+	bool rules_loaded;   /* rules[] holds the chain's rules (live view) */
+	bool text_loaded;    /* ... and their text */
 };
 
 struct nfp_set {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- the command ---- */
 
@@ -41,7 +42,7 @@ void ruletext_command(uint32_t family, const char *table, const char *chain,
  * fetches the table's chain list. */
 #define PLAN_MAX_CHAINS 200
 
-static int plan_add(struct ruletext_job *job, const char *cmd)
+int ruletext_plan_add(struct ruletext_job *job, const char *cmd)
 {
 	char **n;
 
@@ -67,13 +68,13 @@ int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs)
 
 		if (t->nchains > PLAN_MAX_CHAINS) {
 			ruletext_command(t->family, t->name, NULL, cmd, sizeof(cmd));
-			err = plan_add(job, cmd);
+			err = ruletext_plan_add(job, cmd);
 			continue;
 		}
 		for (size_t j = 0; j < t->nchains && !err; j++) {
 			ruletext_command(t->family, t->name, t->chains[j].name, cmd,
 					 sizeof(cmd));
-			err = plan_add(job, cmd);
+			err = ruletext_plan_add(job, cmd);
 		}
 		/* the sets' key types (terse: without their elements) */
 		if (!err && t->nsets) {
@@ -81,7 +82,7 @@ int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs)
 			if (strncmp(cmd, "list table ", 11) == 0)
 				snprintf(cmd, sizeof(cmd), "list sets table %s %s",
 					 ruleset_family_name(t->family), t->name);
-			err = plan_add(job, cmd);
+			err = ruletext_plan_add(job, cmd);
 		}
 	}
 	return err;
@@ -112,9 +113,8 @@ static bool list_text(struct nft_ctx *ctx, const char *cmd)
 	return nft_run_cmd_from_buffer(ctx, "list ruleset") == 0;
 }
 
-static void *ruletext_run(void *arg)
+static void ruletext_list(struct ruletext_job *job)
 {
-	struct ruletext_job *job = arg;
 	unsigned flags = NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_HANDLE |
 			 NFT_CTX_OUTPUT_TERSE;
 	struct nft_ctx *ctx;
@@ -124,16 +124,16 @@ static void *ruletext_run(void *arg)
 
 	job->err = nl_open(&nl, job->errmsg, sizeof(job->errmsg));
 	if (job->err)
-		return NULL;
+		return;
 	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!ctx) {
 		nl_close(&nl);
 		job->err = -ENOMEM;
 		snprintf(job->errmsg, sizeof(job->errmsg), "cannot start libnftables");
-		return NULL;
+		return;
 	}
-	if (job->numeric)
-		flags |= NFT_CTX_OUTPUT_NUMERIC_ALL;
+	if (!job->numeric)
+		flags |= NFT_CTX_OUTPUT_SERVICE; /* ssh rather than 22 */
 	nft_ctx_output_set_flags(ctx, flags);
 	nft_ctx_buffer_output(ctx);
 	nft_ctx_buffer_error(ctx);
@@ -168,6 +168,19 @@ done:
 	}
 	nft_ctx_free(ctx);
 	nl_close(&nl);
+}
+
+static void *ruletext_run(void *arg)
+{
+	struct ruletext_job *job = arg;
+
+	ruletext_list(job);
+	if (job->notify) {
+		char byte = 1;
+
+		while (write(job->notify_fd, &byte, 1) < 0 && errno == EINTR)
+			;
+	}
 	return NULL;
 }
 

@@ -15,7 +15,9 @@ struct ruletext_job {
 	/* in: filled by ruletext_plan() */
 	char **cmds;
 	size_t ncmds;
-	bool numeric;        /* no service/protocol names: like iptables -n */
+	bool numeric;        /* ports as numbers (nft's default); else names */
+	bool notify;         /* write one byte to notify_fd when done */
+	int notify_fd;
 	/* out, valid after ruletext_wait() */
 	char *text;          /* nft's listings, concatenated; NULL on error */
 	uint32_t genid_before, genid_after;
@@ -30,6 +32,9 @@ struct ruletext_job {
  * cheaply but a whole table quadratically — else table by table.
  * 0 or -ENOMEM. */
 int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs);
+
+/* Add one command to the plan (duplicates are ignored). 0 or -ENOMEM. */
+int ruletext_plan_add(struct ruletext_job *job, const char *cmd);
 
 /* Start the planned listing with libnftables in a thread. 0 or -errno. */
 int ruletext_start(struct ruletext_job *job);

@@ -1,0 +1,591 @@
+/* draw: everything that reaches the terminal. Views supply data; these
+ * functions lay it out. Every string from the kernel passes through
+ * fmt_sanitize() and is clipped to its cell by display width. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include "view.h"
+
+#include "model/fmt.h"
+#include "model/print.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <wchar.h>
+
+/* Draw s at (y, x) in at most w columns with attribute a, padding with
+ * spaces to w when pad. Returns the columns used. */
+static int put(int y, int x, int w, const char *s, attr_t a, bool pad)
+{
+	char safe[4096];
+	const char *p = safe;
+	mbstate_t st;
+	int used = 0;
+
+	if (w <= 0)
+		return 0;
+	fmt_sanitize(safe, sizeof(safe), s ? s : "");
+	memset(&st, 0, sizeof(st));
+	attrset(a);
+	move(y, x);
+	while (*p) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, p, strlen(p), &st);
+		int cw;
+
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			/* not decodable in this locale: one '?' per byte */
+			if (used + 1 > w)
+				break;
+			addch('?');
+			used++;
+			p++;
+			memset(&st, 0, sizeof(st));
+			continue;
+		}
+		cw = wcwidth(wc);
+		if (cw < 0)
+			cw = 1;
+		if (used + cw > w)
+			break;
+		addnstr(p, (int)n);
+		used += cw;
+		p += n;
+	}
+	if (pad)
+		for (; used < w; used++)
+			addch(' ');
+	return used;
+}
+
+static void putf(int y, int x, int w, attr_t a, bool pad, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+static void putf(int y, int x, int w, attr_t a, bool pad, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	put(y, x, w, buf, a, pad);
+}
+
+static const char *hook_short(uint32_t family, const struct nfp_chain *c)
+{
+	const char *h = ruleset_hook_name(family, c->hooknum);
+
+	if (!h)
+		return "?";
+	if (strcmp(h, "prerouting") == 0)
+		return "pre";
+	if (strcmp(h, "postrouting") == 0)
+		return "post";
+	if (strcmp(h, "forward") == 0)
+		return "fwd";
+	if (strcmp(h, "input") == 0)
+		return "in";
+	if (strcmp(h, "output") == 0)
+		return "out";
+	return h;
+}
+
+/* ---- header ---- */
+
+static void draw_header(struct view *v)
+{
+	const struct nfp_ruleset *rs = &v->live.rs;
+	size_t nchains = 0, nrules = 0;
+	char right[96];
+
+	for (size_t t = 0; t < rs->ntables; t++) {
+		nchains += rs->tables[t].nchains;
+		for (size_t c = 0; c < rs->tables[t].nchains; c++)
+			nrules += rs->tables[t].chains[c].nrules;
+	}
+	putf(0, 0, COLS, v->attr[ROLE_HEADER], true,
+	     " nfpilot  %s  netns %s  gen %" PRIu32 "  every %.1fs  %zu tables %zu chains %zu rules",
+	     v->host, v->netns ? v->netns : "(host)", rs->genid, v->cfg.refresh, rs->ntables,
+	     nchains, nrules);
+	snprintf(right, sizeof(right), "%s%s%s ", v->sorted ? "[sorted by rate] " : "",
+		 v->filter[0] ? "[filtered] " : "", v->paused ? "[PAUSED]" : "");
+	if (strlen(right) > 1 && (int)strlen(right) < COLS)
+		put(0, COLS - (int)strlen(right), (int)strlen(right), right,
+		    v->attr[ROLE_HEADER] | A_BOLD, false);
+}
+
+/* ---- tree ---- */
+
+static void tree_line(struct view *v, const struct tree_row *row, char *buf, size_t size,
+		      char *right, size_t rsize, enum theme_role *role)
+{
+	const struct nfp_table *t = &v->live.rs.tables[row->t];
+
+	if (row->c < 0) {
+		snprintf(buf, size, "%s %s", ruleset_family_name(t->family), t->name);
+		if (t->owner_name)
+			snprintf(right, rsize, "[%s]", t->owner == NFP_OWNER_IPTABLES ? "ipt"
+										 : t->owner_name);
+		else
+			right[0] = 0;
+		*role = ROLE_TABLE;
+		return;
+	}
+	const struct nfp_chain *c = &t->chains[row->c];
+	char count[16];
+
+	snprintf(buf, size, "  %s", c->name);
+	if (c->rules_loaded)
+		snprintf(count, sizeof(count), "%zu", c->nrules);
+	else
+		snprintf(count, sizeof(count), "%s", v->utf8 ? "\u2026" : "..");
+	if (c->base)
+		snprintf(right, rsize, "%s %s %4s", hook_short(t->family, c),
+			 c->policy == NFP_POLICY_NONE ? "" : ruleset_policy_name(c->policy) ?: "?",
+			 count);
+	else
+		snprintf(right, rsize, "%4s", count);
+	*role = c->base ? ROLE_BASE_CHAIN : ROLE_CHAIN;
+}
+
+static void draw_tree(struct view *v)
+{
+	int h = v->body_h, w = v->tree_w - 1;
+
+	if (v->tree_sel < v->tree_top)
+		v->tree_top = v->tree_sel;
+	if (h > 0 && v->tree_sel >= v->tree_top + (size_t)h)
+		v->tree_top = v->tree_sel - h + 1;
+	for (int i = 0; i < h; i++) {
+		size_t r = v->tree_top + i;
+		int y = v->body_top + i;
+
+		if (r >= v->nrows) {
+			put(y, 0, w, "", v->attr[ROLE_NORMAL], true);
+			continue;
+		}
+		char left[NAME_MAX_LEN + 8], right[64];
+		enum theme_role role;
+		attr_t a;
+		int rw;
+
+		tree_line(v, &v->rows[r], left, sizeof(left), right, sizeof(right), &role);
+		a = v->attr[role];
+		if (r == v->tree_sel)
+			a = v->attr[v->pane == PANE_TREE ? ROLE_SELECTED : ROLE_SELECTED_INACTIVE];
+		rw = (int)strlen(right);
+		if (rw >= w - 4)
+			rw = 0;
+		put(y, 0, w - rw, left, a, true);
+		if (rw)
+			put(y, w - rw, rw, right,
+			    r == v->tree_sel ? a : v->attr[v->rows[r].c < 0 ? ROLE_BADGE : ROLE_DIM],
+			    true);
+	}
+	attrset(v->attr[ROLE_BORDER]);
+	mvvline(v->body_top, v->tree_w - 1, ACS_VLINE, h);
+}
+
+/* ---- rules ---- */
+
+struct col {
+	enum config_column id;
+	int w;
+	const char *title;
+};
+
+static int col_width(enum config_column id)
+{
+	switch (id) {
+	case COL_NUM: return 6;
+	case COL_PKTS: case COL_BYTES: return 7;
+	case COL_PPS: return 7;
+	case COL_BPS: return 7;
+	case COL_HISTORY: return 9;
+	case COL_HANDLE: return 7;
+	default: return 0;
+	}
+}
+
+static const char *col_title(enum config_column id)
+{
+	switch (id) {
+	case COL_NUM: return "#";
+	case COL_PKTS: return "pkts";
+	case COL_BYTES: return "bytes";
+	case COL_PPS: return "pkt/s";
+	case COL_BPS: return "B/s";
+	case COL_HISTORY: return "history";
+	case COL_HANDLE: return "handle";
+	default: return "rule";
+	}
+}
+
+static enum theme_role rule_role(const struct nfp_rule *r)
+{
+	const char *t = r->text;
+	size_t n;
+
+	if (!t)
+		return ROLE_DIM;
+	if (strstr(t, "jump ") || strstr(t, "goto "))
+		return ROLE_RULE_JUMP;
+	n = strlen(t);
+	/* the verdict ends the rule; a comment may follow it */
+	const char *cm = strstr(t, " comment \"");
+	if (cm)
+		n = (size_t)(cm - t);
+	if (n >= 6 && strncmp(t + n - 6, "accept", 6) == 0)
+		return ROLE_RULE_ACCEPT;
+	if ((n >= 4 && strncmp(t + n - 4, "drop", 4) == 0) || strstr(t, "reject"))
+		return ROLE_RULE_DROP;
+	return ROLE_RULE;
+}
+
+static void fmt_rate(char *buf, size_t size, double v)
+{
+	if (v > 0 && v < 10)
+		snprintf(buf, size, "%.1f", v);
+	else
+		fmt_human(buf, size, (uint64_t)(v + 0.5));
+}
+
+/* one cell of a rule row; x advances */
+static void rule_cell(struct view *v, int y, int *x, int w, const struct col *col,
+		      const struct nfp_rule *r, attr_t base, bool selected)
+{
+	char buf[64];
+	attr_t num_a = selected ? base : v->attr[ROLE_COUNTER];
+	attr_t act_a = selected ? base : v->attr[ROLE_RULE_ACTIVE];
+	bool moved = r->rate.moved && !v->paused;
+
+	switch (col->id) {
+	case COL_NUM:
+		putf(y, *x, col->w, base, true, "%*" PRIu32 " ", col->w - 1, r->position);
+		break;
+	case COL_PKTS:
+	case COL_BYTES:
+		if (!r->has_counter) {
+			putf(y, *x, col->w, selected ? base : v->attr[ROLE_NO_COUNTER], true,
+			     "%*s ", col->w - 1, "-");
+			break;
+		}
+		fmt_human(buf, sizeof(buf), col->id == COL_PKTS ? r->packets : r->bytes);
+		putf(y, *x, col->w, moved ? act_a : num_a, true, "%*s ", col->w - 1, buf);
+		break;
+	case COL_PPS:
+	case COL_BPS:
+		if (!r->has_counter) {
+			putf(y, *x, col->w, selected ? base : v->attr[ROLE_NO_COUNTER], true,
+			     "%*s ", col->w - 1, col->id == COL_PPS ? "no" : "ctr");
+			break;
+		}
+		if (r->rate.nhist == 0) {
+			putf(y, *x, col->w, base, true, "%*s ", col->w - 1, "");
+			break;
+		}
+		fmt_rate(buf, sizeof(buf), col->id == COL_PPS ? r->rate.pps : r->rate.bps);
+		putf(y, *x, col->w, moved ? act_a : (selected ? base : v->attr[ROLE_RATE]), true,
+		     "%*s ", col->w - 1, buf);
+		break;
+	case COL_HISTORY: {
+		char spark[3 * RATE_HISTORY + 1];
+
+		rate_spark(&r->rate, (unsigned)(col->w - 1), v->utf8, spark);
+		put(y, *x, col->w, r->has_counter ? spark : "",
+		    selected ? base : v->attr[ROLE_SPARK], true);
+		break;
+	}
+	case COL_HANDLE:
+		putf(y, *x, col->w, selected ? base : v->attr[ROLE_DIM], true, "%*" PRIu64 " ",
+		     col->w - 1, r->handle);
+		break;
+	case COL_RULE: {
+		char text[2048];
+		attr_t ta = selected ? base : v->attr[rule_role(r)];
+
+		if (r->text)
+			snprintf(text, sizeof(text), "%s", r->text);
+		else
+			snprintf(text, sizeof(text), "%s", v->utf8 ? "\u2026" : "...");
+		if (r->comment && r->compat) {
+			size_t n = strlen(text);
+
+			snprintf(text + n, sizeof(text) - n, "  /* %s */", r->comment);
+		}
+		put(y, *x, w, text, ta, true);
+		break;
+	}
+	case COL_COUNT:
+		break;
+	}
+	*x += col->id == COL_RULE ? w : col->w;
+}
+
+static size_t layout_cols(struct view *v, struct col *cols, int width, int *rule_w)
+{
+	size_t n = 0;
+	int fixed = 0;
+
+	for (size_t i = 0; i < v->cfg.ncolumns; i++) {
+		enum config_column id = v->cfg.columns[i];
+
+		cols[n] = (struct col){ id, col_width(id), col_title(id) };
+		fixed += cols[n].w;
+		n++;
+	}
+	/* drop optional columns from the right until the rule text has room */
+	while (width - fixed < 20 && n > 1) {
+		size_t drop = n;
+
+		for (size_t i = n; i-- > 0;)
+			if (cols[i].id == COL_HISTORY || cols[i].id == COL_BPS ||
+			    cols[i].id == COL_HANDLE || cols[i].id == COL_PPS) {
+				drop = i;
+				break;
+			}
+		if (drop == n)
+			break;
+		fixed -= cols[drop].w;
+		memmove(&cols[drop], &cols[drop + 1], (n - drop - 1) * sizeof(*cols));
+		n--;
+	}
+	*rule_w = width - fixed;
+	if (*rule_w < 1)
+		*rule_w = 1;
+	return n;
+}
+
+int draw_rules_height(const struct view *v)
+{
+	return v->body_h - 2; /* title and column titles */
+}
+
+static void draw_chain_title(struct view *v, int x, int w, const struct nfp_table *t,
+			     const struct nfp_chain *c, size_t n, bool loading)
+{
+	char hook[160] = "";
+
+	if (c->base) {
+		print_chain_hook(hook, sizeof(hook), t->family, c);
+		if (c->policy != NFP_POLICY_NONE) {
+			size_t l = strlen(hook);
+
+			snprintf(hook + l, sizeof(hook) - l, ", policy %s",
+				 ruleset_policy_name(c->policy) ?: "?");
+		}
+	}
+	putf(v->body_top, x, w, v->attr[ROLE_TITLE], true,
+	     " %s %s > %s%s%s%s  %zu rule%s%s%s%s", ruleset_family_name(t->family), t->name,
+	     c->name, hook[0] ? "  (" : "", hook, hook[0] ? ")" : "", n, n == 1 ? "" : "s",
+	     loading ? "  loading..." : "", v->filter[0] ? "  filter: " : "", v->filter);
+}
+
+static void draw_table_summary(struct view *v, int x, int w, const struct nfp_table *t)
+{
+	int y = v->body_top, end = v->body_top + v->body_h;
+	char buf[512];
+
+	putf(y++, x, w, v->attr[ROLE_TITLE], true, " table %s %s  %zu chains  %zu sets",
+	     ruleset_family_name(t->family), t->name, t->nchains, t->nsets);
+	if (t->owner == NFP_OWNER_IPTABLES)
+		put(y++, x, w, " managed by iptables-nft: change its rules with iptables",
+		    v->attr[ROLE_WARNING], true);
+	else if (t->owner_name)
+		putf(y++, x, w, v->attr[ROLE_WARNING], true, " managed by %s", t->owner_name);
+	put(y++, x, w, "", v->attr[ROLE_NORMAL], true);
+	for (size_t i = 0; i < t->nsets && y < end; i++) {
+		const struct nfp_set *s = &t->sets[i];
+
+		snprintf(buf, sizeof(buf), " %s %s  %s  %" PRIu32 " element%s", s->is_map ? "map" : "set",
+			 s->name, s->key_type ? s->key_type : "", s->nelems,
+			 s->nelems == 1 ? "" : "s");
+		put(y++, x, w, buf, v->attr[ROLE_NORMAL], true);
+	}
+	if (y < end)
+		put(y++, x, w, " Enter or Down opens its chains.", v->attr[ROLE_DIM], true);
+	while (y < end)
+		put(y++, x, w, "", v->attr[ROLE_NORMAL], true);
+}
+
+static void draw_rules(struct view *v)
+{
+	int x = v->tree_w, w = COLS - v->tree_w;
+	int h = draw_rules_height(v);
+	struct live_ref ref;
+	const struct nfp_chain *c = view_chain(v, &ref);
+	const struct nfp_rule *rules;
+	struct col cols[COL_COUNT];
+	size_t ncols, n;
+	int rule_w, cx;
+	bool loading;
+
+	if (!c) {
+		if (v->tree_sel < v->nrows)
+			draw_table_summary(v, x, w, &v->live.rs.tables[v->rows[v->tree_sel].t]);
+		else
+			for (int i = 0; i < v->body_h; i++)
+				put(v->body_top + i, x, w, i == 1 ? " no tables: the ruleset is empty" : "",
+				    v->attr[ROLE_DIM], true);
+		return;
+	}
+	rules = view_rules(v, &n, &loading);
+	draw_chain_title(v, x, w, &v->live.rs.tables[ref.t], c, n, loading);
+
+	ncols = layout_cols(v, cols, w, &rule_w);
+	cx = x;
+	for (size_t i = 0; i < ncols; i++) {
+		int cw = cols[i].id == COL_RULE ? rule_w : cols[i].w;
+		bool right = cols[i].id != COL_RULE && cols[i].id != COL_HISTORY;
+
+		if (right)
+			putf(v->body_top + 1, cx, cw, v->attr[ROLE_HEADER], true, "%*s ", cw - 1,
+			     cols[i].title);
+		else
+			putf(v->body_top + 1, cx, cw, v->attr[ROLE_HEADER], true, "%s", cols[i].title);
+		cx += cw;
+	}
+	if (cx < COLS)
+		put(v->body_top + 1, cx, COLS - cx, "", v->attr[ROLE_HEADER], true);
+
+	if (v->rule_sel < v->rule_top)
+		v->rule_top = v->rule_sel;
+	if (h > 0 && v->rule_sel >= v->rule_top + (size_t)h)
+		v->rule_top = v->rule_sel - h + 1;
+	for (int i = 0; i < h; i++) {
+		size_t k = v->rule_top + i;
+		int y = v->body_top + 2 + i;
+
+		if (k >= v->norder) {
+			const char *msg = "";
+
+			if (i == 0 && v->norder == 0)
+				msg = loading ? " loading rules..." :
+				      v->filter[0] ? " no rule matches the filter" : " no rules";
+			put(y, x, w, msg, v->attr[ROLE_DIM], true);
+			continue;
+		}
+		const struct nfp_rule *r = &rules[v->order[k]];
+		bool sel = k == v->rule_sel;
+		attr_t base = sel ? v->attr[v->pane == PANE_RULES ? ROLE_SELECTED
+								  : ROLE_SELECTED_INACTIVE]
+				  : v->attr[ROLE_NORMAL];
+
+		cx = x;
+		for (size_t j = 0; j < ncols; j++)
+			rule_cell(v, y, &cx, rule_w, &cols[j], r, base, sel);
+	}
+}
+
+/* ---- status line, help, too small ---- */
+
+static void draw_status(struct view *v)
+{
+	static const enum action hints[] = { ACT_HELP, ACT_SEARCH, ACT_FILTER, ACT_SORT,
+					     ACT_PAUSE, ACT_ZERO, ACT_TREE, ACT_QUIT };
+	int y = LINES - 1, x = 0;
+
+	if (v->mode == MODE_PROMPT) {
+		putf(y, 0, COLS, v->attr[ROLE_STATUS], true, "%s%s",
+		     v->prompt_for == ACT_SEARCH ? "Search: " : "Filter: ", v->input);
+		return;
+	}
+	if (v->mode == MODE_CONFIRM) {
+		putf(y, 0, COLS, v->attr[ROLE_WARNING] | A_BOLD, true, "%s [y/N]", v->confirm_msg);
+		return;
+	}
+	if (v->status[0]) {
+		put(y, 0, COLS, v->status, v->attr[v->status_role], true);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]) && x < COLS - 1; i++) {
+		char key[16];
+		const struct keybinding *b = &keymap[hints[i]];
+
+		/* prefer the F-key, as htop shows them */
+		int k = b->keys[1] >= KEY_F(1) && b->keys[1] <= KEY_F(12) ? b->keys[1] : b->keys[0];
+
+		keymap_key_name(k, key, sizeof(key));
+		x += put(y, x, COLS - x, key, v->attr[ROLE_STATUS_KEY], false);
+		x += put(y, x, COLS - x, " ", v->attr[ROLE_STATUS], false);
+		x += put(y, x, COLS - x, b->name, v->attr[ROLE_STATUS], false);
+		x += put(y, x, COLS - x, "  ", v->attr[ROLE_STATUS], false);
+	}
+	if (x < COLS)
+		put(y, x, COLS - x, "", v->attr[ROLE_STATUS], true);
+}
+
+static void draw_help(struct view *v)
+{
+	int h = LINES - 2, y = 1, line = 0;
+	const char *group = NULL;
+
+	put(0, 0, COLS, " nfpilot help  (Up/Down scroll, q or Esc closes)", v->attr[ROLE_HEADER],
+	    true);
+	for (int a = 1; a < ACT_COUNT; a++) {
+		char keys[64];
+
+		if (!group || strcmp(group, keymap[a].group) != 0) {
+			group = keymap[a].group;
+			if (line >= v->help_top && y <= h) {
+				put(y, 0, COLS, "", v->attr[ROLE_NORMAL], true);
+				y += line > v->help_top;
+			}
+			if (line++ >= v->help_top && y <= h)
+				put(y++, 0, COLS, group, v->attr[ROLE_TITLE], true);
+		}
+		if (line++ < v->help_top || y > h)
+			continue;
+		keymap_keys_text((enum action)a, keys, sizeof(keys));
+		put(y, 0, 2, "", v->attr[ROLE_NORMAL], true);
+		put(y, 2, 20, keys, v->attr[ROLE_HELP_KEY], true);
+		put(y, 22, COLS - 22, keymap[a].help, v->attr[ROLE_NORMAL], true);
+		y++;
+	}
+	const char *notes[] = {
+		"",
+		"Counters: '-' means the rule has no counter statement; moving counters",
+		"are highlighted. Rates are per second over the last refresh.",
+		"Mouse: click selects, the wheel scrolls.",
+	};
+	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++)
+		if (line++ >= v->help_top && y <= h)
+			put(y++, 0, COLS, notes[i], v->attr[ROLE_DIM], true);
+	while (y <= h)
+		put(y++, 0, COLS, "", v->attr[ROLE_NORMAL], true);
+	put(LINES - 1, 0, COLS, "", v->attr[ROLE_STATUS], true);
+}
+
+static void draw_too_small(struct view *v)
+{
+	erase();
+	putf(0, 0, COLS, v->attr[ROLE_WARNING], false, "Terminal too small (%dx%d).", COLS,
+	     LINES);
+	if (LINES > 1)
+		putf(1, 0, COLS, v->attr[ROLE_NORMAL], false, "nfpilot needs %dx%d.", MIN_COLS,
+		     MIN_LINES);
+	if (LINES > 2)
+		put(2, 0, COLS, "Enlarge it, or q to quit.", v->attr[ROLE_NORMAL], false);
+}
+
+void draw_screen(struct view *v)
+{
+	if (COLS < MIN_COLS || LINES < MIN_LINES) {
+		draw_too_small(v);
+		refresh();
+		return;
+	}
+	if (v->mode == MODE_HELP) {
+		draw_help(v);
+		refresh();
+		return;
+	}
+	v->tree_w = v->tree_shown ? (COLS / 4 < 34 ? (COLS / 4 > 22 ? COLS / 4 : 22) : 34) : 0;
+	v->body_top = 1;
+	v->body_h = LINES - 2;
+	draw_header(v);
+	if (v->tree_shown)
+		draw_tree(v);
+	draw_rules(v);
+	draw_status(v);
+	refresh();
+}

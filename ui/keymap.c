@@ -1,0 +1,78 @@
+#include "keymap.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+const struct keybinding keymap[ACT_COUNT] = {
+#define KEYMAP_ENTRY(id, nm, grp, k1, k2, k3, hlp) \
+	[ACT_##id] = { .name = nm, .group = grp, .keys = { k1, k2, k3 }, .help = hlp },
+	KEYMAP(KEYMAP_ENTRY)
+#undef KEYMAP_ENTRY
+};
+
+enum action keymap_lookup(int key)
+{
+	if (key == 0)
+		return ACT_NONE;
+	if (key == '\r' || key == CTRL_KEY('h')) /* terminals differ */
+		key = key == '\r' ? '\n' : KEY_BACKSPACE;
+	for (int a = 1; a < ACT_COUNT; a++)
+		for (int i = 0; i < 3; i++)
+			if (keymap[a].keys[i] == key)
+				return (enum action)a;
+	return ACT_NONE;
+}
+
+const char *keymap_key_name(int key, char *buf, size_t size)
+{
+	static const struct {
+		int key;
+		const char *name;
+	} names[] = {
+		{ KEY_UP, "Up" },       { KEY_DOWN, "Down" },   { KEY_LEFT, "Left" },
+		{ KEY_RIGHT, "Right" }, { KEY_PPAGE, "PgUp" },  { KEY_NPAGE, "PgDn" },
+		{ KEY_HOME, "Home" },   { KEY_END, "End" },     { '\t', "Tab" },
+		{ KEY_BTAB, "S-Tab" },  { '\n', "Enter" },      { KEY_ENTER, "Enter" },
+		{ KEY_BACKSPACE, "Bksp" }, { 127, "Bksp" },     { ' ', "Space" },
+		{ 27, "Esc" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].key == key) {
+			snprintf(buf, size, "%s", names[i].name);
+			return buf;
+		}
+	if (key >= KEY_F(1) && key <= KEY_F(12))
+		snprintf(buf, size, "F%d", key - KEY_F(0));
+	else if (key > 0 && key < 32)
+		snprintf(buf, size, "Ctrl-%c", key + 'A' - 1);
+	else if (key > 32 && key < 127)
+		snprintf(buf, size, "%c", key);
+	else
+		snprintf(buf, size, "key%d", key);
+	return buf;
+}
+
+const char *keymap_keys_text(enum action act, char *buf, size_t size)
+{
+	char names[3][16];
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < 3 && act > ACT_NONE && act < ACT_COUNT; i++) {
+		int key = keymap[act].keys[i];
+		bool dup = false;
+
+		names[i][0] = 0;
+		if (!key)
+			continue;
+		keymap_key_name(key, names[i], sizeof(names[i]));
+		/* two keys with one name (Enter, Bksp) are listed once */
+		for (int j = 0; j < i; j++)
+			dup = dup || strcmp(names[j], names[i]) == 0;
+		if (!dup && n < size)
+			n += snprintf(buf + n, size - n, "%s%s", n ? " " : "", names[i]);
+	}
+	return buf;
+}

@@ -1,0 +1,821 @@
+#define _GNU_SOURCE
+#include "tui.h"
+
+#include "cli.h"
+#include "view.h"
+
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t got_quit_signal;
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void status(struct view *v, enum theme_role role, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void status(struct view *v, enum theme_role role, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->status, sizeof(v->status), fmt, ap);
+	va_end(ap);
+	v->status_role = role;
+}
+
+/* ---- what is selected ---- */
+
+const struct nfp_chain *view_chain(const struct view *v, struct live_ref *ref)
+{
+	const struct tree_row *row;
+
+	if (v->tree_sel >= v->nrows)
+		return NULL;
+	row = &v->rows[v->tree_sel];
+	if (row->c < 0)
+		return NULL;
+	*ref = (struct live_ref){ row->t, (size_t)row->c };
+	return &v->live.rs.tables[row->t].chains[row->c];
+}
+
+const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading)
+{
+	struct live_ref ref;
+
+	if (!view_chain(v, &ref)) {
+		*n = 0;
+		*loading = false;
+		return NULL;
+	}
+	return live_rules(&v->live, ref, n, loading);
+}
+
+static const struct nfp_rule *selected_rule(const struct view *v)
+{
+	size_t n;
+	bool loading;
+	const struct nfp_rule *rules = view_rules(v, &n, &loading);
+
+	if (!rules || v->rule_sel >= v->norder || v->order[v->rule_sel] >= n)
+		return NULL;
+	return &rules[v->order[v->rule_sel]];
+}
+
+static void save_place(const struct view *v, struct place *p)
+{
+	const struct nfp_rule *r = selected_rule(v);
+
+	memset(p, 0, sizeof(*p));
+	if (v->tree_sel >= v->nrows)
+		return;
+	const struct tree_row *row = &v->rows[v->tree_sel];
+	const struct nfp_table *t = &v->live.rs.tables[row->t];
+
+	p->family = t->family;
+	snprintf(p->table, sizeof(p->table), "%s", t->name);
+	if (row->c >= 0)
+		snprintf(p->chain, sizeof(p->chain), "%s", t->chains[row->c].name);
+	p->handle = r ? r->handle : 0;
+}
+
+/* ---- derived lists ---- */
+
+static void rebuild_tree(struct view *v)
+{
+	const struct nfp_ruleset *rs = &v->live.rs;
+	size_t n = 0;
+
+	for (size_t t = 0; t < rs->ntables; t++)
+		n += 1 + rs->tables[t].nchains;
+	free(v->rows);
+	v->rows = calloc(n + 1, sizeof(*v->rows));
+	v->nrows = 0;
+	if (!v->rows)
+		return;
+	for (size_t t = 0; t < rs->ntables; t++) {
+		v->rows[v->nrows++] = (struct tree_row){ t, -1 };
+		for (size_t c = 0; c < rs->tables[t].nchains; c++)
+			v->rows[v->nrows++] = (struct tree_row){ t, (long)c };
+	}
+	if (v->tree_sel >= v->nrows)
+		v->tree_sel = v->nrows ? v->nrows - 1 : 0;
+}
+
+static bool rule_matches(const struct nfp_rule *r, const char *pat)
+{
+	return (r->text && strcasestr(r->text, pat)) ||
+	       (r->comment && strcasestr(r->comment, pat));
+}
+
+static const struct nfp_rule *sort_rules;
+
+static int cmp_rate(const void *a, const void *b)
+{
+	const struct nfp_rule *x = &sort_rules[*(const size_t *)a];
+	const struct nfp_rule *y = &sort_rules[*(const size_t *)b];
+
+	if (x->rate.pps != y->rate.pps)
+		return x->rate.pps < y->rate.pps ? 1 : -1;
+	if (x->packets != y->packets)
+		return x->packets < y->packets ? 1 : -1;
+	return x->position < y->position ? -1 : x->position > y->position;
+}
+
+/* The rules pane's order: filtered, maybe sorted by rate; the selected
+ * rule stays selected by handle. */
+static void rebuild_order(struct view *v)
+{
+	const struct nfp_rule *sel = selected_rule(v);
+	uint64_t handle = sel ? sel->handle : 0;
+	size_t n;
+	bool loading;
+	const struct nfp_rule *rules = view_rules(v, &n, &loading);
+
+	if (n > v->order_cap) {
+		size_t *o = realloc(v->order, n * sizeof(*o));
+
+		if (!o)
+			return;
+		v->order = o;
+		v->order_cap = n;
+	}
+	v->norder = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!v->filter[0] || rule_matches(&rules[i], v->filter))
+			v->order[v->norder++] = i;
+	if (v->sorted && v->norder) {
+		sort_rules = rules;
+		qsort(v->order, v->norder, sizeof(*v->order), cmp_rate);
+	}
+	if (handle)
+		for (size_t k = 0; k < v->norder; k++)
+			if (rules[v->order[k]].handle == handle) {
+				v->rule_sel = k;
+				break;
+			}
+	if (v->rule_sel >= v->norder)
+		v->rule_sel = v->norder ? v->norder - 1 : 0;
+}
+
+static void focus_selected(struct view *v)
+{
+	struct live_ref ref;
+
+	if (view_chain(v, &ref))
+		live_focus(&v->live, ref);
+}
+
+/* Select the tree row of place p (after a reload, or going back). */
+static bool goto_place(struct view *v, const struct place *p)
+{
+	for (size_t r = 0; r < v->nrows; r++) {
+		const struct nfp_table *t = &v->live.rs.tables[v->rows[r].t];
+		const char *chain = v->rows[r].c >= 0 ? t->chains[v->rows[r].c].name : "";
+
+		if (t->family == p->family && strcmp(t->name, p->table) == 0 &&
+		    strcmp(chain, p->chain) == 0) {
+			v->tree_sel = r;
+			focus_selected(v);
+			v->rule_sel = 0;
+			v->norder = 0;
+			rebuild_order(v);
+			for (size_t k = 0; p->handle && k < v->norder; k++) {
+				size_t n;
+				bool loading;
+				const struct nfp_rule *rules = view_rules(v, &n, &loading);
+
+				if (rules[v->order[k]].handle == p->handle)
+					v->rule_sel = k;
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
+static void select_row(struct view *v, size_t r)
+{
+	if (r >= v->nrows)
+		return;
+	if (r != v->tree_sel) {
+		v->tree_sel = r;
+		v->rule_sel = v->rule_top = 0;
+		v->norder = 0;
+		focus_selected(v);
+	}
+	rebuild_order(v);
+}
+
+/* ---- the refresh timer ---- */
+
+static void arm_timer(int fd, double secs)
+{
+	struct itimerspec its;
+
+	its.it_value.tv_sec = (time_t)secs;
+	its.it_value.tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9);
+	its.it_interval = its.it_value;
+	timerfd_settime(fd, 0, &its, NULL);
+}
+
+static void tick(struct view *v)
+{
+	uint64_t handles[512];
+	size_t n = 0, nrules;
+	bool loading;
+	const struct nfp_rule *rules = view_rules(v, &nrules, &loading);
+	int h = draw_rules_height(v);
+	int ret;
+
+	for (size_t k = v->rule_top; rules && k < v->norder && n < (size_t)h && n < 512; k++)
+		handles[n++] = rules[v->order[k]].handle;
+	ret = live_tick(&v->live, handles, n, now_mono());
+	if (ret < 0)
+		status(v, ROLE_ERROR, "%s", v->live.err);
+}
+
+/* ---- actions ---- */
+
+static void move_sel(struct view *v, long delta)
+{
+	if (v->pane == PANE_TREE) {
+		long r = (long)v->tree_sel + delta;
+
+		if (r < 0)
+			r = 0;
+		if (v->nrows && r >= (long)v->nrows)
+			r = (long)v->nrows - 1;
+		select_row(v, (size_t)r);
+	} else {
+		long k = (long)v->rule_sel + delta;
+
+		if (k < 0)
+			k = 0;
+		if (v->norder && k >= (long)v->norder)
+			k = (long)v->norder - 1;
+		v->rule_sel = v->norder ? (size_t)k : 0;
+	}
+}
+
+/* "jump NAME" / "goto NAME" in a rule's text: the target chain's name */
+static bool jump_target(const char *text, char *out, size_t size)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		const char *j = strstr(p, "jump ");
+		const char *g = strstr(p, "goto ");
+		const char *k = j && (!g || j < g) ? j : g;
+		size_t n = 0;
+
+		if (!k)
+			return false;
+		if (k != text && k[-1] != ' ') {
+			p = k + 5;
+			continue;
+		}
+		k += 5;
+		if (*k == '"') {
+			k++;
+			while (k[n] && k[n] != '"')
+				n++;
+		} else {
+			while (k[n] && !strchr(" ;,}", k[n]))
+				n++;
+		}
+		if (n && n < size) {
+			memcpy(out, k, n);
+			out[n] = 0;
+			return true;
+		}
+		p = k;
+	}
+	return false;
+}
+
+static void act_enter(struct view *v)
+{
+	struct live_ref ref;
+	const struct nfp_rule *r;
+	char target[NAME_MAX_LEN];
+
+	if (v->pane == PANE_TREE) {
+		if (v->tree_sel < v->nrows && v->rows[v->tree_sel].c < 0)
+			move_sel(v, 1);
+		else
+			v->pane = PANE_RULES;
+		return;
+	}
+	r = selected_rule(v);
+	if (!r || !r->text || !jump_target(r->text, target, sizeof(target)) ||
+	    !view_chain(v, &ref)) {
+		status(v, ROLE_DIM, "not a jump or goto rule");
+		return;
+	}
+	struct place here, there;
+	const struct nfp_table *t = &v->live.rs.tables[ref.t];
+
+	save_place(v, &here);
+	there = (struct place){ .family = t->family };
+	snprintf(there.table, sizeof(there.table), "%s", t->name);
+	snprintf(there.chain, sizeof(there.chain), "%s", target);
+	v->filter[0] = 0;
+	if (!goto_place(v, &there)) {
+		status(v, ROLE_ERROR, "no chain '%s' in table %s", target, t->name);
+		return;
+	}
+	if (v->nback == sizeof(v->back) / sizeof(v->back[0]))
+		memmove(v->back, v->back + 1, sizeof(v->back) - sizeof(v->back[0]));
+	else
+		v->nback++;
+	v->back[v->nback - 1] = here;
+}
+
+static void act_back(struct view *v)
+{
+	if (v->nback == 0) {
+		v->pane = PANE_TREE;
+		return;
+	}
+	v->filter[0] = 0;
+	goto_place(v, &v->back[--v->nback]);
+	v->pane = PANE_RULES;
+}
+
+/* Search: tree rows (table and chain names) and the rules of loaded chains,
+ * in tree order, from the selection on, wrapping around. */
+static bool search_step(struct view *v, int dir)
+{
+	const char *pat = v->search;
+	size_t nrows = v->nrows;
+	long row = (long)v->tree_sel;
+	long rule = v->pane == PANE_RULES && selected_rule(v) ?
+			    (long)(selected_rule(v)->position - 1) : -1;
+
+	if (!pat[0] || !nrows)
+		return false;
+	for (size_t steps = 0; steps < 4 * nrows + 1;) {
+		const struct tree_row *tr = &v->rows[row];
+		const struct nfp_table *t = &v->live.rs.tables[tr->t];
+		const struct nfp_chain *c = tr->c >= 0 ? &t->chains[tr->c] : NULL;
+		long nr = c && c->rules_loaded ? (long)c->nrules : 0;
+
+		/* advance one position: the row itself (-1), then its rules */
+		rule += dir;
+		if (rule >= nr || rule < -1) {
+			row = (row + dir + (long)nrows) % (long)nrows;
+			steps++;
+			tr = &v->rows[row];
+			t = &v->live.rs.tables[tr->t];
+			c = tr->c >= 0 ? &t->chains[tr->c] : NULL;
+			nr = c && c->rules_loaded ? (long)c->nrules : 0;
+			rule = dir > 0 ? -1 : nr - 1;
+		}
+		bool hit = rule < 0 ? strcasestr(c ? c->name : t->name, pat) != NULL
+				    : rule_matches(&c->rules[rule], pat);
+		if (!hit)
+			continue;
+		select_row(v, (size_t)row);
+		if (rule < 0) {
+			v->pane = PANE_TREE;
+		} else {
+			if (v->filter[0] && !rule_matches(&c->rules[rule], v->filter))
+				v->filter[0] = 0;
+			rebuild_order(v);
+			for (size_t k = 0; k < v->norder; k++)
+				if (v->order[k] == (size_t)rule)
+					v->rule_sel = k;
+			v->pane = PANE_RULES;
+		}
+		return true;
+	}
+	return false;
+}
+
+static void act_search(struct view *v, int dir)
+{
+	if (!v->search[0]) {
+		status(v, ROLE_DIM, "no search yet: press / first");
+		return;
+	}
+	if (!search_step(v, dir))
+		status(v, ROLE_WARNING, "'%s' not found", v->search);
+}
+
+static void ask_zero(struct view *v, enum action act)
+{
+	struct live_ref ref;
+	const struct nfp_chain *c = view_chain(v, &ref);
+	const struct nfp_rule *r = selected_rule(v);
+	const struct nfp_table *t;
+
+	if (v->tree_sel >= v->nrows)
+		return;
+	t = &v->live.rs.tables[v->rows[v->tree_sel].t];
+	v->confirm_for = act;
+	if (act == ACT_ZERO_TABLE || !c)
+		snprintf(v->confirm_msg, sizeof(v->confirm_msg),
+			 "Zero the counters of every rule in table %s %s?",
+			 ruleset_family_name(t->family), t->name);
+	else if (v->pane == PANE_TREE || !r)
+		snprintf(v->confirm_msg, sizeof(v->confirm_msg),
+			 "Zero the counters of every rule in chain %s?", c->name);
+	else if (!r->has_counter) {
+		status(v, ROLE_WARNING, "rule %u has no counter", r->position);
+		return;
+	} else
+		snprintf(v->confirm_msg, sizeof(v->confirm_msg),
+			 "Zero the counters of rule %u (handle %llu) in chain %s?", r->position,
+			 (unsigned long long)r->handle, c->name);
+	v->mode = MODE_CONFIRM;
+}
+
+static void do_zero(struct view *v)
+{
+	struct live_ref ref;
+	const struct nfp_chain *c = view_chain(v, &ref);
+	const struct nfp_rule *r = selected_rule(v);
+	size_t t = v->rows[v->tree_sel].t;
+	char err[256];
+	int ret;
+
+	if (v->confirm_for == ACT_ZERO_TABLE || !c)
+		ret = live_zero(&v->live, t, NULL, 0, err, sizeof(err));
+	else if (v->pane == PANE_TREE || !r)
+		ret = live_zero(&v->live, t, c->name, 0, err, sizeof(err));
+	else
+		ret = live_zero(&v->live, t, c->name, r->handle, err, sizeof(err));
+	if (ret) {
+		status(v, ROLE_ERROR, "%s", err);
+		return;
+	}
+	tick(v);
+	status(v, ROLE_NORMAL, "counters zeroed");
+}
+
+static const double refresh_steps[] = { 0.2, 0.5, 1, 2, 5, 10, 30, 60 };
+
+static void change_refresh(struct view *v, int timerfd, int dir)
+{
+	size_t n = sizeof(refresh_steps) / sizeof(refresh_steps[0]), i = 0;
+
+	while (i + 1 < n && refresh_steps[i] < v->cfg.refresh - 1e-9)
+		i++;
+	if (dir < 0 && refresh_steps[i] > v->cfg.refresh + 1e-9 && i > 0)
+		i--; /* between two steps: the lower one is "faster" */
+	else if (dir < 0 && i > 0)
+		i--;
+	else if (dir > 0 && i + 1 < n && refresh_steps[i] <= v->cfg.refresh + 1e-9)
+		i++;
+	v->cfg.refresh = refresh_steps[i];
+	arm_timer(timerfd, v->cfg.refresh);
+	status(v, ROLE_NORMAL, "refresh every %.1f s", v->cfg.refresh);
+}
+
+static void on_mouse(struct view *v)
+{
+	MEVENT ev;
+	bool in_tree;
+
+	if (getmouse(&ev) != OK || v->mode != MODE_BROWSE)
+		return;
+	in_tree = v->tree_shown && ev.x < v->tree_w;
+	if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+		v->pane = in_tree ? PANE_TREE : PANE_RULES;
+		move_sel(v, ev.bstate & BUTTON4_PRESSED ? -3 : 3);
+		return;
+	}
+	if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED)))
+		return;
+	if (in_tree && ev.y >= v->body_top && ev.y < v->body_top + v->body_h) {
+		v->pane = PANE_TREE;
+		select_row(v, v->tree_top + (size_t)(ev.y - v->body_top));
+	} else if (!in_tree && ev.y >= v->body_top + 2 && ev.y < v->body_top + v->body_h) {
+		size_t k = v->rule_top + (size_t)(ev.y - v->body_top - 2);
+
+		v->pane = PANE_RULES;
+		if (k < v->norder)
+			v->rule_sel = k;
+	}
+}
+
+/* Keys while typing a search or filter pattern. */
+static void prompt_key(struct view *v, int key)
+{
+	size_t n = strlen(v->input);
+
+	if (key == 27) {
+		v->mode = MODE_BROWSE;
+	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		v->mode = MODE_BROWSE;
+		if (v->prompt_for == ACT_FILTER) {
+			snprintf(v->filter, sizeof(v->filter), "%s", v->input);
+			v->rule_sel = 0;
+			rebuild_order(v);
+			v->pane = PANE_RULES;
+		} else if (n) {
+			snprintf(v->search, sizeof(v->search), "%s", v->input);
+			act_search(v, 1);
+		}
+	} else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+		if (n)
+			v->input[n - 1] = 0;
+	} else if (key >= 32 && key < 256 && key != 127 && n + 1 < sizeof(v->input)) {
+		v->input[n] = (char)key;
+		v->input[n + 1] = 0;
+	}
+}
+
+static void browse_key(struct view *v, int key, int timerfd, bool *quit)
+{
+	int page = v->pane == PANE_TREE ? v->body_h : draw_rules_height(v);
+
+	if (key == KEY_MOUSE) {
+		on_mouse(v);
+		return;
+	}
+	switch (keymap_lookup(key)) {
+	case ACT_QUIT: *quit = true; break;
+	case ACT_HELP: v->mode = MODE_HELP; v->help_top = 0; break;
+	case ACT_REDRAW: clearok(curscr, TRUE); v->live.dirty = true; break;
+	case ACT_UP: move_sel(v, -1); break;
+	case ACT_DOWN: move_sel(v, 1); break;
+	case ACT_PAGE_UP: move_sel(v, -(page > 1 ? page - 1 : 1)); break;
+	case ACT_PAGE_DOWN: move_sel(v, page > 1 ? page - 1 : 1); break;
+	case ACT_FIRST: move_sel(v, -(long)(v->nrows + v->norder)); break;
+	case ACT_LAST: move_sel(v, (long)(v->nrows + v->norder)); break;
+	case ACT_PANE:
+		v->pane = v->pane == PANE_TREE ? PANE_RULES : PANE_TREE;
+		if (!v->tree_shown)
+			v->pane = PANE_RULES;
+		break;
+	case ACT_ENTER: act_enter(v); break;
+	case ACT_BACK: act_back(v); break;
+	case ACT_TREE:
+		v->tree_shown = !v->tree_shown;
+		if (!v->tree_shown)
+			v->pane = PANE_RULES;
+		break;
+	case ACT_SEARCH:
+	case ACT_FILTER:
+		v->mode = MODE_PROMPT;
+		v->prompt_for = keymap_lookup(key);
+		snprintf(v->input, sizeof(v->input), "%s",
+			 v->prompt_for == ACT_FILTER ? v->filter : "");
+		break;
+	case ACT_SEARCH_NEXT: act_search(v, 1); break;
+	case ACT_SEARCH_PREV: act_search(v, -1); break;
+	case ACT_SORT:
+		v->sorted = !v->sorted;
+		rebuild_order(v);
+		status(v, ROLE_NORMAL, v->sorted ? "sorted by packet rate (# is the real position)"
+						 : "real order");
+		break;
+	case ACT_PAUSE:
+		v->paused = !v->paused;
+		status(v, ROLE_NORMAL, v->paused ? "paused: counters are not refreshed"
+						 : "live again");
+		break;
+	case ACT_FASTER: change_refresh(v, timerfd, -1); break;
+	case ACT_SLOWER: change_refresh(v, timerfd, 1); break;
+	case ACT_ZERO:
+	case ACT_ZERO_TABLE: ask_zero(v, keymap_lookup(key)); break;
+	case ACT_NONE:
+	case ACT_COUNT:
+		break;
+	}
+}
+
+static void on_key(struct view *v, int key, int timerfd, bool *quit)
+{
+	if (key == KEY_RESIZE)
+		return;
+	if (COLS < MIN_COLS || LINES < MIN_LINES) {
+		if (keymap_lookup(key) == ACT_QUIT)
+			*quit = true;
+		return;
+	}
+	v->status[0] = 0;
+	switch (v->mode) {
+	case MODE_PROMPT:
+		prompt_key(v, key);
+		break;
+	case MODE_CONFIRM:
+		v->mode = MODE_BROWSE;
+		if (key == 'y' || key == 'Y')
+			do_zero(v);
+		else
+			status(v, ROLE_DIM, "cancelled");
+		break;
+	case MODE_HELP:
+		if (key == KEY_UP || key == 'k')
+			v->help_top -= v->help_top > 0;
+		else if (key == KEY_DOWN || key == 'j')
+			v->help_top++;
+		else
+			v->mode = MODE_BROWSE;
+		break;
+	case MODE_BROWSE:
+		browse_key(v, key, timerfd, quit);
+		break;
+	}
+}
+
+/* ---- terminal set-up and the loop ---- */
+
+static void on_crash(int sig)
+{
+	endwin(); /* give the admin a usable terminal back */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void on_quit_signal(int sig)
+{
+	(void)sig;
+	got_quit_signal = 1;
+}
+
+static void install_signals(void)
+{
+	static const int crash[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_quit_signal; /* no SA_RESTART: poll() wakes up */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_crash;
+	for (size_t i = 0; i < sizeof(crash) / sizeof(crash[0]); i++)
+		sigaction(crash[i], &sa, NULL);
+}
+
+struct warnings {
+	char first[512];
+	int count;
+};
+
+static void collect_warning(void *ctx, const char *msg)
+{
+	struct warnings *w = ctx;
+
+	if (!w->count++)
+		snprintf(w->first, sizeof(w->first), "%s", msg);
+}
+
+static void loop(struct view *v, int timerfd)
+{
+	bool quit = false, dirty = true;
+
+	while (!quit && !got_quit_signal) {
+		struct pollfd pfd[5];
+		int n = 0, ready;
+
+		if (dirty)
+			draw_screen(v);
+		dirty = false;
+		pfd[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = timerfd, .events = POLLIN };
+		n += live_pollfds(&v->live, pfd + n);
+		ready = poll(pfd, (nfds_t)n, live_busy(&v->live) ? 0 : -1);
+		if (ready < 0 && errno != EINTR)
+			break;
+		if (ready > 0 && (pfd[0].revents & (POLLHUP | POLLERR)))
+			break; /* the terminal went away */
+		/* also after EINTR: a SIGWINCH becomes KEY_RESIZE here */
+		if (ready != 0) {
+			int key;
+
+			while ((key = getch()) != ERR) {
+				on_key(v, key, timerfd, &quit);
+				dirty = true;
+			}
+		}
+		if (ready > 0 && (pfd[1].revents & POLLIN)) {
+			uint64_t expirations;
+
+			if (read(timerfd, &expirations, sizeof(expirations)) > 0 && !v->paused &&
+			    COLS >= MIN_COLS && LINES >= MIN_LINES)
+				tick(v);
+		}
+		struct place here;
+		save_place(v, &here);
+		int ret = live_step(&v->live);
+
+		if (ret < 0) {
+			status(v, ROLE_ERROR, "%s", v->live.err);
+			dirty = true;
+		} else if (ret & LIVE_RELOADED) {
+			rebuild_tree(v);
+			goto_place(v, &here);
+			dirty = true;
+		} else if (ret & LIVE_CHANGED) {
+			rebuild_order(v);
+			dirty = true;
+		}
+		/* counters may have moved during the tick too */
+		if (ready > 0 && (pfd[1].revents & POLLIN)) {
+			rebuild_order(v);
+			dirty = true;
+		}
+	}
+}
+
+int tui_run(const struct tui_opts *o)
+{
+	struct view *v = calloc(1, sizeof(*v));
+	struct warnings warns = { 0 };
+	struct theme_spec spec;
+	char err[512];
+	const char *theme;
+	SCREEN *scr;
+	int timerfd, ret;
+
+	if (!v)
+		return cli_fail(EXIT_FAIL, "out of memory");
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		free(v);
+		return cli_fail(EXIT_USAGE, "the live view needs a terminal (for scripts: nfpilot list)");
+	}
+	setlocale(LC_ALL, "");
+	v->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	config_load(&v->cfg, collect_warning, &warns);
+	v->netns = o->netns;
+	gethostname(v->host, sizeof(v->host) - 1);
+	v->tree_shown = true;
+	v->pane = PANE_TREE;
+
+	ret = live_open(&v->live, v->cfg.numeric, err, sizeof(err));
+	if (ret) {
+		free(v);
+		return cli_fail(cli_exit_code(ret), "%s", err);
+	}
+	theme = theme_no_color() ? "mono" : o->theme ? o->theme : v->cfg.theme;
+	if (theme_load(&spec, theme, err, sizeof(err)) < 0)
+		collect_warning(&warns, err);
+
+	scr = newterm(NULL, stdout, stdin);
+	if (!scr) {
+		live_close(&v->live);
+		free(v);
+		return cli_fail(EXIT_FAIL, "cannot use terminal type '%s'",
+				getenv("TERM") ? getenv("TERM") : "(unset)");
+	}
+	install_signals();
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+	mouseinterval(0);
+	if (has_colors() && !theme_no_color()) {
+		start_color();
+		use_default_colors();
+	}
+	theme_apply(&spec, has_colors() && !theme_no_color(), v->attr);
+	bkgdset(v->attr[ROLE_NORMAL]);
+	if (warns.count)
+		status(v, ROLE_WARNING, "%s%s", warns.first,
+		       warns.count > 1 ? " (and more: check the config)" : "");
+
+	rebuild_tree(v);
+	/* start on the first base chain: where the traffic is */
+	for (size_t r = 0; r < v->nrows; r++) {
+		const struct tree_row *row = &v->rows[r];
+
+		if (row->c >= 0 && v->live.rs.tables[row->t].chains[row->c].base) {
+			select_row(v, r);
+			break;
+		}
+	}
+	focus_selected(v);
+	timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	arm_timer(timerfd, v->cfg.refresh);
+	loop(v, timerfd);
+
+	endwin();
+	delscreen(scr);
+	close(timerfd);
+	live_close(&v->live);
+	free(v->rows);
+	free(v->order);
+	free(v);
+	return EXIT_OK;
+}

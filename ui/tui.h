@@ -1,0 +1,17 @@
+/* tui: the interactive live view (`nfpilot` without a verb): the main loop
+ * — one poll() over the terminal, the nftables monitor, the rule dump in
+ * progress, the text worker and the refresh timer — and the actions bound
+ * in ui/keymap.h. */
+#ifndef NFP_TUI_H
+#define NFP_TUI_H
+
+struct tui_opts {
+	const char *netns;   /* shown in the header; already entered */
+	const char *theme;   /* --theme, or NULL for the config's */
+};
+
+/* Runs until the admin quits. Returns an exit code (cli.h EXIT_*); errors
+ * before the screen opens are printed as "nfpilot: ..." on stderr. */
+int tui_run(const struct tui_opts *o);
+
+#endif
