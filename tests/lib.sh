@@ -58,7 +58,7 @@ check_eq() {
 	if [ "$2" = "$3" ]; then
 		ok "$1"
 	else
-		not_ok "$1: got '$(printf '%s' "$2" | head -c 600)', want '$(printf '%s' "$3" | head -c 600)'"
+		not_ok "$1: got '$(printf '%s' "$2" | head -c 600 | tr '\n' '|')', want '$(printf '%s' "$3" | head -c 600 | tr '\n' '|')'"
 	fi
 }
 
