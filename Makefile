@@ -16,7 +16,7 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) -I. -DNFP_VERSION='"$(VERSION)"' \
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 MODEL_SRC := $(wildcard model/*.c)
-APP_SRC   := main.c $(wildcard cli_*.c) $(MODEL_SRC) \
+APP_SRC   := main.c $(wildcard cli*.c) $(MODEL_SRC) \
              $(wildcard apply/*.c) $(wildcard conntrack/*.c) $(wildcard ui/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 
@@ -64,7 +64,7 @@ deps-demo:
 
 # Only ui/ may draw: the model, apply and conntrack layers never see ncurses.
 layers:
-	@! grep -rln 'include <n\?curses' model apply conntrack cli_*.c main.c 2>/dev/null \
+	@! grep -rln 'include <n\?curses' model apply conntrack cli*.c main.c 2>/dev/null \
 		|| { echo "ncurses included outside ui/"; exit 1; }
 
 check: deps

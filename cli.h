@@ -18,6 +18,13 @@ int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* The exit code for an -errno from the model. */
 int cli_exit_code(int err);
 
+struct reader_scope;
+/* If argv[i] is -t [FAMILY] TABLE or -c CHAIN, fill scope and return how
+ * many arguments it used; 0 if it is another option; -1 (message printed)
+ * if its argument is missing. */
+int cli_scope_option(int argc, char **argv, int i, struct reader_scope *scope);
+
 int cli_list(int argc, char **argv);
+int cli_zero(int argc, char **argv);
 
 #endif

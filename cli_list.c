@@ -10,38 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("nfpilot: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
-
-int cli_exit_code(int err)
-{
-	switch (-err) {
-	case 0:
-		return EXIT_OK;
-	case EPERM:
-	case EACCES:
-		return EXIT_PERM;
-	case ENOENT:
-		return EXIT_NOTFOUND;
-	case EOPNOTSUPP:
-	case EPROTONOSUPPORT:
-	case EAFNOSUPPORT:
-		return EXIT_NOKERNEL;
-	default:
-		return EXIT_FAIL;
-	}
-}
-
 static const char list_usage[] =
 	"usage: nfpilot [-N NETNS] list [-t [FAMILY] TABLE [-c CHAIN]] [-x] [--json] [--counters]\n"
 	"  -t [FAMILY] TABLE  only this table (FAMILY: ip ip6 inet arp bridge netdev)\n"
@@ -60,18 +28,12 @@ static int parse_list_args(int argc, char **argv, struct list_args *a)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];
+		int used = cli_scope_option(argc, argv, i, &a->scope);
 
-		if (strcmp(o, "-t") == 0 || strcmp(o, "--table") == 0) {
-			if (i + 1 >= argc)
-				return cli_fail(EXIT_USAGE, "%s needs a table name", o);
-			if (i + 2 < argc && argv[i + 2][0] != '-' &&
-			    ruleset_family_parse(argv[i + 1], &a->scope.family) == 0)
-				i++;
-			a->scope.table = argv[++i];
-		} else if (strcmp(o, "-c") == 0 || strcmp(o, "--chain") == 0) {
-			if (i + 1 >= argc)
-				return cli_fail(EXIT_USAGE, "%s needs a chain name", o);
-			a->scope.chain = argv[++i];
+		if (used < 0)
+			return EXIT_USAGE;
+		if (used > 0) {
+			i += used - 1;
 		} else if (strcmp(o, "-x") == 0 || strcmp(o, "--exact") == 0) {
 			a->popts.exact = true;
 		} else if (strcmp(o, "--json") == 0) {

@@ -32,6 +32,7 @@ static const char usage[] =
 	"\n"
 	"Verbs:\n"
 	"  list               tables, chains, rules and counters (nfpilot list --help)\n"
+	"  zero               zero rule counters of a table, chain or rule\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 permission denied,\n"
 	"5 nf_tables not available. See nfpilot(8).\n";
@@ -41,6 +42,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } verbs[] = {
 	{ "list", cli_list },
+	{ "zero", cli_zero },
 };
 
 /* Enter /run/netns/NAME (as `ip netns exec` does, without its mount tricks:

@@ -1,6 +1,7 @@
 #include "reader.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libnftnl/chain.h>
@@ -11,6 +12,7 @@
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_tables_compat.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,100 +108,159 @@ static int read_chains(struct nl *nl, struct nfp_table *t, const char *only)
 
 /* ---- rules ---- */
 
+/* What a rule message says, parsed straight from its attributes: a refresh
+ * of a 10k-rule chain should not allocate every expression of every rule
+ * as libnftnl's object parser does. */
 struct rule_info {
 	uint64_t handle;
 	bool has_counter, compat;
 	uint64_t packets, bytes;
-	const char *comment;  /* valid while the nftnl_rule lives */
+	const char *comment;  /* points into the message */
 };
+
+static const char *attr_str(const struct nlattr *a)
+{
+	return mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 ? mnl_attr_get_str(a) : NULL;
+}
+
+static int counter_cb(const struct nlattr *a, void *data)
+{
+	struct rule_info *ri = data;
+
+	if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+		return MNL_CB_OK;
+	if (mnl_attr_get_type(a) == NFTA_COUNTER_PACKETS)
+		ri->packets = be64toh(mnl_attr_get_u64(a));
+	else if (mnl_attr_get_type(a) == NFTA_COUNTER_BYTES)
+		ri->bytes = be64toh(mnl_attr_get_u64(a));
+	return MNL_CB_OK;
+}
 
 /* iptables' `-m comment` is an xt match holding a 256-byte string; nft
  * does not print it, so the model carries it as the rule's comment. */
-static void xt_comment(struct nftnl_expr *e, struct rule_info *ri)
-{
-	const char *mname = nftnl_expr_get_str(e, NFTNL_EXPR_MT_NAME);
-	uint32_t len = 0;
+struct xt_match {
+	const char *name;
 	const char *info;
+	uint16_t len;
+};
 
-	if (ri->comment || !mname || strcmp(mname, "comment") != 0)
-		return;
-	info = nftnl_expr_get(e, NFTNL_EXPR_MT_INFO, &len);
-	if (info && len > 0 && memchr(info, '\0', len))
-		ri->comment = info;
-}
-
-static int expr_cb(struct nftnl_expr *e, void *data)
+static int match_cb(const struct nlattr *a, void *data)
 {
-	struct rule_info *ri = data;
-	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	struct xt_match *m = data;
 
-	if (!name)
-		return 0;
-	if (!ri->has_counter && strcmp(name, "counter") == 0) {
-		ri->has_counter = true;
-		ri->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-		ri->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
-	} else if (strcmp(name, "match") == 0 || strcmp(name, "target") == 0) {
-		ri->compat = true;
-		xt_comment(e, ri);
+	if (mnl_attr_get_type(a) == NFTA_MATCH_NAME)
+		m->name = attr_str(a);
+	else if (mnl_attr_get_type(a) == NFTA_MATCH_INFO) {
+		m->info = mnl_attr_get_payload(a);
+		m->len = mnl_attr_get_payload_len(a);
 	}
-	return 0;
+	return MNL_CB_OK;
 }
 
-static int udata_cb(const struct nftnl_udata *attr, void *data)
+struct expr_attrs {
+	const char *name;
+	const struct nlattr *data;
+};
+
+static int expr_attr_cb(const struct nlattr *a, void *data)
+{
+	struct expr_attrs *e = data;
+
+	if (mnl_attr_get_type(a) == NFTA_EXPR_NAME)
+		e->name = attr_str(a);
+	else if (mnl_attr_get_type(a) == NFTA_EXPR_DATA &&
+		 mnl_attr_validate(a, MNL_TYPE_NESTED) == 0)
+		e->data = a;
+	return MNL_CB_OK;
+}
+
+static void parse_exprs(const struct nlattr *list, struct rule_info *ri)
+{
+	const struct nlattr *elem;
+
+	mnl_attr_for_each_nested(elem, list) {
+		struct expr_attrs e = { 0 };
+
+		if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM ||
+		    mnl_attr_parse_nested(elem, expr_attr_cb, &e) < 0 || !e.name || !e.data)
+			continue;
+		if (!ri->has_counter && strcmp(e.name, "counter") == 0) {
+			ri->has_counter = true;
+			mnl_attr_parse_nested(e.data, counter_cb, ri);
+		} else if (strcmp(e.name, "match") == 0 || strcmp(e.name, "target") == 0) {
+			struct xt_match m = { 0 };
+
+			ri->compat = true;
+			mnl_attr_parse_nested(e.data, match_cb, &m);
+			if (!ri->comment && m.name && strcmp(m.name, "comment") == 0 && m.info &&
+			    m.len > 0 && memchr(m.info, '\0', m.len))
+				ri->comment = m.info;
+		}
+	}
+}
+
+/* the rule comment in NFTA_RULE_USERDATA: type-length-value records
+ * (libnftnl's udata format: u8 type, u8 length, value) */
+static void parse_udata(const struct nlattr *a, struct rule_info *ri)
+{
+	const uint8_t *p = mnl_attr_get_payload(a);
+	size_t len = mnl_attr_get_payload_len(a);
+
+	while (len >= 2 && (size_t)p[1] + 2 <= len) {
+		uint8_t type = p[0], vlen = p[1];
+
+		if (type == NFTNL_UDATA_RULE_COMMENT && vlen > 0 && p[2 + vlen - 1] == '\0')
+			ri->comment = (const char *)p + 2;
+		len -= 2 + vlen;
+		p += 2 + vlen;
+	}
+}
+
+static int rule_attr_cb(const struct nlattr *a, void *data)
 {
 	struct rule_info *ri = data;
-	const char *val = nftnl_udata_get(attr);
-	uint8_t len = nftnl_udata_len(attr);
 
-	/* a comment is a NUL-terminated string; ignore malformed ones */
-	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len > 0 &&
-	    val[len - 1] == '\0')
-		ri->comment = val;
-	return 0;
+	switch (mnl_attr_get_type(a)) {
+	case NFTA_RULE_HANDLE:
+		if (mnl_attr_validate(a, MNL_TYPE_U64) == 0)
+			ri->handle = be64toh(mnl_attr_get_u64(a));
+		break;
+	case NFTA_RULE_EXPRESSIONS:
+		if (mnl_attr_validate(a, MNL_TYPE_NESTED) == 0)
+			parse_exprs(a, ri);
+		break;
+	case NFTA_RULE_USERDATA:
+		parse_udata(a, ri);
+		break;
+	}
+	return MNL_CB_OK;
 }
 
-static int parse_rule(const struct nlmsghdr *nlh, struct nftnl_rule *nr,
-		      struct rule_info *ri)
+static int parse_rule(const struct nlmsghdr *nlh, struct rule_info *ri)
 {
 	memset(ri, 0, sizeof(*ri));
-	if (nftnl_rule_nlmsg_parse(nlh, nr) < 0)
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), rule_attr_cb, ri) < 0 ||
+	    !ri->handle)
 		return -1;
-	ri->handle = nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE);
-	nftnl_expr_foreach(nr, expr_cb, ri);
-	if (nftnl_rule_is_set(nr, NFTNL_RULE_USERDATA)) {
-		uint32_t len;
-		const void *ud = nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &len);
-
-		nftnl_udata_parse(ud, len, udata_cb, ri);
-	}
 	return 0;
 }
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nfp_chain *c = data;
-	struct nftnl_rule *nr = nftnl_rule_alloc();
 	struct rule_info ri;
 	struct nfp_rule *r;
-	int ret = MNL_CB_ERROR;
 
-	if (!nr || parse_rule(nlh, nr, &ri) < 0)
-		goto out;
-	r = ruleset_add_rule(c);
-	if (!r)
-		goto out;
+	if (parse_rule(nlh, &ri) < 0 || !(r = ruleset_add_rule(c)))
+		return MNL_CB_ERROR;
 	r->handle = ri.handle;
 	r->has_counter = ri.has_counter;
 	r->compat = ri.compat;
 	r->packets = ri.packets;
 	r->bytes = ri.bytes;
 	if (ri.comment && !(r->comment = strdup(ri.comment)))
-		goto out;
-	ret = MNL_CB_OK;
-out:
-	nftnl_rule_free(nr);
-	return ret;
+		return MNL_CB_ERROR;
+	return MNL_CB_OK;
 }
 
 static struct nlmsghdr *rule_dump_request(struct nl *nl, const struct nfp_table *t,
@@ -440,15 +501,11 @@ struct refresh_ctx {
 static int refresh_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct refresh_ctx *rc = data;
-	struct nftnl_rule *nr = nftnl_rule_alloc();
 	struct rule_info ri;
 	struct nfp_rule *r;
 
-	if (!nr || parse_rule(nlh, nr, &ri) < 0) {
-		nftnl_rule_free(nr);
+	if (parse_rule(nlh, &ri) < 0)
 		return MNL_CB_ERROR;
-	}
-	nftnl_rule_free(nr);
 	if (rc->next >= rc->c->nrules || rc->c->rules[rc->next].handle != ri.handle) {
 		rc->changed = true;
 		return MNL_CB_OK;
@@ -499,14 +556,10 @@ struct one_rule {
 static int one_rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct one_rule *o = data;
-	struct nftnl_rule *nr = nftnl_rule_alloc();
 	struct rule_info ri;
 
-	if (!nr || parse_rule(nlh, nr, &ri) < 0) {
-		nftnl_rule_free(nr);
+	if (parse_rule(nlh, &ri) < 0)
 		return MNL_CB_ERROR;
-	}
-	nftnl_rule_free(nr);
 	if (o->r && ri.handle == o->r->handle) {
 		o->r->packets = ri.packets;
 		o->r->bytes = ri.bytes;

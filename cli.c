@@ -1,0 +1,70 @@
+/* cli: what every verb shares — error messages, exit codes, the -t/-c
+ * scope options. */
+#include "cli.h"
+
+#include "model/reader.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int cli_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("nfpilot: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int cli_exit_code(int err)
+{
+	switch (-err) {
+	case 0:
+		return EXIT_OK;
+	case EPERM:
+	case EACCES:
+		return EXIT_PERM;
+	case ENOENT:
+		return EXIT_NOTFOUND;
+	case EOPNOTSUPP:
+	case EPROTONOSUPPORT:
+	case EAFNOSUPPORT:
+		return EXIT_NOKERNEL;
+	default:
+		return EXIT_FAIL;
+	}
+}
+
+int cli_scope_option(int argc, char **argv, int i, struct reader_scope *scope)
+{
+	const char *o = argv[i];
+
+	if (strcmp(o, "-t") == 0 || strcmp(o, "--table") == 0) {
+		if (i + 1 >= argc) {
+			cli_fail(EXIT_USAGE, "%s needs a table name", o);
+			return -1;
+		}
+		if (i + 2 < argc && argv[i + 2][0] != '-' &&
+		    ruleset_family_parse(argv[i + 1], &scope->family) == 0) {
+			scope->table = argv[i + 2];
+			return 3;
+		}
+		scope->table = argv[i + 1];
+		return 2;
+	}
+	if (strcmp(o, "-c") == 0 || strcmp(o, "--chain") == 0) {
+		if (i + 1 >= argc) {
+			cli_fail(EXIT_USAGE, "%s needs a chain name", o);
+			return -1;
+		}
+		scope->chain = argv[i + 1];
+		return 2;
+	}
+	return 0;
+}

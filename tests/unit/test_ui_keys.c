@@ -1,0 +1,127 @@
+/* Unit tests of the keymap table and of rate computation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "model/rate.h"
+#include "ui/keymap.h"
+
+#include <string.h>
+
+static void test_keymap_complete(void **state)
+{
+	(void)state;
+	for (int a = 1; a < ACT_COUNT; a++) {
+		assert_non_null(keymap[a].name);
+		assert_non_null(keymap[a].group);
+		assert_non_null(keymap[a].help);
+		assert_true(keymap[a].keys[0] != 0); /* every action has a key */
+		for (int i = 0; i < 3; i++)
+			if (keymap[a].keys[i])
+				assert_int_equal(keymap_lookup(keymap[a].keys[i]), a);
+	}
+}
+
+static void test_keymap_unique(void **state)
+{
+	(void)state;
+	/* no key is bound twice, no name used twice */
+	for (int a = 1; a < ACT_COUNT; a++)
+		for (int b = a + 1; b < ACT_COUNT; b++) {
+			assert_string_not_equal(keymap[a].name, keymap[b].name);
+			for (int i = 0; i < 3; i++)
+				for (int j = 0; j < 3; j++)
+					if (keymap[a].keys[i])
+						assert_int_not_equal(keymap[a].keys[i],
+								     keymap[b].keys[j]);
+		}
+}
+
+static void test_keymap_lookup(void **state)
+{
+	(void)state;
+	assert_int_equal(keymap_lookup('q'), ACT_QUIT);
+	assert_int_equal(keymap_lookup(KEY_F(10)), ACT_QUIT);
+	assert_int_equal(keymap_lookup(KEY_F(1)), ACT_HELP);
+	assert_int_equal(keymap_lookup('\r'), ACT_ENTER); /* nonl() terminals */
+	assert_int_equal(keymap_lookup(CTRL_KEY('h')), ACT_BACK);
+	assert_int_equal(keymap_lookup('x'), ACT_NONE);
+	assert_int_equal(keymap_lookup(0), ACT_NONE);
+}
+
+static void test_keymap_names(void **state)
+{
+	char b[64];
+
+	(void)state;
+	assert_string_equal(keymap_key_name(KEY_F(3), b, sizeof(b)), "F3");
+	assert_string_equal(keymap_key_name(CTRL_KEY('l'), b, sizeof(b)), "Ctrl-L");
+	assert_string_equal(keymap_key_name('\t', b, sizeof(b)), "Tab");
+	assert_string_equal(keymap_key_name('/', b, sizeof(b)), "/");
+	assert_string_equal(keymap_key_name(' ', b, sizeof(b)), "Space");
+	assert_string_equal(keymap_keys_text(ACT_HELP, b, sizeof(b)), "? F1");
+	/* Enter: '\n' and KEY_ENTER share a name and are listed once */
+	assert_string_equal(keymap_keys_text(ACT_ENTER, b, sizeof(b)), "Enter Right");
+	assert_string_equal(keymap_keys_text(ACT_BACK, b, sizeof(b)), "Bksp Left");
+	assert_string_equal(keymap_keys_text(ACT_NONE, b, sizeof(b)), "");
+}
+
+static void test_rate(void **state)
+{
+	struct nfp_rate r = { 0 };
+
+	(void)state;
+	rate_update(&r, 100, 10000, 10.0);
+	assert_int_equal(r.nhist, 0); /* one reading: no rate yet */
+	rate_update(&r, 150, 15000, 12.0);
+	assert_true(r.pps > 24.99 && r.pps < 25.01);
+	assert_true(r.bps > 2499.9 && r.bps < 2500.1);
+	assert_true(r.moved);
+	assert_int_equal(r.nhist, 1);
+	rate_update(&r, 150, 15000, 13.0);
+	assert_false(r.moved);
+	assert_true(r.pps == 0);
+	rate_update(&r, 150, 15000, 13.0); /* same instant: ignored */
+	assert_int_equal(r.nhist, 2);
+	/* zeroed counter: restart at 0, not a huge bogus rate */
+	rate_update(&r, 3, 300, 14.0);
+	assert_true(r.pps == 0 && r.bps == 0);
+	rate_update(&r, 13, 1300, 15.0);
+	assert_true(r.pps > 9.99 && r.pps < 10.01);
+	assert_true(rate_hist_at(&r, 0) > 9.99);
+	assert_true(rate_hist_at(&r, 3) > 24.99);
+	for (int i = 0; i < 40; i++)
+		rate_update(&r, 13 + i, 1300, 16.0 + i);
+	assert_int_equal(r.nhist, RATE_HISTORY);
+}
+
+static void test_spark(void **state)
+{
+	struct nfp_rate r = { 0 };
+	char b[3 * 16 + 1];
+
+	(void)state;
+	assert_string_equal(rate_spark(&r, 4, false, b), "    ");
+	rate_update(&r, 0, 0, 1);
+	rate_update(&r, 0, 0, 2);   /* 0/s */
+	rate_update(&r, 7, 0, 3);   /* 7/s */
+	rate_update(&r, 21, 0, 4);  /* 14/s */
+	assert_string_equal(rate_spark(&r, 4, false, b), "  =#"); /* oldest left */
+	assert_string_equal(rate_spark(&r, 2, true, b), "\xe2\x96\x85\xe2\x96\x88");
+	assert_string_equal(rate_spark(&r, 3, true, b), "\xe2\x96\x81\xe2\x96\x85\xe2\x96\x88");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keymap_complete),
+		cmocka_unit_test(test_keymap_unique),
+		cmocka_unit_test(test_keymap_lookup),
+		cmocka_unit_test(test_keymap_names),
+		cmocka_unit_test(test_rate),
+		cmocka_unit_test(test_spark),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
