@@ -8,6 +8,8 @@
 #include "model/rate.h"
 #include "ui/keymap.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void test_keymap_complete(void **state)
@@ -113,6 +115,33 @@ static void test_spark(void **state)
 	assert_string_equal(rate_spark(&r, 3, true, b), "\xe2\x96\x81\xe2\x96\x85\xe2\x96\x88");
 }
 
+/* The man page lists every key with the help screen's words: it cannot
+ * silently fall behind the keymap. */
+static void test_manpage_lists_keys(void **state)
+{
+	char path[4096], *page = NULL;
+	size_t len = 0;
+	FILE *fp, *mem;
+	int c;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s", __FILE__);
+	*strstr(path, "tests/unit/") = 0;
+	strcat(path, "docs/nfpilot.8");
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	mem = open_memstream(&page, &len);
+	while ((c = fgetc(fp)) != EOF)
+		fputc(c, mem);
+	fclose(fp);
+	fclose(mem);
+	for (int a = 1; a < ACT_COUNT; a++) {
+		if (!strstr(page, keymap[a].help))
+			fail_msg("docs/nfpilot.8 lacks \"%s\"", keymap[a].help);
+	}
+	free(page);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_keymap_names),
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_spark),
+		cmocka_unit_test(test_manpage_lists_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
