@@ -96,6 +96,11 @@ check "list -x exits 0" test -s "$TEST_TMP/all.txt"
 txt=$(awk '/^Chain /{ch=$2} /^ +[0-9]+ +[0-9-]+ +[0-9-]+ +[0-9]+  /{print ch, $1, $2, $3, $4}' "$TEST_TMP/all.txt")
 jsn=$(json_get "$J" '"\n".join("%s %d %s %s %d" % (c["name"], r["position"], "-" if r["packets"] is None else r["packets"], "-" if r["bytes"] is None else r["bytes"], r["handle"]) for t, c, r in rules(d))')
 check_eq "list -x: chain, position, packets, bytes, handle of every rule equal --json" "$txt" "$jsn"
+nfp list >"$TEST_TMP/human.txt" 2>&1
+human=$(awk '/^Chain /{ch=$2} /^ +[0-9]+ +[0-9.KMGTPE-]+ +[0-9.KMGTPE-]+ +[0-9]+  /{print ch, $1, $2, $3, $4}' "$TEST_TMP/human.txt")
+check_eq "list (human numbers): same rules; counts under 1000 printed as they are" \
+	"$(printf '%s\n' "$human" | awk '{ if ($3 == "-" || ($3 ~ /^[0-9]+$/ && $3 < 1000)) print $1, $2, $3; else print $1, $2, "big" }')" \
+	"$(printf '%s\n' "$txt" | awk '{ if ($3 == "-" || $3 < 1000) print $1, $2, $3; else print $1, $2, "big" }')"
 check "text shows the table header" grep -q '^table inet web' "$TEST_TMP/all.txt"
 check "text shows the input chain header with policy drop" \
 	grep -q '^Chain input (filter hook input priority 0 policy drop' "$TEST_TMP/all.txt"
