@@ -196,7 +196,7 @@ struct col {
 static int col_width(enum config_column id)
 {
 	switch (id) {
-	case COL_NUM: return 6;
+	case COL_NUM: return 7;
 	case COL_PKTS: case COL_BYTES: return 7;
 	case COL_PPS: return 7;
 	case COL_BPS: return 7;

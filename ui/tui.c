@@ -796,15 +796,19 @@ int tui_run(const struct tui_opts *o)
 		       warns.count > 1 ? " (and more: check the config)" : "");
 
 	rebuild_tree(v);
-	/* start on the first base chain: where the traffic is */
-	for (size_t r = 0; r < v->nrows; r++) {
+	/* start on the first base chain, where the traffic is, else on the
+	 * first chain */
+	size_t start = v->nrows;
+	for (size_t r = v->nrows; r-- > 0;) {
 		const struct tree_row *row = &v->rows[r];
 
-		if (row->c >= 0 && v->live.rs.tables[row->t].chains[row->c].base) {
-			select_row(v, r);
-			break;
-		}
+		if (row->c >= 0 && (v->live.rs.tables[row->t].chains[row->c].base ||
+				    start == v->nrows || !v->live.rs.tables[v->rows[start].t]
+								.chains[v->rows[start].c].base))
+			start = r;
 	}
+	if (start < v->nrows)
+		select_row(v, start);
 	focus_selected(v);
 	timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	arm_timer(timerfd, v->cfg.refresh);
