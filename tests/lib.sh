@@ -363,3 +363,53 @@ if bad:
 print("%d rules, %d with counters, %d packets in all, %d sets" % (len(want), withc,
       sum(v[0] for v in want.values() if v), len(want_sets)))
 '
+
+# compare_text NS DESC: the text of every rule equals nft -a's (counter values
+# stripped: nfpilot shows them in their own columns), by (family, table,
+# chain, handle).
+compare_text() {
+	local ns=$1 desc=$2 out
+	"$NFPILOT" -N "$ns" list --json >"$TEST_TMP/txt.nfp" 2>"$TEST_TMP/txt.err" || {
+		not_ok "$desc: nfpilot -N $ns list --json failed: $(head -c 400 "$TEST_TMP/txt.err")"
+		return 1
+	}
+	in_ns "$ns" nft -a list ruleset >"$TEST_TMP/txt.nft" 2>/dev/null
+	if out=$(python3 -c "$TEXT_PY" "$TEST_TMP/txt.nfp" "$TEST_TMP/txt.nft" 2>&1); then
+		ok "$desc ($out)"
+	else
+		not_ok "$desc: $(printf '%s' "$out" | head -c 2000 | tr '\n' '|')"
+	fi
+}
+
+TEXT_PY='
+import json, re, sys
+nfp = json.load(open(sys.argv[1]))
+want, fam, table, chain = {}, None, None, None
+for line in open(sys.argv[2]):
+    line = line.rstrip("\n")
+    m = re.match(r"^table (\S+) (\S+) \{", line)
+    if m:
+        fam, table, chain = m.group(1), m.group(2), None
+        continue
+    m = re.match(r"^\tchain (\S+) \{", line)
+    if m:
+        chain = m.group(1)
+        continue
+    if re.match(r"^\t(set|map|flowtable|counter|quota|limit|ct) ", line):
+        chain = None
+        continue
+    m = re.match(r"^\t\t(.*) # handle (\d+)$", line)
+    if m and chain and not re.match(r"(type|policy) ", m.group(1)):
+        want[(fam, table, chain, int(m.group(2)))] = re.sub(r"counter packets \d+ bytes \d+", "counter", m.group(1))
+got = {}
+for t in nfp["tables"]:
+    for c in t["chains"]:
+        for r in c["rules"]:
+            got[(t["family"], t["name"], c["name"], r["handle"])] = r["text"]
+bad = ["%s: nfpilot %r, nft %r" % (k, got.get(k), want.get(k))
+       for k in sorted(set(got) | set(want), key=str) if got.get(k) != want.get(k)]
+if bad or not want:
+    print("\n".join(bad[:10]) or "nft -a lists no rules")
+    sys.exit(1)
+print("%d rules" % len(want))
+'

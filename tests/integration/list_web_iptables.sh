@@ -139,6 +139,8 @@ fi
 check_ge "INPUT policy DROP counted the dropped SSH SYNs" \
 	"$(json_get "$J" '[c.get("packets") for t in d["tables"] if t["name"] == "filter" for c in t["chains"] if c["name"] == "INPUT" and c.get("hook") == "input"][0]')" 2
 
+compare_text "$SRV" "every rule's text equals nft -a's"
+
 # ---- text output
 nfp list -x >"$TEST_TMP/all.txt" 2>&1
 check "text: filter table header names iptables-nft" grep -q '^table ip filter  \[iptables-nft\]' "$TEST_TMP/all.txt"

@@ -90,6 +90,8 @@ nft_handles=$(srv nft -a list chain inet web input | grep -v '^[[:space:]]*chain
 nfp_handles=$(json_get "$J" '" ".join(str(r["handle"]) for t, c, r in rules(d, chain="input")) + " "')
 check_eq "input rule handles in nft -a order" "$nfp_handles" "$nft_handles"
 
+compare_text "$SRV" "every rule's text equals nft -a's"
+
 # ---- text output: -x numbers equal the JSON ones
 nfp list -x >"$TEST_TMP/all.txt" 2>&1
 check "list -x exits 0" test -s "$TEST_TMP/all.txt"
@@ -162,6 +164,7 @@ check_eq "two tables: rule text of the aux table's rule" \
 	"$(json_get "$J" '[r["text"] for t, c, r in rules(d, table="aux", chain="pre")]')" \
 	'["ip saddr 10.200.1.0/24 counter"]'
 compare_counters "$SRV" "two tables: counters equal nft's"
+compare_text "$SRV" "two tables: rule texts equal nft -a's"
 nfp list -t aux --json >"$TEST_TMP/aux.json"
 check_eq "-t aux: only aux's chains" \
 	"$(json_get "$TEST_TMP/aux.json" '[(t["name"], c["name"]) for t in d["tables"] for c in t["chains"]]')" \
