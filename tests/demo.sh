@@ -143,11 +143,11 @@ cat <<EOF
   traffic           HTTP to :80 every 0.5 s, :8080 forwarded to :80, :443, DNS,
                     ping every second, SSH from the management net, knocks on
                     blocked ports 22 (wrong net), 23, 3306, 8443
-  live view         $NFP -N $SRV list   (refreshed every second)
+  live view         $NFP -N $SRV   (or: watch -n 1 $NFP -N $SRV list)
   try yourself      $NFP -N $SRV list --json | python3 -m json.tool
                     ip netns exec $SRV nft list ruleset
 
-  Quit with Ctrl-C (or q): both namespaces and all traffic are removed.
+  Quit with q (or Ctrl-C): both namespaces and all traffic are removed.
   Your own firewall (the root namespace) is not touched.
 
 EOF
@@ -163,7 +163,10 @@ if [ -n "${DEMO_SECONDS:-}" ]; then
 fi
 
 sleep 2
-if [ -t 0 ] && [ -t 1 ] && command -v watch >/dev/null 2>&1 && command -v bash >/dev/null 2>&1; then
+if [ -t 0 ] && [ -t 1 ] && "$NFP" --help 2>/dev/null | grep -q 'live view'; then
+	# nfpilot's own live view (q quits it, ? shows the keys)
+	"$NFP" -N "$SRV"
+elif [ -t 0 ] && [ -t 1 ] && command -v watch >/dev/null 2>&1 && command -v bash >/dev/null 2>&1; then
 	# watch redraws; a reader of the keyboard ends it on q
 	watch -n 1 -t "'$NFP' -N '$SRV' list" &
 	wpid=$!

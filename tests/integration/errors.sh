@@ -46,7 +46,7 @@ err_case() {
 err_case "unknown global option" 2 "unknown option.*--bogus" "$NFPILOT" --bogus list
 err_case "unknown list option" 2 "--frobnicate" "$NFPILOT" -N "$SRV" list --frobnicate
 err_case "unknown verb" 2 "unknown verb.*frob" "$NFPILOT" -N "$SRV" frob
-err_case "no verb" 2 "verb" "$NFPILOT" -N "$SRV"
+err_case "no verb and no terminal (live view refused)" 2 "verb|terminal" "$NFPILOT" -N "$SRV" </dev/null
 err_case "-N without a name" 2 "-N.*name|namespace" "$NFPILOT" -N
 err_case "-c without -t" 2 "-c|-t" "$NFPILOT" -N "$SRV" list -c input
 err_case "-t without a table" 2 "-t|table" "$NFPILOT" -N "$SRV" list -t
