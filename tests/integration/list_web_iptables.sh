@@ -68,6 +68,7 @@ compare_counters "$SRV" "every rule's counters equal nft's (filter, nat, mangle)
 
 J="$TEST_TMP/all.json"
 nfp list --json >"$J" 2>"$TEST_TMP/err"
+check_eq "list --json exits 0 with nothing on stderr" "$? $(head -c 300 "$TEST_TMP/err")" "0 "
 check "list --json parses" python3 -m json.tool "$J"
 check_eq "tables and owners" \
 	"$(json_get "$J" 'sorted((t["family"], t["name"], t["owner"]) for t in d["tables"])')" \
@@ -142,7 +143,8 @@ check_ge "INPUT policy DROP counted the dropped SSH SYNs" \
 compare_text "$SRV" "every rule's text equals nft -a's"
 
 # ---- text output
-nfp list -x >"$TEST_TMP/all.txt" 2>&1
+nfp list -x >"$TEST_TMP/all.txt" 2>"$TEST_TMP/x.err"
+check_eq "list -x exits 0 with nothing on stderr" "$? $(head -c 300 "$TEST_TMP/x.err")" "0 "
 check "text: filter table header names iptables-nft" grep -q '^table ip filter  \[iptables-nft\]' "$TEST_TMP/all.txt"
 check "text: nat table header names iptables-nft" grep -q '^table ip nat  \[iptables-nft\]' "$TEST_TMP/all.txt"
 check "text: INPUT header with policy drop and its counters" \

@@ -52,7 +52,8 @@ quiesce 1.5
 compare_counters "$SRV" "every rule's counters equal nft's after traffic"
 
 nfp list --json >"$TEST_TMP/all.json" 2>"$TEST_TMP/all.err"
-check "list --json exits 0 and parses as JSON" python3 -m json.tool "$TEST_TMP/all.json"
+check_eq "list --json exits 0 with nothing on stderr" "$? $(head -c 300 "$TEST_TMP/all.err")" "0 "
+check "list --json parses as JSON" python3 -m json.tool "$TEST_TMP/all.json"
 J="$TEST_TMP/all.json"
 check_eq "JSON header" "$(json_get "$J" 'd["nfpilot"]')" 1
 check_eq "one table, inet web, owner native" \
@@ -93,8 +94,8 @@ check_eq "input rule handles in nft -a order" "$nfp_handles" "$nft_handles"
 compare_text "$SRV" "every rule's text equals nft -a's"
 
 # ---- text output: -x numbers equal the JSON ones
-nfp list -x >"$TEST_TMP/all.txt" 2>&1
-check "list -x exits 0" test -s "$TEST_TMP/all.txt"
+nfp list -x >"$TEST_TMP/all.txt" 2>"$TEST_TMP/x.err"
+check_eq "list -x exits 0 with nothing on stderr" "$? $(head -c 300 "$TEST_TMP/x.err")" "0 "
 txt=$(awk '/^Chain /{ch=$2} /^ +[0-9]+ +[0-9-]+ +[0-9-]+ +[0-9]+  /{print ch, $1, $2, $3, $4}' "$TEST_TMP/all.txt")
 jsn=$(json_get "$J" '"\n".join("%s %d %s %s %d" % (c["name"], r["position"], "-" if r["packets"] is None else r["packets"], "-" if r["bytes"] is None else r["bytes"], r["handle"]) for t, c, r in rules(d))')
 check_eq "list -x: chain, position, packets, bytes, handle of every rule equal --json" "$txt" "$jsn"
