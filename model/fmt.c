@@ -1,5 +1,6 @@
 #include "fmt.h"
 
+#include <errno.h>
 #include <string.h>
 
 char *fmt_human(char *buf, size_t size, uint64_t value)
@@ -158,4 +159,17 @@ void fmt_put_json(FILE *fp, const char *src)
 		s += n;
 	}
 	fputc('"', fp);
+}
+
+int fmt_name_index(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], name) == 0)
+			return i;
+	return -EINVAL;
+}
+
+const char *fmt_name_at(const char *const *names, int n, int i)
+{
+	return i >= 0 && i < n ? names[i] : NULL;
 }

@@ -52,6 +52,11 @@ out:
 
 /* ---- chains ---- */
 
+static bool same_table(const char *name, const struct nfp_table *t)
+{
+	return name && strcmp(name, t->name) == 0;
+}
+
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nfp_table *t = data;
@@ -61,6 +66,11 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (!nc || nftnl_chain_nlmsg_parse(nlh, nc) < 0)
 		goto out;
+	/* the kernel filters chain dumps by family only, not by table */
+	ret = MNL_CB_OK;
+	if (!same_table(nftnl_chain_get_str(nc, NFTNL_CHAIN_TABLE), t))
+		goto out;
+	ret = MNL_CB_ERROR;
 	c = ruleset_add_chain(t);
 	if (!c)
 		goto out;
@@ -301,6 +311,8 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	flags = nftnl_set_get_u32(ns, NFTNL_SET_FLAGS);
 	ret = MNL_CB_OK;
 	if (flags & NFT_SET_ANONYMOUS) /* part of a rule, shown in its text */
+		goto out;
+	if (!same_table(nftnl_set_get_str(ns, NFTNL_SET_TABLE), t))
 		goto out;
 	ret = MNL_CB_ERROR;
 	s = ruleset_add_set(t);

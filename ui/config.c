@@ -1,6 +1,8 @@
 /* config: settings file parsing and the column table. See config.h. */
 #include "ui/config.h"
 
+#include "model/fmt.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -24,17 +26,12 @@ struct config_ctx {
 
 const char *config_column_name(enum config_column col)
 {
-	if ((int)col < 0 || col >= COL_COUNT)
-		return NULL;
-	return config_column_names[col];
+	return fmt_name_at(config_column_names, COL_COUNT, (int)col);
 }
 
 int config_column_parse(const char *name)
 {
-	for (int i = 0; i < COL_COUNT; i++)
-		if (strcmp(name, config_column_names[i]) == 0)
-			return i;
-	return -EINVAL;
+	return fmt_name_index(config_column_names, COL_COUNT, name);
 }
 
 void config_defaults(struct nfp_config *c)

@@ -2,6 +2,8 @@
  * theme, and theme_apply() (the only ncurses code here). See theme.h. */
 #include "ui/theme.h"
 
+#include "model/fmt.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -80,17 +82,12 @@ static int theme_load_depth(struct theme_spec *out, const char *name, char *err,
 
 const char *theme_role_name(enum theme_role role)
 {
-	if ((int)role < 0 || role >= ROLE_COUNT)
-		return NULL;
-	return theme_role_names[role];
+	return fmt_name_at(theme_role_names, ROLE_COUNT, (int)role);
 }
 
 int theme_role_parse(const char *name)
 {
-	for (int i = 0; i < ROLE_COUNT; i++)
-		if (strcmp(name, theme_role_names[i]) == 0)
-			return i;
-	return -EINVAL;
+	return fmt_name_index(theme_role_names, ROLE_COUNT, name);
 }
 
 int theme_color_parse(const char *name, short *out)
