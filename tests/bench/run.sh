@@ -103,4 +103,5 @@ echo
 echo "PASS/MISS: ratio nfpilot/reference against the goal; BAD: a command failed or"
 echo "listed the wrong number of rules (output check: nfpilot/reference, found/expected)."
 echo "Exit status 1 when a row is BAD; MISS is reported, not an error."
+sh "$here/tui.sh" "$bin" || rc=1  # live view (tmux); BENCH_QUICK=1 skips its 100k chain
 exit $rc

@@ -1,0 +1,515 @@
+#!/usr/bin/env python3
+"""Live-view (TUI) benchmarks for tests/bench/tui.sh, driven through tmux.
+
+  tui_measure.py first   --bin B --ns NS --chain NAME --rules N --reps R --out F --label L
+      First screen, whole chain loaded, rule text shown; `nft list ruleset`
+      as the reference; then one more run for keypress latency while loading.
+  tui_measure.py refresh --bin B --ns NS --chain NAME --rules N --out F --label L
+                         [--end] [--secs S] [--refresh R]
+      CPU cost of one counter refresh of the rules on screen; reference
+      `nft list chain inet T NAME`.
+  tui_measure.py idle    --bin B --ns NS --chain NAME --rules N --out F --label L [--secs S]
+      CPU% of the live view, refresh 1 s, after loading is complete.
+  tui_measure.py floor --out F [--reps R]
+      The method's own floor: launch of a trivial program, a key echoed by cat.
+  tui_measure.py table F [--md MD]
+
+Every run uses a private tmux server (`tmux -L nfpb-PID`, window 120x40),
+killed with its own -L on exit; the default tmux server is never touched.
+nfpilot runs as `env TERM=xterm-256color LANG=C.UTF-8 NFPILOT_CONFIG=cfg
+nfpilot -N NS`; the config only sets `refresh`.  The screen is read with
+`tmux capture-pane` in a tight loop (each poll costs ~2-4 ms: a tmux client
+process), so times carry that much resolution error, always on the slow
+side.  CPU time is utime+stime of the nfpilot process (all its threads) from
+/proc/PID/stat; the kernel's netlink dump work runs in nfpilot's recvmsg()
+and so is counted in its stime.
+"""
+import argparse
+import ctypes
+import json
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+CLONE_NEWNET = 0x40000000
+W, H = 120, 40
+CLK = os.sysconf("SC_CLK_TCK")
+
+# a rule row: num pkts bytes (the tree, when shown, is left of the separator)
+ROW = re.compile(r"(?:^|[x\u2502]) +(\d+) +(\d+) +(\d+) ")
+HEADER = re.compile(r" (\d+) rules\s*$")
+TITLE = re.compile(r" (\d+) rules?(  loading\.\.\.)?")
+
+
+class Tmux:
+    def __init__(self):
+        self.sock = "nfpb-%d" % os.getpid()
+        self.n = 0
+        self.tmp = tempfile.mkdtemp(prefix="nfpbtui.")
+
+    def run(self, *args, check=True):
+        r = subprocess.run(["tmux", "-L", self.sock] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if check and r.returncode != 0:
+            raise RuntimeError("tmux %s: %s" % (" ".join(args), r.stderr.decode().strip()))
+        return r.stdout.decode("utf-8", "replace")
+
+    def start(self, argv, refresh):
+        """Start a session whose shell waits for Enter, then execs nfpilot.
+        Returns the session name; launch() sends the Enter."""
+        self.n += 1
+        name = "s%d" % self.n
+        cfg = os.path.join(self.tmp, "cfg%d" % self.n)
+        with open(cfg, "w") as f:
+            f.write("refresh = %s\n" % refresh)
+        cmd = ("read _; exec env TERM=xterm-256color LANG=C.UTF-8 NFPILOT_CONFIG=%s %s"
+               % (shlex.quote(cfg), " ".join(shlex.quote(a) for a in argv)))
+        self.run("new-session", "-d", "-s", name, "-x", str(W), "-y", str(H),
+                 "sh -c %s" % shlex.quote(cmd))
+        self.run("set-option", "-t", name, "remain-on-exit", "off")
+        time.sleep(0.2)  # let sh reach read
+        return name
+
+    def launch(self, name):
+        t0 = time.perf_counter()
+        self.run("send-keys", "-t", name, "Enter")
+        return t0
+
+    def pid(self, name):
+        return int(self.run("display-message", "-p", "-t", name, "#{pane_pid}").strip())
+
+    def capture(self, name, esc=False):
+        args = ["capture-pane", "-p", "-t", name]
+        if esc:
+            args.insert(1, "-e")
+        return self.run(*args, check=False).split("\n")
+
+    def keys(self, name, *keys):
+        self.run("send-keys", "-t", name, *keys)
+
+    def stop(self, name):
+        self.run("send-keys", "-t", name, "q", check=False)
+        time.sleep(0.2)
+        self.run("kill-session", "-t", name, check=False)
+
+    def close(self):
+        self.run("kill-server", check=False)  # our private server only (-L)
+        for f in os.listdir(self.tmp):
+            os.unlink(os.path.join(self.tmp, f))
+        os.rmdir(self.tmp)
+
+
+def rows(lines):
+    """Rule rows on screen: list of (num, pkts) from the rule pane."""
+    out = []
+    for ln in lines[3:H - 1]:
+        m = ROW.search(ln)
+        if m:
+            out.append((int(m.group(1)), int(m.group(2))))
+    return out
+
+
+def title(lines):
+    """(rule count in the chain title, loading?) or None."""
+    if len(lines) < 2:
+        return None
+    m = TITLE.search(lines[1])
+    return (int(m.group(1)), bool(m.group(2))) if m else None
+
+
+def poll(fn, timeout, interval=0.005):
+    """Call fn() until it returns a true value; (elapsed-since-start, value)."""
+    t0 = time.perf_counter()
+    while True:
+        v = fn()
+        if v:
+            return time.perf_counter(), v
+        if time.perf_counter() - t0 > timeout:
+            return None, None
+        time.sleep(interval)
+
+
+# ---- reference commands ----
+
+def enter_netns_argv(ns, argv):
+    """fork+exec argv inside netns ns; (wall s, cpu s, exit status)."""
+    t0 = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = os.open("/run/netns/" + ns, os.O_RDONLY)
+            if libc.setns(fd, CLONE_NEWNET) != 0:
+                os._exit(126)
+            dn = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(dn, 1)
+            os.execvp(argv[0], argv)
+        finally:
+            os._exit(127)
+    _, st, ru = os.wait4(pid, 0)
+    return time.perf_counter() - t0, ru.ru_utime + ru.ru_stime, os.waitstatus_to_exitcode(st)
+
+
+def reference(ns, argv, reps):
+    walls, cpus = [], []
+    for _ in range(reps):
+        w, c, rc = enter_netns_argv(ns, argv)
+        if rc != 0:
+            raise RuntimeError("%s exited %d" % (" ".join(argv), rc))
+        walls.append(w)
+        cpus.append(c)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def cpu_of(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        s = f.read()
+    fields = s[s.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLK  # utime, stime
+
+
+def load_avg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def emit(out, **kw):
+    kw["load"] = load_avg()
+    with open(out, "a") as f:
+        f.write(json.dumps(kw) + "\n")
+
+
+# ---- first screen, loading, keys ----
+
+def first_screen(tm, a, name, t0):
+    """Wait for the first screen; returns dict of times (s from t0)."""
+    res = {}
+
+    def first():
+        r = rows(tm.capture(name))
+        return r if r and r[0][0] == 1 else None
+    t, r = poll(first, 60)
+    if t is None:
+        raise RuntimeError("no rule row on screen after 60 s")
+    res["first"] = t - t0
+    return res
+
+
+def busy_state(lines, total):
+    """What is still loading: 'rules' (the header's rule count is short of
+    the fixture's total, or the chain title says loading), 'text' (a rule
+    row on screen shows the placeholder instead of its text), or ''."""
+    m = HEADER.search(lines[0]) if lines else None
+    tl = title(lines)
+    if not m or int(m.group(1)) < total or (tl and tl[1]):
+        return "rules"
+    if any(ROW.search(ln) and "ip saddr" not in ln for ln in lines[3:H - 1]):
+        return "text"
+    return ""
+
+
+def key_latency(tm, name, key, n, total, timeout=2.0):
+    """Send key n times; each time wait for the screen (below the title, with
+    attributes) to change. Returns (latencies, states: what was still
+    loading when each key was sent)."""
+    lat, states = [], []
+    body = lambda lines: lines[2:]
+    for i in range(n):
+        before = tm.capture(name, esc=True)
+        states.append(busy_state(tm.capture(name), total))
+        t0 = time.perf_counter()
+        tm.keys(name, key)
+        t, _ = poll(lambda: body(tm.capture(name, esc=True)) != body(before) or None, timeout)
+        lat.append(timeout if t is None else t - t0)
+        time.sleep(0.02 + 0.01 * (i % 3))
+    return lat, states
+
+
+def cmd_first(a):
+    a.total = a.total or a.rules
+    tm = Tmux()
+    argv = [a.bin, "-N", a.ns]
+    firsts, loads, texts = [], [], []
+    try:
+        for rep in range(a.reps):
+            name = tm.start(argv, 60)
+            t0 = tm.launch(name)
+            res = first_screen(tm, a, name, t0)
+            firsts.append(res["first"])
+
+            def loaded():
+                tl = title(tm.capture(name))
+                return tl and tl[0] == a.rules and not tl[1]
+            t, _ = poll(loaded, 300, 0.02)
+            if t is None:
+                raise RuntimeError("chain not loaded after 300 s")
+            loads.append(t - t0)
+
+            def texted():
+                ls = tm.capture(name)
+                return any("ip saddr" in ln for ln in ls[3:6])
+            t, _ = poll(texted, 300, 0.02)
+            if t is None:
+                raise RuntimeError("no rule text after 300 s")
+            texts.append(t - t0)
+            tm.stop(name)
+            print("    rep %d: first screen %.3f s, loaded %.2f s, text %.2f s"
+                  % (rep + 1, firsts[-1], loads[-1], texts[-1]), file=sys.stderr)
+
+        # keypress latency while loading: hide the tree (the rule pane gets
+        # the keys), then Down and PgDn while the chain (or, in 100x1k, the
+        # other chains) are still being read
+        name = tm.start(argv, 60)
+        t0 = tm.launch(name)
+        first_screen(tm, a, name, t0)
+        tm.keys(name, "t")
+        time.sleep(0.1)
+        keys = {}
+        keys["Down"] = key_latency(tm, name, "Down", a.keys, a.total)
+        keys["PgDn"] = key_latency(tm, name, "NPage", a.keys, a.total)
+        # search next: '/' PATTERN Enter, then n; matches are comments (r99,
+        # r199, ...). Search looks only at chains whose rules are all read,
+        # so first wait for the chain on screen (the rest may still load).
+        t, _ = poll(lambda: (title(tm.capture(name)) or (0, True))[1] is False, 300, 0.02)
+        tm.keys(name, "/")
+        time.sleep(0.05)
+        tm.keys(name, "-l", a.search)
+        tm.keys(name, "Enter")
+        time.sleep(0.1)
+        keys["n"] = key_latency(tm, name, "n", a.keys, a.total)
+        tm.stop(name)
+    finally:
+        tm.close()
+
+    ref_wall, ref_cpu = reference(a.ns, ["nft", "list", "ruleset"], a.ref_reps)
+    emit(a.out, kind="first", label=a.label, first=firsts, loaded=loads, text=texts,
+         ref=ref_wall, ref_cpu=ref_cpu, ref_cmd="nft list ruleset", reps=a.reps,
+         keys={k: {"lat": v[0], "states": v[1]} for k, v in keys.items()},
+         search=a.search)
+    print("  %s: first screen %.3f s (nft list ruleset %.3f s), loaded %.2f s, text %.2f s"
+          % (a.label, statistics.median(firsts), ref_wall, statistics.median(loads),
+             statistics.median(texts)), file=sys.stderr)
+    for k, (lat, states) in keys.items():
+        print("    key %-4s median %.1f ms, max %.1f ms (sent while loading: %s)"
+              % (k, 1e3 * statistics.median(lat), 1e3 * max(lat), loading_note(states)),
+              file=sys.stderr)
+
+
+def loading_note(states):
+    n = len(states)
+    r, t = states.count("rules"), states.count("text")
+    parts = []
+    if r:
+        parts.append("%d/%d rules" % (r, n))
+    if t:
+        parts.append("%d/%d text" % (t, n))
+    return ", ".join(parts) if parts else "0/%d" % n
+
+
+# ---- counter refresh and idle CPU ----
+
+def wait_settled(tm, name, a):
+    """Wait until the chain is loaded and the top rows have text."""
+    def ok():
+        ls = tm.capture(name)
+        tl = title(ls)
+        return tl and tl[0] == a.rules and not tl[1] and \
+            any("ip saddr" in ln for ln in ls[3:6])
+    t, _ = poll(ok, 600, 0.05)
+    if t is None:
+        raise RuntimeError("not settled after 600 s")
+
+
+def cpu_over(pid, secs):
+    c0, t0 = cpu_of(pid), time.perf_counter()
+    time.sleep(secs)
+    return cpu_of(pid) - c0, time.perf_counter() - t0
+
+
+def cmd_refresh(a):
+    tm = Tmux()
+    try:
+        name = tm.start([a.bin, "-N", a.ns], a.refresh)
+        tm.launch(name)
+        pid = tm.pid(name)
+        wait_settled(tm, name, a)
+        tm.keys(name, "t")  # rules pane
+        if a.end:
+            tm.keys(name, "End")
+            t, _ = poll(lambda: any(r[0] == a.rules for r in rows(tm.capture(name))), 30)
+            if t is None:
+                raise RuntimeError("End did not show the last rule")
+        time.sleep(max(2 * a.refresh, 1))  # a few ticks to settle (text of the rows)
+        busy, wall = cpu_over(pid, a.secs)
+        tm.keys(name, "p")  # pause: the same process, no refresh
+        time.sleep(max(a.refresh, 0.5))
+        idle, iwall = cpu_over(pid, a.secs / 2)
+        tm.stop(name)
+    finally:
+        tm.close()
+    ticks = wall / a.refresh
+    per = max(busy / wall - idle / iwall, 0) * a.refresh
+    ref_wall, ref_cpu = reference(a.ns, ["nft", "list", "chain", "inet", "T", a.chain],
+                                  a.ref_reps)
+    emit(a.out, kind="refresh", label=a.label, per=per, busy=busy, wall=wall, idle=idle,
+         iwall=iwall, ticks=ticks, refresh=a.refresh, ref=ref_wall, ref_cpu=ref_cpu,
+         ref_cmd="nft list chain inet T %s" % a.chain, cpu_pct=100 * busy / wall)
+    print("  %s: %.2f ms CPU a refresh (%.1f%% of a core at %.1f s; paused %.2f%%), "
+          "nft list chain %.1f ms (CPU %.1f ms)"
+          % (a.label, 1e3 * per, 100 * busy / wall, a.refresh, 100 * idle / iwall,
+             1e3 * ref_wall, 1e3 * ref_cpu), file=sys.stderr)
+
+
+def cmd_idle(a):
+    tm = Tmux()
+    try:
+        name = tm.start([a.bin, "-N", a.ns], 1)
+        tm.launch(name)
+        pid = tm.pid(name)
+        wait_settled(tm, name, a)
+        time.sleep(3)
+        used, wall = cpu_over(pid, a.secs)
+        tm.stop(name)
+    finally:
+        tm.close()
+    emit(a.out, kind="idle", label=a.label, cpu=used, wall=wall, pct=100 * used / wall)
+    print("  %s: %.2f%% of a core over %.0f s" % (a.label, 100 * used / wall, wall),
+          file=sys.stderr)
+
+
+# ---- the measuring floor ----
+
+def cmd_floor(a):
+    """What the method itself costs: a trivial program's first output after
+    the Enter that launches it, and a key echoed by cat."""
+    tm = Tmux()
+    try:
+        launch, echo = [], []
+        for _ in range(a.reps):
+            name = tm.start(["sh", "-c", "echo READY; exec cat"], 1)
+            t0 = tm.launch(name)
+            t, _ = poll(lambda: any("READY" in l for l in tm.capture(name)), 10)
+            launch.append(t - t0)
+            lat, _ = key_latency(tm, name, "x", 10, False)
+            echo += lat
+            tm.run("kill-session", "-t", name, check=False)
+    finally:
+        tm.close()
+    emit(a.out, kind="floor", label="tmux floor", launch=launch, echo=echo)
+    print("  floor: launch %.1f ms, key echo %.1f ms (medians)"
+          % (1e3 * statistics.median(launch), 1e3 * statistics.median(echo)), file=sys.stderr)
+
+
+# ---- table ----
+
+def fmt_table(path):
+    head = ["entry", "value", "reference", "ratio", "goal", "result"]
+    out, notes = [], []
+
+    def verdict(ok):
+        return "PASS" if ok else "MISS"
+    with open(path) as f:
+        recs = [json.loads(l) for l in f if l.strip()]
+    for r in recs:
+        L = r["label"]
+        if r["kind"] == "first":
+            fs, ref = statistics.median(r["first"]), r["ref"]
+            out.append(["first screen, %s" % L, "%.3f s" % fs,
+                        "%.3f s (%s)" % (ref, r["ref_cmd"]), "%.3f" % (fs / ref),
+                        "<= 0.1", verdict(fs / ref <= 0.1)])
+            ld = statistics.median(r["loaded"])
+            out.append(["whole chain loaded, %s" % L, "%.2f s" % ld, "%.3f s" % ref,
+                        "%.2f" % (ld / ref), "-", "info"])
+            tx = statistics.median(r["text"])
+            out.append(["rule text on screen, %s" % L, "%.2f s" % tx, "%.3f s" % ref,
+                        "%.2f" % (tx / ref), "-", "info"])
+            for k, v in r["keys"].items():
+                lat = v["lat"]
+                med, mx = statistics.median(lat), max(lat)
+                what = {"Down": "key Down", "PgDn": "key PgDn",
+                        "n": "key n (search next '%s')" % r.get("search", "")}[k]
+                out.append(["%s, %s (while loading: %s)" % (what, L, loading_note(v["states"])),
+                            "med %.0f ms, max %.0f ms" % (1e3 * med, 1e3 * mx),
+                            "-", "-", "<= 50 ms", verdict(mx <= 0.05)])
+        elif r["kind"] == "refresh":
+            out.append(["one counter refresh, %s" % L, "%.2f ms CPU" % (1e3 * r["per"]),
+                        "%.1f ms (%s)" % (1e3 * r["ref"], r["ref_cmd"]),
+                        "%.3f" % (r["per"] / r["ref"]), "<= 0.1",
+                        verdict(r["per"] / r["ref"] <= 0.1)])
+        elif r["kind"] == "floor":
+            out.append(["method floor: launch to first output (sh)",
+                        "%.1f ms" % (1e3 * statistics.median(r["launch"])), "-", "-", "-", "info"])
+            out.append(["method floor: key echoed by cat",
+                        "med %.1f ms, max %.1f ms" % (1e3 * statistics.median(r["echo"]),
+                                                      1e3 * max(r["echo"])),
+                        "-", "-", "-", "info"])
+        elif r["kind"] == "idle":
+            out.append(["idle CPU, %s" % L, "%.2f %%" % r["pct"], "-", "-", "< 2 %",
+                        verdict(r["pct"] < 2)])
+        notes.append((L, r["kind"], r["load"]))
+    return head, out, recs
+
+
+def cmd_table(a):
+    head, rows_, recs = fmt_table(a.file)
+    widths = [max(len(x[i]) for x in [head] + rows_) for i in range(len(head))]
+    for r in [head, ["-" * w for w in widths]] + rows_:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+    loads = [r["load"] for r in recs]
+    print("load average (1 min) during the runs: %.2f .. %.2f" % (min(loads), max(loads)))
+    if a.md:
+        with open(a.md, "w") as f:
+            f.write("| " + " | ".join(head) + " |\n")
+            f.write("|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|\n")
+            for r in rows_:
+                f.write("| " + " | ".join(r) + " |\n")
+            f.write("\nLoad average (1 min) at the end of each measurement: %s\n"
+                    % ", ".join("%.2f" % l for l in loads))
+            f.write("\nRaw (JSON lines):\n\n```\n")
+            for r in recs:
+                f.write(json.dumps(r) + "\n")
+            f.write("```\n")
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="verb", required=True)
+    for v in ("first", "refresh", "idle"):
+        s = sub.add_parser(v)
+        s.add_argument("--bin", required=True)
+        s.add_argument("--ns", required=True)
+        s.add_argument("--chain", required=True)
+        s.add_argument("--rules", type=int, required=True)
+        s.add_argument("--out", required=True)
+        s.add_argument("--label", required=True)
+        s.add_argument("--ref-reps", type=int, default=3)
+        if v == "first":
+            s.add_argument("--reps", type=int, default=3)
+            s.add_argument("--keys", type=int, default=20)
+            s.add_argument("--search", default="99")
+            s.add_argument("--total", type=int, help="rules in the ruleset (default --rules)")
+        if v == "refresh":
+            s.add_argument("--end", action="store_true")
+            s.add_argument("--refresh", type=float, default=0.2)
+            s.add_argument("--secs", type=float, default=10)
+        if v == "idle":
+            s.add_argument("--secs", type=float, default=30)
+    fl = sub.add_parser("floor")
+    fl.add_argument("--out", required=True)
+    fl.add_argument("--reps", type=int, default=5)
+    t = sub.add_parser("table")
+    t.add_argument("file")
+    t.add_argument("--md")
+    a = p.parse_args()
+    return {"first": cmd_first, "refresh": cmd_refresh, "idle": cmd_idle, "floor": cmd_floor,
+            "table": cmd_table}[a.verb](a) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
