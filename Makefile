@@ -25,6 +25,7 @@ OBJ       := $(APP_SRC:%.c=build/%.o)
 ASAN_OBJ  := $(APP_SRC:%.c=build/asan/%.o)
 LIB_OBJ   := $(filter-out build/asan/main.o,$(ASAN_OBJ))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+TOOL_BIN  := $(patsubst tests/tools/%.c,build/asan/tools/%,$(wildcard tests/tools/*.c))
 
 # quiet by default; `make V=1` shows the commands
 Q         := $(if $(V),,@)
@@ -56,6 +57,12 @@ build/asan/tests/%: tests/unit/%.c $(LIB_OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $< $(LIB_OBJ) $(PKG_LIBS) \
 		$(shell pkg-config --cflags --libs cmocka) $(LDFLAGS)
 
+# test tools: drive internal modules from the integration tests
+build/asan/tools/%: tests/tools/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD asan $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $< $(LIB_OBJ) $(PKG_LIBS) $(LDFLAGS)
+
 deps:
 	@sh tests/deps.sh check
 
@@ -68,7 +75,7 @@ layers:
 		|| { echo "ncurses included outside ui/"; exit 1; }
 
 check: deps
-	@$(MAKE) --no-print-directory layers build/asan/nfpilot $(UNIT_BIN)
+	@$(MAKE) --no-print-directory layers build/asan/nfpilot $(UNIT_BIN) $(TOOL_BIN)
 	@sh tests/run.sh build/asan/nfpilot $(UNIT_BIN)
 
 bench: deps nfpilot

@@ -1,0 +1,42 @@
+/* batch: one nf_tables transaction — begin (optionally carrying the
+ * generation it was computed against), messages, end — sent in one go.
+ * The kernel commits all of it or nothing; every error it reports is mapped
+ * back to the message that caused it through the tag given to that
+ * message. */
+#ifndef NFP_BATCH_H
+#define NFP_BATCH_H
+
+#include "model/nl.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nftnl_batch;
+
+struct batch {
+	struct nftnl_batch *b;
+	uint32_t first_seq, seq;
+	int *tags;            /* tags[seq - first_seq] */
+	size_t ntags, tags_cap;
+	int err;              /* -ENOMEM once anything failed to build */
+};
+
+/* Start a batch; guard != 0: the kernel refuses the whole batch with
+ * -ERESTART unless the ruleset generation is still guard. 0 or -ENOMEM. */
+int batch_open(struct batch *b, uint32_t guard);
+void batch_free(struct batch *b);
+
+/* Header of the next message (NFT_MSG_* type, NLM_F_* flags besides
+ * NLM_F_REQUEST); the caller adds the payload, then calls batch_push()
+ * with a tag naming what the message is for (>= 0; -1 = none). */
+struct nlmsghdr *batch_msg(struct batch *b, uint16_t type, uint16_t family,
+			   uint16_t flags);
+void batch_push(struct batch *b, int tag);
+
+/* Close and send the batch. 0 when the kernel committed it; else -errno,
+ * *failed_tag is the tag of the message the kernel refused (-1 if none or
+ * unknown) and err says why. */
+int batch_commit(struct nl *nl, struct batch *b, int *failed_tag, char *err,
+		 size_t errlen);
+
+#endif

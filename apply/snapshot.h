@@ -1,0 +1,67 @@
+/* snapshot: the exact netlink form of whole tables — the table, its
+ * chains (with policy counters), sets and maps with their elements,
+ * stateful objects, flowtables and rules in order, as libnftnl objects —
+ * and the one atomic batch that puts them back. A text round trip through
+ * nft would not do: tables written by iptables-nft would stop being
+ * readable by iptables. Tables that did not exist when the snapshot was
+ * taken are recorded as absent, and the restore deletes them. */
+#ifndef NFP_SNAPSHOT_H
+#define NFP_SNAPSHOT_H
+
+#include "model/nl.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nftnl_table;
+struct nftnl_chain;
+struct nftnl_set;
+struct nftnl_obj;
+struct nftnl_flowtable;
+struct nftnl_rule;
+
+struct snap_table {
+	uint32_t family;
+	char *name;
+	bool absent;                 /* did not exist: the restore deletes it */
+	struct nftnl_table *table;
+	struct nftnl_chain **chains;
+	size_t nchains;
+	struct nftnl_set **sets;     /* with their elements */
+	size_t nsets;
+	struct nftnl_obj **objs;
+	size_t nobjs;
+	struct nftnl_flowtable **flowtables;
+	size_t nflowtables;
+	struct nftnl_rule **rules;   /* chain by chain, each in rule order */
+	size_t nrules;
+};
+
+struct snapshot {
+	uint32_t genid;              /* generation the snapshot shows */
+	struct snap_table *tables;
+	size_t ntables;
+};
+
+/* A table to snapshot, by family and name. */
+struct snap_id {
+	uint32_t family;
+	const char *name;
+};
+
+/* Take a snapshot of the given tables (all tables when ids is NULL) in one
+ * generation (re-read if the ruleset changes meanwhile). 0 or -errno with
+ * err filled. */
+int snapshot_take(struct nl *nl, const struct snap_id *ids, size_t nids,
+		  struct snapshot *s, char *err, size_t errlen);
+void snapshot_free(struct snapshot *s);
+
+/* Put every table of s back as it was, in one batch: the kernel takes all
+ * of it or nothing. With guard != 0 the batch carries that generation id
+ * and the kernel refuses it (-ERESTART) if the ruleset moved on since.
+ * 0 or -errno with err filled. */
+int snapshot_restore(struct nl *nl, const struct snapshot *s, uint32_t guard,
+		     char *err, size_t errlen);
+
+#endif
