@@ -66,7 +66,7 @@ if [ "$quick" != 1 ]; then
 	m refresh --bin "$bin" --ns "$pfx-100k" --chain big --rules 100000 --out "$res" \
 	    --label "100k, chain big, top" --refresh 0.2
 	m refresh --bin "$bin" --ns "$pfx-100k" --chain big --rules 100000 --out "$res" \
-	    --label "100k, chain big, after End" --end --refresh 1
+	    --label "100k, chain big, at the end (G)" --end --refresh 1
 	ip netns del "$pfx-100k"
 fi
 
