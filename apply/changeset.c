@@ -1,0 +1,205 @@
+#include "changeset.h"
+
+#include "model/ruleset.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *dup_or_null(const char *s, bool *fail)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*fail = true;
+	return d;
+}
+
+static void edit_free(struct edit *e)
+{
+	free(e->table);
+	free(e->chain);
+	free(e->text);
+	memset(e, 0, sizeof(*e));
+}
+
+int changeset_add(struct changeset *cs, const struct edit *e)
+{
+	struct edit *slot;
+	bool fail = false;
+
+	/* a new edit forgets the undone ones */
+	while (cs->total > cs->n)
+		edit_free(&cs->edits[--cs->total]);
+	if (cs->total == cs->cap) {
+		size_t cap = cs->cap ? cs->cap * 2 : 16;
+		struct edit *p = realloc(cs->edits, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		cs->edits = p;
+		cs->cap = cap;
+	}
+	slot = &cs->edits[cs->total];
+	*slot = *e;
+	slot->table = dup_or_null(e->table, &fail);
+	slot->chain = dup_or_null(e->chain, &fail);
+	slot->text = dup_or_null(e->text, &fail);
+	if (fail) {
+		edit_free(slot);
+		return -ENOMEM;
+	}
+	cs->n = ++cs->total;
+	return 0;
+}
+
+bool changeset_undo(struct changeset *cs)
+{
+	if (!cs->n)
+		return false;
+	cs->n--;
+	return true;
+}
+
+bool changeset_redo(struct changeset *cs)
+{
+	if (cs->n == cs->total)
+		return false;
+	cs->n++;
+	return true;
+}
+
+void changeset_discard(struct changeset *cs)
+{
+	for (size_t i = 0; i < cs->total; i++)
+		edit_free(&cs->edits[i]);
+	cs->n = cs->total = 0;
+}
+
+void changeset_free(struct changeset *cs)
+{
+	changeset_discard(cs);
+	free(cs->edits);
+	memset(cs, 0, sizeof(*cs));
+}
+
+/* nft takes table and chain names as bare words; anything else is quoted
+ * (and will be refused by nft 1.0.6's grammar: better than misread) */
+static void put_name(FILE *fp, const char *name)
+{
+	bool bare = isalpha((unsigned char)name[0]) || name[0] == '_';
+
+	for (const char *p = name; *p && bare; p++)
+		bare = isalnum((unsigned char)*p) || strchr("_-./", *p);
+	if (bare)
+		fputs(name, fp);
+	else
+		fprintf(fp, "\"%s\"", name);
+}
+
+static void put_chain(FILE *fp, const char *verb, const struct edit *e)
+{
+	fprintf(fp, "%s %s ", verb, ruleset_family_name(e->family) ?: "?");
+	put_name(fp, e->table);
+	fputc(' ', fp);
+	put_name(fp, e->chain);
+}
+
+static void put_insert(FILE *fp, const struct edit *e)
+{
+	switch (e->where) {
+	case WHERE_TOP:
+		put_chain(fp, "insert rule", e);
+		break;
+	case WHERE_BEFORE:
+		put_chain(fp, "insert rule", e);
+		fprintf(fp, " position %llu", (unsigned long long)e->anchor);
+		break;
+	case WHERE_AFTER:
+		put_chain(fp, "add rule", e);
+		fprintf(fp, " position %llu", (unsigned long long)e->anchor);
+		break;
+	case WHERE_APPEND:
+		put_chain(fp, "add rule", e);
+		break;
+	}
+	fprintf(fp, " %s\n", e->text ? e->text : "");
+}
+
+void changeset_print_edit(FILE *fp, const struct changeset *cs, size_t i)
+{
+	const struct edit *e = &cs->edits[i];
+
+	switch (e->kind) {
+	case EDIT_INSERT:
+		put_insert(fp, e);
+		break;
+	case EDIT_REPLACE:
+		put_chain(fp, "replace rule", e);
+		fprintf(fp, " handle %llu %s\n", (unsigned long long)e->handle, e->text);
+		break;
+	case EDIT_DELETE:
+		put_chain(fp, "delete rule", e);
+		fprintf(fp, " handle %llu\n", (unsigned long long)e->handle);
+		break;
+	case EDIT_MOVE:
+		put_chain(fp, "delete rule", e);
+		fprintf(fp, " handle %llu\n", (unsigned long long)e->handle);
+		put_insert(fp, e);
+		break;
+	case EDIT_POLICY:
+		put_chain(fp, "chain", e);
+		fprintf(fp, " { policy %s; }\n", ruleset_policy_name(e->policy) ?: "?");
+		break;
+	case EDIT_CHAIN_ADD:
+		put_chain(fp, "add chain", e);
+		if (e->text)
+			fprintf(fp, " { %s }", e->text);
+		fputc('\n', fp);
+		break;
+	case EDIT_CHAIN_DELETE:
+		put_chain(fp, "delete chain", e);
+		fputc('\n', fp);
+		break;
+	case EDIT_CHAIN_FLUSH:
+		put_chain(fp, "flush chain", e);
+		fputc('\n', fp);
+		break;
+	case EDIT_TABLE_ADD:
+		fprintf(fp, "add table %s ", ruleset_family_name(e->family) ?: "?");
+		put_name(fp, e->table);
+		fputc('\n', fp);
+		break;
+	}
+}
+
+void changeset_print(FILE *fp, const struct changeset *cs)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		changeset_print_edit(fp, cs, i);
+}
+
+int changeset_rule_mark(const struct changeset *cs, uint32_t family, const char *table,
+			const char *chain, uint64_t handle, enum edit_kind *kind)
+{
+	int found = 0;
+
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct edit *e = &cs->edits[i];
+
+		if (e->family != family || strcmp(e->table, table) != 0 || !e->chain ||
+		    strcmp(e->chain, chain) != 0)
+			continue;
+		if ((e->kind == EDIT_REPLACE || e->kind == EDIT_DELETE || e->kind == EDIT_MOVE) &&
+		    e->handle == handle) {
+			*kind = e->kind;
+			found = 1;
+		}
+	}
+	return found;
+}
