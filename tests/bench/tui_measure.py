@@ -41,7 +41,7 @@ W, H = 120, 40
 CLK = os.sysconf("SC_CLK_TCK")
 
 # a rule row: num pkts bytes (the tree, when shown, is left of the separator)
-ROW = re.compile(r"(?:^|[x\u2502]) +(\d+) +(\d+) +(\d+) ")
+ROW = re.compile(r"(?:^|[x\u2502]) *(\d+) +(\d+) +(\d+) ")
 HEADER = re.compile(r" (\d+) rules\s*$")
 TITLE = re.compile(r" (\d+) rules?(  loading\.\.\.)?")
 
