@@ -340,7 +340,7 @@ def cmd_refresh(a):
         wait_settled(tm, name, a)
         tm.keys(name, "t")  # rules pane
         if a.end:
-            tm.keys(name, "G")  # last rule (tmux's End sequence is not xterm's kend)
+            tm.keys(name, "G")  # last rule
             t, _ = poll(lambda: any(r[0] == a.rules for r in rows(tm.capture(name))), 30)
             if t is None:
                 raise RuntimeError("End did not show the last rule")
