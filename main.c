@@ -33,6 +33,8 @@ static const char usage[] =
 	"Verbs:\n"
 	"  list               tables, chains, rules and counters (nfpilot list --help)\n"
 	"  zero               zero rule counters of a table, chain or rule\n"
+	"  edit               insert, replace, delete, move rules, chain policy,\n"
+	"                     chains and tables: all edits as one transaction\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 permission denied,\n"
 	"5 nf_tables not available. See nfpilot(8).\n";
@@ -43,6 +45,7 @@ static const struct {
 } verbs[] = {
 	{ "list", cli_list },
 	{ "zero", cli_zero },
+	{ "edit", cli_edit },
 };
 
 /* Enter /run/netns/NAME (as `ip netns exec` does, without its mount tricks:

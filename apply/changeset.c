@@ -128,7 +128,8 @@ static void put_insert(FILE *fp, const struct edit *e)
 		put_chain(fp, "add rule", e);
 		break;
 	}
-	fprintf(fp, " %s\n", e->text ? e->text : "");
+	fprintf(fp, " %s%s\n", e->text ? e->text : "",
+		e->add_counter ? "  # a counter is added if it has none" : "");
 }
 
 void changeset_print_edit(FILE *fp, const struct changeset *cs, size_t i)
@@ -141,7 +142,8 @@ void changeset_print_edit(FILE *fp, const struct changeset *cs, size_t i)
 		break;
 	case EDIT_REPLACE:
 		put_chain(fp, "replace rule", e);
-		fprintf(fp, " handle %llu %s\n", (unsigned long long)e->handle, e->text);
+		fprintf(fp, " handle %llu %s%s\n", (unsigned long long)e->handle, e->text,
+			e->add_counter ? "  # a counter is added if it has none" : "");
 		break;
 	case EDIT_DELETE:
 		put_chain(fp, "delete rule", e);

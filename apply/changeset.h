@@ -42,6 +42,7 @@ struct edit {
 	uint64_t anchor;   /* WHERE_BEFORE / WHERE_AFTER */
 	char *text;        /* rule text; base chain spec for EDIT_CHAIN_ADD */
 	int policy;        /* NF_ACCEPT or NF_DROP */
+	bool add_counter;  /* rule without a counter gets one, before its verdict */
 };
 
 struct changeset {

@@ -183,7 +183,7 @@ static int dump_elems(struct nl *nl, struct snap_table *t, struct nftnl_set *s)
 	return nl_talk(nl, req, elems_cb, s);
 }
 
-static int take_table(struct nl *nl, struct snap_table *t)
+static int take_table(struct nl *nl, struct snap_table *t, bool skeleton)
 {
 	struct nlmsghdr *req = nl_request(nl, NFT_MSG_GETTABLE, t->family, NLM_F_ACK);
 	int ret;
@@ -198,14 +198,14 @@ static int take_table(struct nl *nl, struct snap_table *t)
 		ret = dump_kind(nl, t, K_CHAIN, NFT_MSG_GETCHAIN);
 	if (!ret)
 		ret = dump_kind(nl, t, K_SET, NFT_MSG_GETSET);
-	for (size_t i = 0; i < t->nsets && !ret; i++)
+	for (size_t i = 0; i < t->nsets && !ret && !skeleton; i++)
 		ret = dump_elems(nl, t, t->sets[i]);
 	if (!ret)
 		ret = dump_kind(nl, t, K_OBJ, NFT_MSG_GETOBJ);
 	if (!ret)
 		ret = dump_kind(nl, t, K_FLOWTABLE, NFT_MSG_GETFLOWTABLE);
 	/* chain by chain: a whole-table rule dump is quadratic */
-	for (size_t i = 0; i < t->nchains && !ret; i++)
+	for (size_t i = 0; i < t->nchains && !ret && !skeleton; i++)
 		ret = dump_rules(nl, t, nftnl_chain_get_str(t->chains[i], NFTNL_CHAIN_NAME));
 	return ret;
 }
@@ -235,7 +235,7 @@ out:
 }
 
 static int take_once(struct nl *nl, const struct snap_id *ids, size_t nids,
-		     struct snapshot *s)
+		     bool skeleton, struct snapshot *s)
 {
 	int ret = 0;
 
@@ -257,11 +257,11 @@ static int take_once(struct nl *nl, const struct snap_id *ids, size_t nids,
 		}
 	}
 	for (size_t i = 0; i < s->ntables && !ret; i++)
-		ret = take_table(nl, &s->tables[i]);
+		ret = take_table(nl, &s->tables[i], skeleton);
 	return ret;
 }
 
-int snapshot_take(struct nl *nl, const struct snap_id *ids, size_t nids,
+int snapshot_take(struct nl *nl, const struct snap_id *ids, size_t nids, bool skeleton,
 		  struct snapshot *s, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
@@ -270,7 +270,7 @@ int snapshot_take(struct nl *nl, const struct snap_id *ids, size_t nids,
 		int ret = nl_genid(nl, &before);
 
 		if (!ret)
-			ret = take_once(nl, ids, nids, s);
+			ret = take_once(nl, ids, nids, skeleton, s);
 		if (!ret || ret == -ENOENT || ret == -EINTR) {
 			int r2 = nl_genid(nl, &after);
 
@@ -298,7 +298,7 @@ int snapshot_take(struct nl *nl, const struct snap_id *ids, size_t nids,
 /* The kernel never dumps NFTA_RULE_COMPAT, and refuses some xt matches
  * (icmp, ...) without it: as iptables-nft does, take the protocol from the
  * `meta l4proto == N` comparison that precedes the first xt expression. */
-static void fix_compat(struct nftnl_rule *r)
+void snapshot_fix_compat(struct nftnl_rule *r)
 {
 	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
 	struct nftnl_expr *e;
@@ -338,7 +338,8 @@ static void fix_compat(struct nftnl_rule *r)
 /* Table i of s in the batch: create it if missing, delete it, and unless it
  * was absent re-create it with everything it had. Each message's tag is
  * the table's index. */
-static int restore_table(struct batch *b, const struct snap_table *t, int tag)
+static int restore_table(struct batch *b, const struct snap_table *t, int tag,
+			 bool skeleton)
 {
 	struct nlmsghdr *nlh;
 	struct nftnl_table *bare = nftnl_table_alloc();
@@ -384,6 +385,9 @@ static int restore_table(struct batch *b, const struct snap_table *t, int tag)
 		struct nftnl_set *s = t->sets[i];
 		struct nftnl_set_elems_iter *it;
 
+		/* anonymous sets belong to rules, which a skeleton has not */
+		if (skeleton && (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
+			continue;
 		nftnl_set_unset(s, NFTNL_SET_HANDLE);
 		nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)i + 1); /* required */
 		nlh = batch_msg(b, NFT_MSG_NEWSET, t->family, NLM_F_CREATE | NLM_F_EXCL);
@@ -393,6 +397,8 @@ static int restore_table(struct batch *b, const struct snap_table *t, int tag)
 		it = nftnl_set_elems_iter_create(s);
 		if (!it)
 			return -ENOMEM;
+		if (skeleton)
+			continue;
 		/* the builder fills a message and says whether more remain */
 		for (int more = nftnl_set_elems_iter_cur(it) != NULL; more > 0 && !b->err;) {
 			nlh = batch_msg(b, NFT_MSG_NEWSETELEM, t->family,
@@ -402,12 +408,12 @@ static int restore_table(struct batch *b, const struct snap_table *t, int tag)
 		}
 		nftnl_set_elems_iter_destroy(it);
 	}
-	for (size_t i = 0; i < t->nrules; i++) {
+	for (size_t i = 0; i < t->nrules && !skeleton; i++) {
 		struct nftnl_rule *r = t->rules[i];
 
 		nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
 		nftnl_rule_unset(r, NFTNL_RULE_POSITION);
-		fix_compat(r);
+		snapshot_fix_compat(r);
 		nlh = batch_msg(b, NFT_MSG_NEWRULE, t->family,
 				NLM_F_CREATE | NLM_F_APPEND);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
@@ -416,14 +422,14 @@ static int restore_table(struct batch *b, const struct snap_table *t, int tag)
 	return b->err;
 }
 
-int snapshot_restore(struct nl *nl, const struct snapshot *s, uint32_t guard,
-		     char *err, size_t errlen)
+static int restore(struct nl *nl, const struct snapshot *s, uint32_t guard,
+		   bool skeleton, char *err, size_t errlen)
 {
 	struct batch b;
 	int ret = batch_open(&b, guard), tag = -1;
 
 	for (size_t i = 0; i < s->ntables && !ret; i++)
-		ret = restore_table(&b, &s->tables[i], (int)i);
+		ret = restore_table(&b, &s->tables[i], (int)i, skeleton);
 	if (ret) {
 		snprintf(err, errlen, "restore: out of memory");
 		batch_free(&b);
@@ -438,4 +444,16 @@ int snapshot_restore(struct nl *nl, const struct snapshot *s, uint32_t guard,
 	}
 	batch_free(&b);
 	return ret;
+}
+
+int snapshot_restore(struct nl *nl, const struct snapshot *s, uint32_t guard,
+		     char *err, size_t errlen)
+{
+	return restore(nl, s, guard, false, err, errlen);
+}
+
+int snapshot_restore_skeleton(struct nl *nl, const struct snapshot *s, char *err,
+			      size_t errlen)
+{
+	return restore(nl, s, 0, true, err, errlen);
 }

@@ -51,9 +51,10 @@ struct snap_id {
 };
 
 /* Take a snapshot of the given tables (all tables when ids is NULL) in one
- * generation (re-read if the ruleset changes meanwhile). 0 or -errno with
- * err filled. */
-int snapshot_take(struct nl *nl, const struct snap_id *ids, size_t nids,
+ * generation (re-read if the ruleset changes meanwhile). With skeleton, no
+ * rules and no set elements are read (what apply/compile.c needs: cheap
+ * even for a 100k-rule table). 0 or -errno with err filled. */
+int snapshot_take(struct nl *nl, const struct snap_id *ids, size_t nids, bool skeleton,
 		  struct snapshot *s, char *err, size_t errlen);
 void snapshot_free(struct snapshot *s);
 
@@ -63,5 +64,15 @@ void snapshot_free(struct snapshot *s);
  * 0 or -errno with err filled. */
 int snapshot_restore(struct nl *nl, const struct snapshot *s, uint32_t guard,
 		     char *err, size_t errlen);
+
+/* A dumped xt rule is refused (EINVAL) without NFTA_RULE_COMPAT, which
+ * the kernel never dumps: set it from the rule's `meta l4proto` compare. */
+void snapshot_fix_compat(struct nftnl_rule *r);
+
+/* Only the structure of s — tables, chains, named sets without their
+ * elements, objects, flowtables — for a scratch namespace in which rule
+ * text is compiled (apply/compile.c). 0 or -errno with err filled. */
+int snapshot_restore_skeleton(struct nl *nl, const struct snapshot *s, char *err,
+			      size_t errlen);
 
 #endif

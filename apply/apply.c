@@ -1,0 +1,477 @@
+#include "apply.h"
+
+#include "batch.h"
+#include "compile.h"
+#include "model/ruleset.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool has_rule_text(const struct edit *e)
+{
+	return e->kind == EDIT_INSERT || e->kind == EDIT_REPLACE || e->kind == EDIT_MOVE;
+}
+
+/* What one table's edits need compiled: its skeleton, the chains the
+ * changeset creates there (as nft commands), and the rule texts. */
+struct table_job {
+	uint32_t family;
+	const char *table;
+	struct snapshot snap;
+	char **pre;
+	size_t npre;
+	int *pre_edit;           /* edit index of each preparatory command */
+	struct compile_item *items;
+	int *item_edit;          /* edit index of each item */
+	size_t nitems;
+	struct compiled out;
+};
+
+static struct table_job *job_for(struct table_job **jobs, size_t *n, const struct edit *e)
+{
+	struct table_job *j;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*jobs)[i].family == e->family && strcmp((*jobs)[i].table, e->table) == 0)
+			return &(*jobs)[i];
+	j = realloc(*jobs, (*n + 1) * sizeof(*j));
+	if (!j)
+		return NULL;
+	*jobs = j;
+	j = &j[(*n)++];
+	memset(j, 0, sizeof(*j));
+	j->family = e->family;
+	j->table = e->table;
+	return j;
+}
+
+static int grow(void **arr, size_t n, size_t size)
+{
+	void *p = realloc(*arr, (n + 1) * size);
+
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	return 0;
+}
+
+static int plan_jobs(const struct changeset *cs, struct table_job **jobs, size_t *njobs)
+{
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct edit *e = &cs->edits[i];
+		struct table_job *j;
+
+		bool structure = e->kind == EDIT_CHAIN_ADD || e->kind == EDIT_TABLE_ADD;
+
+		if (!has_rule_text(e) && !structure)
+			continue;
+		j = job_for(jobs, njobs, e);
+		if (!j)
+			return -ENOMEM;
+		/* what the changeset creates must exist where rules compile */
+		if (structure) {
+			struct changeset one = { .edits = (struct edit *)e, .n = 1 };
+			char *cmd = NULL;
+			size_t len = 0;
+			FILE *fp = open_memstream(&cmd, &len);
+
+			if (!fp || grow((void **)&j->pre, j->npre, sizeof(*j->pre)) ||
+			    grow((void **)&j->pre_edit, j->npre, sizeof(*j->pre_edit)))
+				return -ENOMEM;
+			changeset_print_edit(fp, &one, 0);
+			fclose(fp);
+			cmd[strcspn(cmd, "\n")] = 0;
+			j->pre_edit[j->npre] = (int)i;
+			j->pre[j->npre++] = cmd;
+			continue;
+		}
+		if (grow((void **)&j->items, j->nitems, sizeof(*j->items)) ||
+		    grow((void **)&j->item_edit, j->nitems, sizeof(*j->item_edit)))
+			return -ENOMEM;
+		j->items[j->nitems] = (struct compile_item){ e->chain, e->text };
+		j->item_edit[j->nitems++] = (int)i;
+	}
+	return 0;
+}
+
+static void jobs_free(struct table_job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < jobs[i].npre; k++)
+			free(jobs[i].pre[k]);
+		free(jobs[i].pre);
+		free(jobs[i].pre_edit);
+		free(jobs[i].items);
+		free(jobs[i].item_edit);
+		snapshot_free(&jobs[i].snap);
+		compiled_free(&jobs[i].out);
+	}
+	free(jobs);
+}
+
+/* The compiled rule of edit i, and the job it came from. */
+static struct nftnl_rule *compiled_rule(struct table_job *jobs, size_t njobs, int i,
+					struct table_job **job)
+{
+	for (size_t k = 0; k < njobs; k++)
+		for (size_t m = 0; m < jobs[k].nitems; m++)
+			if (jobs[k].item_edit[m] == i) {
+				*job = &jobs[k];
+				return jobs[k].out.rules[m];
+			}
+	return NULL;
+}
+
+static struct nftnl_chain *compiled_chain(struct table_job *jobs, size_t njobs,
+					  const struct edit *e)
+{
+	for (size_t k = 0; k < njobs; k++)
+		for (size_t m = 0; m < jobs[k].out.nchains; m++) {
+			struct nftnl_chain *c = jobs[k].out.chains[m];
+
+			if (jobs[k].family == e->family && strcmp(jobs[k].table, e->table) == 0 &&
+			    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), e->chain) == 0)
+				return c;
+		}
+	return NULL;
+}
+
+/* An anonymous set a compiled rule uses goes into the batch before it,
+ * under the name it had in the scratch namespace (free in the live table:
+ * compile.c held the names in use there). */
+struct set_ctx {
+	struct batch *b;
+	struct table_job *job;
+	uint32_t *next_id;
+	int tag;
+};
+
+static void add_anon_set(struct set_ctx *sc, struct nftnl_expr *e, uint16_t name_attr)
+{
+	const char *name = nftnl_expr_get_str(e, name_attr);
+	struct nlmsghdr *nlh;
+
+	if (!name)
+		return;
+	for (size_t k = 0; k < sc->job->out.nsets; k++) {
+		struct nftnl_set *s = sc->job->out.sets[k];
+		struct nftnl_set_elems_iter *it;
+
+		if (strcmp(nftnl_set_get_str(s, NFTNL_SET_NAME), name) != 0)
+			continue;
+		nftnl_set_unset(s, NFTNL_SET_HANDLE);
+		nftnl_set_set_u32(s, NFTNL_SET_ID, ++*sc->next_id);
+		nlh = batch_msg(sc->b, NFT_MSG_NEWSET, sc->job->family,
+				NLM_F_CREATE | NLM_F_EXCL);
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		batch_push(sc->b, sc->tag);
+		it = nftnl_set_elems_iter_create(s);
+		for (int more = it && nftnl_set_elems_iter_cur(it); more > 0;) {
+			nlh = batch_msg(sc->b, NFT_MSG_NEWSETELEM, sc->job->family,
+					NLM_F_CREATE | NLM_F_EXCL);
+			more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+			batch_push(sc->b, sc->tag);
+		}
+		if (it)
+			nftnl_set_elems_iter_destroy(it);
+		return;
+	}
+}
+
+static int anon_set_cb(struct nftnl_expr *e, void *data)
+{
+	const char *kind = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (strcmp(kind, "lookup") == 0)
+		add_anon_set(data, e, NFTNL_EXPR_LOOKUP_SET);
+	else if (strcmp(kind, "dynset") == 0)
+		add_anon_set(data, e, NFTNL_EXPR_DYNSET_SET_NAME);
+	else if (strcmp(kind, "objref") == 0)
+		add_anon_set(data, e, NFTNL_EXPR_OBJREF_SET_NAME);
+	return 0;
+}
+
+/* ---- moving a rule as it is ---- */
+
+static int one_rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_rule **r = data;
+
+	*r = nftnl_rule_alloc();
+	if (!*r || nftnl_rule_nlmsg_parse(nlh, *r) < 0)
+		return MNL_CB_ERROR;
+	return MNL_CB_OK;
+}
+
+static int uses_anon_set(struct nftnl_expr *e, void *data)
+{
+	const char *kind = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	const char *set = strcmp(kind, "lookup") == 0 ? nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET)
+			  : strcmp(kind, "dynset") == 0 ? nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME)
+			  : NULL;
+
+	if (set && strncmp(set, "__set", 5) == 0)
+		*(bool *)data = true;
+	return 0;
+}
+
+/* A moved rule keeps its exact netlink form — an iptables-nft rule stays
+ * one that iptables reads, and counters keep counting — unless it uses an
+ * anonymous set, which goes with the deleted rule: that one is compiled
+ * again from its text. NULL when it cannot be had as it is. */
+static struct nftnl_rule *rule_as_is(struct nl *nl, const struct edit *e)
+{
+	struct nlmsghdr *req = nl_request(nl, NFT_MSG_GETRULE, e->family, NLM_F_ACK);
+	struct nftnl_rule *r = NULL;
+	bool anon = false;
+
+	mnl_attr_put_strz(req, NFTA_RULE_TABLE, e->table);
+	mnl_attr_put_strz(req, NFTA_RULE_CHAIN, e->chain);
+	mnl_attr_put_u64(req, NFTA_RULE_HANDLE, htobe64(e->handle));
+	if (nl_talk(nl, req, one_rule_cb, &r) || !r) {
+		if (r)
+			nftnl_rule_free(r);
+		return NULL;
+	}
+	nftnl_expr_foreach(r, uses_anon_set, &anon);
+	if (anon) {
+		nftnl_rule_free(r);
+		return NULL;
+	}
+	snapshot_fix_compat(r);
+	return r;
+}
+
+/* by table/chain (and handle) only: DELRULE, DELCHAIN, flush */
+static void put_target(struct batch *b, uint16_t type, const struct edit *e, uint64_t handle,
+		       int tag)
+{
+	struct nlmsghdr *nlh = batch_msg(b, type, e->family, 0);
+
+	if (type == NFT_MSG_DELCHAIN) {
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, e->table);
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, e->chain);
+	} else {
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, e->table);
+		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, e->chain);
+		if (handle)
+			mnl_attr_put_u64(nlh, NFTA_RULE_HANDLE, htobe64(handle));
+	}
+	batch_push(b, tag);
+}
+
+/* Expressions that end a rule: a verdict (immediate to the verdict
+ * register) or a statement that decides the packet's fate. */
+static bool is_terminal(struct nftnl_expr *e)
+{
+	static const char *const ends[] = { "reject", "nat", "masq", "redir", "queue",
+					    "fwd", "tproxy", "synproxy", NULL };
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (strcmp(name, "immediate") == 0)
+		return nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT;
+	for (const char *const *p = ends; *p; p++)
+		if (strcmp(name, *p) == 0)
+			return true;
+	return false;
+}
+
+/* A counter where the admin would have written it: before the verdict
+ * (counting the packets the rule matched), unless it has one. */
+static int add_counter(struct nftnl_rule *r)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr *e, *last = NULL, *ctr;
+
+	if (!it)
+		return -ENOMEM;
+	while ((e = nftnl_expr_iter_next(it))) {
+		if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0) {
+			nftnl_expr_iter_destroy(it);
+			return 0;
+		}
+		last = e;
+	}
+	nftnl_expr_iter_destroy(it);
+	ctr = nftnl_expr_alloc("counter");
+	if (!ctr)
+		return -ENOMEM;
+	if (last && is_terminal(last)) {
+		nftnl_rule_del_expr(last);
+		nftnl_rule_add_expr(r, ctr);
+		nftnl_rule_add_expr(r, last);
+	} else {
+		nftnl_rule_add_expr(r, ctr);
+	}
+	return 0;
+}
+
+static int put_rule(struct batch *b, const struct edit *e, struct nftnl_rule *r,
+		    struct table_job *job, uint32_t *next_id, int tag)
+{
+	struct set_ctx sc = { b, job, next_id, tag };
+	uint16_t flags = NLM_F_CREATE;
+	struct nlmsghdr *nlh;
+
+	if (!r)
+		return -EIO;
+	if (e->add_counter && add_counter(r) < 0)
+		return -ENOMEM;
+	nftnl_expr_foreach(r, anon_set_cb, &sc);
+	nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
+	nftnl_rule_unset(r, NFTNL_RULE_POSITION);
+	if (e->kind == EDIT_REPLACE) {
+		flags = NLM_F_REPLACE;
+		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, e->handle);
+	} else {
+		if (e->where == WHERE_APPEND || e->where == WHERE_AFTER)
+			flags |= NLM_F_APPEND;
+		if (e->where == WHERE_BEFORE || e->where == WHERE_AFTER)
+			nftnl_rule_set_u64(r, NFTNL_RULE_POSITION, e->anchor);
+	}
+	nlh = batch_msg(b, NFT_MSG_NEWRULE, e->family, flags);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	batch_push(b, tag);
+	return b->err;
+}
+
+static int put_edit(struct nl *nl, struct batch *b, const struct edit *e, int i,
+		    struct table_job *jobs, size_t njobs, uint32_t *next_id)
+{
+	struct table_job *job = NULL;
+	struct nftnl_rule *r = has_rule_text(e) ? compiled_rule(jobs, njobs, i, &job) : NULL;
+	struct nlmsghdr *nlh;
+
+	switch (e->kind) {
+	case EDIT_INSERT:
+	case EDIT_REPLACE:
+		return put_rule(b, e, r, job, next_id, i);
+	case EDIT_MOVE: {
+		struct nftnl_rule *same = rule_as_is(nl, e);
+		struct edit keep = *e;
+		int ret;
+
+		put_target(b, NFT_MSG_DELRULE, e, e->handle, i);
+		if (!same)
+			return put_rule(b, e, r, job, next_id, i);
+		keep.add_counter = false; /* as it was */
+		ret = put_rule(b, &keep, same, job, next_id, i);
+		nftnl_rule_free(same);
+		return ret;
+	}
+	case EDIT_DELETE:
+		put_target(b, NFT_MSG_DELRULE, e, e->handle, i);
+		break;
+	case EDIT_CHAIN_FLUSH:
+		put_target(b, NFT_MSG_DELRULE, e, 0, i);
+		break;
+	case EDIT_CHAIN_DELETE:
+		put_target(b, NFT_MSG_DELCHAIN, e, 0, i);
+		break;
+	case EDIT_POLICY:
+		nlh = batch_msg(b, NFT_MSG_NEWCHAIN, e->family, 0);
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, e->table);
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, e->chain);
+		mnl_attr_put_u32(nlh, NFTA_CHAIN_POLICY, htonl((uint32_t)e->policy));
+		batch_push(b, i);
+		break;
+	case EDIT_CHAIN_ADD: {
+		struct nftnl_chain *c = compiled_chain(jobs, njobs, e);
+
+		if (!c)
+			return -EIO;
+		nftnl_chain_unset(c, NFTNL_CHAIN_HANDLE);
+		nlh = batch_msg(b, NFT_MSG_NEWCHAIN, e->family, NLM_F_CREATE | NLM_F_EXCL);
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		batch_push(b, i);
+		break;
+	}
+	case EDIT_TABLE_ADD:
+		nlh = batch_msg(b, NFT_MSG_NEWTABLE, e->family, NLM_F_CREATE | NLM_F_EXCL);
+		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, e->table);
+		batch_push(b, i);
+		break;
+	}
+	return b->err;
+}
+
+/* nft points at the fault in "add rule FAMILY TABLE CHAIN TEXT": keep its
+ * message, and re-aim the carets at TEXT as the admin typed it. */
+static void aim_error(char *err, size_t errlen, const char *nft_err, const char *text)
+{
+	const char *line2 = strchr(nft_err, '\n');
+	const char *line3 = line2 ? strchr(line2 + 1, '\n') : NULL;
+	const char *at = line2 ? strstr(line2 + 1, text) : NULL;
+
+	if (!line3 || !at || at > line3) {
+		snprintf(err, errlen, "%s", nft_err);
+		return;
+	}
+	size_t skip = (size_t)(at - (line2 + 1));
+	const char *carets = line3 + 1;
+	size_t ncar = strcspn(carets, "\n");
+
+	snprintf(err, errlen, "%.*s\n%s\n%.*s", (int)(line2 - nft_err), nft_err, text,
+		 ncar > skip ? (int)(ncar - skip) : 0, ncar > skip ? carets + skip : "");
+}
+
+int apply_changeset(struct nl *nl, const struct changeset *cs, int *failed_edit,
+		    char *err, size_t errlen)
+{
+	struct table_job *jobs = NULL;
+	size_t njobs = 0;
+	uint32_t next_id = 0;
+	struct batch b = { 0 };
+	int ret, tag = -1;
+
+	*failed_edit = -1;
+	ret = plan_jobs(cs, &jobs, &njobs);
+	for (size_t k = 0; k < njobs && !ret; k++) {
+		struct table_job *j = &jobs[k];
+		struct snap_id id = { j->family, j->table };
+
+		ret = snapshot_take(nl, &id, 1, true, &j->snap, err, errlen);
+		if (ret)
+			break;
+		ret = compile_rules(&j->snap.tables[0], (const char *const *)j->pre, j->npre,
+				    j->items, j->nitems, &j->out);
+		if (ret) {
+			int f = j->out.failed;
+
+			*failed_edit = f >= 0 ? j->item_edit[f]
+				       : f <= -2 ? j->pre_edit[-2 - f] : -1;
+			if (f >= 0)
+				aim_error(err, errlen, j->out.err, j->items[f].text);
+			else
+				snprintf(err, errlen, "%s", j->out.err);
+		}
+	}
+	if (!ret)
+		ret = batch_open(&b, cs->genid);
+	for (size_t i = 0; i < cs->n && !ret; i++) {
+		ret = put_edit(nl, &b, &cs->edits[i], (int)i, jobs, njobs, &next_id);
+		if (ret) {
+			*failed_edit = (int)i;
+			snprintf(err, errlen, "building the change failed");
+		}
+	}
+	if (!ret) {
+		ret = batch_commit(nl, &b, &tag, err, errlen);
+		if (ret)
+			*failed_edit = tag;
+	}
+	batch_free(&b);
+	jobs_free(jobs, njobs);
+	return ret;
+}

@@ -1,0 +1,20 @@
+/* apply: a staged changeset as ONE kernel transaction. Rule text is
+ * compiled with the real nft grammar in a scratch namespace
+ * (apply/compile.h); the batch is built from the compiled objects and
+ * carries the generation the edits were staged against, so the kernel
+ * itself refuses it if anyone changed the ruleset since. All edits or
+ * none: on failure nothing changed, and the edit at fault is named. */
+#ifndef NFP_APPLY_H
+#define NFP_APPLY_H
+
+#include "changeset.h"
+#include "model/nl.h"
+
+/* 0 when the kernel committed every edit; else -errno with *failed_edit
+ * the index of the edit at fault (-1 if none in particular) and err the
+ * reason (nft's message for text it refused). -ERESTART: the ruleset
+ * changed since cs->genid. */
+int apply_changeset(struct nl *nl, const struct changeset *cs, int *failed_edit,
+		    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,350 @@
+#define _GNU_SOURCE
+#include "compile.h"
+
+#include "model/ruleset.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <nftables/libnftables.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- the wire between child and parent: records of kind, length, bytes */
+
+enum rec_kind { REC_RULE = 1, REC_SET, REC_ELEMS, REC_CHAIN, REC_ERROR };
+
+struct rec_hdr {
+	uint32_t kind;
+	uint32_t len;
+	int32_t index;   /* REC_ERROR: the failed item */
+};
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_rec(int fd, uint32_t kind, int32_t index, const void *data, uint32_t len)
+{
+	struct rec_hdr h = { kind, len, index };
+
+	return write_all(fd, &h, sizeof(h)) || write_all(fd, data, len) ? -1 : 0;
+}
+
+/* ---- the child, in its own network namespace ---- */
+
+struct fwd {
+	int fd;
+	uint32_t kind;
+};
+
+static int forward_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct fwd *f = data;
+
+	return send_rec(f->fd, f->kind, 0, nlh, nlh->nlmsg_len) ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int dump_to(struct nl *nl, int fd, uint32_t kind, uint16_t type, uint32_t family,
+		   uint16_t attr_table, const char *table, uint16_t attr2, const char *name2,
+		   uint16_t flags)
+{
+	struct fwd f = { fd, kind };
+	struct nlmsghdr *req = nl_request(nl, type, family, flags);
+
+	mnl_attr_put_strz(req, attr_table, table);
+	if (name2)
+		mnl_attr_put_strz(req, attr2, name2);
+	return nl_talk(nl, req, forward_cb, &f);
+}
+
+static void fail(int fd, int32_t index, const char *msg)
+{
+	send_rec(fd, REC_ERROR, index, msg, (uint32_t)strlen(msg) + 1);
+	_exit(1);
+}
+
+/* nft's error output: the message and the line with its caret */
+static void fail_nft(int fd, int32_t index, struct nft_ctx *ctx)
+{
+	const char *e = nft_ctx_get_error_buffer(ctx);
+
+	fail(fd, index, e && *e ? e : "nft refused it");
+}
+
+static int set_names_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	char ***names = data;
+	size_t n = 0;
+
+	if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0) {
+		if (s)
+			nftnl_set_free(s);
+		return MNL_CB_ERROR;
+	}
+	if (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) {
+		while ((*names)[n])
+			n++;
+		*names = realloc(*names, (n + 2) * sizeof(**names));
+		(*names)[n] = strdup(nftnl_set_get_str(s, NFTNL_SET_NAME));
+		(*names)[n + 1] = NULL;
+	}
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+static void child(int fd, const struct snap_table *t, const char *const *pre, size_t npre,
+		  const struct compile_item *items, size_t nitems)
+{
+	const char *fam = ruleset_family_name(t->family);
+	struct snapshot skel = { .tables = (struct snap_table *)t, .ntables = 1 };
+	struct nft_ctx *ctx;
+	char err[512], *cmd = NULL;
+	char **anon = calloc(1, sizeof(*anon));
+	struct nl nl;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		fail(fd, -1, "cannot make a scratch network namespace (needs root)");
+	if (nl_open(&nl, err, sizeof(err)) || snapshot_restore_skeleton(&nl, &skel, err, sizeof(err)))
+		fail(fd, -1, err);
+	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!ctx)
+		fail(fd, -1, "cannot start libnftables");
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	/* hold the names of the table's anonymous sets, so that those made
+	 * here get names free in the live table too and need no renaming */
+	for (size_t k = 0; k < t->nsets; k++) {
+		const char *name = nftnl_set_get_str(t->sets[k], NFTNL_SET_NAME);
+
+		if (!(nftnl_set_get_u32(t->sets[k], NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
+			continue;
+		free(cmd);
+		if (asprintf(&cmd, "add set %s %s %s { type mark; }", fam, t->name, name) < 0 ||
+		    nft_run_cmd_from_buffer(ctx, cmd) != 0)
+			fail(fd, -1, "cannot reserve the names of anonymous sets");
+	}
+	for (size_t k = 0; k < npre; k++)
+		if (nft_run_cmd_from_buffer(ctx, pre[k]) != 0)
+			fail_nft(fd, -2 - (int32_t)k, ctx);
+	for (size_t i = 0; i < nitems; i++) {
+		free(cmd);
+		if (asprintf(&cmd, "add rule %s %s %s %s", fam, t->name, items[i].chain,
+			     items[i].text) < 0)
+			fail(fd, (int32_t)i, "out of memory");
+		if (nft_run_cmd_from_buffer(ctx, cmd) != 0)
+			fail_nft(fd, (int32_t)i, ctx);
+	}
+	/* chains made by the preparatory commands: the skeleton had them not */
+	for (size_t k = 0; k < npre; k++) {
+		char name[256];
+
+		if (sscanf(pre[k], "add chain %*s %*s %255s", name) == 1 &&
+		    dump_to(&nl, fd, REC_CHAIN, NFT_MSG_GETCHAIN, t->family, NFTA_CHAIN_TABLE,
+			    t->name, NFTA_CHAIN_NAME, name, NLM_F_ACK))
+			fail(fd, -2 - (int32_t)k, "reading back a new chain");
+	}
+	/* the rules, chain by chain in the order items name them: each chain
+	 * was empty, so its k-th rule is its k-th item */
+	for (size_t i = 0; i < nitems; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen = seen || strcmp(items[j].chain, items[i].chain) == 0;
+		if (!seen && dump_to(&nl, fd, REC_RULE, NFT_MSG_GETRULE, t->family,
+				     NFTA_RULE_TABLE, t->name, NFTA_RULE_CHAIN, items[i].chain,
+				     NLM_F_DUMP))
+			fail(fd, (int32_t)i, "reading back the compiled rule");
+	}
+	/* anonymous sets, and their elements */
+	{
+		struct nlmsghdr *req = nl_request(&nl, NFT_MSG_GETSET, t->family, NLM_F_DUMP);
+
+		mnl_attr_put_strz(req, NFTA_SET_TABLE, t->name);
+		if (nl_talk(&nl, req, set_names_cb, &anon))
+			fail(fd, -1, "reading back anonymous sets");
+	}
+	for (size_t k = 0; anon[k]; k++)
+		if (dump_to(&nl, fd, REC_SET, NFT_MSG_GETSET, t->family, NFTA_SET_TABLE,
+			    t->name, NFTA_SET_NAME, anon[k], NLM_F_ACK) ||
+		    dump_to(&nl, fd, REC_ELEMS, NFT_MSG_GETSETELEM, t->family,
+			    NFTA_SET_ELEM_LIST_TABLE, t->name, NFTA_SET_ELEM_LIST_SET, anon[k],
+			    NLM_F_DUMP))
+			fail(fd, -1, "reading back an anonymous set");
+	_exit(0);
+}
+
+/* ---- the parent ---- */
+
+static int push(void ***arr, size_t *n, void *obj)
+{
+	void **a = realloc(*arr, (*n + 1) * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a[(*n)++] = obj;
+	*arr = a;
+	return 0;
+}
+
+static int take_rec(struct compiled *out, const struct rec_hdr *h, const char *data,
+		    const struct compile_item *items, size_t nitems, size_t *per_chain_seen)
+{
+	const struct nlmsghdr *nlh = (const void *)data;
+
+	switch (h->kind) {
+	case REC_ERROR:
+		out->failed = h->index;
+		snprintf(out->err, sizeof(out->err), "%.*s", (int)h->len, data);
+		return -EINVAL;
+	case REC_RULE: {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+		const char *chain;
+
+		if (!r || nftnl_rule_nlmsg_parse(nlh, r) < 0)
+			return -EIO;
+		chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+		/* the next item of this chain without a rule yet */
+		for (size_t i = 0; i < nitems; i++) {
+			if (strcmp(items[i].chain, chain) != 0 || out->rules[i])
+				continue;
+			out->rules[i] = r;
+			(*per_chain_seen)++;
+			return 0;
+		}
+		nftnl_rule_free(r);
+		return -EIO;
+	}
+	case REC_SET: {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0)
+			return -EIO;
+		return push((void ***)&out->sets, &out->nsets, s);
+	}
+	case REC_ELEMS:
+		if (!out->nsets)
+			return -EIO;
+		return nftnl_set_elems_nlmsg_parse(nlh, out->sets[out->nsets - 1]) < 0 ? -EIO : 0;
+	case REC_CHAIN: {
+		struct nftnl_chain *c = nftnl_chain_alloc();
+
+		if (!c || nftnl_chain_nlmsg_parse(nlh, c) < 0)
+			return -EIO;
+		return push((void ***)&out->chains, &out->nchains, c);
+	}
+	}
+	return -EIO;
+}
+
+int compile_rules(const struct snap_table *t, const char *const *pre, size_t npre,
+		  const struct compile_item *items, size_t nitems, struct compiled *out)
+{
+	int fds[2], status, ret = 0;
+	size_t seen = 0;
+	char *buf = NULL;
+	pid_t pid;
+
+	memset(out, 0, sizeof(*out));
+	out->failed = -1;
+	out->rules = calloc(nitems + 1, sizeof(*out->rules));
+	out->nrules = nitems;
+	if (!out->rules || pipe2(fds, O_CLOEXEC) < 0) {
+		snprintf(out->err, sizeof(out->err), "out of resources");
+		return -ENOMEM;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		snprintf(out->err, sizeof(out->err), "fork: %s", strerror(errno));
+		return -errno;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child(fds[1], t, pre, npre, items, nitems);
+	}
+	close(fds[1]);
+	for (;;) {
+		struct rec_hdr h;
+		char *nb;
+
+		if (read_all(fds[0], &h, sizeof(h)) < 0)
+			break; /* the child is done */
+		nb = realloc(buf, h.len + 1);
+		if (!nb || read_all(fds[0], nb, h.len) < 0) {
+			free(nb);
+			buf = NULL;
+			ret = -EIO;
+			break;
+		}
+		buf = nb;
+		buf[h.len] = 0;
+		ret = take_rec(out, &h, buf, items, nitems, &seen);
+		if (ret)
+			break;
+	}
+	free(buf);
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	if (!ret && (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || seen != nitems))
+		ret = -EIO;
+	if (ret && !out->err[0])
+		snprintf(out->err, sizeof(out->err), "compiling the rules failed");
+	return ret;
+}
+
+void compiled_free(struct compiled *c)
+{
+	for (size_t i = 0; i < c->nrules; i++)
+		if (c->rules[i])
+			nftnl_rule_free(c->rules[i]);
+	for (size_t i = 0; i < c->nsets; i++)
+		nftnl_set_free(c->sets[i]);
+	for (size_t i = 0; i < c->nchains; i++)
+		nftnl_chain_free(c->chains[i]);
+	free(c->rules);
+	free(c->sets);
+	free(c->chains);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,42 @@
+/* compile: rule text to its exact netlink form with the real nft grammar
+ * (libnftables), without touching the live ruleset. A child process in a
+ * new, empty network namespace restores the skeleton of the table (chains,
+ * named sets, objects: no rules, no elements), runs the preparatory
+ * commands (chains the changeset creates), adds each rule there, and sends
+ * back their dump: rules, the anonymous sets they use, and the chains
+ * created. The live batch is then built from these objects, so that it can
+ * carry the generation the edits were staged against (apply/batch.h). */
+#ifndef NFP_COMPILE_H
+#define NFP_COMPILE_H
+
+#include "snapshot.h"
+
+struct nftnl_rule;
+struct nftnl_set;
+struct nftnl_chain;
+
+struct compile_item {
+	const char *chain;   /* chain of the table the rule goes to */
+	const char *text;    /* nft rule text */
+};
+
+struct compiled {
+	struct nftnl_rule **rules;   /* rules[i] for items[i] */
+	size_t nrules;
+	struct nftnl_set **sets;     /* anonymous sets the rules refer to */
+	size_t nsets;
+	struct nftnl_chain **chains; /* chains made by the preparatory commands */
+	size_t nchains;
+	int failed;                  /* index of the item nft refused, or -1;
+				      * -2 - k: preparatory command k */
+	char err[512];               /* nft's message for it */
+};
+
+/* Compile items for table t (its snapshot, taken by the caller) after the
+ * nft commands pre[0..npre) (e.g. "add chain inet web new"). 0, or -errno
+ * with out->failed and out->err telling which text nft refused and why. */
+int compile_rules(const struct snap_table *t, const char *const *pre, size_t npre,
+		  const struct compile_item *items, size_t nitems, struct compiled *out);
+void compiled_free(struct compiled *c);
+
+#endif

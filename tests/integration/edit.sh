@@ -1,0 +1,94 @@
+#!/bin/bash
+# nfpilot edit: staged edits applied as ONE transaction. A web server's
+# firewall built from an empty ruleset entirely through edits, then checked
+# with real traffic; ten edits whose last is invalid change nothing and name
+# that edit; a change made by someone else after the edits were prepared is
+# refused by the kernel's generation check; moving and deleting rules of a
+# table made by iptables keeps iptables -S and -L -v working.
+. "$(dirname "$0")/../lib.sh"
+
+setup_net
+start_servers
+
+state() { srv nft -a list ruleset 2>/dev/null | md5sum; }
+
+check "build the web firewall from nothing in one transaction" nfp edit \
+	-t inet web --add-table \
+	--add-chain input 'type filter hook input priority 0; policy accept;' \
+	-c input \
+	--append 'ct state established,related accept' \
+	--append 'ct state invalid drop' \
+	--append 'iif "lo" accept' \
+	--append 'ip saddr 10.200.1.0/24 tcp dport 22 accept comment "ssh from management"' \
+	--append 'tcp dport { 80, 443 } accept comment "web"' \
+	--append 'icmp type echo-request accept' \
+	--policy drop
+LIST=$(srv nft -a list chain inet web input)
+check "policy is drop" grep -q 'policy drop' <<<"$LIST"
+check "rules in order, each with a counter before its verdict" python3 -c '
+import re, sys
+rules = [l.strip() for l in sys.stdin if "# handle" in l and not l.strip().startswith("chain ")]
+want = ["ct state established,related counter", "ct state invalid counter", "iif \"lo\" counter",
+        "tcp dport 22 counter", "tcp dport { 80, 443 } counter", "icmp type echo-request counter"]
+assert len(rules) == 6, rules
+for r, w in zip(rules, want):
+    assert w in r, (r, w)
+' <<<"$LIST"
+check_eq "web answers" "$(tcp_conns 3 80)" 3
+check_eq "ssh answers from the management address" "$(tcp_conns 2 22 10.200.1.2)" 2
+check_eq "ssh does not answer from elsewhere" "$(tcp_conns 1 22 10.200.0.2)" 0
+check_eq "8080 is closed" "$(tcp_conns 1 8080)" 0
+check_ge "ping answers" "$(ping_n 2)" 2
+ESTAB=$(srv nft -a list chain inet web input | sed -n 's/.*established,related counter packets \([0-9]*\).*/\1/p')
+check_ge "established traffic counted on the first rule" "$ESTAB" 1
+
+# ten edits, the last invalid: nothing changes, edit 10 is named
+BEFORE=$(state)
+args=()
+for p in 1001 1002 1003 1004 1005 1006 1007 1008 1009; do args+=(--append "tcp dport $p accept"); done
+args+=(--append 'tcp dportt 1010 accept')
+check_rc "ten edits with a typo in the last fail" 1 nfp edit -t inet web -c input "${args[@]}"
+check "the failing edit is named" grep -q 'edit 10 of 10 failed, nothing was changed' <<<"$RC_ERR"
+check "nft's message points at the typo" grep -q 'dportt' <<<"$RC_ERR"
+check_eq "ruleset unchanged after the failed edits" "$(state)" "$BEFORE"
+H7=$(srv nft -a list chain inet web input | sed -n 's/.*tcp dport { 80, 443 }.*# handle \([0-9]*\)/\1/p')
+check_rc "a kernel refusal (no such handle) names its edit, exit 3" 3 \
+	nfp edit -t inet web -c input --delete "$H7" --delete 99999
+check "the kernel's failure is mapped to edit 2" grep -q 'edit 2 of 2 failed' <<<"$RC_ERR"
+check_eq "ruleset unchanged after the refused delete" "$(state)" "$BEFORE"
+
+# someone else changes the ruleset between preparing and applying
+GEN=$(nfp list --json --counters | python3 -c 'import json,sys; print(json.load(sys.stdin)["genid"])')
+srv nft add rule inet web input tcp dport 9999 counter accept comment '"other admin"'
+AFTER_OTHER=$(state)
+check_rc "edits prepared on an old generation are refused" 1 \
+	nfp edit --genid "$GEN" -t inet web -c input --append 'tcp dport 2222 accept'
+check "the refusal says the ruleset changed" grep -q 'ruleset changed' <<<"$RC_ERR"
+check_eq "nothing of the refused edits applied" "$(state)" "$AFTER_OTHER"
+check "edits on the current generation apply" nfp edit \
+	--genid "$(nfp list --json --counters | python3 -c 'import json,sys; print(json.load(sys.stdin)["genid"])')" \
+	-t inet web -c input --append 'tcp dport 2222 accept'
+
+# iptables: move and delete keep the table readable by iptables
+srv sh -e -c '
+iptables -A INPUT -p tcp --dport 25 -m comment --comment smtp -j ACCEPT
+iptables -A INPUT -p icmp --icmp-type echo-request -m comment --comment ping -j ACCEPT
+iptables -A INPUT -p udp --dport 53 -j ACCEPT
+iptables -A INPUT -s 203.0.113.0/24 -j DROP' || bail "iptables rules"
+ping_n 2 >/dev/null
+handle_of() { srv nft -a list chain ip filter INPUT | grep -- "$1" | sed -n 's/.*# handle \([0-9]*\)$/\1/p'; }
+HS=$(handle_of 'dport 25'); HP=$(handle_of 'icmp'); HU=$(handle_of 'udp dport 53')
+PING_PKTS=$(srv iptables -L INPUT -v -x -n | awk '/icmptype 8/ {print $1}')
+check "move and delete in the iptables table" nfp edit -t ip filter -c INPUT \
+	--move "$HP" top --move "$HS" bottom --delete "$HU"
+check_eq "iptables -S shows the new order, comments kept" \
+	"$(srv iptables -S INPUT | grep -- '^-A')" \
+	"$(printf '%s\n' \
+		'-A INPUT -p icmp -m icmp --icmp-type 8 -m comment --comment ping -j ACCEPT' \
+		'-A INPUT -s 203.0.113.0/24 -j DROP' \
+		'-A INPUT -p tcp -m tcp --dport 25 -m comment --comment smtp -j ACCEPT')"
+check "iptables -L -v still works" srv iptables -L INPUT -v -n
+check_eq "the moved rule kept its counter" \
+	"$(srv iptables -L INPUT -v -x -n | awk '/icmptype 8/ {print $1}')" "$PING_PKTS"
+check_rc "bad usage: edit without a table" 2 nfp edit --append accept
+finish
