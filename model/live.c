@@ -222,12 +222,17 @@ static int finish_dump(struct live *l)
 	struct nfp_chain *c = chain_at(l, l->dump_ref);
 	struct nfp_chain *s = &l->scratch;
 	struct nfp_rule *tmp_rules;
+	struct nfp_rule_index *ix;
 	size_t tmp_cap;
 
 	if (!c)
 		return 0;
+	ix = ruleset_index_rules(c);
+	if (!ix)
+		return -ENOMEM;
 	for (size_t i = 0; i < s->nrules; i++) {
-		struct nfp_rule *old = ruleset_find_rule(c, s->rules[i].handle);
+		long pos = ruleset_index_find(ix, c->nrules, s->rules[i].handle);
+		struct nfp_rule *old = pos >= 0 ? &c->rules[pos] : NULL;
 
 		if (old) {
 			s->rules[i].rate = old->rate;
@@ -235,6 +240,7 @@ static int finish_dump(struct live *l)
 			old->text = NULL;
 		}
 	}
+	free(ix);
 	free_rule_strings(c);
 	tmp_rules = c->rules, tmp_cap = c->rules_cap;
 	c->rules = s->rules, c->nrules = s->nrules, c->rules_cap = s->rules_cap;
@@ -437,13 +443,28 @@ static int reload(struct live *l)
 
 /* ---- the step ---- */
 
+/* The rule with that handle, looked for first around hint: the visible
+ * rules are neighbours in a long chain, which a scan would cross whole. */
+static struct nfp_rule *find_near(struct nfp_chain *c, uint64_t handle, size_t *hint)
+{
+	size_t lo = *hint > 64 ? *hint - 64 : 0;
+
+	for (size_t i = lo; i < c->nrules && i < *hint + 64; i++)
+		if (c->rules[i].handle == handle) {
+			*hint = i;
+			return &c->rules[i];
+		}
+	return ruleset_find_rule(c, handle);
+}
+
 static int step_pending(struct live *l)
 {
 	struct nfp_chain *c = chain_at(l, l->focus);
 	const struct nfp_table *t = &l->rs.tables[l->focus.t];
 
 	for (int i = 0; i < GETS_PER_STEP && l->npending; i++) {
-		struct nfp_rule *r = c ? ruleset_find_rule(c, l->pending[--l->npending]) : NULL;
+		struct nfp_rule *r = c ? find_near(c, l->pending[--l->npending], &l->pending_hint)
+				       : NULL;
 		int ret;
 
 		if (!r)
@@ -505,7 +526,8 @@ int live_step(struct live *l)
 	return ret;
 }
 
-int live_tick(struct live *l, const uint64_t *visible, size_t nvisible, double now)
+int live_tick(struct live *l, const uint64_t *visible, size_t nvisible, bool all,
+	      double now)
 {
 	struct nfp_chain *c = l->has_focus ? chain_at(l, l->focus) : NULL;
 	uint32_t genid;
@@ -522,7 +544,9 @@ int live_tick(struct live *l, const uint64_t *visible, size_t nvisible, double n
 		return reload(l);
 	if (!c || !c->rules_loaded)
 		return 0;
-	if (c->nrules <= DUMP_WHOLE_MAX) {
+	/* every counter when asked (a sort by rate) and the chain is short;
+	 * else the visible rules alone, one GET each */
+	if (all && c->nrules <= DUMP_WHOLE_MAX) {
 		ret = reader_refresh_counters(&l->nl, &l->rs.tables[l->focus.t], c);
 		if (ret < 0) {
 			snprintf(l->err, sizeof(l->err), "counters: %s", nl_strerror(ret));

@@ -47,6 +47,7 @@ struct live {
 	uint64_t *pending;
 	size_t npending, pending_cap;
 	double pending_when;
+	size_t pending_hint;        /* where the last one was found */
 	char err[256];              /* last background error, for the UI */
 };
 
@@ -71,10 +72,14 @@ bool live_busy(const struct live *l);
 int live_step(struct live *l);
 
 /* The refresh tick: re-read counters of the chain on screen and update
- * rates. Short chains are dumped whole; in long ones only the handles
- * given (the visible rules) are read, one per live_step(). now is
- * monotonic seconds. Returns LIVE_* flags or -errno. */
-int live_tick(struct live *l, const uint64_t *visible, size_t nvisible, double now);
+ * rates. With all (a view that orders every rule by rate) a short chain
+ * is dumped whole; otherwise only the handles given (the visible rules)
+ * are read, a few GETs per live_step(): each GET walks the chain up to its
+ * rule, far cheaper than a dump near the top, and the only way to read a
+ * screenful at the end of a 100k-rule chain. now is monotonic seconds.
+ * Returns LIVE_* flags or -errno. */
+int live_tick(struct live *l, const uint64_t *visible, size_t nvisible, bool all,
+	      double now);
 
 /* Zero counters: a rule (handle), a chain (handle 0), or a whole table
  * (chain NULL). 0 or -errno with err filled. */

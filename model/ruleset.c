@@ -275,36 +275,29 @@ static bool chain_header_eq(const struct nfp_chain *a, const struct nfp_chain *b
 	       a->policy == b->policy && str_eq(a->dev, b->dev);
 }
 
-/* A chain's rules sorted by handle, for O(log n) lookups in big chains. */
-struct handle_index {
-	uint64_t handle;
-	size_t pos;
-};
-
 static int cmp_handle(const void *a, const void *b)
 {
-	const struct handle_index *x = a, *y = b;
+	const struct nfp_rule_index *x = a, *y = b;
 
 	return x->handle < y->handle ? -1 : x->handle > y->handle;
 }
 
-static struct handle_index *index_rules(const struct nfp_chain *c)
+struct nfp_rule_index *ruleset_index_rules(const struct nfp_chain *c)
 {
-	struct handle_index *ix = malloc((c->nrules + 1) * sizeof(*ix));
+	struct nfp_rule_index *ix = malloc((c->nrules + 1) * sizeof(*ix));
 
 	if (!ix)
 		return NULL;
 	for (size_t i = 0; i < c->nrules; i++)
-		ix[i] = (struct handle_index){ c->rules[i].handle, i };
+		ix[i] = (struct nfp_rule_index){ c->rules[i].handle, i };
 	qsort(ix, c->nrules, sizeof(*ix), cmp_handle);
 	return ix;
 }
 
-/* position of the rule with that handle, or -1 */
-static long index_find(const struct handle_index *ix, size_t n, uint64_t handle)
+long ruleset_index_find(const struct nfp_rule_index *ix, size_t n, uint64_t handle)
 {
-	struct handle_index key = { handle, 0 };
-	const struct handle_index *hit = bsearch(&key, ix, n, sizeof(*ix), cmp_handle);
+	struct nfp_rule_index key = { handle, 0 };
+	const struct nfp_rule_index *hit = bsearch(&key, ix, n, sizeof(*ix), cmp_handle);
 
 	return hit ? (long)hit->pos : -1;
 }
@@ -352,7 +345,7 @@ static int mark_lis(const long *seq, size_t n, bool *keep)
 static int diff_rules(const struct nfp_table *ta, const struct nfp_chain *ca,
 		      const struct nfp_chain *cb, struct nfp_diff *d)
 {
-	struct handle_index *ia = index_rules(ca), *ib = index_rules(cb);
+	struct nfp_rule_index *ia = ruleset_index_rules(ca), *ib = ruleset_index_rules(cb);
 	long *seq = malloc((cb->nrules + 1) * sizeof(*seq));
 	size_t *seq_rule = malloc((cb->nrules + 1) * sizeof(*seq_rule));
 	bool *keep = calloc(cb->nrules + 1, sizeof(*keep));
@@ -364,12 +357,12 @@ static int diff_rules(const struct nfp_table *ta, const struct nfp_chain *ca,
 		goto out;
 	}
 	for (size_t i = 0; i < ca->nrules && !err; i++)
-		if (index_find(ib, cb->nrules, ca->rules[i].handle) < 0)
+		if (ruleset_index_find(ib, cb->nrules, ca->rules[i].handle) < 0)
 			err = diff_add(d, NFP_DIFF_RULE_REMOVED, ta->family, ta->name,
 				       ca->name, ca->rules[i].handle);
 	for (size_t i = 0; i < cb->nrules && !err; i++) {
 		const struct nfp_rule *rb = &cb->rules[i];
-		long pa = index_find(ia, ca->nrules, rb->handle);
+		long pa = ruleset_index_find(ia, ca->nrules, rb->handle);
 
 		if (pa < 0) {
 			err = diff_add(d, NFP_DIFF_RULE_ADDED, ta->family, ta->name,

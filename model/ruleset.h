@@ -93,6 +93,16 @@ struct nfp_table *ruleset_find_table(const struct nfp_ruleset *rs,
 struct nfp_chain *ruleset_find_chain(const struct nfp_table *t, const char *name);
 struct nfp_rule *ruleset_find_rule(const struct nfp_chain *c, uint64_t handle);
 
+/* A chain's rules sorted by handle, for O(log n) lookups in long chains:
+ * build (NULL on ENOMEM; free() it), then find a rule's position (-1 if
+ * absent). Valid while the chain's rules do not change. */
+struct nfp_rule_index {
+	uint64_t handle;
+	size_t pos;
+};
+struct nfp_rule_index *ruleset_index_rules(const struct nfp_chain *c);
+long ruleset_index_find(const struct nfp_rule_index *ix, size_t n, uint64_t handle);
+
 /* Names for numbers: "ip", "ip6", "inet", "arp", "bridge", "netdev";
  * hook names depend on the family. Return NULL when unknown. */
 const char *ruleset_family_name(uint32_t family);

@@ -242,7 +242,7 @@ static void tick(struct view *v)
 
 	for (size_t k = v->rule_top; rules && k < v->norder && n < (size_t)h && n < 512; k++)
 		handles[n++] = rules[v->order[k]].handle;
-	ret = live_tick(&v->live, handles, n, now_mono());
+	ret = live_tick(&v->live, handles, n, v->sorted, now_mono());
 	if (ret < 0)
 		status(v, ROLE_ERROR, "%s", v->live.err);
 }
@@ -355,6 +355,21 @@ static void act_back(struct view *v)
 	v->pane = PANE_RULES;
 }
 
+/* The rules of a tree row as search sees them: a loaded chain's, or what
+ * has arrived of the one loading. */
+static long row_rules(const struct view *v, const struct tree_row *tr,
+		      const struct nfp_rule **rules)
+{
+	size_t n = 0;
+	bool loading;
+
+	*rules = NULL;
+	if (tr->c >= 0)
+		*rules = live_rules(&v->live, (struct live_ref){ tr->t, (size_t)tr->c }, &n,
+				    &loading);
+	return *rules ? (long)n : 0;
+}
+
 /* Search: tree rows (table and chain names) and the rules of loaded chains,
  * in tree order, from the selection on, wrapping around. */
 static bool search_step(struct view *v, int dir)
@@ -371,7 +386,8 @@ static bool search_step(struct view *v, int dir)
 		const struct tree_row *tr = &v->rows[row];
 		const struct nfp_table *t = &v->live.rs.tables[tr->t];
 		const struct nfp_chain *c = tr->c >= 0 ? &t->chains[tr->c] : NULL;
-		long nr = c && c->rules_loaded ? (long)c->nrules : 0;
+		const struct nfp_rule *rules = NULL;
+		long nr = row_rules(v, tr, &rules);
 
 		/* advance one position: the row itself (-1), then its rules */
 		rule += dir;
@@ -381,18 +397,18 @@ static bool search_step(struct view *v, int dir)
 			tr = &v->rows[row];
 			t = &v->live.rs.tables[tr->t];
 			c = tr->c >= 0 ? &t->chains[tr->c] : NULL;
-			nr = c && c->rules_loaded ? (long)c->nrules : 0;
+			nr = row_rules(v, tr, &rules);
 			rule = dir > 0 ? -1 : nr - 1;
 		}
 		bool hit = rule < 0 ? strcasestr(c ? c->name : t->name, pat) != NULL
-				    : rule_matches(&c->rules[rule], pat);
+				    : rule_matches(&rules[rule], pat);
 		if (!hit)
 			continue;
 		select_row(v, (size_t)row);
 		if (rule < 0) {
 			v->pane = PANE_TREE;
 		} else {
-			if (v->filter[0] && !rule_matches(&c->rules[rule], v->filter))
+			if (v->filter[0] && !rule_matches(&rules[rule], v->filter))
 				v->filter[0] = 0;
 			rebuild_order(v);
 			for (size_t k = 0; k < v->norder; k++)

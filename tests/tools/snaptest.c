@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 	if (i + 1 >= argc)
 		return 2;
 	if (nl_open(&nl, err, sizeof(err)) ||
-	    snapshot_take(&nl, nids ? ids : NULL, nids, &snap, err, sizeof(err))) {
+	    snapshot_take(&nl, nids ? ids : NULL, nids, false, &snap, err, sizeof(err))) {
 		fprintf(stderr, "snaptest: %s\n", err);
 		return 1;
 	}
