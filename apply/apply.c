@@ -475,3 +475,40 @@ int apply_changeset(struct nl *nl, const struct changeset *cs, int *failed_edit,
 	jobs_free(jobs, njobs);
 	return ret;
 }
+
+int apply_check_rule(struct nl *nl, const struct changeset *cs, uint32_t family,
+		     const char *table, const char *chain, const char *text, char *err,
+		     size_t errlen)
+{
+	struct changeset one = { 0 };
+	struct edit e = { .kind = EDIT_INSERT, .family = family, .table = (char *)table,
+			  .chain = (char *)chain, .where = WHERE_APPEND, .text = (char *)text };
+	struct table_job *jobs = NULL;
+	size_t njobs = 0;
+	int ret = 0;
+
+	/* the tables and chains cs creates, then the rule */
+	for (size_t i = 0; i < cs->n && !ret; i++)
+		if (cs->edits[i].kind == EDIT_CHAIN_ADD || cs->edits[i].kind == EDIT_TABLE_ADD)
+			ret = changeset_add(&one, &cs->edits[i]);
+	if (!ret)
+		ret = changeset_add(&one, &e);
+	if (!ret)
+		ret = plan_jobs(&one, &jobs, &njobs);
+	for (size_t k = 0; k < njobs && !ret; k++) {
+		struct table_job *j = &jobs[k];
+		struct snap_id id = { j->family, j->table };
+
+		ret = snapshot_take(nl, &id, 1, true, &j->snap, err, errlen);
+		if (!ret)
+			ret = compile_rules(&j->snap.tables[0], (const char *const *)j->pre,
+					    j->npre, j->items, j->nitems, &j->out);
+		if (ret && j->out.failed >= 0)
+			aim_error(err, errlen, j->out.err, j->items[j->out.failed].text);
+		else if (ret && j->out.err[0])
+			snprintf(err, errlen, "%s", j->out.err);
+	}
+	jobs_free(jobs, njobs);
+	changeset_free(&one);
+	return ret;
+}

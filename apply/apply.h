@@ -17,4 +17,11 @@
 int apply_changeset(struct nl *nl, const struct changeset *cs, int *failed_edit,
 		    char *err, size_t errlen);
 
+/* Check one rule's text as nft would take it in family/table/chain, after
+ * the chains and tables cs creates: the editor's validation. 0, or -errno
+ * with err = nft's message, the text and carets under the fault. */
+int apply_check_rule(struct nl *nl, const struct changeset *cs, uint32_t family,
+		     const char *table, const char *chain, const char *text, char *err,
+		     size_t errlen);
+
 #endif

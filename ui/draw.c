@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -106,7 +107,11 @@ static void draw_header(struct view *v)
 	     " nfpilot  %s  netns %s  gen %" PRIu32 "  every %.1fs  %zu tables %zu chains %zu rules",
 	     v->host, v->netns ? v->netns : "(host)", rs->genid, v->cfg.refresh, rs->ntables,
 	     nchains, nrules);
-	snprintf(right, sizeof(right), "%s%s%s ", v->sorted ? "[sorted by rate] " : "",
+	char staged[32] = "";
+
+	if (v->cs.n)
+		snprintf(staged, sizeof(staged), "[%zu staged] ", v->cs.n);
+	snprintf(right, sizeof(right), "%s%s%s%s ", staged, v->sorted ? "[sorted by rate] " : "",
 		 v->filter[0] ? "[filtered] " : "", v->paused ? "[PAUSED]" : "");
 	if (strlen(right) > 1 && (int)strlen(right) < COLS)
 		put(0, COLS - (int)strlen(right), (int)strlen(right), right,
@@ -251,8 +256,10 @@ static void fmt_rate(char *buf, size_t size, double v)
 
 /* one cell of a rule row; x advances */
 static void rule_cell(struct view *v, int y, int *x, int w, const struct col *col,
-		      const struct nfp_rule *r, attr_t base, bool selected)
+		      const struct vrow *row, attr_t base, bool selected)
 {
+	static const struct nfp_rule none;
+	const struct nfp_rule *r = row->r ? row->r : &none;
 	char buf[64];
 	attr_t num_a = selected ? base : v->attr[ROLE_COUNTER];
 	attr_t act_a = selected ? base : v->attr[ROLE_RULE_ACTIVE];
@@ -260,10 +267,22 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 
 	switch (col->id) {
 	case COL_NUM:
-		putf(y, *x, col->w, base, true, "%*" PRIu32 " ", col->w - 1, r->position);
+		/* the staged mark, then the real position */
+		if (row->r)
+			putf(y, *x, col->w, row->mark != ' ' && !selected ? v->attr[ROLE_WARNING]
+									   : base, true,
+			     "%c%c%*" PRIu32 " ", row->marked ? '>' : ' ', row->mark,
+			     col->w - 3, r->position);
+		else
+			putf(y, *x, col->w, selected ? base : v->attr[ROLE_WARNING], true,
+			     " %c%*s ", row->mark, col->w - 3, "new");
 		break;
 	case COL_PKTS:
 	case COL_BYTES:
+		if (!row->r) {
+			put(y, *x, col->w, "", base, true);
+			break;
+		}
 		if (!r->has_counter) {
 			putf(y, *x, col->w, selected ? base : v->attr[ROLE_NO_COUNTER], true,
 			     "%*s ", col->w - 1, "-");
@@ -274,6 +293,10 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 		break;
 	case COL_PPS:
 	case COL_BPS:
+		if (!row->r) {
+			put(y, *x, col->w, "", base, true);
+			break;
+		}
 		if (!r->has_counter) {
 			putf(y, *x, col->w, selected ? base : v->attr[ROLE_NO_COUNTER], true,
 			     "%*s ", col->w - 1, col->id == COL_PPS ? "no" : "ctr");
@@ -296,15 +319,22 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 		break;
 	}
 	case COL_HANDLE:
-		putf(y, *x, col->w, selected ? base : v->attr[ROLE_DIM], true, "%*" PRIu64 " ",
-		     col->w - 1, r->handle);
+		if (row->r)
+			putf(y, *x, col->w, selected ? base : v->attr[ROLE_DIM], true,
+			     "%*" PRIu64 " ", col->w - 1, r->handle);
+		else
+			put(y, *x, col->w, "", base, true);
 		break;
 	case COL_RULE: {
 		char text[2048];
-		attr_t ta = selected ? base : v->attr[rule_role(r)];
+		struct nfp_rule shown = { .text = (char *)row->text };
+		attr_t ta = selected ? base : v->attr[rule_role(&shown)];
 
-		if (r->text)
-			snprintf(text, sizeof(text), "%s", r->text);
+		if (row->mark == '-')
+			ta = (selected ? base : v->attr[ROLE_DIM]) | A_DIM;
+		if (row->text)
+			snprintf(text, sizeof(text), "%s%s", row->mark == '-' ? "(deleted) " : "",
+				 row->text);
 		else
 			snprintf(text, sizeof(text), "%s", v->utf8 ? "\u2026" : "...");
 		if (r->comment && r->compat) {
@@ -413,7 +443,6 @@ static void draw_rules(struct view *v)
 	int h = draw_rules_height(v);
 	struct live_ref ref;
 	const struct nfp_chain *c = view_chain(v, &ref);
-	const struct nfp_rule *rules;
 	struct col cols[COL_COUNT];
 	size_t ncols, n;
 	int rule_w, cx;
@@ -428,7 +457,7 @@ static void draw_rules(struct view *v)
 				    v->attr[ROLE_DIM], true);
 		return;
 	}
-	rules = view_rules(v, &n, &loading);
+	view_rules(v, &n, &loading);
 	draw_chain_title(v, x, w, &v->live.rs.tables[ref.t], c, n, loading);
 
 	ncols = layout_cols(v, cols, w, &rule_w);
@@ -464,7 +493,7 @@ static void draw_rules(struct view *v)
 			put(y, x, w, msg, v->attr[ROLE_DIM], true);
 			continue;
 		}
-		const struct nfp_rule *r = &rules[v->order[k]];
+		const struct vrow *row = &v->vrows[v->order[k]];
 		bool sel = k == v->rule_sel;
 		attr_t base = sel ? v->attr[v->pane == PANE_RULES ? ROLE_SELECTED
 								  : ROLE_SELECTED_INACTIVE]
@@ -472,11 +501,61 @@ static void draw_rules(struct view *v)
 
 		cx = x;
 		for (size_t j = 0; j < ncols; j++)
-			rule_cell(v, y, &cx, rule_w, &cols[j], r, base, sel);
+			rule_cell(v, y, &cx, rule_w, &cols[j], row, base, sel);
 	}
 }
 
 /* ---- status line, help, too small ---- */
+
+static const char *prompt_label(enum action a)
+{
+	switch (a) {
+	case ACT_SEARCH: return "Search: ";
+	case ACT_FILTER: return "Filter: ";
+	case ACT_INSERT: return "Insert rule above: ";
+	case ACT_ADD_BELOW: return "Insert rule below: ";
+	case ACT_APPEND: return "Append rule: ";
+	case ACT_EDIT: return "Edit rule: ";
+	case ACT_MOVE_TO: return "Move to position: ";
+	case ACT_CHAIN_ADD: return "New chain (NAME [type filter hook input priority 0; policy accept;]): ";
+	case ACT_TABLE_ADD: return "New table (FAMILY NAME): ";
+	case ACT_BLOCK: return "Block address: ";
+	case ACT_ALLOW_PORT: return "Allow port (tcp 8080, udp 53): ";
+	default: return "> ";
+	}
+}
+
+/* The prompt line; when nft refused the input, its message on the line
+ * above and the part it points at marked in the input. */
+static void draw_prompt(struct view *v, int y)
+{
+	const char *label = prompt_label(v->prompt_for);
+	int x = put(y, 0, COLS, label, v->attr[ROLE_STATUS] | A_BOLD, false);
+	size_t from = 0, len = 0;
+
+	if (v->input_err[0]) {
+		const char *l2 = strchr(v->input_err, '\n');
+		const char *l3 = l2 ? strchr(l2 + 1, '\n') : NULL;
+
+		if (l3) {
+			from = strspn(l3 + 1, " ");
+			len = strspn(l3 + 1 + from, "^");
+		}
+		putf(y - 1, 0, COLS, v->attr[ROLE_ERROR], true, "%.*s",
+		     (int)strcspn(v->input_err, "\n"), v->input_err);
+	}
+	if (len && from + len <= strlen(v->input)) {
+		char part[1024];
+
+		snprintf(part, sizeof(part), "%.*s", (int)from, v->input);
+		x += put(y, x, COLS - x, part, v->attr[ROLE_STATUS], false);
+		snprintf(part, sizeof(part), "%.*s", (int)len, v->input + from);
+		x += put(y, x, COLS - x, part, v->attr[ROLE_ERROR] | A_UNDERLINE, false);
+		put(y, x, COLS - x, v->input + from + len, v->attr[ROLE_STATUS], true);
+	} else {
+		put(y, x, COLS - x, v->input, v->attr[ROLE_STATUS], true);
+	}
+}
 
 static void draw_status(struct view *v)
 {
@@ -485,8 +564,7 @@ static void draw_status(struct view *v)
 	int y = LINES - 1, x = 0;
 
 	if (v->mode == MODE_PROMPT) {
-		putf(y, 0, COLS, v->attr[ROLE_STATUS], true, "%s%s",
-		     v->prompt_for == ACT_SEARCH ? "Search: " : "Filter: ", v->input);
+		draw_prompt(v, y);
 		return;
 	}
 	if (v->mode == MODE_CONFIRM) {
@@ -555,6 +633,35 @@ static void draw_help(struct view *v)
 	put(LINES - 1, 0, COLS, "", v->attr[ROLE_STATUS], true);
 }
 
+void draw_pending(struct view *v)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+	int y = 1, n = 0;
+
+	putf(0, 0, COLS, v->attr[ROLE_HEADER], true,
+	     " Pending changes: %zu edit%s, staged on generation %u   W apply  u undo  U redo  X discard  q close",
+	     v->cs.n, v->cs.n == 1 ? "" : "s", v->cs.genid);
+	if (fp) {
+		changeset_print(fp, &v->cs);
+		fclose(fp);
+	}
+	if (!v->cs.n)
+		put(y++, 0, COLS, " nothing staged: i, a, A, e, d, K, J, P, c, F... stage edits",
+		    v->attr[ROLE_DIM], true);
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (n++ < v->help_top || y >= LINES - 1)
+			continue;
+		put(y++, 0, COLS, line, v->attr[ROLE_NORMAL], true);
+	}
+	free(text);
+	while (y < LINES - 1)
+		put(y++, 0, COLS, "", v->attr[ROLE_NORMAL], true);
+	put(LINES - 1, 0, COLS, v->status[0] ? v->status : "", v->attr[v->status[0] ? v->status_role : ROLE_STATUS], true);
+}
+
 static void draw_too_small(struct view *v)
 {
 	erase();
@@ -576,6 +683,11 @@ void draw_screen(struct view *v)
 	}
 	if (v->mode == MODE_HELP) {
 		draw_help(v);
+		refresh();
+		return;
+	}
+	if (v->mode == MODE_PENDING) {
+		draw_pending(v);
 		refresh();
 		return;
 	}

@@ -34,7 +34,29 @@
 	X(FASTER, "faster", "Live counters", '+', '=', 0, "Refresh more often") \
 	X(SLOWER, "slower", "Live counters", '-', 0, 0, "Refresh less often") \
 	X(ZERO, "zero", "Live counters", 'z', KEY_F(8), 0, "Zero the counters of the selected rule (in the tree: of the chain)") \
-	X(ZERO_TABLE, "zero-table", "Live counters", 'Z', 0, 0, "Zero the counters of every rule in the table")
+	X(ZERO_TABLE, "zero-table", "Live counters", 'Z', 0, 0, "Zero the counters of every rule in the table") \
+	X(INSERT, "insert", "Editing (staged)", 'i', KEY_IC, 0, "Insert a rule above the selected one") \
+	X(ADD_BELOW, "add-below", "Editing (staged)", 'a', 0, 0, "Insert a rule below the selected one") \
+	X(APPEND, "append", "Editing (staged)", 'A', 0, 0, "Append a rule to the end of the chain") \
+	X(EDIT, "edit", "Editing (staged)", 'e', KEY_F(5), 0, "Edit (replace) the selected rule") \
+	X(DELETE, "delete", "Editing (staged)", 'd', KEY_DC, 0, "Delete the selected rule, or every marked rule") \
+	X(MARK, "mark", "Editing (staged)", 'm', 0, 0, "Mark or unmark the selected rule (for delete)") \
+	X(MOVE_UP, "move-up", "Editing (staged)", 'K', 0, 0, "Move the selected rule up one place") \
+	X(MOVE_DOWN, "move-down", "Editing (staged)", 'J', 0, 0, "Move the selected rule down one place") \
+	X(MOVE_TO, "move-to", "Editing (staged)", 'M', 0, 0, "Move the selected rule to a position") \
+	X(POLICY, "policy", "Editing (staged)", 'P', 0, 0, "Toggle the base chain's policy between accept and drop") \
+	X(CHAIN_ADD, "add-chain", "Editing (staged)", 'c', 0, 0, "Create a chain in the selected table") \
+	X(CHAIN_DELETE, "delete-chain", "Editing (staged)", 'D', 0, 0, "Delete the selected chain") \
+	X(CHAIN_FLUSH, "flush-chain", "Editing (staged)", 'F', 0, 0, "Flush (empty) the selected chain") \
+	X(TABLE_ADD, "add-table", "Editing (staged)", 'T', 0, 0, "Create a table") \
+	X(BLOCK, "block", "Editing (staged)", 'b', 0, 0, "Block an address: a drop rule at the top of the table's input chain") \
+	X(ALLOW_PORT, "allow-port", "Editing (staged)", 'o', 0, 0, "Allow a port: an accept rule appended to the table's input chain") \
+	X(COUNTER_DEFAULT, "counter-default", "Editing (staged)", 'C', 0, 0, "Turn the default counter on new rules on or off") \
+	X(UNDO, "undo", "Staged changes", 'u', 0, 0, "Undo the last staged edit") \
+	X(REDO, "redo", "Staged changes", 'U', CTRL_KEY('r'), 0, "Redo an undone edit") \
+	X(PENDING, "pending", "Staged changes", 'v', KEY_F(9), 0, "Show the pending changes as nft commands") \
+	X(APPLY, "apply", "Staged changes", 'W', 0, 0, "Apply every staged edit as one transaction") \
+	X(DISCARD, "discard", "Staged changes", 'X', 0, 0, "Discard every staged edit")
 
 enum action {
 	ACT_NONE = 0,

@@ -24,9 +24,7 @@ static double now_mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void status(struct view *v, enum theme_role role, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void status(struct view *v, enum theme_role role, const char *fmt, ...)
+void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -63,15 +61,19 @@ const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading
 	return live_rules(&v->live, ref, n, loading);
 }
 
+const struct vrow *view_selected_row(const struct view *v)
+{
+	if (v->rule_sel >= v->norder || v->order[v->rule_sel] >= v->nvrows)
+		return NULL;
+	return &v->vrows[v->order[v->rule_sel]];
+}
+
+/* the selected rule of the kernel (NULL on a row a staged edit adds) */
 static const struct nfp_rule *selected_rule(const struct view *v)
 {
-	size_t n;
-	bool loading;
-	const struct nfp_rule *rules = view_rules(v, &n, &loading);
+	const struct vrow *row = view_selected_row(v);
 
-	if (!rules || v->rule_sel >= v->norder || v->order[v->rule_sel] >= n)
-		return NULL;
-	return &rules[v->order[v->rule_sel]];
+	return row ? row->r : NULL;
 }
 
 static void save_place(const struct view *v, struct place *p)
@@ -120,18 +122,34 @@ static bool rule_matches(const struct nfp_rule *r, const char *pat)
 	       (r->comment && strcasestr(r->comment, pat));
 }
 
-static const struct nfp_rule *sort_rules;
+static bool row_matches(const struct vrow *row, const char *pat)
+{
+	return (row->text && strcasestr(row->text, pat)) ||
+	       (row->r && row->r->comment && strcasestr(row->r->comment, pat));
+}
 
+static const struct vrow *sort_rows;
+
+/* busiest first; rows a staged edit adds (no counters yet) last */
 static int cmp_rate(const void *a, const void *b)
 {
-	const struct nfp_rule *x = &sort_rules[*(const size_t *)a];
-	const struct nfp_rule *y = &sort_rules[*(const size_t *)b];
+	const struct nfp_rule *x = sort_rows[*(const size_t *)a].r;
+	const struct nfp_rule *y = sort_rows[*(const size_t *)b].r;
 
+	if (!x || !y)
+		return !x - !y;
 	if (x->rate.pps != y->rate.pps)
 		return x->rate.pps < y->rate.pps ? 1 : -1;
 	if (x->packets != y->packets)
 		return x->packets < y->packets ? 1 : -1;
 	return x->position < y->position ? -1 : x->position > y->position;
+}
+
+static void rebuild_order(struct view *v);
+
+void view_rebuild(struct view *v)
+{
+	rebuild_order(v);
 }
 
 /* The rules pane's order: filtered, maybe sorted by rate; the selected
@@ -144,6 +162,8 @@ static void rebuild_order(struct view *v)
 	bool loading;
 	const struct nfp_rule *rules = view_rules(v, &n, &loading);
 
+	edit_build_rows(v, rules, n);
+	n = v->nvrows;
 	if (n > v->order_cap) {
 		size_t *o = realloc(v->order, n * sizeof(*o));
 
@@ -154,15 +174,15 @@ static void rebuild_order(struct view *v)
 	}
 	v->norder = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!v->filter[0] || rule_matches(&rules[i], v->filter))
+		if (!v->filter[0] || row_matches(&v->vrows[i], v->filter))
 			v->order[v->norder++] = i;
 	if (v->sorted && v->norder) {
-		sort_rules = rules;
+		sort_rows = v->vrows;
 		qsort(v->order, v->norder, sizeof(*v->order), cmp_rate);
 	}
 	if (handle)
 		for (size_t k = 0; k < v->norder; k++)
-			if (rules[v->order[k]].handle == handle) {
+			if (v->vrows[v->order[k]].r && v->vrows[v->order[k]].r->handle == handle) {
 				v->rule_sel = k;
 				break;
 			}
@@ -193,11 +213,9 @@ static bool goto_place(struct view *v, const struct place *p)
 			v->norder = 0;
 			rebuild_order(v);
 			for (size_t k = 0; p->handle && k < v->norder; k++) {
-				size_t n;
-				bool loading;
-				const struct nfp_rule *rules = view_rules(v, &n, &loading);
+				const struct nfp_rule *pr = v->vrows[v->order[k]].r;
 
-				if (rules[v->order[k]].handle == p->handle)
+				if (pr && pr->handle == p->handle)
 					v->rule_sel = k;
 			}
 			return true;
@@ -234,17 +252,16 @@ static void arm_timer(int fd, double secs)
 static void tick(struct view *v)
 {
 	uint64_t handles[512];
-	size_t n = 0, nrules;
-	bool loading;
-	const struct nfp_rule *rules = view_rules(v, &nrules, &loading);
+	size_t n = 0;
 	int h = draw_rules_height(v);
 	int ret;
 
-	for (size_t k = v->rule_top; rules && k < v->norder && n < (size_t)h && n < 512; k++)
-		handles[n++] = rules[v->order[k]].handle;
+	for (size_t k = v->rule_top; k < v->norder && k < v->rule_top + (size_t)h && n < 512; k++)
+		if (v->vrows[v->order[k]].r)
+			handles[n++] = v->vrows[v->order[k]].r->handle;
 	ret = live_tick(&v->live, handles, n, v->sorted, now_mono());
 	if (ret < 0)
-		status(v, ROLE_ERROR, "%s", v->live.err);
+		view_status(v, ROLE_ERROR, "%s", v->live.err);
 }
 
 /* ---- actions ---- */
@@ -322,7 +339,7 @@ static void act_enter(struct view *v)
 	r = selected_rule(v);
 	if (!r || !r->text || !jump_target(r->text, target, sizeof(target)) ||
 	    !view_chain(v, &ref)) {
-		status(v, ROLE_DIM, "not a jump or goto rule");
+		view_status(v, ROLE_DIM, "not a jump or goto rule");
 		return;
 	}
 	struct place here, there;
@@ -334,7 +351,7 @@ static void act_enter(struct view *v)
 	snprintf(there.chain, sizeof(there.chain), "%s", target);
 	v->filter[0] = 0;
 	if (!goto_place(v, &there)) {
-		status(v, ROLE_ERROR, "no chain '%s' in table %s", target, t->name);
+		view_status(v, ROLE_ERROR, "no chain '%s' in table %s", target, t->name);
 		return;
 	}
 	if (v->nback == sizeof(v->back) / sizeof(v->back[0]))
@@ -412,7 +429,7 @@ static bool search_step(struct view *v, int dir)
 				v->filter[0] = 0;
 			rebuild_order(v);
 			for (size_t k = 0; k < v->norder; k++)
-				if (v->order[k] == (size_t)rule)
+				if (v->vrows[v->order[k]].r == &rules[rule])
 					v->rule_sel = k;
 			v->pane = PANE_RULES;
 		}
@@ -424,11 +441,11 @@ static bool search_step(struct view *v, int dir)
 static void act_search(struct view *v, int dir)
 {
 	if (!v->search[0]) {
-		status(v, ROLE_DIM, "no search yet: press / first");
+		view_status(v, ROLE_DIM, "no search yet: press / first");
 		return;
 	}
 	if (!search_step(v, dir))
-		status(v, ROLE_WARNING, "'%s' not found", v->search);
+		view_status(v, ROLE_WARNING, "'%s' not found", v->search);
 }
 
 static void ask_zero(struct view *v, enum action act)
@@ -450,7 +467,7 @@ static void ask_zero(struct view *v, enum action act)
 		snprintf(v->confirm_msg, sizeof(v->confirm_msg),
 			 "Zero the counters of every rule in chain %s?", c->name);
 	else if (!r->has_counter) {
-		status(v, ROLE_WARNING, "rule %u has no counter", r->position);
+		view_status(v, ROLE_WARNING, "rule %u has no counter", r->position);
 		return;
 	} else
 		snprintf(v->confirm_msg, sizeof(v->confirm_msg),
@@ -475,11 +492,11 @@ static void do_zero(struct view *v)
 	else
 		ret = live_zero(&v->live, t, c->name, r->handle, err, sizeof(err));
 	if (ret) {
-		status(v, ROLE_ERROR, "%s", err);
+		view_status(v, ROLE_ERROR, "%s", err);
 		return;
 	}
 	tick(v);
-	status(v, ROLE_NORMAL, "counters zeroed");
+	view_status(v, ROLE_NORMAL, "counters zeroed");
 }
 
 static const double refresh_steps[] = { 0.2, 0.5, 1, 2, 5, 10, 30, 60 };
@@ -498,7 +515,7 @@ static void change_refresh(struct view *v, int timerfd, int dir)
 		i++;
 	v->cfg.refresh = refresh_steps[i];
 	arm_timer(timerfd, v->cfg.refresh);
-	status(v, ROLE_NORMAL, "refresh every %.1f s", v->cfg.refresh);
+	view_status(v, ROLE_NORMAL, "refresh every %.1f s", v->cfg.refresh);
 }
 
 static void on_mouse(struct view *v)
@@ -535,15 +552,30 @@ static void prompt_key(struct view *v, int key)
 
 	if (key == 27) {
 		v->mode = MODE_BROWSE;
+		v->input_err[0] = 0;
+	} else if (key == KEY_UP || key == KEY_DOWN) {
+		/* the rule editor's history */
+		int pos = v->hist_pos + (key == KEY_UP ? -1 : 1);
+
+		if (pos >= 0 && pos < (int)v->nhistory) {
+			v->hist_pos = pos;
+			snprintf(v->input, sizeof(v->input), "%s", v->history[pos]);
+		}
 	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		if (v->prompt_for != ACT_FILTER && v->prompt_for != ACT_SEARCH) {
+			edit_prompt_done(v);
+			return;
+		}
 		v->mode = MODE_BROWSE;
 		if (v->prompt_for == ACT_FILTER) {
-			snprintf(v->filter, sizeof(v->filter), "%s", v->input);
+			snprintf(v->filter, sizeof(v->filter), "%.*s", (int)sizeof(v->filter) - 1,
+				 v->input);
 			v->rule_sel = 0;
 			rebuild_order(v);
 			v->pane = PANE_RULES;
 		} else if (n) {
-			snprintf(v->search, sizeof(v->search), "%s", v->input);
+			snprintf(v->search, sizeof(v->search), "%.*s", (int)sizeof(v->search) - 1,
+				 v->input);
 			act_search(v, 1);
 		}
 	} else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
@@ -566,7 +598,14 @@ static void browse_key(struct view *v, int key, int timerfd, bool *quit)
 	switch (keymap_lookup(key)) {
 	case ACT_QUIT: *quit = true; break;
 	case ACT_HELP: v->mode = MODE_HELP; v->help_top = 0; break;
-	case ACT_REDRAW: clearok(curscr, TRUE); v->live.dirty = true; break;
+	case ACT_REDRAW:
+		clearok(curscr, TRUE);
+		v->live.dirty = true;
+		/* the staged edits now stand on what the reload shows */
+		if (v->cs.n && nl_genid(&v->live.nl, &v->cs.genid) == 0)
+			view_status(v, ROLE_NORMAL, "reloaded: %zu staged edits kept (v lists them)",
+				    v->cs.n);
+		break;
 	case ACT_UP: move_sel(v, -1); break;
 	case ACT_DOWN: move_sel(v, 1); break;
 	case ACT_PAGE_UP: move_sel(v, -(page > 1 ? page - 1 : 1)); break;
@@ -597,18 +636,26 @@ static void browse_key(struct view *v, int key, int timerfd, bool *quit)
 	case ACT_SORT:
 		v->sorted = !v->sorted;
 		rebuild_order(v);
-		status(v, ROLE_NORMAL, v->sorted ? "sorted by packet rate (# is the real position)"
+		view_status(v, ROLE_NORMAL, v->sorted ? "sorted by packet rate (# is the real position)"
 						 : "real order");
 		break;
 	case ACT_PAUSE:
 		v->paused = !v->paused;
-		status(v, ROLE_NORMAL, v->paused ? "paused: counters are not refreshed"
+		view_status(v, ROLE_NORMAL, v->paused ? "paused: counters are not refreshed"
 						 : "live again");
 		break;
 	case ACT_FASTER: change_refresh(v, timerfd, -1); break;
 	case ACT_SLOWER: change_refresh(v, timerfd, 1); break;
 	case ACT_ZERO:
 	case ACT_ZERO_TABLE: ask_zero(v, keymap_lookup(key)); break;
+	case ACT_INSERT: case ACT_ADD_BELOW: case ACT_APPEND: case ACT_EDIT:
+	case ACT_DELETE: case ACT_MARK: case ACT_MOVE_UP: case ACT_MOVE_DOWN:
+	case ACT_MOVE_TO: case ACT_POLICY: case ACT_CHAIN_ADD: case ACT_CHAIN_DELETE:
+	case ACT_CHAIN_FLUSH: case ACT_TABLE_ADD: case ACT_BLOCK: case ACT_ALLOW_PORT:
+	case ACT_COUNTER_DEFAULT: case ACT_UNDO: case ACT_REDO: case ACT_PENDING:
+	case ACT_APPLY: case ACT_DISCARD:
+		edit_action(v, keymap_lookup(key));
+		break;
 	case ACT_NONE:
 	case ACT_COUNT:
 		break;
@@ -631,10 +678,23 @@ static void on_key(struct view *v, int key, int timerfd, bool *quit)
 		break;
 	case MODE_CONFIRM:
 		v->mode = MODE_BROWSE;
-		if (key == 'y' || key == 'Y')
+		if (key != 'y' && key != 'Y')
+			view_status(v, ROLE_DIM, "cancelled: nothing staged or changed");
+		else if (v->confirm_for == ACT_ZERO || v->confirm_for == ACT_ZERO_TABLE)
 			do_zero(v);
 		else
-			status(v, ROLE_DIM, "cancelled");
+			edit_confirmed(v);
+		break;
+	case MODE_PENDING:
+		if (key == KEY_UP || key == 'k')
+			v->help_top -= v->help_top > 0;
+		else if (key == KEY_DOWN || key == 'j')
+			v->help_top++;
+		else if (keymap_lookup(key) == ACT_APPLY || keymap_lookup(key) == ACT_UNDO ||
+			 keymap_lookup(key) == ACT_REDO || keymap_lookup(key) == ACT_DISCARD)
+			edit_action(v, keymap_lookup(key));
+		else
+			v->mode = MODE_BROWSE;
 		break;
 	case MODE_HELP:
 		if (key == KEY_UP || key == 'k')
@@ -733,7 +793,7 @@ static void loop(struct view *v, int timerfd)
 		int ret = live_step(&v->live);
 
 		if (ret < 0) {
-			status(v, ROLE_ERROR, "%s", v->live.err);
+			view_status(v, ROLE_ERROR, "%s", v->live.err);
 			dirty = true;
 		} else if (ret & LIVE_RELOADED) {
 			rebuild_tree(v);
@@ -808,7 +868,7 @@ int tui_run(const struct tui_opts *o)
 	theme_apply(&spec, has_colors() && !theme_no_color(), v->attr);
 	bkgdset(v->attr[ROLE_NORMAL]);
 	if (warns.count)
-		status(v, ROLE_WARNING, "%s%s", warns.first,
+		view_status(v, ROLE_WARNING, "%s%s", warns.first,
 		       warns.count > 1 ? " (and more: check the config)" : "");
 
 	rebuild_tree(v);
@@ -834,8 +894,10 @@ int tui_run(const struct tui_opts *o)
 	delscreen(scr);
 	close(timerfd);
 	live_close(&v->live);
+	edit_free(v);
 	free(v->rows);
 	free(v->order);
+	free(v->vrows);
 	free(v);
 	return EXIT_OK;
 }

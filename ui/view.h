@@ -3,6 +3,7 @@
 #ifndef NFP_VIEW_H
 #define NFP_VIEW_H
 
+#include "apply/changeset.h"
 #include "model/live.h"
 #include "ui/config.h"
 #include "ui/keymap.h"
@@ -16,7 +17,16 @@
 #define NAME_MAX_LEN 256
 
 enum pane { PANE_TREE, PANE_RULES };
-enum mode { MODE_BROWSE, MODE_HELP, MODE_PROMPT, MODE_CONFIRM };
+enum mode { MODE_BROWSE, MODE_HELP, MODE_PROMPT, MODE_CONFIRM, MODE_PENDING };
+
+/* a row of the rules pane: a rule of the chain as the staged edits leave
+ * it, or a rule they add (r == NULL) */
+struct vrow {
+	const struct nfp_rule *r;
+	const char *text;   /* the rule's text, or the staged one */
+	char mark;          /* ' ', '+' added, '-' deleted, '*' changed, '~' moved */
+	bool marked;        /* marked with m */
+};
 
 /* a line of the tree: a table (chain == -1) or one of its chains */
 struct tree_row {
@@ -45,7 +55,10 @@ struct view {
 	size_t nrows, tree_sel, tree_top;
 	bool tree_shown;
 
-	/* the rules of the chain shown, in display order (filter, sort) */
+	/* the rows of the chain shown (staged edits applied), and their
+	 * display order (filter, sort) */
+	struct vrow *vrows;
+	size_t nvrows, vrows_cap;
 	size_t *order;
 	size_t norder, order_cap;
 	size_t rule_sel, rule_top;
@@ -58,11 +71,23 @@ struct view {
 	struct place back[32];
 	size_t nback;
 
+	/* staged edits */
+	struct changeset cs;
+	bool no_counter;           /* new rules without the default counter */
+	uint64_t marked[256];      /* handles marked with m, in the chain shown */
+	size_t nmarked;
+	struct edit pending_edit;  /* waiting for a warning's y/N */
+	char pending_text[1024];
+	char *history[32];         /* rule texts typed, newest last */
+	size_t nhistory;
+	int hist_pos;
+
 	/* prompts and confirmations */
 	enum mode mode;
-	enum action prompt_for;    /* ACT_SEARCH or ACT_FILTER */
-	char input[128];
-	enum action confirm_for;   /* ACT_ZERO or ACT_ZERO_TABLE */
+	enum action prompt_for;    /* the action the typed text is for */
+	char input[1024];
+	char input_err[1024];      /* nft's complaint about the input */
+	enum action confirm_for;
 	char confirm_msg[512];
 	int help_top;
 
@@ -79,7 +104,24 @@ void draw_screen(struct view *v);
 /* rows of rules that fit in the rules pane */
 int draw_rules_height(const struct view *v);
 
-/* ---- tui.c helpers used by draw.c ---- */
+void draw_pending(struct view *v);
+
+/* ---- edit.c: staging edits from the live view ---- */
+/* Rows of the chain shown: rules as the staged edits leave them. */
+void edit_build_rows(struct view *v, const struct nfp_rule *rules, size_t n);
+/* An editing action (ACT_INSERT .. ACT_DISCARD). */
+void edit_action(struct view *v, enum action act);
+/* The prompt of an editing action was confirmed with Enter. */
+void edit_prompt_done(struct view *v);
+/* The question of an editing action was answered y. */
+void edit_confirmed(struct view *v);
+void edit_free(struct view *v);
+
+/* ---- tui.c helpers used by draw.c and edit.c ---- */
+void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void view_rebuild(struct view *v);
+const struct vrow *view_selected_row(const struct view *v);
 /* the chain shown in the rules pane, or NULL (a table row is selected) */
 const struct nfp_chain *view_chain(const struct view *v, struct live_ref *ref);
 const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading);

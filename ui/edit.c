@@ -1,0 +1,769 @@
+/* edit: staging edits from the live view — the keys of the "Editing" and
+ * "Staged changes" groups, the rows of a chain as the staged edits leave
+ * it, the warnings, and Apply (apply/apply.h: one transaction). */
+#define _GNU_SOURCE
+#include "view.h"
+
+#include "apply/apply.h"
+#include "model/fmt.h"
+
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- where we are ---- */
+
+static const struct nfp_table *cur_table(const struct view *v)
+{
+	return v->tree_sel < v->nrows ? &v->live.rs.tables[v->rows[v->tree_sel].t] : NULL;
+}
+
+static const struct nfp_chain *cur_chain(const struct view *v)
+{
+	struct live_ref ref;
+
+	return view_chain(v, &ref);
+}
+
+static bool same_chain(const struct edit *e, const struct nfp_table *t,
+		       const struct nfp_chain *c)
+{
+	return e->family == t->family && strcmp(e->table, t->name) == 0 && e->chain &&
+	       strcmp(e->chain, c->name) == 0;
+}
+
+/* ---- the rows of the chain shown ---- */
+
+static int rows_reserve(struct view *v, size_t n)
+{
+	if (n <= v->vrows_cap)
+		return 0;
+	size_t cap = n + 64;
+	struct vrow *p = realloc(v->vrows, cap * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	v->vrows = p;
+	v->vrows_cap = cap;
+	return 0;
+}
+
+static long find_row(const struct view *v, uint64_t handle)
+{
+	for (size_t i = 0; i < v->nvrows; i++)
+		if (v->vrows[i].r && v->vrows[i].r->handle == handle)
+			return (long)i;
+	return -1;
+}
+
+static size_t where_index(const struct view *v, const struct edit *e)
+{
+	long i;
+
+	switch (e->where) {
+	case WHERE_TOP:
+		return 0;
+	case WHERE_BEFORE:
+		i = find_row(v, e->anchor);
+		return i < 0 ? v->nvrows : (size_t)i;
+	case WHERE_AFTER:
+		i = find_row(v, e->anchor);
+		return i < 0 ? v->nvrows : (size_t)i + 1;
+	case WHERE_APPEND:
+		break;
+	}
+	return v->nvrows;
+}
+
+static void insert_row(struct view *v, size_t at, struct vrow row)
+{
+	if (rows_reserve(v, v->nvrows + 1))
+		return;
+	memmove(&v->vrows[at + 1], &v->vrows[at], (v->nvrows - at) * sizeof(*v->vrows));
+	v->vrows[at] = row;
+	v->nvrows++;
+}
+
+void edit_build_rows(struct view *v, const struct nfp_rule *rules, size_t n)
+{
+	const struct nfp_table *t = cur_table(v);
+	const struct nfp_chain *c = cur_chain(v);
+
+	v->nvrows = 0;
+	if (rows_reserve(v, n + 1))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		bool marked = false;
+
+		for (size_t k = 0; k < v->nmarked; k++)
+			marked = marked || v->marked[k] == rules[i].handle;
+		v->vrows[v->nvrows++] = (struct vrow){ &rules[i], rules[i].text, ' ', marked };
+	}
+	if (!c)
+		return;
+	for (size_t k = 0; k < v->cs.n; k++) {
+		const struct edit *e = &v->cs.edits[k];
+		long i;
+
+		if (!same_chain(e, t, c))
+			continue;
+		switch (e->kind) {
+		case EDIT_INSERT:
+			insert_row(v, where_index(v, e), (struct vrow){ NULL, e->text, '+', false });
+			break;
+		case EDIT_DELETE:
+			if ((i = find_row(v, e->handle)) >= 0)
+				v->vrows[i].mark = '-';
+			break;
+		case EDIT_REPLACE:
+			if ((i = find_row(v, e->handle)) >= 0) {
+				v->vrows[i].text = e->text;
+				v->vrows[i].mark = '*';
+			}
+			break;
+		case EDIT_MOVE:
+			if ((i = find_row(v, e->handle)) >= 0) {
+				struct vrow row = v->vrows[i];
+
+				memmove(&v->vrows[i], &v->vrows[i + 1],
+					(v->nvrows - (size_t)i - 1) * sizeof(*v->vrows));
+				v->nvrows--;
+				row.mark = '~';
+				insert_row(v, where_index(v, e), row);
+			}
+			break;
+		case EDIT_CHAIN_FLUSH:
+		case EDIT_CHAIN_DELETE:
+			for (size_t j = 0; j < v->nvrows; j++)
+				v->vrows[j].mark = '-';
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* ---- staging ---- */
+
+static void stage(struct view *v, const struct edit *e)
+{
+	char *cmd = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	if (v->cs.n == 0 && v->cs.total == 0)
+		v->cs.genid = v->live.rs.genid; /* staged on what the admin sees */
+	if (changeset_add(&v->cs, e) < 0) {
+		view_status(v, ROLE_ERROR, "out of memory");
+		return;
+	}
+	fp = open_memstream(&cmd, &len);
+	if (fp) {
+		changeset_print_edit(fp, &v->cs, v->cs.n - 1);
+		fclose(fp);
+		cmd[strcspn(cmd, "\n")] = 0;
+	}
+	view_status(v, ROLE_NORMAL, "staged (%zu, W applies): %s", v->cs.n, cmd ? cmd : "");
+	free(cmd);
+	view_rebuild(v);
+}
+
+static struct edit chain_edit(const struct view *v, enum edit_kind kind)
+{
+	const struct nfp_table *t = cur_table(v);
+	const struct nfp_chain *c = cur_chain(v);
+
+	return (struct edit){ .kind = kind, .family = t->family, .table = t->name,
+			      .chain = c ? c->name : NULL, .add_counter = !v->no_counter };
+}
+
+static void ask(struct view *v, enum action act, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void ask(struct view *v, enum action act, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->confirm_msg, sizeof(v->confirm_msg), fmt, ap);
+	va_end(ap);
+	v->confirm_for = act;
+	v->mode = MODE_CONFIRM;
+}
+
+/* Stage e now, or after a question; the edit (and its text) is kept. */
+static void stage_after(struct view *v, const struct edit *e, enum action act,
+			const char *question)
+{
+	v->pending_edit = *e;
+	if (e->text) {
+		snprintf(v->pending_text, sizeof(v->pending_text), "%s", e->text);
+		v->pending_edit.text = v->pending_text;
+	}
+	if (question)
+		ask(v, act, "%s", question);
+	else
+		stage(v, &v->pending_edit);
+}
+
+static void prompt(struct view *v, enum action act, const char *prefill)
+{
+	v->mode = MODE_PROMPT;
+	v->prompt_for = act;
+	v->input_err[0] = 0;
+	v->hist_pos = (int)v->nhistory;
+	snprintf(v->input, sizeof(v->input), "%s", prefill ? prefill : "");
+}
+
+static const struct vrow *need_rule(struct view *v)
+{
+	const struct vrow *row = view_selected_row(v);
+
+	if (!cur_chain(v)) {
+		view_status(v, ROLE_WARNING, "select a chain first");
+		return NULL;
+	}
+	if (row && !row->r) {
+		view_status(v, ROLE_WARNING, "that rule is only staged: u undoes it");
+		return NULL;
+	}
+	return row;
+}
+
+/* the staged edit that moves handle h, if any */
+static struct edit *staged_move(struct view *v, uint64_t h)
+{
+	const struct nfp_table *t = cur_table(v);
+	const struct nfp_chain *c = cur_chain(v);
+
+	for (size_t k = v->cs.n; k-- > 0;)
+		if (v->cs.edits[k].kind == EDIT_MOVE && v->cs.edits[k].handle == h &&
+		    same_chain(&v->cs.edits[k], t, c))
+			return &v->cs.edits[k];
+	return NULL;
+}
+
+/* K / J: next to the nearest rule of the kernel above / below */
+static void move_step(struct view *v, int dir)
+{
+	const struct vrow *row = need_rule(v);
+	long i, j;
+	struct edit e, *m;
+
+	if (!row)
+		return;
+	if (v->sorted || v->filter[0]) {
+		view_status(v, ROLE_WARNING, "moving needs the real order: turn off sort (s) and filter (\\)");
+		return;
+	}
+	if (!row->text) {
+		view_status(v, ROLE_WARNING, "the rule's text is still loading");
+		return;
+	}
+	i = find_row(v, row->r->handle);
+	for (j = i + dir; j >= 0 && j < (long)v->nvrows && !v->vrows[j].r; j += dir)
+		;
+	if (j < 0 || j >= (long)v->nvrows) {
+		view_status(v, ROLE_DIM, "already at the %s", dir < 0 ? "top" : "bottom");
+		return;
+	}
+	m = staged_move(v, row->r->handle);
+	if (m) { /* moving again: the same edit, a new place */
+		m->where = dir < 0 ? WHERE_BEFORE : WHERE_AFTER;
+		m->anchor = v->vrows[j].r->handle;
+		view_status(v, ROLE_NORMAL, "moved (staged): W applies");
+		view_rebuild(v);
+		return;
+	}
+	e = chain_edit(v, EDIT_MOVE);
+	e.handle = row->r->handle;
+	e.where = dir < 0 ? WHERE_BEFORE : WHERE_AFTER;
+	e.anchor = v->vrows[j].r->handle;
+	e.text = (char *)row->text;
+	e.add_counter = false;
+	stage(v, &e);
+}
+
+static bool accepts_established(const struct view *v)
+{
+	for (size_t i = 0; i < v->nvrows; i++) {
+		const char *t = v->vrows[i].text;
+
+		if (t && v->vrows[i].mark != '-' && strstr(t, "ct state") &&
+		    strstr(t, "established") && strstr(t, "accept"))
+			return true;
+	}
+	return false;
+}
+
+static int staged_policy(const struct view *v, const struct nfp_chain *c)
+{
+	const struct nfp_table *t = cur_table(v);
+	int policy = c->policy;
+
+	for (size_t k = 0; k < v->cs.n; k++)
+		if (v->cs.edits[k].kind == EDIT_POLICY && same_chain(&v->cs.edits[k], t, c))
+			policy = v->cs.edits[k].policy;
+	return policy;
+}
+
+static const struct nfp_chain *input_chain(const struct view *v)
+{
+	const struct nfp_table *t = cur_table(v);
+
+	for (size_t i = 0; t && i < t->nchains; i++)
+		if (t->chains[i].base && t->chains[i].hooknum == NF_INET_LOCAL_IN &&
+		    t->family != NFPROTO_ARP && t->family != NFPROTO_NETDEV)
+			return &t->chains[i];
+	return NULL;
+}
+
+static const char *iptables_warning(const struct view *v)
+{
+	const struct nfp_table *t = cur_table(v);
+
+	return t && t->owner == NFP_OWNER_IPTABLES
+		       ? "This table is iptables-nft's: a rule in nft syntax here does not read "
+			 "back in iptables. Stage it anyway?"
+		       : NULL;
+}
+
+void edit_action(struct view *v, enum action act)
+{
+	const struct nfp_table *t = cur_table(v);
+	const struct nfp_chain *c = cur_chain(v);
+	const struct vrow *row;
+	struct edit e;
+
+	if (!t && act != ACT_TABLE_ADD && act != ACT_PENDING && act != ACT_UNDO &&
+	    act != ACT_REDO && act != ACT_APPLY && act != ACT_DISCARD &&
+	    act != ACT_COUNTER_DEFAULT) {
+		view_status(v, ROLE_WARNING, "no table: T creates one");
+		return;
+	}
+	switch (act) {
+	case ACT_INSERT:
+	case ACT_ADD_BELOW:
+	case ACT_APPEND:
+		if (!c) {
+			view_status(v, ROLE_WARNING, "select a chain first");
+			return;
+		}
+		if (act != ACT_APPEND && view_selected_row(v) && !need_rule(v))
+			return;
+		prompt(v, act, NULL);
+		return;
+	case ACT_EDIT:
+		if (!(row = need_rule(v)) || !row) {
+			if (c && !view_selected_row(v))
+				view_status(v, ROLE_WARNING, "no rule selected");
+			return;
+		}
+		prompt(v, act, row->text);
+		return;
+	case ACT_DELETE:
+		if (v->nmarked) {
+			e = chain_edit(v, EDIT_DELETE);
+			for (size_t k = 0; k < v->nmarked; k++) {
+				e.handle = v->marked[k];
+				stage(v, &e);
+			}
+			v->nmarked = 0;
+			view_rebuild(v);
+			return;
+		}
+		if (!(row = need_rule(v)) || !row)
+			return;
+		if (staged_move(v, row->r->handle)) {
+			view_status(v, ROLE_WARNING, "the rule has a staged move: u undoes it first");
+			return;
+		}
+		e = chain_edit(v, EDIT_DELETE);
+		e.handle = row->r->handle;
+		stage(v, &e);
+		return;
+	case ACT_MARK:
+		if (!(row = need_rule(v)) || !row)
+			return;
+		for (size_t k = 0; k < v->nmarked; k++)
+			if (v->marked[k] == row->r->handle) {
+				v->marked[k] = v->marked[--v->nmarked];
+				view_rebuild(v);
+				return;
+			}
+		if (v->nmarked < sizeof(v->marked) / sizeof(v->marked[0]))
+			v->marked[v->nmarked++] = row->r->handle;
+		view_status(v, ROLE_NORMAL, "%zu marked: d stages their deletion", v->nmarked);
+		if (v->rule_sel + 1 < v->norder)
+			v->rule_sel++;
+		view_rebuild(v);
+		return;
+	case ACT_MOVE_UP:
+	case ACT_MOVE_DOWN:
+		move_step(v, act == ACT_MOVE_UP ? -1 : 1);
+		return;
+	case ACT_MOVE_TO:
+		if (!(row = need_rule(v)) || !row)
+			return;
+		if (v->sorted || v->filter[0]) {
+			view_status(v, ROLE_WARNING, "moving needs the real order: turn off sort and filter");
+			return;
+		}
+		prompt(v, act, NULL);
+		return;
+	case ACT_POLICY: {
+		char q[256];
+		int policy;
+
+		if (!c || !c->base || c->policy == NFP_POLICY_NONE) {
+			view_status(v, ROLE_WARNING, "only base chains have a policy");
+			return;
+		}
+		policy = staged_policy(v, c) == NF_ACCEPT ? NF_DROP : NF_ACCEPT;
+		e = chain_edit(v, EDIT_POLICY);
+		e.policy = policy;
+		snprintf(q, sizeof(q), "No rule of %s accepts established/related traffic: policy "
+			 "drop will cut existing sessions such as your own SSH. Stage it?", c->name);
+		stage_after(v, &e, ACT_POLICY,
+			    policy == NF_DROP && c->hooknum == NF_INET_LOCAL_IN &&
+				    !accepts_established(v) ? q : NULL);
+		return;
+	}
+	case ACT_CHAIN_ADD:
+	case ACT_TABLE_ADD:
+	case ACT_BLOCK:
+	case ACT_ALLOW_PORT:
+		if ((act == ACT_BLOCK || act == ACT_ALLOW_PORT) && !input_chain(v)) {
+			view_status(v, ROLE_WARNING, "table %s has no input chain", t->name);
+			return;
+		}
+		prompt(v, act, NULL);
+		return;
+	case ACT_CHAIN_DELETE: {
+		char q[256];
+
+		if (!c) {
+			view_status(v, ROLE_WARNING, "select a chain first");
+			return;
+		}
+		e = chain_edit(v, EDIT_CHAIN_DELETE);
+		snprintf(q, sizeof(q), "Delete chain %s%s?", c->name,
+			 v->nvrows ? " and every rule in it" : "");
+		stage_after(v, &e, ACT_CHAIN_DELETE, q);
+		return;
+	}
+	case ACT_CHAIN_FLUSH: {
+		char q[256];
+
+		if (!c) {
+			view_status(v, ROLE_WARNING, "select a chain first");
+			return;
+		}
+		e = chain_edit(v, EDIT_CHAIN_FLUSH);
+		if (c->base && staged_policy(v, c) == NF_ACCEPT)
+			snprintf(q, sizeof(q), "Flushing %s leaves the host open: its policy is "
+				 "accept. Stage it?", c->name);
+		else
+			snprintf(q, sizeof(q), "Flush chain %s (delete every rule in it)?", c->name);
+		stage_after(v, &e, ACT_CHAIN_FLUSH, q);
+		return;
+	}
+	case ACT_COUNTER_DEFAULT:
+		v->no_counter = !v->no_counter;
+		view_status(v, ROLE_NORMAL, v->no_counter ? "new rules get no counter"
+							  : "new rules get a counter");
+		return;
+	case ACT_UNDO:
+		view_status(v, ROLE_NORMAL, changeset_undo(&v->cs) ? "undone (U redoes)"
+								   : "nothing to undo");
+		view_rebuild(v);
+		return;
+	case ACT_REDO:
+		view_status(v, ROLE_NORMAL, changeset_redo(&v->cs) ? "redone" : "nothing to redo");
+		view_rebuild(v);
+		return;
+	case ACT_PENDING:
+		v->mode = MODE_PENDING;
+		v->help_top = 0;
+		return;
+	case ACT_APPLY:
+		if (!v->cs.n) {
+			view_status(v, ROLE_DIM, "nothing staged");
+			return;
+		}
+		ask(v, ACT_APPLY, "Apply %zu staged edit%s as one transaction?", v->cs.n,
+		    v->cs.n == 1 ? "" : "s");
+		return;
+	case ACT_DISCARD:
+		if (!v->cs.total) {
+			view_status(v, ROLE_DIM, "nothing staged");
+			return;
+		}
+		ask(v, ACT_DISCARD, "Discard %zu staged edit%s?", v->cs.n, v->cs.n == 1 ? "" : "s");
+		return;
+	default:
+		return;
+	}
+}
+
+/* ---- the prompts ---- */
+
+static void remember(struct view *v, const char *text)
+{
+	if (v->nhistory && strcmp(v->history[v->nhistory - 1], text) == 0)
+		return;
+	if (v->nhistory == sizeof(v->history) / sizeof(v->history[0])) {
+		free(v->history[0]);
+		memmove(v->history, v->history + 1, (v->nhistory - 1) * sizeof(*v->history));
+		v->nhistory--;
+	}
+	v->history[v->nhistory] = strdup(text);
+	if (v->history[v->nhistory])
+		v->nhistory++;
+}
+
+/* nft's verdict on a rule for chain, against the staged state: false (and
+ * the prompt stays, with the message) when it refuses it */
+static bool rule_ok(struct view *v, const struct nfp_table *t, const char *chain,
+		    const char *text)
+{
+	if (apply_check_rule(&v->live.nl, &v->cs, t->family, t->name, chain, text,
+			     v->input_err, sizeof(v->input_err)) == 0) {
+		v->input_err[0] = 0;
+		return true;
+	}
+	return false;
+}
+
+static void done_rule(struct view *v)
+{
+	const struct nfp_table *t = cur_table(v);
+	const struct nfp_chain *c = cur_chain(v);
+	const struct vrow *row = view_selected_row(v);
+	struct edit e = chain_edit(v, v->prompt_for == ACT_EDIT ? EDIT_REPLACE : EDIT_INSERT);
+
+	if (!rule_ok(v, t, c->name, v->input))
+		return;
+	remember(v, v->input);
+	e.text = v->input;
+	if (v->prompt_for == ACT_EDIT) {
+		e.handle = row->r->handle;
+	} else if (v->prompt_for == ACT_APPEND || !row) {
+		e.where = v->prompt_for == ACT_INSERT && !row ? WHERE_TOP : WHERE_APPEND;
+	} else {
+		e.where = v->prompt_for == ACT_INSERT ? WHERE_BEFORE : WHERE_AFTER;
+		e.anchor = row->r->handle;
+	}
+	v->mode = MODE_BROWSE;
+	v->pane = PANE_RULES;
+	stage_after(v, &e, ACT_INSERT, iptables_warning(v));
+}
+
+static void done_move_to(struct view *v)
+{
+	const struct vrow *row = view_selected_row(v);
+	char *end;
+	long pos = strtol(v->input, &end, 10);
+	struct edit e = chain_edit(v, EDIT_MOVE);
+	size_t k = 0;
+
+	if (*end || pos < 1) {
+		snprintf(v->input_err, sizeof(v->input_err), "a position is a number from 1");
+		return;
+	}
+	v->mode = MODE_BROWSE;
+	e.handle = row->r->handle;
+	e.text = (char *)row->text;
+	e.add_counter = false;
+	e.where = WHERE_APPEND;
+	/* before the rule of the kernel now at that position */
+	for (size_t i = 0; i < v->nvrows; i++) {
+		if (!v->vrows[i].r || v->vrows[i].r == row->r)
+			continue;
+		if ((long)++k == pos) {
+			e.where = WHERE_BEFORE;
+			e.anchor = v->vrows[i].r->handle;
+			break;
+		}
+	}
+	struct edit *m = staged_move(v, e.handle);
+
+	if (m) { /* moving again: the same edit, a new place */
+		m->where = e.where;
+		m->anchor = e.anchor;
+		view_status(v, ROLE_NORMAL, "moved (staged): W applies");
+		view_rebuild(v);
+		return;
+	}
+	stage(v, &e);
+}
+
+static void done_chain_add(struct view *v)
+{
+	char name[NAME_MAX_LEN], *spec;
+	struct edit e = chain_edit(v, EDIT_CHAIN_ADD);
+
+	if (sscanf(v->input, "%255s", name) != 1) {
+		snprintf(v->input_err, sizeof(v->input_err), "give the chain's name");
+		return;
+	}
+	spec = v->input + strspn(v->input, " ");
+	spec += strlen(name);
+	spec += strspn(spec, " ");
+	e.chain = name;
+	e.text = *spec ? spec : NULL;
+	v->mode = MODE_BROWSE;
+	stage(v, &e);
+}
+
+static void done_table_add(struct view *v)
+{
+	char fam[16], name[NAME_MAX_LEN];
+	struct edit e = { .kind = EDIT_TABLE_ADD };
+
+	if (sscanf(v->input, "%15s %255s", fam, name) != 2 ||
+	    ruleset_family_parse(fam, &e.family)) {
+		snprintf(v->input_err, sizeof(v->input_err),
+			 "FAMILY NAME, FAMILY one of ip ip6 inet arp bridge netdev");
+		return;
+	}
+	e.table = name;
+	v->mode = MODE_BROWSE;
+	stage(v, &e);
+}
+
+/* b and o: a rule for the table's input chain */
+static void done_quick(struct view *v)
+{
+	const struct nfp_table *t = cur_table(v);
+	const struct nfp_chain *in = input_chain(v);
+	struct edit e = chain_edit(v, EDIT_INSERT);
+	char text[512], proto[16], port[64];
+
+	if (v->prompt_for == ACT_BLOCK) {
+		char addr[128];
+
+		if (sscanf(v->input, "%127s", addr) != 1) {
+			snprintf(v->input_err, sizeof(v->input_err), "give an address or a prefix");
+			return;
+		}
+		snprintf(text, sizeof(text), "%s saddr %s drop", strchr(addr, ':') ? "ip6" : "ip",
+			 addr);
+		e.where = WHERE_TOP;
+	} else {
+		if (sscanf(v->input, "%15s %63s", proto, port) != 2 ||
+		    (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)) {
+			snprintf(v->input_err, sizeof(v->input_err), "tcp PORT or udp PORT");
+			return;
+		}
+		snprintf(text, sizeof(text), "%s dport %s accept", proto, port);
+		e.where = WHERE_APPEND;
+	}
+	if (!rule_ok(v, t, in->name, text))
+		return;
+	e.chain = in->name;
+	e.text = text;
+	v->mode = MODE_BROWSE;
+	stage_after(v, &e, ACT_INSERT, iptables_warning(v));
+}
+
+void edit_prompt_done(struct view *v)
+{
+	switch (v->prompt_for) {
+	case ACT_INSERT:
+	case ACT_ADD_BELOW:
+	case ACT_APPEND:
+	case ACT_EDIT:
+		done_rule(v);
+		break;
+	case ACT_MOVE_TO:
+		done_move_to(v);
+		break;
+	case ACT_CHAIN_ADD:
+		done_chain_add(v);
+		break;
+	case ACT_TABLE_ADD:
+		done_table_add(v);
+		break;
+	case ACT_BLOCK:
+	case ACT_ALLOW_PORT:
+		done_quick(v);
+		break;
+	default:
+		v->mode = MODE_BROWSE;
+	}
+}
+
+/* ---- answers ---- */
+
+static void apply_now(struct view *v)
+{
+	char err[1024], *cmd = NULL;
+	size_t len = 0, n = v->cs.n;
+	int failed = -1;
+	int ret = apply_changeset(&v->live.nl, &v->cs, &failed, err, sizeof(err));
+	FILE *fp;
+
+	if (!ret) {
+		changeset_discard(&v->cs);
+		v->nmarked = 0;
+		v->live.dirty = true; /* show what the kernel has now */
+		view_status(v, ROLE_NORMAL, "applied %zu edit%s as one transaction", n,
+			    n == 1 ? "" : "s");
+		view_rebuild(v);
+		return;
+	}
+	if (failed >= 0 && (fp = open_memstream(&cmd, &len))) {
+		changeset_print_edit(fp, &v->cs, (size_t)failed);
+		fclose(fp);
+		cmd[strcspn(cmd, "\n")] = 0;
+	}
+	/* one line: nft's message and its carets do not fit a status line */
+	for (char *p = err; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	if (ret == -ERESTART)
+		view_status(v, ROLE_ERROR, "not applied: the ruleset changed since the edits were "
+			    "staged. Ctrl-L reloads (edits kept), then W");
+	else if (cmd)
+		view_status(v, ROLE_ERROR, "not applied, nothing changed: edit %d (%s): %s",
+			    failed + 1, cmd, err);
+	else
+		view_status(v, ROLE_ERROR, "not applied, nothing changed: %s", err);
+	free(cmd);
+}
+
+void edit_confirmed(struct view *v)
+{
+	switch (v->confirm_for) {
+	case ACT_APPLY:
+		apply_now(v);
+		break;
+	case ACT_DISCARD:
+		changeset_discard(&v->cs);
+		v->nmarked = 0;
+		view_status(v, ROLE_NORMAL, "discarded every staged edit");
+		view_rebuild(v);
+		break;
+	case ACT_CHAIN_DELETE:
+		/* a chain must be empty to go: flush it in the same transaction */
+		if (v->nvrows) {
+			struct edit flush = v->pending_edit;
+
+			flush.kind = EDIT_CHAIN_FLUSH;
+			stage(v, &flush);
+		}
+		stage(v, &v->pending_edit);
+		break;
+	default:
+		stage(v, &v->pending_edit);
+		break;
+	}
+}
+
+void edit_free(struct view *v)
+{
+	for (size_t i = 0; i < v->nhistory; i++)
+		free(v->history[i]);
+	changeset_free(&v->cs);
+}
