@@ -27,5 +27,6 @@ int cli_scope_option(int argc, char **argv, int i, struct reader_scope *scope);
 int cli_list(int argc, char **argv);
 int cli_zero(int argc, char **argv);
 int cli_edit(int argc, char **argv);
+int cli_apply(int argc, char **argv);
 
 #endif

@@ -35,6 +35,7 @@ static const char usage[] =
 	"  zero               zero rule counters of a table, chain or rule\n"
 	"  edit               insert, replace, delete, move rules, chain policy,\n"
 	"                     chains and tables: all edits as one transaction\n"
+	"  apply FILE         an nft script as one transaction, checked first\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 permission denied,\n"
 	"5 nf_tables not available. See nfpilot(8).\n";
@@ -46,6 +47,7 @@ static const struct {
 	{ "list", cli_list },
 	{ "zero", cli_zero },
 	{ "edit", cli_edit },
+	{ "apply", cli_apply },
 };
 
 /* Enter /run/netns/NAME (as `ip netns exec` does, without its mount tricks:

@@ -635,31 +635,36 @@ static void draw_help(struct view *v)
 
 void draw_pending(struct view *v)
 {
-	char *text = NULL, *line, *save = NULL;
-	size_t len = 0;
-	FILE *fp = open_memstream(&text, &len);
 	int y = 1, n = 0;
 
 	putf(0, 0, COLS, v->attr[ROLE_HEADER], true,
 	     " Pending changes: %zu edit%s, staged on generation %u   W apply  u undo  U redo  X discard  q close",
 	     v->cs.n, v->cs.n == 1 ? "" : "s", v->cs.genid);
-	if (fp) {
-		changeset_print(fp, &v->cs);
-		fclose(fp);
-	}
 	if (!v->cs.n)
 		put(y++, 0, COLS, " nothing staged: i, a, A, e, d, K, J, P, c, F... stage edits",
 		    v->attr[ROLE_DIM], true);
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (n++ < v->help_top || y >= LINES - 1)
-			continue;
-		put(y++, 0, COLS, line, v->attr[ROLE_NORMAL], true);
+	for (size_t i = 0; i < v->cs.n; i++) {
+		bool stale = edit_is_stale(v, &v->cs.edits[i]);
+		char *text = NULL, *line, *save = NULL;
+		size_t len = 0;
+		FILE *fp = open_memstream(&text, &len);
+
+		if (!fp)
+			break;
+		changeset_print_edit(fp, &v->cs, i);
+		fclose(fp);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (n++ < v->help_top || y >= LINES - 1)
+				continue;
+			putf(y++, 0, COLS, v->attr[stale ? ROLE_ERROR : ROLE_NORMAL], true,
+			     "%3zu %s%s", i + 1, stale ? "! rule gone: " : "", line);
+		}
+		free(text);
 	}
-	free(text);
 	while (y < LINES - 1)
 		put(y++, 0, COLS, "", v->attr[ROLE_NORMAL], true);
-	put(LINES - 1, 0, COLS, v->status[0] ? v->status : "", v->attr[v->status[0] ? v->status_role : ROLE_STATUS], true);
+	put(LINES - 1, 0, COLS, v->status[0] ? v->status : "",
+	    v->attr[v->status[0] ? v->status_role : ROLE_STATUS], true);
 }
 
 static void draw_too_small(struct view *v)

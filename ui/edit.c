@@ -761,6 +761,26 @@ void edit_confirmed(struct view *v)
 	}
 }
 
+bool edit_is_stale(const struct view *v, const struct edit *e)
+{
+	const struct nfp_table *t = NULL;
+	const struct nfp_chain *c = NULL;
+	bool rule = e->kind == EDIT_DELETE || e->kind == EDIT_REPLACE || e->kind == EDIT_MOVE;
+	bool anchor = (e->kind == EDIT_INSERT || e->kind == EDIT_MOVE) &&
+		      (e->where == WHERE_BEFORE || e->where == WHERE_AFTER);
+
+	if (!rule && !anchor)
+		return false;
+	t = ruleset_find_table(&v->live.rs, e->family, e->table);
+	c = t ? ruleset_find_chain(t, e->chain) : NULL;
+	if (!c)
+		return true;
+	if (!c->rules_loaded)
+		return false; /* cannot tell yet */
+	return (rule && !ruleset_find_rule(c, e->handle)) ||
+	       (anchor && !ruleset_find_rule(c, e->anchor));
+}
+
 void edit_free(struct view *v)
 {
 	for (size_t i = 0; i < v->nhistory; i++)

@@ -116,6 +116,9 @@ void edit_prompt_done(struct view *v);
 /* The question of an editing action was answered y. */
 void edit_confirmed(struct view *v);
 void edit_free(struct view *v);
+/* Whether a staged edit names a rule (or anchor) that is no longer there:
+ * the ruleset changed since it was staged. */
+bool edit_is_stale(const struct view *v, const struct edit *e);
 
 /* ---- tui.c helpers used by draw.c and edit.c ---- */
 void view_status(struct view *v, enum theme_role role, const char *fmt, ...)

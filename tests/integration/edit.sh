@@ -91,4 +91,20 @@ check "iptables -L -v still works" srv iptables -L INPUT -v -n
 check_eq "the moved rule kept its counter" \
 	"$(srv iptables -L INPUT -v -x -n | awk '/icmptype 8/ {print $1}')" "$PING_PKTS"
 check_rc "bad usage: edit without a table" 2 nfp edit --append accept
+
+# nfpilot apply FILE: an nft script as one transaction
+printf '%s\n' 'add rule inet web input tcp dport 7001 accept' \
+	'add rule inet web input tcp dportt 7002 accept' >"$TEST_TMP/bad.nft"
+BEFORE=$(state)
+check_rc "apply of a script with an error fails" 1 nfp apply "$TEST_TMP/bad.nft"
+check "its message gives file, line and nft's reason" \
+	grep -q 'bad.nft:2:.*syntax error' <<<"$RC_ERR"
+check_eq "nothing of the script applied" "$(state)" "$BEFORE"
+printf '%s\n' 'add rule inet web input tcp dport 7001 accept' \
+	'add rule inet web input tcp dport 7002 accept' >"$TEST_TMP/good.nft"
+check "apply of a good script" nfp apply "$TEST_TMP/good.nft"
+check_eq "both of its rules are in" \
+	"$(srv nft list chain inet web input | grep -c 'tcp dport 700[12] accept')" 2
+check_rc "apply on a stale generation is refused" 1 nfp apply --genid 1 "$TEST_TMP/good.nft"
+check_rc "apply of a missing file" 3 nfp apply "$TEST_TMP/nope.nft"
 finish
