@@ -5,7 +5,8 @@
 # capture-pane; nothing sleeps a fixed time hoping: wait_for polls.
 #
 #   tui_start [ENV=VALUE...] -- [NFPILOT ARGS...]
-#       nfpilot -N $SRV in a new session "t" (120x30), TERM=xterm-256color
+#       nfpilot -N $SRV in a new session "t" (120x30), TERM=tmux-256color (what
+#       tmux emulates: its Home/End keys are \e[1~ \e[4~, not xterm's)
 #       and LANG=C.UTF-8 unless given; the command's exit status is printed
 #       as "EXIT=N" in the pane when it ends.
 #   keys KEY...          tmux send-keys (key names: Enter, Down, BSpace, ...)
@@ -14,9 +15,8 @@
 #   screen_e             the pane with attributes (escape sequences)
 #   wait_for ERE [SECS]  poll the screen every 0.1 s until a line matches
 #   wait_gone ERE [SECS] until no line matches
-#   row_of ERE           the first screen line matching ERE
-#   rule_row TEXT        the rules-pane line (right of the tree) containing TEXT
-#   rule_field TEXT N    field N (awk) of that row, counted from the "#" column
+#   field COL TEXT       a column of the rule row containing TEXT (see below)
+#   selected_row         the highlighted rule row
 
 TMUX_SOCK="nfpt-$$"
 TUI_SESSION=t
@@ -44,7 +44,7 @@ tui_start() {
 	[ $# -gt 0 ] && shift
 	args=("$@")
 	tmx kill-session -t "$TUI_SESSION" 2>/dev/null
-	cmd="env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
+	cmd="env TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
 	for q in "${envs[@]}"; do cmd="$cmd $(printf '%q' "$q")"; done
 	cmd="$cmd $(printf '%q' "$NFPILOT") -N $(printf '%q' "$SRV")"
 	for q in "${args[@]}"; do cmd="$cmd $(printf '%q' "$q")"; done
@@ -115,32 +115,6 @@ expect_not() {
 	else
 		ok "$1"
 	fi
-}
-
-row_of() { screen | grep -E -m1 -- "$1"; }
-
-# rule_row TEXT: the rules pane part (from the "#" column on) of the first
-# line containing TEXT (fixed string). The tree is cut off at its border.
-rule_row() {
-	screen | grep -F -m1 -- "$1" | sed 's/^.*│//; s/^.*|//'
-}
-
-# rule_field TEXT N: field N of rule_row TEXT (1 = #, 2 = pkts, 3 = bytes,
-# 4 = pkt/s, 5 = B/s when the history column is empty ...)
-rule_field() {
-	rule_row "$1" | awk -v n="$2" '{print $n}'
-}
-
-# num VALUE: "1.2K" style to an integer (approximate for K/M/G)
-num() {
-	awk -v v="$1" 'BEGIN {
-		m = 1; s = v
-		if (s ~ /[Kk]$/) { m = 1000; sub(/[Kk]$/, "", s) }
-		else if (s ~ /M$/) { m = 1000000; sub(/M$/, "", s) }
-		else if (s ~ /G$/) { m = 1000000000; sub(/G$/, "", s) }
-		if (s !~ /^[0-9.]+$/) { print -1; exit }
-		printf "%d\n", s * m
-	}'
 }
 
 # tui_exit_status: the EXIT=N the pane printed, or "" while still running
@@ -258,6 +232,12 @@ def main():
                 print(text(l)[x0:].rstrip())
                 return
         sys.exit(1)
+    if cmd == "treesel":     # the tree row shown as selected with focus (reverse)
+        for l in lines[1:hn + 40]:
+            if len(l) > 1 and x0 > 2 and l[1][1] and "#" not in text(l)[:x0]:
+                print(text(l)[:x0 - 6].rstrip())
+                return
+        sys.exit(1)
     if cmd == "rows":        # every rules-pane row from "#" on
         for l in lines[hn + 1:]:
             print(text(l)[x0:].rstrip())
@@ -279,6 +259,8 @@ field() { screen_e | python3 "$TUI_PY" field "$1" "$2"; }
 selected_row() { screen_e | python3 "$TUI_PY" selected; }
 first_rule_row() { screen_e | python3 "$TUI_PY" firstrule; }
 rules_rows() { screen_e | python3 "$TUI_PY" rows; }
+# tree_selected: the tree row drawn reversed (the tree has the focus; mono theme)
+tree_selected() { screen_e | python3 "$TUI_PY" treesel; }
 
 # human N: N as the TUI shows counters (fmt_human: 999, 1.2K, 34M)
 human() {

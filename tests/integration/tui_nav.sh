@@ -1,0 +1,214 @@
+#!/bin/bash
+# Moving around the live view in tmux: search across chains (/, n, N),
+# following a jump rule and coming back, the filter, the help screen (every
+# action of ui/keymap.h listed), hiding the tree, switching panes, paging
+# through a chain of 300 rules.
+. "$(dirname "$0")/../lib.sh"
+TUI_W=160
+. "$(dirname "$0")/../tui_lib.sh"
+KEYMAP_H="$(dirname "$0")/../../ui/keymap.h"
+
+setup_net
+{
+	cat <<'EOF'
+table inet web {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		iif "lo" accept
+		ct state established,related counter accept
+		icmp type echo-request counter accept comment "ping"
+		tcp dport 80 counter accept comment "web"
+		tcp dport 443 counter accept comment "tls"
+		tcp dport 22 jump ssh
+		udp dport 53 counter accept
+		counter jump big
+	}
+	chain ssh {
+		ip saddr 10.200.1.0/24 counter accept comment "needle one"
+		counter drop
+	}
+	chain other {
+		ip saddr 192.0.2.1 counter drop comment "needle two"
+	}
+	chain big {
+EOF
+	for i in $(seq 1 299); do
+		printf '\t\tip saddr 198.51.%d.%d counter drop\n' $((i / 250)) $((i % 250 + 1))
+	done
+	printf '\t\tip saddr 203.0.113.99 counter drop comment "last-rule"\n'
+	printf '\t}\n}\n'
+} >"$TEST_TMP/web.nft"
+srv nft -f "$TEST_TMP/web.nft" || bail "nft -f web ruleset"
+
+sel_is() { selected_row | grep -qF -- "$1"; }
+# expect_sel DESC TEXT: the selected rule row contains TEXT (within 2 s)
+expect_sel() {
+	if wait_until 2 sel_is "$2"; then ok "$1"; else
+		not_ok "$1: selected row is '$(selected_row)'"; show_screen; fi
+}
+title_re() { echo "^.{0,40} inet web > $1 "; }
+
+t0=$(date +%s)
+tui_start -- --theme mono || bail "tmux new-session"
+expect "live view starts on inet web > input" "$(title_re input)"
+# search looks into loaded chains: wait until the tree counts every chain
+expect "the tree counts the 300 rules of chain big" "^  big +300 *(x|│)" 10
+expect "the tree lists chain ssh with its 2 rules" "^  ssh +2 *(x|│)" 3
+
+# ---- search
+keys /
+expect "/ opens the search prompt" "^Search:"
+keys_l "needle"
+expect "typed text shows in the prompt" "^Search: needle"
+keys Enter
+expect "Enter: search opens chain ssh" "$(title_re ssh)"
+expect_sel "search selects the matching rule (needle one)" 'comment "needle one"'
+keys n
+expect "n: next match in chain other" "$(title_re other)"
+expect_sel "n selects 'needle two'" 'comment "needle two"'
+keys N
+expect "N: back to chain ssh" "$(title_re ssh)"
+expect_sel "N selects 'needle one' again" 'comment "needle one"'
+keys /
+keys_l "no-such-text-anywhere"
+keys Enter
+expect "a search without a match says so" "'no-such-text-anywhere' not found"
+
+# ---- jump and back
+keys /
+keys_l "jump ssh"
+keys Enter
+expect "search 'jump ssh' opens input" "$(title_re input)"
+expect_sel "the jump rule is selected" "tcp dport 22 jump ssh"
+keys Enter
+expect "Enter on 'jump ssh' opens chain ssh" "$(title_re ssh)"
+expect_sel "in ssh, the first rule is selected" 'comment "needle one"'
+keys BSpace
+expect "Backspace returns to input" "$(title_re input)"
+expect_sel "... with the jump rule still selected" "tcp dport 22 jump ssh"
+keys Down Down Right
+expect "Right on 'counter jump big' opens chain big" "$(title_re big)"
+keys Left
+expect "Left returns to input" "$(title_re input)"
+expect_sel "... with 'counter jump big' selected" "counter jump big"
+keys Up Up
+expect_sel "Up Up selects the jump to ssh again" "tcp dport 22 jump ssh"
+keys Up Enter
+expect "Enter on a rule that is no jump says so" "not a jump or goto rule"
+expect "... and stays in input" "$(title_re input)"
+
+# ---- filter
+n_all=$(rules_rows | grep -cE '^ +[0-9]+ ')
+check_eq "input shows its 8 rules" "$n_all" 8
+keys '\'
+expect "\\ opens the filter prompt" "^Filter:"
+keys_l "dport"
+keys Enter
+expect "filter: header says [filtered]" "\[filtered\]"
+expect "filter: title shows the pattern" "$(title_re input).*filter: dport"
+n_f=$(rules_rows | grep -cE '^ +[0-9]+ ')
+n_fd=$(rules_rows | grep -E '^ +[0-9]+ ' | grep -c dport)
+check_eq "filter 'dport' leaves the 4 matching rules" "$n_f" 4
+check_eq "... and only rules containing 'dport'" "$n_fd" 4
+if rules_rows | grep -qE '^ +7 .*udp dport 53'; then
+	ok "filtered rows keep their real position (#7 udp dport 53)"
+else
+	not_ok "filtered rows keep positions: $(rules_rows | tr '\n' '|')"
+fi
+keys '\'
+expect "\\ again: the prompt holds the current filter" "^Filter: dport"
+keys BSpace BSpace BSpace BSpace BSpace
+expect "the pattern can be erased" "^Filter: *$"
+keys Enter
+wait_gone "\[filtered\]" 2 && ok "empty filter: [filtered] is gone" || not_ok "empty filter turns it off"
+check_eq "empty filter: all 8 rules again" "$(rules_rows | grep -cE '^ +[0-9]+ ')" 8
+
+# ---- help lists every action of the keymap
+keys '?'
+expect "? opens the help screen" "nfpilot help"
+: >"$TEST_TMP/help.txt"
+for i in $(seq 60); do
+	screen >>"$TEST_TMP/help.txt"
+	keys Down
+done
+screen >>"$TEST_TMP/help.txt"
+missing=""
+nhelp=0
+while IFS= read -r h; do
+	[ -n "$h" ] || continue
+	nhelp=$((nhelp + 1))
+	grep -qF -- "$h" "$TEST_TMP/help.txt" || missing="$missing|$h"
+done < <(sed -n 's/.*, "\([^"]*\)") *\\\{0,1\}$/\1/p' "$KEYMAP_H")
+check_ge "keymap.h has help texts to look for" "$nhelp" 20
+check_eq "the help screen lists every action's help text ($nhelp)" "$missing" ""
+gmissing=""
+for g in $(sed -n 's/^\tX([A-Z_]*, "[^"]*", "\([^"]*\)".*/\1/p' "$KEYMAP_H" | sort -u | tr ' ' '_'); do
+	grep -qF -- "${g//_/ }" "$TEST_TMP/help.txt" || gmissing="$gmissing|${g//_/ }"
+done
+check_eq "the help screen shows every group" "$gmissing" ""
+if grep -qE '^  \? F1 +Show this help' "$TEST_TMP/help.txt" &&
+	grep -qE '^  q F10 +Quit nfpilot' "$TEST_TMP/help.txt"; then
+	ok "help lists the keys of each action ('? F1', 'q F10')"
+else
+	not_ok "help keys column: $(grep -E 'Show this help|Quit nfpilot' "$TEST_TMP/help.txt" | head -2 | tr '\n' '|')"
+fi
+keys q
+expect "q closes the help (and does not quit)" "$(title_re input)"
+if [ -z "$(tui_exit_status)" ]; then ok "still running after q in help"; else
+	not_ok "q in help quit nfpilot"; fi
+
+# ---- hide the tree, switch panes
+keys t
+expect "t hides the tree: the rules pane starts at the left edge" "^ inet web > input "
+expect_not "t: no tree rows left" "^  ssh "
+keys t
+expect "t again shows the tree" "^  ssh +2"
+keys Tab
+treesel_is() { tree_selected | grep -qF -- "$1"; }
+if wait_until 2 treesel_is "input"; then ok "Tab: the tree has the focus (input highlighted)"; else
+	not_ok "Tab to tree: tree selection '$(tree_selected)'"; show_screen; fi
+if selected_row >/dev/null; then
+	not_ok "with the tree focused no rule row is highlighted: '$(selected_row)'"
+else
+	ok "with the tree focused no rule row is highlighted"
+fi
+keys Down
+expect "Down in the tree moves to the next chain (ssh)" "$(title_re ssh)"
+keys Tab
+expect_sel "Tab again: the rules pane has the focus" 'comment "needle one"'
+
+# ---- a chain of 300 rules: PgDn, End, Home
+keys Tab Down Down
+expect "Down Down in the tree opens chain big" "$(title_re big).*300 rules"
+keys Tab
+expect_sel "Tab: the first rule of big is selected" "198.51.0.2 "
+keys NPage
+page=$(($(rules_rows | grep -cE '^ +[0-9]+ ') - 1))
+sel_num() { selected_row | awk '{print $1}'; }
+check_eq "PgDn moves the selection one page down (#$((page + 1)))" "$(sel_num)" $((page + 1))
+keys NPage
+check_eq "PgDn again: #$((2 * page + 1))" "$(sel_num)" $((2 * page + 1))
+keys End
+expect "End shows the last rule" '^.* 300 .*203\.0\.113\.99 counter drop comment "last-rule"'
+expect_sel "End selects the last rule" "last-rule"
+keys Home
+expect_sel "Home selects the first rule" "198.51.0.2 "
+keys G
+expect_sel "G selects the last rule" "last-rule"
+keys g
+expect_sel "g selects the first rule" "198.51.0.2 "
+for i in $(seq 14); do keys NPage; done
+expect "PgDn repeated stops at the last rule" 'last-rule'
+expect_sel "... which is selected" "last-rule"
+keys PPage
+check_eq "PgUp goes back one page" "$(sel_num)" $((300 - page))
+
+tui_quit
+check_eq "q quits with status 0" "$(tui_exit_status)" 0
+if [ -s "$TEST_TMP/tui.err" ]; then
+	not_ok "nfpilot wrote to stderr: $(head -c 1500 "$TEST_TMP/tui.err" | tr '\n' '|')"
+else
+	ok "nothing on stderr (no sanitizer report)"
+fi
+echo "# tui_nav took $(($(date +%s) - t0)) s"
+finish
