@@ -28,29 +28,14 @@ struct rec_hdr {
 	int32_t index;   /* REC_ERROR: the failed item */
 };
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *buf, size_t len)
+/* The whole of buf through fd (writing, or reading): 0, or -1 at EOF or
+ * error. */
+static int io_all(int fd, void *buf, size_t len, bool writing)
 {
 	char *p = buf;
 
 	while (len) {
-		ssize_t n = read(fd, p, len);
+		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -66,7 +51,7 @@ static int send_rec(int fd, uint32_t kind, int32_t index, const void *data, uint
 {
 	struct rec_hdr h = { kind, len, index };
 
-	return write_all(fd, &h, sizeof(h)) || write_all(fd, data, len) ? -1 : 0;
+	return io_all(fd, &h, sizeof(h), true) || io_all(fd, (void *)data, len, true) ? -1 : 0;
 }
 
 /* ---- the child, in its own network namespace ---- */
@@ -215,16 +200,6 @@ static void child(int fd, const struct snap_table *t, const char *const *pre, si
 
 /* ---- the parent ---- */
 
-static int push(void ***arr, size_t *n, void *obj)
-{
-	void **a = realloc(*arr, (*n + 1) * sizeof(*a));
-
-	if (!a)
-		return -ENOMEM;
-	a[(*n)++] = obj;
-	*arr = a;
-	return 0;
-}
 
 static int take_rec(struct compiled *out, const struct rec_hdr *h, const char *data,
 		    const struct compile_item *items, size_t nitems, size_t *per_chain_seen)
@@ -259,7 +234,7 @@ static int take_rec(struct compiled *out, const struct rec_hdr *h, const char *d
 
 		if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0)
 			return -EIO;
-		return push((void ***)&out->sets, &out->nsets, s);
+		return snapshot_push((void ***)&out->sets, &out->nsets, s);
 	}
 	case REC_ELEMS:
 		if (!out->nsets)
@@ -270,7 +245,7 @@ static int take_rec(struct compiled *out, const struct rec_hdr *h, const char *d
 
 		if (!c || nftnl_chain_nlmsg_parse(nlh, c) < 0)
 			return -EIO;
-		return push((void ***)&out->chains, &out->nchains, c);
+		return snapshot_push((void ***)&out->chains, &out->nchains, c);
 	}
 	}
 	return -EIO;
@@ -309,10 +284,10 @@ int compile_rules(const struct snap_table *t, const char *const *pre, size_t npr
 		struct rec_hdr h;
 		char *nb;
 
-		if (read_all(fds[0], &h, sizeof(h)) < 0)
+		if (io_all(fds[0], &h, sizeof(h), false) < 0)
 			break; /* the child is done */
 		nb = realloc(buf, h.len + 1);
-		if (!nb || read_all(fds[0], nb, h.len) < 0) {
+		if (!nb || io_all(fds[0], nb, h.len, false) < 0) {
 			free(nb);
 			buf = NULL;
 			ret = -EIO;

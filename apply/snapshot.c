@@ -21,7 +21,7 @@
 
 /* ---- holding objects ---- */
 
-static int push(void ***arr, size_t *n, void *obj)
+int snapshot_push(void ***arr, size_t *n, void *obj)
 {
 	void **a = realloc(*arr, (*n + 1) * sizeof(*a));
 
@@ -124,7 +124,7 @@ static int collect_cb(const struct nlmsghdr *nlh, void *data)
 		k->free(obj);
 		return MNL_CB_OK;
 	}
-	if (push((void ***)((char *)c->t + k->arr_off), (size_t *)((char *)c->t + k->n_off),
+	if (snapshot_push((void ***)((char *)c->t + k->arr_off), (size_t *)((char *)c->t + k->n_off),
 		 obj) < 0) {
 		k->free(obj);
 		return MNL_CB_ERROR;

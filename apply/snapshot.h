@@ -65,6 +65,9 @@ void snapshot_free(struct snapshot *s);
 int snapshot_restore(struct nl *nl, const struct snapshot *s, uint32_t guard,
 		     char *err, size_t errlen);
 
+/* Append obj to the array *arr of *n object pointers. 0 or -ENOMEM. */
+int snapshot_push(void ***arr, size_t *n, void *obj);
+
 /* A dumped xt rule is refused (EINVAL) without NFTA_RULE_COMPAT, which
  * the kernel never dumps: set it from the rule's `meta l4proto` compare. */
 void snapshot_fix_compat(struct nftnl_rule *r);

@@ -173,3 +173,14 @@ const char *fmt_name_at(const char *const *names, int n, int i)
 {
 	return i >= 0 && i < n ? names[i] : NULL;
 }
+
+char *fmt_trim(char *s)
+{
+	size_t n;
+
+	s += strspn(s, " \t\r\n");
+	n = strlen(s);
+	while (n && strchr(" \t\r\n", s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}

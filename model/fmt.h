@@ -24,6 +24,9 @@ void fmt_put_safe(FILE *fp, const char *src);
  * bytes are written as U+FFFD so the output always parses. */
 void fmt_put_json(FILE *fp, const char *src);
 
+/* Cut leading and trailing white space (in place); returns the start. */
+char *fmt_trim(char *s);
+
 /* Name tables: the index of name in names[0..n), or -EINVAL; the name at
  * index i, or NULL when i is out of range. */
 int fmt_name_index(const char *const *names, int n, const char *name);

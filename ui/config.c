@@ -66,16 +66,6 @@ static void config_warn(struct config_ctx *x, const char *fmt, ...)
 	x->warn(x->ctx, line);
 }
 
-static char *config_trim(char *s)
-{
-	size_t n;
-
-	s += strspn(s, " \t\r\n");
-	n = strlen(s);
-	while (n && strchr(" \t\r\n", s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
 
 /* "1", "0.5", "12.25": digits with an optional fraction, independent of
  * the locale (the TUI may run with a decimal comma) */
@@ -146,7 +136,7 @@ static void config_set_columns(struct nfp_config *c, char *value, struct config_
 	char *tok;
 
 	while ((tok = strsep(&value, ","))) {
-		char *name = config_trim(tok);
+		char *name = fmt_trim(tok);
 		int col;
 
 		if (*name == '\0') {
@@ -226,7 +216,7 @@ int config_parse(struct nfp_config *c, FILE *fp, const char *fname,
 
 		x.lineno++;
 		s[strcspn(s, "#")] = '\0';
-		s = config_trim(s);
+		s = fmt_trim(s);
 		if (*s == '\0')
 			continue;
 		eq = strchr(s, '=');
@@ -235,8 +225,8 @@ int config_parse(struct nfp_config *c, FILE *fp, const char *fname,
 			continue;
 		}
 		*eq = '\0';
-		key = config_trim(s);
-		value = config_trim(eq + 1);
+		key = fmt_trim(s);
+		value = fmt_trim(eq + 1);
 		if (*key == '\0' || *value == '\0' || strpbrk(key, " \t")) {
 			config_warn(&x, "expected key = value");
 			continue;

@@ -195,16 +195,6 @@ static int theme_split(char *s, char **word, int max)
 	}
 }
 
-static char *theme_trim(char *s)
-{
-	size_t n;
-
-	s += strspn(s, " \t\r\n");
-	n = strlen(s);
-	while (n && strchr(" \t\r\n", s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
 
 /* one "ROLE = FG BG [ATTR...]" line into t; 0 or -EINVAL with a message
  * (without the FILE:LINE prefix) */
@@ -220,7 +210,7 @@ static int theme_parse_role(struct theme_spec *t, char *line, char *msg, size_t 
 		return -EINVAL;
 	}
 	*eq = '\0';
-	role_s = theme_trim(line);
+	role_s = fmt_trim(line);
 	if (*role_s == '\0') {
 		snprintf(msg, len, "missing role before '='");
 		return -EINVAL;
@@ -279,7 +269,7 @@ static int theme_parse_depth(struct theme_spec *out, FILE *fp, const char *fname
 		lineno++;
 		s = line;
 		s[strcspn(s, "#")] = '\0';
-		s = theme_trim(s);
+		s = fmt_trim(s);
 		if (*s == '\0')
 			continue;
 		if (strncmp(s, "inherit", 7) == 0 && (s[7] == '\0' || s[7] == ' '
