@@ -137,9 +137,11 @@ cat >"$TUI_PY" <<'PYEOF'
 import re, sys
 
 def parse(data):
-    lines = []
+    # capture-pane -e writes only changes of attributes: the state carries
+    # over from one line to the next
+    lines, rev, bg = [], False, None
     for raw in data.split("\n"):
-        cells, rev, bg, i = [], False, None, 0
+        cells, i = [], 0
         while i < len(raw):
             ch = raw[i]
             if ch == "\x1b":

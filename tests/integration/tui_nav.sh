@@ -203,6 +203,27 @@ expect_sel "... which is selected" "last-rule"
 keys PPage
 check_eq "PgUp goes back one page" "$(sel_num)" $((300 - page))
 
+# ---- mouse: a raw X10 click (ESC [ M button x y, each +32, 1-based) as the
+# terminal would send it; tmux passes it to the application as input
+click() { # click X Y (0-based cell): press and release of the left button
+	local x=$(($1 + 33)) y=$(($2 + 33))
+	keys_l "$(printf "\033[M \\$(printf %o $x)\\$(printf %o $y)")"
+	keys_l "$(printf "\033[M#\\$(printf %o $x)\\$(printf %o $y)")"
+}
+row_y() { screen | grep -nE -m1 -- "$1" | cut -d: -f1; }
+y=$(($(row_y '^  ssh ') - 1))
+click 3 "$y"
+expect "mouse: a click on the tree row 'ssh' opens chain ssh" "$(title_re ssh)"
+if wait_until 2 treesel_is "ssh"; then ok "mouse: ... and the tree has the focus on it"; else
+	not_ok "mouse: tree selection after the click: '$(tree_selected)'"; show_screen; fi
+y=$(($(row_y '^.* 2 .*counter drop *$') - 1))
+click 60 "$y"
+expect_sel "mouse: a click on rule 2 of ssh selects it" "counter drop"
+check_eq "mouse: the selected rule is #2" "$(sel_num)" 2
+y=$(($(row_y '^  other ') - 1))
+click 3 "$y"
+expect "mouse: a click on the tree row 'other' opens chain other" "$(title_re other)"
+
 tui_quit
 check_eq "q quits with status 0" "$(tui_exit_status)" 0
 if [ -s "$TEST_TMP/tui.err" ]; then
