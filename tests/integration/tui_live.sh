@@ -205,6 +205,21 @@ check_eq "nft agrees: packets and bytes 0" "$(nft_ctr "$PING" packets) $(nft_ctr
 check_ge "other rules keep their counters (port 80)" "$(nft_ctr "$WEB" packets)" 5
 check_eq "the port 80 row still shows them" "$(field pkts "$WEB")" "$(human "$(nft_ctr "$WEB" packets)")"
 
+# ---- Z: every rule of the table (chain ssh too)
+srv nft list chain inet web ssh | grep -q 'counter packets' || not_ok "ssh chain has counters"
+n=$(tcp_blocked 1 22)
+check_eq "a SYN to port 22 is dropped in chain ssh" "$n" 0
+check_ge "chain ssh counted it (nft)" "$(srv nft list chain inet web ssh | sed -n 's/.*counter packets \([0-9]*\).*drop.*/\1/p')" 1
+keys Z
+expect "Z asks for the whole table" "Zero the counters of every rule in table inet web\? \[y/N\]"
+keys y
+expect "Z y: counters zeroed" "counters zeroed"
+all_zero=$(srv nft list table inet web | grep -o 'counter packets [0-9]* bytes [0-9]*' | grep -vc 'packets 0 bytes 0')
+check_eq "Z y: nft shows every counter of the table at 0" "$all_zero" 0
+web_zero() { [ "$(field pkts "$WEB")" = 0 ]; }
+if wait_until 3 web_zero; then ok "Z y: the port 80 row shows 0"; else
+	not_ok "Z y: port 80 row shows $(field pkts "$WEB")"; show_screen; fi
+
 # ---- quit
 tui_quit
 check_eq "q quits with status 0" "$(tui_exit_status)" 0

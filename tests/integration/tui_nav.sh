@@ -152,10 +152,23 @@ if grep -qE '^  \? F1 +Show this help' "$TEST_TMP/help.txt" &&
 else
 	not_ok "help keys column: $(grep -E 'Show this help|Quit nfpilot' "$TEST_TMP/help.txt" | head -2 | tr '\n' '|')"
 fi
+# scrolled far past the end, the help still shows its last lines: scrolling
+# stops at the end (otherwise one Up per extra Down is needed to come back)
+expect "help: Down stops at the end, the last line stays on screen" "Mouse: click selects" 2
+keys Up
+expect "help: one Up after scrolling to the end shows the previous lines again" "Mouse: click selects" 2
 keys q
 expect "q closes the help (and does not quit)" "$(title_re input)"
 if [ -z "$(tui_exit_status)" ]; then ok "still running after q in help"; else
 	not_ok "q in help quit nfpilot"; fi
+
+# ---- refresh interval
+keys +
+expect "+: refresh every 0.5 s (header)" "every 0\.5s"
+keys - -
+expect "- -: refresh every 2.0 s" "every 2\.0s"
+keys +
+expect "+: back to every 1.0 s" "every 1\.0s"
 
 # ---- hide the tree, switch panes
 keys t
