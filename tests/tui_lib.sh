@@ -26,7 +26,11 @@ TUI_H=${TUI_H:-30}
 tmx() { tmux -L "$TMUX_SOCK" "$@"; }
 
 tui_cleanup() {
+	local sock
+	sock=$(tmux -L "$TMUX_SOCK" display-message -p '#{socket_path}' 2>/dev/null)
 	tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+	# the server leaves its socket file behind
+	[ -n "$sock" ] && rm -f "$sock"
 	cleanup
 }
 trap tui_cleanup EXIT
