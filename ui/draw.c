@@ -603,11 +603,10 @@ static void draw_help(struct view *v)
 		char keys[64];
 
 		if (!group || strcmp(group, keymap[a].group) != 0) {
+			/* a blank line between groups: a line like any other */
+			if (group && line++ >= v->help_top && y <= h)
+				put(y++, 0, COLS, "", v->attr[ROLE_NORMAL], true);
 			group = keymap[a].group;
-			if (line >= v->help_top && y <= h) {
-				put(y, 0, COLS, "", v->attr[ROLE_NORMAL], true);
-				y += line > v->help_top;
-			}
 			if (line++ >= v->help_top && y <= h)
 				put(y++, 0, COLS, group, v->attr[ROLE_TITLE], true);
 		}
@@ -628,6 +627,7 @@ static void draw_help(struct view *v)
 	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++)
 		if (line++ >= v->help_top && y <= h)
 			put(y++, 0, COLS, notes[i], v->attr[ROLE_DIM], true);
+	v->scroll_lines = line;
 	while (y <= h)
 		put(y++, 0, COLS, "", v->attr[ROLE_NORMAL], true);
 	put(LINES - 1, 0, COLS, "", v->attr[ROLE_STATUS], true);
@@ -661,6 +661,7 @@ void draw_pending(struct view *v)
 		}
 		free(text);
 	}
+	v->scroll_lines = n + 1;
 	while (y < LINES - 1)
 		put(y++, 0, COLS, "", v->attr[ROLE_NORMAL], true);
 	put(LINES - 1, 0, COLS, v->status[0] ? v->status : "",

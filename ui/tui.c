@@ -689,7 +689,7 @@ static void on_key(struct view *v, int key, int timerfd, bool *quit)
 		if (key == KEY_UP || key == 'k')
 			v->help_top -= v->help_top > 0;
 		else if (key == KEY_DOWN || key == 'j')
-			v->help_top++;
+			v->help_top += v->help_top + (LINES - 2) < v->scroll_lines;
 		else if (keymap_lookup(key) == ACT_APPLY || keymap_lookup(key) == ACT_UNDO ||
 			 keymap_lookup(key) == ACT_REDO || keymap_lookup(key) == ACT_DISCARD)
 			edit_action(v, keymap_lookup(key));
@@ -700,7 +700,7 @@ static void on_key(struct view *v, int key, int timerfd, bool *quit)
 		if (key == KEY_UP || key == 'k')
 			v->help_top -= v->help_top > 0;
 		else if (key == KEY_DOWN || key == 'j')
-			v->help_top++;
+			v->help_top += v->help_top + (LINES - 2) < v->scroll_lines;
 		else
 			v->mode = MODE_BROWSE;
 		break;

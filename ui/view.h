@@ -90,6 +90,7 @@ struct view {
 	enum action confirm_for;
 	char confirm_msg[512];
 	int help_top;
+	int scroll_lines;          /* lines of the help or pending view */
 
 	/* the status line */
 	char status[512];

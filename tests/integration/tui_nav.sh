@@ -156,7 +156,8 @@ fi
 # stops at the end (otherwise one Up per extra Down is needed to come back)
 expect "help: Down stops at the end, the last line stays on screen" "Mouse: click selects" 2
 keys Up
-expect "help: one Up after scrolling to the end shows the previous lines again" "Mouse: click selects" 2
+# one Up moves one line back: the notes before the last line are still there
+expect "help: one Up after scrolling to the end shows the previous lines again" "are highlighted. Rates are per second" 2
 keys q
 expect "q closes the help (and does not quit)" "$(title_re input)"
 if [ -z "$(tui_exit_status)" ]; then ok "still running after q in help"; else
