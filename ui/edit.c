@@ -164,7 +164,11 @@ static void stage(struct view *v, const struct edit *e)
 		fclose(fp);
 		cmd[strcspn(cmd, "\n")] = 0;
 	}
-	view_status(v, ROLE_NORMAL, "staged (%zu, W applies): %s", v->cs.n, cmd ? cmd : "");
+	/* a staged table or chain is not in the tree until applied */
+	view_status(v, ROLE_NORMAL, "staged (%zu, W applies%s): %s", v->cs.n,
+		    e->kind == EDIT_TABLE_ADD || e->kind == EDIT_CHAIN_ADD
+			    ? "; then select it to add rules" : "",
+		    cmd ? cmd : "");
 	free(cmd);
 	view_rebuild(v);
 }
