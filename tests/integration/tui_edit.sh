@@ -1,0 +1,551 @@
+#!/bin/bash
+# The live view's staged editing (issue 4), driven by keys in tmux against a
+# real kernel: every kind of edit shows its mark in place, nothing reaches the
+# kernel before W, and after W + y the kernel has exactly the expected rules
+# in the expected order; a web server's firewall built from an empty ruleset
+# by keys alone and checked with real traffic; invalid rules (in the editor
+# and at apply time); a concurrent change refused ("changed") until Ctrl-L;
+# moves and deletes in an iptables-nft table; undo/redo/discard; the two
+# warnings.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../tui_lib.sh"
+
+setup_net
+
+FOCUS=tree
+
+# start: the live view on $SRV, TERM=xterm-256color as a user's terminal
+start() {
+	tui_start TERM=xterm-256color LANG=C.UTF-8 -- || bail "tmux session"
+	FOCUS=tree
+	wait_for 'F1 help' 10 >/dev/null || { show_screen; bail "the live view did not start"; }
+}
+stop() {
+	tui_quit
+	tmx kill-session -t "$TUI_SESSION" 2>/dev/null
+	if [ -s "$TEST_TMP/tui.err" ] && grep -q 'Sanitizer' "$TEST_TMP/tui.err"; then
+		not_ok "sanitizer report: $(head -c 1500 "$TEST_TMP/tui.err" | tr '\n' '|')"
+	fi
+}
+
+# focus tree|rules
+focus() {
+	[ "$FOCUS" = "$1" ] && return
+	keys Tab
+	FOCUS=$1
+	sleep 0.2
+}
+
+# goto_chain "FAMILY TABLE" CHAIN: select the chain in the tree (header of
+# the rules pane says "FAMILY TABLE > CHAIN"), then focus the rules pane
+goto_chain() {
+	local i re="$1 > $2( |$)" h prev= same=0
+	focus tree
+	keys PPage PPage
+	sleep 0.2
+	for i in $(seq 60); do
+		h=$(screen | sed -n 2p)
+		grep -Eq -- "$re" <<<"$h" && { focus rules; return 0; }
+		# the header does not move: the rules pane had the focus after all
+		if [ "$h" = "$prev" ]; then
+			same=$((same + 1))
+			if [ "$same" -ge 3 ]; then
+				keys Tab PPage PPage
+				same=0
+				sleep 0.2
+			fi
+		else
+			same=0
+		fi
+		prev=$h
+		keys Down
+		sleep 0.15
+	done
+	echo "# goto_chain: $1 > $2 not found"
+	show_screen
+	focus rules
+	return 1
+}
+
+# sel TEXT: select the rule row containing TEXT (fixed string) in the rules pane
+sel() {
+	local i
+	focus rules
+	keys PPage PPage
+	sleep 0.2
+	for i in $(seq 60); do
+		selected_row 2>/dev/null | grep -qF -- "$1" && return 0
+		keys Down
+		sleep 0.12
+	done
+	echo "# sel: no row with '$1' could be selected"
+	show_screen
+	return 1
+}
+
+# mark_of TEXT: the staged mark (+ - * ~ or space) of the rule row showing TEXT
+mark_of() {
+	rules_rows | grep -F -- "$1" | head -n 1 | cut -c2
+}
+# expect_mark DESC TEXT MARK
+expect_mark() {
+	local i m
+	for i in $(seq 30); do
+		m=$(mark_of "$2")
+		[ "$m" = "$3" ] && { ok "$1 (mark '$3')"; return 0; }
+		sleep 0.1
+	done
+	not_ok "$1: mark of the row with '$2' is '$m', want '$3'"
+	show_screen
+}
+
+# prompt_type KEY TEXT: open a prompt with KEY (its label must show), type
+# TEXT, Enter. Returns 1 (typing nothing) when the prompt did not open.
+prompt_label() {
+	case $1 in
+	i) echo '^Insert rule above:' ;; a) echo '^Insert rule below:' ;;
+	A) echo '^Append rule:' ;; e) echo '^Edit rule:' ;; M) echo '^Move to position:' ;;
+	c) echo '^New chain' ;; T) echo '^New table' ;; b) echo '^Block address:' ;;
+	o) echo '^Allow port' ;; *) echo ':' ;;
+	esac
+}
+prompt_type() {
+	keys "$1"
+	if ! wait_for "$(prompt_label "$1")" 3 >/dev/null; then
+		echo "# key $1 opened no prompt; status line: $(screen | tail -n 1)"
+		return 1
+	fi
+	[ -n "$2" ] && keys_l "$2"
+	keys Enter
+}
+
+# stage_ok DESC KEY TEXT: a prompt edit that must be staged
+stage_ok() {
+	local before
+	before=$(staged_n)
+	if ! prompt_type "$2" "$3"; then
+		not_ok "$1: key $2 opened no prompt"
+		show_screen
+		return 1
+	fi
+	if wait_until 8 staged_more "$before"; then
+		ok "$1 staged"
+	else
+		not_ok "$1: not staged (was $before staged)"
+		show_screen
+		keys Escape
+	fi
+}
+# staged_n: the "[N staged]" count of the title line (0 when absent)
+staged_n() {
+	local n
+	n=$(screen | head -n 1 | sed -n 's/.*\[\([0-9]*\) staged\].*/\1/p')
+	echo "${n:-0}"
+}
+staged_more() { [ "$(staged_n)" -gt "$1" ]; }
+
+# confirm PATTERN KEY: a question (status line) matching PATTERN, answered KEY
+confirm() {
+	if wait_for "$1" 5 >/dev/null; then
+		keys "$2"
+		return 0
+	fi
+	echo "# no question /$1/"
+	show_screen
+	return 1
+}
+
+# apply_y DESC: W, y, wait for "applied N edits"
+apply_y() {
+	keys W
+	if ! confirm 'one transaction' y; then
+		not_ok "$1: W asked nothing"
+		return 1
+	fi
+	if wait_for 'applied [0-9]+ edits?' 15 >/dev/null; then
+		ok "$1: applied"
+	else
+		not_ok "$1: no 'applied' on the status line"
+		show_screen
+		return 1
+	fi
+	sleep 0.5
+}
+
+# krules FAMILY TABLE CHAIN: the kernel's rules of the chain, in order,
+# counter values stripped
+krules() {
+	srv nft list chain "$@" 2>&1 | sed -n 's/^\t\t//p' | grep -v '^type ' |
+		sed 's/counter packets [0-9]* bytes [0-9]*/counter/'
+}
+# kstate: the whole ruleset with handles (moves renumber), counters stripped
+kstate() {
+	srv nft -a list ruleset | sed 's/counter packets [0-9]* bytes [0-9]*/counter/' | md5sum
+}
+lines() { printf '%s\n' "$@"; }
+# row_index TEXT: the line number of the rules-pane row containing TEXT
+row_index() { rules_rows | grep -nF -- "$1" | head -n 1 | cut -d: -f1; }
+
+###########################################################################
+# 2. The classic web-server firewall from an EMPTY ruleset, by keys only
+srv nft flush ruleset
+start_servers
+start
+stage_ok "T inet web" T 'inet web'
+expect "the new table is shown in the tree" 'inet web'
+focus tree
+keys PPage
+sleep 0.2
+if ! stage_ok "c input with a base-chain spec (table only staged)" c \
+	'input type filter hook input priority 0; policy accept;'; then
+	# work around: apply the table first, then create the chain
+	apply_y "T applied alone"
+	focus tree
+	keys PPage
+	sleep 0.3
+	stage_ok "c input with a base-chain spec (table applied)" c \
+		'input type filter hook input priority 0; policy accept;'
+fi
+if ! goto_chain 'inet web' input; then
+	not_ok "a staged chain (c) is not shown in the tree: rules cannot be added to it before W"
+	apply_y "chain applied alone"
+	goto_chain 'inet web' input
+fi
+for r in 'ct state established,related accept' 'ct state invalid drop' 'iif "lo" accept' \
+	'tcp dport 22 ip saddr 10.200.1.0/24 accept' 'tcp dport { 80, 443 } accept' \
+	'icmp type echo-request accept'; do
+	stage_ok "A $r" A "$r"
+done
+expect_mark "appended rule shows +" 'icmp type echo-request' '+'
+keys P
+sleep 0.5
+if screen | grep -q 'cut existing sessions'; then
+	not_ok "P with an established rule staged must not warn"
+	show_screen
+	keys y
+else
+	ok "P with an established rule staged: no warning"
+fi
+check_eq "no rule in the kernel before W" "$(srv nft list ruleset | grep -c accept)" 0
+apply_y "web firewall"
+LIST=$(srv nft list chain inet web input 2>&1)
+check "kernel: policy drop" grep -q 'policy drop' <<<"$LIST"
+check_eq "kernel: the six rules in order, with counters" "$(krules inet web input | grep -v '^policy')" \
+	"$(lines 'ct state established,related counter accept' 'ct state invalid counter drop' \
+		'iif "lo" counter accept' 'tcp dport 22 ip saddr 10.200.1.0/24 counter accept' \
+		'tcp dport { 80, 443 } counter accept' 'icmp type echo-request counter accept')"
+check_eq "web answers" "$(tcp_conns 3 80)" 3
+check_eq "https answers" "$(tcp_conns 1 443)" 1
+check_eq "ssh answers from the management address" "$(tcp_conns 2 22 10.200.1.2)" 2
+check_eq "ssh does not answer from elsewhere" "$(tcp_conns 1 22 10.200.0.2)" 0
+check_eq "8080 is closed" "$(tcp_conns 1 8080)" 0
+check_ge "ping answers" "$(ping_n 2)" 2
+stop
+
+###########################################################################
+# 1. Each kind of edit
+FIX='table inet web {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		tcp dport 1001 accept comment "r1"
+		tcp dport 1002 accept comment "r2"
+		tcp dport 1003 accept comment "r3"
+		tcp dport 1004 accept comment "r4"
+		tcp dport 1005 accept comment "r5"
+		tcp dport 1006 accept comment "r6"
+	}
+	chain other {
+		tcp dport 7 accept comment "o1"
+		tcp dport 8 accept comment "o2"
+	}
+	chain gone {
+	}
+}'
+srv nft flush ruleset
+srv nft -f - <<<"$FIX" || bail "fixture"
+start
+goto_chain 'inet web' input
+K0=$(kstate)
+
+# round A: i a A e d
+sel '"r2"' && stage_ok "i above r2" i 'tcp dport 2001 accept'
+expect_mark "inserted rule shows +" 'dport 2001' '+'
+check "i: the new row is right above r2" test "$(row_index 'dport 2001')" -lt "$(row_index '"r2"')"
+sel '"r3"' && stage_ok "a below r3" a 'tcp dport 2002 accept'
+check "a: the new row is right below r3" test "$(row_index 'dport 2002')" -eq "$(($(row_index '"r3"') + 1))"
+stage_ok "A append" A 'tcp dport 2003 accept'
+expect_mark "appended rule shows +" 'dport 2003' '+'
+if sel '"r4"'; then
+	keys e
+	expect "e: the editor is pre-filled with the rule" 'Edit rule: tcp dport 1004 accept comment "r4"'
+	keys BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace \
+		BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace \
+		BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace
+	before=$(staged_n)
+	keys_l 'tcp dport 1044 accept comment "r4x"'
+	keys Enter
+	wait_until 8 staged_more "$before" && ok "e staged" || { not_ok "e not staged"; show_screen; keys Escape; }
+	expect_mark "edited rule shows *" 'r4x' '*'
+fi
+sel '"r5"' && keys d
+expect_mark "deleted rule shows -" '"r5"' '-'
+check_eq "round A: kernel unchanged before W" "$(kstate)" "$K0"
+apply_y "round A (i a A e d)"
+check_eq "round A: kernel rules in order" "$(krules inet web input)" \
+	"$(lines 'tcp dport 1001 accept comment "r1"' 'tcp dport 2001 counter accept' \
+		'tcp dport 1002 accept comment "r2"' 'tcp dport 1003 accept comment "r3"' \
+		'tcp dport 2002 counter accept' 'tcp dport 1044 counter accept comment "r4x"' \
+		'tcp dport 1006 accept comment "r6"' 'tcp dport 2003 counter accept')"
+
+# round B: marked delete (m on r1, m on r6, d)
+K0=$(kstate)
+sel '"r1"' && keys m
+sleep 0.3
+sel '"r6"' && keys m
+sleep 0.3
+keys d
+expect_mark "marked delete: r1 shows -" '"r1"' '-'
+expect_mark "marked delete: r6 shows -" '"r6"' '-'
+check_eq "round B: kernel unchanged before W" "$(kstate)" "$K0"
+apply_y "round B (m m d)"
+check_eq "round B: kernel rules in order" "$(krules inet web input)" \
+	"$(lines 'tcp dport 2001 counter accept' \
+		'tcp dport 1002 accept comment "r2"' 'tcp dport 1003 accept comment "r3"' \
+		'tcp dport 2002 counter accept' 'tcp dport 1044 counter accept comment "r4x"' \
+		'tcp dport 2003 counter accept')"
+
+# round C: K K, J, M
+K0=$(kstate)
+if sel '"r3"'; then
+	keys K
+	sleep 0.4
+	keys K
+	expect_mark "K: moved rule shows ~" '"r3"' '~'
+	sleep 0.3
+	check "K K: r3 is now above 2001 on screen" test "$(row_index '"r3"')" -lt "$(row_index 'dport 2001')"
+fi
+sel 'dport 2001' && keys J
+sleep 0.4
+check "J: 2001 is now below r2 on screen" test "$(row_index 'dport 2001')" -gt "$(row_index '"r2"')"
+sel 'dport 2003' && stage_ok "M to position 1" M 1
+expect_mark "M: moved rule shows ~" 'dport 2003' '~'
+check_eq "M 1: the moved rule is the first row on screen" "$(row_index 'dport 2003')" 1
+check_eq "round C: kernel unchanged before W" "$(kstate)" "$K0"
+apply_y "round C (K K, J, M)"
+check_eq "round C: kernel rules in order" "$(krules inet web input)" \
+	"$(lines 'tcp dport 2003 counter accept' 'tcp dport 1003 accept comment "r3"' \
+		'tcp dport 1002 accept comment "r2"' 'tcp dport 2001 counter accept' \
+		'tcp dport 2002 counter accept' 'tcp dport 1044 counter accept comment "r4x"')"
+
+# round D: P (answering the warning y), c, c base chain, F, D, T
+K0=$(kstate)
+keys P
+confirm 'cut existing sessions' y && ok "P: warning without an established rule, y stages it" ||
+	not_ok "P: no warning"
+sleep 0.3
+check_eq "P staged" "$(staged_n)" 1
+focus tree
+stage_ok "c plain chain" c 'fwdchain'
+stage_ok "c base chain" c 'out type filter hook output priority 0; policy accept;'
+goto_chain 'inet web' other
+keys F
+confirm 'Flush chain other' y || not_ok "F on other asked nothing"
+sleep 0.3
+expect_mark "F: flushed rules show -" '"o1"' '-'
+goto_chain 'inet web' gone
+keys D
+confirm 'Delete chain gone' y || not_ok "D on gone asked nothing"
+sleep 0.3
+stage_ok "T ip t2" T 'ip t2'
+keys v
+expect "pending view lists the policy" 'policy drop'
+expect "pending view lists the base chain" 'chain inet web out.*hook output'
+expect "pending view lists the flush" 'flush chain inet web other'
+expect "pending view lists the chain deletion" 'delete chain inet web gone'
+expect "pending view lists the table" 'add table ip t2'
+keys q
+sleep 0.3
+check_eq "round D: kernel unchanged before W" "$(kstate)" "$K0"
+apply_y "round D (P c c F D T)"
+check "kernel: input policy drop" grep -q 'policy drop' <<<"$(srv nft list chain inet web input)"
+check "kernel: chain fwdchain exists" srv nft list chain inet web fwdchain
+check "kernel: chain out hooks output" grep -q 'hook output priority filter; policy accept' \
+	<<<"$(srv nft list chain inet web out 2>&1)"
+check_eq "kernel: other is empty" "$(krules inet web other)" ""
+check "kernel: chain gone is gone" bash -c "! ip netns exec $SRV nft list chain inet web gone 2>/dev/null"
+check "kernel: table ip t2 exists" srv nft list table ip t2
+
+# round E: b, o (in table web)
+K0=$(kstate)
+goto_chain 'inet web' input
+stage_ok "b block 192.0.2.7" b '192.0.2.7'
+stage_ok "o allow tcp 8080" o 'tcp 8080'
+expect_mark "block rule shows +" 'saddr 192.0.2.7' '+'
+expect_mark "allow rule shows +" 'dport 8080' '+'
+check_eq "round E: kernel unchanged before W" "$(kstate)" "$K0"
+apply_y "round E (b o)"
+KR=$(krules inet web input)
+check_eq "b: the drop is the first rule" "$(sed -n 1p <<<"$KR")" 'ip saddr 192.0.2.7 counter drop'
+check_eq "o: the accept is the last rule" "$(tail -n 1 <<<"$KR")" 'tcp dport 8080 counter accept'
+check_eq "round E: eight rules" "$(wc -l <<<"$KR")" 8
+
+###########################################################################
+# 6. undo / redo / discard
+K0=$(kstate)
+stage_ok "undo test: first append" A 'tcp dport 3101 accept'
+stage_ok "undo test: second append" A 'tcp dport 3102 accept'
+keys u
+expect "u says undone" 'undone'
+keys v
+expect "pending view after u: one edit" 'Pending changes: 1 edit'
+expect_not "pending view after u: 3102 not there" 'dport 3102'
+keys q
+sleep 0.2
+keys U
+expect "U says redone" 'redone'
+keys v
+expect "pending view after U: two edits, 3102 back" 'dport 3102'
+keys q
+sleep 0.2
+keys u
+expect "u again" 'undone'
+keys C-r
+expect "Ctrl-R redoes" 'redone'
+check_eq "undo/redo: two staged" "$(staged_n)" 2
+keys X
+confirm 'Discard' y || not_ok "X asked nothing"
+expect "X: discarded" 'discarded'
+check_eq "X: nothing staged" "$(staged_n)" 0
+keys v
+expect_not "pending view after X: no 3101" 'dport 3101'
+keys q
+sleep 0.2
+check_eq "undo/redo/discard: kernel unchanged" "$(kstate)" "$K0"
+
+###########################################################################
+# 7. the two warnings, answered n
+K0=$(kstate)
+srv nft add chain inet web acc '{ type filter hook forward priority 0; policy accept; }'
+srv nft add rule inet web acc tcp dport 5 accept
+srv nft add chain inet web in2 '{ type filter hook input priority 10; policy accept; }'
+srv nft add rule inet web in2 tcp dport 6 accept
+K0=$(kstate)
+keys C-l
+sleep 1
+goto_chain 'inet web' acc
+keys F
+if wait_for 'leaves the host open.*\[y/N\]' 5 >/dev/null; then ok "F on an accept chain warns"; else not_ok "F: no warning"; fi
+keys n
+sleep 0.3
+check_eq "F answered n: nothing staged" "$(staged_n)" 0
+goto_chain 'inet web' in2
+keys P
+if wait_for 'cut existing sessions' 5 >/dev/null; then ok "P drop without established warns"; else not_ok "P: no warning"; fi
+expect "the policy warning's [y/N] is visible (120 columns)" '\[y/N\]' 1
+keys n
+sleep 0.3
+check_eq "P answered n: nothing staged" "$(staged_n)" 0
+check_eq "warnings: kernel unchanged" "$(kstate)" "$K0"
+
+###########################################################################
+# 3. invalid rules: in the editor, and at apply time
+goto_chain 'inet web' in2
+keys A
+keys_l 'tcp dportt 1 accept'
+keys Enter
+expect "an invalid rule: nft's syntax error above the editor" 'syntax error'
+expect "the editor stays open" '^Append rule: tcp dportt 1 accept'
+keys Escape
+sleep 0.3
+keys A
+keys_l 'ip saddr @nope drop'
+keys Enter
+expect "a rule using a missing set: nft's error" '[Ee]rror'
+expect "the editor stays open" '^Append rule: ip saddr @nope drop'
+keys Escape
+sleep 0.3
+check_eq "refused rules: nothing staged" "$(staged_n)" 0
+
+# a batch whose last edit fails in the kernel: its rule is deleted by
+# someone else; after Ctrl-L (reload keeps the edits) W fails on that edit
+srv nft add rule inet web in2 tcp dport 61 accept
+srv nft add rule inet web in2 tcp dport 62 accept
+keys C-l
+sleep 1
+stage_ok "batch: append 1" A 'tcp dport 3201 accept'
+stage_ok "batch: append 2" A 'tcp dport 3202 accept'
+sel 'dport 62 ' && keys d
+expect_mark "batch: delete shows -" 'dport 62 ' '-'
+H62=$(srv nft -a list chain inet web in2 | sed -n 's/.*dport 62 accept # handle \([0-9]*\)/\1/p')
+srv nft delete rule inet web in2 handle "$H62"
+K0=$(kstate)
+keys C-l
+sleep 1
+check_eq "Ctrl-L keeps the three edits" "$(staged_n)" 3
+keys W
+confirm 'one transaction' y
+if wait_for 'not applied' 10 >/dev/null; then ok "W of the batch is refused"; else not_ok "W of the batch: no refusal"; fi
+expect "the status line names edit 3" 'edit 3'
+check_eq "batch refused: kernel unchanged" "$(kstate)" "$K0"
+keys X
+confirm 'Discard' y
+sleep 0.3
+
+###########################################################################
+# 4. a concurrent change between staging and W
+goto_chain 'inet web' in2
+stage_ok "concurrent: append 3301" A 'tcp dport 3301 accept'
+srv nft add rule inet web in2 tcp dport 3999 accept
+K0=$(kstate)
+keys W
+confirm 'one transaction' y
+expect "W after a concurrent change: refused, 'changed'" 'changed'
+check_eq "concurrent: nothing applied" "$(kstate)" "$K0"
+keys C-l
+sleep 1
+check_eq "concurrent: Ctrl-L keeps the edit" "$(staged_n)" 1
+apply_y "concurrent: W after Ctrl-L"
+check_eq "concurrent: both rules in the kernel" \
+	"$(krules inet web in2 | grep -c 'dport 3301\|dport 3999')" 2
+stop
+
+###########################################################################
+# 5. moves and deletes in an iptables-nft table
+srv nft flush ruleset
+srv sh -e -c '
+iptables -A INPUT -p tcp --dport 25 -m comment --comment smtp -j ACCEPT
+iptables -A INPUT -p icmp --icmp-type echo-request -m comment --comment ping -j ACCEPT
+iptables -A INPUT -p udp --dport 53 -j ACCEPT
+iptables -A INPUT -s 203.0.113.0/24 -j DROP' || bail "iptables rules"
+ping_n 2 >/dev/null
+PING_PKTS=$(srv iptables -L INPUT -v -x -n | awk '/icmptype 8/ {print $1}')
+start
+expect "the tree marks the iptables table" '\[ipt\]'
+goto_chain 'ip filter' INPUT
+K0=$(kstate)
+sel 'icmp' && keys K
+expect_mark "ipt: K shows ~" 'icmp' '~'
+sel 'udp dport 53' && keys d
+expect_mark "ipt: d shows -" 'udp dport 53' '-'
+sel 'dport 25' && keys J
+sleep 0.4
+sel 'dport 25' && keys J
+sleep 0.4
+check "ipt: smtp is now last on screen" test "$(row_index 'dport 25')" -gt "$(row_index '203.0.113.0')"
+sel '203.0.113.0' && keys i
+if wait_for "iptables-nft's.*\[y/N\]" 5 >/dev/null; then ok "ipt: i asks for confirmation"; else not_ok "ipt: i did not ask"; fi
+keys n
+sleep 0.3
+keys Escape
+check_eq "ipt: kernel unchanged before W" "$(kstate)" "$K0"
+apply_y "ipt moves and delete"
+check_eq "iptables -S shows the new order, comments kept" \
+	"$(srv iptables -S INPUT | grep -- '^-A')" \
+	"$(lines '-A INPUT -p icmp -m icmp --icmp-type 8 -m comment --comment ping -j ACCEPT' \
+		'-A INPUT -s 203.0.113.0/24 -j DROP' \
+		'-A INPUT -p tcp -m tcp --dport 25 -m comment --comment smtp -j ACCEPT')"
+check "iptables -L -v still works" srv iptables -L INPUT -v -n
+check_eq "the moved rule kept its counter" \
+	"$(srv iptables -L INPUT -v -x -n | awk '/icmptype 8/ {print $1}')" "$PING_PKTS"
+stop
+finish
