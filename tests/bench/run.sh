@@ -104,4 +104,5 @@ echo "PASS/MISS: ratio nfpilot/reference against the goal; BAD: a command failed
 echo "listed the wrong number of rules (output check: nfpilot/reference, found/expected)."
 echo "Exit status 1 when a row is BAD; MISS is reported, not an error."
 sh "$here/tui.sh" "$bin" || rc=1  # live view (tmux); BENCH_QUICK=1 skips its 100k chain
+sh "$here/apply.sh" "$bin" || rc=1  # one insert into a big chain: nfpilot edit against nft -f
 exit $rc

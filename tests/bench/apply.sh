@@ -1,0 +1,128 @@
+#!/bin/sh
+# nfpilot bench: applying ONE insert into a big chain, nfpilot edit against
+# nft -f of the same one-line change, side by side (median of BENCH_REPS runs,
+# default 5; the inserted rule is deleted between runs, untimed).
+# usage: sh tests/bench/apply.sh [NFPILOT]
+#   BENCH_QUICK=1  skip the 100k-rule single chain
+#   BENCH_OUT=F    append the table as markdown to F
+# Needs root; fixtures live in throw-away namespaces nfpa-PID-*.
+set -eu
+
+bin=${1:-./nfpilot}
+case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+[ -x "$bin" ] || { echo "bench apply: no nfpilot binary at $bin" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "bench apply: needs root" >&2; exit 2; }
+
+here=$(cd "$(dirname "$0")" && pwd)
+reps=${BENCH_REPS:-5}
+quick=${BENCH_QUICK:-0}
+tmp=$(mktemp -d /tmp/nfpapply.XXXXXX)
+pfx=nfpa-$$
+made=
+cleanup() {
+	for ns in $made; do ip netns del "$ns" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# now: seconds with nanoseconds
+now() { date +%s.%N; }
+
+# one LABEL NS CHAIN: time the insert both ways, REPS times each, alternating
+one() {
+	label=$1 ns=$2 chain=$3
+	# the anchor: the rule in the middle of the chain
+	h=$(ip netns exec "$ns" nft -a list chain inet T "$chain" |
+		sed -n 's/.*# handle \([0-9]*\)$/\1/p' | awk '{ a[NR] = $1 } END { print a[int(NR / 2) + 1] }')
+	printf 'insert rule inet T %s position %s tcp dport 1 accept\n' "$chain" "$h" >"$tmp/one.nft"
+	: >"$tmp/a" ; : >"$tmp/b"
+	i=0
+	while [ "$i" -lt "$reps" ]; do
+		for side in a b; do
+			t0=$(now)
+			if [ $side = a ]; then
+				"$bin" -N "$ns" edit -t inet T -c "$chain" --insert-before "$h" \
+					'tcp dport 1 accept' >/dev/null
+			else
+				ip netns exec "$ns" nft -f "$tmp/one.nft"
+			fi
+			t1=$(now)
+			echo "$t0 $t1" | awk '{ printf "%.4f\n", $2 - $1 }' >>"$tmp/$side"
+			# check and undo: exactly one "tcp dport 1 " rule
+			x=$(ip netns exec "$ns" nft -a list chain inet T "$chain" |
+				awk '/tcp dport 1 .*accept # handle/ { n++; nh = $NF } END { print n + 0, nh }')
+			set -- $x
+			if [ "$1" != 1 ]; then
+				echo "bench apply: $label ($side): $1 inserted rules, want 1" >&2
+				exit 1
+			fi
+			ip netns exec "$ns" nft delete rule inet T "$chain" handle "$2"
+		done
+		i=$((i + 1))
+	done
+	ma=$(sort -n "$tmp/a" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+	mb=$(sort -n "$tmp/b" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+	echo "$label|$ma|$mb|$(awk "BEGIN { printf \"%.3f\", $ma / $mb }")" >>"$tmp/rows"
+}
+
+# the nft -f timing above includes `ip netns exec`; measure that overhead once
+# so the table can show it (nfpilot enters the namespace itself with -N)
+fixture() { # NAME CHAINS PER
+	ns=$pfx-$1
+	ip netns add "$ns"
+	made="$made $ns"
+	python3 "$here/gen.py" T "$2" "$3" >"$tmp/f.nft"
+	ip netns exec "$ns" nft -f "$tmp/f.nft"
+	rm -f "$tmp/f.nft"
+}
+
+start=$(date +%s)
+: >"$tmp/rows"
+if [ "$quick" != 1 ]; then
+	fixture 100k 1 100000
+	one "insert into 1 chain x 100k rules" "$pfx-100k" big
+	ip netns del "$pfx-100k"
+fi
+fixture 100x1k 100 1000
+one "insert into c050 of 100 chains x 1k" "$pfx-100x1k" c050
+ip netns del "$pfx-100x1k"
+ns=$pfx-empty
+ip netns add "$ns"; made="$made $ns"
+: >"$tmp/c"
+i=0
+while [ "$i" -lt "$reps" ]; do
+	t0=$(now); ip netns exec "$ns" true; t1=$(now)
+	echo "$t0 $t1" | awk '{ printf "%.4f\n", $2 - $1 }' >>"$tmp/c"
+	i=$((i + 1))
+done
+exec_ms=$(sort -n "$tmp/c" | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] * 1000 }')
+
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+head="nfpilot apply bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -n), $(nproc) cores, kernel $(uname -r), $(nft --version), load $load, reps $reps, $(( $(date +%s) - start )) s"
+{
+	echo "$head"
+	printf '%-40s %12s %12s %7s\n' "one insert (median s)" "nfpilot edit" "nft -f" ratio
+	while IFS='|' read -r l a b r; do
+		printf '%-40s %12s %12s %7s\n' "$l" "$a" "$b" "$r"
+	done <"$tmp/rows"
+	echo "(nft -f runs under ip netns exec: ${exec_ms} ms of it is that wrapper)"
+}
+if [ -n "${BENCH_OUT:-}" ]; then
+	{
+		echo
+		echo "## Applying one edit to a big ruleset"
+		echo
+		echo "$head."
+		echo "\`sh tests/bench/apply.sh\`: \`nfpilot -N NS edit -t inet T -c C --insert-before H 'tcp dport 1 accept'\`"
+		echo "against \`nft -f\` of \`insert rule inet T C position H tcp dport 1 accept\`; H is the middle rule."
+		echo
+		echo "| one insert, median seconds | nfpilot edit | nft -f | ratio |"
+		echo "|---|---:|---:|---:|"
+		while IFS='|' read -r l a b r; do
+			echo "| $l | $a | $b | $r |"
+		done <"$tmp/rows"
+		echo
+		echo "nft -f runs under \`ip netns exec\` (${exec_ms} ms of its time); nfpilot enters the namespace itself."
+	} >>"$BENCH_OUT"
+fi
