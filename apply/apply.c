@@ -317,8 +317,22 @@ static int add_counter(struct nftnl_rule *r)
 	return 0;
 }
 
-static int put_rule(struct batch *b, const struct edit *e, struct nftnl_rule *r,
-		    struct table_job *job, uint32_t *next_id, int tag)
+/* A rule an earlier edit of the batch moved has a new handle that nobody
+ * knows yet: an anchor on it names the re-added rule by its ID instead. */
+static uint32_t moved_id(const struct changeset *cs, int before, const struct edit *e)
+{
+	for (int k = before - 1; k >= 0; k--) {
+		const struct edit *m = &cs->edits[k];
+
+		if (m->kind == EDIT_MOVE && m->handle == e->anchor && m->family == e->family &&
+		    strcmp(m->table, e->table) == 0 && strcmp(m->chain, e->chain) == 0)
+			return (uint32_t)k + 1;
+	}
+	return 0;
+}
+
+static int put_rule(const struct changeset *cs, struct batch *b, const struct edit *e,
+		    struct nftnl_rule *r, struct table_job *job, uint32_t *next_id, int tag)
 {
 	struct set_ctx sc = { b, job, next_id, tag };
 	uint16_t flags = NLM_F_CREATE;
@@ -337,17 +351,25 @@ static int put_rule(struct batch *b, const struct edit *e, struct nftnl_rule *r,
 	} else {
 		if (e->where == WHERE_APPEND || e->where == WHERE_AFTER)
 			flags |= NLM_F_APPEND;
-		if (e->where == WHERE_BEFORE || e->where == WHERE_AFTER)
-			nftnl_rule_set_u64(r, NFTNL_RULE_POSITION, e->anchor);
+		if (e->where == WHERE_BEFORE || e->where == WHERE_AFTER) {
+			uint32_t id = moved_id(cs, tag, e);
+
+			if (id)
+				nftnl_rule_set_u32(r, NFTNL_RULE_POSITION_ID, id);
+			else
+				nftnl_rule_set_u64(r, NFTNL_RULE_POSITION, e->anchor);
+		}
 	}
+	nftnl_rule_set_u32(r, NFTNL_RULE_ID, (uint32_t)tag + 1);
 	nlh = batch_msg(b, NFT_MSG_NEWRULE, e->family, flags);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	batch_push(b, tag);
 	return b->err;
 }
 
-static int put_edit(struct nl *nl, struct batch *b, const struct edit *e, int i,
-		    struct table_job *jobs, size_t njobs, uint32_t *next_id)
+static int put_edit(struct nl *nl, const struct changeset *cs, struct batch *b,
+		    const struct edit *e, int i, struct table_job *jobs, size_t njobs,
+		    uint32_t *next_id)
 {
 	struct table_job *job = NULL;
 	struct nftnl_rule *r = has_rule_text(e) ? compiled_rule(jobs, njobs, i, &job) : NULL;
@@ -356,7 +378,7 @@ static int put_edit(struct nl *nl, struct batch *b, const struct edit *e, int i,
 	switch (e->kind) {
 	case EDIT_INSERT:
 	case EDIT_REPLACE:
-		return put_rule(b, e, r, job, next_id, i);
+		return put_rule(cs, b, e, r, job, next_id, i);
 	case EDIT_MOVE: {
 		struct nftnl_rule *same = rule_as_is(nl, e);
 		struct edit keep = *e;
@@ -364,9 +386,9 @@ static int put_edit(struct nl *nl, struct batch *b, const struct edit *e, int i,
 
 		put_target(b, NFT_MSG_DELRULE, e, e->handle, i);
 		if (!same)
-			return put_rule(b, e, r, job, next_id, i);
+			return put_rule(cs, b, e, r, job, next_id, i);
 		keep.add_counter = false; /* as it was */
-		ret = put_rule(b, &keep, same, job, next_id, i);
+		ret = put_rule(cs, b, &keep, same, job, next_id, i);
 		nftnl_rule_free(same);
 		return ret;
 	}
@@ -460,7 +482,7 @@ int apply_changeset(struct nl *nl, const struct changeset *cs, int *failed_edit,
 	if (!ret)
 		ret = batch_open(&b, cs->genid);
 	for (size_t i = 0; i < cs->n && !ret; i++) {
-		ret = put_edit(nl, &b, &cs->edits[i], (int)i, jobs, njobs, &next_id);
+		ret = put_edit(nl, cs, &b, &cs->edits[i], (int)i, jobs, njobs, &next_id);
 		if (ret) {
 			*failed_edit = (int)i;
 			snprintf(err, errlen, "building the change failed");

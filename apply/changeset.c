@@ -160,8 +160,9 @@ void changeset_print_edit(FILE *fp, const struct changeset *cs, size_t i)
 		break;
 	case EDIT_CHAIN_ADD:
 		put_chain(fp, "add chain", e);
-		if (e->text)
-			fprintf(fp, " { %s }", e->text);
+		if (e->text) /* nft wants the spec's last statement ended */
+			fprintf(fp, " { %s%s }", e->text,
+				e->text[0] && e->text[strlen(e->text) - 1] == ';' ? "" : ";");
 		fputc('\n', fp);
 		break;
 	case EDIT_CHAIN_DELETE:

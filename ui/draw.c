@@ -333,8 +333,7 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 		if (row->mark == '-')
 			ta = (selected ? base : v->attr[ROLE_DIM]) | A_DIM;
 		if (row->text)
-			snprintf(text, sizeof(text), "%s%s", row->mark == '-' ? "(deleted) " : "",
-				 row->text);
+			snprintf(text, sizeof(text), "%s", row->text); /* '-' marks it */
 		else
 			snprintf(text, sizeof(text), "%s", v->utf8 ? "\u2026" : "...");
 		if (r->comment && r->compat) {

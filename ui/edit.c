@@ -342,7 +342,8 @@ void edit_action(struct view *v, enum action act)
 	if (!t && act != ACT_TABLE_ADD && act != ACT_PENDING && act != ACT_UNDO &&
 	    act != ACT_REDO && act != ACT_APPLY && act != ACT_DISCARD &&
 	    act != ACT_COUNTER_DEFAULT) {
-		view_status(v, ROLE_WARNING, "no table: T creates one");
+		view_status(v, ROLE_WARNING, v->cs.n ? "select a table (a staged one takes chains "
+						      "once applied: W)" : "no table: T creates one");
 		return;
 	}
 	switch (act) {
@@ -426,8 +427,8 @@ void edit_action(struct view *v, enum action act)
 		policy = staged_policy(v, c) == NF_ACCEPT ? NF_DROP : NF_ACCEPT;
 		e = chain_edit(v, EDIT_POLICY);
 		e.policy = policy;
-		snprintf(q, sizeof(q), "No rule of %s accepts established/related traffic: policy "
-			 "drop will cut existing sessions such as your own SSH. Stage it?", c->name);
+		snprintf(q, sizeof(q), "No established/related accept in %s: drop will cut "
+			 "existing sessions such as your own SSH. Stage?", c->name);
 		stage_after(v, &e, ACT_POLICY,
 			    policy == NF_DROP && c->hooknum == NF_INET_LOCAL_IN &&
 				    !accepts_established(v) ? q : NULL);

@@ -5,6 +5,7 @@
 #include "view.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -753,6 +754,20 @@ static void collect_warning(void *ctx, const char *msg)
 		snprintf(w->first, sizeof(w->first), "%s", msg);
 }
 
+static bool terminal_gone(void)
+{
+	char c;
+	int fl = fcntl(STDIN_FILENO, F_GETFL);
+	ssize_t n;
+
+	fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK);
+	n = read(STDIN_FILENO, &c, 1);
+	fcntl(STDIN_FILENO, F_SETFL, fl);
+	if (n == 1)
+		ungetch((unsigned char)c);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+}
+
 static void loop(struct view *v, int timerfd)
 {
 	bool quit = false, dirty = true;
@@ -770,16 +785,20 @@ static void loop(struct view *v, int timerfd)
 		ready = poll(pfd, (nfds_t)n, live_busy(&v->live) ? 0 : -1);
 		if (ready < 0 && errno != EINTR)
 			break;
-		if (ready > 0 && (pfd[0].revents & (POLLHUP | POLLERR)))
+		if (ready > 0 && (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)))
 			break; /* the terminal went away */
 		/* also after EINTR: a SIGWINCH becomes KEY_RESIZE here */
 		if (ready != 0) {
-			int key;
+			int key, keys = 0;
 
-			while ((key = getch()) != ERR) {
+			while (keys < 256 && !got_quit_signal && (key = getch()) != ERR) {
 				on_key(v, key, timerfd, &quit);
 				dirty = true;
+				keys++;
 			}
+			/* readable yet no key: a hung-up terminal reads EOF or EIO */
+			if (!keys && (pfd[0].revents & POLLIN) && terminal_gone())
+				break;
 		}
 		if (ready > 0 && (pfd[1].revents & POLLIN)) {
 			uint64_t expirations;
