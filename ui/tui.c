@@ -147,6 +147,7 @@ static int cmp_rate(const void *a, const void *b)
 }
 
 static void rebuild_order(struct view *v);
+static void rebuild_order_keep(struct view *v, uint64_t handle);
 
 void view_rebuild(struct view *v)
 {
@@ -158,7 +159,14 @@ void view_rebuild(struct view *v)
 static void rebuild_order(struct view *v)
 {
 	const struct nfp_rule *sel = selected_rule(v);
-	uint64_t handle = sel ? sel->handle : 0;
+
+	rebuild_order_keep(v, sel ? sel->handle : 0);
+}
+
+/* The same, keeping the rule with that handle selected: for after the
+ * rules moved in memory, when the old rows must not be looked at. */
+static void rebuild_order_keep(struct view *v, uint64_t handle)
+{
 	size_t n;
 	bool loading;
 	const struct nfp_rule *rules = view_rules(v, &n, &loading);
@@ -250,7 +258,7 @@ static void arm_timer(int fd, double secs)
 	timerfd_settime(fd, 0, &its, NULL);
 }
 
-static void tick(struct view *v)
+static int tick(struct view *v)
 {
 	uint64_t handles[512];
 	size_t n = 0;
@@ -263,6 +271,7 @@ static void tick(struct view *v)
 	ret = live_tick(&v->live, handles, n, v->sorted, now_mono());
 	if (ret < 0)
 		view_status(v, ROLE_ERROR, "%s", v->live.err);
+	return ret < 0 ? 0 : ret | LIVE_CHANGED;
 }
 
 /* ---- actions ---- */
@@ -496,7 +505,7 @@ static void do_zero(struct view *v)
 		view_status(v, ROLE_ERROR, "%s", err);
 		return;
 	}
-	tick(v);
+	v->tick_now = true; /* show the zeros at once */
 	view_status(v, ROLE_NORMAL, "counters zeroed");
 }
 
@@ -803,28 +812,32 @@ static void loop(struct view *v, int timerfd)
 		if (ready > 0 && (pfd[1].revents & POLLIN)) {
 			uint64_t expirations;
 
-			if (read(timerfd, &expirations, sizeof(expirations)) > 0 && !v->paused &&
-			    COLS >= MIN_COLS && LINES >= MIN_LINES)
-				tick(v);
+			if (read(timerfd, &expirations, sizeof(expirations)) > 0 && !v->paused)
+				v->tick_now = true;
 		}
+		/* where we are, by identity, while every pointer is still good:
+		 * a tick or a step may reload rules or the whole structure */
 		struct place here;
+		int flags = 0;
+
 		save_place(v, &here);
+		if (v->tick_now && COLS >= MIN_COLS && LINES >= MIN_LINES)
+			flags = tick(v);
+		v->tick_now = false;
 		int ret = live_step(&v->live);
 
 		if (ret < 0) {
 			view_status(v, ROLE_ERROR, "%s", v->live.err);
 			dirty = true;
-		} else if (ret & LIVE_RELOADED) {
+		} else {
+			flags |= ret;
+		}
+		if (flags & LIVE_RELOADED) {
 			rebuild_tree(v);
 			goto_place(v, &here);
 			dirty = true;
-		} else if (ret & LIVE_CHANGED) {
-			rebuild_order(v);
-			dirty = true;
-		}
-		/* counters may have moved during the tick too */
-		if (ready > 0 && (pfd[1].revents & POLLIN)) {
-			rebuild_order(v);
+		} else if (flags & LIVE_CHANGED) {
+			rebuild_order_keep(v, here.handle);
 			dirty = true;
 		}
 	}

@@ -64,6 +64,7 @@ struct view {
 	size_t rule_sel, rule_top;
 	enum pane pane;
 	bool sorted, paused;
+	bool tick_now;             /* refresh counters at the next turn */
 	char filter[128];
 	char search[128];
 

@@ -153,6 +153,26 @@ expect "config: the live view is drawn" "$ROW_RE"
 tui_quit
 check_eq "config with an unknown key: q exits 0" "$(tui_exit_status)" 0
 
+# a chain long enough to arrive in many slices: the rows on screen must
+# survive the rule array growing under them (found: a use after free)
+python3 -c '
+print("table inet long {\n\tchain big {\n\t\ttype filter hook input priority 50;")
+for i in range(20000):
+    print("\t\ttcp dport %d counter accept" % (i % 60000 + 1))
+print("\t}\n}")' >"$TEST_TMP/long.nft"
+srv nft -f "$TEST_TMP/long.nft" || bail "loading a 20k-rule chain"
+tui_start
+expect "the view is up" "$ROW_RE"
+keys /
+keys_l big
+keys Enter
+expect "a 20k-rule chain loads to the end" "big  \(filter hook input priority 50, policy accept\)  20000 rules$" 60
+keys Tab G
+expect "End shows its last rule while the text arrives" "^.* 20000 " 10
+tui_quit
+check_eq "the 20k-rule chain: q exits 0 (no sanitizer abort)" "$(tui_exit_status)" 0
+srv nft delete table inet long
+
 if [ -s "$TEST_TMP/tui.err" ]; then
 	not_ok "nfpilot wrote to stderr: $(head -c 1500 "$TEST_TMP/tui.err" | tr '\n' '|')"
 else
