@@ -8,23 +8,9 @@
 # Needs root; fixtures live in throw-away namespaces nfpa-PID-*.
 set -eu
 
-bin=${1:-./nfpilot}
-case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
-[ -x "$bin" ] || { echo "bench apply: no nfpilot binary at $bin" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "bench apply: needs root" >&2; exit 2; }
-
 here=$(cd "$(dirname "$0")" && pwd)
-reps=${BENCH_REPS:-5}
-quick=${BENCH_QUICK:-0}
-tmp=$(mktemp -d /tmp/nfpapply.XXXXXX)
-pfx=nfpa-$$
-made=
-cleanup() {
-	for ns in $made; do ip netns del "$ns" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+. "$here/common.sh"
+bench_setup "bench apply" nfpapply nfpa "${1:-}"
 
 # now: seconds with nanoseconds
 now() { date +%s.%N; }
@@ -68,14 +54,6 @@ one() {
 
 # the nft -f timing above includes `ip netns exec`; measure that overhead once
 # so the table can show it (nfpilot enters the namespace itself with -N)
-fixture() { # NAME CHAINS PER
-	ns=$pfx-$1
-	ip netns add "$ns"
-	made="$made $ns"
-	python3 "$here/gen.py" T "$2" "$3" >"$tmp/f.nft"
-	ip netns exec "$ns" nft -f "$tmp/f.nft"
-	rm -f "$tmp/f.nft"
-}
 
 start=$(date +%s)
 : >"$tmp/rows"

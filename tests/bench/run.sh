@@ -9,39 +9,11 @@
 # the root namespace's ruleset is never touched.
 set -eu
 
-bin=${1:-./nfpilot}
-case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
-[ -x "$bin" ] || { echo "bench: no nfpilot binary at $bin (make nfpilot)" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 2; }
-
 here=$(cd "$(dirname "$0")" && pwd)
-reps=${BENCH_REPS:-5}
+. "$here/common.sh"
+bench_setup bench nfpbench nfpb "${1:-}"
 reps_big=$(( reps < 3 ? reps : 3 ))
-quick=${BENCH_QUICK:-0}
-tmp=$(mktemp -d /tmp/nfpbench.XXXXXX)
 res=$tmp/results
-pfx=nfpb-$$
-made=
-
-cleanup() {
-	for ns in $made; do ip netns del "$ns" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-# fixture NAME CHAINS RULES_PER_CHAIN: table inet T in namespace $pfx-NAME
-fixture() {
-	ns=$pfx-$1
-	ip netns add "$ns"
-	made="$made $ns"
-	python3 "$here/gen.py" T "$2" "$3" > "$tmp/$1.nft"
-	t0=$(date +%s.%N)
-	ip netns exec "$ns" nft -f "$tmp/$1.nft"
-	t1=$(date +%s.%N)
-	rm -f "$tmp/$1.nft"
-	echo "fixture $1: $2 x $3 rules loaded in $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s" >&2
-}
 
 row() { python3 "$here/measure.py" row --out "$res" "$@"; }
 

@@ -11,38 +11,11 @@
 # `tmux -L nfpb-PID` (never the default server). Takes ~6 min (~2 quick).
 set -eu
 
-bin=${1:-./nfpilot}
-case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
-[ -x "$bin" ] || { echo "bench-tui: no nfpilot binary at $bin (make nfpilot)" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "bench-tui: needs root (network namespaces)" >&2; exit 2; }
-command -v tmux >/dev/null || { echo "bench-tui: tmux not installed, skipped" >&2; exit 0; }
-
 here=$(cd "$(dirname "$0")" && pwd)
-quick=${BENCH_QUICK:-0}
-tmp=$(mktemp -d /tmp/nfpbtui.XXXXXX)
+. "$here/common.sh"
+bench_setup bench-tui nfpbtui nfpb "${1:-}"
+command -v tmux >/dev/null || { echo "bench-tui: tmux not installed, skipped" >&2; exit 0; }
 res=$tmp/results
-pfx=nfpb-$$
-made=
-
-cleanup() {
-	for ns in $made; do ip netns del "$ns" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-# fixture NAME CHAINS RULES_PER_CHAIN: table inet T in namespace $pfx-NAME
-# (one chain: base chain "big", hook input; else regular chains c000...,
-# and the live view starts on c000)
-fixture() {
-	ns=$pfx-$1
-	ip netns add "$ns"
-	made="$made $ns"
-	python3 "$here/gen.py" T "$2" "$3" > "$tmp/$1.nft"
-	ip netns exec "$ns" nft -f "$tmp/$1.nft"
-	rm -f "$tmp/$1.nft"
-	echo "fixture $1: $2 x $3 rules" >&2
-}
 
 m() { python3 "$here/tui_measure.py" "$@"; }
 

@@ -1,0 +1,38 @@
+# Sourced by the bench scripts (after setting here=): the nfpilot binary,
+# root, a temp dir and throw-away namespaces removed on exit, fixtures.
+
+# bench_setup WHO TMPNAME NSPREFIX [NFPILOT]: sets bin, quick, reps, tmp,
+# pfx (namespace prefix, with the PID) and made (namespaces to remove)
+bench_setup() {
+	bin=${4:-./nfpilot}
+	case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+	[ -x "$bin" ] || { echo "$1: no nfpilot binary at $bin (make nfpilot)" >&2; exit 2; }
+	[ "$(id -u)" = 0 ] || { echo "$1: needs root (network namespaces)" >&2; exit 2; }
+	quick=${BENCH_QUICK:-0}
+	reps=${BENCH_REPS:-5}
+	tmp=$(mktemp -d "/tmp/$2.XXXXXX")
+	pfx=$3-$$
+	made=
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+}
+
+bench_cleanup() {
+	for ns in $made; do ip netns del "$ns" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+
+# fixture NAME CHAINS RULES_PER_CHAIN: table inet T of gen.py (one chain:
+# base chain "big", hook input; else regular chains c000...) in namespace
+# $pfx-NAME
+fixture() {
+	ns=$pfx-$1
+	ip netns add "$ns"
+	made="$made $ns"
+	python3 "$here/gen.py" T "$2" "$3" > "$tmp/$1.nft"
+	t0=$(date +%s.%N)
+	ip netns exec "$ns" nft -f "$tmp/$1.nft"
+	t1=$(date +%s.%N)
+	rm -f "$tmp/$1.nft"
+	echo "fixture $1: $2 x $3 rules loaded in $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s" >&2
+}
