@@ -2,11 +2,13 @@
  * scope options. */
 #include "cli.h"
 
+#include "model/fmt.h"
 #include "model/reader.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cli_fail(int code, const char *fmt, ...)
@@ -67,4 +69,17 @@ int cli_scope_option(int argc, char **argv, int i, struct reader_scope *scope)
 		return 2;
 	}
 	return 0;
+}
+
+void cli_put_lines(FILE *fp, const char *text)
+{
+	while (text && *text) {
+		size_t n = strcspn(text, "\n");
+		char *line = strndup(text, n);
+
+		fmt_put_safe(fp, line ? line : "");
+		fputc('\n', fp);
+		free(line);
+		text += n + (text[n] == '\n');
+	}
 }

@@ -4,6 +4,8 @@
 #ifndef NFP_CLI_H
 #define NFP_CLI_H
 
+#include <stdio.h>
+
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,      /* the kernel or the system refused */
@@ -24,9 +26,27 @@ struct reader_scope;
  * if its argument is missing. */
 int cli_scope_option(int argc, char **argv, int i, struct reader_scope *scope);
 
+/* Write text line by line, each made safe for the terminal. */
+void cli_put_lines(FILE *fp, const char *text);
+
+struct probation_opts;
+struct probation;
+/* Defaults: the configured timeout; what = the verb, for status/history. */
+void cli_probation_init(struct probation_opts *o, const char *what);
+/* --timeout S, --detach, --confirm-new-session: how many arguments used
+ * (0: another option; -1: bad, message printed). */
+int cli_probation_option(int argc, char **argv, int i, struct probation_opts *o);
+/* After a change went in on probation: detach, wait for a confirm from
+ * another login (strict), or ask on the terminal. The exit code. */
+int cli_probation_finish(struct probation *p, const struct probation_opts *o);
+
 int cli_list(int argc, char **argv);
 int cli_zero(int argc, char **argv);
 int cli_edit(int argc, char **argv);
 int cli_apply(int argc, char **argv);
+int cli_confirm(int argc, char **argv);
+int cli_rollback(int argc, char **argv);
+int cli_extend(int argc, char **argv);
+int cli_status(int argc, char **argv);
 
 #endif

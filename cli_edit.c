@@ -34,6 +34,8 @@ static const char edit_usage[] =
 	"  --add-table               create the table given with -t\n"
 	"  --genid N                 refuse unless the ruleset is still at generation N\n"
 	"                            (as nfpilot list --json reported it)\n"
+	"  --timeout S, --detach, --confirm-new-session: the probation, as for apply:\n"
+	"                            it asks on the terminal (no answer reverts)\n"
 	"  New rules get a counter unless they have one or --no-counter is given.\n";
 
 static bool parse_handle(const char *s, uint64_t *h)
@@ -82,18 +84,24 @@ int cli_edit(int argc, char **argv)
 {
 	struct reader_scope scope = { 0 };
 	struct changeset cs = { 0 };
+	struct probation_opts opts;
+	struct probation prob;
 	bool counter = true, have_genid = false;
 	char err[2048] = "", *owned[64];
 	size_t nowned = 0;
 	int ret = 0, failed;
 	struct nl nl;
 
+	cli_probation_init(&opts, "nfpilot edit");
 	ret = nl_open(&nl, err, sizeof(err));
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);
 	for (int i = 1; i < argc && !ret; i++) {
 		const char *o = argv[i];
 		int used = cli_scope_option(argc, argv, i, &scope);
+
+		if (used == 0)
+			used = cli_probation_option(argc, argv, i, &opts);
 		struct edit e = { 0 };
 		int need = 0;
 
@@ -267,7 +275,7 @@ int cli_edit(int argc, char **argv)
 		nl_close(&nl);
 		return cli_fail(ret == -EINVAL ? EXIT_USAGE : cli_exit_code(ret), "%s", err);
 	}
-	ret = apply_changeset(&nl, &cs, &failed, err, sizeof(err));
+	ret = apply_changeset_on_probation(&nl, &cs, &opts, &prob, &failed, err, sizeof(err));
 	if (ret) {
 		fflush(stdout);
 		if (failed >= 0) {
@@ -282,6 +290,8 @@ int cli_edit(int argc, char **argv)
 	} else {
 		printf("applied %zu edit%s as one transaction:\n", cs.n, cs.n == 1 ? "" : "s");
 		changeset_print(stdout, &cs);
+		nl_close(&nl);
+		ret = cli_probation_finish(&prob, &opts);
 	}
 	for (size_t k = 0; k < nowned; k++)
 		free(owned[k]);

@@ -2,6 +2,7 @@
  * CLI verb (cli.h). */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "apply/guardian.h"
 #include "ui/tui.h"
 
 #include <errno.h>
@@ -36,6 +37,10 @@ static const char usage[] =
 	"  edit               insert, replace, delete, move rules, chain policy,\n"
 	"                     chains and tables: all edits as one transaction\n"
 	"  apply FILE         an nft script as one transaction, checked first\n"
+	"  confirm            keep the change on probation (from any login)\n"
+	"  rollback           revert the change on probation now\n"
+	"  extend             restart the probation's countdown\n"
+	"  status             the probation: time left, tables, who, the change\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 permission denied,\n"
 	"5 nf_tables not available. See nfpilot(8).\n";
@@ -48,6 +53,11 @@ static const struct {
 	{ "zero", cli_zero },
 	{ "edit", cli_edit },
 	{ "apply", cli_apply },
+	{ "confirm", cli_confirm },
+	{ "rollback", cli_rollback },
+	{ "extend", cli_extend },
+	{ "status", cli_status },
+	{ "guardian", guardian_main }, /* internal: started by a probation */
 };
 
 /* Enter /run/netns/NAME (as `ip netns exec` does, without its mount tricks:

@@ -448,19 +448,16 @@ static void aim_error(char *err, size_t errlen, const char *nft_err, const char 
 		 ncar > skip ? (int)(ncar - skip) : 0, ncar > skip ? carets + skip : "");
 }
 
-int apply_changeset(struct nl *nl, const struct changeset *cs, int *failed_edit,
-		    char *err, size_t errlen)
+/* Compile the rule text of cs, table by table (nothing sent yet). */
+static int prepare(struct nl *nl, const struct changeset *cs, struct table_job **jobs,
+		   size_t *njobs, int *failed_edit, char *err, size_t errlen)
 {
-	struct table_job *jobs = NULL;
-	size_t njobs = 0;
-	uint32_t next_id = 0;
-	struct batch b = { 0 };
-	int ret, tag = -1;
+	int ret;
 
 	*failed_edit = -1;
-	ret = plan_jobs(cs, &jobs, &njobs);
-	for (size_t k = 0; k < njobs && !ret; k++) {
-		struct table_job *j = &jobs[k];
+	ret = plan_jobs(cs, jobs, njobs);
+	for (size_t k = 0; k < *njobs && !ret; k++) {
+		struct table_job *j = &(*jobs)[k];
 		struct snap_id id = { j->family, j->table };
 
 		ret = snapshot_take(nl, &id, 1, true, &j->snap, err, errlen);
@@ -479,8 +476,18 @@ int apply_changeset(struct nl *nl, const struct changeset *cs, int *failed_edit,
 				snprintf(err, errlen, "%s", j->out.err);
 		}
 	}
-	if (!ret)
-		ret = batch_open(&b, cs->genid);
+	return ret;
+}
+
+/* The one batch of cs from its compiled jobs, guarded by cs->genid. */
+static int commit(struct nl *nl, const struct changeset *cs, struct table_job *jobs,
+		  size_t njobs, int *failed_edit, char *err, size_t errlen)
+{
+	uint32_t next_id = 0;
+	struct batch b = { 0 };
+	int ret, tag = -1;
+
+	ret = batch_open(&b, cs->genid);
 	for (size_t i = 0; i < cs->n && !ret; i++) {
 		ret = put_edit(nl, cs, &b, &cs->edits[i], (int)i, jobs, njobs, &next_id);
 		if (ret) {
@@ -494,7 +501,80 @@ int apply_changeset(struct nl *nl, const struct changeset *cs, int *failed_edit,
 			*failed_edit = tag;
 	}
 	batch_free(&b);
+	return ret;
+}
+
+int apply_changeset(struct nl *nl, const struct changeset *cs, int *failed_edit,
+		    char *err, size_t errlen)
+{
+	struct table_job *jobs = NULL;
+	size_t njobs = 0;
+	int ret = prepare(nl, cs, &jobs, &njobs, failed_edit, err, errlen);
+
+	if (!ret)
+		ret = commit(nl, cs, jobs, njobs, failed_edit, err, errlen);
 	jobs_free(jobs, njobs);
+	return ret;
+}
+
+struct commit_arg {
+	const struct changeset *cs;
+	struct table_job *jobs;
+	size_t njobs;
+	int *failed_edit;
+};
+
+static int commit_on_probation(struct nl *nl, void *arg, uint32_t genid, char *err,
+			       size_t errlen)
+{
+	struct commit_arg *a = arg;
+
+	if (genid != a->cs->genid) {
+		snprintf(err, errlen, "the ruleset changed since the edits were staged "
+			 "(generation %u, now %u)", a->cs->genid, genid);
+		return -ERESTART;
+	}
+	return commit(nl, a->cs, a->jobs, a->njobs, a->failed_edit, err, errlen);
+}
+
+int apply_changeset_on_probation(struct nl *nl, const struct changeset *cs,
+				 const struct probation_opts *o, struct probation *p,
+				 int *failed_edit, char *err, size_t errlen)
+{
+	struct commit_arg a = { cs, NULL, 0, failed_edit };
+	struct snap_id *ids = calloc(cs->n + 1, sizeof(*ids));
+	char *change = NULL;
+	size_t nids = 0, len = 0;
+	bool applied;
+	FILE *mem;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	if (!ids)
+		return -ENOMEM;
+	ret = prepare(nl, cs, &a.jobs, &a.njobs, failed_edit, err, errlen);
+	/* the tables the edits name: the only ones the batch can touch */
+	for (size_t i = 0; i < cs->n && !ret; i++) {
+		size_t k = 0;
+
+		while (k < nids && !(ids[k].family == cs->edits[i].family &&
+				     strcmp(ids[k].name, cs->edits[i].table) == 0))
+			k++;
+		if (k == nids)
+			ids[nids++] = (struct snap_id){ cs->edits[i].family, cs->edits[i].table };
+	}
+	mem = ret ? NULL : open_memstream(&change, &len);
+	if (mem) {
+		changeset_print(mem, cs);
+		fclose(mem);
+	}
+	if (!ret)
+		ret = probation_apply(nl, ids, nids, commit_on_probation, &a, change, o, p,
+				      &applied, err, errlen);
+	free(change);
+	free(ids);
+	jobs_free(a.jobs, a.njobs);
 	return ret;
 }
 

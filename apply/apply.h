@@ -8,6 +8,7 @@
 #define NFP_APPLY_H
 
 #include "changeset.h"
+#include "probation.h"
 #include "model/nl.h"
 
 /* 0 when the kernel committed every edit; else -errno with *failed_edit
@@ -16,6 +17,13 @@
  * changed since cs->genid. */
 int apply_changeset(struct nl *nl, const struct changeset *cs, int *failed_edit,
 		    char *err, size_t errlen);
+
+/* apply_changeset on probation (apply/probation.h): the tables cs names
+ * are snapshotted first and handed to the guardian. Returns as
+ * probation_apply; *failed_edit as apply_changeset. */
+int apply_changeset_on_probation(struct nl *nl, const struct changeset *cs,
+				 const struct probation_opts *o, struct probation *p,
+				 int *failed_edit, char *err, size_t errlen);
 
 /* Check one rule's text as nft would take it in family/table/chain, after
  * the chains and tables cs creates: the editor's validation. 0, or -errno

@@ -281,6 +281,7 @@ int snapshot_take(struct nl *nl, const struct snap_id *ids, size_t nids, bool sk
 		}
 		if (!ret) {
 			s->genid = after;
+			s->all = !ids;
 			return 0;
 		}
 		snapshot_free(s);

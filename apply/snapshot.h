@@ -40,6 +40,7 @@ struct snap_table {
 
 struct snapshot {
 	uint32_t genid;              /* generation the snapshot shows */
+	bool all;                    /* of every table there was: any other is new */
 	struct snap_table *tables;
 	size_t ntables;
 };

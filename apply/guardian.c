@@ -1,0 +1,689 @@
+#define _GNU_SOURCE
+#include "guardian.h"
+
+#include "history.h"
+#include "probation.h"
+#include "snapfile.h"
+#include "state.h"
+#include "model/ruleset.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS 32
+
+/* A table kept, as it was before the first change that reached it. */
+struct kept {
+	size_t snap, idx;       /* g->snaps[snap].tables[idx] */
+	uint64_t digest;
+	bool touched;           /* false: a candidate not yet checked */
+};
+
+struct client {
+	int fd;
+	pid_t pid, sid;
+	bool holder;
+};
+
+struct guardian {
+	char dir[4096];
+	struct nl nl;
+	struct snapshot *snaps;
+	size_t nsnaps;
+	struct kept *kept;
+	size_t nkept;
+	struct client cl[MAX_CLIENTS];
+	size_t ncl;
+	int lsock;
+	int timeout_s;
+	int64_t deadline;       /* CLOCK_BOOTTIME ms: counts a suspend too */
+	bool strict;
+	int applied;            /* changes that went in */
+	bool scan_new;          /* a change that may touch any table is coming:
+				 * tables that appear with it are its own */
+	pid_t first_sid;
+	time_t started;
+	char user[64], from[128], what[256];
+	char *change;
+	size_t change_len;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct snap_table *kept_table(struct guardian *g, size_t i)
+{
+	return &g->snaps[g->kept[i].snap].tables[g->kept[i].idx];
+}
+
+/* The touched tables (all kept ones with all) as one snapshot to restore
+ * or record; only the array is the caller's to free. */
+static struct snapshot view(struct guardian *g, bool all)
+{
+	struct snapshot v = { 0 };
+
+	v.tables = calloc(g->nkept + 1, sizeof(*v.tables));
+	for (size_t i = 0; v.tables && i < g->nkept; i++)
+		if (all || g->kept[i].touched)
+			v.tables[v.ntables++] = *kept_table(g, i);
+	return v;
+}
+
+static void tables_text(struct guardian *g, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < g->nkept && n < len; i++) {
+		struct snap_table *t = kept_table(g, i);
+
+		if (!g->kept[i].touched)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s %s%s", n ? ", " : "",
+				      ruleset_family_name(t->family), t->name,
+				      t->absent ? " (new)" : "");
+	}
+	if (!buf[0])
+		snprintf(buf, len, "none yet");
+}
+
+/* What a later login needs if this process is killed: the restore point
+ * and an account of it. */
+static void persist(struct guardian *g)
+{
+	char path[4200], tables[512], err[256];
+	struct snapshot v = view(g, true);
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", g->dir, PROB_RESTORE);
+	if (v.tables)
+		snapfile_save(&v, path, err, sizeof(err));
+	free(v.tables);
+	tables_text(g, tables, sizeof(tables));
+	snprintf(path, sizeof(path), "%s/%s.tmp", g->dir, PROB_INFO);
+	fp = fopen(path, "we");
+	if (!fp)
+		return;
+	fprintf(fp, "guardian: %d\nuser: %s\nfrom: %s\nwhat: %s\nstarted: %lld\n"
+		"deadline: %lld\ntimeout: %d\nstrict: %d\ntables: %s\n", (int)getpid(), g->user,
+		g->from, g->what, (long long)g->started,
+		(long long)(time(NULL) + (g->deadline - now_ms()) / 1000), g->timeout_s,
+		g->strict, tables);
+	fclose(fp);
+	{
+		char final[4200];
+
+		snprintf(final, sizeof(final), "%s/%s", g->dir, PROB_INFO);
+		rename(path, final);
+	}
+}
+
+static void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(int fd, const char *fmt, ...)
+{
+	char buf[PROB_MSG_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void tell_holders(struct guardian *g, const char *fmt, const char *a, int n)
+{
+	for (size_t i = 0; i < g->ncl; i++)
+		if (g->cl[i].holder)
+			say(g->cl[i].fd, fmt, n, a);
+}
+
+/* ---- the tables ---- */
+
+/* Keep the tables of a snapshot file that are not kept yet, as
+ * candidates: the state before the change about to be applied. */
+static int take_file(struct guardian *g, const char *path, char *err, size_t errlen)
+{
+	struct snapshot s, *arr;
+	struct kept *k;
+	int ret = snapfile_load(path, &s, err, errlen);
+
+	if (ret)
+		return ret;
+	arr = realloc(g->snaps, (g->nsnaps + 1) * sizeof(*arr));
+	k = realloc(g->kept, (g->nkept + s.ntables + 1) * sizeof(*k));
+	if (arr)
+		g->snaps = arr;
+	if (k)
+		g->kept = k;
+	if (!arr || !k) {
+		snapshot_free(&s);
+		return -ENOMEM;
+	}
+	g->scan_new |= s.all;
+	/* look up the kept ones before this snapshot joins them */
+	for (size_t i = 0, n = g->nkept; i < s.ntables; i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = kept_table(g, j)->family == s.tables[i].family &&
+			      strcmp(kept_table(g, j)->name, s.tables[i].name) == 0;
+		if (!dup)
+			g->kept[g->nkept++] = (struct kept){ g->nsnaps, i,
+							     snapfile_digest(&s.tables[i]), false };
+	}
+	g->snaps[g->nsnaps++] = s;
+	return 0;
+}
+
+static bool known(struct guardian *g, uint32_t family, const char *name)
+{
+	for (size_t i = 0; i < g->nsnaps; i++)
+		for (size_t j = 0; j < g->snaps[i].ntables; j++)
+			if (g->snaps[i].tables[j].family == family &&
+			    strcmp(g->snaps[i].tables[j].name, name) == 0)
+				return true;
+	return false;
+}
+
+/* Tables that appeared with a change that could touch any: it made them,
+ * and a revert deletes them. */
+static void scan_new(struct guardian *g)
+{
+	struct snapshot now, made = { 0 };
+	struct kept *k;
+	char err[256];
+
+	g->scan_new = false;
+	if (snapshot_take(&g->nl, NULL, 0, true, &now, err, sizeof(err)) < 0) {
+		syslog(LOG_WARNING, "cannot list the tables (%s)", err);
+		return;
+	}
+	made.tables = calloc(now.ntables + 1, sizeof(*made.tables));
+	for (size_t i = 0; made.tables && i < now.ntables; i++) {
+		struct snap_table *t = &now.tables[i];
+
+		if (known(g, t->family, t->name))
+			continue;
+		made.tables[made.ntables].family = t->family;
+		made.tables[made.ntables].name = strdup(t->name);
+		made.tables[made.ntables++].absent = true;
+	}
+	snapshot_free(&now);
+	if (!made.ntables) {
+		snapshot_free(&made);
+		return;
+	}
+	struct snapshot *arr = realloc(g->snaps, (g->nsnaps + 1) * sizeof(*arr));
+
+	k = realloc(g->kept, (g->nkept + made.ntables + 1) * sizeof(*k));
+	if (arr)
+		g->snaps = arr;
+	if (k)
+		g->kept = k;
+	if (!arr || !k) {
+		snapshot_free(&made);
+		return;
+	}
+	for (size_t i = 0; i < made.ntables; i++)
+		g->kept[g->nkept++] = (struct kept){ g->nsnaps, i, 0, true };
+	g->snaps[g->nsnaps++] = made;
+}
+
+/* Keep only the candidates the change really changed. */
+static void narrow(struct guardian *g)
+{
+	if (g->scan_new)
+		scan_new(g);
+
+	struct snap_id *ids = calloc(g->nkept + 1, sizeof(*ids));
+	size_t *which = calloc(g->nkept + 1, sizeof(*which)), n = 0, out = 0;
+	struct snapshot now;
+	char err[256];
+
+	for (size_t i = 0; ids && which && i < g->nkept; i++)
+		if (!g->kept[i].touched) {
+			ids[n] = (struct snap_id){ kept_table(g, i)->family, kept_table(g, i)->name };
+			which[n++] = i;
+		}
+	if (!ids || !which || !n) {
+		free(ids);
+		free(which);
+		return;
+	}
+	if (snapshot_take(&g->nl, ids, n, false, &now, err, sizeof(err)) < 0) {
+		/* cannot tell: keep them all, restoring too much beats too little */
+		syslog(LOG_WARNING, "cannot check which tables changed (%s): keeping all", err);
+		for (size_t j = 0; j < n; j++)
+			g->kept[which[j]].touched = true;
+	} else {
+		for (size_t j = 0; j < n; j++)
+			g->kept[which[j]].touched = snapfile_digest(&now.tables[j]) !=
+						    g->kept[which[j]].digest;
+		snapshot_free(&now);
+	}
+	for (size_t i = 0; i < g->nkept; i++)
+		if (g->kept[i].touched)
+			g->kept[out++] = g->kept[i];
+	g->nkept = out;
+	free(ids);
+	free(which);
+}
+
+static void cleanup_files(struct guardian *g)
+{
+	static const char *const files[] = { PROB_RESTORE, PROB_INFO, PROB_SOCK };
+	char path[4200];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", g->dir, files[i]);
+		unlink(path);
+	}
+}
+
+/* Record the end in the history; returns the entry number (0 if none). */
+static int record(struct guardian *g, const char *outcome, const char *reason,
+		  const struct snapshot *after)
+{
+	struct history_entry e = { 0 };
+	struct snapshot before = view(g, false);
+	char err[512] = "";
+	int n = 0;
+
+	e.when = time(NULL);
+	snprintf(e.user, sizeof(e.user), "%s", g->user);
+	snprintf(e.from, sizeof(e.from), "%s", g->from);
+	snprintf(e.outcome, sizeof(e.outcome), "%s", outcome);
+	snprintf(e.reason, sizeof(e.reason), "%s", reason);
+	snprintf(e.what, sizeof(e.what), "%s", g->what);
+	tables_text(g, e.tables, sizeof(e.tables));
+	if (history_add(&e, g->change ? g->change : "", &before, after, &n, err, sizeof(err)))
+		syslog(LOG_ERR, "history not written: %s", err);
+	free(before.tables);
+	return n;
+}
+
+/* The current state of the touched tables, for the history. */
+static bool take_after(struct guardian *g, struct snapshot *after)
+{
+	struct snapshot v = view(g, false);
+	struct snap_id *ids = calloc(v.ntables + 1, sizeof(*ids));
+	char err[256];
+	bool ok;
+
+	for (size_t i = 0; ids && i < v.ntables; i++)
+		ids[i] = (struct snap_id){ v.tables[i].family, v.tables[i].name };
+	ok = ids && snapshot_take(&g->nl, ids, v.ntables, false, after, err, sizeof(err)) == 0;
+	free(ids);
+	free(v.tables);
+	return ok;
+}
+
+static int end_confirmed(struct guardian *g, const char *by)
+{
+	struct snapshot after;
+	bool have = take_after(g, &after);
+	char reason[256], tables[512];
+	int n;
+
+	snprintf(reason, sizeof(reason), "confirmed by %s", by);
+	n = record(g, "confirmed", reason, have ? &after : NULL);
+	if (have)
+		snapshot_free(&after);
+	tables_text(g, tables, sizeof(tables));
+	syslog(LOG_NOTICE, "change to %s confirmed by %s (history %d)", tables, by, n);
+	tell_holders(g, "end confirmed %d\n%s", reason, n);
+	cleanup_files(g);
+	return n;
+}
+
+/* Put the touched tables back: the history entry's number, or -1 if the
+ * kernel refused every try. */
+static int end_reverted(struct guardian *g, const char *why)
+{
+	struct snapshot v = view(g, false), after;
+	bool have = take_after(g, &after);
+	char err[512] = "", tables[512], reason[700];
+	int ret = -ENOMEM, n;
+
+	tables_text(g, tables, sizeof(tables));
+	for (int attempt = 0; v.tables && attempt < 5; attempt++) {
+		ret = snapshot_restore(&g->nl, &v, 0, err, sizeof(err));
+		if (!ret)
+			break;
+		usleep(200000);
+	}
+	free(v.tables);
+	if (ret) {
+		snprintf(reason, sizeof(reason), "%s; the REVERT FAILED: %s", why, err);
+		syslog(LOG_CRIT, "could not revert %s (%s): %s; restore point kept in %s/%s",
+		       tables, why, err, g->dir, PROB_RESTORE);
+	} else {
+		snprintf(reason, sizeof(reason), "%s", why);
+		syslog(LOG_WARNING, "reverted %s: %s", tables, why);
+	}
+	n = record(g, ret ? "revert failed" : "reverted", reason, have ? &after : NULL);
+	if (have)
+		snapshot_free(&after);
+	tell_holders(g, ret ? "end failed %d\n%s" : "end reverted %d\n%s", reason, n);
+	if (!ret) {
+		cleanup_files(g);
+		return n;
+	}
+	{
+		char path[4200];
+
+		snprintf(path, sizeof(path), "%s/%s", g->dir, PROB_SOCK);
+		unlink(path); /* the restore point and info stay: nfpilot rollback */
+	}
+	return -1;
+}
+
+/* The end without a confirm: revert what the change touched (nothing to
+ * do if it touched nothing). Returns the exit status. */
+static int give_up(struct guardian *g, const char *why)
+{
+	narrow(g);
+	if (!g->nkept) {
+		cleanup_files(g);
+		return 0;
+	}
+	return end_reverted(g, why) < 0;
+}
+
+/* ---- the conversation ---- */
+
+static void status(struct guardian *g, int fd)
+{
+	char tables[512];
+	int64_t left = g->deadline - now_ms();
+	int holders = 0;
+
+	for (size_t i = 0; i < g->ncl; i++)
+		holders += g->cl[i].holder;
+	tables_text(g, tables, sizeof(tables));
+	say(fd, "ok\nprobation: running\nleft: %lld s\ntimeout: %d s\nstrict: %s\n"
+	    "user: %s\nfrom: %s\nwhat: %s\nstarted: %lld\ntables: %s\nguardian: %d\n"
+	    "holders: %d\nchange:\n%.*s",
+	    (long long)(left > 0 ? (left + 999) / 1000 : 0), g->timeout_s,
+	    g->strict ? "yes (confirm only from another login)" : "no", g->user, g->from, g->what,
+	    (long long)g->started, tables, (int)getpid(),
+	    holders,
+	    (int)(g->change_len > 8000 ? 8000 : g->change_len), g->change ? g->change : "");
+}
+
+static bool may_confirm(struct guardian *g, struct client *c, char *why, size_t len)
+{
+	if (!g->strict)
+		return true;
+	for (size_t i = 0; i < g->ncl; i++)
+		if ((g->cl[i].holder && g->cl[i].sid == c->sid) || c->sid == g->first_sid) {
+			snprintf(why, len, "strict mode: confirm from a NEW login "
+				 "(run nfpilot confirm in a new SSH session), not from the "
+				 "session that applied the change");
+			return false;
+		}
+	return true;
+}
+
+static pid_t sid_of(pid_t pid)
+{
+	pid_t s = getsid(pid);
+
+	return s < 0 ? pid : s;
+}
+
+/* Handle one message; true when the probation ended. */
+static bool handle(struct guardian *g, struct client *c, char *msg)
+{
+	char why[512];
+
+	if (strncmp(msg, "hold", 4) == 0) {
+		c->holder = true;
+		if (strstr(msg, "strict"))
+			g->strict = true;
+		if (!g->first_sid)
+			g->first_sid = c->sid;
+		say(c->fd, "ok");
+	} else if (strcmp(msg, "release") == 0) {
+		c->holder = false;
+		say(c->fd, "ok");
+	} else if (strcmp(msg, "tables") == 0) {
+		char buf[PROB_MSG_MAX];
+		size_t n = (size_t)snprintf(buf, sizeof(buf), "ok\n");
+
+		for (size_t i = 0; i < g->nkept && n < sizeof(buf); i++)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%u %s\n",
+					      kept_table(g, i)->family, kept_table(g, i)->name);
+		say(c->fd, "%s", buf);
+	} else if (strncmp(msg, "join ", 5) == 0) {
+		if (take_file(g, msg + 5, why, sizeof(why)))
+			say(c->fd, "err %s", why);
+		else
+			say(c->fd, "ok");
+		unlink(msg + 5);
+		persist(g);
+	} else if (strncmp(msg, "applied ", 8) == 0) {
+		char *text = strchr(msg, '\n');
+		char tables[512];
+		bool went_in = msg[8] == '1';
+
+		narrow(g);
+		if (went_in && text && text[1]) {
+			size_t len = strlen(text + 1);
+			char *grown = realloc(g->change, g->change_len + len + 1);
+
+			if (grown) {
+				memcpy(grown + g->change_len, text + 1, len + 1);
+				g->change = grown;
+				g->change_len += len;
+			}
+		}
+		g->applied += went_in;
+		if (!g->nkept && !g->applied) {
+			say(c->fd, "ok 0\nnothing changed");
+			cleanup_files(g);
+			return true;
+		}
+		g->deadline = now_ms() + (int64_t)g->timeout_s * 1000;
+		persist(g);
+		tables_text(g, tables, sizeof(tables));
+		syslog(LOG_NOTICE, "%s by %s from %s: %s on probation for %d s", g->what, g->user,
+		       g->from, tables, g->timeout_s);
+		say(c->fd, "ok %lld\n%s", (long long)g->timeout_s * 1000, tables);
+		tell_holders(g, "deadline %d%s", "", g->timeout_s * 1000);
+	} else if (strcmp(msg, "extend") == 0) {
+		g->deadline = now_ms() + (int64_t)g->timeout_s * 1000;
+		persist(g);
+		say(c->fd, "ok %lld", (long long)g->timeout_s * 1000);
+		tell_holders(g, "deadline %d%s", "", g->timeout_s * 1000);
+	} else if (strcmp(msg, "confirm") == 0) {
+		char by[128];
+
+		if (!may_confirm(g, c, why, sizeof(why))) {
+			say(c->fd, "err %s", why);
+			return false;
+		}
+		snprintf(by, sizeof(by), "pid %d", (int)c->pid);
+		say(c->fd, "ok %d", end_confirmed(g, by));
+		return true;
+	} else if (strcmp(msg, "rollback") == 0) {
+		int n;
+
+		snprintf(why, sizeof(why), "rolled back on request (pid %d)", (int)c->pid);
+		n = end_reverted(g, why);
+		if (n < 0)
+			say(c->fd, "err the revert failed: see nfpilot status");
+		else
+			say(c->fd, "ok %d", n);
+		return true;
+	} else if (strcmp(msg, "status") == 0) {
+		status(g, c->fd);
+	} else {
+		say(c->fd, "err unknown request");
+	}
+	return false;
+}
+
+static void drop_client(struct guardian *g, size_t i)
+{
+	close(g->cl[i].fd);
+	g->cl[i] = g->cl[--g->ncl];
+}
+
+static int serve(struct guardian *g)
+{
+	static char msg[PROB_MSG_MAX + 1];
+
+	for (;;) {
+		struct pollfd pfd[MAX_CLIENTS + 1];
+		int64_t left = g->deadline - now_ms();
+
+		if (left <= 0) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "not confirmed within %d s", g->timeout_s);
+			return give_up(g, why);
+		}
+		pfd[0] = (struct pollfd){ g->lsock, POLLIN, 0 };
+		for (size_t i = 0; i < g->ncl; i++)
+			pfd[i + 1] = (struct pollfd){ g->cl[i].fd, POLLIN, 0 };
+		if (poll(pfd, g->ncl + 1, left > 1000 ? 1000 : (int)left) < 0 && errno != EINTR)
+			return 1;
+		for (size_t i = g->ncl; i-- > 0;) {
+			ssize_t n;
+
+			if (!pfd[i + 1].revents)
+				continue;
+			n = recv(g->cl[i].fd, msg, PROB_MSG_MAX, MSG_DONTWAIT);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (n <= 0) {
+				struct client gone = g->cl[i];
+				char why[160];
+
+				drop_client(g, i);
+				if (!gone.holder)
+					continue;
+				/* NETCONF's rule: a session that vanished cannot confirm */
+				snprintf(why, sizeof(why),
+					 "the process that applied it (pid %d) ended without "
+					 "confirming", (int)gone.pid);
+				return give_up(g, why);
+			}
+			msg[n] = 0;
+			if (handle(g, &g->cl[i], msg))
+				return 0;
+		}
+		if (pfd[0].revents & POLLIN) {
+			int fd = accept4(g->lsock, NULL, NULL, SOCK_CLOEXEC);
+			struct ucred cr;
+			socklen_t len = sizeof(cr);
+
+			if (fd < 0)
+				continue;
+			if (g->ncl == MAX_CLIENTS ||
+			    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != 0) {
+				close(fd); /* only root talks to the guardian */
+				continue;
+			}
+			g->cl[g->ncl++] = (struct client){ fd, cr.pid, sid_of(cr.pid), false };
+		}
+	}
+}
+
+int guardian_main(int argc, char **argv)
+{
+	struct guardian g = { .lsock = -1 };
+	struct sockaddr_un sa;
+	char path[4200], err[512];
+	int ready = 4, devnull, ret;
+
+	if (argc != 8)
+		return 2;
+	snprintf(g.dir, sizeof(g.dir), "%s", argv[1]);
+	ready = atoi(argv[2]);
+	g.timeout_s = atoi(argv[3]);
+	g.strict = argv[4][0] == '1';
+	snprintf(g.user, sizeof(g.user), "%s", argv[5]);
+	snprintf(g.from, sizeof(g.from), "%s", argv[6]);
+	snprintf(g.what, sizeof(g.what), "%s", argv[7]);
+	g.started = time(NULL);
+	g.deadline = now_ms() + (int64_t)g.timeout_s * 1000;
+
+	/* no terminal: a closing SSH session must not take us with it */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		if (devnull > 2)
+			close(devnull);
+	}
+	openlog("nfpilot", LOG_PID, LOG_DAEMON);
+
+	snprintf(path, sizeof(path), "%s/%s", g.dir, PROB_RESTORE);
+	ret = nl_open(&g.nl, err, sizeof(err));
+	if (!ret)
+		ret = take_file(&g, path, err, sizeof(err));
+	if (!ret) {
+		ret = state_socket_addr(g.dir, PROB_SOCK, &sa);
+		if (ret)
+			snprintf(err, sizeof(err), "%.400s: path too long for a socket", g.dir);
+	}
+	if (!ret) {
+		unlink(sa.sun_path);
+		g.lsock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		if (g.lsock < 0 || bind(g.lsock, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    listen(g.lsock, 8) < 0) {
+			ret = -errno;
+			snprintf(err, sizeof(err), "%s: %s", sa.sun_path, strerror(errno));
+		}
+	}
+	if (ret) {
+		syslog(LOG_ERR, "guardian not started: %s", err);
+		if (write(ready, "E", 1) < 0) {
+			/* the applier sees the pipe close */
+		}
+		return 1;
+	}
+	persist(&g);
+	if (write(ready, "R", 1) < 0) {
+		/* nobody waits: carry on, the deadline still counts */
+	}
+	close(ready);
+	ret = serve(&g);
+	for (size_t i = 0; i < g.ncl; i++)
+		close(g.cl[i].fd);
+	close(g.lsock);
+	nl_close(&g.nl);
+	for (size_t i = 0; i < g.nsnaps; i++)
+		snapshot_free(&g.snaps[i]);
+	free(g.snaps);
+	free(g.kept);
+	free(g.change);
+	closelog();
+	return ret;
+}

@@ -1,0 +1,261 @@
+#include "history.h"
+
+#include "snapfile.h"
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int root(char *buf, size_t len, char *err, size_t errlen)
+{
+	char lib[4000];
+	int ret = state_lib_dir(lib, sizeof(lib), err, errlen);
+
+	if (ret)
+		return ret;
+	snprintf(buf, len, "%s/history", lib);
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", buf, strerror(errno));
+	}
+	return ret;
+}
+
+int history_file(int n, const char *name, char *buf, size_t len, char *err, size_t errlen)
+{
+	char dir[4096];
+	int ret = root(dir, sizeof(dir), err, errlen);
+
+	if (!ret)
+		snprintf(buf, len, "%s/%d/%s", dir, n, name);
+	return ret;
+}
+
+/* The numbers in use, sorted. */
+static int numbers(const char *dir, int **out, size_t *count)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int *arr = NULL;
+	size_t n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		char *end;
+		long v = strtol(e->d_name, &end, 10);
+		int *a;
+
+		if (*end || v <= 0 || v > 1000000000)
+			continue;
+		a = realloc(arr, (n + 1) * sizeof(*a));
+		if (!a) {
+			free(arr);
+			closedir(d);
+			return -ENOMEM;
+		}
+		arr = a;
+		arr[n++] = (int)v;
+	}
+	closedir(d);
+	for (size_t i = 1; i < n; i++) /* few hundred at most: insertion sort */
+		for (size_t j = i; j > 0 && arr[j - 1] > arr[j]; j--) {
+			int t = arr[j];
+
+			arr[j] = arr[j - 1];
+			arr[j - 1] = t;
+		}
+	*out = arr;
+	*count = n;
+	return 0;
+}
+
+/* One line value: no newline may end up in the meta file. */
+static void put_kv(FILE *fp, const char *k, const char *v)
+{
+	fprintf(fp, "%s: ", k);
+	for (; *v; v++)
+		fputc(*v == '\n' || *v == '\r' ? ' ' : *v, fp);
+	fputc('\n', fp);
+}
+
+static int write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "we");
+	int ret = 0;
+
+	if (!fp)
+		return -errno;
+	if (text && fputs(text, fp) < 0)
+		ret = -EIO;
+	if (fclose(fp) && !ret)
+		ret = -EIO;
+	return ret;
+}
+
+int history_add(const struct history_entry *e, const char *change,
+		const struct snapshot *before, const struct snapshot *after, int *n,
+		char *err, size_t errlen)
+{
+	char dir[4000], entry[4096], path[4200];
+	int *nums = NULL, ret, next;
+	size_t count = 0;
+	FILE *fp;
+
+	ret = root(dir, sizeof(dir), err, errlen);
+	if (ret)
+		return ret;
+	ret = numbers(dir, &nums, &count);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(-ret));
+		return ret;
+	}
+	next = count ? nums[count - 1] + 1 : 1;
+	free(nums);
+	/* two guardians never run at once, but be safe about the number */
+	for (;; next++) {
+		snprintf(entry, sizeof(entry), "%s/%d", dir, next);
+		if (mkdir(entry, 0700) == 0)
+			break;
+		if (errno != EEXIST) {
+			ret = -errno;
+			snprintf(err, errlen, "%s: %s", entry, strerror(errno));
+			return ret;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/meta", entry);
+	fp = fopen(path, "we");
+	if (!fp) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	fprintf(fp, "when: %lld\n", (long long)e->when);
+	put_kv(fp, "user", e->user);
+	put_kv(fp, "from", e->from);
+	put_kv(fp, "outcome", e->outcome);
+	put_kv(fp, "reason", e->reason);
+	put_kv(fp, "tables", e->tables);
+	put_kv(fp, "what", e->what);
+	if (fclose(fp))
+		ret = -EIO;
+	snprintf(path, sizeof(path), "%s/change.nft", entry);
+	if (!ret)
+		ret = write_text(path, change);
+	if (!ret && before) {
+		snprintf(path, sizeof(path), "%s/before.snap", entry);
+		ret = snapfile_save(before, path, err, errlen);
+	}
+	if (!ret && after) {
+		snprintf(path, sizeof(path), "%s/after.snap", entry);
+		ret = snapfile_save(after, path, err, errlen);
+	}
+	if (ret && !err[0])
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	*n = next;
+	return ret;
+}
+
+static void read_meta(const char *path, struct history_entry *e)
+{
+	FILE *fp = fopen(path, "re");
+	char line[1024];
+
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp)) {
+		char *v = strstr(line, ": ");
+
+		if (!v)
+			continue;
+		*v = 0;
+		v += 2;
+		v[strcspn(v, "\n")] = 0;
+		if (strcmp(line, "when") == 0)
+			e->when = (time_t)strtoll(v, NULL, 10);
+#define FIELD(f) else if (strcmp(line, #f) == 0) snprintf(e->f, sizeof(e->f), "%s", v)
+		FIELD(user);
+		FIELD(from);
+		FIELD(outcome);
+		FIELD(reason);
+		FIELD(tables);
+		FIELD(what);
+#undef FIELD
+	}
+	fclose(fp);
+}
+
+static char *read_all(const char *path)
+{
+	FILE *fp = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!fp)
+		return NULL;
+	FILE *mem = open_memstream(&buf, &len);
+	char chunk[4096];
+	size_t got;
+
+	while (mem && (got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		fwrite(chunk, 1, got, mem);
+	if (mem)
+		fclose(mem);
+	fclose(fp);
+	return buf;
+}
+
+int history_get(int n, struct history_entry *e, char **change, char *err, size_t errlen)
+{
+	char dir[4000], path[4200];
+	struct stat st;
+	int ret = root(dir, sizeof(dir), err, errlen);
+
+	if (ret)
+		return ret;
+	memset(e, 0, sizeof(*e));
+	snprintf(path, sizeof(path), "%s/%d/meta", dir, n);
+	if (n <= 0 || stat(path, &st) < 0) {
+		snprintf(err, errlen, "no change %d in the history (nfpilot history lists them)",
+			 n);
+		return -ENOENT;
+	}
+	e->n = n;
+	read_meta(path, e);
+	if (change) {
+		snprintf(path, sizeof(path), "%s/%d/change.nft", dir, n);
+		*change = read_all(path);
+	}
+	return 0;
+}
+
+int history_list(struct history_entry **out, size_t *count, char *err, size_t errlen)
+{
+	char dir[4096];
+	int *nums = NULL;
+	size_t n = 0;
+	int ret = root(dir, sizeof(dir), err, errlen);
+
+	*out = NULL;
+	*count = 0;
+	if (ret)
+		return ret;
+	ret = numbers(dir, &nums, &n);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(-ret));
+		return ret;
+	}
+	*out = calloc(n + 1, sizeof(**out));
+	if (!*out) {
+		free(nums);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		history_get(nums[i], &(*out)[(*count)++], NULL, err, errlen);
+	free(nums);
+	return 0;
+}

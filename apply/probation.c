@@ -1,0 +1,526 @@
+#define _GNU_SOURCE
+#include "probation.h"
+
+#include "history.h"
+#include "snapfile.h"
+#include "state.h"
+#include "model/ruleset.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ANSWER_MS 120000   /* a narrowing of 100k rules takes seconds */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t probation_left_ms(const struct probation *p)
+{
+	int64_t left = p->deadline_ms - mono_ms();
+
+	return left > 0 ? left : 0;
+}
+
+/* ---- talking to the guardian ---- */
+
+static int connect_guardian(const char *dir, int *fd, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	int s;
+
+	if (state_socket_addr(dir, PROB_SOCK, &sa)) {
+		snprintf(err, errlen, "%.300s: path too long for a socket", dir);
+		return -ENAMETOOLONG;
+	}
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		close(s);
+		if (e == ENOENT || e == ECONNREFUSED) {
+			snprintf(err, errlen, "no change is on probation");
+			return -ENOENT;
+		}
+		snprintf(err, errlen, "%s: %s", sa.sun_path, strerror(e));
+		return -e;
+	}
+	*fd = s;
+	return 0;
+}
+
+/* What the guardian says on its own: the end, or a new deadline. */
+static void note(struct probation *p, const char *msg)
+{
+	if (!p)
+		return;
+	if (strncmp(msg, "deadline ", 9) == 0) {
+		p->deadline_ms = mono_ms() + strtoll(msg + 9, NULL, 10);
+	} else if (strncmp(msg, "end ", 4) == 0) {
+		const char *nl = strchr(msg, '\n');
+		const char *num = strchr(msg + 4, ' ');
+
+		p->outcome = strncmp(msg + 4, "confirmed", 9) == 0 ? PROB_CONFIRMED
+			     : strncmp(msg + 4, "reverted", 8) == 0 ? PROB_REVERTED : PROB_FAILED;
+		p->history_n = num ? atoi(num + 1) : 0;
+		snprintf(p->why, sizeof(p->why), "%s", nl ? nl + 1 : "");
+	}
+}
+
+/* One message, waiting at most timeout_ms: its length, 0 at the end of
+ * the connection, -ETIMEDOUT, or -errno. */
+static ssize_t receive(int fd, char *buf, size_t len, int timeout_ms)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	ssize_t n;
+	int r;
+
+	do
+		r = poll(&pfd, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return -ETIMEDOUT;
+	n = recv(fd, buf, len - 1, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return n;
+}
+
+/* Send req and wait for its answer ("ok ..." or "err ..."), noting what
+ * else the guardian says meanwhile. 0 with reply = the answer after
+ * "ok", or -EPERM with err = the refusal. */
+static int call(struct probation *p, int fd, const char *req, char *reply, size_t len,
+		char *err, size_t errlen)
+{
+	static char buf[PROB_MSG_MAX + 1];
+
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+		snprintf(err, errlen, "the guardian is gone (%s)", strerror(errno));
+		return -EPIPE;
+	}
+	for (;;) {
+		ssize_t n = receive(fd, buf, sizeof(buf), ANSWER_MS);
+
+		if (n <= 0) {
+			snprintf(err, errlen, "the guardian did not answer%s",
+				 p && p->outcome != PROB_RUNNING ? ": the probation ended" : "");
+			return n == 0 ? -EPIPE : (int)n;
+		}
+		if (strncmp(buf, "ok", 2) == 0) {
+			if (reply)
+				snprintf(reply, len, "%s", buf[2] ? buf + 3 : "");
+			return 0;
+		}
+		if (strncmp(buf, "err ", 4) == 0) {
+			snprintf(err, errlen, "%s", buf + 4);
+			return -EPERM;
+		}
+		note(p, buf);
+	}
+}
+
+bool probation_poll(struct probation *p)
+{
+	char buf[PROB_MSG_MAX + 1];
+	bool changed = false;
+
+	while (p->fd >= 0) {
+		ssize_t n = recv(p->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		changed = true;
+		if (n <= 0) {
+			/* gone without a word: it was killed */
+			if (p->outcome == PROB_RUNNING) {
+				p->outcome = PROB_FAILED;
+				snprintf(p->why, sizeof(p->why),
+					 "the guardian ended without a word: see nfpilot status");
+			}
+			close(p->fd);
+			p->fd = -1;
+			break;
+		}
+		buf[n] = 0;
+		note(p, buf);
+	}
+	return changed;
+}
+
+void probation_close(struct probation *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+}
+
+int probation_send(struct probation *p, const char *cmd, char *reply, size_t replylen,
+		   char *err, size_t errlen)
+{
+	char dir[4096];
+	int fd, ret;
+
+	if (p && p->fd >= 0)
+		return call(p, p->fd, cmd, reply, replylen, err, errlen);
+	ret = state_run_dir(dir, sizeof(dir), err, errlen);
+	if (!ret)
+		ret = connect_guardian(dir, &fd, err, errlen);
+	if (ret)
+		return ret;
+	ret = call(p, fd, cmd, reply, replylen, err, errlen);
+	close(fd);
+	return ret;
+}
+
+/* ---- starting a probation ---- */
+
+static void who(char *user, size_t ulen, char *from, size_t flen)
+{
+	const char *sudo = getenv("SUDO_USER");
+	const char *ssh = getenv("SSH_CONNECTION");
+	struct passwd *pw = getpwuid(getuid());
+
+	if (!ssh || !*ssh)
+		ssh = getenv("SSH_CLIENT");
+	if (sudo && *sudo)
+		snprintf(user, ulen, "%s (sudo from %.30s)", pw ? pw->pw_name : "root", sudo);
+	else
+		snprintf(user, ulen, "%s", pw ? pw->pw_name : "?");
+	if (ssh && *ssh)
+		snprintf(from, flen, "%.*s", (int)strcspn(ssh, " "), ssh);
+	else
+		snprintf(from, flen, "local (%.60s)", ttyname(0) ? ttyname(0) : "no terminal");
+}
+
+/* Start the guardian: detached twice over (own session, not our child),
+ * holding the lock; back when it listens. */
+static int spawn(const char *dir, int lockfd, const struct probation_opts *o, int timeout,
+		 char *err, size_t errlen)
+{
+	char exe[4096], fdarg[16], tmo[16], user[64], from[128];
+	char *argv[10];
+	int pipefd[2], status;
+	ssize_t n;
+	pid_t pid;
+	char c = 0;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "cannot start the guardian: %s", strerror(errno));
+		return -errno;
+	}
+	exe[n] = 0;
+	who(user, sizeof(user), from, sizeof(from));
+	snprintf(fdarg, sizeof(fdarg), "%d", pipefd[1]);
+	snprintf(tmo, sizeof(tmo), "%d", timeout);
+	argv[0] = "nfpilot";
+	argv[1] = "guardian";
+	argv[2] = (char *)dir;
+	argv[3] = fdarg;
+	argv[4] = tmo;
+	argv[5] = o->strict ? "1" : "0";
+	argv[6] = user;
+	argv[7] = from;
+	argv[8] = (char *)(o->what ? o->what : "nfpilot");
+	argv[9] = NULL;
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "cannot start the guardian: %s", strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -EAGAIN;
+	}
+	if (pid == 0) {
+		if (fork() == 0) {
+			setsid();
+			/* nothing of ours but the lock and the pipe */
+			close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+			fcntl(lockfd, F_SETFD, 0);
+			fcntl(pipefd[1], F_SETFD, 0);
+			execv(exe, argv);
+			_exit(127);
+		}
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	close(pipefd[1]);
+	{
+		struct pollfd pfd = { pipefd[0], POLLIN, 0 };
+
+		if (poll(&pfd, 1, 10000) > 0 && read(pipefd[0], &c, 1) != 1)
+			c = 0;
+	}
+	close(pipefd[0]);
+	if (c != 'R') {
+		snprintf(err, errlen, "the guardian did not start (see syslog): nothing applied");
+		return -ECHILD;
+	}
+	return 0;
+}
+
+/* The tables the guardian keeps already, as "FAMILY NAME" lines. */
+static bool kept_already(const char *list, uint32_t family, const char *name)
+{
+	char want[300];
+	size_t wl;
+
+	snprintf(want, sizeof(want), "%u %s\n", family, name);
+	wl = strlen(want);
+	for (const char *l = list; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, want, wl) == 0)
+			return true;
+	return false;
+}
+
+static int leftover(const char *dir, char *err, size_t errlen)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, PROB_RESTORE);
+	if (access(path, F_OK) == 0) {
+		snprintf(err, errlen, "a previous probation's guardian ended before finishing and "
+			 "left its restore point: nfpilot status shows it; nfpilot rollback "
+			 "restores it, nfpilot confirm drops it. Nothing applied");
+		return -EEXIST;
+	}
+	return 0;
+}
+
+int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, probation_fn fn,
+		    void *arg, const char *change, const struct probation_opts *o,
+		    struct probation *p, bool *applied, char *err, size_t errlen)
+{
+	char dir[4096], path[4200], reply[PROB_MSG_MAX], hold[64];
+	int timeout = o->timeout_s ? o->timeout_s : PROBATION_TIMEOUT_DEFAULT;
+	struct snapshot snap = { 0 };
+	char *msg = NULL;
+	int lockfd, ret, fret;
+
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	*applied = false;
+	if (timeout < PROBATION_TIMEOUT_MIN)
+		timeout = PROBATION_TIMEOUT_MIN;
+	if (timeout > PROBATION_TIMEOUT_MAX)
+		timeout = PROBATION_TIMEOUT_MAX;
+	ret = state_run_dir(dir, sizeof(dir), err, errlen);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s", dir, PROB_LOCK);
+	lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lockfd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(lockfd, LOCK_EX | LOCK_NB) == 0) {
+		/* no probation: this change starts one */
+		ret = leftover(dir, err, errlen);
+		if (!ret)
+			ret = snapshot_take(nl, ids, nids, false, &snap, err, errlen);
+		snprintf(path, sizeof(path), "%s/%s", dir, PROB_RESTORE);
+		if (!ret)
+			ret = snapfile_save(&snap, path, err, errlen);
+		if (!ret) {
+			ret = spawn(dir, lockfd, o, timeout, err, errlen);
+			if (ret)
+				unlink(path);
+		}
+		close(lockfd); /* the guardian has it now */
+		if (!ret)
+			ret = connect_guardian(dir, &p->fd, err, errlen);
+	} else {
+		/* a probation runs: join it, keeping its restore point */
+		struct snapshot all;
+		size_t keep = 0;
+
+		close(lockfd);
+		p->joined = true;
+		ret = connect_guardian(dir, &p->fd, err, errlen);
+		if (!ret)
+			ret = call(p, p->fd, "tables", reply, sizeof(reply), err, errlen);
+		if (!ret)
+			ret = snapshot_take(nl, ids, nids, false, &all, err, errlen);
+		if (!ret) {
+			/* only the tables it does not keep yet */
+			for (size_t i = 0; i < all.ntables; i++) {
+				if (kept_already(reply, all.tables[i].family, all.tables[i].name)) {
+					struct snap_table t = all.tables[i];
+
+					all.tables[i] = all.tables[all.ntables - 1];
+					all.tables[all.ntables - 1] = t;
+					all.ntables--;
+					keep++;
+					i--;
+				}
+			}
+			snprintf(path, sizeof(path), "%s/join-%d.snap", dir, (int)getpid());
+			ret = snapfile_save(&all, path, err, errlen);
+			all.ntables += keep; /* all of them freed below */
+			snap = all;
+		}
+		if (!ret) {
+			char req[4300];
+
+			snprintf(req, sizeof(req), "join %s", path);
+			ret = call(p, p->fd, req, NULL, 0, err, errlen);
+		}
+	}
+	snprintf(hold, sizeof(hold), "hold %d%s", (int)getpid(), o->strict ? " strict" : "");
+	if (!ret)
+		ret = call(p, p->fd, hold, NULL, 0, err, errlen);
+	if (ret) {
+		snapshot_free(&snap);
+		probation_close(p);
+		return ret;
+	}
+	p->strict = o->strict;
+
+	fret = fn(nl, arg, snap.genid, err, errlen);
+	snapshot_free(&snap);
+	*applied = fret == 0;
+	if (asprintf(&msg, "applied %d\n%s", fret == 0, change ? change : "") < 0)
+		msg = NULL;
+	if (fret && p->joined) /* the probation goes on without this change */
+		call(p, p->fd, "release", NULL, 0, err + strlen(err), 0);
+	ret = msg ? call(p, p->fd, msg, reply, sizeof(reply), fret ? NULL : err,
+			 fret ? 0 : errlen) : -ENOMEM;
+	free(msg);
+	if (fret) {
+		probation_close(p);
+		return fret;
+	}
+	if (ret) {
+		/* applied, but the guardian did not take it: closing reverts */
+		probation_close(p);
+		return ret;
+	}
+	p->deadline_ms = mono_ms() + strtoll(reply, NULL, 10);
+	snprintf(p->tables, sizeof(p->tables), "%s",
+		 strchr(reply, '\n') ? strchr(reply, '\n') + 1 : "");
+	if (strtoll(reply, NULL, 10) == 0) {
+		/* nothing changed: no probation */
+		p->outcome = PROB_CONFIRMED;
+		snprintf(p->why, sizeof(p->why), "nothing changed");
+		probation_close(p);
+		return 0;
+	}
+	if (o->detach && call(p, p->fd, "release", NULL, 0, err, errlen) == 0)
+		return 0;
+	return 0;
+}
+
+/* ---- after a guardian's death ---- */
+
+int probation_status(char *text, size_t len, bool *running, char *err, size_t errlen)
+{
+	char dir[4096], path[4200];
+	FILE *fp;
+	int ret = probation_send(NULL, "status", text, len, err, errlen);
+
+	*running = ret == 0;
+	if (ret != -ENOENT)
+		return ret;
+	ret = state_run_dir(dir, sizeof(dir), err, errlen);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s", dir, PROB_RESTORE);
+	if (access(path, F_OK) < 0) {
+		snprintf(text, len, "probation: none\n");
+		return 0;
+	}
+	/* the guardian is gone but its restore point is left */
+	snprintf(path, sizeof(path), "%s/%s", dir, PROB_INFO);
+	{
+		size_t n = (size_t)snprintf(text, len,
+			"probation: GUARDIAN GONE — its restore point is left\n"
+			"  nfpilot rollback: restore the tables below as they were before the change\n"
+			"  nfpilot confirm:  keep the rules as they are now and drop the restore point\n");
+
+		fp = fopen(path, "re");
+		if (fp && n < len) {
+			size_t got = fread(text + n, 1, len - n - 1, fp);
+
+			text[n + got] = 0;
+		}
+		if (fp)
+			fclose(fp);
+	}
+	return 0;
+}
+
+int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
+{
+	char dir[4096], path[4200], info[4096] = "";
+	struct history_entry e = { 0 };
+	struct snapshot s;
+	int lockfd, ret, n;
+	FILE *fp;
+
+	ret = state_run_dir(dir, sizeof(dir), err, errlen);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s", dir, PROB_LOCK);
+	lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+		if (lockfd >= 0)
+			close(lockfd);
+		snprintf(err, errlen, "a guardian is running: ask it (nfpilot status)");
+		return -EBUSY;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, PROB_RESTORE);
+	ret = snapfile_load(path, &s, err, errlen);
+	if (ret == -ENOENT)
+		snprintf(err, errlen, "no change is on probation");
+	if (!ret && restore)
+		ret = snapshot_restore(nl, &s, 0, err, errlen);
+	if (!ret) {
+		snprintf(path, sizeof(path), "%s/%s", dir, PROB_INFO);
+		fp = fopen(path, "re");
+		if (fp) {
+			size_t got = fread(info, 1, sizeof(info) - 1, fp);
+
+			info[got] = 0;
+			fclose(fp);
+		}
+		e.when = time(NULL);
+		who(e.user, sizeof(e.user), e.from, sizeof(e.from));
+		snprintf(e.outcome, sizeof(e.outcome), restore ? "rolled back" : "confirmed");
+		snprintf(e.reason, sizeof(e.reason), "%s after the guardian had died",
+			 restore ? "restored by nfpilot rollback" : "kept by nfpilot confirm");
+		snprintf(e.what, sizeof(e.what), "recovery of an unfinished probation");
+		for (size_t i = 0; i < s.ntables; i++) {
+			size_t l = strlen(e.tables);
+
+			snprintf(e.tables + l, sizeof(e.tables) - l, "%s%s %s", l ? ", " : "",
+				 ruleset_family_name(s.tables[i].family), s.tables[i].name);
+		}
+		history_add(&e, info, &s, NULL, &n, err, errlen);
+		snprintf(path, sizeof(path), "%s/%s", dir, PROB_RESTORE);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s", dir, PROB_INFO);
+		unlink(path);
+	}
+	if (!ret || ret != -ENOENT)
+		snapshot_free(&s);
+	close(lockfd);
+	return ret;
+}

@@ -1,0 +1,106 @@
+/* probation: every change is applied on probation. Before it reaches the
+ * kernel, the tables it may touch are snapshotted and handed to a guardian
+ * (apply/guardian.h): a separate process in its own session that restores
+ * them at the deadline unless the change is confirmed — and at once if the
+ * process that applied it ends first, unless that process detached on
+ * purpose. A second change during a probation joins it: the deadline
+ * restarts, the restore point stays the state before the first.
+ *
+ * The guardian's state lives in the namespace's run folder (apply/state.h):
+ * `lock` (held by the guardian: one probation at a time), `sock` (its
+ * control socket), `restore.snap` (the restore point), `info` (what a later
+ * login needs if the guardian itself was killed). This module is the
+ * client side: what the TUI and the CLI verbs call. */
+#ifndef NFP_PROBATION_H
+#define NFP_PROBATION_H
+
+#include "snapshot.h"
+#include "model/nl.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROBATION_TIMEOUT_DEFAULT 60
+#define PROBATION_TIMEOUT_MIN 10
+#define PROBATION_TIMEOUT_MAX 3600
+
+struct probation_opts {
+	int timeout_s;          /* 0: PROBATION_TIMEOUT_DEFAULT */
+	bool detach;            /* the applier's end does not revert */
+	bool strict;            /* only `nfpilot confirm` from another login */
+	const char *what;       /* "nfpilot apply web.nft", for status/history */
+};
+
+enum probation_outcome {
+	PROB_RUNNING,
+	PROB_CONFIRMED,
+	PROB_REVERTED,          /* deadline, rollback, applier gone */
+	PROB_FAILED,            /* the revert itself failed: see why */
+};
+
+/* The applier's end of a probation. */
+struct probation {
+	int fd;                 /* connection to the guardian, -1 if none */
+	int64_t deadline_ms;    /* CLOCK_MONOTONIC, ms */
+	bool joined;            /* joined a probation already running */
+	bool strict;
+	enum probation_outcome outcome;
+	int history_n;          /* history entry of the outcome, 0 if none */
+	char tables[512];       /* the touched tables */
+	char why[512];          /* what ended it */
+};
+
+/* Make the change fn does on probation. fn gets the generation the
+ * snapshot was taken at and must refuse (the kernel does, given it as a
+ * batch guard) if the ruleset moved since — the snapshot is then exactly
+ * the state before the change. ids/nids: the tables the change may touch
+ * (NULL: any table; only those it did change are kept). change: the change
+ * as nft commands or the script, for status and history.
+ *
+ * Returns 0 when fn applied the change and the probation runs (p->fd is
+ * open: keep it open until confirmed; closing it reverts unless detached);
+ * fn's error when it did not apply anything (the guardian stops; *applied
+ * false); any other -errno when the probation could not start (nothing
+ * applied). err says why. */
+typedef int (*probation_fn)(struct nl *nl, void *arg, uint32_t genid, char *err,
+			    size_t errlen);
+int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, probation_fn fn,
+		    void *arg, const char *change, const struct probation_opts *o,
+		    struct probation *p, bool *applied, char *err, size_t errlen);
+
+/* Send a command — "confirm", "rollback", "extend", "release" — through p
+ * (NULL: a new connection, as from another login). Waits for the answer;
+ * fills p (when given) with the outcome. 0, -ENOENT when no probation
+ * runs, or -errno with err = the guardian's reason (strict mode refusing a
+ * confirm from the applying session, ...). */
+int probation_send(struct probation *p, const char *cmd, char *reply, size_t replylen,
+		   char *err, size_t errlen);
+
+/* Read what the guardian said on its own (end of probation, new
+ * deadline) without blocking; call when p->fd is readable. Returns true
+ * when p changed. After an outcome p->fd is closed (-1). */
+bool probation_poll(struct probation *p);
+
+/* Milliseconds left, 0 past the deadline. */
+int64_t probation_left_ms(const struct probation *p);
+
+/* Close the applier's end: reverts at once unless released/confirmed. */
+void probation_close(struct probation *p);
+
+/* What `nfpilot status` shows: the guardian's own account, or the state a
+ * dead guardian left behind. 0 (text filled, *running set), or -errno. */
+int probation_status(char *text, size_t len, bool *running, char *err, size_t errlen);
+
+/* A guardian killed before it finished leaves its restore point behind:
+ * restore it (rollback) or drop it (confirm). 0, -ENOENT if none. */
+int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen);
+
+/* Files in the run folder, shared with apply/guardian.c */
+#define PROB_LOCK "lock"
+#define PROB_SOCK "sock"
+#define PROB_RESTORE "restore.snap"
+#define PROB_INFO "info"
+#define PROB_MSG_MAX 65536
+
+#endif

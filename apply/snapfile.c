@@ -1,0 +1,419 @@
+#include "snapfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/flowtable.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SNAP_MAGIC "NFPSNAP1"
+#define MSG_MAX (1u << 20)   /* set element messages stay under 64 KiB */
+
+struct file_hdr {
+	char magic[8];
+	uint32_t genid;
+	uint32_t ntables;
+	uint32_t all;
+	uint32_t reserved;
+};
+
+/* Where messages go: a file, or the digest. */
+struct sink {
+	FILE *fp;
+	uint64_t hash;
+	bool canonical;          /* digest: leave out what changes by itself */
+	char *buf;
+	int err;
+};
+
+static struct nlmsghdr *sink_msg(struct sink *k, uint16_t type, uint32_t family)
+{
+	return nftnl_nlmsg_build_hdr(k->buf, type, (uint16_t)family, NLM_F_CREATE, 0);
+}
+
+static void sink_put(struct sink *k, const struct nlmsghdr *nlh)
+{
+	if (k->fp) {
+		if (fwrite(nlh, nlh->nlmsg_len, 1, k->fp) != 1)
+			k->err = -EIO;
+		return;
+	}
+	/* FNV-1a */
+	for (const unsigned char *p = (const void *)nlh, *e = p + nlh->nlmsg_len; p < e; p++)
+		k->hash = (k->hash ^ *p) * 0x100000001b3ULL;
+}
+
+/* ---- counters out of the way, and back, for the digest ---- */
+
+struct saved_ctr {
+	struct nftnl_expr *e;
+	uint16_t a, b;
+	uint64_t va, vb;
+};
+
+static size_t zero_rule_counters(struct nftnl_rule *r, struct saved_ctr *sv, size_t max)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr *e;
+	size_t n = 0;
+
+	while (it && (e = nftnl_expr_iter_next(it)) && n < max) {
+		const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+		uint16_t a, b;
+
+		if (strcmp(name, "counter") == 0) {
+			a = NFTNL_EXPR_CTR_PACKETS;
+			b = NFTNL_EXPR_CTR_BYTES;
+		} else if (strcmp(name, "quota") == 0) {
+			a = b = NFTNL_EXPR_QUOTA_CONSUMED;
+		} else {
+			continue;
+		}
+		sv[n] = (struct saved_ctr){ e, a, b, nftnl_expr_get_u64(e, a),
+					    nftnl_expr_get_u64(e, b) };
+		nftnl_expr_set_u64(e, a, 0);
+		nftnl_expr_set_u64(e, b, 0);
+		n++;
+	}
+	if (it)
+		nftnl_expr_iter_destroy(it);
+	return n;
+}
+
+static void put_back_counters(const struct saved_ctr *sv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		nftnl_expr_set_u64(sv[i].e, sv[i].a, sv[i].va);
+		nftnl_expr_set_u64(sv[i].e, sv[i].b, sv[i].vb);
+	}
+}
+
+static void put_rule(struct sink *k, struct nftnl_rule *r, uint32_t family)
+{
+	struct saved_ctr sv[16];
+	size_t n = k->canonical ? zero_rule_counters(r, sv, 16) : 0;
+	struct nlmsghdr *nlh = sink_msg(k, NFT_MSG_NEWRULE, family);
+
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	put_back_counters(sv, n);
+	sink_put(k, nlh);
+}
+
+static void put_chain(struct sink *k, struct nftnl_chain *c, uint32_t family)
+{
+	bool ctr = k->canonical && nftnl_chain_is_set(c, NFTNL_CHAIN_PACKETS);
+	uint64_t p = ctr ? nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS) : 0;
+	uint64_t b = ctr ? nftnl_chain_get_u64(c, NFTNL_CHAIN_BYTES) : 0;
+	struct nlmsghdr *nlh = sink_msg(k, NFT_MSG_NEWCHAIN, family);
+
+	if (ctr) {
+		nftnl_chain_unset(c, NFTNL_CHAIN_PACKETS);
+		nftnl_chain_unset(c, NFTNL_CHAIN_BYTES);
+	}
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	if (ctr) {
+		nftnl_chain_set_u64(c, NFTNL_CHAIN_PACKETS, p);
+		nftnl_chain_set_u64(c, NFTNL_CHAIN_BYTES, b);
+	}
+	sink_put(k, nlh);
+}
+
+static void put_obj(struct sink *k, struct nftnl_obj *o, uint32_t family)
+{
+	uint32_t type = nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE);
+	bool canon = k->canonical && (type == NFT_OBJECT_COUNTER || type == NFT_OBJECT_QUOTA);
+	uint16_t a = type == NFT_OBJECT_COUNTER ? NFTNL_OBJ_CTR_PKTS : NFTNL_OBJ_QUOTA_CONSUMED;
+	uint16_t b = type == NFT_OBJECT_COUNTER ? NFTNL_OBJ_CTR_BYTES : NFTNL_OBJ_QUOTA_CONSUMED;
+	uint64_t va = canon ? nftnl_obj_get_u64(o, a) : 0, vb = canon ? nftnl_obj_get_u64(o, b) : 0;
+	struct nlmsghdr *nlh = sink_msg(k, NFT_MSG_NEWOBJ, family);
+
+	if (canon) {
+		nftnl_obj_set_u64(o, a, 0);
+		nftnl_obj_set_u64(o, b, 0);
+	}
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	if (canon) {
+		nftnl_obj_set_u64(o, a, va);
+		nftnl_obj_set_u64(o, b, vb);
+	}
+	sink_put(k, nlh);
+}
+
+static void put_set(struct sink *k, struct nftnl_set *s, uint32_t family)
+{
+	uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+	struct nlmsghdr *nlh = sink_msg(k, NFT_MSG_NEWSET, family);
+	struct nftnl_set_elems_iter *it;
+
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	sink_put(k, nlh);
+	/* elements the ruleset adds itself say nothing about an edit */
+	if (k->canonical && (flags & (NFT_SET_EVAL | NFT_SET_TIMEOUT)))
+		return;
+	it = nftnl_set_elems_iter_create(s);
+	if (!it) {
+		k->err = -ENOMEM;
+		return;
+	}
+	for (int more = nftnl_set_elems_iter_cur(it) != NULL; more > 0;) {
+		nlh = sink_msg(k, NFT_MSG_NEWSETELEM, family);
+		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		sink_put(k, nlh);
+	}
+	nftnl_set_elems_iter_destroy(it);
+}
+
+static void put_table(struct sink *k, const struct snap_table *t)
+{
+	struct nlmsghdr *nlh;
+
+	if (t->absent) {
+		struct nftnl_table *bare = nftnl_table_alloc();
+
+		if (!bare) {
+			k->err = -ENOMEM;
+			return;
+		}
+		nftnl_table_set_u32(bare, NFTNL_TABLE_FAMILY, t->family);
+		nftnl_table_set_str(bare, NFTNL_TABLE_NAME, t->name);
+		nlh = sink_msg(k, NFT_MSG_DELTABLE, t->family);
+		nftnl_table_nlmsg_build_payload(nlh, bare);
+		nftnl_table_free(bare);
+		sink_put(k, nlh);
+		return;
+	}
+	nlh = sink_msg(k, NFT_MSG_NEWTABLE, t->family);
+	nftnl_table_nlmsg_build_payload(nlh, t->table);
+	sink_put(k, nlh);
+	for (size_t i = 0; i < t->nchains; i++)
+		put_chain(k, t->chains[i], t->family);
+	for (size_t i = 0; i < t->nsets; i++)
+		put_set(k, t->sets[i], t->family);
+	for (size_t i = 0; i < t->nobjs; i++)
+		put_obj(k, t->objs[i], t->family);
+	for (size_t i = 0; i < t->nflowtables; i++) {
+		nlh = sink_msg(k, NFT_MSG_NEWFLOWTABLE, t->family);
+		nftnl_flowtable_nlmsg_build_payload(nlh, t->flowtables[i]);
+		sink_put(k, nlh);
+	}
+	for (size_t i = 0; i < t->nrules; i++)
+		put_rule(k, t->rules[i], t->family);
+}
+
+uint64_t snapfile_digest(const struct snap_table *t)
+{
+	struct sink k = { .hash = 0xcbf29ce484222325ULL, .canonical = true };
+
+	if (t->absent)
+		return 0;
+	k.buf = malloc(MSG_MAX);
+	if (!k.buf)
+		return 1; /* differs from anything real: treated as changed */
+	put_table(&k, t);
+	free(k.buf);
+	return k.err ? 1 : k.hash | 2;
+}
+
+int snapfile_write(const struct snapshot *s, FILE *fp)
+{
+	struct file_hdr h = { SNAP_MAGIC, s->genid, (uint32_t)s->ntables, s->all, 0 };
+	struct sink k = { .fp = fp };
+
+	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
+	if (fwrite(&h, sizeof(h), 1, fp) != 1)
+		return -EIO;
+	k.buf = malloc(MSG_MAX);
+	if (!k.buf)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->ntables && !k.err; i++)
+		put_table(&k, &s->tables[i]);
+	free(k.buf);
+	return k.err;
+}
+
+int snapfile_save(const struct snapshot *s, const char *path, char *err, size_t errlen)
+{
+	char tmp[4096];
+	FILE *fp;
+	int fd, ret;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || !(fp = fdopen(fd, "w"))) {
+		ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "%s: %s", tmp, strerror(-ret));
+		return ret;
+	}
+	ret = snapfile_write(s, fp);
+	if (fflush(fp) || fsync(fileno(fp)))
+		ret = ret ? ret : -errno;
+	if (fclose(fp) && !ret)
+		ret = -EIO;
+	if (!ret && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret) {
+		unlink(tmp);
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	}
+	return ret;
+}
+
+/* ---- reading ---- */
+
+static struct snap_table *new_table(struct snapshot *s, uint32_t family, const char *name)
+{
+	struct snap_table *arr = realloc(s->tables, (s->ntables + 1) * sizeof(*arr));
+
+	if (!arr)
+		return NULL;
+	s->tables = arr;
+	memset(&arr[s->ntables], 0, sizeof(*arr));
+	arr[s->ntables].family = family;
+	arr[s->ntables].name = strdup(name ? name : "");
+	return arr[s->ntables].name ? &arr[s->ntables++] : NULL;
+}
+
+/* Parse one message into obj (alloc'd by alloc) and push it on *arr. */
+static int take(const struct nlmsghdr *nlh, void *(*alloc)(void),
+		int (*parse)(const struct nlmsghdr *, void *), void (*fr)(void *),
+		void ***arr, size_t *n)
+{
+	void *o = alloc();
+
+	if (!o)
+		return -ENOMEM;
+	if (parse(nlh, o) < 0 || snapshot_push(arr, n, o) < 0) {
+		fr(o);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#define TAKE(type, nlh, t, field) \
+	take(nlh, (void *(*)(void))type##_alloc, \
+	     (int (*)(const struct nlmsghdr *, void *))type##_nlmsg_parse, \
+	     (void (*)(void *))type##_free, (void ***)&(t)->field, &(t)->n##field)
+
+static int read_msg(struct snapshot *s, const struct nlmsghdr *nlh)
+{
+	struct snap_table *t = s->ntables ? &s->tables[s->ntables - 1] : NULL;
+	uint16_t type = nlh->nlmsg_type & 0xff;
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+
+	if (type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE) {
+		struct nftnl_table *nt = nftnl_table_alloc();
+
+		if (!nt)
+			return -ENOMEM;
+		if (nftnl_table_nlmsg_parse(nlh, nt) < 0 ||
+		    !(t = new_table(s, g->nfgen_family, nftnl_table_get_str(nt, NFTNL_TABLE_NAME)))) {
+			nftnl_table_free(nt);
+			return -EINVAL;
+		}
+		if (type == NFT_MSG_DELTABLE) {
+			t->absent = true;
+			nftnl_table_free(nt);
+		} else {
+			t->table = nt;
+		}
+		return 0;
+	}
+	if (!t || t->absent)
+		return -EINVAL;
+	switch (type) {
+	case NFT_MSG_NEWCHAIN:
+		return TAKE(nftnl_chain, nlh, t, chains);
+	case NFT_MSG_NEWSET:
+		return TAKE(nftnl_set, nlh, t, sets);
+	case NFT_MSG_NEWSETELEM:
+		if (!t->nsets)
+			return -EINVAL;
+		return nftnl_set_elems_nlmsg_parse(nlh, t->sets[t->nsets - 1]) < 0 ? -EINVAL : 0;
+	case NFT_MSG_NEWOBJ:
+		return TAKE(nftnl_obj, nlh, t, objs);
+	case NFT_MSG_NEWFLOWTABLE:
+		return TAKE(nftnl_flowtable, nlh, t, flowtables);
+	case NFT_MSG_NEWRULE:
+		return TAKE(nftnl_rule, nlh, t, rules);
+	}
+	return -EINVAL;
+}
+
+int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen)
+{
+	struct file_hdr h;
+	char *buf = malloc(MSG_MAX);
+	int ret = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!buf)
+		return -ENOMEM;
+	if (fread(&h, sizeof(h), 1, fp) != 1 || memcmp(h.magic, SNAP_MAGIC, 8) != 0) {
+		ret = -EINVAL;
+		goto out;
+	}
+	s->genid = h.genid;
+	s->all = h.all != 0;
+	for (;;) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+		size_t got = fread(buf, 1, sizeof(*nlh), fp);
+
+		if (got == 0 && feof(fp))
+			break;
+		if (got != sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) + sizeof(struct nfgenmsg) ||
+		    nlh->nlmsg_len > MSG_MAX ||
+		    fread(buf + sizeof(*nlh), nlh->nlmsg_len - sizeof(*nlh), 1, fp) != 1) {
+			ret = -EINVAL;
+			break;
+		}
+		ret = read_msg(s, nlh);
+		if (ret)
+			break;
+	}
+	if (!ret && s->ntables != h.ntables)
+		ret = -EINVAL;
+out:
+	free(buf);
+	if (ret) {
+		snapshot_free(s);
+		snprintf(err, errlen, "%s", ret == -ENOMEM ? "out of memory"
+			 : "not a snapshot file, or a damaged one");
+	}
+	return ret;
+}
+
+int snapfile_load(const char *path, struct snapshot *s, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "re");
+	int ret;
+
+	if (!fp) {
+		ret = -errno;
+		memset(s, 0, sizeof(*s));
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = snapfile_read(fp, s, err, errlen);
+	fclose(fp);
+	if (ret) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "%s: %s", path, why);
+	}
+	return ret;
+}

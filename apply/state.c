@@ -1,0 +1,111 @@
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+void state_ns_key(char *buf, size_t len, bool inode)
+{
+	struct stat self, init, st;
+	DIR *d;
+	struct dirent *e;
+
+	if (stat("/proc/self/ns/net", &self) < 0) {
+		snprintf(buf, len, "host");
+		return;
+	}
+	if (stat("/proc/1/ns/net", &init) == 0 && init.st_ino == self.st_ino &&
+	    init.st_dev == self.st_dev) {
+		snprintf(buf, len, "host");
+		return;
+	}
+	/* as `ip netns identify`: the name under /run/netns bound to it */
+	d = opendir("/run/netns");
+	while (d && (e = readdir(d))) {
+		char path[300];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", e->d_name);
+		if (stat(path, &st) == 0 && st.st_ino == self.st_ino && st.st_dev == self.st_dev) {
+			if (inode)
+				snprintf(buf, len, "netns-%s.%lu", e->d_name,
+					 (unsigned long)self.st_ino);
+			else
+				snprintf(buf, len, "netns-%s", e->d_name);
+			closedir(d);
+			return;
+		}
+	}
+	if (d)
+		closedir(d);
+	snprintf(buf, len, "ns-%lu", (unsigned long)self.st_ino);
+}
+
+int state_mkdirs(const char *path, unsigned mode)
+{
+	char p[4096];
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || !*s) {
+			char c = *s;
+
+			*s = 0;
+			if (mkdir(p, mode) < 0 && errno != EEXIST)
+				return -errno;
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
+static int dir_under(const char *env, const char *dflt, bool inode, char *buf, size_t len,
+		     char *err, size_t errlen)
+{
+	const char *root = getenv(env);
+	char key[300];
+	struct stat st;
+	int ret;
+
+	state_ns_key(key, sizeof(key), inode);
+	snprintf(buf, len, "%s/%s", root && *root ? root : dflt, key);
+	ret = state_mkdirs(buf, 0700);
+	if (!ret && stat(buf, &st) == 0 && (st.st_mode & 077)) {
+		/* made by someone else, or loosened: nobody else may read it */
+		if (chmod(buf, 0700) < 0)
+			ret = -errno;
+	}
+	if (ret)
+		snprintf(err, errlen, "%s: %s", buf, strerror(-ret));
+	return ret;
+}
+
+int state_run_dir(char *buf, size_t len, char *err, size_t errlen)
+{
+	return dir_under("NFPILOT_RUN_DIR", "/run/nfpilot", true, buf, len, err, errlen);
+}
+
+int state_lib_dir(char *buf, size_t len, char *err, size_t errlen)
+{
+	return dir_under("NFPILOT_LIB_DIR", "/var/lib/nfpilot", false, buf, len, err, errlen);
+}
+
+int state_socket_addr(const char *dir, const char *name, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(dir) + 1 + strlen(name) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa->sun_path, dir);
+	strcat(sa->sun_path, "/");
+	strcat(sa->sun_path, name);
+	return 0;
+}
