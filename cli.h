@@ -48,5 +48,8 @@ int cli_confirm(int argc, char **argv);
 int cli_rollback(int argc, char **argv);
 int cli_extend(int argc, char **argv);
 int cli_status(int argc, char **argv);
+int cli_history(int argc, char **argv);
+int cli_restore(int argc, char **argv);
+int cli_save(int argc, char **argv);
 
 #endif

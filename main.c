@@ -41,6 +41,9 @@ static const char usage[] =
 	"  rollback           revert the change on probation now\n"
 	"  extend             restart the probation's countdown\n"
 	"  status             the probation: time left, tables, who, the change\n"
+	"  history            changes that ended their probation; show N\n"
+	"  restore N          put back the tables of history entry N (on probation)\n"
+	"  save [FILE]        the live ruleset to " "/etc/nftables.conf" " (loaded at boot)\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 permission denied,\n"
 	"5 nf_tables not available. See nfpilot(8).\n";
@@ -57,6 +60,9 @@ static const struct {
 	{ "rollback", cli_rollback },
 	{ "extend", cli_extend },
 	{ "status", cli_status },
+	{ "history", cli_history },
+	{ "restore", cli_restore },
+	{ "save", cli_save },
 	{ "guardian", guardian_main }, /* internal: started by a probation */
 };
 

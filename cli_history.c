@@ -1,0 +1,296 @@
+/* nfpilot history [show N [--before|--after]], nfpilot restore N [--before]
+ * and nfpilot save [FILE] [--check]: what happened to the ruleset, going
+ * back to a recorded state (itself on probation), and making the live
+ * ruleset the one loaded at boot. */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include "apply/history.h"
+#include "apply/probation.h"
+#include "apply/save.h"
+#include "apply/snapfile.h"
+#include "model/fmt.h"
+#include "model/ruleset.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char history_usage[] =
+	"usage: nfpilot [-N NETNS] history                 every change, oldest first\n"
+	"       nfpilot [-N NETNS] history show N [--before|--after]\n"
+	"  a change that ended its probation: when, who, from where, confirmed or\n"
+	"  reverted and why, the tables, the change; --before/--after print those\n"
+	"  tables as they were before/after it (nft text)\n";
+
+static const char restore_usage[] =
+	"usage: nfpilot [-N NETNS] restore N [--before] [--timeout S] [--detach]\n"
+	"                               [--confirm-new-session]\n"
+	"  put the tables of history entry N back as they were after that change\n"
+	"  (--before: as they were before it), on probation like any apply\n";
+
+static const char save_usage[] =
+	"usage: nfpilot [-N NETNS] save [FILE] [--check]\n"
+	"  write the live ruleset to FILE (default " SAVE_DEFAULT_FILE "), which nft\n"
+	"  loads at boot; the previous file is kept as FILE.bak. Tables managed by\n"
+	"  iptables-nft are left out (save those with iptables-save). Refused while a\n"
+	"  change is on probation: confirm it first.\n"
+	"  --check   only say whether the live ruleset equals what FILE loads\n"
+	"            (exit 0 same, 1 differs, 3 no such file)\n";
+
+static int parse_n(const char *s, int *n)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*end || v <= 0 || v > 1000000000)
+		return cli_fail(EXIT_USAGE, "'%s' is not a history entry number", s);
+	*n = (int)v;
+	return 0;
+}
+
+static void when_text(time_t t, char *buf, size_t len)
+{
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", localtime(&t));
+}
+
+static int show(int n, const char *which)
+{
+	struct history_entry e;
+	char err[512], when[64], path[4200], *change = NULL, *text = NULL;
+	struct snapshot s;
+	int ret = history_get(n, &e, &change, err, sizeof(err));
+
+	if (ret)
+		return cli_fail(cli_exit_code(ret), "%s", err);
+	if (which) {
+		ret = history_file(n, which, path, sizeof(path), err, sizeof(err));
+		if (!ret)
+			ret = snapfile_load(path, &s, err, sizeof(err));
+		if (!ret)
+			ret = save_snapshot_text(&s, &text, err, sizeof(err));
+		free(change);
+		if (ret) {
+			snapshot_free(&s);
+			return cli_fail(cli_exit_code(ret), "%s", err);
+		}
+		cli_put_lines(stdout, text);
+		for (size_t i = 0; i < s.ntables; i++)
+			if (s.tables[i].absent) {
+				printf("# table %s ", ruleset_family_name(s.tables[i].family));
+				fmt_put_safe(stdout, s.tables[i].name);
+				printf(": did not exist\n");
+			}
+		snapshot_free(&s);
+		free(text);
+		return EXIT_OK;
+	}
+	when_text(e.when, when, sizeof(when));
+	printf("change %d\n", n);
+	printf("when:    %s\n", when);
+	printf("user:    "), fmt_put_safe(stdout, e.user), putchar('\n');
+	printf("from:    "), fmt_put_safe(stdout, e.from), putchar('\n');
+	printf("outcome: "), fmt_put_safe(stdout, e.outcome), putchar('\n');
+	printf("why:     "), fmt_put_safe(stdout, e.reason), putchar('\n');
+	printf("tables:  "), fmt_put_safe(stdout, e.tables), putchar('\n');
+	printf("made by: "), fmt_put_safe(stdout, e.what), putchar('\n');
+	printf("change:\n");
+	cli_put_lines(stdout, change);
+	printf("(nfpilot history show %d --before / --after: the tables' text; "
+	       "nfpilot restore %d [--before] puts them back)\n", n, n);
+	free(change);
+	return EXIT_OK;
+}
+
+int cli_history(int argc, char **argv)
+{
+	struct history_entry *all;
+	size_t count;
+	char err[512];
+	int n, ret;
+
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		fputs(history_usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc > 1 && strcmp(argv[1], "show") == 0) {
+		const char *which = NULL;
+
+		if (argc < 3 || parse_n(argv[2], &n))
+			return argc < 3 ? cli_fail(EXIT_USAGE, "history show needs N") : EXIT_USAGE;
+		if (argc == 4 && strcmp(argv[3], "--before") == 0)
+			which = "before.snap";
+		else if (argc == 4 && strcmp(argv[3], "--after") == 0)
+			which = "after.snap";
+		else if (argc > 3)
+			return cli_fail(EXIT_USAGE, "history show: unexpected '%s'", argv[3]);
+		return show(n, which);
+	}
+	if (argc > 1) {
+		fputs(history_usage, stderr);
+		return cli_fail(EXIT_USAGE, "history: unexpected '%s'", argv[1]);
+	}
+	ret = history_list(&all, &count, err, sizeof(err));
+	if (ret)
+		return cli_fail(cli_exit_code(ret), "%s", err);
+	if (!count)
+		printf("no change recorded yet\n");
+	else
+		printf("%5s  %-19s  %-13s  %-16s  %-16s  %s\n", "N", "WHEN", "OUTCOME", "USER",
+		       "FROM", "TABLES");
+	for (size_t i = 0; i < count; i++) {
+		char when[64], user[17], from[17], outcome[14], tables[200];
+
+		when_text(all[i].when, when, sizeof(when));
+		fmt_sanitize(user, sizeof(user), all[i].user);
+		fmt_sanitize(from, sizeof(from), all[i].from);
+		fmt_sanitize(outcome, sizeof(outcome), all[i].outcome);
+		fmt_sanitize(tables, sizeof(tables), all[i].tables);
+		printf("%5d  %-19s  %-13s  %-16s  %-16s  %s\n", all[i].n, when, outcome, user, from,
+		       tables);
+	}
+	free(all);
+	return EXIT_OK;
+}
+
+static int put_back(struct nl *nl, void *arg, uint32_t genid, char *err, size_t errlen)
+{
+	return snapshot_restore(nl, arg, genid, err, errlen);
+}
+
+int cli_restore(int argc, char **argv)
+{
+	struct probation_opts opts;
+	struct probation prob;
+	const char *which = "after.snap";
+	char err[512], path[4200], what[64], *change = NULL;
+	struct snap_id *ids;
+	struct snapshot s;
+	bool applied;
+	struct nl nl;
+	int n = 0, ret;
+
+	cli_probation_init(&opts, "nfpilot restore");
+	for (int i = 1; i < argc; i++) {
+		int used = cli_probation_option(argc, argv, i, &opts);
+
+		if (used < 0)
+			return EXIT_USAGE;
+		if (used) {
+			i += used - 1;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(restore_usage, stdout);
+			return EXIT_OK;
+		} else if (strcmp(argv[i], "--before") == 0) {
+			which = "before.snap";
+		} else if (argv[i][0] != '-' && !n) {
+			if (parse_n(argv[i], &n))
+				return EXIT_USAGE;
+		} else {
+			fputs(restore_usage, stderr);
+			return cli_fail(EXIT_USAGE, "restore: unexpected '%s'", argv[i]);
+		}
+	}
+	if (!n)
+		return cli_fail(EXIT_USAGE, "restore needs a history entry number (nfpilot history)");
+	{
+		struct history_entry e;
+
+		ret = history_get(n, &e, NULL, err, sizeof(err));
+	}
+	if (!ret)
+		ret = history_file(n, which, path, sizeof(path), err, sizeof(err));
+	if (!ret)
+		ret = snapfile_load(path, &s, err, sizeof(err));
+	if (ret)
+		return cli_fail(cli_exit_code(ret), "%s", err);
+	ids = calloc(s.ntables + 1, sizeof(*ids));
+	ret = ids ? nl_open(&nl, err, sizeof(err)) : -ENOMEM;
+	if (ret) {
+		free(ids);
+		snapshot_free(&s);
+		return cli_fail(cli_exit_code(ret), "%s", err);
+	}
+	for (size_t i = 0; i < s.ntables; i++)
+		ids[i] = (struct snap_id){ s.tables[i].family, s.tables[i].name };
+	snprintf(what, sizeof(what), "nfpilot restore %d%s", n,
+		 strcmp(which, "before.snap") == 0 ? " --before" : "");
+	opts.what = what;
+	if (asprintf(&change, "# %s: the tables of history entry %d as %s it\n", what, n,
+		     strcmp(which, "before.snap") == 0 ? "before" : "after") < 0)
+		change = NULL;
+	ret = probation_apply(&nl, ids, s.ntables, put_back, &s, change, &opts, &prob, &applied,
+			      err, sizeof(err));
+	free(change);
+	free(ids);
+	snapshot_free(&s);
+	nl_close(&nl);
+	if (ret)
+		return cli_fail(cli_exit_code(ret), "not restored: %s", err);
+	printf("restored the tables of history entry %d (%s the change)\n", n,
+	       strcmp(which, "before.snap") == 0 ? "before" : "after");
+	return cli_probation_finish(&prob, &opts);
+}
+
+int cli_save(int argc, char **argv)
+{
+	const char *file = SAVE_DEFAULT_FILE;
+	bool check = false, have_file = false, running, same, had;
+	char err[1024], skipped[512], status[256];
+	struct nl nl;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(save_usage, stdout);
+			return EXIT_OK;
+		} else if (strcmp(argv[i], "--check") == 0) {
+			check = true;
+		} else if (argv[i][0] != '-' && !have_file) {
+			file = argv[i];
+			have_file = true;
+		} else {
+			fputs(save_usage, stderr);
+			return cli_fail(EXIT_USAGE, "save: unexpected '%s'", argv[i]);
+		}
+	}
+	ret = nl_open(&nl, err, sizeof(err));
+	if (ret)
+		return cli_fail(cli_exit_code(ret), "%s", err);
+	if (check) {
+		ret = save_check(&nl, file, &same, err, sizeof(err));
+		nl_close(&nl);
+		if (ret)
+			return cli_fail(cli_exit_code(ret), "%s", err);
+		if (same) {
+			printf("saved: the live ruleset is what %s loads\n", file);
+			return EXIT_OK;
+		}
+		printf("not saved: the live ruleset differs from %s (lost at reboot)\n", file);
+		return EXIT_FAIL;
+	}
+	if (probation_status(status, sizeof(status), &running, err, sizeof(err)) == 0 &&
+	    strncmp(status, "probation: none", 15) != 0) {
+		nl_close(&nl);
+		return cli_fail(EXIT_FAIL, "a change is on probation: confirm it first "
+				"(nfpilot status), then save");
+	}
+	had = access(file, F_OK) == 0;
+	ret = save_write(&nl, file, skipped, sizeof(skipped), err, sizeof(err));
+	nl_close(&nl);
+	if (ret)
+		return cli_fail(cli_exit_code(ret), "not saved: %s", err);
+	if (had)
+		printf("saved the live ruleset to %s (the previous file is %s.bak)\n", file, file);
+	else
+		printf("saved the live ruleset to %s\n", file);
+	if (skipped[0]) {
+		printf("left out, managed by iptables-nft: ");
+		fmt_put_safe(stdout, skipped);
+		printf("\n  (save those with iptables-save, e.g. to /etc/iptables/rules.v4)\n");
+	}
+	return EXIT_OK;
+}
