@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,6 +27,10 @@ static const char usage[] =
 	"\n"
 	"Global options:\n"
 	"  -N, --netns NAME   work inside network namespace NAME (/run/netns/NAME)\n"
+	"  --timeout S        probation of changes applied in the live view (10..3600 s;\n"
+	"                     default 60, config key timeout)\n"
+	"  --confirm-new-session  strict: the live view cannot confirm; only\n"
+	"                     nfpilot confirm from a NEW login can\n"
 	"  --theme NAME       colour theme of the live view: default, light, mono,\n"
 	"                     or a file path (NO_COLOR in the environment: mono)\n"
 	"  -h, --help         this help\n"
@@ -34,6 +39,7 @@ static const char usage[] =
 	"Verbs:\n"
 	"  list               tables, chains, rules and counters (nfpilot list --help)\n"
 	"  zero               zero rule counters of a table, chain or rule\n"
+	"  ct                 tracked connections: list, count, kill (nfpilot ct --help)\n"
 	"  edit               insert, replace, delete, move rules, chain policy,\n"
 	"                     chains and tables: all edits as one transaction\n"
 	"  apply FILE         an nft script as one transaction, checked first\n"
@@ -54,6 +60,7 @@ static const struct {
 } verbs[] = {
 	{ "list", cli_list },
 	{ "zero", cli_zero },
+	{ "ct", cli_ct },
 	{ "edit", cli_edit },
 	{ "apply", cli_apply },
 	{ "confirm", cli_confirm },
@@ -121,6 +128,19 @@ int main(int argc, char **argv)
 			if (ret)
 				return ret;
 			tui.netns = argv[i];
+		} else if (strcmp(o, "--confirm-new-session") == 0) {
+			tui.strict = true;
+		} else if (strcmp(o, "--timeout") == 0) {
+			char *end;
+			long t;
+
+			if (i + 1 >= argc)
+				return cli_fail(EXIT_USAGE, "%s needs seconds", o);
+			t = strtol(argv[++i], &end, 10);
+			if (*end || t < 10 || t > 3600)
+				return cli_fail(EXIT_USAGE, "--timeout: seconds from 10 to 3600, not '%s'",
+						argv[i]);
+			tui.timeout_s = (int)t;
 		} else if (strcmp(o, "--theme") == 0) {
 			if (i + 1 >= argc)
 				return cli_fail(EXIT_USAGE, "%s needs a theme name", o);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <wchar.h>
 
 /* Draw s at (y, x) in at most w columns with attribute a, padding with
@@ -103,6 +104,24 @@ static void draw_header(struct view *v)
 		for (size_t c = 0; c < rs->tables[t].nchains; c++)
 			nrules += rs->tables[t].chains[c].nrules;
 	}
+	if (v->prob.fd >= 0 && v->prob.outcome == PROB_RUNNING) {
+		/* the one thing that matters while a change is on probation */
+		int64_t left = (probation_left_ms(&v->prob) + 999) / 1000;
+		char tables[128];
+
+		fmt_sanitize(tables, sizeof(tables), v->prob.tables);
+		if (v->prob.strict)
+			putf(0, 0, COLS, v->attr[ROLE_WARNING] | A_REVERSE | A_BOLD, true,
+			     " PROBATION %lld:%02lld  confirm from a NEW login: nfpilot confirm"
+			     "   R revert now  E extend   (%s)", (long long)left / 60,
+			     (long long)left % 60, tables);
+		else
+			putf(0, 0, COLS, v->attr[ROLE_WARNING] | A_REVERSE | A_BOLD, true,
+			     " PROBATION %lld:%02lld  Y keep it  R revert now  E extend"
+			     "   unconfirmed, %s go%s back", (long long)left / 60,
+			     (long long)left % 60, tables, strchr(tables, ',') ? "" : "es");
+		return;
+	}
 	putf(0, 0, COLS, v->attr[ROLE_HEADER], true,
 	     " nfpilot  %s  netns %s  gen %" PRIu32 "  every %.1fs  %zu tables %zu chains %zu rules",
 	     v->host, v->netns ? v->netns : "(host)", rs->genid, v->cfg.refresh, rs->ntables,
@@ -111,8 +130,9 @@ static void draw_header(struct view *v)
 
 	if (v->cs.n)
 		snprintf(staged, sizeof(staged), "[%zu staged] ", v->cs.n);
-	snprintf(right, sizeof(right), "%s%s%s%s ", staged, v->sorted ? "[sorted by rate] " : "",
-		 v->filter[0] ? "[filtered] " : "", v->paused ? "[PAUSED]" : "");
+	snprintf(right, sizeof(right), "%s%s%s%s%s ", staged, v->sorted ? "[sorted by rate] " : "",
+		 v->filter[0] ? "[filtered] " : "", v->paused ? "[PAUSED] " : "",
+		 v->save_state == SAVE_DIFFERS ? "[not saved]" : "");
 	if (strlen(right) > 1 && (int)strlen(right) < COLS)
 		put(0, COLS - (int)strlen(right), (int)strlen(right), right,
 		    v->attr[ROLE_HEADER] | A_BOLD, false);
@@ -667,6 +687,60 @@ void draw_pending(struct view *v)
 	    v->attr[v->status[0] ? v->status_role : ROLE_STATUS], true);
 }
 
+void draw_history(struct view *v)
+{
+	int list_h = (LINES - 2) / 2, y = 1, top;
+	char line[600];
+
+	put(0, 0, COLS, " History: changes that ended their probation (newest last)   "
+	    "Up/Down select   q close", v->attr[ROLE_HEADER], true);
+	if (!v->nhent)
+		put(y++, 0, COLS, " nothing recorded yet: changes applied with W appear here once "
+		    "confirmed or reverted", v->attr[ROLE_DIM], true);
+	top = (int)v->hent_sel - list_h + 1;
+	if (top < 0)
+		top = 0;
+	for (size_t i = (size_t)top; i < v->nhent && y <= list_h; i++) {
+		const struct history_entry *e = &v->hent[i];
+		char when[32], raw[900];
+		struct tm tm;
+		time_t t = e->when;
+
+		localtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		snprintf(raw, sizeof(raw), "%5d  %s  %-13s %-12.12s %-15.15s %.300s", e->n, when,
+			 e->outcome, e->user, e->from, e->tables);
+		fmt_sanitize(line, sizeof(line), raw);
+		put(y++, 0, COLS, line, v->attr[i == v->hent_sel ? ROLE_SELECTED
+					: strcmp(e->outcome, "confirmed") ? ROLE_WARNING : ROLE_NORMAL],
+		    true);
+	}
+	while (y <= list_h)
+		put(y++, 0, COLS, "", v->attr[ROLE_NORMAL], true);
+	if (v->nhent) {
+		const struct history_entry *e = &v->hent[v->hent_sel];
+		char raw[600];
+		const char *p = v->hent_change;
+
+		snprintf(raw, sizeof(raw), " change %d: %s — %s", e->n, e->what, e->reason);
+		fmt_sanitize(line, sizeof(line), raw);
+		put(y++, 0, COLS, line, v->attr[ROLE_TITLE], true);
+		while (p && *p && y < LINES - 1) {
+			size_t n = strcspn(p, "\n");
+
+			snprintf(raw, sizeof(raw), "  %.*s", (int)n, p);
+			fmt_sanitize(line, sizeof(line), raw);
+			put(y++, 0, COLS, line, v->attr[ROLE_NORMAL], true);
+			p += n + (p[n] == '\n');
+		}
+	}
+	while (y < LINES - 1)
+		put(y++, 0, COLS, "", v->attr[ROLE_NORMAL], true);
+	put(LINES - 1, 0, COLS, v->status[0] ? v->status
+	    : " nfpilot history show N --before/--after prints the tables; nfpilot restore N puts "
+	      "them back", v->attr[v->status[0] ? v->status_role : ROLE_STATUS], true);
+}
+
 static void draw_too_small(struct view *v)
 {
 	erase();
@@ -688,6 +762,11 @@ void draw_screen(struct view *v)
 	}
 	if (v->mode == MODE_HELP) {
 		draw_help(v);
+		refresh();
+		return;
+	}
+	if (v->mode == MODE_HISTORY) {
+		draw_history(v);
 		refresh();
 		return;
 	}

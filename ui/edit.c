@@ -706,15 +706,17 @@ static void apply_now(struct view *v)
 	char err[1024], *cmd = NULL;
 	size_t len = 0, n = v->cs.n;
 	int failed = -1;
-	int ret = apply_changeset(&v->live.nl, &v->cs, &failed, err, sizeof(err));
+	struct probation prob;
+	int ret = apply_changeset_on_probation(&v->live.nl, &v->cs, &v->popts, &prob, &failed, err,
+					       sizeof(err));
 	FILE *fp;
 
+	(void)n;
 	if (!ret) {
 		changeset_discard(&v->cs);
 		v->nmarked = 0;
 		v->live.dirty = true; /* show what the kernel has now */
-		view_status(v, ROLE_NORMAL, "applied %zu edit%s as one transaction", n,
-			    n == 1 ? "" : "s");
+		safe_applied(v, &prob);
 		view_rebuild(v);
 		return;
 	}

@@ -56,7 +56,12 @@
 	X(REDO, "redo", "Staged changes", 'U', CTRL_KEY('r'), 0, "Redo an undone edit") \
 	X(PENDING, "pending", "Staged changes", 'v', KEY_F(9), 0, "Show the pending changes as nft commands") \
 	X(APPLY, "apply", "Staged changes", 'W', 0, 0, "Apply every staged edit as one transaction") \
-	X(DISCARD, "discard", "Staged changes", 'X', 0, 0, "Discard every staged edit")
+	X(DISCARD, "discard", "Staged changes", 'X', 0, 0, "Discard every staged edit") \
+	X(CONFIRM, "confirm", "Probation", 'Y', 0, 0, "Keep the change on probation (confirm it)") \
+	X(ROLLBACK, "revert", "Probation", 'R', 0, 0, "Revert the change on probation now") \
+	X(EXTEND, "extend", "Probation", 'E', 0, 0, "Restart the probation's countdown") \
+	X(HISTORY, "history", "Probation", 'H', 0, 0, "Changes that ended their probation: confirmed, reverted, why") \
+	X(SAVE, "save", "Probation", 'S', 0, 0, "Save the live ruleset to /etc/nftables.conf (loaded at boot)")
 
 enum action {
 	ACT_NONE = 0,

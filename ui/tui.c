@@ -606,8 +606,11 @@ static void browse_key(struct view *v, int key, int timerfd, bool *quit)
 		return;
 	}
 	switch (keymap_lookup(key)) {
-	case ACT_QUIT: *quit = true; break;
+	case ACT_QUIT: *quit = safe_may_quit(v); break;
 	case ACT_HELP: v->mode = MODE_HELP; v->help_top = 0; break;
+	case ACT_CONFIRM: case ACT_ROLLBACK: case ACT_EXTEND: case ACT_HISTORY: case ACT_SAVE:
+		safe_action(v, keymap_lookup(key));
+		break;
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
 		v->live.dirty = true;
@@ -692,6 +695,8 @@ static void on_key(struct view *v, int key, int timerfd, bool *quit)
 			view_status(v, ROLE_DIM, "cancelled: nothing staged or changed");
 		else if (v->confirm_for == ACT_ZERO || v->confirm_for == ACT_ZERO_TABLE)
 			do_zero(v);
+		else if (v->confirm_for == ACT_SAVE)
+			safe_save_confirmed(v);
 		else
 			edit_confirmed(v);
 		break;
@@ -705,6 +710,9 @@ static void on_key(struct view *v, int key, int timerfd, bool *quit)
 			edit_action(v, keymap_lookup(key));
 		else
 			v->mode = MODE_BROWSE;
+		break;
+	case MODE_HISTORY:
+		safe_history_key(v, key);
 		break;
 	case MODE_HELP:
 		if (key == KEY_UP || key == 'k')
@@ -782,16 +790,23 @@ static void loop(struct view *v, int timerfd)
 	bool quit = false, dirty = true;
 
 	while (!quit && !got_quit_signal) {
-		struct pollfd pfd[5];
-		int n = 0, ready;
+		struct pollfd pfd[8];
+		int n = 0, ready, nlive, nsafe;
 
 		if (dirty)
 			draw_screen(v);
 		dirty = false;
 		pfd[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = timerfd, .events = POLLIN };
-		n += live_pollfds(&v->live, pfd + n);
-		ready = poll(pfd, (nfds_t)n, live_busy(&v->live) ? 0 : -1);
+		nlive = live_pollfds(&v->live, pfd + n);
+		n += nlive;
+		nsafe = safe_pollfds(v, pfd + n);
+		n += nsafe;
+		ready = poll(pfd, (nfds_t)n, live_busy(&v->live) ? 0 : safe_timeout_ms(v));
+		if (safe_timeout_ms(v) >= 0)
+			dirty = true; /* the probation's countdown */
+		if (ready > 0 && safe_events(v, pfd + n - nsafe, nsafe))
+			dirty = true;
 		if (ready < 0 && errno != EINTR)
 			break;
 		if (ready > 0 && (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)))
@@ -862,6 +877,8 @@ int tui_run(const struct tui_opts *o)
 	setlocale(LC_ALL, "");
 	v->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	config_load(&v->cfg, collect_warning, &warns);
+	if (o->timeout_s)
+		v->cfg.timeout = o->timeout_s;
 	v->netns = o->netns;
 	gethostname(v->host, sizeof(v->host) - 1);
 	v->tree_shown = true;
@@ -872,6 +889,7 @@ int tui_run(const struct tui_opts *o)
 		free(v);
 		return cli_fail(cli_exit_code(ret), "%s", err);
 	}
+	safe_init(v, o->strict);
 	theme = theme_no_color() ? "mono" : o->theme ? o->theme : v->cfg.theme;
 	if (theme_load(&spec, theme, err, sizeof(err)) < 0)
 		collect_warning(&warns, err);
@@ -925,6 +943,7 @@ int tui_run(const struct tui_opts *o)
 	endwin();
 	delscreen(scr);
 	close(timerfd);
+	safe_free(v); /* a probation of ours not confirmed: reverted now */
 	live_close(&v->live);
 	edit_free(v);
 	free(v->rows);

@@ -5,9 +5,13 @@
 #ifndef NFP_TUI_H
 #define NFP_TUI_H
 
+#include <stdbool.h>
+
 struct tui_opts {
 	const char *netns;   /* shown in the header; already entered */
 	const char *theme;   /* --theme, or NULL for the config's */
+	int timeout_s;       /* --timeout: probation seconds, 0 = config's */
+	bool strict;         /* --confirm-new-session */
 };
 
 /* Runs until the admin quits. Returns an exit code (cli.h EXIT_*); errors

@@ -4,12 +4,15 @@
 #define NFP_VIEW_H
 
 #include "apply/changeset.h"
+#include "apply/history.h"
+#include "apply/probation.h"
 #include "model/live.h"
 #include "ui/config.h"
 #include "ui/keymap.h"
 #include "ui/theme.h"
 
 #include <curses.h>
+#include <poll.h>
 #include <stdbool.h>
 
 #define MIN_COLS 60
@@ -17,7 +20,9 @@
 #define NAME_MAX_LEN 256
 
 enum pane { PANE_TREE, PANE_RULES };
-enum mode { MODE_BROWSE, MODE_HELP, MODE_PROMPT, MODE_CONFIRM, MODE_PENDING };
+enum mode { MODE_BROWSE, MODE_HELP, MODE_PROMPT, MODE_CONFIRM, MODE_PENDING, MODE_HISTORY };
+
+enum save_state { SAVE_UNKNOWN, SAVE_SAME, SAVE_DIFFERS, SAVE_NOFILE };
 
 /* a row of the rules pane: a rule of the chain as the staged edits leave
  * it, or a rule they add (r == NULL) */
@@ -93,6 +98,15 @@ struct view {
 	int help_top;
 	int scroll_lines;          /* lines of the help or pending view */
 
+	/* safe apply (ui/safe.c): our probation, the boot file, the history */
+	struct probation prob;     /* fd -1: no probation of ours */
+	struct probation_opts popts;
+	bool quit_armed;           /* q once during a probation: q again reverts */
+	enum save_state save_state;
+	int save_pid, save_fd;     /* the `save --check` running, -1 if none */
+	struct history_entry *hent;
+	size_t nhent, hent_sel;
+	char *hent_change;         /* the selected entry's change */
 	/* the status line */
 	char status[512];
 	enum theme_role status_role;
@@ -107,6 +121,29 @@ void draw_screen(struct view *v);
 int draw_rules_height(const struct view *v);
 
 void draw_pending(struct view *v);
+
+void draw_history(struct view *v);
+
+/* ---- safe.c: probation, confirm/revert/extend, history, save ---- */
+/* Start the check of the boot file (in the background). */
+void safe_init(struct view *v, bool strict);
+/* CONFIRM, ROLLBACK, EXTEND, HISTORY, SAVE. */
+void safe_action(struct view *v, enum action act);
+/* The edits went in on probation: p is the applier's end. */
+void safe_applied(struct view *v, struct probation *p);
+/* The save question was answered y. */
+void safe_save_confirmed(struct view *v);
+/* A key in the history view. */
+void safe_history_key(struct view *v, int key);
+/* fds to poll (at most 2) and what came on them: true if the screen
+ * changed. */
+int safe_pollfds(struct view *v, struct pollfd *pfd);
+bool safe_events(struct view *v, const struct pollfd *pfd, int n);
+/* ms until the banner's countdown needs a redraw, -1: none. */
+int safe_timeout_ms(const struct view *v);
+/* May the view quit now? (A probation of ours: asks once first.) */
+bool safe_may_quit(struct view *v);
+void safe_free(struct view *v);
 
 /* ---- edit.c: staging edits from the live view ---- */
 /* Rows of the chain shown: rules as the staged edits leave them. */

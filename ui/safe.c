@@ -1,0 +1,319 @@
+/* safe: the live view's side of the safe-apply protocol — the probation
+ * of the edits applied with W (banner, confirm, revert, extend, what
+ * happens on quit), the history view, saving to the boot-time file and
+ * the "not saved" indicator. */
+#define _GNU_SOURCE
+#include "view.h"
+
+#include "apply/save.h"
+#include "model/fmt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* `nfpilot save --check` in the background: its exit status tells. It
+ * loads the file in a scratch namespace, which takes seconds for a big
+ * ruleset: never on the screen's time. */
+static void start_save_check(struct view *v)
+{
+	char exe[4096];
+	int fds[2];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	pid_t pid;
+
+	v->save_pid = v->save_fd = -1;
+	if (n < 0 || pipe2(fds, O_CLOEXEC) < 0)
+		return;
+	exe[n] = 0;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		/* the pipe's write end stays open until the check exits */
+		fcntl(fds[1], F_SETFD, 0);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(exe, "nfpilot", "save", "--check", SAVE_DEFAULT_FILE, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		return;
+	}
+	v->save_pid = pid;
+	v->save_fd = fds[0];
+}
+
+static void end_save_check(struct view *v)
+{
+	int status = 0;
+
+	close(v->save_fd);
+	v->save_fd = -1;
+	if (waitpid(v->save_pid, &status, 0) == v->save_pid && WIFEXITED(status)) {
+		int rc = WEXITSTATUS(status);
+
+		v->save_state = rc == 0 ? SAVE_SAME : rc == 1 ? SAVE_DIFFERS
+			       : rc == 3 ? SAVE_NOFILE : SAVE_UNKNOWN;
+		if (v->save_state == SAVE_DIFFERS && !v->status[0])
+			view_status(v, ROLE_WARNING, "not saved: the live ruleset differs from %s "
+				    "and is lost at reboot (S saves it)", SAVE_DEFAULT_FILE);
+	}
+	v->save_pid = -1;
+}
+
+void safe_init(struct view *v, bool strict)
+{
+	v->prob.fd = -1;
+	v->popts.timeout_s = v->cfg.timeout;
+	v->popts.strict = strict;
+	v->popts.what = "nfpilot live view";
+	start_save_check(v);
+}
+
+void safe_free(struct view *v)
+{
+	probation_close(&v->prob); /* a probation of ours still running reverts */
+	if (v->save_fd >= 0) {
+		kill(v->save_pid, SIGTERM);
+		end_save_check(v);
+	}
+	free(v->hent);
+	free(v->hent_change);
+}
+
+static bool ours(const struct view *v)
+{
+	return v->prob.fd >= 0 && v->prob.outcome == PROB_RUNNING;
+}
+
+/* The guardian said how it ended: tell, and show what the kernel has. */
+static void ended(struct view *v)
+{
+	char why[300];
+
+	fmt_sanitize(why, sizeof(why), v->prob.why);
+	v->quit_armed = false;
+	v->live.dirty = true;
+	if (v->prob.outcome == PROB_CONFIRMED) {
+		v->save_state = SAVE_DIFFERS;
+		view_status(v, ROLE_NORMAL, "confirmed (history %d). Not saved yet: S saves it to %s",
+			    v->prob.history_n, SAVE_DEFAULT_FILE);
+	} else if (v->prob.outcome == PROB_REVERTED) {
+		view_status(v, ROLE_ERROR, "REVERTED: %s — the tables are as before the change "
+			    "(H: history)", why);
+	} else {
+		view_status(v, ROLE_ERROR, "PROBATION FAILED: %s", why);
+	}
+	probation_close(&v->prob);
+}
+
+void safe_applied(struct view *v, struct probation *p)
+{
+	if (v->prob.fd >= 0) {
+		/* we joined our own probation: the new connection holds it now */
+		char err[256];
+
+		probation_send(&v->prob, "release", NULL, 0, err, sizeof(err));
+		probation_close(&v->prob);
+	}
+	v->prob = *p;
+	p->fd = -1;
+	if (v->prob.fd < 0) {
+		view_status(v, ROLE_NORMAL, "applied: nothing changed, no probation");
+		return;
+	}
+	if (v->popts.strict)
+		view_status(v, ROLE_WARNING, "on probation (strict): confirm from a NEW login with "
+			    "`nfpilot confirm`; R reverts now");
+	else
+		view_status(v, ROLE_WARNING, "on probation: Y keeps it, R reverts now, E extends; "
+			    "unconfirmed it is reverted");
+}
+
+static void tell_guardian(struct view *v, const char *cmd)
+{
+	char err[512], reply[64];
+	struct probation *p = ours(v) ? &v->prob : NULL;
+	int ret = probation_send(p, cmd, reply, sizeof(reply), err, sizeof(err));
+
+	if (ret) {
+		view_status(v, ret == -ENOENT ? ROLE_DIM : ROLE_ERROR, "%s", err);
+		return;
+	}
+	if (strcmp(cmd, "extend") == 0) {
+		/* the new deadline comes to holders as the guardian's own word */
+		view_status(v, ROLE_NORMAL, "extended: %lld s left", strtoll(reply, NULL, 10) / 1000);
+		return;
+	}
+	if (p && p->outcome == PROB_RUNNING) {
+		/* the answer came before the guardian's own word */
+		p->outcome = strcmp(cmd, "confirm") == 0 ? PROB_CONFIRMED : PROB_REVERTED;
+		p->history_n = atoi(reply);
+		snprintf(p->why, sizeof(p->why), "%s", strcmp(cmd, "confirm") == 0
+			 ? "confirmed" : "rolled back with R");
+	}
+	if (p) {
+		ended(v);
+		return;
+	}
+	/* another login's probation */
+	v->live.dirty = true;
+	view_status(v, ROLE_NORMAL, "%s (history %s)", strcmp(cmd, "confirm") == 0
+		    ? "confirmed the change on probation" : "reverted the change on probation",
+		    reply);
+}
+
+static void load_history(struct view *v)
+{
+	char err[256];
+
+	free(v->hent);
+	v->hent = NULL;
+	v->nhent = 0;
+	free(v->hent_change);
+	v->hent_change = NULL;
+	if (history_list(&v->hent, &v->nhent, err, sizeof(err)))
+		view_status(v, ROLE_ERROR, "%s", err);
+	v->hent_sel = v->nhent ? v->nhent - 1 : 0; /* the newest */
+	if (v->nhent) {
+		struct history_entry e;
+
+		history_get(v->hent[v->hent_sel].n, &e, &v->hent_change, err, sizeof(err));
+	}
+}
+
+void safe_history_key(struct view *v, int key)
+{
+	size_t old = v->hent_sel;
+
+	if ((key == KEY_UP || key == 'k') && v->hent_sel > 0)
+		v->hent_sel--;
+	else if ((key == KEY_DOWN || key == 'j') && v->hent_sel + 1 < v->nhent)
+		v->hent_sel++;
+	else if (key == KEY_HOME || key == 'g')
+		v->hent_sel = 0;
+	else if ((key == KEY_END || key == 'G') && v->nhent)
+		v->hent_sel = v->nhent - 1;
+	else if (key != KEY_UP && key != KEY_DOWN && key != 'k' && key != 'j')
+		v->mode = MODE_BROWSE;
+	if (old != v->hent_sel && v->nhent) {
+		struct history_entry e;
+		char err[256];
+
+		free(v->hent_change);
+		v->hent_change = NULL;
+		history_get(v->hent[v->hent_sel].n, &e, &v->hent_change, err, sizeof(err));
+	}
+}
+
+void safe_save_confirmed(struct view *v)
+{
+	char err[512], skipped[256];
+	int ret = save_write(&v->live.nl, SAVE_DEFAULT_FILE, skipped, sizeof(skipped), err,
+			     sizeof(err));
+
+	if (ret) {
+		view_status(v, ROLE_ERROR, "not saved: %s", err);
+		return;
+	}
+	v->save_state = SAVE_SAME;
+	if (skipped[0])
+		view_status(v, ROLE_WARNING, "saved to %s, without the iptables-nft tables (%s): "
+			    "save those with iptables-save", SAVE_DEFAULT_FILE, skipped);
+	else
+		view_status(v, ROLE_NORMAL, "saved to %s (the previous file is %s.bak)",
+			    SAVE_DEFAULT_FILE, SAVE_DEFAULT_FILE);
+}
+
+void safe_action(struct view *v, enum action act)
+{
+	switch (act) {
+	case ACT_CONFIRM:
+		if (ours(v) && v->prob.strict) {
+			view_status(v, ROLE_WARNING, "strict mode: this session cannot confirm. Log in "
+				    "again (a NEW SSH session) and run `nfpilot confirm`");
+			return;
+		}
+		tell_guardian(v, "confirm");
+		break;
+	case ACT_ROLLBACK:
+		tell_guardian(v, "rollback");
+		break;
+	case ACT_EXTEND:
+		tell_guardian(v, "extend");
+		break;
+	case ACT_HISTORY:
+		load_history(v);
+		v->mode = MODE_HISTORY;
+		break;
+	case ACT_SAVE:
+		if (ours(v)) {
+			view_status(v, ROLE_WARNING, "a change is on probation: confirm it (Y) before "
+				    "saving");
+			return;
+		}
+		v->confirm_for = ACT_SAVE;
+		snprintf(v->confirm_msg, sizeof(v->confirm_msg),
+			 "Save the live ruleset to %s (the previous file kept as .bak)?",
+			 SAVE_DEFAULT_FILE);
+		v->mode = MODE_CONFIRM;
+		break;
+	default:
+		break;
+	}
+}
+
+int safe_pollfds(struct view *v, struct pollfd *pfd)
+{
+	int n = 0;
+
+	if (v->prob.fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = v->prob.fd, .events = POLLIN };
+	if (v->save_fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = v->save_fd, .events = POLLIN };
+	return n;
+}
+
+bool safe_events(struct view *v, const struct pollfd *pfd, int n)
+{
+	bool changed = false;
+
+	for (int i = 0; i < n; i++) {
+		if (!pfd[i].revents)
+			continue;
+		if (pfd[i].fd == v->prob.fd && probation_poll(&v->prob)) {
+			if (v->prob.outcome != PROB_RUNNING)
+				ended(v);
+			changed = true;
+		} else if (pfd[i].fd == v->save_fd) {
+			end_save_check(v);
+			changed = true;
+		}
+	}
+	return changed;
+}
+
+int safe_timeout_ms(const struct view *v)
+{
+	if (!ours(v))
+		return -1;
+	return (int)(probation_left_ms(&v->prob) % 1000) + 1;
+}
+
+bool safe_may_quit(struct view *v)
+{
+	if (!ours(v) || v->quit_armed)
+		return true;
+	v->quit_armed = true;
+	view_status(v, ROLE_WARNING, "the change is on probation: quitting REVERTS it. "
+		    "Y keeps it, then q; or q again to quit and revert");
+	return false;
+}
