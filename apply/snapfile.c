@@ -151,6 +151,20 @@ static void put_obj(struct sink *k, struct nftnl_obj *o, uint32_t family)
 	sink_put(k, nlh);
 }
 
+/* libnftnl's builder numbers the elements' nests 1, 2, 3... (the kernel
+ * does not mind) but its parser wants each to be NFTA_LIST_ELEM. */
+static void number_elems(struct nlmsghdr *nlh)
+{
+	struct nlattr *a, *e;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(e, a)
+			e->nla_type = (uint16_t)((e->nla_type & ~NLA_TYPE_MASK) | NFTA_LIST_ELEM);
+	}
+}
+
 static void put_set(struct sink *k, struct nftnl_set *s, uint32_t family)
 {
 	uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
@@ -170,6 +184,7 @@ static void put_set(struct sink *k, struct nftnl_set *s, uint32_t family)
 	for (int more = nftnl_set_elems_iter_cur(it) != NULL; more > 0;) {
 		nlh = sink_msg(k, NFT_MSG_NEWSETELEM, family);
 		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		number_elems(nlh);
 		sink_put(k, nlh);
 	}
 	nftnl_set_elems_iter_destroy(it);
