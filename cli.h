@@ -42,6 +42,7 @@ int cli_probation_finish(struct probation *p, const struct probation_opts *o);
 
 int cli_list(int argc, char **argv);
 int cli_zero(int argc, char **argv);
+int cli_ct(int argc, char **argv);
 int cli_edit(int argc, char **argv);
 int cli_apply(int argc, char **argv);
 int cli_confirm(int argc, char **argv);
