@@ -711,12 +711,11 @@ static void apply_now(struct view *v)
 					       sizeof(err));
 	FILE *fp;
 
-	(void)n;
 	if (!ret) {
 		changeset_discard(&v->cs);
 		v->nmarked = 0;
 		v->live.dirty = true; /* show what the kernel has now */
-		safe_applied(v, &prob);
+		safe_applied(v, &prob, n);
 		view_rebuild(v);
 		return;
 	}

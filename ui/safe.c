@@ -60,11 +60,9 @@ static void end_save_check(struct view *v)
 	if (waitpid(v->save_pid, &status, 0) == v->save_pid && WIFEXITED(status)) {
 		int rc = WEXITSTATUS(status);
 
+		/* shown in the header: the key hints stay on the status line */
 		v->save_state = rc == 0 ? SAVE_SAME : rc == 1 ? SAVE_DIFFERS
 			       : rc == 3 ? SAVE_NOFILE : SAVE_UNKNOWN;
-		if (v->save_state == SAVE_DIFFERS && !v->status[0])
-			view_status(v, ROLE_WARNING, "not saved: the live ruleset differs from %s "
-				    "and is lost at reboot (S saves it)", SAVE_DEFAULT_FILE);
 	}
 	v->save_pid = -1;
 }
@@ -115,7 +113,7 @@ static void ended(struct view *v)
 	probation_close(&v->prob);
 }
 
-void safe_applied(struct view *v, struct probation *p)
+void safe_applied(struct view *v, struct probation *p, size_t nedits)
 {
 	if (v->prob.fd >= 0) {
 		/* we joined our own probation: the new connection holds it now */
@@ -127,15 +125,18 @@ void safe_applied(struct view *v, struct probation *p)
 	v->prob = *p;
 	p->fd = -1;
 	if (v->prob.fd < 0) {
-		view_status(v, ROLE_NORMAL, "applied: nothing changed, no probation");
+		view_status(v, ROLE_NORMAL, "applied %zu edit%s: nothing changed, no probation",
+			    nedits, nedits == 1 ? "" : "s");
 		return;
 	}
 	if (v->popts.strict)
-		view_status(v, ROLE_WARNING, "on probation (strict): confirm from a NEW login with "
-			    "`nfpilot confirm`; R reverts now");
+		view_status(v, ROLE_WARNING, "applied %zu edit%s on probation (strict): confirm from "
+			    "a NEW login with `nfpilot confirm`; R reverts now", nedits,
+			    nedits == 1 ? "" : "s");
 	else
-		view_status(v, ROLE_WARNING, "on probation: Y keeps it, R reverts now, E extends; "
-			    "unconfirmed it is reverted");
+		view_status(v, ROLE_WARNING, "applied %zu edit%s on probation: Y keeps %s, R reverts "
+			    "now, E extends; unconfirmed, reverted", nedits, nedits == 1 ? "" : "s",
+			    nedits == 1 ? "it" : "them");
 }
 
 static void tell_guardian(struct view *v, const char *cmd)

@@ -130,7 +130,7 @@ void safe_init(struct view *v, bool strict);
 /* CONFIRM, ROLLBACK, EXTEND, HISTORY, SAVE. */
 void safe_action(struct view *v, enum action act);
 /* The edits went in on probation: p is the applier's end. */
-void safe_applied(struct view *v, struct probation *p);
+void safe_applied(struct view *v, struct probation *p, size_t nedits);
 /* The save question was answered y. */
 void safe_save_confirmed(struct view *v);
 /* A key in the history view. */

@@ -167,17 +167,26 @@ confirm() {
 	return 1
 }
 
-# apply_y DESC: W, y, wait for "applied N edits"
+# apply_y DESC: W, y, wait for "applied N edits" on probation, Y keeps it
 apply_y() {
 	keys W
 	if ! confirm 'one transaction' y; then
 		not_ok "$1: W asked nothing"
 		return 1
 	fi
-	if wait_for 'applied [0-9]+ edits?' 15 >/dev/null; then
-		ok "$1: applied"
+	if wait_for 'applied [0-9]+ edits? on probation' 15 >/dev/null &&
+	   screen | grep -Eq 'PROBATION [0-9]+:[0-9]{2}'; then
+		ok "$1: applied, on probation"
 	else
-		not_ok "$1: no 'applied' on the status line"
+		not_ok "$1: no 'applied ... on probation' or no banner"
+		show_screen
+		return 1
+	fi
+	keys Y
+	if wait_for 'confirmed \(history [0-9]+\)' 10 >/dev/null; then
+		ok "$1: confirmed with Y"
+	else
+		not_ok "$1: Y did not confirm"
 		show_screen
 		return 1
 	fi
