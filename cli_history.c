@@ -11,6 +11,7 @@
 #include "apply/snapfile.h"
 #include "model/fmt.h"
 #include "model/ruleset.h"
+#include "ui/config.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -34,7 +35,8 @@ static const char restore_usage[] =
 
 static const char save_usage[] =
 	"usage: nfpilot [-N NETNS] save [FILE] [--check]\n"
-	"  write the live ruleset to FILE (default " SAVE_DEFAULT_FILE "), which nft\n"
+	"  write the live ruleset to FILE (default " SAVE_DEFAULT_FILE ", or the\n"
+	"  config key save_file), which nft\n"
 	"  loads at boot; the previous file is kept as FILE.bak. Tables managed by\n"
 	"  iptables-nft are left out (save those with iptables-save). Refused while a\n"
 	"  change is on probation: confirm it first.\n"
@@ -237,12 +239,15 @@ int cli_restore(int argc, char **argv)
 
 int cli_save(int argc, char **argv)
 {
-	const char *file = SAVE_DEFAULT_FILE;
+	struct nfp_config cfg;
+	const char *file;
 	bool check = false, have_file = false, running, same, had;
 	char err[1024], skipped[512], status[256];
 	struct nl nl;
 	int ret;
 
+	config_load(&cfg, NULL, NULL); /* save_file */
+	file = cfg.save_file;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			fputs(save_usage, stdout);

@@ -44,6 +44,7 @@ void config_defaults(struct nfp_config *c)
 		c->columns[i] = (unsigned char)i;
 	c->ncolumns = COL_COUNT;
 	c->timeout = 60;
+	snprintf(c->save_file, sizeof(c->save_file), "/etc/nftables.conf");
 }
 
 /* report one problem, prefixed "FILE:LINE: " (or "FILE: " when lineno is 0) */
@@ -199,6 +200,11 @@ static void config_set(struct nfp_config *c, const char *key, char *value,
 			config_warn(x, "timeout must be between 10 and 3600 seconds");
 		else
 			c->timeout = (int)v;
+	} else if (strcmp(key, "save_file") == 0) {
+		if (value[0] != '/' || strlen(value) >= sizeof(c->save_file))
+			config_warn(x, "save_file must be an absolute path");
+		else
+			snprintf(c->save_file, sizeof(c->save_file), "%s", value);
 	} else {
 		config_warn(x, "unknown key '%s'", key);
 	}

@@ -13,7 +13,10 @@
  *	columns = num, pkts, bytes, pps, bps, history, handle, rule
  *	                   rule-list columns in order; "rule" is required
  *	timeout = 60       probation time of an applied change, seconds,
- *	                   integer 10 .. 3600 */
+ *	                   integer 10 .. 3600
+ *	save_file = /etc/nftables.conf
+ *	                   where S and `nfpilot save` write the ruleset, and
+ *	                   what the "not saved" indicator compares with */
 #ifndef NFP_CONFIG_H
 #define NFP_CONFIG_H
 
@@ -51,6 +54,7 @@ struct nfp_config {
 	unsigned char columns[16];   /* enum config_column, in display order */
 	size_t ncolumns;             /* each column at most once; COL_RULE always */
 	int timeout;                 /* probation seconds before auto-revert */
+	char save_file[256];         /* the boot-time ruleset file */
 };
 
 /* "pkts" for COL_PKTS; NULL when out of range */

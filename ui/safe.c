@@ -39,7 +39,7 @@ static void start_save_check(struct view *v)
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(null, 2);
-		execl(exe, "nfpilot", "save", "--check", SAVE_DEFAULT_FILE, (char *)NULL);
+		execl(exe, "nfpilot", "save", "--check", v->cfg.save_file, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -103,7 +103,7 @@ static void ended(struct view *v)
 	if (v->prob.outcome == PROB_CONFIRMED) {
 		v->save_state = SAVE_DIFFERS;
 		view_status(v, ROLE_NORMAL, "confirmed (history %d). Not saved yet: S saves it to %s",
-			    v->prob.history_n, SAVE_DEFAULT_FILE);
+			    v->prob.history_n, v->cfg.save_file);
 	} else if (v->prob.outcome == PROB_REVERTED) {
 		view_status(v, ROLE_ERROR, "REVERTED: %s — the tables are as before the change "
 			    "(H: history)", why);
@@ -218,7 +218,7 @@ void safe_history_key(struct view *v, int key)
 void safe_save_confirmed(struct view *v)
 {
 	char err[512], skipped[256];
-	int ret = save_write(&v->live.nl, SAVE_DEFAULT_FILE, skipped, sizeof(skipped), err,
+	int ret = save_write(&v->live.nl, v->cfg.save_file, skipped, sizeof(skipped), err,
 			     sizeof(err));
 
 	if (ret) {
@@ -228,10 +228,10 @@ void safe_save_confirmed(struct view *v)
 	v->save_state = SAVE_SAME;
 	if (skipped[0])
 		view_status(v, ROLE_WARNING, "saved to %s, without the iptables-nft tables (%s): "
-			    "save those with iptables-save", SAVE_DEFAULT_FILE, skipped);
+			    "save those with iptables-save", v->cfg.save_file, skipped);
 	else
-		view_status(v, ROLE_NORMAL, "saved to %s (the previous file is %s.bak)",
-			    SAVE_DEFAULT_FILE, SAVE_DEFAULT_FILE);
+		view_status(v, ROLE_NORMAL, "saved to %s (the previous file, if any, is %s.bak)",
+			    v->cfg.save_file, v->cfg.save_file);
 }
 
 void safe_action(struct view *v, enum action act)
@@ -264,7 +264,7 @@ void safe_action(struct view *v, enum action act)
 		v->confirm_for = ACT_SAVE;
 		snprintf(v->confirm_msg, sizeof(v->confirm_msg),
 			 "Save the live ruleset to %s (the previous file kept as .bak)?",
-			 SAVE_DEFAULT_FILE);
+			 v->cfg.save_file);
 		v->mode = MODE_CONFIRM;
 		break;
 	default:
