@@ -22,6 +22,12 @@ NS_PREFIX="nfpt-$$"
 SRV="$NS_PREFIX-srv"
 CLI="$NS_PREFIX-cli"
 TEST_TMP=$(mktemp -d "/tmp/nfpt-$$.XXXXXX")
+# Every change is on probation (apply/probation.h): the history of each test
+# goes to its temp dir, never the machine's /var/lib/nfpilot. The guardians'
+# state stays under /run/nfpilot (one folder per namespace, named after it:
+# netns-NAME.INODE), removed with the namespace by cleanup.
+export NFPILOT_LIB_DIR="$TEST_TMP/lib"
+RUN_ROOT=${NFPILOT_RUN_DIR:-/run/nfpilot}
 TESTS_PASSED=0
 TESTS_FAILED=0
 BG_PIDS=""
@@ -114,11 +120,47 @@ cli() { ip netns exec "$CLI" "$@"; }
 # nfp ARGS...: the binary under test, inside the server namespace.
 nfp() { "$NFPILOT" -N "$SRV" "$@"; }
 
+# answer WORD CMD...: run CMD with WORD as the answer to the probation's
+# question ("Keep this change?"). setsid: no controlling terminal, so it
+# reads stdin even when the tests run on a terminal (and a background
+# process group never stops on reading /dev/tty). Exit status of CMD.
+answer() {
+	local word=$1
+	shift
+	printf '%s\n' "$word" | setsid -w "$@"
+}
+# nfp_yes ARGS...: nfp, its change confirmed on the terminal.
+nfp_yes() { answer yes "$NFPILOT" -N "$SRV" "$@"; }
+
+# guardian_pids NS: the guardian processes keeping a probation of NS.
+guardian_pids() {
+	local p cmd
+	for p in $(ip netns pids "$1" 2>/dev/null); do
+		cmd=$({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null)
+		case "$cmd" in "nfpilot guardian $RUN_ROOT/netns-$1."*) echo "$p" ;; esac
+	done
+}
+
+# end_probation NS: no guardian of NS outlives the test: killed (the
+# namespace goes, there is nothing to restore), its run folder removed.
+end_probation() {
+	local p d
+	for p in $(guardian_pids "$1"); do
+		kill -9 "$p" 2>/dev/null
+	done
+	for d in "$RUN_ROOT/netns-$1."*; do
+		[ -d "$d" ] && rm -rf "$d"
+	done
+}
+
 cleanup() {
 	local p ns
 	trap - EXIT INT TERM
 	for p in $BG_PIDS; do
 		kill "$p" 2>/dev/null
+	done
+	for ns in $MY_NETNS; do
+		end_probation "$ns"
 	done
 	for ns in $MY_NETNS; do
 		# processes we started inside our own namespaces (socat children)
@@ -132,6 +174,7 @@ cleanup() {
 			kill -9 "$p" 2>/dev/null
 		done
 		ip netns del "$ns" 2>/dev/null
+		end_probation "$ns"
 	done
 	rm -rf "$TEST_TMP"
 }

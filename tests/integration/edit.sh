@@ -4,7 +4,9 @@
 # with real traffic; ten edits whose last is invalid change nothing and name
 # that edit; a change made by someone else after the edits were prepared is
 # refused by the kernel's generation check; moving and deleting rules of a
-# table made by iptables keeps iptables -S and -L -v working.
+# table made by iptables keeps iptables -S and -L -v working. Every change
+# is on probation (tests/integration/probation.sh): here it is confirmed by
+# answering "yes" on stdin (nfp_yes).
 . "$(dirname "$0")/../lib.sh"
 
 setup_net
@@ -12,7 +14,7 @@ start_servers
 
 state() { srv nft -a list ruleset 2>/dev/null | md5sum; }
 
-check "build the web firewall from nothing in one transaction" nfp edit \
+check_rc "build the web firewall from nothing in one transaction" 0 nfp_yes edit \
 	-t inet web --add-table \
 	--add-chain input 'type filter hook input priority 0; policy accept;' \
 	-c input \
@@ -23,6 +25,9 @@ check "build the web firewall from nothing in one transaction" nfp edit \
 	--append 'tcp dport { 80, 443 } accept comment "web"' \
 	--append 'icmp type echo-request accept' \
 	--policy drop
+check "the new table went on probation" grep -q '^on probation: inet web (new)' <<<"$RC_OUT"
+check "and was confirmed on the terminal" grep -q '^confirmed' <<<"$RC_OUT"
+check_eq "nothing on probation after the confirm" "$(nfp status)" "probation: none"
 LIST=$(srv nft -a list chain inet web input)
 check "policy is drop" grep -q 'policy drop' <<<"$LIST"
 check "rules in order, each with a counter before its verdict" python3 -c '
@@ -47,13 +52,13 @@ BEFORE=$(state)
 args=()
 for p in 1001 1002 1003 1004 1005 1006 1007 1008 1009; do args+=(--append "tcp dport $p accept"); done
 args+=(--append 'tcp dportt 1010 accept')
-check_rc "ten edits with a typo in the last fail" 1 nfp edit -t inet web -c input "${args[@]}"
+check_rc "ten edits with a typo in the last fail" 1 nfp_yes edit -t inet web -c input "${args[@]}"
 check "the failing edit is named" grep -q 'edit 10 of 10 failed, nothing was changed' <<<"$RC_ERR"
 check "nft's message points at the typo" grep -q 'dportt' <<<"$RC_ERR"
 check_eq "ruleset unchanged after the failed edits" "$(state)" "$BEFORE"
 H7=$(srv nft -a list chain inet web input | sed -n 's/.*tcp dport { 80, 443 }.*# handle \([0-9]*\)/\1/p')
 check_rc "a kernel refusal (no such handle) names its edit, exit 3" 3 \
-	nfp edit -t inet web -c input --delete "$H7" --delete 99999
+	nfp_yes edit -t inet web -c input --delete "$H7" --delete 99999
 check "the kernel's failure is mapped to edit 2" grep -q 'edit 2 of 2 failed' <<<"$RC_ERR"
 check_eq "ruleset unchanged after the refused delete" "$(state)" "$BEFORE"
 
@@ -62,10 +67,10 @@ GEN=$(nfp list --json --counters | python3 -c 'import json,sys; print(json.load(
 srv nft add rule inet web input tcp dport 9999 counter accept comment '"other admin"'
 AFTER_OTHER=$(state)
 check_rc "edits prepared on an old generation are refused" 1 \
-	nfp edit --genid "$GEN" -t inet web -c input --append 'tcp dport 2222 accept'
+	nfp_yes edit --genid "$GEN" -t inet web -c input --append 'tcp dport 2222 accept'
 check "the refusal says the ruleset changed" grep -q 'ruleset changed' <<<"$RC_ERR"
 check_eq "nothing of the refused edits applied" "$(state)" "$AFTER_OTHER"
-check "edits on the current generation apply" nfp edit \
+check "edits on the current generation apply" nfp_yes edit \
 	--genid "$(nfp list --json --counters | python3 -c 'import json,sys; print(json.load(sys.stdin)["genid"])')" \
 	-t inet web -c input --append 'tcp dport 2222 accept'
 
@@ -79,7 +84,7 @@ ping_n 2 >/dev/null
 handle_of() { srv nft -a list chain ip filter INPUT | grep -- "$1" | sed -n 's/.*# handle \([0-9]*\)$/\1/p'; }
 HS=$(handle_of 'dport 25'); HP=$(handle_of 'icmp'); HU=$(handle_of 'udp dport 53')
 PING_PKTS=$(srv iptables -L INPUT -v -x -n | awk '/icmptype 8/ {print $1}')
-check "move and delete in the iptables table" nfp edit -t ip filter -c INPUT \
+check "move and delete in the iptables table" nfp_yes edit -t ip filter -c INPUT \
 	--move "$HP" top --move "$HS" bottom --delete "$HU"
 check_eq "iptables -S shows the new order, comments kept" \
 	"$(srv iptables -S INPUT | grep -- '^-A')" \
@@ -90,21 +95,21 @@ check_eq "iptables -S shows the new order, comments kept" \
 check "iptables -L -v still works" srv iptables -L INPUT -v -n
 check_eq "the moved rule kept its counter" \
 	"$(srv iptables -L INPUT -v -x -n | awk '/icmptype 8/ {print $1}')" "$PING_PKTS"
-check_rc "bad usage: edit without a table" 2 nfp edit --append accept
+check_rc "bad usage: edit without a table" 2 nfp_yes edit --append accept
 
 # nfpilot apply FILE: an nft script as one transaction
 printf '%s\n' 'add rule inet web input tcp dport 7001 accept' \
 	'add rule inet web input tcp dportt 7002 accept' >"$TEST_TMP/bad.nft"
 BEFORE=$(state)
-check_rc "apply of a script with an error fails" 1 nfp apply "$TEST_TMP/bad.nft"
+check_rc "apply of a script with an error fails" 1 nfp_yes apply "$TEST_TMP/bad.nft"
 check "its message gives file, line and nft's reason" \
 	grep -q 'bad.nft:2:.*syntax error' <<<"$RC_ERR"
 check_eq "nothing of the script applied" "$(state)" "$BEFORE"
 printf '%s\n' 'add rule inet web input tcp dport 7001 accept' \
 	'add rule inet web input tcp dport 7002 accept' >"$TEST_TMP/good.nft"
-check "apply of a good script" nfp apply "$TEST_TMP/good.nft"
+check "apply of a good script" nfp_yes apply "$TEST_TMP/good.nft"
 check_eq "both of its rules are in" \
 	"$(srv nft list chain inet web input | grep -c 'tcp dport 700[12] accept')" 2
-check_rc "apply on a stale generation is refused" 1 nfp apply --genid 1 "$TEST_TMP/good.nft"
-check_rc "apply of a missing file" 3 nfp apply "$TEST_TMP/nope.nft"
+check_rc "apply on a stale generation is refused" 1 nfp_yes apply --genid 1 "$TEST_TMP/good.nft"
+check_rc "apply of a missing file" 3 nfp_yes apply "$TEST_TMP/nope.nft"
 finish

@@ -1,7 +1,7 @@
 #!/bin/bash
 # nfpilot's errors: exit codes (2 usage, 3 not found, 4 permission), one
 # "nfpilot: ..." line on stderr naming what was wrong, nothing changed in the
-# ruleset by any failing call; and hostile kernel strings (terminal escapes in
+# ruleset by any failing call (the probation's options and verbs included); and hostile kernel strings (terminal escapes in
 # a rule comment) never reach the terminal raw.
 . "$(dirname "$0")/../lib.sh"
 
@@ -61,11 +61,30 @@ err_case "unknown chain" 3 "nosuchchain" "$NFPILOT" -N "$SRV" list -t inet web -
 err_case "unknown chain, --json" 3 "nosuchchain" "$NFPILOT" -N "$SRV" list -t inet web -c nosuchchain --json
 err_case "chain of another table" 3 "input" "$NFPILOT" -N "$SRV" list -t ip filter -c input
 
+# ---- the probation's options and verbs (nothing on probation here)
+echo 'add rule inet web input tcp dport 23 drop' >"$TEST_TMP/x.nft"
+err_case "apply --timeout below the minimum" 2 "--timeout.*10 to 3600.*'5'" \
+	"$NFPILOT" -N "$SRV" apply --timeout 5 "$TEST_TMP/x.nft"
+err_case "apply --timeout above the maximum" 2 "--timeout.*'3601'" \
+	"$NFPILOT" -N "$SRV" apply --timeout 3601 "$TEST_TMP/x.nft"
+err_case "apply --timeout without seconds" 2 "--timeout" \
+	"$NFPILOT" -N "$SRV" apply "$TEST_TMP/x.nft" --timeout
+err_case "edit --timeout below the minimum" 2 "--timeout.*'9'" \
+	"$NFPILOT" -N "$SRV" edit -t inet web -c input --timeout 9 --append 'tcp dport 23 drop'
+err_case "confirm with nothing on probation" 3 "no change is on probation" "$NFPILOT" -N "$SRV" confirm
+err_case "rollback with nothing on probation" 3 "no change is on probation" "$NFPILOT" -N "$SRV" rollback
+err_case "extend with nothing on probation" 3 "no change is on probation" "$NFPILOT" -N "$SRV" extend
+err_case "confirm with an argument" 2 "confirm.*unexpected.*now" "$NFPILOT" -N "$SRV" confirm now
+check_rc "status with nothing on probation" 0 "$NFPILOT" -N "$SRV" status
+check_eq "status says so" "$RC_OUT" "probation: none"
+
 # ---- permission: 4 (not root, inside the namespace and entering one)
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 err_case "not root (list)" 4 "root|permission" srv setpriv --reuid=65534 --regid=65534 --clear-groups "$NFPILOT" list
 err_case "not root (list --json)" 4 "root|permission" srv setpriv --reuid=65534 --regid=65534 --clear-groups "$NFPILOT" list --json
 err_case "not root entering a namespace" 4 "root|permission" nobody "$NFPILOT" -N "$SRV" list
+err_case "not root (status)" 4 "root|permission" srv setpriv --reuid=65534 --regid=65534 --clear-groups "$NFPILOT" status
+err_case "not root (confirm)" 4 "root|permission" srv setpriv --reuid=65534 --regid=65534 --clear-groups "$NFPILOT" confirm
 
 # ---- help and version: 0
 check_rc "--help" 0 "$NFPILOT" --help
