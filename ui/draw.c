@@ -97,7 +97,7 @@ static void draw_header(struct view *v)
 {
 	const struct nfp_ruleset *rs = &v->live.rs;
 	size_t nchains = 0, nrules = 0;
-	char right[128];
+	char right[200];
 
 	for (size_t t = 0; t < rs->ntables; t++) {
 		nchains += rs->tables[t].nchains;
@@ -130,9 +130,12 @@ static void draw_header(struct view *v)
 
 	if (v->cs.n)
 		snprintf(staged, sizeof(staged), "[%zu staged] ", v->cs.n);
-	snprintf(right, sizeof(right), "%s%s%s%s%s ", staged, v->sorted ? "[sorted by rate] " : "",
+	snprintf(right, sizeof(right), "%s%s%s%s%s%s ",
+		 v->other_prob ? "[PROBATION of another session: nfpilot status] " : "",
+		 staged, v->sorted ? "[sorted by rate] " : "",
 		 v->filter[0] ? "[filtered] " : "", v->paused ? "[PAUSED] " : "",
-		 v->save_state == SAVE_DIFFERS ? "[not saved: lost at reboot]" : "");
+		 v->save_state == SAVE_DIFFERS || v->save_state == SAVE_NOFILE
+			 ? "[not saved: lost at reboot]" : "");
 	if (strlen(right) > 1 && (int)strlen(right) < COLS)
 		put(0, COLS - (int)strlen(right), (int)strlen(right), right,
 		    v->attr[ROLE_HEADER] | A_BOLD, false);

@@ -6,6 +6,7 @@
 #include "view.h"
 
 #include "apply/save.h"
+#include "apply/state.h"
 #include "model/fmt.h"
 
 #include <errno.h>
@@ -13,12 +14,15 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* `nfpilot save --check` in the background: its exit status tells. It
  * loads the file in a scratch namespace, which takes seconds for a big
  * ruleset: never on the screen's time. */
+static bool ours(const struct view *v);
+
 static void start_save_check(struct view *v)
 {
 	char exe[4096];
@@ -73,7 +77,21 @@ void safe_init(struct view *v, bool strict)
 	v->popts.timeout_s = v->cfg.timeout;
 	v->popts.strict = strict;
 	v->popts.what = "nfpilot live view";
+	{
+		char dir[256], err[256];
+
+		if (state_run_dir(dir, sizeof(dir), err, sizeof(err)) == 0)
+			snprintf(v->prob_sock, sizeof(v->prob_sock), "%s/%s", dir, PROB_SOCK);
+	}
 	start_save_check(v);
+	safe_tick(v);
+}
+
+void safe_tick(struct view *v)
+{
+	struct stat st;
+
+	v->other_prob = !ours(v) && v->prob_sock[0] && stat(v->prob_sock, &st) == 0;
 }
 
 void safe_free(struct view *v)

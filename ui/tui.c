@@ -836,8 +836,10 @@ static void loop(struct view *v, int timerfd)
 		int flags = 0;
 
 		save_place(v, &here);
-		if (v->tick_now && COLS >= MIN_COLS && LINES >= MIN_LINES)
+		if (v->tick_now && COLS >= MIN_COLS && LINES >= MIN_LINES) {
 			flags = tick(v);
+			safe_tick(v);
+		}
 		v->tick_now = false;
 		int ret = live_step(&v->live);
 

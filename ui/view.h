@@ -102,6 +102,8 @@ struct view {
 	struct probation prob;     /* fd -1: no probation of ours */
 	struct probation_opts popts;
 	bool quit_armed;           /* q once during a probation: q again reverts */
+	bool other_prob;           /* a probation of another process runs */
+	char prob_sock[300];       /* its guardian's socket, to notice one */
 	enum save_state save_state;
 	int save_pid, save_fd;     /* the `save --check` running, -1 if none */
 	struct history_entry *hent;
@@ -139,6 +141,8 @@ void safe_history_key(struct view *v, int key);
  * changed. */
 int safe_pollfds(struct view *v, struct pollfd *pfd);
 bool safe_events(struct view *v, const struct pollfd *pfd, int n);
+/* Every refresh: notice a probation another process started. */
+void safe_tick(struct view *v);
 /* ms until the banner's countdown needs a redraw, -1: none. */
 int safe_timeout_ms(const struct view *v);
 /* May the view quit now? (A probation of ours: asks once first.) */
