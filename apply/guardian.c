@@ -159,40 +159,47 @@ static void tell_holders(struct guardian *g, const char *fmt, const char *a, int
 
 /* ---- the tables ---- */
 
-/* Keep the tables of a snapshot file that are not kept yet, as
- * candidates: the state before the change about to be applied. */
-static int take_file(struct guardian *g, const char *path, char *err, size_t errlen)
+/* Take s over (it is the guardian's now): its tables not kept yet are kept
+ * as they are in s, as candidates; with made, as tables the change made. */
+static int adopt(struct guardian *g, struct snapshot *s, bool made)
 {
-	struct snapshot s, *arr;
-	struct kept *k;
-	int ret = snapfile_load(path, &s, err, errlen);
+	struct snapshot *arr = realloc(g->snaps, (g->nsnaps + 1) * sizeof(*arr));
+	struct kept *k = arr ? realloc(g->kept, (g->nkept + s->ntables + 1) * sizeof(*k)) : NULL;
 
-	if (ret)
-		return ret;
-	arr = realloc(g->snaps, (g->nsnaps + 1) * sizeof(*arr));
-	k = realloc(g->kept, (g->nkept + s.ntables + 1) * sizeof(*k));
 	if (arr)
 		g->snaps = arr;
 	if (k)
 		g->kept = k;
 	if (!arr || !k) {
-		snapshot_free(&s);
+		snapshot_free(s);
 		return -ENOMEM;
 	}
-	g->scan_new |= s.all;
+	g->scan_new |= s->all;
 	/* look up the kept ones before this snapshot joins them */
-	for (size_t i = 0, n = g->nkept; i < s.ntables; i++) {
+	for (size_t i = 0, n = g->nkept; i < s->ntables; i++) {
 		bool dup = false;
 
 		for (size_t j = 0; j < n && !dup; j++)
-			dup = kept_table(g, j)->family == s.tables[i].family &&
-			      strcmp(kept_table(g, j)->name, s.tables[i].name) == 0;
+			dup = kept_table(g, j)->family == s->tables[i].family &&
+			      strcmp(kept_table(g, j)->name, s->tables[i].name) == 0;
 		if (!dup)
-			g->kept[g->nkept++] = (struct kept){ g->nsnaps, i,
-							     snapfile_digest(&s.tables[i]), false };
+			g->kept[g->nkept++] = (struct kept){
+				g->nsnaps, i, made ? 0 : snapfile_digest(&s->tables[i]), made };
 	}
-	g->snaps[g->nsnaps++] = s;
+	g->snaps[g->nsnaps++] = *s;
 	return 0;
+}
+
+/* Keep the tables of a snapshot file that are not kept yet, as
+ * candidates: the state before the change about to be applied. */
+static int take_file(struct guardian *g, const char *path, char *err, size_t errlen)
+{
+	struct snapshot s;
+	int ret = snapfile_load(path, &s, err, errlen);
+
+	if (!ret && (ret = adopt(g, &s, false)))
+		snprintf(err, errlen, "out of memory");
+	return ret;
 }
 
 static bool known(struct guardian *g, uint32_t family, const char *name)
@@ -210,7 +217,6 @@ static bool known(struct guardian *g, uint32_t family, const char *name)
 static void scan_new(struct guardian *g)
 {
 	struct snapshot now, made = { 0 };
-	struct kept *k;
 	char err[256];
 
 	g->scan_new = false;
@@ -229,43 +235,41 @@ static void scan_new(struct guardian *g)
 		made.tables[made.ntables++].absent = true;
 	}
 	snapshot_free(&now);
-	if (!made.ntables) {
+	if (!made.ntables || adopt(g, &made, true))
 		snapshot_free(&made);
-		return;
-	}
-	struct snapshot *arr = realloc(g->snaps, (g->nsnaps + 1) * sizeof(*arr));
-
-	k = realloc(g->kept, (g->nkept + made.ntables + 1) * sizeof(*k));
-	if (arr)
-		g->snaps = arr;
-	if (k)
-		g->kept = k;
-	if (!arr || !k) {
-		snapshot_free(&made);
-		return;
-	}
-	for (size_t i = 0; i < made.ntables; i++)
-		g->kept[g->nkept++] = (struct kept){ g->nsnaps, i, 0, true };
-	g->snaps[g->nsnaps++] = made;
 }
 
-/* Keep only the candidates the change really changed. */
-static void narrow(struct guardian *g)
-{
-	if (g->scan_new)
-		scan_new(g);
+enum went { WENT_IN, WENT_NOT, WENT_UNKNOWN };
 
+/* Keep only the candidates the change really changed. The tables a change
+ * named (an edit, a restore) are changed if it went in and untouched if
+ * not; those of a change that could touch any table (a script), or of a
+ * change whose fate is unknown (its process died), are compared with the
+ * kernel's state — a re-read that takes seconds for 100k rules. */
+static void narrow(struct guardian *g, enum went went)
+{
 	struct snap_id *ids = calloc(g->nkept + 1, sizeof(*ids));
 	size_t *which = calloc(g->nkept + 1, sizeof(*which)), n = 0, out = 0;
 	struct snapshot now;
 	char err[256];
 
-	for (size_t i = 0; ids && which && i < g->nkept; i++)
-		if (!g->kept[i].touched) {
-			ids[n] = (struct snap_id){ kept_table(g, i)->family, kept_table(g, i)->name };
-			which[n++] = i;
+	if (g->scan_new)
+		scan_new(g);
+	for (size_t i = 0; ids && which && i < g->nkept; i++) {
+		if (g->kept[i].touched)
+			continue;
+		if (went != WENT_UNKNOWN && !g->snaps[g->kept[i].snap].all) {
+			g->kept[i].touched = went == WENT_IN;
+			continue;
 		}
+		ids[n] = (struct snap_id){ kept_table(g, i)->family, kept_table(g, i)->name };
+		which[n++] = i;
+	}
 	if (!ids || !which || !n) {
+		for (size_t i = 0; i < g->nkept; i++)
+			if (g->kept[i].touched)
+				g->kept[out++] = g->kept[i];
+		g->nkept = out;
 		free(ids);
 		free(which);
 		return;
@@ -402,7 +406,7 @@ static int end_reverted(struct guardian *g, const char *why)
  * do if it touched nothing). Returns the exit status. */
 static int give_up(struct guardian *g, const char *why)
 {
-	narrow(g);
+	narrow(g, WENT_UNKNOWN);
 	if (!g->nkept) {
 		cleanup_files(g);
 		return 0;
@@ -487,7 +491,7 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 		char tables[512];
 		bool went_in = msg[8] == '1';
 
-		narrow(g);
+		narrow(g, went_in ? WENT_IN : WENT_NOT);
 		if (went_in && text && text[1]) {
 			size_t len = strlen(text + 1);
 			char *grown = realloc(g->change, g->change_len + len + 1);
