@@ -42,6 +42,7 @@ cleanup() {
 	echo
 	echo "demo: removing $SRV and $CLI ..."
 	remove_all
+	rm -rf "$DEMO_TMP"
 	echo "demo: done."
 }
 trap cleanup EXIT
@@ -50,6 +51,13 @@ trap 'cleanup; exit 143' TERM HUP
 
 # stale namespaces of an earlier demo that was killed hard
 remove_all
+
+# the demo's history and boot file stay out of the machine's own
+# (/var/lib/nfpilot, /etc/nftables.conf): S in the demo saves here
+DEMO_TMP=$(mktemp -d /tmp/nfpilot-demo.XXXXXX)
+export NFPILOT_LIB_DIR="$DEMO_TMP/lib"
+export NFPILOT_CONFIG="$DEMO_TMP/nfpilot.conf"
+printf 'save_file = %s\n' "$DEMO_TMP/nftables.conf" >"$NFPILOT_CONFIG"
 
 srv() { ip netns exec "$SRV" "$@"; }
 cli() { ip netns exec "$CLI" "$@"; }
@@ -146,6 +154,10 @@ cat <<EOF
   live view         $NFP -N $SRV   (or: watch -n 1 $NFP -N $SRV list)
   try yourself      $NFP -N $SRV list --json | python3 -m json.tool
                     ip netns exec $SRV nft list ruleset
+  safe apply        in the live view: b, 10.200.1.2 (the SSH client's address),
+                    W, y: the change is on probation; without Y it is reverted
+                    after 60 s (R now); H shows the history, S saves to
+                    $DEMO_TMP/nftables.conf (not /etc)
 
   Quit with q (or Ctrl-C): both namespaces and all traffic are removed.
   Your own firewall (the root namespace) is not touched.
