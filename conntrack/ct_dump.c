@@ -136,6 +136,8 @@ static int finish(struct ct_dump *d)
 	if (d->into) {
 		if (d->o.sync)
 			ct_table_sync_end(d->into);
+		else
+			ct_table_trim(d->into);
 		d->into->loaded = true;
 	}
 	ct_dump_cancel(d);

@@ -373,6 +373,19 @@ int ct_table_purge(struct ct_table *t, bool clear_new)
 	return t->hcap ? ct_table_index(t) : 0;
 }
 
+void ct_table_trim(struct ct_table *t)
+{
+	struct ct_entry *e;
+
+	if (t->n == t->cap || !t->n)
+		return;
+	e = realloc(t->e, t->n * sizeof(*e));
+	if (e) {
+		t->e = e;
+		t->cap = t->n;
+	}
+}
+
 void ct_table_free(struct ct_table *t)
 {
 	free(t->e);
@@ -577,10 +590,13 @@ static size_t put_str(char *p, const char *s)
 size_t ct_col_format(char *buf, size_t size, const struct ct_entry *e, enum ct_col c,
 		     const struct ct_fmt_opts *o)
 {
+	static const struct ct_fmt_opts plain;
 	char t[160], *p = t;
 	bool acct = e->flags & CT_F_ACCT;
 	const char *s;
 
+	if (!o)
+		o = &plain;
 	t[0] = 0;
 	switch (c) {
 	case CT_COL_ID:

@@ -140,6 +140,9 @@ void ct_table_sync_end(struct ct_table *t);
  * positions change, so views must be rebuilt. Keeps the index. */
 int ct_table_purge(struct ct_table *t, bool clear_new);
 
+/* Give back the room reserved for growth (after a full load). */
+void ct_table_trim(struct ct_table *t);
+
 void ct_table_free(struct ct_table *t);
 
 /* ---- totals ---- */
