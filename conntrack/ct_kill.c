@@ -210,7 +210,8 @@ static int kill_sockets(const struct ct_table *t, const uint32_t *idx, size_t n,
 		snprintf(err, errlen, "listing local sockets: %s", strerror(-ret));
 		goto out;
 	}
-	qsort(ls.s, ls.n, sizeof(*ls.s), lsock_cmp);
+	if (ls.n)
+		qsort(ls.s, ls.n, sizeof(*ls.s), lsock_cmp);
 	for (size_t i = 0; i < n; i++) {
 		const struct ct_entry *e = &t->e[idx ? idx[i] : i];
 		const struct lsock *s[2];
