@@ -213,6 +213,8 @@ static int ct_list(const struct ct_args *a, const struct ct_filter *f, const str
 	char err[512];
 	int ret;
 
+	/* a million lines: write them in big blocks */
+	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	c.po.fmt.exact = a->exact;
 	c.po.fmt.now = wall_now();
 	c.po.cols = cols;

@@ -16,30 +16,75 @@
 #define CTF_SRC_PORT  (1u << 4)
 #define CTF_DST_PORT  (1u << 5)
 
+/* A dump parses a million messages: the attribute walk is inlined here
+ * (libmnl's helpers are calls through the PLT), with the same bounds checks. */
+static inline bool a_ok(const struct nlattr *a, const char *end)
+{
+	return (const char *)a + sizeof(*a) <= end && a->nla_len >= sizeof(*a) &&
+	       (const char *)a + a->nla_len <= end;
+}
+
+static inline const struct nlattr *a_next(const struct nlattr *a)
+{
+	return (const struct nlattr *)((const char *)a + MNL_ALIGN(a->nla_len));
+}
+
+static inline const void *a_data(const struct nlattr *a)
+{
+	return (const char *)a + MNL_ATTR_HDRLEN;
+}
+
+static inline uint16_t a_len(const struct nlattr *a)
+{
+	return (uint16_t)(a->nla_len - MNL_ATTR_HDRLEN);
+}
+
+static inline uint16_t a_type(const struct nlattr *a)
+{
+	return a->nla_type & NLA_TYPE_MASK;
+}
+
+static inline uint8_t a_u8(const struct nlattr *a)
+{
+	return *(const uint8_t *)a_data(a);
+}
+
+#define NEST_FOR(a, nest) \
+	for ((a) = a_data(nest); a_ok((a), (const char *)(nest) + (nest)->nla_len); (a) = a_next(a))
+
 static inline uint16_t get_be16(const struct nlattr *a)
 {
-	return ntohs(mnl_attr_get_u16(a));
+	uint16_t v;
+
+	memcpy(&v, a_data(a), sizeof(v));
+	return ntohs(v);
 }
 
 static inline uint32_t get_be32(const struct nlattr *a)
 {
-	return ntohl(mnl_attr_get_u32(a));
+	uint32_t v;
+
+	memcpy(&v, a_data(a), sizeof(v));
+	return ntohl(v);
 }
 
 static inline uint64_t get_be64(const struct nlattr *a)
 {
-	return be64toh(mnl_attr_get_u64(a));
+	uint64_t v;
+
+	memcpy(&v, a_data(a), sizeof(v));
+	return be64toh(v);
 }
 
 static int parse_ip(const struct nlattr *nest, struct ct_tuple *t)
 {
 	const struct nlattr *a;
 
-	mnl_attr_for_each_nested(a, nest) {
-		uint16_t len = mnl_attr_get_payload_len(a);
-		const void *p = mnl_attr_get_payload(a);
+	NEST_FOR(a, nest) {
+		uint16_t len = a_len(a);
+		const void *p = a_data(a);
 
-		switch (mnl_attr_get_type(a)) {
+		switch (a_type(a)) {
 		case CTA_IP_V4_SRC:
 			if (len < 4)
 				return -EINVAL;
@@ -69,14 +114,14 @@ static int parse_proto(const struct nlattr *nest, struct ct_tuple *t, uint8_t *p
 {
 	const struct nlattr *a;
 
-	mnl_attr_for_each_nested(a, nest) {
-		uint16_t len = mnl_attr_get_payload_len(a);
+	NEST_FOR(a, nest) {
+		uint16_t len = a_len(a);
 
-		switch (mnl_attr_get_type(a)) {
+		switch (a_type(a)) {
 		case CTA_PROTO_NUM:
 			if (len < 1)
 				return -EINVAL;
-			*proto = mnl_attr_get_u8(a);
+			*proto = a_u8(a);
 			break;
 		case CTA_PROTO_SRC_PORT:
 		case CTA_PROTO_ICMP_ID:
@@ -94,13 +139,13 @@ static int parse_proto(const struct nlattr *nest, struct ct_tuple *t, uint8_t *p
 		case CTA_PROTO_ICMPV6_TYPE:
 			if (len < 1)
 				return -EINVAL;
-			t->dport = (uint16_t)((t->dport & 0xff) | mnl_attr_get_u8(a) << 8);
+			t->dport = (uint16_t)((t->dport & 0xff) | a_u8(a) << 8);
 			break;
 		case CTA_PROTO_ICMP_CODE:
 		case CTA_PROTO_ICMPV6_CODE:
 			if (len < 1)
 				return -EINVAL;
-			t->dport = (uint16_t)((t->dport & 0xff00) | mnl_attr_get_u8(a));
+			t->dport = (uint16_t)((t->dport & 0xff00) | a_u8(a));
 			break;
 		}
 	}
@@ -112,8 +157,8 @@ static int parse_tuple(const struct nlattr *nest, struct ct_tuple *t, uint8_t *p
 	const struct nlattr *a;
 	int ret = 0;
 
-	mnl_attr_for_each_nested(a, nest) {
-		switch (mnl_attr_get_type(a)) {
+	NEST_FOR(a, nest) {
+		switch (a_type(a)) {
 		case CTA_TUPLE_IP:
 			ret = parse_ip(a, t);
 			break;
@@ -131,10 +176,10 @@ static void parse_counters(const struct nlattr *nest, struct ct_entry *e, int di
 {
 	const struct nlattr *a;
 
-	mnl_attr_for_each_nested(a, nest) {
-		uint16_t len = mnl_attr_get_payload_len(a);
+	NEST_FOR(a, nest) {
+		uint16_t len = a_len(a);
 
-		switch (mnl_attr_get_type(a)) {
+		switch (a_type(a)) {
 		case CTA_COUNTERS_PACKETS:
 			if (len >= 8)
 				e->pkts[dir] = get_be64(a);
@@ -160,16 +205,16 @@ static void parse_protoinfo(const struct nlattr *nest, struct ct_entry *e)
 {
 	const struct nlattr *a, *b;
 
-	mnl_attr_for_each_nested(a, nest) {
-		int type = mnl_attr_get_type(a);
+	NEST_FOR(a, nest) {
+		int type = a_type(a);
 		int want = type == CTA_PROTOINFO_TCP ? CTA_PROTOINFO_TCP_STATE :
 			   type == CTA_PROTOINFO_SCTP ? CTA_PROTOINFO_SCTP_STATE : -1;
 
 		if (want < 0)
 			continue;
-		mnl_attr_for_each_nested(b, a) {
-			if (mnl_attr_get_type(b) == want && mnl_attr_get_payload_len(b) >= 1) {
-				e->l4state = mnl_attr_get_u8(b);
+		NEST_FOR(b, a) {
+			if (a_type(b) == want && a_len(b) >= 1) {
+				e->l4state = a_u8(b);
 				e->flags |= CT_F_L4;
 			}
 		}
@@ -182,6 +227,7 @@ int ct_nl_parse(const struct nlmsghdr *nlh, struct ct_entry *e)
 	const struct nlattr *a, *b;
 	uint8_t proto_r = 0;
 	bool orig = false, reply = false;
+	const char *end;
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nfg)))
 		return -EINVAL;
@@ -190,10 +236,13 @@ int ct_nl_parse(const struct nlmsghdr *nlh, struct ct_entry *e)
 	e->family = nfg->nfgen_family;
 	if (e->family != AF_INET && e->family != AF_INET6)
 		return -EINVAL;
-	mnl_attr_for_each(a, nlh, sizeof(*nfg)) {
-		uint16_t len = mnl_attr_get_payload_len(a);
+	end = (const char *)nlh + nlh->nlmsg_len;
+	for (a = (const struct nlattr *)((const char *)nlh + MNL_NLMSG_HDRLEN +
+					  MNL_ALIGN(sizeof(*nfg)));
+	     a_ok(a, end); a = a_next(a)) {
+		uint16_t len = a_len(a);
 
-		switch (mnl_attr_get_type(a)) {
+		switch (a_type(a)) {
 		case CTA_TUPLE_ORIG:
 			if (parse_tuple(a, &e->orig, &e->proto))
 				return -EINVAL;
@@ -234,9 +283,9 @@ int ct_nl_parse(const struct nlmsghdr *nlh, struct ct_entry *e)
 			parse_counters(a, e, CT_DIR_REPLY);
 			break;
 		case CTA_TIMESTAMP:
-			mnl_attr_for_each_nested(b, a) {
-				if (mnl_attr_get_type(b) == CTA_TIMESTAMP_START &&
-				    mnl_attr_get_payload_len(b) >= 8) {
+			NEST_FOR(b, a) {
+				if (a_type(b) == CTA_TIMESTAMP_START &&
+				    a_len(b) >= 8) {
 					e->start = get_be64(b);
 					e->flags |= CT_F_TSTAMP;
 				}

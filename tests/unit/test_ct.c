@@ -7,12 +7,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "conntrack/ct_nl.h"
 #include "model/ct.h"
 #include "model/ct_filter.h"
 #include "model/ct_print.h"
 #include "model/ct_view.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <errno.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_conntrack_tcp.h>
@@ -747,6 +751,95 @@ static void test_json_row(void **state)
 	free(buf);
 }
 
+/* ---- the wire format: a message as the kernel sends it, parsed back ---- */
+
+static struct nlmsghdr *put_counters(struct nlmsghdr *nlh, uint16_t attr, uint64_t p, uint64_t b)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, attr);
+
+	mnl_attr_put_u64(nlh, CTA_COUNTERS_PACKETS, htobe64(p));
+	mnl_attr_put_u64(nlh, CTA_COUNTERS_BYTES, htobe64(b));
+	mnl_attr_nest_end(nlh, n);
+	return nlh;
+}
+
+static void test_nl_parse(void **state)
+{
+	static char buf[4096];
+	struct ct_entry in = conn(IPPROTO_TCP, "2001:db8::5", 5555, "2001:db8::1", 443), out;
+	struct nlmsghdr *nlh;
+	struct nlattr *n, *m;
+
+	(void)state;
+	addr(&in.reply.src, "2001:db8::99");
+	in.reply.sport = 8443;
+	nlh = ct_nl_request(buf, IPCTNL_MSG_CT_NEW, AF_INET6, NLM_F_MULTI, 7);
+	ct_nl_put_tuple(nlh, CTA_TUPLE_ORIG, AF_INET6, IPPROTO_TCP, &in.orig);
+	ct_nl_put_tuple(nlh, CTA_TUPLE_REPLY, AF_INET6, IPPROTO_TCP, &in.reply);
+	mnl_attr_put_u32(nlh, CTA_STATUS, htonl(in.status));
+	mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(431999));
+	mnl_attr_put_u32(nlh, CTA_MARK, htonl(0xbeef));
+	mnl_attr_put_u32(nlh, CTA_ID, htonl(123456789));
+	mnl_attr_put_u16(nlh, CTA_ZONE, htons(3));
+	n = mnl_attr_nest_start(nlh, CTA_PROTOINFO);
+	m = mnl_attr_nest_start(nlh, CTA_PROTOINFO_TCP);
+	mnl_attr_put_u8(nlh, CTA_PROTOINFO_TCP_STATE, TCP_CONNTRACK_TIME_WAIT);
+	mnl_attr_nest_end(nlh, m);
+	mnl_attr_nest_end(nlh, n);
+	put_counters(nlh, CTA_COUNTERS_ORIG, 10, 1000);
+	put_counters(nlh, CTA_COUNTERS_REPLY, 20, 2000);
+	n = mnl_attr_nest_start(nlh, CTA_TIMESTAMP);
+	mnl_attr_put_u64(nlh, CTA_TIMESTAMP_START, htobe64(1700000000123456789ull));
+	mnl_attr_nest_end(nlh, n);
+	assert_int_equal(ct_nl_parse(nlh, &out), 0);
+	assert_int_equal(out.family, AF_INET6);
+	assert_int_equal(out.proto, IPPROTO_TCP);
+	assert_memory_equal(&out.orig, &in.orig, sizeof(in.orig));
+	assert_memory_equal(&out.reply, &in.reply, sizeof(in.reply));
+	assert_int_equal(out.status, in.status);
+	assert_int_equal(out.timeout, 431999);
+	assert_int_equal(out.mark, 0xbeef);
+	assert_int_equal(out.id, 123456789);
+	assert_int_equal(out.zone, 3);
+	assert_int_equal(out.l4state, TCP_CONNTRACK_TIME_WAIT);
+	assert_int_equal(out.pkts[0], 10);
+	assert_int_equal(out.bytes[1], 2000);
+	assert_int_equal(out.start, 1700000000123456789ull);
+	assert_int_equal(out.flags, CT_F_ACCT | CT_F_TSTAMP | CT_F_L4);
+	assert_true(ct_has_dnat(&out));
+
+	/* ICMP: id, type and code in the ports */
+	in = conn(IPPROTO_ICMP, "10.0.0.5", 42, "10.0.0.1", 8 << 8);
+	in.reply.dport = 0;
+	nlh = ct_nl_request(buf, IPCTNL_MSG_CT_NEW, AF_INET, 0, 8);
+	ct_nl_put_tuple(nlh, CTA_TUPLE_ORIG, AF_INET, IPPROTO_ICMP, &in.orig);
+	ct_nl_put_tuple(nlh, CTA_TUPLE_REPLY, AF_INET, IPPROTO_ICMP, &in.reply);
+	assert_int_equal(ct_nl_parse(nlh, &out), 0);
+	assert_memory_equal(&out.orig, &in.orig, sizeof(in.orig));
+	assert_int_equal(out.reply.dport, 0);
+	assert_int_equal(out.flags, 0);
+
+	/* broken messages are refused or cut short, never read past their end */
+	nlh = ct_nl_request(buf, IPCTNL_MSG_CT_NEW, AF_INET, 0, 9);
+	ct_nl_put_tuple(nlh, CTA_TUPLE_ORIG, AF_INET, IPPROTO_TCP, &in.orig);
+	assert_int_equal(ct_nl_parse(nlh, &out), -EINVAL); /* no reply tuple */
+	ct_nl_put_tuple(nlh, CTA_TUPLE_REPLY, AF_INET, IPPROTO_TCP, &in.reply);
+	for (uint32_t len = nlh->nlmsg_len; len > 0; len--) {
+		struct nlmsghdr *cut = malloc(len < sizeof(*cut) ? sizeof(*cut) : len);
+
+		memcpy(cut, nlh, len < sizeof(*cut) ? sizeof(*cut) : len);
+		cut->nlmsg_len = len;
+		(void)ct_nl_parse(cut, &out); /* ASan: no read past len */
+		free(cut);
+	}
+	/* an attribute that claims more than there is */
+	n = (struct nlattr *)((char *)nlh + MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)));
+	n->nla_len = 0xffff;
+	assert_int_equal(ct_nl_parse(nlh, &out), -EINVAL);
+	nlh = ct_nl_request(buf, IPCTNL_MSG_CT_NEW, AF_UNIX, 0, 10);
+	assert_int_equal(ct_nl_parse(nlh, &out), -EINVAL); /* not IPv4/IPv6 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -762,6 +855,7 @@ int main(void)
 		cmocka_unit_test(test_table_events_and_sync),
 		cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_json_row),
+		cmocka_unit_test(test_nl_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
