@@ -110,6 +110,13 @@ printf '%s\n' 'add rule inet web input tcp dport 7001 accept' \
 check "apply of a good script" nfp_yes apply "$TEST_TMP/good.nft"
 check_eq "both of its rules are in" \
 	"$(srv nft list chain inet web input | grep -c 'tcp dport 700[12] accept')" 2
+# what nft -f takes, nfpilot apply takes: the check (nft's dry run) must not
+# leave its mark on the real run
+srv nft add set inet web bad '{ type ipv4_addr; flags interval; elements = { 192.0.2.0/24, 198.51.100.7 }; }'
+echo 'delete element inet web bad { 192.0.2.0/24 }' >"$TEST_TMP/delelem.nft"
+check "nft -c accepts deleting an element of an interval set" srv nft -c -f "$TEST_TMP/delelem.nft"
+check "apply of a script deleting an element of an interval set" nfp_yes apply "$TEST_TMP/delelem.nft"
+check_eq "... the element is gone" "$(srv nft list set inet web bad | grep -c '192\.0\.2\.0/24')" 0
 check_rc "apply on a stale generation is refused" 1 nfp_yes apply --genid 1 "$TEST_TMP/good.nft"
 check_rc "apply of a missing file" 3 nfp_yes apply "$TEST_TMP/nope.nft"
 finish
