@@ -59,6 +59,11 @@ static int put(int y, int x, int w, const char *s, attr_t a, bool pad)
 	return used;
 }
 
+int draw_text(int y, int x, int w, const char *s, attr_t a, bool pad)
+{
+	return put(y, x, w, s, a, pad);
+}
+
 static void putf(int y, int x, int w, attr_t a, bool pad, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 static void putf(int y, int x, int w, attr_t a, bool pad, const char *fmt, ...)
@@ -93,6 +98,32 @@ static const char *hook_short(uint32_t family, const struct nfp_chain *c)
 
 /* ---- header ---- */
 
+/* The probation's countdown over the header line; false when none of
+ * ours runs. */
+bool draw_banner(struct view *v)
+{
+	int64_t left;
+	char tables[128];
+
+	if (v->prob.fd < 0 || v->prob.outcome != PROB_RUNNING)
+		return false;
+	/* the one thing that matters while a change is on probation */
+	left = (probation_left_ms(&v->prob) + 999) / 1000;
+	fmt_sanitize(tables, sizeof(tables), v->prob.tables);
+	if (v->prob.strict)
+		putf(0, 0, COLS, v->attr[ROLE_WARNING] | A_REVERSE | A_BOLD, true,
+		     " PROBATION %lld:%02lld  confirm from a NEW login: nfpilot confirm"
+		     "   R revert now  E extend   (%s)", (long long)left / 60,
+		     (long long)left % 60, tables);
+	else
+		putf(0, 0, COLS, v->attr[ROLE_WARNING] | A_REVERSE | A_BOLD, true,
+		     " PROBATION %lld:%02lld  Y keep it  R revert now  E extend"
+		     "   unconfirmed, %s go%s back", (long long)left / 60,
+		     (long long)left % 60, tables, strchr(tables, ',') ? "" : "es");
+	return true;
+}
+
+
 static void draw_header(struct view *v)
 {
 	const struct nfp_ruleset *rs = &v->live.rs;
@@ -104,24 +135,8 @@ static void draw_header(struct view *v)
 		for (size_t c = 0; c < rs->tables[t].nchains; c++)
 			nrules += rs->tables[t].chains[c].nrules;
 	}
-	if (v->prob.fd >= 0 && v->prob.outcome == PROB_RUNNING) {
-		/* the one thing that matters while a change is on probation */
-		int64_t left = (probation_left_ms(&v->prob) + 999) / 1000;
-		char tables[128];
-
-		fmt_sanitize(tables, sizeof(tables), v->prob.tables);
-		if (v->prob.strict)
-			putf(0, 0, COLS, v->attr[ROLE_WARNING] | A_REVERSE | A_BOLD, true,
-			     " PROBATION %lld:%02lld  confirm from a NEW login: nfpilot confirm"
-			     "   R revert now  E extend   (%s)", (long long)left / 60,
-			     (long long)left % 60, tables);
-		else
-			putf(0, 0, COLS, v->attr[ROLE_WARNING] | A_REVERSE | A_BOLD, true,
-			     " PROBATION %lld:%02lld  Y keep it  R revert now  E extend"
-			     "   unconfirmed, %s go%s back", (long long)left / 60,
-			     (long long)left % 60, tables, strchr(tables, ',') ? "" : "es");
+	if (draw_banner(v))
 		return;
-	}
 	putf(0, 0, COLS, v->attr[ROLE_HEADER], true,
 	     " nfpilot  %s  netns %s  gen %" PRIu32 "  every %.1fs  %zu tables %zu chains %zu rules",
 	     v->host, v->netns ? v->netns : "(host)", rs->genid, v->cfg.refresh, rs->ntables,
@@ -597,6 +612,10 @@ static void draw_status(struct view *v)
 		put(y, 0, COLS, v->status, v->attr[v->status_role], true);
 		return;
 	}
+	if (v->screen == SCREEN_CONNS) {
+		put(y, 0, COLS, ctv_hints(v), v->attr[ROLE_STATUS], true);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]) && x < COLS - 1; i++) {
 		char key[16];
 		const struct keybinding *b = &keymap[hints[i]];
@@ -775,6 +794,12 @@ void draw_screen(struct view *v)
 	}
 	if (v->mode == MODE_PENDING) {
 		draw_pending(v);
+		refresh();
+		return;
+	}
+	if (v->screen == SCREEN_CONNS) {
+		ctv_draw(v);
+		draw_status(v);
 		refresh();
 		return;
 	}

@@ -182,19 +182,6 @@ static struct edit chain_edit(const struct view *v, enum edit_kind kind)
 			      .chain = c ? c->name : NULL, .add_counter = !v->no_counter };
 }
 
-static void ask(struct view *v, enum action act, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void ask(struct view *v, enum action act, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(v->confirm_msg, sizeof(v->confirm_msg), fmt, ap);
-	va_end(ap);
-	v->confirm_for = act;
-	v->mode = MODE_CONFIRM;
-}
-
 /* Stage e now, or after a question; the edit (and its text) is kept. */
 static void stage_after(struct view *v, const struct edit *e, enum action act,
 			const char *question)
@@ -205,7 +192,7 @@ static void stage_after(struct view *v, const struct edit *e, enum action act,
 		v->pending_edit.text = v->pending_text;
 	}
 	if (question)
-		ask(v, act, "%s", question);
+		view_ask(v, act, "%s", question);
 	else
 		stage(v, &v->pending_edit);
 }
@@ -311,15 +298,18 @@ static int staged_policy(const struct view *v, const struct nfp_chain *c)
 	return policy;
 }
 
-static const struct nfp_chain *input_chain(const struct view *v)
+static const struct nfp_chain *input_of(const struct nfp_table *t)
 {
-	const struct nfp_table *t = cur_table(v);
-
 	for (size_t i = 0; t && i < t->nchains; i++)
 		if (t->chains[i].base && t->chains[i].hooknum == NF_INET_LOCAL_IN &&
 		    t->family != NFPROTO_ARP && t->family != NFPROTO_NETDEV)
 			return &t->chains[i];
 	return NULL;
+}
+
+static const struct nfp_chain *input_chain(const struct view *v)
+{
+	return input_of(cur_table(v));
 }
 
 static const char *iptables_warning(const struct view *v)
@@ -496,7 +486,7 @@ void edit_action(struct view *v, enum action act)
 			view_status(v, ROLE_DIM, "nothing staged");
 			return;
 		}
-		ask(v, ACT_APPLY, "Apply %zu staged edit%s as one transaction?", v->cs.n,
+		view_ask(v, ACT_APPLY, "Apply %zu staged edit%s as one transaction?", v->cs.n,
 		    v->cs.n == 1 ? "" : "s");
 		return;
 	case ACT_DISCARD:
@@ -504,7 +494,7 @@ void edit_action(struct view *v, enum action act)
 			view_status(v, ROLE_DIM, "nothing staged");
 			return;
 		}
-		ask(v, ACT_DISCARD, "Discard %zu staged edit%s?", v->cs.n, v->cs.n == 1 ? "" : "s");
+		view_ask(v, ACT_DISCARD, "Discard %zu staged edit%s?", v->cs.n, v->cs.n == 1 ? "" : "s");
 		return;
 	default:
 		return;
@@ -699,6 +689,24 @@ void edit_prompt_done(struct view *v)
 	}
 }
 
+/* The table a block goes in: the selected one if it has an input chain
+ * and takes the address family, else the first such native table. */
+static const struct nfp_table *block_table(const struct view *v, bool ip6)
+{
+	const struct nfp_table *t = cur_table(v);
+	const struct nfp_ruleset *rs = &v->live.rs;
+
+#define FITS(t) (input_of(t) && (t)->owner != NFP_OWNER_IPTABLES && \
+		 ((t)->family == NFPROTO_INET || (t)->family == (ip6 ? NFPROTO_IPV6 : NFPROTO_IPV4)))
+	if (t && FITS(t))
+		return t;
+	for (size_t i = 0; i < rs->ntables; i++)
+		if (FITS(&rs->tables[i]))
+			return &rs->tables[i];
+#undef FITS
+	return NULL;
+}
+
 /* ---- answers ---- */
 
 static void apply_now(struct view *v)
@@ -737,6 +745,33 @@ static void apply_now(struct view *v)
 	else
 		view_status(v, ROLE_ERROR, "not applied, nothing changed: %s", err);
 	free(cmd);
+}
+
+bool edit_block_now(struct view *v, const char *addr)
+{
+	bool ip6 = strchr(addr, ':') != NULL;
+	const struct nfp_table *t = block_table(v, ip6);
+	char text[160];
+	struct edit e;
+
+	if (!t) {
+		view_status(v, ROLE_ERROR, "no table with an input chain for %s to block %s in "
+			    "(1, then T and c make one)", ip6 ? "IPv6" : "IPv4", addr);
+		return false;
+	}
+	snprintf(text, sizeof(text), "%s saddr %s drop", ip6 ? "ip6" : "ip", addr);
+	e = (struct edit){ .kind = EDIT_INSERT, .family = t->family, .table = t->name,
+			   .chain = input_of(t)->name, .where = WHERE_TOP, .text = text,
+			   .add_counter = !v->no_counter };
+	/* staged on the ruleset as it is now: nothing else is staged */
+	if (nl_genid(&v->live.nl, &v->cs.genid) < 0 || changeset_add(&v->cs, &e) < 0)
+		return false;
+	apply_now(v);
+	if (v->cs.n) { /* refused: nothing stays staged behind the admin's back */
+		changeset_discard(&v->cs);
+		return false;
+	}
+	return v->prob.fd >= 0;
 }
 
 void edit_confirmed(struct view *v)

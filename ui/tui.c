@@ -25,6 +25,17 @@ static double now_mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+void view_ask(struct view *v, enum action act, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->confirm_msg, sizeof(v->confirm_msg), fmt, ap);
+	va_end(ap);
+	v->confirm_for = act;
+	v->mode = MODE_CONFIRM;
+}
+
 void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
 {
 	va_list ap;
@@ -572,6 +583,10 @@ static void prompt_key(struct view *v, int key)
 			snprintf(v->input, sizeof(v->input), "%s", v->history[pos]);
 		}
 	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		if (v->screen == SCREEN_CONNS) {
+			ctv_prompt_done(v);
+			return;
+		}
 		if (v->prompt_for != ACT_FILTER && v->prompt_for != ACT_SEARCH) {
 			edit_prompt_done(v);
 			return;
@@ -610,6 +625,18 @@ static void browse_key(struct view *v, int key, int timerfd, bool *quit)
 	case ACT_HELP: v->mode = MODE_HELP; v->help_top = 0; break;
 	case ACT_CONFIRM: case ACT_ROLLBACK: case ACT_EXTEND: case ACT_HISTORY: case ACT_SAVE:
 		safe_action(v, keymap_lookup(key));
+		break;
+	case ACT_VIEW_CONNS: ctv_enter(v); break;
+	case ACT_CT_OF_RULE: {
+		const struct vrow *row = view_selected_row(v);
+
+		if (v->pane != PANE_RULES || !row || !row->text)
+			view_status(v, ROLE_DIM, "select a rule first (Tab to the rules)");
+		else
+			ctv_show_rule(v, row->text);
+		break;
+	}
+	case ACT_VIEW_RULES: case ACT_SORT_NEXT: case ACT_SORT_PREV: case ACT_SORT_REVERSE:
 		break;
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
@@ -693,6 +720,8 @@ static void on_key(struct view *v, int key, int timerfd, bool *quit)
 		v->mode = MODE_BROWSE;
 		if (key != 'y' && key != 'Y')
 			view_status(v, ROLE_DIM, "cancelled: nothing staged or changed");
+		else if (v->confirm_for == ACT_VIEW_CONNS)
+			ctv_confirmed(v);
 		else if (v->confirm_for == ACT_ZERO || v->confirm_for == ACT_ZERO_TABLE)
 			do_zero(v);
 		else if (v->confirm_for == ACT_SAVE)
@@ -723,7 +752,10 @@ static void on_key(struct view *v, int key, int timerfd, bool *quit)
 			v->mode = MODE_BROWSE;
 		break;
 	case MODE_BROWSE:
-		browse_key(v, key, timerfd, quit);
+		if (v->screen == SCREEN_CONNS)
+			ctv_key(v, key, quit);
+		else
+			browse_key(v, key, timerfd, quit);
 		break;
 	}
 }
@@ -790,7 +822,7 @@ static void loop(struct view *v, int timerfd)
 	bool quit = false, dirty = true;
 
 	while (!quit && !got_quit_signal) {
-		struct pollfd pfd[8];
+		struct pollfd pfd[10];
 		int n = 0, ready, nlive, nsafe;
 
 		if (dirty)
@@ -802,10 +834,13 @@ static void loop(struct view *v, int timerfd)
 		n += nlive;
 		nsafe = safe_pollfds(v, pfd + n);
 		n += nsafe;
+		n += ctv_pollfds(v, pfd + n);
 		ready = poll(pfd, (nfds_t)n, live_busy(&v->live) ? 0 : safe_timeout_ms(v));
 		if (safe_timeout_ms(v) >= 0)
 			dirty = true; /* the probation's countdown */
-		if (ready > 0 && safe_events(v, pfd + n - nsafe, nsafe))
+		if (ready > 0 && safe_events(v, pfd + 2 + nlive, nsafe))
+			dirty = true;
+		if (ctv_step(v))
 			dirty = true;
 		if (ready < 0 && errno != EINTR)
 			break;
@@ -839,6 +874,7 @@ static void loop(struct view *v, int timerfd)
 		if (v->tick_now && COLS >= MIN_COLS && LINES >= MIN_LINES) {
 			flags = tick(v);
 			safe_tick(v);
+			ctv_tick(v);
 		}
 		v->tick_now = false;
 		int ret = live_step(&v->live);
@@ -946,6 +982,7 @@ int tui_run(const struct tui_opts *o)
 	delscreen(scr);
 	close(timerfd);
 	safe_free(v); /* a probation of ours not confirmed: reverted now */
+	ctv_free(v);
 	live_close(&v->live);
 	edit_free(v);
 	free(v->rows);

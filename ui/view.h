@@ -6,6 +6,10 @@
 #include "apply/changeset.h"
 #include "apply/history.h"
 #include "apply/probation.h"
+#include "conntrack/ct_dump.h"
+#include "conntrack/ct_events.h"
+#include "conntrack/ct_sys.h"
+#include "model/ct_view.h"
 #include "model/live.h"
 #include "ui/config.h"
 #include "ui/keymap.h"
@@ -23,6 +27,32 @@ enum pane { PANE_TREE, PANE_RULES };
 enum mode { MODE_BROWSE, MODE_HELP, MODE_PROMPT, MODE_CONFIRM, MODE_PENDING, MODE_HISTORY };
 
 enum save_state { SAVE_UNKNOWN, SAVE_SAME, SAVE_DIFFERS, SAVE_NOFILE };
+
+enum nfp_screen { SCREEN_RULES, SCREEN_CONNS };
+
+/* the tracked connections screen (ui/ctview.c) */
+struct ctv {
+	struct ct_table t;
+	struct ct_view rows;       /* what the filter keeps, sorted */
+	struct ct_filter f;
+	char ftext[256];
+	enum ct_col sort;
+	bool reverse;
+	size_t sel, top;
+	uint32_t sel_id;           /* the selected entry, kept across re-sorts */
+	struct ct_dump dump;
+	bool dumping;
+	struct ct_events ev;
+	bool ev_open;
+	struct ct_sys sys;
+	bool sys_ok;
+	struct ct_totals tot;
+	double dump_started, last_sync, sync_cost, last_purge, rebuilt;
+	bool stale;                /* the rows need a rebuild */
+	enum action pending;       /* what the y/N question is for */
+	char block_addr[64];
+	char err[256];
+};
 
 /* a row of the rules pane: a rule of the chain as the staged edits leave
  * it, or a rule they add (r == NULL) */
@@ -48,6 +78,8 @@ struct place {
 };
 
 struct view {
+	enum nfp_screen screen;
+	struct ctv ct;
 	struct live live;
 	struct nfp_config cfg;
 	attr_t attr[ROLE_COUNT];
@@ -125,6 +157,25 @@ int draw_rules_height(const struct view *v);
 void draw_pending(struct view *v);
 
 void draw_history(struct view *v);
+/* The probation's countdown on the top line: false when none of ours. */
+bool draw_banner(struct view *v);
+/* Draw s (made safe) at (y, x) in at most w columns; returns columns used. */
+int draw_text(int y, int x, int w, const char *s, attr_t a, bool pad);
+
+/* ---- ctview.c: tracked connections ---- */
+void ctv_enter(struct view *v);
+void ctv_leave(struct view *v);
+void ctv_free(struct view *v);
+int ctv_pollfds(struct view *v, struct pollfd *pfd);
+bool ctv_step(struct view *v);
+void ctv_tick(struct view *v);
+void ctv_key(struct view *v, int key, bool *quit);
+void ctv_prompt_done(struct view *v);
+void ctv_confirmed(struct view *v);
+/* The connections the rule with this text would match, as a filter. */
+void ctv_show_rule(struct view *v, const char *rule_text);
+void ctv_draw(struct view *v);
+const char *ctv_hints(const struct view *v);
 
 /* ---- safe.c: probation, confirm/revert/extend, history, save ---- */
 /* Start the check of the boot file (in the background). */
@@ -158,6 +209,9 @@ void edit_action(struct view *v, enum action act);
 void edit_prompt_done(struct view *v);
 /* The question of an editing action was answered y. */
 void edit_confirmed(struct view *v);
+/* Block addr (a drop rule at the top of an input chain) and apply it on
+ * probation at once: false (status says why) when it did not go in. */
+bool edit_block_now(struct view *v, const char *addr);
 void edit_free(struct view *v);
 /* Whether a staged edit names a rule (or anchor) that is no longer there:
  * the ruleset changed since it was staged. */
@@ -165,6 +219,9 @@ bool edit_is_stale(const struct view *v, const struct edit *e);
 
 /* ---- tui.c helpers used by draw.c and edit.c ---- */
 void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A y/N question on the status line for act. */
+void view_ask(struct view *v, enum action act, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void view_rebuild(struct view *v);
 const struct vrow *view_selected_row(const struct view *v);

@@ -49,7 +49,8 @@ static void test_keymap_lookup(void **state)
 	assert_int_equal(keymap_lookup(KEY_F(1)), ACT_HELP);
 	assert_int_equal(keymap_lookup('\r'), ACT_ENTER); /* nonl() terminals */
 	assert_int_equal(keymap_lookup(CTRL_KEY('h')), ACT_BACK);
-	assert_int_equal(keymap_lookup('x'), ACT_NONE);
+	assert_int_equal(keymap_lookup('x'), ACT_CT_OF_RULE);
+	assert_int_equal(keymap_lookup('~'), ACT_NONE); /* unbound */
 	assert_int_equal(keymap_lookup(0), ACT_NONE);
 }
 

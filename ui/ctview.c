@@ -1,0 +1,597 @@
+/* ctview: the tracked connections screen (key 2; 1 goes back to the
+ * ruleset). The table is loaded in slices from a non-blocking dump, then
+ * follows conntrack events; a re-read (sync) now and then brings counters
+ * and rates, since events carry no counters. Rows that appeared or went
+ * are marked for a few seconds. A filter narrows the rows (with their
+ * count), any column sorts them; d kills one connection, D all that match,
+ * b blocks the selected source on probation and kills its connections. */
+#define _GNU_SOURCE
+#include "view.h"
+
+#include "conntrack/ct_kill.h"
+#include "model/fmt.h"
+#include "model/ct_rule.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define MARK_SECS 3.0        /* new / gone rows stay marked this long */
+#define STEP_BUDGET 0.015    /* seconds of dump slices per loop turn */
+#define EVENTS_PER_STEP 4000
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- rows ---- */
+
+static void find_sel(struct ctv *c)
+{
+	for (size_t i = 0; c->sel_id && i < c->rows.n; i++)
+		if (c->t.e[c->rows.idx[i]].id == c->sel_id) {
+			c->sel = i;
+			return;
+		}
+	if (c->sel >= c->rows.n)
+		c->sel = c->rows.n ? c->rows.n - 1 : 0;
+}
+
+static void rebuild(struct ctv *c)
+{
+	if (ct_view_build(&c->rows, &c->t, c->ftext[0] ? &c->f : NULL, true) == 0)
+		ct_view_sort(&c->rows, &c->t, c->sort, c->reverse);
+	memset(&c->tot, 0, sizeof(c->tot));
+	for (size_t i = 0; i < c->t.n; i++)
+		if (!(c->t.e[i].flags & CT_F_GONE))
+			ct_totals_add(&c->tot, &c->t.e[i]);
+	find_sel(c);
+	c->rebuilt = mono();
+	c->stale = false;
+}
+
+static const struct ct_entry *sel_entry(const struct ctv *c)
+{
+	return c->sel < c->rows.n ? &c->t.e[c->rows.idx[c->sel]] : NULL;
+}
+
+/* ---- loading and following ---- */
+
+static void start_dump(struct view *v, bool sync)
+{
+	struct ctv *c = &v->ct;
+	struct ct_dump_opts o = { .sync = sync, .now = mono() };
+
+	if (ct_dump_start(&c->dump, &c->t, &o, false, c->err, sizeof(c->err)) == 0) {
+		c->dumping = true;
+		c->dump_started = mono();
+	} else {
+		view_status(v, ROLE_ERROR, "conntrack: %s", c->err);
+	}
+}
+
+static void read_sys(struct ctv *c)
+{
+	char err[256];
+
+	c->sys_ok = ct_sys_read(&c->sys, err, sizeof(err)) == 0;
+}
+
+void ctv_enter(struct view *v)
+{
+	struct ctv *c = &v->ct;
+	char err[256];
+
+	v->screen = SCREEN_CONNS;
+	v->mode = MODE_BROWSE;
+	if (!c->t.loaded && !c->dumping)
+		c->sort = CT_COL_SRC; /* the first time: by source */
+	read_sys(c);
+	if (!c->ev_open) {
+		/* subscribe first: nothing between the dump and the events is lost */
+		c->ev_open = ct_events_open(&c->ev, err, sizeof(err)) == 0;
+		if (!c->ev_open)
+			view_status(v, ROLE_WARNING, "conntrack events: %s (re-reading instead)", err);
+		if (c->t.loaded)
+			start_dump(v, true); /* we were away: catch up */
+	}
+	if (!c->t.loaded && !c->dumping)
+		start_dump(v, false);
+}
+
+void ctv_leave(struct view *v)
+{
+	struct ctv *c = &v->ct;
+
+	v->screen = SCREEN_RULES;
+	/* nothing follows the table while it is not on screen */
+	if (c->ev_open)
+		ct_events_close(&c->ev);
+	c->ev_open = false;
+	if (c->dumping)
+		ct_dump_cancel(&c->dump);
+	c->dumping = false;
+}
+
+void ctv_free(struct view *v)
+{
+	struct ctv *c = &v->ct;
+
+	ctv_leave(v);
+	ct_table_free(&c->t);
+	ct_view_free(&c->rows);
+	ct_filter_free(&c->f);
+}
+
+int ctv_pollfds(struct view *v, struct pollfd *pfd)
+{
+	struct ctv *c = &v->ct;
+
+	if (v->screen != SCREEN_CONNS)
+		return 0;
+	if (c->dumping) {
+		pfd[0] = (struct pollfd){ .fd = ct_dump_fd(&c->dump), .events = POLLIN };
+		return 1;
+	}
+	if (c->ev_open) {
+		pfd[0] = (struct pollfd){ .fd = ct_events_fd(&c->ev), .events = POLLIN };
+		return 1;
+	}
+	return 0;
+}
+
+/* Work on what arrived, within a budget: true when the screen changed. */
+bool ctv_step(struct view *v)
+{
+	struct ctv *c = &v->ct;
+	double start = mono();
+	bool changed = false;
+
+	if (v->screen != SCREEN_CONNS)
+		return false;
+	while (c->dumping && mono() - start < STEP_BUDGET) {
+		struct pollfd p = { .fd = ct_dump_fd(&c->dump), .events = POLLIN };
+		int ret;
+
+		if (poll(&p, 1, 0) <= 0)
+			break; /* nothing more to read yet */
+		ret = ct_dump_step(&c->dump, c->err, sizeof(c->err));
+
+		if (ret < 0) {
+			view_status(v, ROLE_ERROR, "conntrack dump: %s", c->err);
+			c->dumping = false;
+			break;
+		}
+		if (ret == 0) {
+			c->dumping = false;
+			c->last_sync = mono();
+			c->sync_cost = c->last_sync - c->dump_started;
+			ct_table_trim(&c->t);
+			c->stale = true;
+			break;
+		}
+		c->stale = true;
+	}
+	if (!c->dumping && c->ev_open) {
+		int ret = ct_events_apply(&c->ev, &c->t, EVENTS_PER_STEP);
+
+		if (ret == -ENOBUFS)
+			start_dump(v, true); /* events were lost: read it all again */
+		else if (ret > 0)
+			c->stale = true;
+	}
+	/* rows: at once when small, twice a second while a big table moves */
+	if (c->stale && (c->t.n < 20000 || mono() - c->rebuilt > 0.5)) {
+		rebuild(c);
+		changed = true;
+	}
+	return changed;
+}
+
+/* Every refresh tick: counters and rates by a re-read (less often when it
+ * is expensive), and the new/gone marks expire. */
+void ctv_tick(struct view *v)
+{
+	struct ctv *c = &v->ct;
+	double now = mono();
+	double every = v->cfg.refresh > c->sync_cost * 5 ? v->cfg.refresh : c->sync_cost * 5;
+
+	if (v->screen != SCREEN_CONNS)
+		return;
+	read_sys(c);
+	if (!c->dumping && c->t.loaded && now - c->last_sync >= every)
+		start_dump(v, true);
+	if (!c->dumping && now - c->last_purge >= MARK_SECS) {
+		if (c->t.ngone || c->t.loaded) {
+			ct_table_purge(&c->t, true);
+			c->stale = true;
+		}
+		c->last_purge = now;
+	}
+}
+
+/* ---- actions ---- */
+
+static void set_filter(struct view *v, const char *text)
+{
+	struct ctv *c = &v->ct;
+	struct ct_filter f = { 0 };
+	struct ct_filter_pos pos = { 0 };
+	char err[256];
+
+	if (ct_filter_parse(&f, text, err, sizeof(err), &pos)) {
+		/* keep the prompt open with the complaint under it */
+		snprintf(v->input_err, sizeof(v->input_err), "%s", err);
+		v->mode = MODE_PROMPT;
+		return;
+	}
+	ct_filter_free(&c->f);
+	c->f = f;
+	snprintf(c->ftext, sizeof(c->ftext), "%s", text);
+	c->sel = 0;
+	c->sel_id = 0;
+	v->mode = MODE_BROWSE;
+	v->input_err[0] = 0;
+	rebuild(c);
+	view_status(v, ROLE_NORMAL, "%zu connection%s match%s", c->rows.n,
+		    c->rows.n == 1 ? "" : "s", c->rows.n == 1 ? "es" : "");
+}
+
+void ctv_prompt_done(struct view *v)
+{
+	set_filter(v, v->input);
+}
+
+void ctv_show_rule(struct view *v, const char *rule_text)
+{
+	char filter[256];
+	bool partial;
+	int n = ct_rule_filter(rule_text, filter, sizeof(filter), &partial);
+
+	if (n == 0) {
+		view_status(v, ROLE_WARNING, "nothing in this rule to pick connections by "
+			    "(addresses, ports, protocol, ct state)");
+		return;
+	}
+	ctv_enter(v);
+	/* as a prefilled filter: the admin sees it and may change it */
+	v->mode = MODE_PROMPT;
+	v->prompt_for = ACT_FILTER;
+	snprintf(v->input, sizeof(v->input), "%s", filter);
+	snprintf(v->input_err, sizeof(v->input_err), "%s",
+		 partial ? "from the rule's addresses, ports and protocol; the rest of the rule "
+			   "is not in a connection: Enter to use" : "");
+}
+
+static void kill_result(struct view *v, const struct ct_kill_result *r, int ret,
+			const char *err)
+{
+	if (ret)
+		view_status(v, ROLE_ERROR, "kill: %s (%zu of %zu ended)", err, r->deleted,
+			    r->matched);
+	else if (r->unlocal)
+		view_status(v, ROLE_WARNING, "ended %zu connection%s (%zu local socket%s reset); "
+			    "%zu without a local socket (forwarded): entry deleted, but their "
+			    "endpoints go on unless a rule drops them (b blocks and kills)", r->deleted + r->gone,
+			    r->deleted + r->gone == 1 ? "" : "s", r->sockets,
+			    r->sockets == 1 ? "" : "s", r->unlocal);
+	else
+		view_status(v, ROLE_NORMAL, "ended %zu connection%s (%zu local socket%s reset: "
+			    "both ends see it closed)", r->deleted + r->gone,
+			    r->deleted + r->gone == 1 ? "" : "s", r->sockets,
+			    r->sockets == 1 ? "" : "s");
+	v->ct.stale = true;
+}
+
+/* "10.0.0.1" of the selected row's original source */
+static void sel_source(const struct ct_entry *e, char *buf)
+{
+	ct_addr_format(buf, e->family, &e->orig.src);
+}
+
+void ctv_confirmed(struct view *v)
+{
+	struct ctv *c = &v->ct;
+	struct ct_kill_result r;
+	char err[256] = "";
+	int ret;
+
+	if (c->pending == ACT_DELETE) {
+		const struct ct_entry *e = sel_entry(c);
+		uint32_t idx;
+
+		if (!e || e->id != c->sel_id)
+			return;
+		idx = c->rows.idx[c->sel];
+		ret = ct_kill(&c->t, &idx, 1, NULL, &r, err, sizeof(err));
+		kill_result(v, &r, ret, err);
+	} else if (c->pending == ACT_CHAIN_DELETE) {
+		ret = ct_kill(&c->t, c->rows.idx, c->rows.n, NULL, &r, err, sizeof(err));
+		kill_result(v, &r, ret, err);
+	} else if (c->pending == ACT_BLOCK) {
+		struct ct_filter f = { 0 };
+		char filter[128];
+
+		if (!edit_block_now(v, c->block_addr))
+			return; /* the status line says why */
+		snprintf(filter, sizeof(filter), "src %s", c->block_addr);
+		if (ct_filter_parse(&f, filter, err, sizeof(err), NULL) == 0) {
+			ret = ct_kill_filter(&f, NULL, &r, err, sizeof(err));
+			if (ret || r.matched)
+				kill_result(v, &r, ret, err);
+			ct_filter_free(&f);
+		}
+		/* the probation banner says the rest */
+	} else if (c->pending == ACT_COUNTER_DEFAULT) {
+		if (ct_sys_set_acct(true, err, sizeof(err)))
+			view_status(v, ROLE_ERROR, "accounting: %s", err);
+		else
+			view_status(v, ROLE_NORMAL, "accounting on: connections made from now on "
+				    "carry packet and byte counters");
+		read_sys(c);
+	}
+}
+
+static void move_sel(struct ctv *c, long d)
+{
+	long s = (long)c->sel + d;
+
+	if (s < 0)
+		s = 0;
+	if (s >= (long)c->rows.n)
+		s = c->rows.n ? (long)c->rows.n - 1 : 0;
+	c->sel = (size_t)s;
+	c->sel_id = c->rows.n ? c->t.e[c->rows.idx[c->sel]].id : 0;
+}
+
+void ctv_key(struct view *v, int key, bool *quit)
+{
+	struct ctv *c = &v->ct;
+	const struct ct_entry *e = sel_entry(c);
+	int page = v->body_h > 4 ? v->body_h - 3 : 1;
+	char a[64], b[64];
+
+	switch (keymap_lookup(key)) {
+	case ACT_QUIT: *quit = safe_may_quit(v); break;
+	case ACT_HELP: v->mode = MODE_HELP; v->help_top = 0; break;
+	case ACT_VIEW_RULES: ctv_leave(v); break;
+	case ACT_UP: move_sel(c, -1); break;
+	case ACT_DOWN: move_sel(c, 1); break;
+	case ACT_PAGE_UP: move_sel(c, -page); break;
+	case ACT_PAGE_DOWN: move_sel(c, page); break;
+	case ACT_FIRST: move_sel(c, -(long)c->rows.n); break;
+	case ACT_LAST: move_sel(c, (long)c->rows.n); break;
+	case ACT_REDRAW:
+		clearok(curscr, TRUE);
+		if (!c->dumping)
+			start_dump(v, c->t.loaded);
+		break;
+	case ACT_FILTER:
+	case ACT_SEARCH:
+		v->mode = MODE_PROMPT;
+		v->prompt_for = ACT_FILTER;
+		v->input_err[0] = 0;
+		snprintf(v->input, sizeof(v->input), "%s", c->ftext);
+		break;
+	case ACT_SORT_NEXT:
+	case ACT_SORT_PREV:
+		c->sort = (enum ct_col)(((int)c->sort + (keymap_lookup(key) == ACT_SORT_NEXT ? 1
+							 : CT_COL_N - 1)) % CT_COL_N);
+		rebuild(c);
+		view_status(v, ROLE_NORMAL, "sorted by %s%s", ct_col_title(c->sort),
+			    c->reverse ? " (reversed)" : "");
+		break;
+	case ACT_SORT_REVERSE:
+		c->reverse = !c->reverse;
+		rebuild(c);
+		break;
+	case ACT_PAUSE:
+		v->paused = !v->paused;
+		view_status(v, ROLE_NORMAL, v->paused ? "paused: no re-reads (events still "
+						 "arrive)" : "live again");
+		break;
+	case ACT_DELETE:
+		if (!e || (e->flags & CT_F_GONE))
+			break;
+		c->pending = ACT_DELETE;
+		c->sel_id = e->id;
+		ct_endpoint_format(a, e->family, e->proto, &e->orig.src, e->orig.sport);
+		ct_endpoint_format(b, e->family, e->proto, &e->orig.dst, e->orig.dport);
+		view_ask(v, ACT_DELETE, "Kill %s %s -> %s?", ct_proto_name(e->proto)
+		    ? ct_proto_name(e->proto) : "?", a, b);
+		break;
+	case ACT_CHAIN_DELETE:
+		if (!c->rows.n)
+			break;
+		c->pending = ACT_CHAIN_DELETE;
+		view_ask(v, ACT_DELETE, "Kill all %zu connection%s the filter '%s' matches?", c->rows.n,
+		    c->rows.n == 1 ? "" : "s", c->ftext[0] ? c->ftext : "(none: every one)");
+		break;
+	case ACT_BLOCK:
+		if (!e)
+			break;
+		if (v->cs.n) {
+			view_status(v, ROLE_WARNING, "%zu edits are staged: apply (W) or discard (X) "
+				    "them first", v->cs.n);
+			break;
+		}
+		sel_source(e, c->block_addr);
+		c->pending = ACT_BLOCK;
+		view_ask(v, ACT_DELETE, "Block %s (a drop rule at the top of the input chain, on "
+		    "probation) and kill its connections?", c->block_addr);
+		break;
+	case ACT_COUNTER_DEFAULT:
+		if (c->sys_ok && c->sys.acct) {
+			view_status(v, ROLE_NORMAL, "accounting is already on");
+			break;
+		}
+		c->pending = ACT_COUNTER_DEFAULT;
+		view_ask(v, ACT_DELETE, "Turn conntrack accounting on (net.netfilter.nf_conntrack_acct "
+		    "= 1 in this namespace)?");
+		break;
+	case ACT_CONFIRM: case ACT_ROLLBACK: case ACT_EXTEND: case ACT_HISTORY:
+		safe_action(v, keymap_lookup(key));
+		break;
+	default:
+		break;
+	}
+	if (v->mode == MODE_CONFIRM)
+		v->confirm_for = ACT_VIEW_CONNS; /* answered by ctv_confirmed */
+}
+
+/* ---- drawing ---- */
+
+/* the columns, most wanted first; shown in table order */
+static const enum ct_col wanted[] = {
+	CT_COL_PROTO, CT_COL_SRC, CT_COL_DST, CT_COL_STATE, CT_COL_BYTES, CT_COL_RATE, CT_COL_NAT, CT_COL_TIMEOUT, CT_COL_OBYTES, CT_COL_RBYTES,
+	CT_COL_OPKTS, CT_COL_RPKTS, CT_COL_AGE, CT_COL_MARK, CT_COL_ZONE,
+};
+
+static int pick_columns(const struct view *v, enum ct_col *cols)
+{
+	const struct ctv *c = &v->ct;
+	bool shown[CT_COL_N] = { false };
+	bool any_mark = false, any_zone = false, any_nat = false;
+	int w = 2, n = 0;
+
+	for (size_t i = 0; i < c->t.n && i < 200000; i++) {
+		any_mark |= c->t.e[i].mark != 0;
+		any_zone |= c->t.e[i].zone != 0;
+		any_nat |= ct_has_snat(&c->t.e[i]) || ct_has_dnat(&c->t.e[i]);
+	}
+	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+		enum ct_col col = wanted[i];
+
+		if ((col == CT_COL_MARK && !any_mark) || (col == CT_COL_ZONE && !any_zone) ||
+		    (col == CT_COL_NAT && !any_nat) ||
+		    (col == CT_COL_AGE && !(c->sys_ok && c->sys.timestamp)) ||
+		    ((col == CT_COL_RATE || col == CT_COL_BYTES || col == CT_COL_OBYTES ||
+		      col == CT_COL_RBYTES || col == CT_COL_OPKTS || col == CT_COL_RPKTS) &&
+		     c->sys_ok && !c->sys.acct))
+			continue;
+		if (w + ct_col_width(col) + 1 > COLS)
+			continue;
+		w += ct_col_width(col) + 1;
+		shown[col] = true;
+	}
+	for (int col = 0; col < CT_COL_N; col++)
+		if (shown[col])
+			cols[n++] = (enum ct_col)col;
+	return n;
+}
+
+void ctv_draw(struct view *v)
+{
+	struct ctv *c = &v->ct;
+	enum ct_col cols[CT_COL_N];
+	int ncols = pick_columns(v, cols), y, h;
+	struct ct_fmt_opts fo = { .now = wall() };
+	char line[1024], cell[128];
+	size_t n;
+
+	/* header: count, maximum, totals */
+	n = (size_t)snprintf(line, sizeof(line), " nfpilot  %s  netns %s  connections %zu",
+			     v->host, v->netns ? v->netns : "(host)", c->tot.all);
+	if (c->sys_ok)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " of %lu max (%lu%%)", c->sys.max,
+				      c->sys.max ? c->sys.count * 100 / c->sys.max : 0);
+	snprintf(line + n, sizeof(line) - n, "  tcp %zu udp %zu icmp %zu other %zu%s",
+		 c->tot.proto[CT_TOT_TCP], c->tot.proto[CT_TOT_UDP], c->tot.proto[CT_TOT_ICMP],
+		 c->tot.proto[CT_TOT_OTHER], c->dumping ? (c->t.loaded ? "  [re-reading]"
+							   : "  [loading...]") : "");
+	if (!draw_banner(v))
+		draw_text(0, 0, COLS, line, v->attr[ROLE_HEADER], true);
+	/* states, NAT, warnings */
+	n = 0;
+	line[0] = 0;
+	for (int s = 0; s < 16; s++) {
+		struct ct_entry probe = { .proto = 6, .l4state = (uint8_t)s };
+		const char *name = ct_l4state_name(&probe);
+
+		if (c->tot.tcp_state[s] && name && n < sizeof(line))
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %zu  ", name,
+					      c->tot.tcp_state[s]);
+	}
+	if (n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+				      "NEW %zu  RELATED %zu  snat %zu  dnat %zu",
+				      c->tot.ctstate[CT_NEW], c->tot.ctstate[CT_RELATED], c->tot.snat,
+				      c->tot.dnat);
+	if (c->sys_ok && ct_sys_near_full(&c->sys))
+		draw_text(1, 0, COLS, " TABLE NEARLY FULL: new connections will be dropped "
+			  "(nf_conntrack_max)", v->attr[ROLE_ERROR] | A_BOLD, true);
+	else if (c->sys_ok && !c->sys.acct) {
+		int w = draw_text(1, 0, COLS, " accounting off: no packet/byte counters (C turns "
+				  "it on)  ", v->attr[ROLE_WARNING], false);
+
+		draw_text(1, w, COLS - w, line, v->attr[ROLE_DIM], true);
+	} else {
+		draw_text(1, 0, COLS, line, v->attr[ROLE_DIM], true);
+	}
+	/* titles */
+	n = (size_t)snprintf(line, sizeof(line), "  ");
+	for (int i = 0; i < ncols && n < sizeof(line); i++) {
+		const char *t = ct_col_title(cols[i]);
+
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%-*s%s ", ct_col_width(cols[i]) -
+				      (cols[i] == c->sort), t, cols[i] == c->sort
+				      ? (c->reverse ? "^" : "v") : "");
+	}
+	draw_text(2, 0, COLS, line, v->attr[ROLE_TITLE], true);
+	/* rows */
+	h = LINES - 4;
+	v->body_h = h + 3;
+	if (c->sel < c->top)
+		c->top = c->sel;
+	if (h > 0 && c->sel >= c->top + (size_t)h)
+		c->top = c->sel - (size_t)h + 1;
+	y = 3;
+	for (size_t r = c->top; r < c->rows.n && y < LINES - 1; r++, y++) {
+		const struct ct_entry *e = &c->t.e[c->rows.idx[r]];
+		enum theme_role role = e->flags & CT_F_GONE ? ROLE_DIM
+				       : e->flags & CT_F_NEW ? ROLE_RULE_ACCEPT : ROLE_NORMAL;
+
+		n = (size_t)snprintf(line, sizeof(line), "%c ", e->flags & CT_F_GONE ? '-'
+				     : e->flags & CT_F_NEW ? '+' : ' ');
+		for (int i = 0; i < ncols && n < sizeof(line); i++) {
+			ct_col_format(cell, sizeof(cell), e, cols[i], &fo);
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%-*.*s ",
+					      ct_col_width(cols[i]), ct_col_width(cols[i]), cell);
+		}
+		draw_text(y, 0, COLS, line, r == c->sel ? v->attr[ROLE_SELECTED] : v->attr[role],
+			  true);
+	}
+	if (!c->rows.n)
+		draw_text(y++, 0, COLS, c->dumping ? "  loading..." : c->ftext[0]
+			  ? "  no connection matches the filter (\\ changes it)"
+			  : "  no tracked connection", v->attr[ROLE_DIM], true);
+	for (; y < LINES - 1; y++)
+		draw_text(y, 0, COLS, "", v->attr[ROLE_NORMAL], true);
+}
+
+/* The status line's hints in this screen. */
+const char *ctv_hints(const struct view *v)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof(buf), " %zu shown%s%s   1 rules  \\ filter  < > sort  I reverse  "
+		 "d kill  D kill all shown  b block+kill  ? help", v->ct.rows.n,
+		 v->ct.ftext[0] ? " of filter: " : "", v->ct.ftext);
+	return buf;
+}
