@@ -1,11 +1,11 @@
 /* ct_nl: the ctnetlink wire format — a conntrack message parsed into a
  * struct ct_entry, tuples and kernel-side filters written into requests.
  *
- * Parsing is done here with libmnl rather than by libnetfilter_conntrack:
- * nfct_parse into a struct nf_conntrack costs more than the kernel's own
- * dump (a million entries: 2.1 s through an nfct callback that does nothing,
- * 1.4 s for the raw netlink dump; see DESIGN.md), and nfpilot must list
- * them in half of `conntrack -L`'s time. */
+ * Parsing is done here rather than by libnetfilter_conntrack: its parser
+ * into a struct nf_conntrack adds half the kernel's own dump time (a
+ * million entries: 2.1 s through an nfct callback that does nothing, 1.4 s
+ * for the raw netlink dump; see DESIGN.md), and nfpilot must list them in
+ * half of `conntrack -L`'s time. */
 #ifndef NFP_CT_NL_H
 #define NFP_CT_NL_H
 
