@@ -6,7 +6,8 @@ build="make gcc pkg-config libnftables-dev libnftnl-dev libmnl-dev
        libnetfilter-conntrack-dev libncurses-dev"
 tools="nftables iptables conntrack iproute2 tmux socat iputils-ping time"
 case "$1" in
-check) want="$build libcmocka-dev $tools python3 procps" ;;
+# openssh-server: probation_ssh runs a private sshd (never the machine's)
+check) want="$build libcmocka-dev $tools python3 procps openssh-server openssh-client" ;;
 demo)  want="$build $tools" ;;
 *) echo "usage: $0 check|demo" >&2; exit 2 ;;
 esac
