@@ -740,14 +740,19 @@ static void kernel_term(const struct ct_filter *f, const struct ct_fnode *n,
 		return;
 	switch ((enum ctk)n->key) {
 	case CTK_SRC: case CTK_DST: case CTK_RSRC: case CTK_RDST:
-		if (!v->full)
-			return;
 		if (k->family && k->family != v->family) {
 			*family_clash = true;
 			return;
 		}
-		slot = n->key == CTK_SRC ? 0 : n->key == CTK_DST ? 1 : n->key == CTK_RSRC ? 2 : 3;
+		/* any address, prefix or not, fixes the family */
 		k->family = v->family;
+		k->flags |= CT_KF_FAMILY;
+		/* The kernel compares IPv6 filter addresses the wrong way round
+		 * (ctnetlink_filter_match_tuple: "!ipv6_addr_cmp", up to 6.18 at
+		 * least): it would drop exactly the matches. IPv4 only. */
+		if (!v->full || v->family != AF_INET)
+			return;
+		slot = n->key == CTK_SRC ? 0 : n->key == CTK_DST ? 1 : n->key == CTK_RSRC ? 2 : 3;
 		k->addr[slot] = v->addr;
 		k->flags |= CT_KF_OSRC << slot;
 		break;

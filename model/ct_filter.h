@@ -58,7 +58,8 @@ void ct_filter_free(struct ct_filter *f);
  * match must meet, so the kernel sends a superset of the matches and the
  * filter is still applied to what arrives. Only exact values qualify (no
  * prefixes, ranges, lists or negations); a condition under "or" or "not"
- * is not used. */
+ * is not used. IPv6 addresses only fix the family: the kernel's IPv6
+ * address filter is inverted (it keeps everything but the address). */
 struct ct_kfilter {
 	uint8_t family;          /* 0: both (tuple conditions then need one dump each) */
 	uint8_t proto;           /* with CT_KF_PROTO */

@@ -32,7 +32,7 @@ srv sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
 cat >"$TEST_TMP/server.py" <<'EOF'
 import errno, socket, sys, threading
 addr, port, log = sys.argv[1], int(sys.argv[2]), open(sys.argv[3], "a", buffering=1)
-s = socket.socket()
+s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((addr, port))
 s.listen(64)
@@ -171,6 +171,28 @@ check_eq "the remote server was reset (its read failed: ECONNRESET)" "$(closed "
 r=$(round "$C3" 1)
 check_eq "the local client's next send fails (ECONNABORTED); the other connection echoes" \
 	"$(res "$r" "$Q1") $(res "$r" "$Q2")" "ECONNABORTED ok"
+
+# ---- 3b. the same over IPv6
+srv sysctl -qw net.ipv6.conf.v0.disable_ipv6=0
+cli sysctl -qw net.ipv6.conf.v0.disable_ipv6=0
+ip -n "$SRV" addr add 2001:db8:200::1/64 dev v0 nodad
+ip -n "$CLI" addr add 2001:db8:200::2/64 dev v0 nodad
+touch "$TEST_TMP/srv6.log"
+bg ip netns exec "$SRV" python3 "$TEST_TMP/server.py" 2001:db8:200::1 9700 "$TEST_TMP/srv6.log"
+wait_port "$SRV" tcp 9700 || bail "IPv6 server on 9700"
+C6=$TEST_TMP/c6
+start_client "$CLI" 2001:db8:200::1 9700 2 "$C6"
+read -r V1 V2 <<<"$(tr '\n' ' ' <"$C6/ports")"
+check_rc "ct kill src 2001:db8:200::2 dport 9700 sport $V1 (IPv6)" 0 \
+	nfp ct kill src 2001:db8:200::2 dport 9700 sport "$V1"
+check_eq "it says: 1 local socket reset" "$RC_OUT" \
+	"ended 1 connection: 1 conntrack entry deleted, 1 local socket reset"
+check_eq "the IPv6 server's end was aborted" "$(closed "$TEST_TMP/srv6.log" "$V1")" ECONNABORTED
+r=$(round "$C6" 1)
+case "$(res "$r" "$V1") $(res "$r" "$V2")" in
+"ECONNRESET ok" | "EPIPE ok" | "eof ok") ok "the IPv6 client's next send fails, the other connection echoes" ;;
+*) not_ok "the IPv6 client's next send fails, the other echoes: got '$(res "$r" "$V1") $(res "$r" "$V2")'" ;;
+esac
 
 # ---- 4. a forwarded connection: only the entry is deleted, and nfpilot says so
 bg ip netns exec "$CLI" python3 "$TEST_TMP/server.py" "$MGMT_IP" 9100 "$TEST_TMP/cli.log"

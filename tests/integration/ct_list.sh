@@ -128,7 +128,7 @@ def parse(path):
                 if k in e[side] and k in ("packets", "bytes"):
                     continue
                 e[side][k] = int(v)
-            elif k == "id" and side and "id" not in e[side] and e["proto"] in ("icmp", "ipv6-icmp"):
+            elif k == "id" and side and "id" not in e[side] and e["proto"] in ("icmp", "icmpv6", "ipv6-icmp"):
                 e[side]["id"] = int(v)
             elif k == "id":
                 e["ctid"] = int(v)
@@ -345,6 +345,33 @@ check_eq "ctwatch: the followed table equals a fresh dump" "$?" 0
 check_eq "ctwatch: news for 5 flows, destroy events for the 2 new UDP flows, 6 gone, nothing missing" \
 	"$(json_get "$TEST_TMP/watch.json" '(d["news"] >= 5, d["destroys"] >= 2, d["gone"] >= 6, d["marked_new"] >= 3, d["missing"], d["extra"])')" \
 	'[true, true, true, true, 0, 0]'
+
+# ---- IPv6: the same over a v6 TCP connection and pings
+srv sysctl -qw net.ipv6.conf.v0.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0
+cli sysctl -qw net.ipv6.conf.v0.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0
+ip -n "$SRV" addr add 2001:db8:200::1/64 dev v0 nodad
+ip -n "$CLI" addr add 2001:db8:200::2/64 dev v0 nodad
+bg ip netns exec "$SRV" socat -T 5 TCP6-LISTEN:9600,reuseaddr,fork "SYSTEM:read l; echo six \$l" 2>/dev/null
+wait_port "$SRV" tcp 9600 || bail "v6 server"
+r=$(echo hi | cli socat -T 2 - "TCP6:[2001:db8:200::1]:9600,connect-timeout=2" 2>/dev/null)
+check_eq "a TCP connection over IPv6 answered" "$r" "six hi"
+n=$(cli ping -6 -n -q -c 2 -i 0.05 -W 1 2001:db8:200::1 2>&1 | sed -n 's/.* \([0-9]*\) received.*/\1/p')
+check_eq "2 IPv6 pings answered" "$n" 2
+quiesce 1
+compare_ct "after IPv6 traffic, every entry still equals conntrack -L's"
+nfp ct list --json family ipv6 >"$TEST_TMP/v6.json"
+check_eq "the IPv6 TCP flow: addresses and ports both ways, TIME_WAIT" \
+	"$(json_get "$TEST_TMP/v6.json" '[(c["orig"]["src"], c["orig"]["dst"], c["orig"]["dport"], c["reply"]["src"], c["reply"]["dport"] == c["orig"]["sport"], c["state"]) for c in d["connections"] if c["proto"] == "tcp"]')" \
+	'[["2001:db8:200::2", "2001:db8:200::1", 9600, "2001:db8:200::1", true, "TIME_WAIT"]]'
+check_eq "the IPv6 ping: icmpv6 echo request 128, reply 129" \
+	"$(json_get "$TEST_TMP/v6.json" '[(c["orig"]["type"], c["reply"]["type"], c["orig_packets"]) for c in d["connections"] if c["proto"] == "icmpv6"]')" \
+	'[[128, 129, null]]'
+nfp ct list family ipv6 proto tcp >"$TEST_TMP/v6.txt" 2>/dev/null
+check "text: IPv6 endpoints in brackets" grep -qE "\[2001:db8:200::2\]:[0-9]+ +\[2001:db8:200::1\]:9600 " "$TEST_TMP/v6.txt"
+agree "family ipv6" -f ipv6
+agree "src 2001:db8:200::/64" -f ipv6 -s 2001:db8:200::/64
+agree "dst 2001:db8:200::1 proto tcp dport 9600" -f ipv6 -d 2001:db8:200::1 -p tcp --dport 9600
+check_eq "an IPv4 prefix never matches IPv6 entries" "$(ids_nfp family ipv6 src 0.0.0.0/0)" ""
 
 # ---- usage errors
 check_rc "ct without a command: usage" 2 nfp ct

@@ -296,7 +296,7 @@ static void test_filter_kernel(void **state)
 		const char *text;
 		uint32_t flags;
 	} partial[] = {
-		{ "src 10.0.0.0/8", 0 }, { "dport 22,80 proto tcp", CT_KF_PROTO },
+		{ "src 10.0.0.0/8", CT_KF_FAMILY }, { "dport 22,80 proto tcp", CT_KF_PROTO },
 		{ "dport 1-1024 proto tcp", CT_KF_PROTO }, { "src 10.0.0.1 or src 10.0.0.2", 0 },
 		{ "not src 10.0.0.1", 0 }, { "host 10.0.0.1", 0 },
 		{ "port 22 proto tcp", CT_KF_PROTO }, { "zone 3", 0 }, { "status nat", 0 },
@@ -322,12 +322,24 @@ static void test_filter_kernel(void **state)
 	assert_int_equal(k.mark, 7);
 	assert_int_equal(k.mark_mask, 0xffffffffu);
 	ct_filter_free(&f);
+	/* an IPv6 address only fixes the family (the kernel's IPv6 address
+	 * filter is inverted); a v4 one goes, a v4 prefix fixes the family */
 	assert_int_equal(ct_filter_parse(&f, "status assured rdst 2001:db8::1", err, sizeof(err),
 					 NULL), 0);
 	assert_true(ct_filter_kernel(&f, &k));
-	assert_int_equal(k.flags, CT_KF_STATUS | CT_KF_RDST | CT_KF_FAMILY);
+	assert_int_equal(k.flags, CT_KF_STATUS | CT_KF_FAMILY);
 	assert_int_equal(k.family, AF_INET6);
 	assert_int_equal(k.status, IPS_ASSURED);
+	ct_filter_free(&f);
+	assert_int_equal(ct_filter_parse(&f, "rdst 10.1.1.1 proto udp", err, sizeof(err), NULL), 0);
+	assert_true(ct_filter_kernel(&f, &k));
+	assert_int_equal(k.flags, CT_KF_RDST | CT_KF_PROTO | CT_KF_FAMILY);
+	assert_int_equal(k.family, AF_INET);
+	ct_filter_free(&f);
+	assert_int_equal(ct_filter_parse(&f, "src 10.0.0.0/8 proto tcp", err, sizeof(err), NULL), 0);
+	assert_true(ct_filter_kernel(&f, &k));
+	assert_int_equal(k.flags, CT_KF_PROTO | CT_KF_FAMILY);
+	assert_int_equal(k.family, AF_INET);
 	ct_filter_free(&f);
 	/* families that cannot both hold: nothing, the filter says no itself */
 	assert_int_equal(ct_filter_parse(&f, "src 10.0.0.1 dst 2001:db8::1", err, sizeof(err),
