@@ -233,7 +233,7 @@ static int ct_list(const struct ct_args *a, const struct ct_filter *f, const str
 	} else {
 		ret = ct_dump_all(&t, &d, NULL, err, sizeof(err));
 		if (!ret && (ct_view_build(&v, &t, NULL, false) ||
-			     ct_sort_index(t.e, v.idx, v.n, (enum ct_col)a->sort, a->reverse))) {
+			     ct_view_sort_index(t.e, v.idx, v.n, (enum ct_col)a->sort, a->reverse))) {
 			ret = -ENOMEM;
 			snprintf(err, sizeof(err), "out of memory sorting");
 		}

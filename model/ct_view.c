@@ -236,7 +236,7 @@ static void radix64(uint64_t **key, uint32_t **idx, uint64_t **tk, uint32_t **ti
 	free(count);
 }
 
-int ct_sort_index(const struct ct_entry *e, uint32_t *idx, size_t n, enum ct_col col,
+int ct_view_sort_index(const struct ct_entry *e, uint32_t *idx, size_t n, enum ct_col col,
 		  bool reverse)
 {
 	uint64_t *kbuf, *key, *tk;

@@ -26,13 +26,13 @@ int ct_view_build(struct ct_view *v, const struct ct_table *t, const struct ct_f
 /* Sort idx[0..n) (indexes into e[]) by column col: ascending, or biggest
  * first for the columns where ct_col_desc() says so; reverse flips that.
  * Stable: equal rows keep their order. 0 or -ENOMEM. */
-int ct_sort_index(const struct ct_entry *e, uint32_t *idx, size_t n, enum ct_col col,
+int ct_view_sort_index(const struct ct_entry *e, uint32_t *idx, size_t n, enum ct_col col,
 		  bool reverse);
 
 static inline int ct_view_sort(struct ct_view *v, const struct ct_table *t, enum ct_col col,
 			       bool reverse)
 {
-	return ct_sort_index(t->e, v->idx, v->n, col, reverse);
+	return ct_view_sort_index(t->e, v->idx, v->n, col, reverse);
 }
 
 void ct_view_free(struct ct_view *v);

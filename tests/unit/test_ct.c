@@ -533,7 +533,7 @@ static void test_sort_every_column(void **state)
 		for (int rev = 0; rev < 2; rev++) {
 			for (size_t i = 0; i < n; i++)
 				idx[i] = (uint32_t)i;
-			assert_int_equal(ct_sort_index(e, idx, n, (enum ct_col)c, rev), 0);
+			assert_int_equal(ct_view_sort_index(e, idx, n, (enum ct_col)c, rev), 0);
 			check_sorted(e, idx, n, (enum ct_col)c, rev);
 		}
 	}
@@ -553,7 +553,7 @@ static void test_sort_small(void **state)
 
 	(void)state;
 	/* src: IPv4 before IPv6, then address, then port */
-	assert_int_equal(ct_sort_index(e, idx, 4, CT_COL_SRC, false), 0);
+	assert_int_equal(ct_view_sort_index(e, idx, 4, CT_COL_SRC, false), 0);
 	assert_int_equal(idx[0], 3);
 	assert_int_equal(idx[1], 2);
 	assert_int_equal(idx[2], 0);
@@ -564,12 +564,12 @@ static void test_sort_small(void **state)
 	e[1].bytes[1] = 1000;
 	e[2].bytes[0] = 500;
 	e[3].bytes[0] = 99999; /* no CT_F_ACCT */
-	assert_int_equal(ct_sort_index(e, idx, 4, CT_COL_BYTES, false), 0);
+	assert_int_equal(ct_view_sort_index(e, idx, 4, CT_COL_BYTES, false), 0);
 	assert_int_equal(idx[0], 1);
 	assert_int_equal(idx[1], 2);
 	assert_int_equal(idx[2], 0);
 	assert_int_equal(idx[3], 3);
-	assert_int_equal(ct_sort_index(e, idx, 4, CT_COL_BYTES, true), 0);
+	assert_int_equal(ct_view_sort_index(e, idx, 4, CT_COL_BYTES, true), 0);
 	assert_int_equal(idx[0], 3);
 	assert_int_equal(idx[3], 1);
 	assert_int_equal(ct_col_parse("bytes"), CT_COL_BYTES);
