@@ -1,7 +1,10 @@
 #!/bin/sh
 # nfpilot bench: applying ONE insert into a big chain, nfpilot edit against
 # nft -f of the same one-line change, side by side (median of BENCH_REPS runs,
-# default 5; the inserted rule is deleted between runs, untimed).
+# default 5; the inserted rule is deleted between runs, untimed). Every edit
+# is on probation: `nfpilot edit --detach` is timed until the change is in
+# and the guardian keeps it, then `nfpilot confirm` on its own (it records
+# the tables before and after in the history).
 # usage: sh tests/bench/apply.sh [NFPILOT]
 #   BENCH_QUICK=1  skip the 100k-rule single chain
 #   BENCH_OUT=F    append the table as markdown to F
@@ -11,6 +14,15 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 bench_setup "bench apply" nfpapply nfpa "${1:-}"
+# the probations' history and state stay in the temp dir
+export NFPILOT_LIB_DIR="$tmp/lib" NFPILOT_RUN_DIR="$tmp/run"
+apply_cleanup() { # a guardian left by a bench stopped early goes with its namespace
+	for ns in $made; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+	done
+	bench_cleanup
+}
+trap apply_cleanup EXIT
 
 # now: seconds with nanoseconds
 now() { date +%s.%N; }
@@ -22,18 +34,21 @@ one() {
 	h=$(ip netns exec "$ns" nft -a list chain inet T "$chain" |
 		sed -n 's/.*# handle \([0-9]*\)$/\1/p' | awk '{ a[NR] = $1 } END { print a[int(NR / 2) + 1] }')
 	printf 'insert rule inet T %s position %s tcp dport 1 accept\n' "$chain" "$h" >"$tmp/one.nft"
-	: >"$tmp/a" ; : >"$tmp/b"
+	: >"$tmp/a" ; : >"$tmp/b" ; : >"$tmp/c"
 	i=0
 	while [ "$i" -lt "$reps" ]; do
 		for side in a b; do
 			t0=$(now)
 			if [ $side = a ]; then
-				"$bin" -N "$ns" edit -t inet T -c "$chain" --insert-before "$h" \
-					'tcp dport 1 accept' >/dev/null
+				"$bin" -N "$ns" edit --detach -t inet T -c "$chain" \
+					--insert-before "$h" 'tcp dport 1 accept' >/dev/null
+				t1=$(now)
+				"$bin" -N "$ns" confirm >/dev/null
+				echo "$t1 $(now)" | awk '{ printf "%.4f\n", $2 - $1 }' >>"$tmp/c"
 			else
 				ip netns exec "$ns" nft -f "$tmp/one.nft"
+				t1=$(now)
 			fi
-			t1=$(now)
 			echo "$t0 $t1" | awk '{ printf "%.4f\n", $2 - $1 }' >>"$tmp/$side"
 			# check and undo: exactly one "tcp dport 1 " rule
 			x=$(ip netns exec "$ns" nft -a list chain inet T "$chain" |
@@ -49,7 +64,8 @@ one() {
 	done
 	ma=$(sort -n "$tmp/a" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 	mb=$(sort -n "$tmp/b" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-	echo "$label|$ma|$mb|$(awk "BEGIN { printf \"%.3f\", $ma / $mb }")" >>"$tmp/rows"
+	mc=$(sort -n "$tmp/c" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+	echo "$label|$ma|$mb|$(awk "BEGIN { printf \"%.3f\", $ma / $mb }")|$mc" >>"$tmp/rows"
 }
 
 # the nft -f timing above includes `ip netns exec`; measure that overhead once
@@ -80,10 +96,12 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 head="nfpilot apply bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -n), $(nproc) cores, kernel $(uname -r), $(nft --version), load $load, reps $reps, $(( $(date +%s) - start )) s"
 {
 	echo "$head"
-	printf '%-40s %12s %12s %7s\n' "one insert (median s)" "nfpilot edit" "nft -f" ratio
-	while IFS='|' read -r l a b r; do
-		printf '%-40s %12s %12s %7s\n' "$l" "$a" "$b" "$r"
+	printf '%-40s %12s %12s %7s %12s\n' "one insert (median s)" "nfpilot edit" "nft -f" ratio \
+		"+ confirm"
+	while IFS='|' read -r l a b r c; do
+		printf '%-40s %12s %12s %7s %12s\n' "$l" "$a" "$b" "$r" "$c"
 	done <"$tmp/rows"
+	echo "(nfpilot edit --detach: until the change is on probation; + confirm: nfpilot confirm after it)"
 	echo "(nft -f runs under ip netns exec: ${exec_ms} ms of it is that wrapper)"
 }
 if [ -n "${BENCH_OUT:-}" ]; then
@@ -92,13 +110,14 @@ if [ -n "${BENCH_OUT:-}" ]; then
 		echo "## Applying one edit to a big ruleset"
 		echo
 		echo "$head."
-		echo "\`sh tests/bench/apply.sh\`: \`nfpilot -N NS edit -t inet T -c C --insert-before H 'tcp dport 1 accept'\`"
+		echo "\`sh tests/bench/apply.sh\`: \`nfpilot -N NS edit --detach -t inet T -c C --insert-before H 'tcp dport 1 accept'\`"
+		echo "(on probation), then \`nfpilot confirm\` timed on its own,"
 		echo "against \`nft -f\` of \`insert rule inet T C position H tcp dport 1 accept\`; H is the middle rule."
 		echo
-		echo "| one insert, median seconds | nfpilot edit | nft -f | ratio |"
-		echo "|---|---:|---:|---:|"
-		while IFS='|' read -r l a b r; do
-			echo "| $l | $a | $b | $r |"
+		echo "| one insert, median seconds | nfpilot edit --detach | nft -f | ratio | + nfpilot confirm |"
+		echo "|---|---:|---:|---:|---:|"
+		while IFS='|' read -r l a b r c; do
+			echo "| $l | $a | $b | $r | $c |"
 		done <"$tmp/rows"
 		echo
 		echo "nft -f runs under \`ip netns exec\` (${exec_ms} ms of its time); nfpilot enters the namespace itself."
