@@ -63,7 +63,7 @@ static int show(int n, const char *which)
 {
 	struct history_entry e;
 	char err[512], when[64], path[4200], *change = NULL, *text = NULL;
-	struct snapshot s;
+	struct snapshot s = { 0 };
 	int ret = history_get(n, &e, &change, err, sizeof(err));
 
 	if (ret)
@@ -112,7 +112,7 @@ int cli_history(int argc, char **argv)
 	struct history_entry *all;
 	size_t count;
 	char err[512];
-	int n, ret;
+	int n = 0, ret;
 
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		fputs(history_usage, stdout);
