@@ -30,7 +30,7 @@
 	X(SEARCH, "search", "Finding", '/', KEY_F(3), 0, "Search rule text, comments, chain and table names (connections: filter)") \
 	X(SEARCH_NEXT, "search-next", "Finding", 'n', 0, 0, "Next match") \
 	X(SEARCH_PREV, "search-prev", "Finding", 'N', 0, 0, "Previous match") \
-	X(FILTER, "filter", "Finding", '\\', KEY_F(4), 0, "Show only rules matching a pattern (connections: a filter such as src 10.0.0.0/8 dport 22 state established)") \
+	X(FILTER, "filter", "Finding", '\\', KEY_F(4), 0, "Show only rules matching a pattern (connections: a filter, e.g. src 10.0.0.0/8 dport 22)") \
 	X(SORT, "sort", "Live counters", 's', KEY_F(6), 0, "Sort by packet rate, busiest first / back to real order") \
 	X(PAUSE, "pause", "Live counters", 'p', KEY_F(7), 0, "Pause or resume the counter refresh") \
 	X(FASTER, "faster", "Live counters", '+', '=', 0, "Refresh more often") \
@@ -51,7 +51,7 @@
 	X(CHAIN_DELETE, "delete-chain", "Editing (staged)", 'D', 0, 0, "Delete the selected chain (connections: kill every connection shown)") \
 	X(CHAIN_FLUSH, "flush-chain", "Editing (staged)", 'F', 0, 0, "Flush (empty) the selected chain") \
 	X(TABLE_ADD, "add-table", "Editing (staged)", 'T', 0, 0, "Create a table") \
-	X(BLOCK, "block", "Editing (staged)", 'b', 0, 0, "Block an address: a drop rule at the top of the table's input chain (connections: block the source, on probation, and kill its connections)") \
+	X(BLOCK, "block", "Editing (staged)", 'b', 0, 0, "Block an address: a drop rule at the top of the input chain (connections: also kill its connections)") \
 	X(ALLOW_PORT, "allow-port", "Editing (staged)", 'o', 0, 0, "Allow a port: an accept rule appended to the table's input chain") \
 	X(COUNTER_DEFAULT, "counter-default", "Editing (staged)", 'C', 0, 0, "Turn the default counter on new rules on or off (connections: turn conntrack accounting on)") \
 	X(UNDO, "undo", "Staged changes", 'u', 0, 0, "Undo the last staged edit") \
