@@ -150,7 +150,16 @@ int cli_apply(int argc, char **argv)
 	nft_ctx_set_dry_run(ctx, true);
 	ret = nft_run_cmd_from_filename(ctx, file);
 	if (!ret) {
-		nft_ctx_set_dry_run(ctx, false);
+		/* a fresh context: the check's cache holds what the script did
+		 * (an interval set's element already deleted, say) */
+		nft_ctx_free(ctx);
+		ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+		if (!ctx) {
+			nl_close(&nl);
+			return cli_fail(EXIT_FAIL, "cannot start libnftables");
+		}
+		nft_ctx_buffer_output(ctx);
+		nft_ctx_buffer_error(ctx);
 		sc = (struct script){ ctx, file };
 		snprintf(what, sizeof(what), "nfpilot apply %.256s", file);
 		opts.what = what;

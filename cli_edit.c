@@ -273,6 +273,8 @@ int cli_edit(int argc, char **argv)
 			free(owned[k]);
 		changeset_free(&cs);
 		nl_close(&nl);
+		if (!err[0]) /* the option's own message is out already */
+			return ret == -EINVAL ? EXIT_USAGE : cli_exit_code(ret);
 		return cli_fail(ret == -EINVAL ? EXIT_USAGE : cli_exit_code(ret), "%s", err);
 	}
 	ret = apply_changeset_on_probation(&nl, &cs, &opts, &prob, &failed, err, sizeof(err));

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #define MAX_CLIENTS 32
+#define NARROW_READ_MAX 20000  /* rules: re-read to tell if a named table changed */
 
 /* A table kept, as it was before the first change that reached it. */
 struct kept {
@@ -58,6 +59,8 @@ struct guardian {
 	char user[64], from[128], what[256];
 	char *change;
 	size_t change_len;
+	struct snapshot after;  /* the touched tables right after the last change */
+	bool have_after;
 };
 
 static int64_t now_ms(void)
@@ -241,11 +244,12 @@ static void scan_new(struct guardian *g)
 
 enum went { WENT_IN, WENT_NOT, WENT_UNKNOWN };
 
-/* Keep only the candidates the change really changed. The tables a change
- * named (an edit, a restore) are changed if it went in and untouched if
- * not; those of a change that could touch any table (a script), or of a
- * change whose fate is unknown (its process died), are compared with the
- * kernel's state — a re-read that takes seconds for 100k rules. */
+/* Keep only the candidates the change really changed: compared with the
+ * kernel's state — a re-read, which takes seconds for 100k rules, so the
+ * big tables a change named (an edit, a restore) are taken as changed if
+ * it went in. Any table is compared for a change that could touch any
+ * (a script) or whose fate is unknown (its process died); none is when it
+ * did not go in. */
 static void narrow(struct guardian *g, enum went went)
 {
 	struct snap_id *ids = calloc(g->nkept + 1, sizeof(*ids));
@@ -258,7 +262,11 @@ static void narrow(struct guardian *g, enum went went)
 	for (size_t i = 0; ids && which && i < g->nkept; i++) {
 		if (g->kept[i].touched)
 			continue;
-		if (went != WENT_UNKNOWN && !g->snaps[g->kept[i].snap].all) {
+		/* big tables a change named: changed if it went in (a re-read
+		 * costs seconds); small ones are compared, so a change that
+		 * changed nothing starts no probation */
+		if (went != WENT_UNKNOWN && !g->snaps[g->kept[i].snap].all &&
+		    (went == WENT_NOT || kept_table(g, i)->nrules > NARROW_READ_MAX)) {
 			g->kept[i].touched = went == WENT_IN;
 			continue;
 		}
@@ -327,7 +335,7 @@ static int record(struct guardian *g, const char *outcome, const char *reason,
 }
 
 /* The current state of the touched tables, for the history. */
-static bool take_after(struct guardian *g, struct snapshot *after)
+static bool take_now(struct guardian *g, struct snapshot *after)
 {
 	struct snapshot v = view(g, false);
 	struct snap_id *ids = calloc(v.ntables + 1, sizeof(*ids));
@@ -340,6 +348,24 @@ static bool take_after(struct guardian *g, struct snapshot *after)
 	free(ids);
 	free(v.tables);
 	return ok;
+}
+
+/* The state a change left, for the history: read when it went in (not
+ * when the probation ends: a revert must not wait for a re-read). */
+static void note_after(struct guardian *g)
+{
+	if (g->have_after)
+		snapshot_free(&g->after);
+	g->have_after = take_now(g, &g->after);
+}
+
+static bool take_after(struct guardian *g, struct snapshot *after)
+{
+	if (!g->have_after)
+		return take_now(g, after);
+	*after = g->after;
+	g->have_after = false;
+	return true;
 }
 
 static int end_confirmed(struct guardian *g, const char *by)
@@ -503,7 +529,7 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 			}
 		}
 		g->applied += went_in;
-		if (!g->nkept && !g->applied) {
+		if (!g->nkept) { /* no table changed, by this change or earlier ones */
 			say(c->fd, "ok 0\nnothing changed");
 			cleanup_files(g);
 			return true;
@@ -515,6 +541,7 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 		       g->from, tables, g->timeout_s);
 		say(c->fd, "ok %lld\n%s", (long long)g->timeout_s * 1000, tables);
 		tell_holders(g, "deadline %d%s", "", g->timeout_s * 1000);
+		note_after(g); /* after the answer: the applier does not wait for it */
 	} else if (strcmp(msg, "extend") == 0) {
 		g->deadline = now_ms() + (int64_t)g->timeout_s * 1000;
 		persist(g);
@@ -688,6 +715,8 @@ int guardian_main(int argc, char **argv)
 	free(g.snaps);
 	free(g.kept);
 	free(g.change);
+	if (g.have_after)
+		snapshot_free(&g.after);
 	closelog();
 	return ret;
 }

@@ -487,11 +487,14 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
 		return -EBUSY;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, PROB_RESTORE);
-	ret = snapfile_load(path, &s, err, errlen);
-	if (ret == -ENOENT)
+	if (access(path, F_OK) < 0) {
+		close(lockfd);
 		snprintf(err, errlen, "no change is on probation");
-	if (!ret && restore)
-		ret = snapshot_restore(nl, &s, 0, err, errlen);
+		return -ENOENT;
+	}
+	ret = snapfile_load(path, &s, err, errlen);
+	if (!ret && restore && (ret = snapshot_restore(nl, &s, 0, err, errlen)) == -ENOENT)
+		ret = -EIO; /* the restore failed: not "nothing to restore" */
 	if (!ret) {
 		snprintf(path, sizeof(path), "%s/%s", dir, PROB_INFO);
 		fp = fopen(path, "re");
@@ -519,8 +522,7 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
 		snprintf(path, sizeof(path), "%s/%s", dir, PROB_INFO);
 		unlink(path);
 	}
-	if (!ret || ret != -ENOENT)
-		snapshot_free(&s);
+	snapshot_free(&s);
 	close(lockfd);
 	return ret;
 }

@@ -100,6 +100,87 @@ static void put_back_counters(const struct saved_ctr *sv, size_t n)
 	}
 }
 
+/* ---- strings libnftnl writes without their NUL ----
+ * The names of objref expressions and the strings of ct helper and secmark
+ * objects are built with mnl_attr_put_str (the kernel does not mind) but
+ * parsed with strdup: read back from a file, they would run on into the
+ * next attribute. Such messages are copied with those strings ended. */
+
+/* Copy the nested attribute a into out with its attributes of the given
+ * types NUL-terminated. */
+static void put_nest_terminated(struct nlmsghdr *out, const struct nlattr *a,
+				const uint16_t *types, size_t ntypes)
+{
+	struct nlattr *nest = mnl_attr_nest_start(out, mnl_attr_get_type(a));
+	const struct nlattr *x;
+
+	mnl_attr_for_each_nested(x, a) {
+		bool str = false;
+
+		for (size_t i = 0; i < ntypes; i++)
+			str = str || mnl_attr_get_type(x) == types[i];
+		if (str) {
+			char tmp[512];
+
+			snprintf(tmp, sizeof(tmp), "%.*s", (int)mnl_attr_get_payload_len(x),
+				 (const char *)mnl_attr_get_payload(x));
+			mnl_attr_put_strz(out, mnl_attr_get_type(x), tmp);
+		} else {
+			mnl_attr_put(out, x->nla_type, mnl_attr_get_payload_len(x),
+				     mnl_attr_get_payload(x));
+		}
+	}
+	mnl_attr_nest_end(out, nest);
+}
+
+/* A rule message with its objref names ended, into out. */
+static void copy_rule_terminated(struct nlmsghdr *out, const struct nlmsghdr *in)
+{
+	static const uint16_t names[] = { NFTA_OBJREF_IMM_NAME, NFTA_OBJREF_SET_NAME };
+	const struct nlattr *a, *e, *x;
+
+	mnl_attr_for_each(a, in, sizeof(struct nfgenmsg)) {
+		struct nlattr *n1, *n2;
+
+		if (mnl_attr_get_type(a) != NFTA_RULE_EXPRESSIONS) {
+			mnl_attr_put(out, a->nla_type, mnl_attr_get_payload_len(a),
+				     mnl_attr_get_payload(a));
+			continue;
+		}
+		n1 = mnl_attr_nest_start(out, NFTA_RULE_EXPRESSIONS);
+		mnl_attr_for_each_nested(e, a) {
+			const char *name = "";
+
+			mnl_attr_for_each_nested(x, e)
+				if (mnl_attr_get_type(x) == NFTA_EXPR_NAME)
+					name = mnl_attr_get_str(x);
+			n2 = mnl_attr_nest_start(out, mnl_attr_get_type(e));
+			mnl_attr_for_each_nested(x, e) {
+				if (mnl_attr_get_type(x) == NFTA_EXPR_DATA && strcmp(name, "objref") == 0)
+					put_nest_terminated(out, x, names, 2);
+				else
+					mnl_attr_put(out, x->nla_type, mnl_attr_get_payload_len(x),
+						     mnl_attr_get_payload(x));
+			}
+			mnl_attr_nest_end(out, n2);
+		}
+		mnl_attr_nest_end(out, n1);
+	}
+}
+
+static bool has_objref(struct nftnl_rule *r)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr *e;
+	bool found = false;
+
+	while (it && !found && (e = nftnl_expr_iter_next(it)))
+		found = strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "objref") == 0;
+	if (it)
+		nftnl_expr_iter_destroy(it);
+	return found;
+}
+
 static void put_rule(struct sink *k, struct nftnl_rule *r, uint32_t family)
 {
 	struct saved_ctr sv[16];
@@ -108,6 +189,13 @@ static void put_rule(struct sink *k, struct nftnl_rule *r, uint32_t family)
 
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	put_back_counters(sv, n);
+	if (has_objref(r)) {
+		struct nlmsghdr *out = nftnl_nlmsg_build_hdr(k->buf + MSG_MAX / 2, NFT_MSG_NEWRULE,
+							    (uint16_t)family, NLM_F_CREATE, 0);
+
+		copy_rule_terminated(out, nlh);
+		nlh = out;
+	}
 	sink_put(k, nlh);
 }
 
@@ -147,6 +235,22 @@ static void put_obj(struct sink *k, struct nftnl_obj *o, uint32_t family)
 	if (canon) {
 		nftnl_obj_set_u64(o, a, va);
 		nftnl_obj_set_u64(o, b, vb);
+	}
+	if (type == NFT_OBJECT_CT_HELPER || type == NFT_OBJECT_SECMARK) {
+		static const uint16_t strs[] = { NFTA_CT_HELPER_NAME, NFTA_SECMARK_CTX };
+		struct nlmsghdr *out = nftnl_nlmsg_build_hdr(k->buf + MSG_MAX / 2, NFT_MSG_NEWOBJ,
+							    (uint16_t)family, NLM_F_CREATE, 0);
+		const struct nlattr *x;
+
+		mnl_attr_for_each(x, nlh, sizeof(struct nfgenmsg)) {
+			if (mnl_attr_get_type(x) == NFTA_OBJ_DATA)
+				put_nest_terminated(out, x, type == NFT_OBJECT_CT_HELPER ? strs
+						    : strs + 1, 1);
+			else
+				mnl_attr_put(out, x->nla_type, mnl_attr_get_payload_len(x),
+					     mnl_attr_get_payload(x));
+		}
+		nlh = out;
 	}
 	sink_put(k, nlh);
 }

@@ -172,12 +172,46 @@ static void test_damaged(void **state)
 	free(buf);
 }
 
+/* named objects' names survive the file (libnftnl writes them unended) */
+static void test_objref_name(void **state)
+{
+	struct snapshot a, b;
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	struct nftnl_rule *r;
+	struct nftnl_expr *o = nftnl_expr_alloc("objref"), *e;
+	struct nftnl_expr_iter *it;
+
+	(void)state;
+	make(&a, 3, 1, NF_DROP);
+	r = a.tables[0].rules[0];
+	nftnl_expr_set_u32(o, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_expr_set_str(o, NFTNL_EXPR_OBJREF_IMM_NAME, "hits"); /* 4: no padding */
+	nftnl_rule_add_expr(r, o);
+	assert_int_equal(snapfile_write(&a, fp), 0);
+	fclose(fp);
+	fp = fmemopen(buf, len, "r");
+	assert_int_equal(snapfile_read(fp, &b, err, sizeof(err)), 0);
+	fclose(fp);
+	it = nftnl_expr_iter_create(b.tables[0].rules[0]);
+	while ((e = nftnl_expr_iter_next(it)))
+		if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "objref") == 0)
+			assert_string_equal(nftnl_expr_get_str(e, NFTNL_EXPR_OBJREF_IMM_NAME), "hits");
+	nftnl_expr_iter_destroy(it);
+	assert_true(snapfile_digest(&a.tables[0]) == snapfile_digest(&b.tables[0]));
+	snapshot_free(&a);
+	snapshot_free(&b);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_objref_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
