@@ -339,6 +339,8 @@ void snapshot_fix_compat(struct nftnl_rule *r)
 /* Table i of s in the batch: create it if missing, delete it, and unless it
  * was absent re-create it with everything it had. Each message's tag is
  * the table's index. */
+static int fill_table(struct batch *b, const struct snap_table *t, int tag, bool skeleton);
+
 static int restore_table(struct batch *b, const struct snap_table *t, int tag,
 			 bool skeleton)
 {
@@ -370,6 +372,15 @@ static int restore_table(struct batch *b, const struct snap_table *t, int tag,
 		nftnl_chain_nlmsg_build_payload(nlh, t->chains[i]);
 		batch_push(b, tag);
 	}
+	return fill_table(b, t, tag, skeleton);
+}
+
+/* After the table and its chains: objects, flowtables, sets with their
+ * elements and the rules in order (not in a skeleton). */
+static int fill_table(struct batch *b, const struct snap_table *t, int tag, bool skeleton)
+{
+	struct nlmsghdr *nlh;
+
 	for (size_t i = 0; i < t->nobjs; i++) {
 		/* a handle in NEWOBJ is ignored (libnftnl 1.2 cannot unset it) */
 		nlh = batch_msg(b, NFT_MSG_NEWOBJ, t->family, NLM_F_CREATE | NLM_F_EXCL);
@@ -423,14 +434,165 @@ static int restore_table(struct batch *b, const struct snap_table *t, int tag,
 	return b->err;
 }
 
-static int restore(struct nl *nl, const struct snapshot *s, uint32_t guard,
-		   bool skeleton, char *err, size_t errlen)
+/* ---- restoring in place ----
+ * Deleting and re-adding a table moves it to the end of the kernel's list
+ * and re-registers its base chains after every other chain on the same
+ * hook and priority: the order they run in changes (iptables' INPUT and an
+ * nft input chain at priority 0, say). So a table that still exists is
+ * emptied instead — rules flushed; sets, objects and flowtables deleted;
+ * chains kept where they are still the same kind (base chains on the same
+ * hook), others deleted — and filled again, all in the same one batch. */
+
+static const char *chain_str(struct nftnl_chain *c, uint16_t a)
+{
+	return nftnl_chain_is_set(c, a) ? nftnl_chain_get_str(c, a) : "";
+}
+
+static bool same_base(struct nftnl_chain *a, struct nftnl_chain *b)
+{
+	return nftnl_chain_is_set(a, NFTNL_CHAIN_HOOKNUM) &&
+	       nftnl_chain_is_set(b, NFTNL_CHAIN_HOOKNUM) &&
+	       nftnl_chain_get_u32(a, NFTNL_CHAIN_HOOKNUM) ==
+		       nftnl_chain_get_u32(b, NFTNL_CHAIN_HOOKNUM) &&
+	       nftnl_chain_get_s32(a, NFTNL_CHAIN_PRIO) == nftnl_chain_get_s32(b, NFTNL_CHAIN_PRIO) &&
+	       strcmp(chain_str(a, NFTNL_CHAIN_TYPE), chain_str(b, NFTNL_CHAIN_TYPE)) == 0 &&
+	       strcmp(chain_str(a, NFTNL_CHAIN_DEV), chain_str(b, NFTNL_CHAIN_DEV)) == 0 &&
+	       !nftnl_chain_is_set(a, NFTNL_CHAIN_DEVICES) &&
+	       !nftnl_chain_is_set(b, NFTNL_CHAIN_DEVICES);
+}
+
+/* Which chains of t stay (emptied) rather than being deleted and made
+ * again: those still there as the same object (same handle) and kind, as
+ * long as every chain before them stays too — a chain listed after one
+ * made again would change places. keep[i] for t->chains[i]. */
+static void kept_chains(const struct snap_table *t, const struct snap_table *cur, bool *keep)
+{
+	bool prefix = true;
+
+	for (size_t i = 0; i < t->nchains; i++) {
+		struct nftnl_chain *c = t->chains[i], *now = NULL;
+		const char *name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+		bool base = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
+
+		for (size_t j = 0; j < cur->nchains && !now; j++)
+			if (strcmp(nftnl_chain_get_str(cur->chains[j], NFTNL_CHAIN_NAME), name) == 0)
+				now = cur->chains[j];
+		keep[i] = prefix && now && nftnl_chain_is_set(c, NFTNL_CHAIN_HANDLE) &&
+			  nftnl_chain_get_u64(c, NFTNL_CHAIN_HANDLE) ==
+				  nftnl_chain_get_u64(now, NFTNL_CHAIN_HANDLE) &&
+			  base == nftnl_chain_is_set(now, NFTNL_CHAIN_HOOKNUM) &&
+			  (!base || same_base(c, now));
+		prefix = keep[i];
+	}
+}
+
+static bool chain_kept(const struct snap_table *t, const bool *keep, struct nftnl_chain *cur)
+{
+	const char *name = nftnl_chain_get_str(cur, NFTNL_CHAIN_NAME);
+
+	for (size_t i = 0; i < t->nchains; i++)
+		if (keep[i] && strcmp(nftnl_chain_get_str(t->chains[i], NFTNL_CHAIN_NAME), name) == 0)
+			return true;
+	return false;
+}
+
+/* A message naming one object of cur's table by name, to delete it. */
+#define DEL_BY_NAME(type, obj, msg, name_attr, table_attr) do { \
+		struct type *d_ = type##_alloc(); \
+		if (!d_) { \
+			free(keep); \
+			return -ENOMEM; \
+		} \
+		type##_set_str(d_, table_attr, t->name); \
+		type##_set_str(d_, name_attr, type##_get_str(obj, name_attr)); \
+		nlh = batch_msg(b, msg, t->family, 0); \
+		type##_nlmsg_build_payload(nlh, d_); \
+		type##_free(d_); \
+		batch_push(b, tag); \
+	} while (0)
+
+static int restore_table_inplace(struct batch *b, const struct snap_table *t,
+				 const struct snap_table *cur, int tag)
+{
+	struct nlmsghdr *nlh;
+	struct nftnl_rule *flush = nftnl_rule_alloc();
+	bool *keep = calloc(t->nchains + 1, sizeof(*keep));
+
+	if (!flush || !keep) {
+		if (flush)
+			nftnl_rule_free(flush);
+		free(keep);
+		return -ENOMEM;
+	}
+	kept_chains(t, cur, keep);
+	/* the table's flags and comment as they were */
+	nftnl_table_unset(t->table, NFTNL_TABLE_HANDLE);
+	nlh = batch_msg(b, NFT_MSG_NEWTABLE, t->family, NLM_F_CREATE);
+	nftnl_table_nlmsg_build_payload(nlh, t->table);
+	batch_push(b, tag);
+	/* empty it: every rule (anonymous sets go with their rules), then what
+	 * rules could refer to */
+	nftnl_rule_set_str(flush, NFTNL_RULE_TABLE, t->name);
+	nlh = batch_msg(b, NFT_MSG_DELRULE, t->family, 0);
+	nftnl_rule_nlmsg_build_payload(nlh, flush);
+	nftnl_rule_free(flush);
+	batch_push(b, tag);
+	for (size_t i = 0; i < cur->nsets; i++)
+		if (!(nftnl_set_get_u32(cur->sets[i], NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
+			DEL_BY_NAME(nftnl_set, cur->sets[i], NFT_MSG_DELSET, NFTNL_SET_NAME,
+				    NFTNL_SET_TABLE);
+	for (size_t i = 0; i < cur->nobjs; i++) {
+		struct nftnl_obj *d = nftnl_obj_alloc();
+
+		if (!d) {
+			free(keep);
+			return -ENOMEM;
+		}
+		nftnl_obj_set_str(d, NFTNL_OBJ_TABLE, t->name);
+		nftnl_obj_set_str(d, NFTNL_OBJ_NAME, nftnl_obj_get_str(cur->objs[i], NFTNL_OBJ_NAME));
+		nftnl_obj_set_u32(d, NFTNL_OBJ_TYPE, nftnl_obj_get_u32(cur->objs[i], NFTNL_OBJ_TYPE));
+		nlh = batch_msg(b, NFT_MSG_DELOBJ, t->family, 0);
+		nftnl_obj_nlmsg_build_payload(nlh, d);
+		nftnl_obj_free(d);
+		batch_push(b, tag);
+	}
+	for (size_t i = 0; i < cur->nflowtables; i++)
+		DEL_BY_NAME(nftnl_flowtable, cur->flowtables[i], NFT_MSG_DELFLOWTABLE,
+			    NFTNL_FLOWTABLE_NAME, NFTNL_FLOWTABLE_TABLE);
+	for (size_t i = 0; i < cur->nchains; i++)
+		if (!chain_kept(t, keep, cur->chains[i]))
+			DEL_BY_NAME(nftnl_chain, cur->chains[i], NFT_MSG_DELCHAIN, NFTNL_CHAIN_NAME,
+				    NFTNL_CHAIN_TABLE);
+	/* fill it again */
+	for (size_t i = 0; i < t->nchains; i++) {
+		nftnl_chain_unset(t->chains[i], NFTNL_CHAIN_HANDLE);
+		/* a kept chain: only its policy (base chains) changes */
+		nlh = batch_msg(b, NFT_MSG_NEWCHAIN, t->family,
+				keep[i] ? NLM_F_CREATE : NLM_F_CREATE | NLM_F_EXCL);
+		nftnl_chain_nlmsg_build_payload(nlh, t->chains[i]);
+		batch_push(b, tag);
+	}
+	free(keep);
+	return fill_table(b, t, tag, false);
+}
+#undef DEL_BY_NAME
+
+/* cur: the tables as they are now (a skeleton), to restore in place;
+ * NULL: delete and re-add. */
+static int restore(struct nl *nl, const struct snapshot *s, const struct snapshot *cur,
+		   uint32_t guard, bool skeleton, char *err, size_t errlen)
 {
 	struct batch b;
 	int ret = batch_open(&b, guard), tag = -1;
 
-	for (size_t i = 0; i < s->ntables && !ret; i++)
-		ret = restore_table(&b, &s->tables[i], (int)i, skeleton);
+	for (size_t i = 0; i < s->ntables && !ret; i++) {
+		const struct snap_table *now = cur ? &cur->tables[i] : NULL;
+
+		if (now && !now->absent && !s->tables[i].absent)
+			ret = restore_table_inplace(&b, &s->tables[i], now, (int)i);
+		else
+			ret = restore_table(&b, &s->tables[i], (int)i, skeleton);
+	}
 	if (ret) {
 		snprintf(err, errlen, "restore: out of memory");
 		batch_free(&b);
@@ -450,11 +612,26 @@ static int restore(struct nl *nl, const struct snapshot *s, uint32_t guard,
 int snapshot_restore(struct nl *nl, const struct snapshot *s, uint32_t guard,
 		     char *err, size_t errlen)
 {
-	return restore(nl, s, guard, false, err, errlen);
+	struct snap_id *ids = calloc(s->ntables + 1, sizeof(*ids));
+	struct snapshot cur;
+	int ret = -ENOMEM;
+
+	for (size_t i = 0; ids && i < s->ntables; i++)
+		ids[i] = (struct snap_id){ s->tables[i].family, s->tables[i].name };
+	/* in place where the table is still there; if the kernel refuses that
+	 * (a case it was not made for), the whole tables, as a second batch */
+	if (ids && snapshot_take(nl, ids, s->ntables, true, &cur, err, errlen) == 0) {
+		ret = restore(nl, s, &cur, guard, false, err, errlen);
+		snapshot_free(&cur);
+	}
+	free(ids);
+	if (ret && ret != -ERESTART)
+		ret = restore(nl, s, NULL, guard, false, err, errlen);
+	return ret;
 }
 
 int snapshot_restore_skeleton(struct nl *nl, const struct snapshot *s, char *err,
 			      size_t errlen)
 {
-	return restore(nl, s, 0, true, err, errlen);
+	return restore(nl, s, NULL, 0, true, err, errlen);
 }

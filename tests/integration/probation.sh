@@ -186,6 +186,13 @@ iptables -t nat -A POSTROUTING -o lo -j MASQUERADE' || bail "iptables rules"
 
 RULESET0=$(ruleset_s)
 TABLES0=$(tables_s)
+# the base chains' handles: a revert that keeps them keeps their place in
+# the hook's order (beside iptables' INPUT at the same priority)
+input_handle() { srv nft -a list table inet web | sed -n 's/.*chain input { # handle \([0-9]*\)$/\1/p'; }
+ipt_handle() { srv nft -a list table ip filter | sed -n 's/.*chain INPUT { # handle \([0-9]*\)$/\1/p'; }
+H_WEB0=$(input_handle)
+H_IPT0=$(ipt_handle)
+[ -n "$H_WEB0" ] && [ -n "$H_IPT0" ] || bail "no base chain handles to compare"
 IPT0=$(ipt)
 OTHER0=$(srv nft -a list table ip other)
 check_eq "the fixture: 5000 elements in set many" \
@@ -266,6 +273,9 @@ check "... and nothing is on probation" over
 check "the guardian process is gone" poll_until 5000 sh -c "! kill -0 $GPID 2>/dev/null"
 as_before "after rollback"
 same_order "after rollback"
+check_eq "after rollback: inet web's input chain stayed in place (same handle)" \
+	"$(input_handle)" "$H_WEB0"
+check_eq "after rollback: iptables' INPUT stayed in place (same handle)" "$(ipt_handle)" "$H_IPT0"
 if [ $((T2 - T1)) -lt 5000 ]; then
 	ok "rollback reverted at once ($((T2 - T1)) ms after the apply, deadline 10 s)"
 else
