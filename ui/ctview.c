@@ -55,7 +55,12 @@ static void find_sel(struct ctv *c)
 
 static void rebuild(struct ctv *c)
 {
-	if (ct_view_build(&c->rows, &c->t, c->ftext[0] ? &c->f : NULL, true) == 0)
+	double start = mono();
+
+	/* while the first load runs, rows in arrival order: a sort of a big
+	 * table takes a quarter of a second (1M rows), too long between keys */
+	if (ct_view_build(&c->rows, &c->t, c->ftext[0] ? &c->f : NULL, true) == 0 &&
+	    c->t.loaded)
 		ct_view_sort(&c->rows, &c->t, c->sort, c->reverse);
 	memset(&c->tot, 0, sizeof(c->tot));
 	for (size_t i = 0; i < c->t.n; i++)
@@ -63,6 +68,7 @@ static void rebuild(struct ctv *c)
 			ct_totals_add(&c->tot, &c->t.e[i]);
 	find_sel(c);
 	c->rebuilt = mono();
+	c->rebuild_cost = c->rebuilt - start;
 	c->stale = false;
 }
 
@@ -184,6 +190,7 @@ bool ctv_step(struct view *v)
 			c->sync_cost = c->last_sync - c->dump_started;
 			ct_table_trim(&c->t);
 			c->stale = true;
+			c->rebuild_cost = 0; /* loaded: sorted rows at once */
 			break;
 		}
 		c->stale = true;
@@ -196,8 +203,11 @@ bool ctv_step(struct view *v)
 		else if (ret > 0)
 			c->stale = true;
 	}
-	/* rows: at once when small, twice a second while a big table moves */
-	if (c->stale && (c->t.n < 20000 || mono() - c->rebuilt > 0.5)) {
+	/* rows: at once when cheap; else at most every ten times what a
+	 * rebuild costs, and never less than half a second apart */
+	if (c->stale && (c->rebuild_cost < 0.005 ||
+			 mono() - c->rebuilt > (c->rebuild_cost * 10 > 0.5 ? c->rebuild_cost * 10
+									 : 0.5))) {
 		rebuild(c);
 		changed = true;
 	}
