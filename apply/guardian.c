@@ -274,15 +274,8 @@ static void narrow(struct guardian *g, enum went went)
 		which[n++] = i;
 	}
 	if (!ids || !which || !n) {
-		for (size_t i = 0; i < g->nkept; i++)
-			if (g->kept[i].touched)
-				g->kept[out++] = g->kept[i];
-		g->nkept = out;
-		free(ids);
-		free(which);
-		return;
-	}
-	if (snapshot_take(&g->nl, ids, n, false, &now, err, sizeof(err)) < 0) {
+		/* nothing to compare */
+	} else if (snapshot_take(&g->nl, ids, n, false, &now, err, sizeof(err)) < 0) {
 		/* cannot tell: keep them all, restoring too much beats too little */
 		syslog(LOG_WARNING, "cannot check which tables changed (%s): keeping all", err);
 		for (size_t j = 0; j < n; j++)

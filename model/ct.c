@@ -92,12 +92,22 @@ const char *ct_l4state_name(const struct ct_entry *e)
 	return NULL;
 }
 
-int ct_tcp_state_parse(const char *name)
+static int state_parse(const char *const *names, int n, const char *name)
 {
-	for (int i = 0; i < NAMES(tcp_states); i++)
-		if (tcp_states[i] && strcasecmp(tcp_states[i], name) == 0)
+	for (int i = 0; i < n; i++)
+		if (names[i] && strcasecmp(names[i], name) == 0)
 			return i;
 	return -EINVAL;
+}
+
+int ct_tcp_state_parse(const char *name)
+{
+	return state_parse(tcp_states, NAMES(tcp_states), name);
+}
+
+int ct_sctp_state_parse(const char *name)
+{
+	return state_parse(sctp_states, NAMES(sctp_states), name);
 }
 
 enum ct_ctstate ct_ctstate(const struct ct_entry *e)

@@ -65,8 +65,9 @@ int ct_proto_parse(const char *name);
 /* The l4 state as conntrack prints it ("ESTABLISHED", "TIME_WAIT"), or NULL
  * for protocols without states. */
 const char *ct_l4state_name(const struct ct_entry *e);
-/* TCP state number for a name (case-insensitive), or -EINVAL. */
+/* TCP / SCTP state number for a name (case-insensitive), or -EINVAL. */
 int ct_tcp_state_parse(const char *name);
+int ct_sctp_state_parse(const char *name);
 
 /* What nft calls "ct state": new (no reply seen), established, related. */
 enum ct_ctstate { CT_NEW, CT_ESTABLISHED, CT_RELATED };

@@ -296,25 +296,14 @@ static int parse_range(const char *s, uint64_t max, struct ct_fval *v, const cha
 
 static int state_code(const char *s, uint32_t *code)
 {
-	static const char *const sctp[] = {
-		[SCTP_CONNTRACK_CLOSED] = "CLOSED",
-		[SCTP_CONNTRACK_COOKIE_WAIT] = "COOKIE_WAIT",
-		[SCTP_CONNTRACK_COOKIE_ECHOED] = "COOKIE_ECHOED",
-		[SCTP_CONNTRACK_ESTABLISHED] = "ESTABLISHED",
-		[SCTP_CONNTRACK_SHUTDOWN_SENT] = "SHUTDOWN_SENT",
-		[SCTP_CONNTRACK_SHUTDOWN_RECD] = "SHUTDOWN_RECD",
-		[SCTP_CONNTRACK_SHUTDOWN_ACK_SENT] = "SHUTDOWN_ACK_SENT",
-		[SCTP_CONNTRACK_HEARTBEAT_SENT] = "HEARTBEAT_SENT",
-	};
 	static const char *const ctst[] = { "NEW", "ESTABLISHED", "RELATED" };
 	uint32_t tcp = 0xff, sc = 0xff, cs = 0xff;
-	int t = ct_tcp_state_parse(s);
+	int t = ct_tcp_state_parse(s), q = ct_sctp_state_parse(s);
 
-	if (t > 0)
+	if (t > 0) /* not NONE */
 		tcp = (uint32_t)t;
-	for (uint32_t i = 0; i < sizeof(sctp) / sizeof(sctp[0]); i++)
-		if (sctp[i] && strcasecmp(sctp[i], s) == 0)
-			sc = i;
+	if (q > 0)
+		sc = (uint32_t)q;
 	for (uint32_t i = 0; i < 3; i++)
 		if (strcasecmp(ctst[i], s) == 0)
 			cs = i;
