@@ -28,7 +28,7 @@
 /* A table kept, as it was before the first change that reached it. */
 struct kept {
 	size_t snap, idx;       /* g->snaps[snap].tables[idx] */
-	uint64_t digest;
+	uint64_t digest;        /* of the state before; 0 until needed */
 	bool touched;           /* false: a candidate not yet checked */
 };
 
@@ -187,7 +187,7 @@ static int adopt(struct guardian *g, struct snapshot *s, bool made)
 			      strcmp(kept_table(g, j)->name, s->tables[i].name) == 0;
 		if (!dup)
 			g->kept[g->nkept++] = (struct kept){
-				g->nsnaps, i, made ? 0 : snapfile_digest(&s->tables[i]), made };
+				g->nsnaps, i, 0, made };
 	}
 	g->snaps[g->nsnaps++] = *s;
 	return 0;
@@ -281,9 +281,15 @@ static void narrow(struct guardian *g, enum went went)
 		for (size_t j = 0; j < n; j++)
 			g->kept[which[j]].touched = true;
 	} else {
-		for (size_t j = 0; j < n; j++)
-			g->kept[which[j]].touched = snapfile_digest(&now.tables[j]) !=
-						    g->kept[which[j]].digest;
+		for (size_t j = 0; j < n; j++) {
+			struct kept *k = &g->kept[which[j]];
+
+			/* the state before, digested when first compared: a big
+			 * table an edit named never is */
+			if (!k->digest)
+				k->digest = snapfile_digest(kept_table(g, which[j]));
+			k->touched = snapfile_digest(&now.tables[j]) != k->digest;
+		}
 		snapshot_free(&now);
 	}
 	for (size_t i = 0; i < g->nkept; i++)
@@ -481,7 +487,9 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 	char why[512];
 
 	if (strncmp(msg, "hold", 4) == 0) {
-		c->holder = true;
+		/* a detached applier is on record (its session, for strict
+		 * mode) but does not hold: its end does not revert */
+		c->holder = !strstr(msg, "detach");
 		if (strstr(msg, "strict"))
 			g->strict = true;
 		if (!g->first_sid)

@@ -7,7 +7,8 @@
  * the history and ends. Every end is logged to syslog and the history.
  *
  * Control messages (one per SOCK_SEQPACKET message, text):
- *   hold PID [strict]     this connection holds the probation
+ *   hold PID [strict] [detach]  this connection holds the probation (detach:
+ *                         on record only, its end reverts nothing)
  *   release               ... no longer (a detached apply)
  *   tables                the tables already kept: "ok\nFAMILY NAME\n..."
  *   join PATH             keep the tables of snapshot file PATH not kept yet

@@ -384,7 +384,8 @@ int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, proba
 			ret = call(p, p->fd, req, NULL, 0, err, errlen);
 		}
 	}
-	snprintf(hold, sizeof(hold), "hold %d%s", (int)getpid(), o->strict ? " strict" : "");
+	snprintf(hold, sizeof(hold), "hold %d%s%s", (int)getpid(), o->strict ? " strict" : "",
+		 o->detach ? " detach" : "");
 	if (!ret)
 		ret = call(p, p->fd, hold, NULL, 0, err, errlen);
 	if (ret) {
@@ -423,8 +424,6 @@ int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, proba
 		probation_close(p);
 		return 0;
 	}
-	if (o->detach && call(p, p->fd, "release", NULL, 0, err, errlen) == 0)
-		return 0;
 	return 0;
 }
 
