@@ -96,6 +96,11 @@ size() {
 	# the library as the live view uses it, in one process
 	"$tmp/ctbench" "$ns" src 10.0.0.7 | sed "s/^/$name /" >>"$tmp/lib"
 	echo "  ctbench $name done" >&2
+	# the live view's connections screen on it (keys while it loads)
+	if command -v tmux >/dev/null 2>&1; then
+		python3 "$here/tui_measure.py" ctview --bin "$bin" --ns "$ns" --entries "$n" \
+			--label "$name" 2>&1 | tee -a "$tmp/tui" >&2 || true
+	fi
 
 	row --label "ct list $name" --goal 0.5 --reps "$r" --ns "$ns" --expect "$n" \
 	    --a "$bin -N $ns ct list" --pa '^ *[0-9]+ (tcp|udp) ' \
@@ -185,6 +190,10 @@ if sys.argv[2]:
             f.write("| " + " | ".join(r) + " |\n")
 EOF
 [ -n "${BENCH_OUT:-}" ] && cat "$tmp/md" >>"$BENCH_OUT"
+if [ -s "$tmp/tui" ]; then
+	echo
+	cat "$tmp/tui"
+fi
 if [ -n "$raised" ]; then
 	echo
 	echo "nf_conntrack_max (host-wide) was raised for the 1M fixture; put back to $old_max on exit."

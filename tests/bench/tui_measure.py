@@ -482,6 +482,59 @@ def cmd_table(a):
     return 0
 
 
+# ---- the connections screen (key 2) on a big conntrack table ----
+
+CT_HEADER = re.compile(r"connections (\d+)")
+
+
+def cmd_ctview(a):
+    """Open the live view, press 2, and time: the first rows of the
+    connections screen, keys (Down) while the table loads, the whole table
+    loaded, and a sort ('>') of all of it. Prints one line."""
+    tm = Tmux()
+    try:
+        name = tm.start([a.bin, "-N", a.ns], 60)
+        tm.launch(name)
+        t, _ = poll(lambda: any("F1" in ln for ln in tm.capture(name)[-1:]) or None, 30)
+        t0 = time.perf_counter()
+        tm.keys(name, "2")
+        first, _ = poll(lambda: (lambda ls: CT_HEADER.search(ls[0]) and
+                                 any(("tcp" in ln or "udp" in ln) for ln in ls[3:6]))(
+                                     tm.capture(name)) or None, 60, 0.005)
+        lat = []
+        for _ in range(a.keys):
+            before = tm.capture(name, esc=True)
+            if "[loading" not in before[0]:
+                break
+            k0 = time.perf_counter()
+            tm.keys(name, "Down")
+            t, _ = poll(lambda: tm.capture(name, esc=True)[3:] != before[3:] or None, 2.0,
+                        0.002)
+            lat.append(2.0 if t is None else t - k0)
+            time.sleep(0.03)
+
+        def loaded():
+            ls = tm.capture(name)
+            m = CT_HEADER.search(ls[0])
+            return m and int(m.group(1)) >= a.entries and "[loading" not in ls[0] or None
+        done, _ = poll(loaded, 300, 0.01)
+        time.sleep(0.5)
+        s0 = time.perf_counter()
+        tm.keys(name, ">")
+        sort, _ = poll(lambda: any("sorted by" in ln for ln in tm.capture(name)) or None,
+                       30, 0.005)
+        tm.stop(name)
+    finally:
+        tm.close()
+    fmt = lambda v, base: "n/a" if v is None else "%.3f s" % (v - base)
+    print("live view, connections %s: first rows %s, loaded %s, sort %s; Down while "
+          "loading: %s" % (a.label, fmt(first, t0), fmt(done, t0), fmt(sort, s0),
+                           "%d keys, median %.1f ms, max %.1f ms" % (
+                               len(lat), 1e3 * statistics.median(lat), 1e3 * max(lat))
+                           if lat else "loaded before the first key"), file=sys.stderr)
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="verb", required=True)
@@ -508,12 +561,18 @@ def main():
     fl = sub.add_parser("floor")
     fl.add_argument("--out", required=True)
     fl.add_argument("--reps", type=int, default=5)
+    c = sub.add_parser("ctview")
+    c.add_argument("--bin", required=True)
+    c.add_argument("--ns", required=True)
+    c.add_argument("--entries", type=int, required=True)
+    c.add_argument("--label", required=True)
+    c.add_argument("--keys", type=int, default=30)
     t = sub.add_parser("table")
     t.add_argument("file")
     t.add_argument("--md")
     a = p.parse_args()
     return {"first": cmd_first, "refresh": cmd_refresh, "idle": cmd_idle, "floor": cmd_floor,
-            "table": cmd_table}[a.verb](a) or 0
+            "table": cmd_table, "ctview": cmd_ctview}[a.verb](a) or 0
 
 
 if __name__ == "__main__":
