@@ -67,16 +67,27 @@ int state_mkdirs(const char *path, unsigned mode)
 	return 0;
 }
 
-static int dir_under(const char *env, const char *dflt, bool inode, char *buf, size_t len,
-		     char *err, size_t errlen)
+static void path_under(const char *env, const char *dflt, bool inode, char *buf, size_t len)
 {
 	const char *root = getenv(env);
 	char key[300];
-	struct stat st;
-	int ret;
 
 	state_ns_key(key, sizeof(key), inode);
 	snprintf(buf, len, "%s/%s", root && *root ? root : dflt, key);
+}
+
+void state_run_path(char *buf, size_t len)
+{
+	path_under("NFPILOT_RUN_DIR", "/run/nfpilot", true, buf, len);
+}
+
+static int dir_under(const char *env, const char *dflt, bool inode, char *buf, size_t len,
+		     char *err, size_t errlen)
+{
+	struct stat st;
+	int ret;
+
+	path_under(env, dflt, inode, buf, len);
 	ret = state_mkdirs(buf, 0700);
 	if (!ret && stat(buf, &st) == 0 && (st.st_mode & 077)) {
 		/* made by someone else, or loosened: nobody else may read it */

@@ -22,6 +22,9 @@ void state_ns_key(char *buf, size_t len, bool inode);
 int state_run_dir(char *buf, size_t len, char *err, size_t errlen);
 int state_lib_dir(char *buf, size_t len, char *err, size_t errlen);
 
+/* The run folder's path, without making it (for a look only). */
+void state_run_path(char *buf, size_t len);
+
 struct sockaddr_un;
 /* The address of socket `name` in dir. 0, or -ENAMETOOLONG. */
 int state_socket_addr(const char *dir, const char *name, struct sockaddr_un *sa);

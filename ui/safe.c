@@ -78,10 +78,11 @@ void safe_init(struct view *v, bool strict)
 	v->popts.strict = strict;
 	v->popts.what = "nfpilot live view";
 	{
-		char dir[256], err[256];
+		char dir[256];
 
-		if (state_run_dir(dir, sizeof(dir), err, sizeof(err)) == 0)
-			snprintf(v->prob_sock, sizeof(v->prob_sock), "%s/%s", dir, PROB_SOCK);
+		/* only looked at: made when a probation starts */
+		state_run_path(dir, sizeof(dir));
+		snprintf(v->prob_sock, sizeof(v->prob_sock), "%s/%s", dir, PROB_SOCK);
 	}
 	start_save_check(v);
 	safe_tick(v);
