@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "apply/guardian.h"
+#include "model/nl.h"
 #include "ui/tui.h"
 
 #include <errno.h>
@@ -73,36 +74,14 @@ static const struct {
 	{ "guardian", guardian_main }, /* internal: started by a probation */
 };
 
-/* Enter /run/netns/NAME (as `ip netns exec` does, without its mount tricks:
- * nfpilot only needs the network namespace). */
 static int enter_netns(const char *name)
 {
-	char path[300];
-	int fd;
+	char err[512];
+	int ret = nl_enter_netns(name, err, sizeof(err));
 
-	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return cli_fail(EXIT_USAGE, "invalid network namespace name '%s'", name);
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return cli_fail(EXIT_NOTFOUND,
-					"no network namespace '%s' (see: ip netns list)", name);
-		return cli_fail(errno == EACCES ? EXIT_PERM : EXIT_FAIL, "%s: %s", path,
-				strerror(errno));
-	}
-	if (setns(fd, CLONE_NEWNET) < 0) {
-		int e = errno;
-
-		close(fd);
-		if (e == EPERM)
-			return cli_fail(EXIT_PERM,
-					"cannot enter namespace '%s': permission denied "
-					"(nfpilot needs root)", name);
-		return cli_fail(EXIT_FAIL, "cannot enter namespace '%s': %s", name, strerror(e));
-	}
-	close(fd);
-	return EXIT_OK;
+	if (!ret)
+		return EXIT_OK;
+	return cli_fail(ret == -EINVAL ? EXIT_USAGE : cli_exit_code(ret), "%s", err);
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,9 @@
+#define _GNU_SOURCE /* setns */
 #include "nl.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <libnftnl/common.h>
 #include <libnftnl/gen.h>
 #include <linux/netfilter.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 int nl_open(struct nl *nl, char *err, size_t errlen)
 {
@@ -114,4 +118,37 @@ const char *nl_strerror(int err)
 	default:
 		return strerror(-err);
 	}
+}
+
+int nl_enter_netns(const char *name, char *err, size_t errlen)
+{
+	char path[300];
+	int fd, e;
+
+	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		snprintf(err, errlen, "invalid network namespace name '%s'", name);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		if (e == ENOENT)
+			snprintf(err, errlen, "no network namespace '%s' (see: ip netns list)", name);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		e = errno;
+		close(fd);
+		if (e == EPERM)
+			snprintf(err, errlen, "cannot enter namespace '%s': permission denied "
+				 "(nfpilot needs root)", name);
+		else
+			snprintf(err, errlen, "cannot enter namespace '%s': %s", name, strerror(e));
+		return -e;
+	}
+	close(fd);
+	return 0;
 }

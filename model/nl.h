@@ -35,6 +35,11 @@ int nl_talk(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);
 /* Current ruleset generation id: a cheap "did anything change?". */
 int nl_genid(struct nl *nl, uint32_t *genid);
 
+/* Enter the network namespace /run/netns/NAME (as `ip netns exec` does,
+ * without its mount tricks: only the network namespace is needed). 0, or
+ * -EINVAL (not a name), -ENOENT, -EACCES/-EPERM or -errno with err filled. */
+int nl_enter_netns(const char *name, char *err, size_t errlen);
+
 /* A message an admin can act on, for -errno values from the calls above. */
 const char *nl_strerror(int err);
 

@@ -41,7 +41,7 @@ cflags="-std=gnu11 -O2 -g -I$top $(pkg-config --cflags libmnl libnetfilter_connt
 libs="$(pkg-config --libs libnftables libnftnl libmnl libnetfilter_conntrack) -pthread"
 [ -d "$objs/model" ] && [ -d "$objs/conntrack" ] ||
 	{ echo "bench ct: no release objects in $objs (make nfpilot)" >&2; exit 2; }
-${CC:-cc} $cflags -o "$tmp/ctfill" "$top/tests/tools/ctfill.c" $libs
+${CC:-cc} $cflags -o "$tmp/ctfill" "$top/tests/tools/ctfill.c" "$objs"/model/nl.o $libs
 ${CC:-cc} $cflags -o "$tmp/ctbench" "$top/tests/tools/ctbench.c" "$objs"/model/*.o \
 	"$objs"/conntrack/*.o $libs
 

@@ -14,6 +14,8 @@
 #include "model/ct_filter.h"
 #include "model/ct_view.h"
 
+#include "model/nl.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -85,23 +87,19 @@ int main(int argc, char **argv)
 	struct ct_dump_opts o = { 0 };
 	struct ct_view v = { 0 };
 	struct ct_filter f;
-	char path[300], ftext[512] = "", err[256];
+	char ftext[512] = "", err[256];
 	double total, max_slice, t0, sort_max = 0;
 	size_t slices, n;
 	long rss0, rss1;
-	int fd;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: ctbench NETNS [FILTER...]\n");
 		return 2;
 	}
-	snprintf(path, sizeof(path), "/run/netns/%s", argv[1]);
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-		perror(path);
+	if (nl_enter_netns(argv[1], err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", argv[0], err);
 		return 2;
 	}
-	close(fd);
 	for (int i = 2; i < argc; i++) {
 		strncat(ftext, argv[i], sizeof(ftext) - strlen(ftext) - 2);
 		strcat(ftext, " ");

@@ -12,6 +12,8 @@
  * Exit 0 when every entry was created; prints how many were and took how
  * long on stderr. The namespace's nf_conntrack_max (global) must allow it. */
 #define _GNU_SOURCE
+#include "model/nl.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -97,11 +99,11 @@ static long drain(struct mnl_socket *nl, char *buf, size_t size, uint32_t last_s
 int main(int argc, char **argv)
 {
 	unsigned long count, first_i = 0, made = 0;
-	char path[300], *buf, *rbuf;
+	char err[512], *buf, *rbuf;
 	struct nf_conntrack *ct;
 	struct mnl_socket *nl;
 	struct timespec t0, t1;
-	int fd, first_err = 0, bufsize = 8 << 20;
+	int first_err = 0, bufsize = 8 << 20;
 	uint32_t seq = 1;
 	long errors = 0;
 
@@ -112,13 +114,10 @@ int main(int argc, char **argv)
 	count = strtoul(argv[2], NULL, 10);
 	if (argc > 3)
 		first_i = strtoul(argv[3], NULL, 10);
-	snprintf(path, sizeof(path), "/run/netns/%s", argv[1]);
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-		perror(path);
+	if (nl_enter_netns(argv[1], err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", argv[0], err);
 		return 2;
 	}
-	close(fd);
 	nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		perror("netlink");

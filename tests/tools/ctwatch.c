@@ -13,6 +13,8 @@
 #include "conntrack/ct_events.h"
 #include "model/ct.h"
 
+#include "model/nl.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -37,22 +39,19 @@ int main(int argc, char **argv)
 	struct ct_dump_opts o = { 0 };
 	struct ct_events ev;
 	struct ct_dump d;
-	char path[300], err[256];
+	char err[256];
 	size_t missing = 0, extra = 0, live = 0, marked_new = 0, resyncs = 0;
 	double end, next_sync;
-	int fd, ret;
+	int ret;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: ctwatch NETNS SECONDS\n");
 		return 2;
 	}
-	snprintf(path, sizeof(path), "/run/netns/%s", argv[1]);
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-		perror(path);
+	if (nl_enter_netns(argv[1], err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", argv[0], err);
 		return 2;
 	}
-	close(fd);
 	/* subscribe first, so nothing between the dump and the events is missed */
 	if (ct_events_open(&ev, err, sizeof(err))) {
 		fprintf(stderr, "ctwatch: %s\n", err);

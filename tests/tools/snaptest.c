@@ -8,6 +8,8 @@
 #include "apply/snapshot.h"
 #include "model/ruleset.h"
 
+#include "model/nl.h"
+
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -22,22 +24,19 @@ int main(int argc, char **argv)
 	struct snapshot snap;
 	size_t nids = 0;
 	bool guard = false;
-	char path[300], err[512];
+	char err[512];
 	struct nl nl;
-	int i = 2, fd, status, ret;
+	int i = 2, status, ret;
 	pid_t pid;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: snaptest NETNS [-g] [-t FAMILY TABLE]... -- CMD...\n");
 		return 2;
 	}
-	snprintf(path, sizeof(path), "/run/netns/%s", argv[1]);
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-		perror(path);
+	if (nl_enter_netns(argv[1], err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", argv[0], err);
 		return 2;
 	}
-	close(fd);
 	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "-g") == 0) {
 			guard = true;
