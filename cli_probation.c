@@ -126,12 +126,6 @@ answer:
 					continue; /* strict mode, say: keep asking */
 				}
 			}
-			if (p->outcome == PROB_RUNNING) {
-				p->outcome = yes ? PROB_CONFIRMED : PROB_REVERTED;
-				p->history_n = atoi(reply);
-				snprintf(p->why, sizeof(p->why), "%s", yes ? "confirmed"
-					 : "rolled back: not confirmed on the terminal");
-			}
 			break;
 		}
 	}

@@ -173,13 +173,6 @@ static void tell_guardian(struct view *v, const char *cmd)
 		view_status(v, ROLE_NORMAL, "extended: %lld s left", strtoll(reply, NULL, 10) / 1000);
 		return;
 	}
-	if (p && p->outcome == PROB_RUNNING) {
-		/* the answer came before the guardian's own word */
-		p->outcome = strcmp(cmd, "confirm") == 0 ? PROB_CONFIRMED : PROB_REVERTED;
-		p->history_n = atoi(reply);
-		snprintf(p->why, sizeof(p->why), "%s", strcmp(cmd, "confirm") == 0
-			 ? "confirmed" : "rolled back with R");
-	}
 	if (p) {
 		ended(v);
 		return;
