@@ -10,6 +10,7 @@
 
 #include "model/fmt.h"
 #include "model/nl.h"
+#include "model/ruletext.h"
 
 #include <errno.h>
 #include <nftables/libnftables.h>
@@ -139,27 +140,20 @@ int cli_apply(int argc, char **argv)
 		return cli_fail(EXIT_FAIL, "not applied: the ruleset changed since generation %u "
 				"(now %u)", want, now);
 	}
-	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!ctx) {
-		nl_close(&nl);
-		return cli_fail(EXIT_FAIL, "cannot start libnftables");
-	}
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
 	/* the check: the kernel sees the batch but never its end */
-	nft_ctx_set_dry_run(ctx, true);
-	ret = nft_run_cmd_from_filename(ctx, file);
+	ctx = ruletext_ctx(0, true);
+	ret = ctx ? nft_run_cmd_from_filename(ctx, file) : -1;
 	if (!ret) {
 		/* a fresh context: the check's cache holds what the script did
 		 * (an interval set's element already deleted, say) */
 		nft_ctx_free(ctx);
-		ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-		if (!ctx) {
-			nl_close(&nl);
-			return cli_fail(EXIT_FAIL, "cannot start libnftables");
-		}
-		nft_ctx_buffer_output(ctx);
-		nft_ctx_buffer_error(ctx);
+		ctx = ruletext_ctx(0, false);
+	}
+	if (!ctx) {
+		nl_close(&nl);
+		return cli_fail(EXIT_FAIL, "cannot start libnftables");
+	}
+	if (!ret) {
 		sc = (struct script){ ctx, file };
 		snprintf(what, sizeof(what), "nfpilot apply %.256s", file);
 		opts.what = what;

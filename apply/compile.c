@@ -2,6 +2,7 @@
 #include "compile.h"
 
 #include "model/ruleset.h"
+#include "model/ruletext.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -131,11 +132,9 @@ static void child(int fd, const struct snap_table *t, const char *const *pre, si
 		fail(fd, -1, "cannot make a scratch network namespace (needs root)");
 	if (nl_open(&nl, err, sizeof(err)) || snapshot_restore_skeleton(&nl, &skel, err, sizeof(err)))
 		fail(fd, -1, err);
-	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	ctx = ruletext_ctx(0, false);
 	if (!ctx)
 		fail(fd, -1, "cannot start libnftables");
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
 	/* hold the names of the table's anonymous sets, so that those made
 	 * here get names free in the live table too and need no renaming */
 	for (size_t k = 0; k < t->nsets; k++) {

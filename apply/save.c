@@ -3,6 +3,7 @@
 
 #include "model/reader.h"
 #include "model/ruleset.h"
+#include "model/ruletext.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,16 +23,13 @@
 /* `list ruleset` in this namespace, stateless: malloc'd, or NULL. */
 static char *list_ruleset(char *err, size_t errlen)
 {
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct nft_ctx *ctx = ruletext_ctx(NFT_CTX_OUTPUT_STATELESS, false);
 	char *text = NULL;
 
 	if (!ctx) {
 		snprintf(err, errlen, "cannot start libnftables");
 		return NULL;
 	}
-	nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_STATELESS);
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
 	if (nft_run_cmd_from_buffer(ctx, "list ruleset") == 0)
 		text = strdup(nft_ctx_get_output_buffer(ctx));
 	else
@@ -198,13 +196,11 @@ static int scratch(scratch_fn fn, void *arg, char **text, char *err, size_t errl
 
 static char *load_file_and_list(void *arg, char *err, size_t errlen)
 {
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct nft_ctx *ctx = ruletext_ctx(0, false);
 	char *text = NULL, *out = NULL;
 
 	if (!ctx)
 		return NULL;
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
 	if (nft_run_cmd_from_filename(ctx, arg) != 0) {
 		snprintf(err, errlen, "%s does not load: %.300s", (char *)arg,
 			 nft_ctx_get_error_buffer(ctx));
@@ -260,14 +256,11 @@ int save_snapshot_text(const struct snapshot *s, char **text, char *err, size_t 
 /* Check a written file with nft's dry run against the live kernel. */
 static int check_file(const char *path, char *err, size_t errlen)
 {
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct nft_ctx *ctx = ruletext_ctx(0, true);
 	int ret = 0;
 
 	if (!ctx)
 		return -ENOMEM;
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
-	nft_ctx_set_dry_run(ctx, true);
 	if (nft_run_cmd_from_filename(ctx, path) != 0) {
 		snprintf(err, errlen, "nft would not load the saved text back (nothing "
 			 "written): %.300s", nft_ctx_get_error_buffer(ctx));

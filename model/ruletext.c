@@ -125,18 +125,15 @@ static void ruletext_list(struct ruletext_job *job)
 	job->err = nl_open(&nl, job->errmsg, sizeof(job->errmsg));
 	if (job->err)
 		return;
-	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!job->numeric)
+		flags |= NFT_CTX_OUTPUT_SERVICE; /* ssh rather than 22 */
+	ctx = ruletext_ctx(flags, false);
 	if (!ctx) {
 		nl_close(&nl);
 		job->err = -ENOMEM;
 		snprintf(job->errmsg, sizeof(job->errmsg), "cannot start libnftables");
 		return;
 	}
-	if (!job->numeric)
-		flags |= NFT_CTX_OUTPUT_SERVICE; /* ssh rather than 22 */
-	nft_ctx_output_set_flags(ctx, flags);
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
 	out = open_memstream(&job->text, &outlen);
 	if (!out) {
 		job->err = -ENOMEM;
@@ -382,4 +379,17 @@ long ruletext_join(struct nfp_ruleset *rs, const char *listing)
 	}
 	free(copy);
 	return err ? err : j.joined;
+}
+
+struct nft_ctx *ruletext_ctx(unsigned int output_flags, bool dry_run)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	if (!ctx)
+		return NULL;
+	nft_ctx_output_set_flags(ctx, output_flags);
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	nft_ctx_set_dry_run(ctx, dry_run);
+	return ctx;
 }

@@ -38,6 +38,13 @@ int ruletext_plan_add(struct ruletext_job *job, const char *cmd);
 
 /* Start the planned listing with libnftables in a thread. 0 or -errno. */
 int ruletext_start(struct ruletext_job *job);
+
+struct nft_ctx;
+/* A libnftables context whose output and errors are kept in its buffers
+ * (nft_ctx_get_output_buffer, nft_ctx_get_error_buffer), with the given
+ * NFT_CTX_OUTPUT_* flags; with dry_run, commands are checked by the kernel
+ * but never committed. NULL when it cannot be made. */
+struct nft_ctx *ruletext_ctx(unsigned int output_flags, bool dry_run);
 /* Wait for it; returns job->err. */
 int ruletext_wait(struct ruletext_job *job);
 /* Free the plan and the text. */
