@@ -138,26 +138,42 @@ static void persist(struct guardian *g)
 	}
 }
 
+/* One message: fmt formatted into buf (PROB_MSG_MAX); its length. */
+static size_t format(char *buf, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, PROB_MSG_MAX, fmt, ap);
+
+	return n < 0 ? 0 : n >= PROB_MSG_MAX ? PROB_MSG_MAX - 1 : (size_t)n;
+}
+
 static void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(int fd, const char *fmt, ...)
 {
 	char buf[PROB_MSG_MAX];
 	va_list ap;
-	int n;
+	size_t n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = format(buf, fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof(buf))
-		n = sizeof(buf) - 1;
-	send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-static void tell_holders(struct guardian *g, const char *fmt, const char *a, int n)
+/* The same message to every holder. */
+static void tell_holders(struct guardian *g, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void tell_holders(struct guardian *g, const char *fmt, ...)
 {
+	char buf[PROB_MSG_MAX];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = format(buf, fmt, ap);
+	va_end(ap);
 	for (size_t i = 0; i < g->ncl; i++)
 		if (g->cl[i].holder)
-			say(g->cl[i].fd, fmt, n, a);
+			send(g->cl[i].fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* ---- the tables ---- */
@@ -380,7 +396,7 @@ static int end_confirmed(struct guardian *g, const char *by)
 		snapshot_free(&after);
 	tables_text(g, tables, sizeof(tables));
 	syslog(LOG_NOTICE, "change to %s confirmed by %s (history %d)", tables, by, n);
-	tell_holders(g, "end confirmed %d\n%s", reason, n);
+	tell_holders(g, "end confirmed %d\n%s", n, reason);
 	cleanup_files(g);
 	return n;
 }
@@ -413,7 +429,7 @@ static int end_reverted(struct guardian *g, const char *why)
 	n = record(g, ret ? "revert failed" : "reverted", reason, have ? &after : NULL);
 	if (have)
 		snapshot_free(&after);
-	tell_holders(g, ret ? "end failed %d\n%s" : "end reverted %d\n%s", reason, n);
+	tell_holders(g, "end %s %d\n%s", ret ? "failed" : "reverted", n, reason);
 	if (!ret) {
 		cleanup_files(g);
 		return n;
@@ -541,13 +557,13 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 		syslog(LOG_NOTICE, "%s by %s from %s: %s on probation for %d s", g->what, g->user,
 		       g->from, tables, g->timeout_s);
 		say(c->fd, "ok %lld\n%s", (long long)g->timeout_s * 1000, tables);
-		tell_holders(g, "deadline %d%s", "", g->timeout_s * 1000);
+		tell_holders(g, "deadline %d", g->timeout_s * 1000);
 		note_after(g); /* after the answer: the applier does not wait for it */
 	} else if (strcmp(msg, "extend") == 0) {
 		g->deadline = now_ms() + (int64_t)g->timeout_s * 1000;
 		persist(g);
 		say(c->fd, "ok %lld", (long long)g->timeout_s * 1000);
-		tell_holders(g, "deadline %d%s", "", g->timeout_s * 1000);
+		tell_holders(g, "deadline %d", g->timeout_s * 1000);
 	} else if (strcmp(msg, "confirm") == 0) {
 		char by[128];
 
