@@ -38,6 +38,14 @@ clients() { pgrep -fc "socat - TCP:$SRV_IP:9000" || true; }
 # echo_ok: a fresh connection gets its line echoed
 echo_ok() { [ "$(echo hi | cli socat -T 2 - "TCP:$SRV_IP:9000,connect-timeout=1" 2>/dev/null)" = hi ]; }
 estab() { srv ss -Htn state established '( sport = :9000 )' | wc -l; }
+# filter TEXT: \, the prompt emptied (it shows the filter in force), TEXT, Enter
+filter() {
+	keys '\'
+	wait_for 'Filter' 3 >/dev/null
+	for i in $(seq 40); do keys BSpace; done
+	keys_l "$1"
+	keys Enter
+}
 for i in 1 2 3; do client; done
 echo q | cli socat -T 1 - "UDP:$SRV_IP:53" >/dev/null 2>&1
 cli ping -c 2 -i 0.2 -q "$SRV_IP" >/dev/null
@@ -58,16 +66,9 @@ client
 expect "a new connection appears, marked +" "^\+ tcp +[A-Z_]+ +$CLI_IP" 5
 
 # ---- the filter
-keys '\'
-wait_for 'Filter' 3 >/dev/null
-keys_l 'dport 9000 proto tcp'
-keys Enter
+filter 'dport 9000 proto tcp'
 expect "the filter and its count" '4 connections match'
-keys '\'
-keys C-u 2>/dev/null
-for i in $(seq 30); do keys BSpace; done
-keys_l 'dport abc'
-keys Enter
+filter 'dport abc'
 expect "a bad filter explains itself" 'abc'
 check "a bad filter keeps the prompt open" sh -c "tmux -L $TMUX_SOCK capture-pane -p -t t | grep -q 'Filter'"
 keys Escape
@@ -76,10 +77,7 @@ keys '>'
 expect "> sorts by another column" 'sorted by'
 
 # ---- d kills one, and its client sees it end
-keys '\'
-for i in $(seq 40); do keys BSpace; done
-keys_l 'dport 9000'
-keys Enter
+filter 'dport 9000'
 wait_for '4 connections match' 3 >/dev/null
 keys g d
 expect "d asks first" 'Kill tcp'
@@ -111,10 +109,7 @@ keys Enter
 expect "x: the rule's connections" '1 connection matches|[0-9]+ connections match'
 
 # ---- b: block the source on probation, kill its connections; R undoes it
-keys '\'
-for i in $(seq 40); do keys BSpace; done
-keys_l "src $CLI_IP dport 9000"
-keys Enter
+filter "src $CLI_IP dport 9000"
 wait_for '1 connection matches' 3 >/dev/null
 keys g
 keys b
@@ -159,9 +154,7 @@ else
 	expect "100k: all loaded" 'connections 10[0-9]{4} of' 60
 	keys '>'
 	expect "100k: sorted" 'sorted by' 10
-	keys '\'
-	keys_l 'mark 7 proto tcp'
-	keys Enter
+	filter 'mark 7 proto tcp'
 	expect "100k: the filter counts" '[0-9]+ connections match' 10
 	tui_quit
 	sanity=$(grep -c Sanitizer "$TEST_TMP/tui.err" 2>/dev/null)
