@@ -59,6 +59,7 @@ struct guardian {
 	char user[64], from[128], what[256];
 	char *change;
 	size_t change_len;
+	bool point_changed;     /* the kept tables changed: rewrite the restore point */
 	struct snapshot after;  /* the touched tables right after the last change */
 	bool have_after;
 };
@@ -115,9 +116,11 @@ static void persist(struct guardian *g)
 	struct snapshot v = view(g, true);
 	FILE *fp;
 
+	/* the restore point only when the kept tables changed (a join, a
+	 * narrowing): at 100k rules a rewrite takes a second */
 	snprintf(path, sizeof(path), "%s/%s", g->dir, PROB_RESTORE);
-	if (v.tables)
-		snapfile_save(&v, path, err, sizeof(err));
+	if (g->point_changed && v.tables && snapfile_save(&v, path, err, sizeof(err)) == 0)
+		g->point_changed = false;
 	free(v.tables);
 	tables_text(g, tables, sizeof(tables));
 	snprintf(path, sizeof(path), "%s/%s.tmp", g->dir, PROB_INFO);
@@ -201,9 +204,10 @@ static int adopt(struct guardian *g, struct snapshot *s, bool made)
 		for (size_t j = 0; j < n && !dup; j++)
 			dup = kept_table(g, j)->family == s->tables[i].family &&
 			      strcmp(kept_table(g, j)->name, s->tables[i].name) == 0;
-		if (!dup)
-			g->kept[g->nkept++] = (struct kept){
-				g->nsnaps, i, 0, made };
+		if (!dup) {
+			g->kept[g->nkept++] = (struct kept){ g->nsnaps, i, 0, made };
+			g->point_changed = true;
+		}
 	}
 	g->snaps[g->nsnaps++] = *s;
 	return 0;
@@ -311,6 +315,7 @@ static void narrow(struct guardian *g, enum went went)
 	for (size_t i = 0; i < g->nkept; i++)
 		if (g->kept[i].touched)
 			g->kept[out++] = g->kept[i];
+	g->point_changed |= out != g->nkept;
 	g->nkept = out;
 	free(ids);
 	free(which);
@@ -717,6 +722,7 @@ int guardian_main(int argc, char **argv)
 		}
 		return 1;
 	}
+	g.point_changed = false; /* the applier wrote it: it is what we keep */
 	persist(&g);
 	if (write(ready, "R", 1) < 0) {
 		/* nobody waits: carry on, the deadline still counts */
