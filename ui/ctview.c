@@ -63,9 +63,14 @@ static void rebuild(struct ctv *c)
 	    c->t.loaded)
 		ct_view_sort(&c->rows, &c->t, c->sort, c->reverse);
 	memset(&c->tot, 0, sizeof(c->tot));
-	for (size_t i = 0; i < c->t.n; i++)
-		if (!(c->t.e[i].flags & CT_F_GONE))
-			ct_totals_add(&c->tot, &c->t.e[i]);
+	c->any_mark = c->any_zone = false;
+	for (size_t i = 0; i < c->t.n; i++) {
+		if (c->t.e[i].flags & CT_F_GONE)
+			continue;
+		ct_totals_add(&c->tot, &c->t.e[i]);
+		c->any_mark |= c->t.e[i].mark != 0;
+		c->any_zone |= c->t.e[i].zone != 0;
+	}
 	find_sel(c);
 	c->rebuilt = mono();
 	c->rebuild_cost = c->rebuilt - start;
@@ -484,18 +489,13 @@ static int pick_columns(const struct view *v, enum ct_col *cols)
 {
 	const struct ctv *c = &v->ct;
 	bool shown[CT_COL_N] = { false };
-	bool any_mark = false, any_zone = false, any_nat = false;
+	bool any_nat = c->tot.snat || c->tot.dnat;
 	int w = 2, n = 0;
 
-	for (size_t i = 0; i < c->t.n && i < 200000; i++) {
-		any_mark |= c->t.e[i].mark != 0;
-		any_zone |= c->t.e[i].zone != 0;
-		any_nat |= ct_has_snat(&c->t.e[i]) || ct_has_dnat(&c->t.e[i]);
-	}
 	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
 		enum ct_col col = wanted[i];
 
-		if ((col == CT_COL_MARK && !any_mark) || (col == CT_COL_ZONE && !any_zone) ||
+		if ((col == CT_COL_MARK && !c->any_mark) || (col == CT_COL_ZONE && !c->any_zone) ||
 		    (col == CT_COL_NAT && !any_nat) ||
 		    (col == CT_COL_AGE && !(c->sys_ok && c->sys.timestamp)) ||
 		    ((col == CT_COL_RATE || col == CT_COL_BYTES || col == CT_COL_OBYTES ||

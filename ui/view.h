@@ -47,6 +47,7 @@ struct ctv {
 	struct ct_sys sys;
 	bool sys_ok;
 	struct ct_totals tot;
+	bool any_mark, any_zone;   /* some entry has one: the column is shown */
 	double dump_started, last_sync, sync_cost, last_purge, rebuilt, rebuild_cost;
 	bool stale;                /* the rows need a rebuild */
 	enum action pending;       /* what the y/N question is for */
