@@ -34,9 +34,7 @@ int cli_exit_code(int err)
 		return EXIT_PERM;
 	case ENOENT:
 		return EXIT_NOTFOUND;
-	case EOPNOTSUPP:
-	case EPROTONOSUPPORT:
-	case EAFNOSUPPORT:
+	case EPFNOSUPPORT: /* nl_open: no nf_tables in this kernel */
 		return EXIT_NOKERNEL;
 	default:
 		return EXIT_FAIL;

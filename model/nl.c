@@ -33,6 +33,20 @@ int nl_open(struct nl *nl, char *err, size_t errlen)
 	}
 	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = (uint32_t)time(NULL);
+	/* is nf_tables there at all? (the kernel answers a missing netlink
+	 * subsystem with EOPNOTSUPP, the same word as for a refused feature) */
+	{
+		uint32_t genid;
+		int e = nl_genid(nl, &genid);
+
+		if (e == -EOPNOTSUPP || e == -EPROTONOSUPPORT || e == -EAFNOSUPPORT)
+			e = -EPFNOSUPPORT;
+		if (e) {
+			snprintf(err, errlen, "%s", nl_strerror(e));
+			nl_close(nl);
+			return e;
+		}
+	}
 	return 0;
 }
 
@@ -104,10 +118,12 @@ const char *nl_strerror(int err)
 	case EPERM:
 	case EACCES:
 		return "permission denied: nfpilot needs root (CAP_NET_ADMIN)";
-	case EOPNOTSUPP:
-	case EPROTONOSUPPORT:
-	case EAFNOSUPPORT:
+	case EPFNOSUPPORT:
 		return "nf_tables is not available in this kernel (try: modprobe nf_tables)";
+	case EOPNOTSUPP:
+		return "not supported by this kernel";
+	case EAFNOSUPPORT:
+		return "address family not supported by this kernel's nf_tables";
 	case ENOENT:
 		return "no such table, chain or set";
 	case EINTR:

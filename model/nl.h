@@ -19,7 +19,9 @@ struct nl {
 	char *buf;           /* NL_RECV_SIZE bytes */
 };
 
-/* 0 or -errno; on error a one-line reason in err. */
+/* 0 or -errno; on error a one-line reason in err. -EPFNOSUPPORT: this
+ * kernel has no nf_tables (the only error that means so: a kernel refusing
+ * one feature says EOPNOTSUPP). */
 int nl_open(struct nl *nl, char *err, size_t errlen);
 void nl_close(struct nl *nl);
 
