@@ -102,8 +102,47 @@ static void note_errors(struct errs *e, const char *buf, int len)
 	}
 }
 
-int batch_commit(struct nl *nl, struct batch *b, int *failed_tag, char *err,
-		 size_t errlen)
+const char *batch_strerror(int err)
+{
+	switch (-err) {
+	case EINVAL:
+		return "Invalid argument (the kernel does not take this object in this form)";
+	case EOPNOTSUPP:
+		return "Operation not supported (by this kernel, in this form)";
+	case ENOENT:
+		return "No such file or directory (something it names does not exist)";
+	case EEXIST:
+		return "File exists (an object of that name is there already)";
+	case EBUSY:
+		return "Device or resource busy (the object is in use)";
+	case EPERM:
+		return "Operation not permitted (the table is owned by another process)";
+	case ENODEV:
+		return "No such device (an interface it names is missing)";
+	case ENFILE:
+	case ENOSPC:
+		return "No space left (a set or the table is full)";
+	case E2BIG:
+	case EMLINK:
+		return "Too many links (jumps nested too deep)";
+	case ELOOP:
+		return "Too many levels of symbolic links (a loop of jumps)";
+	case ENOMEM:
+	case ENOBUFS:
+		return "Cannot allocate memory (the kernel is out of memory)";
+	case ERANGE:
+		return "Numerical result out of range";
+	case EAFNOSUPPORT:
+		return "Address family not supported (by this kernel's nf_tables)";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* Send b (with its end: committed; without: checked and aborted) and
+ * collect the kernel's answer. */
+static int send_batch(struct nl *nl, struct batch *b, bool commit, int *failed_tag, char *err,
+		      size_t errlen)
 {
 	int fd = mnl_socket_get_fd(nl->sock);
 	struct errs e = { .b = b, .tag = -1 };
@@ -113,8 +152,10 @@ int batch_commit(struct nl *nl, struct batch *b, int *failed_tag, char *err,
 	ssize_t sent;
 
 	*failed_tag = -1;
-	nftnl_batch_end(nftnl_batch_buffer(b->b), b->seq);
-	advance(b, -1);
+	if (commit) {
+		nftnl_batch_end(nftnl_batch_buffer(b->b), b->seq);
+		advance(b, -1);
+	}
 	if (b->err) {
 		snprintf(err, errlen, "out of memory building the change");
 		return b->err;
@@ -140,7 +181,7 @@ int batch_commit(struct nl *nl, struct batch *b, int *failed_tag, char *err,
 	if (sent < 0) {
 		int en = errno;
 
-		snprintf(err, errlen, "sending the change: %s", nl_strerror(-en));
+		snprintf(err, errlen, "sending the change: %s", strerror(en));
 		return -en;
 	}
 	/* the kernel has processed the batch before sendmsg returns: every
@@ -161,8 +202,18 @@ int batch_commit(struct nl *nl, struct batch *b, int *failed_tag, char *err,
 		if (e.err == -ERESTART)
 			snprintf(err, errlen, "the ruleset changed since the change was prepared");
 		else
-			snprintf(err, errlen, "%s", nl_strerror(e.err));
+			snprintf(err, errlen, "%s", batch_strerror(e.err));
 		return e.err;
 	}
 	return 0;
+}
+
+int batch_commit(struct nl *nl, struct batch *b, int *failed_tag, char *err, size_t errlen)
+{
+	return send_batch(nl, b, true, failed_tag, err, errlen);
+}
+
+int batch_check(struct nl *nl, struct batch *b, int *failed_tag, char *err, size_t errlen)
+{
+	return send_batch(nl, b, false, failed_tag, err, errlen);
 }

@@ -39,4 +39,12 @@ void batch_push(struct batch *b, int tag);
 int batch_commit(struct nl *nl, struct batch *b, int *failed_tag, char *err,
 		 size_t errlen);
 
+/* The same, but only checked: the batch goes without its end, so the
+ * kernel validates every message and aborts — nothing changes. 0 when the
+ * kernel would take it; else as batch_commit. */
+int batch_check(struct nl *nl, struct batch *b, int *failed_tag, char *err, size_t errlen);
+
+/* What a kernel refusal of a batch message means, for -errno. */
+const char *batch_strerror(int err);
+
 #endif
