@@ -36,6 +36,9 @@ void cli_probation_init(struct probation_opts *o, const char *what);
 /* --timeout S, --detach, --confirm-new-session: how many arguments used
  * (0: another option; -1: bad, message printed). */
 int cli_probation_option(int argc, char **argv, int i, struct probation_opts *o);
+/* What to add to the message of a change refused because the kernel
+ * refuses its restore point (-ENOTRECOVERABLE): how to force it. */
+const char *cli_probation_hint(int err);
 /* After a change went in on probation: detach, wait for a confirm from
  * another login (strict), or ask on the terminal. The exit code. */
 int cli_probation_finish(struct probation *p, const struct probation_opts *o);

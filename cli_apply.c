@@ -21,7 +21,7 @@
 
 static const char apply_usage[] =
 	"usage: nfpilot [-N NETNS] apply [--genid N] [--timeout S] [--detach]\n"
-	"                             [--confirm-new-session] FILE\n"
+	"                             [--confirm-new-session] [--force] FILE\n"
 	"  apply an nft script (as nft -f takes it) as one transaction: every\n"
 	"  command or none. It is checked first; --genid N refuses it unless the\n"
 	"  ruleset is still at generation N (as nfpilot list --json reported it).\n"
@@ -31,6 +31,8 @@ static const char apply_usage[] =
 	"  --detach                 do not ask: confirm later with nfpilot confirm\n"
 	"                           (from any login), or it reverts at the deadline\n"
 	"  --confirm-new-session    only nfpilot confirm from a NEW login counts\n"
+	"  --force                  apply even if the kernel refuses to restore a\n"
+	"                           table it touches (then nothing can undo that)\n"
 	"  Without --detach it asks on the terminal; no answer reverts, and so\n"
 	"  does this process ending (a dropped SSH session) before the answer.\n";
 
@@ -165,7 +167,8 @@ int cli_apply(int argc, char **argv)
 			/* the probation could not start: nothing was sent */
 			nft_ctx_free(ctx);
 			nl_close(&nl);
-			return cli_fail(cli_exit_code(ret), "%s: not applied: %s", file, err);
+			return cli_fail(cli_exit_code(ret), "%s: not applied: %s%s", file, err,
+					cli_probation_hint(ret));
 		}
 	}
 	if (ret) {

@@ -34,7 +34,8 @@ static const char edit_usage[] =
 	"  --add-table               create the table given with -t\n"
 	"  --genid N                 refuse unless the ruleset is still at generation N\n"
 	"                            (as nfpilot list --json reported it)\n"
-	"  --timeout S, --detach, --confirm-new-session: the probation, as for apply:\n"
+	"  --timeout S, --detach, --confirm-new-session, --force: the probation, as\n"
+	"  for apply:\n"
 	"                            it asks on the terminal (no answer reverts)\n"
 	"  New rules get a counter unless they have one or --no-counter is given.\n";
 
@@ -286,7 +287,8 @@ int cli_edit(int argc, char **argv)
 			changeset_print_edit(stderr, &cs, (size_t)failed);
 			fprintf(stderr, "nfpilot: %s\n", err);
 		} else {
-			fprintf(stderr, "nfpilot: nothing was changed: %s\n", err);
+			fprintf(stderr, "nfpilot: nothing was changed: %s%s\n", err,
+				cli_probation_hint(ret));
 		}
 		ret = ret == -ERESTART ? EXIT_FAIL : cli_exit_code(ret);
 	} else {

@@ -22,14 +22,15 @@
 
 static const char history_usage[] =
 	"usage: nfpilot [-N NETNS] history                 every change, oldest first\n"
-	"       nfpilot [-N NETNS] history show N [--before|--after]\n"
+	"       nfpilot [-N NETNS] history show N [--before|--after|--handles]\n"
 	"  a change that ended its probation: when, who, from where, confirmed or\n"
 	"  reverted and why, the tables, the change; --before/--after print those\n"
-	"  tables as they were before/after it (nft text)\n";
+	"  tables as they were before/after it (nft text); --handles: the new\n"
+	"  handle of each rule a revert put back (the kernel gives them new ones)\n";
 
 static const char restore_usage[] =
 	"usage: nfpilot [-N NETNS] restore N [--before] [--timeout S] [--detach]\n"
-	"                               [--confirm-new-session]\n"
+	"                               [--confirm-new-session] [--force]\n"
 	"  put the tables of history entry N back as they were after that change\n"
 	"  (--before: as they were before it), on probation like any apply\n";
 
@@ -57,6 +58,42 @@ static int parse_n(const char *s, int *n)
 static void when_text(time_t t, char *buf, size_t len)
 {
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S", localtime(&t));
+}
+
+/* A revert re-adds rules: the kernel gives them new handles. */
+static int show_handles(int n)
+{
+	char *map = history_read(n, HISTORY_HANDLES);
+
+	if (!map)
+		return cli_fail(EXIT_NOTFOUND, "history entry %d has no handles: it restored no rule",
+				n);
+	for (const char *l = map; *l;) {
+		char fam[16], table[300], chain[300];
+		unsigned long long o, h;
+
+		if (sscanf(l, "%15[^\t]\t%299[^\t]\t%299[^\t]\t%llu\t%llu", fam, table, chain,
+			   &o, &h) == 5) {
+			printf("%s ", fam);
+			fmt_put_safe(stdout, table);
+			printf(" chain ");
+			fmt_put_safe(stdout, chain);
+			printf(": rule %llu is now %llu\n", o, h);
+		}
+		l += strcspn(l, "\n");
+		l += *l == '\n';
+	}
+	free(map);
+	return EXIT_OK;
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
 }
 
 static int show(int n, const char *which)
@@ -99,6 +136,15 @@ static int show(int n, const char *which)
 	printf("why:     "), fmt_put_safe(stdout, e.reason), putchar('\n');
 	printf("tables:  "), fmt_put_safe(stdout, e.tables), putchar('\n');
 	printf("made by: "), fmt_put_safe(stdout, e.what), putchar('\n');
+	{
+		char *map = history_read(n, HISTORY_HANDLES);
+
+		if (map && *map)
+			printf("handles: the revert gave %d rule%s new handles (nfpilot history "
+			       "show %d --handles)\n", count_lines(map), count_lines(map) == 1 ? "" : "s",
+			       n);
+		free(map);
+	}
 	printf("change:\n");
 	cli_put_lines(stdout, change);
 	printf("(nfpilot history show %d --before / --after: the tables' text; "
@@ -127,6 +173,8 @@ int cli_history(int argc, char **argv)
 			which = "before.snap";
 		else if (argc == 4 && strcmp(argv[3], "--after") == 0)
 			which = "after.snap";
+		else if (argc == 4 && strcmp(argv[3], "--handles") == 0)
+			return show_handles(n);
 		else if (argc > 3)
 			return cli_fail(EXIT_USAGE, "history show: unexpected '%s'", argv[3]);
 		return show(n, which);
@@ -160,7 +208,7 @@ int cli_history(int argc, char **argv)
 
 static int put_back(struct nl *nl, void *arg, uint32_t genid, char *err, size_t errlen)
 {
-	return snapshot_restore(nl, arg, genid, err, errlen);
+	return snapshot_restore(nl, arg, genid, 0, NULL, err, errlen);
 }
 
 int cli_restore(int argc, char **argv)
@@ -231,7 +279,8 @@ int cli_restore(int argc, char **argv)
 	snapshot_free(&s);
 	nl_close(&nl);
 	if (ret)
-		return cli_fail(cli_exit_code(ret), "not restored: %s", err);
+		return cli_fail(cli_exit_code(ret), "not restored: %s%s", err,
+				cli_probation_hint(ret));
 	printf("restored the tables of history entry %d (%s the change)\n", n,
 	       strcmp(which, "before.snap") == 0 ? "before" : "after");
 	return cli_probation_finish(&prob, &opts);

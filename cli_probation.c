@@ -51,7 +51,17 @@ int cli_probation_option(int argc, char **argv, int i, struct probation_opts *o)
 		o->strict = true;
 		return 1;
 	}
+	if (strcmp(argv[i], "--force") == 0) {
+		o->force = true;
+		return 1;
+	}
 	return 0;
+}
+
+const char *cli_probation_hint(int err)
+{
+	return err == -ENOTRECOVERABLE
+		? "\nnfpilot: (--force applies it anyway: then nothing can undo that table)" : "";
 }
 
 static void print_end(const struct probation *p)
@@ -148,6 +158,13 @@ int cli_probation_finish(struct probation *p, const struct probation_opts *o)
 		return EXIT_OK;
 	}
 	fmt_sanitize(tables, sizeof(tables), p->tables);
+	if (p->refused[0]) {
+		char why[1100];
+
+		fmt_sanitize(why, sizeof(why), p->refused);
+		fprintf(stderr, "nfpilot: WARNING (--force): the guardian cannot undo all of it: "
+			"%s\n", why);
+	}
 	printf("on probation%s: %s — reverted in %lld s unless confirmed\n",
 	       p->joined ? " (joined the running one, deadline restarted)" : "", tables,
 	       (long long)(probation_left_ms(p) + 999) / 1000);
@@ -202,8 +219,10 @@ static int simple(int argc, char **argv, const char *cmd, const char *help)
 
 			nl_close(&nl);
 			if (r == 0) {
-				printf("%s: the restore point a dead guardian left was %s\n", cmd,
-				       strcmp(cmd, "rollback") == 0 ? "restored" : "dropped");
+				printf("%s: the restore point left behind was %s\n", cmd,
+				       strcmp(cmd, "rollback") == 0
+				       ? "restored: the tables are as before the change"
+				       : "dropped: the rules stay as they are");
 				return EXIT_OK;
 			}
 			if (r != -ENOENT)

@@ -58,6 +58,7 @@ struct guardian {
 	time_t started;
 	char user[64], from[128], what[256];
 	char *change;
+	char failed[2600];      /* why the revert failed, once it did */
 	size_t change_len;
 	bool point_changed;     /* the kept tables changed: rewrite the restore point */
 	struct snapshot after;  /* the touched tables right after the last change */
@@ -214,12 +215,28 @@ static int adopt(struct guardian *g, struct snapshot *s, bool made)
 }
 
 /* Keep the tables of a snapshot file that are not kept yet, as
- * candidates: the state before the change about to be applied. */
-static int take_file(struct guardian *g, const char *path, char *err, size_t errlen)
+ * candidates: the state before the change about to be applied. First the
+ * kernel must accept their restore (a batch checked, never committed):
+ * a restore point the kernel refuses is no way back, and the change must
+ * not go in — unless forced, when refused says why (else it is ""). */
+static int take_file(struct guardian *g, const char *path, bool force, char *refused,
+		     size_t rlen, char *err, size_t errlen)
 {
 	struct snapshot s;
 	int ret = snapfile_load(path, &s, err, errlen);
 
+	refused[0] = 0;
+	if (!ret && snapshot_restore(&g->nl, &s, 0, SNAP_PROVE | SNAP_EACH, NULL, refused,
+				     rlen) < 0) {
+		if (!force) {
+			snprintf(err, errlen, "%s", refused);
+			snapshot_free(&s);
+			return -ENOTRECOVERABLE;
+		}
+		syslog(LOG_WARNING, "restore point refused, applied anyway (--force): %s", refused);
+	} else {
+		refused[0] = 0;
+	}
 	if (!ret && (ret = adopt(g, &s, false)))
 		snprintf(err, errlen, "out of memory");
 	return ret;
@@ -323,7 +340,7 @@ static void narrow(struct guardian *g, enum went went)
 
 static void cleanup_files(struct guardian *g)
 {
-	static const char *const files[] = { PROB_RESTORE, PROB_INFO, PROB_SOCK };
+	static const char *const files[] = { PROB_RESTORE, PROB_INFO, PROB_SOCK, PROB_FAILNOTE };
 	char path[4200];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -406,45 +423,87 @@ static int end_confirmed(struct guardian *g, const char *by)
 	return n;
 }
 
-/* Put the touched tables back: the history entry's number, or -1 if the
- * kernel refused every try. */
+/* Put the touched tables back, each on its own if the kernel refuses
+ * them together, so that one refused table keeps no other from coming
+ * back: the history entry's number, or -1 if any table did not come back
+ * (then only those stay in the restore point, and the `failed` file says
+ * why, for nfpilot status and rollback). */
 static int end_reverted(struct guardian *g, const char *why)
 {
-	struct snapshot v = view(g, false), after;
+	struct snapshot v = view(g, false), after, left = { 0 }, back = { 0 };
 	bool have = take_after(g, &after);
-	char err[512] = "", tables[512], reason[700];
+	char err[2048] = "", tables[512], reason[2600], leftnames[512] = "";
+	int *terr = calloc(v.ntables + 1, sizeof(*terr));
 	int ret = -ENOMEM, n;
 
 	tables_text(g, tables, sizeof(tables));
-	for (int attempt = 0; v.tables && attempt < 5; attempt++) {
-		ret = snapshot_restore(&g->nl, &v, 0, err, sizeof(err));
-		if (!ret)
+	for (int attempt = 0; v.tables && terr && attempt < 5; attempt++) {
+		ret = snapshot_restore(&g->nl, &v, 0, SNAP_EACH, terr, err, sizeof(err));
+		if (!ret || ret != -EBUSY)
 			break;
-		usleep(200000);
+		usleep(200000); /* busy: try again */
 	}
-	free(v.tables);
+	/* which came back, which not */
+	left.tables = calloc(v.ntables + 1, sizeof(*left.tables));
+	back.tables = calloc(v.ntables + 1, sizeof(*back.tables));
+	for (size_t i = 0; left.tables && back.tables && i < v.ntables; i++) {
+		if (terr && terr[i] == 0 && ret != -ENOMEM) {
+			back.tables[back.ntables++] = v.tables[i];
+			continue;
+		}
+		left.tables[left.ntables++] = v.tables[i];
+		size_t l = strlen(leftnames);
+
+		snprintf(leftnames + l, sizeof(leftnames) - l, "%s%s %s", l ? ", " : "",
+			 ruleset_family_name(v.tables[i].family), v.tables[i].name);
+	}
 	if (ret) {
-		snprintf(reason, sizeof(reason), "%s; the REVERT FAILED: %s", why, err);
+		snprintf(reason, sizeof(reason), "%.300s; the REVERT FAILED for %.500s: %.1700s%s",
+			 why, leftnames[0] ? leftnames : tables, err,
+			 back.ntables ? " (every other table was restored)" : "");
+		snprintf(g->failed, sizeof(g->failed), "%s", reason);
 		syslog(LOG_CRIT, "could not revert %s (%s): %s; restore point kept in %s/%s",
-		       tables, why, err, g->dir, PROB_RESTORE);
+		       leftnames, why, err, g->dir, PROB_RESTORE);
 	} else {
 		snprintf(reason, sizeof(reason), "%s", why);
 		syslog(LOG_WARNING, "reverted %s: %s", tables, why);
 	}
 	n = record(g, ret ? "revert failed" : "reverted", reason, have ? &after : NULL);
+	if (n > 0 && back.ntables && history_add_handles(&g->nl, n, &back, err, sizeof(err)))
+		syslog(LOG_WARNING, "handles after the revert not recorded: %s", err);
 	if (have)
 		snapshot_free(&after);
 	tell_holders(g, "end %s %d\n%s", ret ? "failed" : "reverted", n, reason);
 	if (!ret) {
+		free(v.tables);
+		free(left.tables);
+		free(back.tables);
+		free(terr);
 		cleanup_files(g);
 		return n;
 	}
 	{
-		char path[4200];
+		/* what did not come back stays: nfpilot rollback tries again,
+		 * nfpilot status says why */
+		char path[4200], e2[256];
+		FILE *fp;
 
+		snprintf(path, sizeof(path), "%s/%s", g->dir, PROB_RESTORE);
+		if (left.ntables && snapfile_save(&left, path, e2, sizeof(e2)))
+			syslog(LOG_ERR, "restore point not rewritten: %s", e2);
+		snprintf(path, sizeof(path), "%s/%s", g->dir, PROB_FAILNOTE);
+		fp = fopen(path, "we");
+		if (fp) {
+			fprintf(fp, "history: %d\ntables: %s\nreason: %s\n", n, leftnames, reason);
+			fclose(fp);
+		}
 		snprintf(path, sizeof(path), "%s/%s", g->dir, PROB_SOCK);
-		unlink(path); /* the restore point and info stay: nfpilot rollback */
+		unlink(path);
 	}
+	free(v.tables);
+	free(left.tables);
+	free(back.tables);
+	free(terr);
 	return -1;
 }
 
@@ -528,11 +587,26 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 					      kept_table(g, i)->family, kept_table(g, i)->name);
 		say(c->fd, "%s", buf);
 	} else if (strncmp(msg, "join ", 5) == 0) {
-		if (take_file(g, msg + 5, why, sizeof(why)))
-			say(c->fd, "err %s", why);
+		/* join PATH [force] */
+		char path[4200], refused[2048], err[2048];
+		bool force = false;
+		char *sp;
+
+		snprintf(path, sizeof(path), "%.4000s", msg + 5);
+		sp = strchr(path, ' ');
+		if (sp) {
+			force = strcmp(sp + 1, "force") == 0;
+			*sp = 0;
+		}
+		int r = take_file(g, path, force, refused, sizeof(refused), err, sizeof(err));
+
+		if (r)
+			say(c->fd, "err %s%s", r == -ENOTRECOVERABLE ? "refused: " : "", err);
+		else if (refused[0])
+			say(c->fd, "ok refused %s", refused);
 		else
 			say(c->fd, "ok");
-		unlink(msg + 5);
+		unlink(path);
 		persist(g);
 	} else if (strncmp(msg, "applied ", 8) == 0) {
 		char *text = strchr(msg, '\n');
@@ -585,7 +659,8 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 		snprintf(why, sizeof(why), "rolled back on request (pid %d)", (int)c->pid);
 		n = end_reverted(g, why);
 		if (n < 0)
-			say(c->fd, "err the revert failed: see nfpilot status");
+			say(c->fd, "err the revert failed, nfpilot status says why and what now: %s",
+			    g->failed);
 		else
 			say(c->fd, "ok %d", n);
 		return true;
@@ -668,10 +743,11 @@ int guardian_main(int argc, char **argv)
 {
 	struct guardian g = { .lsock = -1 };
 	struct sockaddr_un sa;
-	char path[4200], err[512];
+	char path[4200], err[2048], refused[2048] = "";
 	int ready = 4, devnull, ret;
+	bool force;
 
-	if (argc != 8)
+	if (argc != 9)
 		return 2;
 	snprintf(g.dir, sizeof(g.dir), "%s", argv[1]);
 	ready = atoi(argv[2]);
@@ -680,6 +756,7 @@ int guardian_main(int argc, char **argv)
 	snprintf(g.user, sizeof(g.user), "%s", argv[5]);
 	snprintf(g.from, sizeof(g.from), "%s", argv[6]);
 	snprintf(g.what, sizeof(g.what), "%s", argv[7]);
+	force = argv[8][0] == '1';
 	g.started = time(NULL);
 	g.deadline = now_ms() + (int64_t)g.timeout_s * 1000;
 
@@ -696,11 +773,12 @@ int guardian_main(int argc, char **argv)
 			close(devnull);
 	}
 	openlog("nfpilot", LOG_PID, LOG_DAEMON);
+	snapshot_test_break(getenv("NFPILOT_TEST_BREAK_RESTORE"));
 
 	snprintf(path, sizeof(path), "%s/%s", g.dir, PROB_RESTORE);
 	ret = nl_open(&g.nl, err, sizeof(err));
 	if (!ret)
-		ret = take_file(&g, path, err, sizeof(err));
+		ret = take_file(&g, path, force, refused, sizeof(refused), err, sizeof(err));
 	if (!ret) {
 		ret = state_socket_addr(g.dir, PROB_SOCK, &sa);
 		if (ret)
@@ -716,16 +794,30 @@ int guardian_main(int argc, char **argv)
 		}
 	}
 	if (ret) {
+		char msg[2100];
+		/* X: the kernel refused the restore point; E: anything else */
+		int len = snprintf(msg, sizeof(msg), "%c%s", ret == -ENOTRECOVERABLE ? 'X' : 'E',
+				   err);
+
 		syslog(LOG_ERR, "guardian not started: %s", err);
-		if (write(ready, "E", 1) < 0) {
-			/* the applier sees the pipe close */
+		/* the applier says why; nothing was applied */
+		if (write(ready, msg, len > 0 && len < (int)sizeof(msg) ? (size_t)len : 1) < 0) {
+			/* it sees the pipe close */
 		}
+		snprintf(path, sizeof(path), "%s/%s", g.dir, PROB_RESTORE);
+		unlink(path);
 		return 1;
 	}
 	g.point_changed = false; /* the applier wrote it: it is what we keep */
 	persist(&g);
-	if (write(ready, "R", 1) < 0) {
-		/* nobody waits: carry on, the deadline still counts */
+	{
+		/* R: ready; F: ready, but forced past a refused restore point */
+		char msg[2100];
+		int len = snprintf(msg, sizeof(msg), "%s%s", refused[0] ? "F" : "R", refused);
+
+		if (write(ready, msg, len > 0 && len < (int)sizeof(msg) ? (size_t)len : 1) < 0) {
+			/* nobody waits: carry on, the deadline still counts */
+		}
 	}
 	close(ready);
 	ret = serve(&g);

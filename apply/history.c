@@ -1,6 +1,7 @@
 #include "history.h"
 
 #include "snapfile.h"
+#include "model/ruleset.h"
 #include "state.h"
 
 #include <dirent.h>
@@ -94,6 +95,42 @@ static int write_text(const char *path, const char *text)
 		ret = -EIO;
 	if (fclose(fp) && !ret)
 		ret = -EIO;
+	return ret;
+}
+
+int history_write(int n, const char *name, const char *text, char *err, size_t errlen)
+{
+	char path[4200];
+	int ret = history_file(n, name, path, sizeof(path), err, errlen);
+
+	if (!ret && (ret = write_text(path, text)))
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	return ret;
+}
+
+int history_add_handles(struct nl *nl, int n, const struct snapshot *restored, char *err,
+			size_t errlen)
+{
+	struct snap_id *ids = calloc(restored->ntables + 1, sizeof(*ids));
+	struct snapshot now;
+	size_t k = 0;
+	int ret;
+
+	if (!ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < restored->ntables; i++)
+		if (!restored->tables[i].absent)
+			ids[k++] = (struct snap_id){ restored->tables[i].family,
+						     restored->tables[i].name };
+	ret = k ? snapshot_take(nl, ids, k, false, &now, err, errlen) : 0;
+	free(ids);
+	if (k && !ret) {
+		char *map = snapshot_handle_map(restored, &now);
+
+		ret = !map ? -ENOMEM : *map ? history_write(n, HISTORY_HANDLES, map, err, errlen) : 0;
+		free(map);
+		snapshot_free(&now);
+	}
 	return ret;
 }
 
@@ -257,5 +294,31 @@ int history_list(struct history_entry **out, size_t *count, char *err, size_t er
 	for (size_t i = 0; i < n; i++)
 		history_get(nums[i], &(*out)[(*count)++], NULL, err, errlen);
 	free(nums);
+	return 0;
+}
+
+char *history_read(int n, const char *name)
+{
+	char path[4200], err[256];
+
+	if (history_file(n, name, path, sizeof(path), err, sizeof(err)))
+		return NULL;
+	return read_all(path);
+}
+
+uint64_t history_renamed(const char *map, uint32_t family, const char *table,
+			 const char *chain, uint64_t handle)
+{
+	const char *fam = ruleset_family_name(family);
+	char want[700];
+	size_t wl;
+
+	if (!map || !fam)
+		return 0;
+	wl = (size_t)snprintf(want, sizeof(want), "%s\t%s\t%s\t%llu\t", fam, table, chain,
+			      (unsigned long long)handle);
+	for (const char *l = map; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, want, wl) == 0)
+			return strtoull(l + wl, NULL, 10);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "snapshot.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 struct history_entry {
@@ -34,6 +35,26 @@ int history_list(struct history_entry **out, size_t *count, char *err, size_t er
 /* Entry n, and its change text when change != NULL (malloc'd).
  * -ENOENT when there is no such entry. */
 int history_get(int n, struct history_entry *e, char **change, char *err, size_t errlen);
+
+/* Write one more file into entry n (e.g. HISTORY_HANDLES). 0 or -errno. */
+int history_write(int n, const char *name, const char *text, char *err, size_t errlen);
+
+/* After a revert: the rules it put back, with the handles they had and
+ * have now, as snapshot_handle_map() writes them. */
+#define HISTORY_HANDLES "handles"
+
+/* Read the tables of restored (just put back) and write entry n's
+ * HISTORY_HANDLES. 0 or -errno with err filled. */
+int history_add_handles(struct nl *nl, int n, const struct snapshot *restored, char *err,
+			size_t errlen);
+
+/* The text of file name of entry n (malloc'd), NULL if none. */
+char *history_read(int n, const char *name);
+
+/* In a HISTORY_HANDLES map: the handle the rule `handle` of that chain
+ * has now, or 0 if the map does not name it. */
+uint64_t history_renamed(const char *map, uint32_t family, const char *table,
+			 const char *chain, uint64_t handle);
 
 /* The path of one of entry n's files: "before.snap", "after.snap". */
 int history_file(int n, const char *name, char *buf, size_t len, char *err, size_t errlen);

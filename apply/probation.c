@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #define ANSWER_MS 120000   /* a narrowing of 100k rules takes seconds */
+#define GUARDIAN_START_MS 60000 /* it reads and proves the restore point */
 
 static int64_t mono_ms(void)
 {
@@ -230,10 +231,10 @@ static void who(char *user, size_t ulen, char *from, size_t flen)
 /* Start the guardian: detached twice over (own session, not our child),
  * holding the lock; back when it listens. */
 static int spawn(const char *dir, int lockfd, const struct probation_opts *o, int timeout,
-		 char *err, size_t errlen)
+		 struct probation *p, char *err, size_t errlen)
 {
-	char exe[4096], fdarg[16], tmo[16], user[64], from[128];
-	char *argv[10];
+	char exe[4096], fdarg[16], tmo[16], user[64], from[128], said[2100];
+	char *argv[11];
 	int pipefd[2], status;
 	ssize_t n;
 	pid_t pid;
@@ -257,7 +258,8 @@ static int spawn(const char *dir, int lockfd, const struct probation_opts *o, in
 	argv[6] = user;
 	argv[7] = from;
 	argv[8] = (char *)(o->what ? o->what : "nfpilot");
-	argv[9] = NULL;
+	argv[9] = o->force ? "1" : "0";
+	argv[10] = NULL;
 	pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "cannot start the guardian: %s", strerror(errno));
@@ -279,14 +281,26 @@ static int spawn(const char *dir, int lockfd, const struct probation_opts *o, in
 	}
 	waitpid(pid, &status, 0);
 	close(pipefd[1]);
+	/* R: ready; F: ready, forced past a restore point the kernel refused;
+	 * X: not started, the kernel refused the restore point, and why;
+	 * E: not started, and why */
+	n = 0;
 	{
 		struct pollfd pfd = { pipefd[0], POLLIN, 0 };
 
-		if (poll(&pfd, 1, 10000) > 0 && read(pipefd[0], &c, 1) != 1)
-			c = 0;
+		if (poll(&pfd, 1, GUARDIAN_START_MS) > 0)
+			n = read(pipefd[0], said, sizeof(said) - 1);
 	}
 	close(pipefd[0]);
-	if (c != 'R') {
+	said[n > 0 ? n : 0] = 0;
+	c = said[0];
+	if (c == 'F')
+		snprintf(p->refused, sizeof(p->refused), "%.1000s", said + 1);
+	if ((c == 'E' || c == 'X') && said[1]) {
+		snprintf(err, errlen, "%s", said + 1);
+		return c == 'X' ? -ENOTRECOVERABLE : -EINVAL;
+	}
+	if (c != 'R' && c != 'F') {
 		snprintf(err, errlen, "the guardian did not start (see syslog): nothing applied");
 		return -ECHILD;
 	}
@@ -313,12 +327,35 @@ static int leftover(const char *dir, char *err, size_t errlen)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, PROB_RESTORE);
 	if (access(path, F_OK) == 0) {
-		snprintf(err, errlen, "a previous probation's guardian ended before finishing and "
-			 "left its restore point: nfpilot status shows it; nfpilot rollback "
-			 "restores it, nfpilot confirm drops it. Nothing applied");
+		snprintf(path, sizeof(path), "%s/%s", dir, PROB_FAILNOTE);
+		snprintf(err, errlen, "%s: nfpilot status shows it; nfpilot rollback tries the "
+			 "revert again, nfpilot confirm keeps the rules as they are. Nothing "
+			 "applied", access(path, F_OK) == 0
+			 ? "the revert of the last probation failed and left its restore point"
+			 : "a previous probation's guardian ended before finishing and left its "
+			   "restore point");
 		return -EEXIST;
 	}
 	return 0;
+}
+
+/* Take the run folder's lock if no guardian holds it: true when taken.
+ * A guardian that has ended its probation (its socket gone) still holds
+ * the lock while it finishes: wait for it then, rather than mistake it
+ * for a running one. */
+static bool lock_free(const char *dir, int lockfd)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, PROB_SOCK);
+	for (int i = 0; i < 400; i++) {
+		if (flock(lockfd, LOCK_EX | LOCK_NB) == 0)
+			return true;
+		if (access(path, F_OK) == 0)
+			return false; /* running: it listens */
+		usleep(25000);
+	}
+	return false;
 }
 
 int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, probation_fn fn,
@@ -347,7 +384,7 @@ int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, proba
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	if (flock(lockfd, LOCK_EX | LOCK_NB) == 0) {
+	if (lock_free(dir, lockfd)) {
 		/* no probation: this change starts one */
 		ret = leftover(dir, err, errlen);
 		if (!ret)
@@ -356,7 +393,7 @@ int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, proba
 		if (!ret)
 			ret = snapfile_save(&snap, path, err, errlen);
 		if (!ret) {
-			ret = spawn(dir, lockfd, o, timeout, err, errlen);
+			ret = spawn(dir, lockfd, o, timeout, p, err, errlen);
 			if (ret)
 				unlink(path);
 		}
@@ -396,8 +433,14 @@ int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, proba
 		if (!ret) {
 			char req[4300];
 
-			snprintf(req, sizeof(req), "join %s", path);
-			ret = call(p, p->fd, req, NULL, 0, err, errlen);
+			snprintf(req, sizeof(req), "join %s%s", path, o->force ? " force" : "");
+			ret = call(p, p->fd, req, reply, sizeof(reply), err, errlen);
+			if (ret == -EPERM && strncmp(err, "refused: ", 9) == 0) {
+				memmove(err, err + 9, strlen(err + 9) + 1);
+				ret = -ENOTRECOVERABLE;
+			}
+			if (!ret && strncmp(reply, "refused ", 8) == 0)
+				snprintf(p->refused, sizeof(p->refused), "%.1000s", reply + 8);
 		}
 	}
 	snprintf(hold, sizeof(hold), "hold %d%s%s", (int)getpid(), o->strict ? " strict" : "",
@@ -443,17 +486,89 @@ int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, proba
 	return 0;
 }
 
-/* ---- after a guardian's death ---- */
+/* ---- after a guardian's death, or a failed revert ---- */
+
+/* "started: 1796107929" as a local date, for a person: every line of
+ * text whose key is a time. */
+static void local_times(char *text, size_t len)
+{
+	static const char *const keys[] = { "started: ", "deadline: " };
+	char *out = malloc(len), *p = text;
+	size_t n = 0;
+
+	if (!out)
+		return;
+	while (*p && n + 1 < len) {
+		size_t l = strcspn(p, "\n");
+		bool done = false;
+
+		for (size_t k = 0; k < 2 && !done; k++) {
+			size_t kl = strlen(keys[k]);
+			char *end, when[64];
+			long long v;
+			time_t t;
+			struct tm tm;
+
+			if (strncmp(p, keys[k], kl) != 0)
+				continue;
+			v = strtoll(p + kl, &end, 10);
+			if (end == p + kl || (*end && *end != '\n'))
+				continue;
+			t = (time_t)v;
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
+			n += (size_t)snprintf(out + n, len - n, "%s%s%s", keys[k], when,
+					      p[l] ? "\n" : "");
+			done = true;
+		}
+		if (!done)
+			n += (size_t)snprintf(out + n, len - n, "%.*s%s", (int)l, p, p[l] ? "\n" : "");
+		p += l + (p[l] == '\n');
+	}
+	snprintf(text, len, "%s", out);
+	free(out);
+}
+
+/* The contents of file name of the run folder dir, into buf ("" if none). */
+static void read_run_file(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[4200];
+	FILE *fp;
+	size_t got = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "re");
+	if (fp) {
+		got = fread(buf, 1, len - 1, fp);
+		fclose(fp);
+	}
+	buf[got] = 0;
+}
+
+/* One "key: value" line of text, or "". */
+static void field(const char *text, const char *key, char *buf, size_t len)
+{
+	size_t kl = strlen(key);
+
+	buf[0] = 0;
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, key, kl) == 0 && l[kl] == ':' && l[kl + 1] == ' ') {
+			snprintf(buf, len, "%.*s", (int)strcspn(l + kl + 2, "\n"), l + kl + 2);
+			return;
+		}
+}
 
 int probation_status(char *text, size_t len, bool *running, char *err, size_t errlen)
 {
-	char dir[4096], path[4200];
-	FILE *fp;
+	char dir[4096], path[4200], failed[4096], hist[32];
 	int ret = probation_send(NULL, "status", text, len, err, errlen);
+	size_t n;
 
 	*running = ret == 0;
-	if (ret != -ENOENT)
+	if (ret != -ENOENT) {
+		if (!ret)
+			local_times(text, len);
 		return ret;
+	}
 	ret = state_run_dir(dir, sizeof(dir), err, errlen);
 	if (ret)
 		return ret;
@@ -462,40 +577,49 @@ int probation_status(char *text, size_t len, bool *running, char *err, size_t er
 		snprintf(text, len, "probation: none\n");
 		return 0;
 	}
-	/* the guardian is gone but its restore point is left */
-	snprintf(path, sizeof(path), "%s/%s", dir, PROB_INFO);
-	{
-		size_t n = (size_t)snprintf(text, len,
-			"probation: GUARDIAN GONE — its restore point is left\n"
+	read_run_file(dir, PROB_FAILNOTE, failed, sizeof(failed));
+	if (failed[0]) {
+		char tables[600], reason[3000];
+
+		field(failed, "history", hist, sizeof(hist));
+		field(failed, "tables", tables, sizeof(tables));
+		field(failed, "reason", reason, sizeof(reason));
+		n = (size_t)snprintf(text, len,
+			"probation: REVERT FAILED — %s did not come back\n"
+			"why: %s\n"
+			"  nfpilot rollback:         try that revert again (the kernel may take it "
+			"now)\n"
+			"  nfpilot restore %s --before: put the tables back as they were before the "
+			"change, from the history, as a new change on probation (after confirm)\n"
+			"  nfpilot confirm:          keep the rules as they are now and drop the "
+			"restore point\n", tables, reason, hist[0] ? hist : "N");
+	} else {
+		/* the guardian is gone but its restore point is left */
+		n = (size_t)snprintf(text, len,
+			"probation: GUARDIAN GONE — it ended before the probation did (killed?) "
+			"and left its restore point\n"
 			"  nfpilot rollback: restore the tables below as they were before the change\n"
 			"  nfpilot confirm:  keep the rules as they are now and drop the restore point\n");
-
-		fp = fopen(path, "re");
-		if (fp && n < len) {
-			size_t got = fread(text + n, 1, len - n - 1, fp);
-
-			text[n + got] = 0;
-		}
-		if (fp)
-			fclose(fp);
 	}
+	if (n < len)
+		read_run_file(dir, PROB_INFO, text + n, len - n);
+	local_times(text, len);
 	return 0;
 }
 
 int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
 {
-	char dir[4096], path[4200], info[4096] = "";
+	char dir[4096], path[4200], info[4096] = "", failed[4096];
 	struct history_entry e = { 0 };
-	struct snapshot s;
-	int lockfd, ret, n;
-	FILE *fp;
+	struct snapshot s, left = { 0 };
+	int lockfd, ret, n, *terr = NULL;
 
 	ret = state_run_dir(dir, sizeof(dir), err, errlen);
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/%s", dir, PROB_LOCK);
 	lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+	if (lockfd < 0 || !lock_free(dir, lockfd)) {
 		if (lockfd >= 0)
 			close(lockfd);
 		snprintf(err, errlen, "a guardian is running: ask it (nfpilot status)");
@@ -507,23 +631,61 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
 		snprintf(err, errlen, "no change is on probation");
 		return -ENOENT;
 	}
+	read_run_file(dir, PROB_FAILNOTE, failed, sizeof(failed));
 	ret = snapfile_load(path, &s, err, errlen);
-	if (!ret && restore && (ret = snapshot_restore(nl, &s, 0, err, errlen)) == -ENOENT)
-		ret = -EIO; /* the restore failed: not "nothing to restore" */
-	if (!ret) {
-		snprintf(path, sizeof(path), "%s/%s", dir, PROB_INFO);
-		fp = fopen(path, "re");
-		if (fp) {
-			size_t got = fread(info, 1, sizeof(info) - 1, fp);
+	if (ret && !restore && ret != -ENOMEM) {
+		/* dropping it needs no reading: a damaged one goes too */
+		memset(&s, 0, sizeof(s));
+		ret = 0;
+	}
+	if (!ret && restore) {
+		terr = calloc(s.ntables + 1, sizeof(*terr));
+		ret = terr ? snapshot_restore(nl, &s, 0, SNAP_EACH, terr, err, errlen) : -ENOMEM;
+		if (ret == -ENOENT || ret == -EPFNOSUPPORT)
+			ret = -EIO; /* the restore failed: not "nothing to restore" */
+	}
+	if (ret && restore && terr) {
+		/* keep what did not come back, for another try */
+		char note[4096], tables[600] = "", hist[32];
 
-			info[got] = 0;
-			fclose(fp);
+		left.tables = calloc(s.ntables + 1, sizeof(*left.tables));
+		for (size_t i = 0; left.tables && i < s.ntables; i++) {
+			size_t l = strlen(tables);
+
+			if (!terr[i])
+				continue;
+			left.tables[left.ntables++] = s.tables[i];
+			snprintf(tables + l, sizeof(tables) - l, "%s%s %s", l ? ", " : "",
+				 ruleset_family_name(s.tables[i].family), s.tables[i].name);
 		}
+		if (left.ntables && left.ntables < s.ntables) {
+			char e2[256];
+
+			snapfile_save(&left, path, e2, sizeof(e2));
+		}
+		field(failed, "history", hist, sizeof(hist));
+		snprintf(note, sizeof(note), "history: %s\ntables: %s\nreason: nfpilot rollback "
+			 "tried again: %s\n", hist, tables, err);
+		snprintf(path, sizeof(path), "%s/%s", dir, PROB_FAILNOTE);
+		{
+			FILE *fp = fopen(path, "we");
+
+			if (fp) {
+				fputs(note, fp);
+				fclose(fp);
+			}
+		}
+		free(left.tables);
+	}
+	free(terr);
+	if (!ret) {
+		read_run_file(dir, PROB_INFO, info, sizeof(info));
 		e.when = time(NULL);
 		who(e.user, sizeof(e.user), e.from, sizeof(e.from));
 		snprintf(e.outcome, sizeof(e.outcome), restore ? "rolled back" : "confirmed");
-		snprintf(e.reason, sizeof(e.reason), "%s after the guardian had died",
-			 restore ? "restored by nfpilot rollback" : "kept by nfpilot confirm");
+		snprintf(e.reason, sizeof(e.reason), "%s after %s",
+			 restore ? "restored by nfpilot rollback" : "kept by nfpilot confirm",
+			 failed[0] ? "the revert had failed" : "the guardian had died");
 		snprintf(e.what, sizeof(e.what), "recovery of an unfinished probation");
 		for (size_t i = 0; i < s.ntables; i++) {
 			size_t l = strlen(e.tables);
@@ -531,11 +693,17 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
 			snprintf(e.tables + l, sizeof(e.tables) - l, "%s%s %s", l ? ", " : "",
 				 ruleset_family_name(s.tables[i].family), s.tables[i].name);
 		}
-		history_add(&e, info, &s, NULL, &n, err, errlen);
-		snprintf(path, sizeof(path), "%s/%s", dir, PROB_RESTORE);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/%s", dir, PROB_INFO);
-		unlink(path);
+		if (history_add(&e, info, &s, NULL, &n, err, errlen) == 0 && restore)
+			history_add_handles(nl, n, &s, err, errlen);
+		{
+			static const char *const files[] = { PROB_RESTORE, PROB_INFO,
+							      PROB_FAILNOTE };
+
+			for (size_t i = 0; i < 3; i++) {
+				snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+				unlink(path);
+			}
+		}
 	}
 	snapshot_free(&s);
 	close(lockfd);

@@ -30,6 +30,8 @@ struct probation_opts {
 	bool detach;            /* the applier's end does not revert */
 	bool strict;            /* only `nfpilot confirm` from another login */
 	const char *what;       /* "nfpilot apply web.nft", for status/history */
+	bool force;             /* apply even if the kernel refuses the restore
+				 * point (the guardian cannot undo those tables) */
 };
 
 enum probation_outcome {
@@ -49,6 +51,7 @@ struct probation {
 	int history_n;          /* history entry of the outcome, 0 if none */
 	char tables[512];       /* the touched tables */
 	char why[512];          /* what ended it */
+	char refused[1024];     /* forced: the restore the kernel refused */
 };
 
 /* Make the change fn does on probation. fn gets the generation the
@@ -62,7 +65,11 @@ struct probation {
  * open: keep it open until confirmed; closing it reverts unless detached);
  * fn's error when it did not apply anything (the guardian stops; *applied
  * false); any other -errno when the probation could not start (nothing
- * applied). err says why. */
+ * applied). err says why. The kernel must accept the restore of those
+ * tables before the change goes in (a batch checked, never committed):
+ * when it refuses, nothing is applied and err says which table and object
+ * cannot be restored and why; with o->force the change goes in anyway and
+ * p->refused says what the guardian cannot undo. */
 typedef int (*probation_fn)(struct nl *nl, void *arg, uint32_t genid, char *err,
 			    size_t errlen);
 int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, probation_fn fn,
@@ -101,6 +108,7 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen);
 #define PROB_SOCK "sock"
 #define PROB_RESTORE "restore.snap"
 #define PROB_INFO "info"
+#define PROB_FAILNOTE "failed"  /* a revert failed: why, and its history entry */
 #define PROB_MSG_MAX 65536
 
 #endif

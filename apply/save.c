@@ -218,7 +218,7 @@ static char *restore_and_list(void *arg, char *err, size_t errlen)
 	char *text = NULL;
 
 	if (nl_open(&nl, err, errlen) == 0 &&
-	    snapshot_restore(&nl, arg, 0, err, errlen) == 0)
+	    snapshot_restore(&nl, arg, 0, 0, NULL, err, errlen) == 0)
 		text = list_ruleset(err, errlen);
 	nl_close(&nl);
 	return text;

@@ -466,8 +466,10 @@ static int read_msg(struct snapshot *s, const struct nlmsghdr *nlh)
 		return TAKE(nftnl_obj, nlh, t, objs);
 	case NFT_MSG_NEWFLOWTABLE:
 		return TAKE(nftnl_flowtable, nlh, t, flowtables);
-	case NFT_MSG_NEWRULE:
-		return TAKE(nftnl_rule, nlh, t, rules);
+	case NFT_MSG_NEWRULE: /* as the kernel takes it back (files of older versions) */
+		return take(nlh, (void *(*)(void))nftnl_rule_alloc,
+			    (int (*)(const struct nlmsghdr *, void *))snapshot_parse_rule,
+			    (void (*)(void *))nftnl_rule_free, (void ***)&t->rules, &t->nrules);
 	}
 	return -EINVAL;
 }

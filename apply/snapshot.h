@@ -60,11 +60,39 @@ int snapshot_take(struct nl *nl, const struct snap_id *ids, size_t nids, bool sk
 void snapshot_free(struct snapshot *s);
 
 /* Put every table of s back as it was, in one batch: the kernel takes all
- * of it or nothing. With guard != 0 the batch carries that generation id
- * and the kernel refuses it (-ERESTART) if the ruleset moved on since.
- * 0 or -errno with err filled. */
-int snapshot_restore(struct nl *nl, const struct snapshot *s, uint32_t guard,
-		     char *err, size_t errlen);
+ * of it or nothing. Each table that still exists is restored in place
+ * (emptied and filled: it keeps its place among the tables and its base
+ * chains theirs among the hooks' chains), else whole. With guard != 0 the
+ * batch carries that generation id and the kernel refuses it (-ERESTART)
+ * if the ruleset moved on since. Flags:
+ *   SNAP_PROVE  only ask the kernel: the batch is sent without its end,
+ *               so it is checked and aborted — nothing changes;
+ *   SNAP_EACH   if the kernel refuses the batch, restore (or prove) each
+ *               table in a batch of its own, so that one refused table
+ *               keeps no other from coming back (no guard then).
+ * 0, or -errno with err saying which table and object the kernel refused
+ * and why ("the kernel refused the restore of table inet fw: Invalid
+ * argument at rule 5 of chain input"); table_err (NULL, or s->ntables
+ * ints) gets each table's own result. */
+enum { SNAP_PROVE = 1, SNAP_EACH = 2 };
+int snapshot_restore(struct nl *nl, const struct snapshot *s, uint32_t guard, unsigned flags,
+		     int *table_err, char *err, size_t errlen);
+
+/* A restore gives every rule it puts back a new handle (the kernel
+ * assigns them). The rules of before (the snapshot restored) matched to
+ * those of now (the tables read after the restore) by table, chain and
+ * position, as lines "FAMILY\tTABLE\tCHAIN\tOLD\tNEW\n" for each rule
+ * whose handle changed; malloc'd, NULL when out of memory. */
+char *snapshot_handle_map(const struct snapshot *before, const struct snapshot *now);
+
+/* For the test suite only: make every restore of table "FAMILY:NAME"
+ * one the kernel refuses (NULL or "": none). */
+void snapshot_test_break(const char *family_table);
+
+/* Parse a dumped rule message into r in the form the kernel takes back
+ * (the kernel dumps some expressions in a form it refuses: see
+ * snapshot.c). As nftnl_rule_nlmsg_parse: 0 or -1. */
+int snapshot_parse_rule(const struct nlmsghdr *nlh, struct nftnl_rule *r);
 
 /* Append obj to the array *arr of *n object pointers. 0 or -ENOMEM. */
 int snapshot_push(void ***arr, size_t *n, void *obj);

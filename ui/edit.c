@@ -715,9 +715,14 @@ static void apply_now(struct view *v)
 	size_t len = 0, n = v->cs.n;
 	int failed = -1;
 	struct probation prob;
-	int ret = apply_changeset_on_probation(&v->live.nl, &v->cs, &v->popts, &prob, &failed, err,
-					       sizeof(err));
+	struct probation_opts o = v->popts;
+	int ret;
 	FILE *fp;
+
+	o.force = v->apply_force;
+	v->apply_force = false;
+	ret = apply_changeset_on_probation(&v->live.nl, &v->cs, &o, &prob, &failed, err,
+					   sizeof(err));
 
 	if (!ret) {
 		changeset_discard(&v->cs);
@@ -736,9 +741,15 @@ static void apply_now(struct view *v)
 	for (char *p = err; *p; p++)
 		if (*p == '\n')
 			*p = ' ';
-	if (ret == -ERESTART)
+	if (ret == -ERESTART) {
 		view_status(v, ROLE_ERROR, "not applied: the ruleset changed since the edits were "
 			    "staged. Ctrl-L reloads (edits kept), then W");
+	} else if (ret == -ENOTRECOVERABLE) {
+		/* the kernel would not take the way back: the admin decides */
+		v->apply_force = true;
+		view_ask(v, ACT_APPLY, "NOT applied: %s. Apply anyway, with NO way back for it?",
+			 err);
+	}
 	else if (cmd)
 		view_status(v, ROLE_ERROR, "not applied, nothing changed: edit %d (%s): %s",
 			    failed + 1, cmd, err);

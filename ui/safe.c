@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "view.h"
 
+#include "apply/history.h"
 #include "apply/save.h"
 #include "apply/state.h"
 #include "model/fmt.h"
@@ -104,6 +105,7 @@ void safe_free(struct view *v)
 	}
 	free(v->hent);
 	free(v->hent_change);
+	free(v->renames);
 }
 
 static bool ours(const struct view *v)
@@ -124,8 +126,25 @@ static void ended(struct view *v)
 		view_status(v, ROLE_NORMAL, "confirmed (history %d). Not saved yet: S saves it to %s",
 			    v->prob.history_n, v->cfg.save_file);
 	} else if (v->prob.outcome == PROB_REVERTED) {
-		view_status(v, ROLE_ERROR, "REVERTED: %s — the tables are as before the change "
-			    "(H: history)", why);
+		const struct vrow *row = view_selected_row(v);
+		const struct tree_row *tr = v->tree_sel < v->nrows ? &v->rows[v->tree_sel] : NULL;
+		char now[80] = "";
+
+		/* the revert re-added the rules: they have new handles */
+		free(v->renames);
+		v->renames = v->prob.history_n ? history_read(v->prob.history_n, HISTORY_HANDLES)
+					       : NULL;
+		if (tr && tr->c >= 0 && row && row->r) {
+			const struct nfp_table *t = &v->live.rs.tables[tr->t];
+			uint64_t h = history_renamed(v->renames, t->family, t->name,
+						     t->chains[tr->c].name, row->r->handle);
+
+			if (h)
+				snprintf(now, sizeof(now), "; rule %llu is now %llu",
+					 (unsigned long long)row->r->handle, (unsigned long long)h);
+		}
+		view_status(v, ROLE_ERROR, "REVERTED: %s — the tables are as before the change%s "
+			    "(H: history)", why, now);
 	} else {
 		view_status(v, ROLE_ERROR, "PROBATION FAILED: %s", why);
 	}

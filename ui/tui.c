@@ -4,6 +4,8 @@
 #include "cli.h"
 #include "view.h"
 
+#include "apply/history.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
@@ -122,7 +124,8 @@ static void rebuild_tree(struct view *v)
 	for (size_t t = 0; t < rs->ntables; t++) {
 		v->rows[v->nrows++] = (struct tree_row){ t, -1 };
 		for (size_t c = 0; c < rs->tables[t].nchains; c++)
-			v->rows[v->nrows++] = (struct tree_row){ t, (long)c };
+			if (!rs->tables[t].chains[c].binding) /* shown in its rule's text */
+				v->rows[v->nrows++] = (struct tree_row){ t, (long)c };
 	}
 	if (v->tree_sel >= v->nrows)
 		v->tree_sel = v->nrows ? v->nrows - 1 : 0;
@@ -718,8 +721,10 @@ static void on_key(struct view *v, int key, int timerfd, bool *quit)
 		break;
 	case MODE_CONFIRM:
 		v->mode = MODE_BROWSE;
-		if (key != 'y' && key != 'Y')
+		if (key != 'y' && key != 'Y') {
+			v->apply_force = false;
 			view_status(v, ROLE_DIM, "cancelled: nothing staged or changed");
+		}
 		else if (v->confirm_for == ACT_VIEW_CONNS)
 			ctv_confirmed(v);
 		else if (v->confirm_for == ACT_ZERO || v->confirm_for == ACT_ZERO_TABLE)
@@ -871,6 +876,13 @@ static void loop(struct view *v, int timerfd)
 		int flags = 0;
 
 		save_place(v, &here);
+		if (v->renames && here.handle) {
+			/* a revert gave the rules new handles: follow ours */
+			uint64_t h = history_renamed(v->renames, here.family, here.table,
+						     here.chain, here.handle);
+
+			here.handle = h ? h : here.handle;
+		}
 		if (v->tick_now && COLS >= MIN_COLS && LINES >= MIN_LINES) {
 			flags = tick(v);
 			safe_tick(v);
@@ -888,6 +900,8 @@ static void loop(struct view *v, int timerfd)
 		if (flags & LIVE_RELOADED) {
 			rebuild_tree(v);
 			goto_place(v, &here);
+			free(v->renames);
+			v->renames = NULL;
 			dirty = true;
 		} else if (flags & LIVE_CHANGED) {
 			rebuild_order_keep(v, here.handle);

@@ -127,7 +127,9 @@ struct view {
 	char input[1024];
 	char input_err[1024];      /* nft's complaint about the input */
 	enum action confirm_for;
-	char confirm_msg[512];
+	char confirm_msg[1400];
+	bool apply_force;          /* the next apply goes in even if the kernel
+				    * refuses its restore point (asked first) */
 	int help_top;
 	int scroll_lines;          /* lines of the help or pending view */
 
@@ -142,6 +144,8 @@ struct view {
 	struct history_entry *hent;
 	size_t nhent, hent_sel;
 	char *hent_change;         /* the selected entry's change */
+	char *renames;             /* a revert's new handles (history's map),
+				    * until the reload after it */
 	/* the status line */
 	char status[512];
 	enum theme_role status_role;

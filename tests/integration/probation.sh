@@ -519,7 +519,7 @@ check "past the deadline nothing reverted it (no guardian)" with_rule '"eight"'
 check_rc "a new apply meanwhile is refused" 1 nfp_yes apply --timeout 10 "$TEST_TMP/one.nft"
 check "... pointing at the restore point left" grep -q 'left its restore point' <<<"$RC_ERR"
 check_rc "rollback restores it" 0 nfp rollback
-check "... saying so" grep -q 'dead guardian left was restored' <<<"$RC_OUT"
+check "... saying so" grep -q 'restore point left behind was restored' <<<"$RC_OUT"
 check_eq "... the ruleset as before" "$(tables_s)" "$BASE"
 check "... nothing left" over
 N=$(history_n)
@@ -530,7 +530,7 @@ GPID=$(st guardian)
 kill -9 "$GPID"
 poll_until 5000 sh -c "! kill -0 $GPID 2>/dev/null"
 check_rc "confirm drops the restore point a dead guardian left" 0 nfp confirm
-check "... saying so" grep -q 'dead guardian left was dropped' <<<"$RC_OUT"
+check "... saying so" grep -q 'restore point left behind was dropped' <<<"$RC_OUT"
 check "... the change stays" with_rule '"eight"'
 check "... nothing left" over
 srv nft delete rule inet web input handle \

@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "snaptest: the command failed; restoring anyway\n");
 		guard = false;
 	}
-	ret = snapshot_restore(&nl, &snap, guard ? snap.genid : 0, err, sizeof(err));
+	ret = snapshot_restore(&nl, &snap, guard ? snap.genid : 0, 0, NULL, err, sizeof(err));
 	if (ret)
 		printf("restore refused: %s\n", err);
 	else
