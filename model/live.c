@@ -96,10 +96,8 @@ void live_close(struct live *l)
 		if (l->text_pipe[i] >= 0)
 			close(l->text_pipe[i]);
 	/* the scratch chain's rules are its own */
-	for (size_t i = 0; i < l->scratch.nrules; i++) {
-		free(l->scratch.rules[i].comment);
-		free(l->scratch.rules[i].text);
-	}
+	for (size_t i = 0; i < l->scratch.nrules; i++)
+		ruleset_rule_free(&l->scratch.rules[i]);
 	free(l->scratch.rules);
 	free(l->pending);
 	ruleset_free(&l->rs);
@@ -209,10 +207,8 @@ bool live_busy(const struct live *l)
 
 static void free_rule_strings(struct nfp_chain *c)
 {
-	for (size_t i = 0; i < c->nrules; i++) {
-		free(c->rules[i].comment);
-		free(c->rules[i].text);
-	}
+	for (size_t i = 0; i < c->nrules; i++)
+		ruleset_rule_free(&c->rules[i]);
 }
 
 /* The dump of ref completed into scratch: carry text and rates over from

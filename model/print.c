@@ -51,6 +51,20 @@ static void print_chain_header(FILE *fp, const struct nfp_table *t,
 
 	fputs("Chain ", fp);
 	fmt_put_safe(fp, c->name);
+	if (c->binding) {
+		size_t pos = 0;
+		const struct nfp_chain *parent = ruleset_binding_parent(t, c->name, &pos);
+
+		fputs(" (bound to ", fp);
+		if (parent) {
+			fprintf(fp, "rule %zu of chain ", pos);
+			fmt_put_safe(fp, parent->name);
+		} else {
+			fputs("a rule", fp);
+		}
+		fprintf(fp, ", %zu rule%s)\n", c->nrules, c->nrules == 1 ? "" : "s");
+		return;
+	}
 	if (!c->base) {
 		fprintf(fp, " (%zu rules)\n", c->nrules);
 		return;
@@ -170,6 +184,8 @@ static void json_chain(FILE *fp, const struct nfp_table *t, const struct nfp_cha
 	fputc('{', fp);
 	json_key_str(fp, "name", c->name);
 	fprintf(fp, ",\"handle\":%" PRIu64 ",", c->handle);
+	if (c->binding)
+		fputs("\"binding\":true,", fp);
 	if (c->base) {
 		json_key_str(fp, "type", c->type);
 		fputc(',', fp);

@@ -76,6 +76,8 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		goto out;
 	c->name = dup_attr(nftnl_chain_get_str(nc, NFTNL_CHAIN_NAME));
 	c->handle = nftnl_chain_get_u64(nc, NFTNL_CHAIN_HANDLE);
+	c->binding = nftnl_chain_is_set(nc, NFTNL_CHAIN_FLAGS) &&
+		     (nftnl_chain_get_u32(nc, NFTNL_CHAIN_FLAGS) & NFT_CHAIN_BINDING);
 	if (nftnl_chain_is_set(nc, NFTNL_CHAIN_HOOKNUM)) {
 		c->base = true;
 		c->hooknum = nftnl_chain_get_u32(nc, NFTNL_CHAIN_HOOKNUM);
@@ -126,6 +128,7 @@ struct rule_info {
 	bool has_counter, compat;
 	uint64_t packets, bytes;
 	const char *comment;  /* points into the message */
+	const char *target;   /* jump/goto chain: points into the message */
 };
 
 static const char *attr_str(const struct nlattr *a)
@@ -167,6 +170,30 @@ static int match_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/* An immediate's verdict: the chain of a jump or goto. */
+static int verdict_cb(const struct nlattr *a, void *data)
+{
+	const char **chain = data;
+
+	if (mnl_attr_get_type(a) == NFTA_VERDICT_CHAIN)
+		*chain = attr_str(a);
+	return MNL_CB_OK;
+}
+
+static int imm_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr *v;
+
+	if (mnl_attr_get_type(a) != NFTA_IMMEDIATE_DATA ||
+	    mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+		return MNL_CB_OK;
+	mnl_attr_for_each_nested(v, a)
+		if (mnl_attr_get_type(v) == NFTA_DATA_VERDICT &&
+		    mnl_attr_validate(v, MNL_TYPE_NESTED) == 0)
+			mnl_attr_parse_nested(v, verdict_cb, data);
+	return MNL_CB_OK;
+}
+
 struct expr_attrs {
 	const char *name;
 	const struct nlattr *data;
@@ -197,6 +224,8 @@ static void parse_exprs(const struct nlattr *list, struct rule_info *ri)
 		if (!ri->has_counter && strcmp(e.name, "counter") == 0) {
 			ri->has_counter = true;
 			mnl_attr_parse_nested(e.data, counter_cb, ri);
+		} else if (!ri->target && strcmp(e.name, "immediate") == 0) {
+			mnl_attr_parse_nested(e.data, imm_cb, &ri->target);
 		} else if (strcmp(e.name, "match") == 0 || strcmp(e.name, "target") == 0) {
 			struct xt_match m = { 0 };
 
@@ -269,6 +298,8 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	r->packets = ri.packets;
 	r->bytes = ri.bytes;
 	if (ri.comment && !(r->comment = strdup(ri.comment)))
+		return MNL_CB_ERROR;
+	if (ri.target && !(r->target = strdup(ri.target)))
 		return MNL_CB_ERROR;
 	return MNL_CB_OK;
 }

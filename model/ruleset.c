@@ -52,12 +52,18 @@ struct nfp_set *ruleset_add_set(struct nfp_table *t)
 	return grow((void **)&t->sets, &t->nsets, &t->sets_cap, sizeof(*t->sets));
 }
 
+void ruleset_rule_free(struct nfp_rule *r)
+{
+	free(r->comment);
+	free(r->text);
+	free(r->target);
+	r->comment = r->text = r->target = NULL;
+}
+
 static void chain_free(struct nfp_chain *c)
 {
-	for (size_t i = 0; i < c->nrules; i++) {
-		free(c->rules[i].comment);
-		free(c->rules[i].text);
-	}
+	for (size_t i = 0; i < c->nrules; i++)
+		ruleset_rule_free(&c->rules[i]);
 	free(c->rules);
 	free(c->name);
 	free(c->type);
@@ -104,6 +110,19 @@ struct nfp_chain *ruleset_find_chain(const struct nfp_table *t, const char *name
 	for (size_t i = 0; i < t->nchains; i++)
 		if (strcmp(t->chains[i].name, name) == 0)
 			return &t->chains[i];
+	return NULL;
+}
+
+const struct nfp_chain *ruleset_binding_parent(const struct nfp_table *t, const char *name,
+					       size_t *pos)
+{
+	for (size_t i = 0; i < t->nchains; i++)
+		for (size_t k = 0; k < t->chains[i].nrules; k++)
+			if (t->chains[i].rules[k].target &&
+			    strcmp(t->chains[i].rules[k].target, name) == 0) {
+				*pos = k + 1;
+				return &t->chains[i];
+			}
 	return NULL;
 }
 

@@ -29,6 +29,7 @@ struct nfp_rule {
 	uint64_t packets, bytes;
 	char *comment;       /* as the kernel holds it (unsanitised), or NULL */
 	char *text;          /* libnftables text (stateless), or NULL if unknown */
+	char *target;        /* the chain it jumps to or goes to, or NULL */
 	struct nfp_rate rate; /* live view: rates from successive readings */
 };
 
@@ -36,6 +37,8 @@ struct nfp_chain {
 	char *name;
 	uint64_t handle;
 	bool base;           /* has a hook */
+	bool binding;        /* a chain binding (`jump { ... }`): anonymous, part of
+			      * the rule that jumps to it, shown inside its text */
 	char *type;          /* "filter", "nat", "route" (base chains) */
 	uint32_t hooknum;
 	int32_t prio;
@@ -80,6 +83,7 @@ struct nfp_ruleset {
 
 void ruleset_free(struct nfp_ruleset *rs);
 void ruleset_table_free(struct nfp_table *t); /* contents; not t itself */
+void ruleset_rule_free(struct nfp_rule *r);   /* its strings; not r itself */
 
 /* Growable-array appends: return the new zeroed element, or NULL on ENOMEM. */
 struct nfp_table *ruleset_add_table(struct nfp_ruleset *rs);
@@ -92,6 +96,10 @@ struct nfp_table *ruleset_find_table(const struct nfp_ruleset *rs,
 				     uint32_t family, const char *name);
 struct nfp_chain *ruleset_find_chain(const struct nfp_table *t, const char *name);
 struct nfp_rule *ruleset_find_rule(const struct nfp_chain *c, uint64_t handle);
+/* The chain whose rule *pos (1-based) jumps to chain name (a binding's
+ * parent), or NULL. */
+const struct nfp_chain *ruleset_binding_parent(const struct nfp_table *t, const char *name,
+					       size_t *pos);
 
 /* A chain's rules sorted by handle, for O(log n) lookups in long chains:
  * build (NULL on ENOMEM; free() it), then find a rule's position (-1 if

@@ -72,6 +72,10 @@ int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs)
 			continue;
 		}
 		for (size_t j = 0; j < t->nchains && !err; j++) {
+			/* a chain binding has no name nft takes: its text comes
+			 * with the rule bound to it */
+			if (t->chains[j].binding)
+				continue;
 			ruletext_command(t->family, t->name, t->chains[j].name, cmd,
 					 sizeof(cmd));
 			err = ruletext_plan_add(job, cmd);
@@ -254,7 +258,103 @@ struct join {
 	size_t next_rule;    /* where the next rule of chain should be */
 	int depth;
 	long joined;
+	/* a rule nft prints on several lines (`jump { ... }`, a chain
+	 * binding): its lines, until the one with its handle */
+	char **block;
+	size_t nblock, block_cap;
 };
+
+/* ---- rules on several lines ----
+ * nft prints a chain binding as a block:
+ *	meta l4proto ipv6-icmp jump {
+ *		ip saddr 10.0.0.0/8 accept
+ *		counter drop
+ *	} # handle 8
+ * The rule's text is the block on one line, as nft also reads it back:
+ * "meta l4proto ipv6-icmp jump { ip saddr 10.0.0.0/8 accept; counter drop; }";
+ * each statement inside is the text of a rule of the bound chain, in
+ * order (blocks nest). */
+
+/* lines[a..b) on one line */
+static char *flatten(char *const *lines, size_t a, size_t b)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&out, &len);
+
+	if (!fp)
+		return NULL;
+	for (size_t i = a; i < b; i++) {
+		size_t pl = i > a ? strlen(lines[i - 1]) : 0;
+
+		/* nft ends every statement in a block with ";" (or a newline) */
+		if (i > a)
+			fputs(pl && lines[i - 1][pl - 1] == '{' ? " " : "; ", fp);
+		fputs(lines[i], fp);
+	}
+	fclose(fp);
+	return out;
+}
+
+static struct nfp_chain *binding_chain(struct nfp_table *t, const char *name)
+{
+	struct nfp_chain *c = name ? ruleset_find_chain(t, name) : NULL;
+
+	return c && c->binding ? c : NULL;
+}
+
+static int brace_delta(const char *s, bool *open_quote);
+
+/* The statements of lines[a..b) are the rules of chain c, in order. */
+static int join_bound(struct join *j, struct nfp_chain *c, char *const *lines, size_t a,
+		      size_t b)
+{
+	size_t k = 0;
+
+	for (size_t i = a; i < b; k++) {
+		size_t start = i;
+		bool q;
+		int bal = brace_delta(lines[i++], &q);
+		struct nfp_rule *r = k < c->nrules ? &c->rules[k] : NULL;
+		struct nfp_chain *inner;
+
+		while (bal > 0 && i < b)
+			bal += brace_delta(lines[i++], &q);
+		if (!r)
+			continue;
+		free(r->text);
+		r->text = flatten(lines, start, i);
+		if (!r->text)
+			return -ENOMEM;
+		j->joined++;
+		inner = i - start > 2 ? binding_chain(j->table, r->target) : NULL;
+		if (inner && join_bound(j, inner, lines, start + 1, i - 1))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void block_free(struct join *j)
+{
+	for (size_t i = 0; i < j->nblock; i++)
+		free(j->block[i]);
+	j->nblock = 0;
+}
+
+static int block_add(struct join *j, const char *line)
+{
+	if (j->nblock == j->block_cap) {
+		size_t cap = j->block_cap ? j->block_cap * 2 : 8;
+		char **b = realloc(j->block, cap * sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		j->block = b;
+		j->block_cap = cap;
+	}
+	j->block[j->nblock] = strdup(line);
+	return j->block[j->nblock++] ? 0 : -ENOMEM;
+}
 
 /* "table inet web" (+ handle, except in `list chain` output): the table */
 static struct nfp_table *table_of(struct nfp_ruleset *rs, const char *line,
@@ -285,7 +385,7 @@ static struct nfp_table *table_of(struct nfp_ruleset *rs, const char *line,
 	return NULL;
 }
 
-static int join_rule(struct join *j, const char *body, uint64_t handle)
+static struct nfp_rule *rule_of(struct join *j, uint64_t handle)
 {
 	struct nfp_chain *c = j->chain;
 	struct nfp_rule *r;
@@ -294,15 +394,44 @@ static int join_rule(struct join *j, const char *body, uint64_t handle)
 		r = &c->rules[j->next_rule];
 	else
 		r = ruleset_find_rule(c, handle);
+	if (r)
+		j->next_rule = (size_t)(r - c->rules) + 1;
+	return r;
+}
+
+static int join_rule(struct join *j, const char *body, uint64_t handle)
+{
+	struct nfp_rule *r = rule_of(j, handle);
+
 	if (!r)
 		return 0;
-	j->next_rule = (size_t)(r - c->rules) + 1;
 	free(r->text);
 	r->text = strdup(body);
 	if (!r->text)
 		return -ENOMEM;
 	j->joined++;
 	return 0;
+}
+
+/* The block closed by the line with handle: one rule, and those of the
+ * chain bound to it. */
+static int join_block(struct join *j, uint64_t handle)
+{
+	struct nfp_rule *r = rule_of(j, handle);
+	struct nfp_chain *bound;
+	int err = 0;
+
+	if (r) {
+		free(r->text);
+		r->text = flatten(j->block, 0, j->nblock);
+		err = r->text ? 0 : -ENOMEM;
+		j->joined += !err;
+		bound = binding_chain(j->table, r->target);
+		if (!err && bound && j->nblock > 2)
+			err = join_bound(j, bound, j->block, 1, j->nblock - 1);
+	}
+	block_free(j);
+	return err;
 }
 
 static int join_line(struct join *j, char *line)
@@ -316,6 +445,17 @@ static int join_line(struct join *j, char *line)
 		body++;
 	handle = cut_handle(body);
 	j->depth += brace_delta(body, &open_quote);
+
+	if (j->nblock) {
+		/* inside a rule printed on several lines */
+		if (block_add(j, body))
+			return -ENOMEM;
+		if (j->depth <= 2)
+			return handle && j->chain ? join_block(j, handle) : (block_free(j), 0);
+		return 0;
+	}
+	if (depth == 2 && j->chain && !handle && j->depth > 2)
+		return block_add(j, body);
 
 	if (depth == 0 && starts(body, "table")) {
 		j->table = table_of(j->rs, body, handle);
@@ -377,6 +517,8 @@ long ruletext_join(struct nfp_ruleset *rs, const char *listing)
 		next = nl ? nl + 1 : NULL;
 		err = join_line(&j, line);
 	}
+	block_free(&j);
+	free(j.block);
 	free(copy);
 	return err ? err : j.joined;
 }
