@@ -78,6 +78,9 @@ if [ "$quick" != 1 ]; then
 	one "insert into 1 chain x 100k rules" "$pfx-100k" big
 	ip netns del "$pfx-100k"
 fi
+fixture 10k 1 10000
+one "insert into 1 chain x 10k rules" "$pfx-10k" big
+ip netns del "$pfx-10k"
 fixture 100x1k 100 1000
 one "insert into c050 of 100 chains x 1k" "$pfx-100x1k" c050
 ip netns del "$pfx-100x1k"
