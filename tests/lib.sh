@@ -8,7 +8,8 @@
 #   server  SRV  v0 10.200.0.1/24, route to 10.200.1.0/24 (management net) via client
 #   client  CLI  v0 10.200.0.2/24 and 10.200.1.2/24 (the management address)
 #
-# Output is TAP-like: "ok - what" / "not ok - what: evidence"; tests/run.sh
+# Output is TAP-like: "ok - what" / "not ok - what: evidence" / "skip - what:
+# reason" (something this machine cannot check: never a pass); tests/run.sh
 # counts those lines. Call `finish` at the end of a script.
 
 set -u
@@ -30,6 +31,7 @@ export NFPILOT_LIB_DIR="$TEST_TMP/lib"
 RUN_ROOT=${NFPILOT_RUN_DIR:-/run/nfpilot}
 TESTS_PASSED=0
 TESTS_FAILED=0
+TESTS_SKIPPED=0
 BG_PIDS=""
 MY_NETNS=""
 
@@ -43,6 +45,13 @@ ok() {
 not_ok() {
 	TESTS_FAILED=$((TESTS_FAILED + 1))
 	echo "not ok - $*"
+}
+
+# skip WHAT REASON: WHAT cannot be checked here (a kernel feature or a tool
+# this machine lacks); counted apart, never as a pass.
+skip() {
+	TESTS_SKIPPED=$((TESTS_SKIPPED + 1))
+	echo "skip - $1: $2"
 }
 
 # check DESC CMD [ARGS...]: ok when CMD succeeds; otherwise not ok with its
@@ -95,7 +104,7 @@ check_rc() {
 
 # finish: summary line, exit 1 when anything failed.
 finish() {
-	echo "# $(basename "$0" .sh): $TESTS_PASSED passed, $TESTS_FAILED failed"
+	echo "# $(basename "$0" .sh): $TESTS_PASSED passed, $TESTS_FAILED failed, $TESTS_SKIPPED skipped"
 	[ "$TESTS_FAILED" -eq 0 ] && exit 0
 	exit 1
 }

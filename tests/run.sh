@@ -3,8 +3,9 @@
 # tests/integration/*.sh against the given nfpilot binary.
 # usage: tests/run.sh NFPILOT [UNIT_TEST_BINARY...]
 # Select integration scripts with T=pattern (shell glob on the file name).
-# Integration scripts print TAP-like lines: "ok - what" / "not ok - what".
-# The last line is "N passed, N failed".
+# Integration scripts print TAP-like lines: "ok - what" / "not ok - what" /
+# "skip - what: reason". The last line is "N passed, N failed", with
+# ", N skipped" when anything was skipped (a skip is never a pass).
 set -u
 NFPILOT=$(readlink -f "$1"); shift
 export NFPILOT
@@ -13,6 +14,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 top=$(cd "$(dirname "$0")/.." && pwd)
 pass=0
 fail=0
+skipped=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -40,13 +42,19 @@ for t in "$top"/tests/integration/${T:-*}.sh; do
 	cat "$log"
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
+	s=$(grep -c '^skip ' "$log")
 	pass=$((pass + p))
 	fail=$((fail + f))
+	skipped=$((skipped + s))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "not ok - $name exited with $rc (timeout or crash)"
 		fail=$((fail + 1))
 	fi
 done
 
-echo "$pass passed, $fail failed"
+if [ "$skipped" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skipped skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
 [ "$fail" -eq 0 ]
