@@ -1,12 +1,15 @@
+#define _GNU_SOURCE /* pipe2 */
 #include "ruletext.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- the command ---- */
@@ -35,7 +38,7 @@ void ruletext_command(uint32_t family, const char *table, const char *chain,
 			snprintf(buf, size, "list table %s %s", fam, table);
 		return;
 	}
-	snprintf(buf, size, "list ruleset");
+	snprintf(buf, size, "list ruleset%s%s", fam ? " " : "", fam ? fam : "");
 }
 
 /* Above this many chains a table is listed whole: each `list chain` also
@@ -105,23 +108,160 @@ void ruletext_job_free(struct ruletext_job *job)
 
 /* ---- the worker ---- */
 
+/* The family of a listing command ("list chain ip6 filter INPUT": "ip6"),
+ * into fam ("" for `list ruleset`). */
+static void cmd_family(const char *cmd, char *fam, size_t len)
+{
+	char w[3][32] = { "", "", "" };
+
+	fam[0] = 0;
+	if (sscanf(cmd, "list %31s %31s %31s", w[0], w[1], w[2]) < 2)
+		return;
+	/* list chain|table FAM ..., list ruleset FAM, list sets table FAM ... */
+	snprintf(fam, len, "%s", strcmp(w[0], "sets") == 0 ? w[2] : w[1]);
+}
+
 /* Run cmd; if nft's grammar refuses a name in it (a keyword used as a
- * name), list the whole ruleset instead: the join ignores the rest. */
+ * name), list the family's whole ruleset instead: the join ignores the
+ * rest. */
 static bool list_text(struct nft_ctx *ctx, const char *cmd)
 {
+	char fam[32], wide[64];
+
 	if (nft_run_cmd_from_buffer(ctx, cmd) == 0)
 		return true;
-	if (strcmp(cmd, "list ruleset") == 0)
+	cmd_family(cmd, fam, sizeof(fam));
+	snprintf(wide, sizeof(wide), "list ruleset%s%s", fam[0] ? " " : "", fam);
+	if (strcmp(cmd, wide) == 0)
 		return false;
 	nft_ctx_get_error_buffer(ctx); /* reading it empties it */
-	return nft_run_cmd_from_buffer(ctx, "list ruleset") == 0;
+	return nft_run_cmd_from_buffer(ctx, wide) == 0;
+}
+
+/* libxtables takes an extension for one family per process — the one
+ * current when its .so is first loaded — so a process that printed ip
+ * tables with xt targets prints ip6 ones without them ("XT target DNAT not
+ * found"; `nft list ruleset` has the same flaw). The families iptables-nft,
+ * ip6tables-nft, arptables-nft and ebtables-nft write are each listed in a
+ * process of their own; inet and netdev here. */
+static const char *const own_process[] = { "ip", "ip6", "arp", "bridge" };
+
+static bool in_group(const char *cmd, const char *group)
+{
+	char fam[32];
+
+	cmd_family(cmd, fam, sizeof(fam));
+	if (group)
+		return strcmp(fam, group) == 0;
+	for (size_t k = 0; k < sizeof(own_process) / sizeof(own_process[0]); k++)
+		if (strcmp(fam, own_process[k]) == 0)
+			return false;
+	return true;
+}
+
+/* The commands of group (a family of own_process; NULL: every other),
+ * their output appended to out. 0, or -errno with errmsg filled. */
+static int list_group(const struct ruletext_job *job, unsigned flags, const char *group,
+		      FILE *out, char *errmsg, size_t len)
+{
+	struct nft_ctx *ctx = NULL;
+	int err = 0;
+
+	for (size_t i = 0; i < job->ncmds && !err; i++) {
+		if (!in_group(job->cmds[i], group))
+			continue;
+		if (!ctx && !(ctx = ruletext_ctx(flags, false))) {
+			snprintf(errmsg, len, "cannot start libnftables");
+			return -ENOMEM;
+		}
+		if (!list_text(ctx, job->cmds[i])) {
+			const char *e = nft_ctx_get_error_buffer(ctx);
+
+			err = -EIO;
+			/* the first line says it; the rest points into our command */
+			snprintf(errmsg, len, "libnftables: %.*s", e ? (int)strcspn(e, "\n") : 6,
+				 e ? e : "failed");
+			break;
+		}
+		fputs(nft_ctx_get_output_buffer(ctx), out);
+	}
+	if (ctx)
+		nft_ctx_free(ctx);
+	return err;
+}
+
+/* What a listing child sends after its text. */
+struct child_end {
+	int32_t err;
+	char msg[256];
+};
+
+/* list_group in a child process, for a family of own_process. */
+static int list_in_child(const struct ruletext_job *job, unsigned flags, const char *group,
+			 FILE *out, char *errmsg, size_t len)
+{
+	struct child_end end = { 0 };
+	char *buf = NULL, chunk[16384];
+	size_t got = 0;
+	int fds[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		snprintf(errmsg, len, "pipe: %s", strerror(errno));
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		snprintf(errmsg, len, "fork: %s", strerror(errno));
+		return -EAGAIN;
+	}
+	if (pid == 0) {
+		FILE *o = fdopen(fds[1], "w");
+
+		close(fds[0]);
+		end.err = o ? list_group(job, flags, group, o, end.msg, sizeof(end.msg)) : -ENOMEM;
+		if (o) {
+			fwrite(&end, sizeof(end), 1, o);
+			fclose(o);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], chunk, sizeof(chunk))) > 0 || (n < 0 && errno == EINTR)) {
+		char *nb = n > 0 ? realloc(buf, got + (size_t)n) : buf;
+
+		if (n > 0 && !nb)
+			break;
+		if (n > 0) {
+			memcpy(nb + got, chunk, (size_t)n);
+			buf = nb;
+			got += (size_t)n;
+		}
+	}
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	if (got < sizeof(end)) {
+		free(buf);
+		snprintf(errmsg, len, "listing the %s tables failed", group);
+		return -EIO;
+	}
+	memcpy(&end, buf + got - sizeof(end), sizeof(end));
+	fwrite(buf, 1, got - sizeof(end), out);
+	free(buf);
+	if (end.err) {
+		end.msg[sizeof(end.msg) - 1] = 0;
+		snprintf(errmsg, len, "%s", end.msg);
+	}
+	return end.err;
 }
 
 static void ruletext_list(struct ruletext_job *job)
 {
 	unsigned flags = NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_HANDLE |
 			 NFT_CTX_OUTPUT_TERSE;
-	struct nft_ctx *ctx;
 	struct nl nl;
 	size_t outlen;
 	FILE *out;
@@ -131,30 +271,22 @@ static void ruletext_list(struct ruletext_job *job)
 		return;
 	if (!job->numeric)
 		flags |= NFT_CTX_OUTPUT_SERVICE; /* ssh rather than 22 */
-	ctx = ruletext_ctx(flags, false);
-	if (!ctx) {
-		nl_close(&nl);
-		job->err = -ENOMEM;
-		snprintf(job->errmsg, sizeof(job->errmsg), "cannot start libnftables");
-		return;
-	}
 	out = open_memstream(&job->text, &outlen);
 	if (!out) {
 		job->err = -ENOMEM;
 		goto done;
 	}
 	job->err = nl_genid(&nl, &job->genid_before);
-	for (size_t i = 0; i < job->ncmds && !job->err; i++) {
-		if (!list_text(ctx, job->cmds[i])) {
-			const char *e = nft_ctx_get_error_buffer(ctx);
+	if (!job->err)
+		job->err = list_group(job, flags, NULL, out, job->errmsg, sizeof(job->errmsg));
+	for (size_t k = 0; k < sizeof(own_process) / sizeof(own_process[0]) && !job->err; k++) {
+		bool any = false;
 
-			job->err = -EIO;
-			/* the first line says it; the rest points into our command */
-			snprintf(job->errmsg, sizeof(job->errmsg), "libnftables: %.*s",
-				 e ? (int)strcspn(e, "\n") : 6, e ? e : "failed");
-			break;
-		}
-		fputs(nft_ctx_get_output_buffer(ctx), out);
+		for (size_t i = 0; i < job->ncmds && !any; i++)
+			any = in_group(job->cmds[i], own_process[k]);
+		if (any)
+			job->err = list_in_child(job, flags, own_process[k], out, job->errmsg,
+						 sizeof(job->errmsg));
 	}
 	if (!job->err)
 		job->err = nl_genid(&nl, &job->genid_after);
@@ -167,7 +299,6 @@ done:
 		free(job->text);
 		job->text = NULL;
 	}
-	nft_ctx_free(ctx);
 	nl_close(&nl);
 }
 

@@ -154,9 +154,9 @@ static void test_ruletext_command(void **state)
 	ruletext_command(NFPROTO_IPV4, "filter", "x; flush ruleset", b, sizeof(b));
 	assert_string_equal(b, "list table ip filter");
 	ruletext_command(NFPROTO_INET, "a\"b", "input", b, sizeof(b));
-	assert_string_equal(b, "list ruleset");
+	assert_string_equal(b, "list ruleset inet");
 	ruletext_command(NFPROTO_INET, "1abc", NULL, b, sizeof(b));
-	assert_string_equal(b, "list ruleset");
+	assert_string_equal(b, "list ruleset inet");
 	ruletext_command(99, "filter", NULL, b, sizeof(b)); /* unknown family */
 	assert_string_equal(b, "list ruleset");
 }
