@@ -21,8 +21,11 @@ N` -- are folded into the one-line form nft reads back,
 
 which is the text this comparison expects from nfpilot for such a rule. nft
 never lists the bound chain itself (the kernel's `__chainN`, flag
-NFT_CHAIN_BINDING): its rules are part of the binding rule, so a `__chain*`
-chain in nfpilot's listing is reported as a difference of its own.
+NFT_CHAIN_BINDING): its rules are part of the binding rule. nfpilot lists it
+for its counters, marked: `"binding": true` in the JSON and "(bound to rule
+N of chain C, ...)" in the plain listing; its rules' texts must be the
+statements inside the block, in order. A `__chain*` chain without those
+marks is reported as a difference.
 
 Prints "N rules" and exits 0 when everything matches; otherwise prints one
 difference per line and exits 1.
@@ -32,10 +35,11 @@ import re
 import sys
 
 
-def fold(lines, i, head, depth):
+def fold(lines, i, head, depth, inners=None):
     """Fold a rule nft printed on several lines, starting after its `{` line
-    at tab depth `depth`; returns (text, handle, next index)."""
-    inner = []
+    at tab depth `depth`; returns (text, handle, next index). The statements
+    inside go to inners (a list) when given."""
+    inner = [] if inners is None else inners
     close = re.compile(r"^" + "\t" * depth + r"\}(?: # handle (\d+))?$")
     while i < len(lines):
         line = lines[i]
@@ -54,7 +58,7 @@ def fold(lines, i, head, depth):
 
 
 def nft_rules(path):
-    rules, multiline = {}, set()
+    rules, multiline, inner = {}, set(), {}
     fam = table = chain = None
     lines = open(path).read().split("\n")
     i = 0
@@ -80,31 +84,37 @@ def nft_rules(path):
             rules[(fam, table, chain, int(m.group(2)))] = m.group(1)
             continue
         if body.endswith("{") and not re.match(r"(type|comment|policy) ", body):
-            text, handle, i = fold(lines, i, body, 2)
+            stmts = []
+            text, handle, i = fold(lines, i, body, 2, stmts)
             key = (fam, table, chain, handle)
             rules[key] = text
+            inner[key] = stmts
             multiline.add(key)
         # else: the chain's own lines (type ... hook ...; comment "...")
-    return rules, multiline
+    return rules, multiline, inner
 
 
 def nfp_json(path):
     d = json.load(open(path))
-    got, comments, dups = {}, {}, []
+    got, comments, dups, bindings, byposition = {}, {}, [], {}, {}
     for t in d["tables"]:
         for c in t["chains"]:
+            if c.get("binding"):
+                bindings[(t["family"], t["name"], c["name"])] = [r["text"] for r in c["rules"]]
+                continue
             for r in c["rules"]:
                 key = (t["family"], t["name"], c["name"], r["handle"])
                 if key in got:
                     dups.append(key)
                 got[key] = r["text"]
+                byposition[(t["family"], t["name"], c["name"], r["position"])] = key
                 if r.get("compat") and r.get("comment"):
                     comments[key] = r["comment"]
-    return got, comments, dups
+    return got, comments, dups, bindings, byposition
 
 
 def nfp_text(path):
-    got = {}
+    got, bound_to = {}, {}
     fam = table = chain = None
     for line in open(path):
         line = line.rstrip("\n")
@@ -115,11 +125,14 @@ def nfp_text(path):
         m = re.match(r"^Chain (\S+) \(", line)
         if m:
             chain = m.group(1)
+            b = re.match(r"^Chain \S+ \(bound to rule (\d+) of chain (\S+), ", line)
+            if b:
+                bound_to[(fam, table, chain)] = (fam, table, b.group(2), int(b.group(1)))
             continue
         m = re.match(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(\d+)(?:  (.*))?$", line)
         if m and chain:
             got[(fam, table, chain, int(m.group(4)))] = m.group(5) or ""
-    return got
+    return got, bound_to
 
 
 def show(k):
@@ -127,19 +140,22 @@ def show(k):
 
 
 def main():
-    nfp, comments, dups = nfp_json(sys.argv[1])
-    plain = nfp_text(sys.argv[2])
-    want, multiline = nft_rules(sys.argv[3])
+    nfp, comments, dups, bindings, byposition = nfp_json(sys.argv[1])
+    plain, bound_to = nfp_text(sys.argv[2])
+    want, multiline, inner = nft_rules(sys.argv[3])
     bad = ["rule listed twice by nfpilot: %s" % show(k) for k in dups]
     bound = sorted({k[:3] for k in nfp if k[2].startswith("__chain")})
     for fam, table, chain in bound:
         bad.append("%s %s %s: a bound chain listed as an ordinary chain (nft folds it "
                    "into the rule that binds it)" % (fam, table, chain))
+    for b, texts in sorted(bindings.items()):
+        parent = byposition.get(bound_to.get(b, ()))
+        if not parent:
+            bad.append("%s %s %s: a bound chain that names no rule bound to it" % b)
+        elif texts != [x.strip() for x in inner.get(parent, [])]:
+            bad.append("%s %s %s: the bound chain's rules %r; nft's block of %s: %r" % (
+                b + (texts, show(parent), inner.get(parent))))
     for k in sorted(set(want) | set(nfp), key=str):
-        if k[2].startswith("__chain") and k not in want:
-            if not nfp.get(k):
-                bad.append("%s: (rule of the bound chain) nfpilot has no text" % show(k))
-            continue
         if k not in nfp:
             bad.append("%s: missing in nfpilot; nft: %r" % (show(k), want[k]))
         elif k not in want:
