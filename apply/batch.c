@@ -80,26 +80,86 @@ void batch_push(struct batch *b, int tag)
 	advance(b, tag);
 }
 
-/* the kernel's errors: keep the first, with the tag of its message */
-struct errs {
-	const struct batch *b;
+/* The kernel's answer to a batch: the first error and the sequence number
+ * of its message; echo() for every message it echoes (NLM_F_ECHO). */
+struct answer {
 	int err;
-	int tag;
+	uint32_t seq;
+	mnl_cb_t echo;
+	void *data;
 };
 
-static void note_errors(struct errs *e, const char *buf, int len)
+static void note_answer(struct answer *a, const char *buf, int len)
 {
 	for (const struct nlmsghdr *nlh = (const void *)buf; mnl_nlmsg_ok(nlh, len);
 	     nlh = mnl_nlmsg_next(nlh, &len)) {
 		const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
-		uint32_t seq = me->msg.nlmsg_seq;
 
-		if (nlh->nlmsg_type != NLMSG_ERROR || me->error == 0 || e->err)
+		if (nlh->nlmsg_type != NLMSG_ERROR) {
+			if (a->echo && nlh->nlmsg_type >= NLMSG_MIN_TYPE)
+				a->echo(nlh, a->data);
 			continue;
-		e->err = me->error;
-		e->tag = seq >= e->b->first_seq && seq - e->b->first_seq < e->b->ntags
-				 ? e->b->tags[seq - e->b->first_seq] : -1;
+		}
+		if (me->error == 0 || a->err)
+			continue;
+		a->err = me->error;
+		a->seq = me->msg.nlmsg_seq;
 	}
+}
+
+/* Send iov as one message and collect the kernel's answer. */
+static int send_iov(struct nl *nl, struct iovec *iov, int niov, struct answer *a, char *err,
+		    size_t errlen)
+{
+	int fd = mnl_socket_get_fd(nl->sock);
+	struct msghdr msg = { 0 };
+	int one = 1, size = 0, rcv = 4 << 20;
+	ssize_t sent;
+
+	/* the kernel reads the whole batch as one message: make room */
+	for (int i = 0; i < niov; i++)
+		size += (int)iov[i].iov_len;
+	size += 65536;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	if (a->echo) /* the echoes of a change come while it is processed */
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = (size_t)niov;
+	sent = sendmsg(fd, &msg, 0);
+	if (sent < 0) {
+		int en = errno;
+
+		snprintf(err, errlen, "sending the change: %s", strerror(en));
+		return -en;
+	}
+	/* the kernel has processed the batch before sendmsg returns: every
+	 * answer it has is already queued */
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int n;
+
+		if (poll(&p, 1, 0) <= 0)
+			break;
+		n = (int)recv(fd, nl->buf, NL_RECV_SIZE, MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		note_answer(a, nl->buf, n);
+	}
+	if (a->err) {
+		if (a->err == -ERESTART)
+			snprintf(err, errlen, "the ruleset changed since the change was prepared");
+		else
+			snprintf(err, errlen, "%s", batch_strerror(a->err));
+		return a->err;
+	}
+	return 0;
+}
+
+int batch_tag(const struct batch *b, uint32_t seq)
+{
+	return seq >= b->first_seq && seq - b->first_seq < b->ntags ? b->tags[seq - b->first_seq]
+								      : -1;
 }
 
 const char *batch_strerror(int err)
@@ -139,73 +199,46 @@ const char *batch_strerror(int err)
 	}
 }
 
-/* Send b (with its end: committed; without: checked and aborted) and
- * collect the kernel's answer. */
-static int send_batch(struct nl *nl, struct batch *b, bool commit, int *failed_tag, char *err,
-		      size_t errlen)
+/* b's messages as iovecs (with its end: closed first). */
+static struct iovec *batch_iov(struct batch *b, bool end, int *niov, char *err, size_t errlen)
 {
-	int fd = mnl_socket_get_fd(nl->sock);
-	struct errs e = { .b = b, .tag = -1 };
-	struct msghdr msg = { 0 };
 	struct iovec *iov;
-	int niov, one = 1, size;
-	ssize_t sent;
 
-	*failed_tag = -1;
-	if (commit) {
+	if (end) {
 		nftnl_batch_end(nftnl_batch_buffer(b->b), b->seq);
 		advance(b, -1);
 	}
 	if (b->err) {
 		snprintf(err, errlen, "out of memory building the change");
-		return b->err;
+		return NULL;
 	}
-	niov = nftnl_batch_iovec_len(b->b);
-	iov = calloc((size_t)niov, sizeof(*iov));
+	*niov = nftnl_batch_iovec_len(b->b);
+	iov = calloc((size_t)*niov, sizeof(*iov));
 	if (!iov) {
 		snprintf(err, errlen, "out of memory building the change");
-		return -ENOMEM;
+		return NULL;
 	}
-	nftnl_batch_iovec(b->b, iov, (uint32_t)niov);
-	/* the kernel reads the whole batch as one message: make room */
-	size = 0;
-	for (int i = 0; i < niov; i++)
-		size += (int)iov[i].iov_len;
-	size += 65536;
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
-	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	msg.msg_iov = iov;
-	msg.msg_iovlen = (size_t)niov;
-	sent = sendmsg(fd, &msg, 0);
+	nftnl_batch_iovec(b->b, iov, (uint32_t)*niov);
+	return iov;
+}
+
+/* Send b (with its end: committed; without: checked and aborted). */
+static int send_batch(struct nl *nl, struct batch *b, bool commit, int *failed_tag, char *err,
+		      size_t errlen)
+{
+	struct answer a = { 0 };
+	struct iovec *iov;
+	int niov, ret;
+
+	*failed_tag = -1;
+	iov = batch_iov(b, commit, &niov, err, errlen);
+	if (!iov)
+		return b->err ? b->err : -ENOMEM;
+	ret = send_iov(nl, iov, niov, &a, err, errlen);
 	free(iov);
-	if (sent < 0) {
-		int en = errno;
-
-		snprintf(err, errlen, "sending the change: %s", strerror(en));
-		return -en;
-	}
-	/* the kernel has processed the batch before sendmsg returns: every
-	 * error it has to say is already queued */
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int n;
-
-		if (poll(&p, 1, 0) <= 0)
-			break;
-		n = (int)recv(fd, nl->buf, NL_RECV_SIZE, MSG_DONTWAIT);
-		if (n <= 0)
-			break;
-		note_errors(&e, nl->buf, n);
-	}
-	if (e.err) {
-		*failed_tag = e.tag;
-		if (e.err == -ERESTART)
-			snprintf(err, errlen, "the ruleset changed since the change was prepared");
-		else
-			snprintf(err, errlen, "%s", batch_strerror(e.err));
-		return e.err;
-	}
-	return 0;
+	if (a.err)
+		*failed_tag = batch_tag(b, a.seq);
+	return ret;
 }
 
 int batch_commit(struct nl *nl, struct batch *b, int *failed_tag, char *err, size_t errlen)
@@ -216,4 +249,58 @@ int batch_commit(struct nl *nl, struct batch *b, int *failed_tag, char *err, siz
 int batch_check(struct nl *nl, struct batch *b, int *failed_tag, char *err, size_t errlen)
 {
 	return send_batch(nl, b, false, failed_tag, err, errlen);
+}
+
+int batch_save(struct batch *b, int fd, char *err, size_t errlen)
+{
+	struct iovec *iov;
+	int niov, ret = 0;
+
+	iov = batch_iov(b, true, &niov, err, errlen);
+	if (!iov)
+		return b->err ? b->err : -ENOMEM;
+	for (int i = 0; i < niov && !ret; i++) {
+		const char *p = iov[i].iov_base;
+		size_t left = iov[i].iov_len;
+
+		while (left && !ret) {
+			ssize_t n = write(fd, p, left);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				ret = n < 0 ? -errno : -EIO;
+				snprintf(err, errlen, "writing the change: %s", strerror(-ret));
+			} else {
+				p += n;
+				left -= (size_t)n;
+			}
+		}
+	}
+	free(iov);
+	return ret;
+}
+
+int batch_send_bytes(struct nl *nl, void *buf, size_t len, mnl_cb_t echo, void *data,
+		     uint32_t *failed_seq, char *err, size_t errlen)
+{
+	struct iovec iov = { buf, len };
+	struct answer a = { .echo = echo, .data = data };
+	int ret;
+	int left = (int)len, count = 0;
+	const struct nlmsghdr *nlh = buf, *last = NULL;
+
+	/* whole messages, a batch: begin ... end */
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left), count++)
+		last = nlh;
+	if (left != 0 || count < 2 || ((const struct nlmsghdr *)buf)->nlmsg_type != NFNL_MSG_BATCH_BEGIN ||
+	    last->nlmsg_type != NFNL_MSG_BATCH_END) {
+		snprintf(err, errlen, "the change to commit is damaged");
+		return -EINVAL;
+	}
+	*failed_seq = 0;
+	ret = send_iov(nl, &iov, 1, &a, err, errlen);
+	if (a.err)
+		*failed_seq = a.seq;
+	return ret;
 }

@@ -44,6 +44,22 @@ int batch_commit(struct nl *nl, struct batch *b, int *failed_tag, char *err,
  * kernel would take it; else as batch_commit. */
 int batch_check(struct nl *nl, struct batch *b, int *failed_tag, char *err, size_t errlen);
 
+/* Close b and write its bytes to fd, for another process to send with
+ * batch_send_bytes (the guardian commits a change: apply/guardian.h). 0 or
+ * -errno with err filled. */
+int batch_save(struct batch *b, int fd, char *err, size_t errlen);
+
+/* The tag of b's message with sequence number seq, or -1. */
+int batch_tag(const struct batch *b, uint32_t seq);
+
+/* Send the bytes of a closed batch (checked: whole messages, begin to
+ * end) as one message; echo(nlh, data) for each message the kernel echoes
+ * (those sent with NLM_F_ECHO: a new rule, with its handle). 0, or -errno
+ * with *failed_seq the sequence number of the message the kernel refused
+ * (0 if none) and err saying why. */
+int batch_send_bytes(struct nl *nl, void *buf, size_t len, mnl_cb_t echo, void *data,
+		     uint32_t *failed_seq, char *err, size_t errlen);
+
 /* What a kernel refusal of a batch message means, for -errno. */
 const char *batch_strerror(int err);
 
