@@ -1,5 +1,7 @@
 #include "snapfile.h"
 
+#include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libnftnl/chain.h>
@@ -294,9 +296,89 @@ static void put_set(struct sink *k, struct nftnl_set *s, uint32_t family)
 	nftnl_set_elems_iter_destroy(it);
 }
 
+/* ---- a delta: the steps that undo a change (snapshot.h) ----
+ * A message GETTABLE naming the table starts it (a type no whole table
+ * uses); then one message a step, as the kernel would take it where it
+ * can: DELRULE; NEWRULE with NLM_F_REPLACE and the handle (REPLACE);
+ * NEWRULE with NLM_F_APPEND, the handle it had and, as NFTA_RULE_POSITION
+ * or NFTA_RULE_POSITION_ID (the index of a step, plus 1), where it goes
+ * (ADDRULE), preceded by NEWSET/NEWSETELEM of its anonymous sets; NEWCHAIN
+ * with the policy (POLICY); DELCHAIN. */
+
+static void put_step_name(struct sink *k, const struct snap_table *t, const struct undo_step *st,
+			  uint16_t type)
+{
+	struct nlmsghdr *nlh = sink_msg(k, type, t->family);
+	bool chain = type != NFT_MSG_DELRULE;
+
+	mnl_attr_put_strz(nlh, chain ? NFTA_CHAIN_TABLE : NFTA_RULE_TABLE, t->name);
+	mnl_attr_put_strz(nlh, chain ? NFTA_CHAIN_NAME : NFTA_RULE_CHAIN, st->chain);
+	if (type == NFT_MSG_DELRULE)
+		mnl_attr_put_u64(nlh, NFTA_RULE_HANDLE, htobe64(st->handle));
+	if (type == NFT_MSG_NEWCHAIN)
+		mnl_attr_put_u32(nlh, NFTA_CHAIN_POLICY, htonl((uint32_t)st->policy));
+	sink_put(k, nlh);
+}
+
+static void put_step_rule(struct sink *k, const struct snap_table *t, const struct undo_step *st)
+{
+	struct nftnl_rule *r = st->rule;
+	bool had_pos = nftnl_rule_is_set(r, NFTNL_RULE_POSITION);
+	uint64_t pos = had_pos ? nftnl_rule_get_u64(r, NFTNL_RULE_POSITION) : 0;
+	struct nlmsghdr *nlh;
+
+	for (size_t i = 0; i < st->nsets; i++)
+		put_set(k, st->sets[i], t->family);
+	nlh = nftnl_nlmsg_build_hdr(k->buf, NFT_MSG_NEWRULE, (uint16_t)t->family,
+				    st->kind == UNDO_REPLACE ? NLM_F_REPLACE
+							     : NLM_F_CREATE | NLM_F_APPEND, 0);
+	nftnl_rule_unset(r, NFTNL_RULE_POSITION);
+	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, st->handle);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	if (had_pos)
+		nftnl_rule_set_u64(r, NFTNL_RULE_POSITION, pos);
+	if (st->kind == UNDO_ADDRULE && st->after)
+		mnl_attr_put_u64(nlh, NFTA_RULE_POSITION, htobe64(st->after));
+	else if (st->kind == UNDO_ADDRULE && st->after_step >= 0)
+		mnl_attr_put_u32(nlh, NFTA_RULE_POSITION_ID, htonl((uint32_t)st->after_step + 1));
+	sink_put(k, nlh);
+}
+
+static void put_delta(struct sink *k, const struct snap_table *t)
+{
+	struct nlmsghdr *nlh = sink_msg(k, NFT_MSG_GETTABLE, t->family);
+
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, t->name);
+	sink_put(k, nlh);
+	for (size_t i = 0; i < t->nsteps; i++) {
+		const struct undo_step *st = &t->steps[i];
+
+		switch (st->kind) {
+		case UNDO_DELRULE:
+			put_step_name(k, t, st, NFT_MSG_DELRULE);
+			break;
+		case UNDO_POLICY:
+			put_step_name(k, t, st, NFT_MSG_NEWCHAIN);
+			break;
+		case UNDO_DELCHAIN:
+			put_step_name(k, t, st, NFT_MSG_DELCHAIN);
+			break;
+		case UNDO_REPLACE:
+		case UNDO_ADDRULE:
+			put_step_rule(k, t, st);
+			break;
+		}
+	}
+}
+
 static void put_table(struct sink *k, const struct snap_table *t)
 {
 	struct nlmsghdr *nlh;
+
+	if (t->delta) {
+		put_delta(k, t);
+		return;
+	}
 
 	if (t->absent) {
 		struct nftnl_table *bare = nftnl_table_alloc();
@@ -427,11 +509,133 @@ static int take(const struct nlmsghdr *nlh, void *(*alloc)(void),
 	     (int (*)(const struct nlmsghdr *, void *))type##_nlmsg_parse, \
 	     (void (*)(void *))type##_free, (void ***)&(t)->field, &(t)->n##field)
 
-static int read_msg(struct snapshot *s, const struct nlmsghdr *nlh)
+/* The attributes of a step message, for read_step. */
+struct step_attrs {
+	bool rule;           /* a DELRULE message; else a chain's */
+	const char *chain;
+	uint64_t handle;
+	uint32_t policy;
+	bool has_policy;
+};
+
+static int step_attr_cb(const struct nlattr *a, void *data)
+{
+	struct step_attrs *sa = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	if (type == (sa->rule ? NFTA_RULE_CHAIN : NFTA_CHAIN_NAME) &&
+	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+		sa->chain = mnl_attr_get_str(a);
+	else if (sa->rule && type == NFTA_RULE_HANDLE && mnl_attr_validate(a, MNL_TYPE_U64) == 0)
+		sa->handle = be64toh(mnl_attr_get_u64(a));
+	else if (!sa->rule && type == NFTA_CHAIN_POLICY && mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
+		sa->policy = ntohl(mnl_attr_get_u32(a));
+		sa->has_policy = true;
+	}
+	return MNL_CB_OK;
+}
+
+static struct undo_step *new_step(struct snap_table *t, enum undo_kind kind)
+{
+	struct undo_step *st = realloc(t->steps, (t->nsteps + 1) * sizeof(*st));
+
+	if (!st)
+		return NULL;
+	t->steps = st;
+	st = &t->steps[t->nsteps++];
+	memset(st, 0, sizeof(*st));
+	st->kind = kind;
+	st->after_step = -1;
+	return st;
+}
+
+/* One message of a delta table (above). */
+static int read_step(struct snap_table *t, const struct nlmsghdr *nlh, uint16_t type,
+		     struct nftnl_set ***sets, size_t *nsets)
+{
+	struct step_attrs sa = { 0 };
+	struct undo_step *st;
+	struct nftnl_rule *r;
+
+	if (type == NFT_MSG_NEWSET)
+		return take(nlh, (void *(*)(void))nftnl_set_alloc,
+			    (int (*)(const struct nlmsghdr *, void *))nftnl_set_nlmsg_parse,
+			    (void (*)(void *))nftnl_set_free, (void ***)sets, nsets);
+	if (type == NFT_MSG_NEWSETELEM)
+		return *nsets && nftnl_set_elems_nlmsg_parse(nlh, (*sets)[*nsets - 1]) == 0
+		       ? 0 : -EINVAL;
+	if (type != NFT_MSG_NEWRULE) {
+		/* by name: the chain, and the rule's handle or the policy */
+		sa.rule = type == NFT_MSG_DELRULE;
+		mnl_attr_parse(nlh, sizeof(struct nfgenmsg), step_attr_cb, &sa);
+		if (!sa.chain || (type == NFT_MSG_DELRULE && !sa.handle) ||
+		    (type == NFT_MSG_NEWCHAIN && !sa.has_policy) ||
+		    (type != NFT_MSG_DELRULE && type != NFT_MSG_NEWCHAIN &&
+		     type != NFT_MSG_DELCHAIN))
+			return -EINVAL;
+		st = new_step(t, type == NFT_MSG_DELRULE ? UNDO_DELRULE
+				 : type == NFT_MSG_NEWCHAIN ? UNDO_POLICY : UNDO_DELCHAIN);
+		if (!st || !(st->chain = strdup(sa.chain)))
+			return -ENOMEM;
+		st->handle = sa.handle;
+		st->policy = (int)sa.policy;
+		return 0;
+	}
+	r = nftnl_rule_alloc();
+	if (!r || snapshot_parse_rule(nlh, r) < 0 || !nftnl_rule_is_set(r, NFTNL_RULE_CHAIN) ||
+	    !nftnl_rule_is_set(r, NFTNL_RULE_HANDLE)) {
+		if (r)
+			nftnl_rule_free(r);
+		return -EINVAL;
+	}
+	st = new_step(t, nlh->nlmsg_flags & NLM_F_REPLACE ? UNDO_REPLACE : UNDO_ADDRULE);
+	if (!st || !(st->chain = strdup(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)))) {
+		nftnl_rule_free(r);
+		return -ENOMEM;
+	}
+	st->rule = r;
+	st->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+	if (st->kind == UNDO_ADDRULE && nftnl_rule_is_set(r, NFTNL_RULE_POSITION))
+		st->after = nftnl_rule_get_u64(r, NFTNL_RULE_POSITION);
+	if (st->kind == UNDO_ADDRULE && nftnl_rule_is_set(r, NFTNL_RULE_POSITION_ID)) {
+		uint32_t id = nftnl_rule_get_u32(r, NFTNL_RULE_POSITION_ID);
+
+		if (!id || id > t->nsteps - 1)
+			return -EINVAL; /* a step after it, or itself */
+		st->after_step = (long)id - 1;
+	}
+	nftnl_rule_unset(r, NFTNL_RULE_POSITION);
+	nftnl_rule_unset(r, NFTNL_RULE_POSITION_ID);
+	st->sets = *sets;
+	st->nsets = *nsets;
+	*sets = NULL;
+	*nsets = 0;
+	return 0;
+}
+
+static int read_msg(struct snapshot *s, const struct nlmsghdr *nlh, struct nftnl_set ***sets,
+		    size_t *nsets)
 {
 	struct snap_table *t = s->ntables ? &s->tables[s->ntables - 1] : NULL;
 	uint16_t type = nlh->nlmsg_type & 0xff;
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+
+	if (type == NFT_MSG_GETTABLE) { /* a delta table begins */
+		struct nftnl_table *nt = nftnl_table_alloc();
+
+		if (!nt)
+			return -ENOMEM;
+		if (nftnl_table_nlmsg_parse(nlh, nt) < 0 ||
+		    !(t = new_table(s, g->nfgen_family, nftnl_table_get_str(nt, NFTNL_TABLE_NAME)))) {
+			nftnl_table_free(nt);
+			return -EINVAL;
+		}
+		nftnl_table_free(nt);
+		t->delta = true;
+		return 0;
+	}
+	if (t && t->delta && type != NFT_MSG_NEWTABLE && type != NFT_MSG_DELTABLE)
+		return read_step(t, nlh, type, sets, nsets);
 
 	if (type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE) {
 		struct nftnl_table *nt = nftnl_table_alloc();
@@ -478,6 +682,8 @@ int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen)
 {
 	struct file_hdr h;
 	char *buf = malloc(MSG_MAX);
+	struct nftnl_set **sets = NULL; /* a delta's step sets, until their rule */
+	size_t nsets = 0;
 	int ret = 0;
 
 	memset(s, 0, sizeof(*s));
@@ -501,13 +707,16 @@ int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen)
 			ret = -EINVAL;
 			break;
 		}
-		ret = read_msg(s, nlh);
+		ret = read_msg(s, nlh, &sets, &nsets);
 		if (ret)
 			break;
 	}
-	if (!ret && s->ntables != h.ntables)
+	if (!ret && (s->ntables != h.ntables || nsets))
 		ret = -EINVAL;
 out:
+	for (size_t i = 0; i < nsets; i++)
+		nftnl_set_free(sets[i]);
+	free(sets);
 	free(buf);
 	if (ret) {
 		snapshot_free(s);
@@ -536,5 +745,28 @@ int snapfile_load(const char *path, struct snapshot *s, char *err, size_t errlen
 		snprintf(why, sizeof(why), "%s", err);
 		snprintf(err, errlen, "%s: %s", path, why);
 	}
+	return ret;
+}
+
+int snapfile_copy(const struct snapshot *s, struct snapshot *copy)
+{
+	char *buf = NULL, err[128];
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	int ret;
+
+	memset(copy, 0, sizeof(*copy));
+	if (!fp)
+		return -ENOMEM;
+	ret = snapfile_write(s, fp);
+	if (fclose(fp) && !ret)
+		ret = -ENOMEM;
+	if (!ret) {
+		fp = fmemopen(buf, len, "r");
+		ret = fp ? snapfile_read(fp, copy, err, sizeof(err)) : -ENOMEM;
+		if (fp)
+			fclose(fp);
+	}
+	free(buf);
 	return ret;
 }

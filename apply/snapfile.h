@@ -24,6 +24,9 @@ int snapfile_save(const struct snapshot *s, const char *path, char *err, size_t 
 int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen);
 int snapfile_load(const char *path, struct snapshot *s, char *err, size_t errlen);
 
+/* A copy of s that is its own (through its bytes). 0 or -errno. */
+int snapfile_copy(const struct snapshot *s, struct snapshot *copy);
+
 /* A digest of what table t holds, leaving out what changes by itself:
  * counters (rules, chain policies, counter and quota objects) and the
  * elements of sets the ruleset fills (dynamic or with timeouts). Equal

@@ -5,6 +5,7 @@
 #include "model/ruleset.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <stddef.h>
 #include <libnftnl/chain.h>
@@ -35,6 +36,17 @@ int snapshot_push(void ***arr, size_t *n, void *obj)
 	return 0;
 }
 
+void snapshot_step_free(struct undo_step *st)
+{
+	free(st->chain);
+	if (st->rule)
+		nftnl_rule_free(st->rule);
+	for (size_t i = 0; i < st->nsets; i++)
+		nftnl_set_free(st->sets[i]);
+	free(st->sets);
+	memset(st, 0, sizeof(*st));
+}
+
 static void table_free(struct snap_table *t)
 {
 	for (size_t i = 0; i < t->nchains; i++)
@@ -49,6 +61,9 @@ static void table_free(struct snap_table *t)
 		nftnl_rule_free(t->rules[i]);
 	if (t->table)
 		nftnl_table_free(t->table);
+	for (size_t i = 0; i < t->nsteps; i++)
+		snapshot_step_free(&t->steps[i]);
+	free(t->steps);
 	free(t->chains);
 	free(t->sets);
 	free(t->objs);
@@ -329,6 +344,128 @@ static int dump_elems(struct nl *nl, struct snap_table *t, struct nftnl_set *s)
 	return nl_talk(nl, req, elems_cb, s);
 }
 
+/* ---- single objects, read for an inverse (apply/inverse.c) ---- */
+
+static int one_rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_rule **r = data;
+
+	if (*r)
+		return MNL_CB_ERROR;
+	*r = nftnl_rule_alloc();
+	if (!*r || snapshot_parse_rule(nlh, *r) < 0)
+		return MNL_CB_ERROR;
+	return MNL_CB_OK;
+}
+
+int snapshot_get_rule(struct nl *nl, uint32_t family, const char *table, const char *chain,
+		      uint64_t handle, struct nftnl_rule **out)
+{
+	struct nlmsghdr *req = nl_request(nl, NFT_MSG_GETRULE, family, NLM_F_ACK);
+	int ret;
+
+	*out = NULL;
+	mnl_attr_put_strz(req, NFTA_RULE_TABLE, table);
+	mnl_attr_put_strz(req, NFTA_RULE_CHAIN, chain);
+	mnl_attr_put_u64(req, NFTA_RULE_HANDLE, htobe64(handle));
+	ret = nl_talk(nl, req, one_rule_cb, out);
+	if (!ret && !*out)
+		ret = -ENOENT;
+	if (ret && *out) {
+		nftnl_rule_free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+int snapshot_get_chain_rules(struct nl *nl, struct snap_table *t, const char *chain)
+{
+	char *buf = malloc(NORM_MAX);
+	int ret = buf ? dump_rules(nl, t, chain, buf) : -ENOMEM;
+
+	free(buf);
+	return ret;
+}
+
+static int one_set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = data;
+
+	return nftnl_set_nlmsg_parse(nlh, s) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int snapshot_get_set(struct nl *nl, uint32_t family, const char *table, const char *name,
+		     struct nftnl_set **out)
+{
+	struct snap_table t = { .family = family, .name = (char *)table };
+	struct nlmsghdr *req = nl_request(nl, NFT_MSG_GETSET, family, NLM_F_ACK);
+	struct nftnl_set *s = nftnl_set_alloc();
+	int ret;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	mnl_attr_put_strz(req, NFTA_SET_TABLE, table);
+	mnl_attr_put_strz(req, NFTA_SET_NAME, name);
+	ret = nl_talk(nl, req, one_set_cb, s);
+	if (!ret)
+		ret = dump_elems(nl, &t, s);
+	if (ret)
+		nftnl_set_free(s);
+	else
+		*out = s;
+	return ret;
+}
+
+/* The anonymous sets a rule uses, for snapshot_get_rule_sets. */
+struct rule_sets {
+	struct nl *nl;
+	uint32_t family;
+	const char *table;
+	struct nftnl_set ***sets;
+	size_t *n;
+	int err;
+};
+
+static int rule_sets_cb(struct nftnl_expr *e, void *data)
+{
+	struct rule_sets *r = data;
+	const char *kind = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	uint16_t a = strcmp(kind, "lookup") == 0 ? NFTNL_EXPR_LOOKUP_SET
+		     : strcmp(kind, "dynset") == 0 ? NFTNL_EXPR_DYNSET_SET_NAME
+		     : strcmp(kind, "objref") == 0 ? NFTNL_EXPR_OBJREF_SET_NAME : 0;
+	const char *name;
+	struct nftnl_set *s;
+
+	if (r->err || !a || !nftnl_expr_is_set(e, a))
+		return 0;
+	name = nftnl_expr_get_str(e, a);
+	for (size_t k = 0; k < *r->n; k++)
+		if (strcmp(nftnl_set_get_str((*r->sets)[k], NFTNL_SET_NAME), name) == 0)
+			return 0;
+	r->err = snapshot_get_set(r->nl, r->family, r->table, name, &s);
+	if (r->err)
+		return 0;
+	/* an anonymous set (`{ 22, 80 }`, a meter) goes with its rule; a
+	 * named one stays */
+	if (!(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
+		nftnl_set_free(s);
+	else if (snapshot_push((void ***)r->sets, r->n, s) < 0) {
+		nftnl_set_free(s);
+		r->err = -ENOMEM;
+	}
+	return 0;
+}
+
+int snapshot_get_rule_sets(struct nl *nl, uint32_t family, const char *table,
+			   struct nftnl_rule *rule, struct nftnl_set ***sets, size_t *n)
+{
+	struct rule_sets r = { nl, family, table, sets, n, 0 };
+
+	nftnl_expr_foreach(rule, rule_sets_cb, &r);
+	return r.err;
+}
+
 static int take_table(struct nl *nl, struct snap_table *t, bool skeleton)
 {
 	struct nlmsghdr *req = nl_request(nl, NFT_MSG_GETTABLE, t->family, NLM_F_ACK);
@@ -452,7 +589,7 @@ int snapshot_take(struct nl *nl, const struct snap_id *ids, size_t nids, bool sk
  * A restore batch names, for each message, the object it restores, so
  * that a refusal is reported as that object ("rule 5 of chain input"). */
 
-enum what_kind { W_CLEAR, W_TABLE, W_CHAIN, W_SET, W_ELEMS, W_OBJ, W_FLOWTABLE, W_RULE };
+enum what_kind { W_CLEAR, W_TABLE, W_CHAIN, W_SET, W_ELEMS, W_OBJ, W_FLOWTABLE, W_RULE, W_STEP };
 
 struct what {
 	uint32_t table;         /* index in the snapshot */
@@ -466,6 +603,9 @@ struct restore_ctx {
 	struct what *w;
 	size_t nw, capw;
 	bool skeleton;
+	bool prove;             /* only checked: steps of what is not there yet wait */
+	uint32_t next_id;       /* rule and set ids in the batch */
+	char *scratch;          /* NORM_MAX bytes: a message rewritten */
 };
 
 /* Close the message just built: it restores object idx of kind in table. */
@@ -536,6 +676,24 @@ static void describe(const struct snapshot *s, const struct what *w, char *buf, 
 									  NFTNL_FLOWTABLE_NAME));
 		snprintf(buf, len, "flowtable %s", name);
 		return;
+	case W_STEP: {
+		const struct undo_step *st = &t->steps[w->idx];
+		static const char *const what[] = {
+			[UNDO_DELRULE] = "deleting the rule the change added",
+			[UNDO_REPLACE] = "putting back the rule the change replaced",
+			[UNDO_ADDRULE] = "putting back the rule the change deleted",
+			[UNDO_POLICY] = "putting back the policy",
+			[UNDO_DELCHAIN] = "deleting the chain the change made",
+		};
+
+		fmt_sanitize(name, sizeof(name), st->chain);
+		if (st->kind == UNDO_POLICY || st->kind == UNDO_DELCHAIN)
+			snprintf(buf, len, "%s (chain %s)", what[st->kind], name);
+		else
+			snprintf(buf, len, "%s (handle %llu of chain %s)", what[st->kind],
+				 (unsigned long long)st->handle, name);
+		return;
+	}
 	case W_RULE: {
 		const char *chain = nftnl_rule_get_str(t->rules[w->idx], NFTNL_RULE_CHAIN);
 		size_t pos = 1;
@@ -724,16 +882,18 @@ static void put_test_break(struct restore_ctx *rc, size_t ti)
 	struct nftnl_expr *e;
 	char key[300];
 
+	const char *chain = t->nchains ? nftnl_chain_get_str(t->chains[0], NFTNL_CHAIN_NAME)
+			    : t->nsteps ? t->steps[0].chain : NULL;
+
 	snprintf(key, sizeof(key), "%s:%s", ruleset_family_name(t->family), t->name);
-	if (!test_break[0] || strcmp(key, test_break) != 0 || !t->nchains ||
+	if (!test_break[0] || strcmp(key, test_break) != 0 || !chain ||
 	    !(r = nftnl_rule_alloc()))
 		return;
 	e = nftnl_expr_alloc("immediate");
 	if (e) {
 		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, t->family);
 		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->name);
-		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN,
-				   nftnl_chain_get_str(t->chains[0], NFTNL_CHAIN_NAME));
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, 0x7fff); /* no such register */
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DATA, 1);
 		nftnl_rule_add_expr(r, e);
@@ -997,6 +1157,208 @@ static int restore_table_inplace(struct restore_ctx *rc, size_t ti, const struct
 }
 #undef DEL_BY_NAME
 
+/* The table of cur that t is, or NULL. */
+static const struct snap_table *find_table(const struct snapshot *cur, const struct snap_table *t)
+{
+	for (size_t i = 0; i < cur->ntables; i++)
+		if (cur->tables[i].family == t->family && strcmp(cur->tables[i].name, t->name) == 0)
+			return &cur->tables[i];
+	return NULL;
+}
+
+/* ---- restoring a delta: the inverse of edits ---- */
+
+/* A rule message in, its references to the step's anonymous sets
+ * (names[k]) written as the new sets ids[k] ("__set%d": the kernel names
+ * them), into out after its header. */
+static void put_with_sets(struct nlmsghdr *out, const struct nlmsghdr *in,
+			  const char *const *names, const uint32_t *ids, size_t n)
+{
+	static const struct {
+		const char *expr;
+		uint16_t name, id;
+	} refs[] = {
+		{ "lookup", NFTA_LOOKUP_SET, NFTA_LOOKUP_SET_ID },
+		{ "dynset", NFTA_DYNSET_SET_NAME, NFTA_DYNSET_SET_ID },
+		{ "objref", NFTA_OBJREF_SET_NAME, NFTA_OBJREF_SET_ID },
+	};
+	const struct nlattr *a, *e, *x;
+
+	mnl_attr_for_each(a, in, sizeof(struct nfgenmsg)) {
+		struct nlattr *list;
+
+		if (mnl_attr_get_type(a) != NFTA_RULE_EXPRESSIONS) {
+			copy_attr(out, a);
+			continue;
+		}
+		list = mnl_attr_nest_start(out, NFTA_RULE_EXPRESSIONS);
+		mnl_attr_for_each_nested(e, a) {
+			struct nlattr *elem = mnl_attr_nest_start(out, mnl_attr_get_type(e));
+			int r = -1;
+
+			mnl_attr_for_each_nested(x, e)
+				for (size_t k = 0; mnl_attr_get_type(x) == NFTA_EXPR_NAME &&
+						   k < sizeof(refs) / sizeof(refs[0]); k++)
+					if (strcmp(mnl_attr_get_str(x), refs[k].expr) == 0)
+						r = (int)k;
+			mnl_attr_for_each_nested(x, e) {
+				const struct nlattr *d;
+				struct nlattr *data;
+				long id = -1;
+
+				if (r < 0 || mnl_attr_get_type(x) != NFTA_EXPR_DATA) {
+					copy_attr(out, x);
+					continue;
+				}
+				data = mnl_attr_nest_start(out, NFTA_EXPR_DATA);
+				mnl_attr_for_each_nested(d, x) {
+					uint16_t type = mnl_attr_get_type(d);
+
+					for (size_t k = 0; type == refs[r].name && k < n; k++)
+						if (strcmp(mnl_attr_get_str(d), names[k]) == 0)
+							id = ids[k];
+					if (type == refs[r].name && id >= 0)
+						mnl_attr_put_strz(out, type, "__set%d");
+					else if (type != refs[r].id)
+						copy_attr(out, d);
+				}
+				if (id >= 0)
+					mnl_attr_put_u32(out, refs[r].id, htonl((uint32_t)id));
+				mnl_attr_nest_end(out, data);
+			}
+			mnl_attr_nest_end(out, elem);
+		}
+		mnl_attr_nest_end(out, list);
+	}
+}
+
+/* The anonymous sets of a step, made again (they went with the rule that
+ * used them); ids[] gets their ids in the batch. Proving, while the sets
+ * are still there, under new names ("__set%d": the kernel names them);
+ * else under their own (a meter's name shows in the listing). */
+static void put_step_sets(struct restore_ctx *rc, size_t ti, size_t si, uint32_t *ids)
+{
+	const struct snap_table *t = &rc->s->tables[ti];
+	const struct undo_step *st = &t->steps[si];
+
+	for (size_t k = 0; k < st->nsets; k++) {
+		struct nftnl_set *set = st->sets[k];
+		char *old = strdup(nftnl_set_get_str(set, NFTNL_SET_NAME));
+		struct nftnl_set_elems_iter *it;
+		struct nlmsghdr *nlh;
+
+		if (!old) {
+			rc->b.err = -ENOMEM;
+			return;
+		}
+		ids[k] = ++rc->next_id;
+		if (rc->prove)
+			nftnl_set_set_str(set, NFTNL_SET_NAME, "__set%d");
+		nftnl_set_set_u32(set, NFTNL_SET_ID, ids[k]);
+		nlh = batch_msg(&rc->b, NFT_MSG_NEWSET, t->family, NLM_F_CREATE | NLM_F_EXCL);
+		WITHOUT_HANDLE(nftnl_set, set, NFTNL_SET_HANDLE, nlh);
+		put(rc, ti, W_STEP, si);
+		it = nftnl_set_elems_iter_create(set);
+		for (int more = it && nftnl_set_elems_iter_cur(it); more > 0 && !rc->b.err;) {
+			nlh = batch_msg(&rc->b, NFT_MSG_NEWSETELEM, t->family,
+					NLM_F_CREATE | NLM_F_EXCL);
+			more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+			put(rc, ti, W_STEP, si);
+		}
+		if (it)
+			nftnl_set_elems_iter_destroy(it);
+		nftnl_set_set_str(set, NFTNL_SET_NAME, old);
+		nftnl_set_unset(set, NFTNL_SET_ID);
+		free(old);
+	}
+}
+
+/* The rule of step si as it was: REPLACE by its handle, ADDRULE in its
+ * place; with rule id `id` for steps placed after it. */
+static void put_step_rule(struct restore_ctx *rc, size_t ti, size_t si, const uint32_t *step_id)
+{
+	const struct snap_table *t = &rc->s->tables[ti];
+	const struct undo_step *st = &t->steps[si];
+	uint32_t ids[64];
+	const char *names[64];
+	size_t n = st->nsets < 64 ? st->nsets : 64;
+	struct nlmsghdr *in = (struct nlmsghdr *)rc->scratch, *out;
+	uint16_t flags = st->kind == UNDO_REPLACE ? NLM_F_REPLACE
+			 : st->after || st->after_step >= 0 ? NLM_F_CREATE | NLM_F_APPEND
+			 : NLM_F_CREATE; /* neither: first in the chain */
+
+	put_step_sets(rc, ti, si, ids);
+	for (size_t k = 0; k < n; k++)
+		names[k] = nftnl_set_get_str(st->sets[k], NFTNL_SET_NAME);
+	in = nftnl_nlmsg_build_hdr(rc->scratch, NFT_MSG_NEWRULE, (uint16_t)t->family, 0, 0);
+	build_rule(in, st->rule);
+	out = batch_msg(&rc->b, NFT_MSG_NEWRULE, t->family, flags);
+	put_with_sets(out, in, names, ids, rc->prove ? n : 0);
+	if (st->kind == UNDO_REPLACE)
+		mnl_attr_put_u64(out, NFTA_RULE_HANDLE, htobe64(st->handle));
+	else if (st->after)
+		mnl_attr_put_u64(out, NFTA_RULE_POSITION, htobe64(st->after));
+	else if (st->after_step >= 0)
+		mnl_attr_put_u32(out, NFTA_RULE_POSITION_ID, htonl(step_id[st->after_step]));
+	mnl_attr_put_u32(out, NFTA_RULE_ID, htonl(step_id[si]));
+	put(rc, ti, W_STEP, si);
+}
+
+/* A message naming a rule or chain of t: DELRULE, DELCHAIN, a policy. */
+static void put_step_target(struct restore_ctx *rc, size_t ti, size_t si, uint16_t type)
+{
+	const struct snap_table *t = &rc->s->tables[ti];
+	const struct undo_step *st = &t->steps[si];
+	struct nlmsghdr *nlh = batch_msg(&rc->b, type, t->family, 0);
+
+	if (type == NFT_MSG_DELRULE) {
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, t->name);
+		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, st->chain);
+		mnl_attr_put_u64(nlh, NFTA_RULE_HANDLE, htobe64(st->handle));
+	} else {
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, t->name);
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, st->chain);
+		if (type == NFT_MSG_NEWCHAIN)
+			mnl_attr_put_u32(nlh, NFTA_CHAIN_POLICY, htonl((uint32_t)st->policy));
+	}
+	put(rc, ti, W_STEP, si);
+}
+
+/* Table ti's steps, in order. Proving (before the change), the steps on
+ * what the change has still to make (its rules, its chains) wait. */
+static int restore_delta(struct restore_ctx *rc, size_t ti)
+{
+	const struct snap_table *t = &rc->s->tables[ti];
+	uint32_t *ids = calloc(t->nsteps + 1, sizeof(*ids));
+
+	if (!ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nsteps; i++)
+		ids[i] = ++rc->next_id;
+	for (size_t i = 0; i < t->nsteps && !rc->b.err; i++) {
+		switch (t->steps[i].kind) {
+		case UNDO_DELRULE:
+			if (!rc->prove)
+				put_step_target(rc, ti, i, NFT_MSG_DELRULE);
+			break;
+		case UNDO_DELCHAIN:
+			if (!rc->prove)
+				put_step_target(rc, ti, i, NFT_MSG_DELCHAIN);
+			break;
+		case UNDO_POLICY:
+			put_step_target(rc, ti, i, NFT_MSG_NEWCHAIN);
+			break;
+		case UNDO_REPLACE:
+		case UNDO_ADDRULE:
+			put_step_rule(rc, ti, i, ids);
+			break;
+		}
+	}
+	free(ids);
+	put_test_break(rc, ti);
+	return rc->b.err;
+}
+
 /* One batch restoring the tables of s for which sel[i] (all with sel NULL):
  * in place where cur (a skeleton of them as they are now) has the table,
  * else whole. Committed, or with prove only checked by the kernel. 0, or
@@ -1006,20 +1368,26 @@ static int restore_batch(struct nl *nl, const struct snapshot *s, const struct s
 			 const bool *sel, uint32_t guard, bool prove, bool skeleton, int *failed,
 			 char *err, size_t errlen)
 {
-	struct restore_ctx rc = { .s = s, .skeleton = skeleton };
+	struct restore_ctx rc = { .s = s, .skeleton = skeleton, .prove = prove };
 	int ret = batch_open(&rc.b, guard), tag = -1;
 
 	*failed = -1;
+	rc.scratch = malloc(NORM_MAX);
+	if (!rc.scratch)
+		ret = -ENOMEM;
 	for (size_t i = 0; i < s->ntables && !ret; i++) {
-		const struct snap_table *now = cur ? &cur->tables[i] : NULL;
+		const struct snap_table *now = cur ? find_table(cur, &s->tables[i]) : NULL;
 
 		if (sel && !sel[i])
 			continue;
-		if (now && !now->absent && !s->tables[i].absent)
+		if (s->tables[i].delta)
+			ret = restore_delta(&rc, i);
+		else if (now && !now->absent && !s->tables[i].absent)
 			ret = restore_table_inplace(&rc, i, now);
 		else
 			ret = restore_table(&rc, i);
 	}
+	free(rc.scratch);
 	if (ret) {
 		snprintf(err, errlen, "restore: out of memory");
 		batch_free(&rc.b);
@@ -1052,16 +1420,22 @@ static int restore_some(struct nl *nl, const struct snapshot *s, const bool *sel
 	struct snap_id *ids = calloc(s->ntables + 1, sizeof(*ids));
 	struct snapshot cur;
 	size_t n = 0;
+	bool whole = false;
 	int ret = -ENOMEM;
 
+	/* a delta needs nothing read; a whole table is restored in place
+	 * where it exists, so what is there now is read first */
 	for (size_t i = 0; ids && i < s->ntables; i++)
-		ids[n++] = (struct snap_id){ s->tables[i].family, s->tables[i].name };
+		if (!s->tables[i].delta && (!sel || sel[i]))
+			ids[n++] = (struct snap_id){ s->tables[i].family, s->tables[i].name };
 	if (ids && snapshot_take(nl, ids, n, true, &cur, err, errlen) == 0) {
 		ret = restore_batch(nl, s, &cur, sel, guard, prove, false, failed, err, errlen);
 		snapshot_free(&cur);
 	}
 	free(ids);
-	if (ret && ret != -ERESTART)
+	for (size_t i = 0; i < s->ntables; i++)
+		whole = whole || (!s->tables[i].delta && (!sel || sel[i]));
+	if (ret && ret != -ERESTART && whole)
 		ret = restore_batch(nl, s, NULL, sel, guard, prove, false, failed, err, errlen);
 	return ret;
 }
@@ -1170,4 +1544,218 @@ char *snapshot_handle_map(const struct snapshot *before, const struct snapshot *
 	}
 	fclose(fp);
 	return text;
+}
+
+/* ---- undoing a delta on a snapshot, in memory ---- */
+
+/* A copy of an object, through its message (libnftnl has no copy). */
+static struct nftnl_rule *rule_clone(struct nftnl_rule *r, char *buf)
+{
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, 0, 0, 0);
+	struct nftnl_rule *c = nftnl_rule_alloc();
+
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	if (c && nftnl_rule_nlmsg_parse(nlh, c) < 0) {
+		nftnl_rule_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+static struct nftnl_set *set_clone(struct nftnl_set *s, char *buf)
+{
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWSET, 0, 0, 0);
+	struct nftnl_set *c = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	if (!c || nftnl_set_nlmsg_parse(nlh, c) < 0) {
+		if (c)
+			nftnl_set_free(c);
+		return NULL;
+	}
+	it = nftnl_set_elems_iter_create(s);
+	for (int more = it && nftnl_set_elems_iter_cur(it); more > 0;) {
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWSETELEM, 0, 0, 0);
+		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		/* the builder numbers the elements' nests; the parser wants each
+		 * to be NFTA_LIST_ELEM */
+		{
+			struct nlattr *a, *e;
+
+			mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+				if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+					mnl_attr_for_each_nested(e, a)
+						e->nla_type = (uint16_t)((e->nla_type & ~NLA_TYPE_MASK) |
+									 NFTA_LIST_ELEM);
+		}
+		if (nftnl_set_elems_nlmsg_parse(nlh, c) < 0)
+			more = -1;
+	}
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+	return c;
+}
+
+static long find_rule(const struct snap_table *t, const char *chain, uint64_t handle)
+{
+	for (size_t i = 0; i < t->nrules; i++)
+		if (nftnl_rule_get_u64(t->rules[i], NFTNL_RULE_HANDLE) == handle &&
+		    strcmp(nftnl_rule_get_str(t->rules[i], NFTNL_RULE_CHAIN), chain) == 0)
+			return (long)i;
+	return -1;
+}
+
+static long find_chain(const struct snap_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->nchains; i++)
+		if (strcmp(nftnl_chain_get_str(t->chains[i], NFTNL_CHAIN_NAME), name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Where a rule goes first in chain ci: before the rules of chain ci and
+ * of every later chain (the rules are grouped by chain, in chain order). */
+static size_t chain_start(const struct snap_table *t, long ci)
+{
+	size_t i = 0;
+
+	while (i < t->nrules && find_chain(t, nftnl_rule_get_str(t->rules[i], NFTNL_RULE_CHAIN)) < ci)
+		i++;
+	return i;
+}
+
+static int insert_rule(struct snap_table *t, size_t at, struct nftnl_rule *r)
+{
+	if (snapshot_push((void ***)&t->rules, &t->nrules, r) < 0)
+		return -ENOMEM;
+	memmove(&t->rules[at + 1], &t->rules[at], (t->nrules - 1 - at) * sizeof(*t->rules));
+	t->rules[at] = r;
+	return 0;
+}
+
+static void remove_at(void **arr, size_t *n, size_t i)
+{
+	memmove(&arr[i], &arr[i + 1], (*n - i - 1) * sizeof(*arr));
+	(*n)--;
+}
+
+/* Is anonymous set name used by a rule of t? */
+struct uses_ctx {
+	const char *name;
+	bool used;
+};
+
+static int uses_cb(struct nftnl_expr *e, void *data)
+{
+	struct uses_ctx *u = data;
+	const char *kind = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	uint16_t a = strcmp(kind, "lookup") == 0 ? NFTNL_EXPR_LOOKUP_SET
+		     : strcmp(kind, "dynset") == 0 ? NFTNL_EXPR_DYNSET_SET_NAME
+		     : strcmp(kind, "objref") == 0 ? NFTNL_EXPR_OBJREF_SET_NAME : 0;
+
+	if (a && nftnl_expr_is_set(e, a) && strcmp(nftnl_expr_get_str(e, a), u->name) == 0)
+		u->used = true;
+	return 0;
+}
+
+static int undo_step(struct snap_table *t, const struct snap_table *d, size_t si, char *buf)
+{
+	const struct undo_step *st = &d->steps[si];
+	long i = -1, ci = find_chain(t, st->chain);
+	struct nftnl_rule *r;
+
+	if (ci < 0)
+		return -ENOENT;
+	switch (st->kind) {
+	case UNDO_DELRULE:
+		if ((i = find_rule(t, st->chain, st->handle)) < 0)
+			return -ENOENT;
+		nftnl_rule_free(t->rules[i]);
+		remove_at((void **)t->rules, &t->nrules, (size_t)i);
+		return 0;
+	case UNDO_POLICY:
+		nftnl_chain_set_u32(t->chains[ci], NFTNL_CHAIN_POLICY, (uint32_t)st->policy);
+		return 0;
+	case UNDO_DELCHAIN:
+		for (size_t k = t->nrules; k-- > 0;)
+			if (strcmp(nftnl_rule_get_str(t->rules[k], NFTNL_RULE_CHAIN), st->chain) == 0) {
+				nftnl_rule_free(t->rules[k]);
+				remove_at((void **)t->rules, &t->nrules, k);
+			}
+		nftnl_chain_free(t->chains[ci]);
+		remove_at((void **)t->chains, &t->nchains, (size_t)ci);
+		return 0;
+	case UNDO_REPLACE:
+	case UNDO_ADDRULE:
+		break;
+	}
+	r = rule_clone(st->rule, buf);
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, st->handle);
+	for (size_t k = 0; k < st->nsets; k++) {
+		struct nftnl_set *s = set_clone(st->sets[k], buf);
+
+		/* the kernel may have given its name to a set of a rule the
+		 * change added (deleted by an earlier step): that one goes */
+		for (size_t j = t->nsets; s && j-- > 0;)
+			if (strcmp(nftnl_set_get_str(t->sets[j], NFTNL_SET_NAME),
+				   nftnl_set_get_str(s, NFTNL_SET_NAME)) == 0) {
+				nftnl_set_free(t->sets[j]);
+				remove_at((void **)t->sets, &t->nsets, j);
+			}
+		if (!s || snapshot_push((void ***)&t->sets, &t->nsets, s) < 0) {
+			if (s)
+				nftnl_set_free(s);
+			nftnl_rule_free(r);
+			return -ENOMEM;
+		}
+	}
+	if (st->kind == UNDO_REPLACE) {
+		if ((i = find_rule(t, st->chain, st->handle)) < 0) {
+			nftnl_rule_free(r);
+			return -ENOENT;
+		}
+		nftnl_rule_free(t->rules[i]);
+		t->rules[i] = r;
+		return 0;
+	}
+	if (st->after)
+		i = find_rule(t, st->chain, st->after);
+	else if (st->after_step >= 0)
+		i = find_rule(t, st->chain, d->steps[st->after_step].handle);
+	if ((st->after || st->after_step >= 0) && i < 0) {
+		nftnl_rule_free(r);
+		return -ENOENT;
+	}
+	if (insert_rule(t, i >= 0 ? (size_t)i + 1 : chain_start(t, ci), r) < 0) {
+		nftnl_rule_free(r);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int snapshot_undo(struct snap_table *t, const struct snap_table *d)
+{
+	char *buf = malloc(NORM_MAX);
+	int ret = buf ? 0 : -ENOMEM;
+
+	for (size_t si = 0; si < d->nsteps && !ret; si++)
+		ret = undo_step(t, d, si, buf);
+	/* the anonymous sets of rules that went: not in the table before */
+	for (size_t k = t->nsets; !ret && k-- > 0;) {
+		struct uses_ctx u = { nftnl_set_get_str(t->sets[k], NFTNL_SET_NAME), false };
+
+		if (!(nftnl_set_get_u32(t->sets[k], NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
+			continue;
+		for (size_t i = 0; i < t->nrules && !u.used; i++)
+			nftnl_expr_foreach(t->rules[i], uses_cb, &u);
+		if (!u.used) {
+			nftnl_set_free(t->sets[k]);
+			remove_at((void **)t->sets, &t->nsets, k);
+		}
+	}
+	free(buf);
+	return ret;
 }

@@ -21,10 +21,39 @@ struct nftnl_obj;
 struct nftnl_flowtable;
 struct nftnl_rule;
 
+/* One step of an inverse: a restore point as small as the change, for a
+ * table a change edited by handle (apply/inverse.h makes them). The steps
+ * go back in order; positions and handles are those of the moment the
+ * change went in, which the batch guard makes exact. */
+enum undo_kind {
+	UNDO_DELRULE,    /* delete rule `handle`: the change added it */
+	UNDO_REPLACE,    /* rule `handle` back as `rule`: the change replaced it */
+	UNDO_ADDRULE,    /* `rule` (it had `handle`) back in its place: the change
+			  * deleted it */
+	UNDO_POLICY,     /* the base chain's policy back to `policy` */
+	UNDO_DELCHAIN,   /* delete the chain: the change made it */
+};
+
+struct undo_step {
+	enum undo_kind kind;
+	char *chain;
+	uint64_t handle;
+	struct nftnl_rule *rule;     /* REPLACE, ADDRULE: as it was */
+	struct nftnl_set **sets;     /* ... the anonymous sets it used, with elements */
+	size_t nsets;
+	uint64_t after;              /* ADDRULE: after rule `after` (0: none) ... */
+	long after_step;             /* ... or after the rule step `after_step` puts
+				      * back (-1: none); neither: first in the chain */
+	int policy;                  /* POLICY */
+};
+
 struct snap_table {
 	uint32_t family;
 	char *name;
 	bool absent;                 /* did not exist: the restore deletes it */
+	bool delta;                  /* not the whole table: steps undo the change */
+	struct undo_step *steps;
+	size_t nsteps;
 	struct nftnl_table *table;
 	struct nftnl_chain **chains;
 	size_t nchains;
@@ -89,10 +118,33 @@ char *snapshot_handle_map(const struct snapshot *before, const struct snapshot *
  * one the kernel refuses (NULL or "": none). */
 void snapshot_test_break(const char *family_table);
 
+/* Single objects, in the form the kernel takes back: one rule by handle
+ * (-ENOENT if none), the rules of one chain appended to t->rules (t names
+ * the table), one set with its elements. 0 or -errno. */
+int snapshot_get_rule(struct nl *nl, uint32_t family, const char *table, const char *chain,
+		      uint64_t handle, struct nftnl_rule **out);
+int snapshot_get_chain_rules(struct nl *nl, struct snap_table *t, const char *chain);
+int snapshot_get_set(struct nl *nl, uint32_t family, const char *table, const char *name,
+		     struct nftnl_set **out);
+
+/* The anonymous sets rule uses (`{ 22, 80 }`, a meter: they go when it
+ * goes), read with their elements and appended to *sets. 0 or -errno. */
+int snapshot_get_rule_sets(struct nl *nl, uint32_t family, const char *table,
+			   struct nftnl_rule *rule, struct nftnl_set ***sets, size_t *n);
+
 /* Parse a dumped rule message into r in the form the kernel takes back
  * (the kernel dumps some expressions in a form it refuses: see
  * snapshot.c). As nftnl_rule_nlmsg_parse: 0 or -1. */
 int snapshot_parse_rule(const struct nlmsghdr *nlh, struct nftnl_rule *r);
+
+void snapshot_step_free(struct undo_step *st);
+
+/* Undo the steps of delta (a table's inverse) on whole, a snapshot of the
+ * same table taken after the change: whole becomes the table as it was
+ * before (the rules put back keep the handles they had). Pure: nothing is
+ * sent. 0, -ENOENT (whole does not hold what a step names: it is not the
+ * state the change left) or -ENOMEM. */
+int snapshot_undo(struct snap_table *whole, const struct snap_table *delta);
 
 /* Append obj to the array *arr of *n object pointers. 0 or -ENOMEM. */
 int snapshot_push(void ***arr, size_t *n, void *obj);
