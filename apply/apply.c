@@ -2,6 +2,7 @@
 
 #include "batch.h"
 #include "compile.h"
+#include "inverse.h"
 #include "model/ruleset.h"
 
 #include <arpa/inet.h>
@@ -20,7 +21,7 @@
 
 static bool has_rule_text(const struct edit *e)
 {
-	return e->kind == EDIT_INSERT || e->kind == EDIT_REPLACE || e->kind == EDIT_MOVE;
+	return e->kind == EDIT_INSERT || e->kind == EDIT_REPLACE;
 }
 
 /* What one table's edits need compiled: its skeleton, the chains the
@@ -202,55 +203,33 @@ static int anon_set_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-/* ---- moving a rule as it is ---- */
+/* ---- moving a rule as it is ----
+ * A moved rule keeps its exact netlink form — an iptables-nft rule stays
+ * one that iptables reads, and counters keep counting — and takes its
+ * anonymous sets along: they go with the deleted rule, and are made again
+ * under their own names (a meter's shows in the listing). */
 
-static int one_rule_cb(const struct nlmsghdr *nlh, void *data)
+static void put_moved_sets(struct batch *b, const struct edit *e, struct nftnl_set **sets,
+			   size_t n, uint32_t *next_id, int tag)
 {
-	struct nftnl_rule **r = data;
+	for (size_t k = 0; k < n; k++) {
+		struct nftnl_set_elems_iter *it;
+		struct nlmsghdr *nlh;
 
-	*r = nftnl_rule_alloc();
-	if (!*r || nftnl_rule_nlmsg_parse(nlh, *r) < 0)
-		return MNL_CB_ERROR;
-	return MNL_CB_OK;
-}
-
-static int uses_anon_set(struct nftnl_expr *e, void *data)
-{
-	const char *kind = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-	const char *set = strcmp(kind, "lookup") == 0 ? nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET)
-			  : strcmp(kind, "dynset") == 0 ? nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME)
-			  : NULL;
-
-	if (set && strncmp(set, "__set", 5) == 0)
-		*(bool *)data = true;
-	return 0;
-}
-
-/* A moved rule keeps its exact netlink form — an iptables-nft rule stays
- * one that iptables reads, and counters keep counting — unless it uses an
- * anonymous set, which goes with the deleted rule: that one is compiled
- * again from its text. NULL when it cannot be had as it is. */
-static struct nftnl_rule *rule_as_is(struct nl *nl, const struct edit *e)
-{
-	struct nlmsghdr *req = nl_request(nl, NFT_MSG_GETRULE, e->family, NLM_F_ACK);
-	struct nftnl_rule *r = NULL;
-	bool anon = false;
-
-	mnl_attr_put_strz(req, NFTA_RULE_TABLE, e->table);
-	mnl_attr_put_strz(req, NFTA_RULE_CHAIN, e->chain);
-	mnl_attr_put_u64(req, NFTA_RULE_HANDLE, htobe64(e->handle));
-	if (nl_talk(nl, req, one_rule_cb, &r) || !r) {
-		if (r)
-			nftnl_rule_free(r);
-		return NULL;
+		nftnl_set_unset(sets[k], NFTNL_SET_HANDLE);
+		nftnl_set_set_u32(sets[k], NFTNL_SET_ID, ++*next_id);
+		nlh = batch_msg(b, NFT_MSG_NEWSET, e->family, NLM_F_CREATE | NLM_F_EXCL);
+		nftnl_set_nlmsg_build_payload(nlh, sets[k]);
+		batch_push(b, tag);
+		it = nftnl_set_elems_iter_create(sets[k]);
+		for (int more = it && nftnl_set_elems_iter_cur(it); more > 0;) {
+			nlh = batch_msg(b, NFT_MSG_NEWSETELEM, e->family, NLM_F_CREATE | NLM_F_EXCL);
+			more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+			batch_push(b, tag);
+		}
+		if (it)
+			nftnl_set_elems_iter_destroy(it);
 	}
-	nftnl_expr_foreach(r, uses_anon_set, &anon);
-	if (anon) {
-		nftnl_rule_free(r);
-		return NULL;
-	}
-	snapshot_fix_compat(r);
-	return r;
 }
 
 /* by table/chain (and handle) only: DELRULE, DELCHAIN, flush */
@@ -342,7 +321,8 @@ static int put_rule(const struct changeset *cs, struct batch *b, const struct ed
 		return -EIO;
 	if (e->add_counter && add_counter(r) < 0)
 		return -ENOMEM;
-	nftnl_expr_foreach(r, anon_set_cb, &sc);
+	if (job) /* the anonymous sets of a compiled rule */
+		nftnl_expr_foreach(r, anon_set_cb, &sc);
 	nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
 	nftnl_rule_unset(r, NFTNL_RULE_POSITION);
 	if (e->kind == EDIT_REPLACE) {
@@ -361,6 +341,9 @@ static int put_rule(const struct changeset *cs, struct batch *b, const struct ed
 		}
 	}
 	nftnl_rule_set_u32(r, NFTNL_RULE_ID, (uint32_t)tag + 1);
+	/* a new rule comes back with its handle: the inverse deletes it */
+	if (!(flags & NLM_F_REPLACE))
+		flags |= NLM_F_ECHO;
 	nlh = batch_msg(b, NFT_MSG_NEWRULE, e->family, flags);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	batch_push(b, tag);
@@ -380,16 +363,26 @@ static int put_edit(struct nl *nl, const struct changeset *cs, struct batch *b,
 	case EDIT_REPLACE:
 		return put_rule(cs, b, e, r, job, next_id, i);
 	case EDIT_MOVE: {
-		struct nftnl_rule *same = rule_as_is(nl, e);
+		struct nftnl_set **sets = NULL;
+		struct nftnl_rule *same;
 		struct edit keep = *e;
-		int ret;
+		size_t nsets = 0;
+		int ret = snapshot_get_rule(nl, e->family, e->table, e->chain, e->handle, &same);
 
-		put_target(b, NFT_MSG_DELRULE, e, e->handle, i);
-		if (!same)
-			return put_rule(cs, b, e, r, job, next_id, i);
-		keep.add_counter = false; /* as it was */
-		ret = put_rule(cs, b, &keep, same, job, next_id, i);
-		nftnl_rule_free(same);
+		if (!ret)
+			ret = snapshot_get_rule_sets(nl, e->family, e->table, same, &sets, &nsets);
+		if (!ret) {
+			snapshot_fix_compat(same);
+			put_target(b, NFT_MSG_DELRULE, e, e->handle, i);
+			put_moved_sets(b, e, sets, nsets, next_id, i);
+			keep.add_counter = false; /* as it was */
+			ret = put_rule(cs, b, &keep, same, NULL, next_id, i);
+		}
+		for (size_t k = 0; k < nsets; k++)
+			nftnl_set_free(sets[k]);
+		free(sets);
+		if (same)
+			nftnl_rule_free(same);
 		return ret;
 	}
 	case EDIT_DELETE:
@@ -479,105 +472,63 @@ static int prepare(struct nl *nl, const struct changeset *cs, struct table_job *
 	return ret;
 }
 
-/* The one batch of cs from its compiled jobs, guarded by cs->genid. */
-static int commit(struct nl *nl, const struct changeset *cs, struct table_job *jobs,
-		  size_t njobs, int *failed_edit, char *err, size_t errlen)
+/* The one batch of cs from its compiled jobs, guarded by cs->genid:
+ * built, not sent. */
+static int build(struct nl *nl, const struct changeset *cs, struct table_job *jobs,
+		 size_t njobs, struct batch *b, int *failed_edit, char *err, size_t errlen)
 {
 	uint32_t next_id = 0;
-	struct batch b = { 0 };
-	int ret, tag = -1;
+	int ret;
 
-	ret = batch_open(&b, cs->genid);
+	ret = batch_open(b, cs->genid);
 	for (size_t i = 0; i < cs->n && !ret; i++) {
-		ret = put_edit(nl, cs, &b, &cs->edits[i], (int)i, jobs, njobs, &next_id);
+		ret = put_edit(nl, cs, b, &cs->edits[i], (int)i, jobs, njobs, &next_id);
 		if (ret) {
 			*failed_edit = (int)i;
 			snprintf(err, errlen, "building the change failed");
 		}
 	}
-	if (!ret) {
-		ret = batch_commit(nl, &b, &tag, err, errlen);
-		if (ret)
-			*failed_edit = tag;
-	}
-	batch_free(&b);
 	return ret;
-}
-
-int apply_changeset(struct nl *nl, const struct changeset *cs, int *failed_edit,
-		    char *err, size_t errlen)
-{
-	struct table_job *jobs = NULL;
-	size_t njobs = 0;
-	int ret = prepare(nl, cs, &jobs, &njobs, failed_edit, err, errlen);
-
-	if (!ret)
-		ret = commit(nl, cs, jobs, njobs, failed_edit, err, errlen);
-	jobs_free(jobs, njobs);
-	return ret;
-}
-
-struct commit_arg {
-	const struct changeset *cs;
-	struct table_job *jobs;
-	size_t njobs;
-	int *failed_edit;
-};
-
-static int commit_on_probation(struct nl *nl, void *arg, uint32_t genid, char *err,
-			       size_t errlen)
-{
-	struct commit_arg *a = arg;
-
-	if (genid != a->cs->genid) {
-		snprintf(err, errlen, "the ruleset changed since the edits were staged "
-			 "(generation %u, now %u)", a->cs->genid, genid);
-		return -ERESTART;
-	}
-	return commit(nl, a->cs, a->jobs, a->njobs, a->failed_edit, err, errlen);
 }
 
 int apply_changeset_on_probation(struct nl *nl, const struct changeset *cs,
 				 const struct probation_opts *o, struct probation *p,
 				 int *failed_edit, char *err, size_t errlen)
 {
-	struct commit_arg a = { cs, NULL, 0, failed_edit };
-	struct snap_id *ids = calloc(cs->n + 1, sizeof(*ids));
+	struct table_job *jobs = NULL;
+	struct snapshot point = { 0 };
+	struct batch b = { 0 };
 	char *change = NULL;
-	size_t nids = 0, len = 0;
+	size_t njobs = 0, len = 0;
 	bool applied;
 	FILE *mem;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
-	if (!ids)
-		return -ENOMEM;
-	ret = prepare(nl, cs, &a.jobs, &a.njobs, failed_edit, err, errlen);
-	/* the tables the edits name: the only ones the batch can touch */
-	for (size_t i = 0; i < cs->n && !ret; i++) {
-		size_t k = 0;
-
-		while (k < nids && !(ids[k].family == cs->edits[i].family &&
-				     strcmp(ids[k].name, cs->edits[i].table) == 0))
-			k++;
-		if (k == nids)
-			ids[nids++] = (struct snap_id){ cs->edits[i].family, cs->edits[i].table };
-	}
+	ret = prepare(nl, cs, &jobs, &njobs, failed_edit, err, errlen);
+	/* the restore point: the inverse of the edits, read at cs->genid */
+	if (!ret)
+		ret = inverse_of(nl, cs, &point, err, errlen);
+	if (!ret)
+		ret = build(nl, cs, jobs, njobs, &b, failed_edit, err, errlen);
 	mem = ret ? NULL : open_memstream(&change, &len);
 	if (mem) {
 		changeset_print(mem, cs);
 		fclose(mem);
 	}
-	if (!ret)
-		ret = probation_apply(nl, ids, nids, commit_on_probation, &a, change, o, p,
-				      &applied, err, errlen);
+	if (!ret) {
+		struct probation_change ch = { .point = &point, .batch = &b,
+					       .failed_tag = failed_edit, .text = change };
+
+		ret = probation_apply(nl, &ch, o, p, &applied, err, errlen);
+	}
+	batch_free(&b);
+	snapshot_free(&point);
 	free(change);
-	free(ids);
-	jobs_free(a.jobs, a.njobs);
+	jobs_free(jobs, njobs);
 	return ret;
 }
-
 int apply_check_rule(struct nl *nl, const struct changeset *cs, uint32_t family,
 		     const char *table, const char *chain, const char *text, char *err,
 		     size_t errlen)

@@ -11,16 +11,12 @@
 #include "probation.h"
 #include "model/nl.h"
 
-/* 0 when the kernel committed every edit; else -errno with *failed_edit
- * the index of the edit at fault (-1 if none in particular) and err the
- * reason (nft's message for text it refused). -ERESTART: the ruleset
- * changed since cs->genid. */
-int apply_changeset(struct nl *nl, const struct changeset *cs, int *failed_edit,
-		    char *err, size_t errlen);
-
-/* apply_changeset on probation (apply/probation.h): the tables cs names
- * are snapshotted first and handed to the guardian. Returns as
- * probation_apply; *failed_edit as apply_changeset. */
+/* Apply cs on probation (apply/probation.h): its restore point is the
+ * inverse of its edits (apply/inverse.h), its batch is committed by the
+ * guardian. Returns as probation_apply; *failed_edit is the index of the
+ * edit at fault (-1 if none in particular) and err the reason (nft's
+ * message for text it refused). -ERESTART: the ruleset changed since
+ * cs->genid. */
 int apply_changeset_on_probation(struct nl *nl, const struct changeset *cs,
 				 const struct probation_opts *o, struct probation *p,
 				 int *failed_edit, char *err, size_t errlen);

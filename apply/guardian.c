@@ -1,11 +1,16 @@
 #define _GNU_SOURCE
 #include "guardian.h"
 
+#include "batch.h"
 #include "history.h"
 #include "probation.h"
 #include "snapfile.h"
 #include "state.h"
 #include "model/ruleset.h"
+
+#include <libnftnl/rule.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +41,7 @@ struct client {
 	int fd;
 	pid_t pid, sid;
 	bool holder;
+	bool held;              /* it said hold (detached or not): it may commit */
 };
 
 struct guardian {
@@ -59,6 +65,7 @@ struct guardian {
 	char user[64], from[128], what[256];
 	char *change;
 	char failed[2600];      /* why the revert failed, once it did */
+	bool echo_lost;         /* a rule the change added is not in its inverse */
 	size_t change_len;
 	bool point_changed;     /* the kept tables changed: rewrite the restore point */
 	struct snapshot after;  /* the touched tables right after the last change */
@@ -184,7 +191,51 @@ static void tell_holders(struct guardian *g, const char *fmt, ...)
 
 /* Take s over (it is the guardian's now): its tables not kept yet are kept
  * as they are in s, as candidates; with made, as tables the change made. */
-static int adopt(struct guardian *g, struct snapshot *s, bool made)
+/* The kept table that t is, among the first n, or -1. */
+static long kept_among(struct guardian *g, const struct snap_table *t, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		if (kept_table(g, j)->family == t->family && strcmp(kept_table(g, j)->name, t->name) == 0)
+			return (long)j;
+	return -1;
+}
+
+/* The kept table that t is, or -1. */
+static long kept_index(struct guardian *g, const struct snap_table *t)
+{
+	return kept_among(g, t, g->nkept);
+}
+
+/* Kept table k, the inverse of the changes so far, as the whole table
+ * before them: the table now, with the inverse undone on it. */
+static int to_whole(struct guardian *g, struct snap_table *k, char *err, size_t errlen)
+{
+	struct snap_id id = { k->family, k->name };
+	struct snapshot now;
+	int ret = snapshot_take(&g->nl, &id, 1, false, &now, err, errlen);
+
+	if (!ret && now.tables[0].absent)
+		ret = -ENOENT;
+	if (!ret)
+		ret = snapshot_undo(&now.tables[0], k);
+	if (ret) {
+		if (!err[0] || ret == -ENOENT)
+			snprintf(err, errlen, "cannot join: table %s %s is no longer as the change "
+				 "on probation left it", ruleset_family_name(k->family), k->name);
+		if (!now.tables)
+			return ret;
+	} else {
+		struct snap_table t = *k;
+
+		*k = now.tables[0];
+		now.tables[0] = t; /* the inverse goes with now */
+		g->point_changed = true;
+	}
+	snapshot_free(&now);
+	return ret;
+}
+
+static int adopt(struct guardian *g, struct snapshot *s, bool made, char *err, size_t errlen)
 {
 	struct snapshot *arr = realloc(g->snaps, (g->nsnaps + 1) * sizeof(*arr));
 	struct kept *k = arr ? realloc(g->kept, (g->nkept + s->ntables + 1) * sizeof(*k)) : NULL;
@@ -197,15 +248,22 @@ static int adopt(struct guardian *g, struct snapshot *s, bool made)
 		snapshot_free(s);
 		return -ENOMEM;
 	}
+	/* a table kept as the inverse of an earlier change undoes only that
+	 * one: made whole before this change goes in */
+	for (size_t i = 0; i < s->ntables; i++) {
+		long dup = kept_index(g, &s->tables[i]);
+		int ret = dup >= 0 && kept_table(g, (size_t)dup)->delta
+			  ? to_whole(g, kept_table(g, (size_t)dup), err, errlen) : 0;
+
+		if (ret) {
+			snapshot_free(s);
+			return ret;
+		}
+	}
 	g->scan_new |= s->all;
 	/* look up the kept ones before this snapshot joins them */
 	for (size_t i = 0, n = g->nkept; i < s->ntables; i++) {
-		bool dup = false;
-
-		for (size_t j = 0; j < n && !dup; j++)
-			dup = kept_table(g, j)->family == s->tables[i].family &&
-			      strcmp(kept_table(g, j)->name, s->tables[i].name) == 0;
-		if (!dup) {
+		if (kept_among(g, &s->tables[i], n) < 0) {
 			g->kept[g->nkept++] = (struct kept){ g->nsnaps, i, 0, made };
 			g->point_changed = true;
 		}
@@ -237,7 +295,7 @@ static int take_file(struct guardian *g, const char *path, bool force, char *ref
 	} else {
 		refused[0] = 0;
 	}
-	if (!ret && (ret = adopt(g, &s, false)))
+	if (!ret && (ret = adopt(g, &s, false, err, errlen)) == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	return ret;
 }
@@ -275,7 +333,7 @@ static void scan_new(struct guardian *g)
 		made.tables[made.ntables++].absent = true;
 	}
 	snapshot_free(&now);
-	if (!made.ntables || adopt(g, &made, true))
+	if (!made.ntables || adopt(g, &made, true, err, sizeof(err)))
 		snapshot_free(&made);
 }
 
@@ -297,7 +355,9 @@ static void narrow(struct guardian *g, enum went went)
 	if (g->scan_new)
 		scan_new(g);
 	for (size_t i = 0; ids && which && i < g->nkept; i++) {
-		if (g->kept[i].touched)
+		/* an inverse is of a change the guardian committed itself: it
+		 * was touched then, or never */
+		if (g->kept[i].touched || kept_table(g, i)->delta)
 			continue;
 		/* big tables a change named: changed if it went in (a re-read
 		 * costs seconds); small ones are compared, so a change that
@@ -350,11 +410,54 @@ static void cleanup_files(struct guardian *g)
 }
 
 /* Record the end in the history; returns the entry number (0 if none). */
+/* The touched tables as they were before the change, whole, for the
+ * history: those kept whole as they are; those kept as an inverse, the
+ * state after the change (after) with the inverse undone on a copy. The
+ * whole ones are the guardian's: only the array and the copies (*copies)
+ * are the caller's to free. */
+static struct snapshot before_of(struct guardian *g, const struct snapshot *after,
+				 struct snapshot *copies)
+{
+	struct snapshot v = view(g, false);
+	size_t out = 0;
+
+	memset(copies, 0, sizeof(*copies));
+	copies->tables = calloc(v.ntables + 1, sizeof(*copies->tables));
+	for (size_t i = 0; v.tables && i < v.ntables; i++) {
+		struct snapshot one = { 0 };
+		bool ok = false;
+
+		if (!v.tables[i].delta) {
+			v.tables[out++] = v.tables[i];
+			continue;
+		}
+		for (size_t j = 0; after && copies->tables && j < after->ntables && !ok; j++) {
+			if (after->tables[j].family != v.tables[i].family ||
+			    strcmp(after->tables[j].name, v.tables[i].name) != 0)
+				continue;
+			struct snapshot src = { .tables = &after->tables[j], .ntables = 1 };
+
+			ok = snapfile_copy(&src, &one) == 0 &&
+			     snapshot_undo(&one.tables[0], &v.tables[i]) == 0;
+		}
+		if (!ok) {
+			syslog(LOG_WARNING, "table %s %s: the state before the change is not "
+			       "recorded", ruleset_family_name(v.tables[i].family), v.tables[i].name);
+			snapshot_free(&one);
+			continue;
+		}
+		copies->tables[copies->ntables++] = one.tables[0];
+		free(one.tables);
+		v.tables[out++] = copies->tables[copies->ntables - 1];
+	}
+	v.ntables = out;
+	return v;
+}
+
 static int record(struct guardian *g, const char *outcome, const char *reason,
-		  const struct snapshot *after)
+		  const struct snapshot *before, const struct snapshot *after)
 {
 	struct history_entry e = { 0 };
-	struct snapshot before = view(g, false);
 	char err[512] = "";
 	int n = 0;
 
@@ -365,9 +468,8 @@ static int record(struct guardian *g, const char *outcome, const char *reason,
 	snprintf(e.reason, sizeof(e.reason), "%s", reason);
 	snprintf(e.what, sizeof(e.what), "%s", g->what);
 	tables_text(g, e.tables, sizeof(e.tables));
-	if (history_add(&e, g->change ? g->change : "", &before, after, &n, err, sizeof(err)))
+	if (history_add(&e, g->change ? g->change : "", before, after, &n, err, sizeof(err)))
 		syslog(LOG_ERR, "history not written: %s", err);
-	free(before.tables);
 	return n;
 }
 
@@ -412,8 +514,12 @@ static int end_confirmed(struct guardian *g, const char *by)
 	char reason[256], tables[512];
 	int n;
 
+	struct snapshot copies, before = before_of(g, have ? &after : NULL, &copies);
+
 	snprintf(reason, sizeof(reason), "confirmed by %s", by);
-	n = record(g, "confirmed", reason, have ? &after : NULL);
+	n = record(g, "confirmed", reason, &before, have ? &after : NULL);
+	free(before.tables);
+	snapshot_free(&copies);
 	if (have)
 		snapshot_free(&after);
 	tables_text(g, tables, sizeof(tables));
@@ -430,7 +536,7 @@ static int end_confirmed(struct guardian *g, const char *by)
  * why, for nfpilot status and rollback). */
 static int end_reverted(struct guardian *g, const char *why)
 {
-	struct snapshot v = view(g, false), after, left = { 0 }, back = { 0 };
+	struct snapshot v = view(g, false), after, left = { 0 }, back = { 0 }, copies, before;
 	bool have = take_after(g, &after);
 	char err[2048] = "", tables[512], reason[2600], leftnames[512] = "";
 	int *terr = calloc(v.ntables + 1, sizeof(*terr));
@@ -468,9 +574,24 @@ static int end_reverted(struct guardian *g, const char *why)
 		snprintf(reason, sizeof(reason), "%s", why);
 		syslog(LOG_WARNING, "reverted %s: %s", tables, why);
 	}
-	n = record(g, ret ? "revert failed" : "reverted", reason, have ? &after : NULL);
-	if (n > 0 && back.ntables && history_add_handles(&g->nl, n, &back, err, sizeof(err)))
-		syslog(LOG_WARNING, "handles after the revert not recorded: %s", err);
+	before = before_of(g, have ? &after : NULL, &copies);
+	n = record(g, ret ? "revert failed" : "reverted", reason, &before, have ? &after : NULL);
+	if (n > 0 && back.ntables) {
+		/* the tables that came back, whole as they were: their rules
+		 * have new handles now */
+		struct snapshot came = { .tables = calloc(before.ntables + 1, sizeof(*came.tables)) };
+
+		for (size_t i = 0; came.tables && i < before.ntables; i++)
+			for (size_t j = 0; j < back.ntables; j++)
+				if (before.tables[i].family == back.tables[j].family &&
+				    strcmp(before.tables[i].name, back.tables[j].name) == 0)
+					came.tables[came.ntables++] = before.tables[i];
+		if (came.ntables && history_add_handles(&g->nl, n, &came, err, sizeof(err)))
+			syslog(LOG_WARNING, "handles after the revert not recorded: %s", err);
+		free(came.tables);
+	}
+	free(before.tables);
+	snapshot_free(&copies);
 	if (have)
 		snapshot_free(&after);
 	tell_holders(g, "end %s %d\n%s", ret ? "failed" : "reverted", n, reason);
@@ -561,6 +682,143 @@ static pid_t sid_of(pid_t pid)
 	return s < 0 ? pid : s;
 }
 
+/* A change went in (or did not): keep the tables it changed, restart the
+ * deadline, answer "ok MS\nTABLES" (MS 0: nothing changed, no probation).
+ * True when the probation ended. */
+static bool went(struct guardian *g, struct client *c, bool went_in, const char *text)
+{
+	char tables[512];
+
+	narrow(g, went_in ? WENT_IN : WENT_NOT);
+	if (went_in && text && text[1]) {
+		size_t len = strlen(text + 1);
+		char *grown = realloc(g->change, g->change_len + len + 1);
+
+		if (grown) {
+			memcpy(grown + g->change_len, text + 1, len + 1);
+			g->change = grown;
+			g->change_len += len;
+		}
+	}
+	g->applied += went_in;
+	if (!g->nkept) { /* no table changed, by this change or earlier ones */
+		say(c->fd, "ok 0\nnothing changed");
+		cleanup_files(g);
+		return true;
+	}
+	g->deadline = now_ms() + (int64_t)g->timeout_s * 1000;
+	persist(g);
+	tables_text(g, tables, sizeof(tables));
+	syslog(LOG_NOTICE, "%s by %s from %s: %s on probation for %d s", g->what, g->user,
+	       g->from, tables, g->timeout_s);
+	say(c->fd, "ok %lld\n%s", (long long)g->timeout_s * 1000, tables);
+	tell_holders(g, "deadline %d", g->timeout_s * 1000);
+	note_after(g); /* after the answer: the applier does not wait for it */
+	return false;
+}
+
+/* A rule the change added, as the kernel echoed it: the inverse of its
+ * table deletes it, first. */
+static int echo_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct guardian *g = data;
+	struct nftnl_rule *r;
+	struct snap_table t = { 0 };
+
+	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE || !(r = nftnl_rule_alloc()))
+		return MNL_CB_OK;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 && nftnl_rule_is_set(r, NFTNL_RULE_TABLE) &&
+	    nftnl_rule_is_set(r, NFTNL_RULE_CHAIN) && nftnl_rule_is_set(r, NFTNL_RULE_HANDLE)) {
+		long k;
+
+		t.family = ((const struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family;
+		t.name = (char *)nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
+		k = kept_index(g, &t);
+		if (k >= 0 && kept_table(g, (size_t)k)->delta) {
+			struct snap_table *kt = kept_table(g, (size_t)k);
+			struct undo_step *st = realloc(kt->steps, (kt->nsteps + 1) * sizeof(*st));
+			char *chain = strdup(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+
+			if (st && chain) {
+				kt->steps = st;
+				memmove(&st[1], &st[0], kt->nsteps * sizeof(*st));
+				kt->nsteps++;
+				memset(&st[0], 0, sizeof(*st));
+				st[0].kind = UNDO_DELRULE;
+				st[0].chain = chain;
+				st[0].handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+				st[0].after_step = -1;
+				for (size_t i = 1; i < kt->nsteps; i++)
+					if (st[i].after_step >= 0)
+						st[i].after_step++;
+				g->point_changed = true;
+			} else {
+				if (st)
+					kt->steps = st;
+				free(chain);
+				g->echo_lost = true;
+			}
+		}
+	}
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+/* "commit PATH\nCHANGE": the applier's batch, committed here, so that it
+ * reaches the kernel only while this guardian holds its restore point.
+ * True when the probation ended. */
+static bool commit(struct guardian *g, struct client *c, char *args)
+{
+	char *text = strchr(args, '\n'), why[512];
+	uint32_t seq = 0;
+	struct stat st;
+	char *buf = NULL;
+	int fd, ret = -EINVAL;
+
+	if (text)
+		*text = 0;
+	if (!c->held) {
+		say(c->fd, "err hold first");
+		return false;
+	}
+	snprintf(why, sizeof(why), "cannot read the change");
+	fd = open(args, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+	    st.st_size > 0 && st.st_size < (1 << 30) && (buf = malloc((size_t)st.st_size))) {
+		ret = read(fd, buf, (size_t)st.st_size) == st.st_size ? 0 : -EIO;
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(args);
+	if (!ret) {
+		g->echo_lost = false;
+		ret = batch_send_bytes(&g->nl, buf, (size_t)st.st_size, echo_cb, g, &seq, why,
+				       sizeof(why));
+	}
+	free(buf);
+	if (ret) {
+		/* nothing went in: say which message the kernel refused */
+		narrow(g, WENT_NOT);
+		say(c->fd, "err batch %d %u %s", ret, seq, why);
+		if (!g->nkept) {
+			cleanup_files(g);
+			return true;
+		}
+		return false;
+	}
+	if (g->echo_lost)
+		syslog(LOG_ERR, "out of memory noting the rules a change added: the revert "
+		       "will not delete them");
+	/* the inverses of this change are complete now: a table with nothing
+	 * to undo was not changed (a policy set as it was) */
+	for (size_t i = 0; i < g->nkept; i++)
+		if (kept_table(g, i)->delta && kept_table(g, i)->nsteps)
+			g->kept[i].touched = true;
+	if (text)
+		*text = '\n';
+	return went(g, c, true, text);
+}
+
 /* Handle one message; true when the probation ended. */
 static bool handle(struct guardian *g, struct client *c, char *msg)
 {
@@ -570,6 +828,7 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 		/* a detached applier is on record (its session, for strict
 		 * mode) but does not hold: its end does not revert */
 		c->holder = !strstr(msg, "detach");
+		c->held = true;
 		if (strstr(msg, "strict"))
 			g->strict = true;
 		if (!g->first_sid)
@@ -578,14 +837,6 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 	} else if (strcmp(msg, "release") == 0) {
 		c->holder = false;
 		say(c->fd, "ok");
-	} else if (strcmp(msg, "tables") == 0) {
-		char buf[PROB_MSG_MAX];
-		size_t n = (size_t)snprintf(buf, sizeof(buf), "ok\n");
-
-		for (size_t i = 0; i < g->nkept && n < sizeof(buf); i++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%u %s\n",
-					      kept_table(g, i)->family, kept_table(g, i)->name);
-		say(c->fd, "%s", buf);
 	} else if (strncmp(msg, "join ", 5) == 0) {
 		/* join PATH [force] */
 		char path[4200], refused[2048], err[2048];
@@ -609,35 +860,9 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 		unlink(path);
 		persist(g);
 	} else if (strncmp(msg, "applied ", 8) == 0) {
-		char *text = strchr(msg, '\n');
-		char tables[512];
-		bool went_in = msg[8] == '1';
-
-		narrow(g, went_in ? WENT_IN : WENT_NOT);
-		if (went_in && text && text[1]) {
-			size_t len = strlen(text + 1);
-			char *grown = realloc(g->change, g->change_len + len + 1);
-
-			if (grown) {
-				memcpy(grown + g->change_len, text + 1, len + 1);
-				g->change = grown;
-				g->change_len += len;
-			}
-		}
-		g->applied += went_in;
-		if (!g->nkept) { /* no table changed, by this change or earlier ones */
-			say(c->fd, "ok 0\nnothing changed");
-			cleanup_files(g);
-			return true;
-		}
-		g->deadline = now_ms() + (int64_t)g->timeout_s * 1000;
-		persist(g);
-		tables_text(g, tables, sizeof(tables));
-		syslog(LOG_NOTICE, "%s by %s from %s: %s on probation for %d s", g->what, g->user,
-		       g->from, tables, g->timeout_s);
-		say(c->fd, "ok %lld\n%s", (long long)g->timeout_s * 1000, tables);
-		tell_holders(g, "deadline %d", g->timeout_s * 1000);
-		note_after(g); /* after the answer: the applier does not wait for it */
+		return went(g, c, msg[8] == '1', strchr(msg, '\n'));
+	} else if (strncmp(msg, "commit ", 7) == 0) {
+		return commit(g, c, msg + 7);
 	} else if (strcmp(msg, "extend") == 0) {
 		g->deadline = now_ms() + (int64_t)g->timeout_s * 1000;
 		persist(g);
@@ -734,7 +959,7 @@ static int serve(struct guardian *g)
 				close(fd); /* only root talks to the guardian */
 				continue;
 			}
-			g->cl[g->ncl++] = (struct client){ fd, cr.pid, sid_of(cr.pid), false };
+			g->cl[g->ncl++] = (struct client){ fd, cr.pid, sid_of(cr.pid), false, false };
 		}
 	}
 }

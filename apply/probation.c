@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "probation.h"
 
+#include "batch.h"
 #include "history.h"
 #include "snapfile.h"
 #include "state.h"
@@ -307,20 +308,6 @@ static int spawn(const char *dir, int lockfd, const struct probation_opts *o, in
 	return 0;
 }
 
-/* The tables the guardian keeps already, as "FAMILY NAME" lines. */
-static bool kept_already(const char *list, uint32_t family, const char *name)
-{
-	char want[300];
-	size_t wl;
-
-	snprintf(want, sizeof(want), "%u %s\n", family, name);
-	wl = strlen(want);
-	for (const char *l = list; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		if (strncmp(l, want, wl) == 0)
-			return true;
-	return false;
-}
-
 static int leftover(const char *dir, char *err, size_t errlen)
 {
 	char path[4200];
@@ -358,15 +345,71 @@ static bool lock_free(const char *dir, int lockfd)
 	return false;
 }
 
-int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, probation_fn fn,
-		    void *arg, const char *change, const struct probation_opts *o,
+/* The guardian commits ch->batch: written to a file of the run folder,
+ * then "commit PATH\nCHANGE". 0 with the answer in reply; -errno with err
+ * and *ch->failed_tag when the kernel refused the change. */
+static int commit_by_guardian(struct probation *p, const char *dir,
+			      const struct probation_change *ch, char *reply, size_t len,
+			      char *err, size_t errlen)
+{
+	char path[4200], *msg = NULL;
+	int fd, ret;
+
+	*ch->failed_tag = -1;
+	snprintf(path, sizeof(path), "%s/change-%d.batch", dir, (int)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	ret = batch_save(ch->batch, fd, err, errlen);
+	if (close(fd) < 0 && !ret)
+		ret = -EIO;
+	if (!ret && asprintf(&msg, "commit %s\n%s", path, ch->text ? ch->text : "") < 0)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = call(p, p->fd, msg, reply, len, err, errlen);
+	free(msg);
+	unlink(path);
+	/* refused by the kernel: "err batch ERRNO SEQ REASON" */
+	if (ret == -EPERM && strncmp(err, "batch ", 6) == 0) {
+		char *q;
+		long e = strtol(err + 6, &q, 10);
+		unsigned long seq = strtoul(q, &q, 10);
+
+		*ch->failed_tag = batch_tag(ch->batch, (uint32_t)seq);
+		ret = e < 0 ? (int)e : -EIO;
+		memmove(err, q + (*q == ' '), strlen(q + (*q == ' ')) + 1);
+	}
+	return ret;
+}
+
+/* fn makes the change itself; the guardian hears whether it went in. */
+static int change_by_fn(struct probation *p, struct nl *nl, const struct probation_change *ch,
+			uint32_t genid, bool *applied, char *reply, size_t len, char *err,
+			size_t errlen)
+{
+	int fret = ch->fn(nl, ch->arg, genid, err, errlen), ret;
+	char *msg = NULL;
+
+	*applied = fret == 0;
+	if (asprintf(&msg, "applied %d\n%s", fret == 0, ch->text ? ch->text : "") < 0)
+		msg = NULL;
+	if (fret && p->joined) /* the probation goes on without this change */
+		call(p, p->fd, "release", NULL, 0, err + strlen(err), 0);
+	ret = msg ? call(p, p->fd, msg, reply, len, fret ? NULL : err, fret ? 0 : errlen)
+		  : -ENOMEM;
+	free(msg);
+	return fret ? fret : ret;
+}
+
+int probation_apply(struct nl *nl, struct probation_change *ch, const struct probation_opts *o,
 		    struct probation *p, bool *applied, char *err, size_t errlen)
 {
 	char dir[4096], path[4200], reply[PROB_MSG_MAX], hold[64];
 	int timeout = o->timeout_s ? o->timeout_s : PROBATION_TIMEOUT_DEFAULT;
 	struct snapshot snap = { 0 };
-	char *msg = NULL;
-	int lockfd, ret, fret;
+	int lockfd, ret;
 
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
@@ -375,20 +418,28 @@ int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, proba
 		timeout = PROBATION_TIMEOUT_MIN;
 	if (timeout > PROBATION_TIMEOUT_MAX)
 		timeout = PROBATION_TIMEOUT_MAX;
+	if (ch->point) { /* the caller's restore point is ours now */
+		snap = *ch->point;
+		memset(ch->point, 0, sizeof(*ch->point));
+	}
 	ret = state_run_dir(dir, sizeof(dir), err, errlen);
-	if (ret)
+	if (ret) {
+		snapshot_free(&snap);
 		return ret;
+	}
 	snprintf(path, sizeof(path), "%s/%s", dir, PROB_LOCK);
 	lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lockfd < 0) {
+		ret = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+		snapshot_free(&snap);
+		return ret;
 	}
 	if (lock_free(dir, lockfd)) {
 		/* no probation: this change starts one */
 		ret = leftover(dir, err, errlen);
-		if (!ret)
-			ret = snapshot_take(nl, ids, nids, false, &snap, err, errlen);
+		if (!ret && !snap.tables)
+			ret = snapshot_take(nl, ch->ids, ch->nids, false, &snap, err, errlen);
 		snprintf(path, sizeof(path), "%s/%s", dir, PROB_RESTORE);
 		if (!ret)
 			ret = snapfile_save(&snap, path, err, errlen);
@@ -401,35 +452,16 @@ int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, proba
 		if (!ret)
 			ret = connect_guardian(dir, &p->fd, err, errlen);
 	} else {
-		/* a probation runs: join it, keeping its restore point */
-		struct snapshot all;
-		size_t keep = 0;
-
+		/* a probation runs: join it; the guardian keeps the state
+		 * before its first change of each table */
 		close(lockfd);
 		p->joined = true;
 		ret = connect_guardian(dir, &p->fd, err, errlen);
+		if (!ret && !snap.tables)
+			ret = snapshot_take(nl, ch->ids, ch->nids, false, &snap, err, errlen);
+		snprintf(path, sizeof(path), "%s/join-%d.snap", dir, (int)getpid());
 		if (!ret)
-			ret = call(p, p->fd, "tables", reply, sizeof(reply), err, errlen);
-		if (!ret)
-			ret = snapshot_take(nl, ids, nids, false, &all, err, errlen);
-		if (!ret) {
-			/* only the tables it does not keep yet */
-			for (size_t i = 0; i < all.ntables; i++) {
-				if (kept_already(reply, all.tables[i].family, all.tables[i].name)) {
-					struct snap_table t = all.tables[i];
-
-					all.tables[i] = all.tables[all.ntables - 1];
-					all.tables[all.ntables - 1] = t;
-					all.ntables--;
-					keep++;
-					i--;
-				}
-			}
-			snprintf(path, sizeof(path), "%s/join-%d.snap", dir, (int)getpid());
-			ret = snapfile_save(&all, path, err, errlen);
-			all.ntables += keep; /* all of them freed below */
-			snap = all;
-		}
+			ret = snapfile_save(&snap, path, err, errlen);
 		if (!ret) {
 			char req[4300];
 
@@ -453,23 +485,16 @@ int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, proba
 		return ret;
 	}
 	p->strict = o->strict;
-
-	fret = fn(nl, arg, snap.genid, err, errlen);
-	snapshot_free(&snap);
-	*applied = fret == 0;
-	if (asprintf(&msg, "applied %d\n%s", fret == 0, change ? change : "") < 0)
-		msg = NULL;
-	if (fret && p->joined) /* the probation goes on without this change */
-		call(p, p->fd, "release", NULL, 0, err + strlen(err), 0);
-	ret = msg ? call(p, p->fd, msg, reply, sizeof(reply), fret ? NULL : err,
-			 fret ? 0 : errlen) : -ENOMEM;
-	free(msg);
-	if (fret) {
-		probation_close(p);
-		return fret;
+	if (ch->batch) {
+		ret = commit_by_guardian(p, dir, ch, reply, sizeof(reply), err, errlen);
+		*applied = ret == 0;
+	} else {
+		ret = change_by_fn(p, nl, ch, snap.genid, applied, reply, sizeof(reply), err, errlen);
 	}
+	snapshot_free(&snap);
 	if (ret) {
-		/* applied, but the guardian did not take it: closing reverts */
+		/* not applied; or applied but the guardian did not take it, and
+		 * closing reverts */
 		probation_close(p);
 		return ret;
 	}
@@ -481,7 +506,6 @@ int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, proba
 		p->outcome = PROB_CONFIRMED;
 		snprintf(p->why, sizeof(p->why), "nothing changed");
 		probation_close(p);
-		return 0;
 	}
 	return 0;
 }

@@ -54,26 +54,46 @@ struct probation {
 	char refused[1024];     /* forced: the restore the kernel refused */
 };
 
-/* Make the change fn does on probation. fn gets the generation the
- * snapshot was taken at and must refuse (the kernel does, given it as a
- * batch guard) if the ruleset moved since — the snapshot is then exactly
- * the state before the change. ids/nids: the tables the change may touch
- * (NULL: any table; only those it did change are kept). change: the change
- * as nft commands or the script, for status and history.
- *
- * Returns 0 when fn applied the change and the probation runs (p->fd is
- * open: keep it open until confirmed; closing it reverts unless detached);
- * fn's error when it did not apply anything (the guardian stops; *applied
- * false); any other -errno when the probation could not start (nothing
- * applied). err says why. The kernel must accept the restore of those
- * tables before the change goes in (a batch checked, never committed):
- * when it refuses, nothing is applied and err says which table and object
- * cannot be restored and why; with o->force the change goes in anyway and
- * p->refused says what the guardian cannot undo. */
+/* A change to make on probation, and its restore point. */
 typedef int (*probation_fn)(struct nl *nl, void *arg, uint32_t genid, char *err,
 			    size_t errlen);
-int probation_apply(struct nl *nl, const struct snap_id *ids, size_t nids, probation_fn fn,
-		    void *arg, const char *change, const struct probation_opts *o,
+struct batch;
+struct probation_change {
+	/* the restore point: whole snapshots of the tables ids names (NULL:
+	 * of every table; only those the change did change are kept) ... */
+	const struct snap_id *ids;
+	size_t nids;
+	/* ... or this one, made by the caller (an inverse: apply/inverse.h),
+	 * taken over (*point is emptied) */
+	struct snapshot *point;
+	/* the change: a batch the guardian commits itself (built and not
+	 * sent; guarded by the generation the restore point was read at), the
+	 * tag of the message the kernel refused going to *failed_tag ... */
+	struct batch *batch;
+	int *failed_tag;
+	/* ... or fn makes it (a script through libnftables), given the
+	 * generation the snapshot was taken at: it must refuse if the ruleset
+	 * moved since (the snapshot is then exactly the state before) */
+	probation_fn fn;
+	void *arg;
+	const char *text;       /* the change as nft commands or the script */
+};
+
+/* Make the change on probation. Before it reaches the kernel the
+ * restore point is handed to a guardian (apply/guardian.h), which first
+ * has the kernel accept its restore (a batch checked, never committed):
+ * when it refuses, nothing is applied and err says which table and object
+ * cannot be restored and why (-ENOTRECOVERABLE); with o->force the change
+ * goes in anyway and p->refused says what the guardian cannot undo. A
+ * change while a probation runs joins it: the deadline restarts, the
+ * restore point stays the state before the first.
+ *
+ * Returns 0 when the change went in and the probation runs (p->fd is
+ * open: keep it open until confirmed; closing it reverts unless
+ * detached); the change's error when nothing was applied (*applied
+ * false); any other -errno when the probation could not start (nothing
+ * applied). err says why. */
+int probation_apply(struct nl *nl, struct probation_change *ch, const struct probation_opts *o,
 		    struct probation *p, bool *applied, char *err, size_t errlen);
 
 /* Send a command — "confirm", "rollback", "extend", "release" — through p

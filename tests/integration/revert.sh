@@ -101,8 +101,9 @@ check_eq "... nothing changed" "$(ruleset_s)" "$BASE"
 check "... no probation (the guardian ends)" poll_until 5000 over
 check_eq "... no history entry" "$(history_n)" "$H0"
 check_eq "... no file left in the run folder" "$(run_files)" ""
-check_rc "the same through nfpilot edit" 1 env NFPILOT_TEST_BREAK_RESTORE=inet:fw \
-	"$NFPILOT" -N "$SRV" edit --detach -t inet fw -c input --append 'tcp dport 8 drop'
+LAST=$(srv nft -a list chain inet fw input | sed -n 's/.*comment "last" # handle \([0-9]*\)$/\1/p')
+check_rc "the same through nfpilot edit (its inverse)" 1 env NFPILOT_TEST_BREAK_RESTORE=inet:fw \
+	"$NFPILOT" -N "$SRV" edit --detach -t inet fw -c input --delete "$LAST"
 check "... refused the same way" grep -q "the kernel refused the restore of table inet fw" <<<"$RC_ERR"
 check_eq "... nothing changed" "$(ruleset_s)" "$BASE"
 
