@@ -160,8 +160,9 @@ int cli_apply(int argc, char **argv)
 		snprintf(what, sizeof(what), "nfpilot apply %.256s", file);
 		opts.what = what;
 		text = slurp(file);
-		ret = probation_apply(&nl, NULL, 0, run_file, &sc, text, &opts, &prob, &applied,
-				      err, sizeof(err));
+		struct probation_change ch = { .fn = run_file, .arg = &sc, .text = text };
+
+		ret = probation_apply(&nl, &ch, &opts, &prob, &applied, err, sizeof(err));
 		free(text);
 		if (ret && !applied && ret != -EINVAL) {
 			/* the probation could not start: nothing was sent */

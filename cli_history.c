@@ -272,8 +272,12 @@ int cli_restore(int argc, char **argv)
 	if (asprintf(&change, "# %s: the tables of history entry %d as %s it\n", what, n,
 		     strcmp(which, "before.snap") == 0 ? "before" : "after") < 0)
 		change = NULL;
-	ret = probation_apply(&nl, ids, s.ntables, put_back, &s, change, &opts, &prob, &applied,
-			      err, sizeof(err));
+	{
+		struct probation_change ch = { .ids = ids, .nids = s.ntables, .fn = put_back,
+					       .arg = &s, .text = change };
+
+		ret = probation_apply(&nl, &ch, &opts, &prob, &applied, err, sizeof(err));
+	}
 	free(change);
 	free(ids);
 	snapshot_free(&s);
