@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "apply/guardian.h"
+#include "model/ruletext.h"
 #include "model/nl.h"
 #include "ui/tui.h"
 
@@ -72,6 +73,7 @@ static const struct {
 	{ "restore", cli_restore },
 	{ "save", cli_save },
 	{ "guardian", guardian_main }, /* internal: started by a probation */
+	{ "ruletext", ruletext_child_main }, /* internal: one family's rule text */
 };
 
 static int enter_netns(const char *name)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -190,55 +191,81 @@ static int list_group(const struct ruletext_job *job, unsigned flags, const char
 	return err;
 }
 
+extern char **environ;
+
 /* What a listing child sends after its text. */
 struct child_end {
 	int32_t err;
 	char msg[256];
 };
 
-/* list_group in a child process, for a family of own_process. */
+int ruletext_child_main(int argc, char **argv)
+{
+	struct ruletext_job job = { 0 };
+	struct child_end end = { 0 };
+	unsigned flags;
+
+	if (argc < 3)
+		return 2;
+	flags = (unsigned)strtoul(argv[1], NULL, 10);
+	job.cmds = argv + 3;
+	job.ncmds = (size_t)argc - 3;
+	end.err = list_group(&job, flags, argv[2], stdout, end.msg, sizeof(end.msg));
+	fwrite(&end, sizeof(end), 1, stdout);
+	return fflush(stdout) ? 1 : 0;
+}
+
+/* The commands of group listed by `nfpilot ruletext`, a process of its
+ * own: started by posix_spawn (a fork of a process with threads must
+ * not allocate before it execs). */
 static int list_in_child(const struct ruletext_job *job, unsigned flags, const char *group,
 			 FILE *out, char *errmsg, size_t len)
 {
 	struct child_end end = { 0 };
-	char *buf = NULL, chunk[16384];
-	size_t got = 0;
-	int fds[2], status;
-	ssize_t n;
+	char *buf = NULL, chunk[16384], flagbuf[16];
+	char **argv = calloc(job->ncmds + 5, sizeof(*argv));
+	posix_spawn_file_actions_t fa;
+	size_t got = 0, n = 0;
+	int fds[2], status, ret;
+	ssize_t r;
 	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		snprintf(errmsg, len, "pipe: %s", strerror(errno));
-		return -errno;
+	if (!argv || pipe2(fds, O_CLOEXEC) < 0) {
+		free(argv);
+		snprintf(errmsg, len, "cannot list the %s tables: %s", group, strerror(errno));
+		return -ENOMEM;
 	}
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		snprintf(errmsg, len, "fork: %s", strerror(errno));
-		return -EAGAIN;
-	}
-	if (pid == 0) {
-		FILE *o = fdopen(fds[1], "w");
-
-		close(fds[0]);
-		end.err = o ? list_group(job, flags, group, o, end.msg, sizeof(end.msg)) : -ENOMEM;
-		if (o) {
-			fwrite(&end, sizeof(end), 1, o);
-			fclose(o);
-		}
-		_exit(0);
-	}
+	snprintf(flagbuf, sizeof(flagbuf), "%u", flags);
+	argv[n++] = "nfpilot";
+	argv[n++] = "ruletext";
+	argv[n++] = flagbuf;
+	argv[n++] = (char *)group;
+	for (size_t i = 0; i < job->ncmds; i++)
+		if (in_group(job->cmds[i], group))
+			argv[n++] = job->cmds[i];
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	/* libxtables' complaints are not for the terminal */
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	ret = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	free(argv);
 	close(fds[1]);
-	while ((n = read(fds[0], chunk, sizeof(chunk))) > 0 || (n < 0 && errno == EINTR)) {
-		char *nb = n > 0 ? realloc(buf, got + (size_t)n) : buf;
+	if (ret) {
+		close(fds[0]);
+		snprintf(errmsg, len, "cannot list the %s tables: %s", group, strerror(ret));
+		return -ret;
+	}
+	while ((r = read(fds[0], chunk, sizeof(chunk))) > 0 || (r < 0 && errno == EINTR)) {
+		char *nb = r > 0 ? realloc(buf, got + (size_t)r) : buf;
 
-		if (n > 0 && !nb)
+		if (r > 0 && !nb)
 			break;
-		if (n > 0) {
-			memcpy(nb + got, chunk, (size_t)n);
+		if (r > 0) {
+			memcpy(nb + got, chunk, (size_t)r);
 			buf = nb;
-			got += (size_t)n;
+			got += (size_t)r;
 		}
 	}
 	close(fds[0]);

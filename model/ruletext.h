@@ -64,4 +64,10 @@ long ruletext_join(struct nfp_ruleset *rs, const char *listing);
 void ruletext_command(uint32_t family, const char *table, const char *chain,
 		      char *buf, size_t size);
 
+/* `nfpilot ruletext FLAGS FAMILY CMD...`, the hidden verb the listing
+ * starts for the tables of one family iptables-nft writes (ruletext.c):
+ * those CMD... listed with the NFT_CTX_OUTPUT_* FLAGS on stdout, then the
+ * result. Returns the exit status. */
+int ruletext_child_main(int argc, char **argv);
+
 #endif
