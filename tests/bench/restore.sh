@@ -35,9 +35,9 @@ now() { date +%s.%N; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # the watcher, run in the namespace: inotify on the guardian's run folder
-# (each persist of the restore point creates restore.snap.tmp: the last one
-# before the revert is the guardian's "applied", where it sets the
-# deadline; restore.snap is removed when the probation is over) and the
+# (each persist renames info.tmp to info, the deadline in it: the last one
+# before the revert is the guardian's, when the change went in and the
+# deadline was set; restore.snap is removed when the probation is over) and the
 # generation id (NFT_MSG_GETGEN every 2 ms: its last change is the restore's
 # commit). Prints "deadline_set commit over" (epoch seconds) when the
 # probation is over, or fails after the time limit.
@@ -78,7 +78,7 @@ while time.time() < end and over is None:
         wd, mask, cookie, ln = struct.unpack_from("=iIII", buf, off)
         name = buf[off + 16:off + 16 + ln].rstrip(b"\0").decode()
         off += 16 + ln
-        if mask & IN_CREATE and name == "restore.snap.tmp":
+        if mask & IN_MOVED_TO and name == "info":
             creates.append(t)
         if mask & IN_DELETE and name == "restore.snap" and len(gens) >= 3:
             over = t
