@@ -158,48 +158,38 @@ struct set_ctx {
 	int tag;
 };
 
-static void add_anon_set(struct set_ctx *sc, struct nftnl_expr *e, uint16_t name_attr)
+/* A set and its elements, in as many messages as they need. */
+static void put_set(struct batch *b, uint32_t family, struct nftnl_set *s, uint32_t id, int tag)
 {
-	const char *name = nftnl_expr_get_str(e, name_attr);
+	struct nftnl_set_elems_iter *it;
 	struct nlmsghdr *nlh;
 
-	if (!name)
-		return;
-	for (size_t k = 0; k < sc->job->out.nsets; k++) {
-		struct nftnl_set *s = sc->job->out.sets[k];
-		struct nftnl_set_elems_iter *it;
-
-		if (strcmp(nftnl_set_get_str(s, NFTNL_SET_NAME), name) != 0)
-			continue;
-		nftnl_set_unset(s, NFTNL_SET_HANDLE);
-		nftnl_set_set_u32(s, NFTNL_SET_ID, ++*sc->next_id);
-		nlh = batch_msg(sc->b, NFT_MSG_NEWSET, sc->job->family,
-				NLM_F_CREATE | NLM_F_EXCL);
-		nftnl_set_nlmsg_build_payload(nlh, s);
-		batch_push(sc->b, sc->tag);
-		it = nftnl_set_elems_iter_create(s);
-		for (int more = it && nftnl_set_elems_iter_cur(it); more > 0;) {
-			nlh = batch_msg(sc->b, NFT_MSG_NEWSETELEM, sc->job->family,
-					NLM_F_CREATE | NLM_F_EXCL);
-			more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
-			batch_push(sc->b, sc->tag);
-		}
-		if (it)
-			nftnl_set_elems_iter_destroy(it);
-		return;
+	nftnl_set_unset(s, NFTNL_SET_HANDLE);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nlh = batch_msg(b, NFT_MSG_NEWSET, family, NLM_F_CREATE | NLM_F_EXCL);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	batch_push(b, tag);
+	it = nftnl_set_elems_iter_create(s);
+	for (int more = it && nftnl_set_elems_iter_cur(it); more > 0;) {
+		nlh = batch_msg(b, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE | NLM_F_EXCL);
+		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		batch_push(b, tag);
 	}
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
 }
 
 static int anon_set_cb(struct nftnl_expr *e, void *data)
 {
-	const char *kind = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	struct set_ctx *sc = data;
+	const char *name = snapshot_expr_set(e);
 
-	if (strcmp(kind, "lookup") == 0)
-		add_anon_set(data, e, NFTNL_EXPR_LOOKUP_SET);
-	else if (strcmp(kind, "dynset") == 0)
-		add_anon_set(data, e, NFTNL_EXPR_DYNSET_SET_NAME);
-	else if (strcmp(kind, "objref") == 0)
-		add_anon_set(data, e, NFTNL_EXPR_OBJREF_SET_NAME);
+	for (size_t k = 0; name && k < sc->job->out.nsets; k++)
+		if (strcmp(nftnl_set_get_str(sc->job->out.sets[k], NFTNL_SET_NAME), name) == 0) {
+			put_set(sc->b, sc->job->family, sc->job->out.sets[k], ++*sc->next_id,
+				sc->tag);
+			break;
+		}
 	return 0;
 }
 
@@ -208,29 +198,6 @@ static int anon_set_cb(struct nftnl_expr *e, void *data)
  * one that iptables reads, and counters keep counting — and takes its
  * anonymous sets along: they go with the deleted rule, and are made again
  * under their own names (a meter's shows in the listing). */
-
-static void put_moved_sets(struct batch *b, const struct edit *e, struct nftnl_set **sets,
-			   size_t n, uint32_t *next_id, int tag)
-{
-	for (size_t k = 0; k < n; k++) {
-		struct nftnl_set_elems_iter *it;
-		struct nlmsghdr *nlh;
-
-		nftnl_set_unset(sets[k], NFTNL_SET_HANDLE);
-		nftnl_set_set_u32(sets[k], NFTNL_SET_ID, ++*next_id);
-		nlh = batch_msg(b, NFT_MSG_NEWSET, e->family, NLM_F_CREATE | NLM_F_EXCL);
-		nftnl_set_nlmsg_build_payload(nlh, sets[k]);
-		batch_push(b, tag);
-		it = nftnl_set_elems_iter_create(sets[k]);
-		for (int more = it && nftnl_set_elems_iter_cur(it); more > 0;) {
-			nlh = batch_msg(b, NFT_MSG_NEWSETELEM, e->family, NLM_F_CREATE | NLM_F_EXCL);
-			more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
-			batch_push(b, tag);
-		}
-		if (it)
-			nftnl_set_elems_iter_destroy(it);
-	}
-}
 
 /* by table/chain (and handle) only: DELRULE, DELCHAIN, flush */
 static void put_target(struct batch *b, uint16_t type, const struct edit *e, uint64_t handle,
@@ -374,7 +341,8 @@ static int put_edit(struct nl *nl, const struct changeset *cs, struct batch *b,
 		if (!ret) {
 			snapshot_fix_compat(same);
 			put_target(b, NFT_MSG_DELRULE, e, e->handle, i);
-			put_moved_sets(b, e, sets, nsets, next_id, i);
+			for (size_t k = 0; k < nsets; k++)
+				put_set(b, e->family, sets[k], ++*next_id, i);
 			keep.add_counter = false; /* as it was */
 			ret = put_rule(cs, b, &keep, same, NULL, next_id, i);
 		}

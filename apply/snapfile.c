@@ -135,39 +135,17 @@ static void put_nest_terminated(struct nlmsghdr *out, const struct nlattr *a,
 	mnl_attr_nest_end(out, nest);
 }
 
-/* A rule message with its objref names ended, into out. */
-static void copy_rule_terminated(struct nlmsghdr *out, const struct nlmsghdr *in)
+/* objref: its names ended */
+static bool terminated_objref(struct nlmsghdr *out, const char *name, const struct nlattr *data,
+			      void *ctx)
 {
 	static const uint16_t names[] = { NFTA_OBJREF_IMM_NAME, NFTA_OBJREF_SET_NAME };
-	const struct nlattr *a, *e, *x;
 
-	mnl_attr_for_each(a, in, sizeof(struct nfgenmsg)) {
-		struct nlattr *n1, *n2;
-
-		if (mnl_attr_get_type(a) != NFTA_RULE_EXPRESSIONS) {
-			mnl_attr_put(out, a->nla_type, mnl_attr_get_payload_len(a),
-				     mnl_attr_get_payload(a));
-			continue;
-		}
-		n1 = mnl_attr_nest_start(out, NFTA_RULE_EXPRESSIONS);
-		mnl_attr_for_each_nested(e, a) {
-			const char *name = "";
-
-			mnl_attr_for_each_nested(x, e)
-				if (mnl_attr_get_type(x) == NFTA_EXPR_NAME)
-					name = mnl_attr_get_str(x);
-			n2 = mnl_attr_nest_start(out, mnl_attr_get_type(e));
-			mnl_attr_for_each_nested(x, e) {
-				if (mnl_attr_get_type(x) == NFTA_EXPR_DATA && strcmp(name, "objref") == 0)
-					put_nest_terminated(out, x, names, 2);
-				else
-					mnl_attr_put(out, x->nla_type, mnl_attr_get_payload_len(x),
-						     mnl_attr_get_payload(x));
-			}
-			mnl_attr_nest_end(out, n2);
-		}
-		mnl_attr_nest_end(out, n1);
-	}
+	(void)ctx;
+	if (strcmp(name, "objref") != 0)
+		return false;
+	put_nest_terminated(out, data, names, 2);
+	return true;
 }
 
 static bool has_objref(struct nftnl_rule *r)
@@ -195,7 +173,7 @@ static void put_rule(struct sink *k, struct nftnl_rule *r, uint32_t family)
 		struct nlmsghdr *out = nftnl_nlmsg_build_hdr(k->buf + MSG_MAX / 2, NFT_MSG_NEWRULE,
 							    (uint16_t)family, NLM_F_CREATE, 0);
 
-		copy_rule_terminated(out, nlh);
+		snapshot_copy_rule(out, nlh, terminated_objref, NULL);
 		nlh = out;
 	}
 	sink_put(k, nlh);
@@ -620,24 +598,11 @@ static int read_msg(struct snapshot *s, const struct nlmsghdr *nlh, struct nftnl
 	uint16_t type = nlh->nlmsg_type & 0xff;
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
 
-	if (type == NFT_MSG_GETTABLE) { /* a delta table begins */
-		struct nftnl_table *nt = nftnl_table_alloc();
-
-		if (!nt)
-			return -ENOMEM;
-		if (nftnl_table_nlmsg_parse(nlh, nt) < 0 ||
-		    !(t = new_table(s, g->nfgen_family, nftnl_table_get_str(nt, NFTNL_TABLE_NAME)))) {
-			nftnl_table_free(nt);
-			return -EINVAL;
-		}
-		nftnl_table_free(nt);
-		t->delta = true;
-		return 0;
-	}
-	if (t && t->delta && type != NFT_MSG_NEWTABLE && type != NFT_MSG_DELTABLE)
+	if (t && t->delta && type != NFT_MSG_NEWTABLE && type != NFT_MSG_DELTABLE &&
+	    type != NFT_MSG_GETTABLE)
 		return read_step(t, nlh, type, sets, nsets);
-
-	if (type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE) {
+	/* a table: whole (NEWTABLE), absent (DELTABLE) or a delta (GETTABLE) */
+	if (type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE || type == NFT_MSG_GETTABLE) {
 		struct nftnl_table *nt = nftnl_table_alloc();
 
 		if (!nt)
@@ -647,11 +612,12 @@ static int read_msg(struct snapshot *s, const struct nlmsghdr *nlh, struct nftnl
 			nftnl_table_free(nt);
 			return -EINVAL;
 		}
-		if (type == NFT_MSG_DELTABLE) {
-			t->absent = true;
-			nftnl_table_free(nt);
-		} else {
+		if (type == NFT_MSG_NEWTABLE) {
 			t->table = nt;
+		} else {
+			t->absent = type == NFT_MSG_DELTABLE;
+			t->delta = type == NFT_MSG_GETTABLE;
+			nftnl_table_free(nt);
 		}
 		return 0;
 	}

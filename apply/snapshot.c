@@ -213,16 +213,11 @@ static const struct {
 	{ "exthdr", put_exthdr },
 };
 
-/* The rule message in, as the kernel takes it back, into buf (NORM_MAX). */
-static const struct nlmsghdr *accepted_rule(const struct nlmsghdr *in, char *buf)
+void snapshot_copy_rule(struct nlmsghdr *out, const struct nlmsghdr *in, snapshot_expr_fn fn,
+			void *ctx)
 {
-	struct nlmsghdr *out = (struct nlmsghdr *)buf;
 	const struct nlattr *a, *e, *x;
 
-	if (in->nlmsg_len > NL_RECV_SIZE)
-		return in;
-	memcpy(out, in, NLMSG_HDRLEN + sizeof(struct nfgenmsg));
-	out->nlmsg_len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
 	mnl_attr_for_each(a, in, sizeof(struct nfgenmsg)) {
 		struct nlattr *list;
 
@@ -233,23 +228,43 @@ static const struct nlmsghdr *accepted_rule(const struct nlmsghdr *in, char *buf
 		list = mnl_attr_nest_start(out, NFTA_RULE_EXPRESSIONS);
 		mnl_attr_for_each_nested(e, a) {
 			struct nlattr *elem = mnl_attr_nest_start(out, mnl_attr_get_type(e));
-			void (*put)(struct nlmsghdr *, const struct nlattr *) = NULL;
+			const char *name = "";
 
 			mnl_attr_for_each_nested(x, e)
-				for (size_t k = 0; mnl_attr_get_type(x) == NFTA_EXPR_NAME &&
-						   k < sizeof(rewrites) / sizeof(rewrites[0]); k++)
-					if (strcmp(mnl_attr_get_str(x), rewrites[k].name) == 0)
-						put = rewrites[k].put;
-			mnl_attr_for_each_nested(x, e) {
-				if (put && mnl_attr_get_type(x) == NFTA_EXPR_DATA)
-					put(out, x);
-				else
+				if (mnl_attr_get_type(x) == NFTA_EXPR_NAME &&
+				    mnl_attr_validate(x, MNL_TYPE_NUL_STRING) == 0)
+					name = mnl_attr_get_str(x);
+			mnl_attr_for_each_nested(x, e)
+				if (mnl_attr_get_type(x) != NFTA_EXPR_DATA || !fn(out, name, x, ctx))
 					copy_attr(out, x);
-			}
 			mnl_attr_nest_end(out, elem);
 		}
 		mnl_attr_nest_end(out, list);
 	}
+}
+
+static bool accepted_expr(struct nlmsghdr *out, const char *name, const struct nlattr *data,
+			  void *ctx)
+{
+	(void)ctx;
+	for (size_t k = 0; k < sizeof(rewrites) / sizeof(rewrites[0]); k++)
+		if (strcmp(name, rewrites[k].name) == 0) {
+			rewrites[k].put(out, data);
+			return true;
+		}
+	return false;
+}
+
+/* The rule message in, as the kernel takes it back, into buf (NORM_MAX). */
+static const struct nlmsghdr *accepted_rule(const struct nlmsghdr *in, char *buf)
+{
+	struct nlmsghdr *out = (struct nlmsghdr *)buf;
+
+	if (in->nlmsg_len > NL_RECV_SIZE)
+		return in;
+	memcpy(out, in, NLMSG_HDRLEN + sizeof(struct nfgenmsg));
+	out->nlmsg_len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	snapshot_copy_rule(out, in, accepted_expr, NULL);
 	return out;
 }
 
@@ -427,19 +442,24 @@ struct rule_sets {
 	int err;
 };
 
-static int rule_sets_cb(struct nftnl_expr *e, void *data)
+const char *snapshot_expr_set(struct nftnl_expr *e)
 {
-	struct rule_sets *r = data;
 	const char *kind = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 	uint16_t a = strcmp(kind, "lookup") == 0 ? NFTNL_EXPR_LOOKUP_SET
 		     : strcmp(kind, "dynset") == 0 ? NFTNL_EXPR_DYNSET_SET_NAME
 		     : strcmp(kind, "objref") == 0 ? NFTNL_EXPR_OBJREF_SET_NAME : 0;
-	const char *name;
+
+	return a && nftnl_expr_is_set(e, a) ? nftnl_expr_get_str(e, a) : NULL;
+}
+
+static int rule_sets_cb(struct nftnl_expr *e, void *data)
+{
+	struct rule_sets *r = data;
+	const char *name = snapshot_expr_set(e);
 	struct nftnl_set *s;
 
-	if (r->err || !a || !nftnl_expr_is_set(e, a))
+	if (r->err || !name)
 		return 0;
-	name = nftnl_expr_get_str(e, a);
 	for (size_t k = 0; k < *r->n; k++)
 		if (strcmp(nftnl_set_get_str((*r->sets)[k], NFTNL_SET_NAME), name) == 0)
 			return 0;
@@ -1168,11 +1188,16 @@ static const struct snap_table *find_table(const struct snapshot *cur, const str
 
 /* ---- restoring a delta: the inverse of edits ---- */
 
-/* A rule message in, its references to the step's anonymous sets
- * (names[k]) written as the new sets ids[k] ("__set%d": the kernel names
- * them), into out after its header. */
-static void put_with_sets(struct nlmsghdr *out, const struct nlmsghdr *in,
-			  const char *const *names, const uint32_t *ids, size_t n)
+/* A rule's references to some sets (names[k]) written as the new sets
+ * ids[k] ("__set%d": the kernel names them). */
+struct set_refs {
+	const char *const *names;
+	const uint32_t *ids;
+	size_t n;
+};
+
+static bool renamed_set_expr(struct nlmsghdr *out, const char *name, const struct nlattr *x,
+			     void *ctx)
 {
 	static const struct {
 		const char *expr;
@@ -1182,54 +1207,33 @@ static void put_with_sets(struct nlmsghdr *out, const struct nlmsghdr *in,
 		{ "dynset", NFTA_DYNSET_SET_NAME, NFTA_DYNSET_SET_ID },
 		{ "objref", NFTA_OBJREF_SET_NAME, NFTA_OBJREF_SET_ID },
 	};
-	const struct nlattr *a, *e, *x;
+	const struct set_refs *sr = ctx;
+	const struct nlattr *d;
+	struct nlattr *data;
+	long id = -1;
+	int r = -1;
 
-	mnl_attr_for_each(a, in, sizeof(struct nfgenmsg)) {
-		struct nlattr *list;
+	for (size_t k = 0; k < sizeof(refs) / sizeof(refs[0]); k++)
+		if (strcmp(name, refs[k].expr) == 0)
+			r = (int)k;
+	if (r < 0 || !sr->n)
+		return false;
+	data = mnl_attr_nest_start(out, NFTA_EXPR_DATA);
+	mnl_attr_for_each_nested(d, x) {
+		uint16_t type = mnl_attr_get_type(d);
 
-		if (mnl_attr_get_type(a) != NFTA_RULE_EXPRESSIONS) {
-			copy_attr(out, a);
-			continue;
-		}
-		list = mnl_attr_nest_start(out, NFTA_RULE_EXPRESSIONS);
-		mnl_attr_for_each_nested(e, a) {
-			struct nlattr *elem = mnl_attr_nest_start(out, mnl_attr_get_type(e));
-			int r = -1;
-
-			mnl_attr_for_each_nested(x, e)
-				for (size_t k = 0; mnl_attr_get_type(x) == NFTA_EXPR_NAME &&
-						   k < sizeof(refs) / sizeof(refs[0]); k++)
-					if (strcmp(mnl_attr_get_str(x), refs[k].expr) == 0)
-						r = (int)k;
-			mnl_attr_for_each_nested(x, e) {
-				const struct nlattr *d;
-				struct nlattr *data;
-				long id = -1;
-
-				if (r < 0 || mnl_attr_get_type(x) != NFTA_EXPR_DATA) {
-					copy_attr(out, x);
-					continue;
-				}
-				data = mnl_attr_nest_start(out, NFTA_EXPR_DATA);
-				mnl_attr_for_each_nested(d, x) {
-					uint16_t type = mnl_attr_get_type(d);
-
-					for (size_t k = 0; type == refs[r].name && k < n; k++)
-						if (strcmp(mnl_attr_get_str(d), names[k]) == 0)
-							id = ids[k];
-					if (type == refs[r].name && id >= 0)
-						mnl_attr_put_strz(out, type, "__set%d");
-					else if (type != refs[r].id)
-						copy_attr(out, d);
-				}
-				if (id >= 0)
-					mnl_attr_put_u32(out, refs[r].id, htonl((uint32_t)id));
-				mnl_attr_nest_end(out, data);
-			}
-			mnl_attr_nest_end(out, elem);
-		}
-		mnl_attr_nest_end(out, list);
+		for (size_t k = 0; type == refs[r].name && k < sr->n; k++)
+			if (strcmp(mnl_attr_get_str(d), sr->names[k]) == 0)
+				id = sr->ids[k];
+		if (type == refs[r].name && id >= 0)
+			mnl_attr_put_strz(out, type, "__set%d");
+		else if (type != refs[r].id)
+			copy_attr(out, d);
 	}
+	if (id >= 0)
+		mnl_attr_put_u32(out, refs[r].id, htonl((uint32_t)id));
+	mnl_attr_nest_end(out, data);
+	return true;
 }
 
 /* The anonymous sets of a step, made again (they went with the rule that
@@ -1293,7 +1297,11 @@ static void put_step_rule(struct restore_ctx *rc, size_t ti, size_t si, const ui
 	in = nftnl_nlmsg_build_hdr(rc->scratch, NFT_MSG_NEWRULE, (uint16_t)t->family, 0, 0);
 	build_rule(in, st->rule);
 	out = batch_msg(&rc->b, NFT_MSG_NEWRULE, t->family, flags);
-	put_with_sets(out, in, names, ids, rc->prove ? n : 0);
+	{
+		struct set_refs sr = { names, ids, rc->prove ? n : 0 };
+
+		snapshot_copy_rule(out, in, renamed_set_expr, &sr);
+	}
 	if (st->kind == UNDO_REPLACE)
 		mnl_attr_put_u64(out, NFTA_RULE_HANDLE, htobe64(st->handle));
 	else if (st->after)
@@ -1649,12 +1657,9 @@ struct uses_ctx {
 static int uses_cb(struct nftnl_expr *e, void *data)
 {
 	struct uses_ctx *u = data;
-	const char *kind = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-	uint16_t a = strcmp(kind, "lookup") == 0 ? NFTNL_EXPR_LOOKUP_SET
-		     : strcmp(kind, "dynset") == 0 ? NFTNL_EXPR_DYNSET_SET_NAME
-		     : strcmp(kind, "objref") == 0 ? NFTNL_EXPR_OBJREF_SET_NAME : 0;
+	const char *name = snapshot_expr_set(e);
 
-	if (a && nftnl_expr_is_set(e, a) && strcmp(nftnl_expr_get_str(e, a), u->name) == 0)
+	if (name && strcmp(name, u->name) == 0)
 		u->used = true;
 	return 0;
 }

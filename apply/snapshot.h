@@ -127,10 +127,22 @@ int snapshot_get_chain_rules(struct nl *nl, struct snap_table *t, const char *ch
 int snapshot_get_set(struct nl *nl, uint32_t family, const char *table, const char *name,
 		     struct nftnl_set **out);
 
+/* The set an expression names (lookup, dynset, objref), or NULL. */
+struct nftnl_expr;
+const char *snapshot_expr_set(struct nftnl_expr *e);
+
 /* The anonymous sets rule uses (`{ 22, 80 }`, a meter: they go when it
  * goes), read with their elements and appended to *sets. 0 or -errno. */
 int snapshot_get_rule_sets(struct nl *nl, uint32_t family, const char *table,
 			   struct nftnl_rule *rule, struct nftnl_set ***sets, size_t *n);
+
+/* Copy the attributes of rule message in after out's header; for each
+ * expression's data, fn(out, expression name, data, ctx) may write it
+ * itself (true) or leave it to be copied as it is (false). */
+typedef bool (*snapshot_expr_fn)(struct nlmsghdr *out, const char *name,
+				 const struct nlattr *data, void *ctx);
+void snapshot_copy_rule(struct nlmsghdr *out, const struct nlmsghdr *in, snapshot_expr_fn fn,
+			void *ctx);
 
 /* Parse a dumped rule message into r in the form the kernel takes back
  * (the kernel dumps some expressions in a form it refuses: see

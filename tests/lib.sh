@@ -310,6 +310,30 @@ quiesce() {
 	sleep "${1:-1}"
 }
 
+# ---------------------------------------------------------------- waiting
+
+# ms: now, in milliseconds.
+ms() { date +%s%3N; }
+
+# poll_until MS CMD...: run CMD every 0.1 s until it succeeds (0) or MS
+# milliseconds passed (1). For a condition, never a fixed sleep.
+poll_until() {
+	local end=$(( $(ms) + $1 ))
+	shift
+	until "$@"; do
+		[ "$(ms)" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# st KEY: a field of nfpilot status (in the server namespace)
+st() { nfp status 2>/dev/null | sed -n "s/^$1: //p" | head -n 1; }
+
+# over: no probation in the server namespace (status says none, and no
+# guardian process of it is left).
+over() { [ "$(nfp status 2>/dev/null)" = "probation: none" ] && [ -z "$(guardian_pids "$SRV")" ]; }
+
 # ---------------------------------------------------------------- JSON helpers
 
 # json_get FILE PY-EXPR: evaluate a python expression over the parsed JSON
@@ -416,52 +440,21 @@ print("%d rules, %d with counters, %d packets in all, %d sets" % (len(want), wit
       sum(v[0] for v in want.values() if v), len(want_sets)))
 '
 
-# compare_text NS DESC: the text of every rule equals nft -a's (counter values
-# stripped: nfpilot shows them in their own columns), by (family, table,
-# chain, handle).
+# compare_text NS DESC: the text of every rule equals nft -a -s's, by
+# (family, table, chain, handle), in nfpilot's JSON and plain listings
+# (tests/corpus/listing.py: rules nft prints on several lines included).
 compare_text() {
 	local ns=$1 desc=$2 out
-	"$NFPILOT" -N "$ns" list --json >"$TEST_TMP/txt.nfp" 2>"$TEST_TMP/txt.err" || {
-		not_ok "$desc: nfpilot -N $ns list --json failed: $(head -c 400 "$TEST_TMP/txt.err")"
+	"$NFPILOT" -N "$ns" list --json >"$TEST_TMP/txt.nfp" 2>"$TEST_TMP/txt.err" &&
+		"$NFPILOT" -N "$ns" list -x >"$TEST_TMP/txt.plain" 2>>"$TEST_TMP/txt.err" || {
+		not_ok "$desc: nfpilot -N $ns list failed: $(head -c 400 "$TEST_TMP/txt.err")"
 		return 1
 	}
-	in_ns "$ns" nft -a list ruleset >"$TEST_TMP/txt.nft" 2>/dev/null
-	if out=$(python3 -c "$TEXT_PY" "$TEST_TMP/txt.nfp" "$TEST_TMP/txt.nft" 2>&1); then
+	in_ns "$ns" nft -a -s list ruleset >"$TEST_TMP/txt.nft" 2>/dev/null
+	if out=$(python3 "$(dirname "${BASH_SOURCE[0]}")/corpus/listing.py" "$TEST_TMP/txt.nfp" \
+		 "$TEST_TMP/txt.plain" "$TEST_TMP/txt.nft" 2>&1); then
 		ok "$desc ($out)"
 	else
 		not_ok "$desc: $(printf '%s' "$out" | head -c 2000 | tr '\n' '|')"
 	fi
 }
-
-TEXT_PY='
-import json, re, sys
-nfp = json.load(open(sys.argv[1]))
-want, fam, table, chain = {}, None, None, None
-for line in open(sys.argv[2]):
-    line = line.rstrip("\n")
-    m = re.match(r"^table (\S+) (\S+) \{", line)
-    if m:
-        fam, table, chain = m.group(1), m.group(2), None
-        continue
-    m = re.match(r"^\tchain (\S+) \{", line)
-    if m:
-        chain = m.group(1)
-        continue
-    if re.match(r"^\t(set|map|flowtable|counter|quota|limit|ct) ", line):
-        chain = None
-        continue
-    m = re.match(r"^\t\t(.*) # handle (\d+)$", line)
-    if m and chain and not re.match(r"(type|policy) ", m.group(1)):
-        want[(fam, table, chain, int(m.group(2)))] = re.sub(r"counter packets \d+ bytes \d+", "counter", m.group(1))
-got = {}
-for t in nfp["tables"]:
-    for c in t["chains"]:
-        for r in c["rules"]:
-            got[(t["family"], t["name"], c["name"], r["handle"])] = r["text"]
-bad = ["%s: nfpilot %r, nft %r" % (k, got.get(k), want.get(k))
-       for k in sorted(set(got) | set(want), key=str) if got.get(k) != want.get(k)]
-if bad or not want:
-    print("\n".join(bad[:10]) or "nft -a lists no rules")
-    sys.exit(1)
-print("%d rules" % len(want))
-'

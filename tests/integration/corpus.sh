@@ -30,7 +30,6 @@ LISTING=$CORPUS_DIR/listing.py
 PICK=${CORPUS:-*}
 PREFIX=${CORPUS_NS_PREFIX:-$NS_PREFIX}
 
-ms() { date +%s%3N; }
 
 # meta FILE KEY: the value of the header line "# KEY: value" (first one)
 meta() { sed -n "s/^# $2: //p" "$1" | head -n 1; }

@@ -11,17 +11,6 @@
 
 ns_add "$SRV" || bail "ip netns add $SRV"
 
-ms() { date +%s%3N; }
-poll_until() {
-	local end=$(( $(ms) + $1 ))
-	shift
-	until "$@"; do
-		[ "$(ms)" -ge "$end" ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-over() { [ "$(nfp status 2>/dev/null)" = "probation: none" ] && [ -z "$(guardian_pids "$SRV")" ]; }
 state() { srv nft -s list ruleset 2>/dev/null; srv iptables-save 2>/dev/null | grep -v '^#'; }
 
 cat >"$TEST_TMP/base.nft" <<'EOF'

@@ -35,28 +35,8 @@ HIST="$NFPILOT_LIB_DIR/netns-$SRV/history"
 
 # ---------------------------------------------------------------- helpers
 
-ms() { date +%s%3N; }
-
-# poll_until MS CMD...: run CMD every 0.1 s until it succeeds (0) or MS
-# milliseconds passed (1).
-poll_until() {
-	local end=$(( $(ms) + $1 ))
-	shift
-	until "$@"; do
-		[ "$(ms)" -ge "$end" ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-
-# over: no probation (status says none, no guardian process of ours).
-over() {
-	[ "$(nfp status 2>/dev/null)" = "probation: none" ] && [ -z "$(guardian_pids "$SRV")" ]
-}
 running() { nfp status 2>/dev/null | grep -q '^probation: running'; }
 holders() { [ "$(st holders)" = "$1" ]; }
-# st KEY: a field of nfpilot status
-st() { nfp status 2>/dev/null | sed -n "s/^$1: //p" | head -n 1; }
 
 # every table as nft lists it without state (counters, quota use) or handles
 ruleset_s() { srv nft -s list ruleset 2>/dev/null; }

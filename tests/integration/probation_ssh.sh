@@ -55,17 +55,6 @@ login() {
 		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 		-o ConnectTimeout=3 -o LogLevel=ERROR "$@"
 }
-ms() { date +%s%3N; }
-poll_until() {
-	local end=$(( $(ms) + $1 ))
-	shift
-	until "$@"; do
-		[ "$(ms)" -ge "$end" ] && return 1
-		sleep 0.1
-	done
-}
-st() { nfp status 2>/dev/null | sed -n "s/^$1: //p" | head -n 1; }
-over() { [ "$(nfp status 2>/dev/null)" = "probation: none" ] && [ -z "$(guardian_pids "$SRV")" ]; }
 
 check_eq "a login works before the change" "$(login root@"$SRV_IP" 'echo in; cat /proc/self/net/dev | grep -c v0' 2>&1)" \
 	"$(printf 'in\n1')"

@@ -13,17 +13,6 @@
 ns_add "$SRV" || bail "ip netns add $SRV"
 HIST="$NFPILOT_LIB_DIR/netns-$SRV/history"
 
-ms() { date +%s%3N; }
-poll_until() {
-	local end=$(( $(ms) + $1 ))
-	shift
-	until "$@"; do
-		[ "$(ms)" -ge "$end" ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-over() { [ "$(nfp status 2>/dev/null)" = "probation: none" ] && [ -z "$(guardian_pids "$SRV")" ]; }
 ruleset_s() { srv nft -s list ruleset 2>/dev/null; }
 history_n() { ls "$HIST" 2>/dev/null | grep -c '^[0-9]*$'; }
 meta() { sed -n "s/^$2: //p" "$HIST/$1/meta" 2>/dev/null; }
