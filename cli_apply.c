@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
 #include <unistd.h>
 
 static const char apply_usage[] =
@@ -36,35 +37,21 @@ static const char apply_usage[] =
 	"  Without --detach it asks on the terminal; no answer reverts, and so\n"
 	"  does this process ending (a dropped SSH session) before the answer.\n";
 
-struct script {
-	struct nft_ctx *ctx;
-	const char *file;
-};
-
-/* The script, for real: the probation's change. */
-static int run_file(struct nl *nl, void *arg, uint32_t genid, char *err, size_t errlen)
-{
-	struct script *sc = arg;
-
-	(void)nl;
-	(void)genid;
-	if (nft_run_cmd_from_filename(sc->ctx, sc->file) == 0)
-		return 0;
-	snprintf(err, errlen, "the kernel refused it");
-	return -EINVAL;
-}
-
-/* nft's error output, each line prefixed for the terminal */
-static void print_nft_errors(const char *errs)
+/* nft's error output, each line prefixed for the terminal, the copy's
+ * name given back as the file the admin named */
+static void print_nft_errors(const char *errs, const char *copy, const char *file)
 {
 	const char *p = errs;
+	size_t cl = strlen(copy);
 
 	while (p && *p) {
 		size_t n = strcspn(p, "\n");
-
 		char line[1024];
 
-		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		if (n >= cl && strncmp(p, copy, cl) == 0)
+			snprintf(line, sizeof(line), "%s%.*s", file, (int)(n - cl), p + cl);
+		else
+			snprintf(line, sizeof(line), "%.*s", (int)n, p);
 		fputs("nfpilot: ", stderr);
 		fmt_put_safe(stderr, line); /* nft echoes the file's line */
 		fputc('\n', stderr);
@@ -72,21 +59,26 @@ static void print_nft_errors(const char *errs)
 	}
 }
 
-/* The script's text, for status and the history. */
-static char *slurp(const char *file)
+/* The whole script, read once (a FIFO can be read only once). */
+static char *slurp(const char *file, size_t *len)
 {
 	FILE *fp = fopen(file, "re");
-	char *buf = NULL, chunk[4096];
-	size_t len = 0, got;
+	char *buf = NULL, chunk[65536];
+	size_t got;
 	FILE *mem;
 
+	*len = 0;
 	if (!fp)
 		return NULL;
-	mem = open_memstream(&buf, &len);
-	while (mem && len < (1u << 20) && (got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+	mem = open_memstream(&buf, len);
+	while (mem && (got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
 		fwrite(chunk, 1, got, mem);
 	if (mem)
 		fclose(mem);
+	if (ferror(fp)) {
+		free(buf);
+		buf = NULL;
+	}
 	fclose(fp);
 	return buf;
 }
@@ -99,9 +91,9 @@ int cli_apply(int argc, char **argv)
 	bool have_genid = false, applied;
 	uint32_t want = 0, now;
 	struct nft_ctx *ctx;
-	char err[512] = "", what[300], *text;
-	struct script sc;
+	char err[4096] = "", what[300], copy[4200], dir[4200], *text;
 	struct nl nl;
+	size_t len;
 	int ret;
 
 	cli_probation_init(&opts, "nfpilot apply");
@@ -142,45 +134,54 @@ int cli_apply(int argc, char **argv)
 		return cli_fail(EXIT_FAIL, "not applied: the ruleset changed since generation %u "
 				"(now %u)", want, now);
 	}
+	/* read once, into the file the guardian runs; its includes are
+	 * looked up beside the script */
+	text = slurp(file, &len);
+	if (!text) {
+		nl_close(&nl);
+		return cli_fail(EXIT_FAIL, "%s: %s", file, strerror(errno ? errno : EIO));
+	}
+	ret = probation_script(text, len, copy, sizeof(copy), err, sizeof(err));
+	if (ret) {
+		free(text);
+		nl_close(&nl);
+		return cli_fail(cli_exit_code(ret), "%s: not applied: %s", file, err);
+	}
+	snprintf(dir, sizeof(dir), "%s", file);
+	snprintf(dir, sizeof(dir), "%s", strrchr(dir, '/') ? dirname(dir) : ".");
 	/* the check: the kernel sees the batch but never its end */
 	ctx = ruletext_ctx(0, true);
-	ret = ctx ? nft_run_cmd_from_filename(ctx, file) : -1;
-	if (!ret) {
-		/* a fresh context: the check's cache holds what the script did
-		 * (an interval set's element already deleted, say) */
-		nft_ctx_free(ctx);
-		ctx = ruletext_ctx(0, false);
-	}
-	if (!ctx) {
-		nl_close(&nl);
-		return cli_fail(EXIT_FAIL, "cannot start libnftables");
-	}
-	if (!ret) {
-		sc = (struct script){ ctx, file };
-		snprintf(what, sizeof(what), "nfpilot apply %.256s", file);
-		opts.what = what;
-		text = slurp(file);
-		struct probation_change ch = { .fn = run_file, .arg = &sc, .text = text };
-
-		ret = probation_apply(&nl, &ch, &opts, &prob, &applied, err, sizeof(err));
-		free(text);
-		if (ret && !applied && ret != -EINVAL) {
-			/* the probation could not start: nothing was sent */
-			nft_ctx_free(ctx);
-			nl_close(&nl);
-			return cli_fail(cli_exit_code(ret), "%s: not applied: %s%s", file, err,
-					cli_probation_hint(ret));
-		}
-	}
+	if (ctx)
+		nft_ctx_add_include_path(ctx, dir);
+	ret = ctx && nft_run_cmd_from_filename(ctx, copy) == 0 ? 0 : -EINVAL;
 	if (ret) {
 		fprintf(stderr, "nfpilot: %s: not applied, nothing changed:\n", file);
-		print_nft_errors(nft_ctx_get_error_buffer(ctx));
-		nft_ctx_free(ctx);
-		nl_close(&nl);
-		return EXIT_FAIL;
+		if (ctx)
+			print_nft_errors(nft_ctx_get_error_buffer(ctx), copy, file);
+		else
+			fprintf(stderr, "nfpilot: cannot start libnftables\n");
+	} else {
+		struct probation_change ch = { .kind = CHANGE_SCRIPT, .path = copy, .include = dir,
+					       .text = text };
+
+		snprintf(what, sizeof(what), "nfpilot apply %.256s", file);
+		opts.what = what;
+		ret = probation_apply(&nl, &ch, &opts, &prob, &applied, err, sizeof(err));
+		if (ret == -EINVAL) {
+			fprintf(stderr, "nfpilot: %s: not applied, nothing changed:\n", file);
+			print_nft_errors(err, copy, file);
+		} else if (ret) {
+			cli_fail(cli_exit_code(ret), "%s: not applied: %s%s", file, err,
+				 cli_probation_hint(ret));
+		}
 	}
-	nft_ctx_free(ctx);
+	unlink(copy);
+	if (ctx)
+		nft_ctx_free(ctx);
+	free(text);
 	nl_close(&nl);
+	if (ret)
+		return ret == -EINVAL ? EXIT_FAIL : cli_exit_code(ret);
 	printf("applied %s as one transaction\n", file);
 	return cli_probation_finish(&prob, &opts);
 }

@@ -206,11 +206,6 @@ int cli_history(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int put_back(struct nl *nl, void *arg, uint32_t genid, char *err, size_t errlen)
-{
-	return snapshot_restore(nl, arg, genid, 0, NULL, err, errlen);
-}
-
 int cli_restore(int argc, char **argv)
 {
 	struct probation_opts opts;
@@ -273,8 +268,9 @@ int cli_restore(int argc, char **argv)
 		     strcmp(which, "before.snap") == 0 ? "before" : "after") < 0)
 		change = NULL;
 	{
-		struct probation_change ch = { .ids = ids, .nids = s.ntables, .fn = put_back,
-					       .arg = &s, .text = change };
+		struct probation_change ch = { .ids = ids, .nids = s.ntables,
+					       .kind = CHANGE_RESTORE, .path = path,
+					       .text = change };
 
 		ret = probation_apply(&nl, &ch, &opts, &prob, &applied, err, sizeof(err));
 	}

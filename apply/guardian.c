@@ -3,12 +3,14 @@
 
 #include "batch.h"
 #include "history.h"
+#include "model/ruletext.h"
 #include "probation.h"
 #include "snapfile.h"
 #include "state.h"
 #include "model/ruleset.h"
 
 #include <libnftnl/rule.h>
+#include <nftables/libnftables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -16,6 +18,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +69,9 @@ struct guardian {
 	char user[64], from[128], what[256];
 	char *change;
 	char failed[2600];      /* why the revert failed, once it did */
+	int lockfd;             /* the run folder's lock, from the applier */
+	uint32_t point_genid;   /* generation the last restore point was read at */
+	int sigfd;              /* SIGTERM */
 	bool echo_lost;         /* a rule the change added is not in its inverse */
 	size_t change_len;
 	bool point_changed;     /* the kept tables changed: rewrite the restore point */
@@ -295,6 +302,8 @@ static int take_file(struct guardian *g, const char *path, bool force, char *ref
 	} else {
 		refused[0] = 0;
 	}
+	if (!ret)
+		g->point_genid = s.genid; /* the generation the next change is made at */
 	if (!ret && (ret = adopt(g, &s, false, err, errlen)) == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	return ret;
@@ -764,42 +773,125 @@ static int echo_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* "commit PATH\nCHANGE": the applier's batch, committed here, so that it
- * reaches the kernel only while this guardian holds its restore point.
- * True when the probation ended. */
+/* A file of the run folder the applier wrote: root's, regular, whole, in
+ * memory (malloc'd, NUL-terminated), or NULL. */
+static char *read_run_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char *buf = NULL;
+	struct stat st;
+
+	*len = 0;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+	    st.st_size < (1 << 30) && (buf = malloc((size_t)st.st_size + 1))) {
+		if (read(fd, buf, (size_t)st.st_size) == st.st_size) {
+			buf[st.st_size] = 0;
+			*len = (size_t)st.st_size;
+		} else {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+/* The change, made here: the applier's batch (its echoes complete the
+ * inverses), a script through libnftables, or a snapshot put back. 0 or
+ * -errno, with why and, for a batch, the sequence number at fault. */
+static int make_change(struct guardian *g, const char *kind, const char *path,
+		       const char *include, uint32_t *seq, char *why, size_t len)
+{
+	uint32_t now;
+	int ret = 0;
+
+	*seq = 0;
+	if (strcmp(kind, "batch") == 0) {
+		size_t n;
+		char *buf = read_run_file(path, &n);
+
+		if (!buf) {
+			snprintf(why, len, "cannot read the change %.1000s", path);
+			return -EIO;
+		}
+		g->echo_lost = false;
+		ret = batch_send_bytes(&g->nl, buf, n, echo_cb, g, seq, why, len);
+		free(buf);
+		return ret;
+	}
+	/* a script or a snapshot: only at the generation the restore point
+	 * was read at (the kernel checks it for a batch) */
+	ret = nl_genid(&g->nl, &now);
+	if (!ret && now != g->point_genid)
+		ret = -ERESTART;
+	if (ret) {
+		snprintf(why, len, "%s", ret == -ERESTART
+			 ? "the ruleset changed since the restore point was read: nothing applied"
+			 : nl_strerror(ret));
+		return ret;
+	}
+	if (strcmp(kind, "script") == 0) {
+		struct nft_ctx *ctx = ruletext_ctx(0, false);
+
+		if (!ctx) {
+			snprintf(why, len, "cannot start libnftables");
+			return -ENOMEM;
+		}
+		if (include && *include)
+			nft_ctx_add_include_path(ctx, include);
+		if (nft_run_cmd_from_filename(ctx, path) != 0) {
+			snprintf(why, len, "%s", nft_ctx_get_error_buffer(ctx));
+			ret = -EINVAL;
+		}
+		nft_ctx_free(ctx);
+		return ret;
+	}
+	if (strcmp(kind, "restore") == 0) {
+		struct snapshot s;
+
+		ret = snapfile_load(path, &s, why, len);
+		if (!ret)
+			ret = snapshot_restore(&g->nl, &s, g->point_genid, 0, NULL, why, len);
+		snapshot_free(&s);
+		return ret;
+	}
+	snprintf(why, len, "unknown change");
+	return -EINVAL;
+}
+
+/* "commit KIND PATH TEXTPATH [INCLUDE]": the change, made by the guardian
+ * that holds its restore point, so that it reaches the kernel only while
+ * that is held. True when the probation ended. */
 static bool commit(struct guardian *g, struct client *c, char *args)
 {
-	char *text = strchr(args, '\n'), why[512];
+	char kind[16], path[4200], textpath[4200], include[4200] = "", why[4096];
+	char *text;
 	uint32_t seq = 0;
-	struct stat st;
-	char *buf = NULL;
-	int fd, ret = -EINVAL;
+	size_t tlen;
+	int ret;
 
-	if (text)
-		*text = 0;
 	if (!c->held) {
 		say(c->fd, "err hold first");
 		return false;
 	}
-	snprintf(why, sizeof(why), "cannot read the change");
-	fd = open(args, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
-	    st.st_size > 0 && st.st_size < (1 << 30) && (buf = malloc((size_t)st.st_size))) {
-		ret = read(fd, buf, (size_t)st.st_size) == st.st_size ? 0 : -EIO;
+	if (sscanf(args, "%15s %4199s %4199s %4199s", kind, path, textpath, include) < 3) {
+		say(c->fd, "err bad commit");
+		return false;
 	}
-	if (fd >= 0)
-		close(fd);
-	unlink(args);
-	if (!ret) {
-		g->echo_lost = false;
-		ret = batch_send_bytes(&g->nl, buf, (size_t)st.st_size, echo_cb, g, &seq, why,
-				       sizeof(why));
-	}
-	free(buf);
+	text = read_run_file(textpath, &tlen);
+	unlink(textpath);
+	ret = make_change(g, kind, path, include, &seq, why, sizeof(why));
+	if (strcmp(kind, "restore") != 0)
+		unlink(path);
 	if (ret) {
 		/* nothing went in: say which message the kernel refused */
 		narrow(g, WENT_NOT);
-		say(c->fd, "err batch %d %u %s", ret, seq, why);
+		if (strcmp(kind, "batch") == 0)
+			say(c->fd, "err batch %d %u %s", ret, seq, why);
+		else
+			say(c->fd, "err refused %d %s", ret, why);
+		free(text);
 		if (!g->nkept) {
 			cleanup_files(g);
 			return true;
@@ -814,9 +906,21 @@ static bool commit(struct guardian *g, struct client *c, char *args)
 	for (size_t i = 0; i < g->nkept; i++)
 		if (kept_table(g, i)->delta && kept_table(g, i)->nsteps)
 			g->kept[i].touched = true;
-	if (text)
-		*text = '\n';
-	return went(g, c, true, text);
+	{
+		/* went() takes the text after a newline */
+		size_t n = text ? strlen(text) : 0;
+		char *nl = malloc(n + 2);
+		bool end;
+
+		if (nl) {
+			nl[0] = '\n';
+			memcpy(nl + 1, text ? text : "", n + 1);
+		}
+		end = went(g, c, true, nl);
+		free(nl);
+		free(text);
+		return end;
+	}
 }
 
 /* Handle one message; true when the probation ended. */
@@ -859,8 +963,6 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 			say(c->fd, "ok");
 		unlink(path);
 		persist(g);
-	} else if (strncmp(msg, "applied ", 8) == 0) {
-		return went(g, c, msg[8] == '1', strchr(msg, '\n'));
 	} else if (strncmp(msg, "commit ", 7) == 0) {
 		return commit(g, c, msg + 7);
 	} else if (strcmp(msg, "extend") == 0) {
@@ -908,7 +1010,7 @@ static int serve(struct guardian *g)
 	static char msg[PROB_MSG_MAX + 1];
 
 	for (;;) {
-		struct pollfd pfd[MAX_CLIENTS + 1];
+		struct pollfd pfd[MAX_CLIENTS + 2];
 		int64_t left = g->deadline - now_ms();
 
 		if (left <= 0) {
@@ -920,8 +1022,17 @@ static int serve(struct guardian *g)
 		pfd[0] = (struct pollfd){ g->lsock, POLLIN, 0 };
 		for (size_t i = 0; i < g->ncl; i++)
 			pfd[i + 1] = (struct pollfd){ g->cl[i].fd, POLLIN, 0 };
-		if (poll(pfd, g->ncl + 1, left > 1000 ? 1000 : (int)left) < 0 && errno != EINTR)
+		pfd[g->ncl + 1] = (struct pollfd){ g->sigfd, POLLIN, 0 };
+		if (poll(pfd, g->ncl + 2, left > 1000 ? 1000 : (int)left) < 0 && errno != EINTR)
 			return 1;
+		if (pfd[g->ncl + 1].revents & POLLIN) {
+			/* stopped (systemd stops a unit, a shutdown): put it back first */
+			struct signalfd_siginfo si;
+
+			if (read(g->sigfd, &si, sizeof(si)) == sizeof(si))
+				return give_up(g, "the guardian was stopped (SIGTERM) before the change "
+					       "was confirmed");
+		}
 		for (size_t i = g->ncl; i-- > 0;) {
 			ssize_t n;
 
@@ -964,31 +1075,105 @@ static int serve(struct guardian *g)
 	}
 }
 
+/* The start: on the start socket, the applier hands over the lock of the
+ * run folder (SCM_RIGHTS), the options and who asks. Its connection, or
+ * -1 if none came in time. */
+static int take_start(struct guardian *g, int lsock, bool *force)
+{
+	char buf[1024], cbuf[CMSG_SPACE(sizeof(int))];
+	struct pollfd pfd = { lsock, POLLIN, 0 };
+
+	/* the applier connects as soon as it sees the socket */
+	while (poll(&pfd, 1, 10000) > 0) {
+		int fd = accept4(lsock, NULL, NULL, SOCK_CLOEXEC), lockfd = -1, t, st, f;
+		struct iovec iov = { buf, sizeof(buf) - 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		struct pollfd cp = { fd, POLLIN, 0 };
+		struct cmsghdr *cm;
+		struct ucred cr;
+		socklen_t len = sizeof(cr);
+		char *l1, *l2, *l3;
+		ssize_t n = -1;
+
+		if (fd < 0)
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 && cr.uid == 0 &&
+		    poll(&cp, 1, 10000) > 0)
+			n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+		cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&lockfd, CMSG_DATA(cm), sizeof(int));
+		buf[n > 0 ? n : 0] = 0;
+		l1 = strchr(buf, '\n');
+		l2 = l1 ? strchr(l1 + 1, '\n') : NULL;
+		l3 = l2 ? strchr(l2 + 1, '\n') : NULL;
+		/* "start TIMEOUT STRICT FORCE\nUSER\nFROM\nWHAT", holding the lock */
+		if (lockfd < 0 || !l3 || sscanf(buf, "start %d %d %d", &t, &st, &f) != 3 ||
+		    flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+			if (lockfd >= 0)
+				close(lockfd);
+			close(fd);
+			continue;
+		}
+		*l1 = *l2 = *l3 = 0;
+		g->timeout_s = t;
+		g->strict = st != 0;
+		*force = f != 0;
+		snprintf(g->user, sizeof(g->user), "%s", l1 + 1);
+		snprintf(g->from, sizeof(g->from), "%s", l2 + 1);
+		snprintf(g->what, sizeof(g->what), "%s", l3 + 1);
+		g->lockfd = lockfd; /* held as long as this process lives */
+		g->cl[g->ncl++] = (struct client){ fd, cr.pid, sid_of(cr.pid), false, false };
+		return fd;
+	}
+	return -1;
+}
+
+/* A listening socket at name of the run folder. */
+static int listen_at(struct guardian *g, const char *name, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (state_socket_addr(g->dir, name, &sa)) {
+		snprintf(err, errlen, "%.400s: path too long for a socket", g->dir);
+		return -1;
+	}
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
+		snprintf(err, errlen, "%s: %s", sa.sun_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int guardian_main(int argc, char **argv)
 {
-	struct guardian g = { .lsock = -1 };
-	struct sockaddr_un sa;
-	char path[4200], err[2048], refused[2048] = "";
-	int ready = 4, devnull, ret;
-	bool force;
+	struct guardian g = { .lsock = -1, .lockfd = -1, .sigfd = -1 };
+	char path[4200], from[4200], err[2048] = "", refused[2048] = "";
+	int devnull, ret = 0, conn;
+	bool force = false;
+	sigset_t term;
 
-	if (argc != 9)
+	if (argc != 2)
 		return 2;
 	snprintf(g.dir, sizeof(g.dir), "%s", argv[1]);
-	ready = atoi(argv[2]);
-	g.timeout_s = atoi(argv[3]);
-	g.strict = argv[4][0] == '1';
-	snprintf(g.user, sizeof(g.user), "%s", argv[5]);
-	snprintf(g.from, sizeof(g.from), "%s", argv[6]);
-	snprintf(g.what, sizeof(g.what), "%s", argv[7]);
-	force = argv[8][0] == '1';
 	g.started = time(NULL);
-	g.deadline = now_ms() + (int64_t)g.timeout_s * 1000;
 
-	/* no terminal: a closing SSH session must not take us with it */
+	/* no terminal: a closing SSH session must not take us with it; a
+	 * SIGTERM reverts first (serve) */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
+	g.sigfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
 	devnull = open("/dev/null", O_RDWR);
 	if (devnull >= 0) {
 		dup2(devnull, 0);
@@ -1000,51 +1185,45 @@ int guardian_main(int argc, char **argv)
 	openlog("nfpilot", LOG_PID, LOG_DAEMON);
 	snapshot_test_break(getenv("NFPILOT_TEST_BREAK_RESTORE"));
 
+	g.lsock = listen_at(&g, PROB_START_SOCK, err, sizeof(err));
+	conn = g.lsock < 0 ? -1 : take_start(&g, g.lsock, &force);
+	if (conn < 0) {
+		syslog(LOG_ERR, "guardian not started: %s", err[0] ? err : "nobody handed it a "
+		       "probation");
+		snprintf(path, sizeof(path), "%s/%s", g.dir, PROB_START_SOCK);
+		unlink(path);
+		return 1;
+	}
+	g.deadline = now_ms() + (int64_t)g.timeout_s * 1000;
 	snprintf(path, sizeof(path), "%s/%s", g.dir, PROB_RESTORE);
 	ret = nl_open(&g.nl, err, sizeof(err));
 	if (!ret)
 		ret = take_file(&g, path, force, refused, sizeof(refused), err, sizeof(err));
+	/* ready: under the name every later client knows */
+	snprintf(from, sizeof(from), "%s/%s", g.dir, PROB_START_SOCK);
 	if (!ret) {
-		ret = state_socket_addr(g.dir, PROB_SOCK, &sa);
-		if (ret)
-			snprintf(err, sizeof(err), "%.400s: path too long for a socket", g.dir);
-	}
-	if (!ret) {
-		unlink(sa.sun_path);
-		g.lsock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-		if (g.lsock < 0 || bind(g.lsock, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-		    listen(g.lsock, 8) < 0) {
+		char to[4200];
+
+		snprintf(to, sizeof(to), "%s/%s", g.dir, PROB_SOCK);
+		if (rename(from, to) < 0) {
 			ret = -errno;
-			snprintf(err, sizeof(err), "%s: %s", sa.sun_path, strerror(errno));
+			snprintf(err, sizeof(err), "%.1900s: %s", to, strerror(errno));
 		}
 	}
 	if (ret) {
-		char msg[2100];
-		/* X: the kernel refused the restore point; E: anything else */
-		int len = snprintf(msg, sizeof(msg), "%c%s", ret == -ENOTRECOVERABLE ? 'X' : 'E',
-				   err);
-
-		syslog(LOG_ERR, "guardian not started: %s", err);
 		/* the applier says why; nothing was applied */
-		if (write(ready, msg, len > 0 && len < (int)sizeof(msg) ? (size_t)len : 1) < 0) {
-			/* it sees the pipe close */
-		}
-		snprintf(path, sizeof(path), "%s/%s", g.dir, PROB_RESTORE);
+		syslog(LOG_ERR, "guardian not started: %s", err);
+		say(conn, "err %s%s", ret == -ENOTRECOVERABLE ? "refused " : "", err);
 		unlink(path);
+		unlink(from);
 		return 1;
 	}
 	g.point_changed = false; /* the applier wrote it: it is what we keep */
 	persist(&g);
-	{
-		/* R: ready; F: ready, but forced past a refused restore point */
-		char msg[2100];
-		int len = snprintf(msg, sizeof(msg), "%s%s", refused[0] ? "F" : "R", refused);
-
-		if (write(ready, msg, len > 0 && len < (int)sizeof(msg) ? (size_t)len : 1) < 0) {
-			/* nobody waits: carry on, the deadline still counts */
-		}
-	}
-	close(ready);
+	if (refused[0])
+		say(conn, "ok forced %s", refused);
+	else
+		say(conn, "ok ready");
 	ret = serve(&g);
 	for (size_t i = 0; i < g.ncl; i++)
 		close(g.cl[i].fd);

@@ -18,12 +18,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <spawn.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
-#define ANSWER_MS 120000   /* a narrowing of 100k rules takes seconds */
-#define GUARDIAN_START_MS 60000 /* it reads and proves the restore point */
+#define GUARDIAN_START_MS 10000 /* to listen: an exec, whatever the ruleset */
 
 static int64_t mono_ms(void)
 {
@@ -42,12 +43,16 @@ int64_t probation_left_ms(const struct probation *p)
 
 /* ---- talking to the guardian ---- */
 
-static int connect_guardian(const char *dir, int *fd, char *err, size_t errlen)
+/* Connect to socket name of the run folder dir, and make sure root is on
+ * the other end: a socket someone else bound is not the guardian's. */
+static int connect_to(const char *dir, const char *name, int *fd, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
 	int s;
 
-	if (state_socket_addr(dir, PROB_SOCK, &sa)) {
+	if (state_socket_addr(dir, name, &sa)) {
 		snprintf(err, errlen, "%.300s: path too long for a socket", dir);
 		return -ENAMETOOLONG;
 	}
@@ -65,8 +70,19 @@ static int connect_guardian(const char *dir, int *fd, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", sa.sun_path, strerror(e));
 		return -e;
 	}
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != 0) {
+		close(s);
+		snprintf(err, errlen, "%s is not the guardian's socket (not root's): refused",
+			 sa.sun_path);
+		return -EPERM;
+	}
 	*fd = s;
 	return 0;
+}
+
+static int connect_guardian(const char *dir, int *fd, char *err, size_t errlen)
+{
+	return connect_to(dir, PROB_SOCK, fd, err, errlen);
 }
 
 /* What the guardian says on its own: the end, or a new deadline. */
@@ -120,7 +136,9 @@ static int call(struct probation *p, int fd, const char *req, char *reply, size_
 		return -EPIPE;
 	}
 	for (;;) {
-		ssize_t n = receive(fd, buf, sizeof(buf), ANSWER_MS);
+		/* as long as it takes (a commit of 100k rules takes seconds): the
+		 * connection ends if the guardian does */
+		ssize_t n = receive(fd, buf, sizeof(buf), -1);
 
 		if (n <= 0) {
 			snprintf(err, errlen, "the guardian did not answer%s",
@@ -229,83 +247,166 @@ static void who(char *user, size_t ulen, char *from, size_t flen)
 		snprintf(from, flen, "local (%.60s)", ttyname(0) ? ttyname(0) : "no terminal");
 }
 
-/* Start the guardian: detached twice over (own session, not our child),
- * holding the lock; back when it listens. */
-static int spawn(const char *dir, int lockfd, const struct probation_opts *o, int timeout,
-		 struct probation *p, char *err, size_t errlen)
-{
-	char exe[4096], fdarg[16], tmo[16], user[64], from[128], said[2100];
-	char *argv[11];
-	int pipefd[2], status;
-	ssize_t n;
-	pid_t pid;
-	char c = 0;
+extern char **environ;
 
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
+/* Where systemd runs the machine, the guardian is a transient unit of its
+ * own (systemd-run), in this network namespace. 0 when it was started that
+ * way; else (no systemd, or systemd-run failed) -ENOENT: a plain fork.
+ * NFPILOT_SYSTEMD_RUN names a stand-in for systemd-run, for the tests
+ * (none runs systemd). */
+static int guardian_unit(const char *exe, const char *dir, char *err, size_t errlen)
+{
+	static const char *const pass[] = { "NFPILOT_RUN_DIR", "NFPILOT_LIB_DIR",
+					    "NFPILOT_TEST_BREAK_RESTORE" };
+	const char *run = getenv("NFPILOT_SYSTEMD_RUN");
+	char unit[96], ns[64], env[3][4200], key[256];
+	char *argv[16];
+	int n = 0, status;
+	pid_t pid;
+
+	if (!run || !*run) {
+		if (access("/run/systemd/system", F_OK) != 0)
+			return -ENOENT; /* systemd is not running the machine */
+		run = access("/usr/bin/systemd-run", X_OK) == 0 ? "/usr/bin/systemd-run"
+								 : "/bin/systemd-run";
+	}
+	state_ns_key(key, sizeof(key), true);
+	snprintf(unit, sizeof(unit), "--unit=nfpilot-guardian-%d", (int)getpid());
+	snprintf(ns, sizeof(ns), "--property=NetworkNamespacePath=/proc/%d/ns/net", (int)getpid());
+	argv[n++] = (char *)run;
+	argv[n++] = "--quiet";
+	argv[n++] = "--collect";
+	argv[n++] = "--service-type=exec";
+	argv[n++] = unit;
+	argv[n++] = ns;
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = getenv(pass[i]);
+
+		if (!v)
+			continue;
+		snprintf(env[i], sizeof(env[i]), "--setenv=%s=%s", pass[i], v);
+		argv[n++] = env[i];
+	}
+	argv[n++] = (char *)exe;
+	argv[n++] = "guardian";
+	argv[n++] = (char *)dir;
+	argv[n] = NULL;
+	if (posix_spawn(&pid, run, NULL, NULL, argv, environ) != 0)
+		return -ENOENT;
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		syslog(LOG_WARNING, "systemd-run could not start the guardian of %s (%s): "
+		       "started as a process of this login", key, dir);
+		return -ENOENT;
+	}
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+/* Start the guardian (`nfpilot guardian DIR`), detached twice over: its
+ * own session, not our child, no file of ours. Where systemd runs, a
+ * transient unit of its own, so that a login's end (logind's
+ * KillUserProcesses) cannot take it along. */
+static int start_guardian(const char *dir, char *err, size_t errlen)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	pid_t pid;
+	int status;
+
+	if (n < 0) {
 		snprintf(err, errlen, "cannot start the guardian: %s", strerror(errno));
 		return -errno;
 	}
 	exe[n] = 0;
-	who(user, sizeof(user), from, sizeof(from));
-	snprintf(fdarg, sizeof(fdarg), "%d", pipefd[1]);
-	snprintf(tmo, sizeof(tmo), "%d", timeout);
-	argv[0] = "nfpilot";
-	argv[1] = "guardian";
-	argv[2] = (char *)dir;
-	argv[3] = fdarg;
-	argv[4] = tmo;
-	argv[5] = o->strict ? "1" : "0";
-	argv[6] = user;
-	argv[7] = from;
-	argv[8] = (char *)(o->what ? o->what : "nfpilot");
-	argv[9] = o->force ? "1" : "0";
-	argv[10] = NULL;
+	if (guardian_unit(exe, dir, err, errlen) == 0)
+		return 0;
 	pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "cannot start the guardian: %s", strerror(errno));
-		close(pipefd[0]);
-		close(pipefd[1]);
 		return -EAGAIN;
 	}
 	if (pid == 0) {
 		if (fork() == 0) {
+			char *argv[] = { "nfpilot", "guardian", (char *)dir, NULL };
+
 			setsid();
-			/* nothing of ours but the lock and the pipe */
-			close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-			fcntl(lockfd, F_SETFD, 0);
-			fcntl(pipefd[1], F_SETFD, 0);
+			close_range(3, ~0U, 0); /* nothing of ours: the lock comes by the socket */
 			execv(exe, argv);
 			_exit(127);
 		}
 		_exit(0);
 	}
 	waitpid(pid, &status, 0);
-	close(pipefd[1]);
-	/* R: ready; F: ready, forced past a restore point the kernel refused;
-	 * X: not started, the kernel refused the restore point, and why;
-	 * E: not started, and why */
-	n = 0;
-	{
-		struct pollfd pfd = { pipefd[0], POLLIN, 0 };
+	return 0;
+}
 
-		if (poll(&pfd, 1, GUARDIAN_START_MS) > 0)
-			n = read(pipefd[0], said, sizeof(said) - 1);
+/* Start the guardian and hand it the probation: the lock (so that no
+ * other probation can start meanwhile), the options and who asks, on its
+ * start socket; back when it holds the restore point, proven (or refused:
+ * -ENOTRECOVERABLE). *fd: the connection, the applier's from now on. */
+static int spawn(const char *dir, int lockfd, const struct probation_opts *o, int timeout,
+		 struct probation *p, int *fd, char *err, size_t errlen)
+{
+	char user[64], from[128], msg[1024], said[2100];
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	ssize_t n = -1;
+	int ret = start_guardian(dir, err, errlen);
+
+	*fd = -1;
+	/* until it listens: the time of an exec, whatever the ruleset */
+	for (int i = 0; !ret && i < GUARDIAN_START_MS / 20; i++) {
+		ret = connect_to(dir, PROB_START_SOCK, fd, err, errlen);
+		if (ret != -ENOENT)
+			break;
+		ret = 0;
+		usleep(20000);
 	}
-	close(pipefd[0]);
-	said[n > 0 ? n : 0] = 0;
-	c = said[0];
-	if (c == 'F')
-		snprintf(p->refused, sizeof(p->refused), "%.1000s", said + 1);
-	if ((c == 'E' || c == 'X') && said[1]) {
-		snprintf(err, errlen, "%s", said + 1);
-		return c == 'X' ? -ENOTRECOVERABLE : -EINVAL;
-	}
-	if (c != 'R' && c != 'F') {
+	if (!ret && *fd < 0) {
 		snprintf(err, errlen, "the guardian did not start (see syslog): nothing applied");
 		return -ECHILD;
 	}
-	return 0;
+	if (ret)
+		return ret;
+	who(user, sizeof(user), from, sizeof(from));
+	snprintf(msg, sizeof(msg), "start %d %d %d\n%s\n%s\n%s", timeout, o->strict, o->force,
+		 user, from, o->what ? o->what : "nfpilot");
+	iov = (struct iovec){ msg, strlen(msg) };
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &lockfd, sizeof(int));
+	if (sendmsg(*fd, &mh, MSG_NOSIGNAL) >= 0) {
+		/* it reads and proves the restore point: as long as that takes */
+		struct pollfd pfd = { *fd, POLLIN, 0 };
+
+		while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+			;
+		n = recv(*fd, said, sizeof(said) - 1, 0);
+	}
+	said[n > 0 ? n : 0] = 0;
+	/* "ok ready", "ok forced REFUSED", "err refused REASON", "err REASON" */
+	if (strncmp(said, "ok forced ", 10) == 0)
+		snprintf(p->refused, sizeof(p->refused), "%.1000s", said + 10);
+	if (strncmp(said, "ok", 2) == 0)
+		return 0;
+	close(*fd);
+	*fd = -1;
+	if (strncmp(said, "err refused ", 12) == 0) {
+		snprintf(err, errlen, "%s", said + 12);
+		return -ENOTRECOVERABLE;
+	}
+	if (strncmp(said, "err ", 4) == 0) {
+		snprintf(err, errlen, "%s", said + 4);
+		return -EINVAL;
+	}
+	snprintf(err, errlen, "the guardian did not start (see syslog): nothing applied");
+	return -ECHILD;
 }
 
 static int leftover(const char *dir, char *err, size_t errlen)
@@ -345,62 +446,104 @@ static bool lock_free(const char *dir, int lockfd)
 	return false;
 }
 
-/* The guardian commits ch->batch: written to a file of the run folder,
- * then "commit PATH\nCHANGE". 0 with the answer in reply; -errno with err
- * and *ch->failed_tag when the kernel refused the change. */
-static int commit_by_guardian(struct probation *p, const char *dir,
-			      const struct probation_change *ch, char *reply, size_t len,
-			      char *err, size_t errlen)
+/* A file of the run folder, written whole, for the guardian: 0 or
+ * -errno with err filled. */
+static int run_file(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
-	char path[4200], *msg = NULL;
-	int fd, ret;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600), ret = 0;
+	const char *p = data;
 
-	*ch->failed_tag = -1;
-	snprintf(path, sizeof(path), "%s/change-%d.batch", dir, (int)getpid());
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	ret = batch_save(ch->batch, fd, err, errlen);
-	if (close(fd) < 0 && !ret)
-		ret = -EIO;
-	if (!ret && asprintf(&msg, "commit %s\n%s", path, ch->text ? ch->text : "") < 0)
-		ret = -ENOMEM;
-	if (!ret)
-		ret = call(p, p->fd, msg, reply, len, err, errlen);
-	free(msg);
-	unlink(path);
-	/* refused by the kernel: "err batch ERRNO SEQ REASON" */
-	if (ret == -EPERM && strncmp(err, "batch ", 6) == 0) {
-		char *q;
-		long e = strtol(err + 6, &q, 10);
-		unsigned long seq = strtoul(q, &q, 10);
+	while (len && !ret) {
+		ssize_t n = write(fd, p, len);
 
-		*ch->failed_tag = batch_tag(ch->batch, (uint32_t)seq);
-		ret = e < 0 ? (int)e : -EIO;
-		memmove(err, q + (*q == ' '), strlen(q + (*q == ' ')) + 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			ret = n < 0 ? -errno : -EIO;
+		else
+			p += n, len -= (size_t)n;
+	}
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		unlink(path);
 	}
 	return ret;
 }
 
-/* fn makes the change itself; the guardian hears whether it went in. */
-static int change_by_fn(struct probation *p, struct nl *nl, const struct probation_change *ch,
-			uint32_t genid, bool *applied, char *reply, size_t len, char *err,
-			size_t errlen)
+int probation_script(const char *text, size_t len, char *path, size_t plen, char *err,
+		     size_t errlen)
 {
-	int fret = ch->fn(nl, ch->arg, genid, err, errlen), ret;
-	char *msg = NULL;
+	char dir[4096];
+	int ret = state_run_dir(dir, sizeof(dir), err, errlen);
 
-	*applied = fret == 0;
-	if (asprintf(&msg, "applied %d\n%s", fret == 0, ch->text ? ch->text : "") < 0)
-		msg = NULL;
-	if (fret && p->joined) /* the probation goes on without this change */
-		call(p, p->fd, "release", NULL, 0, err + strlen(err), 0);
-	ret = msg ? call(p, p->fd, msg, reply, len, fret ? NULL : err, fret ? 0 : errlen)
-		  : -ENOMEM;
+	if (ret)
+		return ret;
+	snprintf(path, plen, "%s/change-%d.nft", dir, (int)getpid());
+	unlink(path); /* one of this pid's, left by a crash */
+	return run_file(path, text, len, err, errlen);
+}
+
+/* The guardian makes the change: "commit KIND PATH TEXTPATH [INCLUDE]". 0
+ * with the answer in reply; -errno with err when it refused or the kernel
+ * did (*ch->failed_tag: the batch's message at fault). */
+static int commit_by_guardian(struct probation *p, const char *dir,
+			      const struct probation_change *ch, char *reply, size_t len,
+			      char *err, size_t errlen)
+{
+	static const char *const kinds[] = { "batch", "script", "restore" };
+	char path[4200], text[4200], *msg = NULL;
+	int fd, ret = 0;
+
+	if (ch->failed_tag)
+		*ch->failed_tag = -1;
+	snprintf(text, sizeof(text), "%s/change-%d.txt", dir, (int)getpid());
+	unlink(text);
+	ret = run_file(text, ch->text ? ch->text : "", ch->text ? strlen(ch->text) : 0, err,
+		       errlen);
+	if (ch->kind == CHANGE_BATCH) {
+		snprintf(path, sizeof(path), "%s/change-%d.batch", dir, (int)getpid());
+		unlink(path);
+		fd = ret ? -1 : open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (!ret && fd < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		}
+		if (fd >= 0) {
+			ret = batch_save(ch->batch, fd, err, errlen);
+			if (close(fd) < 0 && !ret)
+				ret = -EIO;
+		}
+	} else {
+		snprintf(path, sizeof(path), "%s", ch->path);
+	}
+	if (!ret && asprintf(&msg, "commit %s %s %s%s%s", kinds[ch->kind], path, text,
+			     ch->include ? " " : "", ch->include ? ch->include : "") < 0)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = call(p, p->fd, msg, reply, len, err, errlen);
 	free(msg);
-	return fret ? fret : ret;
+	unlink(text);
+	if (ch->kind != CHANGE_RESTORE)
+		unlink(path);
+	/* the kernel refused: "err batch ERRNO SEQ REASON", "err refused ERRNO REASON" */
+	if (ret == -EPERM && (strncmp(err, "batch ", 6) == 0 || strncmp(err, "refused ", 8) == 0)) {
+		bool batch = err[0] == 'b';
+		char *q;
+		long e = strtol(err + (batch ? 6 : 8), &q, 10);
+		unsigned long seq = batch ? strtoul(q, &q, 10) : 0;
+
+		if (batch && ch->failed_tag)
+			*ch->failed_tag = batch_tag(ch->batch, (uint32_t)seq);
+		ret = e < 0 ? (int)e : -EIO;
+		memmove(err, q + (*q == ' '), strlen(q + (*q == ' ')) + 1);
+	}
+	return ret;
 }
 
 int probation_apply(struct nl *nl, struct probation_change *ch, const struct probation_opts *o,
@@ -444,13 +587,11 @@ int probation_apply(struct nl *nl, struct probation_change *ch, const struct pro
 		if (!ret)
 			ret = snapfile_save(&snap, path, err, errlen);
 		if (!ret) {
-			ret = spawn(dir, lockfd, o, timeout, p, err, errlen);
+			ret = spawn(dir, lockfd, o, timeout, p, &p->fd, err, errlen);
 			if (ret)
 				unlink(path);
 		}
 		close(lockfd); /* the guardian has it now */
-		if (!ret)
-			ret = connect_guardian(dir, &p->fd, err, errlen);
 	} else {
 		/* a probation runs: join it; the guardian keeps the state
 		 * before its first change of each table */
@@ -485,12 +626,13 @@ int probation_apply(struct nl *nl, struct probation_change *ch, const struct pro
 		return ret;
 	}
 	p->strict = o->strict;
-	if (ch->batch) {
-		ret = commit_by_guardian(p, dir, ch, reply, sizeof(reply), err, errlen);
-		*applied = ret == 0;
-	} else {
-		ret = change_by_fn(p, nl, ch, snap.genid, applied, reply, sizeof(reply), err, errlen);
-	}
+	/* the change reaches the kernel only through the guardian that holds
+	 * its restore point: if the probation ended meanwhile, nothing does */
+	ret = commit_by_guardian(p, dir, ch, reply, sizeof(reply), err, errlen);
+	*applied = ret == 0;
+	if (ret == -EPIPE)
+		snprintf(err, errlen, "the probation ended before this change could join it: "
+			 "nothing applied");
 	snapshot_free(&snap);
 	if (ret) {
 		/* not applied; or applied but the guardian did not take it, and

@@ -54,10 +54,15 @@ struct probation {
 	char refused[1024];     /* forced: the restore the kernel refused */
 };
 
-/* A change to make on probation, and its restore point. */
-typedef int (*probation_fn)(struct nl *nl, void *arg, uint32_t genid, char *err,
-			    size_t errlen);
+/* A change to make on probation, and its restore point. The guardian
+ * makes the change itself, so that it reaches the kernel only while its
+ * restore point is held. */
 struct batch;
+enum change_kind {
+	CHANGE_BATCH,           /* a batch, built and not sent (edits) */
+	CHANGE_SCRIPT,          /* an nft script, through libnftables */
+	CHANGE_RESTORE,         /* a snapshot file put back (restore N) */
+};
 struct probation_change {
 	/* the restore point: whole snapshots of the tables ids names (NULL:
 	 * of every table; only those the change did change are kept) ... */
@@ -66,18 +71,25 @@ struct probation_change {
 	/* ... or this one, made by the caller (an inverse: apply/inverse.h),
 	 * taken over (*point is emptied) */
 	struct snapshot *point;
-	/* the change: a batch the guardian commits itself (built and not
-	 * sent; guarded by the generation the restore point was read at), the
-	 * tag of the message the kernel refused going to *failed_tag ... */
+	enum change_kind kind;
+	/* BATCH: guarded by the generation the restore point was read at;
+	 * the tag of the message the kernel refused goes to *failed_tag */
 	struct batch *batch;
 	int *failed_tag;
-	/* ... or fn makes it (a script through libnftables), given the
-	 * generation the snapshot was taken at: it must refuse if the ruleset
-	 * moved since (the snapshot is then exactly the state before) */
-	probation_fn fn;
-	void *arg;
+	/* SCRIPT: a file of the run folder (probation_script), run when the
+	 * ruleset is still at the generation the restore point was read at,
+	 * includes looked up in include (or NULL); RESTORE: the snapshot
+	 * file, restored guarded by that generation */
+	const char *path;
+	const char *include;
 	const char *text;       /* the change as nft commands or the script */
 };
+
+/* The script text, as a file of the run folder for a CHANGE_SCRIPT (the
+ * applier checks it first: nft's dry run of that file). path gets its
+ * name. 0 or -errno with err filled. */
+int probation_script(const char *text, size_t len, char *path, size_t plen, char *err,
+		     size_t errlen);
 
 /* Make the change on probation. Before it reaches the kernel the
  * restore point is handed to a guardian (apply/guardian.h), which first
@@ -126,6 +138,7 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen);
 /* Files in the run folder, shared with apply/guardian.c */
 #define PROB_LOCK "lock"
 #define PROB_SOCK "sock"
+#define PROB_START_SOCK "start.sock" /* a starting guardian's, for its applier */
 #define PROB_RESTORE "restore.snap"
 #define PROB_INFO "info"
 #define PROB_FAILNOTE "failed"  /* a revert failed: why, and its history entry */
