@@ -43,7 +43,8 @@ struct kept {
 
 struct client {
 	int fd;
-	pid_t pid, sid;
+	pid_t pid;
+	uint64_t login;         /* login_of(pid) */
 	bool holder;
 	bool held;              /* it said hold (detached or not): it may commit */
 };
@@ -64,7 +65,8 @@ struct guardian {
 	int applied;            /* changes that went in */
 	bool scan_new;          /* a change that may touch any table is coming:
 				 * tables that appear with it are its own */
-	pid_t first_sid;
+	uint64_t first_login;   /* strict mode: the applier's login */
+	bool held_once;
 	time_t started;
 	char user[64], from[128], what[256];
 	char *change;
@@ -675,20 +677,56 @@ static bool may_confirm(struct guardian *g, struct client *c, char *why, size_t 
 	if (!g->strict)
 		return true;
 	for (size_t i = 0; i < g->ncl; i++)
-		if ((g->cl[i].holder && g->cl[i].sid == c->sid) || c->sid == g->first_sid) {
+		if ((g->cl[i].holder && g->cl[i].login == c->login) || c->login == g->first_login) {
 			snprintf(why, len, "strict mode: confirm from a NEW login "
 				 "(run nfpilot confirm in a new SSH session), not from the "
-				 "session that applied the change");
+				 "login that applied the change (another window of its tmux or "
+				 "screen, or setsid, is the same login)");
 			return false;
 		}
 	return true;
 }
 
-static pid_t sid_of(pid_t pid)
+/* Which login a process belongs to, to tell a NEW login (strict mode):
+ * its audit login session (pam_loginuid gives every login its own), else
+ * the sshd process of its SSH connection (its first sshd ancestor), else
+ * 0 — no login told apart (a console without audit). A second window of
+ * the same tmux, or setsid, is the same login. */
+static uint64_t login_of(pid_t pid)
 {
-	pid_t s = getsid(pid);
+	char path[64], buf[512];
+	FILE *fp;
 
-	return s < 0 ? pid : s;
+	snprintf(path, sizeof(path), "/proc/%d/sessionid", (int)pid);
+	if ((fp = fopen(path, "re"))) {
+		unsigned long long id = 0;
+		bool got = fscanf(fp, "%llu", &id) == 1;
+
+		fclose(fp);
+		if (got && id != 4294967295ULL)
+			return (1ULL << 63) | id;
+	}
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		char *open_, *close_;
+		int ppid;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if (!(fp = fopen(path, "re")))
+			break;
+		buf[0] = 0;
+		if (!fgets(buf, sizeof(buf), fp))
+			buf[0] = 0;
+		fclose(fp);
+		/* "PID (COMM) STATE PPID ...": COMM may hold spaces and ')' */
+		open_ = strchr(buf, '(');
+		close_ = strrchr(buf, ')');
+		if (!open_ || !close_ || sscanf(close_ + 1, " %*c %d", &ppid) != 1)
+			break;
+		if (close_ - open_ - 1 == 4 && strncmp(open_ + 1, "sshd", 4) == 0)
+			return (uint64_t)pid;
+		pid = ppid;
+	}
+	return 0;
 }
 
 /* A change went in (or did not): keep the tables it changed, restart the
@@ -935,8 +973,10 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 		c->held = true;
 		if (strstr(msg, "strict"))
 			g->strict = true;
-		if (!g->first_sid)
-			g->first_sid = c->sid;
+		if (!g->held_once) {
+			g->first_login = c->login;
+			g->held_once = true;
+		}
 		say(c->fd, "ok");
 	} else if (strcmp(msg, "release") == 0) {
 		c->holder = false;
@@ -1070,7 +1110,7 @@ static int serve(struct guardian *g)
 				close(fd); /* only root talks to the guardian */
 				continue;
 			}
-			g->cl[g->ncl++] = (struct client){ fd, cr.pid, sid_of(cr.pid), false, false };
+			g->cl[g->ncl++] = (struct client){ fd, cr.pid, login_of(cr.pid), false, false };
 		}
 	}
 }
@@ -1125,7 +1165,7 @@ static int take_start(struct guardian *g, int lsock, bool *force)
 		snprintf(g->from, sizeof(g->from), "%s", l2 + 1);
 		snprintf(g->what, sizeof(g->what), "%s", l3 + 1);
 		g->lockfd = lockfd; /* held as long as this process lives */
-		g->cl[g->ncl++] = (struct client){ fd, cr.pid, sid_of(cr.pid), false, false };
+		g->cl[g->ncl++] = (struct client){ fd, cr.pid, login_of(cr.pid), false, false };
 		return fd;
 	}
 	return -1;

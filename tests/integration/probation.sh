@@ -422,7 +422,8 @@ BASE=$(tables_s)   # before, with the confirmed rule "seven"
 # ---------------------------------------------------------------- strict mode
 
 # the applier waits in this script's session; a confirm from the same
-# session is refused; one from a new session (setsid) counts
+# login is refused, whatever session or window it comes from (a new SSH
+# login counts: probation_ssh.sh)
 "$NFPILOT" -N "$SRV" apply --confirm-new-session --timeout 60 "$TEST_TMP/two.nft" \
 	</dev/null >"$TEST_TMP/strict.out" 2>&1 &
 SPID=$!
@@ -432,26 +433,32 @@ check "strict: the applier asks for a confirm from a new login" \
 	grep -q 'confirm from a NEW login' "$TEST_TMP/strict.out"
 check_rc "strict: confirm from the applier's session is refused" 1 nfp confirm
 check "strict: ... saying why" grep -q 'strict mode' <<<"$RC_ERR"
+check_rc "strict: confirm from a new session of the same login (setsid) is refused" 1 \
+	setsid -w "$NFPILOT" -N "$SRV" confirm
+check "strict: ... saying that setsid is the same login" grep -q 'setsid, is the same login' <<<"$RC_ERR"
+# two windows of one tmux: the second window's confirm
+tmx new-session -d -s strict -x 120 -y 20 "sleep 60"
+tmx new-window -t strict "$NFPILOT -N $SRV confirm >$TEST_TMP/tmux.out 2>&1; echo \$? >$TEST_TMP/tmux.rc"
+poll_until 10000 test -s "$TEST_TMP/tmux.rc"
+check_eq "strict: confirm from another tmux window is refused" "$(cat "$TEST_TMP/tmux.rc" 2>/dev/null)" 1
+check "strict: ... by strict mode" grep -q 'strict mode' "$TEST_TMP/tmux.out"
+tmx kill-session -t strict 2>/dev/null
 check "strict: still on probation" running
 check "strict: the change is in" with_rule '"eight"'
-check_rc "strict: confirm from a new session counts" 0 setsid -w "$NFPILOT" -N "$SRV" confirm
+check_rc "strict: rollback from the same login is allowed" 0 nfp rollback
 wait "$SPID"
-check_eq "strict: the applier ends with exit 0" "$?" 0
-check "strict: the applier says confirmed" grep -q '^confirmed' "$TEST_TMP/strict.out"
+check_eq "strict: the applier ends with exit 1 (reverted)" "$?" 1
+check "strict: the applier says reverted" grep -q 'REVERTED' "$TEST_TMP/strict.out"
 check "strict: nothing on probation" over
-check "strict: the change stays" with_rule '"eight"'
-srv nft delete rule inet web input handle \
-	"$(srv nft -a list chain inet web input | sed -n 's/.*"eight" # handle \([0-9]*\)/\1/p')"
+check "strict: the change is gone" without_rule '"eight"'
 
 check_rc "strict and detached" 0 nfp apply --confirm-new-session --detach --timeout 60 "$TEST_TMP/two.nft"
 check_eq "strict and detached: status says strict" "$(st strict)" "yes (confirm only from another login)"
 check_rc "strict and detached: confirm from the applier's session is refused" 1 nfp confirm
 check "strict and detached: still on probation" running
-check_rc "strict and detached: confirm from a new session counts" 0 setsid -w "$NFPILOT" -N "$SRV" confirm
-check "strict and detached: the change stays" with_rule '"eight"'
+check_rc "strict and detached: confirm from setsid is refused too" 1 setsid -w "$NFPILOT" -N "$SRV" confirm
+check_rc "strict and detached: rollback" 0 nfp rollback
 check "strict and detached: over" over
-srv nft delete rule inet web input handle \
-	"$(srv nft -a list chain inet web input | sed -n 's/.*"eight" # handle \([0-9]*\)/\1/p')"
 check_eq "the ruleset is back to the base" "$(tables_s)" "$BASE"
 
 # ---------------------------------------------------------------- a second apply joins
