@@ -74,9 +74,10 @@ layers:
 	@! grep -rln 'include <n\?curses' model apply conntrack cli*.c main.c 2>/dev/null \
 		|| { echo "ncurses included outside ui/"; exit 1; }
 
+# the release build too: valgrind runs it (it does not mix with the sanitizers)
 check: deps
-	@$(MAKE) --no-print-directory layers build/asan/nfpilot $(UNIT_BIN) $(TOOL_BIN)
-	@sh tests/run.sh build/asan/nfpilot $(UNIT_BIN)
+	@$(MAKE) --no-print-directory layers nfpilot build/asan/nfpilot $(UNIT_BIN) $(TOOL_BIN)
+	@NFPILOT_RELEASE=$(CURDIR)/nfpilot sh tests/run.sh build/asan/nfpilot $(UNIT_BIN)
 
 bench: deps nfpilot
 	@sh tests/bench/run.sh ./nfpilot

@@ -38,10 +38,26 @@ static int tag_add(struct batch *b, int tag)
 	return 0;
 }
 
+/* The page the next messages go to, zeroed: libmnl 1.0.4 leaves an
+ * attribute's padding as it finds it, and the kernel (and valgrind) should
+ * see no stale bytes. A new page holds at most the overrun of the last
+ * message before its current position. */
+static void clear_page(struct batch *b)
+{
+	int pages = nftnl_batch_iovec_len(b->b);
+
+	if (pages != b->pages) {
+		memset(nftnl_batch_buffer(b->b), 0, BATCH_PAGE);
+		b->pages = pages;
+	}
+}
+
 static void advance(struct batch *b, int tag)
 {
 	if (nftnl_batch_update(b->b) < 0 || tag_add(b, tag) < 0)
 		b->err = -ENOMEM;
+	else
+		clear_page(b);
 	b->seq++;
 }
 
@@ -53,6 +69,8 @@ int batch_open(struct batch *b, uint32_t guard)
 	b->b = nftnl_batch_alloc(BATCH_PAGE, BATCH_OVERRUN);
 	if (!b->b)
 		return -ENOMEM;
+	memset(nftnl_batch_buffer(b->b), 0, BATCH_PAGE + BATCH_OVERRUN);
+	b->pages = nftnl_batch_iovec_len(b->b);
 	b->first_seq = b->seq = (uint32_t)time(NULL) << 8;
 	nlh = nftnl_batch_begin(nftnl_batch_buffer(b->b), b->seq);
 	if (guard)

@@ -19,6 +19,7 @@ struct batch {
 	int *tags;            /* tags[seq - first_seq] */
 	size_t ntags, tags_cap;
 	int err;              /* -ENOMEM once anything failed to build */
+	int pages;            /* pages so far: a new one is zeroed */
 };
 
 /* Start a batch; guard != 0: the kernel refuses the whole batch with

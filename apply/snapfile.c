@@ -45,16 +45,26 @@ static struct nlmsghdr *sink_msg(struct sink *k, uint16_t type, uint32_t family)
 	return nftnl_nlmsg_build_hdr(k->buf, type, (uint16_t)family, NLM_F_CREATE, 0);
 }
 
-static void sink_put(struct sink *k, const struct nlmsghdr *nlh)
+/* The buffer stays zeroed where no message is: libmnl 1.0.4 leaves an
+ * attribute's padding as it finds it, and a digest (or a file) of stale
+ * bytes would differ for the same table. */
+static void sink_clear(struct nlmsghdr *nlh)
+{
+	memset(nlh, 0, nlh->nlmsg_len);
+}
+
+static void sink_put(struct sink *k, struct nlmsghdr *nlh)
 {
 	if (k->fp) {
 		if (fwrite(nlh, nlh->nlmsg_len, 1, k->fp) != 1)
-			k->err = -EIO;
-		return;
+			k->err = -errno ? -errno : -EIO;
+	} else {
+		/* FNV-1a */
+		for (const unsigned char *p = (const void *)nlh, *e = p + nlh->nlmsg_len; p < e;
+		     p++)
+			k->hash = (k->hash ^ *p) * 0x100000001b3ULL;
 	}
-	/* FNV-1a */
-	for (const unsigned char *p = (const void *)nlh, *e = p + nlh->nlmsg_len; p < e; p++)
-		k->hash = (k->hash ^ *p) * 0x100000001b3ULL;
+	sink_clear(nlh);
 }
 
 /* ---- counters out of the way, and back, for the digest ---- */
@@ -174,6 +184,7 @@ static void put_rule(struct sink *k, struct nftnl_rule *r, uint32_t family)
 							    (uint16_t)family, NLM_F_CREATE, 0);
 
 		snapshot_copy_rule(out, nlh, terminated_objref, NULL);
+		sink_clear(nlh);
 		nlh = out;
 	}
 	sink_put(k, nlh);
@@ -230,6 +241,7 @@ static void put_obj(struct sink *k, struct nftnl_obj *o, uint32_t family)
 				mnl_attr_put(out, x->nla_type, mnl_attr_get_payload_len(x),
 					     mnl_attr_get_payload(x));
 		}
+		sink_clear(nlh);
 		nlh = out;
 	}
 	sink_put(k, nlh);
@@ -397,7 +409,7 @@ uint64_t snapfile_digest(const struct snap_table *t)
 
 	if (t->absent)
 		return 0;
-	k.buf = malloc(MSG_MAX);
+	k.buf = calloc(1, MSG_MAX);
 	if (!k.buf)
 		return 1; /* differs from anything real: treated as changed */
 	put_table(&k, t);
@@ -413,7 +425,7 @@ int snapfile_write(const struct snapshot *s, FILE *fp)
 	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
 	if (fwrite(&h, sizeof(h), 1, fp) != 1)
 		return -EIO;
-	k.buf = malloc(MSG_MAX);
+	k.buf = calloc(1, MSG_MAX);
 	if (!k.buf)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->ntables && !k.err; i++)

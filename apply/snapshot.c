@@ -270,7 +270,7 @@ static const struct nlmsghdr *accepted_rule(const struct nlmsghdr *in, char *buf
 
 int snapshot_parse_rule(const struct nlmsghdr *nlh, struct nftnl_rule *r)
 {
-	char *buf = malloc(NORM_MAX);
+	char *buf = calloc(1, NORM_MAX);
 	int ret;
 
 	if (!buf)
@@ -395,7 +395,7 @@ int snapshot_get_rule(struct nl *nl, uint32_t family, const char *table, const c
 
 int snapshot_get_chain_rules(struct nl *nl, struct snap_table *t, const char *chain)
 {
-	char *buf = malloc(NORM_MAX);
+	char *buf = calloc(1, NORM_MAX);
 	int ret = buf ? dump_rules(nl, t, chain, buf) : -ENOMEM;
 
 	free(buf);
@@ -509,7 +509,7 @@ static int take_table(struct nl *nl, struct snap_table *t, bool skeleton)
 		ret = dump_kind(nl, t, K_FLOWTABLE, NFT_MSG_GETFLOWTABLE);
 	/* chain by chain: a whole-table rule dump is quadratic */
 	if (!ret && !skeleton && t->nchains) {
-		char *buf = malloc(NORM_MAX);
+		char *buf = calloc(1, NORM_MAX);
 
 		if (!buf)
 			return -ENOMEM;
@@ -1301,6 +1301,7 @@ static void put_step_rule(struct restore_ctx *rc, size_t ti, size_t si, const ui
 		struct set_refs sr = { names, ids, rc->prove ? n : 0 };
 
 		snapshot_copy_rule(out, in, renamed_set_expr, &sr);
+		memset(in, 0, in->nlmsg_len); /* the scratch stays clean: no stale padding */
 	}
 	if (st->kind == UNDO_REPLACE)
 		mnl_attr_put_u64(out, NFTA_RULE_HANDLE, htobe64(st->handle));
@@ -1380,7 +1381,7 @@ static int restore_batch(struct nl *nl, const struct snapshot *s, const struct s
 	int ret = batch_open(&rc.b, guard), tag = -1;
 
 	*failed = -1;
-	rc.scratch = malloc(NORM_MAX);
+	rc.scratch = calloc(1, NORM_MAX);
 	if (!rc.scratch)
 		ret = -ENOMEM;
 	for (size_t i = 0; i < s->ntables && !ret; i++) {
@@ -1743,7 +1744,7 @@ static int undo_step(struct snap_table *t, const struct snap_table *d, size_t si
 
 int snapshot_undo(struct snap_table *t, const struct snap_table *d)
 {
-	char *buf = malloc(NORM_MAX);
+	char *buf = calloc(1, NORM_MAX);
 	int ret = buf ? 0 : -ENOMEM;
 
 	for (size_t si = 0; si < d->nsteps && !ret; si++)

@@ -18,7 +18,7 @@
 int nl_open(struct nl *nl, char *err, size_t errlen)
 {
 	memset(nl, 0, sizeof(*nl));
-	nl->buf = malloc(NL_RECV_SIZE);
+	nl->buf = calloc(1, NL_RECV_SIZE); /* a request never sends uninitialised padding */
 	if (!nl->buf) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
