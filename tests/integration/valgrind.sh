@@ -52,6 +52,7 @@ H=$(srv nft -a list chain inet web input | sed -n 's/.*dport 7 .*# handle \([0-9
 check_rc "another edit, rolled back" 0 vg edit --detach -t inet web -c input --delete "$H"
 check_rc "... rollback (the inverse)" 0 vg rollback
 poll_until 20000 over || not_ok "the last guardian did not end"
+
 check_ge "valgrind ran every process (its logs)" "$(ls "$TEST_TMP"/vg.*.log 2>/dev/null | wc -l)" 8
 check_eq "no error in any of them" "$(errors)" 0
 [ "$(errors)" = 0 ] || cat "$TEST_TMP"/vg.*.log | head -60 | sed 's/^/# /'
