@@ -413,18 +413,27 @@ static int leftover(const char *dir, char *err, size_t errlen)
 {
 	char path[4200];
 
+	struct snapshot probe;
+	char why[600];
+
 	snprintf(path, sizeof(path), "%s/%s", dir, PROB_RESTORE);
-	if (access(path, F_OK) == 0) {
-		snprintf(path, sizeof(path), "%s/%s", dir, PROB_FAILNOTE);
-		snprintf(err, errlen, "%s: nfpilot status shows it; nfpilot rollback tries the "
-			 "revert again, nfpilot confirm keeps the rules as they are. Nothing "
-			 "applied", access(path, F_OK) == 0
-			 ? "the revert of the last probation failed and left its restore point"
-			 : "a previous probation's guardian ended before finishing and left its "
-			   "restore point");
+	if (access(path, F_OK) != 0)
+		return 0;
+	if (snapfile_load(path, &probe, why, sizeof(why)) == -EINVAL) {
+		snprintf(err, errlen, "a previous probation left a damaged restore point (%s): "
+			 "nfpilot confirm sets it aside and keeps the rules as they are. Nothing "
+			 "applied", why);
 		return -EEXIST;
 	}
-	return 0;
+	snapshot_free(&probe);
+	snprintf(path, sizeof(path), "%s/%s", dir, PROB_FAILNOTE);
+	snprintf(err, errlen, "%s: nfpilot status shows it; nfpilot rollback tries the "
+		 "revert again, nfpilot confirm keeps the rules as they are. Nothing "
+		 "applied", access(path, F_OK) == 0
+		 ? "the revert of the last probation failed and left its restore point"
+		 : "a previous probation's guardian ended before finishing and left its "
+		   "restore point");
+	return -EEXIST;
 }
 
 /* Take the run folder's lock if no guardian holds it: true when taken.
@@ -744,6 +753,25 @@ int probation_status(char *text, size_t len, bool *running, char *err, size_t er
 		return 0;
 	}
 	read_run_file(dir, PROB_FAILNOTE, failed, sizeof(failed));
+	{
+		/* a restore point that cannot be read cannot be restored: say so
+		 * first, and how to set it aside */
+		struct snapshot probe;
+		char why[600];
+
+		if (snapfile_load(path, &probe, why, sizeof(why)) == -EINVAL) {
+			n = (size_t)snprintf(text, len,
+				"probation: DAMAGED RESTORE POINT — %s\n"
+				"  nfpilot rollback: cannot restore it\n"
+				"  nfpilot confirm:  keep the rules as they are now and set the damaged "
+				"file aside (kept beside it, renamed)\n", why);
+			if (n < len)
+				read_run_file(dir, PROB_INFO, text + n, len - n);
+			local_times(text, len);
+			return 0;
+		}
+		snapshot_free(&probe);
+	}
 	if (failed[0]) {
 		char tables[600], reason[3000];
 
@@ -799,8 +827,20 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
 	}
 	read_run_file(dir, PROB_FAILNOTE, failed, sizeof(failed));
 	ret = snapfile_load(path, &s, err, errlen);
-	if (ret && !restore && ret != -ENOMEM) {
-		/* dropping it needs no reading: a damaged one goes too */
+	if (ret == -EINVAL && restore) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "%s: it cannot be restored; nfpilot confirm sets it aside "
+			 "and keeps the rules as they are", why);
+	} else if (ret && !restore && ret != -ENOMEM) {
+		/* dropping it needs no reading: a damaged one is set aside, kept
+		 * for a look (restore.snap.damaged-TIME) */
+		char aside[4300];
+
+		snprintf(aside, sizeof(aside), "%s.damaged-%lld", path, (long long)time(NULL));
+		if (ret == -EINVAL && rename(path, aside) == 0)
+			syslog(LOG_WARNING, "damaged restore point set aside as %s", aside);
 		memset(&s, 0, sizeof(s));
 		ret = 0;
 	}

@@ -146,6 +146,27 @@ kill "$FAKE" 2>/dev/null
 wait "$FAKE" 2>/dev/null
 rm -f "$RUN/sock"
 
+# ---------------------------------------------------------------- a damaged restore point
+
+check_rc "a probation whose guardian is killed" 0 nfp apply --detach "$TEST_TMP/a.nft"
+GPID=$(st guardian)
+RUN=$(run_dir)
+kill -9 "$GPID"
+poll_until 5000 sh -c "! kill -0 $GPID 2>/dev/null"
+truncate -s 100 "$RUN/restore.snap"
+check "status: a damaged restore point, said so" grep -q '^probation: DAMAGED RESTORE POINT' <<<"$(nfp status)"
+check_rc "rollback cannot restore it" 1 nfp rollback
+check "... and says what can be done" grep -q 'nfpilot confirm sets it aside' <<<"$RC_ERR"
+check_rc "a new apply is refused" 1 nfp apply --detach "$TEST_TMP/a.nft"
+check "... with advice that works" grep -q 'damaged restore point.*nfpilot confirm sets it aside' <<<"$RC_ERR"
+check_rc "confirm sets it aside" 0 nfp confirm
+check "... kept beside, renamed" sh -c 'ls "$0"/restore.snap.damaged-* >/dev/null' "$RUN"
+check "... nothing on probation" over
+check_rc "... and the next apply works" 0 nfp apply --detach "$TEST_TMP/a.nft"
+check_rc "... rollback" 0 nfp rollback
+srv nft -f - <<<"$(printf 'flush ruleset\n%s\n' "$BASE")"
+check_eq "the base again" "$(ruleset_s)" "$BASE"
+
 # ---------------------------------------------------------------- one after the other, and ps
 
 good=0
