@@ -7,10 +7,12 @@
  * restarts, the restore point stays the state before the first.
  *
  * The guardian's state lives in the namespace's run folder (apply/state.h):
- * `lock` (held by the guardian: one probation at a time), `sock` (its
- * control socket), `restore.snap` (the restore point), `info` (what a later
- * login needs if the guardian itself was killed). This module is the
- * client side: what the TUI and the CLI verbs call. */
+ * `lock` (held by the guardian: one probation at a time), `start.sock`
+ * then `sock` (its control socket), `restore.snap` (the restore point),
+ * `info` (what a later login needs if the guardian itself was killed),
+ * `failed` (why a revert failed), and the change on its way to the
+ * guardian (`change-PID.*`, `join-PID.snap`). This module is the client
+ * side: what the TUI and the CLI verbs call. */
 #ifndef NFP_PROBATION_H
 #define NFP_PROBATION_H
 
