@@ -8,7 +8,10 @@ PKGS      := libnftables libnftnl libmnl libnetfilter_conntrack ncursesw
 
 CC        ?= cc
 CFLAGS    ?= -O2 -g
-WARN      := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+# warnings are errors here (make check, CI); `make WERROR=` for a compiler
+# or CFLAGS that warn where this one does not
+WERROR    ?= -Werror
+WARN      := -std=gnu11 -Wall -Wextra $(WERROR) -Wshadow -Wformat=2 -Wno-format-nonliteral
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(WARN) $(CFLAGS) -I. -DNFP_VERSION='"$(VERSION)"' \
@@ -79,6 +82,15 @@ check: deps
 	@$(MAKE) --no-print-directory layers nfpilot build/asan/nfpilot $(UNIT_BIN) $(TOOL_BIN)
 	@NFPILOT_RELEASE=$(CURDIR)/nfpilot sh tests/run.sh build/asan/nfpilot $(UNIT_BIN)
 
+# the unit tests alone; the integration scripts alone (T=pattern: some)
+unit: deps
+	@$(MAKE) --no-print-directory $(UNIT_BIN)
+	@T=_none_ sh tests/run.sh build/asan/nfpilot $(UNIT_BIN)
+
+integration: deps
+	@$(MAKE) --no-print-directory nfpilot build/asan/nfpilot $(TOOL_BIN)
+	@NFPILOT_RELEASE=$(CURDIR)/nfpilot sh tests/run.sh build/asan/nfpilot
+
 bench: deps nfpilot
 	@sh tests/bench/run.sh ./nfpilot
 
@@ -87,7 +99,9 @@ demo: deps-demo nfpilot
 
 install: nfpilot
 	install -D -m 0755 nfpilot $(DESTDIR)$(PREFIX)/sbin/nfpilot
-	install -D -m 0644 docs/nfpilot.8 $(DESTDIR)$(PREFIX)/share/man/man8/nfpilot.8
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	sed '1s/"nfpilot[ 0-9.]*"/"nfpilot $(VERSION)"/' docs/nfpilot.8 \
+		>$(DESTDIR)$(PREFIX)/share/man/man8/nfpilot.8
 	install -d $(DESTDIR)$(PREFIX)/share/nfpilot/themes
 	for t in themes/*.theme; do [ -e "$$t" ] || continue; \
 		install -m 0644 "$$t" $(DESTDIR)$(PREFIX)/share/nfpilot/themes/; done

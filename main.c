@@ -15,9 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef NFP_VERSION
-#define NFP_VERSION "0.1.0"
-#endif
 
 static const char usage[] =
 	"usage: nfpilot [-N NETNS] [--theme NAME]        the live view\n"

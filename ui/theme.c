@@ -339,14 +339,28 @@ static int theme_search_dirs(char dirs[][THEME_PATH_LEN], int max)
 	if (w > 0 && w < THEME_PATH_LEN)
 		n++;
 	snprintf(dirs[n++], THEME_PATH_LEN, "/etc/nfpilot/themes");
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len > 0 && len < (ssize_t)sizeof(exe) - 1) {
+		/* installed: PREFIX/sbin/nfpilot finds PREFIX/share/nfpilot/themes,
+		 * whatever PREFIX `make install` was given */
+		char *slash;
+
+		exe[len] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash && slash > exe) {
+			*slash = '\0';
+			w = snprintf(dirs[n], THEME_PATH_LEN, "%s/../share/nfpilot/themes", exe);
+			*slash = '/';
+			if (w > 0 && w < THEME_PATH_LEN)
+				n++;
+		}
+	}
 	snprintf(dirs[n++], THEME_PATH_LEN, "%s", NFP_THEMEDIR);
 
 	/* the source tree or an unpacked build: themes/ next to the binary
 	 * (./nfpilot) or up to two levels above it (build/asan/nfpilot) */
-	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (len <= 0 || len >= (ssize_t)sizeof(exe) - 1)
 		return n;
-	exe[len] = '\0';
 	for (int up = 0; up < 3 && n < max; up++) {
 		char *slash = strrchr(exe, '/');
 		struct stat st;

@@ -92,6 +92,19 @@ for th in default light mono; do
 	tui_quit
 	check_eq "--theme $th: q exits 0" "$(tui_exit_status)" 0
 done
+# installed with another PREFIX than the default: the themes are found
+# beside the binary's PREFIX (make install PREFIX=/usr after make)
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+if make -s -C "$TOP" install PREFIX=/usr DESTDIR="$TEST_TMP/inst" >"$TEST_TMP/inst.log" 2>&1; then
+	SAVED=$NFPILOT
+	NFPILOT=$TEST_TMP/inst/usr/sbin/nfpilot
+	tui_start -- --theme light || bail "tmux new-session"
+	expect "make install PREFIX=/usr: --theme light loads from the installed themes" "$HINTS_RE"
+	tui_quit
+	NFPILOT=$SAVED
+else
+	not_ok "make install PREFIX=/usr DESTDIR=...: $(head -c 400 "$TEST_TMP/inst.log")"
+fi
 # the shipped themes differ on screen: the set of attributes used
 tui_start -- --theme light
 wait_for "$HINTS_RE" >/dev/null
