@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,9 @@ int main(int argc, char **argv)
 	struct tui_opts tui = { 0 };
 	int i = 1;
 
+	/* the terminal's character set (model/fmt.h): what text from the kernel
+	 * may be shown as it is. LC_CTYPE only: numbers and messages stay C's */
+	setlocale(LC_CTYPE, "");
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *o = argv[i];
 
