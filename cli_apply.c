@@ -173,7 +173,7 @@ int cli_apply(int argc, char **argv)
 		}
 	}
 	if (ret) {
-		fprintf(stderr, "nfpilot: %s: not applied, nothing changed:\n", file);
+		cli_fail(0, "%s: not applied, nothing changed:", file); /* a name made safe */
 		print_nft_errors(nft_ctx_get_error_buffer(ctx));
 		nft_ctx_free(ctx);
 		nl_close(&nl);

@@ -167,7 +167,8 @@ static int scratch(scratch_fn fn, void *arg, char **text, char *err, size_t errl
 
 		close(fds[0]);
 		if (unshare(CLONE_NEWNET) < 0) {
-			fprintf(w, "Ecannot make a scratch network namespace (needs root)");
+			fprintf(w, "Ecannot make a scratch network namespace: %s%s", strerror(errno),
+				geteuid() ? " (needs root)" : "");
 			_exit(1);
 		}
 		out = fn(arg, e, sizeof(e));
