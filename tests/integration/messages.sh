@@ -136,6 +136,14 @@ check "... never that root needs root" eval '! grep -qi "needs root" <<<"$RC_ERR
 exec 7>&-
 over || end_probation "$SRV"
 
+# ---- an answer that cannot be written (a full disk): exit 1 and the real
+# errno, never a silent success or "Input/output error"
+for verb in status history list; do
+	"$NFPILOT" -N "$SRV" $verb >/dev/full 2>"$E"
+	check_eq "nfpilot $verb >/dev/full: exit 1" "$?" 1
+	check "... says 'No space left on device'" grep -q 'No space left on device' "$E"
+done
+
 # ---- not root: exit 4 and a message, every time
 nobody() { srv setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 for args in "edit -t inet plain -c c --append accept" "edit" "edit --genid 1 -t inet plain -c c --delete 1" \
