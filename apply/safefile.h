@@ -42,7 +42,9 @@ int safefile_write(const char *path, const void *data, size_t len,
 		   const struct safefile_opts *o, char *err, size_t errlen);
 
 /* May nfpilot write into folder dir (which must exist)? Every folder from
- * / down to it, as above. 0 or -EPERM/-errno with err filled. */
+ * / down to it, as above: along the path as given (a link there is as
+ * trusted as the folder it is in) and along the real path the links lead
+ * to. 0 or -EPERM/-errno with err filled. */
 int safefile_check_dir(const char *dir, char *err, size_t errlen);
 
 /* mkdir -p path (absolute) for nfpilot's own state: each folder from /
