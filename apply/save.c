@@ -287,9 +287,9 @@ int save_probation_check(char *err, size_t errlen)
 	if (strncmp(status, "probation: none", 15) == 0)
 		return 0;
 	if (running)
-		snprintf(err, errlen, "a change is on probation in this namespace (nfpilot "
-			 "status): the boot file must not keep a change that may still be reverted. "
-			 "Confirm it (nfpilot confirm) or roll it back, then save");
+		snprintf(err, errlen, "a change is on probation in this namespace: confirm it "
+			 "first (nfpilot confirm) or roll it back, then save; the boot file must not "
+			 "keep a change that may still be reverted (nfpilot status)");
 	else
 		snprintf(err, errlen, "a probation ended without its guardian and left its "
 			 "restore point (nfpilot status): settle it with nfpilot rollback or "
