@@ -268,8 +268,77 @@ static void fsync_dir(const char *dir)
 	}
 }
 
+/* A stream onto the temporary file that keeps the first write error's
+ * errno: stdio's own error flag does not say which it was. */
+struct sink {
+	int fd;
+	int err;
+};
+
+static ssize_t sink_write(void *cookie, const char *buf, size_t len)
+{
+	struct sink *k = cookie;
+	int ret;
+
+	if (k->err)
+		return -1;
+	ret = write_all(k->fd, buf, len);
+	if (ret) {
+		k->err = ret;
+		errno = -ret;
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+struct writer {
+	/* the whole content at once ... */
+	const void *data;
+	size_t len;
+	/* ... or written by fn to a stream */
+	int (*fn)(FILE *fp, void *arg);
+	void *arg;
+};
+
+static int put_content(int fd, const struct writer *w)
+{
+	struct sink k = { fd, 0 };
+	cookie_io_functions_t io = { .write = sink_write };
+	FILE *fp;
+	int ret;
+
+	if (!w->fn)
+		return write_all(fd, w->data, w->len);
+	fp = fopencookie(&k, "w", io);
+	if (!fp)
+		return -ENOMEM;
+	ret = w->fn(fp, w->arg);
+	if (fclose(fp) != 0 && !k.err && !ret)
+		ret = -EIO;
+	return k.err ? k.err : ret;
+}
+
+static int write_file(const char *path, const struct writer *w, const struct safefile_opts *o,
+		      char *err, size_t errlen);
+
 int safefile_write(const char *path, const void *data, size_t len,
 		   const struct safefile_opts *o, char *err, size_t errlen)
+{
+	struct writer w = { .data = data, .len = len };
+
+	return write_file(path, &w, o, err, errlen);
+}
+
+int safefile_write_stream(const char *path, int (*fn)(FILE *fp, void *arg), void *arg,
+			  const struct safefile_opts *o, char *err, size_t errlen)
+{
+	struct writer w = { .fn = fn, .arg = arg };
+
+	return write_file(path, &w, o, err, errlen);
+}
+
+static int write_file(const char *path, const struct writer *w, const struct safefile_opts *o,
+		      char *err, size_t errlen)
 {
 	char *copy = strdup(path), *slash, *dir = NULL, *full = NULL, *tmp = NULL;
 	const char *base;
@@ -277,6 +346,8 @@ int safefile_write(const char *path, const void *data, size_t len,
 	bool exists;
 	int fd = -1, ret;
 
+	if (errlen)
+		err[0] = 0;
 	if (!copy)
 		return -ENOMEM;
 	if (o->mode & ~(mode_t)SAFEFILE_MODE_MAX) {
@@ -319,13 +390,13 @@ int safefile_write(const char *path, const void *data, size_t len,
 		tmp = NULL;
 	}
 	if (fd >= 0) {
-		if ((ret = write_all(fd, data, len)) == 0 && fchmod(fd, o->mode) < 0)
+		if ((ret = put_content(fd, w)) == 0 && fchmod(fd, o->mode) < 0)
 			ret = -errno;
 		if (!ret && fsync(fd) < 0)
 			ret = -errno;
 		if (close(fd) < 0 && !ret)
 			ret = -errno;
-		if (ret)
+		if (ret && (!w->fn || !err[0] || ret == -ENOSPC || ret == -EIO))
 			snprintf(err, errlen, "writing %s: %s", full, strerror(-ret));
 	}
 	if (!ret && o->check)

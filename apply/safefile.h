@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* The most a written file may be: rwxr-xr-x. Set-id and sticky bits, and
@@ -40,6 +41,12 @@ struct safefile_opts {
  * target or folder refused as above. The target is untouched on error. */
 int safefile_write(const char *path, const void *data, size_t len,
 		   const struct safefile_opts *o, char *err, size_t errlen);
+
+/* The same, the content written by fn to fp (stdio; a big snapshot need
+ * not be in memory twice): fn returns 0 or -errno (err may be filled);
+ * a write error is the write's own errno. */
+int safefile_write_stream(const char *path, int (*fn)(FILE *fp, void *arg), void *arg,
+			  const struct safefile_opts *o, char *err, size_t errlen);
 
 /* May nfpilot write into folder dir (which must exist)? Every folder from
  * / down to it, as above: along the path as given (a link there is as
