@@ -374,12 +374,12 @@ static int write_file(const char *path, const struct writer *w, const struct saf
 		free(copy);
 		return ret;
 	}
-	if (!ret && (asprintf(&full, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base) < 0 ||
-		     asprintf(&tmp, "%s%s.%s.nfpilot-XXXXXX", dir, strcmp(dir, "/") ? "/" : "",
-			      base) < 0)) {
-		full = tmp = NULL;
+	if (asprintf(&full, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base) < 0)
+		full = NULL;
+	if (asprintf(&tmp, "%s%s.%s.nfpilot-XXXXXX", dir, strcmp(dir, "/") ? "/" : "", base) < 0)
+		tmp = NULL;
+	if (!full || !tmp)
 		ret = -ENOMEM;
-	}
 	if (!ret)
 		ret = check_target(full, &st, &exists, err, errlen);
 	/* a fresh file nobody else can have opened or linked: O_EXCL, mode 0600 */
