@@ -1,5 +1,6 @@
 /* cli: what every verb shares — error messages, exit codes, the -t/-c
  * scope options. */
+#define _GNU_SOURCE /* vasprintf */
 #include "cli.h"
 
 #include "model/fmt.h"
@@ -10,17 +11,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
+	char *msg = NULL;
+	int n;
 
 	fflush(stdout);
-	fputs("nfpilot: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputs("nfpilot: ", stderr);
+	/* the message carries names from the kernel and the history: each
+	 * line made safe, the lines of a multi-line nft error kept */
+	if (n >= 0)
+		cli_put_lines(stderr, *msg ? msg : "\n");
+	else
+		fputs("out of memory\n", stderr);
+	free(msg);
 	return code;
 }
 
@@ -31,7 +41,9 @@ int cli_exit_code(int err)
 		return EXIT_OK;
 	case EPERM:
 	case EACCES:
-		return EXIT_PERM;
+		/* root refused (a table another process owns, a file it may not
+		 * write) is a refusal, not a missing privilege */
+		return geteuid() != 0 ? EXIT_PERM : EXIT_FAIL;
 	case ENOENT:
 		return EXIT_NOTFOUND;
 	case EPFNOSUPPORT: /* nl_open: no nf_tables in this kernel */

@@ -11,13 +11,15 @@ enum {
 	EXIT_FAIL = 1,      /* the kernel or the system refused */
 	EXIT_USAGE = 2,     /* bad command line */
 	EXIT_NOTFOUND = 3,  /* no such table, chain or namespace */
-	EXIT_PERM = 4,      /* not root / no CAP_NET_ADMIN */
+	EXIT_PERM = 4,      /* not root / no CAP_NET_ADMIN (never when root) */
 	EXIT_NOKERNEL = 5,  /* nf_tables not available */
 };
 
-/* Print "nfpilot: <msg>" on stderr; returns code for `return cli_fail(...)`. */
+/* Print "nfpilot: <msg>" on stderr, every line of it made safe for the
+ * terminal (fmt_put_safe); returns code for `return cli_fail(...)`. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The exit code for an -errno from the model. */
+/* The exit code for an -errno from the model: EPERM/EACCES is EXIT_PERM
+ * only when the process is not root, a refusal (EXIT_FAIL) when it is. */
 int cli_exit_code(int err);
 
 struct reader_scope;

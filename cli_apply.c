@@ -155,7 +155,7 @@ int cli_apply(int argc, char **argv)
 		nft_ctx_add_include_path(ctx, dir);
 	ret = ctx && nft_run_cmd_from_filename(ctx, copy) == 0 ? 0 : -EINVAL;
 	if (ret) {
-		fprintf(stderr, "nfpilot: %s: not applied, nothing changed:\n", file);
+		cli_fail(0, "%s: not applied, nothing changed:", file); /* a name made safe */
 		if (ctx)
 			print_nft_errors(nft_ctx_get_error_buffer(ctx), copy, file);
 		else
@@ -168,7 +168,7 @@ int cli_apply(int argc, char **argv)
 		opts.what = what;
 		ret = probation_apply(&nl, &ch, &opts, &prob, &applied, err, sizeof(err));
 		if (ret == -EINVAL) {
-			fprintf(stderr, "nfpilot: %s: not applied, nothing changed:\n", file);
+			cli_fail(0, "%s: not applied, nothing changed:", file);
 			print_nft_errors(err, copy, file);
 		} else if (ret) {
 			cli_fail(cli_exit_code(ret), "%s: not applied: %s%s", file, err,

@@ -87,13 +87,19 @@ int cli_edit(int argc, char **argv)
 	struct changeset cs = { 0 };
 	struct probation_opts opts;
 	struct probation prob;
-	bool counter = true, have_genid = false;
+	bool counter = true, have_genid = false, printed = false;
 	char err[2048] = "", *owned[64];
 	size_t nowned = 0;
 	int ret = 0, failed;
 	struct nl nl;
 
 	cli_probation_init(&opts, "nfpilot edit");
+	/* the help needs no kernel, and no root */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(edit_usage, stdout);
+			return EXIT_OK;
+		}
 	ret = nl_open(&nl, err, sizeof(err));
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);
@@ -108,17 +114,12 @@ int cli_edit(int argc, char **argv)
 
 		if (used < 0) {
 			ret = -EINVAL;
+			printed = true; /* the option said what is wrong */
 			break;
 		}
 		if (used > 0) {
 			i += used - 1;
 			continue;
-		}
-		if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
-			fputs(edit_usage, stdout);
-			changeset_free(&cs);
-			nl_close(&nl);
-			return EXIT_OK;
 		}
 		if (strcmp(o, "--no-counter") == 0) {
 			counter = false;
@@ -262,33 +263,47 @@ int cli_edit(int argc, char **argv)
 			e.add_counter = counter;
 		}
 		ret = changeset_add(&cs, &e);
+		if (ret)
+			snprintf(err, sizeof(err), "%s: %s", o, strerror(-ret));
 	}
 	if (!ret && !cs.n) {
 		snprintf(err, sizeof(err), "no edit given (nfpilot edit --help)");
 		ret = -EINVAL;
 	}
-	if (!ret && !have_genid)
-		ret = nl_genid(&nl, &cs.genid);
+	if (!ret && !have_genid && (ret = nl_genid(&nl, &cs.genid)))
+		snprintf(err, sizeof(err), "reading the ruleset generation: %s", nl_strerror(ret));
 	if (ret) {
+		int code = ret == -EINVAL ? EXIT_USAGE : cli_exit_code(ret);
+
 		for (size_t k = 0; k < nowned; k++)
 			free(owned[k]);
 		changeset_free(&cs);
 		nl_close(&nl);
-		if (!err[0]) /* the option's own message is out already */
-			return ret == -EINVAL ? EXIT_USAGE : cli_exit_code(ret);
-		return cli_fail(ret == -EINVAL ? EXIT_USAGE : cli_exit_code(ret), "%s", err);
+		/* never an exit without a word of why */
+		if (printed)
+			return code;
+		return cli_fail(code, "%s", err[0] ? err : nl_strerror(ret));
 	}
 	ret = apply_changeset_on_probation(&nl, &cs, &opts, &prob, &failed, err, sizeof(err));
 	if (ret) {
-		fflush(stdout);
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s", nl_strerror(ret));
 		if (failed >= 0) {
-			fprintf(stderr, "nfpilot: edit %d of %zu failed, nothing was changed: ",
-				failed + 1, cs.n);
-			changeset_print_edit(stderr, &cs, (size_t)failed);
-			fprintf(stderr, "nfpilot: %s\n", err);
+			char *edit = NULL;
+			size_t elen = 0;
+			FILE *mem = open_memstream(&edit, &elen);
+
+			if (mem) {
+				changeset_print_edit(mem, &cs, (size_t)failed);
+				fclose(mem);
+			}
+			/* the edit names the kernel's table and chain: made safe */
+			cli_fail(0, "edit %d of %zu failed, nothing was changed: %s%s", failed + 1,
+				 cs.n, edit ? edit : "", edit ? "" : "\n");
+			cli_fail(0, "%s", err);
+			free(edit);
 		} else {
-			fprintf(stderr, "nfpilot: nothing was changed: %s%s\n", err,
-				cli_probation_hint(ret));
+			cli_fail(0, "nothing was changed: %s%s", err, cli_probation_hint(ret));
 		}
 		ret = ret == -ERESTART ? EXIT_FAIL : cli_exit_code(ret);
 	} else {

@@ -130,7 +130,7 @@ answer:
 
 			if (probation_send(p, yes ? "confirm" : "rollback", reply, sizeof(reply),
 					   err, sizeof(err)) < 0) {
-				fprintf(stderr, "nfpilot: %s\n", err);
+				cli_fail(0, "%s", err); /* the guardian's words: made safe */
 				if (yes) {
 					len = 0;
 					continue; /* strict mode, say: keep asking */

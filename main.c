@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,9 @@ int main(int argc, char **argv)
 	struct tui_opts tui = { 0 };
 	int i = 1;
 
+	/* the terminal's character set (model/fmt.h): what text from the kernel
+	 * may be shown as it is. LC_CTYPE only: numbers and messages stay C's */
+	setlocale(LC_CTYPE, "");
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *o = argv[i];
 
@@ -131,8 +135,20 @@ int main(int argc, char **argv)
 	if (i >= argc)
 		return tui_run(&tui);
 	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
-		if (strcmp(argv[i], verbs[v].name) == 0)
-			return verbs[v].fn(argc - i, argv + i);
+		if (strcmp(argv[i], verbs[v].name) == 0) {
+			int rc = verbs[v].fn(argc - i, argv + i);
+
+			/* an answer that did not reach its reader (a full disk) is
+			 * no success; errno is the write's own */
+			errno = 0;
+			if (rc != EXIT_OK)
+				return rc; /* the verb said what went wrong */
+			if (fflush(stdout) != 0)
+				return cli_fail(EXIT_FAIL, "writing the output: %s", strerror(errno));
+			if (ferror(stdout))
+				return cli_fail(EXIT_FAIL, "writing the output failed");
+			return rc;
+		}
 	fputs(usage, stderr);
 	return cli_fail(EXIT_USAGE, "unknown verb '%s'", argv[i]);
 }

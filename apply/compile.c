@@ -128,8 +128,11 @@ static void child(int fd, const struct snap_table *t, const char *const *pre, si
 	char **anon = calloc(1, sizeof(*anon));
 	struct nl nl;
 
-	if (unshare(CLONE_NEWNET) < 0)
-		fail(fd, -1, "cannot make a scratch network namespace (needs root)");
+	if (unshare(CLONE_NEWNET) < 0) {
+		snprintf(err, sizeof(err), "cannot make a scratch network namespace: %s%s",
+			 strerror(errno), geteuid() ? " (needs root)" : "");
+		fail(fd, -1, err);
+	}
 	if (nl_open(&nl, err, sizeof(err)) || snapshot_restore_skeleton(&nl, &skel, err, sizeof(err)))
 		fail(fd, -1, err);
 	ctx = ruletext_ctx(0, false);

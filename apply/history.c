@@ -1,5 +1,6 @@
 #include "history.h"
 
+#include "safefile.h"
 #include "snapfile.h"
 #include "model/ruleset.h"
 #include "state.h"
@@ -11,19 +12,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* The history folder: under the namespace's lib folder (apply/state.h,
+ * checked there), itself root's, mode 0700, never a link. */
 static int root(char *buf, size_t len, char *err, size_t errlen)
 {
-	char lib[4000];
+	char lib[3900];
 	int ret = state_lib_dir(lib, sizeof(lib), err, errlen);
 
 	if (ret)
 		return ret;
 	snprintf(buf, len, "%s/history", lib);
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", buf, strerror(errno));
-	}
-	return ret;
+	return safefile_mkdirs(buf, buf, 0700, err, errlen);
 }
 
 int history_file(int n, const char *name, char *buf, size_t len, char *err, size_t errlen)
@@ -84,28 +83,26 @@ static void put_kv(FILE *fp, const char *k, const char *v)
 	fputc('\n', fp);
 }
 
-static int write_text(const char *path, const char *text)
+/* Every file of the history: written whole through a fresh temporary
+ * file, 0600, never through a link (apply/safefile.h); the real errno. */
+static int write_text(const char *path, const char *text, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "we");
-	int ret = 0;
+	static const struct safefile_opts o = { .mode = 0600 };
 
-	if (!fp)
-		return -errno;
-	if (text && fputs(text, fp) < 0)
-		ret = -EIO;
-	if (fclose(fp) && !ret)
-		ret = -EIO;
-	return ret;
+	return safefile_write(path, text ? text : "", text ? strlen(text) : 0, &o, err, errlen);
 }
 
 int history_write(int n, const char *name, const char *text, char *err, size_t errlen)
 {
 	char path[4200];
-	int ret = history_file(n, name, path, sizeof(path), err, errlen);
+	int ret;
 
-	if (!ret && (ret = write_text(path, text)))
-		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
-	return ret;
+	if (!*name || strchr(name, '/') || name[0] == '.') {
+		snprintf(err, errlen, "'%s': not a history file name", name);
+		return -EINVAL;
+	}
+	ret = history_file(n, name, path, sizeof(path), err, errlen);
+	return ret ? ret : write_text(path, text, err, errlen);
 }
 
 int history_add_handles(struct nl *nl, int n, const struct snapshot *restored, char *err,
@@ -138,9 +135,9 @@ int history_add(const struct history_entry *e, const char *change,
 		const struct snapshot *before, const struct snapshot *after, int *n,
 		char *err, size_t errlen)
 {
-	char dir[4000], entry[4096], path[4200];
+	char dir[4000], entry[4096], path[4200], *meta = NULL;
 	int *nums = NULL, ret, next;
-	size_t count = 0;
+	size_t count = 0, metalen = 0;
 	FILE *fp;
 
 	ret = root(dir, sizeof(dir), err, errlen);
@@ -164,13 +161,10 @@ int history_add(const struct history_entry *e, const char *change,
 			return ret;
 		}
 	}
-	snprintf(path, sizeof(path), "%s/meta", entry);
-	fp = fopen(path, "we");
-	if (!fp) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return ret;
-	}
+	*n = next;
+	fp = open_memstream(&meta, &metalen);
+	if (!fp)
+		return -ENOMEM;
 	fprintf(fp, "when: %lld\n", (long long)e->when);
 	put_kv(fp, "user", e->user);
 	put_kv(fp, "from", e->from);
@@ -178,11 +172,16 @@ int history_add(const struct history_entry *e, const char *change,
 	put_kv(fp, "reason", e->reason);
 	put_kv(fp, "tables", e->tables);
 	put_kv(fp, "what", e->what);
-	if (fclose(fp))
-		ret = -EIO;
+	if (fclose(fp) || !meta) {
+		free(meta);
+		return -ENOMEM;
+	}
+	snprintf(path, sizeof(path), "%s/meta", entry);
+	ret = write_text(path, meta, err, errlen);
+	free(meta);
 	snprintf(path, sizeof(path), "%s/change.nft", entry);
 	if (!ret)
-		ret = write_text(path, change);
+		ret = write_text(path, change, err, errlen);
 	if (!ret && before) {
 		snprintf(path, sizeof(path), "%s/before.snap", entry);
 		ret = snapfile_save(before, path, err, errlen);
@@ -193,7 +192,6 @@ int history_add(const struct history_entry *e, const char *change,
 	}
 	if (ret && !err[0])
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
-	*n = next;
 	return ret;
 }
 

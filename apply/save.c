@@ -1,13 +1,14 @@
 #define _GNU_SOURCE
 #include "save.h"
 
+#include "probation.h"
+#include "safefile.h"
 #include "model/reader.h"
 #include "model/ruleset.h"
 #include "model/ruletext.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <nftables/libnftables.h>
 #include <sched.h>
 #include <stdio.h>
@@ -167,7 +168,8 @@ static int scratch(scratch_fn fn, void *arg, char **text, char *err, size_t errl
 
 		close(fds[0]);
 		if (unshare(CLONE_NEWNET) < 0) {
-			fprintf(w, "Ecannot make a scratch network namespace (needs root)");
+			fprintf(w, "Ecannot make a scratch network namespace: %s%s", strerror(errno),
+				geteuid() ? " (needs root)" : "");
 			_exit(1);
 		}
 		out = fn(arg, e, sizeof(e));
@@ -254,11 +256,12 @@ int save_snapshot_text(const struct snapshot *s, char **text, char *err, size_t 
 }
 
 /* Check a written file with nft's dry run against the live kernel. */
-static int check_file(const char *path, char *err, size_t errlen)
+static int check_file(const char *path, void *arg, char *err, size_t errlen)
 {
 	struct nft_ctx *ctx = ruletext_ctx(0, true);
 	int ret = 0;
 
+	(void)arg;
 	if (!ctx)
 		return -ENOMEM;
 	if (nft_run_cmd_from_filename(ctx, path) != 0) {
@@ -270,76 +273,103 @@ static int check_file(const char *path, char *err, size_t errlen)
 	return ret;
 }
 
-int save_write(struct nl *nl, const char *file, char *skipped, size_t skippedlen,
+int save_probation_check(char *err, size_t errlen)
+{
+	char status[4096], e[512] = "";
+	bool running = false;
+	int ret = probation_status(status, sizeof(status), &running, e, sizeof(e));
+
+	if (ret) {
+		snprintf(err, errlen, "cannot tell whether a change is on probation, so nothing "
+			 "is saved: %s", e[0] ? e : strerror(-ret));
+		return ret;
+	}
+	if (strncmp(status, "probation: none", 15) == 0)
+		return 0;
+	if (running)
+		snprintf(err, errlen, "a change is on probation in this namespace: confirm it "
+			 "first (nfpilot confirm) or roll it back, then save; the boot file must not "
+			 "keep a change that may still be reverted (nfpilot status)");
+	else
+		snprintf(err, errlen, "a probation ended without its guardian and left its "
+			 "restore point (nfpilot status): settle it with nfpilot rollback or "
+			 "nfpilot confirm, then save");
+	return -EBUSY;
+}
+
+int save_file_mode(const char *file, int asked)
+{
+	struct stat st;
+
+	if (asked >= 0)
+		return asked;
+	/* the file's own bits, but never more than rw-r--r-- */
+	if (stat(file, &st) == 0 && S_ISREG(st.st_mode))
+		return (int)(st.st_mode & SAVE_MODE_DEFAULT);
+	return SAVE_MODE_DEFAULT;
+}
+
+int save_write(struct nl *nl, const char *file, int mode, char *skipped, size_t skippedlen,
 	       char *err, size_t errlen)
 {
-	char tmp[4200], bak[4200], baktmp[4300], when[64], skip[512] = "";
-	char *text = live_saved_text(nl, false, skip, sizeof(skip), err, errlen);
-	struct stat st;
-	mode_t mode = 0644;
+	char when[64], skip[512] = "", *text, *out = NULL;
+	struct safefile_opts o = { .backup = true, .check = check_file };
+	uint32_t gen0 = 0, gen1 = 0;
 	time_t now = time(NULL);
-	FILE *fp;
-	int fd, ret = 0;
+	size_t len = 0;
+	FILE *mem;
+	int ret;
 
+	err[0] = 0;
+	if (mode >= 0 && (mode & ~SAFEFILE_MODE_MAX)) {
+		snprintf(err, errlen, "mode %04o: refused (at most %04o: no set-id bits, nobody "
+			 "but root writes the boot file)", (unsigned)mode, SAFEFILE_MODE_MAX);
+		return -EINVAL;
+	}
+	o.mode = (mode_t)save_file_mode(file, mode);
+	/* never while a change may still be reverted: the generation read
+	 * around the listing catches one that lands meanwhile */
+	if ((ret = nl_genid(nl, &gen0)) || (ret = save_probation_check(err, errlen))) {
+		if (!err[0])
+			snprintf(err, errlen, "%s", nl_strerror(ret));
+		return ret;
+	}
+	text = live_saved_text(nl, false, skip, sizeof(skip), err, errlen);
 	if (!text)
 		return -EIO;
-	if (skipped)
-		snprintf(skipped, skippedlen, "%s", skip);
-	if (stat(file, &st) == 0)
-		mode = st.st_mode & 07777;
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", localtime(&now));
-	snprintf(tmp, sizeof(tmp), "%s.nfpilot-new", file);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	fp = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!fp) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if ((ret = save_probation_check(err, errlen)) || (ret = nl_genid(nl, &gen1))) {
+		if (!err[0])
+			snprintf(err, errlen, "%s", nl_strerror(ret));
 		free(text);
 		return ret;
 	}
-	fprintf(fp, "#!/usr/sbin/nft -f\n# Saved by nfpilot on %s.\n", when);
+	if (gen0 != gen1) {
+		snprintf(err, errlen, "the ruleset changed while it was read (nothing written): "
+			 "try again");
+		free(text);
+		return -EAGAIN;
+	}
+	if (skipped)
+		snprintf(skipped, skippedlen, "%s", skip);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", localtime(&now));
+	mem = open_memstream(&out, &len);
+	if (!mem) {
+		free(text);
+		return -ENOMEM;
+	}
+	fprintf(mem, "#!/usr/sbin/nft -f\n# Saved by nfpilot on %s.\n", when);
 	if (skip[0])
-		fprintf(fp, "# Not in this file, managed by iptables-nft (save them with "
+		fprintf(mem, "# Not in this file, managed by iptables-nft (save them with "
 			"iptables-save):\n#   %s\n", skip);
-	fprintf(fp, "flush ruleset\n\n%s", text);
+	fprintf(mem, "flush ruleset\n\n%s", text);
 	free(text);
-	if (fflush(fp) || fchmod(fd, mode) || fsync(fd))
-		ret = -errno;
-	if (fclose(fp) && !ret)
-		ret = -EIO;
-	if (ret)
-		snprintf(err, errlen, "%s: %s", tmp, strerror(-ret));
-	if (!ret)
-		ret = check_file(tmp, err, errlen);
-	/* the previous file, kept as FILE.bak (never a moment without FILE) */
-	snprintf(bak, sizeof(bak), "%s.bak", file);
-	snprintf(baktmp, sizeof(baktmp), "%s.bak.nfpilot-new", file);
-	if (!ret && access(file, F_OK) == 0) {
-		unlink(baktmp);
-		if (link(file, baktmp) < 0 || rename(baktmp, bak) < 0) {
-			ret = -errno;
-			snprintf(err, errlen, "keeping %s: %s (nothing written)", bak, strerror(errno));
-		}
+	if (fclose(mem) || !out) {
+		free(out);
+		return -ENOMEM;
 	}
-	if (!ret && rename(tmp, file) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-	}
-	if (ret)
-		unlink(tmp);
-	else {
-		/* the rename itself on disk */
-		char dir[4200];
-		int dfd;
-
-		snprintf(dir, sizeof(dir), "%s", file);
-		dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
+	/* a fresh file in FILE's folder, checked by nft, renamed over FILE;
+	 * the previous one kept as FILE.bak (never a moment without FILE) */
+	ret = safefile_write(file, out, len, &o, err, errlen);
+	free(out);
 	return ret;
 }

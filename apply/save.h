@@ -16,13 +16,32 @@
 #include <stddef.h>
 
 #define SAVE_DEFAULT_FILE "/etc/nftables.conf"
+/* The boot file's mode unless the admin asks for another (config key
+ * save_mode, nfpilot save --mode): the previous file's bits within this,
+ * never more; asked, at most SAFEFILE_MODE_MAX (apply/safefile.h). */
+#define SAVE_MODE_DEFAULT 0644
 
-/* Write the live ruleset to file atomically (a temporary file checked by
- * nft, then renamed over it), the previous file kept as FILE.bak.
- * skipped (may be NULL) gets the iptables-nft tables left out, "ip filter,
- * ip nat" or "". 0 or -errno with err filled. */
-int save_write(struct nl *nl, const char *file, char *skipped, size_t skippedlen,
+/* Write the live ruleset to file atomically and safely (apply/safefile.h:
+ * a fresh temporary file in file's folder, checked by nft, renamed over
+ * it; no link followed; a folder or file another user could change is
+ * refused), the previous file kept as FILE.bak. mode: the one the admin
+ * asked for, or -1 (save_file_mode). Refused (-EBUSY, err says why and
+ * what to do) while any change is on probation in this namespace, or a
+ * probation left its restore point (save_probation_check), and when the
+ * ruleset changes while it is read (-EAGAIN). skipped (may be NULL) gets
+ * the iptables-nft tables left out, "ip filter, ip nat" or "". 0 or
+ * -errno with err filled. */
+int save_write(struct nl *nl, const char *file, int mode, char *skipped, size_t skippedlen,
 	       char *err, size_t errlen);
+
+/* May the boot file be written now? 0 when no probation runs in this
+ * namespace (no guardian answers, no restore point left); -EBUSY with err
+ * saying why not and what to do; another -errno if that cannot be told. */
+int save_probation_check(char *err, size_t errlen);
+
+/* The mode save_write gives file: asked when >= 0, else the existing
+ * file's bits within SAVE_MODE_DEFAULT, else SAVE_MODE_DEFAULT. */
+int save_file_mode(const char *file, int asked);
 
 /* Does the live ruleset (iptables-nft tables aside) equal what file
  * loads? *same set; 0, -ENOENT (no file), or -errno with err filled. */

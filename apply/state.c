@@ -1,5 +1,7 @@
 #include "state.h"
 
+#include "safefile.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -49,31 +51,26 @@ void state_ns_key(char *buf, size_t len, bool inode)
 
 int state_mkdirs(const char *path, unsigned mode)
 {
-	char p[4096];
+	char err[256];
 
-	snprintf(p, sizeof(p), "%s", path);
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || !*s) {
-			char c = *s;
+	return safefile_mkdirs(path, path, (mode_t)mode, err, sizeof(err));
+}
 
-			*s = 0;
-			if (mkdir(p, mode) < 0 && errno != EEXIST)
-				return -errno;
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	return 0;
+/* The root folder (NFPILOT_RUN_DIR, NFPILOT_LIB_DIR or the default) and
+ * this namespace's folder under it. */
+static const char *root_of(const char *env, const char *dflt)
+{
+	const char *root = getenv(env);
+
+	return root && *root ? root : dflt;
 }
 
 static void path_under(const char *env, const char *dflt, bool inode, char *buf, size_t len)
 {
-	const char *root = getenv(env);
 	char key[300];
 
 	state_ns_key(key, sizeof(key), inode);
-	snprintf(buf, len, "%s/%s", root && *root ? root : dflt, key);
+	snprintf(buf, len, "%s/%s", root_of(env, dflt), key);
 }
 
 void state_run_path(char *buf, size_t len)
@@ -81,21 +78,28 @@ void state_run_path(char *buf, size_t len)
 	path_under("NFPILOT_RUN_DIR", "/run/nfpilot", true, buf, len);
 }
 
+/* Every folder from / down is lstat'ed: the root folder and the
+ * namespace's are root's own, mode 0700, never a link (made so if
+ * missing, tightened if looser); one another user made or owns is
+ * refused — it could hold a socket that answers as the guardian. */
 static int dir_under(const char *env, const char *dflt, bool inode, char *buf, size_t len,
 		     char *err, size_t errlen)
 {
-	struct stat st;
+	const char *root = root_of(env, dflt);
 	int ret;
 
-	path_under(env, dflt, inode, buf, len);
-	ret = state_mkdirs(buf, 0700);
-	if (!ret && stat(buf, &st) == 0 && (st.st_mode & 077)) {
-		/* made by someone else, or loosened: nobody else may read it */
-		if (chmod(buf, 0700) < 0)
-			ret = -errno;
+	if (root[0] != '/') {
+		snprintf(err, errlen, "%s=%s: not an absolute path", env, root);
+		return -EINVAL;
 	}
-	if (ret)
-		snprintf(err, errlen, "%s: %s", buf, strerror(-ret));
+	path_under(env, dflt, inode, buf, len);
+	ret = safefile_mkdirs(buf, root, 0700, err, errlen);
+	if (ret == -EPERM) {
+		size_t n = strlen(err);
+
+		snprintf(err + n, errlen - n, " (nfpilot trusts only a %s folder root made)",
+			 strcmp(dflt, "/run/nfpilot") == 0 ? "run" : "state");
+	}
 	return ret;
 }
 

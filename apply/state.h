@@ -18,7 +18,11 @@
 void state_ns_key(char *buf, size_t len, bool inode);
 
 /* The run / history folder of this namespace, created (mode 0700) if
- * missing. 0 or -errno with err filled. */
+ * missing. Every folder on the way is lstat'ed (apply/safefile.h,
+ * safefile_mkdirs): the root folder and the namespace's must be root's,
+ * real folders (no link), and are tightened to 0700; the ones above
+ * writable by nobody else (sticky /tmp aside). 0, or -EPERM with err
+ * saying which folder is refused and why, or -errno. */
 int state_run_dir(char *buf, size_t len, char *err, size_t errlen);
 int state_lib_dir(char *buf, size_t len, char *err, size_t errlen);
 
@@ -29,7 +33,8 @@ struct sockaddr_un;
 /* The address of socket `name` in dir. 0, or -ENAMETOOLONG. */
 int state_socket_addr(const char *dir, const char *name, struct sockaddr_un *sa);
 
-/* mkdir -p with mode for every folder it creates. 0 or -errno. */
+/* mkdir -p with mode, every folder checked as safefile_mkdirs does with
+ * path all nfpilot's own. 0 or -errno. */
 int state_mkdirs(const char *path, unsigned mode);
 
 #endif

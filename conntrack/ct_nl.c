@@ -7,6 +7,7 @@
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 /* CTA_FILTER flags (the kernel's nf_internals.h; not in the uapi headers) */
@@ -420,7 +421,9 @@ const char *ct_nl_strerror(int err)
 	switch (-err) {
 	case EPERM:
 	case EACCES:
-		return "permission denied: nfpilot needs root (CAP_NET_ADMIN)";
+		if (geteuid() != 0)
+			return "permission denied: nfpilot needs root (CAP_NET_ADMIN)";
+		return "operation not permitted: the kernel refused it";
 	case EOPNOTSUPP:
 	case EPROTONOSUPPORT:
 	case EAFNOSUPPORT:

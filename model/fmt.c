@@ -1,6 +1,8 @@
 #include "fmt.h"
 
 #include <errno.h>
+#include <langinfo.h>
+#include <stdbool.h>
 #include <string.h>
 
 char *fmt_human(char *buf, size_t size, uint64_t value)
@@ -25,16 +27,19 @@ char *fmt_human(char *buf, size_t size, uint64_t value)
 	return buf;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if invalid (overlongs,
- * surrogates and code points above U+10FFFF are invalid). */
-static size_t utf8_len(const unsigned char *s)
+/* Length of the valid UTF-8 sequence at s, its code point in *cpp, or 0
+ * if invalid (overlongs, surrogates and code points above U+10FFFF are
+ * invalid). */
+static size_t utf8_decode(const unsigned char *s, unsigned *cpp)
 {
 	unsigned char c = s[0];
 	size_t n, i;
 	unsigned cp;
 
-	if (c < 0x80)
+	if (c < 0x80) {
+		*cpp = c;
 		return 1;
+	}
 	if (c >= 0xc2 && c <= 0xdf) {
 		n = 2;
 		cp = c & 0x1f;
@@ -55,53 +60,91 @@ static size_t utf8_len(const unsigned char *s)
 	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
-	/* C1 controls (U+0080..U+009F) act as escapes on some terminals */
-	if (cp >= 0x80 && cp <= 0x9f)
-		return 0;
+	*cpp = cp;
 	return n;
 }
 
-/* One step of sanitising: how many input bytes to consume at s, and what to
- * emit (either those bytes, or the single replacement in *repl). */
-static size_t safe_step(const unsigned char *s, char *repl)
+/* Characters that change how the text around them is shown: C1 controls
+ * (U+0080..U+009F act as escapes on some terminals) and the bidi
+ * controls — marks, embeddings, overrides, isolates — which make a
+ * terminal draw "txt.exe" of "exe.txt" (Trojan Source). */
+static bool cp_unsafe(unsigned cp)
 {
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* The terminal's character set is the LC_CTYPE locale's (main() sets it
+ * from the environment): UTF-8 text is kept only when that is UTF-8. In
+ * any other locale every byte >= 0x80 is replaced — 0x9B alone is CSI on
+ * an 8-bit terminal, and a multibyte character means something else. */
+static bool locale_utf8(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+/* In a non-UTF-8 locale, the typographic characters nfpilot's own
+ * messages use, in ASCII; any other character is '?' a byte. */
+static const char *ascii_of(unsigned cp)
+{
+	switch (cp) {
+	case 0x2013: case 0x2014: return "-";    /* en and em dash */
+	case 0x2018: case 0x2019: return "'";
+	case 0x201c: case 0x201d: return "\"";
+	case 0x2026: return "...";
+	case 0x2192: return "->";
+	case 0x00a0: return " ";
+	default: return NULL;
+	}
+}
+
+/* One step of sanitising: how many input bytes to consume at s, and what to
+ * emit (those bytes when *repl is NULL, else the text *repl). */
+static size_t safe_step(const unsigned char *s, bool utf8, const char **repl)
+{
+	unsigned cp;
 	size_t n;
 
+	*repl = NULL;
 	if (*s == '\t') {
-		*repl = ' ';
+		*repl = " ";
 		return 1;
 	}
 	if (*s < 0x20 || *s == 0x7f) {
-		*repl = '?';
+		*repl = "?";
 		return 1;
 	}
-	n = utf8_len(s);
-	if (n == 0) {
-		*repl = '?';
+	if (*s < 0x80)
+		return 1;
+	n = utf8_decode(s, &cp);
+	if (n && !utf8 && !cp_unsafe(cp) && (*repl = ascii_of(cp)))
+		return n;
+	if (n == 0 || !utf8 || cp_unsafe(cp)) {
+		/* one '?' a byte, as the live view shows what it cannot decode */
+		*repl = "?";
 		return 1;
 	}
-	*repl = 0;
 	return n;
 }
 
 char *fmt_sanitize(char *dst, size_t size, const char *src)
 {
 	const unsigned char *s = (const unsigned char *)src;
+	bool utf8 = locale_utf8();
 	size_t o = 0;
 
 	if (size == 0)
 		return dst;
 	while (*s) {
-		char repl;
-		size_t n = safe_step(s, &repl);
-		size_t out = repl ? 1 : n;
+		const char *repl;
+		size_t n = safe_step(s, utf8, &repl);
+		size_t out = repl ? strlen(repl) : n;
 
 		if (o + out >= size)
 			break;
-		if (repl)
-			dst[o] = repl;
-		else
-			memcpy(dst + o, s, n);
+		memcpy(dst + o, repl ? repl : (const char *)s, out);
 		o += out;
 		s += n;
 	}
@@ -112,13 +155,14 @@ char *fmt_sanitize(char *dst, size_t size, const char *src)
 void fmt_put_safe(FILE *fp, const char *src)
 {
 	const unsigned char *s = (const unsigned char *)src;
+	bool utf8 = locale_utf8();
 
 	while (*s) {
-		char repl;
-		size_t n = safe_step(s, &repl);
+		const char *repl;
+		size_t n = safe_step(s, utf8, &repl);
 
 		if (repl)
-			fputc(repl, fp);
+			fputs(repl, fp);
 		else
 			fwrite(s, 1, n, fp);
 		s += n;
@@ -131,6 +175,7 @@ void fmt_put_json(FILE *fp, const char *src)
 
 	fputc('"', fp);
 	while (*s) {
+		unsigned cp;
 		size_t n;
 
 		if (*s == '"' || *s == '\\') {
@@ -142,17 +187,16 @@ void fmt_put_json(FILE *fp, const char *src)
 			fprintf(fp, "\\u%04x", *s++);
 			continue;
 		}
-		n = utf8_len(s);
+		n = utf8_decode(s, &cp);
 		if (n == 0) {
-			/* a C1 control is valid UTF-8 but rejected by utf8_len
-			 * for the terminal's sake: in JSON escape it */
-			if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
-				fprintf(fp, "\\u%04x", s[1]);
-				s += 2;
-			} else {
-				fputs("\\ufffd", fp);
-				s++;
-			}
+			fputs("\\ufffd", fp);
+			s++;
+			continue;
+		}
+		if (cp_unsafe(cp)) {
+			/* valid, but not for a terminal: escaped, the same string */
+			fprintf(fp, "\\u%04x", cp);
+			s += n;
 			continue;
 		}
 		fwrite(s, 1, n, fp);

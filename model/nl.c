@@ -117,7 +117,11 @@ const char *nl_strerror(int err)
 	switch (-err) {
 	case EPERM:
 	case EACCES:
-		return "permission denied: nfpilot needs root (CAP_NET_ADMIN)";
+		if (geteuid() != 0)
+			return "permission denied: nfpilot needs root (CAP_NET_ADMIN)";
+		/* root was refused: the privilege is there, the kernel said no */
+		return "operation not permitted: the kernel refused it (a table owned by "
+		       "another process can be changed only by that process)";
 	case EPFNOSUPPORT:
 		return "nf_tables is not available in this kernel (try: modprobe nf_tables)";
 	case EOPNOTSUPP:
@@ -158,7 +162,7 @@ int nl_enter_netns(const char *name, char *err, size_t errlen)
 	if (setns(fd, CLONE_NEWNET) < 0) {
 		e = errno;
 		close(fd);
-		if (e == EPERM)
+		if (e == EPERM && geteuid() != 0)
 			snprintf(err, errlen, "cannot enter namespace '%s': permission denied "
 				 "(nfpilot needs root)", name);
 		else

@@ -42,7 +42,8 @@ int nl_genid(struct nl *nl, uint32_t *genid);
  * -EINVAL (not a name), -ENOENT, -EACCES/-EPERM or -errno with err filled. */
 int nl_enter_netns(const char *name, char *err, size_t errlen);
 
-/* A message an admin can act on, for -errno values from the calls above. */
+/* A message an admin can act on, for -errno values from the calls above.
+ * EPERM/EACCES says "needs root" only when the process is not root. */
 const char *nl_strerror(int err);
 
 #endif

@@ -45,6 +45,21 @@ void config_defaults(struct nfp_config *c)
 	c->ncolumns = COL_COUNT;
 	c->timeout = 60;
 	snprintf(c->save_file, sizeof(c->save_file), "/etc/nftables.conf");
+	c->save_mode = -1;
+}
+
+int config_mode_parse(const char *s)
+{
+	long v = 0;
+	size_t n = 0;
+
+	for (; *s >= '0' && *s <= '7' && n < 5; s++, n++)
+		v = v * 8 + (*s - '0');
+	if (*s || n < 3 || n > 4)
+		return -EINVAL;
+	if (v & ~(long)CONFIG_SAVE_MODE_MAX)
+		return -ERANGE;
+	return (int)v;
 }
 
 /* report one problem, prefixed "FILE:LINE: " (or "FILE: " when lineno is 0) */
@@ -205,6 +220,16 @@ static void config_set(struct nfp_config *c, const char *key, char *value,
 			config_warn(x, "save_file must be an absolute path");
 		else
 			snprintf(c->save_file, sizeof(c->save_file), "%s", value);
+	} else if (strcmp(key, "save_mode") == 0) {
+		int m = config_mode_parse(value);
+
+		if (m == -ERANGE)
+			config_warn(x, "save_mode %s: at most 0755 (no set-id bits, no write for "
+				    "group or others)", value);
+		else if (m < 0)
+			config_warn(x, "save_mode must be an octal mode such as 0640");
+		else
+			c->save_mode = m;
 	} else {
 		config_warn(x, "unknown key '%s'", key);
 	}

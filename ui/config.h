@@ -16,7 +16,10 @@
  *	                   integer 10 .. 3600
  *	save_file = /etc/nftables.conf
  *	                   where S and `nfpilot save` write the ruleset, and
- *	                   what the "not saved" indicator compares with */
+ *	                   what the "not saved" indicator compares with
+ *	save_mode = 0640   the saved file's mode (octal); at most 0755: no
+ *	                   set-id bits, no write for group or others. Unset:
+ *	                   the previous file's bits, never more than 0644 */
 #ifndef NFP_CONFIG_H
 #define NFP_CONFIG_H
 
@@ -46,6 +49,7 @@ enum config_column {
 #define CONFIG_REFRESH_MAX 60.0
 #define CONFIG_TIMEOUT_MIN 10
 #define CONFIG_TIMEOUT_MAX 3600
+#define CONFIG_SAVE_MODE_MAX 0755   /* SAFEFILE_MODE_MAX: ui/ parses, apply/ writes */
 
 struct nfp_config {
 	double refresh;              /* seconds */
@@ -55,6 +59,8 @@ struct nfp_config {
 	size_t ncolumns;             /* each column at most once; COL_RULE always */
 	int timeout;                 /* probation seconds before auto-revert */
 	char save_file[256];         /* the boot-time ruleset file */
+	int save_mode;               /* its mode as asked (octal, at most 0755), or -1:
+				      * the previous file's bits within 0644 */
 };
 
 /* "pkts" for COL_PKTS; NULL when out of range */
@@ -63,8 +69,12 @@ const char *config_column_name(enum config_column col);
 /* the column called name, or -EINVAL */
 int config_column_parse(const char *name);
 
+/* A file mode as the admin writes it: octal digits ("644", "0640"),
+ * at most CONFIG_SAVE_MODE_MAX. The mode, or -EINVAL / -ERANGE. */
+int config_mode_parse(const char *s);
+
 /* refresh 1, theme "default", numeric, every column in table order,
- * timeout 60 */
+ * timeout 60, save_mode -1 */
 void config_defaults(struct nfp_config *c);
 
 /* Apply the settings in fp (named fname in messages) on top of *c. A bad

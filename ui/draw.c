@@ -236,15 +236,52 @@ struct col {
 	const char *title;
 };
 
-static int col_width(enum config_column id)
+/* The widest position and handle of the chain: the # and handle columns
+ * grow to hold them whole (a number is never cut). */
+struct num_widths {
+	int num, handle;
+};
+
+static int digits(uint64_t v)
+{
+	int n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+static struct num_widths chain_widths(const struct view *v)
+{
+	uint64_t pos = 0, handle = 0;
+	struct num_widths w;
+
+	/* every row of the chain, not only those shown: the columns keep
+	 * their width while scrolling */
+	for (size_t i = 0; i < v->nvrows; i++) {
+		const struct nfp_rule *r = v->vrows[i].r;
+
+		if (r && r->position > pos)
+			pos = r->position;
+		if (r && r->handle > handle)
+			handle = r->handle;
+	}
+	w.num = digits(pos) + 3;       /* mark, staged mark, digits, space */
+	w.handle = digits(handle) + 1;
+	return w;
+}
+
+static int col_width(enum config_column id, const struct num_widths *nw)
 {
 	switch (id) {
-	case COL_NUM: return 7;
+	case COL_NUM: return nw->num > 7 ? nw->num : 7;
 	case COL_PKTS: case COL_BYTES: return 7;
 	case COL_PPS: return 7;
 	case COL_BPS: return 7;
 	case COL_HISTORY: return 9;
-	case COL_HANDLE: return 7;
+	case COL_HANDLE: return nw->handle > 7 ? nw->handle : 7;
 	default: return 0;
 	}
 }
@@ -390,13 +427,14 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 
 static size_t layout_cols(struct view *v, struct col *cols, int width, int *rule_w)
 {
+	struct num_widths nw = chain_widths(v);
 	size_t n = 0;
 	int fixed = 0;
 
 	for (size_t i = 0; i < v->cfg.ncolumns; i++) {
 		enum config_column id = v->cfg.columns[i];
 
-		cols[n] = (struct col){ id, col_width(id), col_title(id) };
+		cols[n] = (struct col){ id, col_width(id, &nw), col_title(id) };
 		fixed += cols[n].w;
 		n++;
 	}

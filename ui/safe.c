@@ -248,9 +248,9 @@ void safe_history_key(struct view *v, int key)
 
 void safe_save_confirmed(struct view *v)
 {
-	char err[512], skipped[256];
-	int ret = save_write(&v->live.nl, v->cfg.save_file, skipped, sizeof(skipped), err,
-			     sizeof(err));
+	char err[1024], skipped[256];
+	int ret = save_write(&v->live.nl, v->cfg.save_file, v->cfg.save_mode, skipped,
+			     sizeof(skipped), err, sizeof(err));
 
 	if (ret) {
 		view_status(v, ROLE_ERROR, "not saved: %s", err);
@@ -286,10 +286,19 @@ void safe_action(struct view *v, enum action act)
 		load_history(v);
 		v->mode = MODE_HISTORY;
 		break;
-	case ACT_SAVE:
+	case ACT_SAVE: {
+		char err[1024];
+
 		if (ours(v)) {
 			view_status(v, ROLE_WARNING, "a change is on probation: confirm it (Y) before "
 				    "saving");
+			return;
+		}
+		/* any probation of this namespace, another login's too: the boot
+		 * file must not keep what may still be reverted (save_write
+		 * checks again when it writes) */
+		if (save_probation_check(err, sizeof(err))) {
+			view_status(v, ROLE_WARNING, "not saved: %s", err);
 			return;
 		}
 		v->confirm_for = ACT_SAVE;
@@ -298,6 +307,7 @@ void safe_action(struct view *v, enum action act)
 			 v->cfg.save_file);
 		v->mode = MODE_CONFIRM;
 		break;
+	}
 	default:
 		break;
 	}

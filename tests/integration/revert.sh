@@ -108,8 +108,9 @@ check "... never 'not available'" eval '! grep -q "not available" <<<"$RC_ERR"'
 check_eq "... the other table came back" "$(srv nft -s list table ip other 2>&1)" "$OTHER0"
 check "... and inet fw did not (it stays as the change left it)" eval '! has_table inet fw'
 
+# (LC_ALL=C, as lib.sh sets: the status dash is printed as ASCII "-")
 STATUS=$(nfp status)
-check "status: REVERT FAILED, naming the table" grep -q '^probation: REVERT FAILED — inet fw did not come back' <<<"$STATUS"
+check "status: REVERT FAILED, naming the table" grep -Eq '^probation: REVERT FAILED (—|-) inet fw did not come back' <<<"$STATUS"
 check "status: why" grep -q '^why: .*Numerical result out of range' <<<"$STATUS"
 check "status: what rollback would do" grep -q '^  nfpilot rollback: .*try that revert again' <<<"$STATUS"
 check "status: what restore N --before would do" grep -q "^  nfpilot restore $(history_n) --before: " <<<"$STATUS"
@@ -130,7 +131,7 @@ check_rc "forced again, then the deadline" 0 env NFPILOT_TEST_BREAK_RESTORE=ip:o
 	"$NFPILOT" -N "$SRV" apply --force --detach --timeout 10 "$TEST_TMP/flush.nft"
 poll_until 25000 status_says 'REVERT FAILED' || not_ok "... no REVERT FAILED within 25 s"
 check_eq "... inet fw came back by itself" "$(srv nft -s list table inet fw 2>&1)" "$FW0"
-check "... status names ip other" grep -q 'REVERT FAILED — ip other did not come back' <<<"$(nfp status)"
+check "... status names ip other" grep -Eq 'REVERT FAILED (—|-) ip other did not come back' <<<"$(nfp status)"
 check_rc "confirm keeps the rules as they are" 0 nfp confirm
 check "... nothing left" over
 srv nft flush ruleset

@@ -12,6 +12,7 @@
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,8 @@ static void test_fmt_human(void **state)
 	assert_string_equal(fmt_human(b, sizeof(b), UINT64_MAX), "18E");
 }
 
+static char *capture(void (*fn)(FILE *, const char *), const char *arg);
+
 static void test_fmt_sanitize(void **state)
 {
 	char b[64];
@@ -49,6 +52,68 @@ static void test_fmt_sanitize(void **state)
 	/* truncation never splits a character */
 	assert_string_equal(fmt_sanitize(b, 5, "ab\xc3\xa9\xc3\xa9"), "ab\xc3\xa9");
 	assert_string_equal(fmt_sanitize(b, 4, "ab\xc3\xa9"), "ab");
+}
+
+/* The bidi controls reorder what the terminal shows: "evil\u202Etxt.exe"
+ * reads "evilexe.txt". Every one of them is replaced, byte by byte;
+ * other characters near them are kept. */
+static void test_fmt_sanitize_bidi(void **state)
+{
+	static const char *const bidi[] = {
+		"\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad", /* U+202A..D */
+		"\xe2\x80\xae",                                          /* U+202E RLO */
+		"\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9", /* U+2066..9 */
+		"\xe2\x80\x8e", "\xe2\x80\x8f", "\xd8\x9c",                       /* LRM RLM ALM */
+	};
+	char b[64], in[64], *s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bidi) / sizeof(bidi[0]); i++) {
+		snprintf(in, sizeof(in), "a%sb", bidi[i]);
+		fmt_sanitize(b, sizeof(b), in);
+		assert_int_equal(strlen(b), strlen(in));
+		assert_null(strpbrk(b, "\x80\x81\x8e\x8f\x9c\xa6\xa7\xa8\xa9\xaa\xab\xac\xad\xae"));
+		assert_int_equal(b[0], 'a');
+		assert_int_equal(b[strlen(b) - 1], 'b');
+		s = capture(fmt_put_safe, in);
+		assert_string_equal(s, b);
+		free(s);
+	}
+	/* the neighbours of the controls stay: U+2029, U+2070, U+202F */
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "\xe2\x80\xa9\xe2\x81\xb0\xe2\x80\xaf"),
+			    "\xe2\x80\xa9\xe2\x81\xb0\xe2\x80\xaf");
+	/* JSON keeps the string exact, escaped */
+	s = capture(fmt_put_json, "a\xe2\x80\xae" "b");
+	assert_string_equal(s, "\"a\\u202eb\"");
+	free(s);
+}
+
+/* A non-UTF-8 locale (LC_ALL=C): the terminal takes every byte as one
+ * character, and 0x9B is CSI on an 8-bit terminal. No byte >= 0x80
+ * reaches it; ASCII and the JSON output are as in UTF-8. */
+static void test_fmt_sanitize_c_locale(void **state)
+{
+	char b[64], *s;
+
+	(void)state;
+	assert_non_null(setlocale(LC_CTYPE, "C"));
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "x\x9b" "2Jy"), "x?2Jy");
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "caf\xc3\xa9"), "caf??");
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "\xe2\x80\xaeRLO\x1b"), "???RLO?");
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "plain ascii"), "plain ascii");
+	/* nfpilot's own punctuation in ASCII: "REVERT FAILED \u2014 ..." */
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "a \xe2\x80\x94 b\xe2\x80\xa6 \xe2\x86\x92"),
+			    "a - b... ->");
+	assert_string_equal(fmt_sanitize(b, 5, "ab\xe2\x80\xa6"), "ab");
+	assert_string_equal(fmt_sanitize(b, 6, "ab\xe2\x80\xa6"), "ab...");
+	s = capture(fmt_put_safe, "\x9b\xc3\xa9\xff.");
+	assert_string_equal(s, "????.");
+	free(s);
+	s = capture(fmt_put_json, "caf\xc3\xa9");
+	assert_string_equal(s, "\"caf\xc3\xa9\"");
+	free(s);
+	assert_non_null(setlocale(LC_CTYPE, "C.UTF-8"));
+	assert_string_equal(fmt_sanitize(b, sizeof(b), "caf\xc3\xa9"), "caf\xc3\xa9");
 }
 
 static char *capture(void (*fn)(FILE *, const char *), const char *arg)
@@ -346,9 +411,14 @@ static void test_print_sanitises(void **state)
 
 int main(void)
 {
+	/* the UTF-8 path unless a test says otherwise (model/fmt.h) */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fmt_human),
 		cmocka_unit_test(test_fmt_sanitize),
+		cmocka_unit_test(test_fmt_sanitize_bidi),
+		cmocka_unit_test(test_fmt_sanitize_c_locale),
 		cmocka_unit_test(test_fmt_json),
 		cmocka_unit_test(test_ruletext_join),
 		cmocka_unit_test(test_ruletext_command),

@@ -475,6 +475,7 @@ static void test_config_defaults(void **state)
 	for (int i = 0; i < COL_COUNT; i++)
 		assert_int_equal(c.columns[i], i);
 	assert_int_equal(c.timeout, 60);
+	assert_int_equal(c.save_mode, -1);
 	assert_string_equal(config_column_name(COL_NUM), "num");
 	assert_string_equal(config_column_name(COL_HISTORY), "history");
 	assert_string_equal(config_column_name(COL_RULE), "rule");
@@ -538,6 +539,43 @@ static void test_config_keys(void **state)
 	assert_int_equal(c.ncolumns, 1);
 	assert_int_equal(parse_config(&c, "theme = /home/me/my.theme\n", &w), 0);
 	assert_string_equal(c.theme, "/home/me/my.theme");
+}
+
+/* save_mode: how the admin asks for a boot file mode other than the
+ * default; never set-id bits, never write for group or others. */
+static void test_config_save_mode(void **state)
+{
+	struct nfp_config c;
+	struct warnings w;
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(parse_config(&c, "save_mode = 0640\n", &w), 0);
+	assert_int_equal(c.save_mode, 0640);
+	assert_int_equal(parse_config(&c, "save_mode = 755\n", &w), 0);
+	assert_int_equal(c.save_mode, 0755);
+	assert_int_equal(parse_config(&c, "save_mode = 0600\n", &w), 0);
+	assert_int_equal(c.save_mode, 0600);
+	assert_int_equal(parse_config(&c, "save_mode = 4755\nsave_mode = 0666\n"
+				      "save_mode = 0775\nsave_mode = 1644\n", &w), 4);
+	assert_string_equal(w.text,
+		"c.conf:1: save_mode 4755: at most 0755 (no set-id bits, no write for group or "
+		"others)\n"
+		"c.conf:2: save_mode 0666: at most 0755 (no set-id bits, no write for group or "
+		"others)\n"
+		"c.conf:3: save_mode 0775: at most 0755 (no set-id bits, no write for group or "
+		"others)\n"
+		"c.conf:4: save_mode 1644: at most 0755 (no set-id bits, no write for group or "
+		"others)\n");
+	assert_int_equal(c.save_mode, 0600);
+	assert_int_equal(parse_config(&c, "save_mode = rw\nsave_mode = 0648\n"
+				      "save_mode = 64\nsave_mode = 00644\n", &w), 4);
+	assert_int_equal(c.save_mode, 0600);
+	assert_int_equal(config_mode_parse("644"), 0644);
+	assert_int_equal(config_mode_parse("0700"), 0700);
+	assert_int_equal(config_mode_parse("6755"), -ERANGE);
+	assert_int_equal(config_mode_parse("-1"), -EINVAL);
+	assert_int_equal(config_mode_parse(""), -EINVAL);
 }
 
 static void test_config_errors(void **state)
@@ -683,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_theme_apply),
 		cmocka_unit_test(test_config_defaults),
 		cmocka_unit_test(test_config_keys),
+		cmocka_unit_test(test_config_save_mode),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test_setup_teardown(test_config_load, setup_tmpdir,
 						teardown_tmpdir),
