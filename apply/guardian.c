@@ -129,9 +129,8 @@ static void tables_text(struct guardian *g, char *buf, size_t len)
  * and an account of it. */
 static void persist(struct guardian *g)
 {
-	char path[4200], tables[512], err[256];
+	char path[4200], tables[512], err[256], text[2048];
 	struct snapshot v = view(g, true);
-	FILE *fp;
 
 	/* the restore point only when the kept tables changed (a join, a
 	 * narrowing): at 100k rules a rewrite takes a second */
@@ -140,22 +139,13 @@ static void persist(struct guardian *g)
 		g->point_changed = false;
 	free(v.tables);
 	tables_text(g, tables, sizeof(tables));
-	snprintf(path, sizeof(path), "%s/%s.tmp", g->dir, PROB_INFO);
-	fp = fopen(path, "we");
-	if (!fp)
-		return;
-	fprintf(fp, "guardian: %d\nuser: %s\nfrom: %s\nwhat: %s\nstarted: %lld\n"
-		"deadline: %lld\ntimeout: %d\nstrict: %d\ntables: %s\n", (int)getpid(), g->user,
-		g->from, g->what, (long long)g->started,
-		(long long)(time(NULL) + (g->deadline - now_ms()) / 1000), g->timeout_s,
-		g->strict, tables);
-	fclose(fp);
-	{
-		char final[4200];
-
-		snprintf(final, sizeof(final), "%s/%s", g->dir, PROB_INFO);
-		rename(path, final);
-	}
+	snprintf(text, sizeof(text), "guardian: %d\nuser: %s\nfrom: %s\nwhat: %s\nstarted: %lld\n"
+		 "deadline: %lld\ntimeout: %d\nstrict: %d\ntables: %s\n", (int)getpid(), g->user,
+		 g->from, g->what, (long long)g->started,
+		 (long long)(time(NULL) + (g->deadline - now_ms()) / 1000), g->timeout_s,
+		 g->strict, tables);
+	if (prob_write_run_file(g->dir, PROB_INFO, text, err, sizeof(err)))
+		syslog(LOG_ERR, "%s", err);
 }
 
 /* One message: fmt formatted into buf (PROB_MSG_MAX); its length. */
@@ -617,18 +607,15 @@ static int end_reverted(struct guardian *g, const char *why)
 	{
 		/* what did not come back stays: nfpilot rollback tries again,
 		 * nfpilot status says why */
-		char path[4200], e2[256];
-		FILE *fp;
+		char path[4200], e2[256], note[4096];
 
 		snprintf(path, sizeof(path), "%s/%s", g->dir, PROB_RESTORE);
 		if (left.ntables && snapfile_save(&left, path, e2, sizeof(e2)))
 			syslog(LOG_ERR, "restore point not rewritten: %s", e2);
-		snprintf(path, sizeof(path), "%s/%s", g->dir, PROB_FAILNOTE);
-		fp = fopen(path, "we");
-		if (fp) {
-			fprintf(fp, "history: %d\ntables: %s\nreason: %s\n", n, leftnames, reason);
-			fclose(fp);
-		}
+		snprintf(note, sizeof(note), "history: %d\ntables: %s\nreason: %s\n", n, leftnames,
+			 reason);
+		if (prob_write_run_file(g->dir, PROB_FAILNOTE, note, e2, sizeof(e2)))
+			syslog(LOG_ERR, "%s", e2);
 		snprintf(path, sizeof(path), "%s/%s", g->dir, PROB_SOCK);
 		unlink(path);
 	}

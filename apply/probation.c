@@ -3,6 +3,7 @@
 
 #include "batch.h"
 #include "history.h"
+#include "safefile.h"
 #include "snapfile.h"
 #include "state.h"
 #include "model/ruleset.h"
@@ -580,7 +581,7 @@ int probation_apply(struct nl *nl, struct probation_change *ch, const struct pro
 		return ret;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, PROB_LOCK);
-	lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lockfd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -719,6 +720,16 @@ static void read_run_file(const char *dir, const char *name, char *buf, size_t l
 	buf[got] = 0;
 }
 
+int prob_write_run_file(const char *dir, const char *name, const char *text, char *err,
+			size_t errlen)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return safefile_write(path, text, strlen(text), &(struct safefile_opts){ .mode = 0600 },
+			      err, errlen);
+}
+
 /* One "key: value" line of text, or "". */
 static void field(const char *text, const char *key, char *buf, size_t len)
 {
@@ -812,7 +823,7 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/%s", dir, PROB_LOCK);
-	lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lockfd < 0 || !lock_free(dir, lockfd)) {
 		if (lockfd >= 0)
 			close(lockfd);
@@ -872,14 +883,11 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
 		field(failed, "history", hist, sizeof(hist));
 		snprintf(note, sizeof(note), "history: %s\ntables: %s\nreason: nfpilot rollback "
 			 "tried again: %s\n", hist, tables, err);
-		snprintf(path, sizeof(path), "%s/%s", dir, PROB_FAILNOTE);
 		{
-			FILE *fp = fopen(path, "we");
+			char e2[256];
 
-			if (fp) {
-				fputs(note, fp);
-				fclose(fp);
-			}
+			if (prob_write_run_file(dir, PROB_FAILNOTE, note, e2, sizeof(e2)))
+				syslog(LOG_ERR, "%s", e2);
 		}
 		free(left.tables);
 	}

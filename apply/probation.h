@@ -146,4 +146,9 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen);
 #define PROB_FAILNOTE "failed"  /* a revert failed: why, and its history entry */
 #define PROB_MSG_MAX 65536
 
+/* Write text as the run folder's file name (safefile: mode 0600, a temporary
+ * file renamed over it, never through a link). 0 or -errno, err filled. */
+int prob_write_run_file(const char *dir, const char *name, const char *text, char *err,
+			size_t errlen);
+
 #endif

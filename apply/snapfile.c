@@ -1,4 +1,5 @@
 #include "snapfile.h"
+#include "safefile.h"
 
 #include <arpa/inet.h>
 #include <endian.h>
@@ -434,33 +435,15 @@ int snapfile_write(const struct snapshot *s, FILE *fp)
 	return k.err;
 }
 
+static int put(FILE *fp, void *s)
+{
+	return snapfile_write(s, fp);
+}
+
 int snapfile_save(const struct snapshot *s, const char *path, char *err, size_t errlen)
 {
-	char tmp[4096];
-	FILE *fp;
-	int fd, ret;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || !(fp = fdopen(fd, "w"))) {
-		ret = -errno;
-		if (fd >= 0)
-			close(fd);
-		snprintf(err, errlen, "%s: %s", tmp, strerror(-ret));
-		return ret;
-	}
-	ret = snapfile_write(s, fp);
-	if (fflush(fp) || fsync(fileno(fp)))
-		ret = ret ? ret : -errno;
-	if (fclose(fp) && !ret)
-		ret = -EIO;
-	if (!ret && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret) {
-		unlink(tmp);
-		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
-	}
-	return ret;
+	return safefile_write_stream(path, put, (void *)s, &(struct safefile_opts){ .mode = 0600 },
+				     err, errlen);
 }
 
 /* ---- reading ---- */
