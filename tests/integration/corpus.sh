@@ -225,9 +225,10 @@ run_case() {
 		done
 	fi
 
-	# ---- (b) the listing
+	# ---- (b) the listing, in a UTF-8 locale as an admin's terminal is
+	# (lib.sh's LC_ALL=C would turn every byte >= 0x80 into '?': messages.sh)
 	if ! "$NFPILOT" -N "$ns" list --json >"$d/list.json" 2>"$d/list.err" ||
-		! "$NFPILOT" -N "$ns" list -x >"$d/list.txt" 2>>"$d/list.err"; then
+		! LC_ALL=C.UTF-8 "$NFPILOT" -N "$ns" list -x >"$d/list.txt" 2>>"$d/list.err"; then
 		not_ok "$id: (b) nfpilot list failed"
 		evidence "$(cat "$d/list.err")" 10
 	else
