@@ -18,17 +18,46 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) -I. -DNFP_VERSION='"$(VERSION)"' \
              -DNFP_THEMEDIR='"$(PREFIX)/share/nfpilot/themes"' $(PKG_CFLAGS) -pthread -MMD -MP
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-MODEL_SRC := $(wildcard model/*.c)
-APP_SRC   := main.c $(wildcard cli*.c) $(MODEL_SRC) \
-             $(wildcard apply/*.c) $(wildcard conntrack/*.c) $(wildcard ui/*.c)
+# The layers, each a folder, and what each may include (an archive per
+# layer, linked in this order: a layer only uses those after it). `make
+# layers` checks every #include "..." of the program against this table.
+LAYERS       := cli ui apply probation conntrack nft model util
+DEPS_main    := cli ui probation nft model util
+DEPS_cli     := apply probation conntrack nft model util
+DEPS_ui      := apply probation conntrack nft model util
+DEPS_apply   := probation nft model util
+DEPS_probation := nft model util
+DEPS_conntrack := model util
+DEPS_nft     := model util
+DEPS_model   := util
+DEPS_util    :=
+# a unit test links its layer and those below it only
+TEST_LAYER_test_changeset := apply
+TEST_LAYER_test_config    := model
+TEST_LAYER_test_ct        := conntrack
+TEST_LAYER_test_ct_rule   := conntrack
+TEST_LAYER_test_model     := model
+TEST_LAYER_test_ruletext  := nft
+TEST_LAYER_test_safefile  := util
+TEST_LAYER_test_snapfile  := probation
+TEST_LAYER_test_theme     := ui
+TEST_LAYER_test_ui_keys   := ui
+
+layer_src  = $(wildcard $(1)/*.c)
+# its objects, in the build folder $(2)
+layer_obj  = $(patsubst %.c,$(2)/%.o,$(call layer_src,$(1)))
+APP_SRC   := main.c $(foreach l,$(LAYERS),$(call layer_src,$(l)))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 
 # Two builds side by side: build/ (release) and build/asan/ (make check).
 OBJ       := $(APP_SRC:%.c=build/%.o)
 ASAN_OBJ  := $(APP_SRC:%.c=build/asan/%.o)
-LIB_OBJ   := $(filter-out build/asan/main.o,$(ASAN_OBJ))
+LIBS      := $(LAYERS:%=build/lib/%.a)
+ASAN_LIBS := $(LAYERS:%=build/asan/lib/%.a)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 TOOL_BIN  := $(patsubst tests/tools/%.c,build/asan/tools/%,$(wildcard tests/tools/*.c))
+# the archives a unit test links: its layer's and those below it
+test_libs  = $(foreach l,$(TEST_LAYER_$(1)) $(DEPS_$(TEST_LAYER_$(1))),build/asan/lib/$(l).a)
 
 # quiet by default; `make V=1` shows the commands
 Q         := $(if $(V),,@)
@@ -36,7 +65,7 @@ Q         := $(if $(V),,@)
 .PHONY: all check unit integration bench demo install clean deps deps-demo layers
 all: nfpilot
 
-nfpilot: $(OBJ)
+nfpilot: build/main.o $(LIBS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
@@ -50,21 +79,31 @@ build/asan/%.o: %.c
 	@echo "  CC asan $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
 
-build/asan/nfpilot: $(ASAN_OBJ)
+# one archive per layer (rebuilt whole: a removed file leaves no object)
+.SECONDEXPANSION:
+build/lib/%.a: $$(call layer_obj,$$*,build)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+build/asan/lib/%.a: $$(call layer_obj,$$*,build/asan)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+build/asan/nfpilot: build/asan/main.o $(ASAN_LIBS)
 	@echo "  LD asan $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
-build/asan/tests/%: tests/unit/%.c $(LIB_OBJ)
+build/asan/tests/%: tests/unit/%.c $$(call test_libs,$$*)
 	@mkdir -p $(dir $@)
+	@test -n "$(TEST_LAYER_$*)" || { echo "$<: give it a layer (TEST_LAYER_$* in the Makefile)"; exit 1; }
 	@echo "  LD asan $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $< $(LIB_OBJ) $(PKG_LIBS) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $< $(call test_libs,$*) $(PKG_LIBS) \
 		$(shell pkg-config --cflags --libs cmocka) $(LDFLAGS)
 
 # test tools: drive internal modules from the integration tests
-build/asan/tools/%: tests/tools/%.c $(LIB_OBJ)
+build/asan/tools/%: tests/tools/%.c $(ASAN_LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LD asan $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $< $(LIB_OBJ) $(PKG_LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $< $(ASAN_LIBS) $(PKG_LIBS) $(LDFLAGS)
 
 deps:
 	@sh tests/deps.sh check
@@ -72,10 +111,9 @@ deps:
 deps-demo:
 	@sh tests/deps.sh demo
 
-# Only ui/ may draw: the model, apply and conntrack layers never see ncurses.
+# every #include "..." against the table above; only ui/ draws (ncurses)
 layers:
-	@! grep -rln 'include <n\?curses' model apply conntrack cli*.c main.c 2>/dev/null \
-		|| { echo "ncurses included outside ui/"; exit 1; }
+	@sh tests/layers.sh "main: $(DEPS_main)" $(foreach l,$(LAYERS),"$(l): $(DEPS_$(l))")
 
 # the release build too: valgrind runs it (it does not mix with the sanitizers)
 check: deps

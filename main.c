@@ -1,10 +1,10 @@
 /* nfpilot: global options, the network namespace switch, and dispatch to a
- * CLI verb (cli.h). */
+ * CLI verb (cli/cli.h). */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "apply/guardian.h"
-#include "model/ruletext.h"
-#include "model/nl.h"
+#include "cli/cli.h"
+#include "probation/guardian.h"
+#include "nft/ruletext.h"
+#include "nft/nl.h"
 #include "ui/tui.h"
 
 #include <errno.h>
@@ -132,8 +132,14 @@ int main(int argc, char **argv)
 			return cli_fail(EXIT_USAGE, "unknown option '%s'", o);
 		}
 	}
-	if (i >= argc)
-		return tui_run(&tui);
+	if (i >= argc) {
+		char err[512];
+		int ret = tui_run(&tui, err, sizeof(err));
+
+		if (ret)
+			return cli_fail(ret == -ENOTTY ? EXIT_USAGE : cli_exit_code(ret), "%s", err);
+		return EXIT_OK;
+	}
 	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
 		if (strcmp(argv[i], verbs[v].name) == 0) {
 			int rc = verbs[v].fn(argc - i, argv + i);

@@ -1,8 +1,8 @@
-#include "apply.h"
+#include "apply/apply.h"
 
-#include "batch.h"
-#include "compile.h"
-#include "inverse.h"
+#include "nft/batch.h"
+#include "apply/compile.h"
+#include "apply/inverse.h"
 #include "model/ruleset.h"
 
 #include <arpa/inet.h>

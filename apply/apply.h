@@ -7,11 +7,11 @@
 #ifndef NFP_APPLY_H
 #define NFP_APPLY_H
 
-#include "changeset.h"
-#include "probation.h"
-#include "model/nl.h"
+#include "apply/changeset.h"
+#include "probation/probation.h"
+#include "nft/nl.h"
 
-/* Apply cs on probation (apply/probation.h): its restore point is the
+/* Apply cs on probation (probation/probation.h): its restore point is the
  * inverse of its edits (apply/inverse.h), its batch is committed by the
  * guardian. Returns as probation_apply; *failed_edit is the index of the
  * edit at fault (-1 if none in particular) and err the reason (nft's

@@ -1,4 +1,4 @@
-#include "changeset.h"
+#include "apply/changeset.h"
 
 #include "model/ruleset.h"
 

@@ -1,8 +1,8 @@
 #define _GNU_SOURCE
-#include "compile.h"
+#include "apply/compile.h"
 
 #include "model/ruleset.h"
-#include "model/ruletext.h"
+#include "nft/ruletext.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,11 +5,11 @@
  * commands (chains the changeset creates), adds each rule there, and sends
  * back their dump: rules, the anonymous sets they use, and the chains
  * created. The live batch is then built from these objects, so that it can
- * carry the generation the edits were staged against (apply/batch.h). */
+ * carry the generation the edits were staged against (nft/batch.h). */
 #ifndef NFP_COMPILE_H
 #define NFP_COMPILE_H
 
-#include "snapshot.h"
+#include "nft/snapshot.h"
 
 struct nftnl_rule;
 struct nftnl_set;

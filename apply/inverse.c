@@ -1,4 +1,4 @@
-#include "inverse.h"
+#include "apply/inverse.h"
 
 #include <errno.h>
 #include <libnftnl/chain.h>

@@ -5,7 +5,7 @@
  * changes, the chains it makes — read from the kernel by handle before the
  * change goes in, never from a dump of the whole table. The rules the
  * change adds are deleted by the handles the kernel gives them, which the
- * guardian learns when it commits the change (apply/guardian.h).
+ * guardian learns when it commits the change (probation/guardian.h).
  *
  * A whole-table snapshot is taken instead where steps would not do: a
  * chain deleted (its place among the chains), a table made, a rule with a
@@ -17,8 +17,8 @@
 #ifndef NFP_INVERSE_H
 #define NFP_INVERSE_H
 
-#include "changeset.h"
-#include "snapshot.h"
+#include "apply/changeset.h"
+#include "nft/snapshot.h"
 
 /* out: one table per table cs names, a delta or whole. 0, -ERESTART (the
  * ruleset is no longer at cs->genid) or -errno, with err filled. */

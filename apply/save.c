@@ -1,11 +1,11 @@
 #define _GNU_SOURCE
-#include "save.h"
+#include "apply/save.h"
 
-#include "probation.h"
-#include "safefile.h"
-#include "model/reader.h"
+#include "probation/probation.h"
+#include "util/safefile.h"
+#include "nft/reader.h"
 #include "model/ruleset.h"
-#include "model/ruletext.h"
+#include "nft/ruletext.h"
 
 #include <errno.h>
 #include <fcntl.h>

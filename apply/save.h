@@ -9,8 +9,8 @@
 #ifndef NFP_SAVE_H
 #define NFP_SAVE_H
 
-#include "snapshot.h"
-#include "model/nl.h"
+#include "nft/snapshot.h"
+#include "nft/nl.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,10 +18,10 @@
 #define SAVE_DEFAULT_FILE "/etc/nftables.conf"
 /* The boot file's mode unless the admin asks for another (config key
  * save_mode, nfpilot save --mode): the previous file's bits within this,
- * never more; asked, at most SAFEFILE_MODE_MAX (apply/safefile.h). */
+ * never more; asked, at most SAFEFILE_MODE_MAX (util/safefile.h). */
 #define SAVE_MODE_DEFAULT 0644
 
-/* Write the live ruleset to file atomically and safely (apply/safefile.h:
+/* Write the live ruleset to file atomically and safely (util/safefile.h:
  * a fresh temporary file in file's folder, checked by nft, renamed over
  * it; no link followed; a folder or file another user could change is
  * refused), the previous file kept as FILE.bak. mode: the one the admin

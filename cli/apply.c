@@ -1,16 +1,16 @@
 /* nfpilot apply FILE: an nft script as one transaction — checked first
  * (nft's dry run: nothing reaches the kernel if any line is wrong), then
  * applied by libnftables, which sends the whole script as one batch — on
- * probation (apply/probation.h): any table may be touched by a script, so
+ * probation (probation/probation.h): any table may be touched by a script, so
  * all are snapshotted and the guardian keeps those that changed. */
 #define _GNU_SOURCE
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "apply/probation.h"
+#include "probation/probation.h"
 
 #include "model/fmt.h"
-#include "model/nl.h"
-#include "model/ruletext.h"
+#include "nft/nl.h"
+#include "nft/ruletext.h"
 
 #include <errno.h>
 #include <nftables/libnftables.h>

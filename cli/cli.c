@@ -1,10 +1,10 @@
 /* cli: what every verb shares — error messages, exit codes, the -t/-c
  * scope options. */
 #define _GNU_SOURCE /* vasprintf */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include "model/fmt.h"
-#include "model/reader.h"
+#include "nft/reader.h"
 
 #include <errno.h>
 #include <stdarg.h>

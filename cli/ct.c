@@ -1,14 +1,14 @@
 /* cli_ct: `nfpilot ct list|count|kill|acct` — the tracked connections view's
  * actions without the screen. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include "conntrack/ct_dump.h"
 #include "conntrack/ct_kill.h"
 #include "conntrack/ct_sys.h"
-#include "model/ct.h"
-#include "model/ct_filter.h"
-#include "model/ct_print.h"
-#include "model/ct_view.h"
+#include "conntrack/ct.h"
+#include "conntrack/ct_filter.h"
+#include "conntrack/ct_print.h"
+#include "conntrack/ct_rows.h"
 #include "model/fmt.h"
 
 #include <errno.h>
@@ -209,7 +209,7 @@ static int ct_list(const struct ct_args *a, const struct ct_filter *f, const str
 	struct list_ctx c = { .fp = stdout, .json = a->json };
 	struct ct_dump_opts d = { .filter = f };
 	struct ct_table t = { 0 };
-	struct ct_view v = { 0 };
+	struct ct_rows v = { 0 };
 	char err[512];
 	int ret;
 
@@ -232,14 +232,14 @@ static int ct_list(const struct ct_args *a, const struct ct_filter *f, const str
 		ret = ct_dump_all(NULL, &d, NULL, err, sizeof(err));
 	} else {
 		ret = ct_dump_all(&t, &d, NULL, err, sizeof(err));
-		if (!ret && (ct_view_build(&v, &t, NULL, false) ||
-			     ct_view_sort_index(t.e, v.idx, v.n, (enum ct_col)a->sort, a->reverse))) {
+		if (!ret && (ct_rows_build(&v, &t, NULL, false) ||
+			     ct_rows_sort_index(t.e, v.idx, v.n, (enum ct_col)a->sort, a->reverse))) {
 			ret = -ENOMEM;
 			snprintf(err, sizeof(err), "out of memory sorting");
 		}
 		for (size_t i = 0; !ret && i < v.n; i++)
 			list_row(&t.e[v.idx[i]], &c);
-		ct_view_free(&v);
+		ct_rows_free(&v);
 		ct_table_free(&t);
 	}
 	if (ret)

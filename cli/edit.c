@@ -2,11 +2,11 @@
 /* nfpilot edit: the live view's staged edits without the screen. Every
  * edit on the command line goes into one changeset, applied as ONE kernel
  * transaction (apply/apply.h): all of them or none. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include "apply/apply.h"
-#include "model/reader.h"
-#include "model/ruletext.h"
+#include "nft/reader.h"
+#include "nft/ruletext.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,17 +1,15 @@
-/* nfpilot history [show N [--before|--after]], nfpilot restore N [--before]
- * and nfpilot save [FILE] [--check]: what happened to the ruleset, going
- * back to a recorded state (itself on probation), and making the live
- * ruleset the one loaded at boot. */
+/* nfpilot history [show N [--before|--after]] and nfpilot restore N
+ * [--before]: what happened to the ruleset, and going back to a recorded
+ * state (itself on probation). */
 #define _GNU_SOURCE
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "apply/history.h"
-#include "apply/probation.h"
+#include "probation/history.h"
+#include "probation/probation.h"
 #include "apply/save.h"
-#include "apply/snapfile.h"
+#include "probation/snapfile.h"
 #include "model/fmt.h"
 #include "model/ruleset.h"
-#include "ui/config.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -33,20 +31,6 @@ static const char restore_usage[] =
 	"                               [--confirm-new-session] [--force]\n"
 	"  put the tables of history entry N back as they were after that change\n"
 	"  (--before: as they were before it), on probation like any apply\n";
-
-static const char save_usage[] =
-	"usage: nfpilot [-N NETNS] save [FILE] [--mode MODE] [--check]\n"
-	"  write the live ruleset to FILE (default " SAVE_DEFAULT_FILE ", or the\n"
-	"  config key save_file), which nft\n"
-	"  loads at boot; the previous file is kept as FILE.bak. Tables managed by\n"
-	"  iptables-nft are left out (save those with iptables-save). Refused while a\n"
-	"  change is on probation in this namespace: confirm it first. Refused when\n"
-	"  FILE is a symbolic link, or FILE or a folder above it is owned or writable\n"
-	"  by another user than root.\n"
-	"  --mode MODE  the file's mode, octal, at most 0755 (config key save_mode);\n"
-	"            default: the previous file's, never more than 0644\n"
-	"  --check   only say whether the live ruleset equals what FILE loads\n"
-	"            (exit 0 same, 1 differs, 3 no such file)\n";
 
 static int parse_n(const char *s, int *n)
 {
@@ -288,78 +272,4 @@ int cli_restore(int argc, char **argv)
 	printf("restored the tables of history entry %d (%s the change)\n", n,
 	       strcmp(which, "before.snap") == 0 ? "before" : "after");
 	return cli_probation_finish(&prob, &opts);
-}
-
-int cli_save(int argc, char **argv)
-{
-	struct nfp_config cfg;
-	const char *file;
-	bool check = false, have_file = false, same, had;
-	char err[1024], skipped[512];
-	struct nl nl;
-	int ret, mode;
-
-	config_load(&cfg, NULL, NULL); /* save_file, save_mode */
-	file = cfg.save_file;
-	mode = cfg.save_mode;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(save_usage, stdout);
-			return EXIT_OK;
-		} else if (strcmp(argv[i], "--check") == 0) {
-			check = true;
-		} else if (strcmp(argv[i], "--mode") == 0) {
-			if (i + 1 >= argc)
-				return cli_fail(EXIT_USAGE, "--mode needs an octal mode, e.g. 0640");
-			mode = config_mode_parse(argv[++i]);
-			if (mode == -ERANGE)
-				return cli_fail(EXIT_USAGE, "--mode %s: at most 0755 (no set-id bits, no "
-						"write for group or others)", argv[i]);
-			if (mode < 0)
-				return cli_fail(EXIT_USAGE, "--mode needs an octal mode such as 0640, "
-						"not '%s'", argv[i]);
-		} else if (argv[i][0] != '-' && !have_file) {
-			file = argv[i];
-			have_file = true;
-		} else {
-			fputs(save_usage, stderr);
-			return cli_fail(EXIT_USAGE, "save: unexpected '%s'", argv[i]);
-		}
-	}
-	ret = nl_open(&nl, err, sizeof(err));
-	if (ret)
-		return cli_fail(cli_exit_code(ret), "%s", err);
-	if (check) {
-		ret = save_check(&nl, file, &same, err, sizeof(err));
-		nl_close(&nl);
-		if (ret)
-			return cli_fail(cli_exit_code(ret), "%s", err);
-		if (same) {
-			printf("saved: the live ruleset is what %s loads\n", file);
-			return EXIT_OK;
-		}
-		printf("not saved: the live ruleset differs from %s (lost at reboot)\n", file);
-		return EXIT_FAIL;
-	}
-	/* save_write refuses too; said before anything is read */
-	ret = save_probation_check(err, sizeof(err));
-	if (ret) {
-		nl_close(&nl);
-		return cli_fail(cli_exit_code(ret), "not saved: %s", err);
-	}
-	had = access(file, F_OK) == 0;
-	ret = save_write(&nl, file, mode, skipped, sizeof(skipped), err, sizeof(err));
-	nl_close(&nl);
-	if (ret)
-		return cli_fail(cli_exit_code(ret), "not saved: %s", err);
-	if (had)
-		printf("saved the live ruleset to %s (the previous file is %s.bak)\n", file, file);
-	else
-		printf("saved the live ruleset to %s\n", file);
-	if (skipped[0]) {
-		printf("left out, managed by iptables-nft: ");
-		fmt_put_safe(stdout, skipped);
-		printf("\n  (save those with iptables-save, e.g. to /etc/iptables/rules.v4)\n");
-	}
-	return EXIT_OK;
 }

@@ -1,8 +1,8 @@
-#include "cli.h"
+#include "cli/cli.h"
 
 #include "model/print.h"
-#include "model/reader.h"
-#include "model/ruletext.h"
+#include "nft/reader.h"
+#include "nft/ruletext.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -3,11 +3,11 @@
  * --confirm-new-session) and what such a verb does after its change went
  * in: ask on the terminal like iptables-apply, a missing answer being a
  * revert. */
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "apply/probation.h"
+#include "probation/probation.h"
 #include "model/fmt.h"
-#include "ui/config.h"
+#include "model/config.h"
 
 #include <errno.h>
 #include <fcntl.h>

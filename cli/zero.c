@@ -1,7 +1,7 @@
 /* nfpilot zero: the live view's "zero counters" without the screen. */
-#include "cli.h"
+#include "cli/cli.h"
 
-#include "model/reader.h"
+#include "nft/reader.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,6 +1,6 @@
-#include "ct.h"
+#include "conntrack/ct.h"
 
-#include "fmt.h"
+#include "model/fmt.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

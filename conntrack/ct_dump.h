@@ -10,8 +10,8 @@
 #ifndef NFP_CT_DUMP_H
 #define NFP_CT_DUMP_H
 
-#include "model/ct.h"
-#include "model/ct_filter.h"
+#include "conntrack/ct.h"
+#include "conntrack/ct_filter.h"
 
 #include <libmnl/libmnl.h>
 #include <stdbool.h>

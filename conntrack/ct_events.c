@@ -1,6 +1,6 @@
-#include "ct_events.h"
+#include "conntrack/ct_events.h"
 
-#include "ct_nl.h"
+#include "conntrack/ct_nl.h"
 
 #include <errno.h>
 #include <fcntl.h>

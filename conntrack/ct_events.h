@@ -11,7 +11,7 @@
 #ifndef NFP_CT_EVENTS_H
 #define NFP_CT_EVENTS_H
 
-#include "model/ct.h"
+#include "conntrack/ct.h"
 
 #include <libmnl/libmnl.h>
 #include <stdbool.h>

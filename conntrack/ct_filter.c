@@ -1,4 +1,4 @@
-#include "ct_filter.h"
+#include "conntrack/ct_filter.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

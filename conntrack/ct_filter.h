@@ -16,7 +16,7 @@
 #ifndef NFP_CT_FILTER_H
 #define NFP_CT_FILTER_H
 
-#include "ct.h"
+#include "conntrack/ct.h"
 
 #include <stdbool.h>
 #include <stddef.h>

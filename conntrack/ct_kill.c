@@ -1,7 +1,7 @@
-#include "ct_kill.h"
+#include "conntrack/ct_kill.h"
 
-#include "ct_dump.h"
-#include "ct_nl.h"
+#include "conntrack/ct_dump.h"
+#include "conntrack/ct_nl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -14,8 +14,8 @@
 #ifndef NFP_CT_KILL_H
 #define NFP_CT_KILL_H
 
-#include "model/ct.h"
-#include "model/ct_filter.h"
+#include "conntrack/ct.h"
+#include "conntrack/ct_filter.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-#include "ct_nl.h"
+#include "conntrack/ct_nl.h"
 
 #include <arpa/inet.h>
 #include <endian.h>

@@ -9,8 +9,8 @@
 #ifndef NFP_CT_NL_H
 #define NFP_CT_NL_H
 
-#include "model/ct.h"
-#include "model/ct_filter.h"
+#include "conntrack/ct.h"
+#include "conntrack/ct_filter.h"
 
 #include <libmnl/libmnl.h>
 #include <stddef.h>

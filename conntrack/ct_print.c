@@ -1,4 +1,4 @@
-#include "ct_print.h"
+#include "conntrack/ct_print.h"
 
 #include <inttypes.h>
 #include <netinet/in.h>

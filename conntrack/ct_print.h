@@ -5,7 +5,7 @@
 #ifndef NFP_CT_PRINT_H
 #define NFP_CT_PRINT_H
 
-#include "ct.h"
+#include "conntrack/ct.h"
 
 #include <stdbool.h>
 #include <stdio.h>

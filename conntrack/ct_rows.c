@@ -1,4 +1,4 @@
-#include "ct_view.h"
+#include "conntrack/ct_rows.h"
 
 #include <errno.h>
 #include <linux/netfilter/nf_conntrack_common.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ct_view_build(struct ct_view *v, const struct ct_table *t, const struct ct_filter *f,
+int ct_rows_build(struct ct_rows *v, const struct ct_table *t, const struct ct_filter *f,
 		  bool with_gone)
 {
 	size_t n = 0;
@@ -31,7 +31,7 @@ int ct_view_build(struct ct_view *v, const struct ct_table *t, const struct ct_f
 	return 0;
 }
 
-void ct_view_free(struct ct_view *v)
+void ct_rows_free(struct ct_rows *v)
 {
 	free(v->idx);
 	memset(v, 0, sizeof(*v));
@@ -236,7 +236,7 @@ static void radix64(uint64_t **key, uint32_t **idx, uint64_t **tk, uint32_t **ti
 	free(count);
 }
 
-int ct_view_sort_index(const struct ct_entry *e, uint32_t *idx, size_t n, enum ct_col col,
+int ct_rows_sort_index(const struct ct_entry *e, uint32_t *idx, size_t n, enum ct_col col,
 		  bool reverse)
 {
 	uint64_t *kbuf, *key, *tk;

@@ -1,4 +1,4 @@
-#include "ct_rule.h"
+#include "conntrack/ct_rule.h"
 
 #include <stdio.h>
 #include <string.h>

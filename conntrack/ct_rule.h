@@ -1,5 +1,5 @@
 /* ct_rule: from a rule to its traffic — the connections filter
- * (model/ct_filter.h) that picks the tracked connections a rule would
+ * (conntrack/ct_filter.h) that picks the tracked connections a rule would
  * match, for the simple cases: addresses (ip/ip6 saddr/daddr), ports
  * (tcp/udp/th sport/dport, single, ranges and anonymous sets), the
  * protocol (tcp/udp/icmp keywords, meta l4proto, ip protocol) and ct

@@ -1,4 +1,4 @@
-#include "ct_sys.h"
+#include "conntrack/ct_sys.h"
 
 #include <errno.h>
 #include <fcntl.h>

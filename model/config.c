@@ -1,5 +1,5 @@
 /* config: settings file parsing and the column table. See config.h. */
-#include "ui/config.h"
+#include "model/config.h"
 
 #include "model/fmt.h"
 

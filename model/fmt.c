@@ -1,4 +1,4 @@
-#include "fmt.h"
+#include "model/fmt.h"
 
 #include <errno.h>
 #include <langinfo.h>

@@ -1,6 +1,6 @@
-#include "print.h"
+#include "model/print.h"
 
-#include "fmt.h"
+#include "model/fmt.h"
 
 #include <inttypes.h>
 #include <linux/netfilter/nf_tables.h>

@@ -5,7 +5,7 @@
 #ifndef NFP_PRINT_H
 #define NFP_PRINT_H
 
-#include "ruleset.h"
+#include "model/ruleset.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "rate.h"
+#include "model/rate.h"
 
 #include <string.h>
 

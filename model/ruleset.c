@@ -1,4 +1,4 @@
-#include "ruleset.h"
+#include "model/ruleset.h"
 
 #include <errno.h>
 #include <linux/netfilter.h>

@@ -1,12 +1,12 @@
 /* ruleset: what the firewall IS — tables, chains, rules and sets as read
  * from the kernel, plus pure functions on them (lookup, diff). Owns every
  * string and array hanging off a struct nfp_ruleset; ruleset_free() releases
- * them all. Filled by model/reader.c (libnftnl) and model/ruletext.c
+ * them all. Filled by nft/reader.c (libnftnl) and nft/ruletext.c
  * (libnftables text); knows nothing of netlink itself. */
 #ifndef NFP_RULESET_H
 #define NFP_RULESET_H
 
-#include "rate.h"
+#include "model/rate.h"
 
 #include <stdbool.h>
 #include <stddef.h>

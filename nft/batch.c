@@ -1,4 +1,4 @@
-#include "batch.h"
+#include "nft/batch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
 #ifndef NFP_BATCH_H
 #define NFP_BATCH_H
 
-#include "model/nl.h"
+#include "nft/nl.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -46,7 +46,7 @@ int batch_commit(struct nl *nl, struct batch *b, int *failed_tag, char *err,
 int batch_check(struct nl *nl, struct batch *b, int *failed_tag, char *err, size_t errlen);
 
 /* Close b and write its bytes to fd, for another process to send with
- * batch_send_bytes (the guardian commits a change: apply/guardian.h). 0 or
+ * batch_send_bytes (the guardian commits a change: probation/guardian.h). 0 or
  * -errno with err filled. */
 int batch_save(struct batch *b, int fd, char *err, size_t errlen);
 

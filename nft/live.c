@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* pipe2 */
-#include "live.h"
+#include "nft/live.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,9 +6,9 @@
 #ifndef NFP_LIVE_H
 #define NFP_LIVE_H
 
-#include "reader.h"
-#include "ruleset.h"
-#include "ruletext.h"
+#include "nft/reader.h"
+#include "model/ruleset.h"
+#include "nft/ruletext.h"
 
 #include <poll.h>
 #include <stdbool.h>

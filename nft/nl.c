@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* setns */
-#include "nl.h"
+#include "nft/nl.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "reader.h"
+#include "nft/reader.h"
 
 #include <arpa/inet.h>
 #include <endian.h>

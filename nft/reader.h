@@ -6,8 +6,8 @@
 #ifndef NFP_READER_H
 #define NFP_READER_H
 
-#include "nl.h"
-#include "ruleset.h"
+#include "nft/nl.h"
+#include "model/ruleset.h"
 
 #include <stdbool.h>
 

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* pipe2 */
-#include "ruletext.h"
+#include "nft/ruletext.h"
 
 #include <ctype.h>
 #include <errno.h>

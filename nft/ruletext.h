@@ -5,8 +5,8 @@
 #ifndef NFP_RULETEXT_H
 #define NFP_RULETEXT_H
 
-#include "reader.h"
-#include "ruleset.h"
+#include "nft/reader.h"
+#include "model/ruleset.h"
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
-#include "snapshot.h"
+#include "nft/snapshot.h"
 
-#include "batch.h"
+#include "nft/batch.h"
 #include "model/fmt.h"
 #include "model/ruleset.h"
 

@@ -8,7 +8,7 @@
 #ifndef NFP_SNAPSHOT_H
 #define NFP_SNAPSHOT_H
 
-#include "model/nl.h"
+#include "nft/nl.h"
 
 #include <stdbool.h>
 #include <stddef.h>

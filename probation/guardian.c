@@ -1,12 +1,12 @@
 #define _GNU_SOURCE
-#include "guardian.h"
+#include "probation/guardian.h"
 
-#include "batch.h"
-#include "history.h"
-#include "model/ruletext.h"
-#include "probation.h"
-#include "snapfile.h"
-#include "state.h"
+#include "nft/batch.h"
+#include "probation/history.h"
+#include "nft/ruletext.h"
+#include "probation/probation.h"
+#include "probation/snapfile.h"
+#include "probation/state.h"
 #include "model/ruleset.h"
 
 #include <libnftnl/rule.h>

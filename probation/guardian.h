@@ -1,4 +1,4 @@
-/* guardian: the process that keeps a probation (apply/probation.h). Runs
+/* guardian: the process that keeps a probation (probation/probation.h). Runs
  * in its own session with no terminal (or as a transient systemd unit),
  * ignores SIGHUP, reverts on SIGTERM, holds the run folder's lock for its
  * whole life and the restore point of every table the change touched. It

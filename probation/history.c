@@ -1,9 +1,9 @@
-#include "history.h"
+#include "probation/history.h"
 
-#include "safefile.h"
-#include "snapfile.h"
+#include "util/safefile.h"
+#include "probation/snapfile.h"
 #include "model/ruleset.h"
-#include "state.h"
+#include "probation/state.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The history folder: under the namespace's lib folder (apply/state.h,
+/* The history folder: under the namespace's lib folder (probation/state.h,
  * checked there), itself root's, mode 0700, never a link. */
 static int root(char *buf, size_t len, char *err, size_t errlen)
 {
@@ -84,7 +84,7 @@ static void put_kv(FILE *fp, const char *k, const char *v)
 }
 
 /* Every file of the history: written whole through a fresh temporary
- * file, 0600, never through a link (apply/safefile.h); the real errno. */
+ * file, 0600, never through a link (util/safefile.h); the real errno. */
 static int write_text(const char *path, const char *text, char *err, size_t errlen)
 {
 	static const struct safefile_opts o = { .mode = 0600 };

@@ -1,13 +1,13 @@
 /* history: every change that ended its probation — confirmed, rolled back
- * or reverted — kept under the namespace's history folder (apply/state.h):
+ * or reverted — kept under the namespace's history folder (probation/state.h):
  * one numbered folder per change with `meta` (when, who, from where, the
  * outcome and why, the tables), `change.nft` (the change as nft commands
  * or the script applied), and the touched tables before and after as
- * snapshot files (apply/snapfile.h), which `nfpilot restore N` puts back. */
+ * snapshot files (probation/snapfile.h), which `nfpilot restore N` puts back. */
 #ifndef NFP_HISTORY_H
 #define NFP_HISTORY_H
 
-#include "snapshot.h"
+#include "nft/snapshot.h"
 
 #include <stddef.h>
 #include <stdint.h>

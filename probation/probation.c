@@ -1,11 +1,11 @@
 #define _GNU_SOURCE
-#include "probation.h"
+#include "probation/probation.h"
 
-#include "batch.h"
-#include "history.h"
-#include "safefile.h"
-#include "snapfile.h"
-#include "state.h"
+#include "nft/batch.h"
+#include "probation/history.h"
+#include "util/safefile.h"
+#include "probation/snapfile.h"
+#include "probation/state.h"
 #include "model/ruleset.h"
 
 #include <errno.h>

@@ -1,12 +1,12 @@
 /* probation: every change is applied on probation. Before it reaches the
  * kernel, the tables it may touch are snapshotted and handed to a guardian
- * (apply/guardian.h): a separate process in its own session that restores
+ * (probation/guardian.h): a separate process in its own session that restores
  * them at the deadline unless the change is confirmed — and at once if the
  * process that applied it ends first, unless that process detached on
  * purpose. A second change during a probation joins it: the deadline
  * restarts, the restore point stays the state before the first.
  *
- * The guardian's state lives in the namespace's run folder (apply/state.h):
+ * The guardian's state lives in the namespace's run folder (probation/state.h):
  * `lock` (held by the guardian: one probation at a time), `start.sock`
  * then `sock` (its control socket), `restore.snap` (the restore point),
  * `info` (what a later login needs if the guardian itself was killed),
@@ -16,8 +16,8 @@
 #ifndef NFP_PROBATION_H
 #define NFP_PROBATION_H
 
-#include "snapshot.h"
-#include "model/nl.h"
+#include "nft/snapshot.h"
+#include "nft/nl.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -94,7 +94,7 @@ int probation_script(const char *text, size_t len, char *path, size_t plen, char
 		     size_t errlen);
 
 /* Make the change on probation. Before it reaches the kernel the
- * restore point is handed to a guardian (apply/guardian.h), which first
+ * restore point is handed to a guardian (probation/guardian.h), which first
  * has the kernel accept its restore (a batch checked, never committed):
  * when it refuses, nothing is applied and err says which table and object
  * cannot be restored and why (-ENOTRECOVERABLE); with o->force the change
@@ -137,7 +137,7 @@ int probation_status(char *text, size_t len, bool *running, char *err, size_t er
  * restore it (rollback) or drop it (confirm). 0, -ENOENT if none. */
 int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen);
 
-/* Files in the run folder, shared with apply/guardian.c */
+/* Files in the run folder, shared with probation/guardian.c */
 #define PROB_LOCK "lock"
 #define PROB_SOCK "sock"
 #define PROB_START_SOCK "start.sock" /* a starting guardian's, for its applier */

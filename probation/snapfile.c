@@ -1,5 +1,5 @@
-#include "snapfile.h"
-#include "safefile.h"
+#include "probation/snapfile.h"
+#include "util/safefile.h"
 
 #include <arpa/inet.h>
 #include <endian.h>

@@ -1,4 +1,4 @@
-/* snapfile: a snapshot (apply/snapshot.h) as bytes — written to a file
+/* snapfile: a snapshot (nft/snapshot.h) as bytes — written to a file
  * the guardian and the history keep, read back into the same libnftnl
  * objects — and the digest that says whether a table changed.
  *
@@ -9,7 +9,7 @@
 #ifndef NFP_SNAPFILE_H
 #define NFP_SNAPFILE_H
 
-#include "snapshot.h"
+#include "nft/snapshot.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
-#include "state.h"
+#include "probation/state.h"
 
-#include "safefile.h"
+#include "util/safefile.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -18,7 +18,7 @@
 void state_ns_key(char *buf, size_t len, bool inode);
 
 /* The run / history folder of this namespace, created (mode 0700) if
- * missing. Every folder on the way is lstat'ed (apply/safefile.h,
+ * missing. Every folder on the way is lstat'ed (util/safefile.h,
  * safefile_mkdirs): the root folder and the namespace's must be root's,
  * real folders (no link), and are tightened to 0700; the ones above
  * writable by nobody else (sticky /tmp aside). 0, or -EPERM with err

@@ -23,7 +23,7 @@ NS_PREFIX="nfpt-$$"
 SRV="$NS_PREFIX-srv"
 CLI="$NS_PREFIX-cli"
 TEST_TMP=$(mktemp -d "/tmp/nfpt-$$.XXXXXX")
-# Every change is on probation (apply/probation.h): the history of each test
+# Every change is on probation (probation/probation.h): the history of each test
 # goes to its temp dir, never the machine's /var/lib/nfpilot. The guardians'
 # state stays under /run/nfpilot (one folder per namespace, named after it:
 # netns-NAME.INODE), removed with the namespace by cleanup.

@@ -6,11 +6,11 @@
  * count), any column sorts them; d kills one connection, D all that match,
  * b blocks the selected source on probation and kills its connections. */
 #define _GNU_SOURCE
-#include "view.h"
+#include "ui/view.h"
 
 #include "conntrack/ct_kill.h"
 #include "model/fmt.h"
-#include "model/ct_rule.h"
+#include "conntrack/ct_rule.h"
 
 #include <errno.h>
 #include <math.h>
@@ -59,9 +59,9 @@ static void rebuild(struct ctv *c)
 
 	/* while the first load runs, rows in arrival order: a sort of a big
 	 * table takes a quarter of a second (1M rows), too long between keys */
-	if (ct_view_build(&c->rows, &c->t, c->ftext[0] ? &c->f : NULL, true) == 0 &&
+	if (ct_rows_build(&c->rows, &c->t, c->ftext[0] ? &c->f : NULL, true) == 0 &&
 	    c->t.loaded)
-		ct_view_sort(&c->rows, &c->t, c->sort, c->reverse);
+		ct_rows_sort(&c->rows, &c->t, c->sort, c->reverse);
 	memset(&c->tot, 0, sizeof(c->tot));
 	c->any_mark = c->any_zone = false;
 	for (size_t i = 0; i < c->t.n; i++) {
@@ -146,7 +146,7 @@ void ctv_free(struct view *v)
 
 	ctv_leave(v);
 	ct_table_free(&c->t);
-	ct_view_free(&c->rows);
+	ct_rows_free(&c->rows);
 	ct_filter_free(&c->f);
 }
 

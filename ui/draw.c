@@ -2,7 +2,7 @@
  * functions lay it out. Every string from the kernel passes through
  * fmt_sanitize() and is clipped to its cell by display width. */
 #define _XOPEN_SOURCE_EXTENDED 1
-#include "view.h"
+#include "ui/view.h"
 
 #include "model/fmt.h"
 #include "model/print.h"

@@ -2,7 +2,7 @@
  * "Staged changes" groups, the rows of a chain as the staged edits leave
  * it, the warnings, and Apply (apply/apply.h: one transaction). */
 #define _GNU_SOURCE
-#include "view.h"
+#include "ui/view.h"
 
 #include "apply/apply.h"
 #include "model/fmt.h"

@@ -1,4 +1,4 @@
-#include "keymap.h"
+#include "ui/keymap.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -3,11 +3,11 @@
  * happens on quit), the history view, saving to the boot-time file and
  * the "not saved" indicator. */
 #define _GNU_SOURCE
-#include "view.h"
+#include "ui/view.h"
 
-#include "apply/history.h"
+#include "probation/history.h"
 #include "apply/save.h"
-#include "apply/state.h"
+#include "probation/state.h"
 #include "model/fmt.h"
 
 #include <errno.h>

@@ -1,10 +1,9 @@
 #define _GNU_SOURCE
-#include "tui.h"
+#include "ui/tui.h"
 
-#include "cli.h"
-#include "view.h"
+#include "ui/view.h"
 
-#include "apply/history.h"
+#include "probation/history.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -910,21 +909,24 @@ static void loop(struct view *v, int timerfd)
 	}
 }
 
-int tui_run(const struct tui_opts *o)
+int tui_run(const struct tui_opts *o, char *err, size_t errlen)
 {
 	struct view *v = calloc(1, sizeof(*v));
 	struct warnings warns = { 0 };
 	struct theme_spec spec;
-	char err[512];
+	char werr[512];
 	const char *theme;
 	SCREEN *scr;
 	int timerfd, ret;
 
-	if (!v)
-		return cli_fail(EXIT_FAIL, "out of memory");
+	if (!v) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		free(v);
-		return cli_fail(EXIT_USAGE, "the live view needs a terminal (for scripts: nfpilot list)");
+		snprintf(err, errlen, "the live view needs a terminal (for scripts: nfpilot list)");
+		return -ENOTTY;
 	}
 	setlocale(LC_ALL, "");
 	v->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
@@ -936,22 +938,23 @@ int tui_run(const struct tui_opts *o)
 	v->tree_shown = true;
 	v->pane = PANE_TREE;
 
-	ret = live_open(&v->live, v->cfg.numeric, err, sizeof(err));
+	ret = live_open(&v->live, v->cfg.numeric, err, errlen);
 	if (ret) {
 		free(v);
-		return cli_fail(cli_exit_code(ret), "%s", err);
+		return ret;
 	}
 	safe_init(v, o->strict);
 	theme = theme_no_color() ? "mono" : o->theme ? o->theme : v->cfg.theme;
-	if (theme_load(&spec, theme, err, sizeof(err)) < 0)
-		collect_warning(&warns, err);
+	if (theme_load(&spec, theme, werr, sizeof(werr)) < 0)
+		collect_warning(&warns, werr);
 
 	scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
 		live_close(&v->live);
 		free(v);
-		return cli_fail(EXIT_FAIL, "cannot use terminal type '%s'",
-				getenv("TERM") ? getenv("TERM") : "(unset)");
+		snprintf(err, errlen, "cannot use terminal type '%s'",
+			 getenv("TERM") ? getenv("TERM") : "(unset)");
+		return -EINVAL;
 	}
 	install_signals();
 	cbreak();
@@ -1003,5 +1006,5 @@ int tui_run(const struct tui_opts *o)
 	free(v->order);
 	free(v->vrows);
 	free(v);
-	return EXIT_OK;
+	return 0;
 }

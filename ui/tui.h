@@ -6,6 +6,7 @@
 #define NFP_TUI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct tui_opts {
 	const char *netns;   /* shown in the header; already entered */
@@ -14,8 +15,9 @@ struct tui_opts {
 	bool strict;         /* --confirm-new-session */
 };
 
-/* Runs until the admin quits. Returns an exit code (cli.h EXIT_*); errors
- * before the screen opens are printed as "nfpilot: ..." on stderr. */
-int tui_run(const struct tui_opts *o);
+/* Runs until the admin quits: 0. Before the screen opens, -errno with err
+ * filled: -ENOTTY no terminal, -EINVAL an unusable terminal type, else
+ * what opening the ruleset returned. */
+int tui_run(const struct tui_opts *o, char *err, size_t errlen);
 
 #endif

@@ -4,14 +4,14 @@
 #define NFP_VIEW_H
 
 #include "apply/changeset.h"
-#include "apply/history.h"
-#include "apply/probation.h"
+#include "probation/history.h"
+#include "probation/probation.h"
 #include "conntrack/ct_dump.h"
 #include "conntrack/ct_events.h"
 #include "conntrack/ct_sys.h"
-#include "model/ct_view.h"
-#include "model/live.h"
-#include "ui/config.h"
+#include "conntrack/ct_rows.h"
+#include "nft/live.h"
+#include "model/config.h"
 #include "ui/keymap.h"
 #include "ui/theme.h"
 
@@ -30,10 +30,10 @@ enum save_state { SAVE_UNKNOWN, SAVE_SAME, SAVE_DIFFERS, SAVE_NOFILE };
 
 enum nfp_screen { SCREEN_RULES, SCREEN_CONNS };
 
-/* the tracked connections screen (ui/ctview.c) */
+/* the tracked connections screen (ui/conns.c) */
 struct ctv {
 	struct ct_table t;
-	struct ct_view rows;       /* what the filter keeps, sorted */
+	struct ct_rows rows;       /* what the filter keeps, sorted */
 	struct ct_filter f;
 	char ftext[256];
 	enum ct_col sort;

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* mkostemp */
-#include "safefile.h"
+#include "util/safefile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -39,11 +39,11 @@ trap ct_cleanup EXIT
 # ---- the tools: release builds (times of an ASan build mean nothing)
 cflags="-std=gnu11 -O2 -g -I$top $(pkg-config --cflags libmnl libnetfilter_conntrack) -pthread"
 libs="$(pkg-config --libs libnftables libnftnl libmnl libnetfilter_conntrack) -pthread"
-[ -d "$objs/model" ] && [ -d "$objs/conntrack" ] ||
-	{ echo "bench ct: no release objects in $objs (make nfpilot)" >&2; exit 2; }
-${CC:-cc} $cflags -o "$tmp/ctfill" "$top/tests/tools/ctfill.c" "$objs"/model/nl.o $libs
-${CC:-cc} $cflags -o "$tmp/ctbench" "$top/tests/tools/ctbench.c" "$objs"/model/*.o \
-	"$objs"/conntrack/*.o $libs
+[ -f "$objs/lib/conntrack.a" ] && [ -f "$objs/lib/nft.a" ] ||
+	{ echo "bench ct: no release archives in $objs/lib (make nfpilot)" >&2; exit 2; }
+lib() { for l; do printf '%s ' "$objs/lib/$l.a"; done; }
+${CC:-cc} $cflags -o "$tmp/ctfill" "$top/tests/tools/ctfill.c" $(lib nft model util) $libs
+${CC:-cc} $cflags -o "$tmp/ctbench" "$top/tests/tools/ctbench.c" $(lib conntrack model util) $libs
 
 row() { python3 "$here/measure.py" row --out "$res" "$@"; }
 

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Every change on probation (apply/probation.h, apply/guardian.c, the verbs
-# of cli_probation.c): the guardian reverts at the deadline, keeps on
+# Every change on probation (probation/probation.h, probation/guardian.c, the verbs
+# of cli/probation.c): the guardian reverts at the deadline, keeps on
 # confirm, moves the deadline on extend, reverts at once on rollback and as
 # soon as the applying nfpilot dies (kill -9, SIGHUP, its tmux pane
 # closed) — well before the deadline; a detached apply survives its

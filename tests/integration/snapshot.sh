@@ -1,5 +1,5 @@
 #!/bin/bash
-# apply/snapshot.c: a snapshot of whole tables restored in one batch puts
+# nft/snapshot.c: a snapshot of whole tables restored in one batch puts
 # them back exactly — native tables with sets, maps, objects, anonymous
 # sets and jumps; tables written by iptables (iptables-save identical); a
 # table created after the snapshot is deleted; a table not in the snapshot

@@ -10,11 +10,11 @@
  * and filtering. One JSON object on stdout. */
 #define _GNU_SOURCE
 #include "conntrack/ct_dump.h"
-#include "model/ct.h"
-#include "model/ct_filter.h"
-#include "model/ct_view.h"
+#include "conntrack/ct.h"
+#include "conntrack/ct_filter.h"
+#include "conntrack/ct_rows.h"
 
-#include "model/nl.h"
+#include "nft/nl.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 	};
 	struct ct_table t = { 0 };
 	struct ct_dump_opts o = { 0 };
-	struct ct_view v = { 0 };
+	struct ct_rows v = { 0 };
 	struct ct_filter f;
 	char ftext[512] = "", err[256];
 	double total, max_slice, t0, sort_max = 0;
@@ -132,15 +132,15 @@ int main(int argc, char **argv)
 		       sync_total, sync_slice * 1000, t.n);
 	}
 	t0 = now();
-	ct_view_build(&v, &t, NULL, false);
+	ct_rows_build(&v, &t, NULL, false);
 	printf(", \"view_s\": %.4f", now() - t0);
 	printf(", \"sort_s\": {");
 	for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++) {
 		double d;
 
-		ct_view_build(&v, &t, NULL, false);
+		ct_rows_build(&v, &t, NULL, false);
 		t0 = now();
-		ct_view_sort(&v, &t, sorts[i], false);
+		ct_rows_sort(&v, &t, sorts[i], false);
 		d = now() - t0;
 		if (d > sort_max)
 			sort_max = d;
@@ -148,7 +148,7 @@ int main(int argc, char **argv)
 	}
 	printf("}, \"sort_max_s\": %.4f", sort_max);
 	t0 = now();
-	ct_view_build(&v, &t, &f, false);
+	ct_rows_build(&v, &t, &f, false);
 	printf(", \"filter\": \"%s\", \"filter_s\": %.4f, \"filter_matches\": %zu",
 	       ftext[0] ? ftext : "dport 22", now() - t0, v.n);
 	/* memory: entries + id index + a full sort index + the sort's scratch
@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 		       (double)(rss1 - rss0) * 1024.0 / (double)n);
 	}
 	printf("}\n");
-	ct_view_free(&v);
+	ct_rows_free(&v);
 	ct_filter_free(&f);
 	ct_table_free(&t);
 	return 0;

@@ -12,7 +12,7 @@
  * Exit 0 when every entry was created; prints how many were and took how
  * long on stderr. The namespace's nf_conntrack_max (global) must allow it. */
 #define _GNU_SOURCE
-#include "model/nl.h"
+#include "nft/nl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -11,9 +11,9 @@
 #define _GNU_SOURCE
 #include "conntrack/ct_dump.h"
 #include "conntrack/ct_events.h"
-#include "model/ct.h"
+#include "conntrack/ct.h"
 
-#include "model/nl.h"
+#include "nft/nl.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,14 +1,14 @@
-/* snaptest: drives apply/snapshot.c for the integration tests.
+/* snaptest: drives nft/snapshot.c for the integration tests.
  *   snaptest NETNS [-g] [-t FAMILY TABLE]... -- COMMAND [ARG...]
  * Enters NETNS, snapshots the tables named (all tables without -t), runs
  * COMMAND in the namespace, then restores the snapshot in one batch (with
  * -g: guarded by the snapshot's generation, which COMMAND has moved on, so
  * the kernel must refuse it). Exit 0 when the restore did what was asked. */
 #define _GNU_SOURCE
-#include "apply/snapshot.h"
+#include "nft/snapshot.h"
 #include "model/ruleset.h"
 
-#include "model/nl.h"
+#include "nft/nl.h"
 
 #include <fcntl.h>
 #include <sched.h>

@@ -8,10 +8,10 @@
 #include <cmocka.h>
 
 #include "conntrack/ct_nl.h"
-#include "model/ct.h"
-#include "model/ct_filter.h"
-#include "model/ct_print.h"
-#include "model/ct_view.h"
+#include "conntrack/ct.h"
+#include "conntrack/ct_filter.h"
+#include "conntrack/ct_print.h"
+#include "conntrack/ct_rows.h"
 
 #include <arpa/inet.h>
 #include <endian.h>
@@ -533,7 +533,7 @@ static void test_sort_every_column(void **state)
 		for (int rev = 0; rev < 2; rev++) {
 			for (size_t i = 0; i < n; i++)
 				idx[i] = (uint32_t)i;
-			assert_int_equal(ct_view_sort_index(e, idx, n, (enum ct_col)c, rev), 0);
+			assert_int_equal(ct_rows_sort_index(e, idx, n, (enum ct_col)c, rev), 0);
 			check_sorted(e, idx, n, (enum ct_col)c, rev);
 		}
 	}
@@ -553,7 +553,7 @@ static void test_sort_small(void **state)
 
 	(void)state;
 	/* src: IPv4 before IPv6, then address, then port */
-	assert_int_equal(ct_view_sort_index(e, idx, 4, CT_COL_SRC, false), 0);
+	assert_int_equal(ct_rows_sort_index(e, idx, 4, CT_COL_SRC, false), 0);
 	assert_int_equal(idx[0], 3);
 	assert_int_equal(idx[1], 2);
 	assert_int_equal(idx[2], 0);
@@ -564,12 +564,12 @@ static void test_sort_small(void **state)
 	e[1].bytes[1] = 1000;
 	e[2].bytes[0] = 500;
 	e[3].bytes[0] = 99999; /* no CT_F_ACCT */
-	assert_int_equal(ct_view_sort_index(e, idx, 4, CT_COL_BYTES, false), 0);
+	assert_int_equal(ct_rows_sort_index(e, idx, 4, CT_COL_BYTES, false), 0);
 	assert_int_equal(idx[0], 1);
 	assert_int_equal(idx[1], 2);
 	assert_int_equal(idx[2], 0);
 	assert_int_equal(idx[3], 3);
-	assert_int_equal(ct_view_sort_index(e, idx, 4, CT_COL_BYTES, true), 0);
+	assert_int_equal(ct_rows_sort_index(e, idx, 4, CT_COL_BYTES, true), 0);
 	assert_int_equal(idx[0], 3);
 	assert_int_equal(idx[3], 1);
 	assert_int_equal(ct_col_parse("bytes"), CT_COL_BYTES);
@@ -586,7 +586,7 @@ static void test_table_events_and_sync(void **state)
 	struct ct_entry b = conn(IPPROTO_TCP, "10.0.0.1", 1001, "10.0.0.2", 80);
 	struct ct_entry c = conn(IPPROTO_UDP, "10.0.0.1", 1002, "10.0.0.2", 53);
 	struct ct_entry upd, *p;
-	struct ct_view v = { 0 };
+	struct ct_rows v = { 0 };
 	struct ct_filter f;
 	char err[128];
 
@@ -627,12 +627,12 @@ static void test_table_events_and_sync(void **state)
 	assert_true(ct_table_remove(&t, &b));
 	assert_false(ct_table_remove(&t, &b));
 	assert_true(t.e[1].flags & CT_F_GONE);
-	assert_int_equal(ct_view_build(&v, &t, NULL, false), 0);
+	assert_int_equal(ct_rows_build(&v, &t, NULL, false), 0);
 	assert_int_equal(v.n, 2);
-	assert_int_equal(ct_view_build(&v, &t, NULL, true), 0);
+	assert_int_equal(ct_rows_build(&v, &t, NULL, true), 0);
 	assert_int_equal(v.n, 3);
 	assert_int_equal(ct_filter_parse(&f, "proto udp", err, sizeof(err), NULL), 0);
-	assert_int_equal(ct_view_build(&v, &t, &f, true), 0);
+	assert_int_equal(ct_rows_build(&v, &t, &f, true), 0);
 	assert_int_equal(v.n, 1);
 	assert_int_equal(v.idx[0], 2);
 	ct_filter_free(&f);
@@ -678,7 +678,7 @@ static void test_table_events_and_sync(void **state)
 		assert_int_equal(p->orig.sport, i);
 	}
 	assert_true(ct_table_bytes(&t) >= t.n * sizeof(struct ct_entry));
-	ct_view_free(&v);
+	ct_rows_free(&v);
 	ct_table_free(&t);
 }
 

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "model/ct_filter.h"
-#include "model/ct_rule.h"
+#include "conntrack/ct_filter.h"
+#include "conntrack/ct_rule.h"
 
 #include <string.h>
 

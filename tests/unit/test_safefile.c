@@ -1,4 +1,4 @@
-/* Unit tests of apply/safefile: writing a file the safe way, in a private
+/* Unit tests of util/safefile: writing a file the safe way, in a private
  * temporary folder (no kernel; the refusals that need another user are in
  * tests/integration/save.sh and state_dirs.sh). */
 #include <setjmp.h>
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "apply/safefile.h"
+#include "util/safefile.h"
 
 #include <dirent.h>
 #include <ftw.h>

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "apply/snapfile.h"
+#include "probation/snapfile.h"
 
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
