@@ -36,6 +36,7 @@ TEST_LAYER_test_changeset := apply
 TEST_LAYER_test_config    := model
 TEST_LAYER_test_ct        := conntrack
 TEST_LAYER_test_ct_rule   := conntrack
+TEST_LAYER_test_grow      := util
 TEST_LAYER_test_model     := model
 TEST_LAYER_test_ruletext  := nft
 TEST_LAYER_test_safefile  := util

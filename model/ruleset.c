@@ -1,4 +1,5 @@
 #include "model/ruleset.h"
+#include "util/grow.h"
 
 #include <errno.h>
 #include <linux/netfilter.h>
@@ -6,33 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Grow *arr (of *cap elements of size sz) so that one more fits; returns the
- * new zeroed slot at index *n and bumps *n. */
-static void *grow(void **arr, size_t *n, size_t *cap, size_t sz)
-{
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		void *p = realloc(*arr, ncap * sz);
-
-		if (!p)
-			return NULL;
-		*arr = p;
-		*cap = ncap;
-	}
-	void *slot = (char *)*arr + (*n)++ * sz;
-	memset(slot, 0, sz);
-	return slot;
-}
-
 struct nfp_table *ruleset_add_table(struct nfp_ruleset *rs)
 {
-	return grow((void **)&rs->tables, &rs->ntables, &rs->tables_cap, sizeof(*rs->tables));
+	return grow_slot(&rs->tables, &rs->ntables, &rs->tables_cap, sizeof(*rs->tables), 8);
 }
 
 struct nfp_chain *ruleset_add_chain(struct nfp_table *t)
 {
-	struct nfp_chain *c = grow((void **)&t->chains, &t->nchains, &t->chains_cap,
-				   sizeof(*t->chains));
+	struct nfp_chain *c = grow_slot(&t->chains, &t->nchains, &t->chains_cap,
+					sizeof(*t->chains), 8);
 	if (c)
 		c->policy = NFP_POLICY_NONE;
 	return c;
@@ -40,8 +23,8 @@ struct nfp_chain *ruleset_add_chain(struct nfp_table *t)
 
 struct nfp_rule *ruleset_add_rule(struct nfp_chain *c)
 {
-	struct nfp_rule *r = grow((void **)&c->rules, &c->nrules, &c->rules_cap,
-				  sizeof(*c->rules));
+	struct nfp_rule *r = grow_slot(&c->rules, &c->nrules, &c->rules_cap,
+				       sizeof(*c->rules), 8);
 	if (r)
 		r->position = c->nrules;
 	return r;
@@ -49,7 +32,7 @@ struct nfp_rule *ruleset_add_rule(struct nfp_chain *c)
 
 struct nfp_set *ruleset_add_set(struct nfp_table *t)
 {
-	return grow((void **)&t->sets, &t->nsets, &t->sets_cap, sizeof(*t->sets));
+	return grow_slot(&t->sets, &t->nsets, &t->sets_cap, sizeof(*t->sets), 8);
 }
 
 void ruleset_rule_free(struct nfp_rule *r)
@@ -274,7 +257,7 @@ void ruleset_classify_owners(struct nfp_ruleset *rs)
 static int diff_add(struct nfp_diff *d, enum nfp_diff_kind kind, uint32_t family,
 		    const char *table, const char *chain, uint64_t handle)
 {
-	struct nfp_diff_entry *e = grow((void **)&d->e, &d->n, &d->cap, sizeof(*d->e));
+	struct nfp_diff_entry *e = grow_slot(&d->e, &d->n, &d->cap, sizeof(*d->e), 8);
 
 	if (!e)
 		return -ENOMEM;
