@@ -37,9 +37,11 @@ for t in "$top"/tests/integration/${T:-*}.sh; do
 	[ -e "$t" ] || continue
 	name=$(basename "$t" .sh)
 	echo "== integration: $name"
+	t0=$(date +%s)
 	timeout 900 bash "$t" >"$log" 2>&1
 	rc=$?
 	cat "$log"
+	echo "# $name: $(($(date +%s) - t0)) s"
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
 	s=$(grep -c '^skip ' "$log")
