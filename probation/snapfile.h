@@ -19,8 +19,11 @@ int snapfile_write(const struct snapshot *s, FILE *fp);
 /* Write to path atomically (a temporary file renamed over it), mode 0600. */
 int snapfile_save(const struct snapshot *s, const char *path, char *err, size_t errlen);
 
-/* Read what snapfile_write wrote. 0, or -errno with err filled (-EINVAL:
- * not a snapshot file or damaged). */
+/* Read what snapfile_write wrote. Every message is checked whole before
+ * libnftnl parses it (nft/nlcheck.h), so a damaged file is refused,
+ * never a crash. 0, or -errno with err filled: -EINVAL, not a snapshot
+ * file or damaged ("damaged: message 12: rule: attribute 5 has length 3,
+ * wants 8"), nothing of it kept. */
 int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen);
 int snapfile_load(const char *path, struct snapshot *s, char *err, size_t errlen);
 
