@@ -32,13 +32,34 @@ struct file_hdr {
 	uint32_t genid;
 	uint32_t ntables;
 	uint32_t all;
-	uint32_t reserved;
+	uint32_t flags;          /* FILE_ENDED; 0 in files of older versions */
 };
+
+/* The file ends with a mark: a file cut after any message, or with a byte
+ * changed that still makes sense to the checks, is seen to be damaged. */
+enum { FILE_ENDED = 1 };
+
+struct file_end {
+	struct nlmsghdr nlh;     /* NLMSG_DONE, the length of the mark */
+	uint32_t messages;       /* how many came before it */
+	uint32_t reserved;
+	uint64_t hash;           /* FNV-1a of their bytes */
+};
+
+#define FNV_BASIS 0xcbf29ce484222325ULL
+
+static uint64_t fnv1a(uint64_t hash, const void *data, size_t len)
+{
+	for (const unsigned char *p = data, *e = p + len; p < e; p++)
+		hash = (hash ^ *p) * 0x100000001b3ULL;
+	return hash;
+}
 
 /* Where messages go: a file, or the digest. */
 struct sink {
 	FILE *fp;
-	uint64_t hash;
+	uint64_t hash;           /* of what went: the digest, or the file's end mark */
+	uint32_t messages;
 	bool canonical;          /* digest: leave out what changes by itself */
 	char *buf;
 	int err;
@@ -59,15 +80,10 @@ static void sink_clear(struct nlmsghdr *nlh)
 
 static void sink_put(struct sink *k, struct nlmsghdr *nlh)
 {
-	if (k->fp) {
-		if (fwrite(nlh, nlh->nlmsg_len, 1, k->fp) != 1)
-			k->err = -errno ? -errno : -EIO;
-	} else {
-		/* FNV-1a */
-		for (const unsigned char *p = (const void *)nlh, *e = p + nlh->nlmsg_len; p < e;
-		     p++)
-			k->hash = (k->hash ^ *p) * 0x100000001b3ULL;
-	}
+	if (k->fp && fwrite(nlh, nlh->nlmsg_len, 1, k->fp) != 1)
+		k->err = -errno ? -errno : -EIO;
+	k->hash = fnv1a(k->hash, nlh, nlh->nlmsg_len);
+	k->messages++;
 	sink_clear(nlh);
 }
 
@@ -409,7 +425,7 @@ static void put_table(struct sink *k, const struct snap_table *t)
 
 uint64_t snapfile_digest(const struct snap_table *t)
 {
-	struct sink k = { .hash = 0xcbf29ce484222325ULL, .canonical = true };
+	struct sink k = { .hash = FNV_BASIS, .canonical = true };
 
 	if (t->absent)
 		return 0;
@@ -423,8 +439,9 @@ uint64_t snapfile_digest(const struct snap_table *t)
 
 int snapfile_write(const struct snapshot *s, FILE *fp)
 {
-	struct file_hdr h = { SNAP_MAGIC, s->genid, (uint32_t)s->ntables, s->all, 0 };
-	struct sink k = { .fp = fp };
+	struct file_hdr h = { SNAP_MAGIC, s->genid, (uint32_t)s->ntables, s->all, FILE_ENDED };
+	struct sink k = { .fp = fp, .hash = FNV_BASIS };
+	struct file_end end = { .nlh = { .nlmsg_len = sizeof(end), .nlmsg_type = NLMSG_DONE } };
 
 	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
 	if (fwrite(&h, sizeof(h), 1, fp) != 1)
@@ -435,6 +452,10 @@ int snapfile_write(const struct snapshot *s, FILE *fp)
 	for (size_t i = 0; i < s->ntables && !k.err; i++)
 		put_table(&k, &s->tables[i]);
 	free(k.buf);
+	end.messages = k.messages;
+	end.hash = k.hash;
+	if (!k.err && fwrite(&end, sizeof(end), 1, fp) != 1)
+		k.err = -errno ? -errno : -EIO;
 	return k.err;
 }
 
@@ -765,12 +786,36 @@ static int read_msg(struct reader *rd, const struct nlmsghdr *nlh)
 	return damaged(rd, "a %s in a whole table", msg_what(type));
 }
 
+/* The end mark (FILE_ENDED), its header in buf: the last thing there. */
+static int read_end(struct reader *rd, FILE *fp, char *buf, uint32_t messages, uint64_t hash)
+{
+	struct file_end end;
+
+	if (((struct nlmsghdr *)buf)->nlmsg_len != sizeof(end))
+		return damaged(rd, "an end mark of %u bytes", ((struct nlmsghdr *)buf)->nlmsg_len);
+	memcpy(&end, buf, sizeof(end.nlh));
+	if (fread((char *)&end + sizeof(end.nlh), sizeof(end) - sizeof(end.nlh), 1, fp) != 1)
+		return ferror(fp) ? -EIO : damaged(rd, "the end mark is cut short");
+	if (end.reserved)
+		return damaged(rd, "the end mark is not one nfpilot writes");
+	if (end.messages != messages)
+		return damaged(rd, "the end mark counts %u messages, the file holds %u",
+			       end.messages, messages);
+	if (end.hash != hash)
+		return damaged(rd, "the bytes before the end mark are not those written");
+	if (fgetc(fp) != EOF)
+		return damaged(rd, "bytes after the end mark");
+	return ferror(fp) ? -EIO : 0;
+}
+
 int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen)
 {
 	struct reader rd = { .s = s };
 	struct file_hdr h;
 	size_t cap = 1u << 16;   /* grown for a bigger message, up to MSG_MAX */
 	char *buf = malloc(cap);
+	uint64_t hash = FNV_BASIS;
+	bool ended = false;
 	size_t got;
 	int ret = 0;
 
@@ -783,11 +828,13 @@ int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen)
 	else if (got < sizeof(h) || memcmp(h.magic, SNAP_MAGIC, 8) != 0)
 		ret = damaged(&rd, got < sizeof(h) ? "the header is cut short"
 			      : "no snapshot header: not a snapshot file");
+	else if (h.flags & ~(uint32_t)FILE_ENDED)
+		ret = damaged(&rd, "header flags %#x", h.flags);
 	if (!ret) {
 		s->genid = h.genid;
 		s->all = h.all != 0;
 	}
-	while (!ret) {
+	while (!ret && !ended) {
 		struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 		size_t body;
 
@@ -801,6 +848,11 @@ int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen)
 		}
 		if (got < sizeof(*nlh)) {
 			ret = damaged(&rd, "cut short in its header");
+			break;
+		}
+		if ((h.flags & FILE_ENDED) && nlh->nlmsg_type == NLMSG_DONE) {
+			ret = read_end(&rd, fp, buf, rd.msg - 1, hash);
+			ended = true;
 			break;
 		}
 		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > MSG_MAX) {
@@ -826,6 +878,7 @@ int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen)
 							  got + sizeof(*nlh), nlh->nlmsg_len);
 			break;
 		}
+		hash = fnv1a(hash, buf, nlh->nlmsg_len);
 		ret = nlcheck_msg(nlh, nlh->nlmsg_len, rd.why, sizeof(rd.why));
 		if (ret) {
 			char why[sizeof(rd.why)];
@@ -836,6 +889,8 @@ int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen)
 		}
 		ret = read_msg(&rd, nlh);
 	}
+	if (!ret && (h.flags & FILE_ENDED) && !ended)
+		ret = damaged(&rd, "cut short: the file ends before its end mark");
 	rd.msg = 0;
 	if (!ret && rd.nsets)
 		ret = damaged(&rd, "the sets of a step, then no rule");

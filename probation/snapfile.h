@@ -5,7 +5,9 @@
  * The file is a header followed by netlink messages exactly as the kernel
  * would take them (NEWTABLE, NEWCHAIN, NEWSET, NEWSETELEM..., NEWOBJ,
  * NEWFLOWTABLE, NEWRULE in order); a table that did not exist is a
- * DELTABLE message naming it. */
+ * DELTABLE message naming it. An end mark closes the file (the count and
+ * a hash of the messages before it): a file cut between two messages, or
+ * with a byte changed that still makes sense, is seen to be damaged. */
 #ifndef NFP_SNAPFILE_H
 #define NFP_SNAPFILE_H
 

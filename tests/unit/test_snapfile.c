@@ -303,8 +303,8 @@ static void test_every_kind(void **state)
 	free(buf2);
 }
 
-/* cut anywhere in a message — in its headers, at its end: damaged,
- * nothing half read */
+/* cut anywhere — in a message's headers, at its end, between messages:
+ * damaged, nothing half read */
 static void test_truncated(void **state)
 {
 	struct snapshot a;
@@ -320,12 +320,24 @@ static void test_truncated(void **state)
 	for (size_t m = 0; m < n; m++) {
 		size_t end = m + 1 < n ? off[m + 1] : len;
 
-		for (size_t cut = off[m] + 1; cut < end; cut += cut < off[m] + 48 ||
+		for (size_t cut = off[m]; cut < end; cut += cut < off[m] + 48 ||
 							 cut + 8 >= end ? 1 : 5)
 			assert_damaged(buf, cut, NULL);
 	}
 	snapshot_free(&a);
 	free(buf);
+}
+
+/* The file as older versions wrote it, without the end mark: a change
+ * anywhere is left to the checks of each message. */
+#define END_LEN 32
+
+static size_t unmarked(char *buf, size_t len)
+{
+	uint32_t flags = 0;
+
+	memcpy(buf + 20, &flags, sizeof(flags));
+	return len - END_LEN;
 }
 
 /* Every byte of every message flipped: read or refused, never a crash;
@@ -346,6 +358,7 @@ static void test_flipped(void **state)
 	(void)state;
 	sample_snapshot(&a, 2, true);
 	buf = write_mem(&a, &len);
+	len = unmarked(buf, len);
 	n = messages(buf, len, off, 256);
 	assert_true(n > 20);
 	for (size_t m = 0; m < n; m++) {
@@ -371,6 +384,32 @@ static void test_flipped(void **state)
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!(kinds & (1u << want[i])))
 			fail_msg("no message of type %u in the sample", want[i]);
+	snapshot_free(&a);
+	free(buf);
+}
+
+/* with its end mark, a changed byte that makes sense is seen too */
+static void test_end_mark(void **state)
+{
+	struct snapshot a;
+	size_t len, off[256], n;
+	char *buf;
+
+	(void)state;
+	sample_snapshot(&a, 2, false);
+	buf = write_mem(&a, &len);
+	n = messages(buf, len, off, 256);
+	/* the last byte of the last message before the mark: padding or a value */
+	buf[off[n - 1] - 1] ^= 0x01;
+	assert_damaged(buf, len, "not those written");
+	buf[off[n - 1] - 1] ^= 0x01;
+	/* whole messages gone at the end, or the mark */
+	assert_damaged(buf, off[n - 2], "ends before its end mark");
+	assert_damaged(buf, off[n - 1], "ends before its end mark");
+	/* something after it */
+	buf = realloc(buf, len + 1);
+	buf[len] = 0;
+	assert_damaged(buf, len + 1, "after the end mark");
 	snapshot_free(&a);
 	free(buf);
 }
@@ -579,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_every_kind),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_flipped),
+		cmocka_unit_test(test_end_mark),
 		cmocka_unit_test(test_wrong_length_in_expression),
 		cmocka_unit_test(test_missing_names),
 		cmocka_unit_test(test_bad_position_id),
