@@ -191,6 +191,22 @@ static bool has_objref(struct nftnl_rule *r)
 	return found;
 }
 
+/* nlh, a rule message built from r: with r's objref names ended, copied
+ * into the second half of the buffer, if it has any. */
+static struct nlmsghdr *ended_objref(struct sink *k, struct nlmsghdr *nlh, struct nftnl_rule *r)
+{
+	struct nlmsghdr *out;
+
+	if (!has_objref(r))
+		return nlh;
+	out = nftnl_nlmsg_build_hdr(k->buf + MSG_MAX / 2, nlh->nlmsg_type & 0xff,
+				    ((struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family,
+				    nlh->nlmsg_flags, 0);
+	snapshot_copy_rule(out, nlh, terminated_objref, NULL);
+	sink_clear(nlh);
+	return out;
+}
+
 static void put_rule(struct sink *k, struct nftnl_rule *r, uint32_t family)
 {
 	struct saved_ctr sv[16];
@@ -199,15 +215,7 @@ static void put_rule(struct sink *k, struct nftnl_rule *r, uint32_t family)
 
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	put_back_counters(sv, n);
-	if (has_objref(r)) {
-		struct nlmsghdr *out = nftnl_nlmsg_build_hdr(k->buf + MSG_MAX / 2, NFT_MSG_NEWRULE,
-							    (uint16_t)family, NLM_F_CREATE, 0);
-
-		snapshot_copy_rule(out, nlh, terminated_objref, NULL);
-		sink_clear(nlh);
-		nlh = out;
-	}
-	sink_put(k, nlh);
+	sink_put(k, ended_objref(k, nlh, r));
 }
 
 static void put_chain(struct sink *k, struct nftnl_chain *c, uint32_t family)
@@ -351,7 +359,8 @@ static void put_step_rule(struct sink *k, const struct snap_table *t, const stru
 		mnl_attr_put_u64(nlh, NFTA_RULE_POSITION, htobe64(st->after));
 	else if (st->kind == UNDO_ADDRULE && st->after_step >= 0)
 		mnl_attr_put_u32(nlh, NFTA_RULE_POSITION_ID, htonl((uint32_t)st->after_step + 1));
-	sink_put(k, nlh);
+	/* ended as a whole table's rules are: a step's rule read back whole */
+	sink_put(k, ended_objref(k, nlh, r));
 }
 
 static void put_delta(struct sink *k, const struct snap_table *t)

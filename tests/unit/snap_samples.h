@@ -470,6 +470,10 @@ static void sample_delta(struct snap_table *t, const char *name)
 	st = sample_step(t, UNDO_ADDRULE, "other");
 	st->handle = 37;
 	st->rule = sample_rule(name, "other", 37);
+	e = nftnl_expr_alloc("objref"); /* libnftnl writes its name without the NUL */
+	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, "hits");
+	nftnl_rule_add_expr(st->rule, e);
 	st = sample_step(t, UNDO_POLICY, "input");
 	st->policy = NF_ACCEPT;
 	sample_step(t, UNDO_DELCHAIN, "made");

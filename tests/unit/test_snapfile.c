@@ -289,6 +289,14 @@ static void test_every_kind(void **state)
 	assert_int_equal(b.tables[2].steps[3].after_step, 2);
 	assert_int_equal(b.tables[2].steps[5].policy, NF_ACCEPT);
 	assert_string_equal(b.tables[2].steps[6].chain, "made");
+	{
+		/* a step's objref keeps its name (libnftnl writes it unended) */
+		struct nftnl_expr_iter *it = nftnl_expr_iter_create(b.tables[2].steps[4].rule);
+		struct nftnl_expr *e = nftnl_expr_iter_next(it);
+
+		assert_string_equal(nftnl_expr_get_str(e, NFTNL_EXPR_OBJREF_IMM_NAME), "hits");
+		nftnl_expr_iter_destroy(it);
+	}
 	assert_true(snapfile_digest(&a.tables[0]) == snapfile_digest(&b.tables[0]));
 	/* what was read writes and reads the same again */
 	buf2 = write_mem(&b, &len2);
