@@ -68,6 +68,9 @@ FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 FUZZ_OBJ  := $(filter-out build/fuzz/main.o,$(APP_SRC:%.c=build/fuzz/%.o))
 FUZZ_BIN  := build/fuzz/fuzz_snapfile
 HAVE_FUZZ := $(shell command -v $(FUZZ_CC) >/dev/null 2>&1 && echo yes)
+# FUZZ_LIBNFTNL=.../libnftnl.a: link a libnftnl built with the same flags
+# (its own memory errors then show, and its branches guide the fuzzer)
+FUZZ_LIBNFTNL ?=
 
 # quiet by default; `make V=1` shows the commands
 Q         := $(if $(V),,@)
@@ -117,7 +120,7 @@ build/fuzz/%.o: %.c
 $(FUZZ_BIN): tests/fuzz/fuzz_snapfile.c $(FUZZ_OBJ)
 	@echo "  LD fuzz $@"
 	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -O1 -o $@ $< $(FUZZ_OBJ) \
-		$(PKG_LIBS) $(LDFLAGS)
+		$(FUZZ_LIBNFTNL) $(PKG_LIBS) $(LDFLAGS)
 
 # test tools: drive internal modules from the integration tests
 build/asan/tools/%: tests/tools/%.c $(ASAN_LIBS)

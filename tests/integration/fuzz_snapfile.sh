@@ -13,7 +13,8 @@
 # runs every earlier finding (tests/fuzz/regressions/) once, then fuzzes
 # FUZZ_TIME seconds (60; `make fuzz`: 600). A finding leaves its
 # reproducer under build/fuzz/artifacts/ (FUZZ_ARTIFACTS), named in the
-# not ok line; `build/fuzz/fuzz_snapfile FILE` replays it.
+# not ok line; `build/fuzz/fuzz_snapfile FILE` replays it. FUZZ_KEEP=DIR
+# keeps the seeds and the corpus the run grew there.
 . "$(dirname "$0")/../lib.sh"
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -110,5 +111,8 @@ else
 		'ERROR|SUMMARY|fuzz_snapfile:' "$TEST_TMP/fuzz.log" | tr '\n' '|' | head -c 800)"
 fi
 rmdir "$(dirname "$ART")" 2>/dev/null
+if [ -n "${FUZZ_KEEP:-}" ]; then
+	mkdir -p "$FUZZ_KEEP" && cp -r "$SEEDS" "$CORPUS" "$FUZZ_KEEP"/
+fi
 
 finish
