@@ -80,8 +80,9 @@ struct nlc_policy {
 #define DEVS     { .kind = A_DEVS }
 #define VALUE    NEST(value_policy)      /* NFTA_DATA_VALUE only */
 #define DATA     NEST(data_policy)       /* a value or a verdict */
-#define EXPR     NEST(expr_policy)       /* one expression */
-#define EXPRS    LIST(expr_policy)       /* a list of them */
+#define EXPRS    LIST(expr_policy)       /* a rule's expressions */
+#define STATEFUL NEST(stateful_policy)   /* one of a set, element, dynset */
+#define STATEFULS LIST(stateful_policy)  /* a list of them */
 
 /* a walk through one message: where it is, for the reason */
 struct walk {
@@ -89,7 +90,6 @@ struct walk {
 	size_t errlen;
 	char path[320];
 	size_t plen;
-	int depth;                   /* expressions inside expressions */
 };
 
 static int fail(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -359,7 +359,7 @@ POLICY(data_policy, "data", data_attrs, data_check);
 
 /* ---- expressions: one policy each, by name ---- */
 
-static const struct nlc_policy expr_policy;
+static const struct nlc_policy expr_policy, stateful_policy;
 
 static const struct nlc_attr bitwise_attrs[] = {
 	[NFTA_BITWISE_SREG] = U32, [NFTA_BITWISE_DREG] = U32, [NFTA_BITWISE_LEN] = U32,
@@ -402,7 +402,8 @@ POLICY(dup_policy, "dup", dup_attrs, NULL);
 static const struct nlc_attr dynset_attrs[] = {
 	[NFTA_DYNSET_SET_NAME] = NAME, [NFTA_DYNSET_SET_ID] = U32, [NFTA_DYNSET_OP] = U32,
 	[NFTA_DYNSET_SREG_KEY] = U32, [NFTA_DYNSET_SREG_DATA] = U32, [NFTA_DYNSET_TIMEOUT] = U64,
-	[NFTA_DYNSET_EXPR] = EXPR, [NFTA_DYNSET_FLAGS] = U32, [NFTA_DYNSET_EXPRESSIONS] = EXPRS,
+	[NFTA_DYNSET_EXPR] = STATEFUL, [NFTA_DYNSET_FLAGS] = U32,
+	[NFTA_DYNSET_EXPRESSIONS] = STATEFULS,
 };
 POLICY(dynset_policy, "dynset", dynset_attrs, NULL);
 
@@ -578,27 +579,28 @@ POLICY(xfrm_policy, "xfrm", xfrm_attrs, NULL);
 static const struct nlc_attr notrack_attrs[1];
 POLICY(notrack_policy, "notrack", notrack_attrs, NULL);
 
-/* Every expression libnftnl 1.2.4 knows; nested: holds expressions itself. */
+/* Every expression libnftnl 1.2.4 knows; stateful: one a set, an element
+ * or a dynset may hold (the kernel's NFT_EXPR_STATEFUL ones). */
 static const struct expr_kind {
 	const char *name;
 	const struct nlc_policy *data;
-	bool nested;
+	bool stateful;
 } expr_kinds[] = {
 	{ "bitwise", &bitwise_policy, false },     { "byteorder", &byteorder_policy, false },
-	{ "cmp", &cmp_policy, false },             { "connlimit", &connlimit_policy, false },
-	{ "counter", &counter_policy, false },     { "ct", &ct_policy, false },
-	{ "dup", &dup_policy, false },             { "dynset", &dynset_policy, true },
+	{ "cmp", &cmp_policy, false },             { "connlimit", &connlimit_policy, true },
+	{ "counter", &counter_policy, true },     { "ct", &ct_policy, false },
+	{ "dup", &dup_policy, false },             { "dynset", &dynset_policy, false },
 	{ "exthdr", &exthdr_policy, false },       { "fib", &fib_policy, false },
 	{ "flow_offload", &flow_policy, false },   { "fwd", &fwd_policy, false },
 	{ "hash", &hash_policy, false },           { "immediate", &immediate_policy, false },
-	{ "last", &last_policy, false },           { "limit", &limit_policy, false },
+	{ "last", &last_policy, true },           { "limit", &limit_policy, true },
 	{ "log", &log_policy, false },             { "lookup", &lookup_policy, false },
 	{ "masq", &masq_policy, false },           { "match", &match_policy, false },
 	{ "meta", &meta_policy, false },           { "nat", &nat_policy, false },
 	{ "notrack", &notrack_policy, false },     { "numgen", &numgen_policy, false },
 	{ "objref", &objref_policy, false },       { "osf", &osf_policy, false },
 	{ "payload", &payload_policy, false },     { "queue", &queue_policy, false },
-	{ "quota", &quota_policy, false },         { "range", &range_policy, false },
+	{ "quota", &quota_policy, true },         { "range", &range_policy, false },
 	{ "redir", &redir_policy, false },         { "reject", &reject_policy, false },
 	{ "rt", &rt_policy, false },               { "socket", &socket_policy, false },
 	{ "synproxy", &synproxy_policy, false },   { "target", &target_policy, false },
@@ -606,9 +608,10 @@ static const struct expr_kind {
 	{ "xfrm", &xfrm_policy, false },
 };
 
-/* An expression: its data by its name. An expression holding others
- * (dynset) only at the top, so that nesting ends (libnftnl recurses). */
-static int expr_check(struct walk *w, const struct nlattr *const *tb)
+/* An expression: its data by its name; in a set, an element or a dynset,
+ * a stateful one only (and so no dynset inside a dynset: libnftnl would
+ * recurse as deep as the bytes go). */
+static int check_expr(struct walk *w, const struct nlattr *const *tb, bool stateful)
 {
 	const char *name = mnl_attr_get_str(tb[NFTA_EXPR_NAME]);
 	const struct expr_kind *k = NULL;
@@ -625,16 +628,23 @@ static int expr_check(struct walk *w, const struct nlattr *const *tb)
 		return fail(w, "unknown expression \"%s\"", fmt_sanitize(safe, sizeof(safe), name));
 	}
 	old = push(w, " ", "(%s)", k->name);
-	if (k->nested && w->depth > 0)
-		ret = fail(w, "inside another expression");
-	else if (data) {
-		w->depth++;
+	if (stateful && !k->stateful)
+		ret = fail(w, "not one a set or a dynset may hold");
+	else if (data)
 		ret = walk_attrs(w, k->data, mnl_attr_get_payload(data),
 				 mnl_attr_get_payload_len(data), false);
-		w->depth--;
-	}
 	pop(w, old);
 	return ret;
+}
+
+static int expr_check(struct walk *w, const struct nlattr *const *tb)
+{
+	return check_expr(w, tb, false);
+}
+
+static int stateful_check(struct walk *w, const struct nlattr *const *tb)
+{
+	return check_expr(w, tb, true);
 }
 
 static const struct nlc_attr expr_attrs[] = {
@@ -642,6 +652,7 @@ static const struct nlc_attr expr_attrs[] = {
 	[NFTA_EXPR_DATA] = { .kind = A_NEST },
 };
 POLICY(expr_policy, "expression", expr_attrs, expr_check);
+POLICY(stateful_policy, "expression", expr_attrs, stateful_check);
 
 /* ---- objects: their data by their type ---- */
 
@@ -843,7 +854,7 @@ static const struct nlc_attr set_attrs[] = {
 	[NFTA_SET_DATA_TYPE] = U32, [NFTA_SET_DATA_LEN] = U32, [NFTA_SET_POLICY] = U32,
 	[NFTA_SET_DESC] = NEST(set_desc_policy), [NFTA_SET_ID] = U32, [NFTA_SET_TIMEOUT] = U64,
 	[NFTA_SET_GC_INTERVAL] = U32, [NFTA_SET_USERDATA] = BIN, [NFTA_SET_OBJ_TYPE] = U32,
-	[NFTA_SET_HANDLE] = U64, [NFTA_SET_EXPR] = EXPR, [NFTA_SET_EXPRESSIONS] = EXPRS,
+	[NFTA_SET_HANDLE] = U64, [NFTA_SET_EXPR] = STATEFUL, [NFTA_SET_EXPRESSIONS] = STATEFULS,
 };
 POLICY(set_policy, "set", set_attrs, NULL);
 
@@ -851,9 +862,9 @@ POLICY(set_policy, "set", set_attrs, NULL);
 static const struct nlc_attr elem_attrs[] = {
 	[NFTA_SET_ELEM_KEY] = VALUE, [NFTA_SET_ELEM_DATA] = DATA, [NFTA_SET_ELEM_FLAGS] = U32,
 	[NFTA_SET_ELEM_TIMEOUT] = U64, [NFTA_SET_ELEM_EXPIRATION] = U64,
-	[NFTA_SET_ELEM_USERDATA] = BIN, [NFTA_SET_ELEM_EXPR] = EXPR,
+	[NFTA_SET_ELEM_USERDATA] = BIN, [NFTA_SET_ELEM_EXPR] = STATEFUL,
 	[NFTA_SET_ELEM_OBJREF] = NAME, [NFTA_SET_ELEM_KEY_END] = VALUE,
-	[NFTA_SET_ELEM_EXPRESSIONS] = EXPRS,
+	[NFTA_SET_ELEM_EXPRESSIONS] = STATEFULS,
 };
 POLICY(elem_policy, "element", elem_attrs, NULL);
 

@@ -583,6 +583,48 @@ static void test_missing_names(void **state)
 	assert_damaged(h.buf, hm_end(&h), "message 3: elements of another set");
 }
 
+/* a set's element may hold stateful expressions only: no dynset (libnftnl
+ * would recurse as deep as the bytes go), no objref */
+static void test_element_expressions(void **state)
+{
+	static const char *names[] = { "dynset", "objref", "counter" };
+	struct handmade h;
+	struct nlmsghdr *nlh;
+	struct nlattr *list, *elem, *key, *expr;
+	uint32_t k = 1;
+	struct snapshot out;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		hm_start(&h, 1);
+		hm_table(&h, NFT_MSG_NEWTABLE, "t");
+		nlh = hm_msg(&h, NFT_MSG_NEWSET, 0);
+		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, "t");
+		mnl_attr_put_strz(nlh, NFTA_SET_NAME, "s");
+		nlh = hm_msg(&h, NFT_MSG_NEWSETELEM, 0);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, "t");
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, "s");
+		list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+		elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+		key = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+		mnl_attr_put(nlh, NFTA_DATA_VALUE, sizeof(k), &k);
+		mnl_attr_nest_end(nlh, key);
+		expr = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_EXPR);
+		mnl_attr_put_strz(nlh, NFTA_EXPR_NAME, names[i]);
+		mnl_attr_nest_end(nlh, expr);
+		mnl_attr_nest_end(nlh, elem);
+		mnl_attr_nest_end(nlh, list);
+		if (strcmp(names[i], "counter") != 0) {
+			assert_damaged(h.buf, hm_end(&h), "not one a set or a dynset may hold");
+			continue;
+		}
+		if (read_mem(h.buf, hm_end(&h), &out, err, sizeof(err)))
+			fail_msg("%s", err);
+		snapshot_free(&out);
+	}
+}
+
 /* a delta step after a step that is not one before it putting a rule back */
 static void test_bad_position_id(void **state)
 {
@@ -630,6 +672,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_length_in_expression),
 		cmocka_unit_test(test_missing_names),
 		cmocka_unit_test(test_bad_position_id),
+		cmocka_unit_test(test_element_expressions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
