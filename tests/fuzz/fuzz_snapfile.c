@@ -56,6 +56,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (size_t i = 0; i < s.ntables; i++)
 		(void)snapfile_digest(&s.tables[i]);
+	for (size_t d = 0; d < s.ntables; d++) {
+		if (!s.tables[d].delta)
+			continue;
+		for (size_t w = 0; w < s.ntables; w++) {
+			struct snapshot one = { .tables = &s.tables[w], .ntables = 1 }, copy;
+
+			if (s.tables[w].delta || s.tables[w].absent || snapfile_copy(&one, &copy))
+				continue;
+			(void)snapshot_undo(&copy.tables[0], &s.tables[d]);
+			snapshot_free(&copy);
+		}
+	}
 	out = open_memstream(&buf, &len);
 	if (!out)
 		abort();

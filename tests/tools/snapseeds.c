@@ -63,6 +63,43 @@ static int put_part(const char *name, const struct snap_table *whole, struct sna
 	return put(name, &s, true);
 }
 
+/* The whole sample table and a delta of it that undoes cleanly on it
+ * (for the fuzzer's snapshot_undo): steps naming its rules and chains. */
+static int put_undo(struct snap_table *whole)
+{
+	struct snap_table t[2] = { *whole };
+	struct snapshot s = { .genid = 3, .tables = t, .ntables = 2 };
+	struct undo_step *st;
+	int ret;
+
+	memset(&t[1], 0, sizeof(t[1]));
+	t[1].family = whole->family;
+	t[1].name = whole->name;
+	t[1].delta = true;
+	st = sample_step(&t[1], UNDO_DELRULE, "input");
+	st->handle = 12;
+	st = sample_step(&t[1], UNDO_REPLACE, "input");
+	st->handle = 13;
+	st->rule = sample_rule(whole->name, "input", 13);
+	st = sample_step(&t[1], UNDO_ADDRULE, "input");
+	st->handle = 99;
+	st->after = 10;
+	st->rule = sample_rule(whole->name, "input", 99);
+	st = sample_step(&t[1], UNDO_ADDRULE, "input");
+	st->handle = 100;
+	st->after_step = 2;
+	st->rule = sample_rule(whole->name, "input", 100);
+	st = sample_step(&t[1], UNDO_POLICY, "input");
+	st->policy = NF_ACCEPT;
+	sample_step(&t[1], UNDO_DELCHAIN, "ingress2");
+	ret = put("undo", &s, true);
+	t[1].name = NULL;
+	for (size_t i = 0; i < t[1].nsteps; i++)
+		snapshot_step_free(&t[1].steps[i]);
+	free(t[1].steps);
+	return ret;
+}
+
 static int put_samples(void)
 {
 	struct snapshot s;
@@ -72,7 +109,7 @@ static int put_samples(void)
 
 	sample_snapshot(&s, 3, true);
 	w = &s.tables[0];
-	ret = put("sample", &s, false) || put("sample", &s, true);
+	ret = put("sample", &s, false) || put("sample", &s, true) || put_undo(w);
 	for (size_t i = 0; !ret && i < w->nchains; i++) {
 		snprintf(name, sizeof(name), "chain-%zu", i);
 		ret = put_part(name, w, (struct snap_table){ .chains = &w->chains[i], .nchains = 1 });
