@@ -898,9 +898,9 @@ int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen)
 		}
 		ret = read_msg(&rd, nlh);
 	}
+	rd.msg = 0;
 	if (!ret && (h.flags & FILE_ENDED) && !ended)
 		ret = damaged(&rd, "cut short: the file ends before its end mark");
-	rd.msg = 0;
 	if (!ret && rd.nsets)
 		ret = damaged(&rd, "the sets of a step, then no rule");
 	if (!ret && s->ntables != h.ntables)
