@@ -36,11 +36,16 @@ struct file_hdr {
 };
 
 /* The file ends with a mark: a file cut after any message, or with a byte
- * changed that still makes sense to the checks, is seen to be damaged. */
+ * changed that still makes sense to the checks, is seen to be damaged. Its
+ * type is one no snapshot holds otherwise, and one readers of older
+ * versions refuse without parsing it (NLMSG_DONE would be a NEWCHAIN to
+ * them: they look at the low byte only). */
 enum { FILE_ENDED = 1 };
 
+#define END_TYPE ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN)
+
 struct file_end {
-	struct nlmsghdr nlh;     /* NLMSG_DONE, the length of the mark */
+	struct nlmsghdr nlh;     /* END_TYPE, the length of the mark */
 	uint32_t messages;       /* how many came before it */
 	uint32_t reserved;
 	uint64_t hash;           /* FNV-1a of their bytes */
@@ -450,7 +455,7 @@ int snapfile_write(const struct snapshot *s, FILE *fp)
 {
 	struct file_hdr h = { SNAP_MAGIC, s->genid, (uint32_t)s->ntables, s->all, FILE_ENDED };
 	struct sink k = { .fp = fp, .hash = FNV_BASIS };
-	struct file_end end = { .nlh = { .nlmsg_len = sizeof(end), .nlmsg_type = NLMSG_DONE } };
+	struct file_end end = { .nlh = { .nlmsg_len = sizeof(end), .nlmsg_type = END_TYPE } };
 
 	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
 	if (fwrite(&h, sizeof(h), 1, fp) != 1)
@@ -859,7 +864,7 @@ int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen)
 			ret = damaged(&rd, "cut short in its header");
 			break;
 		}
-		if ((h.flags & FILE_ENDED) && nlh->nlmsg_type == NLMSG_DONE) {
+		if ((h.flags & FILE_ENDED) && nlh->nlmsg_type == END_TYPE) {
 			ret = read_end(&rd, fp, buf, rd.msg - 1, hash);
 			ended = true;
 			break;

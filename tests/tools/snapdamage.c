@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 
 			memcpy(buf + 20, &flags, sizeof(flags));
 			if (len >= END_LEN && ((struct nlmsghdr *)(buf + len - END_LEN))->nlmsg_type ==
-			    NLMSG_DONE)
+			    ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN))
 				len -= END_LEN;
 		}
 	}
