@@ -198,7 +198,8 @@ static bool has_objref(struct nftnl_rule *r)
 
 /* nlh, a rule message built from r: with r's objref names ended, copied
  * into the second half of the buffer, if it has any. */
-static struct nlmsghdr *ended_objref(struct sink *k, struct nlmsghdr *nlh, struct nftnl_rule *r)
+static struct nlmsghdr *ended_objref(struct sink *k, struct nlmsghdr *nlh,
+				     struct nftnl_rule *r)
 {
 	struct nlmsghdr *out;
 
@@ -500,7 +501,8 @@ struct reader {
 	char why[384];
 };
 
-static int damaged(struct reader *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int damaged(struct reader *rd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static int damaged(struct reader *rd, const char *fmt, ...)
 {
 	int n = rd->msg ? snprintf(rd->why, sizeof(rd->why), "message %u: ", rd->msg) : 0;

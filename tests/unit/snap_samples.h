@@ -418,7 +418,8 @@ static void sample_whole(struct snap_table *t, const char *name, int n, bool qui
 	sample_push(&t->rules, &t->nrules, r);
 }
 
-static struct undo_step *sample_step(struct snap_table *t, enum undo_kind kind, const char *chain)
+static struct undo_step *sample_step(struct snap_table *t, enum undo_kind kind,
+				     const char *chain)
 {
 	struct undo_step *st;
 

@@ -226,7 +226,8 @@ static char *write_mem(const struct snapshot *s, size_t *len)
 }
 
 /* Read len bytes of buf: the result, err filled. */
-static int read_mem(const char *buf, size_t len, struct snapshot *out, char *err, size_t errlen)
+static int read_mem(const char *buf, size_t len, struct snapshot *out, char *err,
+		    size_t errlen)
 {
 	FILE *fp = fmemopen((void *)buf, len, "r");
 	int ret;
