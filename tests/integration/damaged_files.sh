@@ -7,7 +7,7 @@
 # with the reason, by history show --before, restore N, status, rollback
 # and the guardian's join; nothing changes, the guardian lives on, and
 # confirm sets a damaged restore point aside. tests/tools/snapdamage
-# damages the files (apply/snapfile.h has their format).
+# damages the files (probation/snapfile.h has their format).
 . "$(dirname "$0")/../lib.sh"
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)

@@ -1,4 +1,4 @@
-/* snapdamage: damage a snapshot file (apply/snapfile.h) in place, as the
+/* snapdamage: damage a snapshot file (probation/snapfile.h) in place, as the
  * integration tests of damaged restore points and history need:
  *   snapdamage length FILE   the first rule's first expression: its first
  *                            attribute one byte short (libnftnl 1.2.4
