@@ -68,6 +68,43 @@ static void test_keymap_names(void **state)
 	assert_string_equal(keymap_keys_text(ACT_ENTER, b, sizeof(b)), "Enter Right");
 	assert_string_equal(keymap_keys_text(ACT_BACK, b, sizeof(b)), "Bksp Left");
 	assert_string_equal(keymap_keys_text(ACT_NONE, b, sizeof(b)), "");
+	/* as the man page writes them, not "key331" */
+	assert_string_equal(keymap_keys_text(ACT_INSERT, b, sizeof(b)), "i Insert");
+	assert_string_equal(keymap_keys_text(ACT_DELETE, b, sizeof(b)), "d Delete");
+}
+
+/* A key's name, as the help screen writes it, names that key again: the
+ * test driver (ui/driver.h) takes keys by these names. */
+static void test_keymap_parse(void **state)
+{
+	char b[64];
+
+	(void)state;
+	for (int a = 1; a < ACT_COUNT; a++)
+		for (int i = 0; i < 3; i++) {
+			int key = keymap[a].keys[i], back;
+
+			if (!key)
+				continue;
+			back = keymap_key_parse(keymap_key_name(key, b, sizeof(b)));
+			assert_int_equal(keymap_lookup(back), a);
+		}
+	assert_int_equal(keymap_key_parse("Down"), KEY_DOWN);
+	assert_int_equal(keymap_key_parse("Esc"), 27);
+	assert_int_equal(keymap_key_parse("Delete"), KEY_DC);
+	assert_int_equal(keymap_key_parse("Enter"), '\n');
+	assert_int_equal(keymap_key_parse("Ctrl-L"), CTRL_KEY('l'));
+	assert_int_equal(keymap_key_parse("Ctrl-r"), CTRL_KEY('r'));
+	assert_int_equal(keymap_key_parse("F12"), KEY_F(12));
+	assert_int_equal(keymap_key_parse("\\"), '\\');
+	assert_int_equal(keymap_key_parse("Space"), ' ');
+	assert_int_equal(keymap_key_parse("F13"), -1);
+	assert_int_equal(keymap_key_parse("F0"), -1);
+	assert_int_equal(keymap_key_parse("Ctrl-"), -1);
+	assert_int_equal(keymap_key_parse("Ctrl-1"), -1);
+	assert_int_equal(keymap_key_parse("down"), -1);
+	assert_int_equal(keymap_key_parse(""), -1);
+	assert_int_equal(keymap_key_parse(" "), -1);
 }
 
 /* The man page lists every key with the help screen's words: it cannot
@@ -104,6 +141,7 @@ int main(void)
 		cmocka_unit_test(test_keymap_unique),
 		cmocka_unit_test(test_keymap_lookup),
 		cmocka_unit_test(test_keymap_names),
+		cmocka_unit_test(test_keymap_parse),
 		cmocka_unit_test(test_manpage_lists_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
