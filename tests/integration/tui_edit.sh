@@ -8,7 +8,7 @@
 # moves and deletes in an iptables-nft table; undo/redo/discard; the two
 # warnings.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../tui_lib.sh"
+. "$(dirname "$0")/../tmux_lib.sh"
 
 setup_net
 

@@ -5,7 +5,7 @@
 # nft's, sort, pause, a rule added from outside, zeroing with confirmation.
 . "$(dirname "$0")/../lib.sh"
 TUI_W=160
-. "$(dirname "$0")/../tui_lib.sh"
+. "$(dirname "$0")/../tmux_lib.sh"
 
 setup_net
 srv nft -f - <<'EOF' || bail "nft -f web ruleset"

@@ -5,7 +5,7 @@
 # through a chain of 300 rules.
 . "$(dirname "$0")/../lib.sh"
 TUI_W=160
-. "$(dirname "$0")/../tui_lib.sh"
+. "$(dirname "$0")/../tmux_lib.sh"
 KEYMAP_H="$(dirname "$0")/../../ui/keymap.h"
 
 setup_net

@@ -1,4 +1,4 @@
-# tests/tui_lib.sh — helpers of the TUI tests (sourced after tests/lib.sh).
+# tests/tmux_lib.sh — helpers of the TUI tests (sourced after tests/lib.sh).
 #
 # The live view runs in a PRIVATE tmux server (tmux -L nfpt-<pid>), never the
 # user's default one, in a window of fixed size. The screen is read back with
