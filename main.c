@@ -50,29 +50,50 @@ static const char usage[] =
 	"  history            changes that ended their probation; show N\n"
 	"  restore N          put back the tables of history entry N (on probation)\n"
 	"  save [FILE]        the live ruleset to " "/etc/nftables.conf" " (loaded at boot)\n"
+	"Every verb takes --json: its outcome as one JSON object on standard output.\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 permission denied,\n"
 	"5 nf_tables not available. See nfpilot(8).\n";
 
+/* json: 1 the verb takes --json for its outcome (cli/json.c: main removes
+ * the option), 2 the verb parses --json itself for a document of its own
+ * (list, ct), the outcome written only when it fails */
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
+	int json;
 } verbs[] = {
-	{ "list", cli_list },
-	{ "zero", cli_zero },
-	{ "ct", cli_ct },
-	{ "edit", cli_edit },
-	{ "apply", cli_apply },
-	{ "confirm", cli_confirm },
-	{ "rollback", cli_rollback },
-	{ "extend", cli_extend },
-	{ "status", cli_status },
-	{ "history", cli_history },
-	{ "restore", cli_restore },
-	{ "save", cli_save },
-	{ "guardian", guardian_main }, /* internal: started by a probation */
-	{ "ruletext", ruletext_child_main }, /* internal: one family's rule text */
+	{ "list", cli_list, 2 },
+	{ "zero", cli_zero, 1 },
+	{ "ct", cli_ct, 2 },
+	{ "edit", cli_edit, 1 },
+	{ "apply", cli_apply, 1 },
+	{ "confirm", cli_confirm, 1 },
+	{ "rollback", cli_rollback, 1 },
+	{ "extend", cli_extend, 1 },
+	{ "status", cli_status, 1 },
+	{ "history", cli_history, 1 },
+	{ "restore", cli_restore, 1 },
+	{ "save", cli_save, 1 },
+	{ "guardian", guardian_main, 0 }, /* internal: started by a probation */
+	{ "ruletext", ruletext_child_main, 0 }, /* internal: one family's rule text */
 };
+
+/* Is --json among the verb's arguments? Removed from them (*argc one
+ * less) unless keep. */
+static bool json_option(int *argc, char **argv, bool keep)
+{
+	for (int i = 1; i < *argc; i++)
+		if (strcmp(argv[i], "--json") == 0) {
+			if (!keep) {
+				/* argv[*argc], the NULL, moves along */
+				memmove(&argv[i], &argv[i + 1], (size_t)(*argc - i) * sizeof(*argv));
+				--*argc;
+			}
+			return true;
+		}
+	return false;
+}
 
 static int enter_netns(const char *name)
 {
@@ -142,7 +163,13 @@ int main(int argc, char **argv)
 	}
 	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
 		if (strcmp(argv[i], verbs[v].name) == 0) {
-			int rc = verbs[v].fn(argc - i, argv + i);
+			int n = argc - i, rc;
+
+			if (verbs[v].json && json_option(&n, argv + i, verbs[v].json > 1)) {
+				cli_json_start(verbs[v].name, verbs[v].json > 1);
+				return cli_json_finish(verbs[v].fn(n, argv + i));
+			}
+			rc = verbs[v].fn(n, argv + i);
 
 			/* an answer that did not reach its reader (a full disk) is
 			 * no success; errno is the write's own */

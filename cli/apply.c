@@ -22,7 +22,8 @@
 
 static const char apply_usage[] =
 	"usage: nfpilot [-N NETNS] apply [--genid N] [--timeout S] [--detach]\n"
-	"                             [--confirm-new-session] [--force] FILE\n"
+	"                             [--confirm-new-session] [--force] [--dry-run]\n"
+	"                             [--json] FILE\n"
 	"  apply an nft script (as nft -f takes it) as one transaction: every\n"
 	"  command or none. It is checked first; --genid N refuses it unless the\n"
 	"  ruleset is still at generation N (as nfpilot list --json reported it).\n"
@@ -34,6 +35,8 @@ static const char apply_usage[] =
 	"  --confirm-new-session    only nfpilot confirm from a NEW login counts\n"
 	"  --force                  apply even if the kernel refuses to restore a\n"
 	"                           table it touches (then nothing can undo that)\n"
+	"  --dry-run                only the check: nothing reaches the kernel\n"
+	"  --json                   the outcome as one JSON object (nfpilot(8))\n"
 	"  Without --detach it asks on the terminal; no answer reverts, and so\n"
 	"  does this process ending (a dropped SSH session) before the answer.\n";
 
@@ -55,6 +58,7 @@ static void print_nft_errors(const char *errs, const char *copy, const char *fil
 		fputs("nfpilot: ", stderr);
 		fmt_put_safe(stderr, line); /* nft echoes the file's line */
 		fputc('\n', stderr);
+		cli_json_message(line);
 		p += n + (p[n] == '\n');
 	}
 }
@@ -88,7 +92,7 @@ int cli_apply(int argc, char **argv)
 	struct probation_opts opts;
 	struct probation prob;
 	const char *file = NULL;
-	bool have_genid = false, applied;
+	bool have_genid = false, applied, dry_run = false;
 	uint32_t want = 0, now;
 	struct nft_ctx *ctx;
 	char err[4096] = "", what[300], copy[4200], dir[4200], *text;
@@ -104,6 +108,8 @@ int cli_apply(int argc, char **argv)
 			return EXIT_USAGE;
 		if (used) {
 			i += used - 1;
+		} else if (strcmp(argv[i], "--dry-run") == 0) {
+			dry_run = true;
 		} else if (strcmp(argv[i], "--genid") == 0 && i + 1 < argc) {
 			want = (uint32_t)strtoul(argv[++i], NULL, 10);
 			have_genid = true;
@@ -160,6 +166,11 @@ int cli_apply(int argc, char **argv)
 			print_nft_errors(nft_ctx_get_error_buffer(ctx), copy, file);
 		else
 			fprintf(stderr, "nfpilot: cannot start libnftables\n");
+	} else if (dry_run) {
+		cli_json_outcome("dry run");
+		cli_json_change(text);
+		printf("dry run: %s would be applied as one transaction (checked; nothing "
+		       "changed)\n", file);
 	} else {
 		struct probation_change ch = { .kind = CHANGE_SCRIPT, .path = copy, .include = dir,
 					       .text = text };
@@ -178,10 +189,14 @@ int cli_apply(int argc, char **argv)
 	unlink(copy);
 	if (ctx)
 		nft_ctx_free(ctx);
+	if (!ret && !dry_run)
+		cli_json_change(text);
 	free(text);
 	nl_close(&nl);
 	if (ret)
 		return ret == -EINVAL ? EXIT_FAIL : cli_exit_code(ret);
+	if (dry_run)
+		return EXIT_OK;
 	printf("applied %s as one transaction\n", file);
 	return cli_probation_finish(&prob, &opts);
 }

@@ -26,10 +26,12 @@ int cli_fail(int code, const char *fmt, ...)
 	fputs("nfpilot: ", stderr);
 	/* the message carries names from the kernel and the history: each
 	 * line made safe, the lines of a multi-line nft error kept */
-	if (n >= 0)
+	if (n >= 0) {
 		cli_put_lines(stderr, *msg ? msg : "\n");
-	else
+		cli_json_message(msg);
+	} else {
 		fputs("out of memory\n", stderr);
+	}
 	free(msg);
 	return code;
 }

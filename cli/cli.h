@@ -4,6 +4,7 @@
 #ifndef NFP_CLI_H
 #define NFP_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 enum {
@@ -44,6 +45,34 @@ const char *cli_probation_hint(int err);
 /* After a change went in on probation: detach, wait for a confirm from
  * another login (strict), or ask on the terminal. The exit code. */
 int cli_probation_finish(struct probation *p, const struct probation_opts *o);
+
+/* --json (cli/json.c): the verb's answer is ONE JSON object on standard
+ * output (docs/nfpilot.8, JSON OUTCOME), written by cli_json_finish when
+ * the verb returns: {"nfpilot":VERSION,"verb":..,"outcome":..,"exit":..,
+ * the verb's own members, "error":null or {"code","name","message"}}.
+ * Meanwhile standard output goes to standard error: what the verb tells
+ * a person stays readable there. main starts it for every verb; a
+ * listing verb (list, ct: a JSON document of its own on standard output)
+ * gets the outcome object only when it fails. */
+#define NFP_JSON_VERSION 1
+struct json;
+void cli_json_start(const char *verb, bool listing);
+bool cli_json_on(void);
+/* Where the verb writes its own members; NULL without --json. */
+struct json *cli_json(void);
+/* The outcome word ("on probation", "confirmed"); default "ok"/"error". */
+void cli_json_outcome(const char *outcome);
+/* A line of the error message (cli_fail calls it). */
+void cli_json_message(const char *msg);
+/* Write the answer; the exit code (EXIT_FAIL if it cannot be written). */
+int cli_json_finish(int rc);
+/* "tables": [{"family","name","new"}] from the guardian's "inet web, ip
+ * nat (new)"; "change": the change as nft commands, line by line. */
+void cli_json_tables(const char *key, const char *text);
+void cli_json_change(const char *text);
+/* "probation": {id, deadline, joined, strict, cannot_undo} and "tables",
+ * or null when nothing changed. */
+void cli_json_probation(const struct probation *p);
 
 int cli_list(int argc, char **argv);
 int cli_zero(int argc, char **argv);

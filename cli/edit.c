@@ -307,8 +307,18 @@ int cli_edit(int argc, char **argv)
 		}
 		ret = ret == -ERESTART ? EXIT_FAIL : cli_exit_code(ret);
 	} else {
+		char *text = NULL;
+		size_t tlen = 0;
+		FILE *mem = open_memstream(&text, &tlen);
+
+		if (mem) {
+			changeset_print(mem, &cs);
+			fclose(mem);
+		}
 		printf("applied %zu edit%s as one transaction:\n", cs.n, cs.n == 1 ? "" : "s");
-		changeset_print(stdout, &cs);
+		fputs(text ? text : "", stdout);
+		cli_json_change(text);
+		free(text);
 		nl_close(&nl);
 		ret = cli_probation_finish(&prob, &opts);
 	}

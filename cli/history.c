@@ -9,6 +9,7 @@
 #include "apply/save.h"
 #include "probation/snapfile.h"
 #include "model/fmt.h"
+#include "model/json.h"
 #include "model/ruleset.h"
 
 #include <errno.h>
@@ -84,6 +85,25 @@ static int count_lines(const char *s)
 	return n;
 }
 
+/* One entry as a JSON object (history --json, show N --json). */
+static void entry_json(const char *key, const struct history_entry *e, const char *change)
+{
+	struct json *j = cli_json();
+
+	json_object(j, key);
+	json_int(j, "n", e->n);
+	json_int(j, "when", (long long)e->when);
+	json_str(j, "user", e->user);
+	json_str(j, "from", e->from);
+	json_str(j, "outcome", e->outcome);
+	json_str(j, "reason", e->reason);
+	cli_json_tables("tables", e->tables);
+	json_str(j, "what", e->what);
+	if (change)
+		json_lines(j, "change", change);
+	json_end(j);
+}
+
 static int show(int n, const char *which)
 {
 	struct history_entry e;
@@ -105,6 +125,8 @@ static int show(int n, const char *which)
 			return cli_fail(cli_exit_code(ret), "%s", err);
 		}
 		cli_put_lines(stdout, text);
+		if (cli_json())
+			json_lines(cli_json(), "text", text);
 		for (size_t i = 0; i < s.ntables; i++)
 			if (s.tables[i].absent) {
 				printf("# table %s ", ruleset_family_name(s.tables[i].family));
@@ -115,6 +137,9 @@ static int show(int n, const char *which)
 		free(text);
 		return EXIT_OK;
 	}
+	e.n = n;
+	if (cli_json())
+		entry_json("entry", &e, change);
 	when_text(e.when, when, sizeof(when));
 	printf("change %d\n", n);
 	printf("when:    %s\n", when);
@@ -174,6 +199,12 @@ int cli_history(int argc, char **argv)
 	ret = history_list(&all, &count, err, sizeof(err));
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);
+	if (cli_json()) {
+		json_array(cli_json(), "entries");
+		for (size_t i = 0; i < count; i++)
+			entry_json(NULL, &all[i], NULL);
+		json_end(cli_json());
+	}
 	if (!count)
 		printf("no change recorded yet\n");
 	else
@@ -262,6 +293,8 @@ int cli_restore(int argc, char **argv)
 
 		ret = probation_apply(&nl, &ch, &opts, &prob, &applied, err, sizeof(err));
 	}
+	if (!ret)
+		cli_json_change(change);
 	free(change);
 	free(ids);
 	snapshot_free(&s);

@@ -8,6 +8,7 @@
 #include "probation/probation.h"
 #include "model/fmt.h"
 #include "model/config.h"
+#include "model/json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 void cli_probation_init(struct probation_opts *o, const char *what)
@@ -69,11 +71,21 @@ static void print_end(const struct probation *p)
 	char why[600];
 
 	fmt_sanitize(why, sizeof(why), p->why);
+	cli_json_outcome(p->outcome == PROB_CONFIRMED ? "confirmed" : "reverted");
+	if (cli_json()) {
+		if (p->history_n)
+			json_int(cli_json(), "history", p->history_n);
+		else
+			json_null(cli_json(), "history");
+		json_str(cli_json(), "reason", p->why);
+	}
 	if (p->outcome == PROB_CONFIRMED)
 		printf("confirmed%s. Not saved: `nfpilot save` makes it survive a reboot.\n",
 		       p->history_n ? "" : "");
-	else
+	else {
 		fprintf(stderr, "nfpilot: REVERTED: %s\n", why);
+		cli_json_message(p->why);
+	}
 	if (p->history_n)
 		printf("history entry %d (nfpilot history show %d)\n", p->history_n, p->history_n);
 }
@@ -153,7 +165,9 @@ int cli_probation_finish(struct probation *p, const struct probation_opts *o)
 {
 	char tables[600];
 
+	cli_json_probation(p);
 	if (p->fd < 0 && p->outcome == PROB_CONFIRMED) {
+		cli_json_outcome("nothing changed");
 		printf("nothing changed: no probation\n");
 		return EXIT_OK;
 	}
@@ -170,6 +184,7 @@ int cli_probation_finish(struct probation *p, const struct probation_opts *o)
 	       (long long)(probation_left_ms(p) + 999) / 1000);
 	fflush(stdout);
 	if (o->detach) {
+		cli_json_outcome("on probation");
 		printf("detached: `nfpilot confirm` keeps it, `nfpilot rollback` reverts it now,\n"
 		       "from this or any later login; `nfpilot status` shows the time left\n");
 		probation_close(p);
@@ -219,6 +234,10 @@ static int simple(int argc, char **argv, const char *cmd, const char *help)
 
 			nl_close(&nl);
 			if (r == 0) {
+				cli_json_outcome(strcmp(cmd, "rollback") == 0 ? "rolled back"
+						 : "confirmed");
+				if (cli_json())
+					json_bool(cli_json(), "recovered", true);
 				printf("%s: the restore point left behind was %s\n", cmd,
 				       strcmp(cmd, "rollback") == 0
 				       ? "restored: the tables are as before the change"
@@ -233,13 +252,24 @@ static int simple(int argc, char **argv, const char *cmd, const char *help)
 		return cli_fail(EXIT_NOTFOUND, "%s", err);
 	if (ret)
 		return cli_fail(ret == -EPERM ? EXIT_FAIL : cli_exit_code(ret), "%s", err);
+	if (strcmp(cmd, "extend") == 0) {
+		cli_json_outcome("extended");
+		if (cli_json()) {
+			json_int(cli_json(), "left", strtoll(reply, NULL, 10) / 1000);
+			json_int(cli_json(), "deadline",
+				 (long long)time(NULL) + strtoll(reply, NULL, 10) / 1000);
+		}
+		printf("extended: %lld s left\n", strtoll(reply, NULL, 10) / 1000);
+		return EXIT_OK;
+	}
+	cli_json_outcome(strcmp(cmd, "confirm") == 0 ? "confirmed" : "rolled back");
+	if (cli_json())
+		json_int(cli_json(), "history", atoi(reply));
 	if (strcmp(cmd, "confirm") == 0)
 		printf("confirmed (history %s). Not saved: `nfpilot save` makes it survive a "
 		       "reboot.\n", reply);
-	else if (strcmp(cmd, "rollback") == 0)
-		printf("rolled back: the tables are as before the change (history %s)\n", reply);
 	else
-		printf("extended: %lld s left\n", strtoll(reply, NULL, 10) / 1000);
+		printf("rolled back: the tables are as before the change (history %s)\n", reply);
 	return EXIT_OK;
 }
 
@@ -265,6 +295,58 @@ int cli_extend(int argc, char **argv)
 		      "  restart the probation's countdown\n");
 }
 
+/* status --json: the "key: value" lines of probation_status as members of
+ * "probation" (null when none runs); its first line is the state */
+static void status_json(const char *text)
+{
+	static const char *const ints[] = { "left", "timeout", "started", "deadline", "holders",
+					    "guardian" };
+	struct json *j = cli_json();
+	const char *l = text;
+
+	if (!j)
+		return;
+	if (strncmp(text, "probation: none", 15) == 0) {
+		cli_json_outcome("none");
+		json_null(j, "probation");
+		return;
+	}
+	json_object(j, "probation");
+	for (; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		size_t n = strcspn(l, "\n"), k = strcspn(l, ":\n");
+		char key[32], val[600];
+		bool num = false;
+
+		if (l[0] == ' ' || k >= sizeof(key) || l[k] != ':')
+			continue; /* the hints for a person */
+		snprintf(key, sizeof(key), "%.*s", (int)k, l);
+		if (strcmp(key, "change") == 0) {
+			json_lines(j, "change", l + n + (l[n] == '\n'));
+			break;
+		}
+		snprintf(val, sizeof(val), "%.*s", (int)(n > k + 2 ? n - k - 2 : 0), l + k + 2);
+		for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+			num |= strcmp(key, ints[i]) == 0;
+		if (strcmp(key, "probation") == 0) {
+			/* "running", "GUARDIAN GONE — it ended ..." */
+			val[strcspn(val, "\xe2")] = 0;
+			for (char *c = val; *c; c++)
+				*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+			cli_json_outcome(fmt_trim(val));
+			json_str(j, "state", fmt_trim(val));
+		} else if (num) {
+			json_int(j, key, strtoll(val, NULL, 10));
+		} else if (strcmp(key, "strict") == 0) {
+			json_bool(j, key, strncmp(val, "yes", 3) == 0 || strcmp(val, "1") == 0);
+		} else if (strcmp(key, "tables") == 0) {
+			cli_json_tables("tables", val);
+		} else {
+			json_str(j, key, val);
+		}
+	}
+	json_end(j);
+}
+
 int cli_status(int argc, char **argv)
 {
 	char text[PROB_MSG_MAX], err[512];
@@ -280,6 +362,8 @@ int cli_status(int argc, char **argv)
 	ret = probation_status(text, sizeof(text), &running, err, sizeof(err));
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);
+	status_json(text);
+	probation_local_times(text, sizeof(text));
 	cli_put_lines(stdout, text);
 	return EXIT_OK;
 }

@@ -1,6 +1,8 @@
 /* nfpilot save [FILE] [--mode MODE] [--check]: make the live ruleset the
  * one loaded at boot, or say whether it is. */
 #include "cli/cli.h"
+
+#include "model/json.h"
 #include "apply/save.h"
 #include "model/config.h"
 #include "model/fmt.h"
@@ -69,11 +71,15 @@ int cli_save(int argc, char **argv)
 		nl_close(&nl);
 		if (ret)
 			return cli_fail(cli_exit_code(ret), "%s", err);
+		cli_json_outcome(same ? "saved" : "not saved");
+		if (cli_json())
+			json_str(cli_json(), "file", file);
 		if (same) {
 			printf("saved: the live ruleset is what %s loads\n", file);
 			return EXIT_OK;
 		}
 		printf("not saved: the live ruleset differs from %s (lost at reboot)\n", file);
+		cli_json_message("not saved: the live ruleset differs from the file (lost at reboot)");
 		return EXIT_FAIL;
 	}
 	/* save_write refuses too; said before anything is read */
@@ -87,6 +93,11 @@ int cli_save(int argc, char **argv)
 	nl_close(&nl);
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "not saved: %s", err);
+	cli_json_outcome("saved");
+	if (cli_json()) {
+		json_str(cli_json(), "file", file);
+		json_str(cli_json(), "left_out", skipped[0] ? skipped : NULL);
+	}
 	if (had)
 		printf("saved the live ruleset to %s (the previous file is %s.bak)\n", file, file);
 	else

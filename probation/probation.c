@@ -666,7 +666,7 @@ int probation_apply(struct nl *nl, struct probation_change *ch, const struct pro
 
 /* "started: 1796107929" as a local date, for a person: every line of
  * text whose key is a time. */
-static void local_times(char *text, size_t len)
+void probation_local_times(char *text, size_t len)
 {
 	static const char *const keys[] = { "started: ", "deadline: " };
 	char *out = malloc(len), *p = text;
@@ -750,11 +750,8 @@ int probation_status(char *text, size_t len, bool *running, char *err, size_t er
 	size_t n;
 
 	*running = ret == 0;
-	if (ret != -ENOENT) {
-		if (!ret)
-			local_times(text, len);
+	if (ret != -ENOENT)
 		return ret;
-	}
 	ret = state_run_dir(dir, sizeof(dir), err, errlen);
 	if (ret)
 		return ret;
@@ -778,7 +775,6 @@ int probation_status(char *text, size_t len, bool *running, char *err, size_t er
 				"file aside (kept beside it, renamed)\n", why);
 			if (n < len)
 				read_run_file(dir, PROB_INFO, text + n, len - n);
-			local_times(text, len);
 			return 0;
 		}
 		snapshot_free(&probe);
@@ -808,7 +804,6 @@ int probation_status(char *text, size_t len, bool *running, char *err, size_t er
 	}
 	if (n < len)
 		read_run_file(dir, PROB_INFO, text + n, len - n);
-	local_times(text, len);
 	return 0;
 }
 

@@ -130,8 +130,12 @@ int64_t probation_left_ms(const struct probation *p);
 void probation_close(struct probation *p);
 
 /* What `nfpilot status` shows: the guardian's own account, or the state a
- * dead guardian left behind. 0 (text filled, *running set), or -errno. */
+ * dead guardian left behind, as "key: value" lines (times in seconds since
+ * the epoch). 0 (text filled, *running set), or -errno. */
 int probation_status(char *text, size_t len, bool *running, char *err, size_t errlen);
+/* Every line of text whose key is a time (started, deadline), as a local
+ * date for a person. */
+void probation_local_times(char *text, size_t len);
 
 /* A guardian killed before it finished leaves its restore point behind:
  * restore it (rollback) or drop it (confirm). 0, -ENOENT if none. */

@@ -218,8 +218,16 @@ static void put_rule(struct sink *k, struct nftnl_rule *r, uint32_t family)
 	struct saved_ctr sv[16];
 	size_t n = k->canonical ? zero_rule_counters(r, sv, 16) : 0;
 	struct nlmsghdr *nlh = sink_msg(k, NFT_MSG_NEWRULE, family);
+	/* the digest: a rule put back as it was (a script's flush and the
+	 * same rules again) is the same rule under its new handle */
+	bool handle = k->canonical && nftnl_rule_is_set(r, NFTNL_RULE_HANDLE);
+	uint64_t h = handle ? nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE) : 0;
 
+	if (handle)
+		nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
+	if (handle)
+		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, h);
 	put_back_counters(sv, n);
 	sink_put(k, ended_objref(k, nlh, r));
 }
