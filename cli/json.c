@@ -191,6 +191,7 @@ void cli_json_probation(const struct probation *p)
 		return;
 	}
 	json_object(j, "probation");
+	json_str(j, "id", p->id[0] ? p->id : NULL);
 	json_int(j, "left", (probation_left_ms(p) + 999) / 1000);
 	json_int(j, "deadline", (long long)time(NULL) + (probation_left_ms(p) + 999) / 1000);
 	json_bool(j, "joined", p->joined);

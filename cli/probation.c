@@ -182,6 +182,9 @@ int cli_probation_finish(struct probation *p, const struct probation_opts *o)
 	printf("on probation%s: %s — reverted in %lld s unless confirmed\n",
 	       p->joined ? " (joined the running one, deadline restarted)" : "", tables,
 	       (long long)(probation_left_ms(p) + 999) / 1000);
+	if (p->id[0])
+		printf("probation id: %s (nfpilot confirm --id %s keeps only this change)\n",
+		       p->id, p->id);
 	fflush(stdout);
 	if (o->detach) {
 		cli_json_outcome("on probation");
@@ -209,27 +212,44 @@ int cli_probation_finish(struct probation *p, const struct probation_opts *o)
 
 /* ---- the verbs ---- */
 
+/* An id as the guardian draws them: hex digits, not too long. */
+static bool id_ok(const char *id)
+{
+	size_t n = strspn(id, "0123456789abcdef");
+
+	return n && n < PROB_ID_MAX && !id[n];
+}
+
 static int simple(int argc, char **argv, const char *cmd, const char *help)
 {
-	char err[512], reply[256];
+	char err[512], reply[256], req[64];
+	const char *id = NULL;
 	int ret;
 
-	if (argc > 1) {
-		if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			fputs(help, stdout);
 			return EXIT_OK;
 		}
+		if (strcmp(argv[i], "--id") == 0 && i + 1 < argc && !id) {
+			id = argv[++i];
+			if (!id_ok(id))
+				return cli_fail(EXIT_USAGE, "%s --id: '%s' is not a probation id "
+						"(16 hex digits, as apply printed it)", cmd, id);
+			continue;
+		}
 		fputs(help, stderr);
-		return cli_fail(EXIT_USAGE, "%s: unexpected '%s'", cmd, argv[1]);
+		return cli_fail(EXIT_USAGE, "%s: unexpected '%s'", cmd, argv[i]);
 	}
-	ret = probation_send(NULL, cmd, reply, sizeof(reply), err, sizeof(err));
+	snprintf(req, sizeof(req), "%s%s%s", cmd, id ? " " : "", id ? id : "");
+	ret = probation_send(NULL, req, reply, sizeof(reply), err, sizeof(err));
 	if (ret == -ENOENT && strcmp(cmd, "extend") != 0) {
 		/* no guardian: maybe one died and left its restore point */
 		struct nl nl;
 		char err2[512];
 
 		if (nl_open(&nl, err2, sizeof(err2)) == 0) {
-			int r = probation_recover(&nl, strcmp(cmd, "rollback") == 0, err2,
+			int r = probation_recover(&nl, strcmp(cmd, "rollback") == 0, id, err2,
 						  sizeof(err2));
 
 			nl_close(&nl);
@@ -244,11 +264,13 @@ static int simple(int argc, char **argv, const char *cmd, const char *help)
 				       : "dropped: the rules stay as they are");
 				return EXIT_OK;
 			}
+			if (r == -ESRCH)
+				return cli_fail(EXIT_NOTFOUND, "%s", err2);
 			if (r != -ENOENT)
 				return cli_fail(cli_exit_code(r), "%s", err2);
 		}
 	}
-	if (ret == -ENOENT)
+	if (ret == -ENOENT || ret == -ESRCH)
 		return cli_fail(EXIT_NOTFOUND, "%s", err);
 	if (ret)
 		return cli_fail(ret == -EPERM ? EXIT_FAIL : cli_exit_code(ret), "%s", err);
@@ -276,23 +298,27 @@ static int simple(int argc, char **argv, const char *cmd, const char *help)
 int cli_confirm(int argc, char **argv)
 {
 	return simple(argc, argv, "confirm",
-		      "usage: nfpilot [-N NETNS] confirm\n"
-		      "  keep the change on probation; it goes into the history\n");
+		      "usage: nfpilot [-N NETNS] confirm [--id ID] [--json]\n"
+		      "  keep the change on probation; it goes into the history\n"
+		      "  --id ID   only if ID is its probation's (as apply printed it): else\n"
+		      "            nothing is done (exit 3)\n");
 }
 
 int cli_rollback(int argc, char **argv)
 {
 	return simple(argc, argv, "rollback",
-		      "usage: nfpilot [-N NETNS] rollback\n"
+		      "usage: nfpilot [-N NETNS] rollback [--id ID] [--json]\n"
 		      "  revert the change on probation now: the tables it touched are\n"
-		      "  restored as they were before it\n");
+		      "  restored as they were before it\n"
+		      "  --id ID   only if ID is its probation's: else nothing is done (exit 3)\n");
 }
 
 int cli_extend(int argc, char **argv)
 {
 	return simple(argc, argv, "extend",
-		      "usage: nfpilot [-N NETNS] extend\n"
-		      "  restart the probation's countdown\n");
+		      "usage: nfpilot [-N NETNS] extend [--id ID] [--json]\n"
+		      "  restart the probation's countdown\n"
+		      "  --id ID   only if ID is its probation's: else nothing is done (exit 3)\n");
 }
 
 /* status --json: the "key: value" lines of probation_status as members of

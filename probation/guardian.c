@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,6 +70,7 @@ struct guardian {
 	bool held_once;
 	time_t started;
 	char user[64], from[128], what[256];
+	char id[PROB_ID_MAX];   /* of the last change that went in (probation.h) */
 	char *change;
 	char failed[2600];      /* why the revert failed, once it did */
 	int lockfd;             /* the run folder's lock, from the applier */
@@ -139,9 +141,9 @@ static void persist(struct guardian *g)
 		g->point_changed = false;
 	free(v.tables);
 	tables_text(g, tables, sizeof(tables));
-	snprintf(text, sizeof(text), "guardian: %d\nuser: %s\nfrom: %s\nwhat: %s\nstarted: %lld\n"
-		 "deadline: %lld\ntimeout: %d\nstrict: %d\ntables: %s\n", (int)getpid(), g->user,
-		 g->from, g->what, (long long)g->started,
+	snprintf(text, sizeof(text), "id: %s\nguardian: %d\nuser: %s\nfrom: %s\nwhat: %s\n"
+		 "started: %lld\ndeadline: %lld\ntimeout: %d\nstrict: %d\ntables: %s\n", g->id,
+		 (int)getpid(), g->user, g->from, g->what, (long long)g->started,
 		 (long long)(time(NULL) + (g->deadline - now_ms()) / 1000), g->timeout_s,
 		 g->strict, tables);
 	if (prob_write_run_file(g->dir, PROB_INFO, text, err, sizeof(err)))
@@ -649,9 +651,9 @@ static void status(struct guardian *g, int fd)
 	for (size_t i = 0; i < g->ncl; i++)
 		holders += g->cl[i].holder;
 	tables_text(g, tables, sizeof(tables));
-	say(fd, "ok\nprobation: running\nleft: %lld s\ntimeout: %d s\nstrict: %s\n"
+	say(fd, "ok\nprobation: running\nid: %s\nleft: %lld s\ntimeout: %d s\nstrict: %s\n"
 	    "user: %s\nfrom: %s\nwhat: %s\nstarted: %lld\ntables: %s\nguardian: %d\n"
-	    "holders: %d\nchange:\n%.*s",
+	    "holders: %d\nchange:\n%.*s", g->id,
 	    (long long)(left > 0 ? (left + 999) / 1000 : 0), g->timeout_s,
 	    g->strict ? "yes (confirm only from another login)" : "no", g->user, g->from, g->what,
 	    (long long)g->started, tables, (int)getpid(),
@@ -716,8 +718,21 @@ static uint64_t login_of(pid_t pid)
 	return 0;
 }
 
+/* Every change that goes in gives the probation a new id: a confirm
+ * naming the id of an earlier change is refused once another one joined
+ * it, so nobody keeps a change they did not see. 16 hex digits of the
+ * kernel's randomness (the time and pid if it has none to give). */
+static void new_id(struct guardian *g)
+{
+	uint64_t r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = ((uint64_t)now_ms() << 20) ^ (uint64_t)getpid() ^ ((uint64_t)g->applied << 48);
+	snprintf(g->id, sizeof(g->id), "%016llx", (unsigned long long)r);
+}
+
 /* A change went in (or did not): keep the tables it changed, restart the
- * deadline, answer "ok MS\nTABLES" (MS 0: nothing changed, no probation).
+ * deadline, answer "ok MS ID\nTABLES" (MS 0: nothing changed, no probation).
  * True when the probation ended. */
 static bool went(struct guardian *g, struct client *c, bool went_in, const char *text)
 {
@@ -741,14 +756,37 @@ static bool went(struct guardian *g, struct client *c, bool went_in, const char 
 		return true;
 	}
 	g->deadline = now_ms() + (int64_t)g->timeout_s * 1000;
+	if (went_in)
+		new_id(g);
 	persist(g);
 	tables_text(g, tables, sizeof(tables));
-	syslog(LOG_NOTICE, "%s by %s from %s: %s on probation for %d s", g->what, g->user,
-	       g->from, tables, g->timeout_s);
-	say(c->fd, "ok %lld\n%s", (long long)g->timeout_s * 1000, tables);
+	syslog(LOG_NOTICE, "%s by %s from %s: %s on probation for %d s (id %s)", g->what,
+	       g->user, g->from, tables, g->timeout_s, g->id);
+	say(c->fd, "ok %lld %s\n%s", (long long)g->timeout_s * 1000, g->id, tables);
 	tell_holders(g, "deadline %d", g->timeout_s * 1000);
 	note_after(g); /* after the answer: the applier does not wait for it */
 	return false;
+}
+
+/* Is msg the request word, alone or followed by " ID"? */
+static bool word(const char *msg, const char *w)
+{
+	size_t n = strlen(w);
+
+	return strncmp(msg, w, n) == 0 && (!msg[n] || msg[n] == ' ');
+}
+
+/* A request naming an ID that is not the probation's: refused (answered
+ * here), nothing done. */
+static bool other_id(struct guardian *g, struct client *c, const char *msg)
+{
+	const char *id = strchr(msg, ' ');
+
+	if (!id || strcmp(id + 1, g->id) == 0)
+		return false;
+	say(c->fd, "err id the change on probation has another id than %.*s (another "
+	    "change, or one joined it since): nothing done", PROB_ID_MAX, id + 1);
+	return true;
 }
 
 /* A rule the change added, as the kernel echoed it: the inverse of its
@@ -992,14 +1030,18 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 		persist(g);
 	} else if (strncmp(msg, "commit ", 7) == 0) {
 		return commit(g, c, msg + 7);
-	} else if (strcmp(msg, "extend") == 0) {
+	} else if (word(msg, "extend")) {
+		if (other_id(g, c, msg))
+			return false;
 		g->deadline = now_ms() + (int64_t)g->timeout_s * 1000;
 		persist(g);
 		say(c->fd, "ok %lld", (long long)g->timeout_s * 1000);
 		tell_holders(g, "deadline %d", g->timeout_s * 1000);
-	} else if (strcmp(msg, "confirm") == 0) {
+	} else if (word(msg, "confirm")) {
 		char by[128];
 
+		if (other_id(g, c, msg))
+			return false;
 		if (!may_confirm(g, c, why, sizeof(why))) {
 			say(c->fd, "err %s", why);
 			return false;
@@ -1007,9 +1049,11 @@ static bool handle(struct guardian *g, struct client *c, char *msg)
 		snprintf(by, sizeof(by), "pid %d", (int)c->pid);
 		say(c->fd, "ok %d", end_confirmed(g, by));
 		return true;
-	} else if (strcmp(msg, "rollback") == 0) {
+	} else if (word(msg, "rollback")) {
 		int n;
 
+		if (other_id(g, c, msg))
+			return false;
 		snprintf(why, sizeof(why), "rolled back on request (pid %d)", (int)c->pid);
 		n = end_reverted(g, why);
 		if (n < 0)

@@ -225,6 +225,10 @@ int probation_send(struct probation *p, const char *cmd, char *reply, size_t rep
 		return ret;
 	ret = call(p, fd, cmd, reply, replylen, err, errlen);
 	close(fd);
+	if (ret == -EPERM && strncmp(err, "id ", 3) == 0) {
+		memmove(err, err + 3, strlen(err + 3) + 1);
+		ret = -ESRCH;
+	}
 	return ret;
 }
 
@@ -559,7 +563,7 @@ static int commit_by_guardian(struct probation *p, const char *dir,
 int probation_apply(struct nl *nl, struct probation_change *ch, const struct probation_opts *o,
 		    struct probation *p, bool *applied, char *err, size_t errlen)
 {
-	char dir[4096], path[4200], reply[PROB_MSG_MAX], hold[64];
+	char dir[4096], path[4200], reply[PROB_MSG_MAX], hold[64], *end;
 	int timeout = o->timeout_s ? o->timeout_s : PROBATION_TIMEOUT_DEFAULT;
 	struct snapshot snap = { 0 };
 	int lockfd, ret;
@@ -650,7 +654,10 @@ int probation_apply(struct nl *nl, struct probation_change *ch, const struct pro
 		probation_close(p);
 		return ret;
 	}
-	p->deadline_ms = mono_ms() + strtoll(reply, NULL, 10);
+	/* "MS ID\nTABLES" */
+	p->deadline_ms = mono_ms() + strtoll(reply, &end, 10);
+	if (*end == ' ')
+		snprintf(p->id, sizeof(p->id), "%.*s", (int)strcspn(end + 1, " \n"), end + 1);
 	snprintf(p->tables, sizeof(p->tables), "%s",
 		 strchr(reply, '\n') ? strchr(reply, '\n') + 1 : "");
 	if (strtoll(reply, NULL, 10) == 0) {
@@ -807,7 +814,7 @@ int probation_status(char *text, size_t len, bool *running, char *err, size_t er
 	return 0;
 }
 
-int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
+int probation_recover(struct nl *nl, bool restore, const char *id, char *err, size_t errlen)
 {
 	char dir[4096], path[4200], info[4096] = "", failed[4096];
 	struct history_entry e = { 0 };
@@ -830,6 +837,18 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
 		close(lockfd);
 		snprintf(err, errlen, "no change is on probation");
 		return -ENOENT;
+	}
+	if (id) {
+		char had[PROB_ID_MAX];
+
+		read_run_file(dir, PROB_INFO, info, sizeof(info));
+		field(info, "id", had, sizeof(had));
+		if (strcmp(had, id) != 0) {
+			close(lockfd);
+			snprintf(err, errlen, "the restore point left behind is of another change "
+				 "than %.*s: nothing done (nfpilot status)", PROB_ID_MAX, id);
+			return -ESRCH;
+		}
 	}
 	read_run_file(dir, PROB_FAILNOTE, failed, sizeof(failed));
 	ret = snapfile_load(path, &s, err, errlen);

@@ -43,9 +43,16 @@ enum probation_outcome {
 	PROB_FAILED,            /* the revert itself failed: see why */
 };
 
+/* A probation's id (NETCONF's persist-id): 16 hex digits the guardian
+ * draws for every change that goes in, kept in its run folder (`info`);
+ * confirm, rollback and extend may name it, and are refused when another
+ * change is on probation (or joined it since). */
+#define PROB_ID_MAX 24
+
 /* The applier's end of a probation. */
 struct probation {
 	int fd;                 /* connection to the guardian, -1 if none */
+	char id[PROB_ID_MAX];   /* the id of this change's probation ("" if none) */
 	int64_t deadline_ms;    /* CLOCK_MONOTONIC, ms */
 	bool joined;            /* joined a probation already running */
 	bool strict;
@@ -110,11 +117,12 @@ int probation_script(const char *text, size_t len, char *path, size_t plen, char
 int probation_apply(struct nl *nl, struct probation_change *ch, const struct probation_opts *o,
 		    struct probation *p, bool *applied, char *err, size_t errlen);
 
-/* Send a command — "confirm", "rollback", "extend", "release" — through p
- * (NULL: a new connection, as from another login). Waits for the answer;
- * fills p (when given) with the outcome. 0, -ENOENT when no probation
- * runs, or -errno with err = the guardian's reason (strict mode refusing a
- * confirm from the applying session, ...). */
+/* Send a command — "confirm", "rollback", "extend", "release"; the first
+ * three may be followed by " ID" — through p (NULL: a new connection, as
+ * from another login). Waits for the answer; fills p (when given) with the
+ * outcome. 0, -ENOENT when no probation runs, -ESRCH when the one running
+ * has another id (nothing done), or -errno with err = the guardian's
+ * reason (strict mode refusing a confirm from the applying session, ...). */
 int probation_send(struct probation *p, const char *cmd, char *reply, size_t replylen,
 		   char *err, size_t errlen);
 
@@ -138,8 +146,9 @@ int probation_status(char *text, size_t len, bool *running, char *err, size_t er
 void probation_local_times(char *text, size_t len);
 
 /* A guardian killed before it finished leaves its restore point behind:
- * restore it (rollback) or drop it (confirm). 0, -ENOENT if none. */
-int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen);
+ * restore it (rollback) or drop it (confirm); with id (not NULL), only if
+ * it is that probation's. 0, -ENOENT if none, -ESRCH if another's. */
+int probation_recover(struct nl *nl, bool restore, const char *id, char *err, size_t errlen);
 
 /* Files in the run folder, shared with probation/guardian.c */
 #define PROB_LOCK "lock"
