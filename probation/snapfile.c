@@ -183,6 +183,63 @@ static bool terminated_objref(struct nlmsghdr *out, const char *name, const stru
 	return true;
 }
 
+/* The digest names an anonymous set ("__set%d") "__set", without its
+ * handle: flushed and added again (a script applied twice), the same set
+ * may get another number. Its messages and the rules' lookups of it are
+ * copied so renamed (libnftnl's setters would leak the old name). */
+#define ANON_SET "__set"
+
+static bool anon_set(const void *name, size_t len)
+{
+	return len >= strlen(ANON_SET) && memcmp(name, ANON_SET, strlen(ANON_SET)) == 0;
+}
+
+/* a copy of attribute a into out, as "__set" if it is the type of an
+ * anonymous set's name */
+static void put_attr_anon(struct nlmsghdr *out, const struct nlattr *a, uint16_t name)
+{
+	if (name && mnl_attr_get_type(a) == name &&
+	    anon_set(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a)))
+		mnl_attr_put_strz(out, name, ANON_SET);
+	else
+		mnl_attr_put(out, a->nla_type, mnl_attr_get_payload_len(a), mnl_attr_get_payload(a));
+}
+
+static bool canonical_expr(struct nlmsghdr *out, const char *name, const struct nlattr *data,
+			   void *ctx)
+{
+	uint16_t set = strcmp(name, "lookup") == 0 ? NFTA_LOOKUP_SET
+		       : strcmp(name, "dynset") == 0 ? NFTA_DYNSET_SET_NAME : 0;
+	struct nlattr *nest;
+	const struct nlattr *x;
+
+	if (terminated_objref(out, name, data, ctx))
+		return true;
+	if (!set)
+		return false;
+	nest = mnl_attr_nest_start(out, mnl_attr_get_type(data));
+	mnl_attr_for_each_nested(x, data)
+		put_attr_anon(out, x, set);
+	mnl_attr_nest_end(out, nest);
+	return true;
+}
+
+/* nlh (a set or its elements) copied into the second half of the buffer
+ * with its top-level attribute name as "__set" where it names an
+ * anonymous set. */
+static struct nlmsghdr *anon_named(struct sink *k, struct nlmsghdr *nlh, uint16_t name)
+{
+	struct nlmsghdr *out = nftnl_nlmsg_build_hdr(k->buf + MSG_MAX / 2, nlh->nlmsg_type & 0xff,
+						     ((struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family,
+						     nlh->nlmsg_flags, 0);
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		put_attr_anon(out, a, name);
+	sink_clear(nlh);
+	return out;
+}
+
 static bool has_objref(struct nftnl_rule *r)
 {
 	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
@@ -197,18 +254,19 @@ static bool has_objref(struct nftnl_rule *r)
 }
 
 /* nlh, a rule message built from r: with r's objref names ended, copied
- * into the second half of the buffer, if it has any. */
+ * into the second half of the buffer, if it has any; for the digest,
+ * always, its lookups of anonymous sets renamed. */
 static struct nlmsghdr *ended_objref(struct sink *k, struct nlmsghdr *nlh,
 				     struct nftnl_rule *r)
 {
 	struct nlmsghdr *out;
 
-	if (!has_objref(r))
+	if (!k->canonical && !has_objref(r))
 		return nlh;
 	out = nftnl_nlmsg_build_hdr(k->buf + MSG_MAX / 2, nlh->nlmsg_type & 0xff,
 				    ((struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family,
 				    nlh->nlmsg_flags, 0);
-	snapshot_copy_rule(out, nlh, terminated_objref, NULL);
+	snapshot_copy_rule(out, nlh, k->canonical ? canonical_expr : terminated_objref, NULL);
 	sink_clear(nlh);
 	return out;
 }
@@ -219,15 +277,23 @@ static void put_rule(struct sink *k, struct nftnl_rule *r, uint32_t family)
 	size_t n = k->canonical ? zero_rule_counters(r, sv, 16) : 0;
 	struct nlmsghdr *nlh = sink_msg(k, NFT_MSG_NEWRULE, family);
 	/* the digest: a rule put back as it was (a script's flush and the
-	 * same rules again) is the same rule under its new handle */
-	bool handle = k->canonical && nftnl_rule_is_set(r, NFTNL_RULE_HANDLE);
-	uint64_t h = handle ? nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE) : 0;
+	 * same rules again) is the same rule under its new handle, after the
+	 * rule before it under its new one (the dump's position); the order
+	 * is the snapshot's */
+	static const uint16_t ids[] = { NFTNL_RULE_HANDLE, NFTNL_RULE_POSITION };
+	uint64_t v[2];
+	bool had[2];
 
-	if (handle)
-		nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
+	for (int i = 0; i < 2; i++) {
+		had[i] = k->canonical && nftnl_rule_is_set(r, ids[i]);
+		v[i] = had[i] ? nftnl_rule_get_u64(r, ids[i]) : 0;
+		if (had[i])
+			nftnl_rule_unset(r, ids[i]);
+	}
 	nftnl_rule_nlmsg_build_payload(nlh, r);
-	if (handle)
-		nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, h);
+	for (int i = 0; i < 2; i++)
+		if (had[i])
+			nftnl_rule_set_u64(r, ids[i], v[i]);
 	put_back_counters(sv, n);
 	sink_put(k, ended_objref(k, nlh, r));
 }
@@ -308,9 +374,16 @@ static void put_set(struct sink *k, struct nftnl_set *s, uint32_t family)
 	uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
 	struct nlmsghdr *nlh = sink_msg(k, NFT_MSG_NEWSET, family);
 	struct nftnl_set_elems_iter *it;
+	bool anon = k->canonical && (flags & NFT_SET_ANONYMOUS);
+	uint64_t h = anon && nftnl_set_is_set(s, NFTNL_SET_HANDLE)
+		     ? nftnl_set_get_u64(s, NFTNL_SET_HANDLE) : 0;
 
+	if (h)
+		nftnl_set_unset(s, NFTNL_SET_HANDLE);
 	nftnl_set_nlmsg_build_payload(nlh, s);
-	sink_put(k, nlh);
+	if (h)
+		nftnl_set_set_u64(s, NFTNL_SET_HANDLE, h);
+	sink_put(k, anon ? anon_named(k, nlh, NFTA_SET_NAME) : nlh);
 	/* elements the ruleset adds itself say nothing about an edit */
 	if (k->canonical && (flags & (NFT_SET_EVAL | NFT_SET_TIMEOUT)))
 		return;
@@ -323,7 +396,7 @@ static void put_set(struct sink *k, struct nftnl_set *s, uint32_t family)
 		nlh = sink_msg(k, NFT_MSG_NEWSETELEM, family);
 		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
 		number_elems(nlh);
-		sink_put(k, nlh);
+		sink_put(k, anon ? anon_named(k, nlh, NFTA_SET_ELEM_LIST_SET) : nlh);
 	}
 	nftnl_set_elems_iter_destroy(it);
 }

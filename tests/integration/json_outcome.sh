@@ -32,6 +32,7 @@ table inet web {
 	chain input {
 		type filter hook input priority 0; policy accept;
 		tcp dport 80 accept
+		ip saddr { 192.0.2.1, 192.0.2.2 } drop
 	}
 }
 NFT
@@ -68,7 +69,8 @@ jrun 0 history show "$N"
 check_eq "history show: the entry's change" "$(j 'd["entry"]["change"][-1].split("  #")[0]')" "add rule inet web input tcp dport 81 accept"
 
 # the script again takes out the rule the edit added; a second time it
-# changes nothing (the same rules under new handles): no probation
+# changes nothing (the same rules under new handles, the same anonymous
+# set under another number): no probation
 jrun 0 apply --detach "$TEST_TMP/web.nft"
 check_eq "the script again: the edit's rule goes, on probation" "$(j 'd["outcome"]')" "on probation"
 nfp confirm >/dev/null
