@@ -756,6 +756,13 @@ int probation_status(char *text, size_t len, bool *running, char *err, size_t er
 	int ret = probation_send(NULL, "status", text, len, err, errlen);
 	size_t n;
 
+	/* a guardian that ends (nothing changed, confirmed) closes the
+	 * connections it did not answer: ask again, until its socket is gone */
+	for (int i = 0; ret == -EPIPE && i < 40; i++) {
+		usleep(25000);
+		ret = probation_send(NULL, "status", text, len, err, errlen);
+	}
+
 	*running = ret == 0;
 	if (ret != -ENOENT)
 		return ret;
