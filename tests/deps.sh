@@ -8,8 +8,9 @@ tools="nftables iptables conntrack iproute2 tmux socat iputils-ping time"
 case "$1" in
 # openssh-server: probation_ssh runs a private sshd (never the machine's)
 # clang-14, libclang-rt-14-dev: the snapshot reader's fuzzer (libFuzzer)
+# ansible-core: tests/integration/ansible.sh runs contrib/ansible/ for real
 check) want="$build libcmocka-dev $tools python3 procps openssh-server openssh-client valgrind
-	     clang-14 libclang-rt-14-dev" ;;
+	     clang-14 libclang-rt-14-dev ansible-core" ;;
 demo)  want="$build $tools" ;;
 *) echo "usage: $0 check|demo" >&2; exit 2 ;;
 esac
