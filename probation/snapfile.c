@@ -224,9 +224,8 @@ static bool canonical_expr(struct nlmsghdr *out, const char *name, const struct 
 	return true;
 }
 
-/* nlh (a set or its elements) copied into the second half of the buffer
- * with its top-level attribute name as "__set" where it names an
- * anonymous set. */
+/* nlh (a set) copied into the second half of the buffer with its
+ * top-level attribute name as "__set" where it names an anonymous set. */
 static struct nlmsghdr *anon_named(struct sink *k, struct nlmsghdr *nlh, uint16_t name)
 {
 	struct nlmsghdr *out = nftnl_nlmsg_build_hdr(k->buf + MSG_MAX / 2, nlh->nlmsg_type & 0xff,
@@ -392,11 +391,28 @@ static void put_set(struct sink *k, struct nftnl_set *s, uint32_t family)
 		k->err = -ENOMEM;
 		return;
 	}
+	if (k->canonical) {
+		/* the digest: the elements in any order (a hash set dumps them
+		 * in its own, another each time it is made), each digested
+		 * alone and the digests added up */
+		struct nftnl_set_elem *e;
+		uint64_t sum = 0;
+
+		while ((e = nftnl_set_elems_iter_next(it))) {
+			nlh = sink_msg(k, NFT_MSG_NEWSETELEM, family);
+			nftnl_set_elem_nlmsg_build_payload(nlh, e);
+			sum += fnv1a(FNV_BASIS, nlh, nlh->nlmsg_len);
+			sink_clear(nlh);
+		}
+		k->hash = fnv1a(k->hash, &sum, sizeof(sum));
+		nftnl_set_elems_iter_destroy(it);
+		return;
+	}
 	for (int more = nftnl_set_elems_iter_cur(it) != NULL; more > 0;) {
 		nlh = sink_msg(k, NFT_MSG_NEWSETELEM, family);
 		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
 		number_elems(nlh);
-		sink_put(k, anon ? anon_named(k, nlh, NFTA_SET_ELEM_LIST_SET) : nlh);
+		sink_put(k, nlh);
 	}
 	nftnl_set_elems_iter_destroy(it);
 }

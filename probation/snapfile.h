@@ -35,8 +35,8 @@ int snapfile_copy(const struct snapshot *s, struct snapshot *copy);
 /* A digest of what table t holds, leaving out what changes by itself:
  * counters (rules, chain policies, counter and quota objects) and the
  * elements of sets the ruleset fills (dynamic or with timeouts), and rule
- * handles and positions, the names and handles of anonymous sets (the
- * same rules added again are the same table). Equal
+ * handles and positions, the names and handles of anonymous sets, the
+ * order of set elements (the same rules added again are the same table). Equal
  * digests: the table was not changed. Absent tables digest to 0. */
 uint64_t snapfile_digest(const struct snap_table *t);
 
