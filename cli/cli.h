@@ -54,7 +54,6 @@ int cli_probation_finish(struct probation *p, const struct probation_opts *o);
  * a person stays readable there. main starts it for every verb; a
  * listing verb (list, ct: a JSON document of its own on standard output)
  * gets the outcome object only when it fails. */
-#define NFP_JSON_VERSION 1
 struct json;
 void cli_json_start(const char *verb, bool listing);
 bool cli_json_on(void);

@@ -74,6 +74,12 @@ void json_int(struct json *j, const char *key, long long val)
 	fprintf(j->fp, "%lld", val);
 }
 
+void json_uint(struct json *j, const char *key, unsigned long long val)
+{
+	member(j, key);
+	fprintf(j->fp, "%llu", val);
+}
+
 void json_bool(struct json *j, const char *key, bool val)
 {
 	member(j, key);

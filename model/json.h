@@ -10,6 +10,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* The format version of every JSON answer ("nfpilot": 1): members are only
+ * added; renaming or removing one raises it (docs/nfpilot.8). */
+#define NFP_JSON_VERSION 1
+
 #define JSON_DEPTH_MAX 16
 
 struct json {
@@ -32,6 +36,7 @@ void json_end(struct json *j);
 /* A member: a string (NULL writes null), a number, true/false, null. */
 void json_str(struct json *j, const char *key, const char *val);
 void json_int(struct json *j, const char *key, long long val);
+void json_uint(struct json *j, const char *key, unsigned long long val);
 void json_bool(struct json *j, const char *key, bool val);
 void json_null(struct json *j, const char *key);
 

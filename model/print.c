@@ -1,6 +1,7 @@
 #include "model/print.h"
 
 #include "model/fmt.h"
+#include "model/json.h"
 
 #include <inttypes.h>
 #include <linux/netfilter/nf_tables.h>
@@ -154,99 +155,91 @@ void print_text(FILE *fp, const struct nfp_ruleset *rs, const struct print_opts 
 
 /* ---- JSON ---- */
 
-static void json_key_str(FILE *fp, const char *key, const char *val)
+static void json_rule(struct json *j, const struct nfp_rule *r)
 {
-	fprintf(fp, "\"%s\":", key);
-	if (val)
-		fmt_put_json(fp, val);
-	else
-		fputs("null", fp);
+	json_object(j, NULL);
+	json_int(j, "position", r->position);
+	json_uint(j, "handle", r->handle);
+	if (r->has_counter) {
+		json_uint(j, "packets", r->packets);
+		json_uint(j, "bytes", r->bytes);
+	} else {
+		json_null(j, "packets");
+		json_null(j, "bytes");
+	}
+	json_bool(j, "compat", r->compat);
+	json_str(j, "comment", r->comment);
+	json_str(j, "text", r->text);
+	json_end(j);
 }
 
-static void json_rule(FILE *fp, const struct nfp_rule *r)
+static void json_chain(struct json *j, const struct nfp_table *t, const struct nfp_chain *c)
 {
-	fprintf(fp, "{\"position\":%" PRIu32 ",\"handle\":%" PRIu64 ",", r->position,
-		r->handle);
-	if (r->has_counter)
-		fprintf(fp, "\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",", r->packets,
-			r->bytes);
-	else
-		fputs("\"packets\":null,\"bytes\":null,", fp);
-	fprintf(fp, "\"compat\":%s,", r->compat ? "true" : "false");
-	json_key_str(fp, "comment", r->comment);
-	fputc(',', fp);
-	json_key_str(fp, "text", r->text);
-	fputc('}', fp);
-}
-
-static void json_chain(FILE *fp, const struct nfp_table *t, const struct nfp_chain *c)
-{
-	fputc('{', fp);
-	json_key_str(fp, "name", c->name);
-	fprintf(fp, ",\"handle\":%" PRIu64 ",", c->handle);
+	json_object(j, NULL);
+	json_str(j, "name", c->name);
+	json_uint(j, "handle", c->handle);
 	if (c->binding)
-		fputs("\"binding\":true,", fp);
+		json_bool(j, "binding", true);
 	if (c->base) {
-		json_key_str(fp, "type", c->type);
-		fputc(',', fp);
-		json_key_str(fp, "hook", ruleset_hook_name(t->family, c->hooknum));
-		fprintf(fp, ",\"priority\":%" PRId32 ",", c->prio);
-		json_key_str(fp, "policy", ruleset_policy_name(c->policy));
-		fputc(',', fp);
-		json_key_str(fp, "device", c->dev);
-		fputc(',', fp);
+		json_str(j, "type", c->type);
+		json_str(j, "hook", ruleset_hook_name(t->family, c->hooknum));
+		json_int(j, "priority", c->prio);
+		json_str(j, "policy", ruleset_policy_name(c->policy));
+		json_str(j, "device", c->dev);
 	}
-	if (c->has_counters)
-		fprintf(fp, "\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",", c->packets,
-			c->bytes);
-	fputs("\"rules\":[", fp);
-	for (size_t k = 0; k < c->nrules; k++) {
-		if (k)
-			fputc(',', fp);
-		json_rule(fp, &c->rules[k]);
+	if (c->has_counters) {
+		json_uint(j, "packets", c->packets);
+		json_uint(j, "bytes", c->bytes);
 	}
-	fputs("]}", fp);
+	json_array(j, "rules");
+	for (size_t k = 0; k < c->nrules; k++)
+		json_rule(j, &c->rules[k]);
+	json_end(j);
+	json_end(j);
 }
 
-static void json_set(FILE *fp, const struct nfp_set *s)
+static void json_set(struct json *j, const struct nfp_set *s)
 {
-	fputc('{', fp);
-	json_key_str(fp, "name", s->name);
-	fprintf(fp, ",\"handle\":%" PRIu64 ",\"map\":%s,", s->handle,
-		s->is_map ? "true" : "false");
-	json_key_str(fp, "key", s->key_type);
-	fprintf(fp, ",\"flags\":%" PRIu32 ",\"elements\":%" PRIu32 "}", s->flags, s->nelems);
+	json_object(j, NULL);
+	json_str(j, "name", s->name);
+	json_uint(j, "handle", s->handle);
+	json_bool(j, "map", s->is_map);
+	json_str(j, "key", s->key_type);
+	json_int(j, "flags", s->flags);
+	json_int(j, "elements", s->nelems);
+	json_end(j);
 }
 
 void print_json(FILE *fp, const struct nfp_ruleset *rs, const struct print_opts *o)
 {
+	struct json j;
+
 	(void)o;
-	fprintf(fp, "{\"nfpilot\":%d,\"genid\":%" PRIu32 ",\"tables\":[", NFP_JSON_VERSION,
-		rs->genid);
+	json_init(&j, fp);
+	json_object(&j, NULL);
+	json_int(&j, "nfpilot", NFP_JSON_VERSION);
+	json_uint(&j, "genid", rs->genid);
+	json_array(&j, "tables");
 	for (size_t i = 0; i < rs->ntables; i++) {
 		const struct nfp_table *t = &rs->tables[i];
 
-		fputs(i ? ",\n{" : "\n{", fp);
-		json_key_str(fp, "family", ruleset_family_name(t->family));
-		fputc(',', fp);
-		json_key_str(fp, "name", t->name);
-		fprintf(fp, ",\"handle\":%" PRIu64 ",\"flags\":%" PRIu32 ",", t->handle,
-			t->flags);
-		json_key_str(fp, "owner", t->owner_name ? t->owner_name : "native");
-		fputs(",\"chains\":[", fp);
-		for (size_t j = 0; j < t->nchains; j++) {
-			if (j)
-				fputc(',', fp);
-			fputs("\n ", fp);
-			json_chain(fp, t, &t->chains[j]);
-		}
-		fputs("],\"sets\":[", fp);
-		for (size_t j = 0; j < t->nsets; j++) {
-			if (j)
-				fputc(',', fp);
-			json_set(fp, &t->sets[j]);
-		}
-		fputs("]}", fp);
+		json_object(&j, NULL);
+		json_str(&j, "family", ruleset_family_name(t->family));
+		json_str(&j, "name", t->name);
+		json_uint(&j, "handle", t->handle);
+		json_int(&j, "flags", t->flags);
+		json_str(&j, "owner", t->owner_name ? t->owner_name : "native");
+		json_array(&j, "chains");
+		for (size_t k = 0; k < t->nchains; k++)
+			json_chain(&j, t, &t->chains[k]);
+		json_end(&j);
+		json_array(&j, "sets");
+		for (size_t k = 0; k < t->nsets; k++)
+			json_set(&j, &t->sets[k]);
+		json_end(&j);
+		json_end(&j);
 	}
-	fputs("]}\n", fp);
+	json_end(&j);
+	json_end(&j);
+	fputc('\n', fp);
 }

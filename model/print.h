@@ -10,8 +10,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#define NFP_JSON_VERSION 1
-
 struct print_opts {
 	bool exact;          /* -x: exact numbers instead of 1.2K */
 	bool counters_only;  /* --counters: no rule text was read */

@@ -39,7 +39,14 @@ err_case() {
 	else
 		not_ok "$desc: want one 'nfpilot: ...$pat...' line on stderr, got: $(printf '%s' "$RC_ERR" | tr '\n' '|' | head -c 600)"
 	fi
-	check_eq "$desc: nothing on stdout" "$RC_OUT" ""
+	case " $* " in
+	*" --json "*)
+		# --json: standard output is the outcome object, with the code
+		check_eq "$desc: stdout is the outcome, exit $want in it" \
+			"$(printf '%s' "$RC_OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["outcome"], d["exit"], d["error"]["code"])' 2>&1)" \
+			"error $want $want" ;;
+	*) check_eq "$desc: nothing on stdout" "$RC_OUT" "" ;;
+	esac
 }
 
 # ---- usage errors: 2

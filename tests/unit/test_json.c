@@ -55,6 +55,7 @@ static void test_nesting(void **state)
 	(void)state;
 	json_object(start(&j), NULL);
 	json_int(&j, "n", -42);
+	json_uint(&j, "u", 18446744073709551615ull);
 	json_bool(&j, "t", true);
 	json_null(&j, "z");
 	json_array(&j, "a");
@@ -71,7 +72,7 @@ static void test_nesting(void **state)
 	json_end(&j);
 	json_end(&j); /* one too many: nothing */
 	assert_string_equal(done(&j),
-			    "{\"n\":-42,\"t\":true,\"z\":null,\"a\":[1,{},[],null],\"o\":{\"f\":false}}");
+			    "{\"n\":-42,\"u\":18446744073709551615,\"t\":true,\"z\":null,\"a\":[1,{},[],null],\"o\":{\"f\":false}}");
 	teardown_buf();
 }
 
