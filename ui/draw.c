@@ -137,10 +137,13 @@ static void draw_header(struct view *v)
 	}
 	if (draw_banner(v))
 		return;
+	/* far down a long chain each counter read walks the chain: the
+	 * kernel's cost, so those are read less often (nft/live.h) */
 	putf(0, 0, COLS, v->attr[ROLE_HEADER], true,
-	     " nfpilot  %s  netns %s  gen %" PRIu32 "  every %.1fs  %zu tables %zu chains %zu rules",
-	     v->host, v->netns ? v->netns : "(host)", rs->genid, v->cfg.refresh, rs->ntables,
-	     nchains, nrules);
+	     " nfpilot  %s  netns %s  gen %" PRIu32 "  every %.1fs%s  %zu tables %zu chains %zu rules",
+	     v->host, v->netns ? v->netns : "(host)", rs->genid,
+	     v->live.counters_every > 0 ? v->live.counters_every : v->cfg.refresh,
+	     v->live.counters_every > 0 ? " (far down)" : "", rs->ntables, nchains, nrules);
 	char staged[32] = "";
 
 	if (v->cs.n)
