@@ -260,8 +260,8 @@ static struct num_widths chain_widths(const struct view *v)
 
 	/* every row of the chain, not only those shown: the columns keep
 	 * their width while scrolling */
-	for (size_t i = 0; i < v->nvrows; i++) {
-		const struct nfp_rule *r = v->vrows[i].r;
+	for (size_t i = 0; i < v->staged.n; i++) {
+		const struct nfp_rule *r = v->staged.row[i].r;
 
 		if (r && r->position > pos)
 			pos = r->position;
@@ -331,7 +331,7 @@ static void fmt_rate(char *buf, size_t size, double v)
 
 /* one cell of a rule row; x advances */
 static void rule_cell(struct view *v, int y, int *x, int w, const struct col *col,
-		      const struct vrow *row, attr_t base, bool selected)
+		      const struct staged_row *row, attr_t base, bool selected)
 {
 	static const struct nfp_rule none;
 	const struct nfp_rule *r = row->r ? row->r : &none;
@@ -346,7 +346,7 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 		if (row->r)
 			putf(y, *x, col->w, row->mark != ' ' && !selected ? v->attr[ROLE_WARNING]
 									   : base, true,
-			     "%c%c%*" PRIu32 " ", row->marked ? '>' : ' ', row->mark,
+			     "%c%c%*" PRIu32 " ", edit_is_marked(v, r->handle) ? '>' : ' ', row->mark,
 			     col->w - 3, r->position);
 		else
 			putf(y, *x, col->w, selected ? base : v->attr[ROLE_WARNING], true,
@@ -568,7 +568,7 @@ static void draw_rules(struct view *v)
 			put(y, x, w, msg, v->attr[ROLE_DIM], true);
 			continue;
 		}
-		const struct vrow *row = &v->vrows[v->order[k]];
+		const struct staged_row *row = &v->staged.row[v->order[k]];
 		bool sel = k == v->rule_sel;
 		attr_t base = sel ? v->attr[v->pane == PANE_RULES ? ROLE_SELECTED
 								  : ROLE_SELECTED_INACTIVE]

@@ -126,7 +126,7 @@ static void ended(struct view *v)
 		view_status(v, ROLE_NORMAL, "confirmed (history %d). Not saved yet: S saves it to %s",
 			    v->prob.history_n, v->cfg.save_file);
 	} else if (v->prob.outcome == PROB_REVERTED) {
-		const struct vrow *row = view_selected_row(v);
+		const struct staged_row *row = view_selected_row(v);
 		const struct tree_row *tr = v->tree_sel < v->nrows ? &v->rows[v->tree_sel] : NULL;
 		char now[80] = "";
 

@@ -4,6 +4,7 @@
 #include "ui/view.h"
 
 #include "probation/history.h"
+#include "util/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,17 +75,17 @@ const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading
 	return live_rules(&v->live, ref, n, loading);
 }
 
-const struct vrow *view_selected_row(const struct view *v)
+const struct staged_row *view_selected_row(const struct view *v)
 {
-	if (v->rule_sel >= v->norder || v->order[v->rule_sel] >= v->nvrows)
+	if (v->rule_sel >= v->norder || v->order[v->rule_sel] >= v->staged.n)
 		return NULL;
-	return &v->vrows[v->order[v->rule_sel]];
+	return &v->staged.row[v->order[v->rule_sel]];
 }
 
 /* the selected rule of the kernel (NULL on a row a staged edit adds) */
 static const struct nfp_rule *selected_rule(const struct view *v)
 {
-	const struct vrow *row = view_selected_row(v);
+	const struct staged_row *row = view_selected_row(v);
 
 	return row ? row->r : NULL;
 }
@@ -115,10 +116,8 @@ static void rebuild_tree(struct view *v)
 
 	for (size_t t = 0; t < rs->ntables; t++)
 		n += 1 + rs->tables[t].nchains;
-	free(v->rows);
-	v->rows = calloc(n + 1, sizeof(*v->rows));
 	v->nrows = 0;
-	if (!v->rows)
+	if (grow(&v->rows, &v->rows_cap, n + 1, sizeof(*v->rows), 64))
 		return;
 	for (size_t t = 0; t < rs->ntables; t++) {
 		v->rows[v->nrows++] = (struct tree_row){ t, -1 };
@@ -136,13 +135,13 @@ static bool rule_matches(const struct nfp_rule *r, const char *pat)
 	       (r->comment && strcasestr(r->comment, pat));
 }
 
-static bool row_matches(const struct vrow *row, const char *pat)
+static bool row_matches(const struct staged_row *row, const char *pat)
 {
 	return (row->text && strcasestr(row->text, pat)) ||
 	       (row->r && row->r->comment && strcasestr(row->r->comment, pat));
 }
 
-static const struct vrow *sort_rows;
+static const struct staged_row *sort_rows;
 
 /* busiest first; rows a staged edit adds (no counters yet) last */
 static int cmp_rate(const void *a, const void *b)
@@ -182,29 +181,31 @@ static void rebuild_order_keep(struct view *v, uint64_t handle)
 {
 	size_t n;
 	bool loading;
+	struct live_ref ref;
+	const struct nfp_chain *c = view_chain(v, &ref);
 	const struct nfp_rule *rules = view_rules(v, &n, &loading);
 
-	edit_build_rows(v, rules, n);
-	n = v->nvrows;
-	if (n > v->order_cap) {
-		size_t *o = realloc(v->order, n * sizeof(*o));
-
-		if (!o)
-			return;
-		v->order = o;
-		v->order_cap = n;
-	}
+	v->staged.n = 0;
 	v->norder = 0;
+	if (c) {
+		const struct nfp_table *t = &v->live.rs.tables[ref.t];
+
+		if (staged_rows_build(&v->staged, &v->cs, t->family, t->name, c->name, rules, n))
+			return;
+	}
+	n = v->staged.n;
+	if (grow(&v->order, &v->order_cap, n, sizeof(*v->order), 64))
+		return;
 	for (size_t i = 0; i < n; i++)
-		if (!v->filter[0] || row_matches(&v->vrows[i], v->filter))
+		if (!v->filter[0] || row_matches(&v->staged.row[i], v->filter))
 			v->order[v->norder++] = i;
 	if (v->sorted && v->norder) {
-		sort_rows = v->vrows;
+		sort_rows = v->staged.row;
 		qsort(v->order, v->norder, sizeof(*v->order), cmp_rate);
 	}
 	if (handle)
 		for (size_t k = 0; k < v->norder; k++)
-			if (v->vrows[v->order[k]].r && v->vrows[v->order[k]].r->handle == handle) {
+			if (v->staged.row[v->order[k]].r && v->staged.row[v->order[k]].r->handle == handle) {
 				v->rule_sel = k;
 				break;
 			}
@@ -235,7 +236,7 @@ static bool goto_place(struct view *v, const struct place *p)
 			v->norder = 0;
 			rebuild_order(v);
 			for (size_t k = 0; p->handle && k < v->norder; k++) {
-				const struct nfp_rule *pr = v->vrows[v->order[k]].r;
+				const struct nfp_rule *pr = v->staged.row[v->order[k]].r;
 
 				if (pr && pr->handle == p->handle)
 					v->rule_sel = k;
@@ -279,8 +280,8 @@ static int tick(struct view *v)
 	int ret;
 
 	for (size_t k = v->rule_top; k < v->norder && k < v->rule_top + (size_t)h && n < 512; k++)
-		if (v->vrows[v->order[k]].r)
-			handles[n++] = v->vrows[v->order[k]].r->handle;
+		if (v->staged.row[v->order[k]].r)
+			handles[n++] = v->staged.row[v->order[k]].r->handle;
 	ret = live_tick(&v->live, handles, n, v->sorted, now_mono());
 	if (ret < 0)
 		view_status(v, ROLE_ERROR, "%s", v->live.err);
@@ -452,7 +453,7 @@ static bool search_step(struct view *v, int dir)
 				v->filter[0] = 0;
 			rebuild_order(v);
 			for (size_t k = 0; k < v->norder; k++)
-				if (v->vrows[v->order[k]].r == &rules[rule])
+				if (v->staged.row[v->order[k]].r == &rules[rule])
 					v->rule_sel = k;
 			v->pane = PANE_RULES;
 		}
@@ -630,7 +631,7 @@ static void browse_key(struct view *v, int key, int timerfd, bool *quit)
 		break;
 	case ACT_VIEW_CONNS: ctv_enter(v); break;
 	case ACT_CT_OF_RULE: {
-		const struct vrow *row = view_selected_row(v);
+		const struct staged_row *row = view_selected_row(v);
 
 		if (v->pane != PANE_RULES || !row || !row->text)
 			view_status(v, ROLE_DIM, "select a rule first (Tab to the rules)");
@@ -1004,7 +1005,7 @@ int tui_run(const struct tui_opts *o, char *err, size_t errlen)
 	edit_free(v);
 	free(v->rows);
 	free(v->order);
-	free(v->vrows);
+	staged_rows_free(&v->staged);
 	free(v);
 	return 0;
 }

@@ -4,6 +4,7 @@
 #define NFP_VIEW_H
 
 #include "apply/changeset.h"
+#include "apply/staged.h"
 #include "probation/history.h"
 #include "probation/probation.h"
 #include "conntrack/ct_dump.h"
@@ -55,15 +56,6 @@ struct ctv {
 	char err[256];
 };
 
-/* a row of the rules pane: a rule of the chain as the staged edits leave
- * it, or a rule they add (r == NULL) */
-struct vrow {
-	const struct nfp_rule *r;
-	const char *text;   /* the rule's text, or the staged one */
-	char mark;          /* ' ', '+' added, '-' deleted, '*' changed, '~' moved */
-	bool marked;        /* marked with m */
-};
-
 /* a line of the tree: a table (chain == -1) or one of its chains */
 struct tree_row {
 	size_t t;
@@ -90,13 +82,12 @@ struct view {
 
 	/* the tree */
 	struct tree_row *rows;
-	size_t nrows, tree_sel, tree_top;
+	size_t nrows, rows_cap, tree_sel, tree_top;
 	bool tree_shown;
 
 	/* the rows of the chain shown (staged edits applied), and their
 	 * display order (filter, sort) */
-	struct vrow *vrows;
-	size_t nvrows, vrows_cap;
+	struct staged_rows staged;
 	size_t *order;
 	size_t norder, order_cap;
 	size_t rule_sel, rule_top;
@@ -206,8 +197,8 @@ bool safe_may_quit(struct view *v);
 void safe_free(struct view *v);
 
 /* ---- edit.c: staging edits from the live view ---- */
-/* Rows of the chain shown: rules as the staged edits leave them. */
-void edit_build_rows(struct view *v, const struct nfp_rule *rules, size_t n);
+/* Whether the rule with this handle is marked (m). */
+bool edit_is_marked(const struct view *v, uint64_t handle);
 /* An editing action (ACT_INSERT .. ACT_DISCARD). */
 void edit_action(struct view *v, enum action act);
 /* The prompt of an editing action was confirmed with Enter. */
@@ -229,7 +220,7 @@ void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
 void view_ask(struct view *v, enum action act, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void view_rebuild(struct view *v);
-const struct vrow *view_selected_row(const struct view *v);
+const struct staged_row *view_selected_row(const struct view *v);
 /* the chain shown in the rules pane, or NULL (a table row is selected) */
 const struct nfp_chain *view_chain(const struct view *v, struct live_ref *ref);
 const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading);
