@@ -46,11 +46,10 @@ static void find_sel(struct ctv *c)
 {
 	for (size_t i = 0; c->sel_id && i < c->rows.n; i++)
 		if (c->t.e[c->rows.idx[i]].id == c->sel_id) {
-			c->sel = i;
-			return;
+			c->l.sel = i;
+			break;
 		}
-	if (c->sel >= c->rows.n)
-		c->sel = c->rows.n ? c->rows.n - 1 : 0;
+	list_count(&c->l, c->rows.n);
 }
 
 static void rebuild(struct ctv *c)
@@ -79,7 +78,7 @@ static void rebuild(struct ctv *c)
 
 static const struct ct_entry *sel_entry(const struct ctv *c)
 {
-	return c->sel < c->rows.n ? &c->t.e[c->rows.idx[c->sel]] : NULL;
+	return c->l.sel < c->rows.n ? &c->t.e[c->rows.idx[c->l.sel]] : NULL;
 }
 
 /* ---- loading and following ---- */
@@ -266,7 +265,7 @@ static void set_filter(struct view *v, const char *text)
 	ct_filter_free(&c->f);
 	c->f = f;
 	snprintf(c->ftext, sizeof(c->ftext), "%s", text);
-	c->sel = 0;
+	c->l.sel = 0;
 	c->sel_id = 0;
 	v->mode = MODE_BROWSE;
 	v->input_err[0] = 0;
@@ -294,7 +293,7 @@ void ctv_show_rule(struct view *v, const char *rule_text)
 	ctv_enter(v);
 	/* as a prefilled filter: the admin sees it and may change it */
 	v->mode = MODE_PROMPT;
-	v->prompt_for = ACT_FILTER;
+	v->prompt_for = ACT_CT_FILTER;
 	snprintf(v->input, sizeof(v->input), "%s", filter);
 	snprintf(v->input_err, sizeof(v->input_err), "%s",
 		 partial ? "from the rule's addresses, ports and protocol; the rest of the rule "
@@ -334,19 +333,19 @@ void ctv_confirmed(struct view *v)
 	char err[256] = "";
 	int ret;
 
-	if (c->pending == ACT_DELETE) {
+	if (c->pending == ACT_KILL) {
 		const struct ct_entry *e = sel_entry(c);
 		uint32_t idx;
 
 		if (!e || e->id != c->sel_id)
 			return;
-		idx = c->rows.idx[c->sel];
+		idx = c->rows.idx[c->l.sel];
 		ret = ct_kill(&c->t, &idx, 1, NULL, &r, err, sizeof(err));
 		kill_result(v, &r, ret, err);
-	} else if (c->pending == ACT_CHAIN_DELETE) {
+	} else if (c->pending == ACT_KILL_ALL) {
 		ret = ct_kill(&c->t, c->rows.idx, c->rows.n, NULL, &r, err, sizeof(err));
 		kill_result(v, &r, ret, err);
-	} else if (c->pending == ACT_BLOCK) {
+	} else if (c->pending == ACT_BLOCK_KILL) {
 		struct ct_filter f = { 0 };
 		char filter[128];
 
@@ -360,7 +359,7 @@ void ctv_confirmed(struct view *v)
 			ct_filter_free(&f);
 		}
 		/* the probation banner says the rest */
-	} else if (c->pending == ACT_COUNTER_DEFAULT) {
+	} else if (c->pending == ACT_ACCOUNTING) {
 		if (ct_sys_set_acct(true, err, sizeof(err)))
 			view_status(v, ROLE_ERROR, "accounting: %s", err);
 		else
@@ -370,50 +369,37 @@ void ctv_confirmed(struct view *v)
 	}
 }
 
-static void move_sel(struct ctv *c, long d)
-{
-	long s = (long)c->sel + d;
-
-	if (s < 0)
-		s = 0;
-	if (s >= (long)c->rows.n)
-		s = c->rows.n ? (long)c->rows.n - 1 : 0;
-	c->sel = (size_t)s;
-	c->sel_id = c->rows.n ? c->t.e[c->rows.idx[c->sel]].id : 0;
-}
 
 void ctv_key(struct view *v, int key, bool *quit)
 {
 	struct ctv *c = &v->ct;
 	const struct ct_entry *e = sel_entry(c);
-	int page = v->body_h > 4 ? v->body_h - 3 : 1;
+	enum action act = keymap_lookup(KM_CONNS, key);
 	char a[64], b[64];
 
-	switch (keymap_lookup(key)) {
+	if (list_action(&c->l, act)) {
+		/* the selection follows its entry across re-sorts */
+		c->sel_id = c->rows.n ? c->t.e[c->rows.idx[c->l.sel]].id : 0;
+		return;
+	}
+	switch (act) {
 	case ACT_QUIT: *quit = safe_may_quit(v); break;
-	case ACT_HELP: v->mode = MODE_HELP; v->help_top = 0; break;
+	case ACT_HELP: v->mode = MODE_HELP; v->text.sel = 0; break;
 	case ACT_VIEW_RULES: ctv_leave(v); break;
-	case ACT_UP: move_sel(c, -1); break;
-	case ACT_DOWN: move_sel(c, 1); break;
-	case ACT_PAGE_UP: move_sel(c, -page); break;
-	case ACT_PAGE_DOWN: move_sel(c, page); break;
-	case ACT_FIRST: move_sel(c, -(long)c->rows.n); break;
-	case ACT_LAST: move_sel(c, (long)c->rows.n); break;
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
 		if (!c->dumping)
 			start_dump(v, c->t.loaded);
 		break;
-	case ACT_FILTER:
-	case ACT_SEARCH:
+	case ACT_CT_FILTER:
 		v->mode = MODE_PROMPT;
-		v->prompt_for = ACT_FILTER;
+		v->prompt_for = ACT_CT_FILTER;
 		v->input_err[0] = 0;
 		snprintf(v->input, sizeof(v->input), "%s", c->ftext);
 		break;
 	case ACT_SORT_NEXT:
 	case ACT_SORT_PREV:
-		c->sort = (enum ct_col)(((int)c->sort + (keymap_lookup(key) == ACT_SORT_NEXT ? 1
+		c->sort = (enum ct_col)(((int)c->sort + (act == ACT_SORT_NEXT ? 1
 							 : CT_COL_N - 1)) % CT_COL_N);
 		rebuild(c);
 		view_status(v, ROLE_NORMAL, "sorted by %s%s", ct_col_title(c->sort),
@@ -428,24 +414,24 @@ void ctv_key(struct view *v, int key, bool *quit)
 		view_status(v, ROLE_NORMAL, v->paused ? "paused: no re-reads (events still "
 						 "arrive)" : "live again");
 		break;
-	case ACT_DELETE:
+	case ACT_KILL:
 		if (!e || (e->flags & CT_F_GONE))
 			break;
-		c->pending = ACT_DELETE;
+		c->pending = ACT_KILL;
 		c->sel_id = e->id;
 		ct_endpoint_format(a, e->family, e->proto, &e->orig.src, e->orig.sport);
 		ct_endpoint_format(b, e->family, e->proto, &e->orig.dst, e->orig.dport);
-		view_ask(v, ACT_DELETE, "Kill %s %s -> %s?", ct_proto_name(e->proto)
+		view_ask(v, c->pending, "Kill %s %s -> %s?", ct_proto_name(e->proto)
 		    ? ct_proto_name(e->proto) : "?", a, b);
 		break;
-	case ACT_CHAIN_DELETE:
+	case ACT_KILL_ALL:
 		if (!c->rows.n)
 			break;
-		c->pending = ACT_CHAIN_DELETE;
-		view_ask(v, ACT_DELETE, "Kill all %zu connection%s the filter '%s' matches?", c->rows.n,
+		c->pending = ACT_KILL_ALL;
+		view_ask(v, c->pending, "Kill all %zu connection%s the filter '%s' matches?", c->rows.n,
 		    c->rows.n == 1 ? "" : "s", c->ftext[0] ? c->ftext : "(none: every one)");
 		break;
-	case ACT_BLOCK:
+	case ACT_BLOCK_KILL:
 		if (!e)
 			break;
 		if (v->cs.n) {
@@ -454,21 +440,21 @@ void ctv_key(struct view *v, int key, bool *quit)
 			break;
 		}
 		sel_source(e, c->block_addr);
-		c->pending = ACT_BLOCK;
-		view_ask(v, ACT_DELETE, "Block %s (a drop rule at the top of the input chain, on "
+		c->pending = ACT_BLOCK_KILL;
+		view_ask(v, c->pending, "Block %s (a drop rule at the top of the input chain, on "
 		    "probation) and kill its connections?", c->block_addr);
 		break;
-	case ACT_COUNTER_DEFAULT:
+	case ACT_ACCOUNTING:
 		if (c->sys_ok && c->sys.acct) {
 			view_status(v, ROLE_NORMAL, "accounting is already on");
 			break;
 		}
-		c->pending = ACT_COUNTER_DEFAULT;
-		view_ask(v, ACT_DELETE, "Turn conntrack accounting on (net.netfilter.nf_conntrack_acct "
+		c->pending = ACT_ACCOUNTING;
+		view_ask(v, c->pending, "Turn conntrack accounting on (net.netfilter.nf_conntrack_acct "
 		    "= 1 in this namespace)?");
 		break;
 	case ACT_CONFIRM: case ACT_ROLLBACK: case ACT_EXTEND: case ACT_HISTORY:
-		safe_action(v, keymap_lookup(key));
+		safe_action(v, act);
 		break;
 	default:
 		break;
@@ -573,13 +559,9 @@ void ctv_draw(struct view *v)
 	draw_text(2, 0, COLS, line, v->attr[ROLE_TITLE], true);
 	/* rows */
 	h = LINES - 4;
-	v->body_h = h + 3;
-	if (c->sel < c->top)
-		c->top = c->sel;
-	if (h > 0 && c->sel >= c->top + (size_t)h)
-		c->top = c->sel - (size_t)h + 1;
+	list_show(&c->l, h > 0 ? (size_t)h : 0);
 	y = 3;
-	for (size_t r = c->top; r < c->rows.n && y < LINES - 1; r++, y++) {
+	for (size_t r = c->l.top; r < c->rows.n && y < LINES - 1; r++, y++) {
 		const struct ct_entry *e = &c->t.e[c->rows.idx[r]];
 		enum theme_role role = e->flags & CT_F_GONE ? ROLE_DIM
 				       : e->flags & CT_F_NEW ? ROLE_RULE_ACCEPT : ROLE_NORMAL;
@@ -591,7 +573,7 @@ void ctv_draw(struct view *v)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, "%-*.*s ",
 					      ct_col_width(cols[i]), ct_col_width(cols[i]), cell);
 		}
-		draw_text(y, 0, COLS, line, r == c->sel ? v->attr[ROLE_SELECTED] : v->attr[role],
+		draw_text(y, 0, COLS, line, r == c->l.sel ? v->attr[ROLE_SELECTED] : v->attr[role],
 			  true);
 	}
 	if (!c->rows.n)

@@ -194,15 +194,12 @@ static void draw_tree(struct view *v)
 {
 	int h = v->body_h, w = v->tree_w - 1;
 
-	if (v->tree_sel < v->tree_top)
-		v->tree_top = v->tree_sel;
-	if (h > 0 && v->tree_sel >= v->tree_top + (size_t)h)
-		v->tree_top = v->tree_sel - h + 1;
+	list_show(&v->tree, h > 0 ? (size_t)h : 0);
 	for (int i = 0; i < h; i++) {
-		size_t r = v->tree_top + i;
+		size_t r = v->tree.top + i;
 		int y = v->body_top + i;
 
-		if (r >= v->nrows) {
+		if (r >= v->tree.n) {
 			put(y, 0, w, "", v->attr[ROLE_NORMAL], true);
 			continue;
 		}
@@ -213,7 +210,7 @@ static void draw_tree(struct view *v)
 
 		tree_line(v, &v->rows[r], left, sizeof(left), right, sizeof(right), &role);
 		a = v->attr[role];
-		if (r == v->tree_sel)
+		if (r == v->tree.sel)
 			a = v->attr[v->pane == PANE_TREE ? ROLE_SELECTED : ROLE_SELECTED_INACTIVE];
 		rw = (int)strlen(right);
 		if (rw >= w - 4)
@@ -221,7 +218,7 @@ static void draw_tree(struct view *v)
 		put(y, 0, w - rw, left, a, true);
 		if (rw)
 			put(y, w - rw, rw, right,
-			    r == v->tree_sel ? a : v->attr[v->rows[r].c < 0 ? ROLE_BADGE : ROLE_DIM],
+			    r == v->tree.sel ? a : v->attr[v->rows[r].c < 0 ? ROLE_BADGE : ROLE_DIM],
 			    true);
 	}
 	attrset(v->attr[ROLE_BORDER]);
@@ -524,8 +521,8 @@ static void draw_rules(struct view *v)
 	bool loading;
 
 	if (!c) {
-		if (v->tree_sel < v->nrows)
-			draw_table_summary(v, x, w, &v->live.rs.tables[v->rows[v->tree_sel].t]);
+		if (v->tree.sel < v->tree.n)
+			draw_table_summary(v, x, w, &v->live.rs.tables[v->rows[v->tree.sel].t]);
 		else
 			for (int i = 0; i < v->body_h; i++)
 				put(v->body_top + i, x, w, i == 1 ? " no tables: the ruleset is empty" : "",
@@ -551,25 +548,22 @@ static void draw_rules(struct view *v)
 	if (cx < COLS)
 		put(v->body_top + 1, cx, COLS - cx, "", v->attr[ROLE_HEADER], true);
 
-	if (v->rule_sel < v->rule_top)
-		v->rule_top = v->rule_sel;
-	if (h > 0 && v->rule_sel >= v->rule_top + (size_t)h)
-		v->rule_top = v->rule_sel - h + 1;
+	list_show(&v->rlist, h > 0 ? (size_t)h : 0);
 	for (int i = 0; i < h; i++) {
-		size_t k = v->rule_top + i;
+		size_t k = v->rlist.top + i;
 		int y = v->body_top + 2 + i;
 
-		if (k >= v->norder) {
+		if (k >= v->rlist.n) {
 			const char *msg = "";
 
-			if (i == 0 && v->norder == 0)
+			if (i == 0 && v->rlist.n == 0)
 				msg = loading ? " loading rules..." :
 				      v->filter[0] ? " no rule matches the filter" : " no rules";
 			put(y, x, w, msg, v->attr[ROLE_DIM], true);
 			continue;
 		}
 		const struct staged_row *row = &v->staged.row[v->order[k]];
-		bool sel = k == v->rule_sel;
+		bool sel = k == v->rlist.sel;
 		attr_t base = sel ? v->attr[v->pane == PANE_RULES ? ROLE_SELECTED
 								  : ROLE_SELECTED_INACTIVE]
 				  : v->attr[ROLE_NORMAL];
@@ -586,7 +580,7 @@ static const char *prompt_label(enum action a)
 {
 	switch (a) {
 	case ACT_SEARCH: return "Search: ";
-	case ACT_FILTER: return "Filter: ";
+	case ACT_FILTER: case ACT_CT_FILTER: return "Filter: ";
 	case ACT_INSERT: return "Insert rule above: ";
 	case ACT_ADD_BELOW: return "Insert rule below: ";
 	case ACT_APPEND: return "Append rule: ";
@@ -673,42 +667,61 @@ static void draw_status(struct view *v)
 		put(y, x, COLS - x, "", v->attr[ROLE_STATUS], true);
 }
 
+/* One line of the help's text: drawn if it is within the part shown. */
+static void help_line(struct view *v, size_t *line, int *y, int h, const char *keys,
+		      const char *text, enum theme_role role)
+{
+	if ((*line)++ < v->text.sel || *y > h)
+		return;
+	if (keys) {
+		put(*y, 0, 2, "", v->attr[ROLE_NORMAL], true);
+		put(*y, 2, 20, keys, v->attr[ROLE_HELP_KEY], true);
+		put(*y, 22, COLS - 22, text, v->attr[role], true);
+	} else {
+		put(*y, 0, COLS, text, v->attr[role], true);
+	}
+	(*y)++;
+}
+
+/* Each keymap under its own heading (the generic one first), its actions
+ * by group; then notes. */
 static void draw_help(struct view *v)
 {
-	int h = LINES - 2, y = 1, line = 0;
-	const char *group = NULL;
-
-	put(0, 0, COLS, " nfpilot help  (Up/Down scroll, q or Esc closes)", v->attr[ROLE_HEADER],
-	    true);
-	for (int a = 1; a < ACT_COUNT; a++) {
-		char keys[64];
-
-		if (!group || strcmp(group, keymap[a].group) != 0) {
-			/* a blank line between groups: a line like any other */
-			if (group && line++ >= v->help_top && y <= h)
-				put(y++, 0, COLS, "", v->attr[ROLE_NORMAL], true);
-			group = keymap[a].group;
-			if (line++ >= v->help_top && y <= h)
-				put(y++, 0, COLS, group, v->attr[ROLE_TITLE], true);
-		}
-		if (line++ < v->help_top || y > h)
-			continue;
-		keymap_keys_text((enum action)a, keys, sizeof(keys));
-		put(y, 0, 2, "", v->attr[ROLE_NORMAL], true);
-		put(y, 2, 20, keys, v->attr[ROLE_HELP_KEY], true);
-		put(y, 22, COLS - 22, keymap[a].help, v->attr[ROLE_NORMAL], true);
-		y++;
-	}
-	const char *notes[] = {
+	static const char *const notes[] = {
 		"",
 		"Counters: '-' means the rule has no counter statement; moving counters",
 		"are highlighted. Rates are per second over the last refresh.",
 		"Mouse: click selects, the wheel scrolls.",
 	};
+	int h = LINES - 2, y = 1;
+	size_t line = 0;
+
+	put(0, 0, COLS, " nfpilot help  (Up/Down scroll, q or Esc closes)", v->attr[ROLE_HEADER],
+	    true);
+	for (int b = 0; b < KM_COUNT; b++) {
+		const char *group = NULL;
+
+		if (b)
+			help_line(v, &line, &y, h, NULL, "", ROLE_NORMAL);
+		help_line(v, &line, &y, h, NULL, keymap_title[b], ROLE_HEADER);
+		for (int a = 1; a < ACT_COUNT; a++) {
+			char keys[64], title[64];
+
+			if (!(keymap[a].maps & (1u << b)))
+				continue;
+			if (!group || strcmp(group, keymap[a].group) != 0) {
+				group = keymap[a].group;
+				snprintf(title, sizeof(title), " %s", group);
+				help_line(v, &line, &y, h, NULL, title, ROLE_TITLE);
+			}
+			keymap_keys_text((enum action)a, keys, sizeof(keys));
+			help_line(v, &line, &y, h, keys, keymap[a].help, ROLE_NORMAL);
+		}
+	}
 	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++)
-		if (line++ >= v->help_top && y <= h)
-			put(y++, 0, COLS, notes[i], v->attr[ROLE_DIM], true);
-	v->scroll_lines = line;
+		help_line(v, &line, &y, h, NULL, notes[i], ROLE_DIM);
+	v->text.n = line;
+	list_show(&v->text, (size_t)h);
 	while (y <= h)
 		put(y++, 0, COLS, "", v->attr[ROLE_NORMAL], true);
 	put(LINES - 1, 0, COLS, "", v->attr[ROLE_STATUS], true);
@@ -716,7 +729,8 @@ static void draw_help(struct view *v)
 
 void draw_pending(struct view *v)
 {
-	int y = 1, n = 0;
+	int y = 1;
+	size_t n = 0;
 
 	putf(0, 0, COLS, v->attr[ROLE_HEADER], true,
 	     " Pending changes: %zu edit%s, staged on generation %u   W apply  u undo  U redo  X discard  q close",
@@ -735,14 +749,15 @@ void draw_pending(struct view *v)
 		changeset_print_edit(fp, &v->cs, i);
 		fclose(fp);
 		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			if (n++ < v->help_top || y >= LINES - 1)
+			if (n++ < v->text.sel || y >= LINES - 1)
 				continue;
 			putf(y++, 0, COLS, v->attr[stale ? ROLE_ERROR : ROLE_NORMAL], true,
 			     "%3zu %s%s", i + 1, stale ? "! rule gone: " : "", line);
 		}
 		free(text);
 	}
-	v->scroll_lines = n + 1;
+	v->text.n = n + 1;
+	list_show(&v->text, (size_t)(LINES - 2));
 	while (y < LINES - 1)
 		put(y++, 0, COLS, "", v->attr[ROLE_NORMAL], true);
 	put(LINES - 1, 0, COLS, v->status[0] ? v->status : "",
@@ -751,18 +766,16 @@ void draw_pending(struct view *v)
 
 void draw_history(struct view *v)
 {
-	int list_h = (LINES - 2) / 2, y = 1, top;
+	int list_h = (LINES - 2) / 2, y = 1;
 	char line[600];
 
 	put(0, 0, COLS, " History: changes that ended their probation (newest last)   "
 	    "Up/Down select   q close", v->attr[ROLE_HEADER], true);
-	if (!v->nhent)
+	if (!v->hlist.n)
 		put(y++, 0, COLS, " nothing recorded yet: changes applied with W appear here once "
 		    "confirmed or reverted", v->attr[ROLE_DIM], true);
-	top = (int)v->hent_sel - list_h + 1;
-	if (top < 0)
-		top = 0;
-	for (size_t i = (size_t)top; i < v->nhent && y <= list_h; i++) {
+	list_show(&v->hlist, (size_t)list_h);
+	for (size_t i = v->hlist.top; i < v->hlist.n && y <= list_h; i++) {
 		const struct history_entry *e = &v->hent[i];
 		char when[32], raw[900];
 		struct tm tm;
@@ -773,14 +786,14 @@ void draw_history(struct view *v)
 		snprintf(raw, sizeof(raw), "%5d  %s  %-13s %-12.12s %-15.15s %.300s", e->n, when,
 			 e->outcome, e->user, e->from, e->tables);
 		fmt_sanitize(line, sizeof(line), raw);
-		put(y++, 0, COLS, line, v->attr[i == v->hent_sel ? ROLE_SELECTED
+		put(y++, 0, COLS, line, v->attr[i == v->hlist.sel ? ROLE_SELECTED
 					: strcmp(e->outcome, "confirmed") ? ROLE_WARNING : ROLE_NORMAL],
 		    true);
 	}
 	while (y <= list_h)
 		put(y++, 0, COLS, "", v->attr[ROLE_NORMAL], true);
-	if (v->nhent) {
-		const struct history_entry *e = &v->hent[v->hent_sel];
+	if (v->hlist.n) {
+		const struct history_entry *e = &v->hent[v->hlist.sel];
 		char raw[600];
 		const char *p = v->hent_change;
 

@@ -17,7 +17,7 @@
 
 static const struct nfp_table *cur_table(const struct view *v)
 {
-	return v->tree_sel < v->nrows ? &v->live.rs.tables[v->rows[v->tree_sel].t] : NULL;
+	return v->tree.sel < v->tree.n ? &v->live.rs.tables[v->rows[v->tree.sel].t] : NULL;
 }
 
 static const struct nfp_chain *cur_chain(const struct view *v)
@@ -287,8 +287,8 @@ void edit_action(struct view *v, enum action act)
 		if (v->nmarked < sizeof(v->marked) / sizeof(v->marked[0]))
 			v->marked[v->nmarked++] = row->r->handle;
 		view_status(v, ROLE_NORMAL, "%zu marked: d stages their deletion", v->nmarked);
-		if (v->rule_sel + 1 < v->norder)
-			v->rule_sel++;
+		if (v->rlist.sel + 1 < v->rlist.n)
+			v->rlist.sel++;
 		view_rebuild(v);
 		return;
 	case ACT_MOVE_UP:
@@ -377,7 +377,7 @@ void edit_action(struct view *v, enum action act)
 		return;
 	case ACT_PENDING:
 		v->mode = MODE_PENDING;
-		v->help_top = 0;
+		v->text.sel = 0;
 		return;
 	case ACT_APPLY:
 		if (!v->cs.n) {

@@ -127,7 +127,7 @@ static void ended(struct view *v)
 			    v->prob.history_n, v->cfg.save_file);
 	} else if (v->prob.outcome == PROB_REVERTED) {
 		const struct staged_row *row = view_selected_row(v);
-		const struct tree_row *tr = v->tree_sel < v->nrows ? &v->rows[v->tree_sel] : NULL;
+		const struct tree_row *tr = v->tree.sel < v->tree.n ? &v->rows[v->tree.sel] : NULL;
 		char now[80] = "";
 
 		/* the revert re-added the rules: they have new handles */
@@ -209,40 +209,32 @@ static void load_history(struct view *v)
 
 	free(v->hent);
 	v->hent = NULL;
-	v->nhent = 0;
+	v->hlist.n = 0;
 	free(v->hent_change);
 	v->hent_change = NULL;
-	if (history_list(&v->hent, &v->nhent, err, sizeof(err)))
+	if (history_list(&v->hent, &v->hlist.n, err, sizeof(err)))
 		view_status(v, ROLE_ERROR, "%s", err);
-	v->hent_sel = v->nhent ? v->nhent - 1 : 0; /* the newest */
-	if (v->nhent) {
+	v->hlist.sel = v->hlist.n ? v->hlist.n - 1 : 0; /* the newest */
+	if (v->hlist.n) {
 		struct history_entry e;
 
-		history_get(v->hent[v->hent_sel].n, &e, &v->hent_change, err, sizeof(err));
+		history_get(v->hent[v->hlist.sel].n, &e, &v->hent_change, err, sizeof(err));
 	}
 }
 
 void safe_history_key(struct view *v, int key)
 {
-	size_t old = v->hent_sel;
+	size_t old = v->hlist.sel;
 
-	if ((key == KEY_UP || key == 'k') && v->hent_sel > 0)
-		v->hent_sel--;
-	else if ((key == KEY_DOWN || key == 'j') && v->hent_sel + 1 < v->nhent)
-		v->hent_sel++;
-	else if (key == KEY_HOME || key == 'g')
-		v->hent_sel = 0;
-	else if ((key == KEY_END || key == 'G') && v->nhent)
-		v->hent_sel = v->nhent - 1;
-	else if (key != KEY_UP && key != KEY_DOWN && key != 'k' && key != 'j')
+	if (!list_action(&v->hlist, keymap_lookup(KM_GENERIC, key)))
 		v->mode = MODE_BROWSE;
-	if (old != v->hent_sel && v->nhent) {
+	if (old != v->hlist.sel && v->hlist.n) {
 		struct history_entry e;
 		char err[256];
 
 		free(v->hent_change);
 		v->hent_change = NULL;
-		history_get(v->hent[v->hent_sel].n, &e, &v->hent_change, err, sizeof(err));
+		history_get(v->hent[v->hlist.sel].n, &e, &v->hent_change, err, sizeof(err));
 	}
 }
 

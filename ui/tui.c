@@ -55,9 +55,9 @@ const struct nfp_chain *view_chain(const struct view *v, struct live_ref *ref)
 {
 	const struct tree_row *row;
 
-	if (v->tree_sel >= v->nrows)
+	if (v->tree.sel >= v->tree.n)
 		return NULL;
-	row = &v->rows[v->tree_sel];
+	row = &v->rows[v->tree.sel];
 	if (row->c < 0)
 		return NULL;
 	*ref = (struct live_ref){ row->t, (size_t)row->c };
@@ -78,9 +78,9 @@ const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading
 
 const struct staged_row *view_selected_row(const struct view *v)
 {
-	if (v->rule_sel >= v->norder || v->order[v->rule_sel] >= v->staged.n)
+	if (v->rlist.sel >= v->rlist.n || v->order[v->rlist.sel] >= v->staged.n)
 		return NULL;
-	return &v->staged.row[v->order[v->rule_sel]];
+	return &v->staged.row[v->order[v->rlist.sel]];
 }
 
 /* the selected rule of the kernel (NULL on a row a staged edit adds) */
@@ -96,9 +96,9 @@ static void save_place(const struct view *v, struct place *p)
 	const struct nfp_rule *r = selected_rule(v);
 
 	memset(p, 0, sizeof(*p));
-	if (v->tree_sel >= v->nrows)
+	if (v->tree.sel >= v->tree.n)
 		return;
-	const struct tree_row *row = &v->rows[v->tree_sel];
+	const struct tree_row *row = &v->rows[v->tree.sel];
 	const struct nfp_table *t = &v->live.rs.tables[row->t];
 
 	p->family = t->family;
@@ -117,17 +117,16 @@ static void rebuild_tree(struct view *v)
 
 	for (size_t t = 0; t < rs->ntables; t++)
 		n += 1 + rs->tables[t].nchains;
-	v->nrows = 0;
+	v->tree.n = 0;
 	if (grow(&v->rows, &v->rows_cap, n + 1, sizeof(*v->rows), 64))
 		return;
 	for (size_t t = 0; t < rs->ntables; t++) {
-		v->rows[v->nrows++] = (struct tree_row){ t, -1 };
+		v->rows[v->tree.n++] = (struct tree_row){ t, -1 };
 		for (size_t c = 0; c < rs->tables[t].nchains; c++)
 			if (!rs->tables[t].chains[c].binding) /* shown in its rule's text */
-				v->rows[v->nrows++] = (struct tree_row){ t, (long)c };
+				v->rows[v->tree.n++] = (struct tree_row){ t, (long)c };
 	}
-	if (v->tree_sel >= v->nrows)
-		v->tree_sel = v->nrows ? v->nrows - 1 : 0;
+	list_count(&v->tree, v->tree.n);
 }
 
 static bool rule_matches(const struct nfp_rule *r, const char *pat)
@@ -187,7 +186,7 @@ static void rebuild_order_keep(struct view *v, uint64_t handle)
 	const struct nfp_rule *rules = view_rules(v, &n, &loading);
 
 	v->staged.n = 0;
-	v->norder = 0;
+	v->rlist.n = 0;
 	if (c) {
 		const struct nfp_table *t = &v->live.rs.tables[ref.t];
 
@@ -199,19 +198,18 @@ static void rebuild_order_keep(struct view *v, uint64_t handle)
 		return;
 	for (size_t i = 0; i < n; i++)
 		if (!v->filter[0] || row_matches(&v->staged.row[i], v->filter))
-			v->order[v->norder++] = i;
-	if (v->sorted && v->norder) {
+			v->order[v->rlist.n++] = i;
+	if (v->sorted && v->rlist.n) {
 		sort_rows = v->staged.row;
-		qsort(v->order, v->norder, sizeof(*v->order), cmp_rate);
+		qsort(v->order, v->rlist.n, sizeof(*v->order), cmp_rate);
 	}
 	if (handle)
-		for (size_t k = 0; k < v->norder; k++)
+		for (size_t k = 0; k < v->rlist.n; k++)
 			if (v->staged.row[v->order[k]].r && v->staged.row[v->order[k]].r->handle == handle) {
-				v->rule_sel = k;
+				v->rlist.sel = k;
 				break;
 			}
-	if (v->rule_sel >= v->norder)
-		v->rule_sel = v->norder ? v->norder - 1 : 0;
+	list_count(&v->rlist, v->rlist.n);
 }
 
 static void focus_selected(struct view *v)
@@ -225,22 +223,22 @@ static void focus_selected(struct view *v)
 /* Select the tree row of place p (after a reload, or going back). */
 static bool goto_place(struct view *v, const struct place *p)
 {
-	for (size_t r = 0; r < v->nrows; r++) {
+	for (size_t r = 0; r < v->tree.n; r++) {
 		const struct nfp_table *t = &v->live.rs.tables[v->rows[r].t];
 		const char *chain = v->rows[r].c >= 0 ? t->chains[v->rows[r].c].name : "";
 
 		if (t->family == p->family && strcmp(t->name, p->table) == 0 &&
 		    strcmp(chain, p->chain) == 0) {
-			v->tree_sel = r;
+			v->tree.sel = r;
 			focus_selected(v);
-			v->rule_sel = 0;
-			v->norder = 0;
+			v->rlist.sel = 0;
+			v->rlist.n = 0;
 			rebuild_order(v);
-			for (size_t k = 0; p->handle && k < v->norder; k++) {
+			for (size_t k = 0; p->handle && k < v->rlist.n; k++) {
 				const struct nfp_rule *pr = v->staged.row[v->order[k]].r;
 
 				if (pr && pr->handle == p->handle)
-					v->rule_sel = k;
+					v->rlist.sel = k;
 			}
 			return true;
 		}
@@ -250,12 +248,12 @@ static bool goto_place(struct view *v, const struct place *p)
 
 static void select_row(struct view *v, size_t r)
 {
-	if (r >= v->nrows)
+	if (r >= v->tree.n)
 		return;
-	if (r != v->tree_sel) {
-		v->tree_sel = r;
-		v->rule_sel = v->rule_top = 0;
-		v->norder = 0;
+	if (r != v->tree.sel) {
+		v->tree.sel = r;
+		v->rlist.sel = v->rlist.top = 0;
+		v->rlist.n = 0;
 		focus_selected(v);
 	}
 	rebuild_order(v);
@@ -280,7 +278,7 @@ static int tick(struct view *v)
 	int h = draw_rules_height(v);
 	int ret;
 
-	for (size_t k = v->rule_top; k < v->norder && k < v->rule_top + (size_t)h && n < 512; k++)
+	for (size_t k = v->rlist.top; k < v->rlist.n && k < v->rlist.top + (size_t)h && n < 512; k++)
 		if (v->staged.row[v->order[k]].r)
 			handles[n++] = v->staged.row[v->order[k]].r->handle;
 	ret = live_tick(&v->live, handles, n, v->sorted, now_mono());
@@ -291,25 +289,20 @@ static int tick(struct view *v)
 
 /* ---- actions ---- */
 
-static void move_sel(struct view *v, long delta)
+/* Move the list of the pane with focus (ACT_UP .. ACT_LAST, or the wheel
+ * of ev): false if act is none of them. A new tree row opens its chain. */
+static bool move_pane(struct view *v, enum action act, const MEVENT *ev)
 {
-	if (v->pane == PANE_TREE) {
-		long r = (long)v->tree_sel + delta;
+	struct list *l = v->pane == PANE_TREE ? &v->tree : &v->rlist;
+	size_t old = v->tree.sel, r;
+	bool moved = ev ? list_wheel(l, ev) : list_action(l, act);
 
-		if (r < 0)
-			r = 0;
-		if (v->nrows && r >= (long)v->nrows)
-			r = (long)v->nrows - 1;
-		select_row(v, (size_t)r);
-	} else {
-		long k = (long)v->rule_sel + delta;
-
-		if (k < 0)
-			k = 0;
-		if (v->norder && k >= (long)v->norder)
-			k = (long)v->norder - 1;
-		v->rule_sel = v->norder ? (size_t)k : 0;
+	if (moved && v->pane == PANE_TREE) {
+		r = v->tree.sel;
+		v->tree.sel = old;
+		select_row(v, r);
 	}
+	return moved;
 }
 
 /* "jump NAME" / "goto NAME" in a rule's text: the target chain's name */
@@ -355,8 +348,8 @@ static void act_enter(struct view *v)
 	char target[NAME_MAX_LEN];
 
 	if (v->pane == PANE_TREE) {
-		if (v->tree_sel < v->nrows && v->rows[v->tree_sel].c < 0)
-			move_sel(v, 1);
+		if (v->tree.sel < v->tree.n && v->rows[v->tree.sel].c < 0)
+			move_pane(v, ACT_DOWN, NULL);
 		else
 			v->pane = PANE_RULES;
 		return;
@@ -417,8 +410,8 @@ static long row_rules(const struct view *v, const struct tree_row *tr,
 static bool search_step(struct view *v, int dir)
 {
 	const char *pat = v->search;
-	size_t nrows = v->nrows;
-	long row = (long)v->tree_sel;
+	size_t nrows = v->tree.n;
+	long row = (long)v->tree.sel;
 	long rule = v->pane == PANE_RULES && selected_rule(v) ?
 			    (long)(selected_rule(v)->position - 1) : -1;
 
@@ -453,9 +446,9 @@ static bool search_step(struct view *v, int dir)
 			if (v->filter[0] && !rule_matches(&rules[rule], v->filter))
 				v->filter[0] = 0;
 			rebuild_order(v);
-			for (size_t k = 0; k < v->norder; k++)
+			for (size_t k = 0; k < v->rlist.n; k++)
 				if (v->staged.row[v->order[k]].r == &rules[rule])
-					v->rule_sel = k;
+					v->rlist.sel = k;
 			v->pane = PANE_RULES;
 		}
 		return true;
@@ -480,9 +473,9 @@ static void ask_zero(struct view *v, enum action act)
 	const struct nfp_rule *r = selected_rule(v);
 	const struct nfp_table *t;
 
-	if (v->tree_sel >= v->nrows)
+	if (v->tree.sel >= v->tree.n)
 		return;
-	t = &v->live.rs.tables[v->rows[v->tree_sel].t];
+	t = &v->live.rs.tables[v->rows[v->tree.sel].t];
 	v->confirm_for = act;
 	if (act == ACT_ZERO_TABLE || !c)
 		snprintf(v->confirm_msg, sizeof(v->confirm_msg),
@@ -506,7 +499,7 @@ static void do_zero(struct view *v)
 	struct live_ref ref;
 	const struct nfp_chain *c = view_chain(v, &ref);
 	const struct nfp_rule *r = selected_rule(v);
-	size_t t = v->rows[v->tree_sel].t;
+	size_t t = v->rows[v->tree.sel].t;
 	char err[256];
 	int ret;
 
@@ -553,20 +546,20 @@ static void on_mouse(struct view *v)
 	in_tree = v->tree_shown && ev.x < v->tree_w;
 	if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
 		v->pane = in_tree ? PANE_TREE : PANE_RULES;
-		move_sel(v, ev.bstate & BUTTON4_PRESSED ? -3 : 3);
+		move_pane(v, ACT_NONE, &ev);
 		return;
 	}
 	if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED)))
 		return;
 	if (in_tree && ev.y >= v->body_top && ev.y < v->body_top + v->body_h) {
 		v->pane = PANE_TREE;
-		select_row(v, v->tree_top + (size_t)(ev.y - v->body_top));
+		select_row(v, v->tree.top + (size_t)(ev.y - v->body_top));
 	} else if (!in_tree && ev.y >= v->body_top + 2 && ev.y < v->body_top + v->body_h) {
-		size_t k = v->rule_top + (size_t)(ev.y - v->body_top - 2);
+		size_t k = v->rlist.top + (size_t)(ev.y - v->body_top - 2);
 
 		v->pane = PANE_RULES;
-		if (k < v->norder)
-			v->rule_sel = k;
+		if (k < v->rlist.n)
+			v->rlist.sel = k;
 	}
 }
 
@@ -599,7 +592,7 @@ static void prompt_key(struct view *v, int key)
 		if (v->prompt_for == ACT_FILTER) {
 			snprintf(v->filter, sizeof(v->filter), "%.*s", (int)sizeof(v->filter) - 1,
 				 v->input);
-			v->rule_sel = 0;
+			v->rlist.sel = 0;
 			rebuild_order(v);
 			v->pane = PANE_RULES;
 		} else if (n) {
@@ -618,17 +611,19 @@ static void prompt_key(struct view *v, int key)
 
 static void browse_key(struct view *v, int key, int timerfd, bool *quit)
 {
-	int page = v->pane == PANE_TREE ? v->body_h : draw_rules_height(v);
+	enum action act = keymap_lookup(KM_RULES, key);
 
 	if (key == KEY_MOUSE) {
 		on_mouse(v);
 		return;
 	}
-	switch (keymap_lookup(key)) {
+	if (move_pane(v, act, NULL))
+		return;
+	switch (act) {
 	case ACT_QUIT: *quit = safe_may_quit(v); break;
-	case ACT_HELP: v->mode = MODE_HELP; v->help_top = 0; break;
+	case ACT_HELP: v->mode = MODE_HELP; v->text.sel = 0; break;
 	case ACT_CONFIRM: case ACT_ROLLBACK: case ACT_EXTEND: case ACT_HISTORY: case ACT_SAVE:
-		safe_action(v, keymap_lookup(key));
+		safe_action(v, act);
 		break;
 	case ACT_VIEW_CONNS: ctv_enter(v); break;
 	case ACT_CT_OF_RULE: {
@@ -640,8 +635,6 @@ static void browse_key(struct view *v, int key, int timerfd, bool *quit)
 			ctv_show_rule(v, row->text);
 		break;
 	}
-	case ACT_VIEW_RULES: case ACT_SORT_NEXT: case ACT_SORT_PREV: case ACT_SORT_REVERSE:
-		break;
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
 		v->live.dirty = true;
@@ -650,12 +643,6 @@ static void browse_key(struct view *v, int key, int timerfd, bool *quit)
 			view_status(v, ROLE_NORMAL, "reloaded: %zu staged edits kept (v lists them)",
 				    v->cs.n);
 		break;
-	case ACT_UP: move_sel(v, -1); break;
-	case ACT_DOWN: move_sel(v, 1); break;
-	case ACT_PAGE_UP: move_sel(v, -(page > 1 ? page - 1 : 1)); break;
-	case ACT_PAGE_DOWN: move_sel(v, page > 1 ? page - 1 : 1); break;
-	case ACT_FIRST: move_sel(v, -(long)(v->nrows + v->norder)); break;
-	case ACT_LAST: move_sel(v, (long)(v->nrows + v->norder)); break;
 	case ACT_PANE:
 		v->pane = v->pane == PANE_TREE ? PANE_RULES : PANE_TREE;
 		if (!v->tree_shown)
@@ -671,7 +658,7 @@ static void browse_key(struct view *v, int key, int timerfd, bool *quit)
 	case ACT_SEARCH:
 	case ACT_FILTER:
 		v->mode = MODE_PROMPT;
-		v->prompt_for = keymap_lookup(key);
+		v->prompt_for = act;
 		snprintf(v->input, sizeof(v->input), "%s",
 			 v->prompt_for == ACT_FILTER ? v->filter : "");
 		break;
@@ -691,27 +678,28 @@ static void browse_key(struct view *v, int key, int timerfd, bool *quit)
 	case ACT_FASTER: change_refresh(v, timerfd, -1); break;
 	case ACT_SLOWER: change_refresh(v, timerfd, 1); break;
 	case ACT_ZERO:
-	case ACT_ZERO_TABLE: ask_zero(v, keymap_lookup(key)); break;
+	case ACT_ZERO_TABLE: ask_zero(v, act); break;
 	case ACT_INSERT: case ACT_ADD_BELOW: case ACT_APPEND: case ACT_EDIT:
 	case ACT_DELETE: case ACT_MARK: case ACT_MOVE_UP: case ACT_MOVE_DOWN:
 	case ACT_MOVE_TO: case ACT_POLICY: case ACT_CHAIN_ADD: case ACT_CHAIN_DELETE:
 	case ACT_CHAIN_FLUSH: case ACT_TABLE_ADD: case ACT_BLOCK: case ACT_ALLOW_PORT:
 	case ACT_COUNTER_DEFAULT: case ACT_UNDO: case ACT_REDO: case ACT_PENDING:
 	case ACT_APPLY: case ACT_DISCARD:
-		edit_action(v, keymap_lookup(key));
+		edit_action(v, act);
 		break;
-	case ACT_NONE:
-	case ACT_COUNT:
+	default:
 		break;
 	}
 }
 
 static void on_key(struct view *v, int key, int timerfd, bool *quit)
 {
+	enum action act;
+
 	if (key == KEY_RESIZE)
 		return;
 	if (COLS < MIN_COLS || LINES < MIN_LINES) {
-		if (keymap_lookup(key) == ACT_QUIT)
+		if (keymap_lookup(KM_GENERIC, key) == ACT_QUIT)
 			*quit = true;
 		return;
 	}
@@ -736,13 +724,11 @@ static void on_key(struct view *v, int key, int timerfd, bool *quit)
 			edit_confirmed(v);
 		break;
 	case MODE_PENDING:
-		if (key == KEY_UP || key == 'k')
-			v->help_top -= v->help_top > 0;
-		else if (key == KEY_DOWN || key == 'j')
-			v->help_top += v->help_top + (LINES - 2) < v->scroll_lines;
-		else if (keymap_lookup(key) == ACT_APPLY || keymap_lookup(key) == ACT_UNDO ||
-			 keymap_lookup(key) == ACT_REDO || keymap_lookup(key) == ACT_DISCARD)
-			edit_action(v, keymap_lookup(key));
+		act = keymap_lookup(KM_PENDING, key);
+		if (list_action(&v->text, act))
+			break;
+		if (act == ACT_APPLY || act == ACT_UNDO || act == ACT_REDO || act == ACT_DISCARD)
+			edit_action(v, act);
 		else
 			v->mode = MODE_BROWSE;
 		break;
@@ -750,11 +736,7 @@ static void on_key(struct view *v, int key, int timerfd, bool *quit)
 		safe_history_key(v, key);
 		break;
 	case MODE_HELP:
-		if (key == KEY_UP || key == 'k')
-			v->help_top -= v->help_top > 0;
-		else if (key == KEY_DOWN || key == 'j')
-			v->help_top += v->help_top + (LINES - 2) < v->scroll_lines;
-		else
+		if (!list_action(&v->text, keymap_lookup(KM_GENERIC, key)))
 			v->mode = MODE_BROWSE;
 		break;
 	case MODE_BROWSE:
@@ -949,6 +931,7 @@ int tui_run(const struct tui_opts *o, char *err, size_t errlen)
 	gethostname(v->host, sizeof(v->host) - 1);
 	v->tree_shown = true;
 	v->pane = PANE_TREE;
+	v->text.text = true;
 
 	ret = live_open(&v->live, v->cfg.numeric, err, errlen);
 	if (ret) {
@@ -993,16 +976,16 @@ int tui_run(const struct tui_opts *o, char *err, size_t errlen)
 	rebuild_tree(v);
 	/* start on the first base chain, where the traffic is, else on the
 	 * first chain */
-	size_t start = v->nrows;
-	for (size_t r = v->nrows; r-- > 0;) {
+	size_t start = v->tree.n;
+	for (size_t r = v->tree.n; r-- > 0;) {
 		const struct tree_row *row = &v->rows[r];
 
 		if (row->c >= 0 && (v->live.rs.tables[row->t].chains[row->c].base ||
-				    start == v->nrows || !v->live.rs.tables[v->rows[start].t]
+				    start == v->tree.n || !v->live.rs.tables[v->rows[start].t]
 								.chains[v->rows[start].c].base))
 			start = r;
 	}
-	if (start < v->nrows)
+	if (start < v->tree.n)
 		select_row(v, start);
 	focus_selected(v);
 	timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

@@ -14,6 +14,7 @@
 #include "nft/live.h"
 #include "model/config.h"
 #include "ui/keymap.h"
+#include "ui/list.h"
 #include "ui/theme.h"
 
 #include <curses.h>
@@ -39,7 +40,7 @@ struct ctv {
 	char ftext[256];
 	enum ct_col sort;
 	bool reverse;
-	size_t sel, top;
+	struct list l;              /* over rows */
 	uint32_t sel_id;           /* the selected entry, kept across re-sorts */
 	struct ct_dump dump;
 	bool dumping;
@@ -81,16 +82,17 @@ struct view {
 	char host[64];
 
 	/* the tree */
-	struct tree_row *rows;
-	size_t nrows, rows_cap, tree_sel, tree_top;
+	struct tree_row *rows;      /* tree.n of them */
+	size_t rows_cap;
+	struct list tree;
 	bool tree_shown;
 
 	/* the rows of the chain shown (staged edits applied), and their
 	 * display order (filter, sort) */
 	struct staged_rows staged;
-	size_t *order;
-	size_t norder, order_cap;
-	size_t rule_sel, rule_top;
+	size_t *order;              /* rlist.n of them */
+	size_t order_cap;
+	struct list rlist;
 	enum pane pane;
 	bool sorted, paused;
 	bool tick_now;             /* refresh counters at the next turn */
@@ -121,8 +123,7 @@ struct view {
 	char confirm_msg[1400];
 	bool apply_force;          /* the next apply goes in even if the kernel
 				    * refuses its restore point (asked first) */
-	int help_top;
-	int scroll_lines;          /* lines of the help or pending view */
+	struct list text;          /* the help or pending view's lines */
 
 	/* safe apply (ui/safe.c): our probation, the boot file, the history */
 	struct probation prob;     /* fd -1: no probation of ours */
@@ -132,8 +133,8 @@ struct view {
 	char prob_sock[300];       /* its guardian's socket, to notice one */
 	enum save_state save_state;
 	int save_pid, save_fd;     /* the `save --check` running, -1 if none */
-	struct history_entry *hent;
-	size_t nhent, hent_sel;
+	struct history_entry *hent; /* hlist.n of them */
+	struct list hlist;
 	char *hent_change;         /* the selected entry's change */
 	char *renames;             /* a revert's new handles (history's map),
 				    * until the reload after it */
