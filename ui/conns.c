@@ -1,4 +1,4 @@
-/* ctview: the tracked connections screen (key 2; 1 goes back to the
+/* conns: the tracked connections screen (key 2; 1 goes back to the
  * ruleset). The table is loaded in slices from a non-blocking dump, then
  * follows conntrack events; a re-read (sync) now and then brings counters
  * and rates, since events carry no counters. Rows that appeared or went
@@ -42,7 +42,7 @@ static double wall(void)
 
 /* ---- rows ---- */
 
-static void find_sel(struct ctv *c)
+static void find_sel(struct conns_view *c)
 {
 	for (size_t i = 0; c->sel_id && i < c->rows.n; i++)
 		if (c->t.e[c->rows.idx[i]].id == c->sel_id) {
@@ -52,7 +52,7 @@ static void find_sel(struct ctv *c)
 	list_count(&c->l, c->rows.n);
 }
 
-static void rebuild(struct ctv *c)
+static void rebuild(struct conns_view *c)
 {
 	double start = mono();
 
@@ -76,7 +76,7 @@ static void rebuild(struct ctv *c)
 	c->stale = false;
 }
 
-static const struct ct_entry *sel_entry(const struct ctv *c)
+static const struct ct_entry *sel_entry(const struct conns_view *c)
 {
 	return c->l.sel < c->rows.n ? &c->t.e[c->rows.idx[c->l.sel]] : NULL;
 }
@@ -85,7 +85,7 @@ static const struct ct_entry *sel_entry(const struct ctv *c)
 
 static void start_dump(struct view *v, bool sync)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 	struct ct_dump_opts o = { .sync = sync, .now = mono() };
 
 	if (ct_dump_start(&c->dump, &c->t, &o, false, c->err, sizeof(c->err)) == 0) {
@@ -96,20 +96,18 @@ static void start_dump(struct view *v, bool sync)
 	}
 }
 
-static void read_sys(struct ctv *c)
+static void read_sys(struct conns_view *c)
 {
 	char err[256];
 
 	c->sys_ok = ct_sys_read(&c->sys, err, sizeof(err)) == 0;
 }
 
-void ctv_enter(struct view *v)
+static void conns_enter(struct view *v)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 	char err[256];
 
-	v->screen = SCREEN_CONNS;
-	v->mode = MODE_BROWSE;
 	if (!c->t.loaded && !c->dumping)
 		c->sort = CT_COL_SRC; /* the first time: by source */
 	read_sys(c);
@@ -125,11 +123,10 @@ void ctv_enter(struct view *v)
 		start_dump(v, false);
 }
 
-void ctv_leave(struct view *v)
+static void conns_leave(struct view *v)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 
-	v->screen = SCREEN_RULES;
 	/* nothing follows the table while it is not on screen */
 	if (c->ev_open)
 		ct_events_close(&c->ev);
@@ -139,21 +136,28 @@ void ctv_leave(struct view *v)
 	c->dumping = false;
 }
 
-void ctv_free(struct view *v)
+static void conns_free(struct view *v)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 
-	ctv_leave(v);
+	conns_leave(v);
 	ct_table_free(&c->t);
 	ct_rows_free(&c->rows);
 	ct_filter_free(&c->f);
 }
 
-int ctv_pollfds(struct view *v, struct pollfd *pfd)
+/* Nothing follows the table while it is not on screen (help or the
+ * history over it: it is). */
+static bool shown(const struct view *v)
 {
-	struct ctv *c = &v->ct;
+	return v->main == &conns_screen;
+}
 
-	if (v->screen != SCREEN_CONNS)
+static int conns_pollfds(struct view *v, struct pollfd *pfd)
+{
+	struct conns_view *c = &v->conns;
+
+	if (!shown(v))
 		return 0;
 	if (c->dumping) {
 		pfd[0] = (struct pollfd){ .fd = ct_dump_fd(&c->dump), .events = POLLIN };
@@ -167,14 +171,14 @@ int ctv_pollfds(struct view *v, struct pollfd *pfd)
 }
 
 /* Work on what arrived, within a budget: true when the screen changed. */
-bool ctv_step(struct view *v)
+static enum redraw conns_step(struct view *v)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 	double start = mono();
-	bool changed = false;
+	enum redraw changed = REDRAW_NONE;
 
-	if (v->screen != SCREEN_CONNS)
-		return false;
+	if (!shown(v))
+		return REDRAW_NONE;
 	while (c->dumping && mono() - start < STEP_BUDGET) {
 		struct pollfd p = { .fd = ct_dump_fd(&c->dump), .events = POLLIN };
 		int ret;
@@ -213,21 +217,21 @@ bool ctv_step(struct view *v)
 			 mono() - c->rebuilt > (c->rebuild_cost * 10 > 0.5 ? c->rebuild_cost * 10
 									 : 0.5))) {
 		rebuild(c);
-		changed = true;
+		changed = REDRAW_ALL;
 	}
 	return changed;
 }
 
 /* Every refresh tick: counters and rates by a re-read (less often when it
  * is expensive), and the new/gone marks expire. */
-void ctv_tick(struct view *v)
+static enum redraw conns_tick(struct view *v)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 	double now = mono();
 	double every = v->cfg.refresh > c->sync_cost * 5 ? v->cfg.refresh : c->sync_cost * 5;
 
-	if (v->screen != SCREEN_CONNS)
-		return;
+	if (!shown(v))
+		return REDRAW_NONE;
 	read_sys(c);
 	if (!c->dumping && c->t.loaded && now - c->last_sync >= every)
 		start_dump(v, true);
@@ -238,13 +242,14 @@ void ctv_tick(struct view *v)
 		}
 		c->last_purge = now;
 	}
+	return REDRAW_NONE; /* the step draws what changed */
 }
 
 /* ---- actions ---- */
 
 static void set_filter(struct view *v, const char *text)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 	struct ct_filter f = { 0 };
 	struct ct_filter_pos pos = { 0 };
 	char err[256];
@@ -274,12 +279,12 @@ static void set_filter(struct view *v, const char *text)
 		    c->rows.n == 1 ? "" : "s", c->rows.n == 1 ? "es" : "");
 }
 
-void ctv_prompt_done(struct view *v)
+static void conns_prompt_done(struct view *v)
 {
 	set_filter(v, v->input);
 }
 
-void ctv_show_rule(struct view *v, const char *rule_text)
+void conns_show_rule(struct view *v, const char *rule_text)
 {
 	char filter[256];
 	bool partial;
@@ -290,11 +295,9 @@ void ctv_show_rule(struct view *v, const char *rule_text)
 			    "(addresses, ports, protocol, ct state)");
 		return;
 	}
-	ctv_enter(v);
+	view_show(v, &conns_screen);
 	/* as a prefilled filter: the admin sees it and may change it */
-	v->mode = MODE_PROMPT;
-	v->prompt_for = ACT_CT_FILTER;
-	snprintf(v->input, sizeof(v->input), "%s", filter);
+	view_prompt(v, ACT_CT_FILTER, filter);
 	snprintf(v->input_err, sizeof(v->input_err), "%s",
 		 partial ? "from the rule's addresses, ports and protocol; the rest of the rule "
 			   "is not in a connection: Enter to use" : "");
@@ -317,7 +320,7 @@ static void kill_result(struct view *v, const struct ct_kill_result *r, int ret,
 			    "both ends see it closed)", r->deleted + r->gone,
 			    r->deleted + r->gone == 1 ? "" : "s", r->sockets,
 			    r->sockets == 1 ? "" : "s");
-	v->ct.stale = true;
+	v->conns.stale = true;
 }
 
 /* "10.0.0.1" of the selected row's original source */
@@ -326,9 +329,9 @@ static void sel_source(const struct ct_entry *e, char *buf)
 	ct_addr_format(buf, e->family, &e->orig.src);
 }
 
-void ctv_confirmed(struct view *v)
+static void conns_confirmed(struct view *v)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 	struct ct_kill_result r;
 	char err[256] = "";
 	int ret;
@@ -370,32 +373,27 @@ void ctv_confirmed(struct view *v)
 }
 
 
-void ctv_key(struct view *v, int key, bool *quit)
+static enum redraw conns_key(struct view *v, enum action act, int key)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 	const struct ct_entry *e = sel_entry(c);
-	enum action act = keymap_lookup(KM_CONNS, key);
 	char a[64], b[64];
+	MEVENT ev;
 
-	if (list_action(&c->l, act)) {
+	if (key == KEY_MOUSE ? getmouse(&ev) == OK && list_wheel(&c->l, &ev)
+			     : list_action(&c->l, act)) {
 		/* the selection follows its entry across re-sorts */
 		c->sel_id = c->rows.n ? c->t.e[c->rows.idx[c->l.sel]].id : 0;
-		return;
+		return REDRAW_ALL;
 	}
 	switch (act) {
-	case ACT_QUIT: *quit = safe_may_quit(v); break;
-	case ACT_HELP: v->mode = MODE_HELP; v->text.sel = 0; break;
-	case ACT_VIEW_RULES: ctv_leave(v); break;
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
 		if (!c->dumping)
 			start_dump(v, c->t.loaded);
 		break;
 	case ACT_CT_FILTER:
-		v->mode = MODE_PROMPT;
-		v->prompt_for = ACT_CT_FILTER;
-		v->input_err[0] = 0;
-		snprintf(v->input, sizeof(v->input), "%s", c->ftext);
+		view_prompt(v, ACT_CT_FILTER, c->ftext);
 		break;
 	case ACT_SORT_NEXT:
 	case ACT_SORT_PREV:
@@ -453,14 +451,10 @@ void ctv_key(struct view *v, int key, bool *quit)
 		view_ask(v, c->pending, "Turn conntrack accounting on (net.netfilter.nf_conntrack_acct "
 		    "= 1 in this namespace)?");
 		break;
-	case ACT_CONFIRM: case ACT_ROLLBACK: case ACT_EXTEND: case ACT_HISTORY:
-		safe_action(v, act);
-		break;
 	default:
-		break;
+		return REDRAW_NONE;
 	}
-	if (v->mode == MODE_CONFIRM)
-		v->confirm_for = ACT_VIEW_CONNS; /* answered by ctv_confirmed */
+	return REDRAW_ALL;
 }
 
 /* ---- drawing ---- */
@@ -473,7 +467,7 @@ static const enum ct_col wanted[] = {
 
 static int pick_columns(const struct view *v, enum ct_col *cols)
 {
-	const struct ctv *c = &v->ct;
+	const struct conns_view *c = &v->conns;
 	bool shown[CT_COL_N] = { false };
 	bool any_nat = c->tot.snat || c->tot.dnat;
 	int w = 2, n = 0;
@@ -499,9 +493,9 @@ static int pick_columns(const struct view *v, enum ct_col *cols)
 	return n;
 }
 
-void ctv_draw(struct view *v)
+static void conns_draw(struct view *v)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 	enum ct_col cols[CT_COL_N];
 	int ncols = pick_columns(v, cols), y, h;
 	struct ct_fmt_opts fo = { .now = wall() };
@@ -584,13 +578,34 @@ void ctv_draw(struct view *v)
 		draw_text(y, 0, COLS, "", v->attr[ROLE_NORMAL], true);
 }
 
-/* The status line's hints in this screen. */
-const char *ctv_hints(const struct view *v)
+static void conns_hints(struct view *v)
 {
-	static char buf[512];
+	char buf[512];
 
 	snprintf(buf, sizeof(buf), " %zu shown%s%s   1 rules  \\ filter  < > sort  I reverse  "
-		 "d kill  D kill all shown  b block+kill  ? help", v->ct.rows.n,
-		 v->ct.ftext[0] ? " of filter: " : "", v->ct.ftext);
-	return buf;
+		 "d kill  D kill all shown  b block+kill  ? help", v->conns.rows.n,
+		 v->conns.ftext[0] ? " of filter: " : "", v->conns.ftext);
+	draw_text(LINES - 1, 0, COLS, buf, v->attr[ROLE_STATUS], true);
 }
+
+static bool conns_busy(const struct view *v)
+{
+	return v->conns.dumping || (shown(v) && v->conns.stale);
+}
+
+const struct screen_ops conns_screen = {
+	.name = "connections",
+	.keymap = KM_CONNS,
+	.enter = conns_enter,
+	.leave = conns_leave,
+	.key = conns_key,
+	.draw = conns_draw,
+	.hints = conns_hints,
+	.prompt_done = conns_prompt_done,
+	.confirmed = conns_confirmed,
+	.pollfds = conns_pollfds,
+	.step = conns_step,
+	.tick = conns_tick,
+	.busy = conns_busy,
+	.free = conns_free,
+};

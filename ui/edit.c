@@ -1,5 +1,6 @@
-/* edit: staging edits from the live view — the keys of the "Editing" and
- * "Staged changes" groups, the marks, the warnings, and Apply (apply/apply.h: one transaction). */
+/* edit: the ruleset screen's editing keys (ui/rules.c hands them over) —
+ * the "Editing" and "Staged changes" groups, the marks, the warnings,
+ * and Apply (apply/apply.h: one transaction). */
 #define _GNU_SOURCE
 #include "ui/view.h"
 
@@ -17,7 +18,7 @@
 
 static const struct nfp_table *cur_table(const struct view *v)
 {
-	return v->tree.sel < v->tree.n ? &v->live.rs.tables[v->rows[v->tree.sel].t] : NULL;
+	return v->rules.tree.sel < v->rules.tree.n ? &v->live.rs.tables[v->rules.rows[v->rules.tree.sel].t] : NULL;
 }
 
 static const struct nfp_chain *cur_chain(const struct view *v)
@@ -36,8 +37,8 @@ static bool same_chain(const struct edit *e, const struct nfp_table *t,
 
 bool edit_is_marked(const struct view *v, uint64_t handle)
 {
-	for (size_t k = 0; k < v->nmarked; k++)
-		if (v->marked[k] == handle)
+	for (size_t k = 0; k < v->rules.nmarked; k++)
+		if (v->rules.marked[k] == handle)
 			return true;
 	return false;
 }
@@ -77,31 +78,22 @@ static struct edit chain_edit(const struct view *v, enum edit_kind kind)
 	const struct nfp_chain *c = cur_chain(v);
 
 	return (struct edit){ .kind = kind, .family = t->family, .table = t->name,
-			      .chain = c ? c->name : NULL, .add_counter = !v->no_counter };
+			      .chain = c ? c->name : NULL, .add_counter = !v->rules.no_counter };
 }
 
 /* Stage e now, or after a question; the edit (and its text) is kept. */
 static void stage_after(struct view *v, const struct edit *e, enum action act,
 			const char *question)
 {
-	v->pending_edit = *e;
+	v->rules.pending_edit = *e;
 	if (e->text) {
-		snprintf(v->pending_text, sizeof(v->pending_text), "%s", e->text);
-		v->pending_edit.text = v->pending_text;
+		snprintf(v->rules.pending_text, sizeof(v->rules.pending_text), "%s", e->text);
+		v->rules.pending_edit.text = v->rules.pending_text;
 	}
 	if (question)
 		view_ask(v, act, "%s", question);
 	else
-		stage(v, &v->pending_edit);
-}
-
-static void prompt(struct view *v, enum action act, const char *prefill)
-{
-	v->mode = MODE_PROMPT;
-	v->prompt_for = act;
-	v->input_err[0] = 0;
-	v->hist_pos = (int)v->nhistory;
-	snprintf(v->input, sizeof(v->input), "%s", prefill ? prefill : "");
+		stage(v, &v->rules.pending_edit);
 }
 
 static const struct staged_row *need_rule(struct view *v)
@@ -141,7 +133,7 @@ static void move_step(struct view *v, int dir)
 
 	if (!row)
 		return;
-	if (v->sorted || v->filter[0]) {
+	if (v->rules.sorted || v->rules.filter[0]) {
 		view_status(v, ROLE_WARNING, "moving needs the real order: turn off sort (s) and filter (\\)");
 		return;
 	}
@@ -149,17 +141,17 @@ static void move_step(struct view *v, int dir)
 		view_status(v, ROLE_WARNING, "the rule's text is still loading");
 		return;
 	}
-	i = staged_rows_find(&v->staged, row->r->handle);
-	for (j = i + dir; j >= 0 && j < (long)v->staged.n && !v->staged.row[j].r; j += dir)
+	i = staged_rows_find(&v->rules.staged, row->r->handle);
+	for (j = i + dir; j >= 0 && j < (long)v->rules.staged.n && !v->rules.staged.row[j].r; j += dir)
 		;
-	if (j < 0 || j >= (long)v->staged.n) {
+	if (j < 0 || j >= (long)v->rules.staged.n) {
 		view_status(v, ROLE_DIM, "already at the %s", dir < 0 ? "top" : "bottom");
 		return;
 	}
 	m = staged_move(v, row->r->handle);
 	if (m) { /* moving again: the same edit, a new place */
 		m->where = dir < 0 ? WHERE_BEFORE : WHERE_AFTER;
-		m->anchor = v->staged.row[j].r->handle;
+		m->anchor = v->rules.staged.row[j].r->handle;
 		view_status(v, ROLE_NORMAL, "moved (staged): W applies");
 		view_rebuild(v);
 		return;
@@ -167,7 +159,7 @@ static void move_step(struct view *v, int dir)
 	e = chain_edit(v, EDIT_MOVE);
 	e.handle = row->r->handle;
 	e.where = dir < 0 ? WHERE_BEFORE : WHERE_AFTER;
-	e.anchor = v->staged.row[j].r->handle;
+	e.anchor = v->rules.staged.row[j].r->handle;
 	e.text = (char *)row->text;
 	e.add_counter = false;
 	stage(v, &e);
@@ -175,10 +167,10 @@ static void move_step(struct view *v, int dir)
 
 static bool accepts_established(const struct view *v)
 {
-	for (size_t i = 0; i < v->staged.n; i++) {
-		const char *t = v->staged.row[i].text;
+	for (size_t i = 0; i < v->rules.staged.n; i++) {
+		const char *t = v->rules.staged.row[i].text;
 
-		if (t && v->staged.row[i].mark != '-' && strstr(t, "ct state") &&
+		if (t && v->rules.staged.row[i].mark != '-' && strstr(t, "ct state") &&
 		    strstr(t, "established") && strstr(t, "accept"))
 			return true;
 	}
@@ -244,7 +236,7 @@ void edit_action(struct view *v, enum action act)
 		}
 		if (act != ACT_APPEND && view_selected_row(v) && !need_rule(v))
 			return;
-		prompt(v, act, NULL);
+		view_prompt(v, act, NULL);
 		return;
 	case ACT_EDIT:
 		if (!(row = need_rule(v)) || !row) {
@@ -252,16 +244,16 @@ void edit_action(struct view *v, enum action act)
 				view_status(v, ROLE_WARNING, "no rule selected");
 			return;
 		}
-		prompt(v, act, row->text);
+		view_prompt(v, act, row->text);
 		return;
 	case ACT_DELETE:
-		if (v->nmarked) {
+		if (v->rules.nmarked) {
 			e = chain_edit(v, EDIT_DELETE);
-			for (size_t k = 0; k < v->nmarked; k++) {
-				e.handle = v->marked[k];
+			for (size_t k = 0; k < v->rules.nmarked; k++) {
+				e.handle = v->rules.marked[k];
 				stage(v, &e);
 			}
-			v->nmarked = 0;
+			v->rules.nmarked = 0;
 			view_rebuild(v);
 			return;
 		}
@@ -278,17 +270,17 @@ void edit_action(struct view *v, enum action act)
 	case ACT_MARK:
 		if (!(row = need_rule(v)) || !row)
 			return;
-		for (size_t k = 0; k < v->nmarked; k++)
-			if (v->marked[k] == row->r->handle) {
-				v->marked[k] = v->marked[--v->nmarked];
+		for (size_t k = 0; k < v->rules.nmarked; k++)
+			if (v->rules.marked[k] == row->r->handle) {
+				v->rules.marked[k] = v->rules.marked[--v->rules.nmarked];
 				view_rebuild(v);
 				return;
 			}
-		if (v->nmarked < sizeof(v->marked) / sizeof(v->marked[0]))
-			v->marked[v->nmarked++] = row->r->handle;
-		view_status(v, ROLE_NORMAL, "%zu marked: d stages their deletion", v->nmarked);
-		if (v->rlist.sel + 1 < v->rlist.n)
-			v->rlist.sel++;
+		if (v->rules.nmarked < sizeof(v->rules.marked) / sizeof(v->rules.marked[0]))
+			v->rules.marked[v->rules.nmarked++] = row->r->handle;
+		view_status(v, ROLE_NORMAL, "%zu marked: d stages their deletion", v->rules.nmarked);
+		if (v->rules.rlist.sel + 1 < v->rules.rlist.n)
+			v->rules.rlist.sel++;
 		view_rebuild(v);
 		return;
 	case ACT_MOVE_UP:
@@ -298,11 +290,11 @@ void edit_action(struct view *v, enum action act)
 	case ACT_MOVE_TO:
 		if (!(row = need_rule(v)) || !row)
 			return;
-		if (v->sorted || v->filter[0]) {
+		if (v->rules.sorted || v->rules.filter[0]) {
 			view_status(v, ROLE_WARNING, "moving needs the real order: turn off sort and filter");
 			return;
 		}
-		prompt(v, act, NULL);
+		view_prompt(v, act, NULL);
 		return;
 	case ACT_POLICY: {
 		char q[256];
@@ -330,7 +322,7 @@ void edit_action(struct view *v, enum action act)
 			view_status(v, ROLE_WARNING, "table %s has no input chain", t->name);
 			return;
 		}
-		prompt(v, act, NULL);
+		view_prompt(v, act, NULL);
 		return;
 	case ACT_CHAIN_DELETE: {
 		char q[256];
@@ -341,7 +333,7 @@ void edit_action(struct view *v, enum action act)
 		}
 		e = chain_edit(v, EDIT_CHAIN_DELETE);
 		snprintf(q, sizeof(q), "Delete chain %s%s?", c->name,
-			 v->staged.n ? " and every rule in it" : "");
+			 v->rules.staged.n ? " and every rule in it" : "");
 		stage_after(v, &e, ACT_CHAIN_DELETE, q);
 		return;
 	}
@@ -362,8 +354,8 @@ void edit_action(struct view *v, enum action act)
 		return;
 	}
 	case ACT_COUNTER_DEFAULT:
-		v->no_counter = !v->no_counter;
-		view_status(v, ROLE_NORMAL, v->no_counter ? "new rules get no counter"
+		v->rules.no_counter = !v->rules.no_counter;
+		view_status(v, ROLE_NORMAL, v->rules.no_counter ? "new rules get no counter"
 							  : "new rules get a counter");
 		return;
 	case ACT_UNDO:
@@ -376,8 +368,7 @@ void edit_action(struct view *v, enum action act)
 		view_rebuild(v);
 		return;
 	case ACT_PENDING:
-		v->mode = MODE_PENDING;
-		v->text.sel = 0;
+		view_show(v, &pending_screen);
 		return;
 	case ACT_APPLY:
 		if (!v->cs.n) {
@@ -403,16 +394,16 @@ void edit_action(struct view *v, enum action act)
 
 static void remember(struct view *v, const char *text)
 {
-	if (v->nhistory && strcmp(v->history[v->nhistory - 1], text) == 0)
+	if (v->ntyped && strcmp(v->typed[v->ntyped - 1], text) == 0)
 		return;
-	if (v->nhistory == sizeof(v->history) / sizeof(v->history[0])) {
-		free(v->history[0]);
-		memmove(v->history, v->history + 1, (v->nhistory - 1) * sizeof(*v->history));
-		v->nhistory--;
+	if (v->ntyped == sizeof(v->typed) / sizeof(v->typed[0])) {
+		free(v->typed[0]);
+		memmove(v->typed, v->typed + 1, (v->ntyped - 1) * sizeof(*v->typed));
+		v->ntyped--;
 	}
-	v->history[v->nhistory] = strdup(text);
-	if (v->history[v->nhistory])
-		v->nhistory++;
+	v->typed[v->ntyped] = strdup(text);
+	if (v->typed[v->ntyped])
+		v->ntyped++;
 }
 
 /* nft's verdict on a rule for chain, against the staged state: false (and
@@ -448,7 +439,7 @@ static void done_rule(struct view *v)
 		e.anchor = row->r->handle;
 	}
 	v->mode = MODE_BROWSE;
-	v->pane = PANE_RULES;
+	v->rules.pane = PANE_RULES;
 	stage_after(v, &e, ACT_INSERT, iptables_warning(v));
 }
 
@@ -470,12 +461,12 @@ static void done_move_to(struct view *v)
 	e.add_counter = false;
 	e.where = WHERE_APPEND;
 	/* before the rule of the kernel now at that position */
-	for (size_t i = 0; i < v->staged.n; i++) {
-		if (!v->staged.row[i].r || v->staged.row[i].r == row->r)
+	for (size_t i = 0; i < v->rules.staged.n; i++) {
+		if (!v->rules.staged.row[i].r || v->rules.staged.row[i].r == row->r)
 			continue;
 		if ((long)++k == pos) {
 			e.where = WHERE_BEFORE;
-			e.anchor = v->staged.row[i].r->handle;
+			e.anchor = v->rules.staged.row[i].r->handle;
 			break;
 		}
 	}
@@ -609,7 +600,7 @@ static void apply_now(struct view *v)
 
 	if (!ret) {
 		changeset_discard(&v->cs);
-		v->nmarked = 0;
+		v->rules.nmarked = 0;
 		v->live.dirty = true; /* show what the kernel has now */
 		safe_applied(v, &prob, n);
 		view_rebuild(v);
@@ -660,7 +651,7 @@ bool edit_block_now(struct view *v, const char *addr)
 	}
 	e = (struct edit){ .kind = EDIT_INSERT, .family = t->family, .table = t->name,
 			   .chain = input_of(t)->name, .where = q.where, .text = q.text,
-			   .add_counter = !v->no_counter };
+			   .add_counter = !v->rules.no_counter };
 	/* staged on the ruleset as it is now: nothing else is staged */
 	if (nl_genid(&v->live.nl, &v->cs.genid) < 0 || changeset_add(&v->cs, &e) < 0)
 		return false;
@@ -680,22 +671,22 @@ void edit_confirmed(struct view *v)
 		break;
 	case ACT_DISCARD:
 		changeset_discard(&v->cs);
-		v->nmarked = 0;
+		v->rules.nmarked = 0;
 		view_status(v, ROLE_NORMAL, "discarded every staged edit");
 		view_rebuild(v);
 		break;
 	case ACT_CHAIN_DELETE:
 		/* a chain must be empty to go: flush it in the same transaction */
-		if (v->staged.n) {
-			struct edit flush = v->pending_edit;
+		if (v->rules.staged.n) {
+			struct edit flush = v->rules.pending_edit;
 
 			flush.kind = EDIT_CHAIN_FLUSH;
 			stage(v, &flush);
 		}
-		stage(v, &v->pending_edit);
+		stage(v, &v->rules.pending_edit);
 		break;
 	default:
-		stage(v, &v->pending_edit);
+		stage(v, &v->rules.pending_edit);
 		break;
 	}
 }
@@ -722,7 +713,7 @@ bool edit_is_stale(const struct view *v, const struct edit *e)
 
 void edit_free(struct view *v)
 {
-	for (size_t i = 0; i < v->nhistory; i++)
-		free(v->history[i]);
+	for (size_t i = 0; i < v->ntyped; i++)
+		free(v->typed[i]);
 	changeset_free(&v->cs);
 }

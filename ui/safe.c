@@ -1,7 +1,7 @@
-/* safe: the live view's side of the safe-apply protocol — the probation
- * of the edits applied with W (banner, confirm, revert, extend, what
- * happens on quit), the history view, saving to the boot-time file and
- * the "not saved" indicator. */
+/* safe: the live view's side of the safe-apply protocol, on every screen
+ * — the probation of the edits applied with W (banner, confirm, revert,
+ * extend, what happens on quit), saving to the boot-time file and the
+ * "not saved" indicator. The history view is ui/history.c. */
 #define _GNU_SOURCE
 #include "ui/view.h"
 
@@ -103,8 +103,6 @@ void safe_free(struct view *v)
 		kill(v->save_pid, SIGTERM);
 		end_save_check(v);
 	}
-	free(v->hent);
-	free(v->hent_change);
 	free(v->renames);
 }
 
@@ -127,7 +125,8 @@ static void ended(struct view *v)
 			    v->prob.history_n, v->cfg.save_file);
 	} else if (v->prob.outcome == PROB_REVERTED) {
 		const struct staged_row *row = view_selected_row(v);
-		const struct tree_row *tr = v->tree.sel < v->tree.n ? &v->rows[v->tree.sel] : NULL;
+		const struct rules_view *rv = &v->rules;
+		const struct tree_row *tr = rv->tree.sel < rv->tree.n ? &rv->rows[rv->tree.sel] : NULL;
 		char now[80] = "";
 
 		/* the revert re-added the rules: they have new handles */
@@ -203,41 +202,6 @@ static void tell_guardian(struct view *v, const char *cmd)
 		    reply);
 }
 
-static void load_history(struct view *v)
-{
-	char err[256];
-
-	free(v->hent);
-	v->hent = NULL;
-	v->hlist.n = 0;
-	free(v->hent_change);
-	v->hent_change = NULL;
-	if (history_list(&v->hent, &v->hlist.n, err, sizeof(err)))
-		view_status(v, ROLE_ERROR, "%s", err);
-	v->hlist.sel = v->hlist.n ? v->hlist.n - 1 : 0; /* the newest */
-	if (v->hlist.n) {
-		struct history_entry e;
-
-		history_get(v->hent[v->hlist.sel].n, &e, &v->hent_change, err, sizeof(err));
-	}
-}
-
-void safe_history_key(struct view *v, int key)
-{
-	size_t old = v->hlist.sel;
-
-	if (!list_action(&v->hlist, keymap_lookup(KM_GENERIC, key)))
-		v->mode = MODE_BROWSE;
-	if (old != v->hlist.sel && v->hlist.n) {
-		struct history_entry e;
-		char err[256];
-
-		free(v->hent_change);
-		v->hent_change = NULL;
-		history_get(v->hent[v->hlist.sel].n, &e, &v->hent_change, err, sizeof(err));
-	}
-}
-
 void safe_save_confirmed(struct view *v)
 {
 	char err[1024], skipped[256];
@@ -275,8 +239,7 @@ void safe_action(struct view *v, enum action act)
 		tell_guardian(v, "extend");
 		break;
 	case ACT_HISTORY:
-		load_history(v);
-		v->mode = MODE_HISTORY;
+		view_show(v, &history_screen);
 		break;
 	case ACT_SAVE: {
 		char err[1024];
@@ -293,11 +256,8 @@ void safe_action(struct view *v, enum action act)
 			view_status(v, ROLE_WARNING, "not saved: %s", err);
 			return;
 		}
-		v->confirm_for = ACT_SAVE;
-		snprintf(v->confirm_msg, sizeof(v->confirm_msg),
-			 "Save the live ruleset to %s (the previous file kept as .bak)?",
+		view_ask(v, ACT_SAVE, "Save the live ruleset to %s (the previous file kept as .bak)?",
 			 v->cfg.save_file);
-		v->mode = MODE_CONFIRM;
 		break;
 	}
 	default:
