@@ -37,6 +37,7 @@ TEST_LAYER_test_config    := model
 TEST_LAYER_test_ct        := conntrack
 TEST_LAYER_test_ct_rule   := conntrack
 TEST_LAYER_test_grow      := util
+TEST_LAYER_test_list      := ui
 TEST_LAYER_test_model     := model
 TEST_LAYER_test_quick     := apply
 TEST_LAYER_test_rate      := model
