@@ -24,14 +24,6 @@
 #define STEP_BUDGET 0.015    /* seconds of dump slices per loop turn */
 #define EVENTS_PER_STEP 4000
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double wall(void)
 {
 	struct timespec ts;
@@ -54,7 +46,7 @@ static void find_sel(struct conns_view *c)
 
 static void rebuild(struct conns_view *c)
 {
-	double start = mono();
+	double start = view_mono();
 
 	/* while the first load runs, rows in arrival order: a sort of a big
 	 * table takes a quarter of a second (1M rows), too long between keys */
@@ -71,7 +63,7 @@ static void rebuild(struct conns_view *c)
 		c->any_zone |= c->t.e[i].zone != 0;
 	}
 	find_sel(c);
-	c->rebuilt = mono();
+	c->rebuilt = view_mono();
 	c->rebuild_cost = c->rebuilt - start;
 	c->stale = false;
 }
@@ -86,11 +78,11 @@ static const struct ct_entry *sel_entry(const struct conns_view *c)
 static void start_dump(struct view *v, bool sync)
 {
 	struct conns_view *c = &v->conns;
-	struct ct_dump_opts o = { .sync = sync, .now = mono() };
+	struct ct_dump_opts o = { .sync = sync, .now = view_mono() };
 
 	if (ct_dump_start(&c->dump, &c->t, &o, false, c->err, sizeof(c->err)) == 0) {
 		c->dumping = true;
-		c->dump_started = mono();
+		c->dump_started = view_mono();
 	} else {
 		view_status(v, ROLE_ERROR, "conntrack: %s", c->err);
 	}
@@ -174,12 +166,12 @@ static int conns_pollfds(struct view *v, struct pollfd *pfd)
 static enum redraw conns_step(struct view *v)
 {
 	struct conns_view *c = &v->conns;
-	double start = mono();
+	double start = view_mono();
 	enum redraw changed = REDRAW_NONE;
 
 	if (!shown(v))
 		return REDRAW_NONE;
-	while (c->dumping && mono() - start < STEP_BUDGET) {
+	while (c->dumping && view_mono() - start < STEP_BUDGET) {
 		struct pollfd p = { .fd = ct_dump_fd(&c->dump), .events = POLLIN };
 		int ret;
 
@@ -194,7 +186,7 @@ static enum redraw conns_step(struct view *v)
 		}
 		if (ret == 0) {
 			c->dumping = false;
-			c->last_sync = mono();
+			c->last_sync = view_mono();
 			c->sync_cost = c->last_sync - c->dump_started;
 			ct_table_trim(&c->t);
 			c->stale = true;
@@ -214,7 +206,7 @@ static enum redraw conns_step(struct view *v)
 	/* rows: at once when cheap; else at most every ten times what a
 	 * rebuild costs, and never less than half a second apart */
 	if (c->stale && (c->rebuild_cost < 0.005 ||
-			 mono() - c->rebuilt > (c->rebuild_cost * 10 > 0.5 ? c->rebuild_cost * 10
+			 view_mono() - c->rebuilt > (c->rebuild_cost * 10 > 0.5 ? c->rebuild_cost * 10
 									 : 0.5))) {
 		rebuild(c);
 		changed = REDRAW_ALL;
@@ -227,7 +219,7 @@ static enum redraw conns_step(struct view *v)
 static enum redraw conns_tick(struct view *v)
 {
 	struct conns_view *c = &v->conns;
-	double now = mono();
+	double now = view_mono();
 	double every = v->cfg.refresh > c->sync_cost * 5 ? v->cfg.refresh : c->sync_cost * 5;
 
 	if (!shown(v))

@@ -17,14 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int rules_height(const struct view *v);
 
 /* ---- what is selected ---- */
@@ -249,7 +241,7 @@ static int tick(struct view *v)
 	for (size_t k = v->rules.rlist.top; k < v->rules.rlist.n && k < v->rules.rlist.top + (size_t)h && n < 512; k++)
 		if (v->rules.staged.row[v->rules.order[k]].r)
 			handles[n++] = v->rules.staged.row[v->rules.order[k]].r->handle;
-	ret = live_tick(&v->live, handles, n, v->rules.sorted, now_mono());
+	ret = live_tick(&v->live, handles, n, v->rules.sorted, view_mono());
 	if (ret < 0)
 		view_status(v, ROLE_ERROR, "%s", v->live.err);
 	return ret < 0 ? 0 : ret | LIVE_CHANGED;
