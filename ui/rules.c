@@ -437,22 +437,16 @@ static void ask_zero(struct view *v, enum action act)
 	if (v->rules.tree.sel >= v->rules.tree.n)
 		return;
 	t = &v->live.rs.tables[v->rules.rows[v->rules.tree.sel].t];
-	v->confirm_for = act;
 	if (act == ACT_ZERO_TABLE || !c)
-		snprintf(v->confirm_msg, sizeof(v->confirm_msg),
-			 "Zero the counters of every rule in table %s %s?",
+		view_ask(v, act, "Zero the counters of every rule in table %s %s?",
 			 ruleset_family_name(t->family), t->name);
 	else if (v->rules.pane == PANE_TREE || !r)
-		snprintf(v->confirm_msg, sizeof(v->confirm_msg),
-			 "Zero the counters of every rule in chain %s?", c->name);
-	else if (!r->has_counter) {
+		view_ask(v, act, "Zero the counters of every rule in chain %s?", c->name);
+	else if (!r->has_counter)
 		view_status(v, ROLE_WARNING, "rule %u has no counter", r->position);
-		return;
-	} else
-		snprintf(v->confirm_msg, sizeof(v->confirm_msg),
-			 "Zero the counters of rule %u (handle %llu) in chain %s?", r->position,
-			 (unsigned long long)r->handle, c->name);
-	v->mode = MODE_CONFIRM;
+	else
+		view_ask(v, act, "Zero the counters of rule %u (handle %llu) in chain %s?",
+			 r->position, (unsigned long long)r->handle, c->name);
 }
 
 static void do_zero(struct view *v)
