@@ -61,7 +61,7 @@ static const struct nfp_rule *selected_rule(const struct view *v)
 	return row ? row->r : NULL;
 }
 
-static void save_place(const struct view *v, struct place *p)
+void view_place(const struct view *v, struct place *p)
 {
 	const struct nfp_rule *r = selected_rule(v);
 
@@ -324,7 +324,7 @@ static void act_enter(struct view *v)
 	struct place here, there;
 	const struct nfp_table *t = &v->live.rs.tables[ref.t];
 
-	save_place(v, &here);
+	view_place(v, &here);
 	there = (struct place){ .family = t->family };
 	snprintf(there.table, sizeof(there.table), "%s", t->name);
 	snprintf(there.chain, sizeof(there.chain), "%s", target);
@@ -1147,7 +1147,7 @@ static void save_here(struct view *v)
 
 	if (v->rules.here_saved)
 		return;
-	save_place(v, here);
+	view_place(v, here);
 	if (v->renames && here->handle) {
 		/* a revert gave the rules new handles: follow ours */
 		uint64_t h = history_renamed(v->renames, here->family, here->table, here->chain,

@@ -124,23 +124,21 @@ static void ended(struct view *v)
 		view_status(v, ROLE_NORMAL, "confirmed (history %d). Not saved yet: S saves it to %s",
 			    v->prob.history_n, v->cfg.save_file);
 	} else if (v->prob.outcome == PROB_REVERTED) {
-		const struct staged_row *row = view_selected_row(v);
-		const struct rules_view *rv = &v->rules;
-		const struct tree_row *tr = rv->tree.sel < rv->tree.n ? &rv->rows[rv->tree.sel] : NULL;
+		struct place here;
 		char now[80] = "";
 
 		/* the revert re-added the rules: they have new handles */
 		free(v->renames);
 		v->renames = v->prob.history_n ? history_read(v->prob.history_n, HISTORY_HANDLES)
 					       : NULL;
-		if (tr && tr->c >= 0 && row && row->r) {
-			const struct nfp_table *t = &v->live.rs.tables[tr->t];
-			uint64_t h = history_renamed(v->renames, t->family, t->name,
-						     t->chains[tr->c].name, row->r->handle);
+		view_place(v, &here);
+		if (here.chain[0] && here.handle) {
+			uint64_t h = history_renamed(v->renames, here.family, here.table, here.chain,
+						     here.handle);
 
 			if (h)
 				snprintf(now, sizeof(now), "; rule %llu is now %llu",
-					 (unsigned long long)row->r->handle, (unsigned long long)h);
+					 (unsigned long long)here.handle, (unsigned long long)h);
 		}
 		view_status(v, ROLE_ERROR, "REVERTED: %s — the tables are as before the change%s "
 			    "(H: history)", why, now);

@@ -117,6 +117,9 @@ void draw_key_hints(struct view *v, const enum action *acts, size_t n);
 /* ---- rules.c: the ruleset screen, as the others see it ---- */
 void view_rebuild(struct view *v);
 const struct staged_row *view_selected_row(const struct view *v);
+/* Where the ruleset screen is, by identity (handle 0: no rule of the
+ * kernel selected). */
+void view_place(const struct view *v, struct place *p);
 /* the chain shown in the rules pane, or NULL (a table row is selected) */
 const struct nfp_chain *view_chain(const struct view *v, struct live_ref *ref);
 const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading);
