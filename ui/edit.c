@@ -18,7 +18,9 @@
 
 static const struct nfp_table *cur_table(const struct view *v)
 {
-	return v->rules.tree.sel < v->rules.tree.n ? &v->live.rs.tables[v->rules.rows[v->rules.tree.sel].t] : NULL;
+	const struct rules_view *rv = &v->rules;
+
+	return rv->tree.sel < rv->tree.n ? &v->live.rs.tables[rv->rows[rv->tree.sel].t] : NULL;
 }
 
 static const struct nfp_chain *cur_chain(const struct view *v)
@@ -37,8 +39,10 @@ static bool same_chain(const struct edit *e, const struct nfp_table *t,
 
 bool edit_is_marked(const struct view *v, uint64_t handle)
 {
-	for (size_t k = 0; k < v->rules.nmarked; k++)
-		if (v->rules.marked[k] == handle)
+	const struct rules_view *rv = &v->rules;
+
+	for (size_t k = 0; k < rv->nmarked; k++)
+		if (rv->marked[k] == handle)
 			return true;
 	return false;
 }
@@ -85,15 +89,17 @@ static struct edit chain_edit(const struct view *v, enum edit_kind kind)
 static void stage_after(struct view *v, const struct edit *e, enum action act,
 			const char *question)
 {
-	v->rules.pending_edit = *e;
+	struct rules_view *rv = &v->rules;
+
+	rv->pending_edit = *e;
 	if (e->text) {
-		snprintf(v->rules.pending_text, sizeof(v->rules.pending_text), "%s", e->text);
-		v->rules.pending_edit.text = v->rules.pending_text;
+		snprintf(rv->pending_text, sizeof(rv->pending_text), "%s", e->text);
+		rv->pending_edit.text = rv->pending_text;
 	}
 	if (question)
 		view_ask(v, act, "%s", question);
 	else
-		stage(v, &v->rules.pending_edit);
+		stage(v, &rv->pending_edit);
 }
 
 static const struct staged_row *need_rule(struct view *v)
@@ -127,13 +133,14 @@ static struct edit *staged_move(struct view *v, uint64_t h)
 /* K / J: next to the nearest rule of the kernel above / below */
 static void move_step(struct view *v, int dir)
 {
+	struct rules_view *rv = &v->rules;
 	const struct staged_row *row = need_rule(v);
 	long i, j;
 	struct edit e, *m;
 
 	if (!row)
 		return;
-	if (v->rules.sorted || v->rules.filter[0]) {
+	if (rv->sorted || rv->filter[0]) {
 		view_status(v, ROLE_WARNING, "moving needs the real order: turn off sort (s) and filter (\\)");
 		return;
 	}
@@ -141,17 +148,17 @@ static void move_step(struct view *v, int dir)
 		view_status(v, ROLE_WARNING, "the rule's text is still loading");
 		return;
 	}
-	i = staged_rows_find(&v->rules.staged, row->r->handle);
-	for (j = i + dir; j >= 0 && j < (long)v->rules.staged.n && !v->rules.staged.row[j].r; j += dir)
+	i = staged_rows_find(&rv->staged, row->r->handle);
+	for (j = i + dir; j >= 0 && j < (long)rv->staged.n && !rv->staged.row[j].r; j += dir)
 		;
-	if (j < 0 || j >= (long)v->rules.staged.n) {
+	if (j < 0 || j >= (long)rv->staged.n) {
 		view_status(v, ROLE_DIM, "already at the %s", dir < 0 ? "top" : "bottom");
 		return;
 	}
 	m = staged_move(v, row->r->handle);
 	if (m) { /* moving again: the same edit, a new place */
 		m->where = dir < 0 ? WHERE_BEFORE : WHERE_AFTER;
-		m->anchor = v->rules.staged.row[j].r->handle;
+		m->anchor = rv->staged.row[j].r->handle;
 		view_status(v, ROLE_NORMAL, "moved (staged): W applies");
 		view_rebuild(v);
 		return;
@@ -159,7 +166,7 @@ static void move_step(struct view *v, int dir)
 	e = chain_edit(v, EDIT_MOVE);
 	e.handle = row->r->handle;
 	e.where = dir < 0 ? WHERE_BEFORE : WHERE_AFTER;
-	e.anchor = v->rules.staged.row[j].r->handle;
+	e.anchor = rv->staged.row[j].r->handle;
 	e.text = (char *)row->text;
 	e.add_counter = false;
 	stage(v, &e);
@@ -167,10 +174,12 @@ static void move_step(struct view *v, int dir)
 
 static bool accepts_established(const struct view *v)
 {
-	for (size_t i = 0; i < v->rules.staged.n; i++) {
-		const char *t = v->rules.staged.row[i].text;
+	const struct rules_view *rv = &v->rules;
 
-		if (t && v->rules.staged.row[i].mark != '-' && strstr(t, "ct state") &&
+	for (size_t i = 0; i < rv->staged.n; i++) {
+		const char *t = rv->staged.row[i].text;
+
+		if (t && rv->staged.row[i].mark != '-' && strstr(t, "ct state") &&
 		    strstr(t, "established") && strstr(t, "accept"))
 			return true;
 	}
@@ -214,6 +223,7 @@ static const char *iptables_warning(const struct view *v)
 
 void edit_action(struct view *v, enum action act)
 {
+	struct rules_view *rv = &v->rules;
 	const struct nfp_table *t = cur_table(v);
 	const struct nfp_chain *c = cur_chain(v);
 	const struct staged_row *row;
@@ -247,13 +257,13 @@ void edit_action(struct view *v, enum action act)
 		view_prompt(v, act, row->text);
 		return;
 	case ACT_DELETE:
-		if (v->rules.nmarked) {
+		if (rv->nmarked) {
 			e = chain_edit(v, EDIT_DELETE);
-			for (size_t k = 0; k < v->rules.nmarked; k++) {
-				e.handle = v->rules.marked[k];
+			for (size_t k = 0; k < rv->nmarked; k++) {
+				e.handle = rv->marked[k];
 				stage(v, &e);
 			}
-			v->rules.nmarked = 0;
+			rv->nmarked = 0;
 			view_rebuild(v);
 			return;
 		}
@@ -270,17 +280,17 @@ void edit_action(struct view *v, enum action act)
 	case ACT_MARK:
 		if (!(row = need_rule(v)) || !row)
 			return;
-		for (size_t k = 0; k < v->rules.nmarked; k++)
-			if (v->rules.marked[k] == row->r->handle) {
-				v->rules.marked[k] = v->rules.marked[--v->rules.nmarked];
+		for (size_t k = 0; k < rv->nmarked; k++)
+			if (rv->marked[k] == row->r->handle) {
+				rv->marked[k] = rv->marked[--rv->nmarked];
 				view_rebuild(v);
 				return;
 			}
-		if (v->rules.nmarked < sizeof(v->rules.marked) / sizeof(v->rules.marked[0]))
-			v->rules.marked[v->rules.nmarked++] = row->r->handle;
-		view_status(v, ROLE_NORMAL, "%zu marked: d stages their deletion", v->rules.nmarked);
-		if (v->rules.rlist.sel + 1 < v->rules.rlist.n)
-			v->rules.rlist.sel++;
+		if (rv->nmarked < sizeof(rv->marked) / sizeof(rv->marked[0]))
+			rv->marked[rv->nmarked++] = row->r->handle;
+		view_status(v, ROLE_NORMAL, "%zu marked: d stages their deletion", rv->nmarked);
+		if (rv->rlist.sel + 1 < rv->rlist.n)
+			rv->rlist.sel++;
 		view_rebuild(v);
 		return;
 	case ACT_MOVE_UP:
@@ -290,7 +300,7 @@ void edit_action(struct view *v, enum action act)
 	case ACT_MOVE_TO:
 		if (!(row = need_rule(v)) || !row)
 			return;
-		if (v->rules.sorted || v->rules.filter[0]) {
+		if (rv->sorted || rv->filter[0]) {
 			view_status(v, ROLE_WARNING, "moving needs the real order: turn off sort and filter");
 			return;
 		}
@@ -333,7 +343,7 @@ void edit_action(struct view *v, enum action act)
 		}
 		e = chain_edit(v, EDIT_CHAIN_DELETE);
 		snprintf(q, sizeof(q), "Delete chain %s%s?", c->name,
-			 v->rules.staged.n ? " and every rule in it" : "");
+			 rv->staged.n ? " and every rule in it" : "");
 		stage_after(v, &e, ACT_CHAIN_DELETE, q);
 		return;
 	}
@@ -354,8 +364,8 @@ void edit_action(struct view *v, enum action act)
 		return;
 	}
 	case ACT_COUNTER_DEFAULT:
-		v->rules.no_counter = !v->rules.no_counter;
-		view_status(v, ROLE_NORMAL, v->rules.no_counter ? "new rules get no counter"
+		rv->no_counter = !rv->no_counter;
+		view_status(v, ROLE_NORMAL, rv->no_counter ? "new rules get no counter"
 							  : "new rules get a counter");
 		return;
 	case ACT_UNDO:
@@ -445,6 +455,7 @@ static void done_rule(struct view *v)
 
 static void done_move_to(struct view *v)
 {
+	struct rules_view *rv = &v->rules;
 	const struct staged_row *row = view_selected_row(v);
 	char *end;
 	long pos = strtol(v->input, &end, 10);
@@ -461,12 +472,12 @@ static void done_move_to(struct view *v)
 	e.add_counter = false;
 	e.where = WHERE_APPEND;
 	/* before the rule of the kernel now at that position */
-	for (size_t i = 0; i < v->rules.staged.n; i++) {
-		if (!v->rules.staged.row[i].r || v->rules.staged.row[i].r == row->r)
+	for (size_t i = 0; i < rv->staged.n; i++) {
+		if (!rv->staged.row[i].r || rv->staged.row[i].r == row->r)
 			continue;
 		if ((long)++k == pos) {
 			e.where = WHERE_BEFORE;
-			e.anchor = v->rules.staged.row[i].r->handle;
+			e.anchor = rv->staged.row[i].r->handle;
 			break;
 		}
 	}
@@ -665,28 +676,30 @@ bool edit_block_now(struct view *v, const char *addr)
 
 void edit_confirmed(struct view *v)
 {
+	struct rules_view *rv = &v->rules;
+
 	switch (v->confirm_for) {
 	case ACT_APPLY:
 		apply_now(v);
 		break;
 	case ACT_DISCARD:
 		changeset_discard(&v->cs);
-		v->rules.nmarked = 0;
+		rv->nmarked = 0;
 		view_status(v, ROLE_NORMAL, "discarded every staged edit");
 		view_rebuild(v);
 		break;
 	case ACT_CHAIN_DELETE:
 		/* a chain must be empty to go: flush it in the same transaction */
-		if (v->rules.staged.n) {
-			struct edit flush = v->rules.pending_edit;
+		if (rv->staged.n) {
+			struct edit flush = rv->pending_edit;
 
 			flush.kind = EDIT_CHAIN_FLUSH;
 			stage(v, &flush);
 		}
-		stage(v, &v->rules.pending_edit);
+		stage(v, &rv->pending_edit);
 		break;
 	default:
-		stage(v, &v->rules.pending_edit);
+		stage(v, &rv->pending_edit);
 		break;
 	}
 }

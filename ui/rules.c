@@ -23,11 +23,12 @@ static int rules_height(const struct view *v);
 
 const struct nfp_chain *view_chain(const struct view *v, struct live_ref *ref)
 {
+	const struct rules_view *rv = &v->rules;
 	const struct tree_row *row;
 
-	if (v->rules.tree.sel >= v->rules.tree.n)
+	if (rv->tree.sel >= rv->tree.n)
 		return NULL;
-	row = &v->rules.rows[v->rules.tree.sel];
+	row = &rv->rows[rv->tree.sel];
 	if (row->c < 0)
 		return NULL;
 	*ref = (struct live_ref){ row->t, (size_t)row->c };
@@ -48,9 +49,11 @@ const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading
 
 const struct staged_row *view_selected_row(const struct view *v)
 {
-	if (v->rules.rlist.sel >= v->rules.rlist.n || v->rules.order[v->rules.rlist.sel] >= v->rules.staged.n)
+	const struct rules_view *rv = &v->rules;
+
+	if (rv->rlist.sel >= rv->rlist.n || rv->order[rv->rlist.sel] >= rv->staged.n)
 		return NULL;
-	return &v->rules.staged.row[v->rules.order[v->rules.rlist.sel]];
+	return &rv->staged.row[rv->order[rv->rlist.sel]];
 }
 
 /* the selected rule of the kernel (NULL on a row a staged edit adds) */
@@ -63,12 +66,13 @@ static const struct nfp_rule *selected_rule(const struct view *v)
 
 void view_place(const struct view *v, struct place *p)
 {
+	const struct rules_view *rv = &v->rules;
 	const struct nfp_rule *r = selected_rule(v);
 
 	memset(p, 0, sizeof(*p));
-	if (v->rules.tree.sel >= v->rules.tree.n)
+	if (rv->tree.sel >= rv->tree.n)
 		return;
-	const struct tree_row *row = &v->rules.rows[v->rules.tree.sel];
+	const struct tree_row *row = &rv->rows[rv->tree.sel];
 	const struct nfp_table *t = &v->live.rs.tables[row->t];
 
 	p->family = t->family;
@@ -82,21 +86,22 @@ void view_place(const struct view *v, struct place *p)
 
 static void rebuild_tree(struct view *v)
 {
+	struct rules_view *rv = &v->rules;
 	const struct nfp_ruleset *rs = &v->live.rs;
 	size_t n = 0;
 
 	for (size_t t = 0; t < rs->ntables; t++)
 		n += 1 + rs->tables[t].nchains;
-	v->rules.tree.n = 0;
-	if (grow(&v->rules.rows, &v->rules.rows_cap, n + 1, sizeof(*v->rules.rows), 64))
+	rv->tree.n = 0;
+	if (grow(&rv->rows, &rv->rows_cap, n + 1, sizeof(*rv->rows), 64))
 		return;
 	for (size_t t = 0; t < rs->ntables; t++) {
-		v->rules.rows[v->rules.tree.n++] = (struct tree_row){ t, -1 };
+		rv->rows[rv->tree.n++] = (struct tree_row){ t, -1 };
 		for (size_t c = 0; c < rs->tables[t].nchains; c++)
 			if (!rs->tables[t].chains[c].binding) /* shown in its rule's text */
-				v->rules.rows[v->rules.tree.n++] = (struct tree_row){ t, (long)c };
+				rv->rows[rv->tree.n++] = (struct tree_row){ t, (long)c };
 	}
-	list_count(&v->rules.tree, v->rules.tree.n);
+	list_count(&rv->tree, rv->tree.n);
 }
 
 static bool rule_matches(const struct nfp_rule *r, const char *pat)
@@ -149,37 +154,38 @@ static void rebuild_order(struct view *v)
  * rules moved in memory, when the old rows must not be looked at. */
 static void rebuild_order_keep(struct view *v, uint64_t handle)
 {
+	struct rules_view *rv = &v->rules;
 	size_t n;
 	bool loading;
 	struct live_ref ref;
 	const struct nfp_chain *c = view_chain(v, &ref);
 	const struct nfp_rule *rules = view_rules(v, &n, &loading);
 
-	v->rules.staged.n = 0;
-	v->rules.rlist.n = 0;
+	rv->staged.n = 0;
+	rv->rlist.n = 0;
 	if (c) {
 		const struct nfp_table *t = &v->live.rs.tables[ref.t];
 
-		if (staged_rows_build(&v->rules.staged, &v->cs, t->family, t->name, c->name, rules, n))
+		if (staged_rows_build(&rv->staged, &v->cs, t->family, t->name, c->name, rules, n))
 			return;
 	}
-	n = v->rules.staged.n;
-	if (grow(&v->rules.order, &v->rules.order_cap, n, sizeof(*v->rules.order), 64))
+	n = rv->staged.n;
+	if (grow(&rv->order, &rv->order_cap, n, sizeof(*rv->order), 64))
 		return;
 	for (size_t i = 0; i < n; i++)
-		if (!v->rules.filter[0] || row_matches(&v->rules.staged.row[i], v->rules.filter))
-			v->rules.order[v->rules.rlist.n++] = i;
-	if (v->rules.sorted && v->rules.rlist.n) {
-		sort_rows = v->rules.staged.row;
-		qsort(v->rules.order, v->rules.rlist.n, sizeof(*v->rules.order), cmp_rate);
+		if (!rv->filter[0] || row_matches(&rv->staged.row[i], rv->filter))
+			rv->order[rv->rlist.n++] = i;
+	if (rv->sorted && rv->rlist.n) {
+		sort_rows = rv->staged.row;
+		qsort(rv->order, rv->rlist.n, sizeof(*rv->order), cmp_rate);
 	}
 	if (handle)
-		for (size_t k = 0; k < v->rules.rlist.n; k++)
-			if (v->rules.staged.row[v->rules.order[k]].r && v->rules.staged.row[v->rules.order[k]].r->handle == handle) {
-				v->rules.rlist.sel = k;
+		for (size_t k = 0; k < rv->rlist.n; k++)
+			if (rv->staged.row[rv->order[k]].r && rv->staged.row[rv->order[k]].r->handle == handle) {
+				rv->rlist.sel = k;
 				break;
 			}
-	list_count(&v->rules.rlist, v->rules.rlist.n);
+	list_count(&rv->rlist, rv->rlist.n);
 }
 
 static void focus_selected(struct view *v)
@@ -193,22 +199,24 @@ static void focus_selected(struct view *v)
 /* Select the tree row of place p (after a reload, or going back). */
 static bool goto_place(struct view *v, const struct place *p)
 {
-	for (size_t r = 0; r < v->rules.tree.n; r++) {
-		const struct nfp_table *t = &v->live.rs.tables[v->rules.rows[r].t];
-		const char *chain = v->rules.rows[r].c >= 0 ? t->chains[v->rules.rows[r].c].name : "";
+	struct rules_view *rv = &v->rules;
+
+	for (size_t r = 0; r < rv->tree.n; r++) {
+		const struct nfp_table *t = &v->live.rs.tables[rv->rows[r].t];
+		const char *chain = rv->rows[r].c >= 0 ? t->chains[rv->rows[r].c].name : "";
 
 		if (t->family == p->family && strcmp(t->name, p->table) == 0 &&
 		    strcmp(chain, p->chain) == 0) {
-			v->rules.tree.sel = r;
+			rv->tree.sel = r;
 			focus_selected(v);
-			v->rules.rlist.sel = 0;
-			v->rules.rlist.n = 0;
+			rv->rlist.sel = 0;
+			rv->rlist.n = 0;
 			rebuild_order(v);
-			for (size_t k = 0; p->handle && k < v->rules.rlist.n; k++) {
-				const struct nfp_rule *pr = v->rules.staged.row[v->rules.order[k]].r;
+			for (size_t k = 0; p->handle && k < rv->rlist.n; k++) {
+				const struct nfp_rule *pr = rv->staged.row[rv->order[k]].r;
 
 				if (pr && pr->handle == p->handle)
-					v->rules.rlist.sel = k;
+					rv->rlist.sel = k;
 			}
 			return true;
 		}
@@ -218,12 +226,14 @@ static bool goto_place(struct view *v, const struct place *p)
 
 static void select_row(struct view *v, size_t r)
 {
-	if (r >= v->rules.tree.n)
+	struct rules_view *rv = &v->rules;
+
+	if (r >= rv->tree.n)
 		return;
-	if (r != v->rules.tree.sel) {
-		v->rules.tree.sel = r;
-		v->rules.rlist.sel = v->rules.rlist.top = 0;
-		v->rules.rlist.n = 0;
+	if (r != rv->tree.sel) {
+		rv->tree.sel = r;
+		rv->rlist.sel = rv->rlist.top = 0;
+		rv->rlist.n = 0;
 		focus_selected(v);
 	}
 	rebuild_order(v);
@@ -233,15 +243,16 @@ static void select_row(struct view *v, size_t r)
 
 static int tick(struct view *v)
 {
+	struct rules_view *rv = &v->rules;
 	uint64_t handles[512];
 	size_t n = 0;
 	int h = rules_height(v);
 	int ret;
 
-	for (size_t k = v->rules.rlist.top; k < v->rules.rlist.n && k < v->rules.rlist.top + (size_t)h && n < 512; k++)
-		if (v->rules.staged.row[v->rules.order[k]].r)
-			handles[n++] = v->rules.staged.row[v->rules.order[k]].r->handle;
-	ret = live_tick(&v->live, handles, n, v->rules.sorted, view_mono());
+	for (size_t k = rv->rlist.top; k < rv->rlist.n && k < rv->rlist.top + (size_t)h && n < 512; k++)
+		if (rv->staged.row[rv->order[k]].r)
+			handles[n++] = rv->staged.row[rv->order[k]].r->handle;
+	ret = live_tick(&v->live, handles, n, rv->sorted, view_mono());
 	if (ret < 0)
 		view_status(v, ROLE_ERROR, "%s", v->live.err);
 	return ret < 0 ? 0 : ret | LIVE_CHANGED;
@@ -254,13 +265,14 @@ static int tick(struct view *v)
  * of ev): false if act is none of them. A new tree row opens its chain. */
 static bool move_pane(struct view *v, enum action act, const MEVENT *ev)
 {
-	struct list *l = v->rules.pane == PANE_TREE ? &v->rules.tree : &v->rules.rlist;
-	size_t old = v->rules.tree.sel, r;
+	struct rules_view *rv = &v->rules;
+	struct list *l = rv->pane == PANE_TREE ? &rv->tree : &rv->rlist;
+	size_t old = rv->tree.sel, r;
 	bool moved = ev ? list_wheel(l, ev) : list_action(l, act);
 
-	if (moved && v->rules.pane == PANE_TREE) {
-		r = v->rules.tree.sel;
-		v->rules.tree.sel = old;
+	if (moved && rv->pane == PANE_TREE) {
+		r = rv->tree.sel;
+		rv->tree.sel = old;
 		select_row(v, r);
 	}
 	return moved;
@@ -304,15 +316,16 @@ static bool jump_target(const char *text, char *out, size_t size)
 
 static void act_enter(struct view *v)
 {
+	struct rules_view *rv = &v->rules;
 	struct live_ref ref;
 	const struct nfp_rule *r;
 	char target[NAME_MAX_LEN];
 
-	if (v->rules.pane == PANE_TREE) {
-		if (v->rules.tree.sel < v->rules.tree.n && v->rules.rows[v->rules.tree.sel].c < 0)
+	if (rv->pane == PANE_TREE) {
+		if (rv->tree.sel < rv->tree.n && rv->rows[rv->tree.sel].c < 0)
 			move_pane(v, ACT_DOWN, NULL);
 		else
-			v->rules.pane = PANE_RULES;
+			rv->pane = PANE_RULES;
 		return;
 	}
 	r = selected_rule(v);
@@ -328,27 +341,29 @@ static void act_enter(struct view *v)
 	there = (struct place){ .family = t->family };
 	snprintf(there.table, sizeof(there.table), "%s", t->name);
 	snprintf(there.chain, sizeof(there.chain), "%s", target);
-	v->rules.filter[0] = 0;
+	rv->filter[0] = 0;
 	if (!goto_place(v, &there)) {
 		view_status(v, ROLE_ERROR, "no chain '%s' in table %s", target, t->name);
 		return;
 	}
-	if (v->rules.nback == sizeof(v->rules.back) / sizeof(v->rules.back[0]))
-		memmove(v->rules.back, v->rules.back + 1, sizeof(v->rules.back) - sizeof(v->rules.back[0]));
+	if (rv->nback == sizeof(rv->back) / sizeof(rv->back[0]))
+		memmove(rv->back, rv->back + 1, sizeof(rv->back) - sizeof(rv->back[0]));
 	else
-		v->rules.nback++;
-	v->rules.back[v->rules.nback - 1] = here;
+		rv->nback++;
+	rv->back[rv->nback - 1] = here;
 }
 
 static void act_back(struct view *v)
 {
-	if (v->rules.nback == 0) {
-		v->rules.pane = PANE_TREE;
+	struct rules_view *rv = &v->rules;
+
+	if (rv->nback == 0) {
+		rv->pane = PANE_TREE;
 		return;
 	}
-	v->rules.filter[0] = 0;
-	goto_place(v, &v->rules.back[--v->rules.nback]);
-	v->rules.pane = PANE_RULES;
+	rv->filter[0] = 0;
+	goto_place(v, &rv->back[--rv->nback]);
+	rv->pane = PANE_RULES;
 }
 
 /* The rules of a tree row as search sees them: a loaded chain's, or what
@@ -370,16 +385,17 @@ static long row_rules(const struct view *v, const struct tree_row *tr,
  * in tree order, from the selection on, wrapping around. */
 static bool search_step(struct view *v, int dir)
 {
-	const char *pat = v->rules.search;
-	size_t nrows = v->rules.tree.n;
-	long row = (long)v->rules.tree.sel;
-	long rule = v->rules.pane == PANE_RULES && selected_rule(v) ?
+	struct rules_view *rv = &v->rules;
+	const char *pat = rv->search;
+	size_t nrows = rv->tree.n;
+	long row = (long)rv->tree.sel;
+	long rule = rv->pane == PANE_RULES && selected_rule(v) ?
 			    (long)(selected_rule(v)->position - 1) : -1;
 
 	if (!pat[0] || !nrows)
 		return false;
 	for (size_t steps = 0; steps < 4 * nrows + 1;) {
-		const struct tree_row *tr = &v->rules.rows[row];
+		const struct tree_row *tr = &rv->rows[row];
 		const struct nfp_table *t = &v->live.rs.tables[tr->t];
 		const struct nfp_chain *c = tr->c >= 0 ? &t->chains[tr->c] : NULL;
 		const struct nfp_rule *rules = NULL;
@@ -390,7 +406,7 @@ static bool search_step(struct view *v, int dir)
 		if (rule >= nr || rule < -1) {
 			row = (row + dir + (long)nrows) % (long)nrows;
 			steps++;
-			tr = &v->rules.rows[row];
+			tr = &rv->rows[row];
 			t = &v->live.rs.tables[tr->t];
 			c = tr->c >= 0 ? &t->chains[tr->c] : NULL;
 			nr = row_rules(v, tr, &rules);
@@ -402,15 +418,15 @@ static bool search_step(struct view *v, int dir)
 			continue;
 		select_row(v, (size_t)row);
 		if (rule < 0) {
-			v->rules.pane = PANE_TREE;
+			rv->pane = PANE_TREE;
 		} else {
-			if (v->rules.filter[0] && !rule_matches(&rules[rule], v->rules.filter))
-				v->rules.filter[0] = 0;
+			if (rv->filter[0] && !rule_matches(&rules[rule], rv->filter))
+				rv->filter[0] = 0;
 			rebuild_order(v);
-			for (size_t k = 0; k < v->rules.rlist.n; k++)
-				if (v->rules.staged.row[v->rules.order[k]].r == &rules[rule])
-					v->rules.rlist.sel = k;
-			v->rules.pane = PANE_RULES;
+			for (size_t k = 0; k < rv->rlist.n; k++)
+				if (rv->staged.row[rv->order[k]].r == &rules[rule])
+					rv->rlist.sel = k;
+			rv->pane = PANE_RULES;
 		}
 		return true;
 	}
@@ -419,28 +435,31 @@ static bool search_step(struct view *v, int dir)
 
 static void act_search(struct view *v, int dir)
 {
-	if (!v->rules.search[0]) {
+	struct rules_view *rv = &v->rules;
+
+	if (!rv->search[0]) {
 		view_status(v, ROLE_DIM, "no search yet: press / first");
 		return;
 	}
 	if (!search_step(v, dir))
-		view_status(v, ROLE_WARNING, "'%s' not found", v->rules.search);
+		view_status(v, ROLE_WARNING, "'%s' not found", rv->search);
 }
 
 static void ask_zero(struct view *v, enum action act)
 {
+	struct rules_view *rv = &v->rules;
 	struct live_ref ref;
 	const struct nfp_chain *c = view_chain(v, &ref);
 	const struct nfp_rule *r = selected_rule(v);
 	const struct nfp_table *t;
 
-	if (v->rules.tree.sel >= v->rules.tree.n)
+	if (rv->tree.sel >= rv->tree.n)
 		return;
-	t = &v->live.rs.tables[v->rules.rows[v->rules.tree.sel].t];
+	t = &v->live.rs.tables[rv->rows[rv->tree.sel].t];
 	if (act == ACT_ZERO_TABLE || !c)
 		view_ask(v, act, "Zero the counters of every rule in table %s %s?",
 			 ruleset_family_name(t->family), t->name);
-	else if (v->rules.pane == PANE_TREE || !r)
+	else if (rv->pane == PANE_TREE || !r)
 		view_ask(v, act, "Zero the counters of every rule in chain %s?", c->name);
 	else if (!r->has_counter)
 		view_status(v, ROLE_WARNING, "rule %u has no counter", r->position);
@@ -451,16 +470,17 @@ static void ask_zero(struct view *v, enum action act)
 
 static void do_zero(struct view *v)
 {
+	struct rules_view *rv = &v->rules;
 	struct live_ref ref;
 	const struct nfp_chain *c = view_chain(v, &ref);
 	const struct nfp_rule *r = selected_rule(v);
-	size_t t = v->rules.rows[v->rules.tree.sel].t;
+	size_t t = rv->rows[rv->tree.sel].t;
 	char err[256];
 	int ret;
 
 	if (v->confirm_for == ACT_ZERO_TABLE || !c)
 		ret = live_zero(&v->live, t, NULL, 0, err, sizeof(err));
-	else if (v->rules.pane == PANE_TREE || !r)
+	else if (rv->pane == PANE_TREE || !r)
 		ret = live_zero(&v->live, t, c->name, 0, err, sizeof(err));
 	else
 		ret = live_zero(&v->live, t, c->name, r->handle, err, sizeof(err));
@@ -492,33 +512,36 @@ static void change_refresh(struct view *v, int dir)
 
 static void on_mouse(struct view *v)
 {
+	struct rules_view *rv = &v->rules;
 	MEVENT ev;
 	bool in_tree;
 
 	if (getmouse(&ev) != OK)
 		return;
-	in_tree = v->rules.tree_shown && ev.x < v->rules.tree_w;
+	in_tree = rv->tree_shown && ev.x < rv->tree_w;
 	if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
-		v->rules.pane = in_tree ? PANE_TREE : PANE_RULES;
+		rv->pane = in_tree ? PANE_TREE : PANE_RULES;
 		move_pane(v, ACT_NONE, &ev);
 		return;
 	}
 	if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED)))
 		return;
-	if (in_tree && ev.y >= v->rules.body_top && ev.y < v->rules.body_top + v->rules.body_h) {
-		v->rules.pane = PANE_TREE;
-		select_row(v, v->rules.tree.top + (size_t)(ev.y - v->rules.body_top));
-	} else if (!in_tree && ev.y >= v->rules.body_top + 2 && ev.y < v->rules.body_top + v->rules.body_h) {
-		size_t k = v->rules.rlist.top + (size_t)(ev.y - v->rules.body_top - 2);
+	if (in_tree && ev.y >= rv->body_top && ev.y < rv->body_top + rv->body_h) {
+		rv->pane = PANE_TREE;
+		select_row(v, rv->tree.top + (size_t)(ev.y - rv->body_top));
+	} else if (!in_tree && ev.y >= rv->body_top + 2 && ev.y < rv->body_top + rv->body_h) {
+		size_t k = rv->rlist.top + (size_t)(ev.y - rv->body_top - 2);
 
-		v->rules.pane = PANE_RULES;
-		if (k < v->rules.rlist.n)
-			v->rules.rlist.sel = k;
+		rv->pane = PANE_RULES;
+		if (k < rv->rlist.n)
+			rv->rlist.sel = k;
 	}
 }
 
 static enum redraw rules_key(struct view *v, enum action act, int key)
 {
+	struct rules_view *rv = &v->rules;
+
 	if (key == KEY_MOUSE) {
 		on_mouse(v);
 		return REDRAW_ALL;
@@ -529,7 +552,7 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 	case ACT_CT_OF_RULE: {
 		const struct staged_row *row = view_selected_row(v);
 
-		if (v->rules.pane != PANE_RULES || !row || !row->text)
+		if (rv->pane != PANE_RULES || !row || !row->text)
 			view_status(v, ROLE_DIM, "select a rule first (Tab to the rules)");
 		else
 			conns_show_rule(v, row->text);
@@ -544,27 +567,27 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 				    v->cs.n);
 		break;
 	case ACT_PANE:
-		v->rules.pane = v->rules.pane == PANE_TREE ? PANE_RULES : PANE_TREE;
-		if (!v->rules.tree_shown)
-			v->rules.pane = PANE_RULES;
+		rv->pane = rv->pane == PANE_TREE ? PANE_RULES : PANE_TREE;
+		if (!rv->tree_shown)
+			rv->pane = PANE_RULES;
 		break;
 	case ACT_ENTER: act_enter(v); break;
 	case ACT_BACK: act_back(v); break;
 	case ACT_TREE:
-		v->rules.tree_shown = !v->rules.tree_shown;
-		if (!v->rules.tree_shown)
-			v->rules.pane = PANE_RULES;
+		rv->tree_shown = !rv->tree_shown;
+		if (!rv->tree_shown)
+			rv->pane = PANE_RULES;
 		break;
 	case ACT_SEARCH:
 	case ACT_FILTER:
-		view_prompt(v, act, act == ACT_FILTER ? v->rules.filter : "");
+		view_prompt(v, act, act == ACT_FILTER ? rv->filter : "");
 		break;
 	case ACT_SEARCH_NEXT: act_search(v, 1); break;
 	case ACT_SEARCH_PREV: act_search(v, -1); break;
 	case ACT_SORT:
-		v->rules.sorted = !v->rules.sorted;
+		rv->sorted = !rv->sorted;
 		rebuild_order(v);
-		view_status(v, ROLE_NORMAL, v->rules.sorted ? "sorted by packet rate (# is the real position)"
+		view_status(v, ROLE_NORMAL, rv->sorted ? "sorted by packet rate (# is the real position)"
 						 : "real order");
 		break;
 	case ACT_PAUSE:
@@ -613,6 +636,7 @@ static const char *hook_short(uint32_t family, const struct nfp_chain *c)
 
 static void draw_header(struct view *v)
 {
+	struct rules_view *rv = &v->rules;
 	const struct nfp_ruleset *rs = &v->live.rs;
 	size_t nchains = 0, nrules = 0;
 	char right[200];
@@ -634,8 +658,8 @@ static void draw_header(struct view *v)
 		snprintf(staged, sizeof(staged), "[%zu staged] ", v->cs.n);
 	snprintf(right, sizeof(right), "%s%s%s%s%s%s ",
 		 v->other_prob ? "[PROBATION of another session: nfpilot status] " : "",
-		 staged, v->rules.sorted ? "[sorted by rate] " : "",
-		 v->rules.filter[0] ? "[filtered] " : "", v->paused ? "[PAUSED] " : "",
+		 staged, rv->sorted ? "[sorted by rate] " : "",
+		 rv->filter[0] ? "[filtered] " : "", v->paused ? "[PAUSED] " : "",
 		 v->save_state == SAVE_DIFFERS || v->save_state == SAVE_NOFILE
 			 ? "[not saved: lost at reboot]" : "");
 	if (strlen(right) > 1 && (int)strlen(right) < COLS)
@@ -679,14 +703,15 @@ static void tree_line(struct view *v, const struct tree_row *row, char *buf, siz
 
 static void draw_tree(struct view *v)
 {
-	int h = v->rules.body_h, w = v->rules.tree_w - 1;
+	struct rules_view *rv = &v->rules;
+	int h = rv->body_h, w = rv->tree_w - 1;
 
-	list_show(&v->rules.tree, h > 0 ? (size_t)h : 0);
+	list_show(&rv->tree, h > 0 ? (size_t)h : 0);
 	for (int i = 0; i < h; i++) {
-		size_t r = v->rules.tree.top + i;
-		int y = v->rules.body_top + i;
+		size_t r = rv->tree.top + i;
+		int y = rv->body_top + i;
 
-		if (r >= v->rules.tree.n) {
+		if (r >= rv->tree.n) {
 			draw_text(y, 0, w, "", v->attr[ROLE_NORMAL], true);
 			continue;
 		}
@@ -695,21 +720,21 @@ static void draw_tree(struct view *v)
 		attr_t a;
 		int rw;
 
-		tree_line(v, &v->rules.rows[r], left, sizeof(left), right, sizeof(right), &role);
+		tree_line(v, &rv->rows[r], left, sizeof(left), right, sizeof(right), &role);
 		a = v->attr[role];
-		if (r == v->rules.tree.sel)
-			a = v->attr[v->rules.pane == PANE_TREE ? ROLE_SELECTED : ROLE_SELECTED_INACTIVE];
+		if (r == rv->tree.sel)
+			a = v->attr[rv->pane == PANE_TREE ? ROLE_SELECTED : ROLE_SELECTED_INACTIVE];
 		rw = (int)strlen(right);
 		if (rw >= w - 4)
 			rw = 0;
 		draw_text(y, 0, w - rw, left, a, true);
 		if (rw)
 			draw_text(y, w - rw, rw, right,
-			    r == v->rules.tree.sel ? a : v->attr[v->rules.rows[r].c < 0 ? ROLE_BADGE : ROLE_DIM],
+			    r == rv->tree.sel ? a : v->attr[rv->rows[r].c < 0 ? ROLE_BADGE : ROLE_DIM],
 			    true);
 	}
 	attrset(v->attr[ROLE_BORDER]);
-	mvvline(v->rules.body_top, v->rules.tree_w - 1, ACS_VLINE, h);
+	mvvline(rv->body_top, rv->tree_w - 1, ACS_VLINE, h);
 }
 
 /* ---- rules ---- */
@@ -739,13 +764,14 @@ static int digits(uint64_t v)
 
 static struct num_widths chain_widths(const struct view *v)
 {
+	const struct rules_view *rv = &v->rules;
 	uint64_t pos = 0, handle = 0;
 	struct num_widths w;
 
 	/* every row of the chain, not only those shown: the columns keep
 	 * their width while scrolling */
-	for (size_t i = 0; i < v->rules.staged.n; i++) {
-		const struct nfp_rule *r = v->rules.staged.row[i].r;
+	for (size_t i = 0; i < rv->staged.n; i++) {
+		const struct nfp_rule *r = rv->staged.row[i].r;
 
 		if (r && r->position > pos)
 			pos = r->position;
@@ -952,6 +978,7 @@ static int rules_height(const struct view *v)
 static void draw_chain_title(struct view *v, int x, int w, const struct nfp_table *t,
 			     const struct nfp_chain *c, size_t n, bool loading)
 {
+	struct rules_view *rv = &v->rules;
 	char hook[160] = "";
 
 	if (c->base) {
@@ -963,15 +990,16 @@ static void draw_chain_title(struct view *v, int x, int w, const struct nfp_tabl
 				 ruleset_policy_name(c->policy) ?: "?");
 		}
 	}
-	draw_textf(v->rules.body_top, x, w, v->attr[ROLE_TITLE], true,
+	draw_textf(rv->body_top, x, w, v->attr[ROLE_TITLE], true,
 	     " %s %s > %s%s%s%s  %zu rule%s%s%s%s", ruleset_family_name(t->family), t->name,
 	     c->name, hook[0] ? "  (" : "", hook, hook[0] ? ")" : "", n, n == 1 ? "" : "s",
-	     loading ? "  loading..." : "", v->rules.filter[0] ? "  filter: " : "", v->rules.filter);
+	     loading ? "  loading..." : "", rv->filter[0] ? "  filter: " : "", rv->filter);
 }
 
 static void draw_table_summary(struct view *v, int x, int w, const struct nfp_table *t)
 {
-	int y = v->rules.body_top, end = v->rules.body_top + v->rules.body_h;
+	struct rules_view *rv = &v->rules;
+	int y = rv->body_top, end = rv->body_top + rv->body_h;
 	char buf[512];
 
 	draw_textf(y++, x, w, v->attr[ROLE_TITLE], true, " table %s %s  %zu chains  %zu sets",
@@ -998,7 +1026,8 @@ static void draw_table_summary(struct view *v, int x, int w, const struct nfp_ta
 
 static void draw_rules(struct view *v)
 {
-	int x = v->rules.tree_w, w = COLS - v->rules.tree_w;
+	struct rules_view *rv = &v->rules;
+	int x = rv->tree_w, w = COLS - rv->tree_w;
 	int h = rules_height(v);
 	struct live_ref ref;
 	const struct nfp_chain *c = view_chain(v, &ref);
@@ -1008,11 +1037,11 @@ static void draw_rules(struct view *v)
 	bool loading;
 
 	if (!c) {
-		if (v->rules.tree.sel < v->rules.tree.n)
-			draw_table_summary(v, x, w, &v->live.rs.tables[v->rules.rows[v->rules.tree.sel].t]);
+		if (rv->tree.sel < rv->tree.n)
+			draw_table_summary(v, x, w, &v->live.rs.tables[rv->rows[rv->tree.sel].t]);
 		else
-			for (int i = 0; i < v->rules.body_h; i++)
-				draw_text(v->rules.body_top + i, x, w, i == 1 ? " no tables: the ruleset is empty" : "",
+			for (int i = 0; i < rv->body_h; i++)
+				draw_text(rv->body_top + i, x, w, i == 1 ? " no tables: the ruleset is empty" : "",
 				    v->attr[ROLE_DIM], true);
 		return;
 	}
@@ -1026,32 +1055,32 @@ static void draw_rules(struct view *v)
 		bool right = cols[i].id != COL_RULE && cols[i].id != COL_HISTORY;
 
 		if (right)
-			draw_textf(v->rules.body_top + 1, cx, cw, v->attr[ROLE_HEADER], true, "%*s ", cw - 1,
+			draw_textf(rv->body_top + 1, cx, cw, v->attr[ROLE_HEADER], true, "%*s ", cw - 1,
 			     cols[i].title);
 		else
-			draw_textf(v->rules.body_top + 1, cx, cw, v->attr[ROLE_HEADER], true, "%s", cols[i].title);
+			draw_textf(rv->body_top + 1, cx, cw, v->attr[ROLE_HEADER], true, "%s", cols[i].title);
 		cx += cw;
 	}
 	if (cx < COLS)
-		draw_text(v->rules.body_top + 1, cx, COLS - cx, "", v->attr[ROLE_HEADER], true);
+		draw_text(rv->body_top + 1, cx, COLS - cx, "", v->attr[ROLE_HEADER], true);
 
-	list_show(&v->rules.rlist, h > 0 ? (size_t)h : 0);
+	list_show(&rv->rlist, h > 0 ? (size_t)h : 0);
 	for (int i = 0; i < h; i++) {
-		size_t k = v->rules.rlist.top + i;
-		int y = v->rules.body_top + 2 + i;
+		size_t k = rv->rlist.top + i;
+		int y = rv->body_top + 2 + i;
 
-		if (k >= v->rules.rlist.n) {
+		if (k >= rv->rlist.n) {
 			const char *msg = "";
 
-			if (i == 0 && v->rules.rlist.n == 0)
+			if (i == 0 && rv->rlist.n == 0)
 				msg = loading ? " loading rules..." :
-				      v->rules.filter[0] ? " no rule matches the filter" : " no rules";
+				      rv->filter[0] ? " no rule matches the filter" : " no rules";
 			draw_text(y, x, w, msg, v->attr[ROLE_DIM], true);
 			continue;
 		}
-		const struct staged_row *row = &v->rules.staged.row[v->rules.order[k]];
-		bool sel = k == v->rules.rlist.sel;
-		attr_t base = sel ? v->attr[v->rules.pane == PANE_RULES ? ROLE_SELECTED
+		const struct staged_row *row = &rv->staged.row[rv->order[k]];
+		bool sel = k == rv->rlist.sel;
+		attr_t base = sel ? v->attr[rv->pane == PANE_RULES ? ROLE_SELECTED
 								  : ROLE_SELECTED_INACTIVE]
 				  : v->attr[ROLE_NORMAL];
 
@@ -1066,6 +1095,7 @@ static void draw_rules(struct view *v)
 
 static void rules_prompt_done(struct view *v)
 {
+	struct rules_view *rv = &v->rules;
 	size_t n = strlen(v->input);
 
 	if (v->prompt_for != ACT_FILTER && v->prompt_for != ACT_SEARCH) {
@@ -1074,13 +1104,13 @@ static void rules_prompt_done(struct view *v)
 	}
 	v->mode = MODE_BROWSE;
 	if (v->prompt_for == ACT_FILTER) {
-		snprintf(v->rules.filter, sizeof(v->rules.filter), "%.*s", (int)sizeof(v->rules.filter) - 1,
+		snprintf(rv->filter, sizeof(rv->filter), "%.*s", (int)sizeof(rv->filter) - 1,
 			 v->input);
-		v->rules.rlist.sel = 0;
+		rv->rlist.sel = 0;
 		rebuild_order(v);
-		v->rules.pane = PANE_RULES;
+		rv->pane = PANE_RULES;
 	} else if (n) {
-		snprintf(v->rules.search, sizeof(v->rules.search), "%.*s", (int)sizeof(v->rules.search) - 1,
+		snprintf(rv->search, sizeof(rv->search), "%.*s", (int)sizeof(rv->search) - 1,
 			 v->input);
 		act_search(v, 1);
 	}
@@ -1098,35 +1128,38 @@ static void rules_confirmed(struct view *v)
  * else on the first chain. */
 static void rules_enter(struct view *v)
 {
+	struct rules_view *rv = &v->rules;
 	size_t start;
 
-	if (v->rules.started)
+	if (rv->started)
 		return;
-	v->rules.started = true;
-	v->rules.tree_shown = true;
-	v->rules.pane = PANE_TREE;
+	rv->started = true;
+	rv->tree_shown = true;
+	rv->pane = PANE_TREE;
 	rebuild_tree(v);
-	start = v->rules.tree.n;
-	for (size_t r = v->rules.tree.n; r-- > 0;) {
-		const struct tree_row *row = &v->rules.rows[r];
+	start = rv->tree.n;
+	for (size_t r = rv->tree.n; r-- > 0;) {
+		const struct tree_row *row = &rv->rows[r];
 
 		if (row->c >= 0 && (v->live.rs.tables[row->t].chains[row->c].base ||
-				    start == v->rules.tree.n || !v->live.rs.tables[v->rules.rows[start].t]
-								.chains[v->rules.rows[start].c].base))
+				    start == rv->tree.n || !v->live.rs.tables[rv->rows[start].t]
+								.chains[rv->rows[start].c].base))
 			start = r;
 	}
-	if (start < v->rules.tree.n)
+	if (start < rv->tree.n)
 		select_row(v, start);
 	focus_selected(v);
 }
 
 static void rules_draw(struct view *v)
 {
-	v->rules.tree_w = v->rules.tree_shown ? (COLS / 4 < 34 ? (COLS / 4 > 22 ? COLS / 4 : 22) : 34) : 0;
-	v->rules.body_top = 1;
-	v->rules.body_h = LINES - 2;
+	struct rules_view *rv = &v->rules;
+
+	rv->tree_w = rv->tree_shown ? (COLS / 4 < 34 ? (COLS / 4 > 22 ? COLS / 4 : 22) : 34) : 0;
+	rv->body_top = 1;
+	rv->body_h = LINES - 2;
 	draw_header(v);
-	if (v->rules.tree_shown)
+	if (rv->tree_shown)
 		draw_tree(v);
 	draw_rules(v);
 }
@@ -1143,9 +1176,10 @@ static void rules_hints(struct view *v)
  * read or a step may reload rules or the whole structure. */
 static void save_here(struct view *v)
 {
-	struct place *here = &v->rules.here;
+	struct rules_view *rv = &v->rules;
+	struct place *here = &rv->here;
 
-	if (v->rules.here_saved)
+	if (rv->here_saved)
 		return;
 	view_place(v, here);
 	if (v->renames && here->handle) {
@@ -1155,7 +1189,7 @@ static void save_here(struct view *v)
 
 		here->handle = h ? h : here->handle;
 	}
-	v->rules.here_saved = true;
+	rv->here_saved = true;
 }
 
 static enum redraw rules_tick(struct view *v)
@@ -1167,13 +1201,14 @@ static enum redraw rules_tick(struct view *v)
 
 static enum redraw rules_step(struct view *v)
 {
+	struct rules_view *rv = &v->rules;
 	enum redraw what = REDRAW_NONE;
 	int flags, ret;
 
 	save_here(v);
-	flags = v->rules.flags;
-	v->rules.flags = 0;
-	v->rules.here_saved = false;
+	flags = rv->flags;
+	rv->flags = 0;
+	rv->here_saved = false;
 	ret = live_step(&v->live);
 	if (ret < 0) {
 		view_status(v, ROLE_ERROR, "%s", v->live.err);
@@ -1183,13 +1218,13 @@ static enum redraw rules_step(struct view *v)
 	}
 	if (flags & LIVE_RELOADED) {
 		rebuild_tree(v);
-		goto_place(v, &v->rules.here);
+		goto_place(v, &rv->here);
 		free(v->renames);
 		v->renames = NULL;
 		return REDRAW_ALL;
 	}
 	if (flags & LIVE_CHANGED) {
-		rebuild_order_keep(v, v->rules.here.handle);
+		rebuild_order_keep(v, rv->here.handle);
 		return REDRAW_ALL;
 	}
 	return what;
@@ -1212,9 +1247,11 @@ static bool rules_busy(const struct view *v)
 
 static void rules_free(struct view *v)
 {
-	free(v->rules.rows);
-	free(v->rules.order);
-	staged_rows_free(&v->rules.staged);
+	struct rules_view *rv = &v->rules;
+
+	free(rv->rows);
+	free(rv->order);
+	staged_rows_free(&rv->staged);
 }
 
 const struct screen_ops rules_screen = {
