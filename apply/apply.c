@@ -467,9 +467,8 @@ int apply_changeset_on_probation(struct nl *nl, const struct changeset *cs,
 	struct snapshot point = { 0 };
 	struct batch b = { 0 };
 	char *change = NULL;
-	size_t njobs = 0, len = 0;
+	size_t njobs = 0;
 	bool applied;
-	FILE *mem;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
@@ -480,11 +479,8 @@ int apply_changeset_on_probation(struct nl *nl, const struct changeset *cs,
 		ret = inverse_of(nl, cs, &point, err, errlen);
 	if (!ret)
 		ret = build(nl, cs, jobs, njobs, &b, failed_edit, err, errlen);
-	mem = ret ? NULL : open_memstream(&change, &len);
-	if (mem) {
-		changeset_print(mem, cs);
-		fclose(mem);
-	}
+	if (!ret)
+		change = changeset_text(cs);
 	if (!ret) {
 		struct probation_change ch = { .point = &point, .batch = &b,
 					       .failed_tag = failed_edit, .text = change };

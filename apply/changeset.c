@@ -187,6 +187,22 @@ void changeset_print(FILE *fp, const struct changeset *cs)
 		changeset_print_edit(fp, cs, i);
 }
 
+char *changeset_text(const struct changeset *cs)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (!mem)
+		return NULL;
+	changeset_print(mem, cs);
+	if (fclose(mem) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 int changeset_rule_mark(const struct changeset *cs, uint32_t family, const char *table,
 			const char *chain, uint64_t handle, enum edit_kind *kind)
 {

@@ -66,6 +66,8 @@ void changeset_free(struct changeset *cs);
 void changeset_print_edit(FILE *fp, const struct changeset *cs, size_t i);
 /* Every edit in force, in order. */
 void changeset_print(FILE *fp, const struct changeset *cs);
+/* The same as a string (malloc'd; NULL when out of memory). */
+char *changeset_text(const struct changeset *cs);
 
 /* What happened to a rule of a chain, for the marks in the live view:
  * 0 nothing, else the kind of the last edit naming it. */

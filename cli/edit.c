@@ -307,14 +307,8 @@ int cli_edit(int argc, char **argv)
 		}
 		ret = ret == -ERESTART ? EXIT_FAIL : cli_exit_code(ret);
 	} else {
-		char *text = NULL;
-		size_t tlen = 0;
-		FILE *mem = open_memstream(&text, &tlen);
+		char *text = changeset_text(&cs);
 
-		if (mem) {
-			changeset_print(mem, &cs);
-			fclose(mem);
-		}
 		printf("applied %zu edit%s as one transaction:\n", cs.n, cs.n == 1 ? "" : "s");
 		fputs(text ? text : "", stdout);
 		cli_json_change(text);

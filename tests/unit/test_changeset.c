@@ -12,15 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* every edit as nft commands: changeset_text, what edit and the guardian
+ * are given */
 static char *print_all(const struct changeset *cs)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *fp = open_memstream(&buf, &len);
+	char *text = changeset_text(cs);
 
-	changeset_print(fp, cs);
-	fclose(fp);
-	return buf;
+	assert_non_null(text);
+	return text;
 }
 
 static struct edit E(enum edit_kind k)
