@@ -6,9 +6,11 @@
 #define _GNU_SOURCE
 #include "cli/cli.h"
 
+#include "apply/dryrun.h"
 #include "probation/probation.h"
 
 #include "model/fmt.h"
+#include "model/json.h"
 #include "nft/nl.h"
 #include "nft/ruletext.h"
 
@@ -85,6 +87,43 @@ static char *slurp(const char *file, size_t *len)
 	}
 	fclose(fp);
 	return buf;
+}
+
+/* --dry-run, the check passed: what the script would change, found on a
+ * copy of the live tables (apply/dryrun.h). Not knowing that is no
+ * failure: the script is valid; "changes" is null then. */
+static int dry_run_report(struct nl *nl, const char *file, const char *copy, const char *dir,
+			  const char *text)
+{
+	char err[2048] = "", *changed = NULL, safe[600];
+	int ret = dryrun_script(nl, copy, dir, &changed, err, sizeof(err));
+	struct json *j = cli_json();
+
+	cli_json_outcome("dry run");
+	cli_json_change(text);
+	if (ret) {
+		/* nft's words: the copy's file name given back as the admin's */
+		fprintf(stderr, "nfpilot: cannot tell what %s would change:\n", file);
+		print_nft_errors(err, copy, file);
+		if (j) {
+			json_null(j, "changes");
+			json_null(j, "tables");
+		}
+	} else {
+		fmt_sanitize(safe, sizeof(safe), changed);
+		if (j) {
+			json_bool(j, "changes", changed[0] != 0);
+			cli_json_tables("tables", changed);
+		}
+		if (changed[0])
+			printf("dry run: %s would change %s (checked on a copy; nothing changed)\n",
+			       file, safe);
+		else
+			printf("dry run: %s would change nothing: the tables already hold it\n",
+			       file);
+	}
+	free(changed);
+	return 0;
 }
 
 int cli_apply(int argc, char **argv)
@@ -167,10 +206,7 @@ int cli_apply(int argc, char **argv)
 		else
 			fprintf(stderr, "nfpilot: cannot start libnftables\n");
 	} else if (dry_run) {
-		cli_json_outcome("dry run");
-		cli_json_change(text);
-		printf("dry run: %s would be applied as one transaction (checked; nothing "
-		       "changed)\n", file);
+		ret = dry_run_report(&nl, file, copy, dir, text);
 	} else {
 		struct probation_change ch = { .kind = CHANGE_SCRIPT, .path = copy, .include = dir,
 					       .text = text };

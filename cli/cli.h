@@ -65,8 +65,9 @@ void cli_json_outcome(const char *outcome);
 void cli_json_message(const char *msg);
 /* Write the answer; the exit code (EXIT_FAIL if it cannot be written). */
 int cli_json_finish(int rc);
-/* "tables": [{"family","name","new"}] from the guardian's "inet web, ip
- * nat (new)"; "change": the change as nft commands, line by line. */
+/* "tables": [{"family","name","new","deleted"}] from the guardian's "inet
+ * web, ip nat (new)" (a dry run's: "ip old (deleted)"); "change": the
+ * change as nft commands, line by line. */
 void cli_json_tables(const char *key, const char *text);
 void cli_json_change(const char *text);
 /* "probation": {id, deadline, joined, strict, cannot_undo} and "tables",

@@ -81,7 +81,7 @@ void cli_json_message(const char *msg)
 {
 	if (!J.on || !J.msg)
 		return;
-	if (J.msg_len || ftell(J.msg) > 0)
+	if (ftell(J.msg) > 0)
 		fputc('\n', J.msg);
 	fputs(msg, J.msg);
 }
@@ -102,14 +102,15 @@ int cli_json_finish(int rc)
 	struct json out;
 	int ret = rc;
 
-
-	if (J.body)
+	if (J.body) {
 		while (J.j.depth > 1)
 			json_end(&J.j);
-	if (J.body)
 		fclose(J.body);
+	}
 	if (J.msg)
 		fclose(J.msg);
+	/* what is said from here on goes to standard error only */
+	J.body = J.msg = NULL;
 	fflush(stdout);
 	if (!(J.listed && rc == EXIT_OK)) {
 		json_init(&out, J.out);
@@ -151,19 +152,17 @@ void cli_json_tables(const char *key, const char *text)
 	if (!j)
 		return;
 	json_array(j, key);
-	/* "inet web, ip nat (new)", or "none yet" */
+	/* "inet web, ip nat (new), ip old (deleted)", or "none yet" */
 	while (text && *text && strncmp(text, "none", 4) != 0) {
 		size_t n = strcspn(text, ",");
 		char item[600], fam[16] = "", name[512] = "";
-		bool made;
-
 		snprintf(item, sizeof(item), "%.*s", (int)n, text);
-		made = strstr(item, " (new)") != NULL;
 		if (sscanf(item, "%15s %511s", fam, name) == 2) {
 			json_object(j, NULL);
 			json_str(j, "family", fam);
 			json_str(j, "name", name);
-			json_bool(j, "new", made);
+			json_bool(j, "new", strstr(item, " (new)") != NULL);
+			json_bool(j, "deleted", strstr(item, " (deleted)") != NULL);
 			json_end(j);
 		}
 		text += n;

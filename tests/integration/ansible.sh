@@ -249,6 +249,11 @@ check "check mode: nothing on probation" none_on "$H1"
 check_eq "check mode: the diff shows the change as nft commands" \
 	"$(result check h1 0 '"\ttcp dport 8002 accept\n" in (r["diff"] if isinstance(r["diff"], dict) else r["diff"][0])["after"]')" True
 check_eq "check mode: the dry run's outcome" "$(result check h1 0 'r["outcome"]')" "dry run"
+check_eq "check mode: every host would change (found on a copy of its tables)" \
+	"$(stat check h1 changed) $(stat check h2 changed) $(stat check h3 changed) $(result check h3 0 'r["tables"][0]["name"]')" "1 1 1 fleet"
+play check_same -e version=v1 --check
+check_eq "check mode with the ruleset they hold: ok, nothing would change" \
+	"$PLAY_RC $(stat check_same h1 changed) $(stat check_same h2 changed) $(stat check_same h3 changed)" "0 0 0 0"
 
 # ---- 3: the same ruleset again: ok, not changed
 N1=$(entries "$H1")

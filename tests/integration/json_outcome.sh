@@ -41,11 +41,13 @@ check_eq "dry run: the outcome" "$(j 'd["outcome"]')" "dry run"
 check_eq "dry run: the change is the script, line by line" \
 	"$(j '"\n".join(d["change"])')" "$(cat "$TEST_TMP/web.nft")"
 check "dry run: nothing reached the kernel" sh -c "! ip netns exec $SRV nft list table inet web 2>/dev/null"
+check_eq "dry run: it would make the table (found on a copy)" "$(j '[d["changes"], d["tables"]]')" \
+	'[true, [{"family": "inet", "name": "web", "new": true, "deleted": false}]]'
 
 jrun 0 apply --detach --timeout 30 "$TEST_TMP/web.nft"
 check_eq "apply: on probation" "$(j 'd["outcome"]')" "on probation"
 check_eq "apply: verb, exit, no error" "$(j '[d["nfpilot"], d["verb"], d["exit"], d["error"]]')" '[1, "apply", 0, null]'
-check_eq "apply: the table touched, made by it" "$(j 'd["tables"]')" '[{"family": "inet", "name": "web", "new": true}]'
+check_eq "apply: the table touched, made by it" "$(j 'd["tables"]')" '[{"family": "inet", "name": "web", "new": true, "deleted": false}]'
 check "apply: a deadline within the timeout" \
 	python3 -c 'import json,sys,time; p=json.load(open(sys.argv[1]))["probation"]; assert 0 < p["left"] <= 30 and time.time() - 2 <= p["deadline"] <= time.time() + 31, p' "$J"
 check "apply: the words for a person went to standard error" grep -q 'on probation' "$TEST_TMP/err"
@@ -74,8 +76,15 @@ check_eq "history show: the entry's change" "$(j 'd["entry"]["change"][-1].split
 jrun 0 apply --detach "$TEST_TMP/web.nft"
 check_eq "the script again: the edit's rule goes, on probation" "$(j 'd["outcome"]')" "on probation"
 nfp confirm >/dev/null
+jrun 0 apply --dry-run "$TEST_TMP/web.nft"
+check_eq "dry run of the same script: it would change nothing" "$(j '[d["outcome"], d["changes"], d["tables"]]')" '["dry run", false, []]'
 jrun 0 apply --detach "$TEST_TMP/web.nft"
 check_eq "the same script again: nothing changed, no probation" "$(j '[d["outcome"], d["probation"]]')" '["nothing changed", null]'
+
+echo 'delete table inet web' >"$TEST_TMP/del.nft"
+jrun 0 apply --dry-run "$TEST_TMP/del.nft"
+check_eq "dry run of a delete: the table it would delete" "$(j '[d["changes"], d["tables"][0]["name"], d["tables"][0]["deleted"]]')" '[true, "web", true]'
+check "... and the table is still there" sh -c "ip netns exec $SRV nft list table inet web >/dev/null"
 
 # errors: their code, name and message
 jrun 3 confirm

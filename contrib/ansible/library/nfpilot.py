@@ -76,9 +76,11 @@ options:
     default: nfpilot
 notes:
   - Check mode with I(state=applied) runs C(nfpilot apply --dry-run);
-    nft checks the script, nothing reaches the kernel. It reports changed
-    whenever the script is valid; nft's check cannot tell whether the
-    tables already hold it.
+    nft checks the script, nothing reaches the live tables, and nfpilot
+    runs it on a copy of them in a scratch network namespace, so the task
+    reports changed only if the script would change a table (I(tables)
+    says which). Where no copy can be made there (a table naming a device
+    the scratch namespace lacks), a valid script is reported as changed.
   - Diff mode shows the change as nft commands.
   - Needs root on the managed host (C(become)), as nfpilot does.
 requirements:
@@ -124,11 +126,11 @@ deadline:
   type: int
   sample: 1796125829
 tables:
-  description: The tables the change touched.
-  returned: when a probation started
+  description: The tables the change touched (in check mode, would change).
+  returned: when a probation started, and in check mode
   type: list
   elements: dict
-  sample: [{"family": "inet", "name": "web", "new": false}]
+  sample: [{"family": "inet", "name": "web", "new": false, "deleted": false}]
 change:
   description: The change as nft commands, one line each.
   returned: when state is applied
@@ -200,9 +202,13 @@ def applied(module):
     if rc != 0:
         fail(module, answer, err, change=change)
     prob = answer.get('probation') or {}
-    result.update(changed=answer.get('outcome') in ('dry run', 'on probation'),
-                  probation_id=prob.get('id'), deadline=prob.get('deadline'),
-                  tables=answer.get('tables') or [])
+    if module.check_mode:
+        # found on a copy of the live tables; null: it could not be told
+        changed = answer.get('changes') is not False
+    else:
+        changed = answer.get('outcome') == 'on probation'
+    result.update(changed=changed, probation_id=prob.get('id'),
+                  deadline=prob.get('deadline'), tables=answer.get('tables') or [])
     module.exit_json(**result)
 
 
