@@ -99,6 +99,7 @@ static void entry_json(const char *key, const struct history_entry *e, const cha
 	json_str(j, "reason", e->reason);
 	cli_json_tables("tables", e->tables);
 	json_str(j, "what", e->what);
+	json_str(j, "id", e->id[0] ? e->id : NULL);
 	if (change)
 		json_lines(j, "change", change);
 	json_end(j);
@@ -149,6 +150,8 @@ static int show(int n, const char *which)
 	printf("why:     "), fmt_put_safe(stdout, e.reason), putchar('\n');
 	printf("tables:  "), fmt_put_safe(stdout, e.tables), putchar('\n');
 	printf("made by: "), fmt_put_safe(stdout, e.what), putchar('\n');
+	if (e.id[0])
+		printf("id:      "), fmt_put_safe(stdout, e.id), putchar('\n');
 	{
 		char *map = history_read(n, HISTORY_HANDLES);
 

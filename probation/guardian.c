@@ -495,6 +495,7 @@ static int record_meta(struct guardian *g, const char *outcome, const char *reas
 	snprintf(e.outcome, sizeof(e.outcome), "%s", outcome);
 	snprintf(e.reason, sizeof(e.reason), "%s", reason);
 	snprintf(e.what, sizeof(e.what), "%s", g->what);
+	snprintf(e.id, sizeof(e.id), "%s", g->id);
 	tables_text(g, e.tables, sizeof(e.tables));
 	if (history_add(&e, g->change ? g->change : "", &n, err, sizeof(err)))
 		syslog(LOG_ERR, "history not written: %s", err);

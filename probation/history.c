@@ -223,6 +223,8 @@ int history_add(const struct history_entry *e, const char *change, int *n, char 
 	put_kv(fp, "reason", e->reason);
 	put_kv(fp, "tables", e->tables);
 	put_kv(fp, "what", e->what);
+	if (e->id[0])
+		put_kv(fp, "id", e->id);
 	if (fclose(fp) || !meta) {
 		free(meta);
 		return -ENOMEM;
@@ -279,6 +281,7 @@ static void read_meta(const char *path, struct history_entry *e)
 		FIELD(reason);
 		FIELD(tables);
 		FIELD(what);
+		FIELD(id);
 #undef FIELD
 	}
 	fclose(fp);

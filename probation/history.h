@@ -1,7 +1,7 @@
 /* history: every change that ended its probation — confirmed, rolled back
  * or reverted — kept under the namespace's history folder (probation/state.h):
  * one numbered folder per change with `meta` (when, who, from where, the
- * outcome and why, the tables), `change.nft` (the change as nft commands
+ * outcome and why, the tables, the probation id), `change.nft` (the change as nft commands
  * or the script applied), and the touched tables before and after as
  * snapshot files (probation/snapfile.h), which `nfpilot restore N` puts back. */
 #ifndef NFP_HISTORY_H
@@ -22,6 +22,7 @@ struct history_entry {
 	char reason[256];
 	char tables[512];    /* "inet filter, ip nat" */
 	char what[256];      /* what made the change: "nfpilot apply web.nft" */
+	char id[24];         /* its probation's id (probation.h), "" if none */
 };
 
 /* Record a change: its number (*n), what it was and its change text.

@@ -922,6 +922,7 @@ int probation_recover(struct nl *nl, bool restore, const char *id, char *err, si
 			 restore ? "restored by nfpilot rollback" : "kept by nfpilot confirm",
 			 failed[0] ? "the revert had failed" : "the guardian had died");
 		snprintf(e.what, sizeof(e.what), "recovery of an unfinished probation");
+		field(info, "id", e.id, sizeof(e.id));
 		for (size_t i = 0; i < s.ntables; i++) {
 			size_t l = strlen(e.tables);
 

@@ -48,6 +48,8 @@ check_rc "confirm --id of the joined probation" 0 nfp confirm --id "$ID2"
 check "confirmed: nothing on probation" over
 check "... the table stays" has_web
 check_rc "confirm --id when nothing is on probation: not found" 3 nfp confirm --id "$ID2"
+LAST=$(nfp history 2>/dev/null | tail -n 1 | awk '{print $1}')
+check "history show: the confirmed change's id" sh -c "$(printf '%q' "$NFPILOT") -N $SRV history show $LAST | grep -qx 'id:      $ID2'"
 
 # JSON: the id in apply's and status's answer
 nfp apply --detach --json "$TEST_TMP/web.nft" >"$TEST_TMP/a.json" 2>/dev/null
@@ -71,4 +73,7 @@ check_rc "guardian gone: rollback --id of another is refused" 3 nfp rollback --i
 check "... nothing done: the change is still in" sh -c "[ \"\$(ip netns exec $SRV nft -s list ruleset)\" != '$BEFORE' ]"
 check_rc "guardian gone: rollback --id of its probation restores" 0 nfp rollback --id "$ID3"
 check_eq "... the ruleset is as before the change" "$(srv nft -s list ruleset)" "$BEFORE"
+nfp history --json >"$TEST_TMP/h.json" 2>/dev/null
+check_eq "history --json: the recovery's entry keeps the dead guardian's id" \
+	"$(json_get "$TEST_TMP/h.json" '[d["entries"][-1]["outcome"], d["entries"][-1]["id"]]')" "[\"rolled back\", \"$ID3\"]"
 finish
