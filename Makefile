@@ -21,12 +21,13 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # The layers, each a folder, and what each may include (an archive per
 # layer, linked in this order: a layer only uses those after it). `make
 # layers` checks every #include "..." of the program against this table.
-LAYERS       := cli ui apply probation conntrack nft model util
+LAYERS       := cli ui apply probation sandbox conntrack nft model util
 DEPS_main    := cli ui probation nft model util
-DEPS_cli     := apply probation conntrack nft model util
-DEPS_ui      := apply probation conntrack nft model util
+DEPS_cli     := apply probation sandbox conntrack nft model util
+DEPS_ui      := apply probation sandbox conntrack nft model util
 DEPS_apply   := probation nft model util
 DEPS_probation := nft model util
+DEPS_sandbox := conntrack nft model util
 DEPS_conntrack := model util
 DEPS_nft     := model util
 DEPS_model   := util

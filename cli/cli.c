@@ -35,6 +35,18 @@ int cli_fail(int code, const char *fmt, ...)
 	return code;
 }
 
+int cli_join_word(char **text, const char *word)
+{
+	size_t len = *text ? strlen(*text) : 0;
+	char *n = realloc(*text, len + strlen(word) + 2);
+
+	if (!n)
+		return -ENOMEM;
+	sprintf(n + len, "%s%s", len ? " " : "", word);
+	*text = n;
+	return 0;
+}
+
 int cli_exit_code(int err)
 {
 	switch (-err) {

@@ -67,6 +67,11 @@ int cli_history(int argc, char **argv);
 int cli_restore(int argc, char **argv);
 int cli_save(int argc, char **argv);
 int cli_trace(int argc, char **argv);
+int cli_why(int argc, char **argv);
+
+/* Append word to *text (malloc'd, words joined by spaces): a filter or a
+ * packet given in one argument or several. 0 or -ENOMEM. */
+int cli_join_word(char **text, const char *word);
 
 struct trace_packet;
 /* One traced packet: its headers, then a line per step, then the verdict

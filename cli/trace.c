@@ -268,7 +268,7 @@ int cli_trace(int argc, char **argv)
 	struct nfp_ruleset rs = { 0 };
 	struct reader_scope all = { 0 };
 	char *text = NULL, err[1024], **clauses = NULL;
-	size_t nclauses = 0, len = 0;
+	size_t nclauses = 0;
 	struct trace t;
 	double start, reread = 0;
 	long seen = 0;
@@ -299,16 +299,10 @@ int cli_trace(int argc, char **argv)
 			fputs(trace_usage, stderr);
 			free(text);
 			return cli_fail(EXIT_USAGE, "trace: unknown option '%s'", o);
-		} else {
+		} else if (cli_join_word(&text, o)) {
 			/* the filter's words, in one or several arguments */
-			char *n = realloc(text, len + strlen(o) + 2);
-
-			if (!n) {
-				free(text);
-				return cli_fail(EXIT_FAIL, "out of memory");
-			}
-			text = n;
-			len += (size_t)sprintf(text + len, "%s%s", len ? " " : "", o);
+			free(text);
+			return cli_fail(EXIT_FAIL, "out of memory");
 		}
 	}
 	ret = ct_filter_parse(&f, text ? text : "", err, sizeof(err), NULL);
