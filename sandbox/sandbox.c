@@ -774,6 +774,39 @@ static int made_up_link(struct sandbox *sb, const char *name, struct sandbox_lin
 	return 0;
 }
 
+static int oper_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+
+	mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr, tb);
+	if (tb[IFLA_OPERSTATE])
+		*(uint8_t *)data = mnl_attr_get_u8(tb[IFLA_OPERSTATE]);
+	return MNL_CB_OK;
+}
+
+/* A veth drops what it is given to send until the kernel's link watch has
+ * seen its carrier come on (its queue is attached then: up to a second
+ * after it came up): wait for that, once per interface. */
+static void wait_ready(struct sandbox *sb, struct sandbox_link *l)
+{
+	double end = now_s() + 2.0;
+
+	while (!l->ready && now_s() < end) {
+		char buf[256];
+		struct nlmsghdr *nlh = rt_request(buf, RTM_GETLINK, NLM_F_ACK, ++sb->seq);
+		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+		uint8_t oper = 0;
+
+		ifi->ifi_family = AF_UNSPEC;
+		ifi->ifi_index = (int)l->peer;
+		if (talk(sb->rt, nlh, oper_cb, &oper))
+			return;
+		l->ready = oper == 6; /* IF_OPER_UP (linux/if.h clashes with net/if.h) */
+		if (!l->ready)
+			usleep(10000);
+	}
+}
+
 static int send_packet(const struct packet *p, const struct sandbox_link *in, char *err,
 		       size_t errlen)
 {
@@ -1054,6 +1087,8 @@ static int ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer
 	free(clauses);
 	if (ret)
 		return ret;
+	if (in)
+		wait_ready(sb, in);
 	ret = send_packet(p, in, err, errlen);
 	if (!ret) {
 		a->packet = read_back(&t);

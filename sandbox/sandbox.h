@@ -41,6 +41,7 @@ struct sandbox_link {
 	char name[IF_NAMESIZE];
 	uint8_t mac[6];
 	bool up;
+	bool ready;              /* its peer can send (sandbox.c: wait_ready) */
 };
 
 /* A rule of the copy and the real rule it is (by table, chain, position). */
