@@ -1,7 +1,6 @@
 #define _GNU_SOURCE /* unshare, setns */
 #include "sandbox/sandbox.h"
 
-#include "conntrack/ct_filter.h"
 #include "conntrack/ct_nl.h"
 #include "model/ruleset.h"
 
@@ -501,7 +500,10 @@ static int inside(struct sandbox *sb, struct host *h, char *err, size_t errlen)
 
 	sb->rt = open_sock(NETLINK_ROUTE);
 	sb->ct = open_sock(NETLINK_NETFILTER);
-	if (!sb->rt || !sb->ct) {
+	sb->sock[0] = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sb->sock[1] = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	sb->sock[2] = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (!sb->rt || !sb->ct || sb->sock[0] < 0 || sb->sock[1] < 0 || sb->sock[2] < 0) {
 		snprintf(err, errlen, "sandbox: cannot open netlink: %s", strerror(errno));
 		return -errno;
 	}
@@ -533,7 +535,7 @@ int sandbox_open(struct sandbox *sb, char *err, size_t errlen)
 	int ret;
 
 	memset(sb, 0, sizeof(*sb));
-	sb->ns = sb->home = -1;
+	sb->ns = sb->home = sb->sock[0] = sb->sock[1] = sb->sock[2] = -1;
 	sb->next_index = 2;
 	ret = nl_open(&nl, err, errlen);
 	if (ret)
@@ -572,12 +574,17 @@ int sandbox_open(struct sandbox *sb, char *err, size_t errlen)
 
 void sandbox_close(struct sandbox *sb)
 {
+	if (sb->tracing)
+		trace_close(&sb->trace);
 	if (sb->nl.sock)
 		nl_close(&sb->nl);
 	if (sb->rt)
 		mnl_socket_close(sb->rt);
 	if (sb->ct)
 		mnl_socket_close(sb->ct);
+	for (int i = 0; i < 3; i++)
+		if (sb->sock[i] >= 0)
+			close(sb->sock[i]);
 	if (sb->ns >= 0)
 		close(sb->ns);
 	if (sb->home >= 0)
@@ -589,7 +596,7 @@ void sandbox_close(struct sandbox *sb)
 	free(sb->links);
 	free(sb->local);
 	memset(sb, 0, sizeof(*sb));
-	sb->ns = sb->home = -1;
+	sb->ns = sb->home = sb->sock[0] = sb->sock[1] = sb->sock[2] = -1;
 }
 
 /* ---- a question ---- */
@@ -807,81 +814,116 @@ static void wait_ready(struct sandbox *sb, struct sandbox_link *l)
 	}
 }
 
-static int send_packet(const struct packet *p, const struct sandbox_link *in, char *err,
-		       size_t errlen)
+/* Send p in on interface in (its peer sends it), or out of this host
+ * (in NULL). The sockets are the sandbox's, kept open: closing a packet
+ * socket waits for an RCU grace period (tens of milliseconds). */
+static int send_packet(struct sandbox *sb, const struct packet *p, const struct sandbox_link *in,
+		       char *err, size_t errlen)
 {
 	uint8_t bytes[PACKET_MAX];
 	size_t len = packet_build(p, bytes);
-	int fd, ret = 0, mark = (int)p->mark;
-	ssize_t n;
+	struct sockaddr_storage ss = { 0 };
+	int mark = p->has_mark ? (int)p->mark : 0, fd;
+	socklen_t sl;
 
 	if (in) {
-		struct sockaddr_ll ll = { 0 };
+		struct sockaddr_ll *ll = (void *)&ss;
 
-		fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		ll.sll_family = AF_PACKET;
-		ll.sll_ifindex = (int)in->peer;
-		ll.sll_protocol = htons(p->family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
-		ll.sll_halen = 6;
-		memcpy(ll.sll_addr, in->mac, 6);
-		if (fd >= 0 && p->has_mark)
-			setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
-		n = fd < 0 ? -1 : sendto(fd, bytes, len, 0, (struct sockaddr *)&ll, sizeof(ll));
+		fd = sb->sock[0];
+		ll->sll_family = AF_PACKET;
+		ll->sll_ifindex = (int)in->peer;
+		ll->sll_protocol = htons(p->family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
+		ll->sll_halen = 6;
+		memcpy(ll->sll_addr, in->mac, 6);
+		sl = sizeof(*ll);
+	} else if (p->family == AF_INET) {
+		struct sockaddr_in *s4 = (void *)&ss;
+
+		fd = sb->sock[1];
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, p->daddr, 4);
+		sl = sizeof(*s4);
 	} else {
-		struct sockaddr_storage ss = { 0 };
-		socklen_t sl;
+		struct sockaddr_in6 *s6 = (void *)&ss;
 
-		fd = socket(p->family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-		if (p->family == AF_INET) {
-			struct sockaddr_in *s4 = (void *)&ss;
-
-			s4->sin_family = AF_INET;
-			memcpy(&s4->sin_addr, p->daddr, 4);
-			sl = sizeof(*s4);
-		} else {
-			struct sockaddr_in6 *s6 = (void *)&ss;
-
-			s6->sin6_family = AF_INET6;
-			memcpy(&s6->sin6_addr, p->daddr, 16);
-			sl = sizeof(*s6);
-		}
-		if (fd >= 0 && p->has_mark)
-			setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
-		n = fd < 0 ? -1 : sendto(fd, bytes, len, 0, (struct sockaddr *)&ss, sl);
+		fd = sb->sock[2];
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, p->daddr, 16);
+		sl = sizeof(*s6);
 	}
-	/* EPERM: a rule of the output path dropped it, the trace says which */
-	if (n < 0 && errno != EPERM) {
-		ret = -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0 ||
+	    (sendto(fd, bytes, len, 0, (struct sockaddr *)&ss, sl) < 0 && errno != EPERM)) {
+		/* EPERM: a rule of the output path dropped it, the trace says which */
 		if (errno == ENETUNREACH || errno == EHOSTUNREACH)
 			snprintf(err, errlen, "this host has no route for the packet (%s): it would "
 				 "not be sent", strerror(errno));
 		else
 			snprintf(err, errlen, "sandbox: sending the packet: %s", strerror(errno));
+		return -errno;
 	}
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	return 0;
 }
 
-/* The first packet the trace completes, waiting at most a second. */
-static struct trace_packet *read_back(struct trace *t)
+/* Is the traced packet tp the one asked about (as it came in: before NAT)? */
+static bool is_asked(const struct trace_packet *tp, const struct packet *p)
+{
+	const struct trace_hdr *h = &tp->hdr;
+	size_t alen = p->family == AF_INET ? 4 : 16;
+
+	return h->family == p->family && h->proto == p->proto &&
+	       !memcmp(h->saddr, p->saddr, alen) && !memcmp(h->daddr, p->daddr, alen) &&
+	       (!h->ports || (h->sport == p->sport && h->dport == p->dport));
+}
+
+/* The asked packet's trace, waiting at most a second; the sandbox's own
+ * packets (neighbour discovery of its interfaces) are left out. */
+static struct trace_packet *read_back(struct trace *t, const struct packet *asked)
 {
 	double end = now_s() + 1.0;
 	struct trace_packet *p = NULL;
+	bool flushed = false;
 
-	while (!p && now_s() < end) {
+	while (!p) {
 		struct pollfd pfd = { .fd = trace_fd(t), .events = POLLIN };
 
-		poll(&pfd, 1, 50);
-		if (trace_step(t, now_s()) < 0)
-			break;
-		p = trace_take(t);
-	}
-	if (!p) {
-		trace_asm_expire(&t->asm_, now_s(), -1);
-		p = trace_take(t);
+		if (!flushed && now_s() >= end) {
+			trace_asm_expire(&t->asm_, now_s(), -1);
+			flushed = true;
+		} else if (!flushed) {
+			poll(&pfd, 1, 20);
+			if (trace_step(t, now_s()) < 0)
+				return NULL;
+		}
+		while (!p && (p = trace_take(t)))
+			if (!is_asked(p, asked)) {
+				trace_packet_free(p);
+				p = NULL;
+			}
+		if (!p && flushed)
+			return NULL;
 	}
 	return p;
+}
+
+/* The tracing table of the sandbox: made once, for every packet. */
+static int tracing(struct sandbox *sb, char *err, size_t errlen)
+{
+	const char *all = "";
+	struct trace_packet *p;
+	int ret;
+
+	if (!sb->tracing) {
+		ret = trace_open(&sb->trace, &all, 1, false, 0, err, errlen);
+		if (ret)
+			return ret;
+		sb->tracing = true;
+	}
+	/* what came since the last question */
+	trace_step(&sb->trace, now_s());
+	trace_asm_expire(&sb->trace.asm_, now_s(), -1);
+	while ((p = trace_take(&sb->trace)))
+		trace_packet_free(p);
+	return 0;
 }
 
 static uint64_t real_handle(const struct sandbox *sb, uint32_t family, const char *table,
@@ -1035,11 +1077,7 @@ static int ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer
 	       size_t errlen)
 {
 	struct sandbox_link *in = NULL;
-	struct ct_filter f = { 0 };
-	char filter[256], **clauses = NULL;
-	size_t nclauses = 0;
-	bool after_ct = false, local_src = is_local(sb, p->family, p->saddr);
-	struct trace t;
+	bool local_src = is_local(sb, p->family, p->saddr);
 	int ret;
 
 	if (p->state != PACKET_NEW && (ret = make_ct(sb, p, err, errlen)))
@@ -1075,31 +1113,17 @@ static int ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer
 		snprintf(a->how, sizeof(a->how), "in on %s, the interface of the route to the source",
 			 in->name);
 	}
-	packet_filter(p, filter, sizeof(filter));
-	ret = ct_filter_parse(&f, filter, err, errlen, NULL);
-	if (!ret)
-		ret = ct_filter_nft(&f, &clauses, &nclauses, &after_ct, err, errlen);
-	ct_filter_free(&f);
-	if (!ret)
-		ret = trace_open(&t, (const char *const *)clauses, nclauses, false, 0, err, errlen);
-	for (size_t i = 0; i < nclauses; i++)
-		free(clauses[i]);
-	free(clauses);
-	if (ret)
+	if ((ret = tracing(sb, err, errlen)))
 		return ret;
 	if (in)
 		wait_ready(sb, in);
-	ret = send_packet(p, in, err, errlen);
-	if (!ret) {
-		a->packet = read_back(&t);
-		if (!a->packet) {
-			snprintf(err, errlen, "the sandbox's kernel traced nothing of the packet");
-			ret = -EIO;
-		}
-	}
-	trace_close(&t);
-	if (ret)
+	if ((ret = send_packet(sb, p, in, err, errlen)))
 		return ret;
+	a->packet = read_back(&sb->trace, p);
+	if (!a->packet) {
+		snprintf(err, errlen, "the sandbox's kernel traced nothing of the packet");
+		return -EIO;
+	}
 	for (size_t i = 0; i < a->packet->nsteps; i++) {
 		struct trace_step *s = &a->packet->steps[i];
 

@@ -55,6 +55,7 @@ struct sandbox {
 	int ns, home;                 /* network namespaces: the sandbox's, ours */
 	struct nl nl;                 /* nf_tables, in the sandbox */
 	struct mnl_socket *rt, *ct;   /* rtnetlink and ctnetlink, in the sandbox */
+	int sock[3];                  /* packet, raw IPv4 and raw IPv6 sockets, in it */
 	uint32_t seq;
 	struct snapshot real;         /* the tables copied, as read from the host */
 	struct sandbox_handle *map;   /* handles that differ */
@@ -65,6 +66,8 @@ struct sandbox {
 	size_t nlocal;
 	unsigned skipped;             /* routes or addresses the copy refused */
 	uint32_t next_index;          /* for interfaces made up (peers, unknown names) */
+	struct trace trace;           /* its tracing table, made at the first question */
+	bool tracing;
 };
 
 /* A note: why the answer may differ from what the host would do. */
