@@ -493,6 +493,8 @@ static int tables_view(const struct snapshot *all, struct snapshot *view)
 	return 0;
 }
 
+static int find_unsure(struct sandbox *sb, char *err, size_t errlen);
+
 static int inside(struct sandbox *sb, struct host *h, char *err, size_t errlen)
 {
 	struct snapshot view;
@@ -524,6 +526,8 @@ static int inside(struct sandbox *sb, struct host *h, char *err, size_t errlen)
 	}
 	if (!ret)
 		ret = map_handles(sb, &view, err, errlen);
+	if (!ret)
+		ret = find_unsure(sb, err, errlen);
 	free(view.tables);
 	return ret;
 }
@@ -595,6 +599,7 @@ void sandbox_close(struct sandbox *sb)
 	free(sb->map);
 	free(sb->links);
 	free(sb->local);
+	free(sb->unsure);
 	memset(sb, 0, sizeof(*sb));
 	sb->ns = sb->home = sb->sock[0] = sb->sock[1] = sb->sock[2] = -1;
 }
@@ -1011,25 +1016,53 @@ static const char *unsure(struct nftnl_expr *e, const struct snap_table *t)
 }
 
 struct scan {
-	struct sandbox_answer *a;
-	const struct snap_table *t;
-	const char *chain;
-	uint64_t handle;
+	struct sandbox *sb;
+	size_t table, rule;
 	int ret;
 };
 
 static int scan_expr(struct nftnl_expr *e, void *data)
 {
 	struct scan *s = data;
-	const char *why = unsure(e, s->t);
+	struct sandbox *sb = s->sb;
+	const char *why = unsure(e, &sb->real.tables[s->table]);
+	struct sandbox_unsure *u;
 
-	for (size_t i = 0; why && i < s->a->nnotes; i++)
-		if (s->a->notes[i].handle == s->handle && s->a->notes[i].table &&
-		    !strcmp(s->a->notes[i].table, s->t->name) && !strcmp(s->a->notes[i].why, why))
+	for (size_t i = 0; why && i < sb->nunsure; i++)
+		if (sb->unsure[i].table == s->table && sb->unsure[i].rule == s->rule &&
+		    sb->unsure[i].why == why)
 			why = NULL;
-	if (why)
-		s->ret = note(s->a, s->t->family, s->t->name, s->chain, s->handle, why);
-	return s->ret ? -1 : 0;
+	if (!why)
+		return 0;
+	u = realloc(sb->unsure, (sb->nunsure + 1) * sizeof(*u));
+	if (!u) {
+		s->ret = -ENOMEM;
+		return -1;
+	}
+	sb->unsure = u;
+	u[sb->nunsure++] = (struct sandbox_unsure){ s->table, s->rule, why };
+	return 0;
+}
+
+/* The rules of the copy whose answer the sandbox cannot vouch for, once. */
+static int find_unsure(struct sandbox *sb, char *err, size_t errlen)
+{
+	for (size_t t = 0; t < sb->real.ntables; t++)
+		for (size_t r = 0; r < sb->real.tables[t].nrules; r++) {
+			struct scan s = { sb, t, r, 0 };
+
+			nftnl_expr_foreach(sb->real.tables[t].rules[r], scan_expr, &s);
+			if (s.ret) {
+				snprintf(err, errlen, "out of memory");
+				return s.ret;
+			}
+		}
+	return 0;
+}
+
+static bool same_chain(const struct trace_step *a, const struct trace_step *b)
+{
+	return a->family == b->family && !strcmp(a->table, b->table) && !strcmp(a->chain, b->chain);
 }
 
 /* Notes for the rules of the chains the packet went through, up to the
@@ -1040,35 +1073,33 @@ static int rule_notes(const struct sandbox *sb, struct sandbox_answer *a)
 	const struct trace_step *d = p->decided >= 0 && p->steps[p->decided].kind == TRACE_RULE
 				     ? &p->steps[p->decided] : NULL;
 
-	for (size_t i = 0; i < p->nsteps; i++) {
-		const struct trace_step *st = &p->steps[i];
-		bool seen = false;
+	for (size_t i = 0; i < sb->nunsure; i++) {
+		const struct snap_table *tb = &sb->real.tables[sb->unsure[i].table];
+		struct nftnl_rule *r = tb->rules[sb->unsure[i].rule];
+		const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+		uint64_t handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+		const struct trace_step *st = NULL;
+		int ret;
 
-		for (size_t k = 0; k < i; k++)
-			seen = seen || (p->steps[k].family == st->family &&
-					!strcmp(p->steps[k].table, st->table) &&
-					!strcmp(p->steps[k].chain, st->chain));
-		for (size_t t = 0; !seen && t < sb->real.ntables; t++) {
-			const struct snap_table *tb = &sb->real.tables[t];
+		for (size_t k = 0; k < p->nsteps && !st; k++)
+			if (p->steps[k].family == tb->family && !strcmp(p->steps[k].table, tb->name) &&
+			    !strcmp(p->steps[k].chain, chain))
+				st = &p->steps[k];
+		if (!st)
+			continue;
+		if (d && same_chain(d, st)) {
+			/* after the deciding rule? (the rules are in chain order) */
+			bool after = false;
 
-			if (tb->family != st->family || strcmp(tb->name, st->table) != 0)
+			for (size_t k = 0; k < sb->unsure[i].rule && !after; k++)
+				after = nftnl_rule_get_u64(tb->rules[k], NFTNL_RULE_HANDLE) ==
+					d->handle && !strcmp(nftnl_rule_get_str(tb->rules[k],
+					NFTNL_RULE_CHAIN), chain);
+			if (after)
 				continue;
-			bool last = false;
-
-			for (size_t r = 0; r < tb->nrules && !last; r++) {
-				struct scan s = { a, tb, st->chain, 0, 0 };
-
-				if (strcmp(nftnl_rule_get_str(tb->rules[r], NFTNL_RULE_CHAIN),
-					   st->chain) != 0)
-					continue;
-				s.handle = nftnl_rule_get_u64(tb->rules[r], NFTNL_RULE_HANDLE);
-				last = d && d->family == tb->family && !strcmp(d->table, tb->name) &&
-				       !strcmp(d->chain, st->chain) && d->handle == s.handle;
-				nftnl_expr_foreach(tb->rules[r], scan_expr, &s);
-				if (s.ret)
-					return s.ret;
-			}
 		}
+		if ((ret = note(a, tb->family, tb->name, chain, handle, sb->unsure[i].why)))
+			return ret;
 	}
 	return 0;
 }

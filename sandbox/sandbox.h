@@ -51,6 +51,12 @@ struct sandbox_handle {
 	uint64_t copy, real;
 };
 
+/* A rule of the host whose answer the sandbox cannot vouch for, and why. */
+struct sandbox_unsure {
+	size_t table, rule;           /* in real: tables[table].rules[rule] */
+	const char *why;              /* static */
+};
+
 struct sandbox {
 	int ns, home;                 /* network namespaces: the sandbox's, ours */
 	struct nl nl;                 /* nf_tables, in the sandbox */
@@ -66,6 +72,8 @@ struct sandbox {
 	size_t nlocal;
 	unsigned skipped;             /* routes or addresses the copy refused */
 	uint32_t next_index;          /* for interfaces made up (peers, unknown names) */
+	struct sandbox_unsure *unsure;
+	size_t nunsure;
 	struct trace trace;           /* its tracing table, made at the first question */
 	bool tracing;
 };
