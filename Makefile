@@ -39,6 +39,7 @@ TEST_LAYER_test_ct        := conntrack
 TEST_LAYER_test_ct_rule   := conntrack
 TEST_LAYER_test_grow      := util
 TEST_LAYER_test_model     := model
+TEST_LAYER_test_packet    := sandbox
 TEST_LAYER_test_rate      := model
 TEST_LAYER_test_ruletext  := nft
 TEST_LAYER_test_safefile  := util
