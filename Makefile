@@ -45,6 +45,7 @@ TEST_LAYER_test_ruletext  := nft
 TEST_LAYER_test_safefile  := util
 TEST_LAYER_test_snapfile  := probation
 TEST_LAYER_test_theme     := ui
+TEST_LAYER_test_trace     := nft
 TEST_LAYER_test_ui_keys   := ui
 
 layer_src  = $(wildcard $(1)/*.c)
