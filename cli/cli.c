@@ -35,6 +35,29 @@ int cli_fail(int code, const char *fmt, ...)
 	return code;
 }
 
+char *cli_slurp(const char *file, size_t *len)
+{
+	FILE *fp = fopen(file, "re");
+	char *buf = NULL, chunk[65536];
+	size_t got;
+	FILE *mem;
+
+	*len = 0;
+	if (!fp)
+		return NULL;
+	mem = open_memstream(&buf, len);
+	while (mem && (got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		fwrite(chunk, 1, got, mem);
+	if (mem)
+		fclose(mem);
+	if (ferror(fp)) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(fp);
+	return buf;
+}
+
 int cli_join_word(char **text, const char *word)
 {
 	size_t len = *text ? strlen(*text) : 0;

@@ -73,6 +73,10 @@ int cli_why(int argc, char **argv);
  * packet given in one argument or several. 0 or -ENOMEM. */
 int cli_join_word(char **text, const char *word);
 
+/* The whole of file, read once (a FIFO can be read only once): malloc'd,
+ * NUL-terminated, its length in *len; NULL with errno set. */
+char *cli_slurp(const char *file, size_t *len);
+
 struct trace_packet;
 /* One traced packet: its headers, then a line per step, then the verdict
  * and what decided it (title starts the first line); or one JSON object

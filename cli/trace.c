@@ -58,7 +58,7 @@ static void print_step_json(FILE *fp, const struct trace_step *s)
 	fputs(",\"chain\":", fp);
 	fmt_put_json(fp, s->chain);
 	fprintf(fp, ",\"type\":\"%s\",\"handle\":", kind_name(s->kind));
-	if (s->kind == TRACE_RULE && s->handle)
+	if (s->kind == TRACE_RULE && s->handle && s->staged < 0) /* a new rule has none yet */
 		fprintf(fp, "%llu", (unsigned long long)s->handle);
 	else
 		fputs("null", fp);
@@ -159,7 +159,7 @@ static void print_step(FILE *fp, const struct trace_step *s, bool deciding)
 		break;
 	}
 	if (s->staged >= 0)
-		fprintf(fp, "  [staged edit %d]", s->staged + 1);
+		fputs("  [new]", fp);
 	else
 		fprintf(fp, "  [%llu]", (unsigned long long)s->handle);
 	if (s->text) {
@@ -198,7 +198,7 @@ void cli_packet_text(FILE *fp, const struct trace_packet *p, const char *title)
 		fputs(s->kind == TRACE_POLICY ? " by the policy of " : " by ", fp);
 		if (s->kind == TRACE_RULE) {
 			if (s->staged >= 0)
-				fprintf(fp, "staged edit %d in ", s->staged + 1);
+				fputs("a new rule of ", fp);
 			else
 				fprintf(fp, "rule %llu of ", (unsigned long long)s->handle);
 		}

@@ -9,12 +9,13 @@
 #include "sandbox/sandbox.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char why_usage[] =
-	"usage: nfpilot [-N NETNS] why [--json] PACKET\n"
+	"usage: nfpilot [-N NETNS] why [--after FILE] [--json] PACKET\n"
 	"What the kernel would do with a packet that was never sent: a sandbox\n"
 	"network namespace holds a copy of the tables, interfaces and routes, the\n"
 	"packet is sent into it with tracing on, and its path and verdict come back\n"
@@ -29,6 +30,8 @@ static const char why_usage[] =
 	"PROTO: tcp, udp, sctp, icmp, icmpv6. Without iif, a packet from an address\n"
 	"of this host is sent by it; any other comes in on the interface of the\n"
 	"route to its source.\n"
+	"  --after FILE  ask of the ruleset as it would be after `nfpilot apply FILE`\n"
+	"                (rules the file makes are shown as [new]; nothing is applied)\n"
 	"  --json        one JSON object (nfpilot(8))\n";
 
 static void put_note_where(FILE *fp, const struct sandbox_note *n)
@@ -41,12 +44,17 @@ static void put_note_where(FILE *fp, const struct sandbox_note *n)
 	fmt_put_safe(fp, n->chain);
 }
 
-static void print_text(FILE *fp, const char *question, const struct sandbox_answer *a)
+static void print_text(FILE *fp, const char *question, const char *after,
+		       const struct sandbox_answer *a)
 {
 	fputs("why ", fp);
 	fmt_put_safe(fp, question);
 	fputs("\n  asked in a sandbox: ", fp);
 	fmt_put_safe(fp, a->how);
+	if (after) {
+		fputs("; the ruleset as it would be after ", fp);
+		fmt_put_safe(fp, after);
+	}
 	fputc('\n', fp);
 	cli_packet_text(fp, a->packet, "packet");
 	for (size_t i = 0; i < a->nnotes; i++) {
@@ -62,10 +70,16 @@ static void print_text(FILE *fp, const char *question, const struct sandbox_answ
 	}
 }
 
-static void print_json(FILE *fp, const char *question, const struct sandbox_answer *a)
+static void print_json(FILE *fp, const char *question, const char *after,
+		       const struct sandbox_answer *a)
 {
 	fputs("{\"question\":", fp);
 	fmt_put_json(fp, question);
+	fputs(",\"after\":", fp);
+	if (after)
+		fmt_put_json(fp, after);
+	else
+		fputs("null", fp);
 	fputs(",\"how\":", fp);
 	fmt_put_json(fp, a->how);
 	fputs(",\"answer\":", fp);
@@ -99,7 +113,9 @@ int cli_why(int argc, char **argv)
 	struct sandbox_answer a;
 	struct sandbox sb;
 	struct packet p;
-	char *text = NULL, err[1024], question[256];
+	char *text = NULL, *script = NULL, err[1024], question[256], dir[4096];
+	const char *after = NULL;
+	size_t len;
 	bool json = false;
 	struct nl nl;
 	int ret;
@@ -109,6 +125,12 @@ int cli_why(int argc, char **argv)
 
 		if (strcmp(o, "--json") == 0) {
 			json = true;
+		} else if (strcmp(o, "--after") == 0) {
+			if (i + 1 >= argc) {
+				free(text);
+				return cli_fail(EXIT_USAGE, "why: --after needs a file");
+			}
+			after = argv[++i];
 		} else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
 			fputs(why_usage, stdout);
 			free(text);
@@ -131,6 +153,13 @@ int cli_why(int argc, char **argv)
 	if (ret)
 		return cli_fail(ret == -EINVAL ? EXIT_USAGE : EXIT_FAIL, "why: %s", err);
 	packet_format(&p, question, sizeof(question));
+	if (after && !(script = cli_slurp(after, &len)))
+		return cli_fail(errno == ENOENT ? EXIT_NOTFOUND : EXIT_FAIL, "why: %s: %s", after,
+				strerror(errno ? errno : EIO));
+	if (after) {
+		snprintf(dir, sizeof(dir), "%s", after);
+		snprintf(dir, sizeof(dir), "%s", strrchr(dir, '/') ? dirname(dir) : ".");
+	}
 
 	ret = nl_open(&nl, err, sizeof(err));
 	if (!ret) {
@@ -141,7 +170,19 @@ int cli_why(int argc, char **argv)
 		ret = sandbox_open(&sb, err, sizeof(err));
 	if (ret) {
 		ruleset_free(&rs);
+		free(script);
 		return cli_fail(cli_exit_code(ret), "why: %s", err);
+	}
+	if (script) {
+		ret = sandbox_stage(&sb, script, dir, err, sizeof(err));
+		free(script);
+		if (ret) {
+			sandbox_close(&sb);
+			ruleset_free(&rs);
+			cli_fail(0, "why: %s: nft refused it, nothing was asked:", after);
+			cli_put_lines(stderr, err);
+			return ret == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+		}
 	}
 	ret = sandbox_ask(&sb, &p, &a, err, sizeof(err));
 	sandbox_close(&sb);
@@ -151,9 +192,9 @@ int cli_why(int argc, char **argv)
 	}
 	trace_packet_describe(a.packet, &rs);
 	if (json)
-		print_json(stdout, question, &a);
+		print_json(stdout, question, after, &a);
 	else
-		print_text(stdout, question, &a);
+		print_text(stdout, question, after, &a);
 	sandbox_answer_free(&a);
 	ruleset_free(&rs);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;

@@ -3,6 +3,8 @@
 
 #include "conntrack/ct_nl.h"
 #include "model/ruleset.h"
+#include "nft/reader.h"
+#include "nft/ruletext.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <netinet/in.h>
+#include <nftables/libnftables.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
@@ -449,6 +452,25 @@ static int map_handles(struct sandbox *sb, const struct snapshot *view, char *er
 	if (ret)
 		return ret;
 	text = snapshot_handle_map(view, &copy);
+	for (size_t t = 0; text && t < copy.ntables; t++) {
+		struct sandbox_loaded *l = realloc(sb->loaded, (sb->nloaded + 1) * sizeof(*l));
+
+		if (!l || !(l[sb->nloaded].name = strdup(copy.tables[t].name))) {
+			sb->loaded = l ? l : sb->loaded;
+			free(text);
+			text = NULL;
+			break;
+		}
+		sb->loaded = l;
+		l += sb->nloaded++;
+		l->family = copy.tables[t].family;
+		l->max = 0;
+		for (size_t r = 0; r < copy.tables[t].nrules; r++) {
+			uint64_t h = nftnl_rule_get_u64(copy.tables[t].rules[r], NFTNL_RULE_HANDLE);
+
+			l->max = h > l->max ? h : l->max;
+		}
+	}
 	snapshot_free(&copy);
 	if (!text) {
 		snprintf(err, errlen, "out of memory");
@@ -600,6 +622,10 @@ void sandbox_close(struct sandbox *sb)
 	free(sb->links);
 	free(sb->local);
 	free(sb->unsure);
+	for (size_t i = 0; i < sb->nloaded; i++)
+		free(sb->loaded[i].name);
+	free(sb->loaded);
+	ruleset_free(&sb->copy);
 	memset(sb, 0, sizeof(*sb));
 	sb->ns = sb->home = sb->sock[0] = sb->sock[1] = sb->sock[2] = -1;
 }
@@ -1104,6 +1130,21 @@ static int rule_notes(const struct sandbox *sb, struct sandbox_answer *a)
 	return 0;
 }
 
+/* The rules on p's path that the staged change made. */
+static void mark_new(const struct sandbox *sb, struct trace_packet *p)
+{
+	for (size_t i = 0; i < p->nsteps; i++) {
+		struct trace_step *s = &p->steps[i];
+		const struct sandbox_loaded *l = NULL;
+
+		for (size_t k = 0; k < sb->nloaded && !l; k++)
+			if (sb->loaded[k].family == s->family && !strcmp(sb->loaded[k].name, s->table))
+				l = &sb->loaded[k];
+		if (s->kind == TRACE_RULE && (!l || s->handle > l->max))
+			s->staged = 0;
+	}
+}
+
 static int ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer *a, char *err,
 	       size_t errlen)
 {
@@ -1155,10 +1196,16 @@ static int ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer
 		snprintf(err, errlen, "the sandbox's kernel traced nothing of the packet");
 		return -EIO;
 	}
+	if (sb->staged) {
+		/* the copy's text, hooks and new rules, by the copy's handles */
+		mark_new(sb, a->packet);
+		if ((ret = trace_packet_describe(a->packet, &sb->copy)))
+			return ret;
+	}
 	for (size_t i = 0; i < a->packet->nsteps; i++) {
 		struct trace_step *s = &a->packet->steps[i];
 
-		if (s->kind == TRACE_RULE)
+		if (s->kind == TRACE_RULE && s->staged < 0)
 			s->handle = real_handle(sb, s->family, s->table, s->handle);
 	}
 	if (!a->packet->complete &&
@@ -1211,4 +1258,73 @@ void sandbox_answer_free(struct sandbox_answer *a)
 	}
 	free(a->notes);
 	memset(a, 0, sizeof(*a));
+}
+
+/* The copy, read back with its rule text (as the rules screen has it). */
+static int read_copy(struct sandbox *sb, char *err, size_t errlen)
+{
+	struct reader_scope all = { 0 };
+	struct nft_ctx *ctx;
+	int ret = reader_read(&sb->nl, &all, &sb->copy, err, errlen);
+
+	if (ret)
+		return ret;
+	ctx = ruletext_ctx(NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_TERSE |
+			   NFT_CTX_OUTPUT_NUMERIC_ALL, false);
+	if (!ctx || nft_run_cmd_from_buffer(ctx, "list ruleset") != 0 ||
+	    ruletext_join(&sb->copy, nft_ctx_get_output_buffer(ctx)) < 0) {
+		snprintf(err, errlen, "sandbox: cannot list the copy's rule text");
+		ret = -EIO;
+	}
+	if (ctx)
+		nft_ctx_free(ctx);
+	return ret;
+}
+
+int sandbox_stage(struct sandbox *sb, const char *script, const char *include_dir, char *err,
+		  size_t errlen)
+{
+	struct nft_ctx *ctx;
+	int ret;
+
+	if (sb->staged) {
+		sandbox_close(sb);
+		if ((ret = sandbox_open(sb, err, errlen)))
+			return ret;
+	}
+	/* the change may flush the ruleset: the tracing table is made again
+	 * at the next question */
+	if (sb->tracing) {
+		trace_close(&sb->trace);
+		sb->tracing = false;
+	}
+	if ((ret = enter(sb->ns))) {
+		snprintf(err, errlen, "sandbox: cannot enter it: %s", strerror(-ret));
+		return ret;
+	}
+	ctx = ruletext_ctx(0, false);
+	if (!ctx) {
+		snprintf(err, errlen, "cannot start libnftables");
+		ret = -ENOMEM;
+	} else {
+		if (include_dir)
+			nft_ctx_add_include_path(ctx, include_dir);
+		if (nft_run_cmd_from_buffer(ctx, script) != 0) {
+			const char *e = nft_ctx_get_error_buffer(ctx);
+
+			snprintf(err, errlen, "%s", e && *e ? e : "nft refused the change");
+			ret = -EINVAL;
+		}
+		nft_ctx_free(ctx);
+	}
+	if (!ret) {
+		sb->staged = true;
+		ret = read_copy(sb, err, errlen);
+	}
+	if (enter(sb->home) < 0 && !ret) {
+		ret = -errno;
+		snprintf(err, errlen, "sandbox: cannot come back to this namespace: %s",
+			 strerror(errno));
+	}
+	return ret;
 }

@@ -22,10 +22,13 @@
  *
  * The host never sees the packet. Made once, asked many times: after each
  * question the sandbox's conntrack table is flushed, so one answer never
- * depends on the one before. */
+ * depends on the one before. A screen draws an answer as it draws a
+ * traced packet (nft/trace.h: its header line, then its steps), with the
+ * notes under it. */
 #ifndef NFP_SANDBOX_H
 #define NFP_SANDBOX_H
 
+#include "model/ruleset.h"
 #include "nft/nl.h"
 #include "nft/snapshot.h"
 #include "nft/trace.h"
@@ -76,6 +79,17 @@ struct sandbox {
 	size_t nunsure;
 	struct trace trace;           /* its tracing table, made at the first question */
 	bool tracing;
+	struct sandbox_loaded *loaded;
+	size_t nloaded;
+	bool staged;                  /* a change was made to the copy (sandbox_stage) */
+	struct nfp_ruleset copy;      /* then: the copy, with rule text */
+};
+
+/* A table of the copy as loaded: rules with a greater handle are new. */
+struct sandbox_loaded {
+	uint32_t family;
+	char *name;
+	uint64_t max;
 };
 
 /* A note: why the answer may differ from what the host would do. */
@@ -103,6 +117,17 @@ int sandbox_open(struct sandbox *sb, char *err, size_t errlen);
  * -ENETUNREACH when the host has no route for it. */
 int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer *a, char *err,
 		size_t errlen);
+
+/* Make the copy the ruleset as it would be after a change: script, nft
+ * commands (a file's text, or the live view's staged edits as `v` lists
+ * them; include files are looked up in include_dir, NULL: none) run on the
+ * copy as one transaction. Answers then say which steps are rules the
+ * change made (trace_step.staged 0, the copy's handle) and take every
+ * rule's text from the copy. A second call starts from the host's ruleset
+ * again (the sandbox is made anew). 0, or -EINVAL with nft's message in
+ * err (the copy is then as it was), or -errno. */
+int sandbox_stage(struct sandbox *sb, const char *script, const char *include_dir, char *err,
+		  size_t errlen);
 
 void sandbox_answer_free(struct sandbox_answer *a);
 void sandbox_close(struct sandbox *sb);

@@ -114,6 +114,43 @@ check "the text answer names the rule, its handle and text" \
 check "... and says how it was asked" grep -q "^  asked in a sandbox: in on v0, the interface of the route to the source" "$TEST_TMP/why.txt"
 check "... and the verdict" grep -q "verdict: accept by rule $H_ADM of inet web ssh; delivered to this host" "$TEST_TMP/why.txt"
 
+# ---- --after FILE: the ruleset as it would be after applying FILE, then
+# really applied: the real packet takes the path why foretold (by rule
+# text: the new rule's handle is given only when it goes in)
+cat >"$TEST_TMP/change.nft" <<'EOF'
+insert rule inet web input tcp dport 443 counter accept comment "https"
+add chain inet web late
+add rule inet web late counter
+insert rule inet web input ip saddr 10.200.0.0/24 jump late
+EOF
+# textpath FILE [N]: as path, rule text instead of handles
+textpath() {
+	python3 - "$1" "${2:-1}" <<'EOF'
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+p = json.loads(lines[int(sys.argv[2]) - 1])
+p = p.get("answer", p)
+print(" | ".join("%s/%s %s %s %s" % (s["table"], s["chain"], s["type"], s["text"], s["verdict"])
+                 for s in p["path"]) + " => " + str(p["verdict"]))
+EOF
+}
+srv nft list ruleset >"$TEST_TMP/before_after.nft"
+nfp why --json --after "$TEST_TMP/change.nft" 'tcp 10.200.0.2:40000 -> 10.200.0.1:443' 	>"$TEST_TMP/after.json" 2>"$TEST_TMP/after.err"
+nfp why --after "$TEST_TMP/change.nft" 'tcp 10.200.0.2:40000 -> 10.200.0.1:443' >"$TEST_TMP/after.txt" 2>&1
+srv nft list ruleset >"$TEST_TMP/after_after.nft"
+check "--after changes nothing on the host" cmp "$TEST_TMP/before_after.nft" "$TEST_TMP/after_after.nft"
+check "the rule the file makes decides, marked new" 	grep -qE '^ > input +inet web input +\[new\] tcp dport 443 counter accept comment "https" +-> accept' "$TEST_TMP/after.txt"
+check "... and so does the verdict line" grep -q "verdict: accept by a new rule of inet web input" "$TEST_TMP/after.txt"
+srv nft -f "$TEST_TMP/change.nft" || bail "applying the change"
+real "$TEST_TMP/after_real.json" 'dst 10.200.0.1 dport 443' 1 tcp_conns 1 443
+want=$(textpath "$TEST_TMP/after_real.json")
+check_eq "once applied, the real packet goes as --after said ($want)" "$(textpath "$TEST_TMP/after.json")" "$want"
+echo 'add rule inet web input tcp dpor 443 accept' >"$TEST_TMP/bad.nft"
+check_rc "--after a file nft refuses" 2 nfp why --after "$TEST_TMP/bad.nft" 'tcp 10.200.0.2:1 -> 10.200.0.1:22'
+check "... shows nft's message" sh -c "printf '%s' \"\$1\" | grep -q 'syntax error'" _ "$RC_ERR"
+srv nft delete rule inet web input handle "$(srv nft -a list chain inet web input | sed -n 's/.*"https" # handle \([0-9]*\)$/\1/p')"
+srv nft delete rule inet web input handle "$(srv nft -a list chain inet web input | sed -n 's/.*jump late # handle \([0-9]*\)$/\1/p')"
+
 # ---- NAT: DNAT before the filter; a second base chain on input at
 # another priority in another table
 srv nft -f - <<'EOF' || bail "nat ruleset"
