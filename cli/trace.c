@@ -8,6 +8,8 @@
 #include "nft/reader.h"
 #include "nft/trace.h"
 
+#include "util/mono.h"
+
 #include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -219,14 +221,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int number(const char *opt, const char *s, long max, long *out)
 {
 	char *end;
@@ -251,9 +245,9 @@ static void describe(struct nl *nl, struct nfp_ruleset *rs, struct trace_packet 
 	trace_packet_describe(p, rs);
 	for (size_t i = 0; i < p->nsteps; i++)
 		missing = missing || (p->steps[i].kind == TRACE_RULE && !p->steps[i].text);
-	if (!missing || now_s() < *reread + 1)
+	if (!missing || mono_now() < *reread + 1)
 		return;
-	*reread = now_s();
+	*reread = mono_now();
 	ruleset_free(rs);
 	memset(rs, 0, sizeof(*rs));
 	if (cli_read_ruleset(nl, &all, true, rs, err, sizeof(err)) == 0)
@@ -337,13 +331,13 @@ int cli_trace(int argc, char **argv)
 			after_ct ? " after conntrack" : "", count, rate, seconds ? "" : ", no time limit");
 		fflush(stdout);
 	}
-	start = now_s();
-	while (!stop && seen < count && (!seconds || now_s() < start + (double)seconds)) {
+	start = mono_now();
+	while (!stop && seen < count && (!seconds || mono_now() < start + (double)seconds)) {
 		struct pollfd pfd = { .fd = trace_fd(&t), .events = POLLIN };
 		struct trace_packet *p;
 
 		poll(&pfd, 1, 100);
-		ret = trace_step(&t, now_s());
+		ret = trace_step(&t, mono_now());
 		if (ret < 0) {
 			rc = cli_fail(EXIT_FAIL, "trace: reading the trace group: %s", strerror(-ret));
 			break;

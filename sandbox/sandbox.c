@@ -6,6 +6,8 @@
 #include "nft/reader.h"
 #include "nft/ruletext.h"
 
+#include "util/mono.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,14 +41,6 @@
 static int enter(int fd)
 {
 	return setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Send nlh on s and run cb on the answers until the dump or ack ends. */
@@ -827,9 +821,9 @@ static int oper_cb(const struct nlmsghdr *nlh, void *data)
  * after it came up): wait for that, once per interface. */
 static void wait_ready(struct sandbox *sb, struct sandbox_link *l)
 {
-	double end = now_s() + 2.0;
+	double end = mono_now() + 2.0;
 
-	while (!l->ready && now_s() < end) {
+	while (!l->ready && mono_now() < end) {
 		char buf[256];
 		struct nlmsghdr *nlh = rt_request(buf, RTM_GETLINK, NLM_F_ACK, ++sb->seq);
 		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
@@ -910,19 +904,19 @@ static bool is_asked(const struct trace_packet *tp, const struct packet *p)
  * packets (neighbour discovery of its interfaces) are left out. */
 static struct trace_packet *read_back(struct trace *t, const struct packet *asked)
 {
-	double end = now_s() + 1.0;
+	double end = mono_now() + 1.0;
 	struct trace_packet *p = NULL;
 	bool flushed = false;
 
 	while (!p) {
 		struct pollfd pfd = { .fd = trace_fd(t), .events = POLLIN };
 
-		if (!flushed && now_s() >= end) {
-			trace_asm_expire(&t->asm_, now_s(), -1);
+		if (!flushed && mono_now() >= end) {
+			trace_asm_expire(&t->asm_, mono_now(), -1);
 			flushed = true;
 		} else if (!flushed) {
 			poll(&pfd, 1, 20);
-			if (trace_step(t, now_s()) < 0)
+			if (trace_step(t, mono_now()) < 0)
 				return NULL;
 		}
 		while (!p && (p = trace_take(t)))
@@ -950,8 +944,8 @@ static int tracing(struct sandbox *sb, char *err, size_t errlen)
 		sb->tracing = true;
 	}
 	/* what came since the last question */
-	trace_step(&sb->trace, now_s());
-	trace_asm_expire(&sb->trace.asm_, now_s(), -1);
+	trace_step(&sb->trace, mono_now());
+	trace_asm_expire(&sb->trace.asm_, mono_now(), -1);
 	while ((p = trace_take(&sb->trace)))
 		trace_packet_free(p);
 	return 0;

@@ -7,18 +7,10 @@
  * median and the longest of the answers, in seconds. */
 #include "nft/nl.h"
 #include "sandbox/sandbox.h"
+#include "util/mono.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cmp(const void *a, const void *b)
 {
@@ -44,22 +36,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "whybench: %s\n", err);
 		return 1;
 	}
-	t0 = now();
+	t0 = mono_now();
 	if (sandbox_open(&sb, err, sizeof(err))) {
 		fprintf(stderr, "whybench: %s\n", err);
 		return 1;
 	}
-	open_s = now() - t0;
+	open_s = mono_now() - t0;
 	t = calloc((size_t)n, sizeof(*t));
 	for (int i = 0; t && i < n; i++) {
 		struct sandbox_answer a;
 
-		t0 = now();
+		t0 = mono_now();
 		if (sandbox_ask(&sb, &p, &a, err, sizeof(err))) {
 			fprintf(stderr, "whybench: %s\n", err);
 			return 1;
 		}
-		t[i] = now() - t0;
+		t[i] = mono_now() - t0;
 		sandbox_answer_free(&a);
 	}
 	sandbox_close(&sb);
