@@ -231,7 +231,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 static int dump(struct sandbox *sb, struct mnl_socket *s, uint16_t type, uint8_t family,
 		size_t hdrlen, mnl_cb_t cb, void *data)
 {
-	char buf[256];
+	char buf[256] = { 0 }; /* libmnl leaves attribute padding as it finds it */
 	struct nlmsghdr *nlh = rt_request(buf, type, NLM_F_DUMP, ++sb->seq);
 	struct rtgenmsg *g = mnl_nlmsg_put_extra_header(nlh, hdrlen);
 
@@ -338,7 +338,7 @@ static int ack_cb(const struct nlmsghdr *nlh, void *data)
 /* A veth named as the host's interface, its peer the way in. */
 static int make_link(struct sandbox *sb, const struct sandbox_link *l)
 {
-	char buf[1024], peer[IF_NAMESIZE];
+	char buf[1024] = { 0 }, peer[IF_NAMESIZE];
 	struct nlmsghdr *nlh = rt_request(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
 					  ++sb->seq);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi)), *pifi;
@@ -365,7 +365,7 @@ static int make_link(struct sandbox *sb, const struct sandbox_link *l)
 
 static int set_up(struct sandbox *sb, uint32_t index)
 {
-	char buf[256];
+	char buf[256] = { 0 };
 	struct nlmsghdr *nlh = rt_request(buf, RTM_NEWLINK, NLM_F_ACK, ++sb->seq);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 
@@ -670,7 +670,7 @@ static int oif_cb(const struct nlmsghdr *nlh, void *data)
 /* The interface the sandbox's routes reach addr through, or 0. */
 static uint32_t route_oif(struct sandbox *sb, uint8_t family, const uint8_t *addr)
 {
-	char buf[256];
+	char buf[256] = { 0 };
 	struct nlmsghdr *nlh = rt_request(buf, RTM_GETROUTE, NLM_F_ACK, ++sb->seq);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	uint32_t oif = 0;
@@ -687,7 +687,7 @@ static uint32_t route_oif(struct sandbox *sb, uint8_t family, const uint8_t *add
  * datagram an ICMP error is about (related). */
 static int make_ct(struct sandbox *sb, const struct packet *p, char *err, size_t errlen)
 {
-	char buf[1024];
+	char buf[1024] = { 0 };
 	struct nlmsghdr *nlh = ct_nl_request(buf, IPCTNL_MSG_CT_NEW, p->family,
 					     NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, ++sb->seq);
 	struct ct_tuple o = { 0 }, r = { 0 };
@@ -766,7 +766,7 @@ static int make_ct(struct sandbox *sb, const struct packet *p, char *err, size_t
 
 static void flush_ct(struct sandbox *sb)
 {
-	char buf[256];
+	char buf[256] = { 0 };
 	struct nlmsghdr *nlh = ct_nl_request(buf, IPCTNL_MSG_CT_DELETE, AF_UNSPEC, NLM_F_ACK,
 					     ++sb->seq);
 
@@ -824,7 +824,7 @@ static void wait_ready(struct sandbox *sb, struct sandbox_link *l)
 	double end = mono_now() + 2.0;
 
 	while (!l->ready && mono_now() < end) {
-		char buf[256];
+		char buf[256] = { 0 };
 		struct nlmsghdr *nlh = rt_request(buf, RTM_GETLINK, NLM_F_ACK, ++sb->seq);
 		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 		uint8_t oper = 0;
