@@ -22,7 +22,10 @@
  *
  * The host never sees the packet. Made once, asked many times: after each
  * question the sandbox's conntrack table is flushed, so one answer never
- * depends on the one before. A screen draws an answer as it draws a
+ * depends on the one before. The copy is of the host's generation
+ * real.genid: when the host's ruleset moves on, make the sandbox anew
+ * (sandbox_close, sandbox_open; the live view learns it from the monitor
+ * group), and stage again what is staged. A screen draws an answer as it draws a
  * traced packet (nft/trace.h: its header line, then its steps), with the
  * notes under it. */
 #ifndef NFP_SANDBOX_H

@@ -270,6 +270,22 @@ nfp why 'tcp 10.200.0.2:40000 -> 10.200.0.1:443 iif eth7' >"$TEST_TMP/eth7.txt" 
 check "an interface the host lacks is said so" grep -q "may differ: this host has no interface of that name" "$TEST_TMP/eth7.txt"
 check "a rule after the deciding one is noted when the chain ends by policy" grep -q "socket: matches the host's sockets" "$TEST_TMP/eth7.txt"
 
+# ---- kill -9 while the sandbox is being made: the host is as it was
+python3 "$(dirname "$0")/../bench/gen.py" big 1 20000 | srv nft -f - || bail "a big table"
+srv nft -s list ruleset >"$TEST_TMP/before_kill.nft"
+nfp why 'tcp 10.200.0.2:40000 -> 10.200.0.1:22' >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+if kill -9 "$pid" 2>/dev/null; then
+	wait "$pid" 2>/dev/null
+	srv nft -s list ruleset >"$TEST_TMP/after_kill.nft"
+	check "a why killed -9 leaves the host's ruleset as it was" cmp "$TEST_TMP/before_kill.nft" "$TEST_TMP/after_kill.nft"
+	check_eq "... and no process of it in the namespace" "$(ip netns pids "$SRV" | grep -c -x "$pid")" 0
+else
+	skip "kill -9 during why" "why ended within 0.5 s, before the kill"
+fi
+srv nft delete table inet big
+
 # ---- bad questions: a clear message, exit 2, nothing left behind
 check_rc "no port" 2 nfp why 'tcp 10.200.0.2 -> 10.200.0.1'
 check "... says to give the port" sh -c "printf '%s' \"\$1\" | grep -q 'give the destination port'" _ "$RC_ERR"
