@@ -38,7 +38,10 @@ static void put_note_where(FILE *fp, const struct sandbox_note *n)
 {
 	const char *fam = ruleset_family_name(n->family);
 
-	fprintf(fp, "rule %llu of %s ", (unsigned long long)n->handle, fam ? fam : "?");
+	if (n->handle)
+		fprintf(fp, "rule %llu of %s ", (unsigned long long)n->handle, fam ? fam : "?");
+	else
+		fprintf(fp, "a new rule of %s ", fam ? fam : "?");
 	fmt_put_safe(fp, n->table);
 	fputc(' ', fp);
 	fmt_put_safe(fp, n->chain);
@@ -95,7 +98,10 @@ static void print_json(FILE *fp, const char *question, const char *after,
 			fmt_put_json(fp, n->table);
 			fputs(",\"chain\":", fp);
 			fmt_put_json(fp, n->chain);
-			fprintf(fp, ",\"handle\":%llu,", (unsigned long long)n->handle);
+			if (n->handle)
+				fprintf(fp, ",\"handle\":%llu,", (unsigned long long)n->handle);
+			else
+				fputs(",\"handle\":null,", fp);
 		} else {
 			fputs("\"family\":null,\"table\":null,\"chain\":null,\"handle\":null,", fp);
 		}

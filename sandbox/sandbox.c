@@ -509,7 +509,7 @@ static int tables_view(const struct snapshot *all, struct snapshot *view)
 	return 0;
 }
 
-static int find_unsure(struct sandbox *sb, char *err, size_t errlen);
+static int find_unsure(struct sandbox *sb, const struct snapshot *snap, char *err, size_t errlen);
 
 static int inside(struct sandbox *sb, struct host *h, char *err, size_t errlen)
 {
@@ -543,7 +543,7 @@ static int inside(struct sandbox *sb, struct host *h, char *err, size_t errlen)
 	if (!ret)
 		ret = map_handles(sb, &view, err, errlen);
 	if (!ret)
-		ret = find_unsure(sb, err, errlen);
+		ret = find_unsure(sb, &sb->real, err, errlen);
 	free(view.tables);
 	return ret;
 }
@@ -616,6 +616,7 @@ void sandbox_close(struct sandbox *sb)
 	free(sb->links);
 	free(sb->local);
 	free(sb->unsure);
+	snapshot_free(&sb->staged_copy);
 	for (size_t i = 0; i < sb->nloaded; i++)
 		free(sb->loaded[i].name);
 	free(sb->loaded);
@@ -1045,7 +1046,7 @@ static int scan_expr(struct nftnl_expr *e, void *data)
 {
 	struct scan *s = data;
 	struct sandbox *sb = s->sb;
-	const char *why = unsure(e, &sb->real.tables[s->table]);
+	const char *why = unsure(e, &sb->scanned->tables[s->table]);
 	struct sandbox_unsure *u;
 
 	for (size_t i = 0; why && i < sb->nunsure; i++)
@@ -1065,13 +1066,15 @@ static int scan_expr(struct nftnl_expr *e, void *data)
 }
 
 /* The rules of the copy whose answer the sandbox cannot vouch for, once. */
-static int find_unsure(struct sandbox *sb, char *err, size_t errlen)
+static int find_unsure(struct sandbox *sb, const struct snapshot *snap, char *err, size_t errlen)
 {
-	for (size_t t = 0; t < sb->real.ntables; t++)
-		for (size_t r = 0; r < sb->real.tables[t].nrules; r++) {
+	sb->scanned = snap;
+	sb->nunsure = 0;
+	for (size_t t = 0; t < snap->ntables; t++)
+		for (size_t r = 0; r < snap->tables[t].nrules; r++) {
 			struct scan s = { sb, t, r, 0 };
 
-			nftnl_expr_foreach(sb->real.tables[t].rules[r], scan_expr, &s);
+			nftnl_expr_foreach(snap->tables[t].rules[r], scan_expr, &s);
 			if (s.ret) {
 				snprintf(err, errlen, "out of memory");
 				return s.ret;
@@ -1094,7 +1097,7 @@ static int rule_notes(const struct sandbox *sb, struct sandbox_answer *a)
 				     ? &p->steps[p->decided] : NULL;
 
 	for (size_t i = 0; i < sb->nunsure; i++) {
-		const struct snap_table *tb = &sb->real.tables[sb->unsure[i].table];
+		const struct snap_table *tb = &sb->scanned->tables[sb->unsure[i].table];
 		struct nftnl_rule *r = tb->rules[sb->unsure[i].rule];
 		const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
 		uint64_t handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
@@ -1124,17 +1127,22 @@ static int rule_notes(const struct sandbox *sb, struct sandbox_answer *a)
 	return 0;
 }
 
+/* Did the staged change make the copy's rule handle of table? */
+static bool is_new(const struct sandbox *sb, uint32_t family, const char *table, uint64_t handle)
+{
+	for (size_t k = 0; k < sb->nloaded; k++)
+		if (sb->loaded[k].family == family && !strcmp(sb->loaded[k].name, table))
+			return handle > sb->loaded[k].max;
+	return true;
+}
+
 /* The rules on p's path that the staged change made. */
 static void mark_new(const struct sandbox *sb, struct trace_packet *p)
 {
 	for (size_t i = 0; i < p->nsteps; i++) {
 		struct trace_step *s = &p->steps[i];
-		const struct sandbox_loaded *l = NULL;
 
-		for (size_t k = 0; k < sb->nloaded && !l; k++)
-			if (sb->loaded[k].family == s->family && !strcmp(sb->loaded[k].name, s->table))
-				l = &sb->loaded[k];
-		if (s->kind == TRACE_RULE && (!l || s->handle > l->max))
+		if (s->kind == TRACE_RULE && is_new(sb, s->family, s->table, s->handle))
 			s->staged = 0;
 	}
 }
@@ -1191,10 +1199,17 @@ static int ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer
 		return -EIO;
 	}
 	if (sb->staged) {
-		/* the copy's text, hooks and new rules, by the copy's handles */
+		/* the copy's text, hooks, new rules and notes, by the copy's
+		 * handles; then the host's handles, none for a new rule */
 		mark_new(sb, a->packet);
-		if ((ret = trace_packet_describe(a->packet, &sb->copy)))
+		if ((ret = trace_packet_describe(a->packet, &sb->copy)) || (ret = rule_notes(sb, a)))
 			return ret;
+		for (size_t i = 0; i < a->nnotes; i++) {
+			struct sandbox_note *n = &a->notes[i];
+
+			n->handle = is_new(sb, n->family, n->table, n->handle) ? 0
+				    : real_handle(sb, n->family, n->table, n->handle);
+		}
 	}
 	for (size_t i = 0; i < a->packet->nsteps; i++) {
 		struct trace_step *s = &a->packet->steps[i];
@@ -1215,7 +1230,7 @@ static int ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer
 		if ((ret = note(a, 0, NULL, NULL, 0, why)))
 			return ret;
 	}
-	return rule_notes(sb, a);
+	return sb->staged ? 0 : rule_notes(sb, a);
 }
 
 int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer *a, char *err,
@@ -1315,6 +1330,11 @@ int sandbox_stage(struct sandbox *sb, const char *script, const char *include_di
 		sb->staged = true;
 		ret = read_copy(sb, err, errlen);
 	}
+	/* what the sandbox cannot vouch for, in the changed copy */
+	if (!ret)
+		ret = snapshot_take(&sb->nl, NULL, 0, false, &sb->staged_copy, err, errlen);
+	if (!ret)
+		ret = find_unsure(sb, &sb->staged_copy, err, errlen);
 	if (enter(sb->home) < 0 && !ret) {
 		ret = -errno;
 		snprintf(err, errlen, "sandbox: cannot come back to this namespace: %s",

@@ -57,9 +57,9 @@ struct sandbox_handle {
 	uint64_t copy, real;
 };
 
-/* A rule of the host whose answer the sandbox cannot vouch for, and why. */
+/* A rule whose answer the sandbox cannot vouch for, and why. */
 struct sandbox_unsure {
-	size_t table, rule;           /* in real: tables[table].rules[rule] */
+	size_t table, rule;           /* scanned->tables[table].rules[rule] */
 	const char *why;              /* static */
 };
 
@@ -78,6 +78,7 @@ struct sandbox {
 	size_t nlocal;
 	unsigned skipped;             /* routes or addresses the copy refused */
 	uint32_t next_index;          /* for interfaces made up (peers, unknown names) */
+	const struct snapshot *scanned; /* real, or staged_copy once staged */
 	struct sandbox_unsure *unsure;
 	size_t nunsure;
 	struct trace trace;           /* its tracing table, made at the first question */
@@ -86,6 +87,7 @@ struct sandbox {
 	size_t nloaded;
 	bool staged;                  /* a change was made to the copy (sandbox_stage) */
 	struct nfp_ruleset copy;      /* then: the copy, with rule text */
+	struct snapshot staged_copy;  /* ... and as netlink objects */
 };
 
 /* A table of the copy as loaded: rules with a greater handle are new. */
@@ -97,9 +99,9 @@ struct sandbox_loaded {
 
 /* A note: why the answer may differ from what the host would do. */
 struct sandbox_note {
-	uint32_t family;              /* 0 with handle 0: about the packet */
+	uint32_t family;              /* 0 and table NULL: about the packet */
 	char *table, *chain;
-	uint64_t handle;
+	uint64_t handle;              /* 0 with a table: a rule the staged change makes */
 	char *why;
 };
 

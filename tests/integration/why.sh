@@ -122,6 +122,7 @@ insert rule inet web input tcp dport 443 counter accept comment "https"
 add chain inet web late
 add rule inet web late counter
 insert rule inet web input ip saddr 10.200.0.0/24 jump late
+insert rule inet web input meta hour "00:00"-"23:59" counter
 EOF
 # textpath FILE [N]: as path, rule text instead of handles
 textpath() {
@@ -141,6 +142,8 @@ srv nft list ruleset >"$TEST_TMP/after_after.nft"
 check "--after changes nothing on the host" cmp "$TEST_TMP/before_after.nft" "$TEST_TMP/after_after.nft"
 check "the rule the file makes decides, marked new" 	grep -qE '^ > input +inet web input +\[new\] tcp dport 443 counter accept comment "https" +-> accept' "$TEST_TMP/after.txt"
 check "... and so does the verdict line" grep -q "verdict: accept by a new rule of inet web input" "$TEST_TMP/after.txt"
+check "a new rule the sandbox cannot vouch for is named" \
+	grep -q "may differ: a new rule of inet web input: time of day" "$TEST_TMP/after.txt"
 srv nft -f "$TEST_TMP/change.nft" || bail "applying the change"
 real "$TEST_TMP/after_real.json" 'dst 10.200.0.1 dport 443' 1 tcp_conns 1 443
 want=$(textpath "$TEST_TMP/after_real.json")
@@ -150,6 +153,7 @@ check_rc "--after a file nft refuses" 2 nfp why --after "$TEST_TMP/bad.nft" 'tcp
 check "... shows nft's message" sh -c "printf '%s' \"\$1\" | grep -q 'syntax error'" _ "$RC_ERR"
 srv nft delete rule inet web input handle "$(srv nft -a list chain inet web input | sed -n 's/.*"https" # handle \([0-9]*\)$/\1/p')"
 srv nft delete rule inet web input handle "$(srv nft -a list chain inet web input | sed -n 's/.*jump late # handle \([0-9]*\)$/\1/p')"
+srv nft delete rule inet web input handle "$(srv nft -a list chain inet web input | sed -n 's/.*meta hour .*# handle \([0-9]*\)$/\1/p')"
 
 # ---- NAT: DNAT before the filter; a second base chain on input at
 # another priority in another table
