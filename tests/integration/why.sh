@@ -186,6 +186,27 @@ check "... asked as sent by this host" grep -q '"how":"sent by this host"' "$TES
 srv nft delete table ip early
 srv nft delete table ip nat
 
+# ---- forwarded: a route of the host's (copied into the sandbox) sends it
+# back out of v0; the forward chain decides
+cli ip route add 198.51.100.0/24 via "$SRV_IP"
+srv ip route add 198.51.100.0/24 via "$CLI_IP"
+srv nft -f - <<'EOF' || bail "forward ruleset"
+table inet relay {
+	chain forward {
+		type filter hook forward priority 0; policy drop;
+		ip daddr 198.51.100.0/28 counter accept
+	}
+}
+EOF
+real "$TEST_TMP/fwd.json" 'proto icmp dst 198.51.100.7' 1 cli ping -c 1 -W 1 198.51.100.7
+same "a forwarded ping: the host's route and the forward chain" "$TEST_TMP/fwd.json" 1 \
+	'icmp 10.200.0.2 -> 198.51.100.7 type echo-request'
+real "$TEST_TMP/fwd2.json" 'proto icmp dst 198.51.100.77' 1 cli ping -c 1 -W 1 198.51.100.77
+same "... one the forward policy drops" "$TEST_TMP/fwd2.json" 1 \
+	'icmp 10.200.0.2 -> 198.51.100.77 type echo-request'
+check "... the answer ends where the packet does" grep -q '"end":"dropped"' "$TEST_TMP/why.json"
+srv nft delete table inet relay
+
 # ---- the same web server firewall, built with iptables
 srv nft delete table inet web
 srv iptables-nft -N SSH || bail "iptables"
