@@ -872,6 +872,12 @@ static int send_packet(struct sandbox *sb, const struct packet *p, const struct 
 	} else {
 		struct sockaddr_in6 *s6 = (void *)&ss;
 
+		if (p->daddr[0] == 0xff || (p->daddr[0] == 0xfe && (p->daddr[1] & 0xc0) == 0x80)) {
+			snprintf(err, errlen, "a packet this host sends to a link-local or multicast "
+				 "address leaves by an interface why cannot be told yet: ask about "
+				 "it as the other end receives it");
+			return -EINVAL;
+		}
 		fd = sb->sock[2];
 		s6->sin6_family = AF_INET6;
 		memcpy(&s6->sin6_addr, p->daddr, 16);

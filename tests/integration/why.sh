@@ -319,6 +319,8 @@ check "... names the word" sh -c "printf '%s' \"\$1\" | grep -q \"word 5 'stat':
 check_rc "related TCP" 2 nfp why 'tcp 10.200.0.2:1 -> 10.200.0.1:22 state related'
 check "... says why not" sh -c "printf '%s' \"\$1\" | grep -q 'helper'" _ "$RC_ERR"
 check_rc "no packet" 2 nfp why
+check_rc "sent by this host to a multicast address" 2 nfp why 'icmpv6 fd00:200::1 -> ff02::1'
+check "... says what it cannot be told" sh -c "printf '%s' \"\$1\" | grep -q 'leaves by an interface why cannot be told'" _ "$RC_ERR"
 check_rc "not root" 4 srv setpriv --reuid=65534 --regid=65534 --clear-groups "$NFPILOT" why 'udp 10.200.0.2:1 -> 10.200.0.1:53'
 check_eq "no namespace left by the sandboxes" "$(ip netns list | grep -c "^$NS_PREFIX")" 2
 
