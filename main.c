@@ -50,6 +50,8 @@ static const char usage[] =
 	"  history            changes that ended their probation; show N\n"
 	"  restore N          put back the tables of history entry N (on probation)\n"
 	"  save [FILE]        the live ruleset to " "/etc/nftables.conf" " (loaded at boot)\n"
+	"  trace [FILTER]     real packets and their path through the rules to the verdict\n"
+	"  why PACKET         what the rules would do with a packet never sent (a sandbox)\n"
 	"Every verb takes --json: its outcome as one JSON object on standard output.\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 permission denied,\n"
@@ -57,7 +59,7 @@ static const char usage[] =
 
 /* json: 1 the verb takes --json for its outcome (cli/json.c: main removes
  * the option), 2 the verb parses --json itself for a document of its own
- * (list, ct), the outcome written only when it fails */
+ * (list, ct, trace, why), the outcome written only when it fails */
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -75,6 +77,8 @@ static const struct {
 	{ "history", cli_history, 1 },
 	{ "restore", cli_restore, 1 },
 	{ "save", cli_save, 1 },
+	{ "trace", cli_trace, 2 },
+	{ "why", cli_why, 2 },
 	{ "guardian", guardian_main, 0 }, /* internal: started by a probation */
 	{ "ruletext", ruletext_child_main, 0 }, /* internal: one family's rule text */
 };
