@@ -6,8 +6,9 @@
 #define _GNU_SOURCE
 #include "cli/cli.h"
 
-#include "apply/dryrun.h"
 #include "probation/probation.h"
+#include "probation/snapfile.h"
+#include "sandbox/sandbox.h"
 
 #include "model/fmt.h"
 #include "model/json.h"
@@ -65,41 +66,89 @@ static void print_nft_errors(const char *errs, const char *copy, const char *fil
 	}
 }
 
-/* --dry-run, the check passed: what the script would change, found on a
- * copy of the live tables (apply/dryrun.h). Not knowing that is no
- * failure: the script is valid; "changes" is null then. */
-static int dry_run_report(struct nl *nl, const char *file, const char *copy, const char *dir,
-			  const char *text)
+static const struct snap_table *find_table(const struct snapshot *s, const struct snap_table *t)
+{
+	for (size_t i = 0; i < s->ntables; i++)
+		if (s->tables[i].family == t->family && strcmp(s->tables[i].name, t->name) == 0)
+			return &s->tables[i];
+	return NULL;
+}
+
+/* The tables that differ between before and after, as the guardian names
+ * them ("inet web, ip nat (new), ip old (deleted)"; "" for none), compared
+ * with its digest (probation/snapfile.h): "would change nothing" means what
+ * "nothing changed" means when applied. malloc'd, NULL without memory. */
+static char *changed_tables(const struct snapshot *before, const struct snapshot *after)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&out, &len);
+
+	if (!mem)
+		return NULL;
+	for (size_t i = 0; i < after->ntables; i++) {
+		const struct snap_table *a = &after->tables[i], *b = find_table(before, a);
+
+		if (!b || snapfile_digest(a) != snapfile_digest(b))
+			fprintf(mem, "%s%s %s%s", ftell(mem) ? ", " : "",
+				ruleset_family_name(a->family), a->name, b ? "" : " (new)");
+	}
+	for (size_t i = 0; i < before->ntables; i++)
+		if (!find_table(after, &before->tables[i]))
+			fprintf(mem, "%s%s %s (deleted)", ftell(mem) ? ", " : "",
+				ruleset_family_name(before->tables[i].family), before->tables[i].name);
+	if (fclose(mem) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* --dry-run, the check passed: what the script would change, found in the
+ * sandbox (sandbox/sandbox.h: a copy of the tables, interfaces and routes):
+ * its tables before and after the script staged there. Not knowing that is
+ * no failure, the script is valid: "changes" is null then. */
+static void dry_run_report(const char *file, const char *dir, const char *text)
 {
 	char err[2048] = "", *changed = NULL, safe[600];
-	int ret = dryrun_script(nl, copy, dir, &changed, err, sizeof(err));
+	struct snapshot before = { 0 };
 	struct json *j = cli_json();
+	struct sandbox sb;
+	int ret = sandbox_open(&sb, err, sizeof(err));
 
 	cli_json_outcome("dry run");
 	cli_json_change(text);
+	if (!ret) {
+		ret = snapshot_take(&sb.nl, NULL, 0, false, &before, err, sizeof(err));
+		if (!ret)
+			ret = sandbox_stage(&sb, text, dir, err, sizeof(err));
+		if (!ret && !(changed = changed_tables(&before, &sb.staged_copy))) {
+			snprintf(err, sizeof(err), "out of memory");
+			ret = -ENOMEM;
+		}
+		snapshot_free(&before);
+		sandbox_close(&sb);
+	}
 	if (ret) {
-		/* nft's words: the copy's file name given back as the admin's */
-		fprintf(stderr, "nfpilot: cannot tell what %s would change:\n", file);
-		print_nft_errors(err, copy, file);
+		cli_fail(0, "cannot tell what %s would change, on a copy of the tables:", file);
+		cli_put_lines(stderr, err);
 		if (j) {
 			json_null(j, "changes");
 			json_null(j, "tables");
 		}
-	} else {
-		fmt_sanitize(safe, sizeof(safe), changed);
-		if (j) {
-			json_bool(j, "changes", changed[0] != 0);
-			cli_json_tables("tables", changed);
-		}
-		if (changed[0])
-			printf("dry run: %s would change %s (checked on a copy; nothing changed)\n",
-			       file, safe);
-		else
-			printf("dry run: %s would change nothing: the tables already hold it\n",
-			       file);
+		return;
 	}
+	if (j) {
+		json_bool(j, "changes", changed[0] != 0);
+		cli_json_tables("tables", changed);
+	}
+	fmt_sanitize(safe, sizeof(safe), changed);
+	if (changed[0])
+		printf("dry run: %s would change %s (found on a copy; nothing changed)\n", file,
+		       safe);
+	else
+		printf("dry run: %s would change nothing: the tables already hold it\n", file);
 	free(changed);
-	return 0;
 }
 
 int cli_apply(int argc, char **argv)
@@ -182,7 +231,7 @@ int cli_apply(int argc, char **argv)
 		else
 			fprintf(stderr, "nfpilot: cannot start libnftables\n");
 	} else if (dry_run) {
-		ret = dry_run_report(&nl, file, copy, dir, text);
+		dry_run_report(file, dir, text);
 	} else {
 		struct probation_change ch = { .kind = CHANGE_SCRIPT, .path = copy, .include = dir,
 					       .text = text };

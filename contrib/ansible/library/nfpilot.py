@@ -77,10 +77,10 @@ options:
 notes:
   - Check mode with I(state=applied) runs C(nfpilot apply --dry-run);
     nft checks the script, nothing reaches the live tables, and nfpilot
-    runs it on a copy of them in a scratch network namespace, so the task
-    reports changed only if the script would change a table (I(tables)
-    says which). Where no copy can be made there (a table naming a device
-    the scratch namespace lacks), a valid script is reported as changed.
+    runs it on its sandbox's copy of them (a network namespace of its
+    own), so the task reports changed only if the script would change a
+    table (I(tables) says which). Where no sandbox can be made, a valid
+    script is reported as changed.
   - Diff mode shows the change as nft commands.
   - Needs root on the managed host (C(become)), as nfpilot does.
 requirements:
