@@ -1,6 +1,5 @@
 #define _GNU_SOURCE
 #include "apply/save.h"
-#include "apply/scratch.h"
 
 #include "probation/probation.h"
 #include "util/safefile.h"
@@ -138,6 +137,65 @@ static char *live_saved_text(struct nl *nl, bool sorted, char *skipped, size_t s
 	return out;
 }
 
+/* ---- a scratch namespace ---- */
+
+typedef char *(*scratch_fn)(void *arg, char *err, size_t errlen);
+
+/* Run fn in a forked child inside a new, empty network namespace; its
+ * text comes back in *text. 0 or -errno with err filled. */
+static int scratch(scratch_fn fn, void *arg, char **text, char *err, size_t errlen)
+{
+	int fds[2], status;
+	char *buf = NULL, chunk[8192];
+	size_t len = 0;
+	FILE *mem;
+	ssize_t got;
+	pid_t pid;
+
+	*text = NULL;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		char e[512] = "", *out;
+		FILE *w = fdopen(fds[1], "w");
+
+		close(fds[0]);
+		if (unshare(CLONE_NEWNET) < 0) {
+			fprintf(w, "Ecannot make a scratch network namespace: %s%s", strerror(errno),
+				geteuid() ? " (needs root)" : "");
+			_exit(1);
+		}
+		out = fn(arg, e, sizeof(e));
+		fprintf(w, "%c%s", out ? 'O' : 'E', out ? out : e);
+		fclose(w);
+		_exit(0);
+	}
+	close(fds[1]);
+	mem = open_memstream(&buf, &len);
+	while ((got = read(fds[0], chunk, sizeof(chunk))) > 0)
+		if (mem)
+			fwrite(chunk, 1, (size_t)got, mem);
+	close(fds[0]);
+	if (mem)
+		fclose(mem);
+	waitpid(pid, &status, 0);
+	if (!buf || buf[0] != 'O') {
+		snprintf(err, errlen, "%s", buf && buf[0] ? buf + 1 : "the scratch namespace failed");
+		free(buf);
+		return -EIO;
+	}
+	*text = strdup(buf + 1);
+	free(buf);
+	return *text ? 0 : -ENOMEM;
+}
+
 static char *load_file_and_list(void *arg, char *err, size_t errlen)
 {
 	struct nft_ctx *ctx = ruletext_ctx(0, false);
@@ -184,7 +242,7 @@ int save_check(struct nl *nl, const char *file, bool *same, char *err, size_t er
 	live = live_saved_text(nl, true, NULL, 0, err, errlen);
 	if (!live)
 		return -EIO;
-	ret = scratch_run(load_file_and_list, (void *)file, &saved, err, errlen);
+	ret = scratch(load_file_and_list, (void *)file, &saved, err, errlen);
 	if (!ret)
 		*same = strcmp(live, saved) == 0;
 	free(live);
@@ -194,7 +252,7 @@ int save_check(struct nl *nl, const char *file, bool *same, char *err, size_t er
 
 int save_snapshot_text(const struct snapshot *s, char **text, char *err, size_t errlen)
 {
-	return scratch_run(restore_and_list, (void *)s, text, err, errlen);
+	return scratch(restore_and_list, (void *)s, text, err, errlen);
 }
 
 /* Check a written file with nft's dry run against the live kernel. */
