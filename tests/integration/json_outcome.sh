@@ -114,4 +114,15 @@ check_eq "rollback: rolled back, its history entry" "$(j '[d["outcome"], d["hist
 check "rollback: the table is gone" sh -c "! ip netns exec $SRV nft list table inet ctl 2>/dev/null"
 jrun 0 status
 check_eq "status: none" "$(j '[d["outcome"], d["probation"]]')" '["none", null]'
+
+# the other verbs: restore, save, zero
+jrun 0 restore "$N" --before --detach
+check_eq "restore: on probation, its change named" "$(j '[d["outcome"], d["change"][0].startswith("# nfpilot restore '"$N"' --before")]')" '["on probation", true]'
+jrun 0 rollback
+jrun 0 save "$TEST_TMP/boot.nft"
+check_eq "save: saved, to the file" "$(j '[d["outcome"], d["file"], d["left_out"]]')" "[\"saved\", \"$TEST_TMP/boot.nft\", null]"
+jrun 0 save --check "$TEST_TMP/boot.nft"
+check_eq "save --check: saved (the file is what is live)" "$(j 'd["outcome"]')" "saved"
+jrun 0 zero -t inet web
+check_eq "zero: ok" "$(j '[d["verb"], d["outcome"], d["error"]]')" '["zero", "ok", null]'
 finish
