@@ -126,6 +126,7 @@ one() {
 		: >"$tmp/apply"; : >"$tmp/commit"; : >"$tmp/over"
 		i=0
 		while [ "$i" -lt "$nrev" ]; do
+			: >"$tmp/watch.out" # not the last one's "ready" (its own redirect may come late)
 			ip netns exec "$ns" python3 "$tmp/watch.py" "$run" 600 >"$tmp/watch.out" &
 			w=$!
 			until grep -q ready "$tmp/watch.out" 2>/dev/null; do sleep 0.05; done
