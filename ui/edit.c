@@ -402,20 +402,6 @@ void edit_action(struct view *v, enum action act)
 
 /* ---- the prompts ---- */
 
-static void remember(struct view *v, const char *text)
-{
-	if (v->ntyped && strcmp(v->typed[v->ntyped - 1], text) == 0)
-		return;
-	if (v->ntyped == sizeof(v->typed) / sizeof(v->typed[0])) {
-		free(v->typed[0]);
-		memmove(v->typed, v->typed + 1, (v->ntyped - 1) * sizeof(*v->typed));
-		v->ntyped--;
-	}
-	v->typed[v->ntyped] = strdup(text);
-	if (v->typed[v->ntyped])
-		v->ntyped++;
-}
-
 /* nft's verdict on a rule for chain, against the staged state: false (and
  * the prompt stays, with the message) when it refuses it */
 static bool rule_ok(struct view *v, const struct nfp_table *t, const char *chain,
@@ -438,7 +424,6 @@ static void done_rule(struct view *v)
 
 	if (!rule_ok(v, t, c->name, v->input))
 		return;
-	remember(v, v->input);
 	e.text = v->input;
 	if (v->prompt_for == ACT_EDIT) {
 		e.handle = row->r->handle;
@@ -726,7 +711,5 @@ bool edit_is_stale(const struct view *v, const struct edit *e)
 
 void edit_free(struct view *v)
 {
-	for (size_t i = 0; i < v->ntyped; i++)
-		free(v->typed[i]);
 	changeset_free(&v->cs);
 }

@@ -13,6 +13,9 @@
 #include <stddef.h>
 
 #define CTRL_KEY(c) ((c) & 0x1f)
+/* Alt (Meta) with c: Esc and c read at once (ui/tui.c); above every
+ * curses key code */
+#define KEY_ALT(c) (0x10000 + (c))
 
 /* X(ID, "heading in the help") — the keymaps, in the help's order */
 #define KEYMAPS(X) \

@@ -7,6 +7,7 @@
 #include "ui/tui.h"
 
 #include "ui/driver.h"
+#include "ui/prompt.h"
 #include "ui/view.h"
 
 #include <errno.h>
@@ -60,8 +61,8 @@ void view_prompt(struct view *v, enum action act, const char *prefill)
 	v->mode = MODE_PROMPT;
 	v->prompt_for = act;
 	v->input_err[0] = 0;
-	v->typed_pos = (int)v->ntyped;
 	snprintf(v->input, sizeof(v->input), "%s", prefill ? prefill : "");
+	prompt_open(v);
 }
 
 void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
@@ -128,38 +129,6 @@ static int timeout_ms(const struct view *v)
 }
 
 /* ---- keys ---- */
-
-/* Keys while typing in a prompt. */
-static enum redraw prompt_key(struct view *v, int key)
-{
-	size_t n = strlen(v->input);
-
-	if (key == 27) {
-		v->mode = MODE_BROWSE;
-		v->input_err[0] = 0; /* drawn over the screen's last line */
-		return REDRAW_ALL;
-	} else if (key == KEY_UP || key == KEY_DOWN) {
-		/* what was typed before */
-		int pos = v->typed_pos + (key == KEY_UP ? -1 : 1);
-
-		if (pos >= 0 && pos < (int)v->ntyped) {
-			v->typed_pos = pos;
-			snprintf(v->input, sizeof(v->input), "%s", v->typed[pos]);
-		}
-	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
-		v->scr->prompt_done(v);
-		return REDRAW_ALL;
-	} else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
-		if (n)
-			v->input[n - 1] = 0;
-	} else if (key >= 32 && key < 256 && key != 127 && n + 1 < sizeof(v->input)) {
-		v->input[n] = (char)key;
-		v->input[n + 1] = 0;
-	} else {
-		return REDRAW_NONE;
-	}
-	return REDRAW_STATUS;
-}
 
 /* The keys every screen shares; the others go to the screen shown. */
 static enum redraw browse_key(struct view *v, int key, bool *quit)
@@ -277,6 +246,20 @@ static bool terminal_gone(void)
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
 }
 
+/* Esc with a key read at once (as a terminal sends Alt-b) is KEY_ALT('b');
+ * Esc alone waited the escape delay already. */
+static int alt_key(int key)
+{
+	int next;
+
+	if (key != 27 || (next = getch()) == ERR)
+		return key;
+	if (next > 32 && next < 127)
+		return KEY_ALT(next);
+	ungetch(next);
+	return key;
+}
+
 static void loop(struct view *v)
 {
 	bool quit = false;
@@ -313,6 +296,7 @@ static void loop(struct view *v)
 			int keys = 0;
 
 			while (keys < 256 && !got_quit_signal && (key = getch()) != ERR) {
+				key = alt_key(key);
 				dirty |= on_key(v, key, &quit);
 				keys++;
 			}
@@ -427,6 +411,7 @@ int tui_run(const struct tui_opts *o, char *err, size_t errlen)
 			screens[i]->free(v);
 	live_close(&v->live);
 	edit_free(v);
+	prompt_free();
 	free(v);
 	return 0;
 }

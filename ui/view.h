@@ -60,11 +60,8 @@ struct view {
 	/* the prompt and the y/N question, over the main screen */
 	enum mode mode;
 	enum action prompt_for;    /* the action the typed text is for */
-	char input[1024];
+	char input[1024];          /* as edited (ui/prompt.h) */
 	char input_err[1024];      /* nft's complaint about the input */
-	char *typed[32];           /* texts typed, newest last (Up/Down) */
-	size_t ntyped;
-	int typed_pos;
 	enum action confirm_for;
 	char confirm_msg[1400];
 
