@@ -124,7 +124,7 @@ bool draw_banner(struct view *v)
 
 /* ---- the status line, too small ---- */
 
-static const char *prompt_label(enum action a)
+static const char *label_of(enum action a)
 {
 	switch (a) {
 	case ACT_SEARCH: return "Search: ";
@@ -148,7 +148,7 @@ static const char *prompt_label(enum action a)
  * input; what Tab offered, on the line above too. */
 static void draw_prompt(struct view *v, int y)
 {
-	const char *label = prompt_label(v->prompt_for);
+	const char *label = prompt_label()[0] ? prompt_label() : label_of(v->prompt_for);
 	int x = put(y, 0, COLS, label, v->attr[ROLE_STATUS] | A_BOLD, false);
 	size_t from = 0, len = 0, point = prompt_point(), start = 0;
 	const char *in;

@@ -47,6 +47,7 @@ static struct {
 	size_t qhead, qlen;
 	size_t point;
 	char matches[512];
+	char label[256];          /* readline's own prompt (Ctrl-R's search) */
 	/* each kind's lines, oldest first; loaded from its file once */
 	struct kind_hist {
 		const char *kind;
@@ -282,6 +283,7 @@ static int byte_waiting(void)
 static void redisplay(void)
 {
 	snprintf(P.v->input, sizeof(P.v->input), "%s", rl_line_buffer ? rl_line_buffer : "");
+	snprintf(P.label, sizeof(P.label), "%s", rl_display_prompt ? rl_display_prompt : "");
 	P.point = rl_point < 0 ? 0 : (size_t)rl_point;
 	if (P.point > strlen(P.v->input))
 		P.point = strlen(P.v->input);
@@ -305,6 +307,15 @@ static void on_line(char *line)
 	}
 	P.done = true;
 	P.line = line;
+}
+
+/* The line given up (Esc, the end): what readline keeps of it freed —
+ * the line saved while Up showed older ones, the undo list. */
+static void drop_line(void)
+{
+	rl_callback_handler_remove();
+	rl_maybe_unsave_line();
+	rl_free_undo_list();
 }
 
 static void setup(void)
@@ -358,7 +369,7 @@ void prompt_open(struct view *v)
 	setup();
 	P.opened++;
 	P.cur = hist_of(prompt_kind(v->prompt_for));
-	clear_history();
+	rl_clear_history();
 	if (P.cur) {
 		if (!P.cur->loaded)
 			hist_load(P.cur);
@@ -405,7 +416,7 @@ enum redraw prompt_key(struct view *v, int key)
 
 	if (key == 27) {
 		/* cancelled: what the prompt was for stays as it was */
-		rl_callback_handler_remove();
+		drop_line();
 		v->mode = MODE_BROWSE;
 		v->input_err[0] = 0;
 		return REDRAW_ALL;
@@ -451,6 +462,11 @@ size_t prompt_point(void)
 	return P.point;
 }
 
+const char *prompt_label(void)
+{
+	return P.label;
+}
+
 const char *prompt_matches(void)
 {
 	return P.matches;
@@ -464,7 +480,7 @@ void prompt_free(void)
 	P.nhist = 0;
 	free_words();
 	if (P.ready) {
-		rl_callback_handler_remove();
-		clear_history();
+		drop_line();
+		rl_clear_history();
 	}
 }

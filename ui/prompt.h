@@ -21,6 +21,9 @@ void prompt_open(struct view *v);
 enum redraw prompt_key(struct view *v, int key);
 /* The byte offset of the cursor in v->input. */
 size_t prompt_point(void);
+/* What readline shows before the line instead of the prompt's label
+ * ("(reverse-i-search)`ssh': " while Ctrl-R searches), "" if nothing. */
+const char *prompt_label(void);
 /* What Tab offered when there was more than one word ("" if none). */
 const char *prompt_matches(void);
 /* The kind of prompt act is ("rule", "filter", ...): its history file. */

@@ -108,6 +108,12 @@ for size in 80x24 160x40; do
 	typein 'ip saddr @blocked_hosts counter dr'
 	keys Tab Enter
 	expect "$size: Enter stages the completed rule" 'staged.*@blocked_hosts counter d'
+	act insert
+	typein 'tcp dport 22 accept comment "old"'
+	keys Home Enter
+	act append
+	typein 'ip saddr @blocked_hosts counter drop'
+	keys Enter
 
 	# ---- Esc cancels: the filter stays; an empty filter clears it
 	act filter
@@ -154,6 +160,13 @@ for size in 80x24 160x40; do
 	keys Up
 	line_is "$size: after a restart Up recalls the rule typed before" \
 		'Append rule: ip saddr @blocked_hosts counter drop'
+	keys Ctrl-U Ctrl-R
+	typein 'dport 22'
+	line_is "$size: Ctrl-R searches the rules typed before" \
+		"(reverse-i-search)\`dport 22': tcp dport 22 accept comment \"old\""
+	keys End
+	line_is "$size: ... End ends the search on what it found" \
+		'Append rule: tcp dport 22 accept comment "old"'
 	keys Esc
 	act filter
 	keys Up
