@@ -124,9 +124,15 @@ bool draw_banner(struct view *v)
 
 /* ---- the status line, too small ---- */
 
-static const char *label_of(enum action a)
+static const char *label_of(const struct view *v, enum action a)
 {
+	static char save[160];
+
 	switch (a) {
+	case ACT_SAVE:
+		snprintf(save, sizeof(save), "Save namespace %s's ruleset to (a namespace has no "
+			 "default file): ", v->ns_name);
+		return save;
 	case ACT_SEARCH: return "Search: ";
 	case ACT_FILTER: case ACT_CT_FILTER: return "Filter: ";
 	case ACT_INSERT: return "Insert rule above: ";
@@ -148,7 +154,7 @@ static const char *label_of(enum action a)
  * input; what Tab offered, on the line above too. */
 static void draw_prompt(struct view *v, int y)
 {
-	const char *label = prompt_label()[0] ? prompt_label() : label_of(v->prompt_for);
+	const char *label = prompt_label()[0] ? prompt_label() : label_of(v, v->prompt_for);
 	int x = put(y, 0, COLS, label, v->attr[ROLE_STATUS] | A_BOLD, false);
 	size_t from = 0, len = 0, point = prompt_point(), start = 0;
 	const char *in;

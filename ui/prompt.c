@@ -76,6 +76,7 @@ const char *prompt_kind(enum action act)
 	case ACT_BLOCK: return "block";
 	case ACT_ALLOW_PORT: return "port";
 	case ACT_MOVE_TO: return "position";
+	case ACT_SAVE: return "save-file";
 	default: return "other";
 	}
 }
@@ -442,7 +443,7 @@ enum redraw prompt_key(struct view *v, int key)
 	P.done = false;
 	snprintf(v->input, sizeof(v->input), "%s", line);
 	free(line);
-	v->scr->prompt_done(v);
+	view_prompt_done(v);
 	if (v->mode != MODE_PROMPT) {
 		if (P.cur) {
 			hist_push(P.cur, v->input);

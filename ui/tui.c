@@ -65,6 +65,14 @@ void view_prompt(struct view *v, enum action act, const char *prefill)
 	prompt_open(v);
 }
 
+void view_prompt_done(struct view *v)
+{
+	if (v->prompt_for == ACT_SAVE)
+		safe_save_prompt_done(v);
+	else
+		v->scr->prompt_done(v);
+}
+
 void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
 {
 	va_list ap;
@@ -73,6 +81,19 @@ void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
 	vsnprintf(v->status, sizeof(v->status), fmt, ap);
 	va_end(ap);
 	v->status_role = role;
+	v->status_at = view_mono();
+}
+
+/* ms until the message goes, -1: none shown */
+static int status_left_ms(const struct view *v)
+{
+	double life = v->status_role == ROLE_ERROR || v->status_role == ROLE_WARNING
+		      ? STATUS_LIFE_ERROR : STATUS_LIFE;
+	double left = v->status_at + life - view_mono();
+
+	if (!v->status[0])
+		return -1;
+	return left > 0 ? (int)(left * 1000) + 1 : 0;
 }
 
 double view_mono(void)
@@ -117,8 +138,10 @@ bool view_busy(const struct view *v)
 /* ms until a screen or the probation's countdown needs a turn, -1: none */
 static int timeout_ms(const struct view *v)
 {
-	int ms = safe_timeout_ms(v);
+	int ms = safe_timeout_ms(v), st = status_left_ms(v);
 
+	if (st >= 0 && (ms < 0 || st < ms))
+		ms = st;
 	for (size_t i = 0; screens[i]; i++) {
 		int s = screens[i]->timeout_ms ? screens[i]->timeout_ms(v) : -1;
 
@@ -285,6 +308,10 @@ static void loop(struct view *v)
 		ready = poll(pfd, (nfds_t)n, dirty ? 0 : timeout_ms(v));
 		if (safe_timeout_ms(v) >= 0)
 			dirty |= REDRAW_ALL; /* the probation's countdown */
+		if (status_left_ms(v) == 0) {
+			v->status[0] = 0; /* the message has been read, or is old */
+			dirty |= REDRAW_STATUS;
+		}
 		if (ready > 0 && safe_events(v, pfd + 2, nsafe))
 			dirty |= REDRAW_ALL;
 		if (ready < 0 && errno != EINTR)
