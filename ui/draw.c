@@ -130,8 +130,8 @@ static const char *label_of(const struct view *v, enum action a)
 
 	switch (a) {
 	case ACT_SAVE:
-		snprintf(save, sizeof(save), "Save namespace %s's ruleset to (a namespace has no "
-			 "default file): ", v->ns_name);
+		snprintf(save, sizeof(save), "Save namespace %s's ruleset to (no default): ",
+			 v->ns_name);
 		return save;
 	case ACT_SEARCH: return "Search: ";
 	case ACT_FILTER: case ACT_CT_FILTER: return "Filter: ";

@@ -186,15 +186,31 @@ static bool accepts_established(const struct view *v)
 	return false;
 }
 
-static int staged_policy(const struct view *v, const struct nfp_chain *c)
+int edit_staged_policy(const struct view *v, const struct nfp_table *t,
+		       const struct nfp_chain *c)
 {
-	const struct nfp_table *t = cur_table(v);
 	int policy = c->policy;
 
 	for (size_t k = 0; k < v->cs.n; k++)
 		if (v->cs.edits[k].kind == EDIT_POLICY && same_chain(&v->cs.edits[k], t, c))
 			policy = v->cs.edits[k].policy;
 	return policy;
+}
+
+char edit_chain_mark(const struct view *v, const struct nfp_table *t,
+		     const struct nfp_chain *c)
+{
+	char mark = ' ';
+
+	for (size_t k = 0; k < v->cs.n; k++) {
+		if (!same_chain(&v->cs.edits[k], t, c))
+			continue;
+		if (v->cs.edits[k].kind == EDIT_CHAIN_DELETE)
+			mark = '-';
+		else if (v->cs.edits[k].kind == EDIT_CHAIN_FLUSH && mark == ' ')
+			mark = '*';
+	}
+	return mark;
 }
 
 static const struct nfp_chain *input_of(const struct nfp_table *t)
@@ -314,7 +330,7 @@ void edit_action(struct view *v, enum action act)
 			view_status(v, ROLE_WARNING, "only base chains have a policy");
 			return;
 		}
-		policy = staged_policy(v, c) == NF_ACCEPT ? NF_DROP : NF_ACCEPT;
+		policy = edit_staged_policy(v, cur_table(v), c) == NF_ACCEPT ? NF_DROP : NF_ACCEPT;
 		e = chain_edit(v, EDIT_POLICY);
 		e.policy = policy;
 		snprintf(q, sizeof(q), "No established/related accept in %s: drop will cut "
@@ -355,7 +371,7 @@ void edit_action(struct view *v, enum action act)
 			return;
 		}
 		e = chain_edit(v, EDIT_CHAIN_FLUSH);
-		if (c->base && staged_policy(v, c) == NF_ACCEPT)
+		if (c->base && edit_staged_policy(v, cur_table(v), c) == NF_ACCEPT)
 			snprintf(q, sizeof(q), "Flushing %s leaves the host open: its policy is "
 				 "accept. Stage it?", c->name);
 		else

@@ -158,6 +158,14 @@ bool safe_may_quit(struct view *v);
 void safe_free(struct view *v);
 
 /* ---- edit.c: the ruleset screen's editing keys ---- */
+/* The policy chain c of table t will have once the staged edits are
+ * applied (its own when none changes it). */
+int edit_staged_policy(const struct view *v, const struct nfp_table *t,
+		       const struct nfp_chain *c);
+/* The tree's mark of chain c: '-' deleted, '*' flushed once the staged
+ * edits are applied, ' ' neither. */
+char edit_chain_mark(const struct view *v, const struct nfp_table *t,
+		     const struct nfp_chain *c);
 /* Whether the rule with this handle is marked (m). */
 bool edit_is_marked(const struct view *v, uint64_t handle);
 /* An editing action (ACT_INSERT .. ACT_DISCARD). */
