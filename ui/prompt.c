@@ -139,7 +139,7 @@ static void hist_load(struct kind_hist *h)
 	while ((n = getline(&line, &cap, fp)) > 0) {
 		if (line[n - 1] == '\n')
 			line[--n] = 0;
-		if ((size_t)n < sizeof(P.v->input) && strlen(line) == (size_t)n)
+		if ((size_t)n < sizeof(((struct view *)0)->input) && strlen(line) == (size_t)n)
 			hist_push(h, line);
 	}
 	free(line);
@@ -367,6 +367,7 @@ void prompt_open(struct view *v)
 {
 	char text[sizeof(v->input)];
 
+	P.v = v; /* before readline may call redisplay() */
 	setup();
 	P.opened++;
 	P.cur = hist_of(prompt_kind(v->prompt_for));

@@ -47,14 +47,6 @@ start() {
 	to_input
 }
 
-stop() {
-	keys Esc Esc
-	tui_quit
-	tui_stop
-	if [ -s "$TEST_TMP/tui.err" ] && grep -q 'Sanitizer' "$TEST_TMP/tui.err"; then
-		not_ok "sanitizer report: $(head -c 1500 "$TEST_TMP/tui.err" | tr '\n' '|')"
-	fi
-}
 
 for size in 80x24 160x40; do
 	rm -rf "$HIST"
@@ -151,7 +143,7 @@ for size in 80x24 160x40; do
 	keys Esc
 	act discard
 	keys y
-	stop
+	tui_end
 	check "$size: the rules' history is a file" test -f "$HIST/history-rule"
 	check_eq "$size: ... of mode 0600" "$(stat -c %a "$HIST/history-rule" 2>/dev/null)" 600
 	check_eq "$size: ... its folder 0700" "$(stat -c %a "$HIST" 2>/dev/null)" 700
@@ -172,7 +164,7 @@ for size in 80x24 160x40; do
 	keys Up
 	line_is "$size: the filter history after a restart" 'Filter: dport 22'
 	keys Esc
-	stop
+	tui_end
 done
 
 # a history file that is no text the prompt takes is read as what it holds
@@ -183,6 +175,6 @@ start 80x24
 act append
 keys Up
 line_is "a too long line in the history file is left out" 'Append rule: tcp dport 99 accept'
-stop
+tui_end
 
 finish

@@ -34,14 +34,6 @@ start() {
 	tui_start --size "$SIZE" "$@" || bail "the live view did not start"
 	wait_for 'F1 help' 10 >/dev/null || { show_screen; bail "the live view did not start"; }
 }
-stop() {
-	keys Esc Esc
-	tui_quit
-	tui_stop
-	if [ -s "$TEST_TMP/tui.err" ] && grep -q 'Sanitizer' "$TEST_TMP/tui.err"; then
-		not_ok "sanitizer report: $(head -c 1500 "$TEST_TMP/tui.err" | tr '\n' '|')"
-	fi
-}
 # to_chain NAME: the chain selected in the tree (the focus stays there)
 to_chain() {
 	local i
@@ -119,7 +111,7 @@ for SIZE in 80x24 160x40; do
 	check_rc "$SIZE: ... confirmed" 0 nfp confirm
 	wait_gone '\[not saved' 10 >/dev/null
 	expect_not "$SIZE: after the restore the header says saved again" '\[not saved'
-	stop
+	tui_end
 
 	# ---- save_file.NAME: S uses it, says the namespace
 	printf 'save_file = %s\nsave_file.%s = %s\n' "$TEST_TMP/host.nft" "$SRV" "$BOOT" >"$CONF"
@@ -170,7 +162,7 @@ for SIZE in 80x24 160x40; do
 	keys Down
 	expect_not "$SIZE: a key clears a message at once" 'only base chains have a policy'
 	act sort
-	stop
+	tui_end
 done
 
 # ---- nfpilot save in a namespace
