@@ -100,6 +100,8 @@ struct guardian {
 	bool reading, read_again;
 	int afterfd;            /* eventfd: the read ended */
 	int fin_n;              /* the history entry finish() completes */
+	uint32_t fin_genid;     /* the generation the revert left */
+	uint32_t went_genid;    /* the generation the last change left */
 	struct snapshot fin_back; /* reverted: the tables that came back */
 };
 
@@ -571,10 +573,15 @@ static void after_join(struct guardian *g)
 	if (read(g->afterfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		syslog(LOG_WARNING, "guardian: %s", strerror(errno));
 	g->reading = false;
-	if (g->aread.ok && !g->read_again) {
+	if (g->aread.ok && !g->read_again &&
+	    (!g->went_genid || g->aread.snap.genid == g->went_genid)) {
 		g->after = g->aread.snap;
 		g->have_after = true;
 	} else if (g->aread.ok) {
+		if (!g->read_again)
+			syslog(LOG_WARNING, "the state after the change not recorded: the ruleset "
+			       "moved on (generation %u, read at %u)", g->went_genid,
+			       g->aread.snap.genid);
 		snapshot_free(&g->aread.snap);
 	}
 	after_read_free(&g->aread);
@@ -626,9 +633,16 @@ static int end_confirmed(struct guardian *g, const char *by)
 static void finish(struct guardian *g)
 {
 	struct snapshot after, copies, before;
-	bool have = take_after(g, &after);
 	char err[2048] = "";
+	bool have;
 
+	/* the next probation may start: the state after this change is
+	 * kept only if read at the generation it left, and a revert's new
+	 * handles only if read at the one the revert left */
+	if (g->lockfd >= 0)
+		close(g->lockfd);
+	g->lockfd = -1;
+	have = take_after(g, &after);
 	if (g->fin_n <= 0)
 		goto out;
 	before = before_of(g, have ? &after : NULL, &copies);
@@ -642,13 +656,11 @@ static void finish(struct guardian *g)
 				if (before.tables[i].family == g->fin_back.tables[j].family &&
 				    strcmp(before.tables[i].name, g->fin_back.tables[j].name) == 0)
 					came.tables[came.ntables++] = before.tables[i];
-		if (came.ntables && history_add_handles(&g->nl, g->fin_n, &came, err, sizeof(err)))
+		if (came.ntables && history_add_handles(&g->nl, g->fin_n, &came, g->fin_genid, err,
+							sizeof(err)))
 			syslog(LOG_WARNING, "handles after the revert not recorded: %s", err);
 		free(came.tables);
 	}
-	if (g->lockfd >= 0)
-		close(g->lockfd);
-	g->lockfd = -1;
 	if (history_add_tables(g->fin_n, &before, have ? &after : NULL, err, sizeof(err)))
 		syslog(LOG_ERR, "history %d: the tables not written: %s", g->fin_n, err);
 	free(before.tables);
@@ -706,6 +718,8 @@ static int end_reverted(struct guardian *g, const char *why)
 		syslog(LOG_WARNING, "reverted %s: %s", tables, why);
 	}
 	n = record_meta(g, ret ? "revert failed" : "reverted", reason);
+	if (nl_genid(&g->nl, &g->fin_genid))
+		g->fin_genid = 0;
 	g->fin_back = back; /* finish() records their handles */
 	back.tables = NULL;
 	tell_holders(g, "end %s %d\n%s", ret ? "failed" : "reverted", n, reason);
@@ -860,6 +874,8 @@ static bool went(struct guardian *g, struct client *c, bool went_in, const char 
 	       g->from, tables, g->timeout_s);
 	say(c->fd, "ok %lld\n%s", (long long)g->timeout_s * 1000, tables);
 	tell_holders(g, "deadline %d", g->timeout_s * 1000);
+	if (nl_genid(&g->nl, &g->went_genid))
+		g->went_genid = 0;
 	after_start(g); /* after the answer: the applier does not wait for it */
 	return false;
 }
