@@ -210,7 +210,8 @@ static void free_words(void)
 	P.nwords = 0;
 }
 
-/* The ruleset's table, chain and set names, then the keywords. */
+/* The ruleset's table, chain and set names, the staged ones, then the
+ * keywords. */
 static void build_words(const struct view *v)
 {
 	const struct nfp_ruleset *rs = &v->live.rs;
@@ -224,6 +225,15 @@ static void build_words(const struct view *v)
 			add_word(tb->chains[c].name);
 		for (size_t s = 0; s < tb->nsets; s++)
 			add_word(tb->sets[s].name);
+	}
+	/* and the tables and chains staged (a jump to one staged with it) */
+	for (size_t i = 0; i < v->cs.n; i++) {
+		const struct edit *e = &v->cs.edits[i];
+
+		if (e->kind == EDIT_TABLE_ADD)
+			add_word(e->table);
+		else if (e->kind == EDIT_CHAIN_ADD)
+			add_word(e->chain);
 	}
 	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
 		add_word(keywords[i]);

@@ -107,6 +107,33 @@ for size in 80x24 160x40; do
 	typein 'ip saddr @blocked_hosts counter drop'
 	keys Enter
 
+	# ---- a staged chain completes too
+	keys Tab
+	act add-chain
+	typein 'web_staged'
+	keys Enter
+	keys Tab
+	act append
+	typein 'jump web_st'
+	keys Tab
+	line_is "$size: Tab completes a staged chain's name" 'Append rule: jump web_staged'
+	keys Esc
+	act undo
+
+	# ---- a line longer than the screen scrolls to keep the cursor on it
+	long="tcp dport 1 accept comment \"$(printf 'x%.0s' $(seq 150))\""
+	act append
+	typein "$long"
+	line=$(prompt_line)
+	check "$size: a long line shows its end where the cursor is" \
+		test "${line: -5}" = 'xxxx"' -a "${#line}" -lt "${size%x*}"
+	check "$size: ... and not its start" eval '! grep -q "tcp dport" <<<"$line"'
+	keys Home
+	line=$(prompt_line)
+	check "$size: Home shows its start again" \
+		eval '[ "${line:0:36}" = "Append rule: tcp dport 1 accept comm" ]'
+	keys Esc
+
 	# ---- Esc cancels: the filter stays; an empty filter clears it
 	act filter
 	typein 'dport 22'
