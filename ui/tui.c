@@ -9,6 +9,7 @@
 #include "ui/driver.h"
 #include "ui/prompt.h"
 #include "ui/view.h"
+#include "util/mono.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,7 +82,7 @@ void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
 	vsnprintf(v->status, sizeof(v->status), fmt, ap);
 	va_end(ap);
 	v->status_role = role;
-	v->status_at = view_mono();
+	v->status_at = mono_now();
 }
 
 /* ms until the message goes, -1: none shown */
@@ -89,19 +90,11 @@ static int status_left_ms(const struct view *v)
 {
 	double life = v->status_role == ROLE_ERROR || v->status_role == ROLE_WARNING
 		      ? STATUS_LIFE_ERROR : STATUS_LIFE;
-	double left = v->status_at + life - view_mono();
+	double left = v->status_at + life - mono_now();
 
 	if (!v->status[0])
 		return -1;
 	return left > 0 ? (int)(left * 1000) + 1 : 0;
-}
-
-double view_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void view_set_refresh(struct view *v, double secs)

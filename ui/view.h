@@ -86,7 +86,7 @@ struct view {
 	 * STATUS_LIFE seconds (an error or a warning: STATUS_LIFE_ERROR) */
 	char status[512];
 	enum theme_role status_role;
-	double status_at;          /* when it was set (view_mono) */
+	double status_at;          /* when it was set (mono_now) */
 };
 
 /* ---- tui.c: the screens, the status line ---- */
@@ -100,8 +100,6 @@ void view_ask(struct view *v, enum action act, const char *fmt, ...)
 /* A prompt for act, prefilled, over the main screen; Enter in it. */
 void view_prompt(struct view *v, enum action act, const char *prefill);
 void view_prompt_done(struct view *v);
-/* Seconds on the monotonic clock. */
-double view_mono(void);
 /* Refresh every secs from now on. */
 void view_set_refresh(struct view *v, double secs);
 /* The fds of the screens and the probation (at most 12), and whether a
