@@ -194,6 +194,22 @@ for size in 80x24 160x40; do
 	tui_end
 done
 
+# a state folder another user owns (sudo keeping a user's HOME): nothing
+# written there as root, the prompt works, and it says so once
+mkdir -p "$TEST_TMP/theirs" && chown nobody "$TEST_TMP/theirs"
+tui_start --size 80x24 XDG_STATE_HOME="$TEST_TMP/theirs" || bail "the live view did not start"
+wait_for 'F1 help' 10 >/dev/null
+act search
+typein 'dport 80'
+keys Enter
+expect "a state folder of another user: the history is not kept, it says why" \
+	'prompt history not kept: .*theirs'
+check "... nothing written in it" test ! -e "$TEST_TMP/theirs/nfpilot"
+act search
+keys Up
+line_is "... yet Up recalls it within the run" 'Search: dport 80'
+tui_end
+
 # a history file that is no text the prompt takes is read as what it holds
 mkdir -p "$HIST"
 printf 'tcp dport 99 accept\n%s\n' "$(head -c 3000 /dev/zero | tr '\0' a)" >"$HIST/history-rule"
