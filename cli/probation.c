@@ -30,17 +30,12 @@ void cli_probation_init(struct probation_opts *o, const char *what)
 int cli_probation_option(int argc, char **argv, int i, struct probation_opts *o)
 {
 	if (strcmp(argv[i], "--timeout") == 0) {
-		char *end;
-		long v;
+		char err[200];
 
 		if (i + 1 >= argc)
 			return cli_fail(EXIT_USAGE, "--timeout needs seconds"), -1;
-		v = strtol(argv[i + 1], &end, 10);
-		if (*end || v < PROBATION_TIMEOUT_MIN || v > PROBATION_TIMEOUT_MAX)
-			return cli_fail(EXIT_USAGE, "--timeout: seconds from %d to %d, not '%s'",
-					PROBATION_TIMEOUT_MIN, PROBATION_TIMEOUT_MAX,
-					argv[i + 1]), -1;
-		o->timeout_s = (int)v;
+		if (config_timeout_parse(argv[i + 1], &o->timeout_s, err, sizeof(err)))
+			return cli_fail(EXIT_USAGE, "--timeout: %s", err), -1;
 		return 2;
 	}
 	if (strcmp(argv[i], "--detach") == 0) {

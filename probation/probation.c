@@ -6,6 +6,7 @@
 #include "util/safefile.h"
 #include "probation/snapfile.h"
 #include "probation/state.h"
+#include "model/config.h"
 #include "model/ruleset.h"
 
 #include <errno.h>
@@ -560,17 +561,13 @@ int probation_apply(struct nl *nl, struct probation_change *ch, const struct pro
 		    struct probation *p, bool *applied, char *err, size_t errlen)
 {
 	char dir[4096], path[4200], reply[PROB_MSG_MAX], hold[64];
-	int timeout = o->timeout_s ? o->timeout_s : PROBATION_TIMEOUT_DEFAULT;
+	int timeout = o->timeout_s ? o->timeout_s : CONFIG_TIMEOUT_DEFAULT;
 	struct snapshot snap = { 0 };
 	int lockfd, ret;
 
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
 	*applied = false;
-	if (timeout < PROBATION_TIMEOUT_MIN)
-		timeout = PROBATION_TIMEOUT_MIN;
-	if (timeout > PROBATION_TIMEOUT_MAX)
-		timeout = PROBATION_TIMEOUT_MAX;
 	if (ch->point) { /* the caller's restore point is ours now */
 		snap = *ch->point;
 		memset(ch->point, 0, sizeof(*ch->point));

@@ -23,12 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROBATION_TIMEOUT_DEFAULT 60
-#define PROBATION_TIMEOUT_MIN 10
-#define PROBATION_TIMEOUT_MAX 3600
-
 struct probation_opts {
-	int timeout_s;          /* 0: PROBATION_TIMEOUT_DEFAULT */
+	int timeout_s;          /* seconds, as config_timeout_parse (model/config.h)
+				 * took them; 0: CONFIG_TIMEOUT_DEFAULT */
 	bool detach;            /* the applier's end does not revert */
 	bool strict;            /* only `nfpilot confirm` from another login */
 	const char *what;       /* "nfpilot apply web.nft", for status/history */
