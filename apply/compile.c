@@ -3,6 +3,7 @@
 
 #include "model/ruleset.h"
 #include "nft/ruletext.h"
+#include "util/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,11 +97,17 @@ static void fail_nft(int fd, int32_t index, struct nft_ctx *ctx)
 	fail(fd, index, e && *e ? e : "nft refused it");
 }
 
+/* The names of the anonymous sets of a table. */
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
 static int set_names_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
-	char ***names = data;
-	size_t n = 0;
+	struct names *names = data;
+	int ret = MNL_CB_OK;
 
 	if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0) {
 		if (s)
@@ -108,14 +115,13 @@ static int set_names_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	}
 	if (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) {
-		while ((*names)[n])
-			n++;
-		*names = realloc(*names, (n + 2) * sizeof(**names));
-		(*names)[n] = strdup(nftnl_set_get_str(s, NFTNL_SET_NAME));
-		(*names)[n + 1] = NULL;
+		char **slot = grow_slot(&names->v, &names->n, &names->cap, sizeof(*names->v), 8);
+
+		if (!slot || !(*slot = strdup(nftnl_set_get_str(s, NFTNL_SET_NAME))))
+			ret = MNL_CB_ERROR;
 	}
 	nftnl_set_free(s);
-	return MNL_CB_OK;
+	return ret;
 }
 
 static void child(int fd, const struct snap_table *t, const char *const *pre, size_t npre,
@@ -125,7 +131,7 @@ static void child(int fd, const struct snap_table *t, const char *const *pre, si
 	struct snapshot skel = { .tables = (struct snap_table *)t, .ntables = 1 };
 	struct nft_ctx *ctx;
 	char err[512], *cmd = NULL;
-	char **anon = calloc(1, sizeof(*anon));
+	struct names anon = { 0 };
 	struct nl nl;
 
 	if (unshare(CLONE_NEWNET) < 0) {
@@ -190,11 +196,11 @@ static void child(int fd, const struct snap_table *t, const char *const *pre, si
 		if (nl_talk(&nl, req, set_names_cb, &anon))
 			fail(fd, -1, "reading back anonymous sets");
 	}
-	for (size_t k = 0; anon[k]; k++)
+	for (size_t k = 0; k < anon.n; k++)
 		if (dump_to(&nl, fd, REC_SET, NFT_MSG_GETSET, t->family, NFTA_SET_TABLE,
-			    t->name, NFTA_SET_NAME, anon[k], NLM_F_ACK) ||
+			    t->name, NFTA_SET_NAME, anon.v[k], NLM_F_ACK) ||
 		    dump_to(&nl, fd, REC_ELEMS, NFT_MSG_GETSETELEM, t->family,
-			    NFTA_SET_ELEM_LIST_TABLE, t->name, NFTA_SET_ELEM_LIST_SET, anon[k],
+			    NFTA_SET_ELEM_LIST_TABLE, t->name, NFTA_SET_ELEM_LIST_SET, anon.v[k],
 			    NLM_F_DUMP))
 			fail(fd, -1, "reading back an anonymous set");
 	_exit(0);
@@ -236,7 +242,7 @@ static int take_rec(struct compiled *out, const struct rec_hdr *h, const char *d
 
 		if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0)
 			return -EIO;
-		return snapshot_push((void ***)&out->sets, &out->nsets, s);
+		return snapshot_push(&out->sets, &out->nsets, &out->sets_cap, s);
 	}
 	case REC_ELEMS:
 		if (!out->nsets)
@@ -247,7 +253,7 @@ static int take_rec(struct compiled *out, const struct rec_hdr *h, const char *d
 
 		if (!c || nftnl_chain_nlmsg_parse(nlh, c) < 0)
 			return -EIO;
-		return snapshot_push((void ***)&out->chains, &out->nchains, c);
+		return snapshot_push(&out->chains, &out->nchains, &out->chains_cap, c);
 	}
 	}
 	return -EIO;
@@ -259,6 +265,7 @@ int compile_rules(const struct snap_table *t, const char *const *pre, size_t npr
 	int fds[2], status, ret = 0;
 	size_t seen = 0;
 	char *buf = NULL;
+	size_t cap = 0;
 	pid_t pid;
 
 	memset(out, 0, sizeof(*out));
@@ -284,18 +291,14 @@ int compile_rules(const struct snap_table *t, const char *const *pre, size_t npr
 	close(fds[1]);
 	for (;;) {
 		struct rec_hdr h;
-		char *nb;
 
 		if (io_all(fds[0], &h, sizeof(h), false) < 0)
 			break; /* the child is done */
-		nb = realloc(buf, h.len + 1);
-		if (!nb || io_all(fds[0], nb, h.len, false) < 0) {
-			free(nb);
-			buf = NULL;
+		if (grow(&buf, &cap, (size_t)h.len + 1, 1, 4096) ||
+		    io_all(fds[0], buf, h.len, false) < 0) {
 			ret = -EIO;
 			break;
 		}
-		buf = nb;
 		buf[h.len] = 0;
 		ret = take_rec(out, &h, buf, items, nitems, &seen);
 		if (ret)

@@ -24,9 +24,9 @@ struct compiled {
 	struct nftnl_rule **rules;   /* rules[i] for items[i] */
 	size_t nrules;
 	struct nftnl_set **sets;     /* anonymous sets the rules refer to */
-	size_t nsets;
+	size_t nsets, sets_cap;
 	struct nftnl_chain **chains; /* chains made by the preparatory commands */
-	size_t nchains;
+	size_t nchains, chains_cap;
 	int failed;                  /* index of the item nft refused, or -1;
 				      * -2 - k: preparatory command k */
 	char err[512];               /* nft's message for it */

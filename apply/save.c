@@ -6,6 +6,7 @@
 #include "nft/reader.h"
 #include "model/ruleset.h"
 #include "nft/ruletext.h"
+#include "util/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +51,7 @@ static int cmp_blocks(const void *a, const void *b)
 static char *blocks(const char *text, char *const *skip, bool sort)
 {
 	char **arr = NULL, *out = NULL;
-	size_t n = 0, len = 0;
+	size_t n = 0, cap = 0, len = 0;
 	FILE *mem;
 	const char *p = text;
 
@@ -58,15 +59,12 @@ static char *blocks(const char *text, char *const *skip, bool sort)
 		const char *end = strstr(p, "\n}\n");
 		size_t hl = strcspn(p, "\n");
 		bool drop = false;
-		char **na;
 
 		end = end ? end + 3 : p + strlen(p);
 		for (size_t i = 0; skip && skip[i]; i++)
 			drop = drop || (strlen(skip[i]) == hl && strncmp(p, skip[i], hl) == 0);
-		if (!drop && (na = realloc(arr, (n + 1) * sizeof(*arr)))) {
-			arr = na;
+		if (!drop && !grow(&arr, &cap, n + 1, sizeof(*arr), 16))
 			arr[n++] = strndup(p, (size_t)(end - p));
-		}
 		p = end;
 	}
 	if (sort && n)

@@ -10,6 +10,7 @@
 #include "conntrack/ct_print.h"
 #include "conntrack/ct_rows.h"
 #include "model/fmt.h"
+#include "util/grow.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -55,6 +56,7 @@ static const char ct_usage[] =
 struct ct_args {
 	const char *cmd;
 	char *filter_text;
+	size_t filter_cap;
 	bool json, exact, reverse, totals, all, dry_run, no_sockets;
 	int sort;          /* enum ct_col, or -1 */
 	const char *acct;  /* on/off for `ct acct` */
@@ -69,17 +71,16 @@ static int usage_error(const char *fmt, const char *arg)
 	return cli_fail(EXIT_USAGE, "ct: %s", msg);
 }
 
-static int append_word(char **text, const char *w)
+/* Add w to the words in *text (capacity *cap), a space between. */
+static int append_word(char **text, size_t *cap, const char *w)
 {
 	size_t old = *text ? strlen(*text) : 0, len = strlen(w);
-	char *t = realloc(*text, old + len + 2);
 
-	if (!t)
+	if (grow(text, cap, old + len + 2, 1, 64))
 		return -ENOMEM;
 	if (old)
-		t[old++] = ' ';
-	memcpy(t + old, w, len + 1);
-	*text = t;
+		(*text)[old++] = ' ';
+	memcpy(*text + old, w, len + 1);
 	return 0;
 }
 
@@ -128,7 +129,7 @@ static int parse_args(int argc, char **argv, struct ct_args *a)
 			if (a->acct || (strcmp(o, "on") && strcmp(o, "off")))
 				return usage_error("acct takes on or off, not '%s'", o);
 			a->acct = o;
-		} else if (append_word(&a->filter_text, o)) {
+		} else if (append_word(&a->filter_text, &a->filter_cap, o)) {
 			return cli_fail(EXIT_FAIL, "out of memory");
 		}
 	}

@@ -1,4 +1,5 @@
 #include "conntrack/ct_filter.h"
+#include "util/grow.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -134,15 +135,8 @@ static int tokenize(struct parser *p)
 		else
 			while (s[i] && !strchr(" \t\n\r()", s[i]))
 				i++;
-		if ((size_t)p->ntoks == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct tok *t = realloc(p->toks, ncap * sizeof(*t));
-
-			if (!t)
-				return -ENOMEM;
-			p->toks = t;
-			cap = ncap;
-		}
+		if (grow(&p->toks, &cap, (size_t)p->ntoks + 1, sizeof(*p->toks), 16))
+			return -ENOMEM;
 		p->toks[p->ntoks].off = start;
 		p->toks[p->ntoks].len = i - start;
 		p->ntoks++;
@@ -154,15 +148,8 @@ static int add_node(struct parser *p, uint8_t op, uint8_t key, int a, int b)
 {
 	struct ct_filter *f = p->f;
 
-	if (f->nnodes == p->nodecap) {
-		size_t cap = p->nodecap ? p->nodecap * 2 : 16;
-		struct ct_fnode *n = realloc(f->nodes, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		f->nodes = n;
-		p->nodecap = cap;
-	}
+	if (grow(&f->nodes, &p->nodecap, f->nnodes + 1, sizeof(*f->nodes), 16))
+		return -ENOMEM;
 	f->nodes[f->nnodes] = (struct ct_fnode){ .op = op, .key = key, .a = a, .b = b };
 	return (int)f->nnodes++;
 }
@@ -171,17 +158,7 @@ static struct ct_fval *add_val(struct parser *p)
 {
 	struct ct_filter *f = p->f;
 
-	if (f->nvals == p->valcap) {
-		size_t cap = p->valcap ? p->valcap * 2 : 16;
-		struct ct_fval *v = realloc(f->vals, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		f->vals = v;
-		p->valcap = cap;
-	}
-	memset(&f->vals[f->nvals], 0, sizeof(f->vals[0]));
-	return &f->vals[f->nvals++];
+	return grow_slot(&f->vals, &f->nvals, &p->valcap, sizeof(*f->vals), 16);
 }
 
 /* ---- values ---- */

@@ -1,4 +1,5 @@
 #include "nft/batch.h"
+#include "util/grow.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,15 +26,8 @@
 
 static int tag_add(struct batch *b, int tag)
 {
-	if (b->ntags == b->tags_cap) {
-		size_t cap = b->tags_cap ? b->tags_cap * 2 : 256;
-		int *t = realloc(b->tags, cap * sizeof(*t));
-
-		if (!t)
-			return -ENOMEM;
-		b->tags = t;
-		b->tags_cap = cap;
-	}
+	if (grow(&b->tags, &b->tags_cap, b->ntags + 1, sizeof(*b->tags), 256))
+		return -ENOMEM;
 	b->tags[b->ntags++] = tag;
 	return 0;
 }

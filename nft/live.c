@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "nft/live.h"
+#include "util/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -557,14 +558,8 @@ int live_tick(struct live *l, const uint64_t *visible, size_t nvisible, bool all
 				    now);
 		return LIVE_CHANGED;
 	}
-	if (nvisible > l->pending_cap) {
-		uint64_t *p = realloc(l->pending, nvisible * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		l->pending = p;
-		l->pending_cap = nvisible;
-	}
+	if (grow(&l->pending, &l->pending_cap, nvisible, sizeof(*l->pending), 64))
+		return -ENOMEM;
 	/* read bottom-up: step_pending pops from the end */
 	for (size_t i = 0; i < nvisible; i++)
 		l->pending[i] = visible[nvisible - 1 - i];

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "nft/ruletext.h"
+#include "util/grow.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -48,16 +49,12 @@ void ruletext_command(uint32_t family, const char *table, const char *chain,
 
 int ruletext_plan_add(struct ruletext_job *job, const char *cmd)
 {
-	char **n;
-
 	/* "list ruleset" covers everything: once is enough */
 	for (size_t i = 0; i < job->ncmds; i++)
 		if (strcmp(job->cmds[i], cmd) == 0)
 			return 0;
-	n = realloc(job->cmds, (job->ncmds + 1) * sizeof(*n));
-	if (!n)
+	if (grow(&job->cmds, &job->cmds_cap, job->ncmds + 1, sizeof(*job->cmds), 16))
 		return -ENOMEM;
-	job->cmds = n;
 	job->cmds[job->ncmds] = strdup(cmd);
 	return job->cmds[job->ncmds++] ? 0 : -ENOMEM;
 }
@@ -103,7 +100,7 @@ void ruletext_job_free(struct ruletext_job *job)
 	free(job->cmds);
 	free(job->text);
 	job->cmds = NULL;
-	job->ncmds = 0;
+	job->ncmds = job->cmds_cap = 0;
 	job->text = NULL;
 }
 
@@ -225,7 +222,7 @@ static int list_in_child(const struct ruletext_job *job, unsigned flags, const c
 	char *buf = NULL, chunk[16384], flagbuf[16];
 	char **argv = calloc(job->ncmds + 5, sizeof(*argv));
 	posix_spawn_file_actions_t fa;
-	size_t got = 0, n = 0;
+	size_t got = 0, cap = 0, n = 0;
 	int fds[2], status, ret;
 	ssize_t r;
 	pid_t pid;
@@ -258,15 +255,12 @@ static int list_in_child(const struct ruletext_job *job, unsigned flags, const c
 		return -ret;
 	}
 	while ((r = read(fds[0], chunk, sizeof(chunk))) > 0 || (r < 0 && errno == EINTR)) {
-		char *nb = r > 0 ? realloc(buf, got + (size_t)r) : buf;
-
-		if (r > 0 && !nb)
+		if (r < 0)
+			continue;
+		if (grow(&buf, &cap, got + (size_t)r, 1, sizeof(chunk)))
 			break;
-		if (r > 0) {
-			memcpy(nb + got, chunk, (size_t)r);
-			buf = nb;
-			got += (size_t)r;
-		}
+		memcpy(buf + got, chunk, (size_t)r);
+		got += (size_t)r;
 	}
 	close(fds[0]);
 	waitpid(pid, &status, 0);
@@ -501,15 +495,8 @@ static void block_free(struct join *j)
 
 static int block_add(struct join *j, const char *line)
 {
-	if (j->nblock == j->block_cap) {
-		size_t cap = j->block_cap ? j->block_cap * 2 : 8;
-		char **b = realloc(j->block, cap * sizeof(*b));
-
-		if (!b)
-			return -ENOMEM;
-		j->block = b;
-		j->block_cap = cap;
-	}
+	if (grow(&j->block, &j->block_cap, j->nblock + 1, sizeof(*j->block), 8))
+		return -ENOMEM;
 	j->block[j->nblock] = strdup(line);
 	return j->block[j->nblock++] ? 0 : -ENOMEM;
 }

@@ -8,6 +8,7 @@
 #include "probation/snapfile.h"
 #include "probation/state.h"
 #include "model/ruleset.h"
+#include "util/grow.h"
 
 #include <libnftnl/rule.h>
 #include <nftables/libnftables.h>
@@ -53,9 +54,9 @@ struct guardian {
 	char dir[4096];
 	struct nl nl;
 	struct snapshot *snaps;
-	size_t nsnaps;
+	size_t nsnaps, snaps_cap;
 	struct kept *kept;
-	size_t nkept;
+	size_t nkept, kept_cap;
 	struct client cl[MAX_CLIENTS];
 	size_t ncl;
 	int lsock;
@@ -75,7 +76,7 @@ struct guardian {
 	uint32_t point_genid;   /* generation the last restore point was read at */
 	int sigfd;              /* SIGTERM */
 	bool echo_lost;         /* a rule the change added is not in its inverse */
-	size_t change_len;
+	size_t change_len, change_cap;
 	bool point_changed;     /* the kept tables changed: rewrite the restore point */
 	struct snapshot after;  /* the touched tables right after the last change */
 	bool have_after;
@@ -236,14 +237,8 @@ static int to_whole(struct guardian *g, struct snap_table *k, char *err, size_t 
 
 static int adopt(struct guardian *g, struct snapshot *s, bool made, char *err, size_t errlen)
 {
-	struct snapshot *arr = realloc(g->snaps, (g->nsnaps + 1) * sizeof(*arr));
-	struct kept *k = arr ? realloc(g->kept, (g->nkept + s->ntables + 1) * sizeof(*k)) : NULL;
-
-	if (arr)
-		g->snaps = arr;
-	if (k)
-		g->kept = k;
-	if (!arr || !k) {
+	if (grow(&g->snaps, &g->snaps_cap, g->nsnaps + 1, sizeof(*g->snaps), 4) ||
+	    grow(&g->kept, &g->kept_cap, g->nkept + s->ntables, sizeof(*g->kept), 8)) {
 		snapshot_free(s);
 		return -ENOMEM;
 	}
@@ -726,11 +721,9 @@ static bool went(struct guardian *g, struct client *c, bool went_in, const char 
 	narrow(g, went_in ? WENT_IN : WENT_NOT);
 	if (went_in && text && text[1]) {
 		size_t len = strlen(text + 1);
-		char *grown = realloc(g->change, g->change_len + len + 1);
 
-		if (grown) {
-			memcpy(grown + g->change_len, text + 1, len + 1);
-			g->change = grown;
+		if (!grow(&g->change, &g->change_cap, g->change_len + len + 1, 1, 4096)) {
+			memcpy(g->change + g->change_len, text + 1, len + 1);
 			g->change_len += len;
 		}
 	}
@@ -770,11 +763,12 @@ static int echo_cb(const struct nlmsghdr *nlh, void *data)
 		k = kept_index(g, &t);
 		if (k >= 0 && kept_table(g, (size_t)k)->delta) {
 			struct snap_table *kt = kept_table(g, (size_t)k);
-			struct undo_step *st = realloc(kt->steps, (kt->nsteps + 1) * sizeof(*st));
 			char *chain = strdup(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
 
-			if (st && chain) {
-				kt->steps = st;
+			if (chain && !grow(&kt->steps, &kt->steps_cap, kt->nsteps + 1,
+					   sizeof(*kt->steps), 8)) {
+				struct undo_step *st = kt->steps;
+
 				memmove(&st[1], &st[0], kt->nsteps * sizeof(*st));
 				kt->nsteps++;
 				memset(&st[0], 0, sizeof(*st));
@@ -787,8 +781,6 @@ static int echo_cb(const struct nlmsghdr *nlh, void *data)
 						st[i].after_step++;
 				g->point_changed = true;
 			} else {
-				if (st)
-					kt->steps = st;
 				free(chain);
 				g->echo_lost = true;
 			}
