@@ -34,6 +34,7 @@ DEPS_util    :=
 # a unit test links its layer and those below it only
 TEST_LAYER_test_changeset := apply
 TEST_LAYER_test_config    := model
+TEST_LAYER_test_errmsg    := util
 TEST_LAYER_test_ct        := conntrack
 TEST_LAYER_test_ct_rule   := conntrack
 TEST_LAYER_test_grow      := util
