@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "nft/ruletext.h"
 #include "util/grow.h"
+#include "util/spawn.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -188,8 +188,6 @@ static int list_group(const struct ruletext_job *job, unsigned flags, const char
 	return err;
 }
 
-extern char **environ;
-
 /* What a listing child sends after its text. */
 struct child_end {
 	int32_t err;
@@ -213,15 +211,13 @@ int ruletext_child_main(int argc, char **argv)
 }
 
 /* The commands of group listed by `nfpilot ruletext`, a process of its
- * own: started by posix_spawn (a fork of a process with threads must
- * not allocate before it execs). */
+ * own (util/spawn.h). */
 static int list_in_child(const struct ruletext_job *job, unsigned flags, const char *group,
 			 FILE *out, char *errmsg, size_t len)
 {
 	struct child_end end = { 0 };
 	char *buf = NULL, chunk[16384], flagbuf[16];
 	char **argv = calloc(job->ncmds + 5, sizeof(*argv));
-	posix_spawn_file_actions_t fa;
 	size_t got = 0, cap = 0, n = 0;
 	int fds[2], status, ret;
 	ssize_t r;
@@ -240,19 +236,14 @@ static int list_in_child(const struct ruletext_job *job, unsigned flags, const c
 	for (size_t i = 0; i < job->ncmds; i++)
 		if (in_group(job->cmds[i], group))
 			argv[n++] = job->cmds[i];
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	/* libxtables' complaints are not for the terminal */
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	ret = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	/* libxtables' complaints are not for the terminal: quiet */
+	ret = spawn_self(argv, -1, fds[1], true, &pid);
 	free(argv);
 	close(fds[1]);
 	if (ret) {
 		close(fds[0]);
-		snprintf(errmsg, len, "cannot list the %s tables: %s", group, strerror(ret));
-		return -ret;
+		snprintf(errmsg, len, "cannot list the %s tables: %s", group, strerror(-ret));
+		return ret;
 	}
 	while ((r = read(fds[0], chunk, sizeof(chunk))) > 0 || (r < 0 && errno == EINTR)) {
 		if (r < 0)
