@@ -16,13 +16,19 @@
 
 static char buf[4096];
 
+/* what a format wrote in buf (len bytes) is want */
+static void written_is(int len, const char *want)
+{
+	assert_int_equal(len, (int)strlen(want));
+	assert_string_equal(buf, want);
+}
+
 /* r written is want, and read back into r's fields */
 static void request_is(const struct protocol_request *r, const char *want)
 {
 	struct protocol_request back;
 
-	assert_int_equal(protocol_request_format(r, buf, sizeof(buf)), (int)strlen(want));
-	assert_string_equal(buf, want);
+	written_is(protocol_request_format(r, buf, sizeof(buf)), want);
 	assert_int_equal(protocol_request_parse(buf, &back), 0);
 	assert_int_equal(back.req, r->req);
 	assert_int_equal(back.timeout_s, r->timeout_s);
@@ -103,8 +109,7 @@ static void answer_is(enum protocol_req req, const struct protocol_answer *a, co
 {
 	struct protocol_answer back;
 
-	assert_int_equal(protocol_answer_format(req, a, buf, sizeof(buf)), (int)strlen(want));
-	assert_string_equal(buf, want);
+	written_is(protocol_answer_format(req, a, buf, sizeof(buf)), want);
 	assert_int_equal(protocol_answer_parse(req, buf, &back), 0);
 	assert_int_equal(back.ok, a->ok);
 	assert_int_equal(back.n, a->n);
@@ -207,8 +212,7 @@ static void notice_is(const struct protocol_notice *m, const char *want)
 {
 	struct protocol_notice back;
 
-	assert_int_equal(protocol_notice_format(m, buf, sizeof(buf)), (int)strlen(want));
-	assert_string_equal(buf, want);
+	written_is(protocol_notice_format(m, buf, sizeof(buf)), want);
 	assert_int_equal(protocol_notice_parse(buf, &back), 0);
 	assert_int_equal(back.note, m->note);
 	assert_int_equal(back.ms, m->ms);
