@@ -22,7 +22,7 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # layer, linked in this order: a layer only uses those after it). `make
 # layers` checks every #include "..." of the program against this table.
 LAYERS       := cli ui apply probation conntrack nft model util
-DEPS_main    := cli ui probation nft model util
+DEPS_main    := cli ui apply probation nft model util
 DEPS_cli     := apply probation conntrack nft model util
 DEPS_ui      := apply probation conntrack nft model util
 DEPS_apply   := probation nft model util

@@ -2,6 +2,7 @@
  * CLI verb (cli/cli.h). */
 #define _GNU_SOURCE
 #include "cli/cli.h"
+#include "apply/scratch.h"
 #include "probation/guardian.h"
 #include "nft/ruletext.h"
 #include "nft/nl.h"
@@ -74,6 +75,7 @@ static const struct {
 	{ "save", cli_save },
 	{ "guardian", guardian_main }, /* internal: started by a probation */
 	{ "ruletext", ruletext_child_main }, /* internal: one family's rule text */
+	{ "scratch", scratch_main }, /* internal: work in a scratch namespace */
 };
 
 static int enter_netns(const char *name)
