@@ -1,5 +1,7 @@
 /* spawn: nfpilot started again, as a process of its own, for one of its
- * internal verbs (`ruletext`, `scratch`): posix_spawn of /proc/self/exe.
+ * internal verbs (`ruletext`, `scratch`): posix_spawn of this program's
+ * path, as /proc/self/exe links to it (valgrind runs a program by the path
+ * it answers there; /proc/self/exe itself would be valgrind).
  * Safe from a process with threads (the live view has a worker), where a
  * fork may call nothing but async-signal-safe functions until it execs. */
 #ifndef NFP_SPAWN_H
