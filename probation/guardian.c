@@ -103,6 +103,7 @@ struct guardian {
 	int afterfd;            /* eventfd: the read ended */
 	int fin_n;              /* the history entry finish() completes */
 	uint32_t fin_genid;     /* the generation the revert left */
+	uint32_t went_genid;    /* the generation the last change left */
 	struct snapshot fin_back; /* reverted: the tables that came back */
 };
 
@@ -583,10 +584,15 @@ static void after_join(struct guardian *g)
 	if (read(g->afterfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		syslog(LOG_WARNING, "guardian: %s", strerror(errno));
 	g->reading = false;
-	if (g->aread.ok && !g->read_again) {
+	if (g->aread.ok && !g->read_again &&
+	    (!g->went_genid || g->aread.snap.genid == g->went_genid)) {
 		g->after = g->aread.snap;
 		g->have_after = true;
 	} else if (g->aread.ok) {
+		if (!g->read_again)
+			syslog(LOG_WARNING, "the state after the change not recorded: the ruleset "
+			       "moved on (generation %u, read at %u)", g->went_genid,
+			       g->aread.snap.genid);
 		snapshot_free(&g->aread.snap);
 	}
 	after_read_free(&g->aread);
@@ -639,16 +645,18 @@ static int end_confirmed(struct guardian *g, const char *by)
 static void finish(struct guardian *g)
 {
 	struct snapshot after, copies, before;
-	bool have = take_after(g, &after);
 	char err[2048] = "";
+	bool have;
 
-	if (g->fin_n <= 0)
-		goto out;
-	/* the next probation may start: a revert's new handles are read at
-	 * the generation it left, or not recorded */
+	/* the next probation may start: the state after this change is
+	 * kept only if read at the generation it left, and a revert's new
+	 * handles only if read at the one the revert left */
 	if (g->lockfd >= 0)
 		close(g->lockfd);
 	g->lockfd = -1;
+	have = take_after(g, &after);
+	if (g->fin_n <= 0)
+		goto out;
 	before = before_of(g, have ? &after : NULL, &copies);
 	if (g->fin_back.ntables) {
 		/* the tables that came back, whole as they were: their rules
@@ -878,6 +886,8 @@ static bool went(struct guardian *g, struct client *c, bool went_in, const char 
 	       g->from, tables, g->timeout_s);
 	answer_ok(c->fd, REQ_COMMIT, (long long)g->timeout_s * 1000, tables);
 	tell_deadline(g);
+	if (nl_genid(&g->nl, &g->went_genid))
+		g->went_genid = 0;
 	after_start(g); /* after the answer: the applier does not wait for it */
 	return false;
 }
