@@ -10,7 +10,6 @@
 #include "conntrack/ct_print.h"
 #include "conntrack/ct_rows.h"
 #include "model/fmt.h"
-#include "util/grow.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -56,7 +55,6 @@ static const char ct_usage[] =
 struct ct_args {
 	const char *cmd;
 	char *filter_text;
-	size_t filter_cap;
 	bool json, exact, reverse, totals, all, dry_run, no_sockets;
 	int sort;          /* enum ct_col, or -1 */
 	const char *acct;  /* on/off for `ct acct` */
@@ -69,19 +67,6 @@ static int usage_error(const char *fmt, const char *arg)
 	fputs(ct_usage, stderr);
 	snprintf(msg, sizeof(msg), fmt, arg);
 	return cli_fail(EXIT_USAGE, "ct: %s", msg);
-}
-
-/* Add w to the words in *text (capacity *cap), a space between. */
-static int append_word(char **text, size_t *cap, const char *w)
-{
-	size_t old = *text ? strlen(*text) : 0, len = strlen(w);
-
-	if (grow(text, cap, old + len + 2, 1, 64))
-		return -ENOMEM;
-	if (old)
-		(*text)[old++] = ' ';
-	memcpy(*text + old, w, len + 1);
-	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct ct_args *a)
@@ -129,7 +114,7 @@ static int parse_args(int argc, char **argv, struct ct_args *a)
 			if (a->acct || (strcmp(o, "on") && strcmp(o, "off")))
 				return usage_error("acct takes on or off, not '%s'", o);
 			a->acct = o;
-		} else if (append_word(&a->filter_text, &a->filter_cap, o)) {
+		} else if (cli_join_word(&a->filter_text, o)) {
 			return cli_fail(EXIT_FAIL, "out of memory");
 		}
 	}
