@@ -805,7 +805,7 @@ struct clause {
 
 struct dnf {
 	struct clause *c;
-	size_t n;
+	size_t n, cap;
 	int err;          /* -ENOMEM, -E2BIG or -EINVAL (message in msg) */
 	char msg[160];
 };
@@ -816,27 +816,21 @@ static void dnf_free(struct dnf *d)
 		free(d->c[i].text);
 	free(d->c);
 	d->c = NULL;
-	d->n = 0;
+	d->n = d->cap = 0;
 }
 
 static void dnf_add(struct dnf *d, const char *text, uint8_t family)
 {
-	struct clause *c;
-
 	if (d->err)
 		return;
 	if (d->n >= NFT_MAX_CLAUSES) {
 		d->err = -E2BIG;
 		return;
 	}
-	c = realloc(d->c, (d->n + 1) * sizeof(*c));
-	if (!c || !(text = strdup(text))) {
-		if (c)
-			d->c = c;
+	if (grow(&d->c, &d->cap, d->n + 1, sizeof(*d->c), 4) || !(text = strdup(text))) {
 		d->err = -ENOMEM;
 		return;
 	}
-	d->c = c;
 	d->c[d->n++] = (struct clause){ (char *)text, family };
 }
 
