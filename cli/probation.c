@@ -32,17 +32,12 @@ void cli_probation_init(struct probation_opts *o, const char *what)
 int cli_probation_option(int argc, char **argv, int i, struct probation_opts *o)
 {
 	if (strcmp(argv[i], "--timeout") == 0) {
-		char *end;
-		long v;
+		char err[200];
 
 		if (i + 1 >= argc)
 			return cli_fail(EXIT_USAGE, "--timeout needs seconds"), -1;
-		v = strtol(argv[i + 1], &end, 10);
-		if (*end || v < PROBATION_TIMEOUT_MIN || v > PROBATION_TIMEOUT_MAX)
-			return cli_fail(EXIT_USAGE, "--timeout: seconds from %d to %d, not '%s'",
-					PROBATION_TIMEOUT_MIN, PROBATION_TIMEOUT_MAX,
-					argv[i + 1]), -1;
-		o->timeout_s = (int)v;
+		if (config_timeout_parse(argv[i + 1], &o->timeout_s, err, sizeof(err)))
+			return cli_fail(EXIT_USAGE, "--timeout: %s", err), -1;
 		return 2;
 	}
 	if (strcmp(argv[i], "--detach") == 0) {
@@ -138,10 +133,10 @@ answer:
 		{
 			bool yes = strcmp(line, "yes") == 0 || strcmp(line, "y") == 0 ||
 				   strcmp(line, "YES") == 0 || strcmp(line, "Y") == 0;
-			char err[512], reply[64];
+			char err[512];
 
-			if (probation_send(p, yes ? "confirm" : "rollback", reply, sizeof(reply),
-					   err, sizeof(err)) < 0) {
+			if (probation_send(p, yes ? REQ_CONFIRM : REQ_ROLLBACK, NULL, NULL, err,
+					   sizeof(err)) < 0) {
 				cli_fail(0, "%s", err); /* the guardian's words: made safe */
 				if (yes) {
 					len = 0;
@@ -212,18 +207,12 @@ int cli_probation_finish(struct probation *p, const struct probation_opts *o)
 
 /* ---- the verbs ---- */
 
-/* An id as the guardian draws them: hex digits, not too long. */
-static bool id_ok(const char *id)
+/* confirm, rollback, extend: the verb is the request's word */
+static int simple(int argc, char **argv, enum protocol_req req, const char *help)
 {
-	size_t n = strspn(id, "0123456789abcdef");
-
-	return n && n < PROB_ID_MAX && !id[n];
-}
-
-static int simple(int argc, char **argv, const char *cmd, const char *help)
-{
-	char err[512], reply[256], req[64];
-	const char *id = NULL;
+	const char *cmd = protocol_req_word(req), *id = NULL;
+	char err[512];
+	long long n = 0;
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
@@ -233,7 +222,7 @@ static int simple(int argc, char **argv, const char *cmd, const char *help)
 		}
 		if (strcmp(argv[i], "--id") == 0 && i + 1 < argc && !id) {
 			id = argv[++i];
-			if (!id_ok(id))
+			if (!protocol_id_ok(id))
 				return cli_fail(EXIT_USAGE, "%s --id: '%s' is not a probation id "
 						"(16 hex digits, as apply printed it)", cmd, id);
 			continue;
@@ -241,25 +230,22 @@ static int simple(int argc, char **argv, const char *cmd, const char *help)
 		fputs(help, stderr);
 		return cli_fail(EXIT_USAGE, "%s: unexpected '%s'", cmd, argv[i]);
 	}
-	snprintf(req, sizeof(req), "%s%s%s", cmd, id ? " " : "", id ? id : "");
-	ret = probation_send(NULL, req, reply, sizeof(reply), err, sizeof(err));
-	if (ret == -ENOENT && strcmp(cmd, "extend") != 0) {
+	ret = probation_send(NULL, req, id, &n, err, sizeof(err));
+	if (ret == -ENOENT && req != REQ_EXTEND) {
 		/* no guardian: maybe one died and left its restore point */
 		struct nl nl;
 		char err2[512];
 
 		if (nl_open(&nl, err2, sizeof(err2)) == 0) {
-			int r = probation_recover(&nl, strcmp(cmd, "rollback") == 0, id, err2,
-						  sizeof(err2));
+			int r = probation_recover(&nl, req == REQ_ROLLBACK, id, err2, sizeof(err2));
 
 			nl_close(&nl);
 			if (r == 0) {
-				cli_json_outcome(strcmp(cmd, "rollback") == 0 ? "rolled back"
-						 : "confirmed");
+				cli_json_outcome(req == REQ_ROLLBACK ? "rolled back" : "confirmed");
 				if (cli_json())
 					json_bool(cli_json(), "recovered", true);
 				printf("%s: the restore point left behind was %s\n", cmd,
-				       strcmp(cmd, "rollback") == 0
+				       req == REQ_ROLLBACK
 				       ? "restored: the tables are as before the change"
 				       : "dropped: the rules stay as they are");
 				return EXIT_OK;
@@ -270,34 +256,35 @@ static int simple(int argc, char **argv, const char *cmd, const char *help)
 				return cli_fail(cli_exit_code(r), "%s", err2);
 		}
 	}
-	if (ret == -ENOENT || ret == -ESRCH)
+	if (ret == -ESRCH)
+		return cli_fail(EXIT_NOTFOUND, "%s --id %s: %s", cmd, id, err);
+	if (ret == -ENOENT)
 		return cli_fail(EXIT_NOTFOUND, "%s", err);
 	if (ret)
 		return cli_fail(ret == -EPERM ? EXIT_FAIL : cli_exit_code(ret), "%s", err);
-	if (strcmp(cmd, "extend") == 0) {
+	if (req == REQ_EXTEND) {
 		cli_json_outcome("extended");
 		if (cli_json()) {
-			json_int(cli_json(), "left", strtoll(reply, NULL, 10) / 1000);
-			json_int(cli_json(), "deadline",
-				 (long long)time(NULL) + strtoll(reply, NULL, 10) / 1000);
+			json_int(cli_json(), "left", n / 1000);
+			json_int(cli_json(), "deadline", (long long)time(NULL) + n / 1000);
 		}
-		printf("extended: %lld s left\n", strtoll(reply, NULL, 10) / 1000);
+		printf("extended: %lld s left\n", n / 1000);
 		return EXIT_OK;
 	}
-	cli_json_outcome(strcmp(cmd, "confirm") == 0 ? "confirmed" : "rolled back");
+	cli_json_outcome(req == REQ_CONFIRM ? "confirmed" : "rolled back");
 	if (cli_json())
-		json_int(cli_json(), "history", atoi(reply));
-	if (strcmp(cmd, "confirm") == 0)
-		printf("confirmed (history %s). Not saved: `nfpilot save` makes it survive a "
-		       "reboot.\n", reply);
+		json_int(cli_json(), "history", n);
+	if (req == REQ_CONFIRM)
+		printf("confirmed (history %lld). Not saved: `nfpilot save` makes it survive a "
+		       "reboot.\n", n);
 	else
-		printf("rolled back: the tables are as before the change (history %s)\n", reply);
+		printf("rolled back: the tables are as before the change (history %lld)\n", n);
 	return EXIT_OK;
 }
 
 int cli_confirm(int argc, char **argv)
 {
-	return simple(argc, argv, "confirm",
+	return simple(argc, argv, REQ_CONFIRM,
 		      "usage: nfpilot [-N NETNS] confirm [--id ID] [--json]\n"
 		      "  keep the change on probation; it goes into the history\n"
 		      "  --id ID   only if ID is its probation's (as apply printed it): else\n"
@@ -306,7 +293,7 @@ int cli_confirm(int argc, char **argv)
 
 int cli_rollback(int argc, char **argv)
 {
-	return simple(argc, argv, "rollback",
+	return simple(argc, argv, REQ_ROLLBACK,
 		      "usage: nfpilot [-N NETNS] rollback [--id ID] [--json]\n"
 		      "  revert the change on probation now: the tables it touched are\n"
 		      "  restored as they were before it\n"
@@ -315,7 +302,7 @@ int cli_rollback(int argc, char **argv)
 
 int cli_extend(int argc, char **argv)
 {
-	return simple(argc, argv, "extend",
+	return simple(argc, argv, REQ_EXTEND,
 		      "usage: nfpilot [-N NETNS] extend [--id ID] [--json]\n"
 		      "  restart the probation's countdown\n"
 		      "  --id ID   only if ID is its probation's: else nothing is done (exit 3)\n");

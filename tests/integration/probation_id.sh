@@ -30,7 +30,7 @@ check_eq "the run folder's info keeps it" "$(sed -n 's/^id: //p' "$RUN/info" 2>/
 
 for v in confirm rollback extend; do
 	check_rc "$v --id of another probation is refused" 3 nfp "$v" --id "$OTHER"
-	check "... saying so" sh -c "printf '%s' '$RC_ERR' | grep -q 'another id than $OTHER'"
+	check "... saying so" sh -c "printf '%s' '$RC_ERR' | grep -q -- '--id $OTHER: the change on probation has another id'"
 	check_eq "... and nothing was done: still on probation, same id" "$(running_id)" "$ID"
 done
 check "the table is still in" has_web
