@@ -80,7 +80,10 @@ build/asan/%.o: %.c
 	@echo "  CC asan $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
 
-# one archive per layer (rebuilt whole: a removed file leaves no object)
+# one archive per layer (rebuilt whole: a removed file leaves no object);
+# its objects are kept (not intermediate files make deletes), so that a
+# second make rebuilds only what changed
+.SECONDARY:
 .SECONDEXPANSION:
 build/lib/%.a: $$(call layer_obj,$$*,build)
 	@mkdir -p $(dir $@)
