@@ -643,7 +643,9 @@ static void draw_status(struct view *v)
 		return;
 	}
 	if (v->mode == MODE_CONFIRM) {
-		putf(y, 0, COLS, v->attr[ROLE_WARNING] | A_BOLD, true, "%s [y/N]", v->confirm_msg);
+		/* a long question is cut, never its [y/N]: 80 columns must show it */
+		x = put(y, 0, COLS - 6, v->confirm_msg, v->attr[ROLE_WARNING] | A_BOLD, false);
+		put(y, x, COLS - x, " [y/N]", v->attr[ROLE_WARNING] | A_BOLD, true);
 		return;
 	}
 	if (v->status[0]) {

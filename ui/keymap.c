@@ -1,6 +1,8 @@
 #include "ui/keymap.h"
 
+#include <ctype.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,23 +26,23 @@ enum action keymap_lookup(int key)
 	return ACT_NONE;
 }
 
+static const struct {
+	int key;
+	const char *name;
+} key_names[] = {
+	{ KEY_UP, "Up" },       { KEY_DOWN, "Down" },   { KEY_LEFT, "Left" },
+	{ KEY_RIGHT, "Right" }, { KEY_PPAGE, "PgUp" },  { KEY_NPAGE, "PgDn" },
+	{ KEY_HOME, "Home" },   { KEY_END, "End" },     { '\t', "Tab" },
+	{ KEY_BTAB, "S-Tab" },  { '\n', "Enter" },      { KEY_ENTER, "Enter" },
+	{ KEY_BACKSPACE, "Bksp" }, { 127, "Bksp" },     { ' ', "Space" },
+	{ 27, "Esc" },          { KEY_IC, "Insert" },   { KEY_DC, "Delete" },
+};
+
 const char *keymap_key_name(int key, char *buf, size_t size)
 {
-	static const struct {
-		int key;
-		const char *name;
-	} names[] = {
-		{ KEY_UP, "Up" },       { KEY_DOWN, "Down" },   { KEY_LEFT, "Left" },
-		{ KEY_RIGHT, "Right" }, { KEY_PPAGE, "PgUp" },  { KEY_NPAGE, "PgDn" },
-		{ KEY_HOME, "Home" },   { KEY_END, "End" },     { '\t', "Tab" },
-		{ KEY_BTAB, "S-Tab" },  { '\n', "Enter" },      { KEY_ENTER, "Enter" },
-		{ KEY_BACKSPACE, "Bksp" }, { 127, "Bksp" },     { ' ', "Space" },
-		{ 27, "Esc" },
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].key == key) {
-			snprintf(buf, size, "%s", names[i].name);
+	for (size_t i = 0; i < sizeof(key_names) / sizeof(key_names[0]); i++)
+		if (key_names[i].key == key) {
+			snprintf(buf, size, "%s", key_names[i].name);
 			return buf;
 		}
 	if (key >= KEY_F(1) && key <= KEY_F(12))
@@ -52,6 +54,27 @@ const char *keymap_key_name(int key, char *buf, size_t size)
 	else
 		snprintf(buf, size, "key%d", key);
 	return buf;
+}
+
+int keymap_key_parse(const char *name)
+{
+	char *end;
+	long f;
+
+	for (size_t i = 0; i < sizeof(key_names) / sizeof(key_names[0]); i++)
+		if (strcmp(key_names[i].name, name) == 0)
+			return key_names[i].key;
+	if (name[0] == 'F' && name[1] >= '1' && name[1] <= '9') {
+		f = strtol(name + 1, &end, 10);
+		if (!*end && f <= 12)
+			return KEY_F(f);
+	}
+	if (strncmp(name, "Ctrl-", 5) == 0 && name[5] && !name[6] &&
+	    toupper((unsigned char)name[5]) >= 'A' && toupper((unsigned char)name[5]) <= 'Z')
+		return CTRL_KEY(toupper((unsigned char)name[5]));
+	if (name[0] > 32 && name[0] < 127 && !name[1])
+		return name[0];
+	return -1;
 }
 
 const char *keymap_keys_text(enum action act, char *buf, size_t size)

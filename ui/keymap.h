@@ -93,6 +93,9 @@ enum action keymap_lookup(int key);
 /* "F1", "?", "Up", "Tab", "Ctrl-L", "Space", ...; returns buf. */
 const char *keymap_key_name(int key, char *buf, size_t size);
 
+/* The key keymap_key_name calls name ("Down", "Ctrl-L", "q"), or -1. */
+int keymap_key_parse(const char *name);
+
 /* "? F1": every key of an action, for the help screen. */
 const char *keymap_keys_text(enum action act, char *buf, size_t size);
 

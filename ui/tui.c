@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "ui/tui.h"
 
+#include "ui/driver.h"
 #include "ui/view.h"
 
 #include "probation/history.h"
@@ -826,12 +827,16 @@ static void loop(struct view *v, int timerfd)
 	bool quit = false, dirty = true;
 
 	while (!quit && !got_quit_signal) {
-		struct pollfd pfd[10];
-		int n = 0, ready, nlive, nsafe;
+		struct pollfd pfd[12];
+		int n = 0, ready, nlive, nsafe, key;
 
 		if (dirty)
 			draw_screen(v);
-		dirty = false;
+		/* a test script's next key, once the view is idle (ui/driver.h) */
+		key = driver_turn(v, dirty);
+		dirty = key != ERR;
+		if (dirty)
+			on_key(v, key, timerfd, &quit);
 		pfd[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = timerfd, .events = POLLIN };
 		nlive = live_pollfds(&v->live, pfd + n);
@@ -839,7 +844,8 @@ static void loop(struct view *v, int timerfd)
 		nsafe = safe_pollfds(v, pfd + n);
 		n += nsafe;
 		n += ctv_pollfds(v, pfd + n);
-		ready = poll(pfd, (nfds_t)n, live_busy(&v->live) ? 0 : safe_timeout_ms(v));
+		n += driver_pollfds(pfd + n);
+		ready = poll(pfd, (nfds_t)n, dirty || live_busy(&v->live) ? 0 : safe_timeout_ms(v));
 		if (safe_timeout_ms(v) >= 0)
 			dirty = true; /* the probation's countdown */
 		if (ready > 0 && safe_events(v, pfd + 2 + nlive, nsafe))
@@ -852,7 +858,7 @@ static void loop(struct view *v, int timerfd)
 			break; /* the terminal went away */
 		/* also after EINTR: a SIGWINCH becomes KEY_RESIZE here */
 		if (ready != 0) {
-			int key, keys = 0;
+			int keys = 0;
 
 			while (keys < 256 && !got_quit_signal && (key = getch()) != ERR) {
 				on_key(v, key, timerfd, &quit);
@@ -928,6 +934,11 @@ int tui_run(const struct tui_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "the live view needs a terminal (for scripts: nfpilot list)");
 		return -ENOTTY;
 	}
+	ret = driver_open(err, errlen);
+	if (ret) {
+		free(v);
+		return ret;
+	}
 	setlocale(LC_ALL, "");
 	v->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	config_load(&v->cfg, collect_warning, &warns);
@@ -940,6 +951,7 @@ int tui_run(const struct tui_opts *o, char *err, size_t errlen)
 
 	ret = live_open(&v->live, v->cfg.numeric, err, errlen);
 	if (ret) {
+		driver_close();
 		free(v);
 		return ret;
 	}
@@ -950,6 +962,7 @@ int tui_run(const struct tui_opts *o, char *err, size_t errlen)
 
 	scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
+		driver_close();
 		live_close(&v->live);
 		free(v);
 		snprintf(err, errlen, "cannot use terminal type '%s'",
@@ -997,6 +1010,7 @@ int tui_run(const struct tui_opts *o, char *err, size_t errlen)
 
 	endwin();
 	delscreen(scr);
+	driver_close();
 	close(timerfd);
 	safe_free(v); /* a probation of ours not confirmed: reverted now */
 	ctv_free(v);

@@ -4,7 +4,7 @@
 # 100000 in the # column, not "10000", and big handles show whole in the
 # handle column; the columns keep that width from the top of the chain.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../tui_lib.sh"
+. "$(dirname "$0")/../tmux_lib.sh"
 
 ns_add "$SRV" || bail "ip netns add $SRV"
 N=100000

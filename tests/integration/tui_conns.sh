@@ -7,7 +7,7 @@
 # on probation and kills its connections (R brings it back); C turns
 # accounting on; 100k entries load and sort.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../tui_lib.sh"
+. "$(dirname "$0")/../tmux_lib.sh"
 
 setup_net
 export NFPILOT_LIB_DIR="$TEST_TMP/lib"

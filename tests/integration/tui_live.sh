@@ -1,10 +1,11 @@
 #!/bin/bash
-# The live view, driven in tmux on a web firewall in a test namespace with
-# real traffic from the client: counters and rates of the right rules rise,
-# idle rules stay 0, rules without a counter show "-", the numbers equal
-# nft's, sort, pause, a rule added from outside, zeroing with confirmation.
+# The live view, driven by keys (tests/tui_lib.sh) on a web firewall in a
+# test namespace with real traffic from the client: counters and rates of
+# the right rules rise, idle rules stay 0, rules without a counter show
+# "-", the numbers equal nft's, sort, pause, a rule added from outside,
+# zeroing with confirmation; the counter columns at 80x24.
 . "$(dirname "$0")/../lib.sh"
-TUI_W=160
+TUI_SIZE=160x30
 . "$(dirname "$0")/../tui_lib.sh"
 
 setup_net
@@ -59,7 +60,7 @@ ping_stop() {
 }
 
 t0=$(date +%s)
-tui_start -- --theme mono || bail "tmux new-session"
+tui_start -- --theme mono || bail "the live view did not start"
 expect "live view starts: header names the namespace" "netns $SRV"
 expect "chain title of the first base chain" "inet web > input +\(filter hook input priority 0, policy drop\) +6 rules"
 expect "column header" "# +pkts +bytes +pkt/s +B/s +history +handle +rule"
@@ -121,10 +122,12 @@ fi
 # ---- pause: [PAUSED], counters stand still while nft's go on
 keys p
 expect "p: header shows [PAUSED]" "\[PAUSED\]"
-sleep 0.3
 pa=$(pkts_of "$PING")
 na=$(nft_ctr "$PING" packets)
-sleep 2.5 # must cover two refreshes: this is what is being tested
+# two refreshes' time: the kernel counts 25 more pings (10 a second)
+nft_past() { [ "$(nft_ctr "$PING" packets)" -ge $((na + 25)) ]; }
+poll_until 10000 nft_past || not_ok "paused: the pings go on (nft's counter stays $na)"
+dump
 pb=$(pkts_of "$PING")
 nb=$(nft_ctr "$PING" packets)
 check_eq "paused: counters do not change ($pa, nft went $na -> $nb)" "$pb" "$pa"
@@ -139,7 +142,6 @@ fi
 
 # ---- traffic stops: the screen equals nft's counters
 ping_stop
-quiesce 0.5
 same_as_nft() {
 	local t
 	for t in "$PING" "$WEB" "$IDLE" 'established,related'; do
@@ -191,7 +193,7 @@ check_eq "after n: nft's counter unchanged" "$(nft_ctr "$PING" packets)" "$zp"
 check_eq "after n: the screen still shows it" "$(field pkts "$PING")" "$(human "$zp")"
 keys z
 expect "z asks again" "Zero the counters of rule 3"
-keys Escape
+keys Esc
 wait_gone "\[y/N\]" 2 && ok "Esc closes the question" || not_ok "Esc closes the question"
 check_eq "after Esc: nft's counter unchanged" "$(nft_ctr "$PING" packets)" "$zp"
 keys z
@@ -223,6 +225,22 @@ if wait_until 3 web_zero; then ok "Z y: the port 80 row shows 0"; else
 # ---- quit
 tui_quit
 check_eq "q quits with status 0" "$(tui_exit_status)" 0
+
+# ---- 80x24: the counter columns stay, the rule text is cut, not wrapped
+check_eq "3 more connections to port 80" "$(tcp_conns 3 80)" 3
+tui_start --size 80x24 -- --theme mono || bail "the live view did not start at 80x24"
+expect "80x24: the column header keeps # pkts bytes pkt/s B/s" "# +pkts +bytes +pkt/s +B/s +rule$"
+web_as_nft() {
+	[ "$(field pkts "$WEB")" = "$(human "$(nft_ctr "$WEB" packets)")" ] &&
+		[ "$(field bytes "$WEB")" = "$(human "$(nft_ctr "$WEB" bytes)")" ]
+}
+if wait_until 4 web_as_nft; then ok "80x24: the port 80 row shows nft's packets and bytes"; else
+	not_ok "80x24: port 80 row $(field pkts "$WEB")/$(field bytes "$WEB"), nft $(nft_ctr "$WEB" packets)/$(nft_ctr "$WEB" bytes)"
+	show_screen
+fi
+check "80x24: the rule text is cut at the right edge" on_screen 'tcp dport 80 counter ac$'
+tui_quit
+check_eq "80x24: q quits with status 0" "$(tui_exit_status)" 0
 if [ -s "$TEST_TMP/tui.err" ]; then
 	not_ok "nfpilot wrote to stderr: $(head -c 1500 "$TEST_TMP/tui.err" | tr '\n' '|')"
 else

@@ -9,7 +9,7 @@
 # H lists the history; S saves to the configured boot file with a .bak and
 # clears [not saved].
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../tui_lib.sh"
+. "$(dirname "$0")/../tmux_lib.sh"
 
 setup_net
 export NFPILOT_LIB_DIR="$TEST_TMP/lib"

@@ -5,7 +5,7 @@
 # point; it says why and what to do, and asks nothing. `nfpilot save`
 # refuses the same. Once the probation is settled, S saves.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../tui_lib.sh"
+. "$(dirname "$0")/../tmux_lib.sh"
 
 ns_add "$SRV" || bail "ip netns add $SRV"
 CONF="$TEST_TMP/nfpilot.conf"

@@ -5,7 +5,7 @@
 # status line), a rule comment full of terminal escape sequences (drawn
 # harmlessly), and q giving the terminal back.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../tui_lib.sh"
+. "$(dirname "$0")/../tmux_lib.sh"
 
 setup_net
 # an iptables-nft table: rules written by iptables, one with a hostile comment

@@ -1,11 +1,10 @@
-/* Unit tests of the keymap table and of rate computation. */
+/* Unit tests of the keymap table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "model/rate.h"
 #include "ui/keymap.h"
 
 #include <stdio.h>
@@ -69,51 +68,43 @@ static void test_keymap_names(void **state)
 	assert_string_equal(keymap_keys_text(ACT_ENTER, b, sizeof(b)), "Enter Right");
 	assert_string_equal(keymap_keys_text(ACT_BACK, b, sizeof(b)), "Bksp Left");
 	assert_string_equal(keymap_keys_text(ACT_NONE, b, sizeof(b)), "");
+	/* as the man page writes them, not "key331" */
+	assert_string_equal(keymap_keys_text(ACT_INSERT, b, sizeof(b)), "i Insert");
+	assert_string_equal(keymap_keys_text(ACT_DELETE, b, sizeof(b)), "d Delete");
 }
 
-static void test_rate(void **state)
+/* A key's name, as the help screen writes it, names that key again: the
+ * test driver (ui/driver.h) takes keys by these names. */
+static void test_keymap_parse(void **state)
 {
-	struct nfp_rate r = { 0 };
+	char b[64];
 
 	(void)state;
-	rate_update(&r, 100, 10000, 10.0);
-	assert_int_equal(r.nhist, 0); /* one reading: no rate yet */
-	rate_update(&r, 150, 15000, 12.0);
-	assert_true(r.pps > 24.99 && r.pps < 25.01);
-	assert_true(r.bps > 2499.9 && r.bps < 2500.1);
-	assert_true(r.moved);
-	assert_int_equal(r.nhist, 1);
-	rate_update(&r, 150, 15000, 13.0);
-	assert_false(r.moved);
-	assert_true(r.pps == 0);
-	rate_update(&r, 150, 15000, 13.0); /* same instant: ignored */
-	assert_int_equal(r.nhist, 2);
-	/* zeroed counter: restart at 0, not a huge bogus rate */
-	rate_update(&r, 3, 300, 14.0);
-	assert_true(r.pps == 0 && r.bps == 0);
-	rate_update(&r, 13, 1300, 15.0);
-	assert_true(r.pps > 9.99 && r.pps < 10.01);
-	assert_true(rate_hist_at(&r, 0) > 9.99);
-	assert_true(rate_hist_at(&r, 3) > 24.99);
-	for (int i = 0; i < 40; i++)
-		rate_update(&r, 13 + i, 1300, 16.0 + i);
-	assert_int_equal(r.nhist, RATE_HISTORY);
-}
+	for (int a = 1; a < ACT_COUNT; a++)
+		for (int i = 0; i < 3; i++) {
+			int key = keymap[a].keys[i], back;
 
-static void test_spark(void **state)
-{
-	struct nfp_rate r = { 0 };
-	char b[3 * 16 + 1];
-
-	(void)state;
-	assert_string_equal(rate_spark(&r, 4, false, b), "    ");
-	rate_update(&r, 0, 0, 1);
-	rate_update(&r, 0, 0, 2);   /* 0/s */
-	rate_update(&r, 7, 0, 3);   /* 7/s */
-	rate_update(&r, 21, 0, 4);  /* 14/s */
-	assert_string_equal(rate_spark(&r, 4, false, b), "  =#"); /* oldest left */
-	assert_string_equal(rate_spark(&r, 2, true, b), "\xe2\x96\x85\xe2\x96\x88");
-	assert_string_equal(rate_spark(&r, 3, true, b), "\xe2\x96\x81\xe2\x96\x85\xe2\x96\x88");
+			if (!key)
+				continue;
+			back = keymap_key_parse(keymap_key_name(key, b, sizeof(b)));
+			assert_int_equal(keymap_lookup(back), a);
+		}
+	assert_int_equal(keymap_key_parse("Down"), KEY_DOWN);
+	assert_int_equal(keymap_key_parse("Esc"), 27);
+	assert_int_equal(keymap_key_parse("Delete"), KEY_DC);
+	assert_int_equal(keymap_key_parse("Enter"), '\n');
+	assert_int_equal(keymap_key_parse("Ctrl-L"), CTRL_KEY('l'));
+	assert_int_equal(keymap_key_parse("Ctrl-r"), CTRL_KEY('r'));
+	assert_int_equal(keymap_key_parse("F12"), KEY_F(12));
+	assert_int_equal(keymap_key_parse("\\"), '\\');
+	assert_int_equal(keymap_key_parse("Space"), ' ');
+	assert_int_equal(keymap_key_parse("F13"), -1);
+	assert_int_equal(keymap_key_parse("F0"), -1);
+	assert_int_equal(keymap_key_parse("Ctrl-"), -1);
+	assert_int_equal(keymap_key_parse("Ctrl-1"), -1);
+	assert_int_equal(keymap_key_parse("down"), -1);
+	assert_int_equal(keymap_key_parse(""), -1);
+	assert_int_equal(keymap_key_parse(" "), -1);
 }
 
 /* The man page lists every key with the help screen's words: it cannot
@@ -150,8 +141,7 @@ int main(void)
 		cmocka_unit_test(test_keymap_unique),
 		cmocka_unit_test(test_keymap_lookup),
 		cmocka_unit_test(test_keymap_names),
-		cmocka_unit_test(test_rate),
-		cmocka_unit_test(test_spark),
+		cmocka_unit_test(test_keymap_parse),
 		cmocka_unit_test(test_manpage_lists_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
