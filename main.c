@@ -50,6 +50,7 @@ static const char usage[] =
 	"  history            changes that ended their probation; show N\n"
 	"  restore N          put back the tables of history entry N (on probation)\n"
 	"  save [FILE]        the live ruleset to " "/etc/nftables.conf" " (loaded at boot)\n"
+	"  set                a set's or map's elements: list, test, add, del, flush\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 permission denied,\n"
 	"5 nf_tables not available. See nfpilot(8).\n";
@@ -70,6 +71,7 @@ static const struct {
 	{ "history", cli_history },
 	{ "restore", cli_restore },
 	{ "save", cli_save },
+	{ "set", cli_set },
 	{ "guardian", guardian_main }, /* internal: started by a probation */
 	{ "ruletext", ruletext_child_main }, /* internal: one family's rule text */
 };

@@ -2,6 +2,7 @@
 #include "apply/compile.h"
 
 #include "model/ruleset.h"
+#include "nft/batch.h"
 #include "nft/ruletext.h"
 
 #include <errno.h>
@@ -21,7 +22,7 @@
 
 /* ---- the wire between child and parent: records of kind, length, bytes */
 
-enum rec_kind { REC_RULE = 1, REC_SET, REC_ELEMS, REC_CHAIN, REC_ERROR };
+enum rec_kind { REC_RULE = 1, REC_SET, REC_ELEMS, REC_CHAIN, REC_ERROR, REC_ITEM_ELEMS };
 
 struct rec_hdr {
 	uint32_t kind;
@@ -60,20 +61,22 @@ static int send_rec(int fd, uint32_t kind, int32_t index, const void *data, uint
 struct fwd {
 	int fd;
 	uint32_t kind;
+	int32_t index;
 };
 
 static int forward_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct fwd *f = data;
 
-	return send_rec(f->fd, f->kind, 0, nlh, nlh->nlmsg_len) ? MNL_CB_ERROR : MNL_CB_OK;
+	return send_rec(f->fd, f->kind, f->index, nlh, nlh->nlmsg_len) ? MNL_CB_ERROR
+									: MNL_CB_OK;
 }
 
 static int dump_to(struct nl *nl, int fd, uint32_t kind, uint16_t type, uint32_t family,
 		   uint16_t attr_table, const char *table, uint16_t attr2, const char *name2,
 		   uint16_t flags)
 {
-	struct fwd f = { fd, kind };
+	struct fwd f = { fd, kind, 0 };
 	struct nlmsghdr *req = nl_request(nl, type, family, flags);
 
 	mnl_attr_put_strz(req, attr_table, table);
@@ -118,11 +121,79 @@ static int set_names_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+#define KEY_SET "__nfpilot_key"
+
+/* Empty a set or map of the scratch namespace (a batch of one flush). */
+static int flush_set(struct nl *nl, uint32_t family, const char *table, const char *set)
+{
+	struct batch b;
+	struct nlmsghdr *nlh;
+	char err[256];
+	int tag, ret = batch_open(&b, 0);
+
+	if (ret)
+		return ret;
+	nlh = batch_msg(&b, NFT_MSG_DELSETELEM, (uint16_t)family, 0);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
+	batch_push(&b, 0);
+	ret = batch_commit(nl, &b, &tag, err, sizeof(err));
+	batch_free(&b);
+	return ret;
+}
+
+/* The skeleton of t with, for each key-only item, a copy of its set that
+ * holds keys only: what a lookup compiles against. */
+static struct snap_table key_sets(const struct snap_table *t, const struct compile_item *items,
+				  size_t nitems)
+{
+	struct snap_table c = *t;
+
+	c.sets = calloc(t->nsets + 2, sizeof(*c.sets));
+	if (!c.sets)
+		return *t;
+	memcpy(c.sets, t->sets, t->nsets * sizeof(*c.sets));
+	for (size_t i = 0; i < nitems; i++) {
+		struct nftnl_set *from = NULL, *s;
+		const void *p;
+		uint32_t len;
+
+		if (!items[i].set || !items[i].key_only)
+			continue;
+		for (size_t k = 0; k < t->nsets && !from; k++)
+			if (strcmp(nftnl_set_get_str(t->sets[k], NFTNL_SET_NAME), items[i].set) == 0)
+				from = t->sets[k];
+		s = from ? nftnl_set_alloc() : NULL;
+		if (!s)
+			continue;
+		/* what makes the key: its type, length, fields, typeof */
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, t->name);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, KEY_SET);
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, t->family);
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, nftnl_set_get_u32(from, NFTNL_SET_FLAGS) &
+			(NFT_SET_INTERVAL | NFT_SET_CONCAT));
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, nftnl_set_get_u32(from, NFTNL_SET_KEY_TYPE));
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, nftnl_set_get_u32(from, NFTNL_SET_KEY_LEN));
+		if (nftnl_set_is_set(from, NFTNL_SET_DESC_CONCAT)) {
+			p = nftnl_set_get_data(from, NFTNL_SET_DESC_CONCAT, &len);
+			nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, p, len);
+		}
+		if (nftnl_set_is_set(from, NFTNL_SET_USERDATA)) {
+			p = nftnl_set_get_data(from, NFTNL_SET_USERDATA, &len);
+			nftnl_set_set_data(s, NFTNL_SET_USERDATA, p, len);
+		}
+		c.sets[c.nsets++] = s;
+		break; /* one lookup at a time */
+	}
+	return c;
+}
+
 static void child(int fd, const struct snap_table *t, const char *const *pre, size_t npre,
 		  const struct compile_item *items, size_t nitems)
 {
 	const char *fam = ruleset_family_name(t->family);
-	struct snapshot skel = { .tables = (struct snap_table *)t, .ntables = 1 };
+	struct snap_table keyed = key_sets(t, items, nitems);
+	struct snapshot skel = { .tables = &keyed, .ntables = 1 };
 	struct nft_ctx *ctx;
 	char err[512], *cmd = NULL;
 	char **anon = calloc(1, sizeof(*anon));
@@ -154,12 +225,29 @@ static void child(int fd, const struct snap_table *t, const char *const *pre, si
 		if (nft_run_cmd_from_buffer(ctx, pre[k]) != 0)
 			fail_nft(fd, -2 - (int32_t)k, ctx);
 	for (size_t i = 0; i < nitems; i++) {
+		const char *set = items[i].key_only ? KEY_SET : items[i].set;
+		struct fwd f = { fd, REC_ITEM_ELEMS, (int32_t)i };
+		struct nlmsghdr *req;
+
 		free(cmd);
-		if (asprintf(&cmd, "add rule %s %s %s %s", fam, t->name, items[i].chain,
-			     items[i].text) < 0)
+		if ((items[i].set ? asprintf(&cmd, "add element %s %s %s { %s }", fam, t->name, set,
+					     items[i].text)
+				  : asprintf(&cmd, "add rule %s %s %s %s", fam, t->name,
+					     items[i].chain, items[i].text)) < 0)
 			fail(fd, (int32_t)i, "out of memory");
 		if (nft_run_cmd_from_buffer(ctx, cmd) != 0)
 			fail_nft(fd, (int32_t)i, ctx);
+		if (!items[i].set)
+			continue;
+		/* the elements, read back; the set emptied for the next item */
+		send_rec(fd, REC_ITEM_ELEMS, (int32_t)i, NULL, 0);
+		req = nl_request(&nl, NFT_MSG_GETSETELEM, t->family, NLM_F_DUMP);
+		mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_TABLE, t->name);
+		mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_SET, set);
+		if (nl_talk(&nl, req, forward_cb, &f))
+			fail(fd, (int32_t)i, "reading back the compiled elements");
+		if (flush_set(&nl, t->family, t->name, set))
+			fail(fd, (int32_t)i, "emptying the set for the next elements");
 	}
 	/* chains made by the preparatory commands: the skeleton had them not */
 	for (size_t k = 0; k < npre; k++) {
@@ -173,10 +261,10 @@ static void child(int fd, const struct snap_table *t, const char *const *pre, si
 	/* the rules, chain by chain in the order items name them: each chain
 	 * was empty, so its k-th rule is its k-th item */
 	for (size_t i = 0; i < nitems; i++) {
-		bool seen = false;
+		bool seen = items[i].set != NULL;
 
-		for (size_t j = 0; j < i; j++)
-			seen = seen || strcmp(items[j].chain, items[i].chain) == 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !items[j].set && strcmp(items[j].chain, items[i].chain) == 0;
 		if (!seen && dump_to(&nl, fd, REC_RULE, NFT_MSG_GETRULE, t->family,
 				     NFTA_RULE_TABLE, t->name, NFTA_RULE_CHAIN, items[i].chain,
 				     NLM_F_DUMP))
@@ -222,7 +310,7 @@ static int take_rec(struct compiled *out, const struct rec_hdr *h, const char *d
 		chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
 		/* the next item of this chain without a rule yet */
 		for (size_t i = 0; i < nitems; i++) {
-			if (strcmp(items[i].chain, chain) != 0 || out->rules[i])
+			if (items[i].set || strcmp(items[i].chain, chain) != 0 || out->rules[i])
 				continue;
 			out->rules[i] = r;
 			(*per_chain_seen)++;
@@ -242,6 +330,19 @@ static int take_rec(struct compiled *out, const struct rec_hdr *h, const char *d
 		if (!out->nsets)
 			return -EIO;
 		return nftnl_set_elems_nlmsg_parse(nlh, out->sets[out->nsets - 1]) < 0 ? -EIO : 0;
+	case REC_ITEM_ELEMS: /* an empty record starts an item's elements */
+		if (h->index < 0 || (size_t)h->index >= nitems || !items[h->index].set)
+			return -EIO;
+		if (!h->len) {
+			if (out->elems[h->index])
+				return -EIO;
+			out->elems[h->index] = nftnl_set_alloc();
+			(*per_chain_seen)++;
+			return out->elems[h->index] ? 0 : -ENOMEM;
+		}
+		if (!out->elems[h->index])
+			return -EIO;
+		return nftnl_set_elems_nlmsg_parse(nlh, out->elems[h->index]) < 0 ? -EIO : 0;
 	case REC_CHAIN: {
 		struct nftnl_chain *c = nftnl_chain_alloc();
 
@@ -264,8 +365,9 @@ int compile_rules(const struct snap_table *t, const char *const *pre, size_t npr
 	memset(out, 0, sizeof(*out));
 	out->failed = -1;
 	out->rules = calloc(nitems + 1, sizeof(*out->rules));
+	out->elems = calloc(nitems + 1, sizeof(*out->elems));
 	out->nrules = nitems;
-	if (!out->rules || pipe2(fds, O_CLOEXEC) < 0) {
+	if (!out->rules || !out->elems || pipe2(fds, O_CLOEXEC) < 0) {
 		snprintf(out->err, sizeof(out->err), "out of resources");
 		return -ENOMEM;
 	}
@@ -313,9 +415,13 @@ int compile_rules(const struct snap_table *t, const char *const *pre, size_t npr
 
 void compiled_free(struct compiled *c)
 {
-	for (size_t i = 0; i < c->nrules; i++)
-		if (c->rules[i])
+	for (size_t i = 0; i < c->nrules; i++) {
+		if (c->rules && c->rules[i])
 			nftnl_rule_free(c->rules[i]);
+		if (c->elems && c->elems[i])
+			nftnl_set_free(c->elems[i]);
+	}
+	free(c->elems);
 	for (size_t i = 0; i < c->nsets; i++)
 		nftnl_set_free(c->sets[i]);
 	for (size_t i = 0; i < c->nchains; i++)

@@ -57,5 +57,6 @@ int cli_status(int argc, char **argv);
 int cli_history(int argc, char **argv);
 int cli_restore(int argc, char **argv);
 int cli_save(int argc, char **argv);
+int cli_set(int argc, char **argv);
 
 #endif

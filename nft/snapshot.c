@@ -1,5 +1,7 @@
 #include "nft/snapshot.h"
 
+#include "nft/elemkeys.h"
+
 #include "nft/batch.h"
 #include "model/fmt.h"
 #include "model/ruleset.h"
@@ -704,10 +706,14 @@ static void describe(const struct snapshot *s, const struct what *w, char *buf, 
 			[UNDO_ADDRULE] = "putting back the rule the change deleted",
 			[UNDO_POLICY] = "putting back the policy",
 			[UNDO_DELCHAIN] = "deleting the chain the change made",
+			[UNDO_DELELEMS] = "deleting the elements the change added",
+			[UNDO_ADDELEMS] = "putting back the elements the change removed",
 		};
 
 		fmt_sanitize(name, sizeof(name), st->chain);
-		if (st->kind == UNDO_POLICY || st->kind == UNDO_DELCHAIN)
+		if (st->kind == UNDO_DELELEMS || st->kind == UNDO_ADDELEMS)
+			snprintf(buf, len, "%s (set %s)", what[st->kind], name);
+		else if (st->kind == UNDO_POLICY || st->kind == UNDO_DELCHAIN)
 			snprintf(buf, len, "%s (chain %s)", what[st->kind], name);
 		else
 			snprintf(buf, len, "%s (handle %llu of chain %s)", what[st->kind],
@@ -1333,6 +1339,52 @@ static void put_step_target(struct restore_ctx *rc, size_t ti, size_t si, uint16
 	put(rc, ti, W_STEP, si);
 }
 
+/* The elements of set s in messages of type (and flags). */
+static void put_set_elems(struct restore_ctx *rc, size_t ti, size_t si, struct nftnl_set *s,
+			  uint16_t type, uint16_t flags)
+{
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+
+	if (!it)
+		rc->b.err = -ENOMEM;
+	for (int more = it && nftnl_set_elems_iter_cur(it); more > 0 && !rc->b.err;) {
+		struct nlmsghdr *nlh = batch_msg(&rc->b, type, rc->s->tables[ti].family, flags);
+
+		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		put(rc, ti, W_STEP, si);
+	}
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+}
+
+/* The elements of an elements step: destroyed, or put back as they were
+ * — any element of the same key destroyed first (an interval set takes
+ * no element it holds already, even the same one: EEXIST). */
+static void put_step_elems(struct restore_ctx *rc, size_t ti, size_t si)
+{
+	const struct snap_table *t = &rc->s->tables[ti];
+	const struct undo_step *st = &t->steps[si];
+	struct elemkeys k = { 0 };
+	struct nftnl_set *keys;
+
+	if (!st->nsets)
+		return;
+	if (st->kind == UNDO_DELELEMS) {
+		put_set_elems(rc, ti, si, st->sets[0], NFT_MSG_DESTROYSETELEM, 0);
+		return;
+	}
+	keys = elemkeys_add_set(&k, st->sets[0], false) ? NULL
+	       : elemkeys_set(&k, t->family, t->name, st->chain);
+	elemkeys_free(&k);
+	if (!keys) {
+		rc->b.err = -ENOMEM;
+		return;
+	}
+	put_set_elems(rc, ti, si, keys, NFT_MSG_DESTROYSETELEM, 0);
+	nftnl_set_free(keys);
+	put_set_elems(rc, ti, si, st->sets[0], NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+}
+
 /* Table ti's steps, in order. Proving (before the change), the steps on
  * what the change has still to make (its rules, its chains) wait. */
 static int restore_delta(struct restore_ctx *rc, size_t ti)
@@ -1360,6 +1412,10 @@ static int restore_delta(struct restore_ctx *rc, size_t ti)
 		case UNDO_REPLACE:
 		case UNDO_ADDRULE:
 			put_step_rule(rc, ti, i, ids);
+			break;
+		case UNDO_DELELEMS:
+		case UNDO_ADDELEMS:
+			put_step_elems(rc, ti, i);
 			break;
 		}
 	}
@@ -1606,6 +1662,15 @@ static struct nftnl_set *set_clone(struct nftnl_set *s, char *buf)
 	return c;
 }
 
+struct nftnl_set *snapshot_set_clone(struct nftnl_set *s)
+{
+	char *buf = calloc(1, NORM_MAX);
+	struct nftnl_set *c = buf ? set_clone(s, buf) : NULL;
+
+	free(buf);
+	return c;
+}
+
 static long find_rule(const struct snap_table *t, const char *chain, uint64_t handle)
 {
 	for (size_t i = 0; i < t->nrules; i++)
@@ -1665,12 +1730,46 @@ static int uses_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
+/* An elements step on t's set: those destroyed go, those put back come
+ * (again: a re-added element replaces the one of the same key). */
+static int undo_elems(struct snap_table *t, const struct undo_step *st)
+{
+	struct elemkeys k = { 0 };
+	struct nftnl_set *s;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < t->nsets; i++)
+		if (strcmp(nftnl_set_get_str(t->sets[i], NFTNL_SET_NAME), st->chain) == 0)
+			break;
+	if (i == t->nsets || !st->nsets)
+		return i == t->nsets ? -ENOENT : 0;
+	ret = elemkeys_add_set(&k, st->sets[0], false);
+	s = ret ? NULL : elemkeys_without(&k, t->sets[i]);
+	if (!ret && !s)
+		ret = -ENOMEM;
+	if (!ret && st->kind == UNDO_ADDELEMS)
+		ret = elemkeys_copy(st->sets[0], s);
+	elemkeys_free(&k);
+	if (ret) {
+		if (s)
+			nftnl_set_free(s);
+		return ret;
+	}
+	nftnl_set_free(t->sets[i]);
+	t->sets[i] = s;
+	return 0;
+}
+
 static int undo_step(struct snap_table *t, const struct snap_table *d, size_t si, char *buf)
 {
 	const struct undo_step *st = &d->steps[si];
-	long i = -1, ci = find_chain(t, st->chain);
+	long i = -1, ci;
 	struct nftnl_rule *r;
 
+	if (st->kind == UNDO_DELELEMS || st->kind == UNDO_ADDELEMS)
+		return undo_elems(t, st);
+	ci = find_chain(t, st->chain);
 	if (ci < 0)
 		return -ENOENT;
 	switch (st->kind) {
@@ -1694,6 +1793,8 @@ static int undo_step(struct snap_table *t, const struct snap_table *d, size_t si
 		return 0;
 	case UNDO_REPLACE:
 	case UNDO_ADDRULE:
+	case UNDO_DELELEMS:
+	case UNDO_ADDELEMS:
 		break;
 	}
 	r = rule_clone(st->rule, buf);

@@ -32,14 +32,25 @@ enum undo_kind {
 			  * deleted it */
 	UNDO_POLICY,     /* the base chain's policy back to `policy` */
 	UNDO_DELCHAIN,   /* delete the chain: the change made it */
+	UNDO_DELELEMS,   /* destroy the elements sets[0] of set `chain`: the change
+			  * added them (gone already: no matter) */
+	UNDO_ADDELEMS,   /* the elements sets[0] of set `chain` back as they were
+			  * (counters, timeout, expiry as read, comment) */
 };
+
+/* Destroying elements that are not there is no error (Linux 6.3), unlike
+ * deleting them: an element with a timeout may expire during probation. */
+#ifndef NFT_MSG_DESTROYSETELEM
+#define NFT_MSG_DESTROYSETELEM 30
+#endif
 
 struct undo_step {
 	enum undo_kind kind;
-	char *chain;
+	char *chain;                 /* or the set of an elements step */
 	uint64_t handle;
 	struct nftnl_rule *rule;     /* REPLACE, ADDRULE: as it was */
-	struct nftnl_set **sets;     /* ... the anonymous sets it used, with elements */
+	struct nftnl_set **sets;     /* ... the anonymous sets it used, with elements;
+				      * DELELEMS, ADDELEMS: sets[0], the elements */
 	size_t nsets;
 	uint64_t after;              /* ADDRULE: after rule `after` (0: none) ... */
 	long after_step;             /* ... or after the rule step `after_step` puts
@@ -126,6 +137,9 @@ int snapshot_get_rule(struct nl *nl, uint32_t family, const char *table, const c
 int snapshot_get_chain_rules(struct nl *nl, struct snap_table *t, const char *chain);
 int snapshot_get_set(struct nl *nl, uint32_t family, const char *table, const char *name,
 		     struct nftnl_set **out);
+
+/* A copy of set s with its elements (libnftnl has none), or NULL. */
+struct nftnl_set *snapshot_set_clone(struct nftnl_set *s);
 
 /* The set an expression names (lookup, dynset, objref), or NULL. */
 struct nftnl_expr;
