@@ -41,6 +41,7 @@ TEST_LAYER_test_model     := model
 TEST_LAYER_test_rate      := model
 TEST_LAYER_test_ruletext  := nft
 TEST_LAYER_test_safefile  := util
+TEST_LAYER_test_setelems  := model
 TEST_LAYER_test_snapfile  := probation
 TEST_LAYER_test_theme     := ui
 TEST_LAYER_test_ui_keys   := ui
