@@ -14,6 +14,7 @@
 #include "probation/probation.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
@@ -187,39 +188,64 @@ static void put_json_elem(FILE *fp, const struct setelems *s, size_t i, char *bu
 	fputc('}', fp);
 }
 
-static void list_json(FILE *fp, const struct setelems *s)
+/* The rows of s, as text lines or JSON objects (*out: how many so far). */
+static void put_rows(const struct set_args *a, const struct setelems *s, size_t *out)
 {
 	char buf[1024];
 
-	fprintf(fp, "{\"version\":1,\"family\":\"%s\",\"table\":",
-		ruleset_family_name(s->set.family) ?: "?");
-	fmt_put_json(fp, s->set.table);
-	fputs(",\"set\":", fp);
-	fmt_put_json(fp, s->set.name);
-	fprintf(fp, ",\"map\":%s,\"flags\":%u,\"elements\":[",
-		s->set.flags & NFT_SET_MAP ? "true" : "false", s->set.flags);
-	for (size_t i = 0; i < s->n; i++) {
-		if (i)
-			fputc(',', fp);
-		fputc('\n', fp);
-		put_json_elem(fp, s, i, buf, sizeof(buf));
+	for (size_t i = 0; i < s->n; i++, (*out)++) {
+		if (a->json) {
+			fputs(*out ? ",\n" : "\n", stdout);
+			put_json_elem(stdout, s, i, buf, sizeof(buf));
+		} else {
+			fmt_put_safe(stdout, setelems_format(s, i, buf, sizeof(buf)));
+			fputc('\n', stdout);
+		}
 	}
-	fputs("\n]}\n", fp);
 }
 
+/* The elements as they come, a receive buffer at a time: the first are
+ * out before the last are read, and each slice's rows go once written
+ * (a million elements take no more memory than one). The ruleset changing meanwhile (rules,
+ * not packets: a meter's updates do not count) is an error: what is out
+ * cannot be taken back. */
 static int do_list(const struct set_args *a, struct setelems *s)
 {
-	char buf[1024];
+	struct setread r = { 0 };
+	size_t done = 0;
+	int ret = setread_start(&r, s);
 
 	if (a->json) {
-		list_json(stdout, s);
-		return EXIT_OK;
+		printf("{\"version\":1,\"family\":\"%s\",\"table\":",
+		       ruleset_family_name(s->set.family) ?: "?");
+		fmt_put_json(stdout, s->set.table);
+		fputs(",\"set\":", stdout);
+		fmt_put_json(stdout, s->set.name);
+		printf(",\"map\":%s,\"flags\":%u,\"elements\":[",
+		       s->set.flags & NFT_SET_MAP ? "true" : "false", s->set.flags);
 	}
-	for (size_t i = 0; i < s->n; i++) {
-		fmt_put_safe(stdout, setelems_format(s, i, buf, sizeof(buf)));
-		fputc('\n', stdout);
+	while (ret == 0 && r.active) {
+		struct pollfd pfd = { setread_fd(&r), POLLIN, 0 };
+
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		ret = setread_step(&r);
+		if (ret >= 0) {
+			put_rows(a, s, &done);
+			s->n = s->keys_len = s->text_len = 0;
+			ret = 0;
+		}
 	}
-	return EXIT_OK;
+	setread_cancel(&r);
+	if (a->json && !ret)
+		fputs("\n]}\n", stdout);
+	if (ret)
+		return cli_fail(cli_exit_code(ret), "reading the elements: %s",
+				ret == -EINTR ? "the ruleset changed meanwhile; try again"
+					      : nl_strerror(ret));
+	return fflush(stdout) == 0 ? EXIT_OK : cli_fail(EXIT_FAIL, "writing: %s", strerror(errno));
 }
 
 /* The words joined by sep: elements as nft takes them between braces
@@ -376,12 +402,14 @@ int cli_set(int argc, char **argv)
 								: cli_exit_code(ret),
 				"%s", err);
 	}
-	if (strcmp(a.verb, "list") == 0 || strcmp(a.verb, "test") == 0) {
+	if (strcmp(a.verb, "list") == 0) {
+		ret = do_list(&a, &s);
+	} else if (strcmp(a.verb, "test") == 0) {
 		ret = setread_all(a.family, a.table, a.set, &s, err, sizeof(err));
 		if (ret)
 			ret = cli_fail(ret == -ENOENT ? EXIT_NOTFOUND : cli_exit_code(ret), "%s", err);
 		else
-			ret = strcmp(a.verb, "list") == 0 ? do_list(&a, &s) : do_test(&a, &s);
+			ret = do_test(&a, &s);
 	} else {
 		ret = do_change(&a);
 	}
