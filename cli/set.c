@@ -245,7 +245,10 @@ static int do_list(const struct set_args *a, struct setelems *s)
 		return cli_fail(cli_exit_code(ret), "reading the elements: %s",
 				ret == -EINTR ? "the ruleset changed meanwhile; try again"
 					      : nl_strerror(ret));
-	return fflush(stdout) == 0 ? EXIT_OK : cli_fail(EXIT_FAIL, "writing: %s", strerror(errno));
+	if (fflush(stdout) == 0)
+		return EXIT_OK;
+	/* a reader that had enough (| head) needs no message */
+	return errno == EPIPE ? EXIT_FAIL : cli_fail(EXIT_FAIL, "writing: %s", strerror(errno));
 }
 
 /* The words joined by sep: elements as nft takes them between braces

@@ -164,7 +164,9 @@ static int add_msg(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-#define MSG_BUF (2 * NL_RECV_SIZE)
+/* libnftnl fills an element message until its nest passes 64 KiB, by one
+ * element at most */
+#define MSG_BUF ((1 << 17) + 8192)
 
 int elemkeys_add_set(struct elemkeys *k, struct nftnl_set *s, bool skip_marker)
 {

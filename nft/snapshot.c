@@ -1662,15 +1662,6 @@ static struct nftnl_set *set_clone(struct nftnl_set *s, char *buf)
 	return c;
 }
 
-struct nftnl_set *snapshot_set_clone(struct nftnl_set *s)
-{
-	char *buf = calloc(1, NORM_MAX);
-	struct nftnl_set *c = buf ? set_clone(s, buf) : NULL;
-
-	free(buf);
-	return c;
-}
-
 static long find_rule(const struct snap_table *t, const char *chain, uint64_t handle)
 {
 	for (size_t i = 0; i < t->nrules; i++)

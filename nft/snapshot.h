@@ -138,9 +138,6 @@ int snapshot_get_chain_rules(struct nl *nl, struct snap_table *t, const char *ch
 int snapshot_get_set(struct nl *nl, uint32_t family, const char *table, const char *name,
 		     struct nftnl_set **out);
 
-/* A copy of set s with its elements (libnftnl has none), or NULL. */
-struct nftnl_set *snapshot_set_clone(struct nftnl_set *s);
-
 /* The set an expression names (lookup, dynset, objref), or NULL. */
 struct nftnl_expr;
 const char *snapshot_expr_set(struct nftnl_expr *e);
