@@ -1242,6 +1242,24 @@ static bool renamed_set_expr(struct nlmsghdr *out, const char *name, const struc
 	return true;
 }
 
+/* The elements of set s in messages of type (and flags). */
+static void put_set_elems(struct restore_ctx *rc, size_t ti, size_t si, struct nftnl_set *s,
+			  uint16_t type, uint16_t flags)
+{
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+
+	if (!it)
+		rc->b.err = -ENOMEM;
+	for (int more = it && nftnl_set_elems_iter_cur(it); more > 0 && !rc->b.err;) {
+		struct nlmsghdr *nlh = batch_msg(&rc->b, type, rc->s->tables[ti].family, flags);
+
+		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		put(rc, ti, W_STEP, si);
+	}
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+}
+
 /* The anonymous sets of a step, made again (they went with the rule that
  * used them); ids[] gets their ids in the batch. Proving, while the sets
  * are still there, under new names ("__set%d": the kernel names them);
@@ -1254,7 +1272,6 @@ static void put_step_sets(struct restore_ctx *rc, size_t ti, size_t si, uint32_t
 	for (size_t k = 0; k < st->nsets; k++) {
 		struct nftnl_set *set = st->sets[k];
 		char *old = strdup(nftnl_set_get_str(set, NFTNL_SET_NAME));
-		struct nftnl_set_elems_iter *it;
 		struct nlmsghdr *nlh;
 
 		if (!old) {
@@ -1268,15 +1285,7 @@ static void put_step_sets(struct restore_ctx *rc, size_t ti, size_t si, uint32_t
 		nlh = batch_msg(&rc->b, NFT_MSG_NEWSET, t->family, NLM_F_CREATE | NLM_F_EXCL);
 		WITHOUT_HANDLE(nftnl_set, set, NFTNL_SET_HANDLE, nlh);
 		put(rc, ti, W_STEP, si);
-		it = nftnl_set_elems_iter_create(set);
-		for (int more = it && nftnl_set_elems_iter_cur(it); more > 0 && !rc->b.err;) {
-			nlh = batch_msg(&rc->b, NFT_MSG_NEWSETELEM, t->family,
-					NLM_F_CREATE | NLM_F_EXCL);
-			more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
-			put(rc, ti, W_STEP, si);
-		}
-		if (it)
-			nftnl_set_elems_iter_destroy(it);
+		put_set_elems(rc, ti, si, set, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
 		nftnl_set_set_str(set, NFTNL_SET_NAME, old);
 		nftnl_set_unset(set, NFTNL_SET_ID);
 		free(old);
@@ -1337,24 +1346,6 @@ static void put_step_target(struct restore_ctx *rc, size_t ti, size_t si, uint16
 			mnl_attr_put_u32(nlh, NFTA_CHAIN_POLICY, htonl((uint32_t)st->policy));
 	}
 	put(rc, ti, W_STEP, si);
-}
-
-/* The elements of set s in messages of type (and flags). */
-static void put_set_elems(struct restore_ctx *rc, size_t ti, size_t si, struct nftnl_set *s,
-			  uint16_t type, uint16_t flags)
-{
-	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
-
-	if (!it)
-		rc->b.err = -ENOMEM;
-	for (int more = it && nftnl_set_elems_iter_cur(it); more > 0 && !rc->b.err;) {
-		struct nlmsghdr *nlh = batch_msg(&rc->b, type, rc->s->tables[ti].family, flags);
-
-		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
-		put(rc, ti, W_STEP, si);
-	}
-	if (it)
-		nftnl_set_elems_iter_destroy(it);
 }
 
 /* The elements of an elements step: destroyed, or put back as they were
