@@ -235,12 +235,15 @@ static int do_list(const struct set_args *a, struct setelems *s)
 		if (ret >= 0) {
 			put_rows(a, s, &done);
 			s->n = s->keys_len = s->text_len = 0;
-			ret = 0;
+			/* out now: a reader sees the first slice at once */
+			ret = fflush(stdout) == 0 ? 0 : -errno;
 		}
 	}
 	setread_cancel(&r);
 	if (a->json && !ret)
 		fputs("\n]}\n", stdout);
+	if (ret == -EPIPE)
+		return EXIT_FAIL; /* a reader that had enough (| head) needs no message */
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "reading the elements: %s",
 				ret == -EINTR ? "the ruleset changed meanwhile; try again"
