@@ -494,6 +494,21 @@ static void aim_error(char *err, size_t errlen, const char *nft_err, const char 
 		 ncar > skip ? (int)(ncar - skip) : 0, ncar > skip ? carets + skip : "");
 }
 
+/* Element text goes between the braces of one `add element` command:
+ * nothing in it may end them or start another command. */
+static bool elements_text_ok(const char *text)
+{
+	bool quoted = false;
+
+	for (const char *p = text; *p; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '\n' || *p == '\r' || (!quoted && strchr("{};", *p)))
+			return false;
+	}
+	return !quoted;
+}
+
 /* Compile the rule text of cs, table by table (nothing sent yet). */
 static int prepare(struct nl *nl, const struct changeset *cs, struct table_job **jobs,
 		   size_t *njobs, int *failed_edit, char *err, size_t errlen)
@@ -501,6 +516,13 @@ static int prepare(struct nl *nl, const struct changeset *cs, struct table_job *
 	int ret;
 
 	*failed_edit = -1;
+	for (size_t i = 0; i < cs->n; i++)
+		if (has_elements(&cs->edits[i]) && !elements_text_ok(cs->edits[i].text)) {
+			*failed_edit = (int)i;
+			snprintf(err, errlen, "elements go without braces, semicolons or line "
+				 "breaks (but in a quoted comment): '%.200s'", cs->edits[i].text);
+			return -EINVAL;
+		}
 	ret = plan_jobs(cs, jobs, njobs);
 	for (size_t k = 0; k < *njobs && !ret; k++) {
 		struct table_job *j = &(*jobs)[k];
@@ -649,7 +671,7 @@ int apply_element_key(struct nl *nl, const struct setelems_set *set, const char 
 	int ret, n = 0;
 
 	*key = NULL;
-	if (strchr(text, ',') || strchr(text, '{') || strchr(text, '}')) {
+	if (strchr(text, ',') || !elements_text_ok(text)) {
 		snprintf(err, errlen, "one element, without braces or commas: '%s'", text);
 		return -EINVAL;
 	}

@@ -200,6 +200,11 @@ case "$RC_ERR" in
 *"300.1.1.1"*) ok "set add: the message names the bad element" ;;
 *) not_ok "set add: the message: $RC_ERR" ;;
 esac
+check_rc "set add: text that would end the command is refused" 2 nfp set add inet fw plain \
+	'10.1.1.5 }; flush ruleset; add element inet fw plain { 10.1.1.6' --detach
+check_rc "set add: a brace in a quoted comment is no command's end" 0 nfp set add inet fw plain \
+	'10.1.1.7 comment "a } b"' --timeout 10 --detach
+check "... and it is rolled back" nfp rollback
 check_rc "set add: an element in a range already is refused" 1 nfp set add inet fw block 198.18.1.1 --detach
 case "$RC_ERR" in
 *overlaps*) ok "set add: the overlap said as such" ;;
