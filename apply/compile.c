@@ -148,11 +148,17 @@ static struct snap_table key_sets(const struct snap_table *t, const struct compi
 				  size_t nitems)
 {
 	struct snap_table c = *t;
+	bool lookup = false;
 
+	for (size_t i = 0; i < nitems; i++)
+		lookup = lookup || items[i].key_only;
+	if (!lookup)
+		return *t;
 	c.sets = calloc(t->nsets + 2, sizeof(*c.sets));
 	if (!c.sets)
 		return *t;
-	memcpy(c.sets, t->sets, t->nsets * sizeof(*c.sets));
+	if (t->nsets)
+		memcpy(c.sets, t->sets, t->nsets * sizeof(*c.sets));
 	for (size_t i = 0; i < nitems; i++) {
 		struct nftnl_set *from = NULL, *s;
 		const void *p;
