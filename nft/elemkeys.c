@@ -184,13 +184,13 @@ bool elemkeys_has(struct elemkeys *k, const struct nlattr *elem_nest)
 
 	if (k->all)
 		return true;
-	if (!identity(elem_nest, id))
+	if (!k->n || !identity(elem_nest, id))
 		return false;
 	if (!k->sorted) {
 		qsort(k->ids, k->n, sizeof(*k->ids), id_cmp);
 		k->sorted = true;
 	}
-	return k->n && bsearch(&p, k->ids, k->n, sizeof(*k->ids), id_cmp) != NULL;
+	return bsearch(&p, k->ids, k->n, sizeof(*k->ids), id_cmp) != NULL;
 }
 
 void elemkeys_free(struct elemkeys *k)
@@ -211,7 +211,7 @@ struct nftnl_set *elemkeys_set(struct elemkeys *k, uint32_t family, const char *
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, family);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-	if (!k->sorted) /* in key order: the kernel's range sets want it */
+	if (!k->sorted && k->n) /* in key order: the kernel's range sets want it */
 		qsort(k->ids, k->n, sizeof(*k->ids), id_cmp);
 	k->sorted = true;
 	for (size_t i = 0; i < k->n; i++) {
@@ -406,7 +406,7 @@ static int copy(struct nftnl_set *from, struct elemkeys *k, bool keep, struct nf
 	const char *table = nftnl_set_get_str(from, NFTNL_SET_TABLE);
 	const char *name = nftnl_set_get_str(from, NFTNL_SET_NAME);
 
-	if (!ret)
+	if (!ret && c.n)
 		qsort(c.b, c.n, sizeof(*c.b), blob_cmp);
 	for (size_t i = 0; !ret && i < c.n;) {
 		struct nlmsghdr *o = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWSETELEM,
