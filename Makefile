@@ -42,6 +42,7 @@ TEST_LAYER_test_model     := model
 TEST_LAYER_test_quick     := apply
 TEST_LAYER_test_rate      := model
 TEST_LAYER_test_ruletext  := nft
+TEST_LAYER_test_elemkeys  := nft
 TEST_LAYER_test_safefile  := util
 TEST_LAYER_test_setelems  := model
 TEST_LAYER_test_snapfile  := probation
