@@ -377,10 +377,13 @@ static int set_steps(struct build *b, size_t first)
 		ret = -ENOMEM;
 	if (!ret)
 		ret = elemkeys_read(b->nl, b->t->family, b->t->name, set, &touched, &before);
-	if (!ret && before) { /* in the order the kernel takes them back */
+	if (!ret && before) {
+		/* in the order the kernel takes them back, each expiry the
+		 * moment it comes (snapshot.h: UNDO_ADDELEMS) */
 		struct nftnl_set *ordered = nftnl_set_alloc();
 
-		ret = ordered ? elemkeys_copy(before, ordered) : -ENOMEM;
+		ret = ordered ? elemkeys_copy_aged(before, (int64_t)elemkeys_now_ms(), ordered)
+			      : -ENOMEM;
 		nftnl_set_free(before);
 		before = ordered;
 	}

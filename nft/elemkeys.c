@@ -3,6 +3,7 @@
 #include "util/grow.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <libnftnl/common.h>
 #include <libnftnl/set.h>
@@ -11,6 +12,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ID_MAX 200 /* flags, 2 lengths, key and key end of at most 64 bytes each */
 
@@ -246,24 +248,47 @@ static bool is_end(const struct nlattr *elem)
 
 /* One element nest into o, as the kernel takes it back: a range's end
  * element is dumped with the timeout, expiry and statements of its
- * range, which the kernel refuses on an end (EINVAL): key and flags only. */
-static void put_elem(struct nlmsghdr *o, const struct nlattr *elem)
+ * range, which the kernel refuses on an end (EINVAL): key and flags only.
+ * Its expiry moved by shift ms; false (nothing put) if that ends it. */
+static bool put_elem(struct nlmsghdr *o, const struct nlattr *elem, int64_t shift)
 {
+	bool end = is_end(elem);
 	const struct nlattr *a;
 	struct nlattr *nest;
 
-	if (!is_end(elem)) {
+	if (!end && !shift) {
 		mnl_attr_put(o, NFTA_LIST_ELEM | (elem->nla_type & NLA_F_NESTED),
 			     mnl_attr_get_payload_len(elem), mnl_attr_get_payload(elem));
-		return;
+		return true;
 	}
 	nest = mnl_attr_nest_start(o, NFTA_LIST_ELEM);
-	mnl_attr_for_each_nested(a, elem)
-		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_KEY ||
-		    mnl_attr_get_type(a) == NFTA_SET_ELEM_FLAGS)
-			mnl_attr_put(o, a->nla_type, mnl_attr_get_payload_len(a),
-				     mnl_attr_get_payload(a));
+	mnl_attr_for_each_nested(a, elem) {
+		uint16_t type = mnl_attr_get_type(a);
+
+		if (end && type != NFTA_SET_ELEM_KEY && type != NFTA_SET_ELEM_FLAGS)
+			continue;
+		if (type == NFTA_SET_ELEM_EXPIRATION && mnl_attr_get_payload_len(a) == 8) {
+			int64_t at = (int64_t)be64toh(mnl_attr_get_u64(a)) + shift;
+
+			if (at <= 0) {
+				mnl_attr_nest_cancel(o, nest);
+				return false;
+			}
+			mnl_attr_put_u64(o, type, htobe64((uint64_t)at));
+			continue;
+		}
+		mnl_attr_put(o, a->nla_type, mnl_attr_get_payload_len(a), mnl_attr_get_payload(a));
+	}
 	mnl_attr_nest_end(o, nest);
+	return true;
+}
+
+uint64_t elemkeys_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int elemkeys_take(struct elemkeys *k, const struct nlmsghdr *nlh, bool keep,
@@ -294,7 +319,7 @@ int elemkeys_take(struct elemkeys *k, const struct nlmsghdr *nlh, bool keep,
 	mnl_attr_for_each_nested(a, list) {
 		if (elemkeys_has(k, a) != keep)
 			continue;
-		put_elem(o, a);
+		put_elem(o, a, 0);
 		any = true;
 	}
 	mnl_attr_nest_end(o, nest);
@@ -357,6 +382,7 @@ struct blob {
 struct collect {
 	struct elemkeys *k;
 	bool keep;
+	int64_t shift;
 	struct blob **b;
 	size_t n, cap;
 	char *tmp;
@@ -376,7 +402,9 @@ static int collect_msg(const struct nlmsghdr *nlh, void *data)
 
 		if (elemkeys_has(c->k, a) != c->keep)
 			continue;
-		put_elem(o, a); /* the element as the kernel takes it back */
+		/* the element as the kernel takes it back (not if it expired) */
+		if (!put_elem(o, a, c->shift))
+			continue;
 		nest = mnl_nlmsg_get_payload(o);
 		b = malloc(sizeof(*b) + nest->nla_len);
 		if (!b || grow(&c->b, &c->cap, c->n + 1, sizeof(*c->b), 256)) {
@@ -398,9 +426,10 @@ static int blob_cmp(const void *x, const void *y)
 	return id_order((*(struct blob *const *)x)->id, (*(struct blob *const *)y)->id);
 }
 
-static int copy(struct nftnl_set *from, struct elemkeys *k, bool keep, struct nftnl_set *into)
+static int copy(struct nftnl_set *from, struct elemkeys *k, bool keep, int64_t shift,
+		struct nftnl_set *into)
 {
-	struct collect c = { k, keep, NULL, 0, 0, calloc(1, MSG_BUF) };
+	struct collect c = { k, keep, shift, NULL, 0, 0, calloc(1, MSG_BUF) };
 	char *buf = calloc(1, MSG_BUF);
 	int ret = buf && c.tmp ? each_msg(from, buf, collect_msg, &c) : -ENOMEM;
 	const char *table = nftnl_set_get_str(from, NFTNL_SET_TABLE);
@@ -436,12 +465,17 @@ static int copy(struct nftnl_set *from, struct elemkeys *k, bool keep, struct nf
 
 int elemkeys_copy(struct nftnl_set *from, struct nftnl_set *into)
 {
-	return copy(from, &(struct elemkeys){ 0 }, false, into);
+	return copy(from, &(struct elemkeys){ 0 }, false, 0, into);
+}
+
+int elemkeys_copy_aged(struct nftnl_set *from, int64_t shift_ms, struct nftnl_set *into)
+{
+	return copy(from, &(struct elemkeys){ 0 }, false, shift_ms, into);
 }
 
 int elemkeys_copy_only(struct nftnl_set *from, struct elemkeys *k, struct nftnl_set *into)
 {
-	return copy(from, k, true, into);
+	return copy(from, k, true, 0, into);
 }
 
 struct nftnl_set *elemkeys_without(struct elemkeys *k, struct nftnl_set *s)
@@ -460,7 +494,7 @@ struct nftnl_set *elemkeys_without(struct elemkeys *k, struct nftnl_set *s)
 	}
 	free(buf);
 	if (!ret)
-		ret = copy(s, k, false, out);
+		ret = copy(s, k, false, 0, out);
 	if (ret && out) {
 		nftnl_set_free(out);
 		out = NULL;

@@ -54,5 +54,11 @@ struct nftnl_set *elemkeys_without(struct elemkeys *k, struct nftnl_set *s);
  * -EIO. */
 int elemkeys_copy(struct nftnl_set *from, struct nftnl_set *into);
 int elemkeys_copy_only(struct nftnl_set *from, struct elemkeys *k, struct nftnl_set *into);
+/* The same, each element's expiry moved by shift_ms; an element it
+ * leaves at 0 or less is not copied (it would have expired). With
+ * elemkeys_now_ms() (CLOCK_BOOTTIME, the same in every process): a time
+ * left made a point in time, and back. */
+int elemkeys_copy_aged(struct nftnl_set *from, int64_t shift_ms, struct nftnl_set *into);
+uint64_t elemkeys_now_ms(void);
 
 #endif

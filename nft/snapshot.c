@@ -1373,7 +1373,14 @@ static void put_step_elems(struct restore_ctx *rc, size_t ti, size_t si)
 	}
 	put_set_elems(rc, ti, si, keys, NFT_MSG_DESTROYSETELEM, 0);
 	nftnl_set_free(keys);
-	put_set_elems(rc, ti, si, st->sets[0], NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	/* each expiry a time left again */
+	keys = nftnl_set_alloc();
+	if (!keys || elemkeys_copy_aged(st->sets[0], -(int64_t)elemkeys_now_ms(), keys) < 0)
+		rc->b.err = -ENOMEM;
+	else
+		put_set_elems(rc, ti, si, keys, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	if (keys)
+		nftnl_set_free(keys);
 }
 
 /* Table ti's steps, in order. Proving (before the change), the steps on
@@ -1731,7 +1738,7 @@ static int undo_elems(struct snap_table *t, const struct undo_step *st)
 	if (!ret && !s)
 		ret = -ENOMEM;
 	if (!ret && st->kind == UNDO_ADDELEMS)
-		ret = elemkeys_copy(st->sets[0], s);
+		ret = elemkeys_copy_aged(st->sets[0], -(int64_t)elemkeys_now_ms(), s);
 	elemkeys_free(&k);
 	if (ret) {
 		if (s)

@@ -35,7 +35,11 @@ enum undo_kind {
 	UNDO_DELELEMS,   /* destroy the elements sets[0] of set `chain`: the change
 			  * added them (gone already: no matter) */
 	UNDO_ADDELEMS,   /* the elements sets[0] of set `chain` back as they were
-			  * (counters, timeout, expiry as read, comment) */
+			  * (counters, timeout, comment); their expiry is held as
+			  * the moment it comes (elemkeys_now_ms), made a time
+			  * left again when they are put back: an element expires
+			  * when it would have, and one that would have expired
+			  * meanwhile is not put back */
 };
 
 /* Destroying elements that are not there is no error (Linux 6.3), unlike

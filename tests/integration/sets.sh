@@ -23,7 +23,8 @@ table inet fw {
 		flags interval,timeout
 		counter
 		timeout 1h
-		elements = { 198.18.0.0/15, 203.0.113.10-203.0.113.20 comment "lab", 192.0.2.1 timeout 2h }
+		elements = { 198.18.0.0/15, 203.0.113.10-203.0.113.20 comment "lab", 192.0.2.1 timeout 2h,
+			     198.51.100.1 }
 	}
 	set svc {
 		type ipv4_addr . inet_service
@@ -181,6 +182,16 @@ DURING=$(state)
 if poll_until 40000 over; then
 	check_eq "at the deadline every set is back exactly (elements, comments, timeouts)" \
 		"$(state)" "$BEFORE"
+	# put back, an element expires when it would have: as one of the same
+	# age that stayed, not the probation's 15 s later
+	nfp set list inet fw block --json >"$TEST_TMP/block.json"
+	late=$(json_get "$TEST_TMP/block.json" \
+		"[e['expires_ms'] for e in d['elements'] if e['key'] == '198.18.0.0/15'][0] - [e['expires_ms'] for e in d['elements'] if e['key'] == '198.51.100.1'][0]")
+	if [ -n "$late" ] && [ "$late" -lt 2000 ]; then
+		ok "an element put back expires when it would have (${late} ms after one that stayed)"
+	else
+		not_ok "an element put back expires later than it would have: by '$late' ms"
+	fi
 else
 	not_ok "the probation did not end by its deadline"
 fi
