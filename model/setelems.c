@@ -134,6 +134,38 @@ int setelems_add(struct setelems *s, const struct setelems_elem *e)
 	return 0;
 }
 
+/* realloc to exactly n items of size (n > 0), keeping *p if that fails */
+static void fit(void *pp, size_t n, size_t size)
+{
+	void **p = pp;
+	void *q = *p && n ? realloc(*p, n * size) : NULL;
+
+	if (q)
+		*p = q;
+}
+
+void setelems_trim(struct setelems *s)
+{
+	if (!s->n)
+		return;
+	fit(&s->rows, s->n, sizeof(*s->rows));
+	if (s->counters)
+		fit(&s->counters, s->n, 2 * sizeof(uint64_t));
+	if (s->times)
+		fit(&s->times, s->n, 2 * sizeof(uint64_t));
+	if (s->limits)
+		fit(&s->limits, s->n, sizeof(*s->limits));
+	s->cap = s->side_cap = s->n;
+	if (s->keys_len) {
+		fit(&s->keys, s->keys_len, 1);
+		s->keys_cap = s->keys_len;
+	}
+	if (s->text_len) {
+		fit(&s->text, s->text_len, 1);
+		s->text_cap = s->text_len;
+	}
+}
+
 void setelems_free(struct setelems *s)
 {
 	free(s->rows);
@@ -149,9 +181,9 @@ void setelems_free(struct setelems *s)
 size_t setelems_bytes(const struct setelems *s)
 {
 	size_t per = sizeof(*s->rows) + (s->counters ? 16 : 0) + (s->times ? 16 : 0) +
-		     (s->limits ? 4 : 0) + (s->order ? 4 : 0);
+		     (s->limits ? 4 : 0);
 
-	return s->cap * per + s->keys_cap + s->text_cap;
+	return s->cap * per + (s->order ? s->n * 4 : 0) + s->keys_cap + s->text_cap;
 }
 
 /* ---- writing ---- */

@@ -83,8 +83,12 @@ uint32_t setelems_field_lens(uint32_t type, uint8_t len[16]);
 /* Append one element. 0 or -ENOMEM (nothing appended). */
 int setelems_add(struct setelems *s, const struct setelems_elem *e);
 void setelems_free(struct setelems *s);
+/* Give back what growing left unused (once all rows are in). */
+void setelems_trim(struct setelems *s);
 
-/* Bytes held per row beyond the rows' count (for the tests' budget). */
+/* Bytes held: rows, arenas, side arrays and index (the tests' budget:
+ * after setelems_trim, 32 an IPv4 range, 64 with counters and timeouts,
+ * plus 4 for the index). */
 size_t setelems_bytes(const struct setelems *s);
 
 /* Element i written as nft writes it in a listing: the key (with its

@@ -332,6 +332,8 @@ int setread_step(struct setread *r)
 		return 1;
 	ret = ret < 0 ? (errno ? -errno : -EIO) : 0;
 	setread_cancel(r);
+	if (!ret)
+		setelems_trim(r->into); /* all in: no room kept for more */
 	return ret;
 }
 
