@@ -420,8 +420,9 @@ static void put_field(struct out *o, uint32_t type, const uint8_t *lo, const uin
 }
 
 /* A key or data of type/fields at p (and its range end at hi, or NULL). */
+/* Field `only` of a key or data (-1: all of them, " . " between). */
 static void put_typed(struct out *o, const struct setelems_set *set, uint32_t type, size_t total,
-		      const uint8_t *p, const uint8_t *hi, bool is_key)
+		      const uint8_t *p, const uint8_t *hi, bool is_key, int only)
 {
 	bool be = (set->flags & NFT_SET_INTERVAL) != 0;
 	uint32_t types[16];
@@ -429,7 +430,8 @@ static void put_typed(struct out *o, const struct setelems_set *set, uint32_t ty
 	size_t at = 0;
 
 	if (n == 1) {
-		put_field(o, type, p, hi, total, be);
+		if (only <= 0)
+			put_field(o, type, p, hi, total, be);
 		return;
 	}
 	field_types(type, (uint32_t)n, types);
@@ -439,12 +441,14 @@ static void put_typed(struct out *o, const struct setelems_set *set, uint32_t ty
 		size_t step = (fl + 3) & ~(size_t)3;
 
 		if (at + step > total) {
-			put_hex(o, p + at, total - at);
+			if (only < 0)
+				put_hex(o, p + at, total - at);
 			return;
 		}
-		if (i)
+		if (only < 0 && i)
 			outf(o, " . ");
-		put_field(o, types[i], p + at, hi ? hi + at : NULL, fl, be);
+		if (only < 0 || (size_t)only == i)
+			put_field(o, types[i], p + at, hi ? hi + at : NULL, fl, be);
 		at += step;
 	}
 }
@@ -454,18 +458,30 @@ static const uint8_t *row_key(const struct setelems *s, size_t i)
 	return s->keys + s->rows[i].key;
 }
 
-char *setelems_format_key(const struct setelems *s, size_t i, char *buf, size_t len)
+/* The key of row i, or only its field `only` (-1: all). */
+static char *key_text(const struct setelems *s, size_t i, int only, char *buf, size_t len)
 {
 	const struct setelem *r = &s->rows[i];
 	struct out o = { buf, len, 0 };
 
 	buf[0] = 0;
 	if (r->flags & SE_CATCHALL)
-		outf(&o, "*");
+		outf(&o, only > 0 ? "" : "*");
 	else
 		put_typed(&o, &s->set, s->set.key_type, s->set.key_len, row_key(s, i),
-			  r->flags & SE_RANGE ? row_key(s, i) + s->set.key_len : NULL, true);
+			  r->flags & SE_RANGE ? row_key(s, i) + s->set.key_len : NULL, true, only);
 	return buf;
+}
+
+char *setelems_format_key(const struct setelems *s, size_t i, char *buf, size_t len)
+{
+	return key_text(s, i, -1, buf, len);
+}
+
+char *setelems_format_field(const struct setelems *s, size_t i, unsigned field, char *buf,
+			    size_t len)
+{
+	return key_text(s, i, field > 15 ? 16 : (int)field, buf, len);
 }
 
 static void put_verdict(struct out *o, const struct setelems *s, const struct setelem *r)
@@ -512,7 +528,7 @@ char *setelems_format_data(const struct setelems *s, size_t i, char *buf, size_t
 		d.flags &= ~(uint32_t)NFT_SET_INTERVAL;
 		d.nfields = setelems_field_lens(s->set.data_type, d.field_len);
 		put_typed(&o, &d, s->set.data_type, s->set.data_len, s->keys + r->data, NULL,
-			  true);
+			  true, -1);
 	}
 	return buf;
 }

@@ -99,6 +99,10 @@ char *setelems_format(const struct setelems *s, size_t i, char *buf, size_t len)
 /* Only the key (with its range), or only the data/verdict ("" if none). */
 char *setelems_format_key(const struct setelems *s, size_t i, char *buf, size_t len);
 char *setelems_format_data(const struct setelems *s, size_t i, char *buf, size_t len);
+/* Field `field` of the key of a concatenation (0 the first, its range
+ * too: "22-25"), for a screen's columns; "" past the last. */
+char *setelems_format_field(const struct setelems *s, size_t i, unsigned field, char *buf,
+			    size_t len);
 /* nft's way of writing a time: "1d2h3m4s5ms", "0s" for 0. */
 char *setelems_format_time(uint64_t ms, char *buf, size_t len);
 

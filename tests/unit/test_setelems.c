@@ -92,6 +92,9 @@ static void test_concat_map_times(void **state)
 	assert_string_equal(setelems_format(&s, 0, buf, sizeof(buf)),
 			    "10.0.0.0/8 . 22-25 counter packets 3 bytes 180 timeout 1d2h3m4s5ms "
 			    "expires 1s500ms comment \"x\"");
+	assert_string_equal(setelems_format_field(&s, 0, 0, buf, sizeof(buf)), "10.0.0.0/8");
+	assert_string_equal(setelems_format_field(&s, 0, 1, buf, sizeof(buf)), "22-25");
+	assert_string_equal(setelems_format_field(&s, 0, 2, buf, sizeof(buf)), "");
 	assert_int_equal(setelems_find(&s, q), 0);
 	q[5] = 26;
 	assert_int_equal(setelems_find(&s, q), -ENOENT);
