@@ -51,6 +51,8 @@ static const char usage[] =
 	"  restore N          put back the tables of history entry N (on probation)\n"
 	"  save [FILE]        the live ruleset to " "/etc/nftables.conf" " (loaded at boot)\n"
 	"  set                a set's or map's elements: list, test, add, del, flush\n"
+	"  trace [FILTER]     real packets and their path through the rules to the verdict\n"
+	"  why PACKET         what the rules would do with a packet never sent (a sandbox)\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 permission denied,\n"
 	"5 nf_tables not available. See nfpilot(8).\n";
@@ -72,6 +74,8 @@ static const struct {
 	{ "restore", cli_restore },
 	{ "save", cli_save },
 	{ "set", cli_set },
+	{ "trace", cli_trace },
+	{ "why", cli_why },
 	{ "guardian", guardian_main }, /* internal: started by a probation */
 	{ "ruletext", ruletext_child_main }, /* internal: one family's rule text */
 };

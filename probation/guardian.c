@@ -591,6 +591,15 @@ static void after_join(struct guardian *g)
 	}
 }
 
+/* A read that has ended is joined (without waiting for one under way). */
+static void after_poll(struct guardian *g)
+{
+	struct pollfd p = { g->afterfd, POLLIN, 0 };
+
+	if (g->reading && poll(&p, 1, 0) == 1)
+		after_join(g);
+}
+
 /* The state the change left, once read (waits for a read under way):
  * true when g->after holds it. */
 static bool after_ready(struct guardian *g)
@@ -684,7 +693,10 @@ static int end_reverted(struct guardian *g, const char *why)
 	int *terr = calloc(v.ntables + 1, sizeof(*terr));
 	int ret = -ENOMEM, n;
 
-	after_ready(g); /* the state being reverted, for the history */
+	/* the state being reverted, for the history, if its read is done: a
+	 * revert never waits for it (a read still under way sees the revert
+	 * and is not kept, and the history says the tables were not recorded) */
+	after_poll(g);
 	tables_text(g, tables, sizeof(tables));
 	for (int attempt = 0; v.tables && terr && attempt < 5; attempt++) {
 		ret = snapshot_restore(&g->nl, &v, 0, SNAP_EACH, terr, err, sizeof(err));
