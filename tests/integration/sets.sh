@@ -24,7 +24,7 @@ table inet fw {
 		counter
 		timeout 1h
 		elements = { 198.18.0.0/15, 203.0.113.10-203.0.113.20 comment "lab", 192.0.2.1 timeout 2h,
-			     198.51.100.1 }
+			     198.51.100.1, 10.200.0.0/24 comment "the client" }
 	}
 	set svc {
 		type ipv4_addr . inet_service
@@ -48,6 +48,37 @@ table inet fw {
 		type ether_addr
 		elements = { 02:00:00:00:00:01 }
 	}
+	set marks {
+		type mark
+		flags interval
+		elements = { 0x1-0x5, 0x10 }
+	}
+	set protos {
+		type inet_proto
+		elements = { tcp, udp, 47 }
+	}
+	set ifaces {
+		type ifname
+		elements = { "eth0", "lo" }
+	}
+	set states {
+		type ct_state
+		elements = { established, related, new }
+	}
+	set portranges {
+		type inet_service
+		flags interval
+		elements = { 1000-2000, 22 }
+	}
+	set markaddr {
+		typeof meta mark . ip saddr
+		elements = { 0x1 . 1.2.3.4 }
+	}
+	map rangemap {
+		type ipv4_addr : ipv4_addr
+		flags interval
+		elements = { 10.0.0.0/8 : 192.0.2.1 }
+	}
 	map natmap {
 		type ipv4_addr : ipv4_addr . inet_service
 		elements = { 10.2.2.2 : 192.168.9.9 . 8080 }
@@ -70,6 +101,7 @@ table inet fw {
 	}
 	chain input {
 		type filter hook input priority 0; policy accept;
+		ip saddr @block counter
 		tcp dport 8080 meter flood { ip saddr limit rate 2/minute } counter accept
 		tcp dport 22 update @dyn { ip saddr }
 	}
@@ -105,7 +137,9 @@ for e in sorted(" ".join(x.split()) for x in out):
 mine() { nfp set list "$@" | sed -E 's/expires [0-9dhms]+/expires */' | sort; }
 
 for s in "set inet fw plain" "set inet fw block" "set inet fw svc" "set inet fw typed" \
-	"set inet fw six" "set inet fw ports" "set inet fw macs" "map inet fw natmap" \
+	"set inet fw six" "set inet fw ports" "set inet fw macs" "set inet fw marks" \
+	"set inet fw protos" "set inet fw ifaces" "set inet fw states" "set inet fw portranges" \
+	"set inet fw markaddr" "map inet fw rangemap" "map inet fw natmap" \
 	"map inet fw markmap" "map inet fw actions" "set inet fw dyn" "meter inet fw flood"; do
 	set -- $s
 	want=$(srv nft list "$1" "$2" "$3" "$4" | elems)
@@ -116,6 +150,12 @@ for s in "set inet fw plain" "set inet fw block" "set inet fw svc" "set inet fw 
 	fi
 	check_eq "set list $4 equals nft list $1 ($(printf '%s\n' "$want" | wc -l) elements)" "$got" "$want"
 done
+# as many elements as nft -j has, and the same counters
+srv nft -j list set inet fw block >"$TEST_TMP/block.nft.json"
+check_ge "the client's element counts its packets" "$(nfp set list inet fw block --json | python3 -c 'import json,sys; print([e["packets"] for e in json.load(sys.stdin)["elements"] if e["key"] == "10.200.0.0/24"][0])')" 5
+check_eq "set list block: as many elements and packets as nft -j" \
+	"$(nfp set list inet fw block --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["elements"]), sum(e.get("packets", 0) for e in d["elements"]))')" \
+	"$(json_get "$TEST_TMP/block.nft.json" "' '.join(str(x) for x in (len([e for e in d['nftables'][1]['set']['elem']]), sum(e['elem'].get('counter', {}).get('packets', 0) for e in d['nftables'][1]['set']['elem'] if isinstance(e, dict) and 'elem' in e)))")"
 # the dynamic ones hold the client: who is being limited right now
 check "the meter holds the limited client" sh -c "$NFPILOT -N $SRV set list inet fw flood | grep -q '^$CLI_IP limit rate 2/minute'"
 check "@dyn holds the client, with its expiry" sh -c "$NFPILOT -N $SRV set list fw dyn | grep -q '^$CLI_IP expires [0-9]'"
