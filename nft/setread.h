@@ -4,7 +4,17 @@
  * first page while the rest comes, and polls setread_fd() between steps.
  * An interval set's elements come from the kernel as starts and ends
  * (the end one past the range, from the highest key down); they are
- * joined here into one row a range. */
+ * joined here into one row a range.
+ *
+ * A screen pages through a set so: setread_set, setread_start, then
+ * setread_step whenever setread_fd() is readable (one slice, one
+ * receive buffer: the loop keeps answering keys); rows appear in
+ * into->rows as they come, and only the visible ones are written
+ * (setelems_format, _key, _field for a concatenation's columns, _data).
+ * Search by address: the key compiled by apply_element_key, then
+ * setelems_find. A refresh (a meter's rows that come and go) reads into
+ * a second struct setelems and swaps. The CLI (`set list`) writes each
+ * slice and lets it go. */
 #ifndef NFP_SETREAD_H
 #define NFP_SETREAD_H
 
