@@ -167,7 +167,7 @@ static void put_json_elem(FILE *fp, const struct setelems *s, size_t i, char *bu
 
 	fputs("{\"key\":", fp);
 	fmt_put_json(fp, setelems_format_key(s, i, buf, len));
-	if (s->set.flags & NFT_SET_MAP) {
+	if (s->set.flags & (NFT_SET_MAP | NFT_SET_OBJECT)) {
 		fputs(",\"data\":", fp);
 		fmt_put_json(fp, setelems_format_data(s, i, buf, len));
 	}
@@ -222,7 +222,8 @@ static int do_list(const struct set_args *a, struct setelems *s)
 		fputs(",\"set\":", stdout);
 		fmt_put_json(stdout, s->set.name);
 		printf(",\"map\":%s,\"flags\":%u,\"elements\":[",
-		       s->set.flags & NFT_SET_MAP ? "true" : "false", s->set.flags);
+		       s->set.flags & (NFT_SET_MAP | NFT_SET_OBJECT) ? "true" : "false",
+		       s->set.flags);
 	}
 	while (ret == 0 && r.active) {
 		struct pollfd pfd = { setread_fd(&r), POLLIN, 0 };

@@ -104,6 +104,10 @@ int setelems_add(struct setelems *s, const struct setelems_elem *e)
 		r.flags |= SE_JUMP;
 		ret = put_text(s, e->chain, &r.data);
 	}
+	if (!ret && (s->set.flags & NFT_SET_OBJECT) && e->objref) {
+		r.flags |= SE_OBJREF;
+		ret = put_text(s, e->objref, &r.data);
+	}
 	if (!ret && e->comment)
 		ret = put_text(s, e->comment, &r.comment);
 	if (!ret && e->limit)
@@ -515,6 +519,8 @@ char *setelems_format_data(const struct setelems *s, size_t i, char *buf, size_t
 	struct out o = { buf, len, 0 };
 
 	buf[0] = 0;
+	if (r->flags & SE_OBJREF)
+		outf(&o, "\"%s\"", s->text + r->data - 1);
 	if (!(s->set.flags & NFT_SET_MAP))
 		return buf;
 	if (s->set.data_type == NFT_DATA_VERDICT) {
@@ -557,7 +563,7 @@ char *setelems_format(const struct setelems *s, size_t i, char *buf, size_t len)
 	}
 	if (r->comment)
 		outf(&o, " comment \"%s\"", s->text + r->comment - 1);
-	if (s->set.flags & NFT_SET_MAP) {
+	if (s->set.flags & (NFT_SET_MAP | NFT_SET_OBJECT)) {
 		outf(&o, " : ");
 		setelems_format_data(s, i, buf + o.at, len - o.at);
 	}

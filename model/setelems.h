@@ -36,6 +36,7 @@ enum {
 	SE_CATCHALL = 2,  /* the `*` element */
 	SE_JUMP = 4,      /* verdict jump/goto: data is the chain's offset in text */
 	SE_COUNTER = 8,   /* it has a counter (set.counters: in counters[]) */
+	SE_OBJREF = 16,   /* an object map's: data is the object's name in text */
 };
 
 struct setelem {
@@ -68,6 +69,7 @@ struct setelems_elem {
 	const uint8_t *data;                 /* maps (not vmaps): data_len bytes */
 	int32_t verdict;                     /* vmaps */
 	const char *chain;                   /* jump/goto target, or NULL */
+	const char *objref;                  /* object maps: the object's name */
 	const char *comment;                 /* or NULL */
 	const char *limit;                   /* "limit rate 10/second", or NULL */
 	bool catchall;

@@ -239,6 +239,8 @@ static int take_elem(struct nftnl_set_elem *el, void *data)
 		e.verdict = (int32_t)nftnl_set_elem_get_u32(el, NFTNL_SET_ELEM_VERDICT);
 	if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_CHAIN))
 		e.chain = nftnl_set_elem_get_str(el, NFTNL_SET_ELEM_CHAIN);
+	if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_OBJREF))
+		e.objref = nftnl_set_elem_get_str(el, NFTNL_SET_ELEM_OBJREF);
 	if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_DATA)) {
 		e.data = nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA, &len);
 		if (len != s->set.data_len)

@@ -74,6 +74,12 @@ table inet fw {
 		typeof meta mark . ip saddr
 		elements = { 0x1 . 1.2.3.4 }
 	}
+	counter c1 {
+	}
+	map objmap {
+		type ipv4_addr : counter
+		elements = { 10.5.0.1 : "c1" }
+	}
 	map rangemap {
 		type ipv4_addr : ipv4_addr
 		flags interval
@@ -139,7 +145,7 @@ mine() { nfp set list "$@" | sed -E 's/expires [0-9dhms]+/expires */' | sort; }
 for s in "set inet fw plain" "set inet fw block" "set inet fw svc" "set inet fw typed" \
 	"set inet fw six" "set inet fw ports" "set inet fw macs" "set inet fw marks" \
 	"set inet fw protos" "set inet fw ifaces" "set inet fw states" "set inet fw portranges" \
-	"set inet fw markaddr" "map inet fw rangemap" "map inet fw natmap" \
+	"set inet fw markaddr" "map inet fw rangemap" "map inet fw objmap" "map inet fw natmap" \
 	"map inet fw markmap" "map inet fw actions" "set inet fw dyn" "meter inet fw flood"; do
 	set -- $s
 	want=$(srv nft list "$1" "$2" "$3" "$4" | elems)
