@@ -345,6 +345,20 @@ static bool elem_edit(const struct edit *e)
 	       e->kind == EDIT_SET_FLUSH;
 }
 
+/* A step of kind on set that takes the elements *elems over. */
+static int elems_step(struct build *b, enum undo_kind kind, const char *set,
+		      struct nftnl_set **elems)
+{
+	struct undo_step *st = add_step(b->t, kind, set);
+
+	if (!st || !(st->sets = calloc(1, sizeof(*st->sets))))
+		return -ENOMEM;
+	st->sets[0] = *elems;
+	st->nsets = 1;
+	*elems = NULL;
+	return 0;
+}
+
 /* DELELEMS and ADDELEMS steps for the set of edit `first`, the first
  * element edit of that set: what its edits add goes, what they touch
  * comes back as it was. */
@@ -354,7 +368,6 @@ static int set_steps(struct build *b, size_t first)
 	const char *set = cs->edits[first].set;
 	struct elemkeys added = { 0 }, touched = { 0 };
 	struct nftnl_set *before = NULL, *gone = NULL;
-	struct undo_step *st;
 	int ret = 0;
 
 	for (size_t i = first; i < cs->n && !ret; i++) {
@@ -387,24 +400,10 @@ static int set_steps(struct build *b, size_t first)
 		nftnl_set_free(before);
 		before = ordered;
 	}
-	if (!ret && gone) {
-		st = add_step(b->t, UNDO_DELELEMS, set);
-		ret = st && (st->sets = calloc(1, sizeof(*st->sets))) ? 0 : -ENOMEM;
-		if (!ret) {
-			st->sets[0] = gone;
-			st->nsets = 1;
-			gone = NULL;
-		}
-	}
-	if (!ret && before) {
-		st = add_step(b->t, UNDO_ADDELEMS, set);
-		ret = st && (st->sets = calloc(1, sizeof(*st->sets))) ? 0 : -ENOMEM;
-		if (!ret) {
-			st->sets[0] = before;
-			st->nsets = 1;
-			before = NULL;
-		}
-	}
+	if (!ret && gone)
+		ret = elems_step(b, UNDO_DELELEMS, set, &gone);
+	if (!ret && before)
+		ret = elems_step(b, UNDO_ADDELEMS, set, &before);
 	if (gone)
 		nftnl_set_free(gone);
 	if (before)

@@ -278,19 +278,13 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 
 int setread_start(struct setread *r, struct setelems *into)
 {
-	char err[128];
 	struct nlmsghdr *req;
 	int ret;
 
 	setread_cancel(r);
-	ret = nl_open(&r->nl, err, sizeof(err));
+	ret = nl_open_nonblock(&r->nl);
 	if (ret)
 		return ret;
-	if (fcntl(mnl_socket_get_fd(r->nl.sock), F_SETFL, O_NONBLOCK) < 0) {
-		ret = -errno;
-		nl_close(&r->nl);
-		return ret;
-	}
 	into->n = 0;
 	into->keys_len = into->text_len = 0;
 	into->norder = 0;
@@ -320,19 +314,9 @@ int setread_step(struct setread *r)
 
 	if (!r->active)
 		return 0;
-	ret = (int)mnl_socket_recvfrom(r->nl.sock, r->nl.buf, NL_RECV_SIZE);
-	if (ret < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 1;
-		ret = -errno;
-		setread_cancel(r);
-		return ret;
-	}
-	errno = 0;
-	ret = mnl_cb_run(r->nl.buf, (size_t)ret, r->seq, r->nl.portid, elems_cb, r);
+	ret = nl_recv_slice(&r->nl, r->seq, elems_cb, r);
 	if (ret > 0)
 		return 1;
-	ret = ret < 0 ? (errno ? -errno : -EIO) : 0;
 	setread_cancel(r);
 	if (!ret)
 		setelems_trim(r->into); /* all in: no room kept for more */

@@ -19,13 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 bench_setup "bench sets" nfpsets nfps "${1:-}"
 export NFPILOT_LIB_DIR="$tmp/lib" NFPILOT_RUN_DIR="$tmp/run"
-sets_cleanup() {
-	for ns in $made; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-	done
-	bench_cleanup
-}
-trap sets_cleanup EXIT
+trap bench_cleanup_guardians EXIT
 res=$tmp/results
 row() { python3 "$here/measure.py" row --out "$res" "$@"; }
 now() { date +%s.%N; }
@@ -56,15 +50,20 @@ EOF
 }
 
 p_pfx='10\.[0-9]+\.[0-9]+\.[0-9]+/28'
+# listing WHAT NAME N PATTERN REPS: the whole listing, and its first element
+# (nft writes none before it has read them all)
+listing() {
+	row --label "set list, $1" --goal 1.0 --reps "$5" --ns "$pfx-$2" \
+	    --expect "$3" --a "$bin set list inet T s" --pa "$4" \
+	    --b "nft list set inet T s" --pb "$4"
+	row --label "first element, $1" --reps "$5" --ns "$pfx-$2" --expect 1 \
+	    --a "sh -c '$bin set list inet T s | head -n 1'" --pa "$4" \
+	    --b "sh -c 'nft list set inet T s | head -n 5'" --pb 'elements = [{] 10[.]'
+}
 p_addr='10\.[0-9]+\.[0-9]+\.[0-9]+'
 
 set_fixture 50k 50000 prefix
-row --label "set list, 50k prefixes (interval)" --goal 1.0 --reps "$reps" --ns "$pfx-50k" \
-    --expect 50000 --a "$bin set list inet T s" --pa "$p_pfx" \
-    --b "nft list set inet T s" --pb "$p_pfx"
-row --label "first element, 50k prefixes" --reps "$reps" --ns "$pfx-50k" --expect 1 \
-    --a "sh -c '$bin set list inet T s | head -n 1'" --pa "$p_pfx" \
-    --b "sh -c 'nft list set inet T s | head -n 5'" --pb 'elements = [{] 10[.]'
+listing "50k prefixes (interval)" 50k 50000 "$p_pfx" "$reps"
 
 row --label "set test, 50k prefixes" --reps "$reps" --ns "$pfx-50k" --expect 1 \
     --a "$bin set test inet T s 10.0.123.4" --pa "$p_pfx" \
@@ -103,12 +102,7 @@ rm -f "$tmp/50k.nft"
 if [ "$quick" != 1 ]; then
 	set_fixture 1m 1000000 addr
 	r=$(( reps < 3 ? reps : 3 ))
-	row --label "set list, 1M addresses" --goal 1.0 --reps "$r" --ns "$pfx-1m" \
-	    --expect 1000000 --a "$bin set list inet T s" --pa "$p_addr" \
-	    --b "nft list set inet T s" --pb "$p_addr"
-	row --label "first element, 1M addresses" --reps "$r" --ns "$pfx-1m" --expect 1 \
-	    --a "sh -c '$bin set list inet T s | head -n 1'" --pa "$p_addr" \
-	    --b "sh -c 'nft list set inet T s | head -n 5'" --pb 'elements = [{] 10[.]'
+	listing "1M addresses" 1m 1000000 "$p_addr" "$r"
 
 	ip netns del "$pfx-1m"
 	rm -f "$tmp/1m.nft"
