@@ -4,7 +4,7 @@
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 VERSION   := 0.1.0
-PKGS      := libnftables libnftnl libmnl libnetfilter_conntrack ncursesw
+PKGS      := libnftables libnftnl libmnl libnetfilter_conntrack ncursesw readline
 
 CC        ?= cc
 CFLAGS    ?= -O2 -g

@@ -179,6 +179,43 @@ static void config_set_columns(struct nfp_config *c, char *value, struct config_
 	c->ncolumns = n;
 }
 
+/* save_file.NS = PATH: a later line for NS replaces the earlier one */
+static void config_set_ns_save(struct nfp_config *c, const char *ns, const char *value,
+			       struct config_ctx *x)
+{
+	size_t i = 0;
+
+	if (!ns[0] || strlen(ns) >= sizeof(c->ns_save[0].ns) || strchr(ns, '/')) {
+		config_warn(x, "save_file.NAME needs a namespace name (at most %zu characters)",
+			    sizeof(c->ns_save[0].ns) - 1);
+		return;
+	}
+	if (value[0] != '/' || strlen(value) >= sizeof(c->ns_save[0].file)) {
+		config_warn(x, "save_file.%s must be an absolute path", ns);
+		return;
+	}
+	while (i < c->nns_save && strcmp(c->ns_save[i].ns, ns) != 0)
+		i++;
+	if (i == CONFIG_NS_SAVE_MAX) {
+		config_warn(x, "at most %d save_file.NAME keys", CONFIG_NS_SAVE_MAX);
+		return;
+	}
+	snprintf(c->ns_save[i].ns, sizeof(c->ns_save[i].ns), "%s", ns);
+	snprintf(c->ns_save[i].file, sizeof(c->ns_save[i].file), "%s", value);
+	if (i == c->nns_save)
+		c->nns_save++;
+}
+
+const char *config_save_file(const struct nfp_config *c, const char *ns)
+{
+	if (!ns)
+		return c->save_file;
+	for (size_t i = 0; i < c->nns_save; i++)
+		if (strcmp(c->ns_save[i].ns, ns) == 0)
+			return c->ns_save[i].file;
+	return NULL;
+}
+
 static void config_set(struct nfp_config *c, const char *key, char *value,
 		       struct config_ctx *x)
 {
@@ -215,6 +252,8 @@ static void config_set(struct nfp_config *c, const char *key, char *value,
 			config_warn(x, "timeout must be between 10 and 3600 seconds");
 		else
 			c->timeout = (int)v;
+	} else if (strncmp(key, "save_file.", 10) == 0) {
+		config_set_ns_save(c, key + 10, value, x);
 	} else if (strcmp(key, "save_file") == 0) {
 		if (value[0] != '/' || strlen(value) >= sizeof(c->save_file))
 			config_warn(x, "save_file must be an absolute path");

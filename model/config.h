@@ -15,8 +15,12 @@
  *	timeout = 60       probation time of an applied change, seconds,
  *	                   integer 10 .. 3600
  *	save_file = /etc/nftables.conf
- *	                   where S and `nfpilot save` write the ruleset, and
- *	                   what the "not saved" indicator compares with
+ *	                   where S and `nfpilot save` write the machine's
+ *	                   ruleset, and what the "not saved" indicator
+ *	                   compares with
+ *	save_file.NAME = /etc/nft/NAME.nft
+ *	                   the same for network namespace NAME (`ip netns`
+ *	                   name, or ns-INODE): a namespace has no default
  *	save_mode = 0640   the saved file's mode (octal); at most 0755: no
  *	                   set-id bits, no write for group or others. Unset:
  *	                   the previous file's bits, never more than 0644 */
@@ -49,6 +53,7 @@ enum config_column {
 #define CONFIG_REFRESH_MAX 60.0
 #define CONFIG_TIMEOUT_MIN 10
 #define CONFIG_TIMEOUT_MAX 3600
+#define CONFIG_NS_SAVE_MAX 16
 #define CONFIG_SAVE_MODE_MAX 0755   /* SAFEFILE_MODE_MAX: ui/ parses, apply/ writes */
 
 struct nfp_config {
@@ -61,7 +66,17 @@ struct nfp_config {
 	char save_file[256];         /* the boot-time ruleset file */
 	int save_mode;               /* its mode as asked (octal, at most 0755), or -1:
 				      * the previous file's bits within 0644 */
+	struct {
+		char ns[64];
+		char file[256];
+	} ns_save[CONFIG_NS_SAVE_MAX]; /* save_file.NAME */
+	size_t nns_save;
 };
+
+/* The boot file of namespace ns (NULL: the machine's own): save_file, or
+ * save_file.NS for a namespace; NULL when the namespace has none (a
+ * namespace never gets the machine's file). */
+const char *config_save_file(const struct nfp_config *c, const char *ns);
 
 /* "pkts" for COL_PKTS; NULL when out of range */
 const char *config_column_name(enum config_column col);

@@ -321,7 +321,7 @@ static char *read_all(const char *path)
 	return buf;
 }
 
-int history_get(int n, struct history_entry *e, char **change, char *err, size_t errlen)
+int history_lookup(int n, struct history_entry *e, char **change, char *err, size_t errlen)
 {
 	char dir[4000], path[4200];
 	struct stat st;
@@ -345,7 +345,7 @@ int history_get(int n, struct history_entry *e, char **change, char *err, size_t
 	return 0;
 }
 
-int history_list(struct history_entry **out, size_t *count, char *err, size_t errlen)
+int history_entries(struct history_entry **out, size_t *count, char *err, size_t errlen)
 {
 	char dir[4096];
 	int *nums = NULL;
@@ -367,7 +367,7 @@ int history_list(struct history_entry **out, size_t *count, char *err, size_t er
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++)
-		history_get(nums[i], &(*out)[(*count)++], NULL, err, errlen);
+		history_lookup(nums[i], &(*out)[(*count)++], NULL, err, errlen);
 	free(nums);
 	return 0;
 }

@@ -160,6 +160,35 @@ static void test_config_save_mode(void **state)
 	assert_int_equal(config_mode_parse(""), -EINVAL);
 }
 
+/* save_file.NAME: a namespace's own boot file; a namespace never gets
+ * the machine's save_file */
+static void test_config_ns_save_file(void **state)
+{
+	struct nfp_config c;
+	struct warnings w;
+
+	(void)state;
+	config_defaults(&c);
+	assert_string_equal(config_save_file(&c, NULL), "/etc/nftables.conf");
+	assert_null(config_save_file(&c, "web"));
+	assert_int_equal(parse_config(&c, "save_file = /etc/host.nft\n"
+				      "save_file.web = /etc/nft/web.nft\n"
+				      "save_file.db = /etc/nft/db.nft\n"
+				      "save_file.web = /etc/nft/web2.nft\n", &w), 0);
+	assert_string_equal(config_save_file(&c, NULL), "/etc/host.nft");
+	assert_string_equal(config_save_file(&c, "web"), "/etc/nft/web2.nft");
+	assert_string_equal(config_save_file(&c, "db"), "/etc/nft/db.nft");
+	assert_null(config_save_file(&c, "other"));
+	assert_int_equal(c.nns_save, 2);
+	assert_int_equal(parse_config(&c, "save_file.web = web.nft\nsave_file. = /x\n"
+				      "save_file.a/b = /x\n", &w), 3);
+	assert_string_equal(w.text,
+		"c.conf:1: save_file.web must be an absolute path\n"
+		"c.conf:2: save_file.NAME needs a namespace name (at most 63 characters)\n"
+		"c.conf:3: save_file.NAME needs a namespace name (at most 63 characters)\n");
+	assert_string_equal(config_save_file(&c, "web"), "/etc/nft/web2.nft");
+}
+
 static void test_config_errors(void **state)
 {
 	struct nfp_config c, before;
@@ -295,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_config_defaults),
 		cmocka_unit_test(test_config_keys),
 		cmocka_unit_test(test_config_save_mode),
+		cmocka_unit_test(test_config_ns_save_file),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test_setup_teardown(test_config_load, setup_tmpdir,
 						teardown_tmpdir),
