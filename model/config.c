@@ -43,7 +43,7 @@ void config_defaults(struct nfp_config *c)
 	for (int i = 0; i < COL_COUNT; i++)
 		c->columns[i] = (unsigned char)i;
 	c->ncolumns = COL_COUNT;
-	c->timeout = 60;
+	c->timeout = CONFIG_TIMEOUT_DEFAULT;
 	snprintf(c->save_file, sizeof(c->save_file), "/etc/nftables.conf");
 	c->save_mode = -1;
 }
@@ -123,6 +123,19 @@ static int config_parse_int(const char *s, long *out)
 			return -ERANGE;
 	}
 	*out = v;
+	return 0;
+}
+
+int config_timeout_parse(const char *s, int *out, char *err, size_t errlen)
+{
+	long v;
+
+	if (config_parse_int(s, &v) < 0 || v < CONFIG_TIMEOUT_MIN || v > CONFIG_TIMEOUT_MAX) {
+		snprintf(err, errlen, "seconds from %d to %d, not '%.100s'", CONFIG_TIMEOUT_MIN,
+			 CONFIG_TIMEOUT_MAX, s);
+		return -EINVAL;
+	}
+	*out = (int)v;
 	return 0;
 }
 
@@ -245,13 +258,13 @@ static void config_set(struct nfp_config *c, const char *key, char *value,
 	} else if (strcmp(key, "columns") == 0) {
 		config_set_columns(c, value, x);
 	} else if (strcmp(key, "timeout") == 0) {
-		long v;
+		char why[200];
+		int v;
 
-		if (config_parse_int(value, &v) < 0 || v < CONFIG_TIMEOUT_MIN
-		    || v > CONFIG_TIMEOUT_MAX)
-			config_warn(x, "timeout must be between 10 and 3600 seconds");
+		if (config_timeout_parse(value, &v, why, sizeof(why)) < 0)
+			config_warn(x, "timeout: %s", why);
 		else
-			c->timeout = (int)v;
+			c->timeout = v;
 	} else if (strncmp(key, "save_file.", 10) == 0) {
 		config_set_ns_save(c, key + 10, value, x);
 	} else if (strcmp(key, "save_file") == 0) {

@@ -13,7 +13,7 @@
  *	columns = num, pkts, bytes, pps, bps, history, handle, rule
  *	                   rule-list columns in order; "rule" is required
  *	timeout = 60       probation time of an applied change, seconds,
- *	                   integer 10 .. 3600
+ *	                   integer CONFIG_TIMEOUT_MIN .. CONFIG_TIMEOUT_MAX
  *	save_file = /etc/nftables.conf
  *	                   where S and `nfpilot save` write the machine's
  *	                   ruleset, and what the "not saved" indicator
@@ -51,8 +51,16 @@ enum config_column {
 
 #define CONFIG_REFRESH_MIN 0.2
 #define CONFIG_REFRESH_MAX 60.0
+/* The probation time of an applied change, in seconds: the config key
+ * timeout, the live view's --timeout and that of every verb that applies a
+ * change all take it through config_timeout_parse, the one check. */
 #define CONFIG_TIMEOUT_MIN 10
 #define CONFIG_TIMEOUT_MAX 3600
+#define CONFIG_TIMEOUT_DEFAULT 60
+/* ... as text, for the help: "10..3600", "60" */
+#define CONFIG_STR_(x) #x
+#define CONFIG_STR(x) CONFIG_STR_(x)
+#define CONFIG_TIMEOUT_RANGE CONFIG_STR(CONFIG_TIMEOUT_MIN) ".." CONFIG_STR(CONFIG_TIMEOUT_MAX)
 #define CONFIG_NS_SAVE_MAX 16
 #define CONFIG_SAVE_MODE_MAX 0755   /* SAFEFILE_MODE_MAX: ui/ parses, apply/ writes */
 
@@ -88,8 +96,13 @@ int config_column_parse(const char *name);
  * at most CONFIG_SAVE_MODE_MAX. The mode, or -EINVAL / -ERANGE. */
 int config_mode_parse(const char *s);
 
+/* A probation time as the admin writes it: whole seconds (digits only)
+ * from CONFIG_TIMEOUT_MIN to CONFIG_TIMEOUT_MAX. 0 with *out set, or
+ * -EINVAL with err = "seconds from 10 to 3600, not 'S'" (S as given). */
+int config_timeout_parse(const char *s, int *out, char *err, size_t errlen);
+
 /* refresh 1, theme "default", numeric, every column in table order,
- * timeout 60, save_mode -1 */
+ * timeout CONFIG_TIMEOUT_DEFAULT, save_mode -1 */
 void config_defaults(struct nfp_config *c);
 
 /* Apply the settings in fp (named fname in messages) on top of *c. A bad

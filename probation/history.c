@@ -4,6 +4,7 @@
 #include "probation/snapfile.h"
 #include "model/ruleset.h"
 #include "probation/state.h"
+#include "util/grow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -98,24 +99,21 @@ static int numbers(const char *dir, int **out, size_t *count)
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	int *arr = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 
 	if (!d)
 		return -errno;
 	while ((e = readdir(d))) {
 		char *end;
 		long v = strtol(e->d_name, &end, 10);
-		int *a;
 
 		if (*end || v <= 0 || v > 1000000000)
 			continue;
-		a = realloc(arr, (n + 1) * sizeof(*a));
-		if (!a) {
+		if (grow(&arr, &cap, n + 1, sizeof(*arr), 64)) {
 			free(arr);
 			closedir(d);
 			return -ENOMEM;
 		}
-		arr = a;
 		arr[n++] = (int)v;
 	}
 	closedir(d);

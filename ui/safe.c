@@ -169,7 +169,7 @@ void safe_applied(struct view *v, struct probation *p, size_t nedits)
 		/* we joined our own probation: the new connection holds it now */
 		char err[256];
 
-		probation_send(&v->prob, "release", NULL, 0, err, sizeof(err));
+		probation_send(&v->prob, REQ_RELEASE, NULL, err, sizeof(err));
 		probation_close(&v->prob);
 	}
 	v->prob = *p;
@@ -189,19 +189,20 @@ void safe_applied(struct view *v, struct probation *p, size_t nedits)
 			    nedits == 1 ? "it" : "them");
 }
 
-static void tell_guardian(struct view *v, const char *cmd)
+static void tell_guardian(struct view *v, enum protocol_req req)
 {
-	char err[512], reply[64];
+	char err[512];
 	struct probation *p = ours(v) ? &v->prob : NULL;
-	int ret = probation_send(p, cmd, reply, sizeof(reply), err, sizeof(err));
+	long long n = 0;
+	int ret = probation_send(p, req, &n, err, sizeof(err));
 
 	if (ret) {
 		view_status(v, ret == -ENOENT ? ROLE_DIM : ROLE_ERROR, "%s", err);
 		return;
 	}
-	if (strcmp(cmd, "extend") == 0) {
+	if (req == REQ_EXTEND) {
 		/* the new deadline comes to holders as the guardian's own word */
-		view_status(v, ROLE_NORMAL, "extended: %lld s left", strtoll(reply, NULL, 10) / 1000);
+		view_status(v, ROLE_NORMAL, "extended: %lld s left", n / 1000);
 		return;
 	}
 	if (p) {
@@ -210,9 +211,8 @@ static void tell_guardian(struct view *v, const char *cmd)
 	}
 	/* another login's probation */
 	v->live.dirty = true;
-	view_status(v, ROLE_NORMAL, "%s (history %s)", strcmp(cmd, "confirm") == 0
-		    ? "confirmed the change on probation" : "reverted the change on probation",
-		    reply);
+	view_status(v, ROLE_NORMAL, "%s (history %lld)", req == REQ_CONFIRM
+		    ? "confirmed the change on probation" : "reverted the change on probation", n);
 }
 
 void safe_save_confirmed(struct view *v)
@@ -283,13 +283,13 @@ void safe_action(struct view *v, enum action act)
 				    "again (a NEW SSH session) and run `nfpilot confirm`");
 			return;
 		}
-		tell_guardian(v, "confirm");
+		tell_guardian(v, REQ_CONFIRM);
 		break;
 	case ACT_ROLLBACK:
-		tell_guardian(v, "rollback");
+		tell_guardian(v, REQ_ROLLBACK);
 		break;
 	case ACT_EXTEND:
-		tell_guardian(v, "extend");
+		tell_guardian(v, REQ_EXTEND);
 		break;
 	case ACT_HISTORY:
 		view_show(v, &history_screen);
