@@ -4,7 +4,7 @@
 # 100000 in the # column, not "10000", and big handles show whole in the
 # handle column; the columns keep that width from the top of the chain.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../tmux_lib.sh"
+. "$(dirname "$0")/../tui_lib.sh"
 
 ns_add "$SRV" || bail "ip netns add $SRV"
 N=100000
@@ -19,12 +19,10 @@ EOF
 srv nft -f "$TEST_TMP/big.nft" || bail "a chain of $N rules"
 LAST=$(srv nft -a list chain inet big c | sed -n 's/.* # handle \([0-9]*\)$/\1/p' | tail -n 1)
 
-TUI_H=20
-tui_start -- || bail "tmux session"
-wait_for 'F1 help' 20 >/dev/null || { show_screen; bail "the live view did not start"; }
+tui_start --size 120x20 || bail "the live view did not start"
+# the step ends once the chain's rules and their text are loaded
 keys Tab
-wait_for "$N rules" 60 >/dev/null || { show_screen; bail "chain c not shown"; }
-wait_gone 'loading' 120 >/dev/null
+wait_for "$N rules" 60 >/dev/null || bail "chain c not shown"
 # the header's # sits over the numbers: the column is as wide as 100000
 expect "the # column is titled" '^.*#  +pkts'
 keys End
