@@ -61,10 +61,22 @@ TOOL_BIN  := $(patsubst tests/tools/%.c,build/asan/tools/%,$(wildcard tests/tool
 # the archives a unit test links: its layer's and those below it
 test_libs  = $(foreach l,$(TEST_LAYER_$(1)) $(DEPS_$(TEST_LAYER_$(1))),build/asan/lib/$(l).a)
 
+# The snapshot reader's fuzzer (tests/fuzz/, libFuzzer): the same objects
+# built a third time, by clang, with coverage, ASan and UBSan (build/fuzz/).
+# `make fuzz` runs it FUZZ_TIME seconds (600 unless told); make check, 60.
+FUZZ_CC   ?= clang-14
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OBJ  := $(filter-out build/fuzz/main.o,$(APP_SRC:%.c=build/fuzz/%.o))
+FUZZ_BIN  := build/fuzz/fuzz_snapfile
+HAVE_FUZZ := $(shell command -v $(FUZZ_CC) >/dev/null 2>&1 && echo yes)
+# FUZZ_LIBNFTNL=.../libnftnl.a: link a libnftnl built with the same flags
+# (its own memory errors then show, and its branches guide the fuzzer)
+FUZZ_LIBNFTNL ?=
+
 # quiet by default; `make V=1` shows the commands
 Q         := $(if $(V),,@)
 
-.PHONY: all check unit integration bench demo install clean deps deps-demo layers
+.PHONY: all check unit integration bench demo install clean deps deps-demo layers fuzz
 all: nfpilot
 
 nfpilot: build/main.o $(LIBS)
@@ -81,7 +93,10 @@ build/asan/%.o: %.c
 	@echo "  CC asan $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
 
-# one archive per layer (rebuilt whole: a removed file leaves no object)
+# one archive per layer (rebuilt whole: a removed file leaves no object);
+# its objects are kept (not intermediate files make deletes), so that a
+# second make rebuilds only what changed
+.SECONDARY:
 .SECONDEXPANSION:
 build/lib/%.a: $$(call layer_obj,$$*,build)
 	@mkdir -p $(dir $@)
@@ -101,6 +116,16 @@ build/asan/tests/%: tests/unit/%.c $$(call test_libs,$$*)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $< $(call test_libs,$*) $(PKG_LIBS) \
 		$(shell pkg-config --cflags --libs cmocka) $(LDFLAGS)
 
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC fuzz $<"
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -O1 -c -o $@ $<
+
+$(FUZZ_BIN): tests/fuzz/fuzz_snapfile.c $(FUZZ_OBJ)
+	@echo "  LD fuzz $@"
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -O1 -o $@ $< $(FUZZ_OBJ) \
+		$(FUZZ_LIBNFTNL) $(PKG_LIBS) $(LDFLAGS)
+
 # test tools: drive internal modules from the integration tests
 build/asan/tools/%: tests/tools/%.c $(ASAN_LIBS)
 	@mkdir -p $(dir $@)
@@ -119,7 +144,8 @@ layers:
 
 # the release build too: valgrind runs it (it does not mix with the sanitizers)
 check: deps
-	@$(MAKE) --no-print-directory layers nfpilot build/asan/nfpilot $(UNIT_BIN) $(TOOL_BIN)
+	@$(MAKE) --no-print-directory layers nfpilot build/asan/nfpilot $(UNIT_BIN) $(TOOL_BIN) \
+		$(if $(HAVE_FUZZ),$(FUZZ_BIN))
 	@NFPILOT_RELEASE=$(CURDIR)/nfpilot sh tests/run.sh build/asan/nfpilot $(UNIT_BIN)
 
 # the unit tests alone; the integration scripts alone (T=pattern: some)
@@ -128,8 +154,13 @@ unit: deps
 	@T=_none_ sh tests/run.sh build/asan/nfpilot $(UNIT_BIN)
 
 integration: deps
-	@$(MAKE) --no-print-directory nfpilot build/asan/nfpilot $(TOOL_BIN)
+	@$(MAKE) --no-print-directory nfpilot build/asan/nfpilot $(TOOL_BIN) \
+		$(if $(HAVE_FUZZ),$(FUZZ_BIN))
 	@NFPILOT_RELEASE=$(CURDIR)/nfpilot sh tests/run.sh build/asan/nfpilot
+
+fuzz: deps
+	@$(MAKE) --no-print-directory build/asan/nfpilot build/asan/tools/snapseeds $(FUZZ_BIN)
+	@FUZZ_TIME=$${FUZZ_TIME:-600} T=fuzz_snapfile sh tests/run.sh build/asan/nfpilot
 
 bench: deps nfpilot
 	@sh tests/bench/run.sh ./nfpilot
@@ -149,4 +180,4 @@ install: nfpilot
 clean:
 	rm -rf build nfpilot
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -17,7 +17,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <stdarg.h>
@@ -47,6 +49,20 @@ struct client {
 	uint64_t login;         /* login_of(pid) */
 	bool holder;
 	bool held;              /* it said hold (detached or not): it may commit */
+};
+
+/* The state a change left, for the history, is read when the change went
+ * in (a revert must not wait for it), by a thread of its own with its own
+ * netlink socket, so that the guardian answers a confirm or a rollback
+ * while it reads a big table. One read at a time: a change that joins
+ * while one runs makes it start again when it ends (its state is stale). */
+struct after_read {
+	struct snap_id *ids;
+	char **names;
+	size_t n;
+	struct snapshot snap;
+	bool ok;
+	int donefd;             /* written when the read ends */
 };
 
 struct guardian {
@@ -79,6 +95,12 @@ struct guardian {
 	bool point_changed;     /* the kept tables changed: rewrite the restore point */
 	struct snapshot after;  /* the touched tables right after the last change */
 	bool have_after;
+	pthread_t reader;       /* reading them (after_start) */
+	struct after_read aread;
+	bool reading, read_again;
+	int afterfd;            /* eventfd: the read ended */
+	int fin_n;              /* the history entry finish() completes */
+	struct snapshot fin_back; /* reverted: the tables that came back */
 };
 
 static int64_t now_ms(void)
@@ -455,8 +477,10 @@ static struct snapshot before_of(struct guardian *g, const struct snapshot *afte
 	return v;
 }
 
-static int record(struct guardian *g, const char *outcome, const char *reason,
-		  const struct snapshot *before, const struct snapshot *after)
+/* Number the end in the history and write what it is (who, the outcome,
+ * the change): the answer names that number. The tables before and after
+ * are written by finish(), once every client has its answer. */
+static int record_meta(struct guardian *g, const char *outcome, const char *reason)
 {
 	struct history_entry e = { 0 };
 	char err[512] = "";
@@ -469,40 +493,111 @@ static int record(struct guardian *g, const char *outcome, const char *reason,
 	snprintf(e.reason, sizeof(e.reason), "%s", reason);
 	snprintf(e.what, sizeof(e.what), "%s", g->what);
 	tables_text(g, e.tables, sizeof(e.tables));
-	if (history_add(&e, g->change ? g->change : "", before, after, &n, err, sizeof(err)))
+	if (history_add(&e, g->change ? g->change : "", &n, err, sizeof(err)))
 		syslog(LOG_ERR, "history not written: %s", err);
+	g->fin_n = n;
 	return n;
 }
 
-/* The current state of the touched tables, for the history. */
-static bool take_now(struct guardian *g, struct snapshot *after)
+static void *after_thread(void *arg)
 {
-	struct snapshot v = view(g, false);
-	struct snap_id *ids = calloc(v.ntables + 1, sizeof(*ids));
+	struct after_read *a = arg;
+	struct nl nl;
 	char err[256];
-	bool ok;
+	uint64_t one = 1;
 
-	for (size_t i = 0; ids && i < v.ntables; i++)
-		ids[i] = (struct snap_id){ v.tables[i].family, v.tables[i].name };
-	ok = ids && snapshot_take(&g->nl, ids, v.ntables, false, after, err, sizeof(err)) == 0;
-	free(ids);
-	free(v.tables);
-	return ok;
+	a->ok = nl_open(&nl, err, sizeof(err)) == 0;
+	if (a->ok) {
+		a->ok = snapshot_take(&nl, a->ids, a->n, false, &a->snap, err, sizeof(err)) == 0;
+		nl_close(&nl);
+	}
+	if (!a->ok)
+		syslog(LOG_WARNING, "the state after the change not read: %s", err);
+	if (write(a->donefd, &one, sizeof(one)) < 0)
+		syslog(LOG_WARNING, "guardian: %s", strerror(errno)); /* the join still waits */
+	return NULL;
 }
 
-/* The state a change left, for the history: read when it went in (not
- * when the probation ends: a revert must not wait for a re-read). */
-static void note_after(struct guardian *g)
+static void after_read_free(struct after_read *a)
 {
+	for (size_t i = 0; i < a->n; i++)
+		free(a->names[i]);
+	free(a->names);
+	free(a->ids);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Start reading the touched tables as they are now. */
+static void after_start(struct guardian *g)
+{
+	struct snapshot v;
+	struct after_read *a = &g->aread;
+
+	if (g->reading) {
+		g->read_again = true; /* a change went in since it started */
+		return;
+	}
 	if (g->have_after)
 		snapshot_free(&g->after);
-	g->have_after = take_now(g, &g->after);
+	g->have_after = false;
+	v = view(g, false);
+	a->ids = calloc(v.ntables + 1, sizeof(*a->ids));
+	a->names = calloc(v.ntables + 1, sizeof(*a->names));
+	for (size_t i = 0; a->ids && a->names && i < v.ntables; i++) {
+		if (!(a->names[i] = strdup(v.tables[i].name)))
+			break;
+		a->ids[i] = (struct snap_id){ v.tables[i].family, a->names[i] };
+		a->n = i + 1;
+	}
+	a->donefd = g->afterfd;
+	if (!v.tables || a->n != v.ntables || pthread_create(&g->reader, NULL, after_thread, a)) {
+		syslog(LOG_WARNING, "the state after the change not read: %s", strerror(ENOMEM));
+		after_read_free(a);
+	} else {
+		g->reading = true;
+	}
+	free(v.tables);
 }
 
+/* The read ended (its done fd is readable, or the caller waits for it):
+ * keep its state, or read again if a change went in meanwhile. */
+static void after_join(struct guardian *g)
+{
+	uint64_t n;
+
+	if (!g->reading)
+		return;
+	pthread_join(g->reader, NULL);
+	if (read(g->afterfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		syslog(LOG_WARNING, "guardian: %s", strerror(errno));
+	g->reading = false;
+	if (g->aread.ok && !g->read_again) {
+		g->after = g->aread.snap;
+		g->have_after = true;
+	} else if (g->aread.ok) {
+		snapshot_free(&g->aread.snap);
+	}
+	after_read_free(&g->aread);
+	if (g->read_again) {
+		g->read_again = false;
+		after_start(g);
+	}
+}
+
+/* The state the change left, once read (waits for a read under way):
+ * true when g->after holds it. */
+static bool after_ready(struct guardian *g)
+{
+	while (g->reading)
+		after_join(g);
+	return g->have_after;
+}
+
+/* g->after, now the caller's. */
 static bool take_after(struct guardian *g, struct snapshot *after)
 {
-	if (!g->have_after)
-		return take_now(g, after);
+	if (!after_ready(g))
+		return false;
 	*after = g->after;
 	g->have_after = false;
 	return true;
@@ -510,24 +605,59 @@ static bool take_after(struct guardian *g, struct snapshot *after)
 
 static int end_confirmed(struct guardian *g, const char *by)
 {
-	struct snapshot after;
-	bool have = take_after(g, &after);
 	char reason[256], tables[512];
 	int n;
 
-	struct snapshot copies, before = before_of(g, have ? &after : NULL, &copies);
-
 	snprintf(reason, sizeof(reason), "confirmed by %s", by);
-	n = record(g, "confirmed", reason, &before, have ? &after : NULL);
-	free(before.tables);
-	snapshot_free(&copies);
-	if (have)
-		snapshot_free(&after);
+	n = record_meta(g, "confirmed", reason);
 	tables_text(g, tables, sizeof(tables));
 	syslog(LOG_NOTICE, "change to %s confirmed by %s (history %d)", tables, by, n);
 	tell_holders(g, "end confirmed %d\n%s", n, reason);
 	cleanup_files(g);
 	return n;
+}
+
+/* Once every client has its answer: the history entry's tables before
+ * and after the change (after: as read when it went in, waited for if
+ * that read is under way), and after a revert the handles the restored
+ * rules have now. The run folder's lock is let go before the big files
+ * are written: the next probation need not wait for them, and a reader of
+ * the entry waits for them (history_add_tables). */
+static void finish(struct guardian *g)
+{
+	struct snapshot after, copies, before;
+	bool have = take_after(g, &after);
+	char err[2048] = "";
+
+	if (g->fin_n <= 0)
+		goto out;
+	before = before_of(g, have ? &after : NULL, &copies);
+	if (g->fin_back.ntables) {
+		/* the tables that came back, whole as they were: their rules
+		 * have new handles now */
+		struct snapshot came = { .tables = calloc(before.ntables + 1, sizeof(*came.tables)) };
+
+		for (size_t i = 0; came.tables && i < before.ntables; i++)
+			for (size_t j = 0; j < g->fin_back.ntables; j++)
+				if (before.tables[i].family == g->fin_back.tables[j].family &&
+				    strcmp(before.tables[i].name, g->fin_back.tables[j].name) == 0)
+					came.tables[came.ntables++] = before.tables[i];
+		if (came.ntables && history_add_handles(&g->nl, g->fin_n, &came, err, sizeof(err)))
+			syslog(LOG_WARNING, "handles after the revert not recorded: %s", err);
+		free(came.tables);
+	}
+	if (g->lockfd >= 0)
+		close(g->lockfd);
+	g->lockfd = -1;
+	if (history_add_tables(g->fin_n, &before, have ? &after : NULL, err, sizeof(err)))
+		syslog(LOG_ERR, "history %d: the tables not written: %s", g->fin_n, err);
+	free(before.tables);
+	snapshot_free(&copies);
+out:
+	if (have)
+		snapshot_free(&after);
+	free(g->fin_back.tables);
+	g->fin_back = (struct snapshot){ 0 };
 }
 
 /* Put the touched tables back, each on its own if the kernel refuses
@@ -537,12 +667,12 @@ static int end_confirmed(struct guardian *g, const char *by)
  * why, for nfpilot status and rollback). */
 static int end_reverted(struct guardian *g, const char *why)
 {
-	struct snapshot v = view(g, false), after, left = { 0 }, back = { 0 }, copies, before;
-	bool have = take_after(g, &after);
+	struct snapshot v = view(g, false), left = { 0 }, back = { 0 };
 	char err[2048] = "", tables[512], reason[2600], leftnames[512] = "";
 	int *terr = calloc(v.ntables + 1, sizeof(*terr));
 	int ret = -ENOMEM, n;
 
+	after_ready(g); /* the state being reverted, for the history */
 	tables_text(g, tables, sizeof(tables));
 	for (int attempt = 0; v.tables && terr && attempt < 5; attempt++) {
 		ret = snapshot_restore(&g->nl, &v, 0, SNAP_EACH, terr, err, sizeof(err));
@@ -575,26 +705,9 @@ static int end_reverted(struct guardian *g, const char *why)
 		snprintf(reason, sizeof(reason), "%s", why);
 		syslog(LOG_WARNING, "reverted %s: %s", tables, why);
 	}
-	before = before_of(g, have ? &after : NULL, &copies);
-	n = record(g, ret ? "revert failed" : "reverted", reason, &before, have ? &after : NULL);
-	if (n > 0 && back.ntables) {
-		/* the tables that came back, whole as they were: their rules
-		 * have new handles now */
-		struct snapshot came = { .tables = calloc(before.ntables + 1, sizeof(*came.tables)) };
-
-		for (size_t i = 0; came.tables && i < before.ntables; i++)
-			for (size_t j = 0; j < back.ntables; j++)
-				if (before.tables[i].family == back.tables[j].family &&
-				    strcmp(before.tables[i].name, back.tables[j].name) == 0)
-					came.tables[came.ntables++] = before.tables[i];
-		if (came.ntables && history_add_handles(&g->nl, n, &came, err, sizeof(err)))
-			syslog(LOG_WARNING, "handles after the revert not recorded: %s", err);
-		free(came.tables);
-	}
-	free(before.tables);
-	snapshot_free(&copies);
-	if (have)
-		snapshot_free(&after);
+	n = record_meta(g, ret ? "revert failed" : "reverted", reason);
+	g->fin_back = back; /* finish() records their handles */
+	back.tables = NULL;
 	tell_holders(g, "end %s %d\n%s", ret ? "failed" : "reverted", n, reason);
 	if (!ret) {
 		free(v.tables);
@@ -747,7 +860,7 @@ static bool went(struct guardian *g, struct client *c, bool went_in, const char 
 	       g->from, tables, g->timeout_s);
 	say(c->fd, "ok %lld\n%s", (long long)g->timeout_s * 1000, tables);
 	tell_holders(g, "deadline %d", g->timeout_s * 1000);
-	note_after(g); /* after the answer: the applier does not wait for it */
+	after_start(g); /* after the answer: the applier does not wait for it */
 	return false;
 }
 
@@ -1037,7 +1150,7 @@ static int serve(struct guardian *g)
 	static char msg[PROB_MSG_MAX + 1];
 
 	for (;;) {
-		struct pollfd pfd[MAX_CLIENTS + 2];
+		struct pollfd pfd[MAX_CLIENTS + 3];
 		int64_t left = g->deadline - now_ms();
 
 		if (left <= 0) {
@@ -1050,8 +1163,11 @@ static int serve(struct guardian *g)
 		for (size_t i = 0; i < g->ncl; i++)
 			pfd[i + 1] = (struct pollfd){ g->cl[i].fd, POLLIN, 0 };
 		pfd[g->ncl + 1] = (struct pollfd){ g->sigfd, POLLIN, 0 };
-		if (poll(pfd, g->ncl + 2, left > 1000 ? 1000 : (int)left) < 0 && errno != EINTR)
+		pfd[g->ncl + 2] = (struct pollfd){ g->afterfd, POLLIN, 0 };
+		if (poll(pfd, g->ncl + 3, left > 1000 ? 1000 : (int)left) < 0 && errno != EINTR)
 			return 1;
+		if (pfd[g->ncl + 2].revents & POLLIN)
+			after_join(g);
 		if (pfd[g->ncl + 1].revents & POLLIN) {
 			/* stopped (systemd stops a unit, a shutdown): put it back first */
 			struct signalfd_siginfo si;
@@ -1181,7 +1297,7 @@ static int listen_at(struct guardian *g, const char *name, char *err, size_t err
 
 int guardian_main(int argc, char **argv)
 {
-	struct guardian g = { .lsock = -1, .lockfd = -1, .sigfd = -1 };
+	struct guardian g = { .lsock = -1, .lockfd = -1, .sigfd = -1, .afterfd = -1 };
 	char path[4200], from[4200], err[2048] = "", refused[2048] = "";
 	int devnull, ret = 0, conn;
 	bool force = false;
@@ -1201,6 +1317,7 @@ int guardian_main(int argc, char **argv)
 	sigaddset(&term, SIGTERM);
 	sigprocmask(SIG_BLOCK, &term, NULL);
 	g.sigfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
+	g.afterfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	devnull = open("/dev/null", O_RDWR);
 	if (devnull >= 0) {
 		dup2(devnull, 0);
@@ -1252,6 +1369,7 @@ int guardian_main(int argc, char **argv)
 	else
 		say(conn, "ok ready");
 	ret = serve(&g);
+	finish(&g);
 	for (size_t i = 0; i < g.ncl; i++)
 		close(g.cl[i].fd);
 	close(g.lsock);

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The history folder: under the namespace's lib folder (probation/state.h,
  * checked there), itself root's, mode 0700, never a link. */
@@ -25,13 +27,51 @@ static int root(char *buf, size_t len, char *err, size_t errlen)
 	return safefile_mkdirs(buf, buf, 0700, err, errlen);
 }
 
-int history_file(int n, const char *name, char *buf, size_t len, char *err, size_t errlen)
+/* While a guardian writes an entry's tables (after it has answered),
+ * the entry holds this file with its pid. */
+#define WRITING ".writing"
+
+static int entry_path(int n, const char *name, char *buf, size_t len, char *err,
+		      size_t errlen)
 {
 	char dir[4096];
 	int ret = root(dir, sizeof(dir), err, errlen);
 
 	if (!ret)
 		snprintf(buf, len, "%s/%d/%s", dir, n, name);
+	return ret;
+}
+
+/* Wait while another process that lives writes entry n's tables: its
+ * answer came before them, a reader right after it must not find them
+ * missing. A writer that died left the entry as it is. */
+static void wait_written(int n)
+{
+	char path[4200], err[256], buf[32];
+
+	if (entry_path(n, WRITING, path, sizeof(path), err, sizeof(err)))
+		return;
+	for (;;) {
+		FILE *fp = fopen(path, "re");
+		long pid = 0;
+
+		if (!fp)
+			return;
+		if (fgets(buf, sizeof(buf), fp))
+			pid = strtol(buf, NULL, 10);
+		fclose(fp);
+		if (pid <= 0 || pid == (long)getpid() || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+			return;
+		usleep(20000);
+	}
+}
+
+int history_file(int n, const char *name, char *buf, size_t len, char *err, size_t errlen)
+{
+	int ret = entry_path(n, name, buf, len, err, errlen);
+
+	if (!ret)
+		wait_written(n);
 	return ret;
 }
 
@@ -101,7 +141,7 @@ int history_write(int n, const char *name, const char *text, char *err, size_t e
 		snprintf(err, errlen, "'%s': not a history file name", name);
 		return -EINVAL;
 	}
-	ret = history_file(n, name, path, sizeof(path), err, errlen);
+	ret = entry_path(n, name, path, sizeof(path), err, errlen);
 	return ret ? ret : write_text(path, text, err, errlen);
 }
 
@@ -131,11 +171,10 @@ int history_add_handles(struct nl *nl, int n, const struct snapshot *restored, c
 	return ret;
 }
 
-int history_add(const struct history_entry *e, const char *change,
-		const struct snapshot *before, const struct snapshot *after, int *n,
-		char *err, size_t errlen)
+int history_add(const struct history_entry *e, const char *change, int *n, char *err,
+		size_t errlen)
 {
-	char dir[4000], entry[4096], path[4200], *meta = NULL;
+	char dir[4000], entry[4096], path[4200], pid[32], *meta = NULL;
 	int *nums = NULL, ret, next;
 	size_t count = 0, metalen = 0;
 	FILE *fp;
@@ -150,7 +189,8 @@ int history_add(const struct history_entry *e, const char *change,
 	}
 	next = count ? nums[count - 1] + 1 : 1;
 	free(nums);
-	/* two guardians never run at once, but be safe about the number */
+	/* two guardians may end at once (one writes its tables while the
+	 * next probation ends): mkdir takes the number */
 	for (;; next++) {
 		snprintf(entry, sizeof(entry), "%s/%d", dir, next);
 		if (mkdir(entry, 0700) == 0)
@@ -162,6 +202,11 @@ int history_add(const struct history_entry *e, const char *change,
 		}
 	}
 	*n = next;
+	snprintf(path, sizeof(path), "%s/%s", entry, WRITING);
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	ret = write_text(path, pid, err, errlen);
+	if (ret)
+		return ret;
 	fp = open_memstream(&meta, &metalen);
 	if (!fp)
 		return -ENOMEM;
@@ -182,16 +227,25 @@ int history_add(const struct history_entry *e, const char *change,
 	snprintf(path, sizeof(path), "%s/change.nft", entry);
 	if (!ret)
 		ret = write_text(path, change, err, errlen);
-	if (!ret && before) {
-		snprintf(path, sizeof(path), "%s/before.snap", entry);
+	return ret;
+}
+
+int history_add_tables(int n, const struct snapshot *before, const struct snapshot *after,
+		       char *err, size_t errlen)
+{
+	char path[4200], scratch[256];
+	int ret = 0;
+
+	err[0] = 0;
+	if (before && !(ret = entry_path(n, "before.snap", path, sizeof(path), err, errlen)))
 		ret = snapfile_save(before, path, err, errlen);
-	}
-	if (!ret && after) {
-		snprintf(path, sizeof(path), "%s/after.snap", entry);
+	if (!ret && after && !(ret = entry_path(n, "after.snap", path, sizeof(path), err, errlen)))
 		ret = snapfile_save(after, path, err, errlen);
-	}
 	if (ret && !err[0])
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	/* done, or as done as it will be: readers go on */
+	if (!entry_path(n, WRITING, path, sizeof(path), scratch, sizeof(scratch)))
+		unlink(path);
 	return ret;
 }
 

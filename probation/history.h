@@ -24,10 +24,18 @@ struct history_entry {
 	char what[256];      /* what made the change: "nfpilot apply web.nft" */
 };
 
-/* Record a change; *n gets its number. 0 or -errno with err filled. */
-int history_add(const struct history_entry *e, const char *change,
-		const struct snapshot *before, const struct snapshot *after, int *n,
-		char *err, size_t errlen);
+/* Record a change: its number (*n), what it was and its change text.
+ * The tables before and after follow with history_add_tables(), which a
+ * guardian calls after it has answered; until then a reader of the
+ * entry's files (history_file, history_read) waits while this process
+ * lives. 0 or -errno with err filled. */
+int history_add(const struct history_entry *e, const char *change, int *n, char *err,
+		size_t errlen);
+
+/* Entry n's tables before and after (either may be NULL): its last
+ * files. 0 or -errno with err filled. */
+int history_add_tables(int n, const struct snapshot *before, const struct snapshot *after,
+		       char *err, size_t errlen);
 
 /* Every entry, oldest first (*out malloc'd). 0 or -errno. */
 int history_list(struct history_entry **out, size_t *count, char *err, size_t errlen);
@@ -56,7 +64,8 @@ char *history_read(int n, const char *name);
 uint64_t history_renamed(const char *map, uint32_t family, const char *table,
 			 const char *chain, uint64_t handle);
 
-/* The path of one of entry n's files: "before.snap", "after.snap". */
+/* The path of one of entry n's files: "before.snap", "after.snap"; once
+ * the guardian that writes them is done (see history_add). */
 int history_file(int n, const char *name, char *buf, size_t len, char *err, size_t errlen);
 
 #endif

@@ -907,7 +907,8 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
 			snprintf(e.tables + l, sizeof(e.tables) - l, "%s%s %s", l ? ", " : "",
 				 ruleset_family_name(s.tables[i].family), s.tables[i].name);
 		}
-		if (history_add(&e, info, &s, NULL, &n, err, errlen) == 0 && restore)
+		if (history_add(&e, info, &n, err, errlen) == 0 &&
+		    history_add_tables(n, &s, NULL, err, errlen) == 0 && restore)
 			history_add_handles(nl, n, &s, err, errlen);
 		{
 			static const char *const files[] = { PROB_RESTORE, PROB_INFO,

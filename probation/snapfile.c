@@ -1,6 +1,8 @@
 #include "probation/snapfile.h"
 #include "util/safefile.h"
 
+#include "nft/nlcheck.h"
+
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,13 +32,39 @@ struct file_hdr {
 	uint32_t genid;
 	uint32_t ntables;
 	uint32_t all;
-	uint32_t reserved;
+	uint32_t flags;          /* FILE_ENDED; 0 in files of older versions */
 };
+
+/* The file ends with a mark: a file cut after any message, or with a byte
+ * changed that still makes sense to the checks, is seen to be damaged. Its
+ * type is one no snapshot holds otherwise, and one readers of older
+ * versions refuse without parsing it (NLMSG_DONE would be a NEWCHAIN to
+ * them: they look at the low byte only). */
+enum { FILE_ENDED = 1 };
+
+#define END_TYPE ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN)
+
+struct file_end {
+	struct nlmsghdr nlh;     /* END_TYPE, the length of the mark */
+	uint32_t messages;       /* how many came before it */
+	uint32_t reserved;
+	uint64_t hash;           /* FNV-1a of their bytes */
+};
+
+#define FNV_BASIS 0xcbf29ce484222325ULL
+
+static uint64_t fnv1a(uint64_t hash, const void *data, size_t len)
+{
+	for (const unsigned char *p = data, *e = p + len; p < e; p++)
+		hash = (hash ^ *p) * 0x100000001b3ULL;
+	return hash;
+}
 
 /* Where messages go: a file, or the digest. */
 struct sink {
 	FILE *fp;
-	uint64_t hash;
+	uint64_t hash;           /* of what went: the digest, or the file's end mark */
+	uint32_t messages;
 	bool canonical;          /* digest: leave out what changes by itself */
 	char *buf;
 	int err;
@@ -56,15 +85,10 @@ static void sink_clear(struct nlmsghdr *nlh)
 
 static void sink_put(struct sink *k, struct nlmsghdr *nlh)
 {
-	if (k->fp) {
-		if (fwrite(nlh, nlh->nlmsg_len, 1, k->fp) != 1)
-			k->err = -errno ? -errno : -EIO;
-	} else {
-		/* FNV-1a */
-		for (const unsigned char *p = (const void *)nlh, *e = p + nlh->nlmsg_len; p < e;
-		     p++)
-			k->hash = (k->hash ^ *p) * 0x100000001b3ULL;
-	}
+	if (k->fp && fwrite(nlh, nlh->nlmsg_len, 1, k->fp) != 1)
+		k->err = -errno ? -errno : -EIO;
+	k->hash = fnv1a(k->hash, nlh, nlh->nlmsg_len);
+	k->messages++;
 	sink_clear(nlh);
 }
 
@@ -172,6 +196,23 @@ static bool has_objref(struct nftnl_rule *r)
 	return found;
 }
 
+/* nlh, a rule message built from r: with r's objref names ended, copied
+ * into the second half of the buffer, if it has any. */
+static struct nlmsghdr *ended_objref(struct sink *k, struct nlmsghdr *nlh,
+				     struct nftnl_rule *r)
+{
+	struct nlmsghdr *out;
+
+	if (!has_objref(r))
+		return nlh;
+	out = nftnl_nlmsg_build_hdr(k->buf + MSG_MAX / 2, nlh->nlmsg_type & 0xff,
+				    ((struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family,
+				    nlh->nlmsg_flags, 0);
+	snapshot_copy_rule(out, nlh, terminated_objref, NULL);
+	sink_clear(nlh);
+	return out;
+}
+
 static void put_rule(struct sink *k, struct nftnl_rule *r, uint32_t family)
 {
 	struct saved_ctr sv[16];
@@ -180,15 +221,7 @@ static void put_rule(struct sink *k, struct nftnl_rule *r, uint32_t family)
 
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	put_back_counters(sv, n);
-	if (has_objref(r)) {
-		struct nlmsghdr *out = nftnl_nlmsg_build_hdr(k->buf + MSG_MAX / 2, NFT_MSG_NEWRULE,
-							    (uint16_t)family, NLM_F_CREATE, 0);
-
-		snapshot_copy_rule(out, nlh, terminated_objref, NULL);
-		sink_clear(nlh);
-		nlh = out;
-	}
-	sink_put(k, nlh);
+	sink_put(k, ended_objref(k, nlh, r));
 }
 
 static void put_chain(struct sink *k, struct nftnl_chain *c, uint32_t family)
@@ -332,7 +365,8 @@ static void put_step_rule(struct sink *k, const struct snap_table *t, const stru
 		mnl_attr_put_u64(nlh, NFTA_RULE_POSITION, htobe64(st->after));
 	else if (st->kind == UNDO_ADDRULE && st->after_step >= 0)
 		mnl_attr_put_u32(nlh, NFTA_RULE_POSITION_ID, htonl((uint32_t)st->after_step + 1));
-	sink_put(k, nlh);
+	/* ended as a whole table's rules are: a step's rule read back whole */
+	sink_put(k, ended_objref(k, nlh, r));
 }
 
 static void put_delta(struct sink *k, const struct snap_table *t)
@@ -406,7 +440,7 @@ static void put_table(struct sink *k, const struct snap_table *t)
 
 uint64_t snapfile_digest(const struct snap_table *t)
 {
-	struct sink k = { .hash = 0xcbf29ce484222325ULL, .canonical = true };
+	struct sink k = { .hash = FNV_BASIS, .canonical = true };
 
 	if (t->absent)
 		return 0;
@@ -420,8 +454,9 @@ uint64_t snapfile_digest(const struct snap_table *t)
 
 int snapfile_write(const struct snapshot *s, FILE *fp)
 {
-	struct file_hdr h = { SNAP_MAGIC, s->genid, (uint32_t)s->ntables, s->all, 0 };
-	struct sink k = { .fp = fp };
+	struct file_hdr h = { SNAP_MAGIC, s->genid, (uint32_t)s->ntables, s->all, FILE_ENDED };
+	struct sink k = { .fp = fp, .hash = FNV_BASIS };
+	struct file_end end = { .nlh = { .nlmsg_len = sizeof(end), .nlmsg_type = END_TYPE } };
 
 	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
 	if (fwrite(&h, sizeof(h), 1, fp) != 1)
@@ -432,6 +467,10 @@ int snapfile_write(const struct snapshot *s, FILE *fp)
 	for (size_t i = 0; i < s->ntables && !k.err; i++)
 		put_table(&k, &s->tables[i]);
 	free(k.buf);
+	end.messages = k.messages;
+	end.hash = k.hash;
+	if (!k.err && fwrite(&end, sizeof(end), 1, fp) != 1)
+		k.err = -errno ? -errno : -EIO;
 	return k.err;
 }
 
@@ -446,7 +485,34 @@ int snapfile_save(const struct snapshot *s, const char *path, char *err, size_t 
 				     err, errlen);
 }
 
-/* ---- reading ---- */
+/* ---- reading ----
+ * Every message is checked whole (nft/nlcheck.h) before libnftnl parses
+ * it — libnftnl exits or crashes on bytes it did not expect — and against
+ * where it stands: each object is of the table it follows (family and
+ * name), elements follow their set, a delta's steps point only back to
+ * steps before them. A file that fails anywhere is damaged: refused with
+ * the reason, nothing of it kept. */
+
+struct reader {
+	struct snapshot *s;
+	struct nftnl_set **sets;     /* a delta's step sets, until their rule */
+	size_t nsets;
+	unsigned msg;                /* the message being read, from 1; 0: none */
+	char why[384];
+};
+
+static int damaged(struct reader *rd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int damaged(struct reader *rd, const char *fmt, ...)
+{
+	int n = rd->msg ? snprintf(rd->why, sizeof(rd->why), "message %u: ", rd->msg) : 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rd->why + n, sizeof(rd->why) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
 
 static struct snap_table *new_table(struct snapshot *s, uint32_t family, const char *name)
 {
@@ -457,232 +523,406 @@ static struct snap_table *new_table(struct snapshot *s, uint32_t family, const c
 	s->tables = arr;
 	memset(&arr[s->ntables], 0, sizeof(*arr));
 	arr[s->ntables].family = family;
-	arr[s->ntables].name = strdup(name ? name : "");
+	arr[s->ntables].name = strdup(name);
 	return arr[s->ntables].name ? &arr[s->ntables++] : NULL;
 }
 
-/* Parse one message into obj (alloc'd by alloc) and push it on *arr. */
+/* Parse one checked message into obj (alloc'd by alloc) and push it on
+ * *arr. 0, -ENOMEM, or -EINVAL if libnftnl would not have it after all. */
 static int take(const struct nlmsghdr *nlh, void *(*alloc)(void),
 		int (*parse)(const struct nlmsghdr *, void *), void (*fr)(void *),
 		void ***arr, size_t *n)
 {
 	void *o = alloc();
+	int ret = 0;
 
 	if (!o)
 		return -ENOMEM;
-	if (parse(nlh, o) < 0 || snapshot_push(arr, n, o) < 0) {
+	if (parse(nlh, o) < 0)
+		ret = -EINVAL;
+	else if (snapshot_push(arr, n, o) < 0)
+		ret = -ENOMEM;
+	if (ret)
 		fr(o);
-		return -EINVAL;
-	}
-	return 0;
+	return ret;
 }
 
-#define TAKE(type, nlh, t, field) \
+#define TAKE(type, nlh, arr, n) \
 	take(nlh, (void *(*)(void))type##_alloc, \
 	     (int (*)(const struct nlmsghdr *, void *))type##_nlmsg_parse, \
-	     (void (*)(void *))type##_free, (void ***)&(t)->field, &(t)->n##field)
+	     (void (*)(void *))type##_free, (void ***)(arr), n)
 
-/* The attributes of a step message, for read_step. */
-struct step_attrs {
-	bool rule;           /* a DELRULE message; else a chain's */
-	const char *chain;
-	uint64_t handle;
-	uint32_t policy;
-	bool has_policy;
-};
-
-static int step_attr_cb(const struct nlattr *a, void *data)
+/* After a parse: libnftnl refusing what the check let through is a gap
+ * in the check (the fuzzer looks for this reason). */
+static int taken(struct reader *rd, int ret)
 {
-	struct step_attrs *sa = data;
-	uint16_t type = mnl_attr_get_type(a);
-
-	if (type == (sa->rule ? NFTA_RULE_CHAIN : NFTA_CHAIN_NAME) &&
-	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-		sa->chain = mnl_attr_get_str(a);
-	else if (sa->rule && type == NFTA_RULE_HANDLE && mnl_attr_validate(a, MNL_TYPE_U64) == 0)
-		sa->handle = be64toh(mnl_attr_get_u64(a));
-	else if (!sa->rule && type == NFTA_CHAIN_POLICY && mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
-		sa->policy = ntohl(mnl_attr_get_u32(a));
-		sa->has_policy = true;
-	}
-	return MNL_CB_OK;
+	return ret == -EINVAL ? damaged(rd, "libnftnl refused it") : ret;
 }
 
-static struct undo_step *new_step(struct snap_table *t, enum undo_kind kind)
+static const char *msg_what(uint16_t type)
+{
+	switch (type) {
+	case NFT_MSG_NEWCHAIN:
+		return "chain";
+	case NFT_MSG_DELCHAIN:
+		return "chain deletion";
+	case NFT_MSG_NEWRULE:
+		return "rule";
+	case NFT_MSG_DELRULE:
+		return "rule deletion";
+	case NFT_MSG_NEWSET:
+		return "set";
+	case NFT_MSG_NEWSETELEM:
+		return "set's elements";
+	case NFT_MSG_NEWOBJ:
+		return "object";
+	case NFT_MSG_NEWFLOWTABLE:
+		return "flowtable";
+	}
+	return "message";
+}
+
+/* The attribute naming the table of a message other than a table's. */
+static uint16_t table_attr(uint16_t type)
+{
+	switch (type) {
+	case NFT_MSG_NEWCHAIN:
+	case NFT_MSG_DELCHAIN:
+		return NFTA_CHAIN_TABLE;
+	case NFT_MSG_NEWSET:
+		return NFTA_SET_TABLE;
+	case NFT_MSG_NEWSETELEM:
+		return NFTA_SET_ELEM_LIST_TABLE;
+	case NFT_MSG_NEWOBJ:
+		return NFTA_OBJ_TABLE;
+	case NFT_MSG_NEWFLOWTABLE:
+		return NFTA_FLOWTABLE_TABLE;
+	}
+	return NFTA_RULE_TABLE;
+}
+
+/* Elements: of the set just read. */
+static int read_elems(struct reader *rd, const struct nlmsghdr *nlh, struct nftnl_set **sets,
+		      size_t nsets)
+{
+	const char *name = nlcheck_str(nlh, NFTA_SET_ELEM_LIST_SET);
+
+	if (!nsets)
+		return damaged(rd, "elements before any set");
+	if (strcmp(name, nftnl_set_get_str(sets[nsets - 1], NFTNL_SET_NAME)) != 0)
+		return damaged(rd, "elements of another set than the one before them");
+	return nftnl_set_elems_nlmsg_parse(nlh, sets[nsets - 1]) < 0
+	       ? damaged(rd, "libnftnl refused it") : 0;
+}
+
+static struct undo_step *new_step(struct snap_table *t, enum undo_kind kind, const char *chain)
 {
 	struct undo_step *st = realloc(t->steps, (t->nsteps + 1) * sizeof(*st));
 
 	if (!st)
 		return NULL;
 	t->steps = st;
-	st = &t->steps[t->nsteps++];
+	st = &t->steps[t->nsteps];
 	memset(st, 0, sizeof(*st));
 	st->kind = kind;
 	st->after_step = -1;
+	st->chain = strdup(chain);
+	if (!st->chain)
+		return NULL;
+	t->nsteps++;
 	return st;
 }
 
-/* One message of a delta table (above). */
-static int read_step(struct snap_table *t, const struct nlmsghdr *nlh, uint16_t type,
-		     struct nftnl_set ***sets, size_t *nsets)
+/* A rule step: REPLACE, or ADDRULE after the rule at POSITION or after the
+ * rule an earlier ADDRULE step of the same chain puts back (POSITION_ID:
+ * that step's index plus 1). */
+static int read_rule_step(struct reader *rd, struct snap_table *t, const struct nlmsghdr *nlh)
 {
-	struct step_attrs sa = { 0 };
+	const char *chain = nlcheck_str(nlh, NFTA_RULE_CHAIN);
+	const struct nlattr *pos = nlcheck_attr(nlh, NFTA_RULE_POSITION);
+	const struct nlattr *pos_id = nlcheck_attr(nlh, NFTA_RULE_POSITION_ID);
+	bool replace = nlh->nlmsg_flags & NLM_F_REPLACE;
 	struct undo_step *st;
 	struct nftnl_rule *r;
+	long after_step = -1;
 
-	if (type == NFT_MSG_NEWSET)
-		return take(nlh, (void *(*)(void))nftnl_set_alloc,
-			    (int (*)(const struct nlmsghdr *, void *))nftnl_set_nlmsg_parse,
-			    (void (*)(void *))nftnl_set_free, (void ***)sets, nsets);
-	if (type == NFT_MSG_NEWSETELEM)
-		return *nsets && nftnl_set_elems_nlmsg_parse(nlh, (*sets)[*nsets - 1]) == 0
-		       ? 0 : -EINVAL;
-	if (type != NFT_MSG_NEWRULE) {
-		/* by name: the chain, and the rule's handle or the policy */
-		sa.rule = type == NFT_MSG_DELRULE;
-		mnl_attr_parse(nlh, sizeof(struct nfgenmsg), step_attr_cb, &sa);
-		if (!sa.chain || (type == NFT_MSG_DELRULE && !sa.handle) ||
-		    (type == NFT_MSG_NEWCHAIN && !sa.has_policy) ||
-		    (type != NFT_MSG_DELRULE && type != NFT_MSG_NEWCHAIN &&
-		     type != NFT_MSG_DELCHAIN))
-			return -EINVAL;
-		st = new_step(t, type == NFT_MSG_DELRULE ? UNDO_DELRULE
-				 : type == NFT_MSG_NEWCHAIN ? UNDO_POLICY : UNDO_DELCHAIN);
-		if (!st || !(st->chain = strdup(sa.chain)))
-			return -ENOMEM;
-		st->handle = sa.handle;
-		st->policy = (int)sa.policy;
-		return 0;
+	if (!nlcheck_attr(nlh, NFTA_RULE_HANDLE))
+		return damaged(rd, "a rule step without the rule's handle");
+	if (!replace && pos && pos_id)
+		return damaged(rd, "a rule step both after a rule and after a step");
+	if (!replace && pos_id) {
+		uint32_t id = ntohl(mnl_attr_get_u32(pos_id));
+
+		if (id == 0 || id > t->nsteps)
+			return damaged(rd, "a rule step after step %u of %zu before it", id,
+				       t->nsteps);
+		if (t->steps[id - 1].kind != UNDO_ADDRULE ||
+		    strcmp(t->steps[id - 1].chain, chain) != 0)
+			return damaged(rd, "a rule step after step %u, which puts back no rule of "
+				       "its chain", id);
+		after_step = (long)id - 1;
 	}
 	r = nftnl_rule_alloc();
-	if (!r || snapshot_parse_rule(nlh, r) < 0 || !nftnl_rule_is_set(r, NFTNL_RULE_CHAIN) ||
-	    !nftnl_rule_is_set(r, NFTNL_RULE_HANDLE)) {
-		if (r)
-			nftnl_rule_free(r);
-		return -EINVAL;
+	if (!r)
+		return -ENOMEM;
+	if (snapshot_parse_rule(nlh, r) < 0) {
+		nftnl_rule_free(r);
+		return damaged(rd, "libnftnl refused it");
 	}
-	st = new_step(t, nlh->nlmsg_flags & NLM_F_REPLACE ? UNDO_REPLACE : UNDO_ADDRULE);
-	if (!st || !(st->chain = strdup(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)))) {
+	st = new_step(t, replace ? UNDO_REPLACE : UNDO_ADDRULE, chain);
+	if (!st) {
 		nftnl_rule_free(r);
 		return -ENOMEM;
 	}
 	st->rule = r;
 	st->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
-	if (st->kind == UNDO_ADDRULE && nftnl_rule_is_set(r, NFTNL_RULE_POSITION))
+	if (!replace && pos)
 		st->after = nftnl_rule_get_u64(r, NFTNL_RULE_POSITION);
-	if (st->kind == UNDO_ADDRULE && nftnl_rule_is_set(r, NFTNL_RULE_POSITION_ID)) {
-		uint32_t id = nftnl_rule_get_u32(r, NFTNL_RULE_POSITION_ID);
-
-		if (!id || id > t->nsteps - 1)
-			return -EINVAL; /* a step after it, or itself */
-		st->after_step = (long)id - 1;
-	}
+	st->after_step = after_step;
 	nftnl_rule_unset(r, NFTNL_RULE_POSITION);
 	nftnl_rule_unset(r, NFTNL_RULE_POSITION_ID);
-	st->sets = *sets;
-	st->nsets = *nsets;
-	*sets = NULL;
-	*nsets = 0;
+	st->sets = rd->sets;
+	st->nsets = rd->nsets;
+	rd->sets = NULL;
+	rd->nsets = 0;
 	return 0;
 }
 
-static int read_msg(struct snapshot *s, const struct nlmsghdr *nlh, struct nftnl_set ***sets,
-		    size_t *nsets)
+/* One message of a delta table (above). */
+static int read_step(struct reader *rd, struct snap_table *t, const struct nlmsghdr *nlh,
+		     uint16_t type)
 {
+	const struct nlattr *a;
+	struct undo_step *st;
+
+	switch (type) {
+	case NFT_MSG_NEWSET:
+		return taken(rd, TAKE(nftnl_set, nlh, &rd->sets, &rd->nsets));
+	case NFT_MSG_NEWSETELEM:
+		return read_elems(rd, nlh, rd->sets, rd->nsets);
+	case NFT_MSG_NEWRULE:
+		return read_rule_step(rd, t, nlh);
+	case NFT_MSG_DELRULE:
+	case NFT_MSG_NEWCHAIN:
+	case NFT_MSG_DELCHAIN:
+		break;
+	default:
+		return damaged(rd, "a %s among the steps of a delta", msg_what(type));
+	}
+	if (rd->nsets)
+		return damaged(rd, "a %s where the rule of the sets before it goes",
+			       msg_what(type));
+	/* by name: the chain, and the rule's handle or the policy */
+	if (type == NFT_MSG_DELRULE) {
+		a = nlcheck_attr(nlh, NFTA_RULE_HANDLE);
+		if (!a || !mnl_attr_get_u64(a))
+			return damaged(rd, "a rule deletion without the rule's handle");
+		st = new_step(t, UNDO_DELRULE, nlcheck_str(nlh, NFTA_RULE_CHAIN));
+		if (st)
+			st->handle = be64toh(mnl_attr_get_u64(a));
+	} else if (type == NFT_MSG_NEWCHAIN) {
+		a = nlcheck_attr(nlh, NFTA_CHAIN_POLICY);
+		if (!a)
+			return damaged(rd, "a policy step without the policy");
+		st = new_step(t, UNDO_POLICY, nlcheck_str(nlh, NFTA_CHAIN_NAME));
+		if (st)
+			st->policy = (int)ntohl(mnl_attr_get_u32(a));
+	} else {
+		st = new_step(t, UNDO_DELCHAIN, nlcheck_str(nlh, NFTA_CHAIN_NAME));
+	}
+	return st ? 0 : -ENOMEM;
+}
+
+/* A table: whole (NEWTABLE), absent (DELTABLE) or a delta (GETTABLE). */
+static int read_table(struct reader *rd, const struct nlmsghdr *nlh, uint16_t type)
+{
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	struct nftnl_table *nt = NULL;
+	struct snap_table *t;
+
+	if (rd->nsets)
+		return damaged(rd, "a table where the rule of the sets before it goes");
+	if (type == NFT_MSG_NEWTABLE) {
+		nt = nftnl_table_alloc();
+		if (!nt)
+			return -ENOMEM;
+		if (nftnl_table_nlmsg_parse(nlh, nt) < 0) {
+			nftnl_table_free(nt);
+			return damaged(rd, "libnftnl refused it");
+		}
+	}
+	t = new_table(rd->s, g->nfgen_family, nlcheck_str(nlh, NFTA_TABLE_NAME));
+	if (!t) {
+		if (nt)
+			nftnl_table_free(nt);
+		return -ENOMEM;
+	}
+	t->table = nt;
+	t->absent = type == NFT_MSG_DELTABLE;
+	t->delta = type == NFT_MSG_GETTABLE;
+	return 0;
+}
+
+static int read_msg(struct reader *rd, const struct nlmsghdr *nlh)
+{
+	struct snapshot *s = rd->s;
 	struct snap_table *t = s->ntables ? &s->tables[s->ntables - 1] : NULL;
 	uint16_t type = nlh->nlmsg_type & 0xff;
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
 
-	if (t && t->delta && type != NFT_MSG_NEWTABLE && type != NFT_MSG_DELTABLE &&
-	    type != NFT_MSG_GETTABLE)
-		return read_step(t, nlh, type, sets, nsets);
-	/* a table: whole (NEWTABLE), absent (DELTABLE) or a delta (GETTABLE) */
-	if (type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE || type == NFT_MSG_GETTABLE) {
-		struct nftnl_table *nt = nftnl_table_alloc();
-
-		if (!nt)
-			return -ENOMEM;
-		if (nftnl_table_nlmsg_parse(nlh, nt) < 0 ||
-		    !(t = new_table(s, g->nfgen_family, nftnl_table_get_str(nt, NFTNL_TABLE_NAME)))) {
-			nftnl_table_free(nt);
-			return -EINVAL;
-		}
-		if (type == NFT_MSG_NEWTABLE) {
-			t->table = nt;
-		} else {
-			t->absent = type == NFT_MSG_DELTABLE;
-			t->delta = type == NFT_MSG_GETTABLE;
-			nftnl_table_free(nt);
-		}
-		return 0;
-	}
-	if (!t || t->absent)
-		return -EINVAL;
+	if (type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE || type == NFT_MSG_GETTABLE)
+		return read_table(rd, nlh, type);
+	if (!t)
+		return damaged(rd, "a %s before any table", msg_what(type));
+	if (t->absent)
+		return damaged(rd, "a %s in a table that did not exist", msg_what(type));
+	if (g->nfgen_family != t->family ||
+	    strcmp(nlcheck_str(nlh, table_attr(type)), t->name) != 0)
+		return damaged(rd, "a %s of another table than the one it follows",
+			       msg_what(type));
+	if (t->delta)
+		return read_step(rd, t, nlh, type);
 	switch (type) {
 	case NFT_MSG_NEWCHAIN:
-		return TAKE(nftnl_chain, nlh, t, chains);
+		return taken(rd, TAKE(nftnl_chain, nlh, &t->chains, &t->nchains));
 	case NFT_MSG_NEWSET:
-		return TAKE(nftnl_set, nlh, t, sets);
+		return taken(rd, TAKE(nftnl_set, nlh, &t->sets, &t->nsets));
 	case NFT_MSG_NEWSETELEM:
-		if (!t->nsets)
-			return -EINVAL;
-		return nftnl_set_elems_nlmsg_parse(nlh, t->sets[t->nsets - 1]) < 0 ? -EINVAL : 0;
+		return read_elems(rd, nlh, t->sets, t->nsets);
 	case NFT_MSG_NEWOBJ:
-		return TAKE(nftnl_obj, nlh, t, objs);
+		return taken(rd, TAKE(nftnl_obj, nlh, &t->objs, &t->nobjs));
 	case NFT_MSG_NEWFLOWTABLE:
-		return TAKE(nftnl_flowtable, nlh, t, flowtables);
+		return taken(rd, TAKE(nftnl_flowtable, nlh, &t->flowtables, &t->nflowtables));
 	case NFT_MSG_NEWRULE: /* as the kernel takes it back (files of older versions) */
-		return take(nlh, (void *(*)(void))nftnl_rule_alloc,
-			    (int (*)(const struct nlmsghdr *, void *))snapshot_parse_rule,
-			    (void (*)(void *))nftnl_rule_free, (void ***)&t->rules, &t->nrules);
+		return taken(rd, take(nlh, (void *(*)(void))nftnl_rule_alloc,
+				      (int (*)(const struct nlmsghdr *, void *))snapshot_parse_rule,
+				      (void (*)(void *))nftnl_rule_free, (void ***)&t->rules,
+				      &t->nrules));
 	}
-	return -EINVAL;
+	return damaged(rd, "a %s in a whole table", msg_what(type));
+}
+
+/* The end mark (FILE_ENDED), its header in buf: the last thing there. */
+static int read_end(struct reader *rd, FILE *fp, char *buf, uint32_t messages, uint64_t hash)
+{
+	struct file_end end;
+
+	if (((struct nlmsghdr *)buf)->nlmsg_len != sizeof(end))
+		return damaged(rd, "an end mark of %u bytes", ((struct nlmsghdr *)buf)->nlmsg_len);
+	memcpy(&end, buf, sizeof(end.nlh));
+	if (fread((char *)&end + sizeof(end.nlh), sizeof(end) - sizeof(end.nlh), 1, fp) != 1)
+		return ferror(fp) ? -EIO : damaged(rd, "the end mark is cut short");
+	if (end.reserved)
+		return damaged(rd, "the end mark is not one nfpilot writes");
+	if (end.messages != messages)
+		return damaged(rd, "the end mark counts %u messages, the file holds %u",
+			       end.messages, messages);
+	if (end.hash != hash)
+		return damaged(rd, "the bytes before the end mark are not those written");
+	if (fgetc(fp) != EOF)
+		return damaged(rd, "bytes after the end mark");
+	return ferror(fp) ? -EIO : 0;
 }
 
 int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen)
 {
+	struct reader rd = { .s = s };
 	struct file_hdr h;
-	char *buf = malloc(MSG_MAX);
-	struct nftnl_set **sets = NULL; /* a delta's step sets, until their rule */
-	size_t nsets = 0;
+	size_t cap = 1u << 16;   /* grown for a bigger message, up to MSG_MAX */
+	char *buf = malloc(cap);
+	uint64_t hash = FNV_BASIS;
+	bool ended = false;
+	size_t got;
 	int ret = 0;
 
 	memset(s, 0, sizeof(*s));
 	if (!buf)
 		return -ENOMEM;
-	if (fread(&h, sizeof(h), 1, fp) != 1 || memcmp(h.magic, SNAP_MAGIC, 8) != 0) {
-		ret = -EINVAL;
-		goto out;
+	got = fread(&h, 1, sizeof(h), fp);
+	if (got < sizeof(h) && ferror(fp))
+		ret = -EIO;
+	else if (got < sizeof(h) || memcmp(h.magic, SNAP_MAGIC, 8) != 0)
+		ret = damaged(&rd, got < sizeof(h) ? "the header is cut short"
+			      : "no snapshot header: not a snapshot file");
+	else if (h.flags & ~(uint32_t)FILE_ENDED)
+		ret = damaged(&rd, "header flags %#x", h.flags);
+	if (!ret) {
+		s->genid = h.genid;
+		s->all = h.all != 0;
 	}
-	s->genid = h.genid;
-	s->all = h.all != 0;
-	for (;;) {
+	while (!ret && !ended) {
 		struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
-		size_t got = fread(buf, 1, sizeof(*nlh), fp);
+		size_t body;
 
+		got = fread(buf, 1, sizeof(*nlh), fp);
 		if (got == 0 && feof(fp))
 			break;
-		if (got != sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) + sizeof(struct nfgenmsg) ||
-		    nlh->nlmsg_len > MSG_MAX ||
-		    fread(buf + sizeof(*nlh), nlh->nlmsg_len - sizeof(*nlh), 1, fp) != 1) {
-			ret = -EINVAL;
+		rd.msg++;
+		if (got < sizeof(*nlh) && ferror(fp)) {
+			ret = -EIO;
 			break;
 		}
-		ret = read_msg(s, nlh, &sets, &nsets);
-		if (ret)
+		if (got < sizeof(*nlh)) {
+			ret = damaged(&rd, "cut short in its header");
 			break;
+		}
+		if ((h.flags & FILE_ENDED) && nlh->nlmsg_type == END_TYPE) {
+			ret = read_end(&rd, fp, buf, rd.msg - 1, hash);
+			ended = true;
+			break;
+		}
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > MSG_MAX) {
+			ret = damaged(&rd, "a length of %u bytes", nlh->nlmsg_len);
+			break;
+		}
+		if (nlh->nlmsg_len > cap) {
+			size_t want = nlh->nlmsg_len;
+			char *more = realloc(buf, want);
+
+			if (!more) {
+				ret = -ENOMEM;
+				break;
+			}
+			buf = more;
+			cap = want;
+			nlh = (struct nlmsghdr *)buf;
+		}
+		body = nlh->nlmsg_len - sizeof(*nlh);
+		got = body ? fread(buf + sizeof(*nlh), 1, body, fp) : 0;
+		if (got < body) {
+			ret = ferror(fp) ? -EIO : damaged(&rd, "cut short: %zu of its %u bytes",
+							  got + sizeof(*nlh), nlh->nlmsg_len);
+			break;
+		}
+		hash = fnv1a(hash, buf, nlh->nlmsg_len);
+		ret = nlcheck_msg(nlh, nlh->nlmsg_len, rd.why, sizeof(rd.why));
+		if (ret) {
+			char why[sizeof(rd.why)];
+
+			memcpy(why, rd.why, sizeof(why));
+			ret = damaged(&rd, "%s", why);
+			break;
+		}
+		ret = read_msg(&rd, nlh);
 	}
-	if (!ret && (s->ntables != h.ntables || nsets))
-		ret = -EINVAL;
-out:
-	for (size_t i = 0; i < nsets; i++)
-		nftnl_set_free(sets[i]);
-	free(sets);
+	rd.msg = 0;
+	if (!ret && (h.flags & FILE_ENDED) && !ended)
+		ret = damaged(&rd, "cut short: the file ends before its end mark");
+	if (!ret && rd.nsets)
+		ret = damaged(&rd, "the sets of a step, then no rule");
+	if (!ret && s->ntables != h.ntables)
+		ret = damaged(&rd, "the header counts %u tables, the file holds %zu", h.ntables,
+			      s->ntables);
+	for (size_t i = 0; i < rd.nsets; i++)
+		nftnl_set_free(rd.sets[i]);
+	free(rd.sets);
 	free(buf);
 	if (ret) {
 		snapshot_free(s);
-		snprintf(err, errlen, "%s", ret == -ENOMEM ? "out of memory"
-			 : "not a snapshot file, or a damaged one");
+		if (ret == -EINVAL)
+			snprintf(err, errlen, "damaged: %s", rd.why);
+		else
+			snprintf(err, errlen, "%s", ret == -ENOMEM ? "out of memory" : strerror(-ret));
 	}
 	return ret;
 }

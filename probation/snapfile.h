@@ -5,7 +5,9 @@
  * The file is a header followed by netlink messages exactly as the kernel
  * would take them (NEWTABLE, NEWCHAIN, NEWSET, NEWSETELEM..., NEWOBJ,
  * NEWFLOWTABLE, NEWRULE in order); a table that did not exist is a
- * DELTABLE message naming it. */
+ * DELTABLE message naming it. An end mark closes the file (the count and
+ * a hash of the messages before it): a file cut between two messages, or
+ * with a byte changed that still makes sense, is seen to be damaged. */
 #ifndef NFP_SNAPFILE_H
 #define NFP_SNAPFILE_H
 
@@ -19,8 +21,11 @@ int snapfile_write(const struct snapshot *s, FILE *fp);
 /* Write to path atomically (a temporary file renamed over it), mode 0600. */
 int snapfile_save(const struct snapshot *s, const char *path, char *err, size_t errlen);
 
-/* Read what snapfile_write wrote. 0, or -errno with err filled (-EINVAL:
- * not a snapshot file or damaged). */
+/* Read what snapfile_write wrote. Every message is checked whole before
+ * libnftnl parses it (nft/nlcheck.h), so a damaged file is refused,
+ * never a crash. 0, or -errno with err filled: -EINVAL, not a snapshot
+ * file or damaged ("damaged: message 12: rule: attribute 5 has length 3,
+ * wants 8"), nothing of it kept. */
 int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen);
 int snapfile_load(const char *path, struct snapshot *s, char *err, size_t errlen);
 

@@ -7,7 +7,9 @@ build="make gcc pkg-config libnftables-dev libnftnl-dev libmnl-dev
 tools="nftables iptables conntrack iproute2 tmux socat iputils-ping time"
 case "$1" in
 # openssh-server: probation_ssh runs a private sshd (never the machine's)
-check) want="$build libcmocka-dev $tools python3 procps openssh-server openssh-client valgrind" ;;
+# clang-14, libclang-rt-14-dev: the snapshot reader's fuzzer (libFuzzer)
+check) want="$build libcmocka-dev $tools python3 procps openssh-server openssh-client valgrind
+	     clang-14 libclang-rt-14-dev" ;;
 demo)  want="$build $tools" ;;
 *) echo "usage: $0 check|demo" >&2; exit 2 ;;
 esac

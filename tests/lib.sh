@@ -332,7 +332,12 @@ st() { nfp status 2>/dev/null | sed -n "s/^$1: //p" | head -n 1; }
 
 # over: no probation in the server namespace (status says none, and no
 # guardian process of it is left).
-over() { [ "$(nfp status 2>/dev/null)" = "probation: none" ] && [ -z "$(guardian_pids "$SRV")" ]; }
+# (a guardian that has answered may still write the history's tables: it
+# is waited for, a little)
+over() {
+	[ "$(nfp status 2>/dev/null)" = "probation: none" ] &&
+		poll_until 5000 eval '[ -z "$(guardian_pids "$SRV")" ]'
+}
 
 # ---------------------------------------------------------------- JSON helpers
 
