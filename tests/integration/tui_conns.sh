@@ -43,7 +43,8 @@ estab() { srv ss -Htn state established '( sport = :9000 )' | wc -l; }
 # filter TEXT: \, the prompt emptied (it shows the filter in force), TEXT, Enter
 filter() {
 	keys '\'
-	wait_for '^Filter: ' 3 >/dev/null
+	# else the text would be typed as keys of the screen (d kills)
+	on_screen '^Filter:' || { not_ok "filter '$1': \ opened no prompt"; show_screen; return 1; }
 	keys $(printf 'Bksp %.0s' $(seq 40))
 	typein "$1"
 	keys Enter
@@ -117,7 +118,7 @@ check_eq "x: no row of another port" \
 
 # ---- b: block the source on probation, kill its connections; R undoes it
 filter "src $CLI_IP dport 9000"
-wait_for '1 connection matches' 3 >/dev/null
+wait_for '[1-9][0-9]* connections? match' 3 >/dev/null
 keys g
 keys b
 expect "b asks to block and kill" "Block $CLI_IP"
