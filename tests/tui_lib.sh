@@ -223,11 +223,12 @@ tree_selected() { query treesel; }
 rules_rows() { drv rows && cat "$DRV/result"; }
 
 # human N: N as the TUI shows counters (fmt_human: 999, 1.2K, 34M)
+# (awk, not python: it runs in loops that wait for the screen)
 human() {
-	python3 -c '
-import sys
-v = int(sys.argv[1]); u = -1; f = float(v)
-if v < 1000: print(v); sys.exit()
-while f >= 999.95 and u < 4: f /= 1000.0; u += 1
-print(("%.1f%s" if f < 9.95 else "%.0f%s") % (f, "KMGTPE"[u]))' "$1"
+	awk -v v="$1" 'BEGIN {
+		if (v < 1000) { print v; exit }
+		f = v; u = 0
+		while (f >= 999.95 && u < 5) { f /= 1000.0; u++ }
+		printf(f < 9.95 ? "%.1f%s\n" : "%.0f%s\n", f, substr("KMGTPE", u, 1))
+	}'
 }
