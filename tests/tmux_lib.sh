@@ -111,7 +111,9 @@ expect() {
 	if wait_for "$2" "${3:-5}"; then ok "$1"; else not_ok "$1: /$2/ not on screen"; fi
 }
 
-# expect_not DESC ERE: ok when no line matches ERE right now
+# expect_not DESC ERE: ok when no line matches ERE right now. It looks
+# once: use it only after a wait (expect, wait_for, wait_until) for what
+# the key or resize draws, or it passes on the screen from before
 expect_not() {
 	if screen | grep -Eq -- "$2"; then
 		not_ok "$1: /$2/ is on screen"
