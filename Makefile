@@ -37,11 +37,14 @@ TEST_LAYER_test_config    := model
 TEST_LAYER_test_ct        := conntrack
 TEST_LAYER_test_ct_rule   := conntrack
 TEST_LAYER_test_grow      := util
+TEST_LAYER_test_list      := ui
 TEST_LAYER_test_model     := model
+TEST_LAYER_test_quick     := apply
 TEST_LAYER_test_rate      := model
 TEST_LAYER_test_ruletext  := nft
 TEST_LAYER_test_safefile  := util
 TEST_LAYER_test_snapfile  := probation
+TEST_LAYER_test_staged    := apply
 TEST_LAYER_test_theme     := ui
 TEST_LAYER_test_ui_keys   := ui
 

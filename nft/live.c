@@ -112,8 +112,10 @@ void live_focus(struct live *l, struct live_ref ref)
 
 	l->focus = ref;
 	l->has_focus = chain_at(l, ref) != NULL;
-	if (!same)
+	if (!same) {
 		l->npending = 0;
+		l->counters_next = l->counters_every = 0; /* another chain's cost */
+	}
 	/* a background dump of another chain yields to the one on screen */
 	if (l->has_focus && l->dump.active && !same &&
 	    (l->dump_ref.t != ref.t || l->dump_ref.c != ref.c) &&
@@ -453,28 +455,53 @@ static struct nfp_rule *find_near(struct nfp_chain *c, uint64_t handle, size_t *
 	return ruleset_find_rule(c, handle);
 }
 
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A round ended: the next waits until its cost is a small share. */
+static void round_done(struct live *l)
+{
+	double wait = l->round_cpu / LIVE_COUNTER_SHARE;
+
+	l->counters_next = l->pending_when + wait;
+	l->counters_every = wait > l->tick_every ? wait : 0;
+}
+
 static int step_pending(struct live *l)
 {
 	struct nfp_chain *c = chain_at(l, l->focus);
 	const struct nfp_table *t = &l->rs.tables[l->focus.t];
+	double cpu0 = cpu_now();
+	int ret = 0;
 
 	for (int i = 0; i < GETS_PER_STEP && l->npending; i++) {
 		struct nfp_rule *r = c ? find_near(c, l->pending[--l->npending], &l->pending_hint)
 				       : NULL;
-		int ret;
 
 		if (!r)
 			continue;
 		ret = reader_get_rule_counters(&l->nl, t, c, r);
 		if (ret == -ENOENT) {
 			l->dirty = true;
+			ret = 0;
 			continue;
 		}
 		if (ret)
-			return ret;
+			break;
 		rate_update(&r->rate, r->packets, r->bytes, l->pending_when);
 	}
-	return l->npending ? 0 : LIVE_CHANGED;
+	l->round_cpu += cpu_now() - cpu0;
+	if (ret)
+		return ret;
+	if (l->npending)
+		return 0;
+	round_done(l);
+	return LIVE_CHANGED;
 }
 
 int live_step(struct live *l)
@@ -540,6 +567,8 @@ int live_tick(struct live *l, const uint64_t *visible, size_t nvisible, bool all
 		return reload(l);
 	if (!c || !c->rules_loaded)
 		return 0;
+	l->tick_every = l->last_tick > 0 && now > l->last_tick ? now - l->last_tick : 0;
+	l->last_tick = now;
 	/* every counter when asked (a sort by rate) and the chain is short;
 	 * else the visible rules alone, one GET each */
 	if (all && c->nrules <= DUMP_WHOLE_MAX) {
@@ -557,6 +586,8 @@ int live_tick(struct live *l, const uint64_t *visible, size_t nvisible, bool all
 				    now);
 		return LIVE_CHANGED;
 	}
+	if (now < l->counters_next || l->npending)
+		return 0; /* the last round's cost says wait, or it is not over */
 	if (nvisible > l->pending_cap) {
 		uint64_t *p = realloc(l->pending, nvisible * sizeof(*p));
 
@@ -570,6 +601,7 @@ int live_tick(struct live *l, const uint64_t *visible, size_t nvisible, bool all
 		l->pending[i] = visible[nvisible - 1 - i];
 	l->npending = nvisible;
 	l->pending_when = now;
+	l->round_cpu = 0;
 	return 0;
 }
 

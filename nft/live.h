@@ -48,6 +48,10 @@ struct live {
 	size_t npending, pending_cap;
 	double pending_when;
 	size_t pending_hint;        /* where the last one was found */
+	double round_cpu;           /* CPU (kernel's walks included) of this round */
+	double counters_next;       /* no new round before (monotonic s) */
+	double counters_every;      /* > 0: rounds stretched to this (far rules) */
+	double last_tick, tick_every; /* the refresh as the caller ticks it */
 	char err[256];              /* last background error, for the UI */
 };
 
@@ -76,8 +80,12 @@ int live_step(struct live *l);
  * is dumped whole; otherwise only the handles given (the visible rules)
  * are read, a few GETs per live_step(): each GET walks the chain up to its
  * rule, far cheaper than a dump near the top, and the only way to read a
- * screenful at the end of a 100k-rule chain. now is monotonic seconds.
- * Returns LIVE_* flags or -errno. */
+ * screenful at the end of a 100k-rule chain. Those walks are the kernel's
+ * and cannot be made shorter: a round that cost more CPU than
+ * LIVE_COUNTER_SHARE of the time since the last is not repeated before
+ * it would (counters_every says how often then, for the header). now is
+ * monotonic seconds. Returns LIVE_* flags or -errno. */
+#define LIVE_COUNTER_SHARE 0.05
 int live_tick(struct live *l, const uint64_t *visible, size_t nvisible, bool all,
 	      double now);
 

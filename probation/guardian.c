@@ -100,6 +100,7 @@ struct guardian {
 	bool reading, read_again;
 	int afterfd;            /* eventfd: the read ended */
 	int fin_n;              /* the history entry finish() completes */
+	uint32_t fin_genid;     /* the generation the revert left */
 	struct snapshot fin_back; /* reverted: the tables that came back */
 };
 
@@ -631,6 +632,11 @@ static void finish(struct guardian *g)
 
 	if (g->fin_n <= 0)
 		goto out;
+	/* the next probation may start: a revert's new handles are read at
+	 * the generation it left, or not recorded */
+	if (g->lockfd >= 0)
+		close(g->lockfd);
+	g->lockfd = -1;
 	before = before_of(g, have ? &after : NULL, &copies);
 	if (g->fin_back.ntables) {
 		/* the tables that came back, whole as they were: their rules
@@ -642,13 +648,11 @@ static void finish(struct guardian *g)
 				if (before.tables[i].family == g->fin_back.tables[j].family &&
 				    strcmp(before.tables[i].name, g->fin_back.tables[j].name) == 0)
 					came.tables[came.ntables++] = before.tables[i];
-		if (came.ntables && history_add_handles(&g->nl, g->fin_n, &came, err, sizeof(err)))
+		if (came.ntables && history_add_handles(&g->nl, g->fin_n, &came, g->fin_genid, err,
+							sizeof(err)))
 			syslog(LOG_WARNING, "handles after the revert not recorded: %s", err);
 		free(came.tables);
 	}
-	if (g->lockfd >= 0)
-		close(g->lockfd);
-	g->lockfd = -1;
 	if (history_add_tables(g->fin_n, &before, have ? &after : NULL, err, sizeof(err)))
 		syslog(LOG_ERR, "history %d: the tables not written: %s", g->fin_n, err);
 	free(before.tables);
@@ -706,6 +710,8 @@ static int end_reverted(struct guardian *g, const char *why)
 		syslog(LOG_WARNING, "reverted %s: %s", tables, why);
 	}
 	n = record_meta(g, ret ? "revert failed" : "reverted", reason);
+	if (nl_genid(&g->nl, &g->fin_genid))
+		g->fin_genid = 0;
 	g->fin_back = back; /* finish() records their handles */
 	back.tables = NULL;
 	tell_holders(g, "end %s %d\n%s", ret ? "failed" : "reverted", n, reason);

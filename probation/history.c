@@ -145,8 +145,8 @@ int history_write(int n, const char *name, const char *text, char *err, size_t e
 	return ret ? ret : write_text(path, text, err, errlen);
 }
 
-int history_add_handles(struct nl *nl, int n, const struct snapshot *restored, char *err,
-			size_t errlen)
+int history_add_handles(struct nl *nl, int n, const struct snapshot *restored, uint32_t genid,
+			char *err, size_t errlen)
 {
 	struct snap_id *ids = calloc(restored->ntables + 1, sizeof(*ids));
 	struct snapshot now;
@@ -161,6 +161,12 @@ int history_add_handles(struct nl *nl, int n, const struct snapshot *restored, c
 						     restored->tables[i].name };
 	ret = k ? snapshot_take(nl, ids, k, false, &now, err, errlen) : 0;
 	free(ids);
+	if (k && !ret && genid && now.genid != genid) {
+		snapshot_free(&now);
+		snprintf(err, errlen, "the ruleset changed since the revert (generation %u, now %u)",
+			 genid, now.genid);
+		return -ERESTART;
+	}
 	if (k && !ret) {
 		char *map = snapshot_handle_map(restored, &now);
 

@@ -909,7 +909,7 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
 		}
 		if (history_add(&e, info, &n, err, errlen) == 0 &&
 		    history_add_tables(n, &s, NULL, err, errlen) == 0 && restore)
-			history_add_handles(nl, n, &s, err, errlen);
+			history_add_handles(nl, n, &s, 0, err, errlen);
 		{
 			static const char *const files[] = { PROB_RESTORE, PROB_INFO,
 							      PROB_FAILNOTE };

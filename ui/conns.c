@@ -1,4 +1,4 @@
-/* ctview: the tracked connections screen (key 2; 1 goes back to the
+/* conns: the tracked connections screen (key 2; 1 goes back to the
  * ruleset). The table is loaded in slices from a non-blocking dump, then
  * follows conntrack events; a re-read (sync) now and then brings counters
  * and rates, since events carry no counters. Rows that appeared or went
@@ -24,14 +24,6 @@
 #define STEP_BUDGET 0.015    /* seconds of dump slices per loop turn */
 #define EVENTS_PER_STEP 4000
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double wall(void)
 {
 	struct timespec ts;
@@ -42,20 +34,19 @@ static double wall(void)
 
 /* ---- rows ---- */
 
-static void find_sel(struct ctv *c)
+static void find_sel(struct conns_view *c)
 {
 	for (size_t i = 0; c->sel_id && i < c->rows.n; i++)
 		if (c->t.e[c->rows.idx[i]].id == c->sel_id) {
-			c->sel = i;
-			return;
+			c->l.sel = i;
+			break;
 		}
-	if (c->sel >= c->rows.n)
-		c->sel = c->rows.n ? c->rows.n - 1 : 0;
+	list_count(&c->l, c->rows.n);
 }
 
-static void rebuild(struct ctv *c)
+static void rebuild(struct conns_view *c)
 {
-	double start = mono();
+	double start = view_mono();
 
 	/* while the first load runs, rows in arrival order: a sort of a big
 	 * table takes a quarter of a second (1M rows), too long between keys */
@@ -72,45 +63,43 @@ static void rebuild(struct ctv *c)
 		c->any_zone |= c->t.e[i].zone != 0;
 	}
 	find_sel(c);
-	c->rebuilt = mono();
+	c->rebuilt = view_mono();
 	c->rebuild_cost = c->rebuilt - start;
 	c->stale = false;
 }
 
-static const struct ct_entry *sel_entry(const struct ctv *c)
+static const struct ct_entry *sel_entry(const struct conns_view *c)
 {
-	return c->sel < c->rows.n ? &c->t.e[c->rows.idx[c->sel]] : NULL;
+	return c->l.sel < c->rows.n ? &c->t.e[c->rows.idx[c->l.sel]] : NULL;
 }
 
 /* ---- loading and following ---- */
 
 static void start_dump(struct view *v, bool sync)
 {
-	struct ctv *c = &v->ct;
-	struct ct_dump_opts o = { .sync = sync, .now = mono() };
+	struct conns_view *c = &v->conns;
+	struct ct_dump_opts o = { .sync = sync, .now = view_mono() };
 
 	if (ct_dump_start(&c->dump, &c->t, &o, false, c->err, sizeof(c->err)) == 0) {
 		c->dumping = true;
-		c->dump_started = mono();
+		c->dump_started = view_mono();
 	} else {
 		view_status(v, ROLE_ERROR, "conntrack: %s", c->err);
 	}
 }
 
-static void read_sys(struct ctv *c)
+static void read_sys(struct conns_view *c)
 {
 	char err[256];
 
 	c->sys_ok = ct_sys_read(&c->sys, err, sizeof(err)) == 0;
 }
 
-void ctv_enter(struct view *v)
+static void conns_enter(struct view *v)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 	char err[256];
 
-	v->screen = SCREEN_CONNS;
-	v->mode = MODE_BROWSE;
 	if (!c->t.loaded && !c->dumping)
 		c->sort = CT_COL_SRC; /* the first time: by source */
 	read_sys(c);
@@ -126,11 +115,10 @@ void ctv_enter(struct view *v)
 		start_dump(v, false);
 }
 
-void ctv_leave(struct view *v)
+static void conns_leave(struct view *v)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 
-	v->screen = SCREEN_RULES;
 	/* nothing follows the table while it is not on screen */
 	if (c->ev_open)
 		ct_events_close(&c->ev);
@@ -140,21 +128,28 @@ void ctv_leave(struct view *v)
 	c->dumping = false;
 }
 
-void ctv_free(struct view *v)
+static void conns_free(struct view *v)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 
-	ctv_leave(v);
+	conns_leave(v);
 	ct_table_free(&c->t);
 	ct_rows_free(&c->rows);
 	ct_filter_free(&c->f);
 }
 
-int ctv_pollfds(struct view *v, struct pollfd *pfd)
+/* Nothing follows the table while it is not on screen (help or the
+ * history over it: it is). */
+static bool shown(const struct view *v)
 {
-	struct ctv *c = &v->ct;
+	return v->main == &conns_screen;
+}
 
-	if (v->screen != SCREEN_CONNS)
+static int conns_pollfds(struct view *v, struct pollfd *pfd)
+{
+	struct conns_view *c = &v->conns;
+
+	if (!shown(v))
 		return 0;
 	if (c->dumping) {
 		pfd[0] = (struct pollfd){ .fd = ct_dump_fd(&c->dump), .events = POLLIN };
@@ -168,15 +163,15 @@ int ctv_pollfds(struct view *v, struct pollfd *pfd)
 }
 
 /* Work on what arrived, within a budget: true when the screen changed. */
-bool ctv_step(struct view *v)
+static enum redraw conns_step(struct view *v)
 {
-	struct ctv *c = &v->ct;
-	double start = mono();
-	bool changed = false;
+	struct conns_view *c = &v->conns;
+	double start = view_mono();
+	enum redraw changed = REDRAW_NONE;
 
-	if (v->screen != SCREEN_CONNS)
-		return false;
-	while (c->dumping && mono() - start < STEP_BUDGET) {
+	if (!shown(v))
+		return REDRAW_NONE;
+	while (c->dumping && view_mono() - start < STEP_BUDGET) {
 		struct pollfd p = { .fd = ct_dump_fd(&c->dump), .events = POLLIN };
 		int ret;
 
@@ -191,7 +186,7 @@ bool ctv_step(struct view *v)
 		}
 		if (ret == 0) {
 			c->dumping = false;
-			c->last_sync = mono();
+			c->last_sync = view_mono();
 			c->sync_cost = c->last_sync - c->dump_started;
 			ct_table_trim(&c->t);
 			c->stale = true;
@@ -211,24 +206,24 @@ bool ctv_step(struct view *v)
 	/* rows: at once when cheap; else at most every ten times what a
 	 * rebuild costs, and never less than half a second apart */
 	if (c->stale && (c->rebuild_cost < 0.005 ||
-			 mono() - c->rebuilt > (c->rebuild_cost * 10 > 0.5 ? c->rebuild_cost * 10
+			 view_mono() - c->rebuilt > (c->rebuild_cost * 10 > 0.5 ? c->rebuild_cost * 10
 									 : 0.5))) {
 		rebuild(c);
-		changed = true;
+		changed = REDRAW_ALL;
 	}
 	return changed;
 }
 
 /* Every refresh tick: counters and rates by a re-read (less often when it
  * is expensive), and the new/gone marks expire. */
-void ctv_tick(struct view *v)
+static enum redraw conns_tick(struct view *v)
 {
-	struct ctv *c = &v->ct;
-	double now = mono();
+	struct conns_view *c = &v->conns;
+	double now = view_mono();
 	double every = v->cfg.refresh > c->sync_cost * 5 ? v->cfg.refresh : c->sync_cost * 5;
 
-	if (v->screen != SCREEN_CONNS)
-		return;
+	if (!shown(v))
+		return REDRAW_NONE;
 	read_sys(c);
 	if (!c->dumping && c->t.loaded && now - c->last_sync >= every)
 		start_dump(v, true);
@@ -239,13 +234,14 @@ void ctv_tick(struct view *v)
 		}
 		c->last_purge = now;
 	}
+	return REDRAW_NONE; /* the step draws what changed */
 }
 
 /* ---- actions ---- */
 
 static void set_filter(struct view *v, const char *text)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 	struct ct_filter f = { 0 };
 	struct ct_filter_pos pos = { 0 };
 	char err[256];
@@ -266,7 +262,7 @@ static void set_filter(struct view *v, const char *text)
 	ct_filter_free(&c->f);
 	c->f = f;
 	snprintf(c->ftext, sizeof(c->ftext), "%s", text);
-	c->sel = 0;
+	c->l.sel = 0;
 	c->sel_id = 0;
 	v->mode = MODE_BROWSE;
 	v->input_err[0] = 0;
@@ -275,12 +271,12 @@ static void set_filter(struct view *v, const char *text)
 		    c->rows.n == 1 ? "" : "s", c->rows.n == 1 ? "es" : "");
 }
 
-void ctv_prompt_done(struct view *v)
+static void conns_prompt_done(struct view *v)
 {
 	set_filter(v, v->input);
 }
 
-void ctv_show_rule(struct view *v, const char *rule_text)
+void conns_show_rule(struct view *v, const char *rule_text)
 {
 	char filter[256];
 	bool partial;
@@ -291,11 +287,9 @@ void ctv_show_rule(struct view *v, const char *rule_text)
 			    "(addresses, ports, protocol, ct state)");
 		return;
 	}
-	ctv_enter(v);
+	view_show(v, &conns_screen);
 	/* as a prefilled filter: the admin sees it and may change it */
-	v->mode = MODE_PROMPT;
-	v->prompt_for = ACT_FILTER;
-	snprintf(v->input, sizeof(v->input), "%s", filter);
+	view_prompt(v, ACT_CT_FILTER, filter);
 	snprintf(v->input_err, sizeof(v->input_err), "%s",
 		 partial ? "from the rule's addresses, ports and protocol; the rest of the rule "
 			   "is not in a connection: Enter to use" : "");
@@ -318,7 +312,7 @@ static void kill_result(struct view *v, const struct ct_kill_result *r, int ret,
 			    "both ends see it closed)", r->deleted + r->gone,
 			    r->deleted + r->gone == 1 ? "" : "s", r->sockets,
 			    r->sockets == 1 ? "" : "s");
-	v->ct.stale = true;
+	v->conns.stale = true;
 }
 
 /* "10.0.0.1" of the selected row's original source */
@@ -327,26 +321,26 @@ static void sel_source(const struct ct_entry *e, char *buf)
 	ct_addr_format(buf, e->family, &e->orig.src);
 }
 
-void ctv_confirmed(struct view *v)
+static void conns_confirmed(struct view *v)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 	struct ct_kill_result r;
 	char err[256] = "";
 	int ret;
 
-	if (c->pending == ACT_DELETE) {
+	if (c->pending == ACT_KILL) {
 		const struct ct_entry *e = sel_entry(c);
 		uint32_t idx;
 
 		if (!e || e->id != c->sel_id)
 			return;
-		idx = c->rows.idx[c->sel];
+		idx = c->rows.idx[c->l.sel];
 		ret = ct_kill(&c->t, &idx, 1, NULL, &r, err, sizeof(err));
 		kill_result(v, &r, ret, err);
-	} else if (c->pending == ACT_CHAIN_DELETE) {
+	} else if (c->pending == ACT_KILL_ALL) {
 		ret = ct_kill(&c->t, c->rows.idx, c->rows.n, NULL, &r, err, sizeof(err));
 		kill_result(v, &r, ret, err);
-	} else if (c->pending == ACT_BLOCK) {
+	} else if (c->pending == ACT_BLOCK_KILL) {
 		struct ct_filter f = { 0 };
 		char filter[128];
 
@@ -360,7 +354,7 @@ void ctv_confirmed(struct view *v)
 			ct_filter_free(&f);
 		}
 		/* the probation banner says the rest */
-	} else if (c->pending == ACT_COUNTER_DEFAULT) {
+	} else if (c->pending == ACT_ACCOUNTING) {
 		if (ct_sys_set_acct(true, err, sizeof(err)))
 			view_status(v, ROLE_ERROR, "accounting: %s", err);
 		else
@@ -370,50 +364,32 @@ void ctv_confirmed(struct view *v)
 	}
 }
 
-static void move_sel(struct ctv *c, long d)
-{
-	long s = (long)c->sel + d;
 
-	if (s < 0)
-		s = 0;
-	if (s >= (long)c->rows.n)
-		s = c->rows.n ? (long)c->rows.n - 1 : 0;
-	c->sel = (size_t)s;
-	c->sel_id = c->rows.n ? c->t.e[c->rows.idx[c->sel]].id : 0;
-}
-
-void ctv_key(struct view *v, int key, bool *quit)
+static enum redraw conns_key(struct view *v, enum action act, int key)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 	const struct ct_entry *e = sel_entry(c);
-	int page = v->body_h > 4 ? v->body_h - 3 : 1;
 	char a[64], b[64];
+	MEVENT ev;
 
-	switch (keymap_lookup(key)) {
-	case ACT_QUIT: *quit = safe_may_quit(v); break;
-	case ACT_HELP: v->mode = MODE_HELP; v->help_top = 0; break;
-	case ACT_VIEW_RULES: ctv_leave(v); break;
-	case ACT_UP: move_sel(c, -1); break;
-	case ACT_DOWN: move_sel(c, 1); break;
-	case ACT_PAGE_UP: move_sel(c, -page); break;
-	case ACT_PAGE_DOWN: move_sel(c, page); break;
-	case ACT_FIRST: move_sel(c, -(long)c->rows.n); break;
-	case ACT_LAST: move_sel(c, (long)c->rows.n); break;
+	if (key == KEY_MOUSE ? getmouse(&ev) == OK && list_wheel(&c->l, &ev)
+			     : list_action(&c->l, act)) {
+		/* the selection follows its entry across re-sorts */
+		c->sel_id = c->rows.n ? c->t.e[c->rows.idx[c->l.sel]].id : 0;
+		return REDRAW_ALL;
+	}
+	switch (act) {
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
 		if (!c->dumping)
 			start_dump(v, c->t.loaded);
 		break;
-	case ACT_FILTER:
-	case ACT_SEARCH:
-		v->mode = MODE_PROMPT;
-		v->prompt_for = ACT_FILTER;
-		v->input_err[0] = 0;
-		snprintf(v->input, sizeof(v->input), "%s", c->ftext);
+	case ACT_CT_FILTER:
+		view_prompt(v, ACT_CT_FILTER, c->ftext);
 		break;
 	case ACT_SORT_NEXT:
 	case ACT_SORT_PREV:
-		c->sort = (enum ct_col)(((int)c->sort + (keymap_lookup(key) == ACT_SORT_NEXT ? 1
+		c->sort = (enum ct_col)(((int)c->sort + (act == ACT_SORT_NEXT ? 1
 							 : CT_COL_N - 1)) % CT_COL_N);
 		rebuild(c);
 		view_status(v, ROLE_NORMAL, "sorted by %s%s", ct_col_title(c->sort),
@@ -428,24 +404,24 @@ void ctv_key(struct view *v, int key, bool *quit)
 		view_status(v, ROLE_NORMAL, v->paused ? "paused: no re-reads (events still "
 						 "arrive)" : "live again");
 		break;
-	case ACT_DELETE:
+	case ACT_KILL:
 		if (!e || (e->flags & CT_F_GONE))
 			break;
-		c->pending = ACT_DELETE;
+		c->pending = ACT_KILL;
 		c->sel_id = e->id;
 		ct_endpoint_format(a, e->family, e->proto, &e->orig.src, e->orig.sport);
 		ct_endpoint_format(b, e->family, e->proto, &e->orig.dst, e->orig.dport);
-		view_ask(v, ACT_DELETE, "Kill %s %s -> %s?", ct_proto_name(e->proto)
+		view_ask(v, c->pending, "Kill %s %s -> %s?", ct_proto_name(e->proto)
 		    ? ct_proto_name(e->proto) : "?", a, b);
 		break;
-	case ACT_CHAIN_DELETE:
+	case ACT_KILL_ALL:
 		if (!c->rows.n)
 			break;
-		c->pending = ACT_CHAIN_DELETE;
-		view_ask(v, ACT_DELETE, "Kill all %zu connection%s the filter '%s' matches?", c->rows.n,
+		c->pending = ACT_KILL_ALL;
+		view_ask(v, c->pending, "Kill all %zu connection%s the filter '%s' matches?", c->rows.n,
 		    c->rows.n == 1 ? "" : "s", c->ftext[0] ? c->ftext : "(none: every one)");
 		break;
-	case ACT_BLOCK:
+	case ACT_BLOCK_KILL:
 		if (!e)
 			break;
 		if (v->cs.n) {
@@ -454,27 +430,23 @@ void ctv_key(struct view *v, int key, bool *quit)
 			break;
 		}
 		sel_source(e, c->block_addr);
-		c->pending = ACT_BLOCK;
-		view_ask(v, ACT_DELETE, "Block %s (a drop rule at the top of the input chain, on "
+		c->pending = ACT_BLOCK_KILL;
+		view_ask(v, c->pending, "Block %s (a drop rule at the top of the input chain, on "
 		    "probation) and kill its connections?", c->block_addr);
 		break;
-	case ACT_COUNTER_DEFAULT:
+	case ACT_ACCOUNTING:
 		if (c->sys_ok && c->sys.acct) {
 			view_status(v, ROLE_NORMAL, "accounting is already on");
 			break;
 		}
-		c->pending = ACT_COUNTER_DEFAULT;
-		view_ask(v, ACT_DELETE, "Turn conntrack accounting on (net.netfilter.nf_conntrack_acct "
+		c->pending = ACT_ACCOUNTING;
+		view_ask(v, c->pending, "Turn conntrack accounting on (net.netfilter.nf_conntrack_acct "
 		    "= 1 in this namespace)?");
 		break;
-	case ACT_CONFIRM: case ACT_ROLLBACK: case ACT_EXTEND: case ACT_HISTORY:
-		safe_action(v, keymap_lookup(key));
-		break;
 	default:
-		break;
+		return REDRAW_NONE;
 	}
-	if (v->mode == MODE_CONFIRM)
-		v->confirm_for = ACT_VIEW_CONNS; /* answered by ctv_confirmed */
+	return REDRAW_ALL;
 }
 
 /* ---- drawing ---- */
@@ -487,7 +459,7 @@ static const enum ct_col wanted[] = {
 
 static int pick_columns(const struct view *v, enum ct_col *cols)
 {
-	const struct ctv *c = &v->ct;
+	const struct conns_view *c = &v->conns;
 	bool shown[CT_COL_N] = { false };
 	bool any_nat = c->tot.snat || c->tot.dnat;
 	int w = 2, n = 0;
@@ -513,9 +485,9 @@ static int pick_columns(const struct view *v, enum ct_col *cols)
 	return n;
 }
 
-void ctv_draw(struct view *v)
+static void conns_draw(struct view *v)
 {
-	struct ctv *c = &v->ct;
+	struct conns_view *c = &v->conns;
 	enum ct_col cols[CT_COL_N];
 	int ncols = pick_columns(v, cols), y, h;
 	struct ct_fmt_opts fo = { .now = wall() };
@@ -573,13 +545,9 @@ void ctv_draw(struct view *v)
 	draw_text(2, 0, COLS, line, v->attr[ROLE_TITLE], true);
 	/* rows */
 	h = LINES - 4;
-	v->body_h = h + 3;
-	if (c->sel < c->top)
-		c->top = c->sel;
-	if (h > 0 && c->sel >= c->top + (size_t)h)
-		c->top = c->sel - (size_t)h + 1;
+	list_show(&c->l, h > 0 ? (size_t)h : 0);
 	y = 3;
-	for (size_t r = c->top; r < c->rows.n && y < LINES - 1; r++, y++) {
+	for (size_t r = c->l.top; r < c->rows.n && y < LINES - 1; r++, y++) {
 		const struct ct_entry *e = &c->t.e[c->rows.idx[r]];
 		enum theme_role role = e->flags & CT_F_GONE ? ROLE_DIM
 				       : e->flags & CT_F_NEW ? ROLE_RULE_ACCEPT : ROLE_NORMAL;
@@ -591,7 +559,7 @@ void ctv_draw(struct view *v)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, "%-*.*s ",
 					      ct_col_width(cols[i]), ct_col_width(cols[i]), cell);
 		}
-		draw_text(y, 0, COLS, line, r == c->sel ? v->attr[ROLE_SELECTED] : v->attr[role],
+		draw_text(y, 0, COLS, line, r == c->l.sel ? v->attr[ROLE_SELECTED] : v->attr[role],
 			  true);
 	}
 	if (!c->rows.n)
@@ -602,13 +570,34 @@ void ctv_draw(struct view *v)
 		draw_text(y, 0, COLS, "", v->attr[ROLE_NORMAL], true);
 }
 
-/* The status line's hints in this screen. */
-const char *ctv_hints(const struct view *v)
+static void conns_hints(struct view *v)
 {
-	static char buf[512];
+	char buf[512];
 
 	snprintf(buf, sizeof(buf), " %zu shown%s%s   1 rules  \\ filter  < > sort  I reverse  "
-		 "d kill  D kill all shown  b block+kill  ? help", v->ct.rows.n,
-		 v->ct.ftext[0] ? " of filter: " : "", v->ct.ftext);
-	return buf;
+		 "d kill  D kill all shown  b block+kill  ? help", v->conns.rows.n,
+		 v->conns.ftext[0] ? " of filter: " : "", v->conns.ftext);
+	draw_text(LINES - 1, 0, COLS, buf, v->attr[ROLE_STATUS], true);
 }
+
+static bool conns_busy(const struct view *v)
+{
+	return v->conns.dumping || (shown(v) && v->conns.stale);
+}
+
+const struct screen_ops conns_screen = {
+	.name = "connections",
+	.keymap = KM_CONNS,
+	.enter = conns_enter,
+	.leave = conns_leave,
+	.key = conns_key,
+	.draw = conns_draw,
+	.hints = conns_hints,
+	.prompt_done = conns_prompt_done,
+	.confirmed = conns_confirmed,
+	.pollfds = conns_pollfds,
+	.step = conns_step,
+	.tick = conns_tick,
+	.busy = conns_busy,
+	.free = conns_free,
+};

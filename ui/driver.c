@@ -241,16 +241,13 @@ static bool screen_matches(const struct view *v)
 /* Nothing to load, read or answer: what is drawn is what the view knows. */
 static bool view_idle(struct view *v)
 {
-	struct pollfd pfd[8];
+	struct pollfd pfd[16];
 	int n = 0;
 
-	if (v->tick_now || live_busy(&v->live) || v->live.dump.active || v->live.text_running ||
-	    v->save_fd >= 0 || v->ct.dumping || (v->screen == SCREEN_CONNS && v->ct.stale))
+	if (view_busy(v))
 		return false;
 	pfd[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-	n += live_pollfds(&v->live, pfd + n);
-	n += safe_pollfds(v, pfd + n);
-	n += ctv_pollfds(v, pfd + n);
+	n += view_pollfds(v, pfd + n);
 	return poll(pfd, (nfds_t)n, 0) == 0;
 }
 

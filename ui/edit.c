@@ -1,10 +1,12 @@
-/* edit: staging edits from the live view — the keys of the "Editing" and
- * "Staged changes" groups, the rows of a chain as the staged edits leave
- * it, the warnings, and Apply (apply/apply.h: one transaction). */
+/* edit: the ruleset screen's editing keys (ui/rules.c hands them over) —
+ * the "Editing" and "Staged changes" groups, the marks, the warnings,
+ * and Apply (apply/apply.h: one transaction). */
 #define _GNU_SOURCE
 #include "ui/view.h"
 
 #include "apply/apply.h"
+#include "apply/quick.h"
+#include "apply/staged.h"
 #include "model/fmt.h"
 
 #include <errno.h>
@@ -16,7 +18,9 @@
 
 static const struct nfp_table *cur_table(const struct view *v)
 {
-	return v->tree_sel < v->nrows ? &v->live.rs.tables[v->rows[v->tree_sel].t] : NULL;
+	const struct rules_view *rv = &v->rules;
+
+	return rv->tree.sel < rv->tree.n ? &v->live.rs.tables[rv->rows[rv->tree.sel].t] : NULL;
 }
 
 static const struct nfp_chain *cur_chain(const struct view *v)
@@ -33,115 +37,14 @@ static bool same_chain(const struct edit *e, const struct nfp_table *t,
 	       strcmp(e->chain, c->name) == 0;
 }
 
-/* ---- the rows of the chain shown ---- */
-
-static int rows_reserve(struct view *v, size_t n)
+bool edit_is_marked(const struct view *v, uint64_t handle)
 {
-	if (n <= v->vrows_cap)
-		return 0;
-	size_t cap = n + 64;
-	struct vrow *p = realloc(v->vrows, cap * sizeof(*p));
+	const struct rules_view *rv = &v->rules;
 
-	if (!p)
-		return -ENOMEM;
-	v->vrows = p;
-	v->vrows_cap = cap;
-	return 0;
-}
-
-static long find_row(const struct view *v, uint64_t handle)
-{
-	for (size_t i = 0; i < v->nvrows; i++)
-		if (v->vrows[i].r && v->vrows[i].r->handle == handle)
-			return (long)i;
-	return -1;
-}
-
-static size_t where_index(const struct view *v, const struct edit *e)
-{
-	long i;
-
-	switch (e->where) {
-	case WHERE_TOP:
-		return 0;
-	case WHERE_BEFORE:
-		i = find_row(v, e->anchor);
-		return i < 0 ? v->nvrows : (size_t)i;
-	case WHERE_AFTER:
-		i = find_row(v, e->anchor);
-		return i < 0 ? v->nvrows : (size_t)i + 1;
-	case WHERE_APPEND:
-		break;
-	}
-	return v->nvrows;
-}
-
-static void insert_row(struct view *v, size_t at, struct vrow row)
-{
-	if (rows_reserve(v, v->nvrows + 1))
-		return;
-	memmove(&v->vrows[at + 1], &v->vrows[at], (v->nvrows - at) * sizeof(*v->vrows));
-	v->vrows[at] = row;
-	v->nvrows++;
-}
-
-void edit_build_rows(struct view *v, const struct nfp_rule *rules, size_t n)
-{
-	const struct nfp_table *t = cur_table(v);
-	const struct nfp_chain *c = cur_chain(v);
-
-	v->nvrows = 0;
-	if (rows_reserve(v, n + 1))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		bool marked = false;
-
-		for (size_t k = 0; k < v->nmarked; k++)
-			marked = marked || v->marked[k] == rules[i].handle;
-		v->vrows[v->nvrows++] = (struct vrow){ &rules[i], rules[i].text, ' ', marked };
-	}
-	if (!c)
-		return;
-	for (size_t k = 0; k < v->cs.n; k++) {
-		const struct edit *e = &v->cs.edits[k];
-		long i;
-
-		if (!same_chain(e, t, c))
-			continue;
-		switch (e->kind) {
-		case EDIT_INSERT:
-			insert_row(v, where_index(v, e), (struct vrow){ NULL, e->text, '+', false });
-			break;
-		case EDIT_DELETE:
-			if ((i = find_row(v, e->handle)) >= 0)
-				v->vrows[i].mark = '-';
-			break;
-		case EDIT_REPLACE:
-			if ((i = find_row(v, e->handle)) >= 0) {
-				v->vrows[i].text = e->text;
-				v->vrows[i].mark = '*';
-			}
-			break;
-		case EDIT_MOVE:
-			if ((i = find_row(v, e->handle)) >= 0) {
-				struct vrow row = v->vrows[i];
-
-				memmove(&v->vrows[i], &v->vrows[i + 1],
-					(v->nvrows - (size_t)i - 1) * sizeof(*v->vrows));
-				v->nvrows--;
-				row.mark = '~';
-				insert_row(v, where_index(v, e), row);
-			}
-			break;
-		case EDIT_CHAIN_FLUSH:
-		case EDIT_CHAIN_DELETE:
-			for (size_t j = 0; j < v->nvrows; j++)
-				v->vrows[j].mark = '-';
-			break;
-		default:
-			break;
-		}
-	}
+	for (size_t k = 0; k < rv->nmarked; k++)
+		if (rv->marked[k] == handle)
+			return true;
+	return false;
 }
 
 /* ---- staging ---- */
@@ -179,36 +82,29 @@ static struct edit chain_edit(const struct view *v, enum edit_kind kind)
 	const struct nfp_chain *c = cur_chain(v);
 
 	return (struct edit){ .kind = kind, .family = t->family, .table = t->name,
-			      .chain = c ? c->name : NULL, .add_counter = !v->no_counter };
+			      .chain = c ? c->name : NULL, .add_counter = !v->rules.no_counter };
 }
 
 /* Stage e now, or after a question; the edit (and its text) is kept. */
 static void stage_after(struct view *v, const struct edit *e, enum action act,
 			const char *question)
 {
-	v->pending_edit = *e;
+	struct rules_view *rv = &v->rules;
+
+	rv->pending_edit = *e;
 	if (e->text) {
-		snprintf(v->pending_text, sizeof(v->pending_text), "%s", e->text);
-		v->pending_edit.text = v->pending_text;
+		snprintf(rv->pending_text, sizeof(rv->pending_text), "%s", e->text);
+		rv->pending_edit.text = rv->pending_text;
 	}
 	if (question)
 		view_ask(v, act, "%s", question);
 	else
-		stage(v, &v->pending_edit);
+		stage(v, &rv->pending_edit);
 }
 
-static void prompt(struct view *v, enum action act, const char *prefill)
+static const struct staged_row *need_rule(struct view *v)
 {
-	v->mode = MODE_PROMPT;
-	v->prompt_for = act;
-	v->input_err[0] = 0;
-	v->hist_pos = (int)v->nhistory;
-	snprintf(v->input, sizeof(v->input), "%s", prefill ? prefill : "");
-}
-
-static const struct vrow *need_rule(struct view *v)
-{
-	const struct vrow *row = view_selected_row(v);
+	const struct staged_row *row = view_selected_row(v);
 
 	if (!cur_chain(v)) {
 		view_status(v, ROLE_WARNING, "select a chain first");
@@ -237,13 +133,14 @@ static struct edit *staged_move(struct view *v, uint64_t h)
 /* K / J: next to the nearest rule of the kernel above / below */
 static void move_step(struct view *v, int dir)
 {
-	const struct vrow *row = need_rule(v);
+	struct rules_view *rv = &v->rules;
+	const struct staged_row *row = need_rule(v);
 	long i, j;
 	struct edit e, *m;
 
 	if (!row)
 		return;
-	if (v->sorted || v->filter[0]) {
+	if (rv->sorted || rv->filter[0]) {
 		view_status(v, ROLE_WARNING, "moving needs the real order: turn off sort (s) and filter (\\)");
 		return;
 	}
@@ -251,17 +148,17 @@ static void move_step(struct view *v, int dir)
 		view_status(v, ROLE_WARNING, "the rule's text is still loading");
 		return;
 	}
-	i = find_row(v, row->r->handle);
-	for (j = i + dir; j >= 0 && j < (long)v->nvrows && !v->vrows[j].r; j += dir)
+	i = staged_rows_find(&rv->staged, row->r->handle);
+	for (j = i + dir; j >= 0 && j < (long)rv->staged.n && !rv->staged.row[j].r; j += dir)
 		;
-	if (j < 0 || j >= (long)v->nvrows) {
+	if (j < 0 || j >= (long)rv->staged.n) {
 		view_status(v, ROLE_DIM, "already at the %s", dir < 0 ? "top" : "bottom");
 		return;
 	}
 	m = staged_move(v, row->r->handle);
 	if (m) { /* moving again: the same edit, a new place */
 		m->where = dir < 0 ? WHERE_BEFORE : WHERE_AFTER;
-		m->anchor = v->vrows[j].r->handle;
+		m->anchor = rv->staged.row[j].r->handle;
 		view_status(v, ROLE_NORMAL, "moved (staged): W applies");
 		view_rebuild(v);
 		return;
@@ -269,7 +166,7 @@ static void move_step(struct view *v, int dir)
 	e = chain_edit(v, EDIT_MOVE);
 	e.handle = row->r->handle;
 	e.where = dir < 0 ? WHERE_BEFORE : WHERE_AFTER;
-	e.anchor = v->vrows[j].r->handle;
+	e.anchor = rv->staged.row[j].r->handle;
 	e.text = (char *)row->text;
 	e.add_counter = false;
 	stage(v, &e);
@@ -277,10 +174,12 @@ static void move_step(struct view *v, int dir)
 
 static bool accepts_established(const struct view *v)
 {
-	for (size_t i = 0; i < v->nvrows; i++) {
-		const char *t = v->vrows[i].text;
+	const struct rules_view *rv = &v->rules;
 
-		if (t && v->vrows[i].mark != '-' && strstr(t, "ct state") &&
+	for (size_t i = 0; i < rv->staged.n; i++) {
+		const char *t = rv->staged.row[i].text;
+
+		if (t && rv->staged.row[i].mark != '-' && strstr(t, "ct state") &&
 		    strstr(t, "established") && strstr(t, "accept"))
 			return true;
 	}
@@ -324,9 +223,10 @@ static const char *iptables_warning(const struct view *v)
 
 void edit_action(struct view *v, enum action act)
 {
+	struct rules_view *rv = &v->rules;
 	const struct nfp_table *t = cur_table(v);
 	const struct nfp_chain *c = cur_chain(v);
-	const struct vrow *row;
+	const struct staged_row *row;
 	struct edit e;
 
 	if (!t && act != ACT_TABLE_ADD && act != ACT_PENDING && act != ACT_UNDO &&
@@ -346,7 +246,7 @@ void edit_action(struct view *v, enum action act)
 		}
 		if (act != ACT_APPEND && view_selected_row(v) && !need_rule(v))
 			return;
-		prompt(v, act, NULL);
+		view_prompt(v, act, NULL);
 		return;
 	case ACT_EDIT:
 		if (!(row = need_rule(v)) || !row) {
@@ -354,16 +254,16 @@ void edit_action(struct view *v, enum action act)
 				view_status(v, ROLE_WARNING, "no rule selected");
 			return;
 		}
-		prompt(v, act, row->text);
+		view_prompt(v, act, row->text);
 		return;
 	case ACT_DELETE:
-		if (v->nmarked) {
+		if (rv->nmarked) {
 			e = chain_edit(v, EDIT_DELETE);
-			for (size_t k = 0; k < v->nmarked; k++) {
-				e.handle = v->marked[k];
+			for (size_t k = 0; k < rv->nmarked; k++) {
+				e.handle = rv->marked[k];
 				stage(v, &e);
 			}
-			v->nmarked = 0;
+			rv->nmarked = 0;
 			view_rebuild(v);
 			return;
 		}
@@ -380,17 +280,17 @@ void edit_action(struct view *v, enum action act)
 	case ACT_MARK:
 		if (!(row = need_rule(v)) || !row)
 			return;
-		for (size_t k = 0; k < v->nmarked; k++)
-			if (v->marked[k] == row->r->handle) {
-				v->marked[k] = v->marked[--v->nmarked];
+		for (size_t k = 0; k < rv->nmarked; k++)
+			if (rv->marked[k] == row->r->handle) {
+				rv->marked[k] = rv->marked[--rv->nmarked];
 				view_rebuild(v);
 				return;
 			}
-		if (v->nmarked < sizeof(v->marked) / sizeof(v->marked[0]))
-			v->marked[v->nmarked++] = row->r->handle;
-		view_status(v, ROLE_NORMAL, "%zu marked: d stages their deletion", v->nmarked);
-		if (v->rule_sel + 1 < v->norder)
-			v->rule_sel++;
+		if (rv->nmarked < sizeof(rv->marked) / sizeof(rv->marked[0]))
+			rv->marked[rv->nmarked++] = row->r->handle;
+		view_status(v, ROLE_NORMAL, "%zu marked: d stages their deletion", rv->nmarked);
+		if (rv->rlist.sel + 1 < rv->rlist.n)
+			rv->rlist.sel++;
 		view_rebuild(v);
 		return;
 	case ACT_MOVE_UP:
@@ -400,11 +300,11 @@ void edit_action(struct view *v, enum action act)
 	case ACT_MOVE_TO:
 		if (!(row = need_rule(v)) || !row)
 			return;
-		if (v->sorted || v->filter[0]) {
+		if (rv->sorted || rv->filter[0]) {
 			view_status(v, ROLE_WARNING, "moving needs the real order: turn off sort and filter");
 			return;
 		}
-		prompt(v, act, NULL);
+		view_prompt(v, act, NULL);
 		return;
 	case ACT_POLICY: {
 		char q[256];
@@ -432,7 +332,7 @@ void edit_action(struct view *v, enum action act)
 			view_status(v, ROLE_WARNING, "table %s has no input chain", t->name);
 			return;
 		}
-		prompt(v, act, NULL);
+		view_prompt(v, act, NULL);
 		return;
 	case ACT_CHAIN_DELETE: {
 		char q[256];
@@ -443,7 +343,7 @@ void edit_action(struct view *v, enum action act)
 		}
 		e = chain_edit(v, EDIT_CHAIN_DELETE);
 		snprintf(q, sizeof(q), "Delete chain %s%s?", c->name,
-			 v->nvrows ? " and every rule in it" : "");
+			 rv->staged.n ? " and every rule in it" : "");
 		stage_after(v, &e, ACT_CHAIN_DELETE, q);
 		return;
 	}
@@ -464,8 +364,8 @@ void edit_action(struct view *v, enum action act)
 		return;
 	}
 	case ACT_COUNTER_DEFAULT:
-		v->no_counter = !v->no_counter;
-		view_status(v, ROLE_NORMAL, v->no_counter ? "new rules get no counter"
+		rv->no_counter = !rv->no_counter;
+		view_status(v, ROLE_NORMAL, rv->no_counter ? "new rules get no counter"
 							  : "new rules get a counter");
 		return;
 	case ACT_UNDO:
@@ -478,8 +378,7 @@ void edit_action(struct view *v, enum action act)
 		view_rebuild(v);
 		return;
 	case ACT_PENDING:
-		v->mode = MODE_PENDING;
-		v->help_top = 0;
+		view_show(v, &pending_screen);
 		return;
 	case ACT_APPLY:
 		if (!v->cs.n) {
@@ -505,16 +404,16 @@ void edit_action(struct view *v, enum action act)
 
 static void remember(struct view *v, const char *text)
 {
-	if (v->nhistory && strcmp(v->history[v->nhistory - 1], text) == 0)
+	if (v->ntyped && strcmp(v->typed[v->ntyped - 1], text) == 0)
 		return;
-	if (v->nhistory == sizeof(v->history) / sizeof(v->history[0])) {
-		free(v->history[0]);
-		memmove(v->history, v->history + 1, (v->nhistory - 1) * sizeof(*v->history));
-		v->nhistory--;
+	if (v->ntyped == sizeof(v->typed) / sizeof(v->typed[0])) {
+		free(v->typed[0]);
+		memmove(v->typed, v->typed + 1, (v->ntyped - 1) * sizeof(*v->typed));
+		v->ntyped--;
 	}
-	v->history[v->nhistory] = strdup(text);
-	if (v->history[v->nhistory])
-		v->nhistory++;
+	v->typed[v->ntyped] = strdup(text);
+	if (v->typed[v->ntyped])
+		v->ntyped++;
 }
 
 /* nft's verdict on a rule for chain, against the staged state: false (and
@@ -534,7 +433,7 @@ static void done_rule(struct view *v)
 {
 	const struct nfp_table *t = cur_table(v);
 	const struct nfp_chain *c = cur_chain(v);
-	const struct vrow *row = view_selected_row(v);
+	const struct staged_row *row = view_selected_row(v);
 	struct edit e = chain_edit(v, v->prompt_for == ACT_EDIT ? EDIT_REPLACE : EDIT_INSERT);
 
 	if (!rule_ok(v, t, c->name, v->input))
@@ -550,13 +449,14 @@ static void done_rule(struct view *v)
 		e.anchor = row->r->handle;
 	}
 	v->mode = MODE_BROWSE;
-	v->pane = PANE_RULES;
+	v->rules.pane = PANE_RULES;
 	stage_after(v, &e, ACT_INSERT, iptables_warning(v));
 }
 
 static void done_move_to(struct view *v)
 {
-	const struct vrow *row = view_selected_row(v);
+	struct rules_view *rv = &v->rules;
+	const struct staged_row *row = view_selected_row(v);
 	char *end;
 	long pos = strtol(v->input, &end, 10);
 	struct edit e = chain_edit(v, EDIT_MOVE);
@@ -572,12 +472,12 @@ static void done_move_to(struct view *v)
 	e.add_counter = false;
 	e.where = WHERE_APPEND;
 	/* before the rule of the kernel now at that position */
-	for (size_t i = 0; i < v->nvrows; i++) {
-		if (!v->vrows[i].r || v->vrows[i].r == row->r)
+	for (size_t i = 0; i < rv->staged.n; i++) {
+		if (!rv->staged.row[i].r || rv->staged.row[i].r == row->r)
 			continue;
 		if ((long)++k == pos) {
 			e.where = WHERE_BEFORE;
-			e.anchor = v->vrows[i].r->handle;
+			e.anchor = rv->staged.row[i].r->handle;
 			break;
 		}
 	}
@@ -633,31 +533,16 @@ static void done_quick(struct view *v)
 	const struct nfp_table *t = cur_table(v);
 	const struct nfp_chain *in = input_chain(v);
 	struct edit e = chain_edit(v, EDIT_INSERT);
-	char text[512], proto[16], port[64];
+	struct quick_rule q;
 
-	if (v->prompt_for == ACT_BLOCK) {
-		char addr[128];
-
-		if (sscanf(v->input, "%127s", addr) != 1) {
-			snprintf(v->input_err, sizeof(v->input_err), "give an address or a prefix");
-			return;
-		}
-		snprintf(text, sizeof(text), "%s saddr %s drop", strchr(addr, ':') ? "ip6" : "ip",
-			 addr);
-		e.where = WHERE_TOP;
-	} else {
-		if (sscanf(v->input, "%15s %63s", proto, port) != 2 ||
-		    (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)) {
-			snprintf(v->input_err, sizeof(v->input_err), "tcp PORT or udp PORT");
-			return;
-		}
-		snprintf(text, sizeof(text), "%s dport %s accept", proto, port);
-		e.where = WHERE_APPEND;
-	}
-	if (!rule_ok(v, t, in->name, text))
+	if (quick_rule(v->prompt_for == ACT_BLOCK ? QUICK_BLOCK : QUICK_ALLOW, v->input, &q,
+		       v->input_err, sizeof(v->input_err)))
+		return;
+	if (!rule_ok(v, t, in->name, q.text))
 		return;
 	e.chain = in->name;
-	e.text = text;
+	e.text = q.text;
+	e.where = q.where;
 	v->mode = MODE_BROWSE;
 	stage_after(v, &e, ACT_INSERT, iptables_warning(v));
 }
@@ -726,7 +611,7 @@ static void apply_now(struct view *v)
 
 	if (!ret) {
 		changeset_discard(&v->cs);
-		v->nmarked = 0;
+		v->rules.nmarked = 0;
 		v->live.dirty = true; /* show what the kernel has now */
 		safe_applied(v, &prob, n);
 		view_rebuild(v);
@@ -760,20 +645,24 @@ static void apply_now(struct view *v)
 
 bool edit_block_now(struct view *v, const char *addr)
 {
-	bool ip6 = strchr(addr, ':') != NULL;
-	const struct nfp_table *t = block_table(v, ip6);
-	char text[160];
+	struct quick_rule q;
+	const struct nfp_table *t;
+	char err[256];
 	struct edit e;
 
-	if (!t) {
-		view_status(v, ROLE_ERROR, "no table with an input chain for %s to block %s in "
-			    "(1, then T and c make one)", ip6 ? "IPv6" : "IPv4", addr);
+	if (quick_rule(QUICK_BLOCK, addr, &q, err, sizeof(err))) {
+		view_status(v, ROLE_ERROR, "cannot block '%s': %s", addr, err);
 		return false;
 	}
-	snprintf(text, sizeof(text), "%s saddr %s drop", ip6 ? "ip6" : "ip", addr);
+	t = block_table(v, q.ip6);
+	if (!t) {
+		view_status(v, ROLE_ERROR, "no table with an input chain for %s to block %s in "
+			    "(1, then T and c make one)", q.ip6 ? "IPv6" : "IPv4", addr);
+		return false;
+	}
 	e = (struct edit){ .kind = EDIT_INSERT, .family = t->family, .table = t->name,
-			   .chain = input_of(t)->name, .where = WHERE_TOP, .text = text,
-			   .add_counter = !v->no_counter };
+			   .chain = input_of(t)->name, .where = q.where, .text = q.text,
+			   .add_counter = !v->rules.no_counter };
 	/* staged on the ruleset as it is now: nothing else is staged */
 	if (nl_genid(&v->live.nl, &v->cs.genid) < 0 || changeset_add(&v->cs, &e) < 0)
 		return false;
@@ -787,28 +676,30 @@ bool edit_block_now(struct view *v, const char *addr)
 
 void edit_confirmed(struct view *v)
 {
+	struct rules_view *rv = &v->rules;
+
 	switch (v->confirm_for) {
 	case ACT_APPLY:
 		apply_now(v);
 		break;
 	case ACT_DISCARD:
 		changeset_discard(&v->cs);
-		v->nmarked = 0;
+		rv->nmarked = 0;
 		view_status(v, ROLE_NORMAL, "discarded every staged edit");
 		view_rebuild(v);
 		break;
 	case ACT_CHAIN_DELETE:
 		/* a chain must be empty to go: flush it in the same transaction */
-		if (v->nvrows) {
-			struct edit flush = v->pending_edit;
+		if (rv->staged.n) {
+			struct edit flush = rv->pending_edit;
 
 			flush.kind = EDIT_CHAIN_FLUSH;
 			stage(v, &flush);
 		}
-		stage(v, &v->pending_edit);
+		stage(v, &rv->pending_edit);
 		break;
 	default:
-		stage(v, &v->pending_edit);
+		stage(v, &rv->pending_edit);
 		break;
 	}
 }
@@ -835,7 +726,7 @@ bool edit_is_stale(const struct view *v, const struct edit *e)
 
 void edit_free(struct view *v)
 {
-	for (size_t i = 0; i < v->nhistory; i++)
-		free(v->history[i]);
+	for (size_t i = 0; i < v->ntyped; i++)
+		free(v->typed[i]);
 	changeset_free(&v->cs);
 }

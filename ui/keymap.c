@@ -6,24 +6,41 @@
 #include <stdio.h>
 #include <string.h>
 
+#define KEYS_OF(...) { __VA_ARGS__ }
+
 const struct keybinding keymap[ACT_COUNT] = {
-#define KEYMAP_ENTRY(id, nm, grp, k1, k2, k3, hlp) \
-	[ACT_##id] = { .name = nm, .group = grp, .keys = { k1, k2, k3 }, .help = hlp },
+#define KEYMAP_ENTRY(id, nm, grp, km, k, hlp) \
+	[ACT_##id] = { .name = nm, .group = grp, .maps = km, .keys = KEYS_OF k, .help = hlp },
 	KEYMAP(KEYMAP_ENTRY)
 #undef KEYMAP_ENTRY
 };
 
-enum action keymap_lookup(int key)
+const char *const keymap_title[KM_COUNT] = {
+#define KEYMAP_TITLE(id, title) [KMB_##id] = title,
+	KEYMAPS(KEYMAP_TITLE)
+#undef KEYMAP_TITLE
+};
+
+static enum action lookup_in(unsigned maps, int key)
 {
+	for (int a = 1; a < ACT_COUNT; a++)
+		for (int i = 0; i < KEYMAP_KEYS && (keymap[a].maps & maps); i++)
+			if (keymap[a].keys[i] == key)
+				return (enum action)a;
+	return ACT_NONE;
+}
+
+enum action keymap_lookup(unsigned mine, int key)
+{
+	enum action a = ACT_NONE;
+
 	if (key == 0)
 		return ACT_NONE;
 	if (key == '\r' || key == CTRL_KEY('h')) /* terminals differ */
 		key = key == '\r' ? '\n' : KEY_BACKSPACE;
-	for (int a = 1; a < ACT_COUNT; a++)
-		for (int i = 0; i < 3; i++)
-			if (keymap[a].keys[i] == key)
-				return (enum action)a;
-	return ACT_NONE;
+	if (mine & ~(unsigned)KM_GENERIC)
+		a = lookup_in(mine & ~(unsigned)KM_GENERIC, key);
+	return a ? a : lookup_in(KM_GENERIC, key);
 }
 
 static const struct {
@@ -79,11 +96,11 @@ int keymap_key_parse(const char *name)
 
 const char *keymap_keys_text(enum action act, char *buf, size_t size)
 {
-	char names[3][16];
+	char names[KEYMAP_KEYS][16];
 	size_t n = 0;
 
 	buf[0] = 0;
-	for (int i = 0; i < 3 && act > ACT_NONE && act < ACT_COUNT; i++) {
+	for (int i = 0; i < KEYMAP_KEYS && act > ACT_NONE && act < ACT_COUNT; i++) {
 		int key = keymap[act].keys[i];
 		bool dup = false;
 

@@ -1,7 +1,11 @@
 /* keymap: the single place where actions and their keys are declared. One
- * X-macro gives the action enum, each action's name, help group, keys and
- * help text; the help screen and the status-line hints are generated from
- * it. F-keys and letters both work, as in htop. */
+ * X-macro gives the action enum, each action's name, help group, the
+ * keymaps it is bound in, its keys and its help text; the help screen, the
+ * status-line hints and the man page's key lists follow it. A screen looks
+ * a key up in its own keymap first, then in the generic one (as tig's
+ * keymaps do), so a key means one thing on each screen: d deletes a rule
+ * on the ruleset screen and kills a connection on the connections screen.
+ * F-keys and letters both work, as in htop. */
 #ifndef NFP_KEYMAP_H
 #define NFP_KEYMAP_H
 
@@ -10,68 +14,97 @@
 
 #define CTRL_KEY(c) ((c) & 0x1f)
 
-/* X(ID, "name", "group", key1, key2, key3, "help"); 0 = no key */
+/* X(ID, "heading in the help") — the keymaps, in the help's order */
+#define KEYMAPS(X) \
+	X(GENERIC, "Every screen") \
+	X(RULES, "Ruleset screen (1)") \
+	X(CONNS, "Connections screen (2)") \
+	X(PENDING, "Pending changes (v)")
+
+enum keymap_bit {
+#define KEYMAP_BIT_ENUM(id, title) KMB_##id,
+	KEYMAPS(KEYMAP_BIT_ENUM)
+#undef KEYMAP_BIT_ENUM
+	KM_COUNT
+};
+
+/* a set of keymaps: the ones an action is bound in, or a screen's own */
+enum {
+#define KEYMAP_MASK_ENUM(id, title) KM_##id = 1u << KMB_##id,
+	KEYMAPS(KEYMAP_MASK_ENUM)
+#undef KEYMAP_MASK_ENUM
+};
+
+/* X(ID, "name", "group", KEYMAPS, (KEYS...), "help"); at most KEYMAP_KEYS
+ * keys. An action's keys are the same in every keymap it is bound in. */
 #define KEYMAP(X) \
-	X(HELP, "help", "General", '?', KEY_F(1), 0, "Show this help") \
-	X(VIEW_RULES, "ruleset", "General", '1', 0, 0, "Show the ruleset: tables, chains, rules and counters") \
-	X(VIEW_CONNS, "connections", "General", '2', 0, 0, "Show the tracked connections (conntrack)") \
-	X(QUIT, "quit", "General", 'q', KEY_F(10), 0, "Quit nfpilot") \
-	X(REDRAW, "redraw", "General", CTRL_KEY('l'), 0, 0, "Re-read the ruleset and redraw the screen") \
-	X(UP, "up", "Moving", KEY_UP, 'k', 0, "Previous line") \
-	X(DOWN, "down", "Moving", KEY_DOWN, 'j', 0, "Next line") \
-	X(PAGE_UP, "page-up", "Moving", KEY_PPAGE, CTRL_KEY('b'), 0, "Previous page") \
-	X(PAGE_DOWN, "page-down", "Moving", KEY_NPAGE, CTRL_KEY('f'), ' ', "Next page") \
-	X(FIRST, "first", "Moving", KEY_HOME, 'g', 0, "First line") \
-	X(LAST, "last", "Moving", KEY_END, 'G', 0, "Last line") \
-	X(PANE, "switch-pane", "Moving", '\t', KEY_BTAB, 0, "Switch between the chain tree and the rules") \
-	X(ENTER, "open", "Moving", '\n', KEY_ENTER, KEY_RIGHT, "Open the chain; on a jump or goto rule, open its target chain") \
-	X(BACK, "back", "Moving", KEY_BACKSPACE, 127, KEY_LEFT, "Back to the chain you came from") \
-	X(TREE, "toggle-tree", "Moving", 't', KEY_F(2), 0, "Show or hide the chain tree") \
-	X(SEARCH, "search", "Finding", '/', KEY_F(3), 0, "Search rule text, comments, chain and table names (connections: filter)") \
-	X(SEARCH_NEXT, "search-next", "Finding", 'n', 0, 0, "Next match") \
-	X(SEARCH_PREV, "search-prev", "Finding", 'N', 0, 0, "Previous match") \
-	X(FILTER, "filter", "Finding", '\\', KEY_F(4), 0, "Show only rules matching a pattern (connections: a filter, e.g. src 10.0.0.0/8 dport 22)") \
-	X(SORT, "sort", "Live counters", 's', KEY_F(6), 0, "Sort by packet rate, busiest first / back to real order") \
-	X(PAUSE, "pause", "Live counters", 'p', KEY_F(7), 0, "Pause or resume the counter refresh") \
-	X(FASTER, "faster", "Live counters", '+', '=', 0, "Refresh more often") \
-	X(SLOWER, "slower", "Live counters", '-', 0, 0, "Refresh less often") \
-	X(ZERO, "zero", "Live counters", 'z', KEY_F(8), 0, "Zero the counters of the selected rule (in the tree: of the chain)") \
-	X(ZERO_TABLE, "zero-table", "Live counters", 'Z', 0, 0, "Zero the counters of every rule in the table") \
-	X(INSERT, "insert", "Editing (staged)", 'i', KEY_IC, 0, "Insert a rule above the selected one") \
-	X(ADD_BELOW, "add-below", "Editing (staged)", 'a', 0, 0, "Insert a rule below the selected one") \
-	X(APPEND, "append", "Editing (staged)", 'A', 0, 0, "Append a rule to the end of the chain") \
-	X(EDIT, "edit", "Editing (staged)", 'e', KEY_F(5), 0, "Edit (replace) the selected rule") \
-	X(DELETE, "delete", "Editing (staged)", 'd', KEY_DC, 0, "Delete the selected rule, or every marked rule (connections: kill the selected connection)") \
-	X(MARK, "mark", "Editing (staged)", 'm', 0, 0, "Mark or unmark the selected rule (for delete)") \
-	X(MOVE_UP, "move-up", "Editing (staged)", 'K', 0, 0, "Move the selected rule up one place") \
-	X(MOVE_DOWN, "move-down", "Editing (staged)", 'J', 0, 0, "Move the selected rule down one place") \
-	X(MOVE_TO, "move-to", "Editing (staged)", 'M', 0, 0, "Move the selected rule to a position") \
-	X(POLICY, "policy", "Editing (staged)", 'P', 0, 0, "Toggle the base chain's policy between accept and drop") \
-	X(CHAIN_ADD, "add-chain", "Editing (staged)", 'c', 0, 0, "Create a chain in the selected table") \
-	X(CHAIN_DELETE, "delete-chain", "Editing (staged)", 'D', 0, 0, "Delete the selected chain (connections: kill every connection shown)") \
-	X(CHAIN_FLUSH, "flush-chain", "Editing (staged)", 'F', 0, 0, "Flush (empty) the selected chain") \
-	X(TABLE_ADD, "add-table", "Editing (staged)", 'T', 0, 0, "Create a table") \
-	X(BLOCK, "block", "Editing (staged)", 'b', 0, 0, "Block an address: a drop rule at the top of the input chain (connections: also kill its connections)") \
-	X(ALLOW_PORT, "allow-port", "Editing (staged)", 'o', 0, 0, "Allow a port: an accept rule appended to the table's input chain") \
-	X(COUNTER_DEFAULT, "counter-default", "Editing (staged)", 'C', 0, 0, "Turn the default counter on new rules on or off (connections: turn conntrack accounting on)") \
-	X(UNDO, "undo", "Staged changes", 'u', 0, 0, "Undo the last staged edit") \
-	X(REDO, "redo", "Staged changes", 'U', CTRL_KEY('r'), 0, "Redo an undone edit") \
-	X(PENDING, "pending", "Staged changes", 'v', KEY_F(9), 0, "Show the pending changes as nft commands") \
-	X(APPLY, "apply", "Staged changes", 'W', 0, 0, "Apply every staged edit as one transaction") \
-	X(DISCARD, "discard", "Staged changes", 'X', 0, 0, "Discard every staged edit") \
-	X(CONFIRM, "confirm", "Probation", 'Y', 0, 0, "Keep the change on probation (confirm it)") \
-	X(ROLLBACK, "revert", "Probation", 'R', 0, 0, "Revert the change on probation now") \
-	X(EXTEND, "extend", "Probation", 'E', 0, 0, "Restart the probation's countdown") \
-	X(HISTORY, "history", "Probation", 'H', 0, 0, "Changes that ended their probation: confirmed, reverted, why") \
-	X(SAVE, "save", "Probation", 'S', 0, 0, "Save the live ruleset to /etc/nftables.conf (loaded at boot)") \
-	X(CT_OF_RULE, "rule-connections", "Connections", 'x', 0, 0, "The tracked connections the selected rule would match (a filter from its addresses, ports, protocol)") \
-	X(SORT_NEXT, "sort-next", "Connections", '>', 0, 0, "Sort the connections by the next column") \
-	X(SORT_PREV, "sort-prev", "Connections", '<', 0, 0, "Sort the connections by the previous column") \
-	X(SORT_REVERSE, "sort-reverse", "Connections", 'I', 0, 0, "Reverse the connections' sort order")
+	X(HELP, "help", "General", KM_GENERIC, ('?', KEY_F(1)), "Show this help") \
+	X(VIEW_RULES, "ruleset", "General", KM_GENERIC, ('1'), "Show the ruleset: tables, chains, rules and counters") \
+	X(VIEW_CONNS, "connections", "General", KM_GENERIC, ('2'), "Show the tracked connections (conntrack)") \
+	X(QUIT, "quit", "General", KM_GENERIC, ('q', KEY_F(10)), "Quit nfpilot") \
+	X(REDRAW, "redraw", "General", KM_GENERIC, (CTRL_KEY('l')), "Re-read what the screen shows and redraw it") \
+	X(UP, "up", "Moving", KM_GENERIC, (KEY_UP, 'k'), "Previous line") \
+	X(DOWN, "down", "Moving", KM_GENERIC, (KEY_DOWN, 'j'), "Next line") \
+	X(PAGE_UP, "page-up", "Moving", KM_GENERIC, (KEY_PPAGE, CTRL_KEY('b')), "Previous page") \
+	X(PAGE_DOWN, "page-down", "Moving", KM_GENERIC, (KEY_NPAGE, CTRL_KEY('f'), ' '), "Next page") \
+	X(FIRST, "first", "Moving", KM_GENERIC, (KEY_HOME, 'g'), "First line") \
+	X(LAST, "last", "Moving", KM_GENERIC, (KEY_END, 'G'), "Last line") \
+	X(CONFIRM, "confirm", "Probation", KM_GENERIC, ('Y'), "Keep the change on probation (confirm it)") \
+	X(ROLLBACK, "revert", "Probation", KM_GENERIC, ('R'), "Revert the change on probation now") \
+	X(EXTEND, "extend", "Probation", KM_GENERIC, ('E'), "Restart the probation's countdown") \
+	X(HISTORY, "history", "Probation", KM_GENERIC, ('H'), "Changes that ended their probation: confirmed, reverted, why") \
+	X(SAVE, "save", "Probation", KM_GENERIC, ('S'), "Save the live ruleset to /etc/nftables.conf (loaded at boot)") \
+	X(PANE, "switch-pane", "Moving", KM_RULES, ('\t', KEY_BTAB), "Switch between the chain tree and the rules") \
+	X(ENTER, "open", "Moving", KM_RULES, ('\n', KEY_ENTER, KEY_RIGHT), "Open the chain; on a jump or goto rule, open its target chain") \
+	X(BACK, "back", "Moving", KM_RULES, (KEY_BACKSPACE, 127, KEY_LEFT), "Back to the chain you came from") \
+	X(TREE, "toggle-tree", "Moving", KM_RULES, ('t', KEY_F(2)), "Show or hide the chain tree") \
+	X(SEARCH, "search", "Finding", KM_RULES, ('/', KEY_F(3)), "Search rule text, comments, chain and table names") \
+	X(SEARCH_NEXT, "search-next", "Finding", KM_RULES, ('n'), "Next match") \
+	X(SEARCH_PREV, "search-prev", "Finding", KM_RULES, ('N'), "Previous match") \
+	X(FILTER, "filter", "Finding", KM_RULES, ('\\', KEY_F(4)), "Show only rules matching a pattern") \
+	X(CT_OF_RULE, "rule-connections", "Finding", KM_RULES, ('x'), "The tracked connections the selected rule would match (a filter from its addresses, ports, protocol)") \
+	X(SORT, "sort", "Live counters", KM_RULES, ('s', KEY_F(6)), "Sort by packet rate, busiest first / back to real order") \
+	X(PAUSE, "pause", "Live counters", KM_RULES | KM_CONNS, ('p', KEY_F(7)), "Pause or resume the counter refresh") \
+	X(FASTER, "faster", "Live counters", KM_RULES, ('+', '='), "Refresh more often") \
+	X(SLOWER, "slower", "Live counters", KM_RULES, ('-'), "Refresh less often") \
+	X(ZERO, "zero", "Live counters", KM_RULES, ('z', KEY_F(8)), "Zero the counters of the selected rule (in the tree: of the chain)") \
+	X(ZERO_TABLE, "zero-table", "Live counters", KM_RULES, ('Z'), "Zero the counters of every rule in the table") \
+	X(INSERT, "insert", "Editing (staged)", KM_RULES, ('i', KEY_IC), "Insert a rule above the selected one") \
+	X(ADD_BELOW, "add-below", "Editing (staged)", KM_RULES, ('a'), "Insert a rule below the selected one") \
+	X(APPEND, "append", "Editing (staged)", KM_RULES, ('A'), "Append a rule to the end of the chain") \
+	X(EDIT, "edit", "Editing (staged)", KM_RULES, ('e', KEY_F(5)), "Edit (replace) the selected rule") \
+	X(DELETE, "delete", "Editing (staged)", KM_RULES, ('d', KEY_DC), "Delete the selected rule, or every marked rule") \
+	X(MARK, "mark", "Editing (staged)", KM_RULES, ('m'), "Mark or unmark the selected rule (for delete)") \
+	X(MOVE_UP, "move-up", "Editing (staged)", KM_RULES, ('K'), "Move the selected rule up one place") \
+	X(MOVE_DOWN, "move-down", "Editing (staged)", KM_RULES, ('J'), "Move the selected rule down one place") \
+	X(MOVE_TO, "move-to", "Editing (staged)", KM_RULES, ('M'), "Move the selected rule to a position") \
+	X(POLICY, "policy", "Editing (staged)", KM_RULES, ('P'), "Toggle the base chain's policy between accept and drop") \
+	X(CHAIN_ADD, "add-chain", "Editing (staged)", KM_RULES, ('c'), "Create a chain in the selected table") \
+	X(CHAIN_DELETE, "delete-chain", "Editing (staged)", KM_RULES, ('D'), "Delete the selected chain") \
+	X(CHAIN_FLUSH, "flush-chain", "Editing (staged)", KM_RULES, ('F'), "Flush (empty) the selected chain") \
+	X(TABLE_ADD, "add-table", "Editing (staged)", KM_RULES, ('T'), "Create a table") \
+	X(BLOCK, "block", "Editing (staged)", KM_RULES, ('b'), "Block an address: a drop rule at the top of the input chain") \
+	X(ALLOW_PORT, "allow-port", "Editing (staged)", KM_RULES, ('o'), "Allow a port: an accept rule appended to the table's input chain") \
+	X(COUNTER_DEFAULT, "counter-default", "Editing (staged)", KM_RULES, ('C'), "Turn the default counter on new rules on or off") \
+	X(UNDO, "undo", "Staged changes", KM_RULES | KM_PENDING, ('u'), "Undo the last staged edit") \
+	X(REDO, "redo", "Staged changes", KM_RULES | KM_PENDING, ('U', CTRL_KEY('r')), "Redo an undone edit") \
+	X(PENDING, "pending", "Staged changes", KM_RULES, ('v', KEY_F(9)), "Show the pending changes as nft commands") \
+	X(APPLY, "apply", "Staged changes", KM_RULES | KM_PENDING, ('W'), "Apply every staged edit as one transaction") \
+	X(DISCARD, "discard", "Staged changes", KM_RULES | KM_PENDING, ('X'), "Discard every staged edit") \
+	X(CT_FILTER, "connection-filter", "Connections", KM_CONNS, ('\\', KEY_F(4), '/', KEY_F(3)), "Show only the connections a filter matches, e.g. src 10.0.0.0/8 dport 22") \
+	X(SORT_NEXT, "sort-next", "Connections", KM_CONNS, ('>'), "Sort the connections by the next column") \
+	X(SORT_PREV, "sort-prev", "Connections", KM_CONNS, ('<'), "Sort the connections by the previous column") \
+	X(SORT_REVERSE, "sort-reverse", "Connections", KM_CONNS, ('I'), "Reverse the connections' sort order") \
+	X(KILL, "kill", "Connections", KM_CONNS, ('d', KEY_DC), "Kill the selected connection (its local socket is reset)") \
+	X(KILL_ALL, "kill-all", "Connections", KM_CONNS, ('D'), "Kill every connection shown") \
+	X(BLOCK_KILL, "block-kill", "Connections", KM_CONNS, ('b'), "Block the selected connection's source (on probation) and kill its connections") \
+	X(ACCOUNTING, "accounting", "Connections", KM_CONNS, ('C'), "Turn conntrack accounting on (packet and byte counters)")
+
+#define KEYMAP_KEYS 4
 
 enum action {
 	ACT_NONE = 0,
-#define KEYMAP_ENUM(id, name, group, k1, k2, k3, help) ACT_##id,
+#define KEYMAP_ENUM(id, name, group, maps, keys, help) ACT_##id,
 	KEYMAP(KEYMAP_ENUM)
 #undef KEYMAP_ENUM
 	ACT_COUNT
@@ -80,15 +113,20 @@ enum action {
 struct keybinding {
 	const char *name;
 	const char *group;
-	int keys[3];
+	unsigned maps;             /* KM_*: the keymaps it is bound in */
+	int keys[KEYMAP_KEYS];     /* 0: none */
 	const char *help;
 };
 
 /* indexed by enum action; keymap[ACT_NONE] is empty */
 extern const struct keybinding keymap[ACT_COUNT];
 
-/* The action bound to key, or ACT_NONE. */
-enum action keymap_lookup(int key);
+/* "Every screen", "Ruleset screen (1)": the help's heading of keymap bit b */
+extern const char *const keymap_title[KM_COUNT];
+
+/* The action bound to key in the keymaps of mine (a screen's own, KM_*),
+ * else in the generic one; ACT_NONE if none. */
+enum action keymap_lookup(unsigned mine, int key);
 
 /* "F1", "?", "Up", "Tab", "Ctrl-L", "Space", ...; returns buf. */
 const char *keymap_key_name(int key, char *buf, size_t size);

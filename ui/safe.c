@@ -1,7 +1,7 @@
-/* safe: the live view's side of the safe-apply protocol — the probation
- * of the edits applied with W (banner, confirm, revert, extend, what
- * happens on quit), the history view, saving to the boot-time file and
- * the "not saved" indicator. */
+/* safe: the live view's side of the safe-apply protocol, on every screen
+ * — the probation of the edits applied with W (banner, confirm, revert,
+ * extend, what happens on quit), saving to the boot-time file and the
+ * "not saved" indicator. The history view is ui/history.c. */
 #define _GNU_SOURCE
 #include "ui/view.h"
 
@@ -103,8 +103,6 @@ void safe_free(struct view *v)
 		kill(v->save_pid, SIGTERM);
 		end_save_check(v);
 	}
-	free(v->hent);
-	free(v->hent_change);
 	free(v->renames);
 }
 
@@ -126,22 +124,21 @@ static void ended(struct view *v)
 		view_status(v, ROLE_NORMAL, "confirmed (history %d). Not saved yet: S saves it to %s",
 			    v->prob.history_n, v->cfg.save_file);
 	} else if (v->prob.outcome == PROB_REVERTED) {
-		const struct vrow *row = view_selected_row(v);
-		const struct tree_row *tr = v->tree_sel < v->nrows ? &v->rows[v->tree_sel] : NULL;
+		struct place here;
 		char now[80] = "";
 
 		/* the revert re-added the rules: they have new handles */
 		free(v->renames);
 		v->renames = v->prob.history_n ? history_read(v->prob.history_n, HISTORY_HANDLES)
 					       : NULL;
-		if (tr && tr->c >= 0 && row && row->r) {
-			const struct nfp_table *t = &v->live.rs.tables[tr->t];
-			uint64_t h = history_renamed(v->renames, t->family, t->name,
-						     t->chains[tr->c].name, row->r->handle);
+		view_place(v, &here);
+		if (here.chain[0] && here.handle) {
+			uint64_t h = history_renamed(v->renames, here.family, here.table, here.chain,
+						     here.handle);
 
 			if (h)
 				snprintf(now, sizeof(now), "; rule %llu is now %llu",
-					 (unsigned long long)row->r->handle, (unsigned long long)h);
+					 (unsigned long long)here.handle, (unsigned long long)h);
 		}
 		view_status(v, ROLE_ERROR, "REVERTED: %s — the tables are as before the change%s "
 			    "(H: history)", why, now);
@@ -203,49 +200,6 @@ static void tell_guardian(struct view *v, const char *cmd)
 		    reply);
 }
 
-static void load_history(struct view *v)
-{
-	char err[256];
-
-	free(v->hent);
-	v->hent = NULL;
-	v->nhent = 0;
-	free(v->hent_change);
-	v->hent_change = NULL;
-	if (history_list(&v->hent, &v->nhent, err, sizeof(err)))
-		view_status(v, ROLE_ERROR, "%s", err);
-	v->hent_sel = v->nhent ? v->nhent - 1 : 0; /* the newest */
-	if (v->nhent) {
-		struct history_entry e;
-
-		history_get(v->hent[v->hent_sel].n, &e, &v->hent_change, err, sizeof(err));
-	}
-}
-
-void safe_history_key(struct view *v, int key)
-{
-	size_t old = v->hent_sel;
-
-	if ((key == KEY_UP || key == 'k') && v->hent_sel > 0)
-		v->hent_sel--;
-	else if ((key == KEY_DOWN || key == 'j') && v->hent_sel + 1 < v->nhent)
-		v->hent_sel++;
-	else if (key == KEY_HOME || key == 'g')
-		v->hent_sel = 0;
-	else if ((key == KEY_END || key == 'G') && v->nhent)
-		v->hent_sel = v->nhent - 1;
-	else if (key != KEY_UP && key != KEY_DOWN && key != 'k' && key != 'j')
-		v->mode = MODE_BROWSE;
-	if (old != v->hent_sel && v->nhent) {
-		struct history_entry e;
-		char err[256];
-
-		free(v->hent_change);
-		v->hent_change = NULL;
-		history_get(v->hent[v->hent_sel].n, &e, &v->hent_change, err, sizeof(err));
-	}
-}
-
 void safe_save_confirmed(struct view *v)
 {
 	char err[1024], skipped[256];
@@ -283,8 +237,7 @@ void safe_action(struct view *v, enum action act)
 		tell_guardian(v, "extend");
 		break;
 	case ACT_HISTORY:
-		load_history(v);
-		v->mode = MODE_HISTORY;
+		view_show(v, &history_screen);
 		break;
 	case ACT_SAVE: {
 		char err[1024];
@@ -301,11 +254,8 @@ void safe_action(struct view *v, enum action act)
 			view_status(v, ROLE_WARNING, "not saved: %s", err);
 			return;
 		}
-		v->confirm_for = ACT_SAVE;
-		snprintf(v->confirm_msg, sizeof(v->confirm_msg),
-			 "Save the live ruleset to %s (the previous file kept as .bak)?",
+		view_ask(v, ACT_SAVE, "Save the live ruleset to %s (the previous file kept as .bak)?",
 			 v->cfg.save_file);
-		v->mode = MODE_CONFIRM;
 		break;
 	}
 	default:

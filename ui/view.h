@@ -1,18 +1,21 @@
-/* view: the state of the live screen, shared by ui/tui.c (input, actions,
- * the main loop) and ui/draw.c (everything that reaches the terminal). */
+/* view: the live view's state shared by its screens — what is shown and
+ * where to go back to, the ruleset, the config, the staged edits, the
+ * prompt and the y/N question, the probation (ui/safe.c) and the status
+ * line — and each screen's own state, defined by the screen's header.
+ * ui/tui.c runs the loop, ui/draw.c draws what every screen shares. */
 #ifndef NFP_VIEW_H
 #define NFP_VIEW_H
 
 #include "apply/changeset.h"
-#include "probation/history.h"
 #include "probation/probation.h"
-#include "conntrack/ct_dump.h"
-#include "conntrack/ct_events.h"
-#include "conntrack/ct_sys.h"
-#include "conntrack/ct_rows.h"
 #include "nft/live.h"
 #include "model/config.h"
+#include "ui/conns.h"
+#include "ui/history.h"
 #include "ui/keymap.h"
+#include "ui/list.h"
+#include "ui/rules.h"
+#include "ui/screen.h"
 #include "ui/theme.h"
 
 #include <curses.h>
@@ -21,119 +24,51 @@
 
 #define MIN_COLS 60
 #define MIN_LINES 12
-#define NAME_MAX_LEN 256
 
-enum pane { PANE_TREE, PANE_RULES };
-enum mode { MODE_BROWSE, MODE_HELP, MODE_PROMPT, MODE_CONFIRM, MODE_PENDING, MODE_HISTORY };
+/* what the keys go to: the screen, a prompt, a y/N question */
+enum mode { MODE_BROWSE, MODE_PROMPT, MODE_CONFIRM };
 
 enum save_state { SAVE_UNKNOWN, SAVE_SAME, SAVE_DIFFERS, SAVE_NOFILE };
 
-enum nfp_screen { SCREEN_RULES, SCREEN_CONNS };
-
-/* the tracked connections screen (ui/conns.c) */
-struct ctv {
-	struct ct_table t;
-	struct ct_rows rows;       /* what the filter keeps, sorted */
-	struct ct_filter f;
-	char ftext[256];
-	enum ct_col sort;
-	bool reverse;
-	size_t sel, top;
-	uint32_t sel_id;           /* the selected entry, kept across re-sorts */
-	struct ct_dump dump;
-	bool dumping;
-	struct ct_events ev;
-	bool ev_open;
-	struct ct_sys sys;
-	bool sys_ok;
-	struct ct_totals tot;
-	bool any_mark, any_zone;   /* some entry has one: the column is shown */
-	double dump_started, last_sync, sync_cost, last_purge, rebuilt, rebuild_cost;
-	bool stale;                /* the rows need a rebuild */
-	enum action pending;       /* what the y/N question is for */
-	char block_addr[64];
-	char err[256];
-};
-
-/* a row of the rules pane: a rule of the chain as the staged edits leave
- * it, or a rule they add (r == NULL) */
-struct vrow {
-	const struct nfp_rule *r;
-	const char *text;   /* the rule's text, or the staged one */
-	char mark;          /* ' ', '+' added, '-' deleted, '*' changed, '~' moved */
-	bool marked;        /* marked with m */
-};
-
-/* a line of the tree: a table (chain == -1) or one of its chains */
-struct tree_row {
-	size_t t;
-	long c;
-};
-
-/* where we were, by identity: survives reloads */
-struct place {
-	uint32_t family;
-	char table[NAME_MAX_LEN];
-	char chain[NAME_MAX_LEN];  /* "" for a table */
-	uint64_t handle;           /* selected rule, 0 = none */
-};
-
 struct view {
-	enum nfp_screen screen;
-	struct ctv ct;
+	/* the screens (ui/screen.h) and their own state */
+	const struct screen_ops *scr;   /* shown */
+	const struct screen_ops *main;  /* the ruleset or the connections:
+					 * where help, history and pending
+					 * changes go back to */
+	struct rules_view rules;        /* ui/rules.h */
+	struct conns_view conns;        /* ui/conns.h */
+	struct history_view hist;       /* ui/history.h */
+	struct list help, pending;      /* ui/help.c, ui/pending.c: lines */
+
 	struct live live;
 	struct nfp_config cfg;
 	attr_t attr[ROLE_COUNT];
 	bool utf8;
 	const char *netns;
 	char host[64];
+	int timerfd;                    /* the refresh timer */
+	bool paused;
+	bool tick_now;                  /* refresh at the next turn */
 
-	/* the tree */
-	struct tree_row *rows;
-	size_t nrows, tree_sel, tree_top;
-	bool tree_shown;
-
-	/* the rows of the chain shown (staged edits applied), and their
-	 * display order (filter, sort) */
-	struct vrow *vrows;
-	size_t nvrows, vrows_cap;
-	size_t *order;
-	size_t norder, order_cap;
-	size_t rule_sel, rule_top;
-	enum pane pane;
-	bool sorted, paused;
-	bool tick_now;             /* refresh counters at the next turn */
-	char filter[128];
-	char search[128];
-
-	/* jump history for Backspace */
-	struct place back[32];
-	size_t nback;
-
-	/* staged edits */
+	/* staged edits (ui/edit.c): the ruleset screen makes them, the
+	 * pending changes list them, the connections' block applies one */
 	struct changeset cs;
-	bool no_counter;           /* new rules without the default counter */
-	uint64_t marked[256];      /* handles marked with m, in the chain shown */
-	size_t nmarked;
-	struct edit pending_edit;  /* waiting for a warning's y/N */
-	char pending_text[1024];
-	char *history[32];         /* rule texts typed, newest last */
-	size_t nhistory;
-	int hist_pos;
+	bool apply_force;          /* the next apply goes in even if the kernel
+				    * refuses its restore point (asked first) */
 
-	/* prompts and confirmations */
+	/* the prompt and the y/N question, over the main screen */
 	enum mode mode;
 	enum action prompt_for;    /* the action the typed text is for */
 	char input[1024];
 	char input_err[1024];      /* nft's complaint about the input */
+	char *typed[32];           /* texts typed, newest last (Up/Down) */
+	size_t ntyped;
+	int typed_pos;
 	enum action confirm_for;
 	char confirm_msg[1400];
-	bool apply_force;          /* the next apply goes in even if the kernel
-				    * refuses its restore point (asked first) */
-	int help_top;
-	int scroll_lines;          /* lines of the help or pending view */
 
-	/* safe apply (ui/safe.c): our probation, the boot file, the history */
+	/* safe apply (ui/safe.c): our probation, the boot file */
 	struct probation prob;     /* fd -1: no probation of ours */
 	struct probation_opts popts;
 	bool quit_armed;           /* q once during a probation: q again reverts */
@@ -141,48 +76,56 @@ struct view {
 	char prob_sock[300];       /* its guardian's socket, to notice one */
 	enum save_state save_state;
 	int save_pid, save_fd;     /* the `save --check` running, -1 if none */
-	struct history_entry *hent;
-	size_t nhent, hent_sel;
-	char *hent_change;         /* the selected entry's change */
 	char *renames;             /* a revert's new handles (history's map),
 				    * until the reload after it */
 	/* the status line */
 	char status[512];
 	enum theme_role status_role;
-
-	/* geometry of the last draw */
-	int tree_w, body_top, body_h;
 };
 
-/* ---- draw.c ---- */
-void draw_screen(struct view *v);
-/* rows of rules that fit in the rules pane */
-int draw_rules_height(const struct view *v);
+/* ---- tui.c: the screens, the status line ---- */
+/* Show screen s: a main one (rules, connections) becomes the main one. */
+void view_show(struct view *v, const struct screen_ops *s);
+void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A y/N question on the status line for act, over the main screen. */
+void view_ask(struct view *v, enum action act, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A prompt for act, prefilled, over the main screen. */
+void view_prompt(struct view *v, enum action act, const char *prefill);
+/* Seconds on the monotonic clock. */
+double view_mono(void);
+/* Refresh every secs from now on. */
+void view_set_refresh(struct view *v, double secs);
+/* The fds of the screens and the probation (at most 12), and whether a
+ * screen or the probation has work under way: for the test driver. */
+int view_pollfds(struct view *v, struct pollfd *pfd);
+bool view_busy(const struct view *v);
 
-void draw_pending(struct view *v);
-
-void draw_history(struct view *v);
+/* ---- draw.c: what every screen shares ---- */
+/* The screen shown (REDRAW_STATUS: its status line only). */
+void draw_screen(struct view *v, enum redraw what);
 /* The probation's countdown on the top line: false when none of ours. */
 bool draw_banner(struct view *v);
 /* Draw s (made safe) at (y, x) in at most w columns; returns columns used. */
 int draw_text(int y, int x, int w, const char *s, attr_t a, bool pad);
+void draw_textf(int y, int x, int w, attr_t a, bool pad, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+/* The status line: these actions' keys and names, as htop shows them. */
+void draw_key_hints(struct view *v, const enum action *acts, size_t n);
 
-/* ---- ctview.c: tracked connections ---- */
-void ctv_enter(struct view *v);
-void ctv_leave(struct view *v);
-void ctv_free(struct view *v);
-int ctv_pollfds(struct view *v, struct pollfd *pfd);
-bool ctv_step(struct view *v);
-void ctv_tick(struct view *v);
-void ctv_key(struct view *v, int key, bool *quit);
-void ctv_prompt_done(struct view *v);
-void ctv_confirmed(struct view *v);
-/* The connections the rule with this text would match, as a filter. */
-void ctv_show_rule(struct view *v, const char *rule_text);
-void ctv_draw(struct view *v);
-const char *ctv_hints(const struct view *v);
+/* ---- rules.c: the ruleset screen, as the others see it ---- */
+void view_rebuild(struct view *v);
+const struct staged_row *view_selected_row(const struct view *v);
+/* Where the ruleset screen is, by identity (handle 0: no rule of the
+ * kernel selected). */
+void view_place(const struct view *v, struct place *p);
+/* the chain shown in the rules pane, or NULL (a table row is selected) */
+const struct nfp_chain *view_chain(const struct view *v, struct live_ref *ref);
+const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading);
 
-/* ---- safe.c: probation, confirm/revert/extend, history, save ---- */
+
+/* ---- safe.c: probation, confirm/revert/extend, save ---- */
 /* Start the check of the boot file (in the background). */
 void safe_init(struct view *v, bool strict);
 /* CONFIRM, ROLLBACK, EXTEND, HISTORY, SAVE. */
@@ -191,8 +134,6 @@ void safe_action(struct view *v, enum action act);
 void safe_applied(struct view *v, struct probation *p, size_t nedits);
 /* The save question was answered y. */
 void safe_save_confirmed(struct view *v);
-/* A key in the history view. */
-void safe_history_key(struct view *v, int key);
 /* fds to poll (at most 2) and what came on them: true if the screen
  * changed. */
 int safe_pollfds(struct view *v, struct pollfd *pfd);
@@ -205,9 +146,9 @@ int safe_timeout_ms(const struct view *v);
 bool safe_may_quit(struct view *v);
 void safe_free(struct view *v);
 
-/* ---- edit.c: staging edits from the live view ---- */
-/* Rows of the chain shown: rules as the staged edits leave them. */
-void edit_build_rows(struct view *v, const struct nfp_rule *rules, size_t n);
+/* ---- edit.c: the ruleset screen's editing keys ---- */
+/* Whether the rule with this handle is marked (m). */
+bool edit_is_marked(const struct view *v, uint64_t handle);
 /* An editing action (ACT_INSERT .. ACT_DISCARD). */
 void edit_action(struct view *v, enum action act);
 /* The prompt of an editing action was confirmed with Enter. */
@@ -221,17 +162,5 @@ void edit_free(struct view *v);
 /* Whether a staged edit names a rule (or anchor) that is no longer there:
  * the ruleset changed since it was staged. */
 bool edit_is_stale(const struct view *v, const struct edit *e);
-
-/* ---- tui.c helpers used by draw.c and edit.c ---- */
-void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-/* A y/N question on the status line for act. */
-void view_ask(struct view *v, enum action act, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void view_rebuild(struct view *v);
-const struct vrow *view_selected_row(const struct view *v);
-/* the chain shown in the rules pane, or NULL (a table row is selected) */
-const struct nfp_chain *view_chain(const struct view *v, struct live_ref *ref);
-const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading);
 
 #endif

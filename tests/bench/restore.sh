@@ -1,7 +1,9 @@
 #!/bin/sh
 # nfpilot bench: the revert at the end of a probation. For a table of 1k,
 # 10k and 100k rules (gen.py: one base chain), a one-rule change is applied
-# with `nfpilot apply --detach --timeout 10` and left unconfirmed; a watcher
+# with `nfpilot apply --detach --timeout 10` (a script: its restore point is
+# the whole table) and with `nfpilot edit --detach --timeout 10 --append`
+# (an edit by handle: its restore point is the inverse), left unconfirmed; a watcher
 # in the namespace times, against the guardian's deadline, the commit that
 # restores the table (the ruleset's generation id moves) and the end of the
 # probation (the guardian's restore point removed: history written). Side
@@ -93,7 +95,7 @@ dl = max(c for c in creates if c < commit)
 print("%.4f %.4f %.4f" % (dl, commit, over))
 EOF
 
-# one NAME RULES: nft -f against the guardian's revert
+# one NAME RULES: nft -f against the guardian's revert, of a script and of an edit
 one() {
 	name=$1 rules=$2 ns=$pfx-$1
 	fixture "$name" 1 "$rules"
@@ -114,33 +116,41 @@ one() {
 	echo 'add rule inet T big tcp dport 1 accept comment "probation"' >"$tmp/change.nft"
 	nrev=$(( reps < 3 ? reps : 3 ))
 	[ "$rules" -ge 100000 ] && nrev=1
-	: >"$tmp/apply"; : >"$tmp/commit"; : >"$tmp/over"
-	i=0
-	while [ "$i" -lt "$nrev" ]; do
-		ip netns exec "$ns" python3 "$tmp/watch.py" "$run" 600 >"$tmp/watch.out" &
-		w=$!
-		until grep -q ready "$tmp/watch.out" 2>/dev/null; do sleep 0.05; done
-		t0=$(now)
-		"$bin" -N "$ns" apply --detach --timeout "$TIMEOUT" "$tmp/change.nft" >/dev/null
-		t1=$(now)
-		echo "$t0 $t1" | awk '{ printf "%.4f\n", $2 - $1 }' >>"$tmp/apply"
-		if ! wait "$w"; then
-			echo "bench restore: $name: the watcher saw no revert" >&2
-			exit 1
-		fi
-		set -- $(tail -n 1 "$tmp/watch.out")
-		echo "$1 $2 $3" | awk -v T="$TIMEOUT" '{ printf "%.4f\n", $2 - ($1 + T) }' >>"$tmp/commit"
-		echo "$1 $2 $3" | awk -v T="$TIMEOUT" '{ printf "%.4f\n", $3 - ($1 + T) }' >>"$tmp/over"
-		if [ "$(ip netns exec "$ns" nft -s list table inet T | md5sum)" != "$before" ]; then
-			echo "bench restore: $name: the table is not as before after the revert" >&2
-			exit 1
-		fi
-		i=$((i + 1))
+	mn=$(median <"$tmp/nft")
+	for kind in apply edit; do
+		: >"$tmp/apply"; : >"$tmp/commit"; : >"$tmp/over"
+		i=0
+		while [ "$i" -lt "$nrev" ]; do
+			ip netns exec "$ns" python3 "$tmp/watch.py" "$run" 600 >"$tmp/watch.out" &
+			w=$!
+			until grep -q ready "$tmp/watch.out" 2>/dev/null; do sleep 0.05; done
+			t0=$(now)
+			if [ "$kind" = apply ]; then
+				"$bin" -N "$ns" apply --detach --timeout "$TIMEOUT" "$tmp/change.nft" >/dev/null
+			else
+				"$bin" -N "$ns" edit --detach --timeout "$TIMEOUT" -t inet T -c big \
+					--append 'tcp dport 1 accept comment "probation"' >/dev/null
+			fi
+			t1=$(now)
+			echo "$t0 $t1" | awk '{ printf "%.4f\n", $2 - $1 }' >>"$tmp/apply"
+			if ! wait "$w"; then
+				echo "bench restore: $name: the watcher saw no revert" >&2
+				exit 1
+			fi
+			set -- $(tail -n 1 "$tmp/watch.out")
+			echo "$1 $2 $3" | awk -v T="$TIMEOUT" '{ printf "%.4f\n", $2 - ($1 + T) }' >>"$tmp/commit"
+			echo "$1 $2 $3" | awk -v T="$TIMEOUT" '{ printf "%.4f\n", $3 - ($1 + T) }' >>"$tmp/over"
+			if [ "$(ip netns exec "$ns" nft -s list table inet T | md5sum)" != "$before" ]; then
+				echo "bench restore: $name: the table is not as before after the revert" >&2
+				exit 1
+			fi
+			i=$((i + 1))
+		done
+		ma=$(median <"$tmp/apply")
+		mc=$(median <"$tmp/commit"); mo=$(median <"$tmp/over")
+		echo "$name ($kind)|$rules|$mn|$ma|$mc|$mo|$(awk "BEGIN { printf \"%.3f\", $mc / $mn }")|$nreps/$nrev" \
+			>>"$tmp/rows"
 	done
-	mn=$(median <"$tmp/nft"); ma=$(median <"$tmp/apply")
-	mc=$(median <"$tmp/commit"); mo=$(median <"$tmp/over")
-	echo "$name|$rules|$mn|$ma|$mc|$mo|$(awk "BEGIN { printf \"%.2f\", $mc / $mn }")|$nreps/$nrev" \
-		>>"$tmp/rows"
 	ip netns del "$ns"
 }
 
@@ -154,14 +164,14 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 head="nfpilot restore bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -n), $(nproc) cores, kernel $(uname -r), $(nft --version), load $load, $(( $(date +%s) - start )) s"
 {
 	echo "$head"
-	printf '%-6s %8s %10s %12s %12s %12s %8s %6s\n' table rules "nft -f" "apply" \
+	printf '%-12s %8s %10s %12s %12s %12s %8s %6s\n' table rules "nft -f" "apply/edit" \
 		"->restored" "->over" ratio reps
 	while IFS='|' read -r n r a b c d q k; do
-		printf '%-6s %8s %10s %12s %12s %12s %8s %6s\n' "$n" "$r" "$a" "$b" "$c" "$d" "$q" "$k"
+		printf '%-12s %8s %10s %12s %12s %12s %8s %6s\n' "$n" "$r" "$a" "$b" "$c" "$d" "$q" "$k"
 	done <"$tmp/rows"
 	echo "(seconds, medians; ->restored: from the deadline to the commit that restores the"
-	echo " table; ->over: to the end of the probation, history written; ratio: ->restored / nft -f;"
-	echo " apply: nfpilot apply --detach of the one-rule change; reps: nft -f loads / reverts)"
+	echo " table; ->over: to the end of the probation (restore point gone); ratio: ->restored / nft -f;"
+	echo " apply/edit: nfpilot apply --detach / edit --detach of the one-rule change; reps: nft -f loads / reverts)"
 }
 if [ -n "${BENCH_OUT:-}" ]; then
 	{
@@ -170,12 +180,14 @@ if [ -n "${BENCH_OUT:-}" ]; then
 		echo
 		echo "$head."
 		echo "\`sh tests/bench/restore.sh\`: a one-rule change to table inet T (gen.py, one chain) applied with"
-		echo "\`nfpilot apply --detach --timeout 10\` and not confirmed; times from the guardian's deadline."
+		echo "\`nfpilot apply --detach --timeout 10\` (apply: restore point = the whole table) or"
+		echo "\`nfpilot edit --detach --timeout 10 --append\` (edit: restore point = the inverse) and not"
+		echo "confirmed; times from the guardian's deadline."
 		echo
-		echo "| table | nft -f load | apply --detach | deadline → restored | deadline → over | restored / nft -f | reps |"
+		echo "| table | nft -f load | apply/edit --detach | deadline → restored | deadline → over | restored / nft -f | reps |"
 		echo "|---|---:|---:|---:|---:|---:|---:|"
 		while IFS='|' read -r n r a b c d q k; do
-			echo "| $n rules | $a | $b | $c | $d | $q | $k |"
+			echo "| $n, $r rules | $a | $b | $c | $d | $q | $k |"
 		done <"$tmp/rows"
 	} >>"$BENCH_OUT"
 fi

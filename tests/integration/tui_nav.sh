@@ -148,6 +148,8 @@ for g in $(sed -n 's/^\tX([A-Z_]*, "[^"]*", "\([^"]*\)".*/\1/p' "$KEYMAP_H" | so
 	grep -qF -- "${g//_/ }" "$TEST_TMP/help.txt" || gmissing="$gmissing|${g//_/ }"
 done
 check_eq "the help screen shows every group" "$gmissing" ""
+check_eq "the help shows each screen's keys under its own heading, no '(connections: ...)' notes" \
+	"$(grep -c '(connections:' "$TEST_TMP/help.txt")" 0
 if grep -qE '^  \? F1 +Show this help' "$TEST_TMP/help.txt" &&
 	grep -qE '^  q F10 +Quit nfpilot' "$TEST_TMP/help.txt"; then
 	ok "help lists the keys of each action ('? F1', 'q F10')"

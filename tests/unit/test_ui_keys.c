@@ -19,21 +19,28 @@ static void test_keymap_complete(void **state)
 		assert_non_null(keymap[a].group);
 		assert_non_null(keymap[a].help);
 		assert_true(keymap[a].keys[0] != 0); /* every action has a key */
-		for (int i = 0; i < 3; i++)
+		assert_true(keymap[a].maps != 0);    /* and a screen to use it on */
+		assert_true(keymap[a].maps < 1u << KM_COUNT);
+		for (int i = 0; i < KEYMAP_KEYS; i++)
 			if (keymap[a].keys[i])
-				assert_int_equal(keymap_lookup(keymap[a].keys[i]), a);
+				assert_int_equal(keymap_lookup(keymap[a].maps, keymap[a].keys[i]), a);
 	}
 }
 
 static void test_keymap_unique(void **state)
 {
 	(void)state;
-	/* no key is bound twice, no name used twice */
+	/* no name used twice; no key bound twice in one keymap, nor in a
+	 * screen's keymap and the generic one (the screen's would hide it) */
 	for (int a = 1; a < ACT_COUNT; a++)
 		for (int b = a + 1; b < ACT_COUNT; b++) {
+			unsigned ma = keymap[a].maps, mb = keymap[b].maps;
+
 			assert_string_not_equal(keymap[a].name, keymap[b].name);
-			for (int i = 0; i < 3; i++)
-				for (int j = 0; j < 3; j++)
+			if (!(ma & mb) && !((ma | mb) & KM_GENERIC))
+				continue;
+			for (int i = 0; i < KEYMAP_KEYS; i++)
+				for (int j = 0; j < KEYMAP_KEYS; j++)
 					if (keymap[a].keys[i])
 						assert_int_not_equal(keymap[a].keys[i],
 								     keymap[b].keys[j]);
@@ -43,14 +50,29 @@ static void test_keymap_unique(void **state)
 static void test_keymap_lookup(void **state)
 {
 	(void)state;
-	assert_int_equal(keymap_lookup('q'), ACT_QUIT);
-	assert_int_equal(keymap_lookup(KEY_F(10)), ACT_QUIT);
-	assert_int_equal(keymap_lookup(KEY_F(1)), ACT_HELP);
-	assert_int_equal(keymap_lookup('\r'), ACT_ENTER); /* nonl() terminals */
-	assert_int_equal(keymap_lookup(CTRL_KEY('h')), ACT_BACK);
-	assert_int_equal(keymap_lookup('x'), ACT_CT_OF_RULE);
-	assert_int_equal(keymap_lookup('~'), ACT_NONE); /* unbound */
-	assert_int_equal(keymap_lookup(0), ACT_NONE);
+	assert_int_equal(keymap_lookup(KM_RULES, 'q'), ACT_QUIT); /* the generic one */
+	assert_int_equal(keymap_lookup(KM_CONNS, KEY_F(10)), ACT_QUIT);
+	assert_int_equal(keymap_lookup(KM_GENERIC, KEY_F(1)), ACT_HELP);
+	assert_int_equal(keymap_lookup(KM_RULES, '\r'), ACT_ENTER); /* nonl() terminals */
+	assert_int_equal(keymap_lookup(KM_RULES, CTRL_KEY('h')), ACT_BACK);
+	assert_int_equal(keymap_lookup(KM_RULES, 'x'), ACT_CT_OF_RULE);
+	assert_int_equal(keymap_lookup(KM_RULES, '~'), ACT_NONE); /* unbound */
+	assert_int_equal(keymap_lookup(KM_RULES, 0), ACT_NONE);
+	/* one key, a meaning on each screen */
+	assert_int_equal(keymap_lookup(KM_RULES, 'd'), ACT_DELETE);
+	assert_int_equal(keymap_lookup(KM_CONNS, 'd'), ACT_KILL);
+	assert_int_equal(keymap_lookup(KM_CONNS, 'D'), ACT_KILL_ALL);
+	assert_int_equal(keymap_lookup(KM_CONNS, 'C'), ACT_ACCOUNTING);
+	assert_int_equal(keymap_lookup(KM_RULES, 'C'), ACT_COUNTER_DEFAULT);
+	assert_int_equal(keymap_lookup(KM_CONNS, 'b'), ACT_BLOCK_KILL);
+	assert_int_equal(keymap_lookup(KM_CONNS, '/'), ACT_CT_FILTER);
+	assert_int_equal(keymap_lookup(KM_RULES, '/'), ACT_SEARCH);
+	/* a screen's key is not bound on another, nor in the generic one */
+	assert_int_equal(keymap_lookup(KM_CONNS, 'x'), ACT_NONE);
+	assert_int_equal(keymap_lookup(KM_GENERIC, 'd'), ACT_NONE);
+	assert_int_equal(keymap_lookup(KM_PENDING, 'W'), ACT_APPLY);
+	assert_int_equal(keymap_lookup(KM_PENDING, 'd'), ACT_NONE);
+	assert_int_equal(keymap_lookup(KM_PENDING, KEY_DOWN), ACT_DOWN);
 }
 
 static void test_keymap_names(void **state)
@@ -81,13 +103,13 @@ static void test_keymap_parse(void **state)
 
 	(void)state;
 	for (int a = 1; a < ACT_COUNT; a++)
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < KEYMAP_KEYS; i++) {
 			int key = keymap[a].keys[i], back;
 
 			if (!key)
 				continue;
 			back = keymap_key_parse(keymap_key_name(key, b, sizeof(b)));
-			assert_int_equal(keymap_lookup(back), a);
+			assert_int_equal(keymap_lookup(keymap[a].maps, back), a);
 		}
 	assert_int_equal(keymap_key_parse("Down"), KEY_DOWN);
 	assert_int_equal(keymap_key_parse("Esc"), 27);

@@ -1,0 +1,46 @@
+/* conns: the state of the tracked connections screen (ui/conns.c, key 2):
+ * the table as loaded and followed, the rows a filter keeps, sorted. */
+#ifndef NFP_CONNS_H
+#define NFP_CONNS_H
+
+#include "conntrack/ct_dump.h"
+#include "conntrack/ct_events.h"
+#include "conntrack/ct_rows.h"
+#include "conntrack/ct_sys.h"
+#include "ui/keymap.h"
+#include "ui/list.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct view;
+
+struct conns_view {
+	struct ct_table t;
+	struct ct_rows rows;       /* what the filter keeps, sorted */
+	struct ct_filter f;
+	char ftext[256];
+	enum ct_col sort;
+	bool reverse;
+	struct list l;             /* over rows */
+	uint32_t sel_id;           /* the selected entry, kept across re-sorts */
+	struct ct_dump dump;
+	bool dumping;
+	struct ct_events ev;
+	bool ev_open;
+	struct ct_sys sys;
+	bool sys_ok;
+	struct ct_totals tot;
+	bool any_mark, any_zone;   /* some entry has one: the column is shown */
+	double dump_started, last_sync, sync_cost, last_purge, rebuilt, rebuild_cost;
+	bool stale;                /* the rows need a rebuild */
+	enum action pending;       /* what the y/N question is for */
+	char block_addr[64];
+	char err[256];
+};
+
+/* From the ruleset screen: the connections the rule with this text would
+ * match, as a filter (shown in the prompt, to use or change). */
+void conns_show_rule(struct view *v, const char *rule_text);
+
+#endif

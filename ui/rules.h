@@ -1,0 +1,73 @@
+/* rules: the state of the ruleset screen (ui/rules.c; its editing keys,
+ * ui/edit.c): the tree of tables and chains, the rules of the chain shown
+ * with the staged edits applied, where the admin is and came from, the
+ * marks. */
+#ifndef NFP_RULES_H
+#define NFP_RULES_H
+
+#include "apply/changeset.h"
+#include "apply/staged.h"
+#include "ui/list.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NAME_MAX_LEN 256
+
+enum pane { PANE_TREE, PANE_RULES };
+
+/* a line of the tree: a table (chain == -1) or one of its chains */
+struct tree_row {
+	size_t t;
+	long c;
+};
+
+/* where we were, by identity: survives reloads */
+struct place {
+	uint32_t family;
+	char table[NAME_MAX_LEN];
+	char chain[NAME_MAX_LEN];  /* "" for a table */
+	uint64_t handle;           /* selected rule, 0 = none */
+};
+
+struct rules_view {
+	/* the tree */
+	struct tree_row *rows;      /* tree.n of them */
+	size_t rows_cap;
+	struct list tree;
+	bool tree_shown;
+
+	/* the rows of the chain shown (staged edits applied), and their
+	 * display order (filter, sort) */
+	struct staged_rows staged;
+	size_t *order;              /* rlist.n of them */
+	size_t order_cap;
+	struct list rlist;
+	enum pane pane;
+	bool sorted;
+	char filter[128];
+	char search[128];
+
+	/* jump history for Backspace */
+	struct place back[32];
+	size_t nback;
+
+	/* the place before a counter read or a reload (set by the tick) */
+	struct place here;
+	bool here_saved;
+	int flags;                  /* LIVE_* of the tick, for the step */
+	bool started;               /* entered once: the first chain selected */
+
+	/* staging (ui/edit.c) */
+	bool no_counter;            /* new rules without the default counter */
+	uint64_t marked[256];       /* handles marked with m, in the chain shown */
+	size_t nmarked;
+	struct edit pending_edit;   /* waiting for a warning's y/N */
+	char pending_text[1024];
+
+	/* geometry of the last draw */
+	int tree_w, body_top, body_h;
+};
+
+#endif
