@@ -37,6 +37,10 @@
 #                        rules-pane rows from the "#" column on; the tree row
 #                        drawn as the selection
 
+#
+# TUI_STEP_SECS (60): how long a step may take before it fails; a test
+# that loads 100k rules or entries gives more, for a loaded machine.
+
 TUI_SIZE=${TUI_SIZE:-120x30}
 TUIDRIVE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tools/tuidrive.py"
 DRV=""          # the harness's folder while a view runs
@@ -107,7 +111,7 @@ tui_start() {
 	: >"$DRV/marks"
 	exec {DRV_W}<>"$DRV/in" {DRV_R}<>"$DRV/out"
 	TUI_EXIT=""
-	python3 "$TUIDRIVE" "$DRV" "$size" "$TEST_TMP/tui.err" env TERM=xterm-256color \
+	TUI_STEP_SECS=${TUI_STEP_SECS:-60} python3 "$TUIDRIVE" "$DRV" "$size" "$TEST_TMP/tui.err" env TERM=xterm-256color \
 		LANG=C.UTF-8 LC_ALL=C.UTF-8 "${envs[@]}" "$NFPILOT" -N "$SRV" "$@" &
 	DRV_PID=$!
 	if ! drv dump || [ -n "$TUI_EXIT" ]; then

@@ -19,6 +19,9 @@ EOF
 srv nft -f "$TEST_TMP/big.nft" || bail "a chain of $N rules"
 LAST=$(srv nft -a list chain inet big c | sed -n 's/.* # handle \([0-9]*\)$/\1/p' | tail -n 1)
 
+# the view is idle once the 100k rules and their text are in: minutes
+# under ASan on a loaded machine
+TUI_STEP_SECS=300
 tui_start --size 120x20 || bail "the live view did not start"
 # the step ends once the chain's rules and their text are loaded
 keys Tab

@@ -152,6 +152,7 @@ if [ ! -x "$FILL" ] || [ "$max" -lt 110000 ]; then
 	skip "100k entries load and sort" "no ctfill or nf_conntrack_max $max below 110000"
 else
 	"$FILL" "$SRV" 100000 >/dev/null 2>&1 || not_ok "ctfill 100000"
+	TUI_STEP_SECS=300 # a step waits for the load of 100k entries
 	tui_start NFPILOT_CONFIG="$NFPILOT_CONFIG" NFPILOT_LIB_DIR="$NFPILOT_LIB_DIR" -- ||
 		bail "the live view did not start"
 	# typed on the terminal at once, not steps: a step waits for the load

@@ -46,7 +46,8 @@ import sys
 import termios
 import time
 
-STEP_SECS = 60      # a step the view does not answer in this time: fail
+# a step the view does not answer in this time fails (TUI_STEP_SECS, 60)
+STEP_SECS = float(os.environ.get("TUI_STEP_SECS") or 60)
 
 
 class View:
