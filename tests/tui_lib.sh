@@ -9,10 +9,11 @@
 # sleeps a fixed time: waits are answered at the redraw that shows what
 # they wait for. tests/tmux_lib.sh is for what needs a terminal emulator.
 #
-#   tui_start [--size COLSxROWS] [VAR=VALUE...] [-- ARGS...]
+#   tui_start [--size COLSxROWS] [--first] [VAR=VALUE...] [-- ARGS...]
 #                        nfpilot -N $SRV ARGS (default 120x30,
 #                        TERM=xterm-256color, LANG=C.UTF-8), returns once it
-#                        is up and idle; ends an earlier one
+#                        is up and idle (--first: at its first screen, while
+#                        it may still load); ends an earlier one
 #   keys NAME...         keys by name as the help screen writes them:
 #                        Down PgUp PgDn Home End Tab Enter Bksp Esc Space
 #                        Ctrl-L F3 q / \ ...; each a step
@@ -93,11 +94,15 @@ tui_stop() {
 }
 
 tui_start() {
-	local size=$TUI_SIZE envs=()
+	local size=$TUI_SIZE envs=() up=(dump)
 	tui_stop
 	if [ "${1:-}" = --size ]; then
 		size=$2
 		shift 2
+	fi
+	if [ "${1:-}" = --first ]; then
+		up=(wait 60 .)
+		shift
 	fi
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
 		envs+=("$1")
@@ -114,7 +119,7 @@ tui_start() {
 	TUI_STEP_SECS=${TUI_STEP_SECS:-60} python3 "$TUIDRIVE" "$DRV" "$size" "$TEST_TMP/tui.err" env TERM=xterm-256color \
 		LANG=C.UTF-8 LC_ALL=C.UTF-8 "${envs[@]}" "$NFPILOT" -N "$SRV" "$@" &
 	DRV_PID=$!
-	if ! drv dump || [ -n "$TUI_EXIT" ]; then
+	if ! drv "${up[@]}" || [ -n "$TUI_EXIT" ]; then
 		echo "# tui_start: the live view did not start: $DRV_REPLY"
 		show_screen
 		return 1

@@ -258,8 +258,8 @@ def run(v, args):
         if got is None:
             return "exit %s" % v.reap(10)
         return " ".join(x for x in got if x)
-    if cmd == "press":
-        v.write(args[1].encode("utf-8", "surrogateescape"))
+    if cmd == "press":  # the rest of the line, tabs too
+        v.write("\t".join(args[1:]).encode("utf-8", "surrogateescape"))
         return "ok"
     if cmd == "click":
         # press and release of the left button, in the form the terminal's
