@@ -75,6 +75,23 @@ int history_file(int n, const char *name, char *buf, size_t len, char *err, size
 	return ret;
 }
 
+int history_load(int n, const char *name, struct snapshot *s, char *err, size_t errlen)
+{
+	char path[4200];
+	int ret = history_file(n, name, path, sizeof(path), err, errlen);
+
+	memset(s, 0, sizeof(*s));
+	if (ret)
+		return ret;
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		snprintf(err, errlen, "change %d: the tables %s it were not recorded (a revert "
+			 "that came before they had been read, or a guardian that ended first: "
+			 "see syslog)", n, strncmp(name, "before", 6) == 0 ? "before" : "after");
+		return -ENOENT;
+	}
+	return snapfile_load(path, s, err, errlen);
+}
+
 /* The numbers in use, sorted. */
 static int numbers(const char *dir, int **out, size_t *count)
 {

@@ -66,6 +66,10 @@ char *history_read(int n, const char *name);
 uint64_t history_renamed(const char *map, uint32_t family, const char *table,
 			 const char *chain, uint64_t handle);
 
+/* Entry n's tables "before.snap" or "after.snap" (history_file); -ENOENT
+ * with err saying so when they were not recorded. */
+int history_load(int n, const char *name, struct snapshot *s, char *err, size_t errlen);
+
 /* The path of one of entry n's files: "before.snap", "after.snap"; once
  * the guardian that writes them is done (see history_add). */
 int history_file(int n, const char *name, char *buf, size_t len, char *err, size_t errlen);

@@ -7,6 +7,7 @@
 #include "probation/snapfile.h"
 #include "probation/state.h"
 #include "model/ruleset.h"
+#include "util/mono.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +30,7 @@
 
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(mono_now() * 1000);
 }
 
 int64_t probation_left_ms(const struct probation *p)
