@@ -47,6 +47,10 @@ tui_start() {
 	done
 	[ $# -gt 0 ] && shift
 	args=("$@")
+	# a server that stays when its last session is killed: else the
+	# new-session below may reach it while it exits ("server exited
+	# unexpectedly", 1 time in 20 here)
+	tmx -f /dev/null start-server \; set-option -g exit-empty off 2>/dev/null
 	tmx kill-session -t "$TUI_SESSION" 2>/dev/null
 	cmd="env TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
 	for q in "${envs[@]}"; do cmd="$cmd $(printf '%q' "$q")"; done
