@@ -691,15 +691,17 @@ static void tree_line(struct view *v, const struct tree_row *row, char *buf, siz
 	const struct nfp_chain *c = &t->chains[row->c];
 	char count[16];
 
-	snprintf(buf, size, "  %s", c->name);
+	snprintf(buf, size, " %c%s", edit_chain_mark(v, t, c), c->name);
 	if (c->rules_loaded)
 		snprintf(count, sizeof(count), "%zu", c->nrules);
 	else
 		snprintf(count, sizeof(count), "%s", v->utf8 ? "\u2026" : "..");
-	if (c->base)
-		snprintf(right, rsize, "%s %s %4s", hook_short(t->family, c),
-			 c->policy == NFP_POLICY_NONE ? "" : ruleset_policy_name(c->policy) ?: "?",
-			 count);
+	int policy = edit_staged_policy(v, t, c);
+
+	if (c->base) /* a staged policy instead of the live one, marked * */
+		snprintf(right, rsize, "%s %s%s %4s", hook_short(t->family, c),
+			 policy == NFP_POLICY_NONE ? "" : ruleset_policy_name(policy) ?: "?",
+			 policy != c->policy ? "*" : "", count);
 	else
 		snprintf(right, rsize, "%4s", count);
 	*role = c->base ? ROLE_BASE_CHAIN : ROLE_CHAIN;
@@ -989,9 +991,12 @@ static void draw_chain_title(struct view *v, int x, int w, const struct nfp_tabl
 		print_chain_hook(hook, sizeof(hook), t->family, c);
 		if (c->policy != NFP_POLICY_NONE) {
 			size_t l = strlen(hook);
+			int policy = edit_staged_policy(v, t, c);
 
-			snprintf(hook + l, sizeof(hook) - l, ", policy %s",
-				 ruleset_policy_name(c->policy) ?: "?");
+			snprintf(hook + l, sizeof(hook) - l, ", policy %s%s%s",
+				 ruleset_policy_name(c->policy) ?: "?",
+				 policy != c->policy ? " -> staged " : "",
+				 policy != c->policy ? ruleset_policy_name(policy) ?: "?" : "");
 		}
 	}
 	draw_textf(rv->body_top, x, w, v->attr[ROLE_TITLE], true,
@@ -1222,7 +1227,10 @@ static enum redraw rules_step(struct view *v)
 	}
 	if (flags & LIVE_RELOADED) {
 		rebuild_tree(v);
-		goto_place(v, &rv->here);
+		/* the place gone (its table deleted): the rows still point into
+		 * the ruleset just freed */
+		if (!goto_place(v, &rv->here))
+			rebuild_order_keep(v, 0);
 		free(v->renames);
 		v->renames = NULL;
 		return REDRAW_ALL;

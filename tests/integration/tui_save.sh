@@ -10,7 +10,7 @@
 ns_add "$SRV" || bail "ip netns add $SRV"
 CONF="$TEST_TMP/nfpilot.conf"
 BOOT="$TEST_TMP/boot.nft"
-printf 'save_file = %s\ntimeout = 60\n' "$BOOT" >"$CONF"
+printf 'save_file.%s = %s\ntimeout = 60\n' "$SRV" "$BOOT" >"$CONF"
 export NFPILOT_CONFIG="$CONF"
 srv nft -f - <<'EOF' || bail "a ruleset"
 table inet web {
@@ -28,7 +28,7 @@ tui_start NFPILOT_CONFIG="$CONF" NFPILOT_LIB_DIR="$NFPILOT_LIB_DIR" -- ||
 # view idle again) shows the question or the refusal
 press_s() {
 	keys S
-	if on_screen 'Save the live ruleset'; then
+	if on_screen "Save namespace $SRV's live ruleset to $BOOT"; then
 		ASKED=yes
 		keys y
 	else
