@@ -143,7 +143,9 @@ static const struct kind_ops kinds[] = {
  * Every dumped rule is parsed from its accepted form, so that snapshots,
  * their files, digests and moved rules all hold what can be sent back. */
 
-#define NORM_MAX (2 * NL_RECV_SIZE) /* a rewrite grows a message by 8 bytes a dynset */
+/* a rewrite grows a message by 8 bytes a dynset; libnftnl's element
+ * builder (set_clone) fills a message past 64 KiB by up to one element */
+#define NORM_MAX (2 * NL_RECV_SIZE + 16384)
 
 static void copy_attr(struct nlmsghdr *out, const struct nlattr *a)
 {
