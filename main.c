@@ -53,6 +53,7 @@ static const char usage[] =
 	"  history            changes that ended their probation; show N\n"
 	"  restore N          put back the tables of history entry N (on probation)\n"
 	"  save [FILE]        the live ruleset to " "/etc/nftables.conf" " (loaded at boot)\n"
+	"  set                a set's or map's elements: list, test, add, del, flush\n"
 	"  trace [FILTER]     real packets and their path through the rules to the verdict\n"
 	"  why PACKET         what the rules would do with a packet never sent (a sandbox)\n"
 	"Every verb takes --json: its outcome as one JSON object on standard output.\n"
@@ -80,6 +81,7 @@ static const struct {
 	{ "history", cli_history, 1 },
 	{ "restore", cli_restore, 1 },
 	{ "save", cli_save, 1 },
+	{ "set", cli_set, 2 },
 	{ "trace", cli_trace, 2 },
 	{ "why", cli_why, 2 },
 	{ "guardian", guardian_main, 0 }, /* internal: started by a probation */
