@@ -21,25 +21,62 @@ static int rules_height(const struct view *v);
 
 /* ---- what is selected ---- */
 
-const struct nfp_chain *view_chain(const struct view *v, struct live_ref *ref)
+/* The table of a tree row: a chain staged in a table of the kernel
+ * belongs to that table. */
+static const struct nfp_table *row_table(const struct view *v, const struct tree_row *row)
+{
+	const struct nfp_table *t;
+
+	if (!row->staged)
+		return &v->live.rs.tables[row->t];
+	t = &v->rules.made.tables[row->t];
+	return ruleset_find_table(&v->live.rs, t->family, t->name) ?: t;
+}
+
+static const struct nfp_chain *row_chain(const struct view *v, const struct tree_row *row)
+{
+	const struct nfp_ruleset *rs = row->staged ? &v->rules.made : &v->live.rs;
+
+	return row->c < 0 ? NULL : &rs->tables[row->t].chains[row->c];
+}
+
+static const struct tree_row *sel_row(const struct view *v)
 {
 	const struct rules_view *rv = &v->rules;
-	const struct tree_row *row;
 
-	if (rv->tree.sel >= rv->tree.n)
-		return NULL;
-	row = &rv->rows[rv->tree.sel];
-	if (row->c < 0)
-		return NULL;
+	return rv->tree.sel < rv->tree.n ? &rv->rows[rv->tree.sel] : NULL;
+}
+
+const struct nfp_table *view_table(const struct view *v)
+{
+	const struct tree_row *row = sel_row(v);
+
+	return row ? row_table(v, row) : NULL;
+}
+
+const struct nfp_chain *view_chain(const struct view *v)
+{
+	const struct tree_row *row = sel_row(v);
+
+	return row ? row_chain(v, row) : NULL;
+}
+
+/* The selected chain if the kernel has it (not only staged). */
+static bool live_chain(const struct view *v, struct live_ref *ref)
+{
+	const struct tree_row *row = sel_row(v);
+
+	if (!row || row->c < 0 || row->staged)
+		return false;
 	*ref = (struct live_ref){ row->t, (size_t)row->c };
-	return &v->live.rs.tables[row->t].chains[row->c];
+	return true;
 }
 
 const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading)
 {
 	struct live_ref ref;
 
-	if (!view_chain(v, &ref)) {
+	if (!live_chain(v, &ref)) {
 		*n = 0;
 		*loading = false;
 		return NULL;
@@ -72,34 +109,96 @@ void view_place(const struct view *v, struct place *p)
 	memset(p, 0, sizeof(*p));
 	if (rv->tree.sel >= rv->tree.n)
 		return;
-	const struct tree_row *row = &rv->rows[rv->tree.sel];
-	const struct nfp_table *t = &v->live.rs.tables[row->t];
+	const struct nfp_table *t = view_table(v);
+	const struct nfp_chain *c = view_chain(v);
 
 	p->family = t->family;
 	snprintf(p->table, sizeof(p->table), "%s", t->name);
-	if (row->c >= 0)
-		snprintf(p->chain, sizeof(p->chain), "%s", t->chains[row->c].name);
+	if (c)
+		snprintf(p->chain, sizeof(p->chain), "%s", c->name);
 	p->handle = r ? r->handle : 0;
 }
 
 /* ---- derived lists ---- */
 
+/* What the staged edits create, as the tree shows it: the tables, and the
+ * chains they add (to those or to tables of the kernel), with the hook
+ * and policy nft made of their spec when they were staged. */
+static void rebuild_made(struct view *v)
+{
+	struct nfp_ruleset *made = &v->rules.made;
+	const struct changeset *cs = &v->cs;
+
+	ruleset_free(made);
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct edit *e = &cs->edits[i];
+		const struct nfp_table *live = ruleset_find_table(&v->live.rs, e->family, e->table);
+		struct nfp_table *t;
+		struct nfp_chain *c;
+
+		if ((e->kind != EDIT_TABLE_ADD && e->kind != EDIT_CHAIN_ADD) ||
+		    (e->kind == EDIT_TABLE_ADD && live) ||
+		    (e->kind == EDIT_CHAIN_ADD && live && ruleset_find_chain(live, e->chain)))
+			continue;
+		t = ruleset_find_table(made, e->family, e->table);
+		if (!t && (t = ruleset_add_table(made))) {
+			t->family = e->family;
+			t->name = strdup(e->table);
+		}
+		if (!t || !t->name || e->kind == EDIT_TABLE_ADD || ruleset_find_chain(t, e->chain))
+			continue;
+		c = ruleset_add_chain(t);
+		if (!c || !(c->name = strdup(e->chain)))
+			continue;
+		c->base = e->base;
+		c->type = e->base ? strdup(e->type) : NULL;
+		c->hooknum = e->hooknum;
+		c->prio = e->prio;
+		c->policy = e->base ? e->policy : NFP_POLICY_NONE;
+		c->rules_loaded = true;
+	}
+}
+
+/* one row more for each; false on ENOMEM */
+static bool add_row(struct rules_view *rv, size_t t, long c, bool staged)
+{
+	if (grow(&rv->rows, &rv->rows_cap, rv->tree.n + 1, sizeof(*rv->rows), 64))
+		return false;
+	rv->rows[rv->tree.n++] = (struct tree_row){ t, c, staged };
+	return true;
+}
+
+/* The staged chains of table family/name, as rows. */
+static void add_made_chains(struct view *v, uint32_t family, const char *name)
+{
+	struct rules_view *rv = &v->rules;
+	const struct nfp_table *t = ruleset_find_table(&rv->made, family, name);
+
+	for (size_t c = 0; t && c < t->nchains; c++)
+		add_row(rv, (size_t)(t - rv->made.tables), (long)c, true);
+}
+
 static void rebuild_tree(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
 	const struct nfp_ruleset *rs = &v->live.rs;
-	size_t n = 0;
 
-	for (size_t t = 0; t < rs->ntables; t++)
-		n += 1 + rs->tables[t].nchains;
+	rebuild_made(v);
 	rv->tree.n = 0;
-	if (grow(&rv->rows, &rv->rows_cap, n + 1, sizeof(*rv->rows), 64))
-		return;
 	for (size_t t = 0; t < rs->ntables; t++) {
-		rv->rows[rv->tree.n++] = (struct tree_row){ t, -1 };
+		add_row(rv, t, -1, false);
 		for (size_t c = 0; c < rs->tables[t].nchains; c++)
 			if (!rs->tables[t].chains[c].binding) /* shown in its rule's text */
-				rv->rows[rv->tree.n++] = (struct tree_row){ t, (long)c };
+				add_row(rv, t, (long)c, false);
+		add_made_chains(v, rs->tables[t].family, rs->tables[t].name);
+	}
+	for (size_t t = 0; t < rv->made.ntables; t++) {
+		const struct nfp_table *mt = &rv->made.tables[t];
+
+		if (ruleset_find_table(rs, mt->family, mt->name))
+			continue;
+		add_row(rv, t, -1, true);
+		add_made_chains(v, mt->family, mt->name);
 	}
 	list_count(&rv->tree, rv->tree.n);
 }
@@ -135,9 +234,20 @@ static int cmp_rate(const void *a, const void *b)
 
 static void rebuild_order(struct view *v);
 static void rebuild_order_keep(struct view *v, uint64_t handle);
+static long find_place(const struct view *v, const struct place *p);
 
+/* After the staged edits changed: the tree (a table or chain staged or
+ * undone), the same row selected, and the rules pane. */
 void view_rebuild(struct view *v)
 {
+	struct place p;
+	long r;
+
+	view_place(v, &p);
+	rebuild_tree(v);
+	r = find_place(v, &p);
+	if (r >= 0)
+		v->rules.tree.sel = (size_t)r;
 	rebuild_order(v);
 }
 
@@ -157,14 +267,13 @@ static void rebuild_order_keep(struct view *v, uint64_t handle)
 	struct rules_view *rv = &v->rules;
 	size_t n;
 	bool loading;
-	struct live_ref ref;
-	const struct nfp_chain *c = view_chain(v, &ref);
+	const struct nfp_chain *c = view_chain(v);
 	const struct nfp_rule *rules = view_rules(v, &n, &loading);
 
 	rv->staged.n = 0;
 	rv->rlist.n = 0;
 	if (c) {
-		const struct nfp_table *t = &v->live.rs.tables[ref.t];
+		const struct nfp_table *t = view_table(v);
 
 		if (staged_rows_build(&rv->staged, &v->cs, t->family, t->name, c->name, rules, n))
 			return;
@@ -192,36 +301,46 @@ static void focus_selected(struct view *v)
 {
 	struct live_ref ref;
 
-	if (view_chain(v, &ref))
+	if (live_chain(v, &ref))
 		live_focus(&v->live, ref);
 }
 
-/* Select the tree row of place p (after a reload, or going back). */
-static bool goto_place(struct view *v, const struct place *p)
+/* The tree row of place p, or -1. */
+static long find_place(const struct view *v, const struct place *p)
 {
-	struct rules_view *rv = &v->rules;
+	const struct rules_view *rv = &v->rules;
 
 	for (size_t r = 0; r < rv->tree.n; r++) {
-		const struct nfp_table *t = &v->live.rs.tables[rv->rows[r].t];
-		const char *chain = rv->rows[r].c >= 0 ? t->chains[rv->rows[r].c].name : "";
+		const struct nfp_table *t = row_table(v, &rv->rows[r]);
+		const struct nfp_chain *c = row_chain(v, &rv->rows[r]);
 
 		if (t->family == p->family && strcmp(t->name, p->table) == 0 &&
-		    strcmp(chain, p->chain) == 0) {
-			rv->tree.sel = r;
-			focus_selected(v);
-			rv->rlist.sel = 0;
-			rv->rlist.n = 0;
-			rebuild_order(v);
-			for (size_t k = 0; p->handle && k < rv->rlist.n; k++) {
-				const struct nfp_rule *pr = rv->staged.row[rv->order[k]].r;
-
-				if (pr && pr->handle == p->handle)
-					rv->rlist.sel = k;
-			}
-			return true;
-		}
+		    strcmp(c ? c->name : "", p->chain) == 0)
+			return (long)r;
 	}
-	return false;
+	return -1;
+}
+
+/* Select the tree row of place p (after a reload, or going back). */
+bool view_goto_place(struct view *v, const struct place *p)
+{
+	struct rules_view *rv = &v->rules;
+	long r = find_place(v, p);
+
+	if (r < 0)
+		return false;
+	rv->tree.sel = (size_t)r;
+	focus_selected(v);
+	rv->rlist.sel = 0;
+	rv->rlist.n = 0;
+	rebuild_order(v);
+	for (size_t k = 0; p->handle && k < rv->rlist.n; k++) {
+		const struct nfp_rule *pr = rv->staged.row[rv->order[k]].r;
+
+		if (pr && pr->handle == p->handle)
+			rv->rlist.sel = k;
+	}
+	return true;
 }
 
 static void select_row(struct view *v, size_t r)
@@ -317,7 +436,6 @@ static bool jump_target(const char *text, char *out, size_t size)
 static void act_enter(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
-	struct live_ref ref;
 	const struct nfp_rule *r;
 	char target[NAME_MAX_LEN];
 
@@ -329,20 +447,19 @@ static void act_enter(struct view *v)
 		return;
 	}
 	r = selected_rule(v);
-	if (!r || !r->text || !jump_target(r->text, target, sizeof(target)) ||
-	    !view_chain(v, &ref)) {
+	if (!r || !r->text || !jump_target(r->text, target, sizeof(target)) || !view_chain(v)) {
 		view_status(v, ROLE_DIM, "not a jump or goto rule");
 		return;
 	}
 	struct place here, there;
-	const struct nfp_table *t = &v->live.rs.tables[ref.t];
+	const struct nfp_table *t = view_table(v);
 
 	view_place(v, &here);
 	there = (struct place){ .family = t->family };
 	snprintf(there.table, sizeof(there.table), "%s", t->name);
 	snprintf(there.chain, sizeof(there.chain), "%s", target);
 	rv->filter[0] = 0;
-	if (!goto_place(v, &there)) {
+	if (!view_goto_place(v, &there)) {
 		view_status(v, ROLE_ERROR, "no chain '%s' in table %s", target, t->name);
 		return;
 	}
@@ -362,7 +479,7 @@ static void act_back(struct view *v)
 		return;
 	}
 	rv->filter[0] = 0;
-	goto_place(v, &rv->back[--rv->nback]);
+	view_goto_place(v, &rv->back[--rv->nback]);
 	rv->pane = PANE_RULES;
 }
 
@@ -375,7 +492,7 @@ static long row_rules(const struct view *v, const struct tree_row *tr,
 	bool loading;
 
 	*rules = NULL;
-	if (tr->c >= 0)
+	if (tr->c >= 0 && !tr->staged)
 		*rules = live_rules(&v->live, (struct live_ref){ tr->t, (size_t)tr->c }, &n,
 				    &loading);
 	return *rules ? (long)n : 0;
@@ -396,8 +513,8 @@ static bool search_step(struct view *v, int dir)
 		return false;
 	for (size_t steps = 0; steps < 4 * nrows + 1;) {
 		const struct tree_row *tr = &rv->rows[row];
-		const struct nfp_table *t = &v->live.rs.tables[tr->t];
-		const struct nfp_chain *c = tr->c >= 0 ? &t->chains[tr->c] : NULL;
+		const struct nfp_table *t = row_table(v, tr);
+		const struct nfp_chain *c = row_chain(v, tr);
 		const struct nfp_rule *rules = NULL;
 		long nr = row_rules(v, tr, &rules);
 
@@ -407,8 +524,8 @@ static bool search_step(struct view *v, int dir)
 			row = (row + dir + (long)nrows) % (long)nrows;
 			steps++;
 			tr = &rv->rows[row];
-			t = &v->live.rs.tables[tr->t];
-			c = tr->c >= 0 ? &t->chains[tr->c] : NULL;
+			t = row_table(v, tr);
+			c = row_chain(v, tr);
 			nr = row_rules(v, tr, &rules);
 			rule = dir > 0 ? -1 : nr - 1;
 		}
@@ -448,14 +565,17 @@ static void act_search(struct view *v, int dir)
 static void ask_zero(struct view *v, enum action act)
 {
 	struct rules_view *rv = &v->rules;
-	struct live_ref ref;
-	const struct nfp_chain *c = view_chain(v, &ref);
+	const struct nfp_chain *c = view_chain(v);
 	const struct nfp_rule *r = selected_rule(v);
 	const struct nfp_table *t;
 
 	if (rv->tree.sel >= rv->tree.n)
 		return;
-	t = &v->live.rs.tables[rv->rows[rv->tree.sel].t];
+	if (rv->rows[rv->tree.sel].staged) {
+		view_status(v, ROLE_DIM, "only staged: no counters yet");
+		return;
+	}
+	t = view_table(v);
 	if (act == ACT_ZERO_TABLE || !c)
 		view_ask(v, act, "Zero the counters of every rule in table %s %s?",
 			 ruleset_family_name(t->family), t->name);
@@ -471,8 +591,7 @@ static void ask_zero(struct view *v, enum action act)
 static void do_zero(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
-	struct live_ref ref;
-	const struct nfp_chain *c = view_chain(v, &ref);
+	const struct nfp_chain *c = view_chain(v);
 	const struct nfp_rule *r = selected_rule(v);
 	size_t t = rv->rows[rv->tree.sel].t;
 	char err[256];
@@ -675,10 +794,13 @@ static void draw_header(struct view *v)
 static void tree_line(struct view *v, const struct tree_row *row, char *buf, size_t size,
 		      char *right, size_t rsize, enum theme_role *role)
 {
-	const struct nfp_table *t = &v->live.rs.tables[row->t];
+	const struct nfp_table *t = row_table(v, row);
+	const struct nfp_chain *c = row_chain(v, row);
+	char mark = row->staged ? '+' : ' ';
 
-	if (row->c < 0) {
-		snprintf(buf, size, "%s %s", ruleset_family_name(t->family), t->name);
+	if (!c) {
+		snprintf(buf, size, "%s%s %s", row->staged ? "+" : "",
+			 ruleset_family_name(t->family), t->name);
 		if (t->owner_name)
 			snprintf(right, rsize, "[%s]", t->owner == NFP_OWNER_IPTABLES ? "ipt"
 										 : t->owner_name);
@@ -687,17 +809,23 @@ static void tree_line(struct view *v, const struct tree_row *row, char *buf, siz
 		*role = ROLE_TABLE;
 		return;
 	}
-	const struct nfp_chain *c = &t->chains[row->c];
 	char count[16];
+	int policy = changeset_policy(&v->cs, t->family, t->name, c->name, c->policy);
+	size_t adds = 0;
 
-	snprintf(buf, size, "  %s", c->name);
+	snprintf(buf, size, " %c%s", mark, c->name);
+	for (size_t i = 0; row->staged && i < v->cs.n; i++)
+		adds += v->cs.edits[i].kind == EDIT_INSERT && v->cs.edits[i].family == t->family &&
+			strcmp(v->cs.edits[i].table, t->name) == 0 &&
+			strcmp(v->cs.edits[i].chain, c->name) == 0;
 	if (c->rules_loaded)
-		snprintf(count, sizeof(count), "%zu", c->nrules);
+		snprintf(count, sizeof(count), "%zu", c->nrules + adds);
 	else
 		snprintf(count, sizeof(count), "%s", v->utf8 ? "\u2026" : "..");
 	if (c->base)
-		snprintf(right, rsize, "%s %s %4s", hook_short(t->family, c),
-			 c->policy == NFP_POLICY_NONE ? "" : ruleset_policy_name(c->policy) ?: "?",
+		snprintf(right, rsize, "%s %s%s %4s", hook_short(t->family, c),
+			 policy != c->policy ? "*" : "",
+			 policy == NFP_POLICY_NONE ? "" : ruleset_policy_name(policy) ?: "?",
 			 count);
 	else
 		snprintf(right, rsize, "%4s", count);
@@ -986,11 +1114,14 @@ static void draw_chain_title(struct view *v, int x, int w, const struct nfp_tabl
 
 	if (c->base) {
 		print_chain_hook(hook, sizeof(hook), t->family, c);
+		int policy = changeset_policy(&v->cs, t->family, t->name, c->name, c->policy);
+
 		if (c->policy != NFP_POLICY_NONE) {
 			size_t l = strlen(hook);
 
-			snprintf(hook + l, sizeof(hook) - l, ", policy %s",
-				 ruleset_policy_name(c->policy) ?: "?");
+			snprintf(hook + l, sizeof(hook) - l, ", policy %s%s",
+				 ruleset_policy_name(policy) ?: "?",
+				 policy != c->policy ? " (staged)" : "");
 		}
 	}
 	draw_textf(rv->body_top, x, w, v->attr[ROLE_TITLE], true,
@@ -1005,8 +1136,10 @@ static void draw_table_summary(struct view *v, int x, int w, const struct nfp_ta
 	int y = rv->body_top, end = rv->body_top + rv->body_h;
 	char buf[512];
 
-	draw_textf(y++, x, w, v->attr[ROLE_TITLE], true, " table %s %s  %zu chains  %zu sets",
-	     ruleset_family_name(t->family), t->name, t->nchains, t->nsets);
+	draw_textf(y++, x, w, v->attr[ROLE_TITLE], true, " table %s %s  %zu chains  %zu sets%s",
+	     ruleset_family_name(t->family), t->name, t->nchains, t->nsets,
+	     rv->rows[rv->tree.sel].staged && rv->rows[rv->tree.sel].c < 0
+		     ? "  (staged: W creates it; c adds a chain)" : "");
 	if (t->owner == NFP_OWNER_IPTABLES)
 		draw_text(y++, x, w, " managed by iptables-nft: change its rules with iptables",
 		    v->attr[ROLE_WARNING], true);
@@ -1032,8 +1165,7 @@ static void draw_rules(struct view *v)
 	struct rules_view *rv = &v->rules;
 	int x = rv->tree_w, w = COLS - rv->tree_w;
 	int h = rules_height(v);
-	struct live_ref ref;
-	const struct nfp_chain *c = view_chain(v, &ref);
+	const struct nfp_chain *c = view_chain(v);
 	struct col cols[COL_COUNT];
 	size_t ncols, n;
 	int rule_w, cx;
@@ -1041,7 +1173,7 @@ static void draw_rules(struct view *v)
 
 	if (!c) {
 		if (rv->tree.sel < rv->tree.n)
-			draw_table_summary(v, x, w, &v->live.rs.tables[rv->rows[rv->tree.sel].t]);
+			draw_table_summary(v, x, w, view_table(v));
 		else
 			for (int i = 0; i < rv->body_h; i++)
 				draw_text(rv->body_top + i, x, w, i == 1 ? " no tables: the ruleset is empty" : "",
@@ -1049,7 +1181,9 @@ static void draw_rules(struct view *v)
 		return;
 	}
 	view_rules(v, &n, &loading);
-	draw_chain_title(v, x, w, &v->live.rs.tables[ref.t], c, n, loading);
+	if (rv->rows[rv->tree.sel].staged) /* the rules edits add to a staged chain */
+		n = rv->staged.n;
+	draw_chain_title(v, x, w, view_table(v), c, n, loading);
 
 	ncols = layout_cols(v, cols, w, &rule_w);
 	cx = x;
@@ -1144,9 +1278,8 @@ static void rules_enter(struct view *v)
 	for (size_t r = rv->tree.n; r-- > 0;) {
 		const struct tree_row *row = &rv->rows[r];
 
-		if (row->c >= 0 && (v->live.rs.tables[row->t].chains[row->c].base ||
-				    start == rv->tree.n || !v->live.rs.tables[rv->rows[start].t]
-								.chains[rv->rows[start].c].base))
+		if (row->c >= 0 && (row_chain(v, row)->base || start == rv->tree.n ||
+				    !row_chain(v, &rv->rows[start])->base))
 			start = r;
 	}
 	if (start < rv->tree.n)
@@ -1221,7 +1354,7 @@ static enum redraw rules_step(struct view *v)
 	}
 	if (flags & LIVE_RELOADED) {
 		rebuild_tree(v);
-		goto_place(v, &rv->here);
+		view_goto_place(v, &rv->here);
 		free(v->renames);
 		v->renames = NULL;
 		return REDRAW_ALL;
@@ -1254,6 +1387,7 @@ static void rules_free(struct view *v)
 
 	free(rv->rows);
 	free(rv->order);
+	ruleset_free(&rv->made);
 	staged_rows_free(&rv->staged);
 }
 

@@ -115,13 +115,18 @@ void draw_textf(int y, int x, int w, attr_t a, bool pad, const char *fmt, ...)
 void draw_key_hints(struct view *v, const enum action *acts, size_t n);
 
 /* ---- rules.c: the ruleset screen, as the others see it ---- */
+/* After the staged edits changed: the tree and the rules pane again. */
 void view_rebuild(struct view *v);
 const struct staged_row *view_selected_row(const struct view *v);
 /* Where the ruleset screen is, by identity (handle 0: no rule of the
  * kernel selected). */
 void view_place(const struct view *v, struct place *p);
-/* the chain shown in the rules pane, or NULL (a table row is selected) */
-const struct nfp_chain *view_chain(const struct view *v, struct live_ref *ref);
+/* The table and the chain selected in the tree (the chain NULL on a table
+ * row): of the kernel, or created by staged edits (not in the kernel yet). */
+const struct nfp_table *view_table(const struct view *v);
+const struct nfp_chain *view_chain(const struct view *v);
+/* Select the tree row of place p: false if there is none. */
+bool view_goto_place(struct view *v, const struct place *p);
 const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading);
 
 
