@@ -55,8 +55,11 @@ enum {
 	X(HISTORY, "history", "Probation", KM_GENERIC, ('H'), "Changes that ended their probation: confirmed, reverted, why") \
 	X(SAVE, "save", "Probation", KM_GENERIC, ('S'), "Save the live ruleset to /etc/nftables.conf (loaded at boot)") \
 	X(PANE, "switch-pane", "Moving", KM_RULES, ('\t', KEY_BTAB), "Switch between the chain tree and the rules") \
-	X(ENTER, "open", "Moving", KM_RULES, ('\n', KEY_ENTER, KEY_RIGHT), "Open the chain; on a jump or goto rule, open its target chain") \
+	X(ENTER, "open", "Moving", KM_RULES, ('\n', KEY_ENTER, KEY_RIGHT), "Open the chain; on a jump or goto rule its target chain; on another rule, the rule whole") \
 	X(BACK, "back", "Moving", KM_RULES, (KEY_BACKSPACE, 127, KEY_LEFT), "Back to the chain you came from") \
+	X(SCROLL_RIGHT, "scroll-right", "Moving", KM_RULES, ('>'), "Scroll the rule text right (a marker shows where it continues)") \
+	X(SCROLL_LEFT, "scroll-left", "Moving", KM_RULES, ('<'), "Scroll the rule text back left") \
+	X(DETAIL, "rule-detail", "Moving", KM_RULES, ('r'), "The selected rule whole: text, handle, counters, rates, comment, sets, jumps to its chain") \
 	X(TREE, "toggle-tree", "Moving", KM_RULES, ('t', KEY_F(2)), "Show or hide the chain tree") \
 	X(SEARCH, "search", "Finding", KM_RULES, ('/', KEY_F(3)), "Search rule text, comments, chain and table names") \
 	X(SEARCH_NEXT, "search-next", "Finding", KM_RULES, ('n'), "Next match") \

@@ -352,6 +352,7 @@ static void select_row(struct view *v, size_t r)
 	if (r != rv->tree.sel) {
 		rv->tree.sel = r;
 		rv->rlist.sel = rv->rlist.top = 0;
+		rv->hscroll = 0;
 		rv->rlist.n = 0;
 		focus_selected(v);
 	}
@@ -448,7 +449,8 @@ static void act_enter(struct view *v)
 	}
 	r = selected_rule(v);
 	if (!r || !r->text || !jump_target(r->text, target, sizeof(target)) || !view_chain(v)) {
-		view_status(v, ROLE_DIM, "not a jump or goto rule");
+		if (view_selected_row(v)) /* a rule that jumps nowhere: it whole */
+			view_show(v, &detail_screen);
 		return;
 	}
 	struct place here, there;
@@ -691,7 +693,22 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 			rv->pane = PANE_RULES;
 		break;
 	case ACT_ENTER: act_enter(v); break;
+	case ACT_DETAIL:
+		if (view_selected_row(v))
+			view_show(v, &detail_screen);
+		else
+			view_status(v, ROLE_DIM, "select a rule first (Tab to the rules)");
+		break;
 	case ACT_BACK: act_back(v); break;
+	case ACT_SCROLL_RIGHT:
+	case ACT_SCROLL_LEFT: {
+		int step = (COLS - rv->tree_w) / 3;
+
+		rv->hscroll += act == ACT_SCROLL_RIGHT ? step : -step;
+		if (rv->hscroll < 0)
+			rv->hscroll = 0;
+		break;
+	}
 	case ACT_TREE:
 		rv->tree_shown = !rv->tree_shown;
 		if (!rv->tree_shown)
@@ -767,13 +784,6 @@ static void draw_header(struct view *v)
 	}
 	if (draw_banner(v))
 		return;
-	/* far down a long chain each counter read walks the chain: the
-	 * kernel's cost, so those are read less often (nft/live.h) */
-	draw_textf(0, 0, COLS, v->attr[ROLE_HEADER], true,
-	     " nfpilot  %s  netns %s  gen %" PRIu32 "  every %.1fs%s  %zu tables %zu chains %zu rules",
-	     v->host, v->netns ? v->netns : "(host)", rs->genid,
-	     v->live.counters_every > 0 ? v->live.counters_every : v->cfg.refresh,
-	     v->live.counters_every > 0 ? " (far down)" : "", rs->ntables, nchains, nrules);
 	char staged[32] = "";
 
 	if (v->cs.n)
@@ -784,85 +794,165 @@ static void draw_header(struct view *v)
 		 rv->filter[0] ? "[filtered] " : "", v->paused ? "[PAUSED] " : "",
 		 v->save_state == SAVE_DIFFERS || v->save_state == SAVE_NOFILE
 			 ? "[not saved: lost at reboot]" : "");
-	if (strlen(right) > 1 && (int)strlen(right) < COLS)
-		draw_text(0, COLS - (int)strlen(right), (int)strlen(right), right,
-		    v->attr[ROLE_HEADER] | A_BOLD, false);
+	int rw = (int)strlen(right) > 1 && (int)strlen(right) < COLS ? (int)strlen(right) : 0;
+
+	/* far down a long chain each counter read walks the chain: the
+	 * kernel's cost, so those are read less often (nft/live.h); the
+	 * badges on the right are never overdrawn */
+	draw_textf(0, 0, COLS - rw, v->attr[ROLE_HEADER], true,
+	     " nfpilot  %s  netns %s  gen %" PRIu32 "  every %.1fs%s  %zu tables %zu chains %zu rules",
+	     v->host, v->netns ? v->netns : "(host)", rs->genid,
+	     v->live.counters_every > 0 ? v->live.counters_every : v->cfg.refresh,
+	     v->live.counters_every > 0 ? " (far down)" : "", rs->ntables, nchains, nrules);
+	if (rw)
+		draw_text(0, COLS - rw, rw, right, v->attr[ROLE_HEADER] | A_BOLD, false);
 }
 
 /* ---- tree ---- */
 
-static void tree_line(struct view *v, const struct tree_row *row, char *buf, size_t size,
-		      char *right, size_t rsize, enum theme_role *role)
+/* A tree line's cells: the name (indented for a chain), and a chain's
+ * hook, policy and rule count, or a table's owner badge. */
+struct tree_cells {
+	char name[NAME_MAX_LEN + 8];
+	const char *hook;          /* "" for a regular chain */
+	char policy[16];           /* "*drop": a staged policy */
+	char count[16];            /* or the table's badge */
+	enum theme_role role;
+};
+
+static void tree_cells(struct view *v, const struct tree_row *row, struct tree_cells *tc)
 {
 	const struct nfp_table *t = row_table(v, row);
 	const struct nfp_chain *c = row_chain(v, row);
-	char mark = row->staged ? '+' : ' ';
-
-	if (!c) {
-		snprintf(buf, size, "%s%s %s", row->staged ? "+" : "",
-			 ruleset_family_name(t->family), t->name);
-		if (t->owner_name)
-			snprintf(right, rsize, "[%s]", t->owner == NFP_OWNER_IPTABLES ? "ipt"
-										 : t->owner_name);
-		else
-			right[0] = 0;
-		*role = ROLE_TABLE;
-		return;
-	}
-	char count[16];
-	int policy = changeset_policy(&v->cs, t->family, t->name, c->name, c->policy);
+	int policy;
 	size_t adds = 0;
 
-	snprintf(buf, size, " %c%s", mark, c->name);
+	memset(tc, 0, sizeof(*tc));
+	tc->hook = "";
+	if (!c) {
+		snprintf(tc->name, sizeof(tc->name), "%s%s %s", row->staged ? "+" : "",
+			 ruleset_family_name(t->family), t->name);
+		if (t->owner_name)
+			snprintf(tc->count, sizeof(tc->count), "[%s]",
+				 t->owner == NFP_OWNER_IPTABLES ? "ipt" : t->owner_name);
+		tc->role = ROLE_TABLE;
+		return;
+	}
+	policy = changeset_policy(&v->cs, t->family, t->name, c->name, c->policy);
+	snprintf(tc->name, sizeof(tc->name), " %c%s", row->staged ? '+' : ' ', c->name);
 	for (size_t i = 0; row->staged && i < v->cs.n; i++)
 		adds += v->cs.edits[i].kind == EDIT_INSERT && v->cs.edits[i].family == t->family &&
 			strcmp(v->cs.edits[i].table, t->name) == 0 &&
 			strcmp(v->cs.edits[i].chain, c->name) == 0;
 	if (c->rules_loaded)
-		snprintf(count, sizeof(count), "%zu", c->nrules + adds);
+		snprintf(tc->count, sizeof(tc->count), "%zu", c->nrules + adds);
 	else
-		snprintf(count, sizeof(count), "%s", v->utf8 ? "\u2026" : "..");
-	if (c->base)
-		snprintf(right, rsize, "%s %s%s %4s", hook_short(t->family, c),
-			 policy != c->policy ? "*" : "",
-			 policy == NFP_POLICY_NONE ? "" : ruleset_policy_name(policy) ?: "?",
-			 count);
-	else
-		snprintf(right, rsize, "%4s", count);
-	*role = c->base ? ROLE_BASE_CHAIN : ROLE_CHAIN;
+		snprintf(tc->count, sizeof(tc->count), "%s", v->utf8 ? "\u2026" : "..");
+	if (c->base) {
+		tc->hook = hook_short(t->family, c);
+		if (policy != NFP_POLICY_NONE)
+			snprintf(tc->policy, sizeof(tc->policy), "%s%s",
+				 policy != c->policy ? "*" : "", ruleset_policy_name(policy) ?: "?");
+	}
+	tc->role = c->base ? ROLE_BASE_CHAIN : ROLE_CHAIN;
+}
+
+/* name cut in its middle to w columns, the marker between its ends: the
+ * ends tell DOCKER-ISOLATION-STAGE-1 from -2 */
+static void cut_middle(char *out, size_t size, const char *name, int w, bool utf8)
+{
+	int len = (int)strlen(name);
+	int head, tail;
+
+	if (len <= w || w < 3) {
+		snprintf(out, size, "%s", name);
+		return;
+	}
+	head = (w - 1) / 2;
+	tail = w - 1 - head;
+	snprintf(out, size, "%.*s%s%s", head, name, utf8 ? "\u2026" : "~", name + len - tail);
+}
+
+/* The tree's columns at this width, each as wide as its widest cell: the
+ * name keeps at least 12 columns (or all it needs); the policy goes
+ * first, then the hook. */
+struct tree_layout {
+	int name_w, hook_w, policy_w, count_w;   /* 0: not shown */
+};
+
+static int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+static struct tree_layout tree_layout(struct view *v, int w)
+{
+	struct rules_view *rv = &v->rules;
+	struct tree_layout l = { 0 };
+	int need = 0, keep;
+
+	for (size_t r = 0; r < rv->tree.n; r++) {
+		struct tree_cells tc;
+
+		tree_cells(v, &rv->rows[r], &tc);
+		need = max_int(need, (int)strlen(tc.name));
+		l.hook_w = max_int(l.hook_w, tc.hook[0] ? (int)strlen(tc.hook) + 1 : 0);
+		l.policy_w = max_int(l.policy_w, tc.policy[0] ? (int)strlen(tc.policy) + 1 : 0);
+		if (rv->rows[r].c >= 0)
+			l.count_w = max_int(l.count_w, draw_width(tc.count) + 1);
+	}
+	keep = need < 12 ? need : 12;
+	if (keep + l.count_w + l.hook_w + l.policy_w > w)
+		l.policy_w = 0;
+	if (keep + l.count_w + l.hook_w > w)
+		l.hook_w = 0;
+	l.name_w = w - l.count_w - l.hook_w - l.policy_w;
+	return l;
 }
 
 static void draw_tree(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
 	int h = rv->body_h, w = rv->tree_w - 1;
+	struct tree_layout l = tree_layout(v, w);
 
 	list_show(&rv->tree, h > 0 ? (size_t)h : 0);
 	for (int i = 0; i < h; i++) {
 		size_t r = rv->tree.top + i;
-		int y = rv->body_top + i;
+		int y = rv->body_top + i, x;
+		struct tree_cells tc;
+		char name[NAME_MAX_LEN + 8];
+		bool sel = r == rv->tree.sel;
+		attr_t a, dim;
 
 		if (r >= rv->tree.n) {
 			draw_text(y, 0, w, "", v->attr[ROLE_NORMAL], true);
 			continue;
 		}
-		char left[NAME_MAX_LEN + 8], right[64];
-		enum theme_role role;
-		attr_t a;
-		int rw;
-
-		tree_line(v, &rv->rows[r], left, sizeof(left), right, sizeof(right), &role);
-		a = v->attr[role];
-		if (r == rv->tree.sel)
+		tree_cells(v, &rv->rows[r], &tc);
+		a = v->attr[tc.role];
+		if (sel)
 			a = v->attr[rv->pane == PANE_TREE ? ROLE_SELECTED : ROLE_SELECTED_INACTIVE];
-		rw = (int)strlen(right);
-		if (rw >= w - 4)
-			rw = 0;
-		draw_text(y, 0, w - rw, left, a, true);
-		if (rw)
-			draw_text(y, w - rw, rw, right,
-			    r == rv->tree.sel ? a : v->attr[rv->rows[r].c < 0 ? ROLE_BADGE : ROLE_DIM],
-			    true);
+		dim = sel ? a : v->attr[rv->rows[r].c < 0 ? ROLE_BADGE : ROLE_DIM];
+		/* the selected row shows its name whole, over its columns */
+		if (sel && (int)strlen(tc.name) > l.name_w) {
+			cut_middle(name, sizeof(name), tc.name, w, v->utf8);
+			draw_text(y, 0, w, name, a, true);
+			continue;
+		}
+		/* a regular chain's name (a table's) takes the hook and policy
+		 * columns (and the count's) too */
+		int nw = tc.hook[0] ? l.name_w : rv->rows[r].c >= 0 ? w - l.count_w
+					       : w - draw_width(tc.count);
+
+		cut_middle(name, sizeof(name), tc.name, nw, v->utf8);
+		x = draw_text(y, 0, nw, name, a, true);
+		if (tc.hook[0] && l.hook_w)
+			x += draw_textf(y, x, l.hook_w, dim, true, " %s", tc.hook);
+		if (tc.hook[0] && l.policy_w)
+			x += draw_textf(y, x, l.policy_w, dim, true, " %s", tc.policy);
+		if (x < w)
+			draw_textf(y, x, w - x, dim, true, "%*s", w - x, tc.count);
 	}
 	attrset(v->attr[ROLE_BORDER]);
 	mvvline(rv->body_top, rv->tree_w - 1, ACS_VLINE, h);
@@ -917,7 +1007,7 @@ static struct num_widths chain_widths(const struct view *v)
 static int col_width(enum config_column id, const struct num_widths *nw)
 {
 	switch (id) {
-	case COL_NUM: return nw->num > 7 ? nw->num : 7;
+	case COL_NUM: return nw->num > 4 ? nw->num : 4;   /* as wide as the positions */
 	case COL_PKTS: case COL_BYTES: return 7;
 	case COL_PPS: return 7;
 	case COL_BPS: return 7;
@@ -968,6 +1058,26 @@ static void fmt_rate(char *buf, size_t size, double v)
 		snprintf(buf, size, "%.1f", v);
 	else
 		fmt_human(buf, size, (uint64_t)(v + 0.5));
+}
+
+/* text scrolled left by `by` characters (> 0: a marker where it went),
+ * into out (which may be text) */
+static const char *scrolled(const char *text, int by, bool utf8, char *out, size_t size)
+{
+	const char *p = text;
+	const char *mark = utf8 ? "\u2026" : "<";
+	size_t ml = strlen(mark), pl;
+
+	if (by <= 0 || size <= ml + 1)
+		return text;
+	for (int k = 0; *p && k < by; k++) /* by characters, not bytes */
+		for (p++; (*p & 0xc0) == 0x80; p++)
+			;
+	pl = strlen(p) < size - ml - 1 ? strlen(p) : size - ml - 1;
+	memmove(out + ml, p, pl); /* out may be text */
+	out[ml + pl] = 0;
+	memcpy(out, mark, ml);
+	return out;
 }
 
 /* one cell of a rule row; x advances */
@@ -1057,7 +1167,8 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 
 			snprintf(text + n, sizeof(text) - n, "  /* %s */", r->comment);
 		}
-		draw_text(y, *x, w, text, ta, true);
+		draw_text(y, *x, w, scrolled(text, v->rules.hscroll, v->utf8, text, sizeof(text)),
+			  ta, true);
 		break;
 	}
 	case COL_COUNT:
@@ -1079,7 +1190,8 @@ static size_t layout_cols(struct view *v, struct col *cols, int width, int *rule
 		fixed += cols[n].w;
 		n++;
 	}
-	/* drop optional columns from the right until the rule text has room */
+	/* drop optional columns from the right until the rule text has room
+	 * (at 80 columns the counters stay: > and r show the rest) */
 	while (width - fixed < 20 && n > 1) {
 		size_t drop = n;
 
@@ -1110,24 +1222,36 @@ static void draw_chain_title(struct view *v, int x, int w, const struct nfp_tabl
 			     const struct nfp_chain *c, size_t n, bool loading)
 {
 	struct rules_view *rv = &v->rules;
-	char hook[160] = "";
+	char hook[160] = "", brief[64] = "", tail[200], title[4][700];
+	int policy = changeset_policy(&v->cs, t->family, t->name, c->name, c->policy);
+	const char *pol = ruleset_policy_name(policy) ?: "?";
+	const char *staged = policy != c->policy ? " (staged)" : "";
 
 	if (c->base) {
 		print_chain_hook(hook, sizeof(hook), t->family, c);
-		int policy = changeset_policy(&v->cs, t->family, t->name, c->name, c->policy);
-
+		snprintf(brief, sizeof(brief), "%s", ruleset_hook_name(t->family, c->hooknum) ?: "?");
 		if (c->policy != NFP_POLICY_NONE) {
-			size_t l = strlen(hook);
+			size_t l = strlen(hook), b = strlen(brief);
 
-			snprintf(hook + l, sizeof(hook) - l, ", policy %s%s",
-				 ruleset_policy_name(policy) ?: "?",
-				 policy != c->policy ? " (staged)" : "");
+			snprintf(hook + l, sizeof(hook) - l, ", policy %s%s", pol, staged);
+			snprintf(brief + b, sizeof(brief) - b, ", %s%s", pol, staged);
 		}
 	}
-	draw_textf(rv->body_top, x, w, v->attr[ROLE_TITLE], true,
-	     " %s %s > %s%s%s%s  %zu rule%s%s%s%s", ruleset_family_name(t->family), t->name,
-	     c->name, hook[0] ? "  (" : "", hook, hook[0] ? ")" : "", n, n == 1 ? "" : "s",
-	     loading ? "  loading..." : "", rv->filter[0] ? "  filter: " : "", rv->filter);
+	snprintf(tail, sizeof(tail), "  %zu rule%s%s%s%s", n, n == 1 ? "" : "s",
+		 loading ? "  loading..." : "", rv->filter[0] ? "  filter: " : "", rv->filter);
+	/* the longest that fits: the chain's name first, whole */
+	snprintf(title[0], sizeof(title[0]), " %s %s > %s%s%s%s%s", ruleset_family_name(t->family),
+		 t->name, c->name, hook[0] ? "  (" : "", hook, hook[0] ? ")" : "", tail);
+	snprintf(title[1], sizeof(title[1]), " %s %s > %s%s%s%s%s", ruleset_family_name(t->family),
+		 t->name, c->name, brief[0] ? "  (" : "", brief, brief[0] ? ")" : "", tail);
+	snprintf(title[2], sizeof(title[2]), " %s%s%s%s%s", c->name, brief[0] ? "  (" : "", brief,
+		 brief[0] ? ")" : "", tail);
+	snprintf(title[3], sizeof(title[3]), " %s%s", c->name, tail);
+	for (int k = 0; k < 4; k++)
+		if (k == 3 || draw_width(title[k]) <= w) {
+			draw_text(rv->body_top, x, w, title[k], v->attr[ROLE_TITLE], true);
+			break;
+		}
 }
 
 static void draw_table_summary(struct view *v, int x, int w, const struct nfp_table *t)
@@ -1291,7 +1415,7 @@ static void rules_draw(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
 
-	rv->tree_w = rv->tree_shown ? (COLS / 4 < 34 ? (COLS / 4 > 22 ? COLS / 4 : 22) : 34) : 0;
+	rv->tree_w = rv->tree_shown ? (COLS / 3 < 34 ? (COLS / 3 > 22 ? COLS / 3 : 22) : 34) : 0;
 	rv->body_top = 1;
 	rv->body_h = LINES - 2;
 	draw_header(v);

@@ -50,6 +50,7 @@ struct rules_view {
 	size_t order_cap;
 	struct list rlist;
 	enum pane pane;
+	int hscroll;                /* columns of rule text scrolled off (< >) */
 	bool sorted;
 	char filter[128];
 	char search[128];

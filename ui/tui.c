@@ -23,7 +23,7 @@
 static volatile sig_atomic_t got_quit_signal;
 
 const struct screen_ops *const screens[] = {
-	&rules_screen, &conns_screen, &history_screen, &pending_screen, &help_screen, NULL,
+	&rules_screen, &conns_screen, &history_screen, &pending_screen, &help_screen, &detail_screen, NULL,
 };
 
 void view_show(struct view *v, const struct screen_ops *s)

@@ -39,7 +39,8 @@ struct view {
 	struct rules_view rules;        /* ui/rules.h */
 	struct conns_view conns;        /* ui/conns.h */
 	struct history_view hist;       /* ui/history.h */
-	struct list help, pending;      /* ui/help.c, ui/pending.c: lines */
+	struct list help, pending, detail; /* ui/help.c, ui/pending.c,
+					    * ui/detail.c: lines */
 
 	struct live live;
 	struct nfp_config cfg;
@@ -107,9 +108,15 @@ bool view_busy(const struct view *v);
 void draw_screen(struct view *v, enum redraw what);
 /* The probation's countdown on the top line: false when none of ours. */
 bool draw_banner(struct view *v);
-/* Draw s (made safe) at (y, x) in at most w columns; returns columns used. */
+/* Draw s (made safe) at (y, x) in at most w columns, ending in a marker
+ * (\u2026) where it is cut; returns columns used. */
 int draw_text(int y, int x, int w, const char *s, attr_t a, bool pad);
-void draw_textf(int y, int x, int w, attr_t a, bool pad, const char *fmt, ...)
+/* The lines (at most max) of at most w bytes that s breaks into at
+ * spaces, a longer word cut: their starts and lengths. How many. */
+int draw_wrap(const char *s, int w, int max, const char **start, int *len);
+/* The columns s takes (made safe). */
+int draw_width(const char *s);
+int draw_textf(int y, int x, int w, attr_t a, bool pad, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 /* The status line: these actions' keys and names, as htop shows them. */
 void draw_key_hints(struct view *v, const enum action *acts, size_t n);

@@ -376,8 +376,9 @@ tui_start --size 80x24 || bail "the live view did not start at 80x24"
 FOCUS=tree
 goto_chain 'inet web' in2
 keys P
-check "80x24: the policy warning, cut, still ends with its [y/N]" \
-	on_screen '^No established/related accept in in2: drop will cut .*\[y/N\]$'
+check_eq "80x24: the policy warning wraps, whole, ending with its [y/N]" "$(screen | tail -n 2)" \
+	"$(lines 'No established/related accept in in2: drop will cut existing sessions such as' \
+		'your own SSH. Stage? [y/N]')"
 keys n
 check_eq "80x24: answered n, nothing staged" "$(staged_n)" 0
 act append
