@@ -167,6 +167,7 @@ static const char *prompt_label(enum action a)
 	case ACT_APPEND: return "Append rule: ";
 	case ACT_EDIT: return "Edit rule: ";
 	case ACT_MOVE_TO: return "Move to position: ";
+	case ACT_GOTO_RULE: return "Go to rule: ";
 	case ACT_CHAIN_ADD: return "New chain (NAME [type filter hook input priority 0; policy accept;]): ";
 	case ACT_TABLE_ADD: return "New table (FAMILY NAME): ";
 	case ACT_BLOCK: return "Block address: ";

@@ -45,9 +45,44 @@ bool edit_is_marked(const struct view *v, uint64_t handle)
 
 /* ---- staging ---- */
 
+/* A rule of the chain shown, in words: "rule 4 (tcp dport 22 accept)". */
+static void rule_words(const struct view *v, uint64_t handle, char *buf, size_t size)
+{
+	long i = staged_rows_find(&v->rules.staged, handle);
+	const struct staged_row *row = i >= 0 ? &v->rules.staged.row[i] : NULL;
+
+	if (!row)
+		snprintf(buf, size, "the rule with handle %llu", (unsigned long long)handle);
+	else
+		snprintf(buf, size, "rule %u (%.200s)", row->r->position, row->text ? row->text : "...");
+}
+
+/* What an edit of a rule does, in words (the others: as the nft command
+ * they amount to); false when it is not one of them. */
+static bool edit_words(const struct view *v, const struct edit *e, char *buf, size_t size)
+{
+	char what[300], anchor[300];
+
+	if (e->kind != EDIT_DELETE && e->kind != EDIT_MOVE && e->kind != EDIT_REPLACE)
+		return false;
+	rule_words(v, e->handle, what, sizeof(what));
+	if (e->kind == EDIT_DELETE) {
+		snprintf(buf, size, "delete %s of chain %s", what, e->chain);
+	} else if (e->kind == EDIT_REPLACE) {
+		snprintf(buf, size, "replace %s of chain %s", what, e->chain);
+	} else {
+		rule_words(v, e->anchor, anchor, sizeof(anchor));
+		snprintf(buf, size, "move %s %s %s", what,
+			 e->where == WHERE_BEFORE ? "above" : e->where == WHERE_AFTER ? "below"
+			 : e->where == WHERE_TOP ? "to the top" : "to the end",
+			 e->where == WHERE_BEFORE || e->where == WHERE_AFTER ? anchor : "");
+	}
+	return true;
+}
+
 static void stage(struct view *v, const struct edit *e)
 {
-	char *cmd = NULL;
+	char *cmd = NULL, words[700];
 	size_t len = 0;
 	FILE *fp;
 
@@ -57,13 +92,13 @@ static void stage(struct view *v, const struct edit *e)
 		view_status(v, ROLE_ERROR, "out of memory");
 		return;
 	}
-	fp = open_memstream(&cmd, &len);
+	fp = edit_words(v, e, words, sizeof(words)) ? NULL : open_memstream(&cmd, &len);
 	if (fp) {
 		changeset_print_edit(fp, &v->cs, v->cs.n - 1);
 		fclose(fp);
 		cmd[strcspn(cmd, "\n")] = 0;
 	}
-	view_status(v, ROLE_NORMAL, "staged (%zu, W applies): %s", v->cs.n, cmd ? cmd : "");
+	view_status(v, ROLE_NORMAL, "staged (%zu, W applies): %s", v->cs.n, cmd ? cmd : words);
 	free(cmd);
 	/* e may point into the tree the rebuild remakes: the new edit's copy */
 	e = &v->cs.edits[v->cs.n - 1];
@@ -174,9 +209,12 @@ static void move_step(struct view *v, int dir)
 	}
 	m = staged_move(v, row->r->handle);
 	if (m) { /* moving again: the same edit, a new place */
+		char words[700];
+
 		m->where = dir < 0 ? WHERE_BEFORE : WHERE_AFTER;
 		m->anchor = rv->staged.row[j].r->handle;
-		view_status(v, ROLE_NORMAL, "moved (staged): W applies");
+		edit_words(v, m, words, sizeof(words));
+		view_status(v, ROLE_NORMAL, "staged (W applies): %s", words);
 		view_rebuild(v);
 		return;
 	}

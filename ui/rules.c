@@ -718,6 +718,12 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 	case ACT_FILTER:
 		view_prompt(v, act, act == ACT_FILTER ? rv->filter : "");
 		break;
+	case ACT_GOTO_RULE:
+		if (!view_chain(v))
+			view_status(v, ROLE_DIM, "select a chain first");
+		else
+			view_prompt(v, act, "");
+		break;
 	case ACT_SEARCH_NEXT: act_search(v, 1); break;
 	case ACT_SEARCH_PREV: act_search(v, -1); break;
 	case ACT_SORT:
@@ -800,10 +806,12 @@ static void draw_header(struct view *v)
 	 * kernel's cost, so those are read less often (nft/live.h); the
 	 * badges on the right are never overdrawn */
 	draw_textf(0, 0, COLS - rw, v->attr[ROLE_HEADER], true,
-	     " nfpilot  %s  netns %s  gen %" PRIu32 "  every %.1fs%s  %zu tables %zu chains %zu rules",
-	     v->host, v->netns ? v->netns : "(host)", rs->genid,
+	     " nfpilot  %s  netns %s  gen %" PRIu32 "  every %.1fs%s  %zu table%s %zu chain%s "
+	     "%zu rule%s", v->host, v->netns ? v->netns : "(host)", rs->genid,
 	     v->live.counters_every > 0 ? v->live.counters_every : v->cfg.refresh,
-	     v->live.counters_every > 0 ? " (far down)" : "", rs->ntables, nchains, nrules);
+	     v->live.counters_every > 0 ? " (far down)" : "", rs->ntables,
+	     rs->ntables == 1 ? "" : "s", nchains, nchains == 1 ? "" : "s", nrules,
+	     nrules == 1 ? "" : "s");
 	if (rw)
 		draw_text(0, COLS - rw, rw, right, v->attr[ROLE_HEADER] | A_BOLD, false);
 }
@@ -1139,7 +1147,8 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 	case COL_HISTORY: {
 		char spark[3 * RATE_HISTORY + 1];
 
-		rate_spark(&r->rate, (unsigned)(col->w - 1), v->utf8, spark);
+		/* one scale for the chain: its busiest rule is a full bar */
+		rate_spark(&r->rate, (unsigned)(col->w - 1), v->rules.spark_max, v->utf8, spark);
 		draw_text(y, *x, col->w, r->has_counter ? spark : "",
 		    selected ? base : v->attr[ROLE_SPARK], true);
 		break;
@@ -1260,8 +1269,9 @@ static void draw_table_summary(struct view *v, int x, int w, const struct nfp_ta
 	int y = rv->body_top, end = rv->body_top + rv->body_h;
 	char buf[512];
 
-	draw_textf(y++, x, w, v->attr[ROLE_TITLE], true, " table %s %s  %zu chains  %zu sets%s",
-	     ruleset_family_name(t->family), t->name, t->nchains, t->nsets,
+	draw_textf(y++, x, w, v->attr[ROLE_TITLE], true, " table %s %s  %zu chain%s  %zu set%s%s",
+	     ruleset_family_name(t->family), t->name, t->nchains, t->nchains == 1 ? "" : "s",
+	     t->nsets, t->nsets == 1 ? "" : "s",
 	     rv->rows[rv->tree.sel].staged && rv->rows[rv->tree.sel].c < 0
 		     ? "  (staged: W creates it; c adds a chain)" : "");
 	if (t->owner == NFP_OWNER_IPTABLES)
@@ -1326,6 +1336,15 @@ static void draw_rules(struct view *v)
 		draw_text(rv->body_top + 1, cx, COLS - cx, "", v->attr[ROLE_HEADER], true);
 
 	list_show(&rv->rlist, h > 0 ? (size_t)h : 0);
+	rv->spark_max = 0;
+	for (size_t i = 0; i < rv->staged.n; i++) {
+		const struct nfp_rule *sr = rv->staged.row[i].r;
+		float m = sr ? rate_hist_max(&sr->rate, (unsigned)col_width(COL_HISTORY, NULL) - 1)
+			     : 0;
+
+		if (m > rv->spark_max)
+			rv->spark_max = m;
+	}
 	for (int i = 0; i < h; i++) {
 		size_t k = rv->rlist.top + i;
 		int y = rv->body_top + 2 + i;
@@ -1354,11 +1373,47 @@ static void draw_rules(struct view *v)
 
 /* ---- the screen ---- */
 
+/* :N: the rule at position N of the chain (the rows of the kernel's
+ * rules; the filter is turned off if it hides it) */
+static void goto_rule(struct view *v)
+{
+	struct rules_view *rv = &v->rules;
+	char *end;
+	long n = strtol(v->input, &end, 10);
+
+	if (*end || n < 1) {
+		snprintf(v->input_err, sizeof(v->input_err), "a rule number is a number from 1");
+		return;
+	}
+	v->mode = MODE_BROWSE;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < rv->rlist.n; k++) {
+			const struct nfp_rule *r = rv->staged.row[rv->order[k]].r;
+
+			if (r && r->position == (uint32_t)n) {
+				list_select(&rv->rlist, k);
+				rv->pane = PANE_RULES;
+				return;
+			}
+		}
+		if (!rv->filter[0])
+			break;
+		rv->filter[0] = 0; /* hidden by the filter: show it */
+		rebuild_order(v);
+	}
+	view_status(v, ROLE_WARNING, "no rule %ld in chain %s (%zu rule%s)", n, view_chain(v)->name,
+		    rv->staged.n, rv->staged.n == 1 ? "" : "s");
+}
+
 static void rules_prompt_done(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
 	size_t n = strlen(v->input);
 
+	if (v->prompt_for == ACT_GOTO_RULE) {
+		goto_rule(v);
+		return;
+	}
 	if (v->prompt_for != ACT_FILTER && v->prompt_for != ACT_SEARCH) {
 		edit_prompt_done(v);
 		return;

@@ -51,6 +51,8 @@ struct rules_view {
 	struct list rlist;
 	enum pane pane;
 	int hscroll;                /* columns of rule text scrolled off (< >) */
+	float spark_max;            /* the history column's full bar: the
+				     * chain's largest rate */
 	bool sorted;
 	char filter[128];
 	char search[128];

@@ -210,6 +210,8 @@ static enum redraw on_key(struct view *v, int key, bool *quit)
 			view_status(v, ROLE_DIM, "cancelled: nothing staged or changed");
 		} else if (v->confirm_for == ACT_SAVE) {
 			safe_save_confirmed(v);
+		} else if (v->confirm_for == ACT_RESTORE) {
+			safe_restore_confirmed(v);
 		} else {
 			v->scr->confirmed(v);
 		}

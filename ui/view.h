@@ -146,6 +146,9 @@ void safe_action(struct view *v, enum action act);
 void safe_applied(struct view *v, struct probation *p, size_t nedits);
 /* The save question was answered y. */
 void safe_save_confirmed(struct view *v);
+/* The history view's restore question was answered y: its entry put
+ * back on probation, as `nfpilot restore N`. */
+void safe_restore_confirmed(struct view *v);
 /* fds to poll (at most 2) and what came on them: true if the screen
  * changed. */
 int safe_pollfds(struct view *v, struct pollfd *pfd);

@@ -101,6 +101,23 @@ fi
 check_eq "idle port 443 rule stays 0 packets" "$(field pkts "$IDLE")" 0
 check_eq "idle port 443 rule stays 0 pkt/s" "$(field pps "$IDLE")" 0
 
+# ---- one scale per chain for the history column: one packet to the idle
+# rule (a SYN answered by a reset), next to ~10 pings a second, draws a low
+# bar, not a full one
+cli socat -T 1 - "TCP:$SRV_IP:443,connect-timeout=1" </dev/null >/dev/null 2>&1
+one_pkt() { [ "$(field pkts "$IDLE")" = 1 ]; }
+wait_until 4 one_pkt || not_ok "the idle rule did not count the one SYN: $(field pkts "$IDLE")"
+next_screen 3 >/dev/null
+next_screen 3 >/dev/null
+H=$(field history "$IDLE")
+FULL=$(printf '\xe2\x96\x88') LOW=$(printf '\xe2\x96\x81')
+if grep -qF "$FULL" <<<"$H" || ! grep -qF "$LOW" <<<"$H"; then
+	not_ok "history of one packet next to the pings: '$H' (a full bar, or none)"
+	show_screen
+else
+	ok "history of one packet next to the pings is low: '$H'"
+fi
+
 # ---- sort by rate: the pinged rule first, "#" keeps its real position
 keys s
 expect "s: header shows [sorted by rate]" "\[sorted by rate\]"

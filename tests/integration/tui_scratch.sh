@@ -70,6 +70,7 @@ check_eq "kernel: the seven rules in order, with counters" "$(krules inet filter
 check_eq "http answers" "$(tcp_conns 2 80)" 2
 check_eq "https answers" "$(tcp_conns 1 443)" 1
 check_eq "8080 is dropped by the policy" "$(tcp_conns 1 8080)" 0
-expect "the tree shows the chain as the kernel has it (no + mark)" '^  input +in drop +7'
+expect "the tree shows the chain as the kernel has it (no + mark)" '^  input +in +drop +7'
+expect "the header counts in the singular: 1 table 1 chain" ' 1 table 1 chain 7 rules'
 stop
 finish

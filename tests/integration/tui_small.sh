@@ -64,6 +64,8 @@ shot() {
 	fi
 }
 
+sel_is() { selected_row | grep -qF -- "$1"; }
+
 for size in 80x24 60x12; do
 	cols=${size%x*}
 	tui_start --size "$size" NFPILOT_CONFIG="$TEST_TMP/nfpilot.conf" -- --theme mono ||
@@ -94,9 +96,20 @@ for size in 80x24 60x12; do
 	shot "$size" question "a y/N question wraps, its [y/N] on screen"
 	keys n
 	keys d
+	[ "$size" = 80x24 ] && expect "$size: d says what it staged in words" \
+		'^staged \(1, W applies\): delete rule 3 \(ip saddr @blocked drop\) of chain input$'
 	keys v
 	shot "$size" pending "the pending changes"
 	keys Esc u
+	keys K
+	[ "$size" = 80x24 ] && expect "$size: K says what it staged in words" \
+		'^staged \(1, W applies\): move rule 3 \(ip saddr @blocked drop\) above rule 2 \(iif$'
+	keys u
+	keys :
+	typein 5
+	keys Enter
+	if sel_is '  5 '; then ok "$size: :5 goes to rule 5"; else
+		not_ok "$size: :5 goes to rule 5: selected '$(selected_row)'"; show_screen; fi
 	keys '?'
 	shot "$size" help "the help"
 	keys Esc
