@@ -21,12 +21,13 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # The layers, each a folder, and what each may include (an archive per
 # layer, linked in this order: a layer only uses those after it). `make
 # layers` checks every #include "..." of the program against this table.
-LAYERS       := cli ui apply probation conntrack nft model util
+LAYERS       := cli ui apply probation sandbox conntrack nft model util
 DEPS_main    := cli ui probation nft model util
-DEPS_cli     := apply probation conntrack nft model util
-DEPS_ui      := apply probation conntrack nft model util
+DEPS_cli     := apply probation sandbox conntrack nft model util
+DEPS_ui      := apply probation sandbox conntrack nft model util
 DEPS_apply   := probation nft model util
 DEPS_probation := nft model util
+DEPS_sandbox := conntrack nft model util
 DEPS_conntrack := model util
 DEPS_nft     := model util
 DEPS_model   := util
@@ -39,6 +40,7 @@ TEST_LAYER_test_ct_rule   := conntrack
 TEST_LAYER_test_grow      := util
 TEST_LAYER_test_list      := ui
 TEST_LAYER_test_model     := model
+TEST_LAYER_test_packet    := sandbox
 TEST_LAYER_test_quick     := apply
 TEST_LAYER_test_rate      := model
 TEST_LAYER_test_ruletext  := nft
@@ -46,6 +48,7 @@ TEST_LAYER_test_safefile  := util
 TEST_LAYER_test_snapfile  := probation
 TEST_LAYER_test_staged    := apply
 TEST_LAYER_test_theme     := ui
+TEST_LAYER_test_trace     := nft
 TEST_LAYER_test_ui_keys   := ui
 
 layer_src  = $(wildcard $(1)/*.c)

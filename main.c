@@ -50,6 +50,8 @@ static const char usage[] =
 	"  history            changes that ended their probation; show N\n"
 	"  restore N          put back the tables of history entry N (on probation)\n"
 	"  save [FILE]        the live ruleset to " "/etc/nftables.conf" " (loaded at boot)\n"
+	"  trace [FILTER]     real packets and their path through the rules to the verdict\n"
+	"  why PACKET         what the rules would do with a packet never sent (a sandbox)\n"
 	"\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 permission denied,\n"
 	"5 nf_tables not available. See nfpilot(8).\n";
@@ -70,6 +72,8 @@ static const struct {
 	{ "history", cli_history },
 	{ "restore", cli_restore },
 	{ "save", cli_save },
+	{ "trace", cli_trace },
+	{ "why", cli_why },
 	{ "guardian", guardian_main }, /* internal: started by a probation */
 	{ "ruletext", ruletext_child_main }, /* internal: one family's rule text */
 };

@@ -59,30 +59,6 @@ static void print_nft_errors(const char *errs, const char *copy, const char *fil
 	}
 }
 
-/* The whole script, read once (a FIFO can be read only once). */
-static char *slurp(const char *file, size_t *len)
-{
-	FILE *fp = fopen(file, "re");
-	char *buf = NULL, chunk[65536];
-	size_t got;
-	FILE *mem;
-
-	*len = 0;
-	if (!fp)
-		return NULL;
-	mem = open_memstream(&buf, len);
-	while (mem && (got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		fwrite(chunk, 1, got, mem);
-	if (mem)
-		fclose(mem);
-	if (ferror(fp)) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(fp);
-	return buf;
-}
-
 int cli_apply(int argc, char **argv)
 {
 	struct probation_opts opts;
@@ -136,7 +112,7 @@ int cli_apply(int argc, char **argv)
 	}
 	/* read once, into the file the guardian runs; its includes are
 	 * looked up beside the script */
-	text = slurp(file, &len);
+	text = cli_slurp(file, &len);
 	if (!text) {
 		nl_close(&nl);
 		return cli_fail(EXIT_FAIL, "%s: %s", file, strerror(errno ? errno : EIO));

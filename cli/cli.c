@@ -5,6 +5,7 @@
 
 #include "model/fmt.h"
 #include "nft/reader.h"
+#include "nft/ruletext.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -32,6 +33,41 @@ int cli_fail(int code, const char *fmt, ...)
 		fputs("out of memory\n", stderr);
 	free(msg);
 	return code;
+}
+
+char *cli_slurp(const char *file, size_t *len)
+{
+	FILE *fp = fopen(file, "re");
+	char *buf = NULL, chunk[65536];
+	size_t got;
+	FILE *mem;
+
+	*len = 0;
+	if (!fp)
+		return NULL;
+	mem = open_memstream(&buf, len);
+	while (mem && (got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		fwrite(chunk, 1, got, mem);
+	if (mem)
+		fclose(mem);
+	if (ferror(fp)) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(fp);
+	return buf;
+}
+
+int cli_join_word(char **text, const char *word)
+{
+	size_t len = *text ? strlen(*text) : 0;
+	char *n = realloc(*text, len + strlen(word) + 2);
+
+	if (!n)
+		return -ENOMEM;
+	sprintf(n + len, "%s%s", len ? " " : "", word);
+	*text = n;
+	return 0;
 }
 
 int cli_exit_code(int err)
@@ -92,4 +128,58 @@ void cli_put_lines(FILE *fp, const char *text)
 		free(line);
 		text += n + (text[n] == '\n');
 	}
+}
+
+/* Read the structure, then the rules' counters (this thread) and their text
+ * (a worker) at the same time; all must come from one generation. */
+int cli_read_ruleset(struct nl *nl, const struct reader_scope *what, bool with_text,
+		     struct nfp_ruleset *rs, char *err, size_t errlen)
+{
+	struct reader_scope scope = *what;
+
+	scope.no_rules = true;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct ruletext_job job = { .numeric = true };
+		bool started = false;
+		uint32_t genid = 0;
+		int ret = reader_read(nl, &scope, rs, err, errlen);
+
+		if (ret)
+			return ret;
+		if (with_text) {
+			ret = ruletext_plan(&job, rs);
+			if (!ret)
+				ret = ruletext_start(&job);
+			if (ret)
+				snprintf(err, errlen, "cannot list rule text: %s", strerror(-ret));
+			started = !ret;
+		}
+		if (!ret)
+			ret = reader_read_rules(nl, rs, err, errlen);
+		if (started)
+			ruletext_wait(&job);
+		if (!ret && job.err) {
+			snprintf(err, errlen, "%s", job.errmsg);
+			ret = job.err;
+		}
+		if (!ret)
+			ret = nl_genid(nl, &genid);
+		if (!ret && genid == rs->genid &&
+		    (!with_text || (job.genid_before == genid && job.genid_after == genid))) {
+			long n = job.text ? ruletext_join(rs, job.text) : 0;
+
+			ruletext_job_free(&job);
+			if (n >= 0)
+				return 0;
+			ret = (int)n;
+			snprintf(err, errlen, "out of memory");
+		}
+		ruletext_job_free(&job);
+		ruleset_free(rs);
+		if (ret && ret != -ENOENT)
+			return ret;
+		/* changed under us (a chain may have gone): read again */
+	}
+	snprintf(err, errlen, "%s", nl_strerror(-EINTR));
+	return -EINTR;
 }

@@ -4,6 +4,7 @@
 #ifndef NFP_CLI_H
 #define NFP_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 enum {
@@ -27,6 +28,14 @@ struct reader_scope;
  * many arguments it used; 0 if it is another option; -1 (message printed)
  * if its argument is missing. */
 int cli_scope_option(int argc, char **argv, int i, struct reader_scope *scope);
+
+struct nl;
+struct nfp_ruleset;
+/* Read scope into rs (zeroed by the caller): the structure, then the
+ * rules' counters (this thread) and, with_text, their text (a worker) at
+ * the same time, all of one generation. 0 or -errno with err filled. */
+int cli_read_ruleset(struct nl *nl, const struct reader_scope *scope, bool with_text,
+		     struct nfp_ruleset *rs, char *err, size_t errlen);
 
 /* Write text line by line, each made safe for the terminal. */
 void cli_put_lines(FILE *fp, const char *text);
@@ -57,5 +66,22 @@ int cli_status(int argc, char **argv);
 int cli_history(int argc, char **argv);
 int cli_restore(int argc, char **argv);
 int cli_save(int argc, char **argv);
+int cli_trace(int argc, char **argv);
+int cli_why(int argc, char **argv);
+
+/* Append word to *text (malloc'd, words joined by spaces): a filter or a
+ * packet given in one argument or several. 0 or -ENOMEM. */
+int cli_join_word(char **text, const char *word);
+
+/* The whole of file, read once (a FIFO can be read only once): malloc'd,
+ * NUL-terminated, its length in *len; NULL with errno set. */
+char *cli_slurp(const char *file, size_t *len);
+
+struct trace_packet;
+/* One traced packet: its headers, then a line per step, then the verdict
+ * and what decided it (title starts the first line); or one JSON object
+ * (no newline). Every name made safe. */
+void cli_packet_text(FILE *fp, const struct trace_packet *p, const char *title);
+void cli_packet_json(FILE *fp, const struct trace_packet *p);
 
 #endif

@@ -87,16 +87,14 @@ static int count_lines(const char *s)
 static int show(int n, const char *which)
 {
 	struct history_entry e;
-	char err[512], when[64], path[4200], *change = NULL, *text = NULL;
+	char err[512], when[64], *change = NULL, *text = NULL;
 	struct snapshot s = { 0 };
 	int ret = history_get(n, &e, &change, err, sizeof(err));
 
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);
 	if (which) {
-		ret = history_file(n, which, path, sizeof(path), err, sizeof(err));
-		if (!ret)
-			ret = snapfile_load(path, &s, err, sizeof(err));
+		ret = history_load(n, which, &s, err, sizeof(err));
 		if (!ret)
 			ret = save_snapshot_text(&s, &text, err, sizeof(err));
 		free(change);

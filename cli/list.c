@@ -53,60 +53,6 @@ static int parse_list_args(int argc, char **argv, struct list_args *a)
 	return 0;
 }
 
-/* Read the structure, then the rules' counters (this thread) and their text
- * (a worker) at the same time; all must come from one generation. */
-static int read_listing(struct nl *nl, const struct list_args *a,
-			struct nfp_ruleset *rs, char *err, size_t errlen)
-{
-	struct reader_scope scope = a->scope;
-
-	scope.no_rules = true;
-	for (int attempt = 0; attempt < 3; attempt++) {
-		struct ruletext_job job = { .numeric = true };
-		bool with_text = !a->popts.counters_only, started = false;
-		uint32_t genid = 0;
-		int ret = reader_read(nl, &scope, rs, err, errlen);
-
-		if (ret)
-			return ret;
-		if (with_text) {
-			ret = ruletext_plan(&job, rs);
-			if (!ret)
-				ret = ruletext_start(&job);
-			if (ret)
-				snprintf(err, errlen, "cannot list rule text: %s", strerror(-ret));
-			started = !ret;
-		}
-		if (!ret)
-			ret = reader_read_rules(nl, rs, err, errlen);
-		if (started)
-			ruletext_wait(&job);
-		if (!ret && job.err) {
-			snprintf(err, errlen, "%s", job.errmsg);
-			ret = job.err;
-		}
-		if (!ret)
-			ret = nl_genid(nl, &genid);
-		if (!ret && genid == rs->genid &&
-		    (!with_text || (job.genid_before == genid && job.genid_after == genid))) {
-			long n = job.text ? ruletext_join(rs, job.text) : 0;
-
-			ruletext_job_free(&job);
-			if (n >= 0)
-				return 0;
-			ret = (int)n;
-			snprintf(err, errlen, "out of memory");
-		}
-		ruletext_job_free(&job);
-		ruleset_free(rs);
-		if (ret && ret != -ENOENT)
-			return ret;
-		/* changed under us (a chain may have gone): read again */
-	}
-	snprintf(err, errlen, "%s", nl_strerror(-EINTR));
-	return -EINTR;
-}
-
 int cli_list(int argc, char **argv)
 {
 	struct list_args a = { 0 };
@@ -120,7 +66,7 @@ int cli_list(int argc, char **argv)
 	ret = nl_open(&nl, err, sizeof(err));
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);
-	ret = read_listing(&nl, &a, &rs, err, sizeof(err));
+	ret = cli_read_ruleset(&nl, &a.scope, !a.popts.counters_only, &rs, err, sizeof(err));
 	nl_close(&nl);
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* asprintf */
 #include "conntrack/ct_filter.h"
 
 #include <arpa/inet.h>
@@ -813,4 +814,408 @@ bool ct_filter_kernel(const struct ct_filter *f, struct ct_kfilter *k)
 	if (k->flags & (CT_KF_OSRC | CT_KF_ODST | CT_KF_RSRC | CT_KF_RDST))
 		k->flags |= CT_KF_FAMILY;
 	return k->flags != 0;
+}
+
+/* ---- the filter as nft matches on packets (ct_filter_nft) ---- */
+
+#define NFT_MAX_CLAUSES 64
+
+/* One alternative: its matches, and the family they fix (0: none). */
+struct clause {
+	char *text;
+	uint8_t family;
+};
+
+struct dnf {
+	struct clause *c;
+	size_t n;
+	int err;          /* -ENOMEM, -E2BIG or -EINVAL (message in msg) */
+	char msg[160];
+};
+
+static void dnf_free(struct dnf *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->c[i].text);
+	free(d->c);
+	d->c = NULL;
+	d->n = 0;
+}
+
+static void dnf_add(struct dnf *d, const char *text, uint8_t family)
+{
+	struct clause *c;
+
+	if (d->err)
+		return;
+	if (d->n >= NFT_MAX_CLAUSES) {
+		d->err = -E2BIG;
+		return;
+	}
+	c = realloc(d->c, (d->n + 1) * sizeof(*c));
+	if (!c || !(text = strdup(text))) {
+		if (c)
+			d->c = c;
+		d->err = -ENOMEM;
+		return;
+	}
+	d->c = c;
+	d->c[d->n++] = (struct clause){ (char *)text, family };
+}
+
+/* a or b: b's alternatives moved into a */
+static void dnf_union(struct dnf *a, struct dnf *b)
+{
+	for (size_t i = 0; i < b->n && !a->err; i++)
+		dnf_add(a, b->c[i].text, b->c[i].family);
+	if (b->err && !a->err) {
+		a->err = b->err;
+		memcpy(a->msg, b->msg, sizeof(a->msg));
+	}
+	dnf_free(b);
+}
+
+/* a and b: every pair whose families agree */
+static void dnf_product(struct dnf *a, struct dnf *b)
+{
+	struct dnf out = { 0 };
+
+	out.err = a->err ? a->err : b->err;
+	memcpy(out.msg, a->err ? a->msg : b->msg, sizeof(out.msg));
+	for (size_t i = 0; i < a->n && !out.err; i++)
+		for (size_t j = 0; j < b->n && !out.err; j++) {
+			uint8_t fa = a->c[i].family, fb = b->c[j].family;
+			char *t;
+
+			if (fa && fb && fa != fb)
+				continue; /* an IPv4 and an IPv6 match: never both */
+			if (strcmp(a->c[i].text, b->c[j].text) == 0) /* x and x */
+				t = strdup(a->c[i].text);
+			else if (asprintf(&t, "%s%s%s", a->c[i].text, *a->c[i].text ? " " : "",
+					  b->c[j].text) < 0)
+				t = NULL;
+			if (!t) {
+				out.err = -ENOMEM;
+				break;
+			}
+			dnf_add(&out, t, fa ? fa : fb);
+			free(t);
+		}
+	dnf_free(a);
+	dnf_free(b);
+	*a = out;
+}
+
+static int prefix_len(const union ct_addr *mask)
+{
+	int n = 0;
+
+	for (int i = 0; i < 16; i++)
+		for (int b = 7; b >= 0; b--)
+			n += mask->b[i] >> b & 1;
+	return n;
+}
+
+/* "{ a, b }" or "a": the values of term n of family fam (0: any), as
+ * fmt writes each; returns how many were written. */
+static int put_values(FILE *fp, const struct ct_filter *f, const struct ct_fnode *n,
+		      uint8_t fam, void (*fmt)(FILE *, const struct ct_fval *))
+{
+	int count = 0;
+
+	for (int v = n->a; v < n->a + n->b; v++)
+		count += !fam || f->vals[v].family == fam;
+	if (count > 1)
+		fputs("{ ", fp);
+	for (int v = n->a, k = 0; v < n->a + n->b; v++) {
+		if (fam && f->vals[v].family != fam)
+			continue;
+		if (k++)
+			fputs(", ", fp);
+		fmt(fp, &f->vals[v]);
+	}
+	if (count > 1)
+		fputs(" }", fp);
+	return count;
+}
+
+static void fmt_addr(FILE *fp, const struct ct_fval *v)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	inet_ntop(v->family, v->addr.b, buf, sizeof(buf));
+	fputs(buf, fp);
+	if (!v->full)
+		fprintf(fp, "/%d", prefix_len(&v->mask));
+}
+
+static void fmt_range(FILE *fp, const struct ct_fval *v)
+{
+	if (v->lo == v->hi)
+		fprintf(fp, "%u", v->lo);
+	else
+		fprintf(fp, "%u-%u", v->lo, v->hi);
+}
+
+static void fmt_lo(FILE *fp, const struct ct_fval *v)
+{
+	fprintf(fp, "%u", v->lo);
+}
+
+static void fmt_family(FILE *fp, const struct ct_fval *v)
+{
+	fputs(v->lo == AF_INET ? "ipv4" : "ipv6", fp);
+}
+
+static const char *const ctstate_names[] = { "new", "established", "related" };
+
+/* state: tcp | sctp << 8 | ctstate << 16 (state_code) */
+static void fmt_state(FILE *fp, const struct ct_fval *v)
+{
+	fputs(ctstate_names[(v->lo >> 16 & 0xff) % 3], fp);
+}
+
+static void fmt_ctstate(FILE *fp, const struct ct_fval *v)
+{
+	fputs(ctstate_names[v->lo % 3], fp);
+}
+
+/* One match "PREFIX [!=] VALUES" into d, fixing family fam. */
+static void dnf_match(struct dnf *d, const char *prefix, bool neg, const struct ct_filter *f,
+		      const struct ct_fnode *n, uint8_t vfam, uint8_t fam,
+		      void (*fmt)(FILE *, const struct ct_fval *))
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	if (!fp) {
+		d->err = -ENOMEM;
+		return;
+	}
+	fprintf(fp, "%s %s", prefix, neg ? "!= " : "");
+	put_values(fp, f, n, vfam, fmt);
+	fclose(fp);
+	dnf_add(d, text, fam);
+	free(text);
+}
+
+static const char *const port_protos = "meta l4proto { 6, 17, 33, 132, 136 }";
+
+/* An address term (what: "saddr", "daddr"; ct: "ct original ", "ct reply " or ""). */
+static void dnf_addr(struct dnf *d, const struct ct_filter *f, const struct ct_fnode *n,
+		     const char *ct, const char *what, bool neg)
+{
+	static const struct { uint8_t af; const char *name, *proto; } fams[] = {
+		{ AF_INET, "ip", "ipv4" }, { AF_INET6, "ip6", "ipv6" },
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		char prefix[64];
+		int count = 0;
+
+		for (int v = n->a; v < n->a + n->b; v++)
+			count += f->vals[v].family == fams[i].af;
+		snprintf(prefix, sizeof(prefix), "%s%s %s", ct, fams[i].name, what);
+		if (count)
+			dnf_match(d, prefix, neg, f, n, fams[i].af, fams[i].af, fmt_addr);
+		else if (neg) {
+			/* no address of this family: every such packet matches */
+			snprintf(prefix, sizeof(prefix), "meta nfproto %s", fams[i].proto);
+			dnf_add(d, prefix, fams[i].af);
+		}
+	}
+}
+
+/* A port term: only protocols with ports have them (as ct_proto_has_ports). */
+static void dnf_port(struct dnf *d, const struct ct_filter *f, const struct ct_fnode *n,
+		     const char *what, bool neg)
+{
+	char prefix[96];
+
+	snprintf(prefix, sizeof(prefix), "%s %s", port_protos, what);
+	dnf_match(d, prefix, neg, f, n, 0, 0, fmt_range);
+	if (neg)
+		dnf_add(d, "meta l4proto != { 6, 17, 33, 132, 136 }", 0);
+}
+
+static void dnf_term(struct dnf *d, const struct ct_filter *f, const struct ct_fnode *n,
+		     bool neg, bool *uses_ct)
+{
+	struct dnf a = { 0 }, b = { 0 };
+	uint32_t mask = 0;
+	char buf[96];
+
+	switch ((enum ctk)n->key) {
+	case CTK_SRC:
+		dnf_addr(d, f, n, "", "saddr", neg);
+		break;
+	case CTK_DST:
+		dnf_addr(d, f, n, "", "daddr", neg);
+		break;
+	case CTK_RSRC:
+		*uses_ct = true;
+		dnf_addr(d, f, n, "ct reply ", "saddr", neg);
+		break;
+	case CTK_RDST:
+		*uses_ct = true;
+		dnf_addr(d, f, n, "ct reply ", "daddr", neg);
+		break;
+	case CTK_HOST: /* either address: a union, or when negated both differ */
+		dnf_addr(&a, f, n, "", "saddr", neg);
+		dnf_addr(&b, f, n, "", "daddr", neg);
+		if (neg)
+			dnf_product(&a, &b);
+		else
+			dnf_union(&a, &b);
+		dnf_union(d, &a);
+		break;
+	case CTK_SPORT:
+		dnf_port(d, f, n, "th sport", neg);
+		break;
+	case CTK_DPORT:
+		dnf_port(d, f, n, "th dport", neg);
+		break;
+	case CTK_RSPORT:
+	case CTK_RDPORT:
+		/* nft 1.0.6 takes `ct reply proto-src` without its type */
+		d->err = -EINVAL;
+		snprintf(d->msg, sizeof(d->msg), "rsport and rdport cannot mark packets: use "
+			 "sport, dport or port (the packet's ports, either way)");
+		return;
+	case CTK_PORT:
+		dnf_port(&a, f, n, "th sport", neg);
+		dnf_port(&b, f, n, "th dport", neg);
+		if (neg)
+			dnf_product(&a, &b);
+		else
+			dnf_union(&a, &b);
+		dnf_union(d, &a);
+		break;
+	case CTK_PROTO:
+		dnf_match(d, "meta l4proto", neg, f, n, 0, 0, fmt_lo);
+		break;
+	case CTK_FAMILY:
+		dnf_match(d, "meta nfproto", neg, f, n, 0, 0, fmt_family);
+		break;
+	case CTK_CTSTATE:
+		*uses_ct = true;
+		dnf_match(d, "ct state", neg, f, n, 0, 0, fmt_ctstate);
+		break;
+	case CTK_STATE:
+		for (int v = n->a; v < n->a + n->b; v++)
+			if ((f->vals[v].lo >> 16 & 0xff) == 0xff) {
+				d->err = -EINVAL;
+				snprintf(d->msg, sizeof(d->msg),
+					 "a packet has no TCP or SCTP state: trace filters take "
+					 "state new, established or related");
+				return;
+			}
+		*uses_ct = true;
+		dnf_match(d, "ct state", neg, f, n, 0, 0, fmt_state);
+		break;
+	case CTK_STATUS:
+		*uses_ct = true;
+		for (int v = n->a; v < n->a + n->b; v++)
+			mask |= f->vals[v].lo;
+		snprintf(buf, sizeof(buf), "ct status & 0x%x %s 0", mask, neg ? "==" : "!=");
+		dnf_add(d, buf, 0);
+		break;
+	case CTK_MARK: { /* the packet's mark (meta mark): any value, or none */
+		char all[1024] = "";
+
+		for (int v = n->a; v < n->a + n->b; v++) {
+			const struct ct_fval *x = &f->vals[v];
+
+			if (x->hi == UINT32_MAX)
+				snprintf(buf, sizeof(buf), "meta mark %s0x%x", neg ? "!= " : "", x->lo);
+			else
+				snprintf(buf, sizeof(buf), "meta mark & 0x%x %s 0x%x", x->hi,
+					 neg ? "!=" : "==", x->lo);
+			if (!neg)
+				dnf_add(d, buf, 0);
+			else if (strlen(all) + strlen(buf) + 2 < sizeof(all))
+				snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
+					 *all ? " " : "", buf);
+		}
+		if (neg)
+			dnf_add(d, all, 0);
+		break;
+	}
+	case CTK_ZONE:
+		*uses_ct = true;
+		dnf_match(d, "ct zone", neg, f, n, 0, 0, fmt_range);
+		break;
+	case CTK_ID:
+		*uses_ct = true;
+		dnf_match(d, "ct id", neg, f, n, 0, 0, fmt_range);
+		break;
+	}
+}
+
+static void dnf_node(struct dnf *d, const struct ct_filter *f, int i, bool neg, bool *uses_ct)
+{
+	const struct ct_fnode *n = &f->nodes[i];
+	struct dnf a = { 0 }, b = { 0 };
+
+	switch (n->op) {
+	case CTF_NOT:
+		dnf_node(d, f, n->a, !neg, uses_ct);
+		return;
+	case CTF_AND:
+	case CTF_OR:
+		dnf_node(&a, f, n->a, neg, uses_ct);
+		dnf_node(&b, f, n->b, neg, uses_ct);
+		/* not (x and y) = not x or not y; not (x or y) = not x and not y */
+		if ((n->op == CTF_AND) != neg)
+			dnf_product(&a, &b);
+		else
+			dnf_union(&a, &b);
+		dnf_union(d, &a);
+		return;
+	default:
+		dnf_term(d, f, n, neg, uses_ct);
+	}
+}
+
+int ct_filter_nft(const struct ct_filter *f, char ***clauses, size_t *n, bool *uses_ct,
+		  char *err, size_t errlen)
+{
+	struct dnf d = { 0 };
+	char **out;
+
+	*clauses = NULL;
+	*n = 0;
+	*uses_ct = false;
+	if (ct_filter_empty(f))
+		dnf_add(&d, "", 0);
+	else
+		dnf_node(&d, f, f->root, false, uses_ct);
+	if (!d.err && !d.n) {
+		d.err = -EINVAL;
+		snprintf(d.msg, sizeof(d.msg), "no packet can match this filter");
+	}
+	if (d.err) {
+		if (d.err == -E2BIG)
+			snprintf(err, errlen, "the filter has too many alternatives for the kernel "
+				 "(at most %d): write it with fewer 'or' and 'not'", NFT_MAX_CLAUSES);
+		else if (d.err == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		else
+			snprintf(err, errlen, "%s", d.msg);
+		dnf_free(&d);
+		return d.err == -E2BIG ? -EINVAL : d.err;
+	}
+	out = calloc(d.n + 1, sizeof(*out));
+	if (!out) {
+		dnf_free(&d);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < d.n; i++)
+		out[i] = d.c[i].text;
+	*clauses = out;
+	*n = d.n;
+	free(d.c);
+	return 0;
 }

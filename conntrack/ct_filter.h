@@ -84,4 +84,20 @@ enum {
  * kernel. */
 bool ct_filter_kernel(const struct ct_filter *f, struct ct_kfilter *k);
 
+/* The filter as nftables matches on a packet, for the rules that mark
+ * packets to trace (nft/trace.h): alternatives (*n strings, malloc'd with
+ * the array; free each and the array), any of which a packet must match,
+ * each a list of nft matches that must all hold ("" matches everything).
+ * The words describe the packet: src/dst its addresses, sport/dport its
+ * ports (protocols with ports only), host and port either one, proto,
+ * family; mark is the packet's mark (meta mark). Connection words — state
+ * (new, established, related), status, zone, id, rsrc/rdst (the
+ * connection's reply direction) — match through conntrack (rsport and
+ * rdport are refused: nft 1.0.6 mistypes `ct reply proto-src`):
+ * *uses_ct tells the caller to mark packets after conntrack has seen them.
+ * 0, or -EINVAL (a word with no meaning for a packet, too many
+ * alternatives) / -ENOMEM with err filled. */
+int ct_filter_nft(const struct ct_filter *f, char ***clauses, size_t *n, bool *uses_ct,
+		  char *err, size_t errlen);
+
 #endif

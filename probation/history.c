@@ -75,6 +75,23 @@ int history_file(int n, const char *name, char *buf, size_t len, char *err, size
 	return ret;
 }
 
+int history_load(int n, const char *name, struct snapshot *s, char *err, size_t errlen)
+{
+	char path[4200];
+	int ret = history_file(n, name, path, sizeof(path), err, errlen);
+
+	memset(s, 0, sizeof(*s));
+	if (ret)
+		return ret;
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		snprintf(err, errlen, "change %d: the tables %s it were not recorded (a revert "
+			 "that came before they had been read, or a guardian that ended first: "
+			 "see syslog)", n, strncmp(name, "before", 6) == 0 ? "before" : "after");
+		return -ENOENT;
+	}
+	return snapfile_load(path, s, err, errlen);
+}
+
 /* The numbers in use, sorted. */
 static int numbers(const char *dir, int **out, size_t *count)
 {
@@ -145,8 +162,8 @@ int history_write(int n, const char *name, const char *text, char *err, size_t e
 	return ret ? ret : write_text(path, text, err, errlen);
 }
 
-int history_add_handles(struct nl *nl, int n, const struct snapshot *restored, char *err,
-			size_t errlen)
+int history_add_handles(struct nl *nl, int n, const struct snapshot *restored, uint32_t genid,
+			char *err, size_t errlen)
 {
 	struct snap_id *ids = calloc(restored->ntables + 1, sizeof(*ids));
 	struct snapshot now;
@@ -161,6 +178,12 @@ int history_add_handles(struct nl *nl, int n, const struct snapshot *restored, c
 						     restored->tables[i].name };
 	ret = k ? snapshot_take(nl, ids, k, false, &now, err, errlen) : 0;
 	free(ids);
+	if (k && !ret && genid && now.genid != genid) {
+		snapshot_free(&now);
+		snprintf(err, errlen, "the ruleset changed since the revert (generation %u, now %u)",
+			 genid, now.genid);
+		return -ERESTART;
+	}
 	if (k && !ret) {
 		char *map = snapshot_handle_map(restored, &now);
 

@@ -52,9 +52,11 @@ int history_write(int n, const char *name, const char *text, char *err, size_t e
 #define HISTORY_HANDLES "handles"
 
 /* Read the tables of restored (just put back) and write entry n's
- * HISTORY_HANDLES. 0 or -errno with err filled. */
-int history_add_handles(struct nl *nl, int n, const struct snapshot *restored, char *err,
-			size_t errlen);
+ * HISTORY_HANDLES; with genid (not 0) only if the ruleset is still at that
+ * generation (-ERESTART: it moved, the new handles are not known). 0 or
+ * -errno with err filled. */
+int history_add_handles(struct nl *nl, int n, const struct snapshot *restored, uint32_t genid,
+			char *err, size_t errlen);
 
 /* The text of file name of entry n (malloc'd), NULL if none. */
 char *history_read(int n, const char *name);
@@ -63,6 +65,10 @@ char *history_read(int n, const char *name);
  * has now, or 0 if the map does not name it. */
 uint64_t history_renamed(const char *map, uint32_t family, const char *table,
 			 const char *chain, uint64_t handle);
+
+/* Entry n's tables "before.snap" or "after.snap" (history_file); -ENOENT
+ * with err saying so when they were not recorded. */
+int history_load(int n, const char *name, struct snapshot *s, char *err, size_t errlen);
 
 /* The path of one of entry n's files: "before.snap", "after.snap"; once
  * the guardian that writes them is done (see history_add). */

@@ -7,6 +7,7 @@
 #include "probation/snapfile.h"
 #include "probation/state.h"
 #include "model/ruleset.h"
+#include "util/mono.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +30,7 @@
 
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(mono_now() * 1000);
 }
 
 int64_t probation_left_ms(const struct probation *p)
@@ -909,7 +907,7 @@ int probation_recover(struct nl *nl, bool restore, char *err, size_t errlen)
 		}
 		if (history_add(&e, info, &n, err, errlen) == 0 &&
 		    history_add_tables(n, &s, NULL, err, errlen) == 0 && restore)
-			history_add_handles(nl, n, &s, err, errlen);
+			history_add_handles(nl, n, &s, 0, err, errlen);
 		{
 			static const char *const files[] = { PROB_RESTORE, PROB_INFO,
 							      PROB_FAILNOTE };
@@ -941,11 +939,15 @@ int probation_restore(struct nl *nl, int n, bool before, struct probation_opts *
 	p->fd = -1;
 	ret = history_get(n, &e, NULL, err, errlen);
 	if (!ret)
-		ret = history_file(n, which, path, sizeof(path), err, errlen);
-	if (!ret)
-		ret = snapfile_load(path, &s, err, errlen);
+		ret = history_load(n, which, &s, err, errlen);
 	if (ret)
 		return ret;
+	/* the guardian restores from that file */
+	ret = history_file(n, which, path, sizeof(path), err, errlen);
+	if (ret) {
+		snapshot_free(&s);
+		return ret;
+	}
 	ids = calloc(s.ntables + 1, sizeof(*ids));
 	if (!ids) {
 		snapshot_free(&s);

@@ -102,8 +102,22 @@ check_rc() {
 	fi
 }
 
-# finish: summary line, exit 1 when anything failed.
+# trace_tables NS: the tracing tables nfpilot left in NS (none may outlive
+# the nfpilot that made it: the kernel deletes them with its socket).
+trace_tables() {
+	in_ns "$1" nft list tables 2>/dev/null | grep nfpilot_trace_
+}
+
+# finish: summary line, exit 1 when anything failed. No test leaves a
+# tracing table behind, in its namespaces or the machine's own (only read).
 finish() {
+	local ns left
+	for ns in $MY_NETNS; do
+		left=$(trace_tables "$ns")
+		[ -n "$left" ] && not_ok "no tracing table left in $ns: $left"
+	done
+	left=$(nft list tables 2>/dev/null | grep nfpilot_trace_)
+	[ -n "$left" ] && not_ok "no tracing table left in the root namespace: $left"
 	echo "# $(basename "$0" .sh): $TESTS_PASSED passed, $TESTS_FAILED failed, $TESTS_SKIPPED skipped"
 	[ "$TESTS_FAILED" -eq 0 ] && exit 0
 	exit 1

@@ -11,6 +11,7 @@
 #include "conntrack/ct_kill.h"
 #include "model/fmt.h"
 #include "conntrack/ct_rule.h"
+#include "util/mono.h"
 
 #include <errno.h>
 #include <math.h>
@@ -46,7 +47,7 @@ static void find_sel(struct conns_view *c)
 
 static void rebuild(struct conns_view *c)
 {
-	double start = view_mono();
+	double start = mono_now();
 
 	/* while the first load runs, rows in arrival order: a sort of a big
 	 * table takes a quarter of a second (1M rows), too long between keys */
@@ -63,7 +64,7 @@ static void rebuild(struct conns_view *c)
 		c->any_zone |= c->t.e[i].zone != 0;
 	}
 	find_sel(c);
-	c->rebuilt = view_mono();
+	c->rebuilt = mono_now();
 	c->rebuild_cost = c->rebuilt - start;
 	c->stale = false;
 }
@@ -78,11 +79,11 @@ static const struct ct_entry *sel_entry(const struct conns_view *c)
 static void start_dump(struct view *v, bool sync)
 {
 	struct conns_view *c = &v->conns;
-	struct ct_dump_opts o = { .sync = sync, .now = view_mono() };
+	struct ct_dump_opts o = { .sync = sync, .now = mono_now() };
 
 	if (ct_dump_start(&c->dump, &c->t, &o, false, c->err, sizeof(c->err)) == 0) {
 		c->dumping = true;
-		c->dump_started = view_mono();
+		c->dump_started = mono_now();
 	} else {
 		view_status(v, ROLE_ERROR, "conntrack: %s", c->err);
 	}
@@ -166,12 +167,12 @@ static int conns_pollfds(struct view *v, struct pollfd *pfd)
 static enum redraw conns_step(struct view *v)
 {
 	struct conns_view *c = &v->conns;
-	double start = view_mono();
+	double start = mono_now();
 	enum redraw changed = REDRAW_NONE;
 
 	if (!shown(v))
 		return REDRAW_NONE;
-	while (c->dumping && view_mono() - start < STEP_BUDGET) {
+	while (c->dumping && mono_now() - start < STEP_BUDGET) {
 		struct pollfd p = { .fd = ct_dump_fd(&c->dump), .events = POLLIN };
 		int ret;
 
@@ -186,7 +187,7 @@ static enum redraw conns_step(struct view *v)
 		}
 		if (ret == 0) {
 			c->dumping = false;
-			c->last_sync = view_mono();
+			c->last_sync = mono_now();
 			c->sync_cost = c->last_sync - c->dump_started;
 			ct_table_trim(&c->t);
 			c->stale = true;
@@ -206,7 +207,7 @@ static enum redraw conns_step(struct view *v)
 	/* rows: at once when cheap; else at most every ten times what a
 	 * rebuild costs, and never less than half a second apart */
 	if (c->stale && (c->rebuild_cost < 0.005 ||
-			 view_mono() - c->rebuilt > (c->rebuild_cost * 10 > 0.5 ? c->rebuild_cost * 10
+			 mono_now() - c->rebuilt > (c->rebuild_cost * 10 > 0.5 ? c->rebuild_cost * 10
 									 : 0.5))) {
 		rebuild(c);
 		changed = REDRAW_ALL;
@@ -219,7 +220,7 @@ static enum redraw conns_step(struct view *v)
 static enum redraw conns_tick(struct view *v)
 {
 	struct conns_view *c = &v->conns;
-	double now = view_mono();
+	double now = mono_now();
 	double every = v->cfg.refresh > c->sync_cost * 5 ? v->cfg.refresh : c->sync_cost * 5;
 
 	if (!shown(v))

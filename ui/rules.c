@@ -10,6 +10,7 @@
 #include "model/print.h"
 #include "probation/history.h"
 #include "util/grow.h"
+#include "util/mono.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -372,7 +373,7 @@ static int tick(struct view *v)
 	for (size_t k = rv->rlist.top; k < rv->rlist.n && k < rv->rlist.top + (size_t)h && n < 512; k++)
 		if (rv->staged.row[rv->order[k]].r)
 			handles[n++] = rv->staged.row[rv->order[k]].r->handle;
-	ret = live_tick(&v->live, handles, n, rv->sorted, view_mono());
+	ret = live_tick(&v->live, handles, n, rv->sorted, mono_now());
 	if (ret < 0)
 		view_status(v, ROLE_ERROR, "%s", v->live.err);
 	return ret < 0 ? 0 : ret | LIVE_CHANGED;

@@ -74,14 +74,6 @@ void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
 	v->status_role = role;
 }
 
-double view_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void view_set_refresh(struct view *v, double secs)
 {
 	struct itimerspec its;

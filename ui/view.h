@@ -94,8 +94,6 @@ void view_ask(struct view *v, enum action act, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* A prompt for act, prefilled, over the main screen. */
 void view_prompt(struct view *v, enum action act, const char *prefill);
-/* Seconds on the monotonic clock. */
-double view_mono(void);
 /* Refresh every secs from now on. */
 void view_set_refresh(struct view *v, double secs);
 /* The fds of the screens and the probation (at most 12), and whether a

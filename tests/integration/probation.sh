@@ -615,4 +615,30 @@ if "$NFPILOT" -N "$OBJ" status | grep -q 'GUARDIAN GONE'; then
 	check "... not 'no change is on probation'" sh -c '! grep -q "no change is on probation" "$1"' _ "$TEST_TMP/rc.err"
 	check "... and without a leak report" sh -c '! grep -q "LeakSanitizer" "$1"' _ "$TEST_TMP/rc.err"
 fi
+
+# ---------------------------------------------------------------- at once
+# confirm answers before the guardian has read and written the tables of a
+# big table's history (issue 18): the entry's tables are waited for by the
+# reader, and the next change need not wait for them
+BIG=$NS_PREFIX-big
+ns_add "$BIG" || bail "ip netns add $BIG"
+{
+	echo 'table inet big {'
+	echo '	chain input {'
+	echo '		type filter hook input priority 0; policy accept;'
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "\t\ttcp dport %d counter\n", 1000 + i }'
+	echo '	}'
+	echo '}'
+} | in_ns "$BIG" nft -f - || bail "nft -f a 20k-rule table"
+check_rc "big table: edit --detach" 0 "$NFPILOT" -N "$BIG" edit --detach --timeout 60 \
+	-t inet big -c input --append 'tcp dport 9 counter comment "late"'
+check_rc "... confirm at once" 0 "$NFPILOT" -N "$BIG" confirm
+BIG_N=$(sed -n 's/.*(history \([0-9]*\)).*/\1/p' <<<"$RC_OUT")
+check_rc "... history show N --after right after it" 0 "$NFPILOT" -N "$BIG" history show "$BIG_N" --after
+check "... has the change (waited for the guardian's write)" grep -q 'comment "late"' <<<"$RC_OUT"
+check_rc "... history show N --before" 0 "$NFPILOT" -N "$BIG" history show "$BIG_N" --before
+check "... has the table without it" sh -c 'grep -q "tcp dport 1000 " "$1" && ! grep -q "comment \"late\"" "$1"' _ "$TEST_TMP/rc.out"
+check_rc "... and a new change at once" 0 "$NFPILOT" -N "$BIG" edit --detach --timeout 10 \
+	-t inet big -c input --append 'tcp dport 8 counter'
+check_rc "... rolled back" 0 "$NFPILOT" -N "$BIG" rollback
 finish

@@ -151,6 +151,8 @@ check_eq "entry folder 0700" "$(mode_of "$H/$E1")" "700 root"
 for f in meta change.nft; do
 	check_eq "history $f 0600" "$(mode_of "$H/$E1/$f")" "600 root"
 done
+# the guardian writes the entry's tables after its answer (.writing while it does)
+check "the entry is complete once the guardian is done" poll_until 10000 eval '[ ! -e "$H/$E1/.writing" ]'
 check "no temporary file left in the entry" eval '! ls -A "$H/$E1" | grep -q nfpilot-'
 
 finish

@@ -852,6 +852,67 @@ static void test_nl_parse(void **state)
 	assert_int_equal(ct_nl_parse(nlh, &out), -EINVAL); /* not IPv4/IPv6 */
 }
 
+/* the filter as nft matches: alternatives joined with " | " */
+static void want_nft(const char *filter, const char *nft, bool ct)
+{
+	struct ct_filter f = { 0 };
+	char err[256], **c = NULL, got[2048] = "";
+	size_t n = 0;
+	bool uses_ct;
+
+	assert_int_equal(ct_filter_parse(&f, filter, err, sizeof(err), NULL), 0);
+	assert_int_equal(ct_filter_nft(&f, &c, &n, &uses_ct, err, sizeof(err)), 0);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " | " : "", c[i]);
+		free(c[i]);
+	}
+	free(c);
+	assert_string_equal(got, nft);
+	assert_int_equal(uses_ct, ct);
+	ct_filter_free(&f);
+}
+
+static void test_filter_nft(void **state)
+{
+	struct ct_filter f = { 0 };
+	char err[256], **c;
+	size_t n;
+	bool ct;
+
+	(void)state;
+	want_nft("", "", false);
+	want_nft("src 10.0.0.0/8 dport 22", "ip saddr 10.0.0.0/8 meta l4proto { 6, 17, 33, 132, "
+		 "136 } th dport 22", false);
+	want_nft("proto icmp or dport 22,80", "meta l4proto 1 | meta l4proto { 6, 17, 33, 132, "
+		 "136 } th dport { 22, 80 }", false);
+	want_nft("host 2001:db8::1", "ip6 saddr 2001:db8::1 | ip6 daddr 2001:db8::1", false);
+	/* the other family matches a negated address; IPv4 and IPv6 never mix */
+	want_nft("not src 10.0.0.1", "ip saddr != 10.0.0.1 | meta nfproto ipv6", false);
+	want_nft("not host 10.0.0.1", "ip saddr != 10.0.0.1 ip daddr != 10.0.0.1 | "
+		 "meta nfproto ipv6", false);
+	want_nft("not (proto tcp and state new)", "meta l4proto != 6 | ct state != new", true);
+	want_nft("mark 0x10/0xf0 family ipv4", "meta mark & 0xf0 == 0x10 meta nfproto ipv4", false);
+	want_nft("sport 1024-65535 not dport 22",
+		 "meta l4proto { 6, 17, 33, 132, 136 } th sport 1024-65535 meta l4proto { 6, 17, 33, "
+		 "132, 136 } th dport != 22 | meta l4proto { 6, 17, 33, 132, 136 } th sport "
+		 "1024-65535 meta l4proto != { 6, 17, 33, 132, 136 }", false);
+	want_nft("ctstate established,related", "ct state { established, related }", true);
+	/* words without a meaning for a packet, too many alternatives */
+	assert_int_equal(ct_filter_parse(&f, "state time_wait", err, sizeof(err), NULL), 0);
+	assert_int_equal(ct_filter_nft(&f, &c, &n, &ct, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no TCP or SCTP state"));
+	ct_filter_free(&f);
+	assert_int_equal(ct_filter_parse(&f, "(port 1 or port 2) (port 3 or port 4) (port 5 or "
+					 "port 6) (port 7 or port 8)", err, sizeof(err), NULL), 0);
+	assert_int_equal(ct_filter_nft(&f, &c, &n, &ct, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "too many alternatives"));
+	ct_filter_free(&f);
+	assert_int_equal(ct_filter_parse(&f, "src 10.0.0.1 src 2001:db8::1", err, sizeof(err), NULL), 0);
+	assert_int_equal(ct_filter_nft(&f, &c, &n, &ct, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no packet can match"));
+	ct_filter_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -862,6 +923,7 @@ int main(void)
 		cmocka_unit_test(test_filter_ipv6),
 		cmocka_unit_test(test_filter_errors),
 		cmocka_unit_test(test_filter_kernel),
+		cmocka_unit_test(test_filter_nft),
 		cmocka_unit_test(test_sort_every_column),
 		cmocka_unit_test(test_sort_small),
 		cmocka_unit_test(test_table_events_and_sync),

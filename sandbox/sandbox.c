@@ -1,0 +1,1350 @@
+#define _GNU_SOURCE /* unshare, setns */
+#include "sandbox/sandbox.h"
+
+#include "conntrack/ct_nl.h"
+#include "model/ruleset.h"
+#include "nft/reader.h"
+#include "nft/ruletext.h"
+
+#include "util/mono.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/chain.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <netinet/in.h>
+#include <nftables/libnftables.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PEER_PREFIX "nfpilot-in"
+
+/* ---- namespaces and netlink ---- */
+
+static int enter(int fd)
+{
+	return setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+}
+
+/* Send nlh on s and run cb on the answers until the dump or ack ends. */
+static int talk(struct mnl_socket *s, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char *buf = malloc(NL_RECV_SIZE);
+	uint32_t portid = mnl_socket_get_portid(s);
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	if (mnl_socket_sendto(s, nlh, nlh->nlmsg_len) < 0) {
+		free(buf);
+		return -errno;
+	}
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(s, buf, NL_RECV_SIZE);
+
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		errno = 0;
+		ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, cb, data);
+		if (ret <= MNL_CB_STOP) {
+			ret = ret < 0 ? (errno ? -errno : -EINVAL) : 0;
+			break;
+		}
+	}
+	free(buf);
+	return ret;
+}
+
+static struct mnl_socket *open_sock(int bus)
+{
+	struct mnl_socket *s = mnl_socket_open(bus);
+
+	if (s && mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+static struct nlmsghdr *rt_request(char *buf, uint16_t type, uint16_t flags, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	return nlh;
+}
+
+/* ---- what the host has: interfaces, addresses, routes, sysctls ---- */
+
+struct msgs {
+	char **m;                 /* copies of dumped messages */
+	size_t n;
+};
+
+struct host {
+	struct sandbox *sb;
+	struct msgs addrs, routes;
+	char (*sys)[2][160];      /* sysctl path under /proc/sys/net, value */
+	size_t nsys;
+};
+
+static int keep_msg(struct msgs *ms, const struct nlmsghdr *nlh)
+{
+	char **m = realloc(ms->m, (ms->n + 1) * sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	ms->m = m;
+	if (!(m[ms->n] = malloc(nlh->nlmsg_len)))
+		return -ENOMEM;
+	memcpy(m[ms->n++], nlh, nlh->nlmsg_len);
+	return 0;
+}
+
+static void msgs_free(struct msgs *ms)
+{
+	for (size_t i = 0; i < ms->n; i++)
+		free(ms->m[i]);
+	free(ms->m);
+}
+
+static int link_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(a, IFLA_MAX) > 0)
+		tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sandbox *sb = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	struct sandbox_link *l;
+
+	mnl_attr_parse(nlh, sizeof(*ifi), link_attr, tb);
+	if (ifi->ifi_index <= 1 || !tb[IFLA_IFNAME] || (ifi->ifi_flags & IFF_LOOPBACK))
+		return MNL_CB_OK;
+	l = realloc(sb->links, (sb->nlinks + 1) * sizeof(*l));
+	if (!l)
+		return MNL_CB_ERROR;
+	sb->links = l;
+	l = &sb->links[sb->nlinks++];
+	memset(l, 0, sizeof(*l));
+	l->index = (uint32_t)ifi->ifi_index;
+	l->up = ifi->ifi_flags & IFF_UP;
+	snprintf(l->name, sizeof(l->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6)
+		memcpy(l->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
+	/* a MAC an ethernet veth can take: unicast and not zero */
+	if ((l->mac[0] & 1) || !memcmp(l->mac, "\0\0\0\0\0\0", 6)) {
+		memcpy(l->mac, "\x02nfp", 4);
+		l->mac[4] = (uint8_t)(l->index >> 8);
+		l->mac[5] = (uint8_t)l->index;
+	}
+	if (l->index >= sb->next_index)
+		sb->next_index = l->index + 1;
+	return MNL_CB_OK;
+}
+
+static int addr_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(a, IFA_MAX) > 0)
+		tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct host *h = data;
+	struct sandbox *sb = h->sb;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFA_MAX + 1] = { 0 }, *a;
+	uint8_t (*l)[17];
+
+	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb);
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (a && mnl_attr_get_payload_len(a) == (ifa->ifa_family == AF_INET ? 4u : 16u)) {
+		l = realloc(sb->local, (sb->nlocal + 1) * sizeof(*l));
+		if (!l)
+			return MNL_CB_ERROR;
+		sb->local = l;
+		memset(l[sb->nlocal], 0, sizeof(l[0]));
+		l[sb->nlocal][0] = ifa->ifa_family;
+		memcpy(l[sb->nlocal++] + 1, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+	}
+	return keep_msg(&h->addrs, nlh) ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int route_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(a, RTA_MAX) > 0)
+		tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct host *h = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	uint32_t table = rtm->rtm_table;
+
+	mnl_attr_parse(nlh, sizeof(*rtm), route_attr, tb);
+	if (tb[RTA_TABLE])
+		table = mnl_attr_get_u32(tb[RTA_TABLE]);
+	/* the kernel makes the local table's and the connected routes
+	 * itself, from the addresses */
+	if (table == RT_TABLE_LOCAL || rtm->rtm_protocol == RTPROT_KERNEL ||
+	    (rtm->rtm_flags & RTM_F_CLONED) || rtm->rtm_type == RTN_MULTICAST)
+		return MNL_CB_OK;
+	return keep_msg(&h->routes, nlh) ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int dump(struct sandbox *sb, struct mnl_socket *s, uint16_t type, uint8_t family,
+		size_t hdrlen, mnl_cb_t cb, void *data)
+{
+	char buf[256] = { 0 }; /* libmnl leaves attribute padding as it finds it */
+	struct nlmsghdr *nlh = rt_request(buf, type, NLM_F_DUMP, ++sb->seq);
+	struct rtgenmsg *g = mnl_nlmsg_put_extra_header(nlh, hdrlen);
+
+	g->rtgen_family = family;
+	return talk(s, nlh, cb, data);
+}
+
+/* The sysctls that decide a packet's way besides the rules. */
+static const char *const global_sys[] = {
+	"ipv4/ip_forward", "ipv4/conf/all/rp_filter", "ipv4/conf/all/accept_local",
+	"ipv4/conf/all/route_localnet", "ipv6/conf/all/forwarding",
+	"netfilter/nf_conntrack_tcp_loose", "netfilter/nf_conntrack_tcp_be_liberal",
+	"netfilter/nf_conntrack_acct",
+};
+static const char *const link_sys[] = {
+	"ipv4/conf/%s/forwarding", "ipv4/conf/%s/rp_filter", "ipv6/conf/%s/forwarding",
+	"ipv6/conf/%s/disable_ipv6",
+};
+
+static int add_sys(struct host *h, const char *path)
+{
+	char full[200], val[160];
+	int fd;
+	ssize_t n;
+	char (*s)[2][160];
+
+	snprintf(full, sizeof(full), "/proc/sys/net/%s", path);
+	fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* not on this kernel, or the module is not loaded */
+	n = read(fd, val, sizeof(val) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	val[n] = 0;
+	s = realloc(h->sys, (h->nsys + 1) * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	h->sys = s;
+	snprintf(s[h->nsys][0], sizeof(s[0][0]), "%s", path);
+	snprintf(s[h->nsys++][1], sizeof(s[0][1]), "%s", val);
+	return 0;
+}
+
+static void write_sys(const char *path, const char *val)
+{
+	char full[200];
+	int fd;
+
+	snprintf(full, sizeof(full), "/proc/sys/net/%s", path);
+	fd = open(full, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, val, strlen(val)) < 0) {
+		/* a value this namespace does not take: it keeps its own */
+	}
+	close(fd);
+}
+
+static int read_host(struct sandbox *sb, struct host *h, char *err, size_t errlen)
+{
+	struct mnl_socket *s = open_sock(NETLINK_ROUTE);
+	char path[160];
+	int ret;
+
+	if (!s) {
+		snprintf(err, errlen, "sandbox: cannot open rtnetlink: %s", strerror(errno));
+		return -errno;
+	}
+	ret = dump(sb, s, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg), link_cb, sb);
+	if (!ret)
+		ret = dump(sb, s, RTM_GETADDR, AF_UNSPEC, sizeof(struct ifaddrmsg), addr_cb, h);
+	if (!ret)
+		ret = dump(sb, s, RTM_GETROUTE, AF_INET, sizeof(struct rtmsg), route_cb, h);
+	if (!ret)
+		ret = dump(sb, s, RTM_GETROUTE, AF_INET6, sizeof(struct rtmsg), route_cb, h);
+	mnl_socket_close(s);
+	if (ret) {
+		snprintf(err, errlen, "sandbox: reading this host's interfaces and routes: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	for (size_t i = 0; i < sizeof(global_sys) / sizeof(global_sys[0]); i++)
+		if ((ret = add_sys(h, global_sys[i])))
+			return ret;
+	for (size_t l = 0; l < sb->nlinks; l++)
+		for (size_t i = 0; i < sizeof(link_sys) / sizeof(link_sys[0]); i++) {
+			snprintf(path, sizeof(path), link_sys[i], sb->links[l].name);
+			if ((ret = add_sys(h, path)))
+				return ret;
+		}
+	return 0;
+}
+
+/* ---- the copy ---- */
+
+static int ack_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+/* A veth named as the host's interface, its peer the way in. */
+static int make_link(struct sandbox *sb, const struct sandbox_link *l)
+{
+	char buf[1024] = { 0 }, peer[IF_NAMESIZE];
+	struct nlmsghdr *nlh = rt_request(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
+					  ++sb->seq);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi)), *pifi;
+	struct nlattr *info, *data, *pn;
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)l->index;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, l->name);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, l->mac);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	pn = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
+	pifi->ifi_family = AF_UNSPEC;
+	pifi->ifi_index = (int)l->peer;
+	snprintf(peer, sizeof(peer), PEER_PREFIX "%u", l->peer);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	mnl_attr_nest_end(nlh, pn);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return talk(sb->rt, nlh, ack_cb, NULL);
+}
+
+static int set_up(struct sandbox *sb, uint32_t index)
+{
+	char buf[256] = { 0 };
+	struct nlmsghdr *nlh = rt_request(buf, RTM_NEWLINK, NLM_F_ACK, ++sb->seq);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)index;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	return talk(sb->rt, nlh, ack_cb, NULL);
+}
+
+/* A dumped address or route, sent back as a new one. */
+static int replay(struct sandbox *sb, char *m, uint16_t type)
+{
+	struct nlmsghdr *nlh = (void *)m;
+	int ret;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+	nlh->nlmsg_seq = ++sb->seq;
+	nlh->nlmsg_pid = 0;
+	ret = talk(sb->rt, nlh, ack_cb, NULL);
+	if (ret && ret != -EEXIST)
+		sb->skipped++;
+	return 0;
+}
+
+static int add_link(struct sandbox *sb, struct sandbox_link *l, char *err, size_t errlen)
+{
+	int ret;
+
+	l->peer = sb->next_index++;
+	ret = make_link(sb, l);
+	if (!ret)
+		ret = set_up(sb, l->peer);
+	if (!ret && l->up)
+		ret = set_up(sb, l->index);
+	if (ret)
+		snprintf(err, errlen, "sandbox: making interface %s: %s", l->name, strerror(-ret));
+	return ret;
+}
+
+static int fill(struct sandbox *sb, struct host *h, char *err, size_t errlen)
+{
+	char path[160];
+	int ret;
+
+	/* addresses usable at once: no duplicate address detection */
+	write_sys("ipv6/conf/all/accept_dad", "0");
+	write_sys("ipv6/conf/default/accept_dad", "0");
+	if ((ret = set_up(sb, 1))) {
+		snprintf(err, errlen, "sandbox: bringing up lo: %s", strerror(-ret));
+		return ret;
+	}
+	for (size_t i = 0; i < sb->nlinks; i++) {
+		snprintf(path, sizeof(path), "ipv6/conf/%s/accept_dad", sb->links[i].name);
+		if ((ret = add_link(sb, &sb->links[i], err, errlen)))
+			return ret;
+		write_sys(path, "0");
+	}
+	for (size_t i = 0; i < h->nsys; i++)
+		write_sys(h->sys[i][0], h->sys[i][1]);
+	for (size_t i = 0; i < h->addrs.n; i++)
+		replay(sb, h->addrs.m[i], RTM_NEWADDR);
+	for (size_t i = 0; i < h->routes.n; i++)
+		replay(sb, h->routes.m[i], RTM_NEWROUTE);
+	return 0;
+}
+
+/* The handles of the copy against those of the host, from the restore
+ * code's own map ("FAMILY\tTABLE\tCHAIN\tOLD\tNEW" lines). */
+static int map_handles(struct sandbox *sb, const struct snapshot *view, char *err,
+		       size_t errlen)
+{
+	struct snapshot copy;
+	char *text, *line, *save = NULL;
+	int ret = snapshot_take(&sb->nl, NULL, 0, false, &copy, err, errlen);
+
+	if (ret)
+		return ret;
+	text = snapshot_handle_map(view, &copy);
+	for (size_t t = 0; text && t < copy.ntables; t++) {
+		struct sandbox_loaded *l = realloc(sb->loaded, (sb->nloaded + 1) * sizeof(*l));
+
+		if (!l || !(l[sb->nloaded].name = strdup(copy.tables[t].name))) {
+			sb->loaded = l ? l : sb->loaded;
+			free(text);
+			text = NULL;
+			break;
+		}
+		sb->loaded = l;
+		l += sb->nloaded++;
+		l->family = copy.tables[t].family;
+		l->max = 0;
+		for (size_t r = 0; r < copy.tables[t].nrules; r++) {
+			uint64_t h = nftnl_rule_get_u64(copy.tables[t].rules[r], NFTNL_RULE_HANDLE);
+
+			l->max = h > l->max ? h : l->max;
+		}
+	}
+	snapshot_free(&copy);
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char fam[16], table[256];
+		unsigned long long real, cp;
+		struct sandbox_handle *m;
+		uint32_t family;
+
+		if (sscanf(line, "%15[^\t]\t%255[^\t]\t%*[^\t]\t%llu\t%llu", fam, table, &real,
+			   &cp) != 4 || ruleset_family_parse(fam, &family))
+			continue;
+		m = realloc(sb->map, (sb->nmap + 1) * sizeof(*m));
+		if (!m || !(m[sb->nmap].table = strdup(table))) {
+			sb->map = m ? m : sb->map;
+			free(text);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		sb->map = m;
+		m[sb->nmap].family = family;
+		m[sb->nmap].copy = cp;
+		m[sb->nmap++].real = real;
+	}
+	free(text);
+	return 0;
+}
+
+/* The host's tables but nfpilot's own tracing tables. */
+static int tables_view(const struct snapshot *all, struct snapshot *view)
+{
+	*view = *all;
+	view->tables = calloc(all->ntables + 1, sizeof(*view->tables));
+	if (!view->tables)
+		return -ENOMEM;
+	view->ntables = 0;
+	for (size_t i = 0; i < all->ntables; i++)
+		if (strncmp(all->tables[i].name, TRACE_TABLE_PREFIX, strlen(TRACE_TABLE_PREFIX)) != 0)
+			view->tables[view->ntables++] = all->tables[i];
+	return 0;
+}
+
+static int find_unsure(struct sandbox *sb, const struct snapshot *snap, char *err, size_t errlen);
+
+static int inside(struct sandbox *sb, struct host *h, char *err, size_t errlen)
+{
+	struct snapshot view;
+	int ret;
+
+	sb->rt = open_sock(NETLINK_ROUTE);
+	sb->ct = open_sock(NETLINK_NETFILTER);
+	sb->sock[0] = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sb->sock[1] = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	sb->sock[2] = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (!sb->rt || !sb->ct || sb->sock[0] < 0 || sb->sock[1] < 0 || sb->sock[2] < 0) {
+		snprintf(err, errlen, "sandbox: cannot open netlink: %s", strerror(errno));
+		return -errno;
+	}
+	if ((ret = fill(sb, h, err, errlen)))
+		return ret;
+	if ((ret = nl_open(&sb->nl, err, errlen)))
+		return ret;
+	if ((ret = tables_view(&sb->real, &view))) {
+		snprintf(err, errlen, "out of memory");
+		return ret;
+	}
+	ret = view.ntables ? snapshot_restore(&sb->nl, &view, 0, 0, NULL, err, errlen) : 0;
+	if (ret) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "sandbox: the copy of the tables was refused: %s", why);
+	}
+	if (!ret)
+		ret = map_handles(sb, &view, err, errlen);
+	if (!ret)
+		ret = find_unsure(sb, &sb->real, err, errlen);
+	free(view.tables);
+	return ret;
+}
+
+int sandbox_open(struct sandbox *sb, char *err, size_t errlen)
+{
+	struct host h = { .sb = sb };
+	struct nl nl;
+	int ret;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->ns = sb->home = sb->sock[0] = sb->sock[1] = sb->sock[2] = -1;
+	sb->next_index = 2;
+	ret = nl_open(&nl, err, errlen);
+	if (ret)
+		return ret;
+	ret = snapshot_take(&nl, NULL, 0, false, &sb->real, err, errlen);
+	nl_close(&nl);
+	if (!ret)
+		ret = read_host(sb, &h, err, errlen);
+	/* interfaces made up later (peers, names the host has not) take
+	 * indexes the host's do not */
+	sb->next_index += 16;
+	if (!ret && (sb->home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "sandbox: %s", strerror(errno));
+	}
+	if (!ret && unshare(CLONE_NEWNET) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot make the sandbox's network namespace: %s%s",
+			 strerror(errno), geteuid() ? " (needs root)" : "");
+	} else if (!ret) {
+		sb->ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		ret = sb->ns < 0 ? -errno : inside(sb, &h, err, errlen);
+		if (enter(sb->home) < 0 && !ret) {
+			ret = -errno;
+			snprintf(err, errlen, "sandbox: cannot come back to this namespace: %s",
+				 strerror(errno));
+		}
+	}
+	msgs_free(&h.addrs);
+	msgs_free(&h.routes);
+	free(h.sys);
+	if (ret)
+		sandbox_close(sb);
+	return ret;
+}
+
+void sandbox_close(struct sandbox *sb)
+{
+	if (sb->tracing)
+		trace_close(&sb->trace);
+	if (sb->nl.sock)
+		nl_close(&sb->nl);
+	if (sb->rt)
+		mnl_socket_close(sb->rt);
+	if (sb->ct)
+		mnl_socket_close(sb->ct);
+	for (int i = 0; i < 3; i++)
+		if (sb->sock[i] >= 0)
+			close(sb->sock[i]);
+	if (sb->ns >= 0)
+		close(sb->ns);
+	if (sb->home >= 0)
+		close(sb->home);
+	snapshot_free(&sb->real);
+	for (size_t i = 0; i < sb->nmap; i++)
+		free(sb->map[i].table);
+	free(sb->map);
+	free(sb->links);
+	free(sb->local);
+	free(sb->unsure);
+	snapshot_free(&sb->staged_copy);
+	for (size_t i = 0; i < sb->nloaded; i++)
+		free(sb->loaded[i].name);
+	free(sb->loaded);
+	ruleset_free(&sb->copy);
+	memset(sb, 0, sizeof(*sb));
+	sb->ns = sb->home = sb->sock[0] = sb->sock[1] = sb->sock[2] = -1;
+}
+
+/* ---- a question ---- */
+
+static int note(struct sandbox_answer *a, uint32_t family, const char *table, const char *chain,
+		uint64_t handle, const char *why)
+{
+	struct sandbox_note *n = realloc(a->notes, (a->nnotes + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	a->notes = n;
+	n += a->nnotes;
+	memset(n, 0, sizeof(*n));
+	n->family = family;
+	n->handle = handle;
+	n->table = table ? strdup(table) : NULL;
+	n->chain = chain ? strdup(chain) : NULL;
+	n->why = strdup(why);
+	a->nnotes++;
+	if (!n->why || (table && !n->table) || (chain && !n->chain))
+		return -ENOMEM;
+	return 0;
+}
+
+static bool is_local(const struct sandbox *sb, uint8_t family, const uint8_t *addr)
+{
+	for (size_t i = 0; i < sb->nlocal; i++)
+		if (sb->local[i][0] == family &&
+		    !memcmp(sb->local[i] + 1, addr, family == AF_INET ? 4 : 16))
+			return true;
+	return false;
+}
+
+static int oif_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+
+	mnl_attr_parse(nlh, sizeof(*rtm), route_attr, tb);
+	if (tb[RTA_OIF] && rtm->rtm_type == RTN_UNICAST)
+		*(uint32_t *)data = mnl_attr_get_u32(tb[RTA_OIF]);
+	return MNL_CB_OK;
+}
+
+/* The interface the sandbox's routes reach addr through, or 0. */
+static uint32_t route_oif(struct sandbox *sb, uint8_t family, const uint8_t *addr)
+{
+	char buf[256] = { 0 };
+	struct nlmsghdr *nlh = rt_request(buf, RTM_GETROUTE, NLM_F_ACK, ++sb->seq);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	uint32_t oif = 0;
+
+	rtm->rtm_family = family;
+	rtm->rtm_dst_len = family == AF_INET ? 32 : 128;
+	mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, addr);
+	if (talk(sb->rt, nlh, oif_cb, &oif))
+		return 0;
+	return oif;
+}
+
+/* A conntrack entry of the packet's connection (established), or of the
+ * datagram an ICMP error is about (related). */
+static int make_ct(struct sandbox *sb, const struct packet *p, char *err, size_t errlen)
+{
+	char buf[1024] = { 0 };
+	struct nlmsghdr *nlh = ct_nl_request(buf, IPCTNL_MSG_CT_NEW, p->family,
+					     NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, ++sb->seq);
+	struct ct_tuple o = { 0 }, r = { 0 };
+	size_t alen = p->family == AF_INET ? 4 : 16;
+	bool icmp = p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6;
+	uint8_t proto = p->proto;
+	int ret;
+
+	if (p->state == PACKET_RELATED) {
+		if (!icmp) {
+			snprintf(err, errlen, "state related: the sandbox asks it of an ICMP error "
+				 "(icmp or icmpv6 ... state related); a related TCP or UDP "
+				 "connection comes from a helper's expectation, which it does not make");
+			return -EINVAL;
+		}
+		/* the datagram the error is about went from dst to src */
+		proto = IPPROTO_UDP;
+		memcpy(o.src.b, p->daddr, alen);
+		memcpy(o.dst.b, p->saddr, alen);
+		o.sport = PACKET_RELATED_SPORT;
+		o.dport = PACKET_RELATED_DPORT;
+	} else {
+		memcpy(o.src.b, p->saddr, alen);
+		memcpy(o.dst.b, p->daddr, alen);
+		o.sport = p->sport;
+		o.dport = icmp ? (uint16_t)(p->icmp_type << 8 | p->icmp_code) : p->dport;
+	}
+	r.src = o.dst;
+	r.dst = o.src;
+	r.sport = icmp && proto != IPPROTO_UDP ? o.sport : o.dport;
+	r.dport = o.sport;
+	if (icmp && proto != IPPROTO_UDP) {
+		/* an echo request's reply */
+		uint8_t reply = p->icmp_type == 8 ? 0 : p->icmp_type == 128 ? 129 : p->icmp_type;
+
+		if (p->icmp_type != 8 && p->icmp_type != 128) {
+			snprintf(err, errlen, "state established: of icmp, only an echo request "
+				 "(type echo-request) belongs to a connection");
+			return -EINVAL;
+		}
+		r.dport = (uint16_t)(reply << 8);
+	}
+	ct_nl_put_tuple(nlh, CTA_TUPLE_ORIG, p->family, proto, &o);
+	ct_nl_put_tuple(nlh, CTA_TUPLE_REPLY, p->family, proto, &r);
+	mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(120));
+	/* the kernel confirms an entry it is given: the status must say so */
+	mnl_attr_put_u32(nlh, CTA_STATUS, htonl(IPS_SEEN_REPLY | IPS_ASSURED | IPS_CONFIRMED));
+	if (proto == IPPROTO_TCP) {
+		struct nf_ct_tcp_flags f = { IP_CT_TCP_FLAG_BE_LIBERAL, IP_CT_TCP_FLAG_BE_LIBERAL };
+		struct nlattr *pi = mnl_attr_nest_start(nlh, CTA_PROTOINFO);
+		struct nlattr *t = mnl_attr_nest_start(nlh, CTA_PROTOINFO_TCP);
+
+		mnl_attr_put_u8(nlh, CTA_PROTOINFO_TCP_STATE, TCP_CONNTRACK_ESTABLISHED);
+		mnl_attr_put(nlh, CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, sizeof(f), &f);
+		mnl_attr_put(nlh, CTA_PROTOINFO_TCP_FLAGS_REPLY, sizeof(f), &f);
+		mnl_attr_nest_end(nlh, t);
+		mnl_attr_nest_end(nlh, pi);
+	} else if (proto == IPPROTO_SCTP) {
+		struct nlattr *pi = mnl_attr_nest_start(nlh, CTA_PROTOINFO);
+		struct nlattr *s = mnl_attr_nest_start(nlh, CTA_PROTOINFO_SCTP);
+
+		mnl_attr_put_u8(nlh, CTA_PROTOINFO_SCTP_STATE, 3 /* SCTP_CONNTRACK_ESTABLISHED */);
+		/* the verification tag packet_build writes */
+		mnl_attr_put_u32(nlh, CTA_PROTOINFO_SCTP_VTAG_ORIGINAL, htonl(0x12000000));
+		mnl_attr_put_u32(nlh, CTA_PROTOINFO_SCTP_VTAG_REPLY, htonl(0x12000000));
+		mnl_attr_nest_end(nlh, s);
+		mnl_attr_nest_end(nlh, pi);
+	}
+	ret = talk(sb->ct, nlh, ack_cb, NULL);
+	if (ret)
+		snprintf(err, errlen, "sandbox: making the conntrack entry of state %s: %s",
+			 p->state == PACKET_RELATED ? "related" : "established",
+			 ct_nl_strerror(ret));
+	return ret;
+}
+
+static void flush_ct(struct sandbox *sb)
+{
+	char buf[256] = { 0 };
+	struct nlmsghdr *nlh = ct_nl_request(buf, IPCTNL_MSG_CT_DELETE, AF_UNSPEC, NLM_F_ACK,
+					     ++sb->seq);
+
+	talk(sb->ct, nlh, ack_cb, NULL);
+}
+
+static struct sandbox_link *link_named(struct sandbox *sb, const char *name)
+{
+	for (size_t i = 0; i < sb->nlinks; i++)
+		if (!strcmp(sb->links[i].name, name))
+			return &sb->links[i];
+	return NULL;
+}
+
+/* A link the host does not have, made for this question. */
+static int made_up_link(struct sandbox *sb, const char *name, struct sandbox_link **out,
+			char *err, size_t errlen)
+{
+	struct sandbox_link *l = realloc(sb->links, (sb->nlinks + 1) * sizeof(*l));
+	int ret;
+
+	if (!l)
+		return -ENOMEM;
+	sb->links = l;
+	l += sb->nlinks;
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->index = sb->next_index++;
+	l->up = true;
+	memcpy(l->mac, "\x02nfp", 4);
+	l->mac[4] = (uint8_t)(l->index >> 8);
+	l->mac[5] = (uint8_t)l->index;
+	if ((ret = add_link(sb, l, err, errlen)))
+		return ret;
+	sb->nlinks++;
+	*out = l;
+	return 0;
+}
+
+static int oper_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+
+	mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr, tb);
+	if (tb[IFLA_OPERSTATE])
+		*(uint8_t *)data = mnl_attr_get_u8(tb[IFLA_OPERSTATE]);
+	return MNL_CB_OK;
+}
+
+/* A veth drops what it is given to send until the kernel's link watch has
+ * seen its carrier come on (its queue is attached then: up to a second
+ * after it came up): wait for that, once per interface. */
+static void wait_ready(struct sandbox *sb, struct sandbox_link *l)
+{
+	double end = mono_now() + 2.0;
+
+	while (!l->ready && mono_now() < end) {
+		char buf[256] = { 0 };
+		struct nlmsghdr *nlh = rt_request(buf, RTM_GETLINK, NLM_F_ACK, ++sb->seq);
+		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+		uint8_t oper = 0;
+
+		ifi->ifi_family = AF_UNSPEC;
+		ifi->ifi_index = (int)l->peer;
+		if (talk(sb->rt, nlh, oper_cb, &oper))
+			return;
+		l->ready = oper == 6; /* IF_OPER_UP (linux/if.h clashes with net/if.h) */
+		if (!l->ready)
+			usleep(10000);
+	}
+}
+
+/* Send p in on interface in (its peer sends it), or out of this host
+ * (in NULL). The sockets are the sandbox's, kept open: closing a packet
+ * socket waits for an RCU grace period (tens of milliseconds). */
+static int send_packet(struct sandbox *sb, const struct packet *p, const struct sandbox_link *in,
+		       char *err, size_t errlen)
+{
+	uint8_t bytes[PACKET_MAX];
+	size_t len = packet_build(p, bytes);
+	struct sockaddr_storage ss = { 0 };
+	int mark = p->has_mark ? (int)p->mark : 0, fd;
+	socklen_t sl;
+
+	if (in) {
+		struct sockaddr_ll *ll = (void *)&ss;
+
+		fd = sb->sock[0];
+		ll->sll_family = AF_PACKET;
+		ll->sll_ifindex = (int)in->peer;
+		ll->sll_protocol = htons(p->family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
+		ll->sll_halen = 6;
+		memcpy(ll->sll_addr, in->mac, 6);
+		sl = sizeof(*ll);
+	} else if (p->family == AF_INET) {
+		struct sockaddr_in *s4 = (void *)&ss;
+
+		fd = sb->sock[1];
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, p->daddr, 4);
+		sl = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (void *)&ss;
+
+		if (p->daddr[0] == 0xff || (p->daddr[0] == 0xfe && (p->daddr[1] & 0xc0) == 0x80)) {
+			snprintf(err, errlen, "a packet this host sends to a link-local or multicast "
+				 "address leaves by an interface why cannot be told yet: ask about "
+				 "it as the other end receives it");
+			return -EINVAL;
+		}
+		fd = sb->sock[2];
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, p->daddr, 16);
+		sl = sizeof(*s6);
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0 ||
+	    (sendto(fd, bytes, len, 0, (struct sockaddr *)&ss, sl) < 0 && errno != EPERM)) {
+		/* EPERM: a rule of the output path dropped it, the trace says which */
+		if (errno == ENETUNREACH || errno == EHOSTUNREACH)
+			snprintf(err, errlen, "this host has no route for the packet (%s): it would "
+				 "not be sent", strerror(errno));
+		else
+			snprintf(err, errlen, "sandbox: sending the packet: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Is the traced packet tp the one asked about (as it came in: before NAT)? */
+static bool is_asked(const struct trace_packet *tp, const struct packet *p)
+{
+	const struct trace_hdr *h = &tp->hdr;
+	size_t alen = p->family == AF_INET ? 4 : 16;
+
+	return h->family == p->family && h->proto == p->proto &&
+	       !memcmp(h->saddr, p->saddr, alen) && !memcmp(h->daddr, p->daddr, alen) &&
+	       (!h->ports || (h->sport == p->sport && h->dport == p->dport));
+}
+
+/* The asked packet's trace, waiting at most a second; the sandbox's own
+ * packets (neighbour discovery of its interfaces) are left out. */
+static struct trace_packet *read_back(struct trace *t, const struct packet *asked)
+{
+	double end = mono_now() + 1.0;
+	struct trace_packet *p = NULL;
+	bool flushed = false;
+
+	while (!p) {
+		struct pollfd pfd = { .fd = trace_fd(t), .events = POLLIN };
+
+		if (!flushed && mono_now() >= end) {
+			trace_asm_expire(&t->asm_, mono_now(), -1);
+			flushed = true;
+		} else if (!flushed) {
+			poll(&pfd, 1, 20);
+			if (trace_step(t, mono_now()) < 0)
+				return NULL;
+		}
+		while (!p && (p = trace_take(t)))
+			if (!is_asked(p, asked)) {
+				trace_packet_free(p);
+				p = NULL;
+			}
+		if (!p && flushed)
+			return NULL;
+	}
+	return p;
+}
+
+/* The tracing table of the sandbox: made once, for every packet. */
+static int tracing(struct sandbox *sb, char *err, size_t errlen)
+{
+	const char *all = "";
+	struct trace_packet *p;
+	int ret;
+
+	if (!sb->tracing) {
+		ret = trace_open(&sb->trace, &all, 1, false, 0, err, errlen);
+		if (ret)
+			return ret;
+		sb->tracing = true;
+	}
+	/* what came since the last question */
+	trace_step(&sb->trace, mono_now());
+	trace_asm_expire(&sb->trace.asm_, mono_now(), -1);
+	while ((p = trace_take(&sb->trace)))
+		trace_packet_free(p);
+	return 0;
+}
+
+static uint64_t real_handle(const struct sandbox *sb, uint32_t family, const char *table,
+			    uint64_t copy)
+{
+	for (size_t i = 0; i < sb->nmap; i++)
+		if (sb->map[i].family == family && sb->map[i].copy == copy &&
+		    !strcmp(sb->map[i].table, table))
+			return sb->map[i].real;
+	return copy;
+}
+
+/* Why a rule's expression may make the sandbox's answer differ, or NULL. */
+static const char *unsure(struct nftnl_expr *e, const struct snap_table *t)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (!strcmp(name, "socket"))
+		return "socket: matches the host's sockets, and the sandbox has none";
+	if (!strcmp(name, "fib"))
+		return "fib: looks up the sandbox's copy of the routes (the main routes and "
+		       "addresses, not the host's policy routing rules)";
+	if (!strcmp(name, "rt"))
+		return "rt: routing data of the sandbox's copy of the routes";
+	if (!strcmp(name, "xfrm"))
+		return "ipsec: the sandbox has no IPsec state";
+	if (!strcmp(name, "osf"))
+		return "osf: the fingerprint of a packet nfpilot made";
+	if (!strcmp(name, "numgen"))
+		return "numgen: a number generator's next value";
+	if (!strcmp(name, "limit") || !strcmp(name, "quota") || !strcmp(name, "connlimit") ||
+	    !strcmp(name, "last"))
+		return "rate, quota or connection count: the sandbox's copy starts from its own "
+		       "state, not the host's of this moment";
+	if (!strcmp(name, "meta")) {
+		switch (nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY)) {
+		case NFT_META_SKUID: case NFT_META_SKGID: case NFT_META_CGROUP:
+		case NFT_META_SECPATH:
+			return "meta skuid, skgid, cgroup or ipsec: the sandbox's packet has no "
+			       "socket of the host's programs";
+		case NFT_META_TIME_NS: case NFT_META_TIME_DAY: case NFT_META_TIME_HOUR:
+			return "time of day: the answer holds for now only";
+		case NFT_META_CPU:
+			return "meta cpu: the sandbox's packet is handled on any CPU";
+		}
+		return NULL;
+	}
+	if (!strcmp(name, "ct")) {
+		uint32_t k = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY);
+
+		if (k == NFT_CT_HELPER)
+			return "ct helper: the sandbox makes no helper expectations";
+		if (k == NFT_CT_EXPIRATION || k == NFT_CT_PKTS || k == NFT_CT_BYTES ||
+		    k == NFT_CT_AVGPKT)
+			return "ct counters or expiration: of the sandbox's connection, not the host's";
+		return NULL;
+	}
+	if (!strcmp(name, "objref") &&
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE) == NFT_OBJECT_CT_HELPER)
+		return "ct helper: the sandbox makes no helper expectations";
+	if (!strcmp(name, "match")) {
+		static const char *const xt[] = { "owner", "socket", "cgroup", "time", "policy",
+						  "recent", "hashlimit", "limit", "connlimit",
+						  "rpfilter", "statistic", "quota", "helper" };
+		const char *m = nftnl_expr_get_str(e, NFTNL_EXPR_MT_NAME);
+
+		for (size_t i = 0; m && i < sizeof(xt) / sizeof(xt[0]); i++)
+			if (!strcmp(m, xt[i]))
+				return "an iptables match on the host's sockets, routes, time or "
+				       "state of this moment (owner, socket, time, recent, limit, ...)";
+		return NULL;
+	}
+	if (!strcmp(name, "lookup") || !strcmp(name, "dynset")) {
+		const char *set = snapshot_expr_set(e);
+
+		for (size_t i = 0; set && i < t->nsets; i++) {
+			uint32_t f = nftnl_set_get_u32(t->sets[i], NFTNL_SET_FLAGS);
+
+			if (strcmp(nftnl_set_get_str(t->sets[i], NFTNL_SET_NAME), set) == 0 &&
+			    (f & (NFT_SET_EVAL | NFT_SET_TIMEOUT)) && !(f & NFT_SET_ANONYMOUS))
+				return "a dynamic set: its elements as copied now, not as they will be";
+		}
+	}
+	return NULL;
+}
+
+struct scan {
+	struct sandbox *sb;
+	size_t table, rule;
+	int ret;
+};
+
+static int scan_expr(struct nftnl_expr *e, void *data)
+{
+	struct scan *s = data;
+	struct sandbox *sb = s->sb;
+	const char *why = unsure(e, &sb->scanned->tables[s->table]);
+	struct sandbox_unsure *u;
+
+	for (size_t i = 0; why && i < sb->nunsure; i++)
+		if (sb->unsure[i].table == s->table && sb->unsure[i].rule == s->rule &&
+		    sb->unsure[i].why == why)
+			why = NULL;
+	if (!why)
+		return 0;
+	u = realloc(sb->unsure, (sb->nunsure + 1) * sizeof(*u));
+	if (!u) {
+		s->ret = -ENOMEM;
+		return -1;
+	}
+	sb->unsure = u;
+	u[sb->nunsure++] = (struct sandbox_unsure){ s->table, s->rule, why };
+	return 0;
+}
+
+/* The rules of the copy whose answer the sandbox cannot vouch for, once. */
+static int find_unsure(struct sandbox *sb, const struct snapshot *snap, char *err, size_t errlen)
+{
+	sb->scanned = snap;
+	sb->nunsure = 0;
+	for (size_t t = 0; t < snap->ntables; t++)
+		for (size_t r = 0; r < snap->tables[t].nrules; r++) {
+			struct scan s = { sb, t, r, 0 };
+
+			nftnl_expr_foreach(snap->tables[t].rules[r], scan_expr, &s);
+			if (s.ret) {
+				snprintf(err, errlen, "out of memory");
+				return s.ret;
+			}
+		}
+	return 0;
+}
+
+static bool same_chain(const struct trace_step *a, const struct trace_step *b)
+{
+	return a->family == b->family && !strcmp(a->table, b->table) && !strcmp(a->chain, b->chain);
+}
+
+/* Notes for the rules of the chains the packet went through, up to the
+ * rule that decided (those after it were never evaluated). */
+static int rule_notes(const struct sandbox *sb, struct sandbox_answer *a)
+{
+	const struct trace_packet *p = a->packet;
+	const struct trace_step *d = p->decided >= 0 && p->steps[p->decided].kind == TRACE_RULE
+				     ? &p->steps[p->decided] : NULL;
+
+	for (size_t i = 0; i < sb->nunsure; i++) {
+		const struct snap_table *tb = &sb->scanned->tables[sb->unsure[i].table];
+		struct nftnl_rule *r = tb->rules[sb->unsure[i].rule];
+		const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+		uint64_t handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+		const struct trace_step *st = NULL;
+		int ret;
+
+		for (size_t k = 0; k < p->nsteps && !st; k++)
+			if (p->steps[k].family == tb->family && !strcmp(p->steps[k].table, tb->name) &&
+			    !strcmp(p->steps[k].chain, chain))
+				st = &p->steps[k];
+		if (!st)
+			continue;
+		if (d && same_chain(d, st)) {
+			/* after the deciding rule? (the rules are in chain order) */
+			bool after = false;
+
+			for (size_t k = 0; k < sb->unsure[i].rule && !after; k++)
+				after = nftnl_rule_get_u64(tb->rules[k], NFTNL_RULE_HANDLE) ==
+					d->handle && !strcmp(nftnl_rule_get_str(tb->rules[k],
+					NFTNL_RULE_CHAIN), chain);
+			if (after)
+				continue;
+		}
+		if ((ret = note(a, tb->family, tb->name, chain, handle, sb->unsure[i].why)))
+			return ret;
+	}
+	return 0;
+}
+
+/* Did the staged change make the copy's rule handle of table? */
+static bool is_new(const struct sandbox *sb, uint32_t family, const char *table, uint64_t handle)
+{
+	for (size_t k = 0; k < sb->nloaded; k++)
+		if (sb->loaded[k].family == family && !strcmp(sb->loaded[k].name, table))
+			return handle > sb->loaded[k].max;
+	return true;
+}
+
+/* The rules on p's path that the staged change made. */
+static void mark_new(const struct sandbox *sb, struct trace_packet *p)
+{
+	for (size_t i = 0; i < p->nsteps; i++) {
+		struct trace_step *s = &p->steps[i];
+
+		if (s->kind == TRACE_RULE && is_new(sb, s->family, s->table, s->handle))
+			s->staged = 0;
+	}
+}
+
+static int ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer *a, char *err,
+	       size_t errlen)
+{
+	struct sandbox_link *in = NULL;
+	bool local_src = is_local(sb, p->family, p->saddr);
+	int ret;
+
+	if (p->state != PACKET_NEW && (ret = make_ct(sb, p, err, errlen)))
+		return ret;
+	if (!strcmp(p->iif, "lo") || (!p->iif[0] && local_src)) {
+		snprintf(a->how, sizeof(a->how), "sent by this host");
+	} else if (p->iif[0]) {
+		in = link_named(sb, p->iif);
+		if (!in) {
+			if ((ret = made_up_link(sb, p->iif, &in, err, errlen)))
+				return ret;
+			ret = note(a, 0, NULL, NULL, 0, "this host has no interface of that name: the "
+				   "sandbox made one, so rules that name it by index (iif, oif) "
+				   "cannot match it");
+			if (ret)
+				return ret;
+		}
+		snprintf(a->how, sizeof(a->how), "in on %s", in->name);
+		if (!in->up && (ret = note(a, 0, NULL, NULL, 0, "the interface is down: it "
+					   "receives nothing")))
+			return ret;
+	} else {
+		uint32_t oif = route_oif(sb, p->family, p->saddr);
+
+		for (size_t i = 0; i < sb->nlinks && !in; i++)
+			if (sb->links[i].index == oif)
+				in = &sb->links[i];
+		if (!in) {
+			snprintf(err, errlen, "no interface of this host leads back to the source: "
+				 "say where the packet comes in (iif NAME)");
+			return -EINVAL;
+		}
+		snprintf(a->how, sizeof(a->how), "in on %s, the interface of the route to the source",
+			 in->name);
+	}
+	if ((ret = tracing(sb, err, errlen)))
+		return ret;
+	if (in)
+		wait_ready(sb, in);
+	if ((ret = send_packet(sb, p, in, err, errlen)))
+		return ret;
+	a->packet = read_back(&sb->trace, p);
+	if (!a->packet) {
+		snprintf(err, errlen, "the sandbox's kernel traced nothing of the packet");
+		return -EIO;
+	}
+	if (sb->staged) {
+		/* the copy's text, hooks, new rules and notes, by the copy's
+		 * handles; then the host's handles, none for a new rule */
+		mark_new(sb, a->packet);
+		if ((ret = trace_packet_describe(a->packet, &sb->copy)) || (ret = rule_notes(sb, a)))
+			return ret;
+		for (size_t i = 0; i < a->nnotes; i++) {
+			struct sandbox_note *n = &a->notes[i];
+
+			n->handle = is_new(sb, n->family, n->table, n->handle) ? 0
+				    : real_handle(sb, n->family, n->table, n->handle);
+		}
+	}
+	for (size_t i = 0; i < a->packet->nsteps; i++) {
+		struct trace_step *s = &a->packet->steps[i];
+
+		if (s->kind == TRACE_RULE && s->staged < 0)
+			s->handle = real_handle(sb, s->family, s->table, s->handle);
+	}
+	if (!a->packet->complete &&
+	    (ret = note(a, 0, NULL, NULL, 0, "the trace ends without a verdict: the kernel "
+			"stopped the packet outside the rules (no route, forwarding off, the "
+			"reverse path filter, or an interface that is down)")))
+		return ret;
+	if (sb->skipped) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "%u of the host's addresses or routes could not be "
+			 "copied into the sandbox", sb->skipped);
+		if ((ret = note(a, 0, NULL, NULL, 0, why)))
+			return ret;
+	}
+	return sb->staged ? 0 : rule_notes(sb, a);
+}
+
+int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer *a, char *err,
+		size_t errlen)
+{
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	if ((ret = enter(sb->ns))) {
+		snprintf(err, errlen, "sandbox: cannot enter it: %s", strerror(-ret));
+		return ret;
+	}
+	ret = ask(sb, p, a, err, errlen);
+	flush_ct(sb);
+	if (enter(sb->home) < 0 && !ret) {
+		ret = -errno;
+		snprintf(err, errlen, "sandbox: cannot come back to this namespace: %s",
+			 strerror(errno));
+	}
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	if (ret)
+		sandbox_answer_free(a);
+	return ret;
+}
+
+void sandbox_answer_free(struct sandbox_answer *a)
+{
+	trace_packet_free(a->packet);
+	for (size_t i = 0; i < a->nnotes; i++) {
+		free(a->notes[i].table);
+		free(a->notes[i].chain);
+		free(a->notes[i].why);
+	}
+	free(a->notes);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The copy, read back with its rule text (as the rules screen has it). */
+static int read_copy(struct sandbox *sb, char *err, size_t errlen)
+{
+	struct reader_scope all = { 0 };
+	struct nft_ctx *ctx;
+	int ret = reader_read(&sb->nl, &all, &sb->copy, err, errlen);
+
+	if (ret)
+		return ret;
+	ctx = ruletext_ctx(NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_TERSE |
+			   NFT_CTX_OUTPUT_NUMERIC_ALL, false);
+	if (!ctx || nft_run_cmd_from_buffer(ctx, "list ruleset") != 0 ||
+	    ruletext_join(&sb->copy, nft_ctx_get_output_buffer(ctx)) < 0) {
+		snprintf(err, errlen, "sandbox: cannot list the copy's rule text");
+		ret = -EIO;
+	}
+	if (ctx)
+		nft_ctx_free(ctx);
+	return ret;
+}
+
+int sandbox_stage(struct sandbox *sb, const char *script, const char *include_dir, char *err,
+		  size_t errlen)
+{
+	struct nft_ctx *ctx;
+	int ret;
+
+	if (sb->staged) {
+		sandbox_close(sb);
+		if ((ret = sandbox_open(sb, err, errlen)))
+			return ret;
+	}
+	/* the change may flush the ruleset: the tracing table is made again
+	 * at the next question */
+	if (sb->tracing) {
+		trace_close(&sb->trace);
+		sb->tracing = false;
+	}
+	if ((ret = enter(sb->ns))) {
+		snprintf(err, errlen, "sandbox: cannot enter it: %s", strerror(-ret));
+		return ret;
+	}
+	ctx = ruletext_ctx(0, false);
+	if (!ctx) {
+		snprintf(err, errlen, "cannot start libnftables");
+		ret = -ENOMEM;
+	} else {
+		if (include_dir)
+			nft_ctx_add_include_path(ctx, include_dir);
+		if (nft_run_cmd_from_buffer(ctx, script) != 0) {
+			const char *e = nft_ctx_get_error_buffer(ctx);
+
+			snprintf(err, errlen, "%s", e && *e ? e : "nft refused the change");
+			ret = -EINVAL;
+		}
+		nft_ctx_free(ctx);
+	}
+	if (!ret) {
+		sb->staged = true;
+		ret = read_copy(sb, err, errlen);
+	}
+	/* what the sandbox cannot vouch for, in the changed copy */
+	if (!ret)
+		ret = snapshot_take(&sb->nl, NULL, 0, false, &sb->staged_copy, err, errlen);
+	if (!ret)
+		ret = find_unsure(sb, &sb->staged_copy, err, errlen);
+	if (enter(sb->home) < 0 && !ret) {
+		ret = -errno;
+		snprintf(err, errlen, "sandbox: cannot come back to this namespace: %s",
+			 strerror(errno));
+	}
+	return ret;
+}

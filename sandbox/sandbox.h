@@ -1,0 +1,140 @@
+/* sandbox: what the kernel would do with a packet that was never sent.
+ *
+ * A network namespace of nfpilot's own (unnamed: it lives as long as the
+ * struct holds it, and goes with the process, kill -9 included) holds a
+ * copy of this namespace's tables, loaded by the restore code a revert
+ * uses (nft/snapshot.h), so the copy is what a revert would load; and a
+ * copy of its interfaces (a veth each, with the same name, index, MAC,
+ * addresses and up or down state; the peer end is where packets come in
+ * from), routes and forwarding, reverse-path and conntrack sysctls.
+ *
+ * A question (sandbox_ask) is a packet (sandbox/packet.h): a conntrack
+ * entry is made first when its state is established or related
+ * (ctnetlink), it is sent into the sandbox with tracing on (nft/trace.h:
+ * the same tracing table as for live traffic) — in on its interface, or
+ * out through the raw socket when its source is an address of this host —
+ * and its trace read back, with the handles of the copy mapped to those of
+ * the real ruleset. The answer is a trace_packet, drawn as a trace entry,
+ * and notes: every rule on the chains the packet went through that
+ * depends on what a sandbox cannot reproduce (sockets, cgroups, skuid,
+ * fib and rt on the copied routes, ipsec, time, dynamic sets, rate and
+ * quota state, helpers), and what the sandbox had to make up.
+ *
+ * The host never sees the packet. Made once, asked many times: after each
+ * question the sandbox's conntrack table is flushed, so one answer never
+ * depends on the one before. The copy is of the host's generation
+ * real.genid: when the host's ruleset moves on, make the sandbox anew
+ * (sandbox_close, sandbox_open; the live view learns it from the monitor
+ * group), and stage again what is staged. A screen draws an answer as it draws a
+ * traced packet (nft/trace.h: its header line, then its steps), with the
+ * notes under it. */
+#ifndef NFP_SANDBOX_H
+#define NFP_SANDBOX_H
+
+#include "model/ruleset.h"
+#include "nft/nl.h"
+#include "nft/snapshot.h"
+#include "nft/trace.h"
+#include "sandbox/packet.h"
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sandbox_link {
+	uint32_t index, peer;    /* the copy has the host's index; its peer end */
+	char name[IF_NAMESIZE];
+	uint8_t mac[6];
+	bool up;
+	bool ready;              /* its peer can send (sandbox.c: wait_ready) */
+};
+
+/* A rule of the copy and the real rule it is (by table, chain, position). */
+struct sandbox_handle {
+	uint32_t family;
+	char *table;
+	uint64_t copy, real;
+};
+
+/* A rule whose answer the sandbox cannot vouch for, and why. */
+struct sandbox_unsure {
+	size_t table, rule;           /* scanned->tables[table].rules[rule] */
+	const char *why;              /* static */
+};
+
+struct sandbox {
+	int ns, home;                 /* network namespaces: the sandbox's, ours */
+	struct nl nl;                 /* nf_tables, in the sandbox */
+	struct mnl_socket *rt, *ct;   /* rtnetlink and ctnetlink, in the sandbox */
+	int sock[3];                  /* packet, raw IPv4 and raw IPv6 sockets, in it */
+	uint32_t seq;
+	struct snapshot real;         /* the tables copied, as read from the host */
+	struct sandbox_handle *map;   /* handles that differ */
+	size_t nmap;
+	struct sandbox_link *links;
+	size_t nlinks;
+	uint8_t (*local)[17];         /* the host's addresses: family, then 16 bytes */
+	size_t nlocal;
+	unsigned skipped;             /* routes or addresses the copy refused */
+	uint32_t next_index;          /* for interfaces made up (peers, unknown names) */
+	const struct snapshot *scanned; /* real, or staged_copy once staged */
+	struct sandbox_unsure *unsure;
+	size_t nunsure;
+	struct trace trace;           /* its tracing table, made at the first question */
+	bool tracing;
+	struct sandbox_loaded *loaded;
+	size_t nloaded;
+	bool staged;                  /* a change was made to the copy (sandbox_stage) */
+	struct nfp_ruleset copy;      /* then: the copy, with rule text */
+	struct snapshot staged_copy;  /* ... and as netlink objects */
+};
+
+/* A table of the copy as loaded: rules with a greater handle are new. */
+struct sandbox_loaded {
+	uint32_t family;
+	char *name;
+	uint64_t max;
+};
+
+/* A note: why the answer may differ from what the host would do. */
+struct sandbox_note {
+	uint32_t family;              /* 0 and table NULL: about the packet */
+	char *table, *chain;
+	uint64_t handle;              /* 0 with a table: a rule the staged change makes */
+	char *why;
+};
+
+struct sandbox_answer {
+	struct trace_packet *packet;  /* the path; handles of the real ruleset (no rule
+				       * text yet: trace_packet_describe) */
+	char how[128];                /* "in on v0", "sent by this host", ... */
+	struct sandbox_note *notes;
+	size_t nnotes;
+};
+
+/* Make the sandbox from the current network namespace (root, or
+ * CAP_NET_ADMIN and CAP_SYS_ADMIN). 0 or -errno with err filled. */
+int sandbox_open(struct sandbox *sb, char *err, size_t errlen);
+
+/* Ask about p. 0 with a filled, or -errno with err filled: -EINVAL for a
+ * question the sandbox cannot ask (state related of a TCP packet),
+ * -ENETUNREACH when the host has no route for it. */
+int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer *a, char *err,
+		size_t errlen);
+
+/* Make the copy the ruleset as it would be after a change: script, nft
+ * commands (a file's text, or the live view's staged edits as `v` lists
+ * them; include files are looked up in include_dir, NULL: none) run on the
+ * copy as one transaction. Answers then say which steps are rules the
+ * change made (trace_step.staged 0, the copy's handle) and take every
+ * rule's text from the copy. A second call starts from the host's ruleset
+ * again (the sandbox is made anew). 0, or -EINVAL with nft's message in
+ * err (the copy is then as it was), or -errno. */
+int sandbox_stage(struct sandbox *sb, const char *script, const char *include_dir, char *err,
+		  size_t errlen);
+
+void sandbox_answer_free(struct sandbox_answer *a);
+void sandbox_close(struct sandbox *sb);
+
+#endif
