@@ -128,9 +128,7 @@ static void detail_enter(struct view *v)
 static enum redraw detail_key(struct view *v, enum action act, int key)
 {
 	(void)key;
-	if (!list_action(&v->detail, act))
-		view_show(v, v->main);
-	return REDRAW_ALL;
+	return view_text_key(v, &v->detail, act);
 }
 
 static void detail_draw(struct view *v)

@@ -14,9 +14,7 @@ static void help_enter(struct view *v)
 static enum redraw help_key(struct view *v, enum action act, int key)
 {
 	(void)key;
-	if (!list_action(&v->help, act))
-		view_show(v, v->main);
-	return REDRAW_ALL;
+	return view_text_key(v, &v->help, act);
 }
 
 /* One line of the help's text: drawn if it is within the part shown. */

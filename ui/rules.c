@@ -795,13 +795,13 @@ static void draw_header(struct view *v)
 
 	if (v->cs.n)
 		snprintf(staged, sizeof(staged), "[%zu staged] ", v->cs.n);
-	snprintf(right, sizeof(right), "%s%s%s%s%s%s ",
+	snprintf(right, sizeof(right), " %s%s%s%s%s%s ",
 		 v->other_prob ? "[PROBATION of another session: nfpilot status] " : "",
 		 staged, rv->sorted ? "[sorted by rate] " : "",
 		 rv->filter[0] ? "[filtered] " : "", v->paused ? "[PAUSED] " : "",
 		 v->save_state == SAVE_DIFFERS || v->save_state == SAVE_NOFILE
 			 ? "[not saved: lost at reboot]" : "");
-	int rw = (int)strlen(right) > 1 && (int)strlen(right) < COLS ? (int)strlen(right) : 0;
+	int rw = (int)strlen(right) > 2 && (int)strlen(right) < COLS ? (int)strlen(right) : 0;
 
 	/* far down a long chain each counter read walks the chain: the
 	 * kernel's cost, so those are read less often (nft/live.h); the
@@ -1471,7 +1471,10 @@ static void rules_draw(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
 
-	rv->tree_w = rv->tree_shown ? (COLS / 3 < 34 ? (COLS / 3 > 22 ? COLS / 3 : 22) : 34) : 0;
+	/* a third of a narrow terminal, a quarter of a wide one: 22 to 34 */
+	int third = COLS < 100 ? COLS / 3 : COLS / 4;
+
+	rv->tree_w = rv->tree_shown ? (third < 34 ? (third > 22 ? third : 22) : 34) : 0;
 	rv->body_top = 1;
 	rv->body_h = LINES - 2;
 	draw_header(v);

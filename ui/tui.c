@@ -26,6 +26,13 @@ const struct screen_ops *const screens[] = {
 	&rules_screen, &conns_screen, &history_screen, &pending_screen, &help_screen, &detail_screen, NULL,
 };
 
+enum redraw view_text_key(struct view *v, struct list *l, enum action act)
+{
+	if (!list_action(l, act))
+		view_show(v, v->main);
+	return REDRAW_ALL;
+}
+
 void view_show(struct view *v, const struct screen_ops *s)
 {
 	if (s == v->scr)

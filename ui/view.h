@@ -87,6 +87,9 @@ struct view {
 /* ---- tui.c: the screens, the status line ---- */
 /* Show screen s: a main one (rules, connections) becomes the main one. */
 void view_show(struct view *v, const struct screen_ops *s);
+/* A key on a text over the main screen (help, one rule): the moving keys
+ * scroll l, another closes it. */
+enum redraw view_text_key(struct view *v, struct list *l, enum action act);
 void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* A y/N question on the status line for act, over the main screen. */
