@@ -4,7 +4,7 @@
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 VERSION   := 0.1.0
-PKGS      := libnftables libnftnl libmnl libnetfilter_conntrack ncursesw
+PKGS      := libnftables libnftnl libmnl libnetfilter_conntrack ncursesw readline
 
 CC        ?= cc
 CFLAGS    ?= -O2 -g
@@ -22,7 +22,7 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # layer, linked in this order: a layer only uses those after it). `make
 # layers` checks every #include "..." of the program against this table.
 LAYERS       := cli ui apply probation sandbox conntrack nft model util
-DEPS_main    := cli ui probation nft model util
+DEPS_main    := cli ui apply probation nft model util
 DEPS_cli     := apply probation sandbox conntrack nft model util
 DEPS_ui      := apply probation sandbox conntrack nft model util
 DEPS_apply   := probation nft model util
@@ -35,6 +35,7 @@ DEPS_util    :=
 # a unit test links its layer and those below it only
 TEST_LAYER_test_changeset := apply
 TEST_LAYER_test_config    := model
+TEST_LAYER_test_errmsg    := util
 TEST_LAYER_test_ct        := conntrack
 TEST_LAYER_test_ct_rule   := conntrack
 TEST_LAYER_test_grow      := util
@@ -45,6 +46,7 @@ TEST_LAYER_test_quick     := apply
 TEST_LAYER_test_rate      := model
 TEST_LAYER_test_ruletext  := nft
 TEST_LAYER_test_safefile  := util
+TEST_LAYER_test_protocol  := probation
 TEST_LAYER_test_snapfile  := probation
 TEST_LAYER_test_staged    := apply
 TEST_LAYER_test_theme     := ui

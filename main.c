@@ -2,9 +2,11 @@
  * CLI verb (cli/cli.h). */
 #define _GNU_SOURCE
 #include "cli/cli.h"
+#include "apply/scratch.h"
 #include "probation/guardian.h"
 #include "nft/ruletext.h"
 #include "nft/nl.h"
+#include "model/config.h"
 #include "ui/tui.h"
 
 #include <errno.h>
@@ -27,8 +29,9 @@ static const char usage[] =
 	"\n"
 	"Global options:\n"
 	"  -N, --netns NAME   work inside network namespace NAME (/run/netns/NAME)\n"
-	"  --timeout S        probation of changes applied in the live view (10..3600 s;\n"
-	"                     default 60, config key timeout)\n"
+	"  --timeout S        probation of changes applied in the live view ("
+	CONFIG_TIMEOUT_RANGE " s;\n"
+	"                     default " CONFIG_STR(CONFIG_TIMEOUT_DEFAULT) ", config key timeout)\n"
 	"  --confirm-new-session  strict: the live view cannot confirm; only\n"
 	"                     nfpilot confirm from a NEW login can\n"
 	"  --theme NAME       colour theme of the live view: default, light, mono,\n"
@@ -76,6 +79,7 @@ static const struct {
 	{ "why", cli_why },
 	{ "guardian", guardian_main }, /* internal: started by a probation */
 	{ "ruletext", ruletext_child_main }, /* internal: one family's rule text */
+	{ "scratch", scratch_main }, /* internal: work in a scratch namespace */
 };
 
 static int enter_netns(const char *name)
@@ -117,16 +121,12 @@ int main(int argc, char **argv)
 		} else if (strcmp(o, "--confirm-new-session") == 0) {
 			tui.strict = true;
 		} else if (strcmp(o, "--timeout") == 0) {
-			char *end;
-			long t;
+			char err[200];
 
 			if (i + 1 >= argc)
 				return cli_fail(EXIT_USAGE, "%s needs seconds", o);
-			t = strtol(argv[++i], &end, 10);
-			if (*end || t < 10 || t > 3600)
-				return cli_fail(EXIT_USAGE, "--timeout: seconds from 10 to 3600, not '%s'",
-						argv[i]);
-			tui.timeout_s = (int)t;
+			if (config_timeout_parse(argv[++i], &tui.timeout_s, err, sizeof(err)))
+				return cli_fail(EXIT_USAGE, "--timeout: %s", err);
 		} else if (strcmp(o, "--theme") == 0) {
 			if (i + 1 >= argc)
 				return cli_fail(EXIT_USAGE, "%s needs a theme name", o);

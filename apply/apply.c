@@ -4,6 +4,7 @@
 #include "apply/compile.h"
 #include "apply/inverse.h"
 #include "model/ruleset.h"
+#include "util/grow.h"
 
 #include <arpa/inet.h>
 #include <endian.h>
@@ -31,44 +32,37 @@ struct table_job {
 	const char *table;
 	struct snapshot snap;
 	char **pre;
-	size_t npre;
+	size_t npre, pre_cap;
 	int *pre_edit;           /* edit index of each preparatory command */
+	size_t pre_edit_cap;
 	struct compile_item *items;
+	size_t nitems, items_cap;
 	int *item_edit;          /* edit index of each item */
-	size_t nitems;
+	size_t item_edit_cap;
 	struct compiled out;
 };
 
-static struct table_job *job_for(struct table_job **jobs, size_t *n, const struct edit *e)
+static struct table_job *job_for(struct table_job **jobs, size_t *n, size_t *cap,
+				 const struct edit *e)
 {
 	struct table_job *j;
 
 	for (size_t i = 0; i < *n; i++)
 		if ((*jobs)[i].family == e->family && strcmp((*jobs)[i].table, e->table) == 0)
 			return &(*jobs)[i];
-	j = realloc(*jobs, (*n + 1) * sizeof(*j));
-	if (!j)
-		return NULL;
-	*jobs = j;
-	j = &j[(*n)++];
-	memset(j, 0, sizeof(*j));
-	j->family = e->family;
-	j->table = e->table;
+	j = grow_slot(jobs, n, cap, sizeof(**jobs), 4);
+	if (j) {
+		j->family = e->family;
+		j->table = e->table;
+	}
 	return j;
 }
 
-static int grow(void **arr, size_t n, size_t size)
-{
-	void *p = realloc(*arr, (n + 1) * size);
-
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	return 0;
-}
-
+/* The jobs of cs (*jobs is NULL, *njobs 0: the array is made here). */
 static int plan_jobs(const struct changeset *cs, struct table_job **jobs, size_t *njobs)
 {
+	size_t cap = 0;
+
 	for (size_t i = 0; i < cs->n; i++) {
 		const struct edit *e = &cs->edits[i];
 		struct table_job *j;
@@ -77,7 +71,7 @@ static int plan_jobs(const struct changeset *cs, struct table_job **jobs, size_t
 
 		if (!has_rule_text(e) && !structure)
 			continue;
-		j = job_for(jobs, njobs, e);
+		j = job_for(jobs, njobs, &cap, e);
 		if (!j)
 			return -ENOMEM;
 		/* what the changeset creates must exist where rules compile */
@@ -87,9 +81,13 @@ static int plan_jobs(const struct changeset *cs, struct table_job **jobs, size_t
 			size_t len = 0;
 			FILE *fp = open_memstream(&cmd, &len);
 
-			if (!fp || grow((void **)&j->pre, j->npre, sizeof(*j->pre)) ||
-			    grow((void **)&j->pre_edit, j->npre, sizeof(*j->pre_edit)))
+			if (!fp || grow(&j->pre, &j->pre_cap, j->npre + 1, sizeof(*j->pre), 4) ||
+			    grow(&j->pre_edit, &j->pre_edit_cap, j->npre + 1, sizeof(*j->pre_edit), 4)) {
+				if (fp)
+					fclose(fp);
+				free(cmd);
 				return -ENOMEM;
+			}
 			changeset_print_edit(fp, &one, 0);
 			fclose(fp);
 			cmd[strcspn(cmd, "\n")] = 0;
@@ -97,8 +95,8 @@ static int plan_jobs(const struct changeset *cs, struct table_job **jobs, size_t
 			j->pre[j->npre++] = cmd;
 			continue;
 		}
-		if (grow((void **)&j->items, j->nitems, sizeof(*j->items)) ||
-		    grow((void **)&j->item_edit, j->nitems, sizeof(*j->item_edit)))
+		if (grow(&j->items, &j->items_cap, j->nitems + 1, sizeof(*j->items), 16) ||
+		    grow(&j->item_edit, &j->item_edit_cap, j->nitems + 1, sizeof(*j->item_edit), 16))
 			return -ENOMEM;
 		j->items[j->nitems] = (struct compile_item){ e->chain, e->text };
 		j->item_edit[j->nitems++] = (int)i;
@@ -335,11 +333,12 @@ static int put_edit(struct nl *nl, const struct changeset *cs, struct batch *b,
 		struct nftnl_set **sets = NULL;
 		struct nftnl_rule *same;
 		struct edit keep = *e;
-		size_t nsets = 0;
+		size_t nsets = 0, sets_cap = 0;
 		int ret = snapshot_get_rule(nl, e->family, e->table, e->chain, e->handle, &same);
 
 		if (!ret)
-			ret = snapshot_get_rule_sets(nl, e->family, e->table, same, &sets, &nsets);
+			ret = snapshot_get_rule_sets(nl, e->family, e->table, same, &sets, &nsets,
+						     &sets_cap);
 		if (!ret) {
 			snapshot_fix_compat(same);
 			put_target(b, NFT_MSG_DELRULE, e, e->handle, i);

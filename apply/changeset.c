@@ -1,6 +1,7 @@
 #include "apply/changeset.h"
 
 #include "model/ruleset.h"
+#include "util/grow.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -36,15 +37,8 @@ int changeset_add(struct changeset *cs, const struct edit *e)
 	/* a new edit forgets the undone ones */
 	while (cs->total > cs->n)
 		edit_free(&cs->edits[--cs->total]);
-	if (cs->total == cs->cap) {
-		size_t cap = cs->cap ? cs->cap * 2 : 16;
-		struct edit *p = realloc(cs->edits, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		cs->edits = p;
-		cs->cap = cap;
-	}
+	if (grow(&cs->edits, &cs->cap, cs->total + 1, sizeof(*cs->edits), 16))
+		return -ENOMEM;
 	slot = &cs->edits[cs->total];
 	*slot = *e;
 	slot->table = dup_or_null(e->table, &fail);

@@ -1,6 +1,6 @@
 /* compile: rule text to its exact netlink form with the real nft grammar
- * (libnftables), without touching the live ruleset. A child process in a
- * new, empty network namespace restores the skeleton of the table (chains,
+ * (libnftables), without touching the live ruleset. A scratch namespace
+ * (apply/scratch.h), new and empty, restores the skeleton of the table (chains,
  * named sets, objects: no rules, no elements), runs the preparatory
  * commands (chains the changeset creates), adds each rule there, and sends
  * back their dump: rules, the anonymous sets they use, and the chains
@@ -10,6 +10,8 @@
 #define NFP_COMPILE_H
 
 #include "nft/snapshot.h"
+
+#include <stdio.h>
 
 struct nftnl_rule;
 struct nftnl_set;
@@ -24,9 +26,9 @@ struct compiled {
 	struct nftnl_rule **rules;   /* rules[i] for items[i] */
 	size_t nrules;
 	struct nftnl_set **sets;     /* anonymous sets the rules refer to */
-	size_t nsets;
+	size_t nsets, sets_cap;
 	struct nftnl_chain **chains; /* chains made by the preparatory commands */
-	size_t nchains;
+	size_t nchains, chains_cap;
 	int failed;                  /* index of the item nft refused, or -1;
 				      * -2 - k: preparatory command k */
 	char err[512];               /* nft's message for it */
@@ -38,5 +40,8 @@ struct compiled {
 int compile_rules(const struct snap_table *t, const char *const *pre, size_t npre,
 		  const struct compile_item *items, size_t nitems, struct compiled *out);
 void compiled_free(struct compiled *c);
+
+/* The scratch work "compile" (apply/scratch.h), on its input in. */
+int compile_scratch(FILE *in);
 
 #endif

@@ -1,4 +1,5 @@
 #include "apply/inverse.h"
+#include "util/grow.h"
 
 #include <errno.h>
 #include <libnftnl/chain.h>
@@ -125,19 +126,17 @@ struct build {
 
 static struct undo_step *add_step(struct snap_table *t, enum undo_kind kind, const char *chain)
 {
-	struct undo_step *st = realloc(t->steps, (t->nsteps + 1) * sizeof(*st));
+	struct undo_step *st = grow_slot(&t->steps, &t->nsteps, &t->steps_cap, sizeof(*t->steps), 8);
 
 	if (!st)
 		return NULL;
-	t->steps = st;
-	st = &t->steps[t->nsteps];
-	memset(st, 0, sizeof(*st));
 	st->kind = kind;
 	st->after_step = -1;
 	st->chain = strdup(chain);
-	if (!st->chain)
+	if (!st->chain) {
+		t->nsteps--;
 		return NULL;
-	t->nsteps++;
+	}
 	return st;
 }
 
@@ -152,7 +151,7 @@ static int take_rule(struct build *b, struct undo_step *st, struct nftnl_rule *r
 	b->whole = b->whole || refs.binding;
 	return refs.err ? refs.err
 			: snapshot_get_rule_sets(b->nl, b->t->family, b->t->name, r, &st->sets,
-						 &st->nsets);
+						 &st->nsets, &st->sets_cap);
 }
 
 static bool dumped(const struct build *b, const char *chain, size_t *from, size_t *to)
@@ -343,7 +342,7 @@ static void rules_free(struct snap_table *t)
 			nftnl_rule_free(t->rules[i]);
 	free(t->rules);
 	t->rules = NULL;
-	t->nrules = 0;
+	t->nrules = t->rules_cap = 0;
 }
 
 /* The steps undoing cs's edits of table t (t->family, t->name set).
@@ -372,7 +371,7 @@ static void table_steps_free(struct snap_table *t)
 		snapshot_step_free(&t->steps[i]);
 	free(t->steps);
 	t->steps = NULL;
-	t->nsteps = 0;
+	t->nsteps = t->steps_cap = 0;
 	t->delta = false;
 }
 
@@ -398,17 +397,12 @@ int inverse_of(struct nl *nl, const struct changeset *cs, struct snapshot *out, 
 			      strcmp(out->tables[k].name, e->table) == 0;
 		if (dup)
 			continue;
-		struct snap_table *arr = realloc(out->tables, (out->ntables + 1) * sizeof(*arr));
+		struct snap_table *t = grow_slot(&out->tables, &out->ntables, &out->tables_cap,
+						 sizeof(*out->tables), 4);
 
-		if (!arr) {
-			ret = -ENOMEM;
-			break;
-		}
-		out->tables = arr;
-		memset(&arr[out->ntables], 0, sizeof(*arr));
-		arr[out->ntables].family = e->family;
-		arr[out->ntables].name = strdup(e->table);
-		if (!arr[out->ntables++].name)
+		if (t)
+			t->family = e->family;
+		if (!t || !(t->name = strdup(e->table)))
 			ret = -ENOMEM;
 	}
 	for (size_t k = 0; k < out->ntables && !ret; k++) {

@@ -1,21 +1,21 @@
 #define _GNU_SOURCE
 #include "apply/save.h"
 
+#include "apply/scratch.h"
 #include "probation/probation.h"
+#include "probation/snapfile.h"
 #include "util/safefile.h"
 #include "nft/reader.h"
 #include "model/ruleset.h"
 #include "nft/ruletext.h"
+#include "util/grow.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <nftables/libnftables.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,7 +50,7 @@ static int cmp_blocks(const void *a, const void *b)
 static char *blocks(const char *text, char *const *skip, bool sort)
 {
 	char **arr = NULL, *out = NULL;
-	size_t n = 0, len = 0;
+	size_t n = 0, cap = 0, len = 0;
 	FILE *mem;
 	const char *p = text;
 
@@ -58,15 +58,12 @@ static char *blocks(const char *text, char *const *skip, bool sort)
 		const char *end = strstr(p, "\n}\n");
 		size_t hl = strcspn(p, "\n");
 		bool drop = false;
-		char **na;
 
 		end = end ? end + 3 : p + strlen(p);
 		for (size_t i = 0; skip && skip[i]; i++)
 			drop = drop || (strlen(skip[i]) == hl && strncmp(p, skip[i], hl) == 0);
-		if (!drop && (na = realloc(arr, (n + 1) * sizeof(*arr)))) {
-			arr = na;
+		if (!drop && !grow(&arr, &cap, n + 1, sizeof(*arr), 16))
 			arr[n++] = strndup(p, (size_t)(end - p));
-		}
 		p = end;
 	}
 	if (sort && n)
@@ -137,93 +134,100 @@ static char *live_saved_text(struct nl *nl, bool sorted, char *skipped, size_t s
 	return out;
 }
 
-/* ---- a scratch namespace ---- */
+/* ---- in a scratch namespace (apply/scratch.h) ---- */
 
-typedef char *(*scratch_fn)(void *arg, char *err, size_t errlen);
+enum { REC_TEXT = 1 };
 
-/* Run fn in a forked child inside a new, empty network namespace; its
- * text comes back in *text. 0 or -errno with err filled. */
-static int scratch(scratch_fn fn, void *arg, char **text, char *err, size_t errlen)
+/* The work's text, sent back whole; -1 when there is none (err says why). */
+static int send_text(char *text, const char *err)
 {
-	int fds[2], status;
-	char *buf = NULL, chunk[8192];
-	size_t len = 0;
-	FILE *mem;
-	ssize_t got;
-	pid_t pid;
+	int ret = text ? scratch_send(REC_TEXT, 0, text, (uint32_t)strlen(text))
+		       : scratch_fail(-1, *err ? err : "the scratch namespace failed");
 
-	*text = NULL;
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		char e[512] = "", *out;
-		FILE *w = fdopen(fds[1], "w");
+	free(text);
+	return ret;
+}
 
-		close(fds[0]);
-		if (unshare(CLONE_NEWNET) < 0) {
-			fprintf(w, "Ecannot make a scratch network namespace: %s%s", strerror(errno),
-				geteuid() ? " (needs root)" : "");
-			_exit(1);
-		}
-		out = fn(arg, e, sizeof(e));
-		fprintf(w, "%c%s", out ? 'O' : 'E', out ? out : e);
-		fclose(w);
-		_exit(0);
-	}
-	close(fds[1]);
-	mem = open_memstream(&buf, &len);
-	while ((got = read(fds[0], chunk, sizeof(chunk))) > 0)
-		if (mem)
-			fwrite(chunk, 1, (size_t)got, mem);
-	close(fds[0]);
-	if (mem)
-		fclose(mem);
-	waitpid(pid, &status, 0);
-	if (!buf || buf[0] != 'O') {
-		snprintf(err, errlen, "%s", buf && buf[0] ? buf + 1 : "the scratch namespace failed");
-		free(buf);
+static int put_path(FILE *in, const void *arg)
+{
+	return fputs(arg, in) < 0 ? -EIO : 0;
+}
+
+static int put_snapshot(FILE *in, const void *arg)
+{
+	return snapfile_write(arg, in);
+}
+
+static int take_text(void *arg, const struct scratch_rec *h, const char *data)
+{
+	char **text = arg;
+
+	if (h->kind != REC_TEXT || *text)
 		return -EIO;
-	}
-	*text = strdup(buf + 1);
-	free(buf);
+	*text = strdup(data);
 	return *text ? 0 : -ENOMEM;
 }
 
-static char *load_file_and_list(void *arg, char *err, size_t errlen)
+/* The text work j sends back, in *text. 0 or -errno with err filled. */
+static int scratch_text(struct scratch_job *j, char **text, char *err, size_t errlen)
 {
-	struct nft_ctx *ctx = ruletext_ctx(0, false);
-	char *text = NULL, *out = NULL;
+	int ret;
 
-	if (!ctx)
-		return NULL;
-	if (nft_run_cmd_from_filename(ctx, arg) != 0) {
-		snprintf(err, errlen, "%s does not load: %.300s", (char *)arg,
+	*text = NULL;
+	if (errlen)
+		err[0] = 0;
+	j->take = take_text;
+	j->take_arg = text;
+	ret = scratch_run(j, err, errlen);
+	if (!ret && !*text)
+		ret = -EIO;
+	if (ret) {
+		if (ret == -EIO && !err[0])
+			snprintf(err, errlen, "the scratch namespace failed");
+		free(*text);
+		*text = NULL;
+		return ret == -EINVAL ? -EIO : ret;
+	}
+	return 0;
+}
+
+int save_scratch_load(FILE *in)
+{
+	char *path = NULL, e[512] = "", *text = NULL, *out = NULL;
+	size_t cap = 0;
+	struct nft_ctx *ctx = ruletext_ctx(0, false);
+
+	if (getdelim(&path, &cap, 0, in) <= 0 || !ctx) {
+		free(path);
+		if (ctx)
+			nft_ctx_free(ctx);
+		return scratch_fail(-1, ctx ? "the work's input is cut short"
+				    : "cannot start libnftables");
+	}
+	if (nft_run_cmd_from_filename(ctx, path) != 0) {
+		snprintf(e, sizeof(e), "%s does not load: %.300s", path,
 			 nft_ctx_get_error_buffer(ctx));
-	} else if ((text = list_ruleset(err, errlen))) {
+	} else if ((text = list_ruleset(e, sizeof(e)))) {
 		out = blocks(text, NULL, true);
 		free(text);
 	}
 	nft_ctx_free(ctx);
-	return out;
+	free(path);
+	return send_text(out, e);
 }
 
-static char *restore_and_list(void *arg, char *err, size_t errlen)
+int save_scratch_restore(FILE *in)
 {
-	struct nl nl;
-	char *text = NULL;
+	struct snapshot s;
+	struct nl nl = { 0 };
+	char e[512] = "", *text = NULL;
 
-	if (nl_open(&nl, err, errlen) == 0 &&
-	    snapshot_restore(&nl, arg, 0, 0, NULL, err, errlen) == 0)
-		text = list_ruleset(err, errlen);
+	if (snapfile_read(in, &s, e, sizeof(e)) == 0 && nl_open(&nl, e, sizeof(e)) == 0 &&
+	    snapshot_restore(&nl, &s, 0, 0, NULL, e, sizeof(e)) == 0)
+		text = list_ruleset(e, sizeof(e));
 	nl_close(&nl);
-	return text;
+	snapshot_free(&s);
+	return send_text(text, e);
 }
 
 /* ---- the verbs ---- */
@@ -242,7 +246,8 @@ int save_check(struct nl *nl, const char *file, bool *same, char *err, size_t er
 	live = live_saved_text(nl, true, NULL, 0, err, errlen);
 	if (!live)
 		return -EIO;
-	ret = scratch(load_file_and_list, (void *)file, &saved, err, errlen);
+	ret = scratch_text(&(struct scratch_job){ .work = "load", .put = put_path,
+						  .put_arg = file }, &saved, err, errlen);
 	if (!ret)
 		*same = strcmp(live, saved) == 0;
 	free(live);
@@ -252,7 +257,8 @@ int save_check(struct nl *nl, const char *file, bool *same, char *err, size_t er
 
 int save_snapshot_text(const struct snapshot *s, char **text, char *err, size_t errlen)
 {
-	return scratch(restore_and_list, (void *)s, text, err, errlen);
+	return scratch_text(&(struct scratch_job){ .work = "restore", .put = put_snapshot,
+						   .put_arg = s }, text, err, errlen);
 }
 
 /* Check a written file with nft's dry run against the live kernel. */

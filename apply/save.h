@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define SAVE_DEFAULT_FILE "/etc/nftables.conf"
 /* The boot file's mode unless the admin asks for another (config key
@@ -50,5 +51,11 @@ int save_check(struct nl *nl, const char *file, bool *same, char *err, size_t er
 /* The tables of s as nft prints them (malloc'd in *text): they are loaded
  * into a scratch namespace and listed there. 0 or -errno. */
 int save_snapshot_text(const struct snapshot *s, char **text, char *err, size_t errlen);
+
+/* The scratch works (apply/scratch.h): "load" lists what the file named
+ * by its input loads, as save_check compares it; "restore" lists the
+ * snapshot file that is its input. */
+int save_scratch_load(FILE *in);
+int save_scratch_restore(FILE *in);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "probation/probation.h"
 
+#include "model/config.h"
 #include "model/fmt.h"
 #include "nft/nl.h"
 #include "nft/ruletext.h"
@@ -27,8 +28,9 @@ static const char apply_usage[] =
 	"  command or none. It is checked first; --genid N refuses it unless the\n"
 	"  ruleset is still at generation N (as nfpilot list --json reported it).\n"
 	"  The change is on probation: unless confirmed within the timeout\n"
-	"  (default 60 s, config key timeout), the tables it touched are restored.\n"
-	"  --timeout S              seconds of probation (10..3600)\n"
+	"  (default " CONFIG_STR(CONFIG_TIMEOUT_DEFAULT) " s, config key timeout), the tables it "
+	"touched are restored.\n"
+	"  --timeout S              seconds of probation (" CONFIG_TIMEOUT_RANGE ")\n"
 	"  --detach                 do not ask: confirm later with nfpilot confirm\n"
 	"                           (from any login), or it reverts at the deadline\n"
 	"  --confirm-new-session    only nfpilot confirm from a NEW login counts\n"

@@ -60,12 +60,11 @@ char *cli_slurp(const char *file, size_t *len)
 
 int cli_join_word(char **text, const char *word)
 {
-	size_t len = *text ? strlen(*text) : 0;
-	char *n = realloc(*text, len + strlen(word) + 2);
+	char *n;
 
-	if (!n)
+	if (asprintf(&n, "%s%s%s", *text ? *text : "", *text && **text ? " " : "", word) < 0)
 		return -ENOMEM;
-	sprintf(n + len, "%s%s", len ? " " : "", word);
+	free(*text);
 	*text = n;
 	return 0;
 }

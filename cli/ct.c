@@ -69,20 +69,6 @@ static int usage_error(const char *fmt, const char *arg)
 	return cli_fail(EXIT_USAGE, "ct: %s", msg);
 }
 
-static int append_word(char **text, const char *w)
-{
-	size_t old = *text ? strlen(*text) : 0, len = strlen(w);
-	char *t = realloc(*text, old + len + 2);
-
-	if (!t)
-		return -ENOMEM;
-	if (old)
-		t[old++] = ' ';
-	memcpy(t + old, w, len + 1);
-	*text = t;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct ct_args *a)
 {
 	a->sort = -1;
@@ -128,7 +114,7 @@ static int parse_args(int argc, char **argv, struct ct_args *a)
 			if (a->acct || (strcmp(o, "on") && strcmp(o, "off")))
 				return usage_error("acct takes on or off, not '%s'", o);
 			a->acct = o;
-		} else if (append_word(&a->filter_text, o)) {
+		} else if (cli_join_word(&a->filter_text, o)) {
 			return cli_fail(EXIT_FAIL, "out of memory");
 		}
 	}

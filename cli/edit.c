@@ -70,8 +70,9 @@ static int rule_text(struct nl *nl, const struct reader_scope *scope, uint64_t h
 			snprintf(err, errlen, "no rule with handle %" PRIu64 " in chain %s", h,
 				 scope->chain);
 			ret = -ENOENT;
-		} else {
-			*text = strdup(r->text);
+		} else if (!(*text = strdup(r->text))) {
+			snprintf(err, errlen, "out of memory");
+			ret = -ENOMEM;
 		}
 	} else if (!err[0] || ret == -EIO) {
 		snprintf(err, errlen, "%s", job.err ? job.errmsg : nl_strerror(ret));
@@ -88,8 +89,7 @@ int cli_edit(int argc, char **argv)
 	struct probation_opts opts;
 	struct probation prob;
 	bool counter = true, have_genid = false, printed = false;
-	char err[2048] = "", *owned[64];
-	size_t nowned = 0;
+	char err[2048] = "", *moved = NULL;
 	int ret = 0, failed;
 	struct nl nl;
 
@@ -245,24 +245,18 @@ int cli_edit(int argc, char **argv)
 				ret = -EINVAL;
 				break;
 			}
-			ret = nowned < 64 ? rule_text(&nl, &rs, e.handle, &owned[nowned], err,
-						      sizeof(err)) : -E2BIG;
+			ret = rule_text(&nl, &rs, e.handle, &moved, err, sizeof(err));
 			if (ret)
 				break;
-			e.text = owned[nowned++]; /* moved as it is where possible */
+			e.text = moved; /* moved as it is where possible */
 		} else if (e.kind == EDIT_INSERT || e.kind == EDIT_REPLACE) {
-			const char *t = argv[++i];
-
-			if (nowned >= 64) {
-				ret = -E2BIG;
-				snprintf(err, sizeof(err), "at most 64 rules in one edit");
-				break;
-			}
-			owned[nowned] = strdup(t);
-			e.text = owned[nowned++];
+			e.text = argv[++i];
 			e.add_counter = counter;
 		}
+		/* the changeset keeps copies of the edit's strings */
 		ret = changeset_add(&cs, &e);
+		free(moved);
+		moved = NULL;
 		if (ret)
 			snprintf(err, sizeof(err), "%s: %s", o, strerror(-ret));
 	}
@@ -275,8 +269,6 @@ int cli_edit(int argc, char **argv)
 	if (ret) {
 		int code = ret == -EINVAL ? EXIT_USAGE : cli_exit_code(ret);
 
-		for (size_t k = 0; k < nowned; k++)
-			free(owned[k]);
 		changeset_free(&cs);
 		nl_close(&nl);
 		/* never an exit without a word of why */
@@ -312,8 +304,6 @@ int cli_edit(int argc, char **argv)
 		nl_close(&nl);
 		ret = cli_probation_finish(&prob, &opts);
 	}
-	for (size_t k = 0; k < nowned; k++)
-		free(owned[k]);
 	changeset_free(&cs);
 	nl_close(&nl);
 	return ret;

@@ -89,7 +89,7 @@ static int show(int n, const char *which)
 	struct history_entry e;
 	char err[512], when[64], *change = NULL, *text = NULL;
 	struct snapshot s = { 0 };
-	int ret = history_get(n, &e, &change, err, sizeof(err));
+	int ret = history_lookup(n, &e, &change, err, sizeof(err));
 
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);
@@ -169,7 +169,7 @@ int cli_history(int argc, char **argv)
 		fputs(history_usage, stderr);
 		return cli_fail(EXIT_USAGE, "history: unexpected '%s'", argv[1]);
 	}
-	ret = history_list(&all, &count, err, sizeof(err));
+	ret = history_entries(&all, &count, err, sizeof(err));
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);
 	if (!count)

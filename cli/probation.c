@@ -30,17 +30,12 @@ void cli_probation_init(struct probation_opts *o, const char *what)
 int cli_probation_option(int argc, char **argv, int i, struct probation_opts *o)
 {
 	if (strcmp(argv[i], "--timeout") == 0) {
-		char *end;
-		long v;
+		char err[200];
 
 		if (i + 1 >= argc)
 			return cli_fail(EXIT_USAGE, "--timeout needs seconds"), -1;
-		v = strtol(argv[i + 1], &end, 10);
-		if (*end || v < PROBATION_TIMEOUT_MIN || v > PROBATION_TIMEOUT_MAX)
-			return cli_fail(EXIT_USAGE, "--timeout: seconds from %d to %d, not '%s'",
-					PROBATION_TIMEOUT_MIN, PROBATION_TIMEOUT_MAX,
-					argv[i + 1]), -1;
-		o->timeout_s = (int)v;
+		if (config_timeout_parse(argv[i + 1], &o->timeout_s, err, sizeof(err)))
+			return cli_fail(EXIT_USAGE, "--timeout: %s", err), -1;
 		return 2;
 	}
 	if (strcmp(argv[i], "--detach") == 0) {
@@ -126,10 +121,10 @@ answer:
 		{
 			bool yes = strcmp(line, "yes") == 0 || strcmp(line, "y") == 0 ||
 				   strcmp(line, "YES") == 0 || strcmp(line, "Y") == 0;
-			char err[512], reply[64];
+			char err[512];
 
-			if (probation_send(p, yes ? "confirm" : "rollback", reply, sizeof(reply),
-					   err, sizeof(err)) < 0) {
+			if (probation_send(p, yes ? REQ_CONFIRM : REQ_ROLLBACK, NULL, err,
+					   sizeof(err)) < 0) {
 				cli_fail(0, "%s", err); /* the guardian's words: made safe */
 				if (yes) {
 					len = 0;
@@ -194,9 +189,12 @@ int cli_probation_finish(struct probation *p, const struct probation_opts *o)
 
 /* ---- the verbs ---- */
 
-static int simple(int argc, char **argv, const char *cmd, const char *help)
+/* confirm, rollback, extend: the verb is the request's word */
+static int simple(int argc, char **argv, enum protocol_req req, const char *help)
 {
-	char err[512], reply[256];
+	const char *cmd = protocol_req_word(req);
+	char err[512];
+	long long n = 0;
 	int ret;
 
 	if (argc > 1) {
@@ -207,20 +205,19 @@ static int simple(int argc, char **argv, const char *cmd, const char *help)
 		fputs(help, stderr);
 		return cli_fail(EXIT_USAGE, "%s: unexpected '%s'", cmd, argv[1]);
 	}
-	ret = probation_send(NULL, cmd, reply, sizeof(reply), err, sizeof(err));
-	if (ret == -ENOENT && strcmp(cmd, "extend") != 0) {
+	ret = probation_send(NULL, req, &n, err, sizeof(err));
+	if (ret == -ENOENT && req != REQ_EXTEND) {
 		/* no guardian: maybe one died and left its restore point */
 		struct nl nl;
 		char err2[512];
 
 		if (nl_open(&nl, err2, sizeof(err2)) == 0) {
-			int r = probation_recover(&nl, strcmp(cmd, "rollback") == 0, err2,
-						  sizeof(err2));
+			int r = probation_recover(&nl, req == REQ_ROLLBACK, err2, sizeof(err2));
 
 			nl_close(&nl);
 			if (r == 0) {
 				printf("%s: the restore point left behind was %s\n", cmd,
-				       strcmp(cmd, "rollback") == 0
+				       req == REQ_ROLLBACK
 				       ? "restored: the tables are as before the change"
 				       : "dropped: the rules stay as they are");
 				return EXIT_OK;
@@ -233,26 +230,26 @@ static int simple(int argc, char **argv, const char *cmd, const char *help)
 		return cli_fail(EXIT_NOTFOUND, "%s", err);
 	if (ret)
 		return cli_fail(ret == -EPERM ? EXIT_FAIL : cli_exit_code(ret), "%s", err);
-	if (strcmp(cmd, "confirm") == 0)
-		printf("confirmed (history %s). Not saved: `nfpilot save` makes it survive a "
-		       "reboot.\n", reply);
-	else if (strcmp(cmd, "rollback") == 0)
-		printf("rolled back: the tables are as before the change (history %s)\n", reply);
+	if (req == REQ_CONFIRM)
+		printf("confirmed (history %lld). Not saved: `nfpilot save` makes it survive a "
+		       "reboot.\n", n);
+	else if (req == REQ_ROLLBACK)
+		printf("rolled back: the tables are as before the change (history %lld)\n", n);
 	else
-		printf("extended: %lld s left\n", strtoll(reply, NULL, 10) / 1000);
+		printf("extended: %lld s left\n", n / 1000);
 	return EXIT_OK;
 }
 
 int cli_confirm(int argc, char **argv)
 {
-	return simple(argc, argv, "confirm",
+	return simple(argc, argv, REQ_CONFIRM,
 		      "usage: nfpilot [-N NETNS] confirm\n"
 		      "  keep the change on probation; it goes into the history\n");
 }
 
 int cli_rollback(int argc, char **argv)
 {
-	return simple(argc, argv, "rollback",
+	return simple(argc, argv, REQ_ROLLBACK,
 		      "usage: nfpilot [-N NETNS] rollback\n"
 		      "  revert the change on probation now: the tables it touched are\n"
 		      "  restored as they were before it\n");
@@ -260,7 +257,7 @@ int cli_rollback(int argc, char **argv)
 
 int cli_extend(int argc, char **argv)
 {
-	return simple(argc, argv, "extend",
+	return simple(argc, argv, REQ_EXTEND,
 		      "usage: nfpilot [-N NETNS] extend\n"
 		      "  restart the probation's countdown\n");
 }

@@ -4,6 +4,7 @@
 #include "apply/save.h"
 #include "model/config.h"
 #include "model/fmt.h"
+#include "probation/state.h"
 #include "nft/nl.h"
 
 #include <errno.h>
@@ -14,8 +15,8 @@
 static const char save_usage[] =
 	"usage: nfpilot [-N NETNS] save [FILE] [--mode MODE] [--check]\n"
 	"  write the live ruleset to FILE (default " SAVE_DEFAULT_FILE ", or the\n"
-	"  config key save_file), which nft\n"
-	"  loads at boot; the previous file is kept as FILE.bak. Tables managed by\n"
+	"  config key save_file; in a network namespace no default but the config\n"
+	"  key save_file.NAME), which nft loads at boot; the previous file is kept as FILE.bak. Tables managed by\n"
 	"  iptables-nft are left out (save those with iptables-save). Refused while a\n"
 	"  change is on probation in this namespace: confirm it first. Refused when\n"
 	"  FILE is a symbolic link, or FILE or a folder above it is owned or writable\n"
@@ -29,13 +30,15 @@ int cli_save(int argc, char **argv)
 {
 	struct nfp_config cfg;
 	const char *file;
+	char ns[64];
 	bool check = false, have_file = false, same, had;
 	char err[1024], skipped[512];
 	struct nl nl;
 	int ret, mode;
 
 	config_load(&cfg, NULL, NULL); /* save_file, save_mode */
-	file = cfg.save_file;
+	/* a namespace never gets the machine's boot file */
+	file = config_save_file(&cfg, state_ns_name(ns, sizeof(ns)) ? ns : NULL);
 	mode = cfg.save_mode;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -61,6 +64,9 @@ int cli_save(int argc, char **argv)
 			return cli_fail(EXIT_USAGE, "save: unexpected '%s'", argv[i]);
 		}
 	}
+	if (!file)
+		return cli_fail(EXIT_USAGE, "network namespace %s has no boot file: nfpilot save "
+				"FILE, or the config key save_file.%s = FILE", ns, ns);
 	ret = nl_open(&nl, err, sizeof(err));
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);

@@ -1,6 +1,7 @@
 #include "conntrack/ct.h"
 
 #include "model/fmt.h"
+#include "util/grow.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -201,16 +202,9 @@ size_t ct_table_bytes(const struct ct_table *t)
 
 struct ct_entry *ct_table_slot(struct ct_table *t)
 {
-	if (t->n == t->cap) {
-		/* big blocks are mmapped: realloc moves pages, it does not copy */
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct ct_entry *e = realloc(t->e, cap * sizeof(*e));
-
-		if (!e)
-			return NULL;
-		t->e = e;
-		t->cap = cap;
-	}
+	/* big blocks are mmapped: realloc (grow's) moves pages, it does not copy */
+	if (grow(&t->e, &t->cap, t->n + 1, sizeof(*t->e), 1024))
+		return NULL;
 	return &t->e[t->n];
 }
 

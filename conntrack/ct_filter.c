@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* asprintf */
 #include "conntrack/ct_filter.h"
+#include "util/grow.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -135,15 +136,8 @@ static int tokenize(struct parser *p)
 		else
 			while (s[i] && !strchr(" \t\n\r()", s[i]))
 				i++;
-		if ((size_t)p->ntoks == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct tok *t = realloc(p->toks, ncap * sizeof(*t));
-
-			if (!t)
-				return -ENOMEM;
-			p->toks = t;
-			cap = ncap;
-		}
+		if (grow(&p->toks, &cap, (size_t)p->ntoks + 1, sizeof(*p->toks), 16))
+			return -ENOMEM;
 		p->toks[p->ntoks].off = start;
 		p->toks[p->ntoks].len = i - start;
 		p->ntoks++;
@@ -155,15 +149,8 @@ static int add_node(struct parser *p, uint8_t op, uint8_t key, int a, int b)
 {
 	struct ct_filter *f = p->f;
 
-	if (f->nnodes == p->nodecap) {
-		size_t cap = p->nodecap ? p->nodecap * 2 : 16;
-		struct ct_fnode *n = realloc(f->nodes, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		f->nodes = n;
-		p->nodecap = cap;
-	}
+	if (grow(&f->nodes, &p->nodecap, f->nnodes + 1, sizeof(*f->nodes), 16))
+		return -ENOMEM;
 	f->nodes[f->nnodes] = (struct ct_fnode){ .op = op, .key = key, .a = a, .b = b };
 	return (int)f->nnodes++;
 }
@@ -172,17 +159,7 @@ static struct ct_fval *add_val(struct parser *p)
 {
 	struct ct_filter *f = p->f;
 
-	if (f->nvals == p->valcap) {
-		size_t cap = p->valcap ? p->valcap * 2 : 16;
-		struct ct_fval *v = realloc(f->vals, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		f->vals = v;
-		p->valcap = cap;
-	}
-	memset(&f->vals[f->nvals], 0, sizeof(f->vals[0]));
-	return &f->vals[f->nvals++];
+	return grow_slot(&f->vals, &f->nvals, &p->valcap, sizeof(*f->vals), 16);
 }
 
 /* ---- values ---- */
@@ -828,7 +805,7 @@ struct clause {
 
 struct dnf {
 	struct clause *c;
-	size_t n;
+	size_t n, cap;
 	int err;          /* -ENOMEM, -E2BIG or -EINVAL (message in msg) */
 	char msg[160];
 };
@@ -839,27 +816,21 @@ static void dnf_free(struct dnf *d)
 		free(d->c[i].text);
 	free(d->c);
 	d->c = NULL;
-	d->n = 0;
+	d->n = d->cap = 0;
 }
 
 static void dnf_add(struct dnf *d, const char *text, uint8_t family)
 {
-	struct clause *c;
-
 	if (d->err)
 		return;
 	if (d->n >= NFT_MAX_CLAUSES) {
 		d->err = -E2BIG;
 		return;
 	}
-	c = realloc(d->c, (d->n + 1) * sizeof(*c));
-	if (!c || !(text = strdup(text))) {
-		if (c)
-			d->c = c;
+	if (grow(&d->c, &d->cap, d->n + 1, sizeof(*d->c), 4) || !(text = strdup(text))) {
 		d->err = -ENOMEM;
 		return;
 	}
-	d->c = c;
 	d->c[d->n++] = (struct clause){ (char *)text, family };
 }
 

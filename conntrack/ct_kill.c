@@ -2,6 +2,7 @@
 
 #include "conntrack/ct_dump.h"
 #include "conntrack/ct_nl.h"
+#include "util/grow.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -66,17 +67,9 @@ static int sock_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY || mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
 		return MNL_CB_OK;
-	if (ls->n == ls->cap) {
-		size_t cap = ls->cap ? ls->cap * 2 : 64;
-		struct lsock *n = realloc(ls->s, cap * sizeof(*n));
-
-		if (!n)
-			return MNL_CB_ERROR;
-		ls->s = n;
-		ls->cap = cap;
-	}
-	s = &ls->s[ls->n];
-	memset(s, 0, sizeof(*s));
+	s = grow_slot(&ls->s, &ls->n, &ls->cap, sizeof(*ls->s), 64);
+	if (!s)
+		return MNL_CB_ERROR;
 	s->real_family = m->idiag_family;
 	s->id = m->id;
 	s->lport = ntohs(m->id.idiag_sport);

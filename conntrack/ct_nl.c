@@ -1,4 +1,5 @@
 #include "conntrack/ct_nl.h"
+#include "util/errmsg.h"
 
 #include <arpa/inet.h>
 #include <endian.h>
@@ -416,24 +417,21 @@ void ct_nl_put_kfilter(struct nlmsghdr *nlh, const struct ct_kfilter *k, uint8_t
 	mnl_attr_nest_end(nlh, nest);
 }
 
+#define CT_NL_MISSING "connection tracking is not available in this kernel " \
+		      "(try: modprobe nf_conntrack_netlink)"
+
+static const struct errmsg ct_nl_errors[] = {
+	{ EPERM, "operation not permitted: the kernel refused it" },
+	{ EACCES, "operation not permitted: the kernel refused it" },
+	{ EOPNOTSUPP, CT_NL_MISSING },
+	{ EPROTONOSUPPORT, CT_NL_MISSING },
+	{ EAFNOSUPPORT, CT_NL_MISSING },
+	{ ENOBUFS, "conntrack events were lost (the socket overflowed)" },
+	{ ENOMEM, "out of memory reading the conntrack table" },
+	{ 0 }
+};
+
 const char *ct_nl_strerror(int err)
 {
-	switch (-err) {
-	case EPERM:
-	case EACCES:
-		if (geteuid() != 0)
-			return "permission denied: nfpilot needs root (CAP_NET_ADMIN)";
-		return "operation not permitted: the kernel refused it";
-	case EOPNOTSUPP:
-	case EPROTONOSUPPORT:
-	case EAFNOSUPPORT:
-		return "connection tracking is not available in this kernel "
-		       "(try: modprobe nf_conntrack_netlink)";
-	case ENOBUFS:
-		return "conntrack events were lost (the socket overflowed)";
-	case ENOMEM:
-		return "out of memory reading the conntrack table";
-	default:
-		return strerror(-err);
-	}
+	return errmsg_get(ct_nl_errors, err);
 }

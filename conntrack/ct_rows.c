@@ -1,4 +1,5 @@
 #include "conntrack/ct_rows.h"
+#include "util/grow.h"
 
 #include <errno.h>
 #include <linux/netfilter/nf_conntrack_common.h>
@@ -11,14 +12,8 @@ int ct_rows_build(struct ct_rows *v, const struct ct_table *t, const struct ct_f
 {
 	size_t n = 0;
 
-	if (v->cap < t->n) {
-		uint32_t *idx = realloc(v->idx, (t->n ? t->n : 1) * sizeof(*idx));
-
-		if (!idx)
-			return -ENOMEM;
-		v->idx = idx;
-		v->cap = t->n;
-	}
+	if (grow(&v->idx, &v->cap, t->n, sizeof(*v->idx), 1024))
+		return -ENOMEM;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct ct_entry *e = &t->e[i];
 

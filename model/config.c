@@ -43,7 +43,7 @@ void config_defaults(struct nfp_config *c)
 	for (int i = 0; i < COL_COUNT; i++)
 		c->columns[i] = (unsigned char)i;
 	c->ncolumns = COL_COUNT;
-	c->timeout = 60;
+	c->timeout = CONFIG_TIMEOUT_DEFAULT;
 	snprintf(c->save_file, sizeof(c->save_file), "/etc/nftables.conf");
 	c->save_mode = -1;
 }
@@ -126,6 +126,19 @@ static int config_parse_int(const char *s, long *out)
 	return 0;
 }
 
+int config_timeout_parse(const char *s, int *out, char *err, size_t errlen)
+{
+	long v;
+
+	if (config_parse_int(s, &v) < 0 || v < CONFIG_TIMEOUT_MIN || v > CONFIG_TIMEOUT_MAX) {
+		snprintf(err, errlen, "seconds from %d to %d, not '%.100s'", CONFIG_TIMEOUT_MIN,
+			 CONFIG_TIMEOUT_MAX, s);
+		return -EINVAL;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 static int config_parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
@@ -179,6 +192,43 @@ static void config_set_columns(struct nfp_config *c, char *value, struct config_
 	c->ncolumns = n;
 }
 
+/* save_file.NS = PATH: a later line for NS replaces the earlier one */
+static void config_set_ns_save(struct nfp_config *c, const char *ns, const char *value,
+			       struct config_ctx *x)
+{
+	size_t i = 0;
+
+	if (!ns[0] || strlen(ns) >= sizeof(c->ns_save[0].ns) || strchr(ns, '/')) {
+		config_warn(x, "save_file.NAME needs a namespace name (at most %zu characters)",
+			    sizeof(c->ns_save[0].ns) - 1);
+		return;
+	}
+	if (value[0] != '/' || strlen(value) >= sizeof(c->ns_save[0].file)) {
+		config_warn(x, "save_file.%s must be an absolute path", ns);
+		return;
+	}
+	while (i < c->nns_save && strcmp(c->ns_save[i].ns, ns) != 0)
+		i++;
+	if (i == CONFIG_NS_SAVE_MAX) {
+		config_warn(x, "at most %d save_file.NAME keys", CONFIG_NS_SAVE_MAX);
+		return;
+	}
+	snprintf(c->ns_save[i].ns, sizeof(c->ns_save[i].ns), "%s", ns);
+	snprintf(c->ns_save[i].file, sizeof(c->ns_save[i].file), "%s", value);
+	if (i == c->nns_save)
+		c->nns_save++;
+}
+
+const char *config_save_file(const struct nfp_config *c, const char *ns)
+{
+	if (!ns)
+		return c->save_file;
+	for (size_t i = 0; i < c->nns_save; i++)
+		if (strcmp(c->ns_save[i].ns, ns) == 0)
+			return c->ns_save[i].file;
+	return NULL;
+}
+
 static void config_set(struct nfp_config *c, const char *key, char *value,
 		       struct config_ctx *x)
 {
@@ -208,13 +258,15 @@ static void config_set(struct nfp_config *c, const char *key, char *value,
 	} else if (strcmp(key, "columns") == 0) {
 		config_set_columns(c, value, x);
 	} else if (strcmp(key, "timeout") == 0) {
-		long v;
+		char why[200];
+		int v;
 
-		if (config_parse_int(value, &v) < 0 || v < CONFIG_TIMEOUT_MIN
-		    || v > CONFIG_TIMEOUT_MAX)
-			config_warn(x, "timeout must be between 10 and 3600 seconds");
+		if (config_timeout_parse(value, &v, why, sizeof(why)) < 0)
+			config_warn(x, "timeout: %s", why);
 		else
-			c->timeout = (int)v;
+			c->timeout = v;
+	} else if (strncmp(key, "save_file.", 10) == 0) {
+		config_set_ns_save(c, key + 10, value, x);
 	} else if (strcmp(key, "save_file") == 0) {
 		if (value[0] != '/' || strlen(value) >= sizeof(c->save_file))
 			config_warn(x, "save_file must be an absolute path");

@@ -13,10 +13,14 @@
  *	columns = num, pkts, bytes, pps, bps, history, handle, rule
  *	                   rule-list columns in order; "rule" is required
  *	timeout = 60       probation time of an applied change, seconds,
- *	                   integer 10 .. 3600
+ *	                   integer CONFIG_TIMEOUT_MIN .. CONFIG_TIMEOUT_MAX
  *	save_file = /etc/nftables.conf
- *	                   where S and `nfpilot save` write the ruleset, and
- *	                   what the "not saved" indicator compares with
+ *	                   where S and `nfpilot save` write the machine's
+ *	                   ruleset, and what the "not saved" indicator
+ *	                   compares with
+ *	save_file.NAME = /etc/nft/NAME.nft
+ *	                   the same for network namespace NAME (`ip netns`
+ *	                   name, or ns-INODE): a namespace has no default
  *	save_mode = 0640   the saved file's mode (octal); at most 0755: no
  *	                   set-id bits, no write for group or others. Unset:
  *	                   the previous file's bits, never more than 0644 */
@@ -47,8 +51,17 @@ enum config_column {
 
 #define CONFIG_REFRESH_MIN 0.2
 #define CONFIG_REFRESH_MAX 60.0
+/* The probation time of an applied change, in seconds: the config key
+ * timeout, the live view's --timeout and that of every verb that applies a
+ * change all take it through config_timeout_parse, the one check. */
 #define CONFIG_TIMEOUT_MIN 10
 #define CONFIG_TIMEOUT_MAX 3600
+#define CONFIG_TIMEOUT_DEFAULT 60
+/* ... as text, for the help: "10..3600", "60" */
+#define CONFIG_STR_(x) #x
+#define CONFIG_STR(x) CONFIG_STR_(x)
+#define CONFIG_TIMEOUT_RANGE CONFIG_STR(CONFIG_TIMEOUT_MIN) ".." CONFIG_STR(CONFIG_TIMEOUT_MAX)
+#define CONFIG_NS_SAVE_MAX 16
 #define CONFIG_SAVE_MODE_MAX 0755   /* SAFEFILE_MODE_MAX: ui/ parses, apply/ writes */
 
 struct nfp_config {
@@ -61,7 +74,17 @@ struct nfp_config {
 	char save_file[256];         /* the boot-time ruleset file */
 	int save_mode;               /* its mode as asked (octal, at most 0755), or -1:
 				      * the previous file's bits within 0644 */
+	struct {
+		char ns[64];
+		char file[256];
+	} ns_save[CONFIG_NS_SAVE_MAX]; /* save_file.NAME */
+	size_t nns_save;
 };
+
+/* The boot file of namespace ns (NULL: the machine's own): save_file, or
+ * save_file.NS for a namespace; NULL when the namespace has none (a
+ * namespace never gets the machine's file). */
+const char *config_save_file(const struct nfp_config *c, const char *ns);
 
 /* "pkts" for COL_PKTS; NULL when out of range */
 const char *config_column_name(enum config_column col);
@@ -73,8 +96,13 @@ int config_column_parse(const char *name);
  * at most CONFIG_SAVE_MODE_MAX. The mode, or -EINVAL / -ERANGE. */
 int config_mode_parse(const char *s);
 
+/* A probation time as the admin writes it: whole seconds (digits only)
+ * from CONFIG_TIMEOUT_MIN to CONFIG_TIMEOUT_MAX. 0 with *out set, or
+ * -EINVAL with err = "seconds from 10 to 3600, not 'S'" (S as given). */
+int config_timeout_parse(const char *s, int *out, char *err, size_t errlen);
+
 /* refresh 1, theme "default", numeric, every column in table order,
- * timeout 60, save_mode -1 */
+ * timeout CONFIG_TIMEOUT_DEFAULT, save_mode -1 */
 void config_defaults(struct nfp_config *c);
 
 /* Apply the settings in fp (named fname in messages) on top of *c. A bad

@@ -1,4 +1,6 @@
 #include "nft/batch.h"
+#include "util/grow.h"
+#include "util/errmsg.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,15 +27,8 @@
 
 static int tag_add(struct batch *b, int tag)
 {
-	if (b->ntags == b->tags_cap) {
-		size_t cap = b->tags_cap ? b->tags_cap * 2 : 256;
-		int *t = realloc(b->tags, cap * sizeof(*t));
-
-		if (!t)
-			return -ENOMEM;
-		b->tags = t;
-		b->tags_cap = cap;
-	}
+	if (grow(&b->tags, &b->tags_cap, b->ntags + 1, sizeof(*b->tags), 256))
+		return -ENOMEM;
 	b->tags[b->ntags++] = tag;
 	return 0;
 }
@@ -180,41 +175,35 @@ int batch_tag(const struct batch *b, uint32_t seq)
 								      : -1;
 }
 
+/* What the kernel means by an errno refusing an nf_tables change: its
+ * words (strerror's), and what they mean there. */
+#define BATCH_FULL "No space left (a set or the table is full)"
+#define BATCH_DEEP "Too many links (jumps nested too deep)"
+#define BATCH_NOMEM "Cannot allocate memory (the kernel is out of memory)"
+
+static const struct errmsg batch_errors[] = {
+	{ EINVAL, "Invalid argument (the kernel does not take this object in this form)" },
+	{ EOPNOTSUPP, "Operation not supported (by this kernel, in this form)" },
+	{ ENOENT, "No such file or directory (something it names does not exist)" },
+	{ EEXIST, "File exists (an object of that name is there already)" },
+	{ EBUSY, "Device or resource busy (the object is in use)" },
+	{ EPERM, "Operation not permitted (the table is owned by another process)" },
+	{ ENODEV, "No such device (an interface it names is missing)" },
+	{ ENFILE, BATCH_FULL },
+	{ ENOSPC, BATCH_FULL },
+	{ E2BIG, BATCH_DEEP },
+	{ EMLINK, BATCH_DEEP },
+	{ ELOOP, "Too many levels of symbolic links (a loop of jumps)" },
+	{ ENOMEM, BATCH_NOMEM },
+	{ ENOBUFS, BATCH_NOMEM },
+	{ ERANGE, "Numerical result out of range" },
+	{ EAFNOSUPPORT, "Address family not supported (by this kernel's nf_tables)" },
+	{ 0 }
+};
+
 const char *batch_strerror(int err)
 {
-	switch (-err) {
-	case EINVAL:
-		return "Invalid argument (the kernel does not take this object in this form)";
-	case EOPNOTSUPP:
-		return "Operation not supported (by this kernel, in this form)";
-	case ENOENT:
-		return "No such file or directory (something it names does not exist)";
-	case EEXIST:
-		return "File exists (an object of that name is there already)";
-	case EBUSY:
-		return "Device or resource busy (the object is in use)";
-	case EPERM:
-		return "Operation not permitted (the table is owned by another process)";
-	case ENODEV:
-		return "No such device (an interface it names is missing)";
-	case ENFILE:
-	case ENOSPC:
-		return "No space left (a set or the table is full)";
-	case E2BIG:
-	case EMLINK:
-		return "Too many links (jumps nested too deep)";
-	case ELOOP:
-		return "Too many levels of symbolic links (a loop of jumps)";
-	case ENOMEM:
-	case ENOBUFS:
-		return "Cannot allocate memory (the kernel is out of memory)";
-	case ERANGE:
-		return "Numerical result out of range";
-	case EAFNOSUPPORT:
-		return "Address family not supported (by this kernel's nf_tables)";
-	default:
-		return strerror(-err);
-	}
+	return errmsg_get(batch_errors, err);
 }
 
 /* b's messages as iovecs (with its end: closed first). */

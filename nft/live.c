@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "nft/live.h"
+#include "util/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -588,14 +589,8 @@ int live_tick(struct live *l, const uint64_t *visible, size_t nvisible, bool all
 	}
 	if (now < l->counters_next || l->npending)
 		return 0; /* the last round's cost says wait, or it is not over */
-	if (nvisible > l->pending_cap) {
-		uint64_t *p = realloc(l->pending, nvisible * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		l->pending = p;
-		l->pending_cap = nvisible;
-	}
+	if (grow(&l->pending, &l->pending_cap, nvisible, sizeof(*l->pending), 64))
+		return -ENOMEM;
 	/* read bottom-up: step_pending pops from the end */
 	for (size_t i = 0; i < nvisible; i++)
 		l->pending[i] = visible[nvisible - 1 - i];

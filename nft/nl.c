@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* setns */
 #include "nft/nl.h"
+#include "util/errmsg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,32 +113,27 @@ int nl_genid(struct nl *nl, uint32_t *genid)
 	return nl_talk(nl, req, genid_cb, genid);
 }
 
+/* root refused: the privilege is there, the kernel said no */
+#define NL_REFUSED "operation not permitted: the kernel refused it (a table owned by " \
+		   "another process can be changed only by that process)"
+#define NL_NOMEM "out of memory reading the ruleset"
+
+static const struct errmsg nl_errors[] = {
+	{ EPERM, NL_REFUSED },
+	{ EACCES, NL_REFUSED },
+	{ EPFNOSUPPORT, "nf_tables is not available in this kernel (try: modprobe nf_tables)" },
+	{ EOPNOTSUPP, "not supported by this kernel" },
+	{ EAFNOSUPPORT, "address family not supported by this kernel's nf_tables" },
+	{ ENOENT, "no such table, chain or set" },
+	{ EINTR, "the ruleset kept changing while it was read; try again" },
+	{ ENOBUFS, NL_NOMEM },
+	{ ENOMEM, NL_NOMEM },
+	{ 0 }
+};
+
 const char *nl_strerror(int err)
 {
-	switch (-err) {
-	case EPERM:
-	case EACCES:
-		if (geteuid() != 0)
-			return "permission denied: nfpilot needs root (CAP_NET_ADMIN)";
-		/* root was refused: the privilege is there, the kernel said no */
-		return "operation not permitted: the kernel refused it (a table owned by "
-		       "another process can be changed only by that process)";
-	case EPFNOSUPPORT:
-		return "nf_tables is not available in this kernel (try: modprobe nf_tables)";
-	case EOPNOTSUPP:
-		return "not supported by this kernel";
-	case EAFNOSUPPORT:
-		return "address family not supported by this kernel's nf_tables";
-	case ENOENT:
-		return "no such table, chain or set";
-	case EINTR:
-		return "the ruleset kept changing while it was read; try again";
-	case ENOBUFS:
-	case ENOMEM:
-		return "out of memory reading the ruleset";
-	default:
-		return strerror(-err);
-	}
+	return errmsg_get(nl_errors, err);
 }
 
 int nl_enter_netns(const char *name, char *err, size_t errlen)

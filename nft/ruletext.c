@@ -1,5 +1,7 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "nft/ruletext.h"
+#include "util/grow.h"
+#include "util/spawn.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,16 +49,12 @@ void ruletext_command(uint32_t family, const char *table, const char *chain,
 
 int ruletext_plan_add(struct ruletext_job *job, const char *cmd)
 {
-	char **n;
-
 	/* "list ruleset" covers everything: once is enough */
 	for (size_t i = 0; i < job->ncmds; i++)
 		if (strcmp(job->cmds[i], cmd) == 0)
 			return 0;
-	n = realloc(job->cmds, (job->ncmds + 1) * sizeof(*n));
-	if (!n)
+	if (grow(&job->cmds, &job->cmds_cap, job->ncmds + 1, sizeof(*job->cmds), 16))
 		return -ENOMEM;
-	job->cmds = n;
 	job->cmds[job->ncmds] = strdup(cmd);
 	return job->cmds[job->ncmds++] ? 0 : -ENOMEM;
 }
@@ -103,7 +100,7 @@ void ruletext_job_free(struct ruletext_job *job)
 	free(job->cmds);
 	free(job->text);
 	job->cmds = NULL;
-	job->ncmds = 0;
+	job->ncmds = job->cmds_cap = 0;
 	job->text = NULL;
 }
 
@@ -191,8 +188,6 @@ static int list_group(const struct ruletext_job *job, unsigned flags, const char
 	return err;
 }
 
-extern char **environ;
-
 /* What a listing child sends after its text. */
 struct child_end {
 	int32_t err;
@@ -216,16 +211,14 @@ int ruletext_child_main(int argc, char **argv)
 }
 
 /* The commands of group listed by `nfpilot ruletext`, a process of its
- * own: started by posix_spawn (a fork of a process with threads must
- * not allocate before it execs). */
+ * own (util/spawn.h). */
 static int list_in_child(const struct ruletext_job *job, unsigned flags, const char *group,
 			 FILE *out, char *errmsg, size_t len)
 {
 	struct child_end end = { 0 };
 	char *buf = NULL, chunk[16384], flagbuf[16];
 	char **argv = calloc(job->ncmds + 5, sizeof(*argv));
-	posix_spawn_file_actions_t fa;
-	size_t got = 0, n = 0;
+	size_t got = 0, cap = 0, n = 0;
 	int fds[2], status, ret;
 	ssize_t r;
 	pid_t pid;
@@ -243,30 +236,22 @@ static int list_in_child(const struct ruletext_job *job, unsigned flags, const c
 	for (size_t i = 0; i < job->ncmds; i++)
 		if (in_group(job->cmds[i], group))
 			argv[n++] = job->cmds[i];
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	/* libxtables' complaints are not for the terminal */
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	ret = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	/* libxtables' complaints are not for the terminal: quiet */
+	ret = spawn_self(argv, -1, fds[1], true, &pid);
 	free(argv);
 	close(fds[1]);
 	if (ret) {
 		close(fds[0]);
-		snprintf(errmsg, len, "cannot list the %s tables: %s", group, strerror(ret));
-		return -ret;
+		snprintf(errmsg, len, "cannot list the %s tables: %s", group, strerror(-ret));
+		return ret;
 	}
 	while ((r = read(fds[0], chunk, sizeof(chunk))) > 0 || (r < 0 && errno == EINTR)) {
-		char *nb = r > 0 ? realloc(buf, got + (size_t)r) : buf;
-
-		if (r > 0 && !nb)
+		if (r < 0)
+			continue;
+		if (grow(&buf, &cap, got + (size_t)r, 1, sizeof(chunk)))
 			break;
-		if (r > 0) {
-			memcpy(nb + got, chunk, (size_t)r);
-			buf = nb;
-			got += (size_t)r;
-		}
+		memcpy(buf + got, chunk, (size_t)r);
+		got += (size_t)r;
 	}
 	close(fds[0]);
 	waitpid(pid, &status, 0);
@@ -501,15 +486,8 @@ static void block_free(struct join *j)
 
 static int block_add(struct join *j, const char *line)
 {
-	if (j->nblock == j->block_cap) {
-		size_t cap = j->block_cap ? j->block_cap * 2 : 8;
-		char **b = realloc(j->block, cap * sizeof(*b));
-
-		if (!b)
-			return -ENOMEM;
-		j->block = b;
-		j->block_cap = cap;
-	}
+	if (grow(&j->block, &j->block_cap, j->nblock + 1, sizeof(*j->block), 8))
+		return -ENOMEM;
 	j->block[j->nblock] = strdup(line);
 	return j->block[j->nblock++] ? 0 : -ENOMEM;
 }

@@ -14,7 +14,7 @@
 struct ruletext_job {
 	/* in: filled by ruletext_plan() */
 	char **cmds;
-	size_t ncmds;
+	size_t ncmds, cmds_cap;
 	bool numeric;        /* ports as numbers (nft's default); else names */
 	bool notify;         /* write one byte to notify_fd when done */
 	int notify_fd;

@@ -3,6 +3,7 @@
 #include "nft/batch.h"
 #include "model/fmt.h"
 #include "model/ruleset.h"
+#include "util/grow.h"
 
 #include <arpa/inet.h>
 #include <endian.h>
@@ -25,14 +26,13 @@
 
 /* ---- holding objects ---- */
 
-int snapshot_push(void ***arr, size_t *n, void *obj)
+int snapshot_push(void *arrp, size_t *n, size_t *cap, void *obj)
 {
-	void **a = realloc(*arr, (*n + 1) * sizeof(*a));
+	void **slot = grow_slot(arrp, n, cap, sizeof(void *), 16);
 
-	if (!a)
+	if (!slot)
 		return -ENOMEM;
-	a[(*n)++] = obj;
-	*arr = a;
+	*slot = obj;
 	return 0;
 }
 
@@ -101,7 +101,7 @@ struct kind_ops {
 	int (*parse)(const struct nlmsghdr *, void *);
 	const char *(*table)(void *);
 	void (*free)(void *);
-	size_t arr_off, n_off;
+	size_t arr_off, n_off, cap_off;
 };
 
 static const char *chain_table(void *o) { return nftnl_chain_get_str(o, NFTNL_CHAIN_TABLE); }
@@ -114,7 +114,7 @@ static const char *rule_table(void *o) { return nftnl_rule_get_str(o, NFTNL_RULE
 	{ (void *(*)(void))type##_alloc, \
 	  (int (*)(const struct nlmsghdr *, void *))type##_nlmsg_parse, table_of, \
 	  (void (*)(void *))type##_free, offsetof(struct snap_table, field), \
-	  offsetof(struct snap_table, n##field) }
+	  offsetof(struct snap_table, n##field), offsetof(struct snap_table, field##_cap) }
 
 static const struct kind_ops kinds[] = {
 	[K_CHAIN] = OPS(nftnl_chain, chains, chain_table),
@@ -300,8 +300,8 @@ static int collect_cb(const struct nlmsghdr *nlh, void *data)
 		k->free(obj);
 		return MNL_CB_OK;
 	}
-	if (snapshot_push((void ***)((char *)c->t + k->arr_off), (size_t *)((char *)c->t + k->n_off),
-		 obj) < 0) {
+	if (snapshot_push((char *)c->t + k->arr_off, (size_t *)((char *)c->t + k->n_off),
+			  (size_t *)((char *)c->t + k->cap_off), obj) < 0) {
 		k->free(obj);
 		return MNL_CB_ERROR;
 	}
@@ -438,7 +438,7 @@ struct rule_sets {
 	uint32_t family;
 	const char *table;
 	struct nftnl_set ***sets;
-	size_t *n;
+	size_t *n, *cap;
 	int err;
 };
 
@@ -470,7 +470,7 @@ static int rule_sets_cb(struct nftnl_expr *e, void *data)
 	 * named one stays */
 	if (!(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
 		nftnl_set_free(s);
-	else if (snapshot_push((void ***)r->sets, r->n, s) < 0) {
+	else if (snapshot_push(r->sets, r->n, r->cap, s) < 0) {
 		nftnl_set_free(s);
 		r->err = -ENOMEM;
 	}
@@ -478,9 +478,10 @@ static int rule_sets_cb(struct nftnl_expr *e, void *data)
 }
 
 int snapshot_get_rule_sets(struct nl *nl, uint32_t family, const char *table,
-			   struct nftnl_rule *rule, struct nftnl_set ***sets, size_t *n)
+			   struct nftnl_rule *rule, struct nftnl_set ***sets, size_t *n,
+			   size_t *cap)
 {
-	struct rule_sets r = { nl, family, table, sets, n, 0 };
+	struct rule_sets r = { nl, family, table, sets, n, cap, 0 };
 
 	nftnl_expr_foreach(rule, rule_sets_cb, &r);
 	return r.err;
@@ -525,20 +526,20 @@ static int list_tables_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct snapshot *s = data;
 	struct nftnl_table *nt = nftnl_table_alloc();
-	struct snap_table *arr;
+	struct snap_table *t;
 	int ret = MNL_CB_ERROR;
 
 	if (!nt || nftnl_table_nlmsg_parse(nlh, nt) < 0)
 		goto out;
-	arr = realloc(s->tables, (s->ntables + 1) * sizeof(*arr));
-	if (!arr)
+	t = grow_slot(&s->tables, &s->ntables, &s->tables_cap, sizeof(*s->tables), 8);
+	if (!t)
 		goto out;
-	s->tables = arr;
-	memset(&arr[s->ntables], 0, sizeof(*arr));
-	arr[s->ntables].family = nftnl_table_get_u32(nt, NFTNL_TABLE_FAMILY);
-	arr[s->ntables].name = strdup(nftnl_table_get_str(nt, NFTNL_TABLE_NAME));
-	if (arr[s->ntables++].name)
+	t->family = nftnl_table_get_u32(nt, NFTNL_TABLE_FAMILY);
+	t->name = strdup(nftnl_table_get_str(nt, NFTNL_TABLE_NAME));
+	if (t->name)
 		ret = MNL_CB_OK;
+	else
+		s->ntables--;
 out:
 	if (nt)
 		nftnl_table_free(nt);
@@ -631,17 +632,10 @@ struct restore_ctx {
 /* Close the message just built: it restores object idx of kind in table. */
 static void put(struct restore_ctx *rc, size_t table, enum what_kind kind, size_t idx)
 {
-	if (rc->nw == rc->capw) {
-		size_t cap = rc->capw ? rc->capw * 2 : 256;
-		struct what *w = realloc(rc->w, cap * sizeof(*w));
-
-		if (!w) {
-			rc->b.err = -ENOMEM;
-			batch_push(&rc->b, -1);
-			return;
-		}
-		rc->w = w;
-		rc->capw = cap;
+	if (grow(&rc->w, &rc->capw, rc->nw + 1, sizeof(*rc->w), 256)) {
+		rc->b.err = -ENOMEM;
+		batch_push(&rc->b, -1);
+		return;
 	}
 	rc->w[rc->nw] = (struct what){ (uint32_t)table, kind, idx };
 	batch_push(&rc->b, (int)rc->nw++);
@@ -1636,7 +1630,7 @@ static size_t chain_start(const struct snap_table *t, long ci)
 
 static int insert_rule(struct snap_table *t, size_t at, struct nftnl_rule *r)
 {
-	if (snapshot_push((void ***)&t->rules, &t->nrules, r) < 0)
+	if (snapshot_push(&t->rules, &t->nrules, &t->rules_cap, r) < 0)
 		return -ENOMEM;
 	memmove(&t->rules[at + 1], &t->rules[at], (t->nrules - 1 - at) * sizeof(*t->rules));
 	t->rules[at] = r;
@@ -1711,7 +1705,7 @@ static int undo_step(struct snap_table *t, const struct snap_table *d, size_t si
 				nftnl_set_free(t->sets[j]);
 				remove_at((void **)t->sets, &t->nsets, j);
 			}
-		if (!s || snapshot_push((void ***)&t->sets, &t->nsets, s) < 0) {
+		if (!s || snapshot_push(&t->sets, &t->nsets, &t->sets_cap, s) < 0) {
 			if (s)
 				nftnl_set_free(s);
 			nftnl_rule_free(r);

@@ -40,7 +40,7 @@ struct undo_step {
 	uint64_t handle;
 	struct nftnl_rule *rule;     /* REPLACE, ADDRULE: as it was */
 	struct nftnl_set **sets;     /* ... the anonymous sets it used, with elements */
-	size_t nsets;
+	size_t nsets, sets_cap;
 	uint64_t after;              /* ADDRULE: after rule `after` (0: none) ... */
 	long after_step;             /* ... or after the rule step `after_step` puts
 				      * back (-1: none); neither: first in the chain */
@@ -53,25 +53,25 @@ struct snap_table {
 	bool absent;                 /* did not exist: the restore deletes it */
 	bool delta;                  /* not the whole table: steps undo the change */
 	struct undo_step *steps;
-	size_t nsteps;
+	size_t nsteps, steps_cap;
 	struct nftnl_table *table;
 	struct nftnl_chain **chains;
-	size_t nchains;
+	size_t nchains, chains_cap;
 	struct nftnl_set **sets;     /* with their elements */
-	size_t nsets;
+	size_t nsets, sets_cap;
 	struct nftnl_obj **objs;
-	size_t nobjs;
+	size_t nobjs, objs_cap;
 	struct nftnl_flowtable **flowtables;
-	size_t nflowtables;
+	size_t nflowtables, flowtables_cap;
 	struct nftnl_rule **rules;   /* chain by chain, each in rule order */
-	size_t nrules;
+	size_t nrules, rules_cap;
 };
 
 struct snapshot {
 	uint32_t genid;              /* generation the snapshot shows */
 	bool all;                    /* of every table there was: any other is new */
 	struct snap_table *tables;
-	size_t ntables;
+	size_t ntables, tables_cap;
 };
 
 /* A table to snapshot, by family and name. */
@@ -132,9 +132,11 @@ struct nftnl_expr;
 const char *snapshot_expr_set(struct nftnl_expr *e);
 
 /* The anonymous sets rule uses (`{ 22, 80 }`, a meter: they go when it
- * goes), read with their elements and appended to *sets. 0 or -errno. */
+ * goes), read with their elements and appended to *sets (*n of them,
+ * capacity *cap). 0 or -errno. */
 int snapshot_get_rule_sets(struct nl *nl, uint32_t family, const char *table,
-			   struct nftnl_rule *rule, struct nftnl_set ***sets, size_t *n);
+			   struct nftnl_rule *rule, struct nftnl_set ***sets, size_t *n,
+			   size_t *cap);
 
 /* Copy the attributes of rule message in after out's header; for each
  * expression's data, fn(out, expression name, data, ctx) may write it
@@ -158,8 +160,9 @@ void snapshot_step_free(struct undo_step *st);
  * state the change left) or -ENOMEM. */
 int snapshot_undo(struct snap_table *whole, const struct snap_table *delta);
 
-/* Append obj to the array *arr of *n object pointers. 0 or -ENOMEM. */
-int snapshot_push(void ***arr, size_t *n, void *obj);
+/* Append obj to the array *arrp (a pointer to an array of object
+ * pointers: &t->rules) of *n, capacity *cap (util/grow.h). 0 or -ENOMEM. */
+int snapshot_push(void *arrp, size_t *n, size_t *cap, void *obj);
 
 /* A dumped xt rule is refused (EINVAL) without NFTA_RULE_COMPAT, which
  * the kernel never dumps: set it from the rule's `meta l4proto` compare. */

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* asprintf */
 #include "nft/trace.h"
+#include "util/grow.h"
 
 #include "nft/ruletext.h"
 
@@ -285,22 +286,15 @@ void trace_asm_free(struct trace_asm *a)
 	free(a->open);
 	free(a->done);
 	a->open = a->done = NULL;
-	a->nopen = a->ndone = a->done_cap = 0;
+	a->nopen = a->open_cap = a->ndone = a->done_cap = 0;
 }
 
 static int finish(struct trace_asm *a, size_t i, bool complete, const char *end)
 {
 	struct trace_packet *p = a->open[i];
 
-	if (a->ndone == a->done_cap) {
-		size_t cap = a->done_cap ? a->done_cap * 2 : 16;
-		struct trace_packet **d = realloc(a->done, cap * sizeof(*d));
-
-		if (!d)
-			return -ENOMEM;
-		a->done = d;
-		a->done_cap = cap;
-	}
+	if (grow(&a->done, &a->done_cap, a->ndone + 1, sizeof(*a->done), 16))
+		return -ENOMEM;
 	p->complete = complete;
 	p->end = end;
 	a->done[a->ndone++] = p;
@@ -418,15 +412,8 @@ static int push_step(struct trace_packet *p, const struct trace_event *ev)
 		p->truncated = true;
 		return 0;
 	}
-	if (p->nsteps == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-
-		s = realloc(p->steps, cap * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		p->steps = s;
-		p->cap = cap;
-	}
+	if (grow(&p->steps, &p->cap, p->nsteps + 1, sizeof(*p->steps), 16))
+		return -ENOMEM;
 	s = &p->steps[p->nsteps];
 	memset(s, 0, sizeof(*s));
 	s->staged = -1;
@@ -455,12 +442,9 @@ static int push_step(struct trace_packet *p, const struct trace_event *ev)
 
 static int keep_raw(struct trace_packet *p, const struct nlmsghdr *nlh)
 {
-	char *r = realloc(p->raw, p->rawlen + nlh->nlmsg_len);
-
-	if (!r)
+	if (grow(&p->raw, &p->raw_cap, p->rawlen + nlh->nlmsg_len, 1, 4096))
 		return -ENOMEM;
-	memcpy(r + p->rawlen, nlh, nlh->nlmsg_len);
-	p->raw = r;
+	memcpy(p->raw + p->rawlen, nlh, nlh->nlmsg_len);
 	p->rawlen += nlh->nlmsg_len;
 	return 0;
 }
@@ -487,13 +471,8 @@ int trace_asm_msg(struct trace_asm *a, const struct nlmsghdr *nlh, double now)
 			return ret;
 		if (a->nopen >= TRACE_MAX_OPEN)
 			return 0;
-		if (!(a->nopen & 15)) {
-			struct trace_packet **o = realloc(a->open, (a->nopen + 16) * sizeof(*o));
-
-			if (!o)
-				return -ENOMEM;
-			a->open = o;
-		}
+		if (grow(&a->open, &a->open_cap, a->nopen + 1, sizeof(*a->open), 16))
+			return -ENOMEM;
 		p = calloc(1, sizeof(*p));
 		if (!p)
 			return -ENOMEM;

@@ -117,7 +117,7 @@ struct trace_packet {
 	int depth;
 	/* the messages themselves (trace_asm keep_raw), for another process */
 	char *raw;
-	size_t rawlen;
+	size_t rawlen, raw_cap;
 };
 
 /* Gathers messages into packets. ours: the name of the tracing table
@@ -129,7 +129,7 @@ struct trace_asm {
 	const char *(*ifname)(void *ctx, uint32_t index, char *buf);
 	void *ifname_ctx;
 	struct trace_packet **open;   /* in progress */
-	size_t nopen;
+	size_t nopen, open_cap;
 	struct trace_packet **done;   /* complete, oldest first */
 	size_t ndone, done_cap;
 	uint64_t foreign;             /* messages of packets nfpilot did not mark */

@@ -5,9 +5,11 @@
 #include "probation/history.h"
 #include "nft/ruletext.h"
 #include "probation/probation.h"
+#include "probation/protocol.h"
 #include "probation/snapfile.h"
 #include "probation/state.h"
 #include "model/ruleset.h"
+#include "util/grow.h"
 
 #include <libnftnl/rule.h>
 #include <nftables/libnftables.h>
@@ -69,9 +71,9 @@ struct guardian {
 	char dir[4096];
 	struct nl nl;
 	struct snapshot *snaps;
-	size_t nsnaps;
+	size_t nsnaps, snaps_cap;
 	struct kept *kept;
-	size_t nkept;
+	size_t nkept, kept_cap;
 	struct client cl[MAX_CLIENTS];
 	size_t ncl;
 	int lsock;
@@ -91,7 +93,7 @@ struct guardian {
 	uint32_t point_genid;   /* generation the last restore point was read at */
 	int sigfd;              /* SIGTERM */
 	bool echo_lost;         /* a rule the change added is not in its inverse */
-	size_t change_len;
+	size_t change_len, change_cap;
 	bool point_changed;     /* the kept tables changed: rewrite the restore point */
 	struct snapshot after;  /* the touched tables right after the last change */
 	bool have_after;
@@ -172,42 +174,57 @@ static void persist(struct guardian *g)
 		syslog(LOG_ERR, "%s", err);
 }
 
-/* One message: fmt formatted into buf (PROB_MSG_MAX); its length. */
-static size_t format(char *buf, const char *fmt, va_list ap)
-{
-	int n = vsnprintf(buf, PROB_MSG_MAX, fmt, ap);
-
-	return n < 0 ? 0 : n >= PROB_MSG_MAX ? PROB_MSG_MAX - 1 : (size_t)n;
-}
-
-static void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(int fd, const char *fmt, ...)
+/* The answer a to request req, on fd. */
+static void answer(int fd, enum protocol_req req, const struct protocol_answer *a)
 {
 	char buf[PROB_MSG_MAX];
-	va_list ap;
-	size_t n;
+	int n = protocol_answer_format(req, a, buf, sizeof(buf));
 
-	va_start(ap, fmt);
-	n = format(buf, fmt, ap);
-	va_end(ap);
-	send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-/* The same message to every holder. */
-static void tell_holders(struct guardian *g, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void tell_holders(struct guardian *g, const char *fmt, ...)
+/* ok, with n (a numbered request's) and text (may be NULL) */
+static void answer_ok(int fd, enum protocol_req req, long long n, const char *text)
 {
-	char buf[PROB_MSG_MAX];
+	answer(fd, req, &(struct protocol_answer){ .ok = true, .n = n, .text = text });
+}
+
+/* err, its reason fmt */
+static void refuse(int fd, enum protocol_req req, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void refuse(int fd, enum protocol_req req, const char *fmt, ...)
+{
+	char why[PROB_MSG_MAX];
 	va_list ap;
-	size_t n;
 
 	va_start(ap, fmt);
-	n = format(buf, fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	answer(fd, req, &(struct protocol_answer){ .text = why });
+}
+
+/* The same notice to every holder. */
+static void tell_holders(struct guardian *g, const struct protocol_notice *m)
+{
+	char buf[PROB_MSG_MAX];
+	int n = protocol_notice_format(m, buf, sizeof(buf));
+
 	for (size_t i = 0; i < g->ncl; i++)
 		if (g->cl[i].holder)
-			send(g->cl[i].fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+			send(g->cl[i].fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* The deadline restarts: now plus the timeout, told to the holders. */
+static void restart_deadline(struct guardian *g)
+{
+	g->deadline = now_ms() + (int64_t)g->timeout_s * 1000;
+	persist(g);
+}
+
+static void tell_deadline(struct guardian *g)
+{
+	tell_holders(g, &(struct protocol_notice){ .note = NOTE_DEADLINE,
+						   .ms = (long long)g->timeout_s * 1000 });
 }
 
 /* ---- the tables ---- */
@@ -260,14 +277,8 @@ static int to_whole(struct guardian *g, struct snap_table *k, char *err, size_t 
 
 static int adopt(struct guardian *g, struct snapshot *s, bool made, char *err, size_t errlen)
 {
-	struct snapshot *arr = realloc(g->snaps, (g->nsnaps + 1) * sizeof(*arr));
-	struct kept *k = arr ? realloc(g->kept, (g->nkept + s->ntables + 1) * sizeof(*k)) : NULL;
-
-	if (arr)
-		g->snaps = arr;
-	if (k)
-		g->kept = k;
-	if (!arr || !k) {
+	if (grow(&g->snaps, &g->snaps_cap, g->nsnaps + 1, sizeof(*g->snaps), 4) ||
+	    grow(&g->kept, &g->kept_cap, g->nkept + s->ntables, sizeof(*g->kept), 8)) {
 		snapshot_free(s);
 		return -ENOMEM;
 	}
@@ -628,7 +639,8 @@ static int end_confirmed(struct guardian *g, const char *by)
 	n = record_meta(g, "confirmed", reason);
 	tables_text(g, tables, sizeof(tables));
 	syslog(LOG_NOTICE, "change to %s confirmed by %s (history %d)", tables, by, n);
-	tell_holders(g, "end confirmed %d\n%s", n, reason);
+	tell_holders(g, &(struct protocol_notice){ .note = NOTE_END, .outcome = PROB_CONFIRMED,
+						   .history_n = n, .reason = reason });
 	cleanup_files(g);
 	return n;
 }
@@ -734,7 +746,9 @@ static int end_reverted(struct guardian *g, const char *why)
 		g->fin_genid = 0;
 	g->fin_back = back; /* finish() records their handles */
 	back.tables = NULL;
-	tell_holders(g, "end %s %d\n%s", ret ? "failed" : "reverted", n, reason);
+	tell_holders(g, &(struct protocol_notice){ .note = NOTE_END,
+						   .outcome = ret ? PROB_FAILED : PROB_REVERTED,
+						   .history_n = n, .reason = reason });
 	if (!ret) {
 		free(v.tables);
 		free(left.tables);
@@ -781,14 +795,14 @@ static int give_up(struct guardian *g, const char *why)
 
 static void status(struct guardian *g, int fd)
 {
-	char tables[512];
+	char tables[512], text[PROB_MSG_MAX];
 	int64_t left = g->deadline - now_ms();
 	int holders = 0;
 
 	for (size_t i = 0; i < g->ncl; i++)
 		holders += g->cl[i].holder;
 	tables_text(g, tables, sizeof(tables));
-	say(fd, "ok\nprobation: running\nleft: %lld s\ntimeout: %d s\nstrict: %s\n"
+	snprintf(text, sizeof(text), "probation: running\nleft: %lld s\ntimeout: %d s\nstrict: %s\n"
 	    "user: %s\nfrom: %s\nwhat: %s\nstarted: %lld\ntables: %s\nguardian: %d\n"
 	    "holders: %d\nchange:\n%.*s",
 	    (long long)(left > 0 ? (left + 999) / 1000 : 0), g->timeout_s,
@@ -796,6 +810,7 @@ static void status(struct guardian *g, int fd)
 	    (long long)g->started, tables, (int)getpid(),
 	    holders,
 	    (int)(g->change_len > 8000 ? 8000 : g->change_len), g->change ? g->change : "");
+	answer_ok(fd, REQ_STATUS, 0, text);
 }
 
 static bool may_confirm(struct guardian *g, struct client *c, char *why, size_t len)
@@ -865,27 +880,24 @@ static bool went(struct guardian *g, struct client *c, bool went_in, const char 
 	narrow(g, went_in ? WENT_IN : WENT_NOT);
 	if (went_in && text && text[1]) {
 		size_t len = strlen(text + 1);
-		char *grown = realloc(g->change, g->change_len + len + 1);
 
-		if (grown) {
-			memcpy(grown + g->change_len, text + 1, len + 1);
-			g->change = grown;
+		if (!grow(&g->change, &g->change_cap, g->change_len + len + 1, 1, 4096)) {
+			memcpy(g->change + g->change_len, text + 1, len + 1);
 			g->change_len += len;
 		}
 	}
 	g->applied += went_in;
 	if (!g->nkept) { /* no table changed, by this change or earlier ones */
-		say(c->fd, "ok 0\nnothing changed");
+		answer_ok(c->fd, REQ_COMMIT, 0, "nothing changed");
 		cleanup_files(g);
 		return true;
 	}
-	g->deadline = now_ms() + (int64_t)g->timeout_s * 1000;
-	persist(g);
+	restart_deadline(g);
 	tables_text(g, tables, sizeof(tables));
 	syslog(LOG_NOTICE, "%s by %s from %s: %s on probation for %d s", g->what, g->user,
 	       g->from, tables, g->timeout_s);
-	say(c->fd, "ok %lld\n%s", (long long)g->timeout_s * 1000, tables);
-	tell_holders(g, "deadline %d", g->timeout_s * 1000);
+	answer_ok(c->fd, REQ_COMMIT, (long long)g->timeout_s * 1000, tables);
+	tell_deadline(g);
 	if (nl_genid(&g->nl, &g->went_genid))
 		g->went_genid = 0;
 	after_start(g); /* after the answer: the applier does not wait for it */
@@ -911,11 +923,12 @@ static int echo_cb(const struct nlmsghdr *nlh, void *data)
 		k = kept_index(g, &t);
 		if (k >= 0 && kept_table(g, (size_t)k)->delta) {
 			struct snap_table *kt = kept_table(g, (size_t)k);
-			struct undo_step *st = realloc(kt->steps, (kt->nsteps + 1) * sizeof(*st));
 			char *chain = strdup(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
 
-			if (st && chain) {
-				kt->steps = st;
+			if (chain && !grow(&kt->steps, &kt->steps_cap, kt->nsteps + 1,
+					   sizeof(*kt->steps), 8)) {
+				struct undo_step *st = kt->steps;
+
 				memmove(&st[1], &st[0], kt->nsteps * sizeof(*st));
 				kt->nsteps++;
 				memset(&st[0], 0, sizeof(*st));
@@ -928,8 +941,6 @@ static int echo_cb(const struct nlmsghdr *nlh, void *data)
 						st[i].after_step++;
 				g->point_changed = true;
 			} else {
-				if (st)
-					kt->steps = st;
 				free(chain);
 				g->echo_lost = true;
 			}
@@ -966,14 +977,14 @@ static char *read_run_file(const char *path, size_t *len)
 /* The change, made here: the applier's batch (its echoes complete the
  * inverses), a script through libnftables, or a snapshot put back. 0 or
  * -errno, with why and, for a batch, the sequence number at fault. */
-static int make_change(struct guardian *g, const char *kind, const char *path,
+static int make_change(struct guardian *g, enum change_kind kind, const char *path,
 		       const char *include, uint32_t *seq, char *why, size_t len)
 {
 	uint32_t now;
 	int ret = 0;
 
 	*seq = 0;
-	if (strcmp(kind, "batch") == 0) {
+	if (kind == CHANGE_BATCH) {
 		size_t n;
 		char *buf = read_run_file(path, &n);
 
@@ -997,7 +1008,7 @@ static int make_change(struct guardian *g, const char *kind, const char *path,
 			 : nl_strerror(ret));
 		return ret;
 	}
-	if (strcmp(kind, "script") == 0) {
+	if (kind == CHANGE_SCRIPT) {
 		struct nft_ctx *ctx = ruletext_ctx(0, false);
 
 		if (!ctx) {
@@ -1013,7 +1024,8 @@ static int make_change(struct guardian *g, const char *kind, const char *path,
 		nft_ctx_free(ctx);
 		return ret;
 	}
-	if (strcmp(kind, "restore") == 0) {
+	/* CHANGE_RESTORE */
+	{
 		struct snapshot s;
 
 		ret = snapfile_load(path, &s, why, len);
@@ -1022,41 +1034,34 @@ static int make_change(struct guardian *g, const char *kind, const char *path,
 		snapshot_free(&s);
 		return ret;
 	}
-	snprintf(why, len, "unknown change");
-	return -EINVAL;
 }
 
-/* "commit KIND PATH TEXTPATH [INCLUDE]": the change, made by the guardian
- * that holds its restore point, so that it reaches the kernel only while
- * that is held. True when the probation ended. */
-static bool commit(struct guardian *g, struct client *c, char *args)
+/* A commit (probation/protocol.h): the change, made by the guardian that
+ * holds its restore point, so that it reaches the kernel only while that
+ * is held. True when the probation ended. */
+static bool commit(struct guardian *g, struct client *c, const struct protocol_request *r)
 {
-	char kind[16], path[4200], textpath[4200], include[4200] = "", why[4096];
+	char why[4096];
 	char *text;
 	uint32_t seq = 0;
 	size_t tlen;
 	int ret;
 
 	if (!c->held) {
-		say(c->fd, "err hold first");
+		refuse(c->fd, REQ_COMMIT, "hold first");
 		return false;
 	}
-	if (sscanf(args, "%15s %4199s %4199s %4199s", kind, path, textpath, include) < 3) {
-		say(c->fd, "err bad commit");
-		return false;
-	}
-	text = read_run_file(textpath, &tlen);
-	unlink(textpath);
-	ret = make_change(g, kind, path, include, &seq, why, sizeof(why));
-	if (strcmp(kind, "restore") != 0)
-		unlink(path);
+	text = read_run_file(r->textpath, &tlen);
+	unlink(r->textpath);
+	ret = make_change(g, r->kind, r->path, r->include, &seq, why, sizeof(why));
+	if (r->kind != CHANGE_RESTORE)
+		unlink(r->path);
 	if (ret) {
 		/* nothing went in: say which message the kernel refused */
 		narrow(g, WENT_NOT);
-		if (strcmp(kind, "batch") == 0)
-			say(c->fd, "err batch %d %u %s", ret, seq, why);
-		else
-			say(c->fd, "err refused %d %s", ret, why);
+		answer(c->fd, REQ_COMMIT, &(struct protocol_answer){
+			.kernel_err = ret, .batch = r->kind == CHANGE_BATCH, .seq = seq,
+			.text = why });
 		free(text);
 		if (!g->nkept) {
 			cleanup_files(g);
@@ -1092,77 +1097,77 @@ static bool commit(struct guardian *g, struct client *c, char *args)
 /* Handle one message; true when the probation ended. */
 static bool handle(struct guardian *g, struct client *c, char *msg)
 {
+	struct protocol_request r;
 	char why[512];
 
-	if (strncmp(msg, "hold", 4) == 0) {
+	if (protocol_request_parse(msg, &r) || r.req == REQ_START) {
+		refuse(c->fd, REQ_STATUS, "unknown request");
+		return false;
+	}
+	switch (r.req) {
+	case REQ_HOLD:
 		/* a detached applier is on record (its session, for strict
 		 * mode) but does not hold: its end does not revert */
-		c->holder = !strstr(msg, "detach");
+		c->holder = !r.detach;
 		c->held = true;
-		if (strstr(msg, "strict"))
+		if (r.strict)
 			g->strict = true;
 		if (!g->held_once) {
 			g->first_login = c->login;
 			g->held_once = true;
 		}
-		say(c->fd, "ok");
-	} else if (strcmp(msg, "release") == 0) {
+		answer_ok(c->fd, r.req, 0, NULL);
+		break;
+	case REQ_RELEASE:
 		c->holder = false;
-		say(c->fd, "ok");
-	} else if (strncmp(msg, "join ", 5) == 0) {
-		/* join PATH [force] */
-		char path[4200], refused[2048], err[2048];
-		bool force = false;
-		char *sp;
+		answer_ok(c->fd, r.req, 0, NULL);
+		break;
+	case REQ_JOIN: {
+		char refused[2048], err[2048];
+		int ret = take_file(g, r.path, r.force, refused, sizeof(refused), err, sizeof(err));
 
-		snprintf(path, sizeof(path), "%.4000s", msg + 5);
-		sp = strchr(path, ' ');
-		if (sp) {
-			force = strcmp(sp + 1, "force") == 0;
-			*sp = 0;
-		}
-		int r = take_file(g, path, force, refused, sizeof(refused), err, sizeof(err));
-
-		if (r)
-			say(c->fd, "err %s%s", r == -ENOTRECOVERABLE ? "refused: " : "", err);
-		else if (refused[0])
-			say(c->fd, "ok refused %s", refused);
-		else
-			say(c->fd, "ok");
-		unlink(path);
+		answer(c->fd, r.req, &(struct protocol_answer){
+			.ok = !ret, .refused = !ret && refused[0] ? refused : NULL,
+			.restore_refused = ret == -ENOTRECOVERABLE, .text = err });
+		unlink(r.path);
 		persist(g);
-	} else if (strncmp(msg, "commit ", 7) == 0) {
-		return commit(g, c, msg + 7);
-	} else if (strcmp(msg, "extend") == 0) {
-		g->deadline = now_ms() + (int64_t)g->timeout_s * 1000;
-		persist(g);
-		say(c->fd, "ok %lld", (long long)g->timeout_s * 1000);
-		tell_holders(g, "deadline %d", g->timeout_s * 1000);
-	} else if (strcmp(msg, "confirm") == 0) {
+		break;
+	}
+	case REQ_COMMIT:
+		return commit(g, c, &r);
+	case REQ_EXTEND:
+		restart_deadline(g);
+		answer_ok(c->fd, r.req, (long long)g->timeout_s * 1000, NULL);
+		tell_deadline(g);
+		break;
+	case REQ_CONFIRM: {
 		char by[128];
 
 		if (!may_confirm(g, c, why, sizeof(why))) {
-			say(c->fd, "err %s", why);
+			refuse(c->fd, r.req, "%s", why);
 			return false;
 		}
 		snprintf(by, sizeof(by), "pid %d", (int)c->pid);
-		say(c->fd, "ok %d", end_confirmed(g, by));
+		answer_ok(c->fd, r.req, end_confirmed(g, by), NULL);
 		return true;
-	} else if (strcmp(msg, "rollback") == 0) {
+	}
+	case REQ_ROLLBACK: {
 		int n;
 
 		snprintf(why, sizeof(why), "rolled back on request (pid %d)", (int)c->pid);
 		n = end_reverted(g, why);
 		if (n < 0)
-			say(c->fd, "err the revert failed, nfpilot status says why and what now: %s",
-			    g->failed);
+			refuse(c->fd, r.req, "the revert failed, nfpilot status says why and what "
+			       "now: %s", g->failed);
 		else
-			say(c->fd, "ok %d", n);
+			answer_ok(c->fd, r.req, n, NULL);
 		return true;
-	} else if (strcmp(msg, "status") == 0) {
+	}
+	case REQ_STATUS:
 		status(g, c->fd);
-	} else {
-		say(c->fd, "err unknown request");
+		break;
+	default:
+		break;
 	}
 	return false;
 }
@@ -1256,7 +1261,7 @@ static int take_start(struct guardian *g, int lsock, bool *force)
 
 	/* the applier connects as soon as it sees the socket */
 	while (poll(&pfd, 1, 10000) > 0) {
-		int fd = accept4(lsock, NULL, NULL, SOCK_CLOEXEC), lockfd = -1, t, st, f;
+		int fd = accept4(lsock, NULL, NULL, SOCK_CLOEXEC), lockfd = -1;
 		struct iovec iov = { buf, sizeof(buf) - 1 };
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 				     .msg_controllen = sizeof(cbuf) };
@@ -1264,7 +1269,7 @@ static int take_start(struct guardian *g, int lsock, bool *force)
 		struct cmsghdr *cm;
 		struct ucred cr;
 		socklen_t len = sizeof(cr);
-		char *l1, *l2, *l3;
+		struct protocol_request r;
 		ssize_t n = -1;
 
 		if (fd < 0)
@@ -1277,24 +1282,20 @@ static int take_start(struct guardian *g, int lsock, bool *force)
 		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
 			memcpy(&lockfd, CMSG_DATA(cm), sizeof(int));
 		buf[n > 0 ? n : 0] = 0;
-		l1 = strchr(buf, '\n');
-		l2 = l1 ? strchr(l1 + 1, '\n') : NULL;
-		l3 = l2 ? strchr(l2 + 1, '\n') : NULL;
-		/* "start TIMEOUT STRICT FORCE\nUSER\nFROM\nWHAT", holding the lock */
-		if (lockfd < 0 || !l3 || sscanf(buf, "start %d %d %d", &t, &st, &f) != 3 ||
+		/* a start (probation/protocol.h), holding the lock */
+		if (lockfd < 0 || protocol_request_parse(buf, &r) || r.req != REQ_START ||
 		    flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
 			if (lockfd >= 0)
 				close(lockfd);
 			close(fd);
 			continue;
 		}
-		*l1 = *l2 = *l3 = 0;
-		g->timeout_s = t;
-		g->strict = st != 0;
-		*force = f != 0;
-		snprintf(g->user, sizeof(g->user), "%s", l1 + 1);
-		snprintf(g->from, sizeof(g->from), "%s", l2 + 1);
-		snprintf(g->what, sizeof(g->what), "%s", l3 + 1);
+		g->timeout_s = r.timeout_s;
+		g->strict = r.strict;
+		*force = r.force;
+		snprintf(g->user, sizeof(g->user), "%s", r.user);
+		snprintf(g->from, sizeof(g->from), "%s", r.from);
+		snprintf(g->what, sizeof(g->what), "%s", r.what);
 		g->lockfd = lockfd; /* held as long as this process lives */
 		g->cl[g->ncl++] = (struct client){ fd, cr.pid, login_of(cr.pid), false, false };
 		return fd;
@@ -1385,17 +1386,16 @@ int guardian_main(int argc, char **argv)
 	if (ret) {
 		/* the applier says why; nothing was applied */
 		syslog(LOG_ERR, "guardian not started: %s", err);
-		say(conn, "err %s%s", ret == -ENOTRECOVERABLE ? "refused " : "", err);
+		answer(conn, REQ_START, &(struct protocol_answer){
+			.restore_refused = ret == -ENOTRECOVERABLE, .text = err });
 		unlink(path);
 		unlink(from);
 		return 1;
 	}
 	g.point_changed = false; /* the applier wrote it: it is what we keep */
 	persist(&g);
-	if (refused[0])
-		say(conn, "ok forced %s", refused);
-	else
-		say(conn, "ok ready");
+	answer(conn, REQ_START, &(struct protocol_answer){
+		.ok = true, .refused = refused[0] ? refused : NULL });
 	ret = serve(&g);
 	finish(&g);
 	for (size_t i = 0; i < g.ncl; i++)

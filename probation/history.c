@@ -4,6 +4,7 @@
 #include "probation/snapfile.h"
 #include "model/ruleset.h"
 #include "probation/state.h"
+#include "util/grow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -98,24 +99,21 @@ static int numbers(const char *dir, int **out, size_t *count)
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	int *arr = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 
 	if (!d)
 		return -errno;
 	while ((e = readdir(d))) {
 		char *end;
 		long v = strtol(e->d_name, &end, 10);
-		int *a;
 
 		if (*end || v <= 0 || v > 1000000000)
 			continue;
-		a = realloc(arr, (n + 1) * sizeof(*a));
-		if (!a) {
+		if (grow(&arr, &cap, n + 1, sizeof(*arr), 64)) {
 			free(arr);
 			closedir(d);
 			return -ENOMEM;
 		}
-		arr = a;
 		arr[n++] = (int)v;
 	}
 	closedir(d);
@@ -321,7 +319,7 @@ static char *read_all(const char *path)
 	return buf;
 }
 
-int history_get(int n, struct history_entry *e, char **change, char *err, size_t errlen)
+int history_lookup(int n, struct history_entry *e, char **change, char *err, size_t errlen)
 {
 	char dir[4000], path[4200];
 	struct stat st;
@@ -345,7 +343,7 @@ int history_get(int n, struct history_entry *e, char **change, char *err, size_t
 	return 0;
 }
 
-int history_list(struct history_entry **out, size_t *count, char *err, size_t errlen)
+int history_entries(struct history_entry **out, size_t *count, char *err, size_t errlen)
 {
 	char dir[4096];
 	int *nums = NULL;
@@ -367,7 +365,7 @@ int history_list(struct history_entry **out, size_t *count, char *err, size_t er
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++)
-		history_get(nums[i], &(*out)[(*count)++], NULL, err, errlen);
+		history_lookup(nums[i], &(*out)[(*count)++], NULL, err, errlen);
 	free(nums);
 	return 0;
 }

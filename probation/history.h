@@ -37,12 +37,13 @@ int history_add(const struct history_entry *e, const char *change, int *n, char 
 int history_add_tables(int n, const struct snapshot *before, const struct snapshot *after,
 		       char *err, size_t errlen);
 
-/* Every entry, oldest first (*out malloc'd). 0 or -errno. */
-int history_list(struct history_entry **out, size_t *count, char *err, size_t errlen);
+/* Every entry, oldest first (*out malloc'd). 0 or -errno. (Not
+ * history_list/history_get: readline's libhistory has those, ui/prompt.c.) */
+int history_entries(struct history_entry **out, size_t *count, char *err, size_t errlen);
 
 /* Entry n, and its change text when change != NULL (malloc'd).
  * -ENOENT when there is no such entry. */
-int history_get(int n, struct history_entry *e, char **change, char *err, size_t errlen);
+int history_lookup(int n, struct history_entry *e, char **change, char *err, size_t errlen);
 
 /* Write one more file into entry n (e.g. HISTORY_HANDLES). 0 or -errno. */
 int history_write(int n, const char *name, const char *text, char *err, size_t errlen);

@@ -6,6 +6,7 @@
 #include "util/safefile.h"
 #include "probation/snapfile.h"
 #include "probation/state.h"
+#include "model/config.h"
 #include "model/ruleset.h"
 #include "util/mono.h"
 
@@ -85,20 +86,18 @@ static int connect_guardian(const char *dir, int *fd, char *err, size_t errlen)
 }
 
 /* What the guardian says on its own: the end, or a new deadline. */
-static void note(struct probation *p, const char *msg)
+static void note(struct probation *p, char *msg)
 {
-	if (!p)
-		return;
-	if (strncmp(msg, "deadline ", 9) == 0) {
-		p->deadline_ms = mono_ms() + strtoll(msg + 9, NULL, 10);
-	} else if (strncmp(msg, "end ", 4) == 0) {
-		const char *nl = strchr(msg, '\n');
-		const char *num = strchr(msg + 4, ' ');
+	struct protocol_notice m;
 
-		p->outcome = strncmp(msg + 4, "confirmed", 9) == 0 ? PROB_CONFIRMED
-			     : strncmp(msg + 4, "reverted", 8) == 0 ? PROB_REVERTED : PROB_FAILED;
-		p->history_n = num ? atoi(num + 1) : 0;
-		snprintf(p->why, sizeof(p->why), "%s", nl ? nl + 1 : "");
+	if (!p || protocol_notice_parse(msg, &m))
+		return;
+	if (m.note == NOTE_DEADLINE) {
+		p->deadline_ms = mono_ms() + m.ms;
+	} else {
+		p->outcome = m.outcome;
+		p->history_n = m.history_n;
+		snprintf(p->why, sizeof(p->why), "%s", m.reason);
 	}
 }
 
@@ -122,15 +121,21 @@ static ssize_t receive(int fd, char *buf, size_t len, int timeout_ms)
 	return n;
 }
 
-/* Send req and wait for its answer ("ok ..." or "err ..."), noting what
- * else the guardian says meanwhile. 0 with reply = the answer after
- * "ok", or -EPERM with err = the refusal. */
-static int call(struct probation *p, int fd, const char *req, char *reply, size_t len,
-		char *err, size_t errlen)
+/* Send r and wait for its answer, noting what else the guardian says
+ * meanwhile. 0 with *a its ok (its strings valid until the next call), or
+ * the -errno of its err (protocol_answer_errno) with err = the refusal. */
+static int call(struct probation *p, int fd, const struct protocol_request *r,
+		struct protocol_answer *a, char *err, size_t errlen)
 {
 	static char buf[PROB_MSG_MAX + 1];
+	int len = protocol_request_format(r, buf, sizeof(buf));
 
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+	if (len < 0) {
+		snprintf(err, errlen, "cannot tell the guardian: %s",
+			 len == -EINVAL ? "a path with a space in it" : "the request is too long");
+		return len;
+	}
+	if (send(fd, buf, (size_t)len, MSG_NOSIGNAL) < 0) {
 		snprintf(err, errlen, "the guardian is gone (%s)", strerror(errno));
 		return -EPIPE;
 	}
@@ -144,14 +149,11 @@ static int call(struct probation *p, int fd, const char *req, char *reply, size_
 				 p && p->outcome != PROB_RUNNING ? ": the probation ended" : "");
 			return n == 0 ? -EPIPE : (int)n;
 		}
-		if (strncmp(buf, "ok", 2) == 0) {
-			if (reply)
-				snprintf(reply, len, "%s", buf[2] ? buf + 3 : "");
-			return 0;
-		}
-		if (strncmp(buf, "err ", 4) == 0) {
-			snprintf(err, errlen, "%s", buf + 4);
-			return -EPERM;
+		if (protocol_answer_parse(r->req, buf, a) == 0) {
+			if (a->ok)
+				return 0;
+			snprintf(err, errlen, "%s", a->text);
+			return protocol_answer_errno(r->req, a);
 		}
 		note(p, buf);
 	}
@@ -192,38 +194,47 @@ void probation_close(struct probation *p)
 	p->fd = -1;
 }
 
-int probation_send(struct probation *p, const char *cmd, char *reply, size_t replylen,
+/* Request req through p, or a new connection when p is NULL or closed:
+ * as call. */
+static int request(struct probation *p, enum protocol_req req, struct protocol_answer *a,
 		   char *err, size_t errlen)
 {
+	const struct protocol_request r = { .req = req };
 	char dir[4096];
 	int fd, ret;
 
-	if (p && p->fd >= 0) {
-		char ans[64];
-
-		ret = call(p, p->fd, cmd, ans, sizeof(ans), err, errlen);
-		if (reply)
-			snprintf(reply, replylen, "%s", ans);
-		/* a holder hears the end before the answer; should it not have,
-		 * the answer says it as well */
-		if (!ret && p->outcome == PROB_RUNNING &&
-		    (strcmp(cmd, "confirm") == 0 || strcmp(cmd, "rollback") == 0)) {
-			bool yes = strcmp(cmd, "confirm") == 0;
-
-			p->outcome = yes ? PROB_CONFIRMED : PROB_REVERTED;
-			p->history_n = atoi(ans);
-			snprintf(p->why, sizeof(p->why), "%s", yes ? "confirmed" : "rolled back");
-		}
-		return ret;
-	}
+	if (p && p->fd >= 0)
+		return call(p, p->fd, &r, a, err, errlen);
 	ret = state_run_dir(dir, sizeof(dir), err, errlen);
 	if (!ret)
 		ret = connect_guardian(dir, &fd, err, errlen);
 	if (ret)
 		return ret;
-	ret = call(p, fd, cmd, reply, replylen, err, errlen);
+	ret = call(p, fd, &r, a, err, errlen);
 	close(fd);
 	return ret;
+}
+
+int probation_send(struct probation *p, enum protocol_req req, long long *n, char *err,
+		   size_t errlen)
+{
+	struct protocol_answer a;
+	bool held = p && p->fd >= 0;
+	int ret = request(p, req, &a, err, errlen);
+
+	if (ret)
+		return ret;
+	if (n)
+		*n = a.n;
+	/* a holder hears the end before the answer; should it not have, the
+	 * answer says it as well */
+	if (held && p->outcome == PROB_RUNNING && (req == REQ_CONFIRM || req == REQ_ROLLBACK)) {
+		p->outcome = req == REQ_CONFIRM ? PROB_CONFIRMED : PROB_REVERTED;
+		p->history_n = (int)a.n;
+		snprintf(p->why, sizeof(p->why), "%s",
+			 req == REQ_CONFIRM ? "confirmed" : "rolled back");
+	}
+	return 0;
 }
 
 /* ---- starting a probation ---- */
@@ -348,6 +359,8 @@ static int spawn(const char *dir, int lockfd, const struct probation_opts *o, in
 		 struct probation *p, int *fd, char *err, size_t errlen)
 {
 	char user[64], from[128], msg[1024], said[2100];
+	struct protocol_answer a;
+	bool parsed;
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct iovec iov;
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
@@ -372,9 +385,19 @@ static int spawn(const char *dir, int lockfd, const struct probation_opts *o, in
 	if (ret)
 		return ret;
 	who(user, sizeof(user), from, sizeof(from));
-	snprintf(msg, sizeof(msg), "start %d %d %d\n%s\n%s\n%s", timeout, o->strict, o->force,
-		 user, from, o->what ? o->what : "nfpilot");
-	iov = (struct iovec){ msg, strlen(msg) };
+	n = protocol_request_format(&(struct protocol_request){
+		.req = REQ_START, .timeout_s = timeout, .strict = o->strict, .force = o->force,
+		.user = user, .from = from, .what = o->what ? o->what : "nfpilot" },
+		msg, sizeof(msg));
+	if (n < 0) {
+		close(*fd);
+		*fd = -1;
+		snprintf(err, errlen, "what the change is, is too long to tell the guardian: "
+			 "nothing applied");
+		return (int)n;
+	}
+	iov = (struct iovec){ msg, (size_t)n };
+	n = -1;
 	cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -389,20 +412,17 @@ static int spawn(const char *dir, int lockfd, const struct probation_opts *o, in
 		n = recv(*fd, said, sizeof(said) - 1, 0);
 	}
 	said[n > 0 ? n : 0] = 0;
-	/* "ok ready", "ok forced REFUSED", "err refused REASON", "err REASON" */
-	if (strncmp(said, "ok forced ", 10) == 0)
-		snprintf(p->refused, sizeof(p->refused), "%.1000s", said + 10);
-	if (strncmp(said, "ok", 2) == 0)
+	parsed = n > 0 && protocol_answer_parse(REQ_START, said, &a) == 0;
+	if (parsed && a.ok) {
+		if (a.refused)
+			snprintf(p->refused, sizeof(p->refused), "%.1000s", a.refused);
 		return 0;
+	}
 	close(*fd);
 	*fd = -1;
-	if (strncmp(said, "err refused ", 12) == 0) {
-		snprintf(err, errlen, "%s", said + 12);
-		return -ENOTRECOVERABLE;
-	}
-	if (strncmp(said, "err ", 4) == 0) {
-		snprintf(err, errlen, "%s", said + 4);
-		return -EINVAL;
+	if (parsed) {
+		snprintf(err, errlen, "%s", a.text);
+		return protocol_answer_errno(REQ_START, &a);
 	}
 	snprintf(err, errlen, "the guardian did not start (see syslog): nothing applied");
 	return -ECHILD;
@@ -497,17 +517,17 @@ int probation_script(const char *text, size_t len, char *path, size_t plen, char
 	return run_file(path, text, len, err, errlen);
 }
 
-/* The guardian makes the change: "commit KIND PATH TEXTPATH [INCLUDE]". 0
- * with the answer in reply; -errno with err when it refused or the kernel
- * did (*ch->failed_tag: the batch's message at fault). */
+/* The guardian makes the change (a commit). 0 with its answer in *a;
+ * -errno with err when it refused or the kernel did (*ch->failed_tag: the
+ * batch's message at fault). */
 static int commit_by_guardian(struct probation *p, const char *dir,
-			      const struct probation_change *ch, char *reply, size_t len,
+			      const struct probation_change *ch, struct protocol_answer *a,
 			      char *err, size_t errlen)
 {
-	static const char *const kinds[] = { "batch", "script", "restore" };
-	char path[4200], text[4200], *msg = NULL;
+	char path[4200], text[4200];
 	int fd, ret = 0;
 
+	memset(a, 0, sizeof(*a));
 	if (ch->failed_tag)
 		*ch->failed_tag = -1;
 	snprintf(text, sizeof(text), "%s/change-%d.txt", dir, (int)getpid());
@@ -530,45 +550,31 @@ static int commit_by_guardian(struct probation *p, const char *dir,
 	} else {
 		snprintf(path, sizeof(path), "%s", ch->path);
 	}
-	if (!ret && asprintf(&msg, "commit %s %s %s%s%s", kinds[ch->kind], path, text,
-			     ch->include ? " " : "", ch->include ? ch->include : "") < 0)
-		ret = -ENOMEM;
 	if (!ret)
-		ret = call(p, p->fd, msg, reply, len, err, errlen);
-	free(msg);
+		ret = call(p, p->fd, &(struct protocol_request){
+			.req = REQ_COMMIT, .kind = ch->kind, .path = path, .textpath = text,
+			.include = ch->include }, a, err, errlen);
 	unlink(text);
 	if (ch->kind != CHANGE_RESTORE)
 		unlink(path);
-	/* the kernel refused: "err batch ERRNO SEQ REASON", "err refused ERRNO REASON" */
-	if (ret == -EPERM && (strncmp(err, "batch ", 6) == 0 || strncmp(err, "refused ", 8) == 0)) {
-		bool batch = err[0] == 'b';
-		char *q;
-		long e = strtol(err + (batch ? 6 : 8), &q, 10);
-		unsigned long seq = batch ? strtoul(q, &q, 10) : 0;
-
-		if (batch && ch->failed_tag)
-			*ch->failed_tag = batch_tag(ch->batch, (uint32_t)seq);
-		ret = e < 0 ? (int)e : -EIO;
-		memmove(err, q + (*q == ' '), strlen(q + (*q == ' ')) + 1);
-	}
+	/* the kernel refused a batch: the message at fault */
+	if (ret && !a->ok && a->kernel_err && a->batch && ch->failed_tag)
+		*ch->failed_tag = batch_tag(ch->batch, a->seq);
 	return ret;
 }
 
 int probation_apply(struct nl *nl, struct probation_change *ch, const struct probation_opts *o,
 		    struct probation *p, bool *applied, char *err, size_t errlen)
 {
-	char dir[4096], path[4200], reply[PROB_MSG_MAX], hold[64];
-	int timeout = o->timeout_s ? o->timeout_s : PROBATION_TIMEOUT_DEFAULT;
+	char dir[4096], path[4200];
+	struct protocol_answer a = { 0 };
+	int timeout = o->timeout_s ? o->timeout_s : CONFIG_TIMEOUT_DEFAULT;
 	struct snapshot snap = { 0 };
 	int lockfd, ret;
 
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
 	*applied = false;
-	if (timeout < PROBATION_TIMEOUT_MIN)
-		timeout = PROBATION_TIMEOUT_MIN;
-	if (timeout > PROBATION_TIMEOUT_MAX)
-		timeout = PROBATION_TIMEOUT_MAX;
 	if (ch->point) { /* the caller's restore point is ours now */
 		snap = *ch->point;
 		memset(ch->point, 0, sizeof(*ch->point));
@@ -611,23 +617,16 @@ int probation_apply(struct nl *nl, struct probation_change *ch, const struct pro
 		snprintf(path, sizeof(path), "%s/join-%d.snap", dir, (int)getpid());
 		if (!ret)
 			ret = snapfile_save(&snap, path, err, errlen);
-		if (!ret) {
-			char req[4300];
-
-			snprintf(req, sizeof(req), "join %s%s", path, o->force ? " force" : "");
-			ret = call(p, p->fd, req, reply, sizeof(reply), err, errlen);
-			if (ret == -EPERM && strncmp(err, "refused: ", 9) == 0) {
-				memmove(err, err + 9, strlen(err + 9) + 1);
-				ret = -ENOTRECOVERABLE;
-			}
-			if (!ret && strncmp(reply, "refused ", 8) == 0)
-				snprintf(p->refused, sizeof(p->refused), "%.1000s", reply + 8);
-		}
+		if (!ret)
+			ret = call(p, p->fd, &(struct protocol_request){
+				.req = REQ_JOIN, .path = path, .force = o->force }, &a, err, errlen);
+		if (!ret && a.refused)
+			snprintf(p->refused, sizeof(p->refused), "%.1000s", a.refused);
 	}
-	snprintf(hold, sizeof(hold), "hold %d%s%s", (int)getpid(), o->strict ? " strict" : "",
-		 o->detach ? " detach" : "");
 	if (!ret)
-		ret = call(p, p->fd, hold, NULL, 0, err, errlen);
+		ret = call(p, p->fd, &(struct protocol_request){
+			.req = REQ_HOLD, .pid = (int)getpid(), .strict = o->strict,
+			.detach = o->detach }, &a, err, errlen);
 	if (ret) {
 		snapshot_free(&snap);
 		probation_close(p);
@@ -636,7 +635,7 @@ int probation_apply(struct nl *nl, struct probation_change *ch, const struct pro
 	p->strict = o->strict;
 	/* the change reaches the kernel only through the guardian that holds
 	 * its restore point: if the probation ended meanwhile, nothing does */
-	ret = commit_by_guardian(p, dir, ch, reply, sizeof(reply), err, errlen);
+	ret = commit_by_guardian(p, dir, ch, &a, err, errlen);
 	*applied = ret == 0;
 	if (ret == -EPIPE)
 		snprintf(err, errlen, "the probation ended before this change could join it: "
@@ -648,10 +647,10 @@ int probation_apply(struct nl *nl, struct probation_change *ch, const struct pro
 		probation_close(p);
 		return ret;
 	}
-	p->deadline_ms = mono_ms() + strtoll(reply, NULL, 10);
-	snprintf(p->tables, sizeof(p->tables), "%s",
-		 strchr(reply, '\n') ? strchr(reply, '\n') + 1 : "");
-	if (strtoll(reply, NULL, 10) == 0) {
+	/* ok MS, the touched tables (MS 0: nothing changed) */
+	p->deadline_ms = mono_ms() + a.n;
+	snprintf(p->tables, sizeof(p->tables), "%s", a.text ? a.text : "");
+	if (a.n == 0) {
 		/* nothing changed: no probation */
 		p->outcome = PROB_CONFIRMED;
 		snprintf(p->why, sizeof(p->why), "nothing changed");
@@ -744,10 +743,13 @@ static void field(const char *text, const char *key, char *buf, size_t len)
 int probation_status(char *text, size_t len, bool *running, char *err, size_t errlen)
 {
 	char dir[4096], path[4200], failed[4096], hist[32];
-	int ret = probation_send(NULL, "status", text, len, err, errlen);
+	struct protocol_answer a;
+	int ret = request(NULL, REQ_STATUS, &a, err, errlen);
 	size_t n;
 
 	*running = ret == 0;
+	if (!ret)
+		snprintf(text, len, "%s", a.text ? a.text : "");
 	if (ret != -ENOENT) {
 		if (!ret)
 			local_times(text, len);
@@ -937,7 +939,7 @@ int probation_restore(struct nl *nl, int n, bool before, struct probation_opts *
 
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
-	ret = history_get(n, &e, NULL, err, errlen);
+	ret = history_lookup(n, &e, NULL, err, errlen);
 	if (!ret)
 		ret = history_load(n, which, &s, err, errlen);
 	if (ret)

@@ -18,29 +18,20 @@
 
 #include "nft/snapshot.h"
 #include "nft/nl.h"
+#include "probation/protocol.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROBATION_TIMEOUT_DEFAULT 60
-#define PROBATION_TIMEOUT_MIN 10
-#define PROBATION_TIMEOUT_MAX 3600
-
 struct probation_opts {
-	int timeout_s;          /* 0: PROBATION_TIMEOUT_DEFAULT */
+	int timeout_s;          /* seconds, as config_timeout_parse (model/config.h)
+				 * took them; 0: CONFIG_TIMEOUT_DEFAULT */
 	bool detach;            /* the applier's end does not revert */
 	bool strict;            /* only `nfpilot confirm` from another login */
 	const char *what;       /* "nfpilot apply web.nft", for status/history */
 	bool force;             /* apply even if the kernel refuses the restore
 				 * point (the guardian cannot undo those tables) */
-};
-
-enum probation_outcome {
-	PROB_RUNNING,
-	PROB_CONFIRMED,
-	PROB_REVERTED,          /* deadline, rollback, applier gone */
-	PROB_FAILED,            /* the revert itself failed: see why */
 };
 
 /* The applier's end of a probation. */
@@ -60,11 +51,6 @@ struct probation {
  * makes the change itself, so that it reaches the kernel only while its
  * restore point is held. */
 struct batch;
-enum change_kind {
-	CHANGE_BATCH,           /* a batch, built and not sent (edits) */
-	CHANGE_SCRIPT,          /* an nft script, through libnftables */
-	CHANGE_RESTORE,         /* a snapshot file put back (restore N) */
-};
 struct probation_change {
 	/* the restore point: whole snapshots of the tables ids names (NULL:
 	 * of every table; only those the change did change are kept) ... */
@@ -118,13 +104,15 @@ int probation_restore(struct nl *nl, int n, bool before, struct probation_opts *
 int probation_apply(struct nl *nl, struct probation_change *ch, const struct probation_opts *o,
 		    struct probation *p, bool *applied, char *err, size_t errlen);
 
-/* Send a command — "confirm", "rollback", "extend", "release" — through p
- * (NULL: a new connection, as from another login). Waits for the answer;
- * fills p (when given) with the outcome. 0, -ENOENT when no probation
- * runs, or -errno with err = the guardian's reason (strict mode refusing a
- * confirm from the applying session, ...). */
-int probation_send(struct probation *p, const char *cmd, char *reply, size_t replylen,
-		   char *err, size_t errlen);
+/* Send a request — REQ_CONFIRM, REQ_ROLLBACK, REQ_EXTEND, REQ_RELEASE
+ * (probation/protocol.h) — through p (NULL: a new connection, as from
+ * another login). Waits for the answer; fills p (when given) with the
+ * outcome, *n (may be NULL) with its number: the history entry (confirm,
+ * rollback), the ms left (extend). 0, -ENOENT when no probation runs, or
+ * -errno with err = the guardian's reason (strict mode refusing a confirm
+ * from the applying session, ...). */
+int probation_send(struct probation *p, enum protocol_req req, long long *n, char *err,
+		   size_t errlen);
 
 /* Read what the guardian said on its own (end of probation, new
  * deadline) without blocking; call when p->fd is readable. Returns true

@@ -1,5 +1,6 @@
 #include "probation/snapfile.h"
 #include "util/safefile.h"
+#include "util/grow.h"
 
 #include "nft/nlcheck.h"
 
@@ -496,7 +497,7 @@ int snapfile_save(const struct snapshot *s, const char *path, char *err, size_t 
 struct reader {
 	struct snapshot *s;
 	struct nftnl_set **sets;     /* a delta's step sets, until their rule */
-	size_t nsets;
+	size_t nsets, sets_cap;
 	unsigned msg;                /* the message being read, from 1; 0: none */
 	char why[384];
 };
@@ -516,22 +517,23 @@ static int damaged(struct reader *rd, const char *fmt, ...)
 
 static struct snap_table *new_table(struct snapshot *s, uint32_t family, const char *name)
 {
-	struct snap_table *arr = realloc(s->tables, (s->ntables + 1) * sizeof(*arr));
+	struct snap_table *t = grow_slot(&s->tables, &s->ntables, &s->tables_cap,
+					 sizeof(*s->tables), 4);
 
-	if (!arr)
+	if (!t)
 		return NULL;
-	s->tables = arr;
-	memset(&arr[s->ntables], 0, sizeof(*arr));
-	arr[s->ntables].family = family;
-	arr[s->ntables].name = strdup(name);
-	return arr[s->ntables].name ? &arr[s->ntables++] : NULL;
+	t->family = family;
+	t->name = strdup(name);
+	if (!t->name)
+		s->ntables--;
+	return t->name ? t : NULL;
 }
 
 /* Parse one checked message into obj (alloc'd by alloc) and push it on
  * *arr. 0, -ENOMEM, or -EINVAL if libnftnl would not have it after all. */
 static int take(const struct nlmsghdr *nlh, void *(*alloc)(void),
 		int (*parse)(const struct nlmsghdr *, void *), void (*fr)(void *),
-		void ***arr, size_t *n)
+		void *arr, size_t *n, size_t *cap)
 {
 	void *o = alloc();
 	int ret = 0;
@@ -540,17 +542,19 @@ static int take(const struct nlmsghdr *nlh, void *(*alloc)(void),
 		return -ENOMEM;
 	if (parse(nlh, o) < 0)
 		ret = -EINVAL;
-	else if (snapshot_push(arr, n, o) < 0)
+	else if (snapshot_push(arr, n, cap, o) < 0)
 		ret = -ENOMEM;
 	if (ret)
 		fr(o);
 	return ret;
 }
 
-#define TAKE(type, nlh, arr, n) \
+/* TAKE(nftnl_set, nlh, t, sets): onto t->sets, t->nsets, t->sets_cap */
+#define TAKE(type, nlh, owner, field) \
 	take(nlh, (void *(*)(void))type##_alloc, \
 	     (int (*)(const struct nlmsghdr *, void *))type##_nlmsg_parse, \
-	     (void (*)(void *))type##_free, (void ***)(arr), n)
+	     (void (*)(void *))type##_free, &(owner)->field, &(owner)->n##field, \
+	     &(owner)->field##_cap)
 
 /* After a parse: libnftnl refusing what the check let through is a gap
  * in the check (the fuzzer looks for this reason). */
@@ -617,19 +621,18 @@ static int read_elems(struct reader *rd, const struct nlmsghdr *nlh, struct nftn
 
 static struct undo_step *new_step(struct snap_table *t, enum undo_kind kind, const char *chain)
 {
-	struct undo_step *st = realloc(t->steps, (t->nsteps + 1) * sizeof(*st));
+	struct undo_step *st = grow_slot(&t->steps, &t->nsteps, &t->steps_cap, sizeof(*t->steps),
+					 8);
 
 	if (!st)
 		return NULL;
-	t->steps = st;
-	st = &t->steps[t->nsteps];
-	memset(st, 0, sizeof(*st));
 	st->kind = kind;
 	st->after_step = -1;
 	st->chain = strdup(chain);
-	if (!st->chain)
+	if (!st->chain) {
+		t->nsteps--;
 		return NULL;
-	t->nsteps++;
+	}
 	return st;
 }
 
@@ -681,10 +684,12 @@ static int read_rule_step(struct reader *rd, struct snap_table *t, const struct 
 	st->after_step = after_step;
 	nftnl_rule_unset(r, NFTNL_RULE_POSITION);
 	nftnl_rule_unset(r, NFTNL_RULE_POSITION_ID);
+	/* the sets go with the rule */
 	st->sets = rd->sets;
 	st->nsets = rd->nsets;
+	st->sets_cap = rd->sets_cap;
 	rd->sets = NULL;
-	rd->nsets = 0;
+	rd->nsets = rd->sets_cap = 0;
 	return 0;
 }
 
@@ -697,7 +702,7 @@ static int read_step(struct reader *rd, struct snap_table *t, const struct nlmsg
 
 	switch (type) {
 	case NFT_MSG_NEWSET:
-		return taken(rd, TAKE(nftnl_set, nlh, &rd->sets, &rd->nsets));
+		return taken(rd, TAKE(nftnl_set, nlh, rd, sets));
 	case NFT_MSG_NEWSETELEM:
 		return read_elems(rd, nlh, rd->sets, rd->nsets);
 	case NFT_MSG_NEWRULE:
@@ -784,20 +789,20 @@ static int read_msg(struct reader *rd, const struct nlmsghdr *nlh)
 		return read_step(rd, t, nlh, type);
 	switch (type) {
 	case NFT_MSG_NEWCHAIN:
-		return taken(rd, TAKE(nftnl_chain, nlh, &t->chains, &t->nchains));
+		return taken(rd, TAKE(nftnl_chain, nlh, t, chains));
 	case NFT_MSG_NEWSET:
-		return taken(rd, TAKE(nftnl_set, nlh, &t->sets, &t->nsets));
+		return taken(rd, TAKE(nftnl_set, nlh, t, sets));
 	case NFT_MSG_NEWSETELEM:
 		return read_elems(rd, nlh, t->sets, t->nsets);
 	case NFT_MSG_NEWOBJ:
-		return taken(rd, TAKE(nftnl_obj, nlh, &t->objs, &t->nobjs));
+		return taken(rd, TAKE(nftnl_obj, nlh, t, objs));
 	case NFT_MSG_NEWFLOWTABLE:
-		return taken(rd, TAKE(nftnl_flowtable, nlh, &t->flowtables, &t->nflowtables));
+		return taken(rd, TAKE(nftnl_flowtable, nlh, t, flowtables));
 	case NFT_MSG_NEWRULE: /* as the kernel takes it back (files of older versions) */
 		return taken(rd, take(nlh, (void *(*)(void))nftnl_rule_alloc,
 				      (int (*)(const struct nlmsghdr *, void *))snapshot_parse_rule,
-				      (void (*)(void *))nftnl_rule_free, (void ***)&t->rules,
-				      &t->nrules));
+				      (void (*)(void *))nftnl_rule_free, &t->rules, &t->nrules,
+				      &t->rules_cap));
 	}
 	return damaged(rd, "a %s in a whole table", msg_what(type));
 }
@@ -876,15 +881,9 @@ int snapfile_read(FILE *fp, struct snapshot *s, char *err, size_t errlen)
 			break;
 		}
 		if (nlh->nlmsg_len > cap) {
-			size_t want = nlh->nlmsg_len;
-			char *more = realloc(buf, want);
-
-			if (!more) {
-				ret = -ENOMEM;
+			ret = grow(&buf, &cap, nlh->nlmsg_len, 1, 0);
+			if (ret)
 				break;
-			}
-			buf = more;
-			cap = want;
 			nlh = (struct nlmsghdr *)buf;
 		}
 		body = nlh->nlmsg_len - sizeof(*nlh);

@@ -49,6 +49,19 @@ void state_ns_key(char *buf, size_t len, bool inode)
 	snprintf(buf, len, "ns-%lu", (unsigned long)self.st_ino);
 }
 
+bool state_ns_name(char *buf, size_t len)
+{
+	char key[300];
+
+	state_ns_key(key, sizeof(key), false);
+	if (strcmp(key, "host") == 0) {
+		snprintf(buf, len, "%s", "");
+		return false;
+	}
+	snprintf(buf, len, "%s", strncmp(key, "netns-", 6) == 0 ? key + 6 : key);
+	return true;
+}
+
 int state_mkdirs(const char *path, unsigned mode)
 {
 	char err[256];

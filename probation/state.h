@@ -17,6 +17,10 @@
  * the old one's guardian. */
 void state_ns_key(char *buf, size_t len, bool inode);
 
+/* The namespace's name as an admin writes it: NAME for one `ip netns`
+ * named, ns-INODE for another; false (buf "") for the machine's own. */
+bool state_ns_name(char *buf, size_t len);
+
 /* The run / history folder of this namespace, created (mode 0700) if
  * missing. Every folder on the way is lstat'ed (util/safefile.h,
  * safefile_mkdirs): the root folder and the namespace's must be root's,

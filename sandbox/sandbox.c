@@ -6,6 +6,7 @@
 #include "nft/reader.h"
 #include "nft/ruletext.h"
 
+#include "util/grow.h"
 #include "util/mono.h"
 
 #include <arpa/inet.h>
@@ -99,26 +100,22 @@ static struct nlmsghdr *rt_request(char *buf, uint16_t type, uint16_t flags, uin
 
 struct msgs {
 	char **m;                 /* copies of dumped messages */
-	size_t n;
+	size_t n, cap;
 };
 
 struct host {
 	struct sandbox *sb;
 	struct msgs addrs, routes;
 	char (*sys)[2][160];      /* sysctl path under /proc/sys/net, value */
-	size_t nsys;
+	size_t nsys, sys_cap;
 };
 
 static int keep_msg(struct msgs *ms, const struct nlmsghdr *nlh)
 {
-	char **m = realloc(ms->m, (ms->n + 1) * sizeof(*m));
-
-	if (!m)
+	if (grow(&ms->m, &ms->cap, ms->n + 1, sizeof(*ms->m), 64) ||
+	    !(ms->m[ms->n] = malloc(nlh->nlmsg_len)))
 		return -ENOMEM;
-	ms->m = m;
-	if (!(m[ms->n] = malloc(nlh->nlmsg_len)))
-		return -ENOMEM;
-	memcpy(m[ms->n++], nlh, nlh->nlmsg_len);
+	memcpy(ms->m[ms->n++], nlh, nlh->nlmsg_len);
 	return 0;
 }
 
@@ -148,12 +145,9 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	mnl_attr_parse(nlh, sizeof(*ifi), link_attr, tb);
 	if (ifi->ifi_index <= 1 || !tb[IFLA_IFNAME] || (ifi->ifi_flags & IFF_LOOPBACK))
 		return MNL_CB_OK;
-	l = realloc(sb->links, (sb->nlinks + 1) * sizeof(*l));
+	l = grow_slot(&sb->links, &sb->nlinks, &sb->links_cap, sizeof(*sb->links), 8);
 	if (!l)
 		return MNL_CB_ERROR;
-	sb->links = l;
-	l = &sb->links[sb->nlinks++];
-	memset(l, 0, sizeof(*l));
 	l->index = (uint32_t)ifi->ifi_index;
 	l->up = ifi->ifi_flags & IFF_UP;
 	snprintf(l->name, sizeof(l->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
@@ -190,13 +184,11 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb);
 	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
 	if (a && mnl_attr_get_payload_len(a) == (ifa->ifa_family == AF_INET ? 4u : 16u)) {
-		l = realloc(sb->local, (sb->nlocal + 1) * sizeof(*l));
+		l = grow_slot(&sb->local, &sb->nlocal, &sb->local_cap, sizeof(*sb->local), 16);
 		if (!l)
 			return MNL_CB_ERROR;
-		sb->local = l;
-		memset(l[sb->nlocal], 0, sizeof(l[0]));
-		l[sb->nlocal][0] = ifa->ifa_family;
-		memcpy(l[sb->nlocal++] + 1, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+		(*l)[0] = ifa->ifa_family;
+		memcpy(*l + 1, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
 	}
 	return keep_msg(&h->addrs, nlh) ? MNL_CB_ERROR : MNL_CB_OK;
 }
@@ -267,12 +259,11 @@ static int add_sys(struct host *h, const char *path)
 	if (n <= 0)
 		return 0;
 	val[n] = 0;
-	s = realloc(h->sys, (h->nsys + 1) * sizeof(*s));
+	s = grow_slot(&h->sys, &h->nsys, &h->sys_cap, sizeof(*h->sys), 16);
 	if (!s)
 		return -ENOMEM;
-	h->sys = s;
-	snprintf(s[h->nsys][0], sizeof(s[0][0]), "%s", path);
-	snprintf(s[h->nsys++][1], sizeof(s[0][1]), "%s", val);
+	snprintf((*s)[0], sizeof((*s)[0]), "%s", path);
+	snprintf((*s)[1], sizeof((*s)[1]), "%s", val);
 	return 0;
 }
 
@@ -447,16 +438,16 @@ static int map_handles(struct sandbox *sb, const struct snapshot *view, char *er
 		return ret;
 	text = snapshot_handle_map(view, &copy);
 	for (size_t t = 0; text && t < copy.ntables; t++) {
-		struct sandbox_loaded *l = realloc(sb->loaded, (sb->nloaded + 1) * sizeof(*l));
+		struct sandbox_loaded *l = grow_slot(&sb->loaded, &sb->nloaded, &sb->loaded_cap,
+						     sizeof(*sb->loaded), 4);
 
-		if (!l || !(l[sb->nloaded].name = strdup(copy.tables[t].name))) {
-			sb->loaded = l ? l : sb->loaded;
+		if (!l || !(l->name = strdup(copy.tables[t].name))) {
+			if (l)
+				sb->nloaded--;
 			free(text);
 			text = NULL;
 			break;
 		}
-		sb->loaded = l;
-		l += sb->nloaded++;
 		l->family = copy.tables[t].family;
 		l->max = 0;
 		for (size_t r = 0; r < copy.tables[t].nrules; r++) {
@@ -479,17 +470,17 @@ static int map_handles(struct sandbox *sb, const struct snapshot *view, char *er
 		if (sscanf(line, "%15[^\t]\t%255[^\t]\t%*[^\t]\t%llu\t%llu", fam, table, &real,
 			   &cp) != 4 || ruleset_family_parse(fam, &family))
 			continue;
-		m = realloc(sb->map, (sb->nmap + 1) * sizeof(*m));
-		if (!m || !(m[sb->nmap].table = strdup(table))) {
-			sb->map = m ? m : sb->map;
+		m = grow_slot(&sb->map, &sb->nmap, &sb->map_cap, sizeof(*sb->map), 16);
+		if (!m || !(m->table = strdup(table))) {
+			if (m)
+				sb->nmap--;
 			free(text);
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
-		sb->map = m;
-		m[sb->nmap].family = family;
-		m[sb->nmap].copy = cp;
-		m[sb->nmap++].real = real;
+		m->family = family;
+		m->copy = cp;
+		m->real = real;
 	}
 	free(text);
 	return 0;
@@ -630,19 +621,16 @@ void sandbox_close(struct sandbox *sb)
 static int note(struct sandbox_answer *a, uint32_t family, const char *table, const char *chain,
 		uint64_t handle, const char *why)
 {
-	struct sandbox_note *n = realloc(a->notes, (a->nnotes + 1) * sizeof(*n));
+	struct sandbox_note *n = grow_slot(&a->notes, &a->nnotes, &a->notes_cap, sizeof(*a->notes),
+					   4);
 
 	if (!n)
 		return -ENOMEM;
-	a->notes = n;
-	n += a->nnotes;
-	memset(n, 0, sizeof(*n));
 	n->family = family;
 	n->handle = handle;
 	n->table = table ? strdup(table) : NULL;
 	n->chain = chain ? strdup(chain) : NULL;
 	n->why = strdup(why);
-	a->nnotes++;
 	if (!n->why || (table && !n->table) || (chain && !n->chain))
 		return -ENOMEM;
 	return 0;
@@ -786,13 +774,12 @@ static struct sandbox_link *link_named(struct sandbox *sb, const char *name)
 static int made_up_link(struct sandbox *sb, const char *name, struct sandbox_link **out,
 			char *err, size_t errlen)
 {
-	struct sandbox_link *l = realloc(sb->links, (sb->nlinks + 1) * sizeof(*l));
+	struct sandbox_link *l;
 	int ret;
 
-	if (!l)
+	if (grow(&sb->links, &sb->links_cap, sb->nlinks + 1, sizeof(*sb->links), 8))
 		return -ENOMEM;
-	sb->links = l;
-	l += sb->nlinks;
+	l = &sb->links[sb->nlinks];
 	memset(l, 0, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	l->index = sb->next_index++;
@@ -1061,13 +1048,12 @@ static int scan_expr(struct nftnl_expr *e, void *data)
 			why = NULL;
 	if (!why)
 		return 0;
-	u = realloc(sb->unsure, (sb->nunsure + 1) * sizeof(*u));
+	u = grow_slot(&sb->unsure, &sb->nunsure, &sb->unsure_cap, sizeof(*sb->unsure), 16);
 	if (!u) {
 		s->ret = -ENOMEM;
 		return -1;
 	}
-	sb->unsure = u;
-	u[sb->nunsure++] = (struct sandbox_unsure){ s->table, s->rule, why };
+	*u = (struct sandbox_unsure){ s->table, s->rule, why };
 	return 0;
 }
 

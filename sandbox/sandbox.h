@@ -71,20 +71,20 @@ struct sandbox {
 	uint32_t seq;
 	struct snapshot real;         /* the tables copied, as read from the host */
 	struct sandbox_handle *map;   /* handles that differ */
-	size_t nmap;
+	size_t nmap, map_cap;
 	struct sandbox_link *links;
-	size_t nlinks;
+	size_t nlinks, links_cap;
 	uint8_t (*local)[17];         /* the host's addresses: family, then 16 bytes */
-	size_t nlocal;
+	size_t nlocal, local_cap;
 	unsigned skipped;             /* routes or addresses the copy refused */
 	uint32_t next_index;          /* for interfaces made up (peers, unknown names) */
 	const struct snapshot *scanned; /* real, or staged_copy once staged */
 	struct sandbox_unsure *unsure;
-	size_t nunsure;
+	size_t nunsure, unsure_cap;
 	struct trace trace;           /* its tracing table, made at the first question */
 	bool tracing;
 	struct sandbox_loaded *loaded;
-	size_t nloaded;
+	size_t nloaded, loaded_cap;
 	bool staged;                  /* a change was made to the copy (sandbox_stage) */
 	struct nfp_ruleset copy;      /* then: the copy, with rule text */
 	struct snapshot staged_copy;  /* ... and as netlink objects */
@@ -110,7 +110,7 @@ struct sandbox_answer {
 				       * text yet: trace_packet_describe) */
 	char how[128];                /* "in on v0", "sent by this host", ... */
 	struct sandbox_note *notes;
-	size_t nnotes;
+	size_t nnotes, notes_cap;
 };
 
 /* Make the sandbox from the current network namespace (root, or

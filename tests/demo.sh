@@ -57,7 +57,7 @@ remove_all
 DEMO_TMP=$(mktemp -d /tmp/nfpilot-demo.XXXXXX)
 export NFPILOT_LIB_DIR="$DEMO_TMP/lib"
 export NFPILOT_CONFIG="$DEMO_TMP/nfpilot.conf"
-printf 'save_file = %s\n' "$DEMO_TMP/nftables.conf" >"$NFPILOT_CONFIG"
+printf 'save_file.%s = %s\n' "$SRV" "$DEMO_TMP/nftables.conf" >"$NFPILOT_CONFIG"
 
 srv() { ip netns exec "$SRV" "$@"; }
 cli() { ip netns exec "$CLI" "$@"; }

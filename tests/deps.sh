@@ -3,7 +3,7 @@
 # usage: tests/deps.sh check|demo
 set -e
 build="make gcc pkg-config libnftables-dev libnftnl-dev libmnl-dev
-       libnetfilter-conntrack-dev libncurses-dev"
+       libnetfilter-conntrack-dev libncurses-dev libreadline-dev"
 tools="nftables iptables conntrack iproute2 tmux socat iputils-ping time"
 case "$1" in
 # openssh-server: probation_ssh runs a private sshd (never the machine's)

@@ -28,6 +28,8 @@ TEST_TMP=$(mktemp -d "/tmp/nfpt-$$.XXXXXX")
 # state stays under /run/nfpilot (one folder per namespace, named after it:
 # netns-NAME.INODE), removed with the namespace by cleanup.
 export NFPILOT_LIB_DIR="$TEST_TMP/lib"
+# the prompts' history (ui/prompt.h) too, and readline reads no ~/.inputrc
+export XDG_STATE_HOME="$TEST_TMP/state" INPUTRC=/dev/null
 RUN_ROOT=${NFPILOT_RUN_DIR:-/run/nfpilot}
 TESTS_PASSED=0
 TESTS_FAILED=0

@@ -30,6 +30,7 @@
 #   click X Y            a mouse click at the cell X, Y (0-based)
 #   hangup, tui_kill SIG the terminal closed; a signal to nfpilot
 #   tui_quit             q, until nfpilot has ended
+#   tui_end              Esc Esc, tui_quit, tui_stop; a sanitizer report fails
 #   tui_exit_status      its exit status, "" while it runs
 #   field COL TEXT       a rules-pane column (num pkts bytes pps bps history
 #                        handle rule) of the first row containing TEXT
@@ -205,6 +206,17 @@ tui_exit_status() {
 tui_quit() {
 	keys q >/dev/null
 	[ -n "$TUI_EXIT" ] || drv exit 5
+}
+
+# tui_end: out of any prompt or question, q, the harness ended; a
+# sanitizer's report on nfpilot's stderr is a failure
+tui_end() {
+	keys Esc Esc
+	tui_quit
+	tui_stop
+	if [ -s "$TEST_TMP/tui.err" ] && grep -q 'Sanitizer' "$TEST_TMP/tui.err"; then
+		not_ok "sanitizer report: $(head -c 1500 "$TEST_TMP/tui.err" | tr '\n' '|')"
+	fi
 }
 
 # ---------------------------------------------------------------- the screen

@@ -8,8 +8,10 @@
 
 #include "model/fmt.h"
 #include "model/print.h"
+#include "ui/prompt.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,57 +25,14 @@ static const char *cut_marker(void)
 	return MB_CUR_MAX > 1 ? "\u2026" : ">";
 }
 
-/* The display width of s (made safe), as put draws it. */
-static int text_width(const char *safe)
+/* Walk safe text: draw it (at the cursor) or only count it, up to w
+ * columns; the columns it took. */
+static int walk(const char *p, int w, bool draw)
 {
-	mbstate_t st;
-	int width = 0;
-
-	memset(&st, 0, sizeof(st));
-	while (*safe) {
-		wchar_t wc;
-		size_t n = mbrtowc(&wc, safe, strlen(safe), &st);
-
-		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
-			width++;
-			safe++;
-			memset(&st, 0, sizeof(st));
-			continue;
-		}
-		width += wcwidth(wc) < 0 ? 1 : wcwidth(wc);
-		safe += n;
-	}
-	return width;
-}
-
-int draw_width(const char *s)
-{
-	char safe[4096];
-
-	fmt_sanitize(safe, sizeof(safe), s ? s : "");
-	return text_width(safe);
-}
-
-/* Draw s at (y, x) in at most w columns with attribute a, padding with
- * spaces to w when pad; text that does not fit ends in the cut marker.
- * Returns the columns used. */
-static int put(int y, int x, int w, const char *s, attr_t a, bool pad)
-{
-	char safe[4096];
-	const char *p = safe;
 	mbstate_t st;
 	int used = 0;
-	bool cut;
 
-	if (w <= 0)
-		return 0;
-	fmt_sanitize(safe, sizeof(safe), s ? s : "");
-	cut = text_width(safe) > w;
-	if (cut)
-		w--; /* room for the marker */
 	memset(&st, 0, sizeof(st));
-	attrset(a);
-	move(y, x);
 	while (*p) {
 		wchar_t wc;
 		size_t n = mbrtowc(&wc, p, strlen(p), &st);
@@ -83,7 +42,8 @@ static int put(int y, int x, int w, const char *s, attr_t a, bool pad)
 			/* not decodable in this locale: one '?' per byte */
 			if (used + 1 > w)
 				break;
-			addch('?');
+			if (draw)
+				addch('?');
 			used++;
 			p++;
 			memset(&st, 0, sizeof(st));
@@ -94,21 +54,58 @@ static int put(int y, int x, int w, const char *s, attr_t a, bool pad)
 			cw = 1;
 		if (used + cw > w)
 			break;
-		addnstr(p, (int)n);
+		if (draw)
+			addnstr(p, (int)n);
 		used += cw;
 		p += n;
 	}
-	if (cut) {
-		for (; used < w; used++) /* a wide character left a cell */
-			addch(' ');
-		addstr(cut_marker());
-		used++;
-		w++;
+	return used;
+}
+
+/* Draw s at (y, x) in at most w columns with attribute a, padding with
+ * spaces to w when pad; text that does not fit ends in the cut marker.
+ * Returns the columns used; y < 0: only counts them. */
+static int put(int y, int x, int w, const char *s, attr_t a, bool pad)
+{
+	char safe[4096];
+	bool draw = y >= 0, cut;
+	int used;
+
+	if (w <= 0)
+		return 0;
+	fmt_sanitize(safe, sizeof(safe), s ? s : "");
+	cut = walk(safe, INT_MAX, false) > w;
+	if (draw) {
+		attrset(a);
+		move(y, x);
 	}
-	if (pad)
+	used = walk(safe, cut ? w - 1 : w, draw); /* room for the marker */
+	if (cut) {
+		for (; used < w - 1; used++) /* a wide character left a cell */
+			if (draw)
+				addch(' ');
+		if (draw)
+			addstr(cut_marker());
+		used++;
+	}
+	if (pad && draw)
 		for (; used < w; used++)
 			addch(' ');
 	return used;
+}
+
+int draw_width(const char *s)
+{
+	return put(-1, 0, INT_MAX, s, 0, false);
+}
+
+/* The columns the first n bytes of s take. */
+static int cols(const char *s, size_t n)
+{
+	char part[1024];
+
+	snprintf(part, sizeof(part), "%.*s", (int)n, s);
+	return put(-1, 0, INT_MAX, part, 0, false);
 }
 
 int draw_text(int y, int x, int w, const char *s, attr_t a, bool pad)
@@ -157,9 +154,15 @@ bool draw_banner(struct view *v)
 
 /* ---- the status line, too small ---- */
 
-static const char *prompt_label(enum action a)
+static const char *label_of(const struct view *v, enum action a)
 {
+	static char save[160];
+
 	switch (a) {
+	case ACT_SAVE:
+		snprintf(save, sizeof(save), "Save namespace %s's ruleset to (no default): ",
+			 v->ns_name);
+		return save;
 	case ACT_SEARCH: return "Search: ";
 	case ACT_FILTER: case ACT_CT_FILTER: return "Filter: ";
 	case ACT_INSERT: return "Insert rule above: ";
@@ -176,13 +179,17 @@ static const char *prompt_label(enum action a)
 	}
 }
 
-/* The prompt line; when nft refused the input, its message on the line
- * above and the part it points at marked in the input. */
+/* The prompt line, the cursor where the editor has it (the text scrolled
+ * left when it would pass the edge); when nft refused the input, its
+ * message on the line above and the part it points at marked in the
+ * input; what Tab offered, on the line above too. */
 static void draw_prompt(struct view *v, int y)
 {
-	const char *label = prompt_label(v->prompt_for);
+	const char *label = prompt_label()[0] ? prompt_label() : label_of(v, v->prompt_for);
 	int x = put(y, 0, COLS, label, v->attr[ROLE_STATUS] | A_BOLD, false);
-	size_t from = 0, len = 0;
+	size_t from = 0, len = 0, point = prompt_point(), start = 0;
+	const char *in;
+	int cx;
 
 	if (v->input_err[0]) {
 		const char *l2 = strchr(v->input_err, '\n');
@@ -194,8 +201,16 @@ static void draw_prompt(struct view *v, int y)
 		}
 		draw_textf(y - 1, 0, COLS, v->attr[ROLE_ERROR], true, "%.*s",
 		     (int)strcspn(v->input_err, "\n"), v->input_err);
+	} else if (prompt_matches()[0]) {
+		put(y - 1, 0, COLS, prompt_matches(), v->attr[ROLE_DIM], true);
 	}
-	if (len && from + len <= strlen(v->input)) {
+	/* from the first character that keeps the cursor on the line */
+	while (start < point && x + cols(v->input + start, point - start) > COLS - 2)
+		start += (size_t)mblen(v->input + start, MB_CUR_MAX) > 0
+			 ? (size_t)mblen(v->input + start, MB_CUR_MAX) : 1;
+	in = v->input + start;
+	cx = x + cols(in, point - start);
+	if (!start && len && from + len <= strlen(v->input)) {
 		char part[1024];
 
 		snprintf(part, sizeof(part), "%.*s", (int)from, v->input);
@@ -204,8 +219,9 @@ static void draw_prompt(struct view *v, int y)
 		x += put(y, x, COLS - x, part, v->attr[ROLE_ERROR] | A_UNDERLINE, false);
 		put(y, x, COLS - x, v->input + from + len, v->attr[ROLE_STATUS], true);
 	} else {
-		put(y, x, COLS - x, v->input, v->attr[ROLE_STATUS], true);
+		put(y, x, COLS - x, in, v->attr[ROLE_STATUS], true);
 	}
+	move(y, cx < COLS ? cx : COLS - 1);
 }
 
 void draw_key_hints(struct view *v, const enum action *acts, size_t n)
@@ -323,7 +339,8 @@ void draw_screen(struct view *v, enum redraw what)
 		    (v->mode != MODE_PROMPT && (int)strlen(v->mode == MODE_CONFIRM ? v->confirm_msg
 										 : v->status) + 6 > COLS))
 			v->scr->draw(v);
-		draw_status(v);
+		draw_status(v); /* last: the prompt leaves the cursor in place */
 	}
+	curs_set(v->mode == MODE_PROMPT ? 1 : 0);
 	refresh();
 }

@@ -241,11 +241,26 @@ static bool accepts_established(const struct view *v)
 	return false;
 }
 
-static int staged_policy(const struct view *v, const struct nfp_chain *c)
+int edit_staged_policy(const struct view *v, const struct nfp_table *t,
+		       const struct nfp_chain *c)
 {
-	const struct nfp_table *t = cur_table(v);
-
 	return changeset_policy(&v->cs, t->family, t->name, c->name, c->policy);
+}
+
+char edit_chain_mark(const struct view *v, const struct nfp_table *t,
+		     const struct nfp_chain *c)
+{
+	char mark = ' ';
+
+	for (size_t k = 0; k < v->cs.n; k++) {
+		if (!same_chain(&v->cs.edits[k], t, c))
+			continue;
+		if (v->cs.edits[k].kind == EDIT_CHAIN_DELETE)
+			mark = '-';
+		else if (v->cs.edits[k].kind == EDIT_CHAIN_FLUSH && mark == ' ')
+			mark = '*';
+	}
+	return mark;
 }
 
 static const struct nfp_chain *input_of(const struct nfp_table *t)
@@ -365,7 +380,7 @@ void edit_action(struct view *v, enum action act)
 			view_status(v, ROLE_WARNING, "only base chains have a policy");
 			return;
 		}
-		policy = staged_policy(v, c) == NF_ACCEPT ? NF_DROP : NF_ACCEPT;
+		policy = edit_staged_policy(v, cur_table(v), c) == NF_ACCEPT ? NF_DROP : NF_ACCEPT;
 		e = chain_edit(v, EDIT_POLICY);
 		e.policy = policy;
 		snprintf(q, sizeof(q), "No established/related accept in %s: drop will cut "
@@ -406,7 +421,7 @@ void edit_action(struct view *v, enum action act)
 			return;
 		}
 		e = chain_edit(v, EDIT_CHAIN_FLUSH);
-		if (c->base && staged_policy(v, c) == NF_ACCEPT)
+		if (c->base && edit_staged_policy(v, cur_table(v), c) == NF_ACCEPT)
 			snprintf(q, sizeof(q), "Flushing %s leaves the host open: its policy is "
 				 "accept. Stage it?", c->name);
 		else
@@ -453,20 +468,6 @@ void edit_action(struct view *v, enum action act)
 
 /* ---- the prompts ---- */
 
-static void remember(struct view *v, const char *text)
-{
-	if (v->ntyped && strcmp(v->typed[v->ntyped - 1], text) == 0)
-		return;
-	if (v->ntyped == sizeof(v->typed) / sizeof(v->typed[0])) {
-		free(v->typed[0]);
-		memmove(v->typed, v->typed + 1, (v->ntyped - 1) * sizeof(*v->typed));
-		v->ntyped--;
-	}
-	v->typed[v->ntyped] = strdup(text);
-	if (v->typed[v->ntyped])
-		v->ntyped++;
-}
-
 /* nft's verdict on an edit (a rule, a chain's spec, a table) against the
  * staged state: false (and the prompt stays, with the message) when it
  * refuses it */
@@ -487,7 +488,6 @@ static void done_rule(struct view *v)
 	e.text = v->input;
 	if (!edit_ok(v, &e))
 		return;
-	remember(v, v->input);
 	if (v->prompt_for == ACT_EDIT) {
 		e.handle = row->r->handle;
 	} else if (v->prompt_for == ACT_APPEND || !row) {
@@ -781,7 +781,5 @@ bool edit_is_stale(const struct view *v, const struct edit *e)
 
 void edit_free(struct view *v)
 {
-	for (size_t i = 0; i < v->ntyped; i++)
-		free(v->typed[i]);
 	changeset_free(&v->cs);
 }

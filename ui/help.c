@@ -67,7 +67,7 @@ static void help_draw(struct view *v)
 			help_line(v, &line, &y, h, NULL, "", ROLE_NORMAL);
 		help_line(v, &line, &y, h, NULL, keymap_title[b], ROLE_HEADER);
 		for (int a = 1; a < ACT_COUNT; a++) {
-			char keys[64], title[64];
+			char keys[64], title[64], text[200];
 
 			if (!(keymap[a].maps & (1u << b)))
 				continue;
@@ -77,7 +77,8 @@ static void help_draw(struct view *v)
 				help_line(v, &line, &y, h, NULL, title, ROLE_TITLE);
 			}
 			keymap_keys_text((enum action)a, keys, sizeof(keys));
-			help_line(v, &line, &y, h, keys, keymap[a].help, ROLE_NORMAL);
+			help_line(v, &line, &y, h, keys, a == ACT_SAVE ? safe_save_help(v, text,
+				  sizeof(text)) : keymap[a].help, ROLE_NORMAL);
 		}
 	}
 	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++)

@@ -22,7 +22,7 @@ static void load_change(struct history_view *h)
 	free(h->change);
 	h->change = NULL;
 	if (h->list.sel < h->list.n)
-		history_get(h->hent[h->list.sel].n, &e, &h->change, err, sizeof(err));
+		history_lookup(h->hent[h->list.sel].n, &e, &h->change, err, sizeof(err));
 }
 
 static void history_enter(struct view *v)
@@ -33,7 +33,7 @@ static void history_enter(struct view *v)
 	free(h->hent);
 	h->hent = NULL;
 	h->list = (struct list){ 0 };
-	if (history_list(&h->hent, &h->list.n, err, sizeof(err)))
+	if (history_entries(&h->hent, &h->list.n, err, sizeof(err)))
 		view_status(v, ROLE_ERROR, "%s", err);
 	list_select(&h->list, h->list.n ? h->list.n - 1 : 0); /* the newest */
 	load_change(h);

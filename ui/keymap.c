@@ -66,6 +66,8 @@ const char *keymap_key_name(int key, char *buf, size_t size)
 		snprintf(buf, size, "F%d", key - KEY_F(0));
 	else if (key > 0 && key < 32)
 		snprintf(buf, size, "Ctrl-%c", key + 'A' - 1);
+	else if (key > KEY_ALT(32) && key < KEY_ALT(127))
+		snprintf(buf, size, "Alt-%c", key - KEY_ALT(0));
 	else if (key > 32 && key < 127)
 		snprintf(buf, size, "%c", key);
 	else
@@ -89,6 +91,8 @@ int keymap_key_parse(const char *name)
 	if (strncmp(name, "Ctrl-", 5) == 0 && name[5] && !name[6] &&
 	    toupper((unsigned char)name[5]) >= 'A' && toupper((unsigned char)name[5]) <= 'Z')
 		return CTRL_KEY(toupper((unsigned char)name[5]));
+	if (strncmp(name, "Alt-", 4) == 0 && name[4] > 32 && name[4] < 127 && !name[5])
+		return KEY_ALT(name[4]);
 	if (name[0] > 32 && name[0] < 127 && !name[1])
 		return name[0];
 	return -1;

@@ -13,6 +13,9 @@
 #include <stddef.h>
 
 #define CTRL_KEY(c) ((c) & 0x1f)
+/* Alt (Meta) with c: Esc and c read at once (ui/tui.c); above every
+ * curses key code */
+#define KEY_ALT(c) (0x10000 + (c))
 
 /* X(ID, "heading in the help") — the keymaps, in the help's order */
 #define KEYMAPS(X) \
@@ -54,7 +57,7 @@ enum {
 	X(ROLLBACK, "revert", "Probation", KM_GENERIC, ('R'), "Revert the change on probation now") \
 	X(EXTEND, "extend", "Probation", KM_GENERIC, ('E'), "Restart the probation's countdown") \
 	X(HISTORY, "history", "Probation", KM_GENERIC, ('H'), "Changes that ended their probation: confirmed, reverted, why") \
-	X(SAVE, "save", "Probation", KM_GENERIC, ('S'), "Save the live ruleset to /etc/nftables.conf (loaded at boot)") \
+	X(SAVE, "save", "Probation", KM_GENERIC, ('S'), "Save the live ruleset to the boot file") \
 	X(PANE, "switch-pane", "Moving", KM_RULES, ('\t', KEY_BTAB), "Switch between the chain tree and the rules") \
 	X(ENTER, "open", "Moving", KM_RULES, ('\n', KEY_ENTER, KEY_RIGHT), "Open the chain; on a jump or goto rule its target chain; on another rule, the rule whole") \
 	X(BACK, "back", "Moving", KM_RULES, (KEY_BACKSPACE, 127, KEY_LEFT), "Back to the chain you came from") \

@@ -824,7 +824,7 @@ static void draw_header(struct view *v)
 struct tree_cells {
 	char name[NAME_MAX_LEN + 8];
 	const char *hook;          /* "" for a regular chain */
-	char policy[16];           /* "*drop": a staged policy */
+	char policy[16];           /* "drop*": a staged policy */
 	char count[16];            /* or the table's badge */
 	enum theme_role role;
 };
@@ -847,8 +847,10 @@ static void tree_cells(struct view *v, const struct tree_row *row, struct tree_c
 		tc->role = ROLE_TABLE;
 		return;
 	}
-	policy = changeset_policy(&v->cs, t->family, t->name, c->name, c->policy);
-	snprintf(tc->name, sizeof(tc->name), " %c%s", row->staged ? '+' : ' ', c->name);
+	policy = edit_staged_policy(v, t, c);
+	/* + a staged chain, - one staged for deletion, * for a flush */
+	snprintf(tc->name, sizeof(tc->name), " %c%s", row->staged ? '+' : edit_chain_mark(v, t, c),
+		 c->name);
 	for (size_t i = 0; row->staged && i < v->cs.n; i++)
 		adds += v->cs.edits[i].kind == EDIT_INSERT && v->cs.edits[i].family == t->family &&
 			strcmp(v->cs.edits[i].table, t->name) == 0 &&
@@ -861,7 +863,7 @@ static void tree_cells(struct view *v, const struct tree_row *row, struct tree_c
 		tc->hook = hook_short(t->family, c);
 		if (policy != NFP_POLICY_NONE)
 			snprintf(tc->policy, sizeof(tc->policy), "%s%s",
-				 policy != c->policy ? "*" : "", ruleset_policy_name(policy) ?: "?");
+				 ruleset_policy_name(policy) ?: "?", policy != c->policy ? "*" : "");
 	}
 	tc->role = c->base ? ROLE_BASE_CHAIN : ROLE_CHAIN;
 }
@@ -1233,9 +1235,10 @@ static void draw_chain_title(struct view *v, int x, int w, const struct nfp_tabl
 {
 	struct rules_view *rv = &v->rules;
 	char hook[160] = "", brief[64] = "", tail[200], title[4][700];
-	int policy = changeset_policy(&v->cs, t->family, t->name, c->name, c->policy);
+	int policy = edit_staged_policy(v, t, c);
+	const char *live = ruleset_policy_name(c->policy) ?: "?";
 	const char *pol = ruleset_policy_name(policy) ?: "?";
-	const char *staged = policy != c->policy ? " (staged)" : "";
+	bool staged = policy != c->policy;
 
 	if (c->base) {
 		print_chain_hook(hook, sizeof(hook), t->family, c);
@@ -1243,8 +1246,11 @@ static void draw_chain_title(struct view *v, int x, int w, const struct nfp_tabl
 		if (c->policy != NFP_POLICY_NONE) {
 			size_t l = strlen(hook), b = strlen(brief);
 
-			snprintf(hook + l, sizeof(hook) - l, ", policy %s%s", pol, staged);
-			snprintf(brief + b, sizeof(brief) - b, ", %s%s", pol, staged);
+			/* a staged policy next to the live one */
+			snprintf(hook + l, sizeof(hook) - l, ", policy %s%s%s", live,
+				 staged ? " -> staged " : "", staged ? pol : "");
+			snprintf(brief + b, sizeof(brief) - b, ", %s%s%s", live, staged ? " -> " : "",
+				 staged ? pol : "");
 		}
 	}
 	snprintf(tail, sizeof(tail), "  %zu rule%s%s%s%s", n, n == 1 ? "" : "s",
@@ -1537,7 +1543,10 @@ static enum redraw rules_step(struct view *v)
 	}
 	if (flags & LIVE_RELOADED) {
 		rebuild_tree(v);
-		view_goto_place(v, &rv->here);
+		/* the place gone (its table deleted): the rows still point into
+		 * the ruleset just freed */
+		if (!view_goto_place(v, &rv->here))
+			rebuild_order_keep(v, 0);
 		free(v->renames);
 		v->renames = NULL;
 		return REDRAW_ALL;

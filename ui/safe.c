@@ -32,6 +32,11 @@ static void start_save_check(struct view *v)
 	pid_t pid;
 
 	v->save_pid = v->save_fd = -1;
+	v->save_gen = v->live.rs.genid;
+	if (!v->save_file[0]) {
+		v->save_state = SAVE_NOFILE; /* a namespace none was given for */
+		return;
+	}
 	if (n < 0 || pipe2(fds, O_CLOEXEC) < 0)
 		return;
 	exe[n] = 0;
@@ -44,7 +49,7 @@ static void start_save_check(struct view *v)
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(null, 2);
-		execl(exe, "nfpilot", "save", "--check", v->cfg.save_file, (char *)NULL);
+		execl(exe, "nfpilot", "save", "--check", v->save_file, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -74,6 +79,8 @@ static void end_save_check(struct view *v)
 
 void safe_init(struct view *v, bool strict)
 {
+	const char *file;
+
 	v->prob.fd = -1;
 	v->popts.timeout_s = v->cfg.timeout;
 	v->popts.strict = strict;
@@ -85,6 +92,10 @@ void safe_init(struct view *v, bool strict)
 		state_run_path(dir, sizeof(dir));
 		snprintf(v->prob_sock, sizeof(v->prob_sock), "%s/%s", dir, PROB_SOCK);
 	}
+	/* a namespace never gets the machine's boot file */
+	file = config_save_file(&v->cfg, state_ns_name(v->ns_name, sizeof(v->ns_name))
+				? v->ns_name : NULL);
+	snprintf(v->save_file, sizeof(v->save_file), "%s", file ? file : "");
 	start_save_check(v);
 	safe_tick(v);
 }
@@ -94,6 +105,10 @@ void safe_tick(struct view *v)
 	struct stat st;
 
 	v->other_prob = !ours(v) && v->prob_sock[0] && stat(v->prob_sock, &st) == 0;
+	/* the ruleset moved (anyone's change, a restore, a revert): is the
+	 * boot file still what it holds? */
+	if (v->save_fd < 0 && v->live.rs.genid != v->save_gen)
+		start_save_check(v);
 }
 
 void safe_free(struct view *v)
@@ -121,8 +136,8 @@ static void ended(struct view *v)
 	v->live.dirty = true;
 	if (v->prob.outcome == PROB_CONFIRMED) {
 		v->save_state = SAVE_DIFFERS;
-		view_status(v, ROLE_NORMAL, "confirmed (history %d). Not saved yet: S saves it to %s",
-			    v->prob.history_n, v->cfg.save_file);
+		view_status(v, ROLE_NORMAL, "confirmed (history %d). Not saved yet: S saves it%s%s",
+			    v->prob.history_n, v->save_file[0] ? " to " : "", v->save_file);
 	} else if (v->prob.outcome == PROB_REVERTED) {
 		struct place here;
 		char now[80] = "";
@@ -154,7 +169,7 @@ void safe_applied(struct view *v, struct probation *p, size_t nedits)
 		/* we joined our own probation: the new connection holds it now */
 		char err[256];
 
-		probation_send(&v->prob, "release", NULL, 0, err, sizeof(err));
+		probation_send(&v->prob, REQ_RELEASE, NULL, err, sizeof(err));
 		probation_close(&v->prob);
 	}
 	v->prob = *p;
@@ -174,19 +189,20 @@ void safe_applied(struct view *v, struct probation *p, size_t nedits)
 			    nedits == 1 ? "it" : "them");
 }
 
-static void tell_guardian(struct view *v, const char *cmd)
+static void tell_guardian(struct view *v, enum protocol_req req)
 {
-	char err[512], reply[64];
+	char err[512];
 	struct probation *p = ours(v) ? &v->prob : NULL;
-	int ret = probation_send(p, cmd, reply, sizeof(reply), err, sizeof(err));
+	long long n = 0;
+	int ret = probation_send(p, req, &n, err, sizeof(err));
 
 	if (ret) {
 		view_status(v, ret == -ENOENT ? ROLE_DIM : ROLE_ERROR, "%s", err);
 		return;
 	}
-	if (strcmp(cmd, "extend") == 0) {
+	if (req == REQ_EXTEND) {
 		/* the new deadline comes to holders as the guardian's own word */
-		view_status(v, ROLE_NORMAL, "extended: %lld s left", strtoll(reply, NULL, 10) / 1000);
+		view_status(v, ROLE_NORMAL, "extended: %lld s left", n / 1000);
 		return;
 	}
 	if (p) {
@@ -195,28 +211,67 @@ static void tell_guardian(struct view *v, const char *cmd)
 	}
 	/* another login's probation */
 	v->live.dirty = true;
-	view_status(v, ROLE_NORMAL, "%s (history %s)", strcmp(cmd, "confirm") == 0
-		    ? "confirmed the change on probation" : "reverted the change on probation",
-		    reply);
+	view_status(v, ROLE_NORMAL, "%s (history %lld)", req == REQ_CONFIRM
+		    ? "confirmed the change on probation" : "reverted the change on probation", n);
 }
 
 void safe_save_confirmed(struct view *v)
 {
 	char err[1024], skipped[256];
-	int ret = save_write(&v->live.nl, v->cfg.save_file, v->cfg.save_mode, skipped,
+	const char *file = v->save_ask;
+	int ret = save_write(&v->live.nl, file, v->cfg.save_mode, skipped,
 			     sizeof(skipped), err, sizeof(err));
 
 	if (ret) {
 		view_status(v, ROLE_ERROR, "not saved: %s", err);
 		return;
 	}
+	/* the file given for a namespace is its file from now on */
+	if (file != v->save_file)
+		snprintf(v->save_file, sizeof(v->save_file), "%s", file);
 	v->save_state = SAVE_SAME;
+	v->save_gen = v->live.rs.genid;
 	if (skipped[0])
 		view_status(v, ROLE_WARNING, "saved to %s, without the iptables-nft tables (%s): "
-			    "save those with iptables-save", v->cfg.save_file, skipped);
+			    "save those with iptables-save", file, skipped);
 	else
 		view_status(v, ROLE_NORMAL, "saved to %s (the previous file, if any, is %s.bak)",
-			    v->cfg.save_file, v->cfg.save_file);
+			    file, file);
+}
+
+/* The question before S writes file: the namespace named, if one. */
+static void ask_save(struct view *v, const char *file)
+{
+	snprintf(v->save_ask, sizeof(v->save_ask), "%s", file);
+	if (v->ns_name[0])
+		view_ask(v, ACT_SAVE, "Save namespace %s's live ruleset to %s (the previous file "
+			 "kept as .bak)?", v->ns_name, file);
+	else
+		view_ask(v, ACT_SAVE, "Save the live ruleset to %s (the previous file kept as "
+			 ".bak)?", file);
+}
+
+void safe_save_prompt_done(struct view *v)
+{
+	const char *file = v->input + strspn(v->input, " ");
+
+	if (file[0] != '/' || strlen(file) >= sizeof(v->save_ask) || strpbrk(file, " \t")) {
+		snprintf(v->input_err, sizeof(v->input_err), "the file's absolute path, e.g. "
+			 "/etc/nft/%s.nft", v->ns_name);
+		return;
+	}
+	v->input_err[0] = 0;
+	ask_save(v, file);
+}
+
+const char *safe_save_help(const struct view *v, char *buf, size_t len)
+{
+	if (v->save_file[0])
+		snprintf(buf, len, "%s: %s (loaded at boot)", keymap[ACT_SAVE].help, v->save_file);
+	else
+		snprintf(buf, len, "%s: namespace %s has none, S asks (config: save_file.%s)",
+			 keymap[ACT_SAVE].help, v->ns_name, v->ns_name);
+	return buf;
 }
 
 void safe_restore_confirmed(struct view *v)
@@ -251,13 +306,13 @@ void safe_action(struct view *v, enum action act)
 				    "again (a NEW SSH session) and run `nfpilot confirm`");
 			return;
 		}
-		tell_guardian(v, "confirm");
+		tell_guardian(v, REQ_CONFIRM);
 		break;
 	case ACT_ROLLBACK:
-		tell_guardian(v, "rollback");
+		tell_guardian(v, REQ_ROLLBACK);
 		break;
 	case ACT_EXTEND:
-		tell_guardian(v, "extend");
+		tell_guardian(v, REQ_EXTEND);
 		break;
 	case ACT_HISTORY:
 		view_show(v, &history_screen);
@@ -277,8 +332,10 @@ void safe_action(struct view *v, enum action act)
 			view_status(v, ROLE_WARNING, "not saved: %s", err);
 			return;
 		}
-		view_ask(v, ACT_SAVE, "Save the live ruleset to %s (the previous file kept as .bak)?",
-			 v->cfg.save_file);
+		if (v->save_file[0])
+			ask_save(v, v->save_file);
+		else
+			view_prompt(v, ACT_SAVE, NULL); /* a namespace: which file? */
 		break;
 	}
 	default:

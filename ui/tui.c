@@ -7,7 +7,9 @@
 #include "ui/tui.h"
 
 #include "ui/driver.h"
+#include "ui/prompt.h"
 #include "ui/view.h"
+#include "util/mono.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,8 +69,16 @@ void view_prompt(struct view *v, enum action act, const char *prefill)
 	v->mode = MODE_PROMPT;
 	v->prompt_for = act;
 	v->input_err[0] = 0;
-	v->typed_pos = (int)v->ntyped;
 	snprintf(v->input, sizeof(v->input), "%s", prefill ? prefill : "");
+	prompt_open(v);
+}
+
+void view_prompt_done(struct view *v)
+{
+	if (v->prompt_for == ACT_SAVE)
+		safe_save_prompt_done(v);
+	else
+		v->scr->prompt_done(v);
 }
 
 void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
@@ -79,6 +89,19 @@ void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
 	vsnprintf(v->status, sizeof(v->status), fmt, ap);
 	va_end(ap);
 	v->status_role = role;
+	v->status_at = mono_now();
+}
+
+/* ms until the message goes, -1: none shown */
+static int status_left_ms(const struct view *v)
+{
+	double life = v->status_role == ROLE_ERROR || v->status_role == ROLE_WARNING
+		      ? STATUS_LIFE_ERROR : STATUS_LIFE;
+	double left = v->status_at + life - mono_now();
+
+	if (!v->status[0])
+		return -1;
+	return left > 0 ? (int)(left * 1000) + 1 : 0;
 }
 
 void view_set_refresh(struct view *v, double secs)
@@ -115,8 +138,10 @@ bool view_busy(const struct view *v)
 /* ms until a screen or the probation's countdown needs a turn, -1: none */
 static int timeout_ms(const struct view *v)
 {
-	int ms = safe_timeout_ms(v);
+	int ms = safe_timeout_ms(v), st = status_left_ms(v);
 
+	if (st >= 0 && (ms < 0 || st < ms))
+		ms = st;
 	for (size_t i = 0; screens[i]; i++) {
 		int s = screens[i]->timeout_ms ? screens[i]->timeout_ms(v) : -1;
 
@@ -127,38 +152,6 @@ static int timeout_ms(const struct view *v)
 }
 
 /* ---- keys ---- */
-
-/* Keys while typing in a prompt. */
-static enum redraw prompt_key(struct view *v, int key)
-{
-	size_t n = strlen(v->input);
-
-	if (key == 27) {
-		v->mode = MODE_BROWSE;
-		v->input_err[0] = 0; /* drawn over the screen's last line */
-		return REDRAW_ALL;
-	} else if (key == KEY_UP || key == KEY_DOWN) {
-		/* what was typed before */
-		int pos = v->typed_pos + (key == KEY_UP ? -1 : 1);
-
-		if (pos >= 0 && pos < (int)v->ntyped) {
-			v->typed_pos = pos;
-			snprintf(v->input, sizeof(v->input), "%s", v->typed[pos]);
-		}
-	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
-		v->scr->prompt_done(v);
-		return REDRAW_ALL;
-	} else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
-		if (n)
-			v->input[n - 1] = 0;
-	} else if (key >= 32 && key < 256 && key != 127 && n + 1 < sizeof(v->input)) {
-		v->input[n] = (char)key;
-		v->input[n + 1] = 0;
-	} else {
-		return REDRAW_NONE;
-	}
-	return REDRAW_STATUS;
-}
 
 /* The keys every screen shares; the others go to the screen shown. */
 static enum redraw browse_key(struct view *v, int key, bool *quit)
@@ -278,6 +271,20 @@ static bool terminal_gone(void)
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
 }
 
+/* Esc with a key read at once (as a terminal sends Alt-b) is KEY_ALT('b');
+ * Esc alone waited the escape delay already. */
+static int alt_key(int key)
+{
+	int next;
+
+	if (key != 27 || (next = getch()) == ERR)
+		return key;
+	if (next > 32 && next < 127)
+		return KEY_ALT(next);
+	ungetch(next);
+	return key;
+}
+
 static void loop(struct view *v)
 {
 	bool quit = false;
@@ -303,6 +310,10 @@ static void loop(struct view *v)
 		ready = poll(pfd, (nfds_t)n, dirty ? 0 : timeout_ms(v));
 		if (safe_timeout_ms(v) >= 0)
 			dirty |= REDRAW_ALL; /* the probation's countdown */
+		if (status_left_ms(v) == 0) {
+			v->status[0] = 0; /* the message has been read, or is old */
+			dirty |= REDRAW_STATUS;
+		}
 		if (ready > 0 && safe_events(v, pfd + 2, nsafe))
 			dirty |= REDRAW_ALL;
 		if (ready < 0 && errno != EINTR)
@@ -314,6 +325,7 @@ static void loop(struct view *v)
 			int keys = 0;
 
 			while (keys < 256 && !got_quit_signal && (key = getch()) != ERR) {
+				key = alt_key(key);
 				dirty |= on_key(v, key, &quit);
 				keys++;
 			}
@@ -428,6 +440,7 @@ int tui_run(const struct tui_opts *o, char *err, size_t errlen)
 			screens[i]->free(v);
 	live_close(&v->live);
 	edit_free(v);
+	prompt_free();
 	free(v);
 	return 0;
 }

@@ -24,6 +24,8 @@
 
 #define MIN_COLS 60
 #define MIN_LINES 12
+#define STATUS_LIFE 10.0
+#define STATUS_LIFE_ERROR 30.0
 
 /* what the keys go to: the screen, a prompt, a y/N question */
 enum mode { MODE_BROWSE, MODE_PROMPT, MODE_CONFIRM };
@@ -61,11 +63,8 @@ struct view {
 	/* the prompt and the y/N question, over the main screen */
 	enum mode mode;
 	enum action prompt_for;    /* the action the typed text is for */
-	char input[1024];
+	char input[1024];          /* as edited (ui/prompt.h) */
 	char input_err[1024];      /* nft's complaint about the input */
-	char *typed[32];           /* texts typed, newest last (Up/Down) */
-	size_t ntyped;
-	int typed_pos;
 	enum action confirm_for;
 	char confirm_msg[1400];
 
@@ -76,12 +75,19 @@ struct view {
 	bool other_prob;           /* a probation of another process runs */
 	char prob_sock[300];       /* its guardian's socket, to notice one */
 	enum save_state save_state;
+	uint32_t save_gen;         /* the generation save_state is about */
 	int save_pid, save_fd;     /* the `save --check` running, -1 if none */
+	char ns_name[64];          /* the namespace's name, "" on the machine's own */
+	char save_file[256];       /* its boot file, "" when none (a namespace
+				    * without save_file.NAME: S asks) */
+	char save_ask[256];        /* the file S asks about */
 	char *renames;             /* a revert's new handles (history's map),
 				    * until the reload after it */
-	/* the status line */
+	/* the status line: a message goes at the next key or after
+	 * STATUS_LIFE seconds (an error or a warning: STATUS_LIFE_ERROR) */
 	char status[512];
 	enum theme_role status_role;
+	double status_at;          /* when it was set (mono_now) */
 };
 
 /* ---- tui.c: the screens, the status line ---- */
@@ -95,8 +101,9 @@ void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
 /* A y/N question on the status line for act, over the main screen. */
 void view_ask(struct view *v, enum action act, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* A prompt for act, prefilled, over the main screen. */
+/* A prompt for act, prefilled, over the main screen; Enter in it. */
 void view_prompt(struct view *v, enum action act, const char *prefill);
+void view_prompt_done(struct view *v);
 /* Refresh every secs from now on. */
 void view_set_refresh(struct view *v, double secs);
 /* The fds of the screens and the probation (at most 12), and whether a
@@ -145,8 +152,12 @@ void safe_init(struct view *v, bool strict);
 void safe_action(struct view *v, enum action act);
 /* The edits went in on probation: p is the applier's end. */
 void safe_applied(struct view *v, struct probation *p, size_t nedits);
-/* The save question was answered y. */
+/* The save question was answered y; the file asked for (a namespace
+ * with no boot file) was entered. */
 void safe_save_confirmed(struct view *v);
+void safe_save_prompt_done(struct view *v);
+/* S's line in the help: the real file. */
+const char *safe_save_help(const struct view *v, char *buf, size_t len);
 /* The history view's restore question was answered y: its entry put
  * back on probation, as `nfpilot restore N`. */
 void safe_restore_confirmed(struct view *v);
@@ -163,6 +174,14 @@ bool safe_may_quit(struct view *v);
 void safe_free(struct view *v);
 
 /* ---- edit.c: the ruleset screen's editing keys ---- */
+/* The policy chain c of table t will have once the staged edits are
+ * applied (its own when none changes it). */
+int edit_staged_policy(const struct view *v, const struct nfp_table *t,
+		       const struct nfp_chain *c);
+/* The tree's mark of chain c: '-' deleted, '*' flushed once the staged
+ * edits are applied, ' ' neither. */
+char edit_chain_mark(const struct view *v, const struct nfp_table *t,
+		     const struct nfp_chain *c);
 /* Whether the rule with this handle is marked (m). */
 bool edit_is_marked(const struct view *v, uint64_t handle);
 /* An editing action (ACT_INSERT .. ACT_DISCARD). */

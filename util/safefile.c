@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* mkostemp */
 #include "util/safefile.h"
+#include "util/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -239,12 +240,7 @@ static int read_old(const char *path, const struct stat *was, char **buf, size_t
 		} else if (got == 0) {
 			break;
 		} else if ((n += (size_t)got) == cap) {
-			char *more = realloc(*buf, cap *= 2);
-
-			if (!more)
-				ret = -ENOMEM;
-			else
-				*buf = more;
+			ret = grow(buf, &cap, cap + 1, 1, 0);
 		}
 	}
 	if (!*buf)

@@ -62,6 +62,19 @@ check_rc "a kernel refusal (no such handle) names its edit, exit 3" 3 \
 check "the kernel's failure is mapped to edit 2" grep -q 'edit 2 of 2 failed' <<<"$RC_ERR"
 check_eq "ruleset unchanged after the refused delete" "$(state)" "$BEFORE"
 
+# no limit on the edits of one transaction: a chain, 70 rules in it and a move
+args=(-c bulk)
+for p in $(seq 3001 3070); do args+=(--append "tcp dport $p accept"); done
+HICMP=$(srv nft -a list chain inet web input | sed -n 's/.*icmp type echo-request.*# handle \([0-9]*\)/\1/p')
+check_rc "72 edits in one transaction" 0 nfp_yes edit -t inet web --add-chain bulk "${args[@]}" \
+	-c input --move "$HICMP" top
+check "all of them applied" grep -q '^applied 72 edits as one transaction' <<<"$RC_OUT"
+check_eq "the 70 rules in order" \
+	"$(srv nft list chain inet web bulk | sed -n 's/.*tcp dport \([0-9]*\) counter.*accept/\1/p' | tr '\n' ' ')" \
+	"$(seq 3001 3070 | tr '\n' ' ')"
+check "the moved rule is first" sh -c "ip netns exec $SRV nft list chain inet web input | grep -A1 'policy drop' | grep -q 'icmp type echo-request'"
+BEFORE=$(state)
+
 # someone else changes the ruleset between preparing and applying
 GEN=$(nfp list --json --counters | python3 -c 'import json,sys; print(json.load(sys.stdin)["genid"])')
 srv nft add rule inet web input tcp dport 9999 counter accept comment '"other admin"'

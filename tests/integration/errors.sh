@@ -69,6 +69,8 @@ err_case "apply --timeout above the maximum" 2 "--timeout.*'3601'" \
 	"$NFPILOT" -N "$SRV" apply --timeout 3601 "$TEST_TMP/x.nft"
 err_case "apply --timeout without seconds" 2 "--timeout" \
 	"$NFPILOT" -N "$SRV" apply "$TEST_TMP/x.nft" --timeout
+err_case "the live view's --timeout: the same check" 2 "--timeout: seconds from 10 to 3600, not '60s'" \
+	"$NFPILOT" -N "$SRV" --timeout 60s list
 err_case "edit --timeout below the minimum" 2 "--timeout.*'9'" \
 	"$NFPILOT" -N "$SRV" edit -t inet web -c input --timeout 9 --append 'tcp dport 23 drop'
 err_case "confirm with nothing on probation" 3 "no change is on probation" "$NFPILOT" -N "$SRV" confirm

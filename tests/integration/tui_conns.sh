@@ -11,7 +11,7 @@
 
 setup_net
 export NFPILOT_LIB_DIR="$TEST_TMP/lib"
-printf 'save_file = %s\n' "$TEST_TMP/boot.nft" >"$TEST_TMP/nfpilot.conf"
+printf 'save_file.%s = %s\n' "$SRV" "$TEST_TMP/boot.nft" >"$TEST_TMP/nfpilot.conf"
 export NFPILOT_CONFIG="$TEST_TMP/nfpilot.conf"
 TUI_W=150
 srv sysctl -qw net.netfilter.nf_conntrack_acct=0 2>/dev/null

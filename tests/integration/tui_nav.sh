@@ -245,7 +245,7 @@ check_eq "q quits with status 0" "$(tui_exit_status)" 0
 # ---- 80x24, the whole screen as a person sees it: the start, and the
 # search prompt over the status line (the header's host, namespace and
 # generation vary: checked apart)
-printf 'save_file = %s\n' "$TEST_TMP/none.nft" >"$TEST_TMP/nfpilot.conf"
+printf 'save_file.%s = %s\n' "$SRV" "$TEST_TMP/none.nft" >"$TEST_TMP/nfpilot.conf"
 tui_start --size 80x24 NFPILOT_CONFIG="$TEST_TMP/nfpilot.conf" -- --theme mono ||
 	bail "the live view did not start at 80x24"
 check "80x24: the header, with [not saved] at its right end" \

@@ -15,7 +15,7 @@ setup_net
 export NFPILOT_LIB_DIR="$TEST_TMP/lib"
 CONF="$TEST_TMP/nfpilot.conf"
 BOOT="$TEST_TMP/boot.nft"
-printf 'save_file = %s\ntimeout = 10\n' "$BOOT" >"$CONF"
+printf 'save_file.%s = %s\ntimeout = 10\n' "$SRV" "$BOOT" >"$CONF"
 export NFPILOT_CONFIG="$CONF"
 
 srv nft -f - <<'EOF'
@@ -109,14 +109,14 @@ sleep 11
 check "Y: still in the kernel after the deadline would have passed" has_port 83
 expect "after the confirm: [not saved]" 'not saved: lost at reboot'
 keys S
-if wait_for 'Save the live ruleset' 5 >/dev/null; then keys y; fi
+if wait_for "Save namespace $SRV's live ruleset" 5 >/dev/null; then keys y; fi
 expect "S: saved to the configured file" "saved to $BOOT"
 check "S: the file has the confirmed rule" grep -Eq 'tcp dport 83 (counter )?drop' "$BOOT"
 check "S: the file loads (nft -c)" srv nft -c -f "$BOOT"
 wait_gone 'not saved' 3 >/dev/null
 expect_not "S: [not saved] is gone" 'not saved'
 keys S
-if wait_for 'Save the live ruleset' 5 >/dev/null; then keys y; fi
+if wait_for "Save namespace $SRV's live ruleset" 5 >/dev/null; then keys y; fi
 sleep 0.5
 check "S again: the previous file is kept as .bak" test -s "$BOOT.bak"
 keys H

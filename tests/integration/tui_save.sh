@@ -10,7 +10,7 @@
 ns_add "$SRV" || bail "ip netns add $SRV"
 CONF="$TEST_TMP/nfpilot.conf"
 BOOT="$TEST_TMP/boot.nft"
-printf 'save_file = %s\ntimeout = 60\n' "$BOOT" >"$CONF"
+printf 'save_file.%s = %s\ntimeout = 60\n' "$SRV" "$BOOT" >"$CONF"
 export NFPILOT_CONFIG="$CONF"
 srv nft -f - <<'EOF' || bail "a ruleset"
 table inet web {
@@ -27,7 +27,7 @@ wait_for 'F1 help' 10 >/dev/null || { show_screen; bail "the live view did not s
 # press_s: S, and y should it ask (it must not)
 press_s() {
 	keys S
-	if wait_for 'Save the live ruleset' 2 >/dev/null; then
+	if wait_for "Save namespace $SRV's live ruleset to $BOOT" 2 >/dev/null; then
 		ASKED=yes
 		keys y
 	else

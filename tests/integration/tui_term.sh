@@ -3,7 +3,8 @@
 # back, several TERM values, every shipped theme, NO_COLOR, a broken theme
 # file and a config with an unknown key (reported with FILE:LINE in the
 # status line), a rule comment full of terminal escape sequences (drawn
-# harmlessly), and q giving the terminal back.
+# harmlessly), the prompt's keys as a terminal sends them (Alt-b, Home,
+# End, Esc), and q giving the terminal back.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../tmux_lib.sh"
 
@@ -185,6 +186,25 @@ expect "End shows its last rule while the text arrives" "^.* 20000 " 10
 tui_quit
 check_eq "the 20k-rule chain: q exits 0 (no sanitizer abort)" "$(tui_exit_status)" 0
 srv nft delete table inet long
+
+# the prompt's editor on a real terminal: what tmux sends for Alt-b (Esc b
+# at once), Home and End (the terminal's own sequences), and Esc alone
+tui_start
+expect "the view is up (prompt keys)" "$ROW_RE"
+keys /
+keys_l 'dport 80'
+keys M-b
+keys_l X
+expect "Alt-B from a terminal: a word back" '^Search: dport X80 *$'
+keys Home
+keys_l 'tcp '
+keys End
+keys_l '!'
+expect "Home and End from a terminal" '^Search: tcp dport X80! *$'
+keys Escape
+expect "Esc alone cancels the prompt" "$HINTS_RE"
+tui_quit
+check_eq "prompt keys: q exits 0" "$(tui_exit_status)" 0
 
 if [ -s "$TEST_TMP/tui.err" ]; then
 	not_ok "nfpilot wrote to stderr: $(head -c 1500 "$TEST_TMP/tui.err" | tr '\n' '|')"

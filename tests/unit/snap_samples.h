@@ -121,9 +121,9 @@ static struct nftnl_expr *sample_dynset(int nexprs, bool dumped)
 	return d;
 }
 
-static void sample_push(void *arr, size_t *n, void *o)
+static void sample_push(void *arr, size_t *n, size_t *cap, void *o)
 {
-	snapshot_push((void ***)arr, n, o);
+	snapshot_push(arr, n, cap, o);
 }
 
 static struct nftnl_set *sample_set(const char *table, const char *name, uint32_t flags)
@@ -175,7 +175,7 @@ static void sample_sets(struct snap_table *t, int n)
 		}
 		nftnl_set_elem_add(s, e);
 	}
-	sample_push(&t->sets, &t->nsets, s);
+	sample_push(&t->sets, &t->nsets, &t->sets_cap, s);
 
 	s = sample_set(t->name, "ranges", NFT_SET_INTERVAL | NFT_SET_MAP);
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, 7);
@@ -185,7 +185,7 @@ static void sample_sets(struct snap_table *t, int n)
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, &v, sizeof(v));
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, &v, sizeof(v));
 	nftnl_set_elem_add(s, e);
-	sample_push(&t->sets, &t->nsets, s);
+	sample_push(&t->sets, &t->nsets, &t->sets_cap, s);
 
 	s = sample_set(t->name, "vmap", NFT_SET_MAP);
 	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
@@ -196,7 +196,7 @@ static void sample_sets(struct snap_table *t, int n)
 	nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_JUMP);
 	nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, "other");
 	nftnl_set_elem_add(s, e);
-	sample_push(&t->sets, &t->nsets, s);
+	sample_push(&t->sets, &t->nsets, &t->sets_cap, s);
 
 	s = sample_set(t->name, "pairs", NFT_SET_EVAL);
 	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, 2);
@@ -206,7 +206,7 @@ static void sample_sets(struct snap_table *t, int n)
 	nftnl_set_elem_add_expr(e, nftnl_expr_alloc("counter"));
 	nftnl_set_elem_add_expr(e, nftnl_expr_alloc("quota"));
 	nftnl_set_elem_add(s, e);
-	sample_push(&t->sets, &t->nsets, s);
+	sample_push(&t->sets, &t->nsets, &t->sets_cap, s);
 
 	s = sample_set(t->name, "omap", NFT_SET_MAP | NFT_SET_OBJECT);
 	nftnl_set_set_u32(s, NFTNL_SET_OBJ_TYPE, NFT_OBJECT_COUNTER);
@@ -214,7 +214,7 @@ static void sample_sets(struct snap_table *t, int n)
 	e = sample_elem(4);
 	nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_OBJREF, "hits");
 	nftnl_set_elem_add(s, e);
-	sample_push(&t->sets, &t->nsets, s);
+	sample_push(&t->sets, &t->nsets, &t->sets_cap, s);
 }
 
 static struct nftnl_obj *sample_obj(const char *table, const char *name, uint32_t type)
@@ -243,24 +243,24 @@ static void sample_objs(struct snap_table *t, bool quirks)
 	o = sample_obj(t->name, "hits", NFT_OBJECT_COUNTER);
 	nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, 5);
 	nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, 300);
-	sample_push(&t->objs, &t->nobjs, o);
+	sample_push(&t->objs, &t->nobjs, &t->objs_cap, o);
 	o = sample_obj(t->name, "cap", NFT_OBJECT_QUOTA);
 	nftnl_obj_set_u64(o, NFTNL_OBJ_QUOTA_BYTES, 1000000);
 	nftnl_obj_set_u64(o, NFTNL_OBJ_QUOTA_CONSUMED, 77);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_QUOTA_FLAGS, 1);
-	sample_push(&t->objs, &t->nobjs, o);
+	sample_push(&t->objs, &t->nobjs, &t->objs_cap, o);
 	o = sample_obj(t->name, "ftp", NFT_OBJECT_CT_HELPER);
 	nftnl_obj_set_str(o, NFTNL_OBJ_CT_HELPER_NAME, "ftp");
 	nftnl_obj_set_u16(o, NFTNL_OBJ_CT_HELPER_L3PROTO, NFPROTO_IPV4);
 	nftnl_obj_set_u8(o, NFTNL_OBJ_CT_HELPER_L4PROTO, 6);
-	sample_push(&t->objs, &t->nobjs, o);
+	sample_push(&t->objs, &t->nobjs, &t->objs_cap, o);
 	o = sample_obj(t->name, "slow", NFT_OBJECT_LIMIT);
 	nftnl_obj_set_u64(o, NFTNL_OBJ_LIMIT_RATE, 10);
 	nftnl_obj_set_u64(o, NFTNL_OBJ_LIMIT_UNIT, 60);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_BURST, 5);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_TYPE, 0);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_FLAGS, 1);
-	sample_push(&t->objs, &t->nobjs, o);
+	sample_push(&t->objs, &t->nobjs, &t->objs_cap, o);
 	o = sample_obj(t->name, "tun4", NFT_OBJECT_TUNNEL);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_TUNNEL_ID, 1000);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_TUNNEL_IPV4_SRC, 0x0100000a);
@@ -269,7 +269,7 @@ static void sample_objs(struct snap_table *t, bool quirks)
 	nftnl_obj_set_u16(o, NFTNL_OBJ_TUNNEL_DPORT, 4789);
 	nftnl_obj_set_u8(o, NFTNL_OBJ_TUNNEL_TOS, 4);
 	nftnl_obj_set_u8(o, NFTNL_OBJ_TUNNEL_TTL, 64);
-	sample_push(&t->objs, &t->nobjs, o);
+	sample_push(&t->objs, &t->nobjs, &t->objs_cap, o);
 	/* libnftnl writes what it does not read back as it was: a tunnel's
 	 * flags (a u32 read as a u8) and a vxlan option (its GBP where a
 	 * nest goes) */
@@ -277,7 +277,7 @@ static void sample_objs(struct snap_table *t, bool quirks)
 		o = sample_obj(t->name, "vxlan", NFT_OBJECT_TUNNEL);
 		nftnl_obj_set_u32(o, NFTNL_OBJ_TUNNEL_FLAGS, 1);
 		nftnl_obj_set_u32(o, NFTNL_OBJ_TUNNEL_VXLAN_GBP, 0x00020003);
-		sample_push(&t->objs, &t->nobjs, o);
+		sample_push(&t->objs, &t->nobjs, &t->objs_cap, o);
 	}
 	o = sample_obj(t->name, "tun6", NFT_OBJECT_TUNNEL);
 	nftnl_obj_set_data(o, NFTNL_OBJ_TUNNEL_IPV6_SRC, ip6, sizeof(ip6));
@@ -286,35 +286,35 @@ static void sample_objs(struct snap_table *t, bool quirks)
 	nftnl_obj_set_u32(o, NFTNL_OBJ_TUNNEL_ERSPAN_VERSION, 2);
 	nftnl_obj_set_u8(o, NFTNL_OBJ_TUNNEL_ERSPAN_V2_HWID, 3);
 	nftnl_obj_set_u8(o, NFTNL_OBJ_TUNNEL_ERSPAN_V2_DIR, 1);
-	sample_push(&t->objs, &t->nobjs, o);
+	sample_push(&t->objs, &t->nobjs, &t->objs_cap, o);
 	o = sample_obj(t->name, "tcpto", NFT_OBJECT_CT_TIMEOUT);
 	nftnl_obj_set_u16(o, NFTNL_OBJ_CT_TIMEOUT_L3PROTO, NFPROTO_IPV4);
 	nftnl_obj_set_u8(o, NFTNL_OBJ_CT_TIMEOUT_L4PROTO, 6);
 	nftnl_obj_set_data(o, NFTNL_OBJ_CT_TIMEOUT_ARRAY, timeouts, sizeof(timeouts));
-	sample_push(&t->objs, &t->nobjs, o);
+	sample_push(&t->objs, &t->nobjs, &t->objs_cap, o);
 	o = sample_obj(t->name, "udpto", NFT_OBJECT_CT_TIMEOUT);
 	nftnl_obj_set_u8(o, NFTNL_OBJ_CT_TIMEOUT_L4PROTO, 17);
 	nftnl_obj_set_data(o, NFTNL_OBJ_CT_TIMEOUT_ARRAY, timeouts, sizeof(timeouts));
-	sample_push(&t->objs, &t->nobjs, o);
+	sample_push(&t->objs, &t->nobjs, &t->objs_cap, o);
 	o = sample_obj(t->name, "icmpto", NFT_OBJECT_CT_TIMEOUT);
 	nftnl_obj_set_u8(o, NFTNL_OBJ_CT_TIMEOUT_L4PROTO, 1);
 	nftnl_obj_set_data(o, NFTNL_OBJ_CT_TIMEOUT_ARRAY, timeouts, sizeof(timeouts));
-	sample_push(&t->objs, &t->nobjs, o);
+	sample_push(&t->objs, &t->nobjs, &t->objs_cap, o);
 	o = sample_obj(t->name, "label", NFT_OBJECT_SECMARK);
 	nftnl_obj_set_str(o, NFTNL_OBJ_SECMARK_CTX, "system_u:object_r:ssh_server_packet_t:s0");
-	sample_push(&t->objs, &t->nobjs, o);
+	sample_push(&t->objs, &t->nobjs, &t->objs_cap, o);
 	o = sample_obj(t->name, "expect", NFT_OBJECT_CT_EXPECT);
 	nftnl_obj_set_u16(o, NFTNL_OBJ_CT_EXPECT_L3PROTO, NFPROTO_IPV4);
 	nftnl_obj_set_u8(o, NFTNL_OBJ_CT_EXPECT_L4PROTO, 6);
 	nftnl_obj_set_u16(o, NFTNL_OBJ_CT_EXPECT_DPORT, 21);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_CT_EXPECT_TIMEOUT, 1000);
 	nftnl_obj_set_u8(o, NFTNL_OBJ_CT_EXPECT_SIZE, 3);
-	sample_push(&t->objs, &t->nobjs, o);
+	sample_push(&t->objs, &t->nobjs, &t->objs_cap, o);
 	o = sample_obj(t->name, "syn", NFT_OBJECT_SYNPROXY);
 	nftnl_obj_set_u16(o, NFTNL_OBJ_SYNPROXY_MSS, 1460);
 	nftnl_obj_set_u8(o, NFTNL_OBJ_SYNPROXY_WSCALE, 7);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_SYNPROXY_FLAGS, 3);
-	sample_push(&t->objs, &t->nobjs, o);
+	sample_push(&t->objs, &t->nobjs, &t->objs_cap, o);
 }
 
 static struct nftnl_chain *sample_chain(const char *table, const char *name, bool base)
@@ -359,17 +359,17 @@ static void sample_whole(struct snap_table *t, const char *name, int n, bool qui
 	nftnl_table_set_u32(t->table, NFTNL_TABLE_USE, 3);
 	nftnl_table_set_data(t->table, NFTNL_TABLE_USERDATA, "\x01\x02", 2);
 
-	sample_push(&t->chains, &t->nchains, sample_chain(name, "input", true));
-	sample_push(&t->chains, &t->nchains, sample_chain(name, "other", false));
+	sample_push(&t->chains, &t->nchains, &t->chains_cap, sample_chain(name, "input", true));
+	sample_push(&t->chains, &t->nchains, &t->chains_cap, sample_chain(name, "other", false));
 	c = sample_chain(name, "ingress", true);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_INGRESS);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_DEV, "lo");
 	nftnl_chain_set_data(c, NFTNL_CHAIN_USERDATA, "ud", 2);
-	sample_push(&t->chains, &t->nchains, c);
+	sample_push(&t->chains, &t->nchains, &t->chains_cap, c);
 	c = sample_chain(name, "ingress2", true);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_INGRESS);
 	nftnl_chain_set_data(c, NFTNL_CHAIN_DEVICES, devs, 0);
-	sample_push(&t->chains, &t->nchains, c);
+	sample_push(&t->chains, &t->nchains, &t->chains_cap, c);
 
 	sample_sets(t, n);
 	sample_objs(t, quirks);
@@ -382,18 +382,18 @@ static void sample_whole(struct snap_table *t, const char *name, int n, bool qui
 	nftnl_flowtable_set_data(ft, NFTNL_FLOWTABLE_DEVICES, devs, 0);
 	nftnl_flowtable_set_u32(ft, NFTNL_FLOWTABLE_FLAGS, 1);
 	nftnl_flowtable_set_u64(ft, NFTNL_FLOWTABLE_HANDLE, 8);
-	sample_push(&t->flowtables, &t->nflowtables, ft);
+	sample_push(&t->flowtables, &t->nflowtables, &t->flowtables_cap, ft);
 
 	/* one rule with every expression, one each, and the odd ones */
 	r = sample_rule(name, "input", 10);
 	for (size_t i = 0; i < nx; i++)
 		nftnl_rule_add_expr(r, sample_expr(&sample_exprs[i], (unsigned)i));
 	nftnl_rule_add_expr(r, sample_verdict(NF_ACCEPT, NULL, false));
-	sample_push(&t->rules, &t->nrules, r);
+	sample_push(&t->rules, &t->nrules, &t->rules_cap, r);
 	for (size_t i = 0; i < nx; i++) {
 		r = sample_rule(name, "other", 20 + i);
 		nftnl_rule_add_expr(r, sample_expr(&sample_exprs[i], 100 + (unsigned)i));
-		sample_push(&t->rules, &t->nrules, r);
+		sample_push(&t->rules, &t->nrules, &t->rules_cap, r);
 	}
 	r = sample_rule(name, "input", 11);
 	nftnl_rule_set_u32(r, NFTNL_RULE_COMPAT_PROTO, 6);
@@ -402,20 +402,20 @@ static void sample_whole(struct snap_table *t, const char *name, int n, bool qui
 	nftnl_rule_add_expr(r, sample_dynset(1, false));
 	nftnl_rule_add_expr(r, sample_dynset(2, false));
 	nftnl_rule_add_expr(r, sample_verdict(NFT_JUMP, "other", false));
-	sample_push(&t->rules, &t->nrules, r);
+	sample_push(&t->rules, &t->nrules, &t->rules_cap, r);
 	if (quirks) {
 		r = sample_rule(name, "input", 14);
 		nftnl_rule_add_expr(r, sample_dynset(1, true));
 		nftnl_rule_add_expr(r, sample_dynset(2, true));
 		nftnl_rule_add_expr(r, sample_verdict(NFT_GOTO, "other", true));
-		sample_push(&t->rules, &t->nrules, r);
+		sample_push(&t->rules, &t->nrules, &t->rules_cap, r);
 	}
 	r = sample_rule(name, "input", 12);
 	nftnl_rule_add_expr(r, sample_verdict(NFT_GOTO, "other", false));
-	sample_push(&t->rules, &t->nrules, r);
+	sample_push(&t->rules, &t->nrules, &t->rules_cap, r);
 	r = sample_rule(name, "input", 13);
 	nftnl_rule_add_expr(r, sample_verdict(NFT_RETURN, NULL, false));
-	sample_push(&t->rules, &t->nrules, r);
+	sample_push(&t->rules, &t->nrules, &t->rules_cap, r);
 }
 
 static struct undo_step *sample_step(struct snap_table *t, enum undo_kind kind,
@@ -462,7 +462,7 @@ static void sample_delta(struct snap_table *t, const char *name)
 	s = sample_set(name, "__set0", NFT_SET_ANONYMOUS | NFT_SET_CONSTANT);
 	nftnl_set_elem_add(s, sample_elem(22));
 	nftnl_set_elem_add(s, sample_elem(80));
-	sample_push(&st->sets, &st->nsets, s);
+	sample_push(&st->sets, &st->nsets, &st->sets_cap, s);
 	st = sample_step(t, UNDO_ADDRULE, "input");
 	st->handle = 36;
 	st->after_step = 2;

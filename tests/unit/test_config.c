@@ -160,6 +160,35 @@ static void test_config_save_mode(void **state)
 	assert_int_equal(config_mode_parse(""), -EINVAL);
 }
 
+/* save_file.NAME: a namespace's own boot file; a namespace never gets
+ * the machine's save_file */
+static void test_config_ns_save_file(void **state)
+{
+	struct nfp_config c;
+	struct warnings w;
+
+	(void)state;
+	config_defaults(&c);
+	assert_string_equal(config_save_file(&c, NULL), "/etc/nftables.conf");
+	assert_null(config_save_file(&c, "web"));
+	assert_int_equal(parse_config(&c, "save_file = /etc/host.nft\n"
+				      "save_file.web = /etc/nft/web.nft\n"
+				      "save_file.db = /etc/nft/db.nft\n"
+				      "save_file.web = /etc/nft/web2.nft\n", &w), 0);
+	assert_string_equal(config_save_file(&c, NULL), "/etc/host.nft");
+	assert_string_equal(config_save_file(&c, "web"), "/etc/nft/web2.nft");
+	assert_string_equal(config_save_file(&c, "db"), "/etc/nft/db.nft");
+	assert_null(config_save_file(&c, "other"));
+	assert_int_equal(c.nns_save, 2);
+	assert_int_equal(parse_config(&c, "save_file.web = web.nft\nsave_file. = /x\n"
+				      "save_file.a/b = /x\n", &w), 3);
+	assert_string_equal(w.text,
+		"c.conf:1: save_file.web must be an absolute path\n"
+		"c.conf:2: save_file.NAME needs a namespace name (at most 63 characters)\n"
+		"c.conf:3: save_file.NAME needs a namespace name (at most 63 characters)\n");
+	assert_string_equal(config_save_file(&c, "web"), "/etc/nft/web2.nft");
+}
+
 static void test_config_errors(void **state)
 {
 	struct nfp_config c, before;
@@ -205,9 +234,9 @@ static void test_config_errors(void **state)
 		"c.conf:12: unknown column 'bogus'\n"
 		"c.conf:13: column 'num' listed twice\n"
 		"c.conf:14: empty column name in columns\n"
-		"c.conf:15: timeout must be between 10 and 3600 seconds\n"
-		"c.conf:16: timeout must be between 10 and 3600 seconds\n"
-		"c.conf:17: timeout must be between 10 and 3600 seconds\n"
+		"c.conf:15: timeout: seconds from 10 to 3600, not '9'\n"
+		"c.conf:16: timeout: seconds from 10 to 3600, not '3601'\n"
+		"c.conf:17: timeout: seconds from 10 to 3600, not '1.5'\n"
 		"c.conf:18: theme name must be one word\n"
 		"c.conf:19: theme name longer than 63 characters\n"
 		"c.conf:20: expected key = value\n");
@@ -289,13 +318,40 @@ static void test_config_load(void **state)
 	assert_null(strstr(w.text, "nfpilot/config"));
 }
 
+/* the one check of a probation time: the config key and every --timeout */
+static void test_config_timeout(void **state)
+{
+	static const char *const bad[] = { "9", "3601", "", "1.5", "+60", "-10", " 60", "60s",
+					   "99999999999999999999" };
+	char err[128];
+	int t = 0;
+
+	(void)state;
+	assert_int_equal(config_timeout_parse("10", &t, err, sizeof(err)), 0);
+	assert_int_equal(t, CONFIG_TIMEOUT_MIN);
+	assert_int_equal(config_timeout_parse("3600", &t, err, sizeof(err)), 0);
+	assert_int_equal(t, CONFIG_TIMEOUT_MAX);
+	assert_int_equal(config_timeout_parse("0120", &t, err, sizeof(err)), 0);
+	assert_int_equal(t, 120);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = 77;
+		assert_int_equal(config_timeout_parse(bad[i], &t, err, sizeof(err)), -EINVAL);
+		assert_int_equal(t, 77); /* untouched */
+	}
+	config_timeout_parse("5", &t, err, sizeof(err));
+	assert_string_equal(err, "seconds from 10 to 3600, not '5'");
+	assert_string_equal(CONFIG_TIMEOUT_RANGE, "10..3600");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_defaults),
 		cmocka_unit_test(test_config_keys),
 		cmocka_unit_test(test_config_save_mode),
+		cmocka_unit_test(test_config_ns_save_file),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_config_timeout),
 		cmocka_unit_test_setup_teardown(test_config_load, setup_tmpdir,
 						teardown_tmpdir),
 	};

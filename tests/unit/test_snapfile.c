@@ -69,7 +69,7 @@ static void make(struct snapshot *s, int n, uint64_t pkts, uint32_t verdict)
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_DROP);
 	nftnl_chain_set_u64(c, NFTNL_CHAIN_PACKETS, pkts);
 	nftnl_chain_set_u64(c, NFTNL_CHAIN_BYTES, pkts);
-	snapshot_push((void ***)&t->chains, &t->nchains, c);
+	snapshot_push(&t->chains, &t->nchains, &t->chains_cap, c);
 	nftnl_set_set_str(set, NFTNL_SET_TABLE, "web");
 	nftnl_set_set_str(set, NFTNL_SET_NAME, "blocked");
 	nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, 7);
@@ -81,9 +81,9 @@ static void make(struct snapshot *s, int n, uint64_t pkts, uint32_t verdict)
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &addr, sizeof(addr));
 		nftnl_set_elem_add(set, e);
 	}
-	snapshot_push((void ***)&t->sets, &t->nsets, set);
-	snapshot_push((void ***)&t->rules, &t->nrules, rule(4, pkts, NF_ACCEPT));
-	snapshot_push((void ***)&t->rules, &t->nrules, rule(5, pkts, verdict));
+	snapshot_push(&t->sets, &t->nsets, &t->sets_cap, set);
+	snapshot_push(&t->rules, &t->nrules, &t->rules_cap, rule(4, pkts, NF_ACCEPT));
+	snapshot_push(&t->rules, &t->nrules, &t->rules_cap, rule(5, pkts, verdict));
 	/* and a table that did not exist */
 	s->tables[1].family = NFPROTO_IPV4;
 	s->tables[1].name = strdup("gone");

@@ -1,0 +1,173 @@
+#define _GNU_SOURCE /* memfd_create, pipe2, unshare */
+#include "apply/scratch.h"
+
+#include "apply/compile.h"
+#include "apply/save.h"
+#include "util/grow.h"
+#include "util/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The works, by the name the parent gives: each reads its input from in,
+ * sends its records and returns 0, or -1 after scratch_fail. */
+static const struct {
+	const char *name;
+	int (*fn)(FILE *in);
+} works[] = {
+	{ "compile", compile_scratch },
+	{ "load", save_scratch_load },
+	{ "restore", save_scratch_restore },
+};
+
+/* The whole of buf through fd (writing, or reading): 0, or -1 at EOF or
+ * error. */
+static int io_all(int fd, void *buf, size_t len, bool writing)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int scratch_send(uint32_t kind, int32_t index, const void *data, uint32_t len)
+{
+	struct scratch_rec h = { kind, len, index };
+
+	return io_all(1, &h, sizeof(h), true) || io_all(1, (void *)data, len, true) ? -1 : 0;
+}
+
+int scratch_fail(int32_t index, const char *msg)
+{
+	scratch_send(SCRATCH_ERROR, index, msg, (uint32_t)strlen(msg) + 1);
+	return -1;
+}
+
+int scratch_main(int argc, char **argv)
+{
+	char err[512];
+
+	for (size_t i = 0; argc == 2 && i < sizeof(works) / sizeof(works[0]); i++) {
+		if (strcmp(argv[1], works[i].name) != 0)
+			continue;
+		if (unshare(CLONE_NEWNET) < 0) {
+			snprintf(err, sizeof(err), "cannot make a scratch network namespace: %s%s",
+				 strerror(errno), geteuid() ? " (needs root)" : "");
+			scratch_fail(-1, err);
+			return 1;
+		}
+		return works[i].fn(stdin) ? 1 : 0;
+	}
+	scratch_fail(-1, "no such scratch work");
+	return 2;
+}
+
+/* The input, written whole to a memfd (no pipe to fill while the work
+ * has not started reading): its fd, at its start, or -errno. */
+static int input(const struct scratch_job *j, char *err, size_t errlen)
+{
+	int fd = memfd_create("nfpilot-scratch", MFD_CLOEXEC), ret = 0;
+	FILE *fp = fd < 0 ? NULL : fdopen(dup(fd), "w");
+
+	if (!fp) {
+		ret = -errno;
+		snprintf(err, errlen, "the scratch namespace's input: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	if (j->put)
+		ret = j->put(fp, j->put_arg);
+	if (fclose(fp) != 0 && !ret)
+		ret = -EIO;
+	if (!ret && lseek(fd, 0, SEEK_SET) < 0)
+		ret = -errno;
+	if (ret) {
+		snprintf(err, errlen, "the scratch namespace's input: %s", strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* The work's records, each to j->take until the end or an error. */
+static int records(struct scratch_job *j, int fd, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	int ret = 0;
+
+	for (;;) {
+		struct scratch_rec h;
+
+		if (io_all(fd, &h, sizeof(h), false) < 0)
+			break; /* the work is done */
+		if (grow(&buf, &cap, (size_t)h.len + 1, 1, 4096) ||
+		    io_all(fd, buf, h.len, false) < 0) {
+			ret = -EIO;
+			break;
+		}
+		buf[h.len] = 0;
+		if (h.kind == SCRATCH_ERROR) {
+			j->failed = h.index;
+			snprintf(err, errlen, "%s", buf);
+			ret = -EINVAL;
+			break;
+		}
+		ret = j->take(j->take_arg, &h, buf);
+		if (ret)
+			break;
+	}
+	free(buf);
+	return ret;
+}
+
+int scratch_run(struct scratch_job *j, char *err, size_t errlen)
+{
+	char *argv[] = { "nfpilot", "scratch", (char *)j->work, NULL };
+	int in, fds[2], status = 0, ret;
+	pid_t pid;
+
+	j->failed = -1;
+	in = input(j, err, errlen);
+	if (in < 0)
+		return in;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "the scratch namespace: %s", strerror(errno));
+		close(in);
+		return ret;
+	}
+	ret = spawn_self(argv, in, fds[1], false, &pid);
+	close(in);
+	close(fds[1]);
+	if (ret) {
+		close(fds[0]);
+		snprintf(err, errlen, "cannot start the scratch namespace's work: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	ret = records(j, fds[0], err, errlen);
+	close(fds[0]); /* a work still writing ends (SIGPIPE) */
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!ret && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		ret = -EIO; /* said nothing: the caller's words */
+	return ret;
+}
