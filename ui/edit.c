@@ -110,7 +110,7 @@ static void stage(struct view *v, const struct edit *e)
 
 		snprintf(p.table, sizeof(p.table), "%s", e->table);
 		snprintf(p.chain, sizeof(p.chain), "%s", e->chain ? e->chain : "");
-		view_goto_place(v, &p);
+		view_go(v, &p);
 	}
 }
 

@@ -249,7 +249,24 @@ void view_rebuild(struct view *v)
 	r = find_place(v, &p);
 	if (r >= 0)
 		v->rules.tree.sel = (size_t)r;
+	else if (v->rules.nback) /* a staged chain undone: back where we came from */
+		view_goto_place(v, &v->rules.back[--v->rules.nback]);
 	rebuild_order(v);
+}
+
+void view_go(struct view *v, const struct place *p)
+{
+	struct rules_view *rv = &v->rules;
+	struct place here;
+
+	view_place(v, &here);
+	if (!view_goto_place(v, p))
+		return;
+	if (rv->nback == sizeof(rv->back) / sizeof(rv->back[0]))
+		memmove(rv->back, rv->back + 1, sizeof(rv->back) - sizeof(rv->back[0]));
+	else
+		rv->nback++;
+	rv->back[rv->nback - 1] = here;
 }
 
 /* The rules pane's order: filtered, maybe sorted by rate; the selected
@@ -454,23 +471,18 @@ static void act_enter(struct view *v)
 			view_show(v, &detail_screen);
 		return;
 	}
-	struct place here, there;
+	struct place there;
 	const struct nfp_table *t = view_table(v);
 
-	view_place(v, &here);
 	there = (struct place){ .family = t->family };
 	snprintf(there.table, sizeof(there.table), "%s", t->name);
 	snprintf(there.chain, sizeof(there.chain), "%s", target);
 	rv->filter[0] = 0;
-	if (!view_goto_place(v, &there)) {
+	if (find_place(v, &there) < 0) {
 		view_status(v, ROLE_ERROR, "no chain '%s' in table %s", target, t->name);
 		return;
 	}
-	if (rv->nback == sizeof(rv->back) / sizeof(rv->back[0]))
-		memmove(rv->back, rv->back + 1, sizeof(rv->back) - sizeof(rv->back[0]));
-	else
-		rv->nback++;
-	rv->back[rv->nback - 1] = here;
+	view_go(v, &there);
 }
 
 static void act_back(struct view *v)

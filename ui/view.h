@@ -142,6 +142,9 @@ const struct nfp_table *view_table(const struct view *v);
 const struct nfp_chain *view_chain(const struct view *v);
 /* Select the tree row of place p: false if there is none. */
 bool view_goto_place(struct view *v, const struct place *p);
+/* The same, where Backspace comes back from (a jump followed, a staged
+ * chain or table just made; undone, it goes back too). */
+void view_go(struct view *v, const struct place *p);
 const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading);
 
 

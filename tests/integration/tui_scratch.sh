@@ -23,7 +23,7 @@ check_eq "nothing in the kernel yet" "$(srv nft list ruleset)" ""
 # a spec nft refuses stays in the prompt with nft's message; nothing staged
 keys c
 wait_for '^New chain' 3 >/dev/null
-typein 'input type filter hook inptu priority 0;'
+typein 'input type filter hook input priority 0; policy dorp;'
 keys Enter
 expect "a bad chain spec is refused when staged" '[Ee]rror'
 check_eq "the bad chain is not staged" "$(staged_n)" 1

@@ -39,7 +39,8 @@ printf 'save_file = %s\n' "$TEST_TMP/none.nft" >"$TEST_TMP/nfpilot.conf"
 normal() {
 	screen | sed -E -e 's/^ nfpilot  .*(\[[^]]*\])$/ nfpilot  HEADER  \1/' \
 		-e 's/^ nfpilot  .*  connections [0-9]+ of [0-9]+.*/ nfpilot  HEADER  connections N of M (cut where its host and namespace end)/' \
-		-e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?/DATE/g'
+		-e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?/DATE/g' \
+		-e "s/$SRV/NETNS/g"
 }
 
 # shot SIZE NAME DESC: the screen as kept, or kept anew (UPDATE_SCREENS=1)
