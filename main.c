@@ -53,6 +53,7 @@ static const char usage[] =
 	"  history            changes that ended their probation; show N\n"
 	"  restore N          put back the tables of history entry N (on probation)\n"
 	"  save [FILE]        the live ruleset to " "/etc/nftables.conf" " (loaded at boot)\n"
+	"  set                a set's or map's elements: list, test, add, del, flush\n"
 	"  trace [FILTER]     real packets and their path through the rules to the verdict\n"
 	"  why PACKET         what the rules would do with a packet never sent (a sandbox)\n"
 	"\n"
@@ -75,6 +76,7 @@ static const struct {
 	{ "history", cli_history },
 	{ "restore", cli_restore },
 	{ "save", cli_save },
+	{ "set", cli_set },
 	{ "trace", cli_trace },
 	{ "why", cli_why },
 	{ "guardian", guardian_main }, /* internal: started by a probation */

@@ -3,7 +3,9 @@
 #include "nft/batch.h"
 #include "apply/compile.h"
 #include "apply/inverse.h"
+#include "nft/elemkeys.h"
 #include "model/ruleset.h"
+#include "model/setelems.h"
 #include "util/grow.h"
 
 #include <arpa/inet.h>
@@ -23,6 +25,11 @@
 static bool has_rule_text(const struct edit *e)
 {
 	return e->kind == EDIT_INSERT || e->kind == EDIT_REPLACE;
+}
+
+static bool has_elements(const struct edit *e)
+{
+	return e->kind == EDIT_ELEM_ADD || e->kind == EDIT_ELEM_DELETE;
 }
 
 /* What one table's edits need compiled: its skeleton, the chains the
@@ -69,7 +76,7 @@ static int plan_jobs(const struct changeset *cs, struct table_job **jobs, size_t
 
 		bool structure = e->kind == EDIT_CHAIN_ADD || e->kind == EDIT_TABLE_ADD;
 
-		if (!has_rule_text(e) && !structure)
+		if (!has_rule_text(e) && !has_elements(e) && !structure)
 			continue;
 		j = job_for(jobs, njobs, &cap, e);
 		if (!j)
@@ -98,7 +105,9 @@ static int plan_jobs(const struct changeset *cs, struct table_job **jobs, size_t
 		if (grow(&j->items, &j->items_cap, j->nitems + 1, sizeof(*j->items), 16) ||
 		    grow(&j->item_edit, &j->item_edit_cap, j->nitems + 1, sizeof(*j->item_edit), 16))
 			return -ENOMEM;
-		j->items[j->nitems] = (struct compile_item){ e->chain, e->text };
+		j->items[j->nitems] = has_elements(e)
+				      ? (struct compile_item){ NULL, e->text, e->set, false }
+				      : (struct compile_item){ e->chain, e->text, NULL, false };
 		j->item_edit[j->nitems++] = (int)i;
 	}
 	return 0;
@@ -132,6 +141,16 @@ static struct nftnl_rule *compiled_rule(struct table_job *jobs, size_t njobs, in
 	return NULL;
 }
 
+/* The compiled elements of edit i (NULL: none). */
+static struct nftnl_set *compiled_elems(struct table_job *jobs, size_t njobs, int i)
+{
+	for (size_t k = 0; k < njobs; k++)
+		for (size_t m = 0; m < jobs[k].nitems; m++)
+			if (jobs[k].item_edit[m] == i)
+				return jobs[k].out.elems[m];
+	return NULL;
+}
+
 static struct nftnl_chain *compiled_chain(struct table_job *jobs, size_t njobs,
 					  const struct edit *e)
 {
@@ -156,10 +175,27 @@ struct set_ctx {
 	int tag;
 };
 
-/* A set and its elements, in as many messages as they need. */
+/* The elements of s, in as many messages (type, flags) as they need. */
+static void put_elems(struct batch *b, uint32_t family, struct nftnl_set *s, uint16_t type,
+		      uint16_t flags, int tag)
+{
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+	struct nlmsghdr *nlh;
+
+	if (!it)
+		b->err = -ENOMEM;
+	for (int more = it && nftnl_set_elems_iter_cur(it); more > 0;) {
+		nlh = batch_msg(b, type, family, flags);
+		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		batch_push(b, tag);
+	}
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+}
+
+/* A set and its elements. */
 static void put_set(struct batch *b, uint32_t family, struct nftnl_set *s, uint32_t id, int tag)
 {
-	struct nftnl_set_elems_iter *it;
 	struct nlmsghdr *nlh;
 
 	nftnl_set_unset(s, NFTNL_SET_HANDLE);
@@ -167,14 +203,59 @@ static void put_set(struct batch *b, uint32_t family, struct nftnl_set *s, uint3
 	nlh = batch_msg(b, NFT_MSG_NEWSET, family, NLM_F_CREATE | NLM_F_EXCL);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	batch_push(b, tag);
-	it = nftnl_set_elems_iter_create(s);
-	for (int more = it && nftnl_set_elems_iter_cur(it); more > 0;) {
-		nlh = batch_msg(b, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE | NLM_F_EXCL);
-		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+	put_elems(b, family, s, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, tag);
+}
+
+/* Element edits: the compiled elements added (an element there already
+ * stays, as nft add element leaves it), or deleted by their keys; a
+ * flush is a deletion naming no element. */
+static int put_elem_edit(struct batch *b, const struct edit *e, struct nftnl_set *elems, int tag)
+{
+	struct elemkeys k = { 0 };
+	struct nftnl_set *keys;
+	struct nlmsghdr *nlh;
+
+	if (e->kind == EDIT_SET_FLUSH) {
+		nlh = batch_msg(b, NFT_MSG_DELSETELEM, e->family, 0);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, e->table);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, e->set);
 		batch_push(b, tag);
+		return b->err;
 	}
-	if (it)
-		nftnl_set_elems_iter_destroy(it);
+	if (!elems)
+		return -EIO;
+	nftnl_set_set_str(elems, NFTNL_SET_TABLE, e->table);
+	nftnl_set_set_str(elems, NFTNL_SET_NAME, e->set);
+	if (e->kind == EDIT_ELEM_ADD) {
+		/* as read back from the scratch namespace: in the form the
+		 * kernel takes (elemkeys.h), without nft's marker below the
+		 * first range (a set with elements has it, or needs it not:
+		 * an interval set refuses it twice) */
+		struct nftnl_set *clean = nftnl_set_alloc();
+
+		if (!clean || elemkeys_add_set(&k, elems, true) < 0 ||
+		    elemkeys_copy_only(elems, &k, clean) < 0) {
+			elemkeys_free(&k);
+			if (clean)
+				nftnl_set_free(clean);
+			return -ENOMEM;
+		}
+		put_elems(b, e->family, clean, NFT_MSG_NEWSETELEM, NLM_F_CREATE, tag);
+		nftnl_set_free(clean);
+		elemkeys_free(&k);
+		return b->err;
+	}
+	/* by key only, and not nft's marker below the first range: other
+	 * ranges of the set may need it */
+	if (elemkeys_add_set(&k, elems, true) < 0 ||
+	    !(keys = elemkeys_set(&k, e->family, e->table, e->set))) {
+		elemkeys_free(&k);
+		return -ENOMEM;
+	}
+	put_elems(b, e->family, keys, NFT_MSG_DELSETELEM, 0, tag);
+	nftnl_set_free(keys);
+	elemkeys_free(&k);
+	return b->err;
 }
 
 static int anon_set_cb(struct nftnl_expr *e, void *data)
@@ -386,6 +467,10 @@ static int put_edit(struct nl *nl, const struct changeset *cs, struct batch *b,
 		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, e->table);
 		batch_push(b, i);
 		break;
+	case EDIT_ELEM_ADD:
+	case EDIT_ELEM_DELETE:
+	case EDIT_SET_FLUSH:
+		return put_elem_edit(b, e, compiled_elems(jobs, njobs, i), i);
 	}
 	return b->err;
 }
@@ -410,6 +495,21 @@ static void aim_error(char *err, size_t errlen, const char *nft_err, const char 
 		 ncar > skip ? (int)(ncar - skip) : 0, ncar > skip ? carets + skip : "");
 }
 
+/* Element text goes between the braces of one `add element` command:
+ * nothing in it may end them or start another command. */
+static bool elements_text_ok(const char *text)
+{
+	bool quoted = false;
+
+	for (const char *p = text; *p; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '\n' || *p == '\r' || (!quoted && strchr("{};", *p)))
+			return false;
+	}
+	return !quoted;
+}
+
 /* Compile the rule text of cs, table by table (nothing sent yet). */
 static int prepare(struct nl *nl, const struct changeset *cs, struct table_job **jobs,
 		   size_t *njobs, int *failed_edit, char *err, size_t errlen)
@@ -417,6 +517,13 @@ static int prepare(struct nl *nl, const struct changeset *cs, struct table_job *
 	int ret;
 
 	*failed_edit = -1;
+	for (size_t i = 0; i < cs->n; i++)
+		if (has_elements(&cs->edits[i]) && !elements_text_ok(cs->edits[i].text)) {
+			*failed_edit = (int)i;
+			snprintf(err, errlen, "elements go without braces, semicolons or line "
+				 "breaks (but in a quoted comment): '%.200s'", cs->edits[i].text);
+			return -EINVAL;
+		}
 	ret = plan_jobs(cs, jobs, njobs);
 	for (size_t k = 0; k < *njobs && !ret; k++) {
 		struct table_job *j = &(*jobs)[k];
@@ -477,8 +584,14 @@ int apply_changeset_on_probation(struct nl *nl, const struct changeset *cs,
 	p->fd = -1;
 	ret = prepare(nl, cs, &jobs, &njobs, failed_edit, err, errlen);
 	/* the restore point: the inverse of the edits, read at cs->genid */
-	if (!ret)
-		ret = inverse_of(nl, cs, &point, err, errlen);
+	if (!ret) {
+		struct nftnl_set **elems = calloc(cs->n + 1, sizeof(*elems));
+
+		for (size_t i = 0; elems && i < cs->n; i++)
+			elems[i] = compiled_elems(jobs, njobs, (int)i);
+		ret = elems ? inverse_of(nl, cs, elems, &point, err, errlen) : -ENOMEM;
+		free(elems);
+	}
 	if (!ret)
 		ret = build(nl, cs, jobs, njobs, &b, failed_edit, err, errlen);
 	mem = ret ? NULL : open_memstream(&change, &len);
@@ -491,6 +604,16 @@ int apply_changeset_on_probation(struct nl *nl, const struct changeset *cs,
 					       .failed_tag = failed_edit, .text = change };
 
 		ret = probation_apply(nl, &ch, o, p, &applied, err, errlen);
+		/* what the kernel's word means for elements */
+		if (ret == -EEXIST && *failed_edit >= 0 &&
+		    cs->edits[*failed_edit].kind == EDIT_ELEM_ADD)
+			snprintf(err, errlen, "set %s: an element given is there already with "
+				 "other data, or overlaps one that is (a range set holds an "
+				 "address once)", cs->edits[*failed_edit].set);
+		else if (ret == -ENOENT && *failed_edit >= 0 &&
+			 cs->edits[*failed_edit].kind == EDIT_ELEM_DELETE)
+			snprintf(err, errlen, "set %s: an element given is not in it (a range "
+				 "goes only as it is in the set)", cs->edits[*failed_edit].set);
 	}
 	batch_free(&b);
 	snapshot_free(&point);
@@ -549,5 +672,61 @@ int apply_check_edit(struct nl *nl, const struct changeset *cs, struct edit *e, 
 	}
 	jobs_free(jobs, njobs);
 	changeset_free(&one);
+	return ret;
+}
+
+int apply_element_key(struct nl *nl, const struct setelems_set *set, const char *text,
+		      uint8_t **key, char *err, size_t errlen)
+{
+	struct compile_item item = { NULL, text, set->name, true };
+	struct snap_id id = { set->family, set->table };
+	struct snapshot snap = { 0 };
+	struct compiled out = { 0 };
+	struct nftnl_set_elems_iter *it = NULL;
+	struct nftnl_set_elem *el;
+	const void *k = NULL;
+	uint32_t len = 0;
+	int ret, n = 0;
+
+	*key = NULL;
+	if (strchr(text, ',') || !elements_text_ok(text)) {
+		snprintf(err, errlen, "one element, without braces or commas: '%s'", text);
+		return -EINVAL;
+	}
+	ret = snapshot_take(nl, &id, 1, true, &snap, err, errlen);
+	if (!ret)
+		ret = compile_rules(&snap.tables[0], NULL, 0, &item, 1, &out);
+	if (ret && out.failed == 0)
+		aim_error(err, errlen, out.err, text);
+	else if (ret && !err[0])
+		snprintf(err, errlen, "%s", out.err[0] ? out.err : "compiling it failed");
+	/* the element's key: the one that is no range's end */
+	if (!ret && out.elems[0])
+		it = nftnl_set_elems_iter_create(out.elems[0]);
+	while (it && (el = nftnl_set_elems_iter_next(it))) {
+		if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_FLAGS) &&
+		    (nftnl_set_elem_get_u32(el, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END))
+			continue;
+		k = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &len);
+		n++;
+	}
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+	if (!ret && (n != 1 || !k || len != set->key_len)) {
+		snprintf(err, errlen, n > 1 ? "'%s' is more than one element: give one address"
+					    : "'%s' gives no key of the set", text);
+		ret = -EINVAL;
+	} else if (!ret && (k == NULL || len == 0)) {
+		ret = -EINVAL;
+	}
+	if (!ret) {
+		*key = malloc(len);
+		if (*key)
+			memcpy(*key, k, len);
+		else
+			ret = -ENOMEM;
+	}
+	compiled_free(&out);
+	snapshot_free(&snap);
 	return ret;
 }

@@ -29,4 +29,12 @@ int apply_changeset_on_probation(struct nl *nl, const struct changeset *cs,
 int apply_check_edit(struct nl *nl, const struct changeset *cs, struct edit *e, char *err,
 		     size_t errlen);
 
+/* The key of one element as nft compiles it for set (a lookup: `set
+ * test`): "10.1.2.3", "10.1.2.3 . 22" (no data, even for a map), in
+ * *key (set->key_len bytes, malloc'd). A range gives its start. 0, or
+ * -EINVAL with err = nft's message, or -errno. */
+struct setelems_set;
+int apply_element_key(struct nl *nl, const struct setelems_set *set, const char *text,
+		      uint8_t **key, char *err, size_t errlen);
+
 #endif

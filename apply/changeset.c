@@ -25,6 +25,7 @@ static void edit_free(struct edit *e)
 {
 	free(e->table);
 	free(e->chain);
+	free(e->set);
 	free(e->text);
 	memset(e, 0, sizeof(*e));
 }
@@ -43,6 +44,7 @@ int changeset_add(struct changeset *cs, const struct edit *e)
 	*slot = *e;
 	slot->table = dup_or_null(e->table, &fail);
 	slot->chain = dup_or_null(e->chain, &fail);
+	slot->set = dup_or_null(e->set, &fail);
 	slot->text = dup_or_null(e->text, &fail);
 	if (fail) {
 		edit_free(slot);
@@ -102,6 +104,14 @@ static void put_chain(FILE *fp, const char *verb, const struct edit *e)
 	put_name(fp, e->table);
 	fputc(' ', fp);
 	put_name(fp, e->chain);
+}
+
+static void put_set(FILE *fp, const char *verb, const struct edit *e)
+{
+	fprintf(fp, "%s %s ", verb, ruleset_family_name(e->family) ?: "?");
+	put_name(fp, e->table);
+	fputc(' ', fp);
+	put_name(fp, e->set);
 }
 
 static void put_insert(FILE *fp, const struct edit *e)
@@ -172,6 +182,15 @@ void changeset_print_edit(FILE *fp, const struct changeset *cs, size_t i)
 	case EDIT_TABLE_ADD:
 		fprintf(fp, "add table %s ", ruleset_family_name(e->family) ?: "?");
 		put_name(fp, e->table);
+		fputc('\n', fp);
+		break;
+	case EDIT_ELEM_ADD:
+	case EDIT_ELEM_DELETE:
+		put_set(fp, e->kind == EDIT_ELEM_ADD ? "add element" : "delete element", e);
+		fprintf(fp, " { %s }\n", e->text ? e->text : "");
+		break;
+	case EDIT_SET_FLUSH:
+		put_set(fp, "flush set", e);
 		fputc('\n', fp);
 		break;
 	}

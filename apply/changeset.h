@@ -1,6 +1,7 @@
 /* changeset: the edits an admin has staged but not applied — insert,
  * replace, delete, move rules; chain policy; create, delete and flush
- * chains; create tables — with undo and redo, and each edit written as
+ * chains; create tables; add, delete and flush the elements of a set or
+ * map — with undo and redo, and each edit written as
  * the nft command it amounts to (for the pending-changes view and
  * history). Pure: no kernel access. Rules are named by handle, never by
  * position. */
@@ -23,6 +24,10 @@ enum edit_kind {
 	EDIT_CHAIN_DELETE,
 	EDIT_CHAIN_FLUSH,
 	EDIT_TABLE_ADD,    /* table only */
+	EDIT_ELEM_ADD,     /* set; text = the elements as nft takes them between
+			    * braces: "10.0.0.1, 10.0.0.0/8 timeout 1h" */
+	EDIT_ELEM_DELETE,  /* set; text as for EDIT_ELEM_ADD */
+	EDIT_SET_FLUSH,    /* set: every element */
 };
 
 enum edit_where {
@@ -36,7 +41,8 @@ struct edit {
 	enum edit_kind kind;
 	uint32_t family;
 	char *table;
-	char *chain;       /* NULL for EDIT_TABLE_ADD */
+	char *chain;       /* NULL for EDIT_TABLE_ADD and element edits */
+	char *set;         /* element edits: the set or map */
 	uint64_t handle;   /* the rule edited (replace, delete, move) */
 	enum edit_where where;
 	uint64_t anchor;   /* WHERE_BEFORE / WHERE_AFTER */

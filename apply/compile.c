@@ -2,6 +2,7 @@
 #include "apply/compile.h"
 
 #include "apply/scratch.h"
+#include "nft/batch.h"
 #include "model/ruleset.h"
 #include "nft/ruletext.h"
 #include "probation/snapfile.h"
@@ -22,26 +23,28 @@
 #include <unistd.h>
 
 /* What the work sends back (apply/scratch.h) */
-enum rec_kind { REC_RULE = 1, REC_SET, REC_ELEMS, REC_CHAIN };
+enum rec_kind { REC_RULE = 1, REC_SET, REC_ELEMS, REC_CHAIN, REC_ITEM_ELEMS };
 
 /* ---- the work, in the scratch namespace ---- */
 
 struct fwd {
 	uint32_t kind;
+	int32_t index;
 };
 
 static int forward_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct fwd *f = data;
 
-	return scratch_send(f->kind, 0, nlh, nlh->nlmsg_len) ? MNL_CB_ERROR : MNL_CB_OK;
+	return scratch_send(f->kind, f->index, nlh, nlh->nlmsg_len) ? MNL_CB_ERROR
+								    : MNL_CB_OK;
 }
 
 static int dump_to(struct nl *nl, uint32_t kind, uint16_t type, uint32_t family,
 		   uint16_t attr_table, const char *table, uint16_t attr2, const char *name2,
 		   uint16_t flags)
 {
-	struct fwd f = { kind };
+	struct fwd f = { kind, 0 };
 	struct nlmsghdr *req = nl_request(nl, type, family, flags);
 
 	mnl_attr_put_strz(req, attr_table, table);
@@ -104,8 +107,11 @@ static int put_input(FILE *in, const void *arg)
 	for (size_t k = 0; k < c->npre; k++)
 		fprintf(in, "%s%c", c->pre[k], 0);
 	fprintf(in, "%zu%c", c->nitems, 0);
+	/* chain, text, set ("" for a rule), "k" for a lookup */
 	for (size_t i = 0; i < c->nitems; i++)
-		fprintf(in, "%s%c%s%c", c->items[i].chain, 0, c->items[i].text, 0);
+		fprintf(in, "%s%c%s%c%s%c%s%c", c->items[i].chain ? c->items[i].chain : "", 0,
+			c->items[i].text, 0, c->items[i].set ? c->items[i].set : "", 0,
+			c->items[i].key_only ? "k" : "", 0);
 	return ferror(in) ? -EIO : snapfile_write(&skel, in);
 }
 
@@ -141,15 +147,115 @@ static void free_strings(char **v)
 	free(v);
 }
 
+/* An item as put_input writes it: chain, text, set, "k" for a lookup. */
+#define ITEM_STRINGS 4
+#define ITEM(items, i, k) ((items)[ITEM_STRINGS * (i) + (k)])
+#define IS_ELEMS(items, i) (ITEM(items, i, 2)[0] != 0)
+
+#define KEY_SET "__nfpilot_key"
+
+/* For a lookup: the set of item i (t's set named by it) as a set of keys
+ * only, KEY_SET, added to t (the work's own copy). */
+static int add_key_set(struct snap_table *t, const char *name)
+{
+	struct nftnl_set *from = NULL, *s;
+	const void *p;
+	uint32_t len;
+
+	for (size_t k = 0; k < t->nsets && !from; k++)
+		if (strcmp(nftnl_set_get_str(t->sets[k], NFTNL_SET_NAME), name) == 0)
+			from = t->sets[k];
+	if (!from)
+		return -ENOENT;
+	s = nftnl_set_alloc();
+	if (!s)
+		return -ENOMEM;
+	/* what makes the key: its type, length, fields, typeof */
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, t->name);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, KEY_SET);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, t->family);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, nftnl_set_get_u32(from, NFTNL_SET_FLAGS) &
+		(NFT_SET_INTERVAL | NFT_SET_CONCAT));
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, nftnl_set_get_u32(from, NFTNL_SET_KEY_TYPE));
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, nftnl_set_get_u32(from, NFTNL_SET_KEY_LEN));
+	if (nftnl_set_is_set(from, NFTNL_SET_DESC_CONCAT)) {
+		p = nftnl_set_get_data(from, NFTNL_SET_DESC_CONCAT, &len);
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, p, len);
+	}
+	if (nftnl_set_is_set(from, NFTNL_SET_USERDATA)) {
+		p = nftnl_set_get_data(from, NFTNL_SET_USERDATA, &len);
+		nftnl_set_set_data(s, NFTNL_SET_USERDATA, p, len);
+	}
+	if (snapshot_push(&t->sets, &t->nsets, &t->sets_cap, s) < 0) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Empty a set or map of the scratch namespace (a batch of one flush). */
+static int flush_set(struct nl *nl, uint32_t family, const char *table, const char *set)
+{
+	struct batch b;
+	struct nlmsghdr *nlh;
+	char err[256];
+	int tag, ret = batch_open(&b, 0);
+
+	if (ret)
+		return ret;
+	nlh = batch_msg(&b, NFT_MSG_DELSETELEM, (uint16_t)family, 0);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
+	batch_push(&b, 0);
+	ret = batch_commit(nl, &b, &tag, err, sizeof(err));
+	batch_free(&b);
+	return ret;
+}
+
+/* Element item i: added to its (empty) set, its elements sent back, the
+ * set emptied for the next. */
+static int compile_elems(struct nl *nl, struct nft_ctx *ctx, const struct snap_table *t,
+			 char **items, size_t i)
+{
+	const char *set = ITEM(items, i, 3)[0] ? KEY_SET : ITEM(items, i, 2);
+	struct fwd f = { REC_ITEM_ELEMS, (int32_t)i };
+	struct nlmsghdr *req;
+	char *cmd = NULL;
+	int bad;
+
+	if (asprintf(&cmd, "add element %s %s %s { %s }", ruleset_family_name(t->family),
+		     t->name, set, ITEM(items, i, 1)) < 0)
+		return scratch_fail((int32_t)i, "out of memory");
+	bad = nft_run_cmd_from_buffer(ctx, cmd) != 0;
+	free(cmd);
+	if (bad)
+		return fail_nft((int32_t)i, ctx);
+	/* an empty record starts them */
+	if (scratch_send(REC_ITEM_ELEMS, (int32_t)i, NULL, 0))
+		return -1;
+	req = nl_request(nl, NFT_MSG_GETSETELEM, t->family, NLM_F_DUMP);
+	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_TABLE, t->name);
+	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_SET, set);
+	if (nl_talk(nl, req, forward_cb, &f))
+		return scratch_fail((int32_t)i, "reading back the compiled elements");
+	if (flush_set(nl, t->family, t->name, set))
+		return scratch_fail((int32_t)i, "emptying the set for the next elements");
+	return 0;
+}
+
 /* Restore the skeleton, run pre in ctx, add each item, send back their
  * dump. */
-static int compile_in(struct nl *nl, struct nft_ctx *ctx, const struct snap_table *t,
+static int compile_in(struct nl *nl, struct nft_ctx *ctx, struct snap_table *t,
 		      char **pre, size_t npre, char **items, size_t nitems, struct names *anon)
 {
 	const char *fam = ruleset_family_name(t->family);
-	struct snapshot skel = { .tables = (struct snap_table *)t, .ntables = 1 };
+	struct snapshot skel = { .tables = t, .ntables = 1 };
 	char err[512], cmd[8192];
 
+	/* a lookup compiles against a copy of its set that holds keys only */
+	for (size_t i = 0; i < nitems; i++)
+		if (IS_ELEMS(items, i) && ITEM(items, i, 3)[0] && add_key_set(t, ITEM(items, i, 2)))
+			return scratch_fail((int32_t)i, "no such set in the table");
 	if (nl_open(nl, err, sizeof(err)) || snapshot_restore_skeleton(nl, &skel, err, sizeof(err)))
 		return scratch_fail(-1, err);
 	/* hold the names of the table's anonymous sets, so that those made
@@ -171,8 +277,13 @@ static int compile_in(struct nl *nl, struct nft_ctx *ctx, const struct snap_tabl
 		char *rule = NULL;
 		int bad;
 
-		if (asprintf(&rule, "add rule %s %s %s %s", fam, t->name, items[2 * i],
-			     items[2 * i + 1]) < 0)
+		if (IS_ELEMS(items, i)) {
+			if (compile_elems(nl, ctx, t, items, i))
+				return -1;
+			continue;
+		}
+		if (asprintf(&rule, "add rule %s %s %s %s", fam, t->name, ITEM(items, i, 0),
+			     ITEM(items, i, 1)) < 0)
 			return scratch_fail((int32_t)i, "out of memory");
 		bad = nft_run_cmd_from_buffer(ctx, rule) != 0;
 		free(rule);
@@ -191,12 +302,12 @@ static int compile_in(struct nl *nl, struct nft_ctx *ctx, const struct snap_tabl
 	/* the rules, chain by chain in the order items name them: each chain
 	 * was empty, so its k-th rule is its k-th item */
 	for (size_t i = 0; i < nitems; i++) {
-		bool seen = false;
+		bool seen = IS_ELEMS(items, i);
 
-		for (size_t j = 0; j < i; j++)
-			seen = seen || strcmp(items[2 * j], items[2 * i]) == 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !IS_ELEMS(items, j) && strcmp(ITEM(items, j, 0), ITEM(items, i, 0)) == 0;
 		if (!seen && dump_to(nl, REC_RULE, NFT_MSG_GETRULE, t->family,
-				     NFTA_RULE_TABLE, t->name, NFTA_RULE_CHAIN, items[2 * i],
+				     NFTA_RULE_TABLE, t->name, NFTA_RULE_CHAIN, ITEM(items, i, 0),
 				     NLM_F_DUMP))
 			return scratch_fail((int32_t)i, "reading back the compiled rule");
 	}
@@ -222,7 +333,7 @@ int compile_scratch(FILE *in)
 {
 	size_t npre = 0, nitems = 0;
 	char **pre = read_strings(in, 1, &npre);
-	char **items = pre ? read_strings(in, 2, &nitems) : NULL;
+	char **items = pre ? read_strings(in, ITEM_STRINGS, &nitems) : NULL;
 	struct snapshot s = { 0 };
 	struct names anon = { 0 };
 	struct nft_ctx *ctx = NULL;
@@ -274,7 +385,7 @@ static int take_rec(void *arg, const struct scratch_rec *h, const char *data)
 		chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
 		/* the next item of this chain without a rule yet */
 		for (size_t i = 0; i < c->nitems; i++) {
-			if (strcmp(c->items[i].chain, chain) != 0 || out->rules[i])
+			if (c->items[i].set || strcmp(c->items[i].chain, chain) != 0 || out->rules[i])
 				continue;
 			out->rules[i] = r;
 			c->seen++;
@@ -294,6 +405,19 @@ static int take_rec(void *arg, const struct scratch_rec *h, const char *data)
 		if (!out->nsets)
 			return -EIO;
 		return nftnl_set_elems_nlmsg_parse(nlh, out->sets[out->nsets - 1]) < 0 ? -EIO : 0;
+	case REC_ITEM_ELEMS: /* an empty record starts an item's elements */
+		if (h->index < 0 || (size_t)h->index >= c->nitems || !c->items[h->index].set)
+			return -EIO;
+		if (!h->len) {
+			if (out->elems[h->index])
+				return -EIO;
+			out->elems[h->index] = nftnl_set_alloc();
+			c->seen++;
+			return out->elems[h->index] ? 0 : -ENOMEM;
+		}
+		if (!out->elems[h->index])
+			return -EIO;
+		return nftnl_set_elems_nlmsg_parse(nlh, out->elems[h->index]) < 0 ? -EIO : 0;
 	case REC_CHAIN: {
 		struct nftnl_chain *ch = nftnl_chain_alloc();
 
@@ -317,8 +441,9 @@ int compile_rules(const struct snap_table *t, const char *const *pre, size_t npr
 	memset(out, 0, sizeof(*out));
 	out->failed = -1;
 	out->rules = calloc(nitems + 1, sizeof(*out->rules));
+	out->elems = calloc(nitems + 1, sizeof(*out->elems));
 	out->nrules = nitems;
-	if (!out->rules) {
+	if (!out->rules || !out->elems) {
 		snprintf(out->err, sizeof(out->err), "out of resources");
 		return -ENOMEM;
 	}
@@ -333,9 +458,13 @@ int compile_rules(const struct snap_table *t, const char *const *pre, size_t npr
 
 void compiled_free(struct compiled *c)
 {
-	for (size_t i = 0; i < c->nrules; i++)
-		if (c->rules[i])
+	for (size_t i = 0; i < c->nrules; i++) {
+		if (c->rules && c->rules[i])
 			nftnl_rule_free(c->rules[i]);
+		if (c->elems && c->elems[i])
+			nftnl_set_free(c->elems[i]);
+	}
+	free(c->elems);
 	for (size_t i = 0; i < c->nsets; i++)
 		nftnl_set_free(c->sets[i]);
 	for (size_t i = 0; i < c->nchains; i++)

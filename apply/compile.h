@@ -4,13 +4,15 @@
  * named sets, objects: no rules, no elements), runs the preparatory
  * commands (chains the changeset creates), adds each rule there, and sends
  * back their dump: rules, the anonymous sets they use, and the chains
- * created. The live batch is then built from these objects, so that it can
+ * created. Elements are compiled the same way: `add element` into the
+ * (empty) copy of their set, read back, the set flushed for the next. The live batch is then built from these objects, so that it can
  * carry the generation the edits were staged against (nft/batch.h). */
 #ifndef NFP_COMPILE_H
 #define NFP_COMPILE_H
 
 #include "nft/snapshot.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 struct nftnl_rule;
@@ -18,12 +20,17 @@ struct nftnl_set;
 struct nftnl_chain;
 
 struct compile_item {
-	const char *chain;   /* chain of the table the rule goes to */
-	const char *text;    /* nft rule text */
+	const char *chain;   /* chain of the table the rule goes to ... */
+	const char *text;    /* nft rule text; or elements: "a, b timeout 1h" */
+	const char *set;     /* ... or NULL: text is elements of this set */
+	bool key_only;       /* elements as keys of a copy of the set without
+			      * data, timeouts or statements (a lookup) */
 };
 
 struct compiled {
 	struct nftnl_rule **rules;   /* rules[i] for items[i] */
+	struct nftnl_set **elems;    /* elems[i]: the elements of items[i] (a set
+				      * item), in the kernel's form */
 	size_t nrules;
 	struct nftnl_set **sets;     /* anonymous sets the rules refer to */
 	size_t nsets, sets_cap;

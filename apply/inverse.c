@@ -1,6 +1,8 @@
 #include "apply/inverse.h"
 #include "util/grow.h"
 
+#include "nft/elemkeys.h"
+
 #include <errno.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
@@ -119,6 +121,7 @@ static int refs_cb(struct nftnl_expr *e, void *data)
 struct build {
 	struct nl *nl;
 	const struct changeset *cs;
+	struct nftnl_set *const *elems; /* compiled elements of each edit */
 	struct snap_table *t;        /* the delta being built */
 	struct snap_table rules;     /* the chains dumped, as they are */
 	bool whole;                  /* steps would not do after all */
@@ -335,6 +338,101 @@ static int chain_steps(struct build *b)
 	return 0;
 }
 
+static bool elem_edit(const struct edit *e)
+{
+	return e->kind == EDIT_ELEM_ADD || e->kind == EDIT_ELEM_DELETE ||
+	       e->kind == EDIT_SET_FLUSH;
+}
+
+/* A step of kind on set that takes the elements *elems over. */
+static int elems_step(struct build *b, enum undo_kind kind, const char *set,
+		      struct nftnl_set **elems)
+{
+	struct undo_step *st = add_step(b->t, kind, set);
+
+	if (!st || !(st->sets = calloc(1, sizeof(*st->sets))))
+		return -ENOMEM;
+	st->sets[0] = *elems;
+	st->nsets = st->sets_cap = 1;
+	*elems = NULL;
+	return 0;
+}
+
+/* DELELEMS and ADDELEMS steps for the set of edit `first`, the first
+ * element edit of that set: what its edits add goes, what they touch
+ * comes back as it was. */
+static int set_steps(struct build *b, size_t first)
+{
+	const struct changeset *cs = b->cs;
+	const char *set = cs->edits[first].set;
+	struct elemkeys added = { 0 }, touched = { 0 };
+	struct nftnl_set *before = NULL, *gone = NULL;
+	int ret = 0;
+
+	for (size_t i = first; i < cs->n && !ret; i++) {
+		const struct edit *e = &cs->edits[i];
+
+		if (!same_table(e, b->t->family, b->t->name) || !elem_edit(e) ||
+		    strcmp(e->set, set) != 0)
+			continue;
+		if (e->kind == EDIT_SET_FLUSH) {
+			touched.all = true;
+			continue;
+		}
+		if (!b->elems[i])
+			return -EIO;
+		ret = elemkeys_add_set(&touched, b->elems[i], true);
+		if (!ret && e->kind == EDIT_ELEM_ADD)
+			ret = elemkeys_add_set(&added, b->elems[i], true);
+	}
+	if (!ret && added.n && !(gone = elemkeys_set(&added, b->t->family, b->t->name, set)))
+		ret = -ENOMEM;
+	if (!ret)
+		ret = elemkeys_read(b->nl, b->t->family, b->t->name, set, &touched, &before);
+	if (!ret && before) {
+		/* in the order the kernel takes them back, each expiry the
+		 * moment it comes (snapshot.h: UNDO_ADDELEMS) */
+		struct nftnl_set *ordered = nftnl_set_alloc();
+
+		ret = ordered ? elemkeys_copy_aged(before, (int64_t)elemkeys_now_ms(), ordered)
+			      : -ENOMEM;
+		nftnl_set_free(before);
+		before = ordered;
+	}
+	if (!ret && gone)
+		ret = elems_step(b, UNDO_DELELEMS, set, &gone);
+	if (!ret && before)
+		ret = elems_step(b, UNDO_ADDELEMS, set, &before);
+	if (gone)
+		nftnl_set_free(gone);
+	if (before)
+		nftnl_set_free(before);
+	elemkeys_free(&added);
+	elemkeys_free(&touched);
+	return ret;
+}
+
+/* The element steps, a set at a time, in the order the edits name them. */
+static int elem_steps(struct build *b)
+{
+	const struct changeset *cs = b->cs;
+
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct edit *e = &cs->edits[i];
+		bool seen = false;
+		int ret;
+
+		if (!same_table(e, b->t->family, b->t->name) || !elem_edit(e))
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = same_table(&cs->edits[k], e->family, e->table) &&
+			       elem_edit(&cs->edits[k]) && strcmp(cs->edits[k].set, e->set) == 0;
+		if (!seen && (ret = set_steps(b, i)) != 0)
+			return ret;
+	}
+	return 0;
+}
+
 static void rules_free(struct snap_table *t)
 {
 	for (size_t i = 0; i < t->nrules; i++)
@@ -347,9 +445,10 @@ static void rules_free(struct snap_table *t)
 
 /* The steps undoing cs's edits of table t (t->family, t->name set).
  * *whole: steps would not do. */
-static int delta_of(struct nl *nl, const struct changeset *cs, struct snap_table *t, bool *whole)
+static int delta_of(struct nl *nl, const struct changeset *cs, struct nftnl_set *const *elems,
+		    struct snap_table *t, bool *whole)
 {
-	struct build b = { nl, cs, t, { .family = t->family, .name = t->name }, false };
+	struct build b = { nl, cs, elems, t, { .family = t->family, .name = t->name }, false };
 	int ret;
 
 	t->delta = true;
@@ -360,6 +459,8 @@ static int delta_of(struct nl *nl, const struct changeset *cs, struct snap_table
 		ret = addrule_steps(&b);
 	if (!ret)
 		ret = chain_steps(&b);
+	if (!ret)
+		ret = elem_steps(&b);
 	rules_free(&b.rules);
 	*whole = b.whole;
 	return ret;
@@ -375,8 +476,8 @@ static void table_steps_free(struct snap_table *t)
 	t->delta = false;
 }
 
-int inverse_of(struct nl *nl, const struct changeset *cs, struct snapshot *out, char *err,
-	       size_t errlen)
+int inverse_of(struct nl *nl, const struct changeset *cs, struct nftnl_set *const *elems,
+	       struct snapshot *out, char *err, size_t errlen)
 {
 	struct snap_id *ids = calloc(cs->n + 1, sizeof(*ids));
 	struct snapshot whole = { 0 };
@@ -410,7 +511,7 @@ int inverse_of(struct nl *nl, const struct changeset *cs, struct snapshot *out, 
 		bool w = needs_whole(cs, t->family, t->name);
 
 		if (!w)
-			ret = delta_of(nl, cs, t, &w);
+			ret = delta_of(nl, cs, elems, t, &w);
 		if (!ret && w) {
 			table_steps_free(t);
 			ids[nids++] = (struct snap_id){ t->family, t->name };

@@ -7,6 +7,12 @@
  * change adds are deleted by the handles the kernel gives them, which the
  * guardian learns when it commits the change (probation/guardian.h).
  *
+ * Element edits are undone by two steps a set: the elements the change
+ * adds destroyed, then those it adds, deletes or flushes put back as they
+ * were (read from the set before the change: counters, timeouts, expiry,
+ * comments). The elements the edits name are compiled beforehand
+ * (elems[i], the libnftnl form of edit i's elements).
+ *
  * A whole-table snapshot is taken instead where steps would not do: a
  * chain deleted (its place among the chains), a table made, a rule with a
  * chain binding, a chain flushed after rules were added to it.
@@ -22,7 +28,8 @@
 
 /* out: one table per table cs names, a delta or whole. 0, -ERESTART (the
  * ruleset is no longer at cs->genid) or -errno, with err filled. */
-int inverse_of(struct nl *nl, const struct changeset *cs, struct snapshot *out, char *err,
-	       size_t errlen);
+struct nftnl_set;
+int inverse_of(struct nl *nl, const struct changeset *cs, struct nftnl_set *const *elems,
+	       struct snapshot *out, char *err, size_t errlen);
 
 #endif

@@ -66,6 +66,7 @@ int cli_status(int argc, char **argv);
 int cli_history(int argc, char **argv);
 int cli_restore(int argc, char **argv);
 int cli_save(int argc, char **argv);
+int cli_set(int argc, char **argv);
 int cli_trace(int argc, char **argv);
 int cli_why(int argc, char **argv);
 

@@ -94,6 +94,31 @@ int nl_talk(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 	return 0;
 }
 
+int nl_open_nonblock(struct nl *nl)
+{
+	char err[128];
+	int ret = nl_open(nl, err, sizeof(err));
+
+	if (!ret && fcntl(mnl_socket_get_fd(nl->sock), F_SETFL, O_NONBLOCK) < 0) {
+		ret = -errno;
+		nl_close(nl);
+	}
+	return ret;
+}
+
+int nl_recv_slice(struct nl *nl, uint32_t seq, mnl_cb_t cb, void *data)
+{
+	int ret = (int)mnl_socket_recvfrom(nl->sock, nl->buf, NL_RECV_SIZE);
+
+	if (ret < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -errno;
+	errno = 0;
+	ret = mnl_cb_run(nl->buf, (size_t)ret, seq, nl->portid, cb, data);
+	if (ret > 0)
+		return 1;
+	return ret < 0 ? (errno ? -errno : -EIO) : 0;
+}
+
 static int genid_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_gen *gen = nftnl_gen_alloc();

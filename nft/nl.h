@@ -34,6 +34,15 @@ struct nlmsghdr *nl_request(struct nl *nl, uint16_t type, uint16_t family,
  * Returns 0 or -errno (-EINTR: the ruleset changed during the dump). */
 int nl_talk(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);
 
+/* Dumps read in slices, so that a loop keeps answering keys while a big
+ * one comes: a socket of its own (nl_open, then non-blocking), the
+ * request sent with mnl_socket_sendto, then one receive buffer of the
+ * answer to seq through cb whenever the socket is readable: 1 more to
+ * come (or nothing there yet), 0 the end, -errno (-EINTR: the ruleset
+ * changed meanwhile). */
+int nl_open_nonblock(struct nl *nl);
+int nl_recv_slice(struct nl *nl, uint32_t seq, mnl_cb_t cb, void *data);
+
 /* Current ruleset generation id: a cheap "did anything change?". */
 int nl_genid(struct nl *nl, uint32_t *genid);
 

@@ -1,5 +1,7 @@
 #include "nft/nlcheck.h"
 
+#include "nft/snapshot.h" /* NFT_MSG_DESTROYSETELEM */
+
 #include "model/fmt.h"
 #include "model/ruleset.h"
 
@@ -913,6 +915,7 @@ static const struct nlc_policy *msg_policy(uint16_t type)
 	case NFT_MSG_NEWSET:
 		return &set_policy;
 	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DESTROYSETELEM:
 		return &elems_policy;
 	case NFT_MSG_NEWOBJ:
 		return &obj_policy;

@@ -662,19 +662,13 @@ int reader_reset_counters(struct nl *nl, const struct nfp_table *t,
 int reader_dump_start(struct reader_dump *d, const struct nfp_table *t,
 		      const struct nfp_chain *c, struct nfp_chain *into)
 {
-	char err[128];
 	struct nlmsghdr *req;
 	int ret;
 
 	reader_dump_cancel(d);
-	ret = nl_open(&d->nl, err, sizeof(err));
+	ret = nl_open_nonblock(&d->nl);
 	if (ret)
 		return ret;
-	if (fcntl(mnl_socket_get_fd(d->nl.sock), F_SETFL, O_NONBLOCK) < 0) {
-		ret = -errno;
-		nl_close(&d->nl);
-		return ret;
-	}
 	into->nrules = 0;
 	d->into = into;
 	req = rule_dump_request(&d->nl, t, c, NFT_MSG_GETRULE);
@@ -695,23 +689,10 @@ int reader_dump_fd(const struct reader_dump *d)
 
 int reader_dump_step(struct reader_dump *d)
 {
-	int ret;
+	int ret = d->active ? nl_recv_slice(&d->nl, d->seq, rule_cb, d->into) : 0;
 
-	if (!d->active)
-		return 0;
-	ret = mnl_socket_recvfrom(d->nl.sock, d->nl.buf, NL_RECV_SIZE);
-	if (ret < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 1;
-		ret = -errno;
+	if (ret <= 0)
 		reader_dump_cancel(d);
-		return ret;
-	}
-	ret = mnl_cb_run(d->nl.buf, ret, d->seq, d->nl.portid, rule_cb, d->into);
-	if (ret > 0)
-		return 1;
-	ret = ret < 0 ? (errno ? -errno : -EIO) : 0;
-	reader_dump_cancel(d);
 	return ret;
 }
 

@@ -1,5 +1,7 @@
 #include "nft/snapshot.h"
 
+#include "nft/elemkeys.h"
+
 #include "nft/batch.h"
 #include "model/fmt.h"
 #include "model/ruleset.h"
@@ -141,7 +143,9 @@ static const struct kind_ops kinds[] = {
  * Every dumped rule is parsed from its accepted form, so that snapshots,
  * their files, digests and moved rules all hold what can be sent back. */
 
-#define NORM_MAX (2 * NL_RECV_SIZE) /* a rewrite grows a message by 8 bytes a dynset */
+/* a rewrite grows a message by 8 bytes a dynset; libnftnl's element
+ * builder (set_clone) fills a message past 64 KiB by up to one element */
+#define NORM_MAX (2 * NL_RECV_SIZE + 16384)
 
 static void copy_attr(struct nlmsghdr *out, const struct nlattr *a)
 {
@@ -698,10 +702,14 @@ static void describe(const struct snapshot *s, const struct what *w, char *buf, 
 			[UNDO_ADDRULE] = "putting back the rule the change deleted",
 			[UNDO_POLICY] = "putting back the policy",
 			[UNDO_DELCHAIN] = "deleting the chain the change made",
+			[UNDO_DELELEMS] = "deleting the elements the change added",
+			[UNDO_ADDELEMS] = "putting back the elements the change removed",
 		};
 
 		fmt_sanitize(name, sizeof(name), st->chain);
-		if (st->kind == UNDO_POLICY || st->kind == UNDO_DELCHAIN)
+		if (st->kind == UNDO_DELELEMS || st->kind == UNDO_ADDELEMS)
+			snprintf(buf, len, "%s (set %s)", what[st->kind], name);
+		else if (st->kind == UNDO_POLICY || st->kind == UNDO_DELCHAIN)
 			snprintf(buf, len, "%s (chain %s)", what[st->kind], name);
 		else
 			snprintf(buf, len, "%s (handle %llu of chain %s)", what[st->kind],
@@ -1230,6 +1238,24 @@ static bool renamed_set_expr(struct nlmsghdr *out, const char *name, const struc
 	return true;
 }
 
+/* The elements of set s in messages of type (and flags). */
+static void put_set_elems(struct restore_ctx *rc, size_t ti, size_t si, struct nftnl_set *s,
+			  uint16_t type, uint16_t flags)
+{
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+
+	if (!it)
+		rc->b.err = -ENOMEM;
+	for (int more = it && nftnl_set_elems_iter_cur(it); more > 0 && !rc->b.err;) {
+		struct nlmsghdr *nlh = batch_msg(&rc->b, type, rc->s->tables[ti].family, flags);
+
+		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		put(rc, ti, W_STEP, si);
+	}
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+}
+
 /* The anonymous sets of a step, made again (they went with the rule that
  * used them); ids[] gets their ids in the batch. Proving, while the sets
  * are still there, under new names ("__set%d": the kernel names them);
@@ -1242,7 +1268,6 @@ static void put_step_sets(struct restore_ctx *rc, size_t ti, size_t si, uint32_t
 	for (size_t k = 0; k < st->nsets; k++) {
 		struct nftnl_set *set = st->sets[k];
 		char *old = strdup(nftnl_set_get_str(set, NFTNL_SET_NAME));
-		struct nftnl_set_elems_iter *it;
 		struct nlmsghdr *nlh;
 
 		if (!old) {
@@ -1256,15 +1281,7 @@ static void put_step_sets(struct restore_ctx *rc, size_t ti, size_t si, uint32_t
 		nlh = batch_msg(&rc->b, NFT_MSG_NEWSET, t->family, NLM_F_CREATE | NLM_F_EXCL);
 		WITHOUT_HANDLE(nftnl_set, set, NFTNL_SET_HANDLE, nlh);
 		put(rc, ti, W_STEP, si);
-		it = nftnl_set_elems_iter_create(set);
-		for (int more = it && nftnl_set_elems_iter_cur(it); more > 0 && !rc->b.err;) {
-			nlh = batch_msg(&rc->b, NFT_MSG_NEWSETELEM, t->family,
-					NLM_F_CREATE | NLM_F_EXCL);
-			more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
-			put(rc, ti, W_STEP, si);
-		}
-		if (it)
-			nftnl_set_elems_iter_destroy(it);
+		put_set_elems(rc, ti, si, set, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
 		nftnl_set_set_str(set, NFTNL_SET_NAME, old);
 		nftnl_set_unset(set, NFTNL_SET_ID);
 		free(old);
@@ -1327,6 +1344,41 @@ static void put_step_target(struct restore_ctx *rc, size_t ti, size_t si, uint16
 	put(rc, ti, W_STEP, si);
 }
 
+/* The elements of an elements step: destroyed, or put back as they were
+ * — any element of the same key destroyed first (an interval set takes
+ * no element it holds already, even the same one: EEXIST). */
+static void put_step_elems(struct restore_ctx *rc, size_t ti, size_t si)
+{
+	const struct snap_table *t = &rc->s->tables[ti];
+	const struct undo_step *st = &t->steps[si];
+	struct elemkeys k = { 0 };
+	struct nftnl_set *keys;
+
+	if (!st->nsets)
+		return;
+	if (st->kind == UNDO_DELELEMS) {
+		put_set_elems(rc, ti, si, st->sets[0], NFT_MSG_DESTROYSETELEM, 0);
+		return;
+	}
+	keys = elemkeys_add_set(&k, st->sets[0], false) ? NULL
+	       : elemkeys_set(&k, t->family, t->name, st->chain);
+	elemkeys_free(&k);
+	if (!keys) {
+		rc->b.err = -ENOMEM;
+		return;
+	}
+	put_set_elems(rc, ti, si, keys, NFT_MSG_DESTROYSETELEM, 0);
+	nftnl_set_free(keys);
+	/* each expiry a time left again */
+	keys = nftnl_set_alloc();
+	if (!keys || elemkeys_copy_aged(st->sets[0], -(int64_t)elemkeys_now_ms(), keys) < 0)
+		rc->b.err = -ENOMEM;
+	else
+		put_set_elems(rc, ti, si, keys, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	if (keys)
+		nftnl_set_free(keys);
+}
+
 /* Table ti's steps, in order. Proving (before the change), the steps on
  * what the change has still to make (its rules, its chains) wait. */
 static int restore_delta(struct restore_ctx *rc, size_t ti)
@@ -1354,6 +1406,10 @@ static int restore_delta(struct restore_ctx *rc, size_t ti)
 		case UNDO_REPLACE:
 		case UNDO_ADDRULE:
 			put_step_rule(rc, ti, i, ids);
+			break;
+		case UNDO_DELELEMS:
+		case UNDO_ADDELEMS:
+			put_step_elems(rc, ti, i);
 			break;
 		}
 	}
@@ -1659,12 +1715,46 @@ static int uses_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
+/* An elements step on t's set: those destroyed go, those put back come
+ * (again: a re-added element replaces the one of the same key). */
+static int undo_elems(struct snap_table *t, const struct undo_step *st)
+{
+	struct elemkeys k = { 0 };
+	struct nftnl_set *s;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < t->nsets; i++)
+		if (strcmp(nftnl_set_get_str(t->sets[i], NFTNL_SET_NAME), st->chain) == 0)
+			break;
+	if (i == t->nsets || !st->nsets)
+		return i == t->nsets ? -ENOENT : 0;
+	ret = elemkeys_add_set(&k, st->sets[0], false);
+	s = ret ? NULL : elemkeys_without(&k, t->sets[i]);
+	if (!ret && !s)
+		ret = -ENOMEM;
+	if (!ret && st->kind == UNDO_ADDELEMS)
+		ret = elemkeys_copy_aged(st->sets[0], -(int64_t)elemkeys_now_ms(), s);
+	elemkeys_free(&k);
+	if (ret) {
+		if (s)
+			nftnl_set_free(s);
+		return ret;
+	}
+	nftnl_set_free(t->sets[i]);
+	t->sets[i] = s;
+	return 0;
+}
+
 static int undo_step(struct snap_table *t, const struct snap_table *d, size_t si, char *buf)
 {
 	const struct undo_step *st = &d->steps[si];
-	long i = -1, ci = find_chain(t, st->chain);
+	long i = -1, ci;
 	struct nftnl_rule *r;
 
+	if (st->kind == UNDO_DELELEMS || st->kind == UNDO_ADDELEMS)
+		return undo_elems(t, st);
+	ci = find_chain(t, st->chain);
 	if (ci < 0)
 		return -ENOENT;
 	switch (st->kind) {
@@ -1688,6 +1778,8 @@ static int undo_step(struct snap_table *t, const struct snap_table *d, size_t si
 		return 0;
 	case UNDO_REPLACE:
 	case UNDO_ADDRULE:
+	case UNDO_DELELEMS:
+	case UNDO_ADDELEMS:
 		break;
 	}
 	r = rule_clone(st->rule, buf);

@@ -32,14 +32,29 @@ enum undo_kind {
 			  * deleted it */
 	UNDO_POLICY,     /* the base chain's policy back to `policy` */
 	UNDO_DELCHAIN,   /* delete the chain: the change made it */
+	UNDO_DELELEMS,   /* destroy the elements sets[0] of set `chain`: the change
+			  * added them (gone already: no matter) */
+	UNDO_ADDELEMS,   /* the elements sets[0] of set `chain` back as they were
+			  * (counters, timeout, comment); their expiry is held as
+			  * the moment it comes (elemkeys_now_ms), made a time
+			  * left again when they are put back: an element expires
+			  * when it would have, and one that would have expired
+			  * meanwhile is not put back */
 };
+
+/* Destroying elements that are not there is no error (Linux 6.3), unlike
+ * deleting them: an element with a timeout may expire during probation. */
+#ifndef NFT_MSG_DESTROYSETELEM
+#define NFT_MSG_DESTROYSETELEM 30
+#endif
 
 struct undo_step {
 	enum undo_kind kind;
-	char *chain;
+	char *chain;                 /* or the set of an elements step */
 	uint64_t handle;
 	struct nftnl_rule *rule;     /* REPLACE, ADDRULE: as it was */
-	struct nftnl_set **sets;     /* ... the anonymous sets it used, with elements */
+	struct nftnl_set **sets;     /* ... the anonymous sets it used, with elements;
+				      * DELELEMS, ADDELEMS: sets[0], the elements */
 	size_t nsets, sets_cap;
 	uint64_t after;              /* ADDRULE: after rule `after` (0: none) ... */
 	long after_step;             /* ... or after the rule step `after_step` puts

@@ -888,8 +888,8 @@ static bool went(struct guardian *g, struct client *c, bool went_in, const char 
 	}
 	g->applied += went_in;
 	if (!g->nkept) { /* no table changed, by this change or earlier ones */
+		cleanup_files(g); /* first: a status after the answer finds none */
 		answer_ok(c->fd, REQ_COMMIT, 0, "nothing changed");
-		cleanup_files(g);
 		return true;
 	}
 	restart_deadline(g);
@@ -1059,15 +1059,13 @@ static bool commit(struct guardian *g, struct client *c, const struct protocol_r
 	if (ret) {
 		/* nothing went in: say which message the kernel refused */
 		narrow(g, WENT_NOT);
+		if (!g->nkept)
+			cleanup_files(g); /* first: a status after the answer finds none */
 		answer(c->fd, REQ_COMMIT, &(struct protocol_answer){
 			.kernel_err = ret, .batch = r->kind == CHANGE_BATCH, .seq = seq,
 			.text = why });
 		free(text);
-		if (!g->nkept) {
-			cleanup_files(g);
-			return true;
-		}
-		return false;
+		return !g->nkept;
 	}
 	if (g->echo_lost)
 		syslog(LOG_ERR, "out of memory noting the rules a change added: the revert "

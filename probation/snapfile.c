@@ -296,29 +296,36 @@ static void number_elems(struct nlmsghdr *nlh)
 	}
 }
 
+/* The elements of s, as messages of type. */
+static void put_elems(struct sink *k, struct nftnl_set *s, uint32_t family, uint16_t type)
+{
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+	struct nlmsghdr *nlh;
+
+	if (!it) {
+		k->err = -ENOMEM;
+		return;
+	}
+	for (int more = nftnl_set_elems_iter_cur(it) != NULL; more > 0;) {
+		nlh = sink_msg(k, type, family);
+		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		number_elems(nlh);
+		sink_put(k, nlh);
+	}
+	nftnl_set_elems_iter_destroy(it);
+}
+
 static void put_set(struct sink *k, struct nftnl_set *s, uint32_t family)
 {
 	uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
 	struct nlmsghdr *nlh = sink_msg(k, NFT_MSG_NEWSET, family);
-	struct nftnl_set_elems_iter *it;
 
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	sink_put(k, nlh);
 	/* elements the ruleset adds itself say nothing about an edit */
 	if (k->canonical && (flags & (NFT_SET_EVAL | NFT_SET_TIMEOUT)))
 		return;
-	it = nftnl_set_elems_iter_create(s);
-	if (!it) {
-		k->err = -ENOMEM;
-		return;
-	}
-	for (int more = nftnl_set_elems_iter_cur(it) != NULL; more > 0;) {
-		nlh = sink_msg(k, NFT_MSG_NEWSETELEM, family);
-		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
-		number_elems(nlh);
-		sink_put(k, nlh);
-	}
-	nftnl_set_elems_iter_destroy(it);
+	put_elems(k, s, family, NFT_MSG_NEWSETELEM);
 }
 
 /* ---- a delta: the steps that undo a change (snapshot.h) ----
@@ -328,7 +335,8 @@ static void put_set(struct sink *k, struct nftnl_set *s, uint32_t family)
  * NEWRULE with NLM_F_APPEND, the handle it had and, as NFTA_RULE_POSITION
  * or NFTA_RULE_POSITION_ID (the index of a step, plus 1), where it goes
  * (ADDRULE), preceded by NEWSET/NEWSETELEM of its anonymous sets; NEWCHAIN
- * with the policy (POLICY); DELCHAIN. */
+ * with the policy (POLICY); DELCHAIN; DESTROYSETELEM (DELELEMS) and, with
+ * no anonymous set before it, NEWSETELEM (ADDELEMS) of a named set. */
 
 static void put_step_name(struct sink *k, const struct snap_table *t, const struct undo_step *st,
 			  uint16_t type)
@@ -392,6 +400,13 @@ static void put_delta(struct sink *k, const struct snap_table *t)
 		case UNDO_REPLACE:
 		case UNDO_ADDRULE:
 			put_step_rule(k, t, st);
+			break;
+		case UNDO_DELELEMS:
+		case UNDO_ADDELEMS:
+			if (st->nsets)
+				put_elems(k, st->sets[0], t->family,
+					  st->kind == UNDO_ADDELEMS ? NFT_MSG_NEWSETELEM
+								    : NFT_MSG_DESTROYSETELEM);
 			break;
 		}
 	}
@@ -578,6 +593,8 @@ static const char *msg_what(uint16_t type)
 		return "set";
 	case NFT_MSG_NEWSETELEM:
 		return "set's elements";
+	case NFT_MSG_DESTROYSETELEM:
+		return "set's elements' deletion";
 	case NFT_MSG_NEWOBJ:
 		return "object";
 	case NFT_MSG_NEWFLOWTABLE:
@@ -596,6 +613,7 @@ static uint16_t table_attr(uint16_t type)
 	case NFT_MSG_NEWSET:
 		return NFTA_SET_TABLE;
 	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DESTROYSETELEM:
 		return NFTA_SET_ELEM_LIST_TABLE;
 	case NFT_MSG_NEWOBJ:
 		return NFTA_OBJ_TABLE;
@@ -693,6 +711,29 @@ static int read_rule_step(struct reader *rd, struct snap_table *t, const struct 
 	return 0;
 }
 
+/* Elements of a named set, destroyed or put back: the step before if it
+ * is the same (its elements come in as many messages as they need). */
+static int read_elems_step(struct reader *rd, struct snap_table *t, const struct nlmsghdr *nlh,
+			   enum undo_kind kind)
+{
+	const char *set = nlcheck_str(nlh, NFTA_SET_ELEM_LIST_SET);
+	struct undo_step *st = t->nsteps ? &t->steps[t->nsteps - 1] : NULL;
+
+	if (!set)
+		return damaged(rd, "elements without their set");
+	if (!st || st->kind != kind || strcmp(st->chain, set) != 0) {
+		st = new_step(t, kind, set);
+		if (!st)
+			return -ENOMEM;
+		st->sets = calloc(1, sizeof(*st->sets));
+		if (!st->sets || !(st->sets[0] = nftnl_set_alloc()))
+			return -ENOMEM;
+		st->nsets = st->sets_cap = 1;
+	}
+	return nftnl_set_elems_nlmsg_parse(nlh, st->sets[0]) < 0
+	       ? damaged(rd, "libnftnl refused it") : 0;
+}
+
 /* One message of a delta table (above). */
 static int read_step(struct reader *rd, struct snap_table *t, const struct nlmsghdr *nlh,
 		     uint16_t type)
@@ -704,7 +745,14 @@ static int read_step(struct reader *rd, struct snap_table *t, const struct nlmsg
 	case NFT_MSG_NEWSET:
 		return taken(rd, TAKE(nftnl_set, nlh, rd, sets));
 	case NFT_MSG_NEWSETELEM:
+		if (!rd->nsets)
+			return read_elems_step(rd, t, nlh, UNDO_ADDELEMS);
 		return read_elems(rd, nlh, rd->sets, rd->nsets);
+	case NFT_MSG_DESTROYSETELEM:
+		if (rd->nsets)
+			return damaged(rd, "a %s where the rule of the sets before it goes",
+				       msg_what(type));
+		return read_elems_step(rd, t, nlh, UNDO_DELELEMS);
 	case NFT_MSG_NEWRULE:
 		return read_rule_step(rd, t, nlh);
 	case NFT_MSG_DELRULE:

@@ -351,8 +351,8 @@ st() { nfp status 2>/dev/null | sed -n "s/^$1: //p" | head -n 1; }
 # (a guardian that has answered may still write the history's tables: it
 # is waited for, a little)
 over() {
-	[ "$(nfp status 2>/dev/null)" = "probation: none" ] &&
-		poll_until 5000 eval '[ -z "$(guardian_pids "$SRV")" ]'
+	poll_until 5000 eval '[ "$(nfp status 2>/dev/null)" = "probation: none" ] &&
+		[ -z "$(guardian_pids "$SRV")" ]'
 }
 
 # ---------------------------------------------------------------- JSON helpers

@@ -47,6 +47,10 @@ tui_start() {
 	done
 	[ $# -gt 0 ] && shift
 	args=("$@")
+	# a server that stays when its last session is killed: else the
+	# new-session below may reach it while it exits ("server exited
+	# unexpectedly", 1 time in 20 here)
+	tmx -f /dev/null start-server \; set-option -g exit-empty off 2>/dev/null
 	tmx kill-session -t "$TUI_SESSION" 2>/dev/null
 	cmd="env TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
 	for q in "${envs[@]}"; do cmd="$cmd $(printf '%q' "$q")"; done
@@ -111,7 +115,9 @@ expect() {
 	if wait_for "$2" "${3:-5}"; then ok "$1"; else not_ok "$1: /$2/ not on screen"; fi
 }
 
-# expect_not DESC ERE: ok when no line matches ERE right now
+# expect_not DESC ERE: ok when no line matches ERE right now. It looks
+# once: use it only after a wait (expect, wait_for, wait_until) for what
+# the key or resize draws, or it passes on the screen from before
 expect_not() {
 	if screen | grep -Eq -- "$2"; then
 		not_ok "$1: /$2/ is on screen"

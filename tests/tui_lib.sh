@@ -9,10 +9,11 @@
 # sleeps a fixed time: waits are answered at the redraw that shows what
 # they wait for. tests/tmux_lib.sh is for what needs a terminal emulator.
 #
-#   tui_start [--size COLSxROWS] [VAR=VALUE...] [-- ARGS...]
+#   tui_start [--size COLSxROWS] [--first] [VAR=VALUE...] [-- ARGS...]
 #                        nfpilot -N $SRV ARGS (default 120x30,
 #                        TERM=xterm-256color, LANG=C.UTF-8), returns once it
-#                        is up and idle; ends an earlier one
+#                        is up and idle (--first: at its first screen, while
+#                        it may still load); ends an earlier one
 #   keys NAME...         keys by name as the help screen writes them:
 #                        Down PgUp PgDn Home End Tab Enter Bksp Esc Space
 #                        Ctrl-L F3 q / \ ...; each a step
@@ -37,6 +38,10 @@
 #   selected_row, first_rule_row, rules_rows, tree_selected
 #                        rules-pane rows from the "#" column on; the tree row
 #                        drawn as the selection
+
+#
+# TUI_STEP_SECS (60): how long a step may take before it fails; a test
+# that loads 100k rules or entries gives more, for a loaded machine.
 
 TUI_SIZE=${TUI_SIZE:-120x30}
 TUIDRIVE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tools/tuidrive.py"
@@ -90,11 +95,15 @@ tui_stop() {
 }
 
 tui_start() {
-	local size=$TUI_SIZE envs=()
+	local size=$TUI_SIZE envs=() up=(dump)
 	tui_stop
 	if [ "${1:-}" = --size ]; then
 		size=$2
 		shift 2
+	fi
+	if [ "${1:-}" = --first ]; then
+		up=(wait 60 .)
+		shift
 	fi
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
 		envs+=("$1")
@@ -108,10 +117,10 @@ tui_start() {
 	: >"$DRV/marks"
 	exec {DRV_W}<>"$DRV/in" {DRV_R}<>"$DRV/out"
 	TUI_EXIT=""
-	python3 "$TUIDRIVE" "$DRV" "$size" "$TEST_TMP/tui.err" env TERM=xterm-256color \
+	TUI_STEP_SECS=${TUI_STEP_SECS:-60} python3 "$TUIDRIVE" "$DRV" "$size" "$TEST_TMP/tui.err" env TERM=xterm-256color \
 		LANG=C.UTF-8 LC_ALL=C.UTF-8 "${envs[@]}" "$NFPILOT" -N "$SRV" "$@" &
 	DRV_PID=$!
-	if ! drv dump || [ -n "$TUI_EXIT" ]; then
+	if ! drv "${up[@]}" || [ -n "$TUI_EXIT" ]; then
 		echo "# tui_start: the live view did not start: $DRV_REPLY"
 		show_screen
 		return 1
@@ -235,11 +244,12 @@ tree_selected() { query treesel; }
 rules_rows() { drv rows && cat "$DRV/result"; }
 
 # human N: N as the TUI shows counters (fmt_human: 999, 1.2K, 34M)
+# (awk, not python: it runs in loops that wait for the screen)
 human() {
-	python3 -c '
-import sys
-v = int(sys.argv[1]); u = -1; f = float(v)
-if v < 1000: print(v); sys.exit()
-while f >= 999.95 and u < 4: f /= 1000.0; u += 1
-print(("%.1f%s" if f < 9.95 else "%.0f%s") % (f, "KMGTPE"[u]))' "$1"
+	awk -v v="$1" 'BEGIN {
+		if (v < 1000) { print v; exit }
+		f = v; u = 0
+		while (f >= 999.95 && u < 5) { f /= 1000.0; u++ }
+		printf(f < 9.95 ? "%.1f%s\n" : "%.0f%s\n", f, substr("KMGTPE", u, 1))
+	}'
 }

@@ -16,13 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bench_setup "bench apply" nfpapply nfpa "${1:-}"
 # the probations' history and state stay in the temp dir
 export NFPILOT_LIB_DIR="$tmp/lib" NFPILOT_RUN_DIR="$tmp/run"
-apply_cleanup() { # a guardian left by a bench stopped early goes with its namespace
-	for ns in $made; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-	done
-	bench_cleanup
-}
-trap apply_cleanup EXIT
+trap bench_cleanup_guardians EXIT # a guardian left by a bench stopped early too
 
 # now: seconds with nanoseconds
 now() { date +%s.%N; }

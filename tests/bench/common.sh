@@ -17,6 +17,15 @@ bench_setup() {
 	trap 'exit 130' INT TERM HUP
 }
 
+# bench_cleanup_guardians: as bench_cleanup, and first every process left in
+# the namespaces (a guardian of a bench stopped early)
+bench_cleanup_guardians() {
+	for ns in $made; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+	done
+	bench_cleanup
+}
+
 bench_cleanup() {
 	for ns in $made; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "$tmp"

@@ -23,14 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 bench_setup "bench restore" nfprestore nfpr "${1:-}"
 export NFPILOT_LIB_DIR="$tmp/lib" NFPILOT_RUN_DIR="$tmp/run"
-# a guardian still running (the bench stopped early) ends with its namespace
-restore_cleanup() {
-	for ns in $made; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-	done
-	bench_cleanup
-}
-trap restore_cleanup EXIT
+trap bench_cleanup_guardians EXIT # a guardian left by a bench stopped early too
 TIMEOUT=10
 
 now() { date +%s.%N; }

@@ -79,5 +79,6 @@ sh "$here/tui.sh" "$bin" || rc=1  # live view (tmux); BENCH_QUICK=1 skips its 10
 sh "$here/apply.sh" "$bin" || rc=1  # one insert into a big chain: nfpilot edit against nft -f
 sh "$here/restore.sh" "$bin" || rc=1  # the revert at the deadline, 1k-100k rules, against nft -f
 sh "$here/ct.sh" "$bin" || rc=1  # conntrack: ct list/count/kill against conntrack, 10k-1M entries
+sh "$here/sets.sh" "$bin" || rc=1  # sets: set list/test/add against nft, 50k-1M elements
 sh "$here/why.sh" "$bin" || rc=1  # why: a sandbox copy of 1k/10k rules against nft -f; later answers
 exit $rc

@@ -81,7 +81,7 @@ fi
 rate_nonzero() {
 	local r
 	r=$(field pps "$PING")
-	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' "$r" 2>/dev/null
+	awk -v r="$r" 'BEGIN { exit !(r ~ /^[0-9.]+[KMGTPE]?$/ && r + 0 > 0) }'
 }
 if wait_until 5 rate_nonzero; then
 	ok "echo-request rule shows a non-zero pkt/s ($(field pps "$PING"))"
@@ -233,8 +233,9 @@ keys Z
 expect "Z asks for the whole table" "Zero the counters of every rule in table inet web\? \[y/N\]"
 keys y
 expect "Z y: counters zeroed" "counters zeroed"
-all_zero=$(srv nft list table inet web | grep -o 'counter packets [0-9]* bytes [0-9]*' | grep -vc 'packets 0 bytes 0')
-check_eq "Z y: nft shows every counter of the table at 0" "$all_zero" 0
+ctrs=$(srv nft list table inet web | grep -o 'counter packets [0-9]* bytes [0-9]*')
+check_ge "Z y: nft lists the table's counters" "$(grep -c . <<<"$ctrs")" 5
+check_eq "Z y: nft shows every counter of the table at 0" "$(grep -vc 'packets 0 bytes 0' <<<"$ctrs")" 0
 web_zero() { [ "$(field pkts "$WEB")" = 0 ]; }
 if wait_until 3 web_zero; then ok "Z y: the port 80 row shows 0"; else
 	not_ok "Z y: port 80 row shows $(field pkts "$WEB")"; show_screen; fi

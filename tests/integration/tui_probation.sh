@@ -1,15 +1,15 @@
 #!/bin/bash
-# The live view's side of the safe apply (issue 5), driven by keys in tmux
-# against a real kernel: W puts the change on probation with a countdown
+# The live view's side of the safe apply (issue 5), driven by keys
+# (tests/tui_lib.sh) against a real kernel: W puts the change on probation with a countdown
 # banner; E extends, R reverts, Y keeps; the deadline reverts by itself and
-# says so; quitting asks once then reverts; killing the pane or nfpilot
-# reverts at once; strict mode refuses Y and takes `nfpilot confirm` from
+# says so; quitting asks once then reverts; closing its terminal or killing
+# nfpilot reverts at once; strict mode refuses Y and takes `nfpilot confirm` from
 # another session; a probation started elsewhere shows in the header and Y
 # confirms it; a CLI change joins the view's probation and R reverts both;
 # H lists the history; S saves to the configured boot file with a .bak and
 # clears [not saved].
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../tmux_lib.sh"
+. "$(dirname "$0")/../tui_lib.sh"
 
 setup_net
 export NFPILOT_LIB_DIR="$TEST_TMP/lib"
@@ -33,10 +33,8 @@ EOF
 
 start() {
 	tui_start NFPILOT_CONFIG="$CONF" NFPILOT_LIB_DIR="$NFPILOT_LIB_DIR" -- "$@" ||
-		bail "tmux session"
-	wait_for 'F1 help' 10 >/dev/null || { show_screen; bail "the live view did not start"; }
+		bail "the live view did not start"
 	keys Tab # the rules of inet web input, the first base chain
-	sleep 0.3
 }
 sanitizer_clean() {
 	if [ -s "$TEST_TMP/tui.err" ] && grep -q 'Sanitizer' "$TEST_TMP/tui.err"; then
@@ -46,23 +44,17 @@ sanitizer_clean() {
 # has_port N: the kernel's inet web input has a rule for tcp dport N
 has_port() { srv nft list chain inet web input | grep -q "dport $1 "; }
 # wait_kernel yes|no N SECS: until has_port N is (not) true
+no_port() { ! has_port "$1"; }
 wait_kernel() {
-	local want=$1 port=$2 i
-	for i in $(seq $((${3:-5} * 10))); do
-		if has_port "$port"; then [ "$want" = yes ] && return 0
-		else [ "$want" = no ] && return 0; fi
-		sleep 0.1
-	done
-	return 1
+	if [ "$1" = yes ]; then poll_until $((${3:-5} * 1000)) has_port "$2"
+	else poll_until $((${3:-5} * 1000)) no_port "$2"; fi
 }
 # apply_port N: append "tcp dport N drop" and apply it with W y
 apply_port() {
 	keys A
 	wait_for 'rule>|Append|append' 5 >/dev/null
-	keys_l "tcp dport $1 drop"
-	keys Enter
-	sleep 0.3
-	keys W
+	typein "tcp dport $1 drop"
+	keys Enter W
 	wait_for 'one transaction' 5 >/dev/null
 	keys y
 	wait_for 'applied 1 edit on probation' 15
@@ -81,14 +73,16 @@ if apply_port 81; then ok "W: applied on probation"; else not_ok "W: no probatio
 check "the kernel has the change during the probation" wait_kernel yes 81 3
 s1=$(banner_secs)
 check "banner with a countdown (at most 10 s)" test -n "$s1" -a "${s1:-99}" -le 10
-sleep 2.2
+# the banner's next second, within two
+below() { [ "$(banner_secs)" -lt "$1" ] 2>/dev/null; }
+wait_until 3 below "${s1:-0}"
 s2=$(banner_secs)
 check "the countdown runs ($s1 s, then $s2 s)" test -n "$s2" -a "${s2:-99}" -lt "${s1:-0}"
 keys E
 expect "E: extended" 'extended: [0-9]+ s left'
-sleep 0.5
 s3=$(banner_secs)
-check "E restarts the countdown ($s2 s, then $s3 s)" test -n "$s3" -a "${s3:-0}" -gt "${s2:-99}"
+check "E restarts the countdown ($s2 s, then $s3 s, on E's own screen)" \
+	test -n "$s3" -a "${s3:-0}" -gt "${s2:-99}"
 keys R
 expect "R: reverted, and it says so" 'REVERTED: rolled back'
 check "R: the change is gone from the kernel" wait_kernel no 81 5
@@ -105,24 +99,26 @@ check "the untouched table survived" srv nft list table inet other
 apply_port 83 >/dev/null
 keys Y
 expect "Y: confirmed, with its history entry" 'confirmed \(history [0-9]+\)'
-sleep 11
-check "Y: still in the kernel after the deadline would have passed" has_port 83
+# nothing is left that could revert it: no probation, its guardian ended
+# (it would have reverted at the 10 s deadline, so the wait is longer)
+check "Y: the guardian ends, no probation left" poll_until 15000 over
+check "Y: the change stays in the kernel" has_port 83
 expect "after the confirm: [not saved]" 'not saved: lost at reboot'
 keys S
 if wait_for "Save namespace $SRV's live ruleset" 5 >/dev/null; then keys y; fi
 expect "S: saved to the configured file" "saved to $BOOT"
 check "S: the file has the confirmed rule" grep -Eq 'tcp dport 83 (counter )?drop' "$BOOT"
 check "S: the file loads (nft -c)" srv nft -c -f "$BOOT"
-wait_gone 'not saved' 3 >/dev/null
 expect_not "S: [not saved] is gone" 'not saved'
 keys S
 if wait_for "Save namespace $SRV's live ruleset" 5 >/dev/null; then keys y; fi
-sleep 0.5
+# the step of y ends once the view is idle again: the save is written
 check "S again: the previous file is kept as .bak" test -s "$BOOT.bak"
 keys H
 expect "H: the history view" 'History: changes'
-expect "H: the reverts are listed" 'reverted'
-expect "H: the confirm is listed" 'confirmed'
+expect "H: the reverts are listed (R, the deadline)" '^ +1  .*  reverted '
+check "... both" on_screen '^ +2  .*  reverted '
+expect "H: the confirm is listed" '^ +3  .*  confirmed '
 expect "H: the selected change's commands" 'tcp dport 83 drop'
 # FROM whole: the history's row shows where the change came from, as
 # `nfpilot history show` has it
@@ -154,7 +150,7 @@ else not_ok "a CLI apply did not join: $(tr '\n' '|' <<<"$out")"; fi
 both_ports() { has_port 84 && has_port 85; }
 check "both changes in the kernel" both_ports
 keys R
-expect "R after the join: reverted" 'REVERTED'
+expect "R after the join: reverted" 'REVERTED: rolled back on request'
 check "R after the join: the view's change is gone" wait_kernel no 84 5
 check "R after the join: the CLI's change is gone too" wait_kernel no 85 5
 
@@ -162,27 +158,25 @@ check "R after the join: the CLI's change is gone too" wait_kernel no 85 5
 apply_port 86 >/dev/null
 keys q
 expect "q during a probation warns first" 'quitting REVERTS it'
-keys q
-wait_for '^EXIT=[0-9]+' 5 >/dev/null
+tui_quit
 check "q twice: nfpilot ended" test -n "$(tui_exit_status)"
 check "q twice: the change is reverted" wait_kernel no 86 5
 sanitizer_clean
-tmx kill-session -t "$TUI_SESSION" 2>/dev/null
 
-# ---- closing the pane (the terminal) reverts at once
+# ---- closing the terminal reverts at once
 start
 apply_port 87 >/dev/null
-check "pane test: applied" wait_kernel yes 87 3
-tmx kill-session -t "$TUI_SESSION"
-check "closing the pane reverts at once (well before the deadline)" wait_kernel no 87 5
+check "hang-up test: applied" wait_kernel yes 87 3
+hangup
+check "closing the terminal reverts at once (well before the deadline)" wait_kernel no 87 5
 
 # ---- kill -9 of the live view reverts at once
 start
 apply_port 88 >/dev/null
 check "kill test: applied" wait_kernel yes 88 3
-pkill -9 -f "nfpilot -N $SRV( |\$)" 2>/dev/null
+tui_kill 9
+check_eq "kill -9: nfpilot ended by the signal" "$(tui_exit_status)" 137
 check "kill -9 of nfpilot reverts at once" wait_kernel no 88 5
-tmx kill-session -t "$TUI_SESSION" 2>/dev/null
 
 # ---- strict mode: Y refused, a confirm from another session counts
 start --confirm-new-session
@@ -199,7 +193,7 @@ if grep -q 'the same login' <<<"$out"; then ok "strict: nfpilot confirm from the
 else not_ok "strict: confirm from the same login: $(tr '\n' '|' <<<"$out")"; fi
 check "strict: still on probation after it" test -n "$(banner_secs)"
 keys R
-expect "strict: R reverts (the same login may roll back)" 'REVERTED' 5
+expect "strict: R reverts (the same login may roll back)" 'REVERTED: rolled back on request' 5
 check "strict: the change is gone" wait_kernel no 89
 
 # ---- a probation started elsewhere shows in the header; Y confirms it
@@ -208,10 +202,9 @@ nfp apply --detach "$TEST_TMP/other.nft" >/dev/null 2>&1
 expect "another session's probation shows in the header" 'PROBATION of another session' 5
 keys Y
 expect "Y confirms another session's probation" 'confirmed the change on probation'
-sleep 0.5
+check "Y: the other session's guardian ends, no probation left" poll_until 5000 over
 check "the other session's change stays" has_port 90
-keys q
-wait_for '^EXIT=[0-9]+' 5 >/dev/null
+tui_quit
 check "q without a probation of ours quits at once" test -n "$(tui_exit_status)"
 sanitizer_clean
 finish

@@ -5,7 +5,7 @@
 # point; it says why and what to do, and asks nothing. `nfpilot save`
 # refuses the same. Once the probation is settled, S saves.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../tmux_lib.sh"
+. "$(dirname "$0")/../tui_lib.sh"
 
 ns_add "$SRV" || bail "ip netns add $SRV"
 CONF="$TEST_TMP/nfpilot.conf"
@@ -21,19 +21,19 @@ table inet web {
 }
 EOF
 
-tui_start NFPILOT_CONFIG="$CONF" NFPILOT_LIB_DIR="$NFPILOT_LIB_DIR" -- || bail "tmux session"
-wait_for 'F1 help' 10 >/dev/null || { show_screen; bail "the live view did not start"; }
+tui_start NFPILOT_CONFIG="$CONF" NFPILOT_LIB_DIR="$NFPILOT_LIB_DIR" -- ||
+	bail "the live view did not start"
 
-# press_s: S, and y should it ask (it must not)
+# press_s: S, and y should it ask (it must not); S's own screen (the
+# view idle again) shows the question or the refusal
 press_s() {
 	keys S
-	if wait_for "Save namespace $SRV's live ruleset to $BOOT" 2 >/dev/null; then
+	if on_screen "Save namespace $SRV's live ruleset to $BOOT"; then
 		ASKED=yes
 		keys y
 	else
 		ASKED=no
 	fi
-	sleep 0.5
 }
 
 # ---- another login's change on probation, its guardian alive
@@ -48,7 +48,7 @@ check_rc "nfpilot save refuses the same" 1 nfp save
 check "... saying why and what to do" grep -q 'on probation.*nfpilot confirm' <<<"$RC_ERR"
 check "... and writes nothing" test ! -e "$BOOT"
 check_rc "the other login rolls it back" 0 nfp rollback
-check "... dport 99 is gone from the kernel" eval '! srv nft list ruleset | grep -q "dport 99"'
+check "... dport 99 is gone from the kernel" eval 'r=$(srv nft list ruleset) && ! grep -q "dport 99" <<<"$r"'
 
 # ---- a guardian killed, its restore point left behind
 check_rc "a change on probation again" 0 \

@@ -161,6 +161,7 @@ for SIZE in 80x24 160x40; do
 		expect_not "$SIZE: ... gone later" 'only base chains have a policy'
 	fi
 	act policy
+	check "$SIZE: the warning again" on_screen 'only base chains have a policy'
 	keys Down
 	expect_not "$SIZE: a key clears a message at once" 'only base chains have a policy'
 	act sort

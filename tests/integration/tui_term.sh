@@ -37,7 +37,11 @@ expect "back to 120x30: the status line again" "$HINTS_RE"
 expect_not "back to 120x30: no 'too small' left over" "too small"
 check_eq "screen is 30 lines" "$(screen | wc -l)" 30
 tmx resize-window -t "$TUI_SESSION" -x 60 -y 12
-expect "60x12 (the minimum) draws the live view" "^ nfpilot "
+# tmux keeps part of the old screen until the view redraws: the header on
+# the first line and the key hints on the 12th are both there only after
+redrawn_12() { screen | sed -n 1p | grep -q '^ nfpilot ' && screen | sed -n 12p | grep -Eq "$HINTS_RE"; }
+if wait_until 5 redrawn_12; then ok "60x12 (the minimum) draws the live view, header to key hints"
+else not_ok "60x12: not redrawn with the header on line 1 and the hints on line 12"; show_screen; fi
 expect_not "60x12 is not too small" "too small"
 tmx resize-window -t "$TUI_SESSION" -x 120 -y 30
 expect "120x30 again" "$TITLE_RE"

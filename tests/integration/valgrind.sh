@@ -52,6 +52,13 @@ H=$(srv nft -a list chain inet web input | sed -n 's/.*dport 7 .*# handle \([0-9
 check_rc "another edit, rolled back" 0 vg edit --detach -t inet web -c input --delete "$H"
 check_rc "... rollback (the inverse)" 0 vg rollback
 poll_until 20000 over || not_ok "the last guardian did not end"
+# sets: the elements read in slices, compiled, undone
+check_rc "set list" 0 vg set list inet web allow
+check_rc "set test (the element compiled in a scratch namespace)" 0 vg set test inet web allow 10.0.0.2
+check_rc "set add on probation (the elements' inverse)" 0 vg set add inet web allow 10.0.0.3 \
+	'10.0.0.4 comment "x"' --detach
+check_rc "... rollback (the elements put back)" 0 vg rollback
+poll_until 20000 over || not_ok "the set's guardian did not end"
 # why: the sandbox's requests (interfaces, conntrack entry, the staged
 # change), in a namespace of its own: under valgrind, libnftables' listing
 # of table ip other fails ("listing the ip tables failed", nfpilot list too)

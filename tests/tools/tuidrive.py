@@ -46,7 +46,8 @@ import sys
 import termios
 import time
 
-STEP_SECS = 60      # a step the view does not answer in this time: fail
+# a step the view does not answer in this time fails (TUI_STEP_SECS, 60)
+STEP_SECS = float(os.environ.get("TUI_STEP_SECS") or 60)
 
 
 class View:
@@ -262,8 +263,8 @@ def run(v, args):
         if got is None:
             return "exit %s" % v.reap(10)
         return " ".join(x for x in got if x)
-    if cmd == "press":
-        v.write(args[1].encode("utf-8", "surrogateescape"))
+    if cmd == "press":  # the rest of the line, tabs too
+        v.write("\t".join(args[1:]).encode("utf-8", "surrogateescape"))
         return "ok"
     if cmd == "click":
         # press and release of the left button, in the form the terminal's

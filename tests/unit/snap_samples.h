@@ -2,7 +2,8 @@
  * knows, each with every attribute it writes — tables, chains (base, with
  * devices), sets and maps (values, verdicts, intervals, concatenations,
  * expressions, objects), objects of every type, flowtables, a rule for
- * every expression — an absent table and a delta with every kind of step.
+ * every expression — an absent table and a delta with every kind of step
+ * (element steps too).
  * Built as a dump would give them, no kernel needed; for the unit tests
  * of the snapshot file and the fuzzer's seeds (tests/fuzz/). Included by
  * one test program each: everything here is static. */
@@ -478,6 +479,16 @@ static void sample_delta(struct snap_table *t, const char *name)
 	st = sample_step(t, UNDO_POLICY, "input");
 	st->policy = NF_ACCEPT;
 	sample_step(t, UNDO_DELCHAIN, "made");
+	/* elements of a named set: those added go, those removed come back */
+	st = sample_step(t, UNDO_DELELEMS, "ports");
+	s = sample_set(name, "ports", 0);
+	nftnl_set_elem_add(s, sample_elem(8080));
+	sample_push(&st->sets, &st->nsets, &st->sets_cap, s);
+	st = sample_step(t, UNDO_ADDELEMS, "ports");
+	s = sample_set(name, "ports", 0);
+	nftnl_set_elem_add(s, sample_elem(22));
+	nftnl_set_elem_add(s, sample_elem(443));
+	sample_push(&st->sets, &st->nsets, &st->sets_cap, s);
 }
 
 /* The whole sample: a whole table (n set elements), an absent table and

@@ -61,6 +61,13 @@ static void test_commands(void **state)
 	changeset_add(&cs, &e);
 	e = E(EDIT_TABLE_ADD), e.chain = NULL, e.table = "new";
 	changeset_add(&cs, &e);
+	e = E(EDIT_ELEM_ADD), e.chain = NULL, e.set = "block",
+	e.text = "10.0.0.0/8, 192.0.2.1 timeout 1h";
+	changeset_add(&cs, &e);
+	e = E(EDIT_ELEM_DELETE), e.chain = NULL, e.set = "block", e.text = "10.0.0.0/8";
+	changeset_add(&cs, &e);
+	e = E(EDIT_SET_FLUSH), e.chain = NULL, e.set = "block";
+	changeset_add(&cs, &e);
 	s = print_all(&cs);
 	assert_string_equal(s,
 		"insert rule inet web input tcp dport 22 accept\n"
@@ -75,7 +82,10 @@ static void test_commands(void **state)
 		"add chain inet web fwd { type filter hook forward priority 0; }\n"
 		"flush chain inet web input\n"
 		"delete chain inet web DOCKER-USER\n"
-		"add table inet new\n");
+		"add table inet new\n"
+		"add element inet web block { 10.0.0.0/8, 192.0.2.1 timeout 1h }\n"
+		"delete element inet web block { 10.0.0.0/8 }\n"
+		"flush set inet web block\n");
 	free(s);
 	changeset_free(&cs);
 }

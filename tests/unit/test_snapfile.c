@@ -659,6 +659,85 @@ static void test_bad_position_id(void **state)
 	}
 }
 
+
+/* elements of a named set: DELELEMS and ADDELEMS steps round trip, their
+ * elements (timeout, comment, interval end) as they were */
+static struct nftnl_set *elems_of(const char *set, const uint32_t *keys, size_t n, bool extra)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, "d");
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	for (size_t i = 0; i < n; i++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+		uint32_t k = htonl(keys[i]);
+
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &k, 4);
+		if (i % 2)
+			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+		else if (extra)
+			nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, 60000);
+		nftnl_set_elem_add(s, e);
+	}
+	return s;
+}
+
+static void test_element_steps(void **state)
+{
+	static const uint32_t gone[] = { 0x0a000000, 0x0b000000 }, back[] = { 1, 2, 5, 6 };
+	struct snapshot a = { 0 }, b;
+	struct snap_table *t;
+	char *buf, err[512];
+	size_t len;
+
+	(void)state;
+	a.tables = t = calloc(1, sizeof(*t));
+	a.ntables = 1;
+	t->family = NFPROTO_INET;
+	t->name = strdup("d");
+	t->delta = true;
+	t->steps = calloc(2, sizeof(*t->steps));
+	t->nsteps = 2;
+	t->steps[0] = (struct undo_step){ .kind = UNDO_DELELEMS, .chain = strdup("blocklist"),
+					  .after_step = -1 };
+	t->steps[1] = (struct undo_step){ .kind = UNDO_ADDELEMS, .chain = strdup("blocklist"),
+					  .after_step = -1 };
+	for (int i = 0; i < 2; i++) {
+		t->steps[i].sets = calloc(1, sizeof(*t->steps[i].sets));
+		t->steps[i].sets[0] = i ? elems_of("blocklist", back, 4, true)
+					: elems_of("blocklist", gone, 2, false);
+		t->steps[i].nsets = t->steps[i].sets_cap = 1;
+	}
+	buf = write_mem(&a, &len);
+	if (read_mem(buf, len, &b, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_true(b.tables[0].delta);
+	assert_int_equal(b.tables[0].nsteps, 2);
+	assert_int_equal(b.tables[0].steps[0].kind, UNDO_DELELEMS);
+	assert_int_equal(b.tables[0].steps[1].kind, UNDO_ADDELEMS);
+	assert_string_equal(b.tables[0].steps[1].chain, "blocklist");
+	{
+		struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(b.tables[0].steps[1].sets[0]);
+		struct nftnl_set_elem *e;
+		int n = 0, timeouts = 0, ends = 0;
+
+		while ((e = nftnl_set_elems_iter_next(it))) {
+			n++;
+			timeouts += nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT);
+			ends += nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS);
+		}
+		nftnl_set_elems_iter_destroy(it);
+		assert_int_equal(n, 4);
+		assert_int_equal(timeouts, 2);
+		assert_int_equal(ends, 2);
+	}
+	assert_true(snapfile_digest(&a.tables[0]) == snapfile_digest(&b.tables[0]));
+	snapshot_free(&a);
+	snapshot_free(&b);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -674,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_missing_names),
 		cmocka_unit_test(test_bad_position_id),
 		cmocka_unit_test(test_element_expressions),
+		cmocka_unit_test(test_element_steps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

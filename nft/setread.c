@@ -1,0 +1,363 @@
+#include "nft/setread.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/set.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int has_counter_cb(struct nftnl_expr *e, void *data)
+{
+	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0)
+		*(bool *)data = true;
+	return 0;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct setelems_set *out = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	uint32_t len;
+
+	if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0) {
+		if (s)
+			nftnl_set_free(s);
+		return MNL_CB_ERROR;
+	}
+	out->family = nftnl_set_get_u32(s, NFTNL_SET_FAMILY);
+	snprintf(out->table, sizeof(out->table), "%s", nftnl_set_get_str(s, NFTNL_SET_TABLE));
+	snprintf(out->name, sizeof(out->name), "%s", nftnl_set_get_str(s, NFTNL_SET_NAME));
+	out->flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+	out->key_type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
+	out->key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
+	if (nftnl_set_is_set(s, NFTNL_SET_DATA_TYPE)) {
+		out->data_type = nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE);
+		out->data_len = nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN);
+	}
+	if (nftnl_set_is_set(s, NFTNL_SET_TIMEOUT))
+		out->timeout_ms = nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT);
+	/* the field lengths of a concatenation: as the set says, else by type */
+	out->nfields = 1;
+	if (nftnl_set_is_set(s, NFTNL_SET_DESC_CONCAT)) {
+		const uint8_t *f = nftnl_set_get_data(s, NFTNL_SET_DESC_CONCAT, &len);
+
+		for (uint32_t i = 0; f && i < len && i < 16 && f[i]; i++) {
+			out->field_len[i] = f[i];
+			out->nfields = i + 1;
+		}
+	}
+	if (out->nfields <= 1)
+		out->nfields = setelems_field_lens(out->key_type, out->field_len);
+	out->counters = (out->flags & NFT_SET_EVAL) != 0; /* a meter's may */
+	nftnl_set_expr_foreach(s, has_counter_cb, &out->counters);
+	out->timeouts = (out->flags & (NFT_SET_TIMEOUT | NFT_SET_EVAL)) != 0;
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+int setread_set(struct nl *nl, uint32_t family, const char *table, const char *name,
+		struct setelems_set *out)
+{
+	struct nlmsghdr *req = nl_request(nl, NFT_MSG_GETSET, (uint16_t)family, NLM_F_ACK);
+
+	memset(out, 0, sizeof(*out));
+	mnl_attr_put_strz(req, NFTA_SET_TABLE, table);
+	mnl_attr_put_strz(req, NFTA_SET_NAME, name);
+	return nl_talk(nl, req, set_cb, out);
+}
+
+/* ---- elements ---- */
+
+struct udata {
+	const char *comment;
+	bool open;           /* an interval open to the top */
+};
+
+static int udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	struct udata *u = data;
+	uint8_t len = nftnl_udata_len(attr);
+	const char *v = nftnl_udata_get(attr);
+
+	switch (nftnl_udata_type(attr)) {
+	case NFTNL_UDATA_SET_ELEM_COMMENT:
+		if (len && v[len - 1] == 0)
+			u->comment = v;
+		break;
+	case NFTNL_UDATA_SET_ELEM_FLAGS:
+		if (len == 4) {
+			uint32_t f;
+
+			memcpy(&f, v, 4);
+			u->open = f & NFTNL_SET_ELEM_F_INTERVAL_OPEN;
+		}
+		break;
+	}
+	return 0;
+}
+
+struct exprs {
+	struct setelems_elem *e;
+	char limit[96];
+};
+
+static const char *rate_unit(uint64_t seconds)
+{
+	switch (seconds) {
+	case 1:
+		return "second";
+	case 60:
+		return "minute";
+	case 3600:
+		return "hour";
+	case 86400:
+		return "day";
+	case 604800:
+		return "week";
+	}
+	return "error";
+}
+
+/* A byte rate as nft writes it: the largest unit that divides it. */
+static void byte_rate(uint64_t v, uint64_t *n, const char **unit)
+{
+	static const char *const units[] = { "bytes", "kbytes", "mbytes" };
+	size_t i = 0;
+
+	while (i < 2 && v && v % 1024 == 0) {
+		v /= 1024;
+		i++;
+	}
+	*n = v;
+	*unit = units[i];
+}
+
+static int elem_expr_cb(struct nftnl_expr *x, void *data)
+{
+	struct exprs *ex = data;
+	const char *name = nftnl_expr_get_str(x, NFTNL_EXPR_NAME);
+
+	if (strcmp(name, "counter") == 0) {
+		ex->e->counter = true;
+		ex->e->packets = nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_PACKETS);
+		ex->e->bytes = nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_BYTES);
+	} else if (strcmp(name, "limit") == 0) {
+		uint64_t rate = nftnl_expr_get_u64(x, NFTNL_EXPR_LIMIT_RATE), n;
+		const char *unit = rate_unit(nftnl_expr_get_u64(x, NFTNL_EXPR_LIMIT_UNIT)), *bu;
+		uint32_t burst = nftnl_expr_get_u32(x, NFTNL_EXPR_LIMIT_BURST);
+		bool inv = nftnl_expr_get_u32(x, NFTNL_EXPR_LIMIT_FLAGS) & NFT_LIMIT_F_INV;
+		size_t at;
+
+		if (nftnl_expr_get_u32(x, NFTNL_EXPR_LIMIT_TYPE) == NFT_LIMIT_PKTS) {
+			at = (size_t)snprintf(ex->limit, sizeof(ex->limit), "limit rate %s%llu/%s",
+					      inv ? "over " : "", (unsigned long long)rate, unit);
+			if (burst && burst != 5 && at < sizeof(ex->limit))
+				snprintf(ex->limit + at, sizeof(ex->limit) - at, " burst %u packets",
+					 burst);
+		} else {
+			byte_rate(rate, &n, &bu);
+			at = (size_t)snprintf(ex->limit, sizeof(ex->limit), "limit rate %s%llu %s/%s",
+					      inv ? "over " : "", (unsigned long long)n, bu, unit);
+			byte_rate(burst, &n, &bu);
+			if (burst && at < sizeof(ex->limit))
+				snprintf(ex->limit + at, sizeof(ex->limit) - at, " burst %llu %s",
+					 (unsigned long long)n, bu);
+		}
+		ex->e->limit = ex->limit;
+	}
+	return 0;
+}
+
+/* a range's end from the kernel's (one past it): minus one, big-endian */
+static void minus_one(uint8_t *p, size_t len)
+{
+	for (size_t i = len; i-- > 0;)
+		if (p[i]--)
+			break;
+}
+
+struct elem_ctx {
+	struct setread *r;
+	int err;
+};
+
+static int take_elem(struct nftnl_set_elem *el, void *data)
+{
+	struct elem_ctx *c = data;
+	struct setread *r = c->r;
+	struct setelems *s = r->into;
+	struct setelems_elem e = { 0 };
+	struct exprs ex = { &e, "" };
+	struct udata u = { 0 };
+	uint8_t hi[64];
+	uint32_t flags = nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_FLAGS)
+			 ? nftnl_set_elem_get_u32(el, NFTNL_SET_ELEM_FLAGS) : 0;
+	uint32_t len = 0;
+	const void *p;
+
+	if (s->set.key_len > sizeof(hi))
+		return (c->err = -EOPNOTSUPP);
+	e.catchall = flags & NFT_SET_ELEM_CATCHALL;
+	if (!e.catchall) {
+		e.key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &len);
+		if (!e.key || len != s->set.key_len)
+			return (c->err = -EPROTO);
+	}
+	if (flags & NFT_SET_ELEM_INTERVAL_END) {
+		/* the end of the range whose start comes next */
+		memcpy(r->end, e.key, len);
+		r->have_end = true;
+		return 0;
+	}
+	if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_USERDATA)) {
+		p = nftnl_set_elem_get(el, NFTNL_SET_ELEM_USERDATA, &len);
+		nftnl_udata_parse(p, len, udata_cb, &u);
+		e.comment = u.comment;
+	}
+	if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_KEY_END)) {
+		e.key_end = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY_END, &len);
+		if (len != s->set.key_len)
+			return (c->err = -EPROTO);
+	} else if (!e.catchall && (s->set.flags & NFT_SET_INTERVAL)) {
+		if (r->have_end) {
+			memcpy(hi, r->end, s->set.key_len);
+			minus_one(hi, s->set.key_len);
+		} else {
+			memset(hi, 0xff, s->set.key_len); /* open to the top */
+		}
+		r->have_end = false;
+		if (memcmp(hi, e.key, s->set.key_len) != 0)
+			e.key_end = hi;
+	}
+	if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_VERDICT))
+		e.verdict = (int32_t)nftnl_set_elem_get_u32(el, NFTNL_SET_ELEM_VERDICT);
+	if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_CHAIN))
+		e.chain = nftnl_set_elem_get_str(el, NFTNL_SET_ELEM_CHAIN);
+	if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_OBJREF))
+		e.objref = nftnl_set_elem_get_str(el, NFTNL_SET_ELEM_OBJREF);
+	if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_DATA)) {
+		e.data = nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA, &len);
+		if (len != s->set.data_len)
+			return (c->err = -EPROTO);
+	}
+	if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_TIMEOUT))
+		e.timeout_ms = nftnl_set_elem_get_u64(el, NFTNL_SET_ELEM_TIMEOUT);
+	if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_EXPIRATION))
+		e.expires_ms = nftnl_set_elem_get_u64(el, NFTNL_SET_ELEM_EXPIRATION);
+	nftnl_set_elem_expr_foreach(el, elem_expr_cb, &ex);
+	c->err = setelems_add(s, &e);
+	return c->err;
+}
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct elem_ctx c = { data, 0 };
+	struct nftnl_set *tmp = nftnl_set_alloc();
+
+	if (!tmp)
+		return MNL_CB_ERROR;
+	if (nftnl_set_elems_nlmsg_parse(nlh, tmp) < 0) {
+		nftnl_set_free(tmp);
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
+	nftnl_set_elem_foreach(tmp, take_elem, &c);
+	nftnl_set_free(tmp);
+	if (c.err) {
+		errno = -c.err;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+int setread_start(struct setread *r, struct setelems *into)
+{
+	struct nlmsghdr *req;
+	int ret;
+
+	setread_cancel(r);
+	ret = nl_open_nonblock(&r->nl);
+	if (ret)
+		return ret;
+	into->n = 0;
+	into->keys_len = into->text_len = 0;
+	into->norder = 0;
+	r->into = into;
+	r->have_end = false;
+	req = nl_request(&r->nl, NFT_MSG_GETSETELEM, (uint16_t)into->set.family, NLM_F_DUMP);
+	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_TABLE, into->set.table);
+	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_SET, into->set.name);
+	if (mnl_socket_sendto(r->nl.sock, req, req->nlmsg_len) < 0) {
+		ret = -errno;
+		nl_close(&r->nl);
+		return ret;
+	}
+	r->seq = req->nlmsg_seq;
+	r->active = true;
+	return 0;
+}
+
+int setread_fd(const struct setread *r)
+{
+	return r->active ? mnl_socket_get_fd(r->nl.sock) : -1;
+}
+
+int setread_step(struct setread *r)
+{
+	int ret;
+
+	if (!r->active)
+		return 0;
+	ret = nl_recv_slice(&r->nl, r->seq, elems_cb, r);
+	if (ret > 0)
+		return 1;
+	setread_cancel(r);
+	if (!ret)
+		setelems_trim(r->into); /* all in: no room kept for more */
+	return ret;
+}
+
+void setread_cancel(struct setread *r)
+{
+	if (r->active || r->nl.sock)
+		nl_close(&r->nl);
+	r->active = false;
+}
+
+int setread_all(uint32_t family, const char *table, const char *name, struct setelems *out,
+		char *err, size_t errlen)
+{
+	struct setread r = { 0 };
+	struct nl nl;
+	int ret;
+
+	err[0] = 0;
+	ret = nl_open(&nl, err, errlen);
+	if (!ret)
+		ret = setread_set(&nl, family, table, name, &out->set);
+	nl_close(&nl); /* safe after a failed open too */
+	for (int tries = 0; !ret && tries < 5; tries++) {
+		ret = setread_start(&r, out);
+		while (ret == 0 && r.active) {
+			struct pollfd pfd = { setread_fd(&r), POLLIN, 0 };
+
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				ret = -errno;
+			else if ((ret = setread_step(&r)) > 0)
+				ret = 0;
+		}
+		setread_cancel(&r);
+		if (ret != -EINTR)
+			break;
+	}
+	if (ret && !err[0])
+		snprintf(err, errlen, "%s", ret == -ENOENT ? "no such table or set"
+								   : nl_strerror(ret));
+	return ret;
+}
