@@ -378,7 +378,9 @@ static int put_rule(const struct changeset *cs, struct batch *b, const struct ed
 		if (e->where == WHERE_APPEND || e->where == WHERE_AFTER)
 			flags |= NLM_F_APPEND;
 		if (e->where == WHERE_BEFORE || e->where == WHERE_AFTER) {
-			uint32_t id = moved_id(cs, tag, e);
+			/* a rule staged before this one: its RULE_ID (its tag + 1) */
+			uint32_t id = e->anchor_edit ? (uint32_t)e->anchor_edit
+						     : moved_id(cs, tag, e);
 
 			if (id)
 				nftnl_rule_set_u32(r, NFTNL_RULE_POSITION_ID, id);
@@ -615,23 +617,27 @@ int apply_changeset_on_probation(struct nl *nl, const struct changeset *cs,
 	jobs_free(jobs, njobs);
 	return ret;
 }
-int apply_check_rule(struct nl *nl, const struct changeset *cs, uint32_t family,
-		     const char *table, const char *chain, const char *text, char *err,
+int apply_check_edit(struct nl *nl, const struct changeset *cs, struct edit *e, char *err,
 		     size_t errlen)
 {
 	struct changeset one = { 0 };
-	struct edit e = { .kind = EDIT_INSERT, .family = family, .table = (char *)table,
-			  .chain = (char *)chain, .where = WHERE_APPEND, .text = (char *)text };
+	struct edit check = *e;
 	struct table_job *jobs = NULL;
 	size_t njobs = 0;
 	int ret = 0;
 
-	/* the tables and chains cs creates, then the rule */
+	/* a rule is checked on its own, at the end of its chain */
+	if (has_rule_text(e)) {
+		check.kind = EDIT_INSERT;
+		check.where = WHERE_APPEND;
+		check.anchor_edit = 0;
+	}
+	/* the tables and chains cs creates, then the edit */
 	for (size_t i = 0; i < cs->n && !ret; i++)
 		if (cs->edits[i].kind == EDIT_CHAIN_ADD || cs->edits[i].kind == EDIT_TABLE_ADD)
 			ret = changeset_add(&one, &cs->edits[i]);
 	if (!ret)
-		ret = changeset_add(&one, &e);
+		ret = changeset_add(&one, &check);
 	if (!ret)
 		ret = plan_jobs(&one, &jobs, &njobs);
 	for (size_t k = 0; k < njobs && !ret; k++) {
@@ -646,6 +652,19 @@ int apply_check_rule(struct nl *nl, const struct changeset *cs, uint32_t family,
 			aim_error(err, errlen, j->out.err, j->items[j->out.failed].text);
 		else if (ret && j->out.err[0])
 			snprintf(err, errlen, "%s", j->out.err);
+	}
+	/* a chain: what nft made of its spec, for the tree */
+	if (!ret && e->kind == EDIT_CHAIN_ADD) {
+		struct nftnl_chain *c = compiled_chain(jobs, njobs, e);
+
+		e->base = c && nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
+		e->hooknum = e->base ? nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) : 0;
+		e->prio = e->base ? (int32_t)nftnl_chain_get_u32(c, NFTNL_CHAIN_PRIO) : 0;
+		snprintf(e->type, sizeof(e->type), "%s",
+			 e->base ? nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE) ?: "" : "");
+		e->policy = e->base && nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
+				    ? (int)nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
+				    : NFP_POLICY_NONE;
 	}
 	jobs_free(jobs, njobs);
 	changeset_free(&one);

@@ -121,19 +121,21 @@ static void put_insert(FILE *fp, const struct edit *e)
 		put_chain(fp, "insert rule", e);
 		break;
 	case WHERE_BEFORE:
-		put_chain(fp, "insert rule", e);
-		fprintf(fp, " position %llu", (unsigned long long)e->anchor);
-		break;
 	case WHERE_AFTER:
-		put_chain(fp, "add rule", e);
-		fprintf(fp, " position %llu", (unsigned long long)e->anchor);
+		put_chain(fp, e->where == WHERE_BEFORE ? "insert rule" : "add rule", e);
+		if (!e->anchor_edit)
+			fprintf(fp, " position %llu", (unsigned long long)e->anchor);
 		break;
 	case WHERE_APPEND:
 		put_chain(fp, "add rule", e);
 		break;
 	}
-	fprintf(fp, " %s%s\n", e->text ? e->text : "",
-		e->add_counter ? "  # a counter is added if it has none" : "");
+	fprintf(fp, " %s", e->text ? e->text : "");
+	if (e->anchor_edit) /* its handle is known once the batch is in */
+		fprintf(fp, "  # %s the rule of edit %zu", e->where == WHERE_BEFORE ? "before"
+									   : "after",
+			e->anchor_edit);
+	fprintf(fp, "%s\n", e->add_counter ? "  # a counter is added if it has none" : "");
 }
 
 void changeset_print_edit(FILE *fp, const struct changeset *cs, size_t i)
@@ -214,6 +216,19 @@ char *changeset_text(const struct changeset *cs)
 		return NULL;
 	}
 	return text;
+}
+
+int changeset_policy(const struct changeset *cs, uint32_t family, const char *table,
+		     const char *chain, int now)
+{
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct edit *e = &cs->edits[i];
+
+		if (e->family == family && strcmp(e->table, table) == 0 && e->chain &&
+		    strcmp(e->chain, chain) == 0 && e->kind == EDIT_POLICY)
+			now = e->policy;
+	}
+	return now;
 }
 
 int changeset_rule_mark(const struct changeset *cs, uint32_t family, const char *table,

@@ -46,8 +46,17 @@ struct edit {
 	uint64_t handle;   /* the rule edited (replace, delete, move) */
 	enum edit_where where;
 	uint64_t anchor;   /* WHERE_BEFORE / WHERE_AFTER */
+	size_t anchor_edit; /* ... or next to the rule that edit anchor_edit - 1
+			     * (an insert staged earlier) adds: 0 for none */
 	char *text;        /* rule text; base chain spec for EDIT_CHAIN_ADD */
-	int policy;        /* NF_ACCEPT or NF_DROP */
+	int policy;        /* NF_ACCEPT or NF_DROP; EDIT_CHAIN_ADD: its policy
+			    * (NFP_POLICY_NONE for none) */
+	/* EDIT_CHAIN_ADD: what nft made of the spec when it was checked
+	 * (apply_check_edit) */
+	bool base;
+	char type[16];     /* "filter", "nat", "route" */
+	uint32_t hooknum;
+	int32_t prio;
 	bool add_counter;  /* rule without a counter gets one, before its verdict */
 };
 
@@ -74,6 +83,11 @@ void changeset_print_edit(FILE *fp, const struct changeset *cs, size_t i);
 void changeset_print(FILE *fp, const struct changeset *cs);
 /* The same as a string (malloc'd; NULL when out of memory). */
 char *changeset_text(const struct changeset *cs);
+
+/* The policy chain family/table/chain will have: the last staged policy
+ * edit's, else now (its policy in the kernel). */
+int changeset_policy(const struct changeset *cs, uint32_t family, const char *table,
+		     const char *chain, int now);
 
 /* What happened to a rule of a chain, for the marks in the live view:
  * 0 nothing, else the kind of the last edit naming it. */

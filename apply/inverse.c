@@ -127,22 +127,6 @@ struct build {
 	bool whole;                  /* steps would not do after all */
 };
 
-static struct undo_step *add_step(struct snap_table *t, enum undo_kind kind, const char *chain)
-{
-	struct undo_step *st = grow_slot(&t->steps, &t->nsteps, &t->steps_cap, sizeof(*t->steps), 8);
-
-	if (!st)
-		return NULL;
-	st->kind = kind;
-	st->after_step = -1;
-	st->chain = strdup(chain);
-	if (!st->chain) {
-		t->nsteps--;
-		return NULL;
-	}
-	return st;
-}
-
 /* Step st takes rule r (it is the step's now) and what it uses. */
 static int take_rule(struct build *b, struct undo_step *st, struct nftnl_rule *r)
 {
@@ -233,7 +217,7 @@ static int replace_steps(struct build *b)
 		ret = snapshot_get_rule(b->nl, b->t->family, b->t->name, e->chain, e->handle, &r);
 		if (ret)
 			return ret;
-		st = add_step(b->t, UNDO_REPLACE, e->chain);
+		st = snapshot_add_step(b->t, UNDO_REPLACE, e->chain);
 		if (!st) {
 			nftnl_rule_free(r);
 			return -ENOMEM;
@@ -268,7 +252,7 @@ static int addrule_steps(struct build *b)
 			prev_removed = false;
 			continue;
 		}
-		st = add_step(b->t, UNDO_ADDRULE, chain);
+		st = snapshot_add_step(b->t, UNDO_ADDRULE, chain);
 		if (!st)
 			return -ENOMEM;
 		if (same && !prev_removed)
@@ -303,7 +287,7 @@ static int chain_steps(struct build *b)
 		if (!same_table(e, b->t->family, b->t->name))
 			continue;
 		if (e->kind == EDIT_CHAIN_ADD) {
-			if (!add_step(b->t, UNDO_DELCHAIN, e->chain))
+			if (!snapshot_add_step(b->t, UNDO_DELCHAIN, e->chain))
 				return -ENOMEM;
 			continue;
 		}
@@ -330,7 +314,7 @@ static int chain_steps(struct build *b)
 				last = cs->edits[k].policy;
 		if ((int)info[1] - 1 == last)
 			continue; /* as it is: nothing to undo */
-		st = add_step(b->t, UNDO_POLICY, e->chain);
+		st = snapshot_add_step(b->t, UNDO_POLICY, e->chain);
 		if (!st)
 			return -ENOMEM;
 		st->policy = (int)info[1] - 1;
@@ -348,7 +332,7 @@ static bool elem_edit(const struct edit *e)
 static int elems_step(struct build *b, enum undo_kind kind, const char *set,
 		      struct nftnl_set **elems)
 {
-	struct undo_step *st = add_step(b->t, kind, set);
+	struct undo_step *st = snapshot_add_step(b->t, kind, set);
 
 	if (!st || !(st->sets = calloc(1, sizeof(*st->sets))))
 		return -ENOMEM;

@@ -14,19 +14,26 @@ long staged_rows_find(const struct staged_rows *s, uint64_t handle)
 	return -1;
 }
 
+/* the row a staged insert adds (edit: 1 + its index), or -1 */
+static long find_added(const struct staged_rows *s, size_t edit)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->row[i].r && s->row[i].edit == edit)
+			return (long)i;
+	return -1;
+}
+
 /* where an insert or a move puts its rule; an anchor gone: at the end */
 static size_t where_index(const struct staged_rows *s, const struct edit *e)
 {
-	long i;
+	long i = e->anchor_edit ? find_added(s, e->anchor_edit) : staged_rows_find(s, e->anchor);
 
 	switch (e->where) {
 	case WHERE_TOP:
 		return 0;
 	case WHERE_BEFORE:
-		i = staged_rows_find(s, e->anchor);
 		return i < 0 ? s->n : (size_t)i;
 	case WHERE_AFTER:
-		i = staged_rows_find(s, e->anchor);
 		return i < 0 ? s->n : (size_t)i + 1;
 	case WHERE_APPEND:
 		break;
@@ -54,7 +61,7 @@ int staged_rows_build(struct staged_rows *out, const struct changeset *cs, uint3
 	if (grow(&out->row, &out->cap, need + 1, sizeof(*out->row), 64))
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		out->row[out->n++] = (struct staged_row){ &rules[i], rules[i].text, ' ' };
+		out->row[out->n++] = (struct staged_row){ &rules[i], rules[i].text, ' ', 0 };
 	for (size_t k = 0; k < cs->n; k++) {
 		const struct edit *e = &cs->edits[k];
 		long i;
@@ -64,7 +71,8 @@ int staged_rows_build(struct staged_rows *out, const struct changeset *cs, uint3
 			continue;
 		switch (e->kind) {
 		case EDIT_INSERT:
-			insert_row(out, where_index(out, e), (struct staged_row){ NULL, e->text, '+' });
+			insert_row(out, where_index(out, e),
+				   (struct staged_row){ NULL, e->text, '+', k + 1 });
 			break;
 		case EDIT_DELETE:
 			if ((i = staged_rows_find(out, e->handle)) >= 0)

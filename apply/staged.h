@@ -13,6 +13,7 @@ struct staged_row {
 	const struct nfp_rule *r;
 	const char *text;          /* the rule's text, or the staged one */
 	char mark;
+	size_t edit;               /* r == NULL: 1 + the index of the insert */
 };
 
 struct staged_rows {

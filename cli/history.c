@@ -230,11 +230,8 @@ int cli_restore(int argc, char **argv)
 {
 	struct probation_opts opts;
 	struct probation prob;
-	const char *which = "after.snap";
-	char err[512], path[4200], what[64], *change = NULL;
-	struct snap_id *ids;
-	struct snapshot s;
-	bool applied;
+	bool before = false;
+	char err[512];
 	struct nl nl;
 	int n = 0, ret;
 
@@ -250,7 +247,7 @@ int cli_restore(int argc, char **argv)
 			fputs(restore_usage, stdout);
 			return EXIT_OK;
 		} else if (strcmp(argv[i], "--before") == 0) {
-			which = "before.snap";
+			before = true;
 		} else if (argv[i][0] != '-' && !n) {
 			if (parse_n(argv[i], &n))
 				return EXIT_USAGE;
@@ -261,49 +258,22 @@ int cli_restore(int argc, char **argv)
 	}
 	if (!n)
 		return cli_fail(EXIT_USAGE, "restore needs a history entry number (nfpilot history)");
-	{
-		struct history_entry e;
-
-		ret = history_lookup(n, &e, NULL, err, sizeof(err));
-	}
-	if (!ret)
-		ret = history_load(n, which, &s, err, sizeof(err));
-	if (!ret) /* the guardian restores from that file */
-		ret = history_file(n, which, path, sizeof(path), err, sizeof(err));
+	ret = nl_open(&nl, err, sizeof(err));
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);
-	ids = calloc(s.ntables + 1, sizeof(*ids));
-	ret = ids ? nl_open(&nl, err, sizeof(err)) : -ENOMEM;
-	if (ret) {
-		free(ids);
-		snapshot_free(&s);
-		return cli_fail(cli_exit_code(ret), "%s", err);
-	}
-	for (size_t i = 0; i < s.ntables; i++)
-		ids[i] = (struct snap_id){ s.tables[i].family, s.tables[i].name };
-	snprintf(what, sizeof(what), "nfpilot restore %d%s", n,
-		 strcmp(which, "before.snap") == 0 ? " --before" : "");
-	opts.what = what;
-	if (asprintf(&change, "# %s: the tables of history entry %d as %s it\n", what, n,
-		     strcmp(which, "before.snap") == 0 ? "before" : "after") < 0)
-		change = NULL;
-	{
-		struct probation_change ch = { .ids = ids, .nids = s.ntables,
-					       .kind = CHANGE_RESTORE, .path = path,
-					       .text = change };
-
-		ret = probation_apply(&nl, &ch, &opts, &prob, &applied, err, sizeof(err));
-	}
-	if (!ret)
-		cli_json_change(change);
-	free(change);
-	free(ids);
-	snapshot_free(&s);
+	ret = probation_restore(&nl, n, before, &opts, &prob, err, sizeof(err));
 	nl_close(&nl);
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "not restored: %s%s", err,
 				cli_probation_hint(ret));
+	if (cli_json()) {
+		/* the change: what probation_restore named it */
+		char line[300];
+
+		snprintf(line, sizeof(line), "# %s", opts.what);
+		cli_json_change(line);
+	}
 	printf("restored the tables of history entry %d (%s the change)\n", n,
-	       strcmp(which, "before.snap") == 0 ? "before" : "after");
+	       before ? "before" : "after");
 	return cli_probation_finish(&prob, &opts);
 }

@@ -29,16 +29,23 @@ float rate_hist_at(const struct nfp_rate *r, unsigned i)
 	return r->hist[(r->head + RATE_HISTORY - i % RATE_HISTORY) % RATE_HISTORY];
 }
 
-char *rate_spark(const struct nfp_rate *r, unsigned width, bool utf8, char *buf)
+float rate_hist_max(const struct nfp_rate *r, unsigned width)
 {
-	static const char ascii[] = " .:-=+*#";
-	float max = 0;
 	unsigned n = r->nhist < width ? r->nhist : width;
-	char *o = buf;
+	float max = 0;
 
 	for (unsigned i = 0; i < n; i++)
 		if (rate_hist_at(r, i) > max)
 			max = rate_hist_at(r, i);
+	return max;
+}
+
+char *rate_spark(const struct nfp_rate *r, unsigned width, float scale, bool utf8, char *buf)
+{
+	static const char ascii[] = " .:-=+*#";
+	float max = scale > 0 ? scale : rate_hist_max(r, width);
+	unsigned n = r->nhist < width ? r->nhist : width;
+	char *o = buf;
 	for (unsigned cell = 0; cell < width; cell++) {
 		/* right-aligned: the newest sample is the last cell */
 		unsigned age = width - 1 - cell;

@@ -26,9 +26,14 @@ void rate_update(struct nfp_rate *r, uint64_t packets, uint64_t bytes, double no
 /* The i-th most recent packet rate (0 = newest); i < r->nhist. */
 float rate_hist_at(const struct nfp_rate *r, unsigned i);
 
+/* The largest of the width most recent samples. */
+float rate_hist_max(const struct nfp_rate *r, unsigned width);
+
 /* Render the history as a sparkline of width cells, oldest left, newest
- * right, scaled to the largest sample shown. utf8: block characters
- * (U+2581..U+2588), else ASCII " .:-=+*#". Returns buf (size >= 3*width+1). */
-char *rate_spark(const struct nfp_rate *r, unsigned width, bool utf8, char *buf);
+ * right, scaled so that scale is a full bar (the largest of a chain's
+ * rules: one packet next to a busy rule draws low), or, scale 0, to r's
+ * own largest sample. utf8: block characters (U+2581..U+2588), else ASCII
+ * " .:-=+*#". Returns buf (size >= 3*width+1). */
+char *rate_spark(const struct nfp_rate *r, unsigned width, float scale, bool utf8, char *buf);
 
 #endif

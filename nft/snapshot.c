@@ -38,6 +38,22 @@ int snapshot_push(void *arrp, size_t *n, size_t *cap, void *obj)
 	return 0;
 }
 
+struct undo_step *snapshot_add_step(struct snap_table *t, enum undo_kind kind, const char *chain)
+{
+	struct undo_step *st = grow_slot(&t->steps, &t->nsteps, &t->steps_cap, sizeof(*t->steps), 8);
+
+	if (!st)
+		return NULL;
+	st->kind = kind;
+	st->after_step = -1;
+	st->chain = strdup(chain);
+	if (!st->chain) {
+		t->nsteps--;
+		return NULL;
+	}
+	return st;
+}
+
 void snapshot_step_free(struct undo_step *st)
 {
 	free(st->chain);

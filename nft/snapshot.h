@@ -166,6 +166,9 @@ void snapshot_copy_rule(struct nlmsghdr *out, const struct nlmsghdr *in, snapsho
  * snapshot.c). As nftnl_rule_nlmsg_parse: 0 or -1. */
 int snapshot_parse_rule(const struct nlmsghdr *nlh, struct nftnl_rule *r);
 
+/* A new step of t's inverse, of that kind, for the chain (or set) named:
+ * the others zero, after_step -1. NULL when out of memory. */
+struct undo_step *snapshot_add_step(struct snap_table *t, enum undo_kind kind, const char *chain);
 void snapshot_step_free(struct undo_step *st);
 
 /* Undo the steps of delta (a table's inverse) on whole, a snapshot of the

@@ -933,3 +933,54 @@ int probation_recover(struct nl *nl, bool restore, const char *id, char *err, si
 	close(lockfd);
 	return ret;
 }
+
+int probation_restore(struct nl *nl, int n, bool before, struct probation_opts *o,
+		      struct probation *p, char *err, size_t errlen)
+{
+	const char *which = before ? "before.snap" : "after.snap";
+	char path[4200], *change = NULL;
+	static char what[64];
+	struct history_entry e;
+	struct snap_id *ids;
+	struct snapshot s;
+	bool applied;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	ret = history_lookup(n, &e, NULL, err, errlen);
+	if (!ret)
+		ret = history_load(n, which, &s, err, errlen);
+	if (ret)
+		return ret;
+	/* the guardian restores from that file */
+	ret = history_file(n, which, path, sizeof(path), err, errlen);
+	if (ret) {
+		snapshot_free(&s);
+		return ret;
+	}
+	ids = calloc(s.ntables + 1, sizeof(*ids));
+	if (!ids) {
+		snapshot_free(&s);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s.ntables; i++)
+		ids[i] = (struct snap_id){ s.tables[i].family, s.tables[i].name };
+	snprintf(what, sizeof(what), "nfpilot restore %d%s", n, before ? " --before" : "");
+	o->what = what;
+	if (asprintf(&change, "# %s: the tables of history entry %d as %s it\n", what, n,
+		     before ? "before" : "after") < 0)
+		change = NULL;
+	{
+		struct probation_change ch = { .ids = ids, .nids = s.ntables,
+					       .kind = CHANGE_RESTORE, .path = path,
+					       .text = change };
+
+		ret = probation_apply(nl, &ch, o, p, &applied, err, errlen);
+	}
+	free(change);
+	free(ids);
+	snapshot_free(&s);
+	return ret;
+}

@@ -100,6 +100,14 @@ int probation_script(const char *text, size_t len, char *path, size_t plen, char
  * detached); the change's error when nothing was applied (*applied
  * false); any other -errno when the probation could not start (nothing
  * applied). err says why. */
+/* Put back the tables of history entry n as they were after its change
+ * (before: before it), on probation as probation_apply (o->what is set to
+ * "nfpilot restore N"): `nfpilot restore N` and the history view's key.
+ * Returns as probation_apply; -ENOENT and others with err filled when the
+ * entry or its snapshot cannot be read. */
+int probation_restore(struct nl *nl, int n, bool before, struct probation_opts *o,
+		      struct probation *p, char *err, size_t errlen);
+
 int probation_apply(struct nl *nl, struct probation_change *ch, const struct probation_opts *o,
 		    struct probation *p, bool *applied, char *err, size_t errlen);
 

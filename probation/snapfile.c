@@ -734,23 +734,6 @@ static int read_elems(struct reader *rd, const struct nlmsghdr *nlh, struct nftn
 	       ? damaged(rd, "libnftnl refused it") : 0;
 }
 
-static struct undo_step *new_step(struct snap_table *t, enum undo_kind kind, const char *chain)
-{
-	struct undo_step *st = grow_slot(&t->steps, &t->nsteps, &t->steps_cap, sizeof(*t->steps),
-					 8);
-
-	if (!st)
-		return NULL;
-	st->kind = kind;
-	st->after_step = -1;
-	st->chain = strdup(chain);
-	if (!st->chain) {
-		t->nsteps--;
-		return NULL;
-	}
-	return st;
-}
-
 /* A rule step: REPLACE, or ADDRULE after the rule at POSITION or after the
  * rule an earlier ADDRULE step of the same chain puts back (POSITION_ID:
  * that step's index plus 1). */
@@ -787,7 +770,7 @@ static int read_rule_step(struct reader *rd, struct snap_table *t, const struct 
 		nftnl_rule_free(r);
 		return damaged(rd, "libnftnl refused it");
 	}
-	st = new_step(t, replace ? UNDO_REPLACE : UNDO_ADDRULE, chain);
+	st = snapshot_add_step(t, replace ? UNDO_REPLACE : UNDO_ADDRULE, chain);
 	if (!st) {
 		nftnl_rule_free(r);
 		return -ENOMEM;
@@ -819,7 +802,7 @@ static int read_elems_step(struct reader *rd, struct snap_table *t, const struct
 	if (!set)
 		return damaged(rd, "elements without their set");
 	if (!st || st->kind != kind || strcmp(st->chain, set) != 0) {
-		st = new_step(t, kind, set);
+		st = snapshot_add_step(t, kind, set);
 		if (!st)
 			return -ENOMEM;
 		st->sets = calloc(1, sizeof(*st->sets));
@@ -867,18 +850,18 @@ static int read_step(struct reader *rd, struct snap_table *t, const struct nlmsg
 		a = nlcheck_attr(nlh, NFTA_RULE_HANDLE);
 		if (!a || !mnl_attr_get_u64(a))
 			return damaged(rd, "a rule deletion without the rule's handle");
-		st = new_step(t, UNDO_DELRULE, nlcheck_str(nlh, NFTA_RULE_CHAIN));
+		st = snapshot_add_step(t, UNDO_DELRULE, nlcheck_str(nlh, NFTA_RULE_CHAIN));
 		if (st)
 			st->handle = be64toh(mnl_attr_get_u64(a));
 	} else if (type == NFT_MSG_NEWCHAIN) {
 		a = nlcheck_attr(nlh, NFTA_CHAIN_POLICY);
 		if (!a)
 			return damaged(rd, "a policy step without the policy");
-		st = new_step(t, UNDO_POLICY, nlcheck_str(nlh, NFTA_CHAIN_NAME));
+		st = snapshot_add_step(t, UNDO_POLICY, nlcheck_str(nlh, NFTA_CHAIN_NAME));
 		if (st)
 			st->policy = (int)ntohl(mnl_attr_get_u32(a));
 	} else {
-		st = new_step(t, UNDO_DELCHAIN, nlcheck_str(nlh, NFTA_CHAIN_NAME));
+		st = snapshot_add_step(t, UNDO_DELCHAIN, nlcheck_str(nlh, NFTA_CHAIN_NAME));
 	}
 	return st ? 0 : -ENOMEM;
 }

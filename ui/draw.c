@@ -18,25 +18,21 @@
 #include <time.h>
 #include <wchar.h>
 
-/* Draw s at (y, x) in at most w columns with attribute a, padding with
- * spaces to w when pad. Returns the columns used; y < 0: only counts
- * them. */
-static int put(int y, int x, int w, const char *s, attr_t a, bool pad)
+/* The marker where text is cut: an ellipsis, or '>' where the locale has
+ * no such character. */
+static const char *cut_marker(void)
 {
-	char safe[4096];
-	const char *p = safe;
+	return MB_CUR_MAX > 1 ? "\u2026" : ">";
+}
+
+/* Walk safe text: draw it (at the cursor) or only count it, up to w
+ * columns; the columns it took. */
+static int walk(const char *p, int w, bool draw)
+{
 	mbstate_t st;
 	int used = 0;
-	bool draw = y >= 0;
 
-	if (w <= 0)
-		return 0;
-	fmt_sanitize(safe, sizeof(safe), s ? s : "");
 	memset(&st, 0, sizeof(st));
-	if (draw) {
-		attrset(a);
-		move(y, x);
-	}
 	while (*p) {
 		wchar_t wc;
 		size_t n = mbrtowc(&wc, p, strlen(p), &st);
@@ -63,10 +59,44 @@ static int put(int y, int x, int w, const char *s, attr_t a, bool pad)
 		used += cw;
 		p += n;
 	}
+	return used;
+}
+
+/* Draw s at (y, x) in at most w columns with attribute a, padding with
+ * spaces to w when pad; text that does not fit ends in the cut marker.
+ * Returns the columns used; y < 0: only counts them. */
+static int put(int y, int x, int w, const char *s, attr_t a, bool pad)
+{
+	char safe[4096];
+	bool draw = y >= 0, cut;
+	int used;
+
+	if (w <= 0)
+		return 0;
+	fmt_sanitize(safe, sizeof(safe), s ? s : "");
+	cut = walk(safe, INT_MAX, false) > w;
+	if (draw) {
+		attrset(a);
+		move(y, x);
+	}
+	used = walk(safe, cut ? w - 1 : w, draw); /* room for the marker */
+	if (cut) {
+		for (; used < w - 1; used++) /* a wide character left a cell */
+			if (draw)
+				addch(' ');
+		if (draw)
+			addstr(cut_marker());
+		used++;
+	}
 	if (pad && draw)
 		for (; used < w; used++)
 			addch(' ');
 	return used;
+}
+
+int draw_width(const char *s)
+{
+	return put(-1, 0, INT_MAX, s, 0, false);
 }
 
 /* The columns the first n bytes of s take. */
@@ -83,7 +113,7 @@ int draw_text(int y, int x, int w, const char *s, attr_t a, bool pad)
 	return put(y, x, w, s, a, pad);
 }
 
-void draw_textf(int y, int x, int w, attr_t a, bool pad, const char *fmt, ...)
+int draw_textf(int y, int x, int w, attr_t a, bool pad, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -91,7 +121,7 @@ void draw_textf(int y, int x, int w, attr_t a, bool pad, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	put(y, x, w, buf, a, pad);
+	return put(y, x, w, buf, a, pad);
 }
 
 /* ---- header ---- */
@@ -140,6 +170,7 @@ static const char *label_of(const struct view *v, enum action a)
 	case ACT_APPEND: return "Append rule: ";
 	case ACT_EDIT: return "Edit rule: ";
 	case ACT_MOVE_TO: return "Move to position: ";
+	case ACT_GOTO_RULE: return "Go to rule: ";
 	case ACT_CHAIN_ADD: return "New chain (NAME [type filter hook input priority 0; policy accept;]): ";
 	case ACT_TABLE_ADD: return "New table (FAMILY NAME): ";
 	case ACT_BLOCK: return "Block address: ";
@@ -205,6 +236,9 @@ void draw_key_hints(struct view *v, const enum action *acts, size_t n)
 		int k = b->keys[1] >= KEY_F(1) && b->keys[1] <= KEY_F(12) ? b->keys[1] : b->keys[0];
 
 		keymap_key_name(k, key, sizeof(key));
+		/* a hint that does not fit whole is left out */
+		if (x + (int)strlen(key) + 1 + (int)strlen(b->name) > COLS)
+			break;
 		x += put(y, x, COLS - x, key, v->attr[ROLE_STATUS_KEY], false);
 		x += put(y, x, COLS - x, " ", v->attr[ROLE_STATUS], false);
 		x += put(y, x, COLS - x, b->name, v->attr[ROLE_STATUS], false);
@@ -214,19 +248,68 @@ void draw_key_hints(struct view *v, const enum action *acts, size_t n)
 		put(y, x, COLS - x, "", v->attr[ROLE_STATUS], true);
 }
 
+int draw_wrap(const char *s, int w, int max, const char **start, int *len)
+{
+	int n = 0;
+
+	while (*s && n < max) {
+		int l = (int)strlen(s), cut = l;
+
+		if (l > w) {
+			for (cut = w; cut > 0 && s[cut] != ' '; cut--)
+				;
+			if (cut == 0)
+				cut = w;
+		}
+		start[n] = s;
+		len[n++] = cut;
+		s += cut;
+		s += strspn(s, " ");
+	}
+	return n;
+}
+
+/* Lines the status text took at the last draw: more than one, and the
+ * screen under them must be drawn again when it shrinks. */
+static int status_lines = 1;
+
+/* s on as many lines as it needs, up from the bottom line (at most half
+ * the screen: the rest is cut with the marker). Returns the lines. */
+static int put_wrapped(const char *s, attr_t a)
+{
+	const char *start[64];
+	int len[64], max = LINES / 2 > 1 ? LINES / 2 : 1;
+	int n = draw_wrap(s, COLS, max < 64 ? max : 64, start, len);
+	char line[1024];
+
+	if (n == 0)
+		n = 1, start[0] = s, len[0] = 0;
+	for (int i = 0; i < n; i++) {
+		bool last = i == n - 1;
+
+		/* the last line holds the rest: put cuts it with the marker */
+		snprintf(line, sizeof(line), "%.*s", last ? (int)strlen(start[i]) : len[i], start[i]);
+		put(LINES - n + i, 0, COLS, line, a, true);
+	}
+	return n;
+}
+
 /* The prompt, the question, the last message, or the screen's hints. */
 static void draw_status(struct view *v)
 {
-	int y = LINES - 1, x;
+	int y = LINES - 1;
 
+	status_lines = 1;
 	if (v->mode == MODE_PROMPT) {
 		draw_prompt(v, y);
 	} else if (v->mode == MODE_CONFIRM) {
-		/* a long question is cut, never its [y/N]: 80 columns must show it */
-		x = put(y, 0, COLS - 6, v->confirm_msg, v->attr[ROLE_WARNING] | A_BOLD, false);
-		put(y, x, COLS - x, " [y/N]", v->attr[ROLE_WARNING] | A_BOLD, true);
+		/* a long question wraps: its [y/N] is always on screen */
+		char q[sizeof(v->confirm_msg) + 8];
+
+		snprintf(q, sizeof(q), "%s [y/N]", v->confirm_msg);
+		status_lines = put_wrapped(q, v->attr[ROLE_WARNING] | A_BOLD);
 	} else if (v->status[0]) {
-		put(y, 0, COLS, v->status, v->attr[v->status_role], true);
+		status_lines = put_wrapped(v->status, v->attr[v->status_role]);
 	} else if (v->scr->hints) {
 		v->scr->hints(v);
 	} else {
@@ -251,7 +334,10 @@ void draw_screen(struct view *v, enum redraw what)
 	if (COLS < MIN_COLS || LINES < MIN_LINES) {
 		draw_too_small(v);
 	} else {
-		if ((what & REDRAW_ALL) == REDRAW_ALL)
+		/* a status of several lines over the screen: all of it again */
+		if ((what & REDRAW_ALL) == REDRAW_ALL || status_lines > 1 ||
+		    (v->mode != MODE_PROMPT && (int)strlen(v->mode == MODE_CONFIRM ? v->confirm_msg
+										 : v->status) + 6 > COLS))
 			v->scr->draw(v);
 		draw_status(v); /* last: the prompt leaves the cursor in place */
 	}

@@ -18,16 +18,12 @@
 
 static const struct nfp_table *cur_table(const struct view *v)
 {
-	const struct rules_view *rv = &v->rules;
-
-	return rv->tree.sel < rv->tree.n ? &v->live.rs.tables[rv->rows[rv->tree.sel].t] : NULL;
+	return view_table(v);
 }
 
 static const struct nfp_chain *cur_chain(const struct view *v)
 {
-	struct live_ref ref;
-
-	return view_chain(v, &ref);
+	return view_chain(v);
 }
 
 static bool same_chain(const struct edit *e, const struct nfp_table *t,
@@ -49,9 +45,44 @@ bool edit_is_marked(const struct view *v, uint64_t handle)
 
 /* ---- staging ---- */
 
+/* A rule of the chain shown, in words: "rule 4 (tcp dport 22 accept)". */
+static void rule_words(const struct view *v, uint64_t handle, char *buf, size_t size)
+{
+	long i = staged_rows_find(&v->rules.staged, handle);
+	const struct staged_row *row = i >= 0 ? &v->rules.staged.row[i] : NULL;
+
+	if (!row)
+		snprintf(buf, size, "the rule with handle %llu", (unsigned long long)handle);
+	else
+		snprintf(buf, size, "rule %u (%.200s)", row->r->position, row->text ? row->text : "...");
+}
+
+/* What an edit of a rule does, in words (the others: as the nft command
+ * they amount to); false when it is not one of them. */
+static bool edit_words(const struct view *v, const struct edit *e, char *buf, size_t size)
+{
+	char what[300], anchor[300];
+
+	if (e->kind != EDIT_DELETE && e->kind != EDIT_MOVE && e->kind != EDIT_REPLACE)
+		return false;
+	rule_words(v, e->handle, what, sizeof(what));
+	if (e->kind == EDIT_DELETE) {
+		snprintf(buf, size, "delete %s of chain %s", what, e->chain);
+	} else if (e->kind == EDIT_REPLACE) {
+		snprintf(buf, size, "replace %s of chain %s", what, e->chain);
+	} else {
+		rule_words(v, e->anchor, anchor, sizeof(anchor));
+		snprintf(buf, size, "move %s %s %s", what,
+			 e->where == WHERE_BEFORE ? "above" : e->where == WHERE_AFTER ? "below"
+			 : e->where == WHERE_TOP ? "to the top" : "to the end",
+			 e->where == WHERE_BEFORE || e->where == WHERE_AFTER ? anchor : "");
+	}
+	return true;
+}
+
 static void stage(struct view *v, const struct edit *e)
 {
-	char *cmd = NULL;
+	char *cmd = NULL, words[700];
 	size_t len = 0;
 	FILE *fp;
 
@@ -61,19 +92,26 @@ static void stage(struct view *v, const struct edit *e)
 		view_status(v, ROLE_ERROR, "out of memory");
 		return;
 	}
-	fp = open_memstream(&cmd, &len);
+	fp = edit_words(v, e, words, sizeof(words)) ? NULL : open_memstream(&cmd, &len);
 	if (fp) {
 		changeset_print_edit(fp, &v->cs, v->cs.n - 1);
 		fclose(fp);
 		cmd[strcspn(cmd, "\n")] = 0;
 	}
-	/* a staged table or chain is not in the tree until applied */
-	view_status(v, ROLE_NORMAL, "staged (%zu, W applies%s): %s", v->cs.n,
-		    e->kind == EDIT_TABLE_ADD || e->kind == EDIT_CHAIN_ADD
-			    ? "; then select it to add rules" : "",
-		    cmd ? cmd : "");
+	view_status(v, ROLE_NORMAL, "staged (%zu, W applies): %s", v->cs.n, cmd ? cmd : words);
 	free(cmd);
+	/* e may point into the tree the rebuild remakes: the new edit's copy */
+	e = &v->cs.edits[v->cs.n - 1];
 	view_rebuild(v);
+	/* a staged table or chain is in the tree at once: go to it, to add
+	 * its chains or rules */
+	if (e->kind == EDIT_TABLE_ADD || e->kind == EDIT_CHAIN_ADD) {
+		struct place p = { .family = e->family };
+
+		snprintf(p.table, sizeof(p.table), "%s", e->table);
+		snprintf(p.chain, sizeof(p.chain), "%s", e->chain ? e->chain : "");
+		view_go(v, &p);
+	}
 }
 
 static struct edit chain_edit(const struct view *v, enum edit_kind kind)
@@ -92,6 +130,13 @@ static void stage_after(struct view *v, const struct edit *e, enum action act,
 	struct rules_view *rv = &v->rules;
 
 	rv->pending_edit = *e;
+	/* its own copies: the tree (a staged table's name) may be remade */
+	snprintf(rv->pending_table, sizeof(rv->pending_table), "%s", e->table);
+	rv->pending_edit.table = rv->pending_table;
+	if (e->chain) {
+		snprintf(rv->pending_chain, sizeof(rv->pending_chain), "%s", e->chain);
+		rv->pending_edit.chain = rv->pending_chain;
+	}
 	if (e->text) {
 		snprintf(rv->pending_text, sizeof(rv->pending_text), "%s", e->text);
 		rv->pending_edit.text = rv->pending_text;
@@ -102,7 +147,9 @@ static void stage_after(struct view *v, const struct edit *e, enum action act,
 		stage(v, &rv->pending_edit);
 }
 
-static const struct staged_row *need_rule(struct view *v)
+/* The selected row, for an edit of the rule of the kernel it shows; a
+ * staged one will do when staged (a place to insert next to). */
+static const struct staged_row *need_rule_or(struct view *v, bool staged)
 {
 	const struct staged_row *row = view_selected_row(v);
 
@@ -110,11 +157,16 @@ static const struct staged_row *need_rule(struct view *v)
 		view_status(v, ROLE_WARNING, "select a chain first");
 		return NULL;
 	}
-	if (row && !row->r) {
+	if (row && !row->r && !staged) {
 		view_status(v, ROLE_WARNING, "that rule is only staged: u undoes it");
 		return NULL;
 	}
 	return row;
+}
+
+static const struct staged_row *need_rule(struct view *v)
+{
+	return need_rule_or(v, false);
 }
 
 /* the staged edit that moves handle h, if any */
@@ -157,9 +209,12 @@ static void move_step(struct view *v, int dir)
 	}
 	m = staged_move(v, row->r->handle);
 	if (m) { /* moving again: the same edit, a new place */
+		char words[700];
+
 		m->where = dir < 0 ? WHERE_BEFORE : WHERE_AFTER;
 		m->anchor = rv->staged.row[j].r->handle;
-		view_status(v, ROLE_NORMAL, "moved (staged): W applies");
+		edit_words(v, m, words, sizeof(words));
+		view_status(v, ROLE_NORMAL, "staged (W applies): %s", words);
 		view_rebuild(v);
 		return;
 	}
@@ -189,12 +244,7 @@ static bool accepts_established(const struct view *v)
 int edit_staged_policy(const struct view *v, const struct nfp_table *t,
 		       const struct nfp_chain *c)
 {
-	int policy = c->policy;
-
-	for (size_t k = 0; k < v->cs.n; k++)
-		if (v->cs.edits[k].kind == EDIT_POLICY && same_chain(&v->cs.edits[k], t, c))
-			policy = v->cs.edits[k].policy;
-	return policy;
+	return changeset_policy(&v->cs, t->family, t->name, c->name, c->policy);
 }
 
 char edit_chain_mark(const struct view *v, const struct nfp_table *t,
@@ -248,8 +298,8 @@ void edit_action(struct view *v, enum action act)
 	if (!t && act != ACT_TABLE_ADD && act != ACT_PENDING && act != ACT_UNDO &&
 	    act != ACT_REDO && act != ACT_APPLY && act != ACT_DISCARD &&
 	    act != ACT_COUNTER_DEFAULT) {
-		view_status(v, ROLE_WARNING, v->cs.n ? "select a table (a staged one takes chains "
-						      "once applied: W)" : "no table: T creates one");
+		view_status(v, ROLE_WARNING, v->live.rs.ntables || v->cs.n ? "select a table first"
+								      : "no table: T creates one");
 		return;
 	}
 	switch (act) {
@@ -260,7 +310,7 @@ void edit_action(struct view *v, enum action act)
 			view_status(v, ROLE_WARNING, "select a chain first");
 			return;
 		}
-		if (act != ACT_APPEND && view_selected_row(v) && !need_rule(v))
+		if (act != ACT_APPEND && view_selected_row(v) && !need_rule_or(v, true))
 			return;
 		view_prompt(v, act, NULL);
 		return;
@@ -418,13 +468,12 @@ void edit_action(struct view *v, enum action act)
 
 /* ---- the prompts ---- */
 
-/* nft's verdict on a rule for chain, against the staged state: false (and
- * the prompt stays, with the message) when it refuses it */
-static bool rule_ok(struct view *v, const struct nfp_table *t, const char *chain,
-		    const char *text)
+/* nft's verdict on an edit (a rule, a chain's spec, a table) against the
+ * staged state: false (and the prompt stays, with the message) when it
+ * refuses it */
+static bool edit_ok(struct view *v, struct edit *e)
 {
-	if (apply_check_rule(&v->live.nl, &v->cs, t->family, t->name, chain, text,
-			     v->input_err, sizeof(v->input_err)) == 0) {
+	if (apply_check_edit(&v->live.nl, &v->cs, e, v->input_err, sizeof(v->input_err)) == 0) {
 		v->input_err[0] = 0;
 		return true;
 	}
@@ -433,21 +482,23 @@ static bool rule_ok(struct view *v, const struct nfp_table *t, const char *chain
 
 static void done_rule(struct view *v)
 {
-	const struct nfp_table *t = cur_table(v);
-	const struct nfp_chain *c = cur_chain(v);
 	const struct staged_row *row = view_selected_row(v);
 	struct edit e = chain_edit(v, v->prompt_for == ACT_EDIT ? EDIT_REPLACE : EDIT_INSERT);
 
-	if (!rule_ok(v, t, c->name, v->input))
-		return;
 	e.text = v->input;
+	if (!edit_ok(v, &e))
+		return;
 	if (v->prompt_for == ACT_EDIT) {
 		e.handle = row->r->handle;
 	} else if (v->prompt_for == ACT_APPEND || !row) {
 		e.where = v->prompt_for == ACT_INSERT && !row ? WHERE_TOP : WHERE_APPEND;
 	} else {
 		e.where = v->prompt_for == ACT_INSERT ? WHERE_BEFORE : WHERE_AFTER;
-		e.anchor = row->r->handle;
+		/* next to a rule of the kernel, or to one staged before */
+		if (row->r)
+			e.anchor = row->r->handle;
+		else
+			e.anchor_edit = row->edit;
 	}
 	v->mode = MODE_BROWSE;
 	v->rules.pane = PANE_RULES;
@@ -508,6 +559,8 @@ static void done_chain_add(struct view *v)
 	spec += strspn(spec, " ");
 	e.chain = name;
 	e.text = *spec ? spec : NULL;
+	if (!edit_ok(v, &e))
+		return;
 	v->mode = MODE_BROWSE;
 	stage(v, &e);
 }
@@ -524,6 +577,8 @@ static void done_table_add(struct view *v)
 		return;
 	}
 	e.table = name;
+	if (!edit_ok(v, &e))
+		return;
 	v->mode = MODE_BROWSE;
 	stage(v, &e);
 }
@@ -531,7 +586,6 @@ static void done_table_add(struct view *v)
 /* b and o: a rule for the table's input chain */
 static void done_quick(struct view *v)
 {
-	const struct nfp_table *t = cur_table(v);
 	const struct nfp_chain *in = input_chain(v);
 	struct edit e = chain_edit(v, EDIT_INSERT);
 	struct quick_rule q;
@@ -539,11 +593,11 @@ static void done_quick(struct view *v)
 	if (quick_rule(v->prompt_for == ACT_BLOCK ? QUICK_BLOCK : QUICK_ALLOW, v->input, &q,
 		       v->input_err, sizeof(v->input_err)))
 		return;
-	if (!rule_ok(v, t, in->name, q.text))
-		return;
 	e.chain = in->name;
 	e.text = q.text;
 	e.where = q.where;
+	if (!edit_ok(v, &e))
+		return;
 	v->mode = MODE_BROWSE;
 	stage_after(v, &e, ACT_INSERT, iptables_warning(v));
 }
@@ -711,7 +765,7 @@ bool edit_is_stale(const struct view *v, const struct edit *e)
 	const struct nfp_chain *c = NULL;
 	bool rule = e->kind == EDIT_DELETE || e->kind == EDIT_REPLACE || e->kind == EDIT_MOVE;
 	bool anchor = (e->kind == EDIT_INSERT || e->kind == EDIT_MOVE) &&
-		      (e->where == WHERE_BEFORE || e->where == WHERE_AFTER);
+		      (e->where == WHERE_BEFORE || e->where == WHERE_AFTER) && !e->anchor_edit;
 
 	if (!rule && !anchor)
 		return false;

@@ -14,25 +14,35 @@ static void help_enter(struct view *v)
 static enum redraw help_key(struct view *v, enum action act, int key)
 {
 	(void)key;
-	if (!list_action(&v->help, act))
-		view_show(v, v->main);
-	return REDRAW_ALL;
+	return view_text_key(v, &v->help, act);
 }
 
 /* One line of the help's text: drawn if it is within the part shown. */
 static void help_line(struct view *v, size_t *line, int *y, int h, const char *keys,
 		      const char *text, enum theme_role role)
 {
-	if ((*line)++ < v->help.sel || *y > h)
+	const char *start[8];
+	int len[8], n;
+
+	if (!keys) {
+		if ((*line)++ >= v->help.sel && *y <= h)
+			draw_text((*y)++, 0, COLS, text, v->attr[role], true);
 		return;
-	if (keys) {
-		draw_text(*y, 0, 2, "", v->attr[ROLE_NORMAL], true);
-		draw_text(*y, 2, 20, keys, v->attr[ROLE_HELP_KEY], true);
-		draw_text(*y, 22, COLS - 22, text, v->attr[role], true);
-	} else {
-		draw_text(*y, 0, COLS, text, v->attr[role], true);
 	}
-	(*y)++;
+	/* a long text wraps under itself */
+	n = draw_wrap(text, COLS - 22, 8, start, len);
+	for (int i = 0; i < (n ? n : 1); i++) {
+		char part[256];
+
+		if ((*line)++ < v->help.sel || *y > h)
+			continue;
+		snprintf(part, sizeof(part), "%.*s", n ? (i == n - 1 ? (int)strlen(start[i]) : len[i])
+						       : 0, n ? start[i] : "");
+		draw_text(*y, 0, 2, "", v->attr[ROLE_NORMAL], true);
+		draw_text(*y, 2, 20, i ? "" : keys, v->attr[ROLE_HELP_KEY], true);
+		draw_text(*y, 22, COLS - 22, part, v->attr[role], true);
+		(*y)++;
+	}
 }
 
 /* Each keymap under its own heading (the generic one first), its actions

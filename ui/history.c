@@ -1,6 +1,8 @@
 /* history: the history view (key H) — the changes that ended their
  * probation, newest last, as probation/history.h keeps them, and the
- * selected one's change. Any key but the moving ones closes it. */
+ * selected one's change; r restores the selected entry (as `nfpilot
+ * restore N`, on probation: ui/safe.c). Any key but the moving ones and r
+ * closes it. */
 #include "ui/view.h"
 
 #include "model/fmt.h"
@@ -43,6 +45,12 @@ static enum redraw history_key(struct view *v, enum action act, int key)
 	size_t old = h->list.sel;
 
 	(void)key;
+	if (act == ACT_RESTORE && h->list.sel < h->list.n) {
+		h->restore_n = h->hent[h->list.sel].n;
+		view_ask(v, ACT_RESTORE, "Restore the tables of history entry %d (%s) as they were "
+			 "after its change, on probation?", h->restore_n, h->hent[h->list.sel].tables);
+		return REDRAW_ALL;
+	}
 	if (!list_action(&h->list, act)) {
 		view_show(v, v->main);
 		return REDRAW_ALL;
@@ -58,8 +66,17 @@ static void history_draw(struct view *v)
 	int list_h = (LINES - 2) / 2, y = 1;
 	char line[600];
 
+	int user_w = 4, from_w = 4;
+
 	draw_text(0, 0, COLS, " History: changes that ended their probation (newest last)   "
-	    "Up/Down select   q close", v->attr[ROLE_HEADER], true);
+	    "r restore   q close", v->attr[ROLE_HEADER], true);
+	/* who and from where, whole: as wide as the widest */
+	for (size_t i = 0; i < h->list.n; i++) {
+		if ((int)strlen(h->hent[i].user) > user_w)
+			user_w = (int)strlen(h->hent[i].user);
+		if ((int)strlen(h->hent[i].from) > from_w)
+			from_w = (int)strlen(h->hent[i].from);
+	}
 	if (!h->list.n)
 		draw_text(y++, 0, COLS, " nothing recorded yet: changes applied with W appear here once "
 		    "confirmed or reverted", v->attr[ROLE_DIM], true);
@@ -72,8 +89,8 @@ static void history_draw(struct view *v)
 
 		localtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		snprintf(raw, sizeof(raw), "%5d  %s  %-13s %-12.12s %-15.15s %.300s", e->n, when,
-			 e->outcome, e->user, e->from, e->tables);
+		snprintf(raw, sizeof(raw), "%5d  %s  %-13s %-*s %-*s %.300s", e->n, when,
+			 e->outcome, user_w, e->user, from_w, e->from, e->tables);
 		fmt_sanitize(line, sizeof(line), raw);
 		draw_text(y++, 0, COLS, line, v->attr[i == h->list.sel ? ROLE_SELECTED
 					: strcmp(e->outcome, "confirmed") ? ROLE_WARNING : ROLE_NORMAL],
@@ -104,8 +121,8 @@ static void history_draw(struct view *v)
 
 static void history_hints(struct view *v)
 {
-	draw_text(LINES - 1, 0, COLS, " nfpilot history show N --before/--after prints the "
-		  "tables; nfpilot restore N puts them back", v->attr[ROLE_STATUS], true);
+	draw_text(LINES - 1, 0, COLS, " r puts the tables back (nfpilot restore N, on probation); "
+		  "nfpilot history show N --before/--after prints them", v->attr[ROLE_STATUS], true);
 }
 
 
@@ -117,7 +134,7 @@ static void history_free(struct view *v)
 
 const struct screen_ops history_screen = {
 	.name = "history",
-	.keymap = KM_GENERIC,
+	.keymap = KM_HISTORY,
 	.over = true,
 	.enter = history_enter,
 	.key = history_key,

@@ -10,6 +10,7 @@ struct history_view {
 	struct history_entry *hent; /* list.n of them */
 	struct list list;
 	char *change;               /* the selected entry's change */
+	int restore_n;              /* the entry r asked to restore */
 };
 
 #endif

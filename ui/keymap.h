@@ -22,7 +22,8 @@
 	X(GENERIC, "Every screen") \
 	X(RULES, "Ruleset screen (1)") \
 	X(CONNS, "Connections screen (2)") \
-	X(PENDING, "Pending changes (v)")
+	X(PENDING, "Pending changes (v)") \
+	X(HISTORY, "History (H)")
 
 enum keymap_bit {
 #define KEYMAP_BIT_ENUM(id, title) KMB_##id,
@@ -58,8 +59,12 @@ enum {
 	X(HISTORY, "history", "Probation", KM_GENERIC, ('H'), "Changes that ended their probation: confirmed, reverted, why") \
 	X(SAVE, "save", "Probation", KM_GENERIC, ('S'), "Save the live ruleset to the boot file") \
 	X(PANE, "switch-pane", "Moving", KM_RULES, ('\t', KEY_BTAB), "Switch between the chain tree and the rules") \
-	X(ENTER, "open", "Moving", KM_RULES, ('\n', KEY_ENTER, KEY_RIGHT), "Open the chain; on a jump or goto rule, open its target chain") \
+	X(ENTER, "open", "Moving", KM_RULES, ('\n', KEY_ENTER, KEY_RIGHT), "Open the chain; on a jump or goto rule its target chain; on another rule, the rule whole") \
 	X(BACK, "back", "Moving", KM_RULES, (KEY_BACKSPACE, 127, KEY_LEFT), "Back to the chain you came from") \
+	X(SCROLL_RIGHT, "scroll-right", "Moving", KM_RULES, ('>'), "Scroll the rule text right (a marker shows where it continues)") \
+	X(SCROLL_LEFT, "scroll-left", "Moving", KM_RULES, ('<'), "Scroll the rule text back left") \
+	X(DETAIL, "rule-detail", "Moving", KM_RULES, ('r'), "The selected rule whole: text, handle, counters, rates, comment, sets, jumps to its chain") \
+	X(GOTO_RULE, "goto-rule", "Moving", KM_RULES, (':'), "Go to rule N of the chain (:N, then Enter)") \
 	X(TREE, "toggle-tree", "Moving", KM_RULES, ('t', KEY_F(2)), "Show or hide the chain tree") \
 	X(SEARCH, "search", "Finding", KM_RULES, ('/', KEY_F(3)), "Search rule text, comments, chain and table names") \
 	X(SEARCH_NEXT, "search-next", "Finding", KM_RULES, ('n'), "Next match") \
@@ -92,6 +97,7 @@ enum {
 	X(UNDO, "undo", "Staged changes", KM_RULES | KM_PENDING, ('u'), "Undo the last staged edit") \
 	X(REDO, "redo", "Staged changes", KM_RULES | KM_PENDING, ('U', CTRL_KEY('r')), "Redo an undone edit") \
 	X(PENDING, "pending", "Staged changes", KM_RULES, ('v', KEY_F(9)), "Show the pending changes as nft commands") \
+	X(RESTORE, "restore", "History", KM_HISTORY, ('r'), "Put back the tables of the selected entry as after its change, on probation (nfpilot restore N)") \
 	X(APPLY, "apply", "Staged changes", KM_RULES | KM_PENDING, ('W'), "Apply every staged edit as one transaction") \
 	X(DISCARD, "discard", "Staged changes", KM_RULES | KM_PENDING, ('X'), "Discard every staged edit") \
 	X(CT_FILTER, "connection-filter", "Connections", KM_CONNS, ('\\', KEY_F(4), '/', KEY_F(3)), "Show only the connections a filter matches, e.g. src 10.0.0.0/8 dport 22") \

@@ -22,25 +22,62 @@ static int rules_height(const struct view *v);
 
 /* ---- what is selected ---- */
 
-const struct nfp_chain *view_chain(const struct view *v, struct live_ref *ref)
+/* The table of a tree row: a chain staged in a table of the kernel
+ * belongs to that table. */
+static const struct nfp_table *row_table(const struct view *v, const struct tree_row *row)
+{
+	const struct nfp_table *t;
+
+	if (!row->staged)
+		return &v->live.rs.tables[row->t];
+	t = &v->rules.made.tables[row->t];
+	return ruleset_find_table(&v->live.rs, t->family, t->name) ?: t;
+}
+
+static const struct nfp_chain *row_chain(const struct view *v, const struct tree_row *row)
+{
+	const struct nfp_ruleset *rs = row->staged ? &v->rules.made : &v->live.rs;
+
+	return row->c < 0 ? NULL : &rs->tables[row->t].chains[row->c];
+}
+
+static const struct tree_row *sel_row(const struct view *v)
 {
 	const struct rules_view *rv = &v->rules;
-	const struct tree_row *row;
 
-	if (rv->tree.sel >= rv->tree.n)
-		return NULL;
-	row = &rv->rows[rv->tree.sel];
-	if (row->c < 0)
-		return NULL;
+	return rv->tree.sel < rv->tree.n ? &rv->rows[rv->tree.sel] : NULL;
+}
+
+const struct nfp_table *view_table(const struct view *v)
+{
+	const struct tree_row *row = sel_row(v);
+
+	return row ? row_table(v, row) : NULL;
+}
+
+const struct nfp_chain *view_chain(const struct view *v)
+{
+	const struct tree_row *row = sel_row(v);
+
+	return row ? row_chain(v, row) : NULL;
+}
+
+/* The selected chain if the kernel has it (not only staged). */
+static bool live_chain(const struct view *v, struct live_ref *ref)
+{
+	const struct tree_row *row = sel_row(v);
+
+	if (!row || row->c < 0 || row->staged)
+		return false;
 	*ref = (struct live_ref){ row->t, (size_t)row->c };
-	return &v->live.rs.tables[row->t].chains[row->c];
+	return true;
 }
 
 const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading)
 {
 	struct live_ref ref;
 
-	if (!view_chain(v, &ref)) {
+	if (!live_chain(v, &ref)) {
 		*n = 0;
 		*loading = false;
 		return NULL;
@@ -73,34 +110,96 @@ void view_place(const struct view *v, struct place *p)
 	memset(p, 0, sizeof(*p));
 	if (rv->tree.sel >= rv->tree.n)
 		return;
-	const struct tree_row *row = &rv->rows[rv->tree.sel];
-	const struct nfp_table *t = &v->live.rs.tables[row->t];
+	const struct nfp_table *t = view_table(v);
+	const struct nfp_chain *c = view_chain(v);
 
 	p->family = t->family;
 	snprintf(p->table, sizeof(p->table), "%s", t->name);
-	if (row->c >= 0)
-		snprintf(p->chain, sizeof(p->chain), "%s", t->chains[row->c].name);
+	if (c)
+		snprintf(p->chain, sizeof(p->chain), "%s", c->name);
 	p->handle = r ? r->handle : 0;
 }
 
 /* ---- derived lists ---- */
 
+/* What the staged edits create, as the tree shows it: the tables, and the
+ * chains they add (to those or to tables of the kernel), with the hook
+ * and policy nft made of their spec when they were staged. */
+static void rebuild_made(struct view *v)
+{
+	struct nfp_ruleset *made = &v->rules.made;
+	const struct changeset *cs = &v->cs;
+
+	ruleset_free(made);
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct edit *e = &cs->edits[i];
+		const struct nfp_table *live = ruleset_find_table(&v->live.rs, e->family, e->table);
+		struct nfp_table *t;
+		struct nfp_chain *c;
+
+		if ((e->kind != EDIT_TABLE_ADD && e->kind != EDIT_CHAIN_ADD) ||
+		    (e->kind == EDIT_TABLE_ADD && live) ||
+		    (e->kind == EDIT_CHAIN_ADD && live && ruleset_find_chain(live, e->chain)))
+			continue;
+		t = ruleset_find_table(made, e->family, e->table);
+		if (!t && (t = ruleset_add_table(made))) {
+			t->family = e->family;
+			t->name = strdup(e->table);
+		}
+		if (!t || !t->name || e->kind == EDIT_TABLE_ADD || ruleset_find_chain(t, e->chain))
+			continue;
+		c = ruleset_add_chain(t);
+		if (!c || !(c->name = strdup(e->chain)))
+			continue;
+		c->base = e->base;
+		c->type = e->base ? strdup(e->type) : NULL;
+		c->hooknum = e->hooknum;
+		c->prio = e->prio;
+		c->policy = e->base ? e->policy : NFP_POLICY_NONE;
+		c->rules_loaded = true;
+	}
+}
+
+/* one row more for each; false on ENOMEM */
+static bool add_row(struct rules_view *rv, size_t t, long c, bool staged)
+{
+	if (grow(&rv->rows, &rv->rows_cap, rv->tree.n + 1, sizeof(*rv->rows), 64))
+		return false;
+	rv->rows[rv->tree.n++] = (struct tree_row){ t, c, staged };
+	return true;
+}
+
+/* The staged chains of table family/name, as rows. */
+static void add_made_chains(struct view *v, uint32_t family, const char *name)
+{
+	struct rules_view *rv = &v->rules;
+	const struct nfp_table *t = ruleset_find_table(&rv->made, family, name);
+
+	for (size_t c = 0; t && c < t->nchains; c++)
+		add_row(rv, (size_t)(t - rv->made.tables), (long)c, true);
+}
+
 static void rebuild_tree(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
 	const struct nfp_ruleset *rs = &v->live.rs;
-	size_t n = 0;
 
-	for (size_t t = 0; t < rs->ntables; t++)
-		n += 1 + rs->tables[t].nchains;
+	rebuild_made(v);
 	rv->tree.n = 0;
-	if (grow(&rv->rows, &rv->rows_cap, n + 1, sizeof(*rv->rows), 64))
-		return;
 	for (size_t t = 0; t < rs->ntables; t++) {
-		rv->rows[rv->tree.n++] = (struct tree_row){ t, -1 };
+		add_row(rv, t, -1, false);
 		for (size_t c = 0; c < rs->tables[t].nchains; c++)
 			if (!rs->tables[t].chains[c].binding) /* shown in its rule's text */
-				rv->rows[rv->tree.n++] = (struct tree_row){ t, (long)c };
+				add_row(rv, t, (long)c, false);
+		add_made_chains(v, rs->tables[t].family, rs->tables[t].name);
+	}
+	for (size_t t = 0; t < rv->made.ntables; t++) {
+		const struct nfp_table *mt = &rv->made.tables[t];
+
+		if (ruleset_find_table(rs, mt->family, mt->name))
+			continue;
+		add_row(rv, t, -1, true);
+		add_made_chains(v, mt->family, mt->name);
 	}
 	list_count(&rv->tree, rv->tree.n);
 }
@@ -136,10 +235,38 @@ static int cmp_rate(const void *a, const void *b)
 
 static void rebuild_order(struct view *v);
 static void rebuild_order_keep(struct view *v, uint64_t handle);
+static long find_place(const struct view *v, const struct place *p);
 
+/* After the staged edits changed: the tree (a table or chain staged or
+ * undone), the same row selected, and the rules pane. */
 void view_rebuild(struct view *v)
 {
+	struct place p;
+	long r;
+
+	view_place(v, &p);
+	rebuild_tree(v);
+	r = find_place(v, &p);
+	if (r >= 0)
+		v->rules.tree.sel = (size_t)r;
+	else if (v->rules.nback) /* a staged chain undone: back where we came from */
+		view_goto_place(v, &v->rules.back[--v->rules.nback]);
 	rebuild_order(v);
+}
+
+void view_go(struct view *v, const struct place *p)
+{
+	struct rules_view *rv = &v->rules;
+	struct place here;
+
+	view_place(v, &here);
+	if (!view_goto_place(v, p))
+		return;
+	if (rv->nback == sizeof(rv->back) / sizeof(rv->back[0]))
+		memmove(rv->back, rv->back + 1, sizeof(rv->back) - sizeof(rv->back[0]));
+	else
+		rv->nback++;
+	rv->back[rv->nback - 1] = here;
 }
 
 /* The rules pane's order: filtered, maybe sorted by rate; the selected
@@ -158,14 +285,13 @@ static void rebuild_order_keep(struct view *v, uint64_t handle)
 	struct rules_view *rv = &v->rules;
 	size_t n;
 	bool loading;
-	struct live_ref ref;
-	const struct nfp_chain *c = view_chain(v, &ref);
+	const struct nfp_chain *c = view_chain(v);
 	const struct nfp_rule *rules = view_rules(v, &n, &loading);
 
 	rv->staged.n = 0;
 	rv->rlist.n = 0;
 	if (c) {
-		const struct nfp_table *t = &v->live.rs.tables[ref.t];
+		const struct nfp_table *t = view_table(v);
 
 		if (staged_rows_build(&rv->staged, &v->cs, t->family, t->name, c->name, rules, n))
 			return;
@@ -193,36 +319,46 @@ static void focus_selected(struct view *v)
 {
 	struct live_ref ref;
 
-	if (view_chain(v, &ref))
+	if (live_chain(v, &ref))
 		live_focus(&v->live, ref);
 }
 
-/* Select the tree row of place p (after a reload, or going back). */
-static bool goto_place(struct view *v, const struct place *p)
+/* The tree row of place p, or -1. */
+static long find_place(const struct view *v, const struct place *p)
 {
-	struct rules_view *rv = &v->rules;
+	const struct rules_view *rv = &v->rules;
 
 	for (size_t r = 0; r < rv->tree.n; r++) {
-		const struct nfp_table *t = &v->live.rs.tables[rv->rows[r].t];
-		const char *chain = rv->rows[r].c >= 0 ? t->chains[rv->rows[r].c].name : "";
+		const struct nfp_table *t = row_table(v, &rv->rows[r]);
+		const struct nfp_chain *c = row_chain(v, &rv->rows[r]);
 
 		if (t->family == p->family && strcmp(t->name, p->table) == 0 &&
-		    strcmp(chain, p->chain) == 0) {
-			rv->tree.sel = r;
-			focus_selected(v);
-			rv->rlist.sel = 0;
-			rv->rlist.n = 0;
-			rebuild_order(v);
-			for (size_t k = 0; p->handle && k < rv->rlist.n; k++) {
-				const struct nfp_rule *pr = rv->staged.row[rv->order[k]].r;
-
-				if (pr && pr->handle == p->handle)
-					rv->rlist.sel = k;
-			}
-			return true;
-		}
+		    strcmp(c ? c->name : "", p->chain) == 0)
+			return (long)r;
 	}
-	return false;
+	return -1;
+}
+
+/* Select the tree row of place p (after a reload, or going back). */
+bool view_goto_place(struct view *v, const struct place *p)
+{
+	struct rules_view *rv = &v->rules;
+	long r = find_place(v, p);
+
+	if (r < 0)
+		return false;
+	rv->tree.sel = (size_t)r;
+	focus_selected(v);
+	rv->rlist.sel = 0;
+	rv->rlist.n = 0;
+	rebuild_order(v);
+	for (size_t k = 0; p->handle && k < rv->rlist.n; k++) {
+		const struct nfp_rule *pr = rv->staged.row[rv->order[k]].r;
+
+		if (pr && pr->handle == p->handle)
+			rv->rlist.sel = k;
+	}
+	return true;
 }
 
 static void select_row(struct view *v, size_t r)
@@ -234,6 +370,7 @@ static void select_row(struct view *v, size_t r)
 	if (r != rv->tree.sel) {
 		rv->tree.sel = r;
 		rv->rlist.sel = rv->rlist.top = 0;
+		rv->hscroll = 0;
 		rv->rlist.n = 0;
 		focus_selected(v);
 	}
@@ -318,7 +455,6 @@ static bool jump_target(const char *text, char *out, size_t size)
 static void act_enter(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
-	struct live_ref ref;
 	const struct nfp_rule *r;
 	char target[NAME_MAX_LEN];
 
@@ -330,28 +466,23 @@ static void act_enter(struct view *v)
 		return;
 	}
 	r = selected_rule(v);
-	if (!r || !r->text || !jump_target(r->text, target, sizeof(target)) ||
-	    !view_chain(v, &ref)) {
-		view_status(v, ROLE_DIM, "not a jump or goto rule");
+	if (!r || !r->text || !jump_target(r->text, target, sizeof(target)) || !view_chain(v)) {
+		if (view_selected_row(v)) /* a rule that jumps nowhere: it whole */
+			view_show(v, &detail_screen);
 		return;
 	}
-	struct place here, there;
-	const struct nfp_table *t = &v->live.rs.tables[ref.t];
+	struct place there;
+	const struct nfp_table *t = view_table(v);
 
-	view_place(v, &here);
 	there = (struct place){ .family = t->family };
 	snprintf(there.table, sizeof(there.table), "%s", t->name);
 	snprintf(there.chain, sizeof(there.chain), "%s", target);
 	rv->filter[0] = 0;
-	if (!goto_place(v, &there)) {
+	if (find_place(v, &there) < 0) {
 		view_status(v, ROLE_ERROR, "no chain '%s' in table %s", target, t->name);
 		return;
 	}
-	if (rv->nback == sizeof(rv->back) / sizeof(rv->back[0]))
-		memmove(rv->back, rv->back + 1, sizeof(rv->back) - sizeof(rv->back[0]));
-	else
-		rv->nback++;
-	rv->back[rv->nback - 1] = here;
+	view_go(v, &there);
 }
 
 static void act_back(struct view *v)
@@ -363,7 +494,7 @@ static void act_back(struct view *v)
 		return;
 	}
 	rv->filter[0] = 0;
-	goto_place(v, &rv->back[--rv->nback]);
+	view_goto_place(v, &rv->back[--rv->nback]);
 	rv->pane = PANE_RULES;
 }
 
@@ -376,7 +507,7 @@ static long row_rules(const struct view *v, const struct tree_row *tr,
 	bool loading;
 
 	*rules = NULL;
-	if (tr->c >= 0)
+	if (tr->c >= 0 && !tr->staged)
 		*rules = live_rules(&v->live, (struct live_ref){ tr->t, (size_t)tr->c }, &n,
 				    &loading);
 	return *rules ? (long)n : 0;
@@ -397,8 +528,8 @@ static bool search_step(struct view *v, int dir)
 		return false;
 	for (size_t steps = 0; steps < 4 * nrows + 1;) {
 		const struct tree_row *tr = &rv->rows[row];
-		const struct nfp_table *t = &v->live.rs.tables[tr->t];
-		const struct nfp_chain *c = tr->c >= 0 ? &t->chains[tr->c] : NULL;
+		const struct nfp_table *t = row_table(v, tr);
+		const struct nfp_chain *c = row_chain(v, tr);
 		const struct nfp_rule *rules = NULL;
 		long nr = row_rules(v, tr, &rules);
 
@@ -408,8 +539,8 @@ static bool search_step(struct view *v, int dir)
 			row = (row + dir + (long)nrows) % (long)nrows;
 			steps++;
 			tr = &rv->rows[row];
-			t = &v->live.rs.tables[tr->t];
-			c = tr->c >= 0 ? &t->chains[tr->c] : NULL;
+			t = row_table(v, tr);
+			c = row_chain(v, tr);
 			nr = row_rules(v, tr, &rules);
 			rule = dir > 0 ? -1 : nr - 1;
 		}
@@ -449,14 +580,17 @@ static void act_search(struct view *v, int dir)
 static void ask_zero(struct view *v, enum action act)
 {
 	struct rules_view *rv = &v->rules;
-	struct live_ref ref;
-	const struct nfp_chain *c = view_chain(v, &ref);
+	const struct nfp_chain *c = view_chain(v);
 	const struct nfp_rule *r = selected_rule(v);
 	const struct nfp_table *t;
 
 	if (rv->tree.sel >= rv->tree.n)
 		return;
-	t = &v->live.rs.tables[rv->rows[rv->tree.sel].t];
+	if (rv->rows[rv->tree.sel].staged) {
+		view_status(v, ROLE_DIM, "only staged: no counters yet");
+		return;
+	}
+	t = view_table(v);
 	if (act == ACT_ZERO_TABLE || !c)
 		view_ask(v, act, "Zero the counters of every rule in table %s %s?",
 			 ruleset_family_name(t->family), t->name);
@@ -472,8 +606,7 @@ static void ask_zero(struct view *v, enum action act)
 static void do_zero(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
-	struct live_ref ref;
-	const struct nfp_chain *c = view_chain(v, &ref);
+	const struct nfp_chain *c = view_chain(v);
 	const struct nfp_rule *r = selected_rule(v);
 	size_t t = rv->rows[rv->tree.sel].t;
 	char err[256];
@@ -573,7 +706,22 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 			rv->pane = PANE_RULES;
 		break;
 	case ACT_ENTER: act_enter(v); break;
+	case ACT_DETAIL:
+		if (view_selected_row(v))
+			view_show(v, &detail_screen);
+		else
+			view_status(v, ROLE_DIM, "select a rule first (Tab to the rules)");
+		break;
 	case ACT_BACK: act_back(v); break;
+	case ACT_SCROLL_RIGHT:
+	case ACT_SCROLL_LEFT: {
+		int step = (COLS - rv->tree_w) / 3;
+
+		rv->hscroll += act == ACT_SCROLL_RIGHT ? step : -step;
+		if (rv->hscroll < 0)
+			rv->hscroll = 0;
+		break;
+	}
 	case ACT_TREE:
 		rv->tree_shown = !rv->tree_shown;
 		if (!rv->tree_shown)
@@ -582,6 +730,12 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 	case ACT_SEARCH:
 	case ACT_FILTER:
 		view_prompt(v, act, act == ACT_FILTER ? rv->filter : "");
+		break;
+	case ACT_GOTO_RULE:
+		if (!view_chain(v))
+			view_status(v, ROLE_DIM, "select a chain first");
+		else
+			view_prompt(v, act, "");
 		break;
 	case ACT_SEARCH_NEXT: act_search(v, 1); break;
 	case ACT_SEARCH_PREV: act_search(v, -1); break;
@@ -649,95 +803,179 @@ static void draw_header(struct view *v)
 	}
 	if (draw_banner(v))
 		return;
-	/* far down a long chain each counter read walks the chain: the
-	 * kernel's cost, so those are read less often (nft/live.h) */
-	draw_textf(0, 0, COLS, v->attr[ROLE_HEADER], true,
-	     " nfpilot  %s  netns %s  gen %" PRIu32 "  every %.1fs%s  %zu tables %zu chains %zu rules",
-	     v->host, v->netns ? v->netns : "(host)", rs->genid,
-	     v->live.counters_every > 0 ? v->live.counters_every : v->cfg.refresh,
-	     v->live.counters_every > 0 ? " (far down)" : "", rs->ntables, nchains, nrules);
 	char staged[32] = "";
 
 	if (v->cs.n)
 		snprintf(staged, sizeof(staged), "[%zu staged] ", v->cs.n);
-	snprintf(right, sizeof(right), "%s%s%s%s%s%s ",
+	snprintf(right, sizeof(right), " %s%s%s%s%s%s ",
 		 v->other_prob ? "[PROBATION of another session: nfpilot status] " : "",
 		 staged, rv->sorted ? "[sorted by rate] " : "",
 		 rv->filter[0] ? "[filtered] " : "", v->paused ? "[PAUSED] " : "",
 		 v->save_state == SAVE_DIFFERS || v->save_state == SAVE_NOFILE
 			 ? "[not saved: lost at reboot]" : "");
-	if (strlen(right) > 1 && (int)strlen(right) < COLS)
-		draw_text(0, COLS - (int)strlen(right), (int)strlen(right), right,
-		    v->attr[ROLE_HEADER] | A_BOLD, false);
+	int rw = (int)strlen(right) > 2 && (int)strlen(right) < COLS ? (int)strlen(right) : 0;
+
+	/* far down a long chain each counter read walks the chain: the
+	 * kernel's cost, so those are read less often (nft/live.h); the
+	 * badges on the right are never overdrawn */
+	draw_textf(0, 0, COLS - rw, v->attr[ROLE_HEADER], true,
+	     " nfpilot  %s  netns %s  gen %" PRIu32 "  every %.1fs%s  %zu table%s %zu chain%s "
+	     "%zu rule%s", v->host, v->netns ? v->netns : "(host)", rs->genid,
+	     v->live.counters_every > 0 ? v->live.counters_every : v->cfg.refresh,
+	     v->live.counters_every > 0 ? " (far down)" : "", rs->ntables,
+	     rs->ntables == 1 ? "" : "s", nchains, nchains == 1 ? "" : "s", nrules,
+	     nrules == 1 ? "" : "s");
+	if (rw)
+		draw_text(0, COLS - rw, rw, right, v->attr[ROLE_HEADER] | A_BOLD, false);
 }
 
 /* ---- tree ---- */
 
-static void tree_line(struct view *v, const struct tree_row *row, char *buf, size_t size,
-		      char *right, size_t rsize, enum theme_role *role)
-{
-	const struct nfp_table *t = &v->live.rs.tables[row->t];
+/* A tree line's cells: the name (indented for a chain), and a chain's
+ * hook, policy and rule count, or a table's owner badge. */
+struct tree_cells {
+	char name[NAME_MAX_LEN + 8];
+	const char *hook;          /* "" for a regular chain */
+	char policy[16];           /* "drop*": a staged policy */
+	char count[16];            /* or the table's badge */
+	enum theme_role role;
+};
 
-	if (row->c < 0) {
-		snprintf(buf, size, "%s %s", ruleset_family_name(t->family), t->name);
+static void tree_cells(struct view *v, const struct tree_row *row, struct tree_cells *tc)
+{
+	const struct nfp_table *t = row_table(v, row);
+	const struct nfp_chain *c = row_chain(v, row);
+	int policy;
+	size_t adds = 0;
+
+	memset(tc, 0, sizeof(*tc));
+	tc->hook = "";
+	if (!c) {
+		snprintf(tc->name, sizeof(tc->name), "%s%s %s", row->staged ? "+" : "",
+			 ruleset_family_name(t->family), t->name);
 		if (t->owner_name)
-			snprintf(right, rsize, "[%s]", t->owner == NFP_OWNER_IPTABLES ? "ipt"
-										 : t->owner_name);
-		else
-			right[0] = 0;
-		*role = ROLE_TABLE;
+			snprintf(tc->count, sizeof(tc->count), "[%s]",
+				 t->owner == NFP_OWNER_IPTABLES ? "ipt" : t->owner_name);
+		tc->role = ROLE_TABLE;
 		return;
 	}
-	const struct nfp_chain *c = &t->chains[row->c];
-	char count[16];
-
-	snprintf(buf, size, " %c%s", edit_chain_mark(v, t, c), c->name);
+	policy = edit_staged_policy(v, t, c);
+	/* + a staged chain, - one staged for deletion, * for a flush */
+	snprintf(tc->name, sizeof(tc->name), " %c%s", row->staged ? '+' : edit_chain_mark(v, t, c),
+		 c->name);
+	for (size_t i = 0; row->staged && i < v->cs.n; i++)
+		adds += v->cs.edits[i].kind == EDIT_INSERT && v->cs.edits[i].family == t->family &&
+			strcmp(v->cs.edits[i].table, t->name) == 0 &&
+			strcmp(v->cs.edits[i].chain, c->name) == 0;
 	if (c->rules_loaded)
-		snprintf(count, sizeof(count), "%zu", c->nrules);
+		snprintf(tc->count, sizeof(tc->count), "%zu", c->nrules + adds);
 	else
-		snprintf(count, sizeof(count), "%s", v->utf8 ? "\u2026" : "..");
-	int policy = edit_staged_policy(v, t, c);
+		snprintf(tc->count, sizeof(tc->count), "%s", v->utf8 ? "\u2026" : "..");
+	if (c->base) {
+		tc->hook = hook_short(t->family, c);
+		if (policy != NFP_POLICY_NONE)
+			snprintf(tc->policy, sizeof(tc->policy), "%s%s",
+				 ruleset_policy_name(policy) ?: "?", policy != c->policy ? "*" : "");
+	}
+	tc->role = c->base ? ROLE_BASE_CHAIN : ROLE_CHAIN;
+}
 
-	if (c->base) /* a staged policy instead of the live one, marked * */
-		snprintf(right, rsize, "%s %s%s %4s", hook_short(t->family, c),
-			 policy == NFP_POLICY_NONE ? "" : ruleset_policy_name(policy) ?: "?",
-			 policy != c->policy ? "*" : "", count);
-	else
-		snprintf(right, rsize, "%4s", count);
-	*role = c->base ? ROLE_BASE_CHAIN : ROLE_CHAIN;
+/* name cut in its middle to w columns, the marker between its ends: the
+ * ends tell DOCKER-ISOLATION-STAGE-1 from -2 */
+static void cut_middle(char *out, size_t size, const char *name, int w, bool utf8)
+{
+	int len = (int)strlen(name);
+	int head, tail;
+
+	if (len <= w || w < 3) {
+		snprintf(out, size, "%s", name);
+		return;
+	}
+	head = (w - 1) / 2;
+	tail = w - 1 - head;
+	snprintf(out, size, "%.*s%s%s", head, name, utf8 ? "\u2026" : "~", name + len - tail);
+}
+
+/* The tree's columns at this width, each as wide as its widest cell: the
+ * name keeps at least 12 columns (or all it needs); the policy goes
+ * first, then the hook. */
+struct tree_layout {
+	int name_w, hook_w, policy_w, count_w;   /* 0: not shown */
+};
+
+static int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+static struct tree_layout tree_layout(struct view *v, int w)
+{
+	struct rules_view *rv = &v->rules;
+	struct tree_layout l = { 0 };
+	int need = 0, keep;
+
+	for (size_t r = 0; r < rv->tree.n; r++) {
+		struct tree_cells tc;
+
+		tree_cells(v, &rv->rows[r], &tc);
+		need = max_int(need, (int)strlen(tc.name));
+		l.hook_w = max_int(l.hook_w, tc.hook[0] ? (int)strlen(tc.hook) + 1 : 0);
+		l.policy_w = max_int(l.policy_w, tc.policy[0] ? (int)strlen(tc.policy) + 1 : 0);
+		if (rv->rows[r].c >= 0)
+			l.count_w = max_int(l.count_w, draw_width(tc.count) + 1);
+	}
+	keep = need < 12 ? need : 12;
+	if (keep + l.count_w + l.hook_w + l.policy_w > w)
+		l.policy_w = 0;
+	if (keep + l.count_w + l.hook_w > w)
+		l.hook_w = 0;
+	l.name_w = w - l.count_w - l.hook_w - l.policy_w;
+	return l;
 }
 
 static void draw_tree(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
 	int h = rv->body_h, w = rv->tree_w - 1;
+	struct tree_layout l = tree_layout(v, w);
 
 	list_show(&rv->tree, h > 0 ? (size_t)h : 0);
 	for (int i = 0; i < h; i++) {
 		size_t r = rv->tree.top + i;
-		int y = rv->body_top + i;
+		int y = rv->body_top + i, x;
+		struct tree_cells tc;
+		char name[NAME_MAX_LEN + 8];
+		bool sel = r == rv->tree.sel;
+		attr_t a, dim;
 
 		if (r >= rv->tree.n) {
 			draw_text(y, 0, w, "", v->attr[ROLE_NORMAL], true);
 			continue;
 		}
-		char left[NAME_MAX_LEN + 8], right[64];
-		enum theme_role role;
-		attr_t a;
-		int rw;
-
-		tree_line(v, &rv->rows[r], left, sizeof(left), right, sizeof(right), &role);
-		a = v->attr[role];
-		if (r == rv->tree.sel)
+		tree_cells(v, &rv->rows[r], &tc);
+		a = v->attr[tc.role];
+		if (sel)
 			a = v->attr[rv->pane == PANE_TREE ? ROLE_SELECTED : ROLE_SELECTED_INACTIVE];
-		rw = (int)strlen(right);
-		if (rw >= w - 4)
-			rw = 0;
-		draw_text(y, 0, w - rw, left, a, true);
-		if (rw)
-			draw_text(y, w - rw, rw, right,
-			    r == rv->tree.sel ? a : v->attr[rv->rows[r].c < 0 ? ROLE_BADGE : ROLE_DIM],
-			    true);
+		dim = sel ? a : v->attr[rv->rows[r].c < 0 ? ROLE_BADGE : ROLE_DIM];
+		/* the selected row shows its name whole, over its columns */
+		if (sel && (int)strlen(tc.name) > l.name_w) {
+			cut_middle(name, sizeof(name), tc.name, w, v->utf8);
+			draw_text(y, 0, w, name, a, true);
+			continue;
+		}
+		/* a regular chain's name (a table's) takes the hook and policy
+		 * columns (and the count's) too */
+		int nw = tc.hook[0] ? l.name_w : rv->rows[r].c >= 0 ? w - l.count_w
+					       : w - draw_width(tc.count);
+
+		cut_middle(name, sizeof(name), tc.name, nw, v->utf8);
+		x = draw_text(y, 0, nw, name, a, true);
+		if (tc.hook[0] && l.hook_w)
+			x += draw_textf(y, x, l.hook_w, dim, true, " %s", tc.hook);
+		if (tc.hook[0] && l.policy_w)
+			x += draw_textf(y, x, l.policy_w, dim, true, " %s", tc.policy);
+		if (x < w)
+			draw_textf(y, x, w - x, dim, true, "%*s", w - x, tc.count);
 	}
 	attrset(v->attr[ROLE_BORDER]);
 	mvvline(rv->body_top, rv->tree_w - 1, ACS_VLINE, h);
@@ -792,7 +1030,7 @@ static struct num_widths chain_widths(const struct view *v)
 static int col_width(enum config_column id, const struct num_widths *nw)
 {
 	switch (id) {
-	case COL_NUM: return nw->num > 7 ? nw->num : 7;
+	case COL_NUM: return nw->num > 4 ? nw->num : 4;   /* as wide as the positions */
 	case COL_PKTS: case COL_BYTES: return 7;
 	case COL_PPS: return 7;
 	case COL_BPS: return 7;
@@ -843,6 +1081,26 @@ static void fmt_rate(char *buf, size_t size, double v)
 		snprintf(buf, size, "%.1f", v);
 	else
 		fmt_human(buf, size, (uint64_t)(v + 0.5));
+}
+
+/* text scrolled left by `by` characters (> 0: a marker where it went),
+ * into out (which may be text) */
+static const char *scrolled(const char *text, int by, bool utf8, char *out, size_t size)
+{
+	const char *p = text;
+	const char *mark = utf8 ? "\u2026" : "<";
+	size_t ml = strlen(mark), pl;
+
+	if (by <= 0 || size <= ml + 1)
+		return text;
+	for (int k = 0; *p && k < by; k++) /* by characters, not bytes */
+		for (p++; (*p & 0xc0) == 0x80; p++)
+			;
+	pl = strlen(p) < size - ml - 1 ? strlen(p) : size - ml - 1;
+	memmove(out + ml, p, pl); /* out may be text */
+	out[ml + pl] = 0;
+	memcpy(out, mark, ml);
+	return out;
 }
 
 /* one cell of a rule row; x advances */
@@ -904,7 +1162,8 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 	case COL_HISTORY: {
 		char spark[3 * RATE_HISTORY + 1];
 
-		rate_spark(&r->rate, (unsigned)(col->w - 1), v->utf8, spark);
+		/* one scale for the chain: its busiest rule is a full bar */
+		rate_spark(&r->rate, (unsigned)(col->w - 1), v->rules.spark_max, v->utf8, spark);
 		draw_text(y, *x, col->w, r->has_counter ? spark : "",
 		    selected ? base : v->attr[ROLE_SPARK], true);
 		break;
@@ -932,7 +1191,8 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 
 			snprintf(text + n, sizeof(text) - n, "  /* %s */", r->comment);
 		}
-		draw_text(y, *x, w, text, ta, true);
+		draw_text(y, *x, w, scrolled(text, v->rules.hscroll, v->utf8, text, sizeof(text)),
+			  ta, true);
 		break;
 	}
 	case COL_COUNT:
@@ -954,7 +1214,8 @@ static size_t layout_cols(struct view *v, struct col *cols, int width, int *rule
 		fixed += cols[n].w;
 		n++;
 	}
-	/* drop optional columns from the right until the rule text has room */
+	/* drop optional columns from the right until the rule text has room
+	 * (at 80 columns the counters stay: > and r show the rest) */
 	while (width - fixed < 20 && n > 1) {
 		size_t drop = n;
 
@@ -985,24 +1246,40 @@ static void draw_chain_title(struct view *v, int x, int w, const struct nfp_tabl
 			     const struct nfp_chain *c, size_t n, bool loading)
 {
 	struct rules_view *rv = &v->rules;
-	char hook[160] = "";
+	char hook[160] = "", brief[64] = "", tail[200], title[4][700];
+	int policy = edit_staged_policy(v, t, c);
+	const char *live = ruleset_policy_name(c->policy) ?: "?";
+	const char *pol = ruleset_policy_name(policy) ?: "?";
+	bool staged = policy != c->policy;
 
 	if (c->base) {
 		print_chain_hook(hook, sizeof(hook), t->family, c);
+		snprintf(brief, sizeof(brief), "%s", ruleset_hook_name(t->family, c->hooknum) ?: "?");
 		if (c->policy != NFP_POLICY_NONE) {
-			size_t l = strlen(hook);
-			int policy = edit_staged_policy(v, t, c);
+			size_t l = strlen(hook), b = strlen(brief);
 
-			snprintf(hook + l, sizeof(hook) - l, ", policy %s%s%s",
-				 ruleset_policy_name(c->policy) ?: "?",
-				 policy != c->policy ? " -> staged " : "",
-				 policy != c->policy ? ruleset_policy_name(policy) ?: "?" : "");
+			/* a staged policy next to the live one */
+			snprintf(hook + l, sizeof(hook) - l, ", policy %s%s%s", live,
+				 staged ? " -> staged " : "", staged ? pol : "");
+			snprintf(brief + b, sizeof(brief) - b, ", %s%s%s", live, staged ? " -> " : "",
+				 staged ? pol : "");
 		}
 	}
-	draw_textf(rv->body_top, x, w, v->attr[ROLE_TITLE], true,
-	     " %s %s > %s%s%s%s  %zu rule%s%s%s%s", ruleset_family_name(t->family), t->name,
-	     c->name, hook[0] ? "  (" : "", hook, hook[0] ? ")" : "", n, n == 1 ? "" : "s",
-	     loading ? "  loading..." : "", rv->filter[0] ? "  filter: " : "", rv->filter);
+	snprintf(tail, sizeof(tail), "  %zu rule%s%s%s%s", n, n == 1 ? "" : "s",
+		 loading ? "  loading..." : "", rv->filter[0] ? "  filter: " : "", rv->filter);
+	/* the longest that fits: the chain's name first, whole */
+	snprintf(title[0], sizeof(title[0]), " %s %s > %s%s%s%s%s", ruleset_family_name(t->family),
+		 t->name, c->name, hook[0] ? "  (" : "", hook, hook[0] ? ")" : "", tail);
+	snprintf(title[1], sizeof(title[1]), " %s %s > %s%s%s%s%s", ruleset_family_name(t->family),
+		 t->name, c->name, brief[0] ? "  (" : "", brief, brief[0] ? ")" : "", tail);
+	snprintf(title[2], sizeof(title[2]), " %s%s%s%s%s", c->name, brief[0] ? "  (" : "", brief,
+		 brief[0] ? ")" : "", tail);
+	snprintf(title[3], sizeof(title[3]), " %s%s", c->name, tail);
+	for (int k = 0; k < 4; k++)
+		if (k == 3 || draw_width(title[k]) <= w) {
+			draw_text(rv->body_top, x, w, title[k], v->attr[ROLE_TITLE], true);
+			break;
+		}
 }
 
 static void draw_table_summary(struct view *v, int x, int w, const struct nfp_table *t)
@@ -1011,8 +1288,11 @@ static void draw_table_summary(struct view *v, int x, int w, const struct nfp_ta
 	int y = rv->body_top, end = rv->body_top + rv->body_h;
 	char buf[512];
 
-	draw_textf(y++, x, w, v->attr[ROLE_TITLE], true, " table %s %s  %zu chains  %zu sets",
-	     ruleset_family_name(t->family), t->name, t->nchains, t->nsets);
+	draw_textf(y++, x, w, v->attr[ROLE_TITLE], true, " table %s %s  %zu chain%s  %zu set%s%s",
+	     ruleset_family_name(t->family), t->name, t->nchains, t->nchains == 1 ? "" : "s",
+	     t->nsets, t->nsets == 1 ? "" : "s",
+	     rv->rows[rv->tree.sel].staged && rv->rows[rv->tree.sel].c < 0
+		     ? "  (staged: W creates it; c adds a chain)" : "");
 	if (t->owner == NFP_OWNER_IPTABLES)
 		draw_text(y++, x, w, " managed by iptables-nft: change its rules with iptables",
 		    v->attr[ROLE_WARNING], true);
@@ -1038,8 +1318,7 @@ static void draw_rules(struct view *v)
 	struct rules_view *rv = &v->rules;
 	int x = rv->tree_w, w = COLS - rv->tree_w;
 	int h = rules_height(v);
-	struct live_ref ref;
-	const struct nfp_chain *c = view_chain(v, &ref);
+	const struct nfp_chain *c = view_chain(v);
 	struct col cols[COL_COUNT];
 	size_t ncols, n;
 	int rule_w, cx;
@@ -1047,7 +1326,7 @@ static void draw_rules(struct view *v)
 
 	if (!c) {
 		if (rv->tree.sel < rv->tree.n)
-			draw_table_summary(v, x, w, &v->live.rs.tables[rv->rows[rv->tree.sel].t]);
+			draw_table_summary(v, x, w, view_table(v));
 		else
 			for (int i = 0; i < rv->body_h; i++)
 				draw_text(rv->body_top + i, x, w, i == 1 ? " no tables: the ruleset is empty" : "",
@@ -1055,7 +1334,9 @@ static void draw_rules(struct view *v)
 		return;
 	}
 	view_rules(v, &n, &loading);
-	draw_chain_title(v, x, w, &v->live.rs.tables[ref.t], c, n, loading);
+	if (rv->rows[rv->tree.sel].staged) /* the rules edits add to a staged chain */
+		n = rv->staged.n;
+	draw_chain_title(v, x, w, view_table(v), c, n, loading);
 
 	ncols = layout_cols(v, cols, w, &rule_w);
 	cx = x;
@@ -1074,6 +1355,15 @@ static void draw_rules(struct view *v)
 		draw_text(rv->body_top + 1, cx, COLS - cx, "", v->attr[ROLE_HEADER], true);
 
 	list_show(&rv->rlist, h > 0 ? (size_t)h : 0);
+	rv->spark_max = 0;
+	for (size_t i = 0; i < rv->staged.n; i++) {
+		const struct nfp_rule *sr = rv->staged.row[i].r;
+		float m = sr ? rate_hist_max(&sr->rate, (unsigned)col_width(COL_HISTORY, NULL) - 1)
+			     : 0;
+
+		if (m > rv->spark_max)
+			rv->spark_max = m;
+	}
 	for (int i = 0; i < h; i++) {
 		size_t k = rv->rlist.top + i;
 		int y = rv->body_top + 2 + i;
@@ -1102,11 +1392,47 @@ static void draw_rules(struct view *v)
 
 /* ---- the screen ---- */
 
+/* :N: the rule at position N of the chain (the rows of the kernel's
+ * rules; the filter is turned off if it hides it) */
+static void goto_rule(struct view *v)
+{
+	struct rules_view *rv = &v->rules;
+	char *end;
+	long n = strtol(v->input, &end, 10);
+
+	if (*end || n < 1) {
+		snprintf(v->input_err, sizeof(v->input_err), "a rule number is a number from 1");
+		return;
+	}
+	v->mode = MODE_BROWSE;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < rv->rlist.n; k++) {
+			const struct nfp_rule *r = rv->staged.row[rv->order[k]].r;
+
+			if (r && r->position == (uint32_t)n) {
+				list_select(&rv->rlist, k);
+				rv->pane = PANE_RULES;
+				return;
+			}
+		}
+		if (!rv->filter[0])
+			break;
+		rv->filter[0] = 0; /* hidden by the filter: show it */
+		rebuild_order(v);
+	}
+	view_status(v, ROLE_WARNING, "no rule %ld in chain %s (%zu rule%s)", n, view_chain(v)->name,
+		    rv->staged.n, rv->staged.n == 1 ? "" : "s");
+}
+
 static void rules_prompt_done(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
 	size_t n = strlen(v->input);
 
+	if (v->prompt_for == ACT_GOTO_RULE) {
+		goto_rule(v);
+		return;
+	}
 	if (v->prompt_for != ACT_FILTER && v->prompt_for != ACT_SEARCH) {
 		edit_prompt_done(v);
 		return;
@@ -1150,9 +1476,8 @@ static void rules_enter(struct view *v)
 	for (size_t r = rv->tree.n; r-- > 0;) {
 		const struct tree_row *row = &rv->rows[r];
 
-		if (row->c >= 0 && (v->live.rs.tables[row->t].chains[row->c].base ||
-				    start == rv->tree.n || !v->live.rs.tables[rv->rows[start].t]
-								.chains[rv->rows[start].c].base))
+		if (row->c >= 0 && (row_chain(v, row)->base || start == rv->tree.n ||
+				    !row_chain(v, &rv->rows[start])->base))
 			start = r;
 	}
 	if (start < rv->tree.n)
@@ -1164,7 +1489,10 @@ static void rules_draw(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
 
-	rv->tree_w = rv->tree_shown ? (COLS / 4 < 34 ? (COLS / 4 > 22 ? COLS / 4 : 22) : 34) : 0;
+	/* a third of a narrow terminal, a quarter of a wide one: 22 to 34 */
+	int third = COLS < 100 ? COLS / 3 : COLS / 4;
+
+	rv->tree_w = rv->tree_shown ? (third < 34 ? (third > 22 ? third : 22) : 34) : 0;
 	rv->body_top = 1;
 	rv->body_h = LINES - 2;
 	draw_header(v);
@@ -1229,7 +1557,7 @@ static enum redraw rules_step(struct view *v)
 		rebuild_tree(v);
 		/* the place gone (its table deleted): the rows still point into
 		 * the ruleset just freed */
-		if (!goto_place(v, &rv->here))
+		if (!view_goto_place(v, &rv->here))
 			rebuild_order_keep(v, 0);
 		free(v->renames);
 		v->renames = NULL;
@@ -1263,6 +1591,7 @@ static void rules_free(struct view *v)
 
 	free(rv->rows);
 	free(rv->order);
+	ruleset_free(&rv->made);
 	staged_rows_free(&rv->staged);
 }
 

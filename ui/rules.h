@@ -17,10 +17,13 @@
 
 enum pane { PANE_TREE, PANE_RULES };
 
-/* a line of the tree: a table (chain == -1) or one of its chains */
+/* a line of the tree: a table (chain == -1) or one of its chains; of the
+ * kernel's ruleset, or (staged) of the tables and chains the staged edits
+ * create (rules_view.made) */
 struct tree_row {
 	size_t t;
 	long c;
+	bool staged;
 };
 
 /* where we were, by identity: survives reloads */
@@ -33,6 +36,8 @@ struct place {
 
 struct rules_view {
 	/* the tree */
+	struct nfp_ruleset made;    /* what staged edits create: tables, and
+				     * the chains they add to any table */
 	struct tree_row *rows;      /* tree.n of them */
 	size_t rows_cap;
 	struct list tree;
@@ -45,6 +50,9 @@ struct rules_view {
 	size_t order_cap;
 	struct list rlist;
 	enum pane pane;
+	int hscroll;                /* columns of rule text scrolled off (< >) */
+	float spark_max;            /* the history column's full bar: the
+				     * chain's largest rate */
 	bool sorted;
 	char filter[128];
 	char search[128];
@@ -65,6 +73,7 @@ struct rules_view {
 	size_t nmarked;
 	struct edit pending_edit;   /* waiting for a warning's y/N */
 	char pending_text[1024];
+	char pending_table[NAME_MAX_LEN], pending_chain[NAME_MAX_LEN];
 
 	/* geometry of the last draw */
 	int tree_w, body_top, body_h;

@@ -274,6 +274,29 @@ const char *safe_save_help(const struct view *v, char *buf, size_t len)
 	return buf;
 }
 
+void safe_restore_confirmed(struct view *v)
+{
+	struct probation_opts o = v->popts;
+	struct probation prob;
+	char err[1024];
+	int n = v->hist.restore_n;
+	int ret = probation_restore(&v->live.nl, n, false, &o, &prob, err, sizeof(err));
+
+	for (char *p = err; *p; p++) /* one status line */
+		if (*p == '\n')
+			*p = ' ';
+	if (ret) {
+		view_status(v, ROLE_ERROR, "not restored: %s", err);
+		return;
+	}
+	v->live.dirty = true; /* show what the kernel has now */
+	safe_applied(v, &prob, 1);
+	if (v->prob.fd >= 0)
+		view_status(v, ROLE_WARNING, "restored the tables of history entry %d on probation: "
+			    "%s", n, v->popts.strict ? "confirm from a NEW login (nfpilot confirm)"
+						      : "Y keeps it, R reverts now, E extends");
+}
+
 void safe_action(struct view *v, enum action act)
 {
 	switch (act) {

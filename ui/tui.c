@@ -25,8 +25,15 @@
 static volatile sig_atomic_t got_quit_signal;
 
 const struct screen_ops *const screens[] = {
-	&rules_screen, &conns_screen, &history_screen, &pending_screen, &help_screen, NULL,
+	&rules_screen, &conns_screen, &history_screen, &pending_screen, &help_screen, &detail_screen, NULL,
 };
+
+enum redraw view_text_key(struct view *v, struct list *l, enum action act)
+{
+	if (!list_action(l, act))
+		view_show(v, v->main);
+	return REDRAW_ALL;
+}
 
 void view_show(struct view *v, const struct screen_ops *s)
 {
@@ -195,6 +202,8 @@ static enum redraw on_key(struct view *v, int key, bool *quit)
 			view_status(v, ROLE_DIM, "cancelled: nothing staged or changed");
 		} else if (v->confirm_for == ACT_SAVE) {
 			safe_save_confirmed(v);
+		} else if (v->confirm_for == ACT_RESTORE) {
+			safe_restore_confirmed(v);
 		} else {
 			v->scr->confirmed(v);
 		}

@@ -41,7 +41,8 @@ struct view {
 	struct rules_view rules;        /* ui/rules.h */
 	struct conns_view conns;        /* ui/conns.h */
 	struct history_view hist;       /* ui/history.h */
-	struct list help, pending;      /* ui/help.c, ui/pending.c: lines */
+	struct list help, pending, detail; /* ui/help.c, ui/pending.c,
+					    * ui/detail.c: lines */
 
 	struct live live;
 	struct nfp_config cfg;
@@ -92,6 +93,9 @@ struct view {
 /* ---- tui.c: the screens, the status line ---- */
 /* Show screen s: a main one (rules, connections) becomes the main one. */
 void view_show(struct view *v, const struct screen_ops *s);
+/* A key on a text over the main screen (help, one rule): the moving keys
+ * scroll l, another closes it. */
+enum redraw view_text_key(struct view *v, struct list *l, enum action act);
 void view_status(struct view *v, enum theme_role role, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* A y/N question on the status line for act, over the main screen. */
@@ -112,21 +116,35 @@ bool view_busy(const struct view *v);
 void draw_screen(struct view *v, enum redraw what);
 /* The probation's countdown on the top line: false when none of ours. */
 bool draw_banner(struct view *v);
-/* Draw s (made safe) at (y, x) in at most w columns; returns columns used. */
+/* Draw s (made safe) at (y, x) in at most w columns, ending in a marker
+ * (\u2026) where it is cut; returns columns used. */
 int draw_text(int y, int x, int w, const char *s, attr_t a, bool pad);
-void draw_textf(int y, int x, int w, attr_t a, bool pad, const char *fmt, ...)
+/* The lines (at most max) of at most w bytes that s breaks into at
+ * spaces, a longer word cut: their starts and lengths. How many. */
+int draw_wrap(const char *s, int w, int max, const char **start, int *len);
+/* The columns s takes (made safe). */
+int draw_width(const char *s);
+int draw_textf(int y, int x, int w, attr_t a, bool pad, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 /* The status line: these actions' keys and names, as htop shows them. */
 void draw_key_hints(struct view *v, const enum action *acts, size_t n);
 
 /* ---- rules.c: the ruleset screen, as the others see it ---- */
+/* After the staged edits changed: the tree and the rules pane again. */
 void view_rebuild(struct view *v);
 const struct staged_row *view_selected_row(const struct view *v);
 /* Where the ruleset screen is, by identity (handle 0: no rule of the
  * kernel selected). */
 void view_place(const struct view *v, struct place *p);
-/* the chain shown in the rules pane, or NULL (a table row is selected) */
-const struct nfp_chain *view_chain(const struct view *v, struct live_ref *ref);
+/* The table and the chain selected in the tree (the chain NULL on a table
+ * row): of the kernel, or created by staged edits (not in the kernel yet). */
+const struct nfp_table *view_table(const struct view *v);
+const struct nfp_chain *view_chain(const struct view *v);
+/* Select the tree row of place p: false if there is none. */
+bool view_goto_place(struct view *v, const struct place *p);
+/* The same, where Backspace comes back from (a jump followed, a staged
+ * chain or table just made; undone, it goes back too). */
+void view_go(struct view *v, const struct place *p);
 const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading);
 
 
@@ -143,6 +161,9 @@ void safe_save_confirmed(struct view *v);
 void safe_save_prompt_done(struct view *v);
 /* S's line in the help: the real file. */
 const char *safe_save_help(const struct view *v, char *buf, size_t len);
+/* The history view's restore question was answered y: its entry put
+ * back on probation, as `nfpilot restore N`. */
+void safe_restore_confirmed(struct view *v);
 /* fds to poll (at most 2) and what came on them: true if the screen
  * changed. */
 int safe_pollfds(struct view *v, struct pollfd *pfd);

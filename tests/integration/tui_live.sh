@@ -101,6 +101,23 @@ fi
 check_eq "idle port 443 rule stays 0 packets" "$(field pkts "$IDLE")" 0
 check_eq "idle port 443 rule stays 0 pkt/s" "$(field pps "$IDLE")" 0
 
+# ---- one scale per chain for the history column: one packet to the idle
+# rule (a SYN answered by a reset), next to ~10 pings a second, draws a low
+# bar, not a full one
+cli socat -T 1 - "TCP:$SRV_IP:443,connect-timeout=1" </dev/null >/dev/null 2>&1
+one_pkt() { [ "$(field pkts "$IDLE")" = 1 ]; }
+wait_until 4 one_pkt || not_ok "the idle rule did not count the one SYN: $(field pkts "$IDLE")"
+next_screen 3 >/dev/null
+next_screen 3 >/dev/null
+H=$(field history "$IDLE")
+FULL=$(printf '\xe2\x96\x88') LOW=$(printf '\xe2\x96\x81')
+if grep -qF "$FULL" <<<"$H" || ! grep -qF "$LOW" <<<"$H"; then
+	not_ok "history of one packet next to the pings: '$H' (a full bar, or none)"
+	show_screen
+else
+	ok "history of one packet next to the pings is low: '$H'"
+fi
+
 # ---- sort by rate: the pinged rule first, "#" keeps its real position
 keys s
 expect "s: header shows [sorted by rate]" "\[sorted by rate\]"
@@ -227,7 +244,7 @@ if wait_until 3 web_zero; then ok "Z y: the port 80 row shows 0"; else
 tui_quit
 check_eq "q quits with status 0" "$(tui_exit_status)" 0
 
-# ---- 80x24: the counter columns stay, the rule text is cut, not wrapped
+# ---- 80x24: the counter columns stay, the rule text is cut (with a marker), not wrapped
 check_eq "3 more connections to port 80" "$(tcp_conns 3 80)" 3
 tui_start --size 80x24 -- --theme mono || bail "the live view did not start at 80x24"
 expect "80x24: the column header keeps # pkts bytes pkt/s B/s" "# +pkts +bytes +pkt/s +B/s +rule$"
@@ -239,7 +256,8 @@ if wait_until 4 web_as_nft; then ok "80x24: the port 80 row shows nft's packets 
 	not_ok "80x24: port 80 row $(field pkts "$WEB")/$(field bytes "$WEB"), nft $(nft_ctr "$WEB" packets)/$(nft_ctr "$WEB" bytes)"
 	show_screen
 fi
-check "80x24: the rule text is cut at the right edge" on_screen 'tcp dport 80 counter ac$'
+check "80x24: the rule text is cut at the right edge, with the marker" \
+	on_screen 'tcp dport 80 counter.*…$'
 tui_quit
 check_eq "80x24: q quits with status 0" "$(tui_exit_status)" 0
 if [ -s "$TEST_TMP/tui.err" ]; then

@@ -96,8 +96,10 @@ expect_sel "... with 'counter jump big' selected" "counter jump big"
 keys Up Up
 expect_sel "Up Up selects the jump to ssh again" "tcp dport 22 jump ssh"
 keys Up Enter
-expect "Enter on a rule that is no jump says so" "not a jump or goto rule"
-expect "... and stays in input" "$(title_re input)"
+expect "Enter on a rule that is no jump shows it whole" "^Rule [0-9]+ of chain input, table"
+expect "... with its handle and counter" "^Handle: +[0-9]+"
+keys Esc
+expect "... Esc closes it: back in input" "$(title_re input)"
 
 # ---- filter
 n_all=$(rules_rows | grep -cE '^ +[0-9]+ ')
@@ -129,7 +131,7 @@ check_eq "empty filter: all 8 rules again" "$(rules_rows | grep -cE '^ +[0-9]+ '
 keys '?'
 expect "? opens the help screen" "nfpilot help"
 : >"$TEST_TMP/help.txt"
-for i in $(seq 60); do
+for i in $(seq 90); do
 	screen >>"$TEST_TMP/help.txt"
 	keys Down
 done
@@ -249,37 +251,37 @@ tui_start --size 80x24 NFPILOT_CONFIG="$TEST_TMP/nfpilot.conf" -- --theme mono |
 check "80x24: the header, with [not saved] at its right end" \
 	on_screen "^ nfpilot  .*\[not saved: lost at reboot\]$"
 check_eq "80x24: the screen below the header" "$(screen | sed 1d)" "$(cat <<'EOF'
-inet web             │ inet web > input  (filter hook input priority 0, policy d
-  input  in drop    8│     #   pkts  bytes  pkt/s    B/s rule
-  ssh               2│     1      -      -     no    ctr iif "lo" accept
-  other             1│     2      0      0               ct state established,re
-  big             300│     3      0      0               icmp type echo-request
-                     │     4      0      0               tcp dport 80 counter ac
-                     │     5      0      0               tcp dport 443 counter a
-                     │     6      -      -     no    ctr tcp dport 22 jump ssh
-                     │     7      0      0               udp dport 53 counter ac
-                     │     8      0      0               counter jump big
-                     │
-                     │
-                     │
-                     │
-                     │
-                     │
-                     │
-                     │
-                     │
-                     │
-                     │
-                     │
-F1 help  F3 search  F4 filter  F6 sort  F7 pause  F8 zero  F2 toggle-tree  F10 q
+inet web                 │ inet web > input  (input, drop)  8 rules
+  input       in drop   8│  #   pkts  bytes  pkt/s    B/s rule
+  ssh                   2│  1      -      -     no    ctr iif "lo" accept
+  other                 1│  2      0      0               ct state established,…
+  big                 300│  3      0      0               icmp type echo-reques…
+                         │  4      0      0               tcp dport 80 counter …
+                         │  5      0      0               tcp dport 443 counter…
+                         │  6      -      -     no    ctr tcp dport 22 jump ssh
+                         │  7      0      0               udp dport 53 counter …
+                         │  8      0      0               counter jump big
+                         │
+                         │
+                         │
+                         │
+                         │
+                         │
+                         │
+                         │
+                         │
+                         │
+                         │
+                         │
+F1 help  F3 search  F4 filter  F6 sort  F7 pause  F8 zero  F2 toggle-tree
 EOF
 )"
-check_eq "80x24: the tree has the focus, on chain input" "$(tree_selected)" "  input  in drop"
+check_eq "80x24: the tree has the focus, on chain input" "$(tree_selected)" "  input       in drop"
 keys Tab /
 typein "needle"
 check_eq "80x24: Tab, / and text: the rule selected, the prompt on the status line" \
 	"$(selected_row; screen | tail -n 1)" \
-	"$(printf '%s\n' '     1      -      -     no    ctr iif "lo" accept' 'Search: needle')"
+	"$(printf '%s\n' '  1      -      -     no    ctr iif "lo" accept' 'Search: needle')"
 keys Enter
 expect "80x24: the search opens chain ssh" "$(title_re ssh)"
 tui_quit

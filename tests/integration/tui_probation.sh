@@ -120,8 +120,26 @@ expect "H: the reverts are listed (R, the deadline)" '^ +1  .*  reverted '
 check "... both" on_screen '^ +2  .*  reverted '
 expect "H: the confirm is listed" '^ +3  .*  confirmed '
 expect "H: the selected change's commands" 'tcp dport 83 drop'
-keys q
-wait_gone 'History: changes' 3 >/dev/null
+# FROM whole: the history's row shows where the change came from, as
+# `nfpilot history show` has it
+LAST=$(nfp history 2>/dev/null | awk '$1 ~ /^[0-9]+$/ {n=$1} END {print n}')
+FROM=$(nfp history show "$LAST" 2>/dev/null | sed -n 's/^from:    //p')
+if [ -n "$FROM" ] && screen | grep -F -- "$FROM" | grep -qE "^ +$LAST "; then
+	ok "H: the FROM column shows '$FROM' whole"
+else
+	not_ok "H: the FROM column does not show '$FROM' whole for entry $LAST"
+	show_screen
+fi
+# r restores the entry before it (the deadline's revert of port 82): as
+# `nfpilot restore N`, on probation; R reverts it
+keys Up r
+expect "H r: asks before it restores" 'Restore the tables of history entry [0-9]+ .*\[y/N\]'
+keys y
+expect "H r y: restored on probation" 'restored the tables of history entry [0-9]+ on probation' 10
+check "H r y: the entry's change (port 82) is back in the kernel" wait_kernel yes 82 5
+keys R
+expect "R: the restore is reverted" 'REVERTED' 10
+check "R: port 82 is gone again" wait_kernel no 82 5
 
 # ---- a CLI change joins the view's probation; R reverts both
 apply_port 84 >/dev/null

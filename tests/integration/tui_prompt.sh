@@ -29,6 +29,8 @@ HIST="$XDG_STATE_HOME/nfpilot"
 prompt_line() { dump >/dev/null; screen | tail -n 1 | sed 's/ *$//'; }
 # line_is DESC TEXT: the prompt line reads TEXT
 line_is() { check_eq "$1" "$(prompt_line)" "$2"; }
+# status_says ERE: the status line, with the lines a long message wraps onto
+status_says() { screen | tail -n 3 | tr '\n' ' ' | grep -Eq -- "$1"; }
 
 # to_input: the input chain's rules pane
 to_input() {
@@ -99,7 +101,12 @@ for size in 80x24 160x40; do
 	keys Ctrl-U
 	typein 'ip saddr @blocked_hosts counter dr'
 	keys Tab Enter
-	expect "$size: Enter stages the completed rule" 'staged.*@blocked_hosts counter d'
+	# the message may wrap onto the lines above the status line
+	if wait_until 5 status_says 'staged.*@blocked_hosts counter d'; then
+		ok "$size: Enter stages the completed rule"
+	else
+		not_ok "$size: Enter stages the completed rule: $(screen | tail -n 3 | tr '\n' '|')"
+	fi
 	act insert
 	typein 'tcp dport 22 accept comment "old"'
 	keys Home Enter

@@ -49,8 +49,10 @@ to_chain() {
 help_says() {
 	local line
 	keys '?'
-	line=$(screen | sed -n 's/^ *S  *\(Save the live ruleset.*\)/\1/p' | head -1 |
-		sed 's/ *$//; s/[>…]$//')
+	# the text, with the lines it wraps onto (indented under it)
+	line=$(screen | awk '/^ *S  +Save the live ruleset/ { sub(/^ *S +/, ""); t = $0; p = 1; next }
+		p && /^                      [^ ]/ { sub(/^ +/, " "); t = t $0; next }
+		{ p = 0 } END { print t }' | sed 's/ *$//; s/[>…]$//')
 	keys Esc
 	if [ "$SIZE" = 80x24 ]; then
 		check "$1 (what fits: '$line')" test "${#line}" -ge 40 -a "${2#"$line"}" != "$2"

@@ -198,7 +198,11 @@ def columns(lines):
             j = t.find(title, m.start())
             if j < 0:
                 continue
-            if key == "rule":
+            if key == "num":
+                # the pane's first column: from the tree's border on
+                # (its width follows the chain's positions)
+                cols[key] = (t.rfind("\u2502", 0, j) + 1, j + 2)
+            elif key == "rule":
                 cols[key] = (j, 10 ** 6)
             elif right:
                 cols[key] = (j + len(title) - 6, j + len(title) + 1)
@@ -232,7 +236,8 @@ def query(v, args):
     if what == "treesel":
         for i in range(1, hn + 40):
             if i < len(lines) and marks[i][1:2] == "S" and x0 > 6:
-                return "ok " + lines[i][:x0 - 6].rstrip()
+                # without the rule count at its right end
+                return "ok " + re.sub(r"\s+\S+$", "", lines[i][:x0 - 1].rstrip())
         return "fail no tree row is selected"
     if what == "firstrule":
         for i in body:

@@ -43,14 +43,18 @@ static void test_spark(void **state)
 	char b[3 * 16 + 1];
 
 	(void)state;
-	assert_string_equal(rate_spark(&r, 4, false, b), "    ");
+	assert_string_equal(rate_spark(&r, 4, 0, false, b), "    ");
 	rate_update(&r, 0, 0, 1);
 	rate_update(&r, 0, 0, 2);   /* 0/s */
 	rate_update(&r, 7, 0, 3);   /* 7/s */
 	rate_update(&r, 21, 0, 4);  /* 14/s */
-	assert_string_equal(rate_spark(&r, 4, false, b), "  =#"); /* oldest left */
-	assert_string_equal(rate_spark(&r, 2, true, b), "\xe2\x96\x85\xe2\x96\x88");
-	assert_string_equal(rate_spark(&r, 3, true, b), "\xe2\x96\x81\xe2\x96\x85\xe2\x96\x88");
+	assert_string_equal(rate_spark(&r, 4, 0, false, b), "  =#"); /* oldest left */
+	assert_string_equal(rate_spark(&r, 2, 0, true, b), "\xe2\x96\x85\xe2\x96\x88");
+	assert_string_equal(rate_spark(&r, 3, 0, true, b), "\xe2\x96\x81\xe2\x96\x85\xe2\x96\x88");
+	/* one scale for a chain: a rule at half its busiest draws half bars */
+	assert_true(rate_hist_max(&r, 4) == 14.0f);
+	assert_string_equal(rate_spark(&r, 4, 28, false, b), "  :=");
+	assert_string_equal(rate_spark(&r, 4, 14, false, b), "  =#");
 }
 
 int main(void)

@@ -153,6 +153,29 @@ static void test_flush_and_undo(void **state)
 	staged_rows_free(&s);
 }
 
+/* an insert next to a rule staged before it (a staged chain's rules) */
+static void test_anchor_on_staged(void **state)
+{
+	struct changeset cs = { 0 };
+	struct staged_rows s = { 0 };
+	struct edit e = E(EDIT_INSERT, "input");
+
+	(void)state;
+	e.text = "a";
+	assert_int_equal(changeset_add(&cs, &e), 0);         /* edit 1 */
+	e.text = "b";
+	assert_int_equal(changeset_add(&cs, &e), 0);         /* edit 2 */
+	e.text = "after a", e.where = WHERE_AFTER, e.anchor_edit = 1;
+	assert_int_equal(changeset_add(&cs, &e), 0);
+	e.text = "before a", e.where = WHERE_BEFORE, e.anchor_edit = 1;
+	assert_int_equal(changeset_add(&cs, &e), 0);
+	assert_int_equal(staged_rows_build(&s, &cs, NFPROTO_INET, "web", "input", NULL, 0), 0);
+	assert_string_equal(shape(&s), "+before a|+a|+after a|+b");
+	assert_int_equal(s.row[1].edit, 1);
+	changeset_free(&cs);
+	staged_rows_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +183,7 @@ int main(void)
 		cmocka_unit_test_setup(test_marks, setup),
 		cmocka_unit_test_setup(test_move, setup),
 		cmocka_unit_test_setup(test_flush_and_undo, setup),
+		cmocka_unit_test_setup(test_anchor_on_staged, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,157 @@
+/* detail: one rule whole (r, or Enter on a rule that jumps nowhere) — its
+ * text wrapped to the screen, where it is, its handle, counters and
+ * rates, its comment, the named sets it uses and the rules that jump to
+ * its chain. The rule is the ruleset screen's selection; the moving keys
+ * scroll, any other key closes it. */
+#include "ui/view.h"
+
+#include "model/fmt.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DETAIL_LINES 256
+
+struct detail_text {
+	char line[DETAIL_LINES][256];
+	size_t n;
+};
+
+static void add(struct detail_text *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(struct detail_text *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->n == DETAIL_LINES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->line[d->n++], sizeof(d->line[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* s wrapped to w columns, each line after an indent */
+static void add_wrapped(struct detail_text *d, const char *indent, const char *s, int w)
+{
+	const char *start[DETAIL_LINES];
+	int len[DETAIL_LINES];
+	int n = draw_wrap(s, w - (int)strlen(indent), DETAIL_LINES, start, len);
+
+	for (int i = 0; i < n; i++)
+		add(d, "%s%.*s", indent, len[i], start[i]);
+}
+
+/* "@name" in text, the name ending there: the rule uses set name */
+static bool uses_set(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = text; (p = strchr(p, '@')); p++)
+		if (strncmp(p + 1, name, n) == 0 && !strchr("abcdefghijklmnopqrstuvwxyz"
+							     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.",
+							     p[1 + n] ? p[1 + n] : ' '))
+			return true;
+	return false;
+}
+
+static void build(struct view *v, struct detail_text *d)
+{
+	const struct staged_row *row = view_selected_row(v);
+	const struct nfp_table *t = view_table(v);
+	const struct nfp_chain *c = view_chain(v);
+	const struct nfp_rule *r = row ? row->r : NULL;
+	char a[32], b[32];
+	size_t from = 0;
+
+	d->n = 0;
+	if (!row || !t || !c) {
+		add(d, "No rule selected.");
+		return;
+	}
+	if (r)
+		add(d, "Rule %" PRIu32 " of chain %s, table %s %s", r->position, c->name,
+		    ruleset_family_name(t->family), t->name);
+	else
+		add(d, "A staged rule of chain %s, table %s %s (not in the kernel yet)", c->name,
+		    ruleset_family_name(t->family), t->name);
+	add(d, "%s", "");
+	add_wrapped(d, "  ", row->text ? row->text : "(its text is still loading)", COLS);
+	add(d, "%s", "");
+	if (row->mark != ' ')
+		add(d, "Staged: %s", row->mark == '+' ? "added" : row->mark == '-' ? "deleted"
+				      : row->mark == '*' ? "changed" : "moved");
+	if (r) {
+		add(d, "Handle:   %" PRIu64, r->handle);
+		if (r->has_counter) {
+			add(d, "Counter:  %" PRIu64 " packets, %" PRIu64 " bytes", r->packets,
+			    r->bytes);
+			fmt_human(a, sizeof(a), (uint64_t)(r->rate.pps + 0.5));
+			fmt_human(b, sizeof(b), (uint64_t)(r->rate.bps + 0.5));
+			add(d, "Rate:     %s packets/s, %s bytes/s", r->rate.nhist ? a : "-",
+			    r->rate.nhist ? b : "-");
+		} else {
+			add(d, "Counter:  none (the rule has no counter statement)");
+		}
+		if (r->comment) {
+			add(d, "Comment:");
+			add_wrapped(d, "  ", r->comment, COLS);
+		}
+	}
+	for (size_t i = 0; row->text && i < t->nsets; i++)
+		if (uses_set(row->text, t->sets[i].name))
+			add(d, "Uses %s %s%s%s (%" PRIu32 " element%s)",
+			    t->sets[i].is_map ? "map" : "set", t->sets[i].name,
+			    t->sets[i].key_type ? ": " : "", t->sets[i].key_type ?: "",
+			    t->sets[i].nelems, t->sets[i].nelems == 1 ? "" : "s");
+	for (size_t k = 0; k < t->nchains; k++) {
+		const struct nfp_chain *o = &t->chains[k];
+
+		for (size_t i = 0; i < o->nrules; i++)
+			if (o->rules[i].target && strcmp(o->rules[i].target, c->name) == 0) {
+				if (!from++)
+					add(d, "Jumped to from:");
+				add(d, "  chain %s, rule %" PRIu32, o->name, o->rules[i].position);
+			}
+	}
+	if (!from)
+		add(d, c->base ? "Its chain is a base chain (hook %s): packets enter it there."
+			       : "No loaded rule jumps to its chain.",
+		    c->base ? ruleset_hook_name(t->family, c->hooknum) ?: "?" : "");
+}
+
+static void detail_enter(struct view *v)
+{
+	v->detail = (struct list){ .text = true };
+}
+
+static enum redraw detail_key(struct view *v, enum action act, int key)
+{
+	(void)key;
+	return view_text_key(v, &v->detail, act);
+}
+
+static void detail_draw(struct view *v)
+{
+	static struct detail_text d;
+	int h = LINES - 2, y = 1;
+
+	build(v, &d);
+	draw_text(0, 0, COLS, " rule  (Up/Down scroll, any other key closes)", v->attr[ROLE_HEADER],
+		  true);
+	v->detail.n = d.n;
+	list_show(&v->detail, (size_t)h);
+	for (size_t i = v->detail.sel; i < d.n && y <= h; i++)
+		draw_text(y++, 0, COLS, d.line[i], v->attr[i == 0 ? ROLE_TITLE : ROLE_NORMAL], true);
+	while (y <= h)
+		draw_text(y++, 0, COLS, "", v->attr[ROLE_NORMAL], true);
+}
+
+const struct screen_ops detail_screen = {
+	.name = "rule",
+	.keymap = KM_GENERIC,
+	.over = true,
+	.enter = detail_enter,
+	.key = detail_key,
+	.draw = detail_draw,
+};
