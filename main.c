@@ -63,30 +63,33 @@ static const char usage[] =
 
 /* json: 1 the verb takes --json for its outcome (cli/json.c: main removes
  * the option), 2 the verb parses --json itself for a document of its own
- * (list, ct, trace, why), the outcome written only when it fails */
+ * (list, ct, trace, why), the outcome written only when it fails; with
+ * listing set, only that sub-verb writes a document (set list), the
+ * others an outcome */
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	int json;
+	const char *listing;
 } verbs[] = {
-	{ "list", cli_list, 2 },
-	{ "zero", cli_zero, 1 },
-	{ "ct", cli_ct, 2 },
-	{ "edit", cli_edit, 1 },
-	{ "apply", cli_apply, 1 },
-	{ "confirm", cli_confirm, 1 },
-	{ "rollback", cli_rollback, 1 },
-	{ "extend", cli_extend, 1 },
-	{ "status", cli_status, 1 },
-	{ "history", cli_history, 1 },
-	{ "restore", cli_restore, 1 },
-	{ "save", cli_save, 1 },
-	{ "set", cli_set, 2 },
-	{ "trace", cli_trace, 2 },
-	{ "why", cli_why, 2 },
-	{ "guardian", guardian_main, 0 }, /* internal: started by a probation */
-	{ "ruletext", ruletext_child_main, 0 }, /* internal: one family's rule text */
-	{ "scratch", scratch_main, 0 }, /* internal: work in a scratch namespace */
+	{ "list", cli_list, 2, NULL },
+	{ "zero", cli_zero, 1, NULL },
+	{ "ct", cli_ct, 2, NULL },
+	{ "edit", cli_edit, 1, NULL },
+	{ "apply", cli_apply, 1, NULL },
+	{ "confirm", cli_confirm, 1, NULL },
+	{ "rollback", cli_rollback, 1, NULL },
+	{ "extend", cli_extend, 1, NULL },
+	{ "status", cli_status, 1, NULL },
+	{ "history", cli_history, 1, NULL },
+	{ "restore", cli_restore, 1, NULL },
+	{ "save", cli_save, 1, NULL },
+	{ "set", cli_set, 1, "list" },
+	{ "trace", cli_trace, 2, NULL },
+	{ "why", cli_why, 2, NULL },
+	{ "guardian", guardian_main, 0, NULL }, /* internal: started by a probation */
+	{ "ruletext", ruletext_child_main, 0, NULL }, /* internal: one family's rule text */
+	{ "scratch", scratch_main, 0, NULL }, /* internal: work in a scratch namespace */
 };
 
 /* Is --json among the verb's arguments? Removed from them (*argc one
@@ -169,10 +172,12 @@ int main(int argc, char **argv)
 	}
 	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
 		if (strcmp(argv[i], verbs[v].name) == 0) {
-			int n = argc - i, rc;
+			int n = argc - i, rc, json = verbs[v].json;
 
-			if (verbs[v].json && json_option(&n, argv + i, verbs[v].json > 1)) {
-				cli_json_start(verbs[v].name, verbs[v].json > 1);
+			if (verbs[v].listing && n > 1 && strcmp(argv[i + 1], verbs[v].listing) == 0)
+				json = 2;
+			if (json && json_option(&n, argv + i, json > 1)) {
+				cli_json_start(verbs[v].name, json > 1);
 				return cli_json_finish(verbs[v].fn(n, argv + i));
 			}
 			rc = verbs[v].fn(n, argv + i);

@@ -6,6 +6,8 @@
  * as one batch on probation, as the live view applies its edits. */
 #include "cli/cli.h"
 
+#include "model/json.h"
+
 #include "apply/apply.h"
 #include "model/fmt.h"
 #include "model/ruleset.h"
@@ -296,10 +298,14 @@ static int do_test(const struct set_args *a, struct setelems *s)
 	if (i < 0) {
 		printf("not in %s %s %s\n", ruleset_family_name(s->set.family) ?: "?",
 		       s->set.table, s->set.name);
+		cli_json_outcome("not in");
 		return EXIT_FAIL;
 	}
 	fmt_put_safe(stdout, setelems_format(s, (size_t)i, buf, sizeof(buf)));
 	fputc('\n', stdout);
+	cli_json_outcome("in");
+	if (cli_json())
+		json_str(cli_json(), "element", setelems_format(s, (size_t)i, buf, sizeof(buf)));
 	return EXIT_OK;
 }
 
@@ -380,6 +386,12 @@ static int do_change(struct set_args *a)
 						   sizeof(err));
 	nl_close(&nl);
 	free(e.text);
+	if (!ret) {
+		char *text = changeset_text(&cs);
+
+		cli_json_change(text);
+		free(text);
+	}
 	changeset_free(&cs);
 	if (ret) {
 		cli_fail(0, "not changed: %s%s", err[0] ? err : nl_strerror(ret),

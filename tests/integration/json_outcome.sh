@@ -125,4 +125,18 @@ jrun 0 save --check "$TEST_TMP/boot.nft"
 check_eq "save --check: saved (the file is what is live)" "$(j 'd["outcome"]')" "saved"
 jrun 0 zero -t inet web
 check_eq "zero: ok" "$(j '[d["verb"], d["outcome"], d["error"]]')" '["zero", "ok", null]'
+
+# the set verbs: an outcome (set list has a document of its own)
+srv nft 'add table inet jset; add set inet jset s { type ipv4_addr; flags interval; }'
+jrun 0 set add inet jset s 10.0.0.0/8 --detach --timeout 30
+check_eq "set add: on probation, the change as nft commands" \
+	"$(j '[d["verb"], d["outcome"], d["change"], d["probation"] is not None]')" \
+	'["set", "on probation", ["add element inet jset s { 10.0.0.0/8 }"], true]'
+jrun 0 set test inet jset s 10.1.2.3
+check_eq "set test: in, with the element that holds it" "$(j '[d["outcome"], d["element"]]')" \
+	'["in", "10.0.0.0/8"]'
+jrun 1 set test inet jset s 11.0.0.1
+check_eq "set test: not in, exit 1" "$(j '[d["outcome"], d["exit"]]')" '["not in", 1]'
+jrun 0 rollback
+check_eq "set add: rolled back" "$(j 'd["outcome"]')" "rolled back"
 finish
