@@ -9,8 +9,9 @@ case "$1" in
 # openssh-server: probation_ssh runs a private sshd (never the machine's)
 # clang-14, libclang-rt-14-dev: the snapshot reader's fuzzer (libFuzzer)
 # ansible-core: tests/integration/ansible.sh runs contrib/ansible/ for real
+# ipset: the corpus's iptables rules that match an ipset (-m set)
 check) want="$build libcmocka-dev $tools python3 procps openssh-server openssh-client valgrind
-	     clang-14 libclang-rt-14-dev ansible-core" ;;
+	     clang-14 libclang-rt-14-dev ansible-core ipset" ;;
 demo)  want="$build $tools" ;;
 *) echo "usage: $0 check|demo" >&2; exit 2 ;;
 esac
