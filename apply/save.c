@@ -250,6 +250,21 @@ int save_check(struct nl *nl, const char *file, bool *same, char *err, size_t er
 						  .put_arg = file }, &saved, err, errlen);
 	if (!ret)
 		*same = strcmp(live, saved) == 0;
+	if (!ret && !*same) {
+		/* the first line that differs, for the admin (and a test) */
+		const char *a = live, *b = saved;
+		int line = 1;
+
+		while (*a && *a == *b) {
+			line += *a == '\n';
+			a++, b++;
+		}
+		while (a > live && a[-1] != '\n')
+			a--, b--;
+		snprintf(err, errlen, "line %d: live \"%.*s\", file \"%.*s\"", line,
+			 (int)strcspn(a, "\n") > 200 ? 200 : (int)strcspn(a, "\n"), a,
+			 (int)strcspn(b, "\n") > 200 ? 200 : (int)strcspn(b, "\n"), b);
+	}
 	free(live);
 	free(saved);
 	return ret;

@@ -45,7 +45,8 @@ int save_probation_check(char *err, size_t errlen);
 int save_file_mode(const char *file, int asked);
 
 /* Does the live ruleset (iptables-nft tables aside) equal what file
- * loads? *same set; 0, -ENOENT (no file), or -errno with err filled. */
+ * loads? *same set (when not, err names the first line that differs);
+ * 0, -ENOENT (no file), or -errno with err filled. */
 int save_check(struct nl *nl, const char *file, bool *same, char *err, size_t errlen);
 
 /* The tables of s as nft prints them (malloc'd in *text): they are loaded

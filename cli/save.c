@@ -85,6 +85,9 @@ int cli_save(int argc, char **argv)
 			return EXIT_OK;
 		}
 		printf("not saved: the live ruleset differs from %s (lost at reboot)\n", file);
+		fputs("first difference, ", stdout);
+		fmt_put_safe(stdout, err);
+		fputc('\n', stdout);
 		cli_json_message("not saved: the live ruleset differs from the file (lost at reboot)");
 		return EXIT_FAIL;
 	}

@@ -100,7 +100,7 @@ check_rc() {
 	if [ "$rc" -eq "$want" ]; then
 		ok "$desc (exit $rc)"
 	else
-		not_ok "$desc: exit $rc, want $want; stderr: $(printf '%s' "$RC_ERR" | head -c 600 | tr '\n' '|')"
+		not_ok "$desc: exit $rc, want $want; stderr: $(printf '%s' "$RC_ERR" | head -c 600 | tr '\n' '|'); stdout: $(printf '%s' "$RC_OUT" | head -c 400 | tr '\n' '|')"
 	fi
 }
 
