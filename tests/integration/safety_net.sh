@@ -49,13 +49,16 @@ check_rc "a probation for a late joiner" 0 nfp apply --detach --timeout 60 "$TES
 RUN=$(run_dir)
 printf 'add rule inet web input tcp dport 23 drop comment "unguarded"\n' >"$RUN/late.nft"
 printf 'late\n' >"$RUN/late.txt"
-python3 - "$RUN/sock" "$RUN/late.nft" "$RUN/late.txt" >"$TEST_TMP/late.out" 2>&1 <<'EOF' &
-import socket, sys, time
+python3 - "$RUN/sock" "$RUN/late.nft" "$RUN/late.txt" "$TEST_TMP/late.go" >"$TEST_TMP/late.out" 2>&1 <<'EOF' &
+import os, socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
 s.send(b"hold %d detach" % 1)
 print(s.recv(65536).decode(), flush=True)
-time.sleep(3)          # meanwhile: a rollback from another login
+# meanwhile: a rollback from another login; the test says when it is done
+end = time.monotonic() + 30
+while not os.path.exists(sys.argv[4]) and time.monotonic() < end:
+    time.sleep(0.05)
 try:
     s.send(("commit script %s %s" % (sys.argv[2], sys.argv[3])).encode())
     print("answer:", s.recv(65536).decode() or "closed", flush=True)
@@ -65,6 +68,7 @@ EOF
 LPID=$!
 poll_until 5000 grep -q '^ok' "$TEST_TMP/late.out"
 check_rc "the probation is rolled back by another login" 0 nfp rollback
+: >"$TEST_TMP/late.go"
 wait "$LPID"
 check "the late commit reaches no guardian" grep -Eq '^answer: (closed|error)' "$TEST_TMP/late.out"
 check "... and nothing of it is in the kernel" sh -c '! ip netns exec "$0" nft list ruleset | grep -q unguarded' "$SRV"
