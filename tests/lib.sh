@@ -258,6 +258,53 @@ wait_port() {
 	return 1
 }
 
+# ---------------------------------------------------------------- sshd
+# A private OpenSSH server in a test namespace (never the machine's sshd or
+# /etc/ssh): its config, host key and authorized_keys in a folder of the
+# test's temp dir; root logs in with a test key (probation_ssh, ansible).
+SSHD=$(command -v sshd || echo /usr/sbin/sshd)
+
+# ssh_keys DIR: DIR (0700) with a host key, an admin key and its
+# authorized_keys; sshd's privilege separation folder (Debian's tmpfiles
+# would make it at boot)
+ssh_keys() {
+	mkdir -p "$1" && chmod 700 "$1" &&
+		ssh-keygen -q -t ed25519 -N '' -C nfpilot-test-host -f "$1/host_key" &&
+		ssh-keygen -q -t ed25519 -N '' -C nfpilot-test-admin -f "$1/admin_key" &&
+		cp "$1/admin_key.pub" "$1/authorized_keys" && chmod 600 "$1/authorized_keys" &&
+		{ [ -d /run/sshd ] || mkdir -m 0755 /run/sshd; }
+}
+
+# sshd_start DIR NAME NS IP [CONFIG LINE...]: sshd in NS on IP:22 with
+# DIR's keys (DIR/NAME.conf, .pid, .log), the lines added to its config;
+# checked with sshd -t first, back once it listens. 1 (said why) if not.
+sshd_start() {
+	local d=$1 name=$2 ns=$3 ip=$4
+	shift 4
+	printf '%s\n' "ListenAddress $ip:22" "HostKey $d/host_key" "PidFile $d/$name.pid" \
+		"AuthorizedKeysFile $d/authorized_keys" "PermitRootLogin prohibit-password" \
+		"PubkeyAuthentication yes" "PasswordAuthentication no" \
+		"KbdInteractiveAuthentication no" "UsePAM no" "StrictModes no" "PrintMotd no" \
+		"X11Forwarding no" "$@" >"$d/$name.conf"
+	if ! in_ns "$ns" "$SSHD" -t -f "$d/$name.conf"; then
+		echo "# sshd -t: $d/$name.conf is refused"
+		return 1
+	fi
+	bg ip netns exec "$ns" "$SSHD" -D -f "$d/$name.conf" -E "$d/$name.log"
+	wait_port "$ns" tcp 22 && return 0
+	echo "# sshd does not listen on $ip:22: $(tail -n 5 "$d/$name.log")"
+	return 1
+}
+
+# ssh_login DIR ARGS...: ssh from the client namespace with DIR's admin key
+ssh_login() {
+	local d=$1
+	shift
+	cli ssh -F /dev/null -i "$d/admin_key" -o IdentitiesOnly=yes -o IdentityAgent=none \
+		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o ConnectTimeout=3 -o LogLevel=ERROR "$@"
+}
+
 # start_servers [NS]: TCP listeners on 22 80 443 8080 that read one line and
 # answer "port<N> <line>"; a UDP echo on 53. In the server namespace by default.
 start_servers() {

@@ -122,7 +122,15 @@ one() {
 			: >"$tmp/watch.out" # not the last one's "ready" (its own redirect may come late)
 			ip netns exec "$ns" python3 "$tmp/watch.py" "$run" 600 >"$tmp/watch.out" &
 			w=$!
-			until grep -q ready "$tmp/watch.out" 2>/dev/null; do sleep 0.05; done
+			i_ready=0
+			until grep -q ready "$tmp/watch.out" 2>/dev/null; do
+				i_ready=$((i_ready + 1))
+				if [ "$i_ready" -gt 400 ] || ! kill -0 "$w" 2>/dev/null; then
+					echo "bench restore: $name: the watcher did not start" >&2
+					exit 1
+				fi
+				sleep 0.05
+			done
 			t0=$(now)
 			if [ "$kind" = apply ]; then
 				"$bin" -N "$ns" apply --detach --timeout "$TIMEOUT" "$tmp/change.nft" >/dev/null

@@ -15,7 +15,6 @@
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 command -v ansible-playbook >/dev/null || { skip "ansible" "no ansible-playbook (sh tests/deps.sh check installs ansible-core)"; finish; }
-SSHD=$(command -v sshd || echo /usr/sbin/sshd)
 [ -x "$SSHD" ] || bail "no sshd (sh tests/deps.sh check installs openssh-server)"
 PY=/usr/bin/python3
 [ -x "$PY" ] || bail "no /usr/bin/python3 for the module on the hosts"
@@ -34,37 +33,13 @@ for n in 2 3; do
 done
 
 D="$TEST_TMP/fleet"
+ssh_keys "$D" || bail "ssh keys"
 mkdir -p "$D/remote" "$D/local"
-chmod 700 "$D"
-ssh-keygen -q -t ed25519 -N '' -C nfpilot-test-host -f "$D/host_key" || bail "host key"
-ssh-keygen -q -t ed25519 -N '' -C nfpilot-test-admin -f "$D/admin_key" || bail "client key"
-cp "$D/admin_key.pub" "$D/authorized_keys"
-chmod 600 "$D/authorized_keys"
-[ -d /run/sshd ] || mkdir -m 0755 /run/sshd
 for n in 1 2 3; do
 	eval "ns=\$H$n ip=\$IP$n"
-	cat >"$D/sshd_$n.conf" <<SSHD
-ListenAddress $ip:22
-HostKey $D/host_key
-PidFile $D/sshd_$n.pid
-AuthorizedKeysFile $D/authorized_keys
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PrintMotd no
-X11Forwarding no
-SSHD
-	bg ip netns exec "$ns" "$SSHD" -D -f "$D/sshd_$n.conf" -E "$D/sshd_$n.log"
-	wait_port "$ns" tcp 22 || bail "sshd does not listen on $ip:22: $(tail -n 5 "$D/sshd_$n.log")"
+	sshd_start "$D" "sshd_$n" "$ns" "$ip" || bail "sshd in $ns"
 done
-login() { # login IP CMD: a new SSH login from the client namespace
-	cli ssh -F /dev/null -i "$D/admin_key" -o IdentitiesOnly=yes -o IdentityAgent=none \
-		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-		-o ConnectTimeout=3 -o LogLevel=ERROR root@"$1" "$2"
-}
+login() { ssh_login "$D" root@"$1" "$2"; } # login IP CMD: a new SSH login from the client namespace
 for n in 1 2 3; do
 	eval "ip=\$IP$n"
 	[ "$(login "$ip" 'echo in' 2>&1)" = in ] || bail "no SSH login to $ip"

@@ -14,47 +14,17 @@
 # alive confirms.
 . "$(dirname "$0")/../lib.sh"
 
-SSHD=$(command -v sshd || echo /usr/sbin/sshd)
 [ -x "$SSHD" ] || bail "no sshd (sh tests/deps.sh check installs openssh-server)"
 command -v ssh >/dev/null || bail "no ssh client (openssh-client)"
 
 setup_net
 D="$TEST_TMP/ssh"
-mkdir -p "$D"
-chmod 700 "$D"
-ssh-keygen -q -t ed25519 -N '' -C nfpilot-test-host -f "$D/host_key" || bail "host key"
-ssh-keygen -q -t ed25519 -N '' -C nfpilot-test-admin -f "$D/admin_key" || bail "client key"
-cp "$D/admin_key.pub" "$D/authorized_keys"
-chmod 600 "$D/authorized_keys"
-cat >"$D/sshd_config" <<EOF
-ListenAddress $SRV_IP:22
-HostKey $D/host_key
-PidFile $D/sshd.pid
-AuthorizedKeysFile $D/authorized_keys
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PrintMotd no
-PrintLastLog no
-X11Forwarding no
-AllowTcpForwarding no
-LogLevel VERBOSE
-EOF
-# sshd's privilege separation dir (Debian's tmpfiles would make it at boot)
-[ -d /run/sshd ] || mkdir -m 0755 /run/sshd
-srv "$SSHD" -t -f "$D/sshd_config" -h "$D/host_key" || bail "sshd -t: the config is refused"
-bg ip netns exec "$SRV" "$SSHD" -D -f "$D/sshd_config" -h "$D/host_key" -E "$D/sshd.log"
-wait_port "$SRV" tcp 22 || bail "sshd does not listen on $SRV_IP:22: $(tail -n 5 "$D/sshd.log")"
+ssh_keys "$D" || bail "ssh keys"
+sshd_start "$D" sshd "$SRV" "$SRV_IP" "PrintLastLog no" "AllowTcpForwarding no" "LogLevel VERBOSE" ||
+	bail "sshd in $SRV"
 
 # login ARGS...: ssh from the client namespace to the server as root
-login() {
-	cli ssh -F /dev/null -i "$D/admin_key" -o IdentitiesOnly=yes -o IdentityAgent=none \
-		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-		-o ConnectTimeout=3 -o LogLevel=ERROR "$@"
-}
+login() { ssh_login "$D" "$@"; }
 
 check_eq "a login works before the change" "$(login root@"$SRV_IP" 'echo in; cat /proc/self/net/dev | grep -c v0' 2>&1)" \
 	"$(printf 'in\n1')"
