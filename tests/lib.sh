@@ -258,6 +258,25 @@ wait_port() {
 	return 1
 }
 
+# ---------------------------------------------------------------- TUI tests
+# Shared by tests/tui_lib.sh (the driver) and tests/tmux_lib.sh, each of
+# which defines screen and wait_for.
+
+# show_screen: the last screen and nfpilot's stderr as "# " lines
+show_screen() {
+	echo "# ---- screen:"
+	screen | sed 's/^/# |/'
+	if [ -s "$TEST_TMP/tui.err" ]; then
+		echo "# ---- nfpilot stderr:"
+		head -c 3000 "$TEST_TMP/tui.err" | sed 's/^/# /'
+	fi
+}
+
+# expect DESC ERE [SECS]: ok when the screen shows ERE in time
+expect() {
+	if wait_for "$2" "${3:-5}"; then ok "$1"; else not_ok "$1: /$2/ not on screen"; fi
+}
+
 # ---------------------------------------------------------------- sshd
 # A private OpenSSH server in a test namespace (never the machine's sshd or
 # /etc/ssh): its config, host key and authorized_keys in a folder of the

@@ -70,16 +70,6 @@ keys_l() { tmx send-keys -t "$TUI_SESSION" -l "$1"; }
 screen() { tmx capture-pane -p -t "$TUI_SESSION"; }
 screen_e() { tmx capture-pane -p -e -t "$TUI_SESSION"; }
 
-# show_screen: the screen and nfpilot's stderr as "# " lines, for failures
-show_screen() {
-	echo "# ---- screen:"
-	screen | sed 's/^/# |/'
-	if [ -s "$TEST_TMP/tui.err" ]; then
-		echo "# ---- nfpilot stderr:"
-		head -c 3000 "$TEST_TMP/tui.err" | sed 's/^/# /'
-	fi
-}
-
 # matches ERE / no_match ERE: a line of the screen matches, or none does
 matches() { screen | grep -Eq -- "$1"; }
 no_match() { ! matches "$1"; }
@@ -99,11 +89,6 @@ wait_gone() {
 	echo "# wait_gone: a line still matches /$1/ after ${2:-5}s"
 	show_screen
 	return 1
-}
-
-# expect DESC ERE [SECS]: ok when the screen shows ERE in time
-expect() {
-	if wait_for "$2" "${3:-5}"; then ok "$1"; else not_ok "$1: /$2/ not on screen"; fi
 }
 
 # expect_not DESC ERE: ok when no line matches ERE right now. It looks

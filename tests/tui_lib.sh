@@ -150,16 +150,6 @@ click() { drv click "$1" "$2"; }
 hangup() { drv hangup; }
 tui_kill() { drv kill "$1"; }
 
-# show_screen: the last screen and nfpilot's stderr as "# " lines
-show_screen() {
-	echo "# ---- screen:"
-	screen | sed 's/^/# |/'
-	if [ -s "$TEST_TMP/tui.err" ]; then
-		echo "# ---- nfpilot stderr:"
-		head -c 3000 "$TEST_TMP/tui.err" | sed 's/^/# /'
-	fi
-}
-
 # wait_for ERE [SECS]: until a screen line matches ERE (default 5 s); shows
 # the screen and returns 1 when none did in time.
 wait_for() {
@@ -188,11 +178,6 @@ wait_until() {
 		[ "$left" -gt 0 ] || return 1
 		next_screen "$((left / 1000)).$(printf %03d $((left % 1000)))" >/dev/null
 	done
-}
-
-# expect DESC ERE [SECS]: ok when the screen shows ERE in time
-expect() {
-	if wait_for "$2" "${3:-5}"; then ok "$1"; else not_ok "$1: /$2/ not on screen"; fi
 }
 
 # expect_not DESC ERE: ok when no line matches ERE once the view is idle
