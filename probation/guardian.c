@@ -548,6 +548,7 @@ static void after_start(struct guardian *g)
 {
 	struct snapshot v;
 	struct after_read *a = &g->aread;
+	int err;
 
 	if (g->reading) {
 		g->read_again = true; /* a change went in since it started */
@@ -566,8 +567,10 @@ static void after_start(struct guardian *g)
 		a->n = i + 1;
 	}
 	a->donefd = g->afterfd;
-	if (!v.tables || a->n != v.ntables || pthread_create(&g->reader, NULL, after_thread, a)) {
-		syslog(LOG_WARNING, "the state after the change not read: %s", strerror(ENOMEM));
+	err = !v.tables || a->n != v.ntables ? ENOMEM
+					      : pthread_create(&g->reader, NULL, after_thread, a);
+	if (err) {
+		syslog(LOG_WARNING, "the state after the change not read: %s", strerror(err));
 		after_read_free(a);
 	} else {
 		g->reading = true;
