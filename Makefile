@@ -21,10 +21,11 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # The layers, each a folder, and what each may include (an archive per
 # layer, linked in this order: a layer only uses those after it). `make
 # layers` checks every #include "..." of the program against this table.
-LAYERS       := cli ui apply probation sandbox conntrack nft model util
+LAYERS       := cli ui check apply probation sandbox conntrack nft model util
 DEPS_main    := cli ui apply probation nft model util
-DEPS_cli     := apply probation sandbox conntrack nft model util
-DEPS_ui      := apply probation sandbox conntrack nft model util
+DEPS_cli     := check apply probation sandbox conntrack nft model util
+DEPS_ui      := check apply probation sandbox conntrack nft model util
+DEPS_check   := apply probation sandbox conntrack nft model util
 DEPS_apply   := probation nft model util
 DEPS_probation := nft model util
 DEPS_sandbox := conntrack nft model util

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "cli/cli.h"
 
+#include "check/lockout.h"
 #include "probation/probation.h"
 #include "probation/snapfile.h"
 #include "sandbox/sandbox.h"
@@ -40,6 +41,8 @@ static const char apply_usage[] =
 	"  --confirm-new-session    only nfpilot confirm from a NEW login counts\n"
 	"  --force                  apply even if the kernel refuses to restore a\n"
 	"                           table it touches (then nothing can undo that)\n"
+	"  --ignore-lockout         apply even if the lockout pre-check finds that it\n"
+	"                           drops SSH sessions (exit 6 otherwise)\n"
 	"  --dry-run                only the check: nothing reaches the kernel\n"
 	"  --json                   the outcome as one JSON object (nfpilot(8))\n"
 	"  Without --detach it asks on the terminal; no answer reverts, and so\n"
@@ -164,7 +167,7 @@ int cli_apply(int argc, char **argv)
 	char err[4096] = "", what[300], copy[4200], dir[4200], *text;
 	struct nl nl;
 	size_t len;
-	int ret;
+	int ret, locked = 0;
 
 	cli_probation_init(&opts, "nfpilot apply");
 	for (int i = 1; i < argc; i++) {
@@ -234,6 +237,9 @@ int cli_apply(int argc, char **argv)
 			fprintf(stderr, "nfpilot: cannot start libnftables\n");
 	} else if (dry_run) {
 		dry_run_report(file, dir, text);
+	} else if ((ret = cli_lockout(&(struct check_change){ .script = text,
+							      .include_dir = dir }, &opts))) {
+		locked = ret;
 	} else {
 		struct probation_change ch = { .kind = CHANGE_SCRIPT, .path = copy, .include = dir,
 					       .text = text };
@@ -256,6 +262,8 @@ int cli_apply(int argc, char **argv)
 		cli_json_change(text);
 	free(text);
 	nl_close(&nl);
+	if (locked)
+		return locked;
 	if (ret)
 		return ret == -EINVAL ? EXIT_FAIL : cli_exit_code(ret);
 	if (dry_run)

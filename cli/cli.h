@@ -14,6 +14,7 @@ enum {
 	EXIT_NOTFOUND = 3,  /* no such table, chain or namespace */
 	EXIT_PERM = 4,      /* not root / no CAP_NET_ADMIN (never when root) */
 	EXIT_NOKERNEL = 5,  /* nf_tables not available */
+	EXIT_LOCKOUT = 6,   /* not applied: it would drop SSH sessions (check/lockout.h) */
 };
 
 /* Print "nfpilot: <msg>" on stderr, every line of it made safe for the
@@ -47,6 +48,12 @@ void cli_probation_init(struct probation_opts *o, const char *what);
 /* --timeout S, --detach, --confirm-new-session: how many arguments used
  * (0: another option; -1: bad, message printed). */
 int cli_probation_option(int argc, char **argv, int i, struct probation_opts *o);
+/* The lockout pre-check of a change (check/lockout.h), unless
+ * o->lockout_ok (--ignore-lockout): 0 to go on, or EXIT_LOCKOUT with what
+ * it cuts said (--json: outcome "lockout", member "lockout"). A check that
+ * cannot be made is a warning: the probation is still the way back. */
+struct check_change;
+int cli_lockout(const struct check_change *ch, const struct probation_opts *o);
 /* What to add to the message of a change refused because the kernel
  * refuses its restore point (-ENOTRECOVERABLE): how to force it. */
 const char *cli_probation_hint(int err);

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 #include "apply/apply.h"
+#include "check/lockout.h"
 #include "nft/reader.h"
 #include "nft/ruletext.h"
 
@@ -34,7 +35,7 @@ static const char edit_usage[] =
 	"  --add-table               create the table given with -t\n"
 	"  --genid N                 refuse unless the ruleset is still at generation N\n"
 	"                            (as nfpilot list --json reported it)\n"
-	"  --timeout S, --detach, --confirm-new-session, --force: the probation, as\n"
+	"  --timeout S, --detach, --confirm-new-session, --force, --ignore-lockout: as\n"
 	"  for apply:\n"
 	"                            it asks on the terminal (no answer reverts)\n"
 	"  New rules get a counter unless they have one or --no-counter is given.\n";
@@ -275,6 +276,11 @@ int cli_edit(int argc, char **argv)
 		if (printed)
 			return code;
 		return cli_fail(code, "%s", err[0] ? err : nl_strerror(ret));
+	}
+	if ((ret = cli_lockout(&(struct check_change){ .cs = &cs }, &opts))) {
+		changeset_free(&cs);
+		nl_close(&nl);
+		return ret;
 	}
 	ret = apply_changeset_on_probation(&nl, &cs, &opts, &prob, &failed, err, sizeof(err));
 	if (ret) {

@@ -91,7 +91,7 @@ static const char *code_name(int rc)
 	static const char *const names[] = {
 		[EXIT_OK] = "ok", [EXIT_FAIL] = "failed", [EXIT_USAGE] = "usage",
 		[EXIT_NOTFOUND] = "not found", [EXIT_PERM] = "permission denied",
-		[EXIT_NOKERNEL] = "no nf_tables",
+		[EXIT_NOKERNEL] = "no nf_tables", [EXIT_LOCKOUT] = "lockout",
 	};
 
 	return rc >= 0 && rc < (int)(sizeof(names) / sizeof(names[0])) ? names[rc] : "failed";

@@ -5,6 +5,7 @@
  * revert. */
 #include "cli/cli.h"
 
+#include "check/lockout.h"
 #include "probation/probation.h"
 #include "model/fmt.h"
 #include "model/config.h"
@@ -52,7 +53,41 @@ int cli_probation_option(int argc, char **argv, int i, struct probation_opts *o)
 		o->force = true;
 		return 1;
 	}
+	if (strcmp(argv[i], "--ignore-lockout") == 0) {
+		o->lockout_ok = true;
+		return 1;
+	}
 	return 0;
+}
+
+int cli_lockout(const struct check_change *ch, const struct probation_opts *o)
+{
+	struct lockout lo;
+	char err[2048] = "";
+	int ret;
+
+	if (o->lockout_ok)
+		return 0;
+	ret = lockout_check(ch, &lo, err, sizeof(err));
+	if (ret) {
+		/* nft's refusal is the apply's own to report */
+		if (ret != -EINVAL) {
+			cli_fail(0, "warning: no lockout pre-check (%s): the probation is the "
+				 "way back", err);
+		}
+		return 0;
+	}
+	if (!lo.verdict) {
+		lockout_free(&lo);
+		return 0;
+	}
+	cli_json_outcome("lockout");
+	if (cli_json())
+		json_str(cli_json(), "lockout", lo.verdict);
+	cli_fail(0, "not applied, nothing changed: %s", lo.verdict);
+	cli_fail(0, "--ignore-lockout applies it anyway; " LOCKOUT_HINT);
+	lockout_free(&lo);
+	return EXIT_LOCKOUT;
 }
 
 const char *cli_probation_hint(int err)

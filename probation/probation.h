@@ -30,6 +30,8 @@ struct probation_opts {
 	bool detach;            /* the applier's end does not revert */
 	bool strict;            /* only `nfpilot confirm` from another login */
 	const char *what;       /* "nfpilot apply web.nft", for status/history */
+	bool lockout_ok;        /* the caller's lockout pre-check is skipped
+				 * (--ignore-lockout; the probation ignores it) */
 	bool force;             /* apply even if the kernel refuses the restore
 				 * point (the guardian cannot undo those tables) */
 };

@@ -636,7 +636,7 @@ static int note(struct sandbox_answer *a, uint32_t family, const char *table, co
 	return 0;
 }
 
-static bool is_local(const struct sandbox *sb, uint8_t family, const uint8_t *addr)
+bool sandbox_is_local(const struct sandbox *sb, uint8_t family, const uint8_t *addr)
 {
 	for (size_t i = 0; i < sb->nlocal; i++)
 		if (sb->local[i][0] == family &&
@@ -955,6 +955,16 @@ static uint64_t real_handle(const struct sandbox *sb, uint32_t family, const cha
 	return copy;
 }
 
+uint64_t sandbox_copy_handle(const struct sandbox *sb, uint32_t family, const char *table,
+			     uint64_t real)
+{
+	for (size_t i = 0; i < sb->nmap; i++)
+		if (sb->map[i].family == family && sb->map[i].real == real &&
+		    !strcmp(sb->map[i].table, table))
+			return sb->map[i].copy;
+	return real;
+}
+
 /* Why a rule's expression may make the sandbox's answer differ, or NULL. */
 static const char *unsure(struct nftnl_expr *e, const struct snap_table *t)
 {
@@ -1143,7 +1153,7 @@ static int ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer
 	       size_t errlen)
 {
 	struct sandbox_link *in = NULL;
-	bool local_src = is_local(sb, p->family, p->saddr);
+	bool local_src = sandbox_is_local(sb, p->family, p->saddr);
 	int ret;
 
 	if (p->state != PACKET_NEW && (ret = make_ct(sb, p, err, errlen)))

@@ -134,6 +134,14 @@ int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answe
 int sandbox_stage(struct sandbox *sb, const char *script, const char *include_dir, char *err,
 		  size_t errlen);
 
+/* The copy's handle of the host's rule real of table (family, table):
+ * what a script staged in the copy names it by. */
+uint64_t sandbox_copy_handle(const struct sandbox *sb, uint32_t family, const char *table,
+			     uint64_t real);
+
+/* Whether addr (4 or 16 bytes, by family) is an address of the host. */
+bool sandbox_is_local(const struct sandbox *sb, uint8_t family, const uint8_t *addr);
+
 void sandbox_answer_free(struct sandbox_answer *a);
 void sandbox_close(struct sandbox *sb);
 
