@@ -7,6 +7,7 @@
 #include "apply/apply.h"
 #include "apply/quick.h"
 #include "apply/staged.h"
+#include "check/lockout.h"
 #include "model/fmt.h"
 
 #include <errno.h>
@@ -287,6 +288,31 @@ static const char *iptables_warning(const struct view *v)
 		       : NULL;
 }
 
+/* The lockout pre-check of the staged edits (check/lockout.h): true with
+ * what they cut in buf; false with "" or, when it could not be made, why,
+ * as words to add to the question. */
+static bool lockout_words(const struct view *v, char *buf, size_t len)
+{
+	struct lockout lo;
+	char err[600];
+	bool cut = false;
+	int ret = lockout_check(&(struct check_change){ .cs = &v->cs }, &lo, err, sizeof(err));
+
+	buf[0] = 0;
+	if (ret) {
+		/* nft's refusal (-EINVAL) is the apply's own to report */
+		if (ret != -EINVAL)
+			snprintf(buf, len, " (no lockout pre-check: %s)", err);
+		return false;
+	}
+	if (lo.verdict) {
+		snprintf(buf, len, "%s", lo.verdict);
+		cut = true;
+	}
+	lockout_free(&lo);
+	return cut;
+}
+
 void edit_action(struct view *v, enum action act)
 {
 	struct rules_view *rv = &v->rules;
@@ -446,14 +472,20 @@ void edit_action(struct view *v, enum action act)
 	case ACT_PENDING:
 		view_show(v, &pending_screen);
 		return;
-	case ACT_APPLY:
+	case ACT_APPLY: {
+		char cut[1100];
+
 		if (!v->cs.n) {
 			view_status(v, ROLE_DIM, "nothing staged");
 			return;
 		}
-		view_ask(v, ACT_APPLY, "Apply %zu staged edit%s as one transaction?", v->cs.n,
-		    v->cs.n == 1 ? "" : "s");
+		if (lockout_words(v, cut, sizeof(cut)))
+			view_ask(v, ACT_APPLY, "LOCKOUT: %s. Apply anyway? (%s)", cut, LOCKOUT_HINT);
+		else
+			view_ask(v, ACT_APPLY, "Apply %zu staged edit%s as one transaction?%s", v->cs.n,
+				 v->cs.n == 1 ? "" : "s", cut);
 		return;
+	}
 	case ACT_DISCARD:
 		if (!v->cs.total) {
 			view_status(v, ROLE_DIM, "nothing staged");

@@ -238,15 +238,30 @@ check_eq "... every host ok, none changed" "$(stat again h1 changed) $(stat agai
 check_eq "... the apply said nothing changed" "$(result again h2 0 'r["outcome"]')" "nothing changed"
 check_eq "... no probation, no history entry" "$(entries "$H1")" "$N1"
 
-# ---- 4: one host at a time; the second locks new SSH logins out
+# ---- 4: one host at a time; the second's change locks new SSH logins out:
+# nfpilot's lockout pre-check refuses it (the module's own SSH connection)
+N2=$(entries "$H2")
 N3=$(entries "$H3")
 B2=$(ip netns exec "$H2" nft -s list ruleset)
-T0=$(ms)
-play rollout -e version=v2 -e batch=1
+play lockout -e version=v2 -e batch=1
 check "the rollout fails" test "$PLAY_RC" -ne 0
-check_eq "h1: applied and confirmed" "$(stat rollout h1 changed) $(stat rollout h1 failures) $(stat rollout h1 unreachable)" "2 0 0"
+check_eq "h1: applied and confirmed" "$(stat lockout h1 changed) $(stat lockout h1 failures) $(stat lockout h1 unreachable)" "2 0 0"
 check_eq "h1: carries the new ruleset" "$(marker "$H1")" 8002
 check_eq "h1: confirmed" "$(last_outcome "$H1")" confirmed
+check_eq "h2: the apply fails, refused by the lockout pre-check" \
+	"$(stat lockout h2 failures) $(result lockout h2 0 'r["outcome"]')" "1 lockout"
+check "h2: ... saying a new SSH connection is dropped, and where" sh -c \
+	"grep -Eq 'drops a new SSH connection from [0-9.]+ at chain input policy drop \(inet fleet\)' '$D/lockout.out'"
+check_eq "h2: nothing applied, nothing on probation, no history entry" \
+	"$(ip netns exec "$H2" nft -s list ruleset | md5sum) $(none_on "$H2" && echo none) $(entries "$H2")" \
+	"$(printf '%s\n' "$B2" | md5sum) none $N2"
+check_eq "h3: the rollout stopped before it" "$(stat lockout h3 ok) $(stat lockout h3 changed)" "0 0"
+# the net behind the pre-check: the same change forced past it goes in,
+# the confirm cannot reach h2, and its guardian reverts it
+T0=$(ms)
+play rollout -e version=v2 -e batch=1 -e nfpilot_ignore_lockout=true
+check "forced past the pre-check: the rollout fails" test "$PLAY_RC" -ne 0
+check_eq "h1: holds it already, ok" "$(stat rollout h1 changed) $(stat rollout h1 failures)" "0 0"
 check_eq "h2: the confirm could not reach it (unreachable)" "$(stat rollout h2 unreachable)" 1
 check_eq "h2: the apply went in over the open connection" "$(result rollout h2 0 'r["outcome"]')" "on probation"
 check_eq "h3: the rollout stopped before it (max_fail_percentage)" "$(stat rollout h3 ok) $(stat rollout h3 changed)" "0 0"

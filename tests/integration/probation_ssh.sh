@@ -11,7 +11,8 @@
 # traffic accepted but new logins dropped, the applying session cannot
 # confirm and nobody else can get in to: it reverts; with port 22 open a
 # new login confirms. The control: yes typed into a session that stays
-# alive confirms.
+# alive confirms. These changes pass the lockout pre-check with
+# --ignore-lockout: this is the net behind it (tests/integration/lockout.sh).
 . "$(dirname "$0")/../lib.sh"
 
 [ -x "$SSHD" ] || bail "no sshd (sh tests/deps.sh check installs openssh-server)"
@@ -44,7 +45,7 @@ BEFORE=$(srv nft -s list ruleset)
 # fifo, what the server says goes to a file
 mkfifo "$D/typed"
 ( login -tt root@"$SRV_IP" \
-	"NFPILOT_LIB_DIR=$NFPILOT_LIB_DIR ASAN_OPTIONS=${ASAN_OPTIONS:-} $NFPILOT apply --timeout 10 $D/drop.nft" \
+	"NFPILOT_LIB_DIR=$NFPILOT_LIB_DIR ASAN_OPTIONS=${ASAN_OPTIONS:-} $NFPILOT apply --ignore-lockout --timeout 10 $D/drop.nft" \
 	<"$D/typed" >"$D/session.out" 2>"$D/session.err"
   echo "$?" >"$D/session.rc" ) &
 SESSION=$!
@@ -120,7 +121,7 @@ session() {
 }
 sed 's/ct state established,related accept/&\n\t\ttcp dport 22 accept/' "$D/safe.nft" >"$D/open.nft"
 # in the applying session: the apply in the background, then a confirm
-session strict1 "$N apply --confirm-new-session --timeout 10 $D/safe.nft & \
+session strict1 "$N apply --ignore-lockout --confirm-new-session --timeout 10 $D/safe.nft & \
 	until $N status | grep -q '^holders: 1'; do sleep 0.1; done; \
 	$N confirm; echo CONFIRM=\$?; wait \$!"
 T0=$(ms)
@@ -148,7 +149,7 @@ srv nft delete table inet lockout
 
 mkfifo "$D/typed2"
 ( login -tt root@"$SRV_IP" \
-	"NFPILOT_LIB_DIR=$NFPILOT_LIB_DIR ASAN_OPTIONS=${ASAN_OPTIONS:-} $NFPILOT apply --timeout 10 $D/safe.nft" \
+	"NFPILOT_LIB_DIR=$NFPILOT_LIB_DIR ASAN_OPTIONS=${ASAN_OPTIONS:-} $NFPILOT apply --ignore-lockout --timeout 10 $D/safe.nft" \
 	<"$D/typed2" >"$D/session2.out" 2>&1
   echo "$?" >"$D/session2.rc" ) &
 BG_PIDS="$BG_PIDS $!"

@@ -74,6 +74,15 @@ options:
       - The nfpilot program on the managed host.
     type: path
     default: nfpilot
+  ignore_lockout:
+    description:
+      - Apply even if nfpilot's lockout pre-check finds that the script
+        drops an SSH session of the host (the module's own connection
+        among them) or IPv6 neighbour discovery; otherwise such a script
+        is not applied and the task fails with outcome C(lockout), saying
+        which rule or policy drops what.
+    type: bool
+    default: false
 notes:
   - Check mode with I(state=applied) runs C(nfpilot apply --dry-run);
     nft checks the script, nothing reaches the live tables, and nfpilot
@@ -191,8 +200,8 @@ def applied(module):
     if module.check_mode:
         rc, answer, err = run(module, 'apply', ['--dry-run', path])
     else:
-        rc, answer, err = run(module, 'apply', ['--detach', '--timeout', str(p['timeout']),
-                                                path])
+        rc, answer, err = run(module, 'apply', ['--detach', '--timeout', str(p['timeout'])] +
+                              (['--ignore-lockout'] if p['ignore_lockout'] else []) + [path])
     change = answer.get('change') or []
     result = dict(outcome=answer.get('outcome'), change=change, nfpilot=answer)
     if module._diff:
@@ -246,6 +255,7 @@ def main():
             id=dict(type='str'),
             netns=dict(type='str'),
             executable=dict(type='path', default='nfpilot'),
+            ignore_lockout=dict(type='bool', default=False),
         ),
         mutually_exclusive=[['src', 'content']],
         supports_check_mode=True,
