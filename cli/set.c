@@ -6,6 +6,8 @@
  * as one batch on probation, as the live view applies its edits. */
 #include "cli/cli.h"
 
+#include "check/lockout.h"
+
 #include "model/json.h"
 
 #include "apply/apply.h"
@@ -33,7 +35,8 @@ static const char set_usage[] =
 	"  test    is ELEMENT in the set? exit 0 and the element that holds it\n"
 	"          (the interval or prefix holding an address), exit 1 if not\n"
 	"  add, del, flush: one transaction on probation, as nfpilot apply: unless\n"
-	"          confirmed within the timeout the set is put back as it was\n"
+	"          confirmed within the timeout the set is put back as it was; the\n"
+	"          lockout pre-check first, as for apply (--ignore-lockout)\n"
 	"  ELEMENT as nft takes it: 10.0.0.1, 10.0.0.0/8, 10.0.0.1-10.0.0.9,\n"
 	"          10.0.0.1 . 22, 1.2.3.4 timeout 1h comment \"x\", 1.2.3.4 : accept\n"
 	"  --file F   one element a line (# comments and blank lines skipped)\n"
@@ -349,7 +352,7 @@ static int do_change(struct set_args *a)
 	char err[4096] = "", what[600];
 	char **lines = NULL;
 	size_t nlines = 0;
-	int ret, failed = -1;
+	int ret, failed = -1, locked;
 	struct nl nl;
 
 	if (strcmp(a->verb, "flush") == 0) {
@@ -381,6 +384,12 @@ static int do_change(struct set_args *a)
 		ret = nl_genid(&nl, &cs.genid);
 	if (!ret)
 		ret = changeset_add(&cs, &e);
+	if (!ret && (locked = cli_lockout(&(struct check_change){ .cs = &cs }, &a->popts))) {
+		nl_close(&nl);
+		free(e.text);
+		changeset_free(&cs);
+		return locked;
+	}
 	if (!ret)
 		ret = apply_changeset_on_probation(&nl, &cs, &a->popts, &prob, &failed, err,
 						   sizeof(err));

@@ -70,6 +70,24 @@ check "... and the verdict" sh -c "grep -q 'drops your own SSH session' '$TEST_T
 check_rc "--ignore-lockout applies it anyway" 0 nfp apply --detach --ignore-lockout "$D/drop.nft"
 nfp rollback >/dev/null 2>&1
 srv nft delete table inet lockout
+# a set the SSH accept looks up
+srv nft -f - <<'EOF'
+table inet lockout {
+	set admins { type ipv4_addr; elements = { 10.200.0.2, 10.200.0.77 }; }
+	chain input {
+		type filter hook input priority 0; policy drop;
+		ip saddr @admins tcp dport 22 accept
+	}
+}
+EOF
+G0=$(genid)
+check_rc "set flush of the set that lets the admin in is refused" 6 nfp set flush --detach inet lockout admins
+check "... at the policy" grep -qF "drops your own SSH session (10.200.0.2:40000 -> :22) at chain input policy drop (inet lockout)" "$TEST_TMP/rc.err"
+check_rc "set del of the admin's address is refused" 6 nfp set del --detach inet lockout admins 10.200.0.2
+check_eq "... nothing reached the kernel" "$(genid)" "$G0"
+check_rc "set del of another address passes" 0 nfp set del --detach inet lockout admins 10.200.0.77
+nfp confirm >/dev/null 2>&1
+srv nft delete table inet lockout
 check_rc "a session ending in another namespace is not this one's" 0 \
 	env SSH_CONNECTION="192.0.2.9 40000 192.0.2.1 22" "$NFPILOT" -N "$SRV" apply --dry-run "$D/drop.nft"
 unset SSH_CONNECTION
