@@ -422,22 +422,22 @@ int lockout_find(struct lockout *lo, const struct sandbox *sb, char *err, size_t
 
 /* ---- the answers ---- */
 
-/* what decided a dropped packet, made safe */
-static void decided(const struct trace_packet *tp, char *buf, size_t len)
+void check_decider(const struct trace_packet *tp, char *buf, size_t len)
 {
 	const struct trace_step *s = tp->decided >= 0 ? &tp->steps[tp->decided] : NULL;
 	char table[128], chain[128], text[200];
 	const char *fam = s ? ruleset_family_name(s->family) : NULL;
 
 	if (!s) {
-		snprintf(buf, len, "a drop outside the rules");
+		snprintf(buf, len, "a %s outside the rules", trace_verdict_name(tp->verdict));
 		return;
 	}
 	fmt_sanitize(table, sizeof(table), s->table ? s->table : "?");
 	fmt_sanitize(chain, sizeof(chain), s->chain ? s->chain : "?");
 	fmt_sanitize(text, sizeof(text), s->text ? s->text : "");
 	if (s->kind == TRACE_POLICY)
-		snprintf(buf, len, "chain %s policy drop (%s %s)", chain, fam ? fam : "?", table);
+		snprintf(buf, len, "chain %s policy %s (%s %s)", chain, trace_verdict_name(s->verdict),
+			 fam ? fam : "?", table);
 	else if (s->staged >= 0)
 		snprintf(buf, len, "the rule the change adds to %s %s %s (%s)", fam ? fam : "?",
 			 table, chain, text);
@@ -536,7 +536,7 @@ int lockout_ask(struct lockout *lo, struct sandbox *sb)
 		pr->asked = true;
 		pr->cut = a.packet->verdict == NF_DROP;
 		if (pr->cut)
-			decided(a.packet, pr->where, sizeof(pr->where));
+			check_decider(a.packet, pr->where, sizeof(pr->where));
 		sandbox_answer_free(&a);
 	}
 	return verdict(lo);

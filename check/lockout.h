@@ -42,6 +42,11 @@ struct check_change {
 int check_sandbox(struct sandbox *sb, bool *open, const struct check_change *ch, char *err,
 		  size_t errlen);
 
+/* What decided p, made safe: "chain input policy drop (inet fw)", "rule 7
+ * of inet fw input (tcp dport 22 drop)", "the rule the change adds to
+ * inet fw input (...)". */
+void check_decider(const struct trace_packet *p, char *buf, size_t len);
+
 enum lockout_kind {
 	LOCKOUT_OWN,        /* the admin's session, established */
 	LOCKOUT_OWN_NEW,    /* a new SSH connection from its address */

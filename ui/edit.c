@@ -7,6 +7,7 @@
 #include "apply/apply.h"
 #include "apply/quick.h"
 #include "apply/staged.h"
+#include "check/effect.h"
 #include "check/lockout.h"
 #include "model/fmt.h"
 
@@ -313,6 +314,8 @@ static bool lockout_words(const struct view *v, char *buf, size_t len)
 	return cut;
 }
 
+static void effect_fix(struct view *v);
+
 void edit_action(struct view *v, enum action act)
 {
 	struct rules_view *rv = &v->rules;
@@ -455,6 +458,9 @@ void edit_action(struct view *v, enum action act)
 		stage_after(v, &e, ACT_CHAIN_FLUSH, q);
 		return;
 	}
+	case ACT_EFFECT_FIX:
+		effect_fix(v);
+		return;
 	case ACT_COUNTER_DEFAULT:
 		rv->no_counter = !rv->no_counter;
 		view_status(v, ROLE_NORMAL, rv->no_counter ? "new rules get no counter"
@@ -615,23 +621,117 @@ static void done_table_add(struct view *v)
 	stage(v, &e);
 }
 
-/* b and o: a rule for the table's input chain */
+/* The effect check of the rule o or b staged last (check/effect.h), in
+ * sb (made unless *open): said in the status line, its fix kept for w. */
+static void effect_say(struct view *v, struct sandbox *sb, bool *open)
+{
+	struct rules_view *rv = &v->rules;
+	struct effect ef;
+	char err[600];
+
+	rv->effect_pending = false;
+	rv->has_fix = false;
+	if (effect_check(sb, open, &v->cs, rv->effect_kind, &rv->effect_packet, &ef, err,
+			 sizeof(err))) {
+		for (char *p = err; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		view_status(v, ROLE_WARNING, "staged (W applies); no effect check: %s", err);
+		return;
+	}
+	if (ef.works) {
+		if (ef.said[0])
+			view_status(v, ROLE_NORMAL, "staged (W applies); %s", ef.said);
+		return;
+	}
+	rv->effect_n = v->cs.n;
+	rv->has_fix = ef.has_fix;
+	rv->fix = ef.fix;
+	if (ef.has_fix)
+		view_status(v, ROLE_WARNING, "staged, but %s. w puts it %s %s %s %s%s", ef.said,
+			    ef.fix.where == WHERE_BEFORE ? "before that rule, in"
+							 : "at the end of",
+			    ruleset_family_name(ef.fix.family) ?: "?", ef.fix.table, ef.fix.chain,
+			    ef.fix.where == WHERE_BEFORE ? "" : ", where it works");
+	else
+		view_status(v, ROLE_WARNING, "staged, but %s", ef.said);
+}
+
+/* b and o: a rule for an input chain: where the sandbox says it works
+ * (check/effect.h), checked once staged */
 static void done_quick(struct view *v)
 {
+	struct rules_view *rv = &v->rules;
 	const struct nfp_chain *in = input_chain(v);
+	const struct nfp_table *t = cur_table(v);
 	struct edit e = chain_edit(v, EDIT_INSERT);
+	enum effect_kind kind = v->prompt_for == ACT_BLOCK ? EFFECT_BLOCK : EFFECT_ALLOW;
+	struct effect_place pl = { .family = t->family };
 	struct quick_rule q;
+	struct sandbox sb;
+	bool open = false, checked;
+	char err[600];
 
 	if (quick_rule(v->prompt_for == ACT_BLOCK ? QUICK_BLOCK : QUICK_ALLOW, v->input, &q,
 		       v->input_err, sizeof(v->input_err)))
 		return;
-	e.chain = in->name;
+	snprintf(pl.table, sizeof(pl.table), "%s", t->name);
+	snprintf(pl.chain, sizeof(pl.chain), "%s", in->name);
+	pl.where = q.where;
+	open = sandbox_open(&sb, err, sizeof(err)) == 0;
+	checked = open &&
+		  effect_packet(&sb, kind, v->input, t->family == NFPROTO_IPV6 || q.ip6,
+				&rv->effect_packet, err, sizeof(err)) == 0 &&
+		  effect_where(&sb, &open, &v->cs, &v->live.rs, kind, &rv->effect_packet, &pl,
+			       err, sizeof(err)) == 0;
+	e.family = pl.family;
+	e.table = pl.table;
+	e.chain = pl.chain;
 	e.text = q.text;
-	e.where = q.where;
-	if (!edit_ok(v, &e))
+	e.where = pl.where;
+	e.anchor = pl.anchor;
+	if (!edit_ok(v, &e)) {
+		if (open)
+			sandbox_close(&sb);
 		return;
+	}
 	v->mode = MODE_BROWSE;
+	rv->effect_kind = kind;
+	rv->effect_pending = checked;
 	stage_after(v, &e, ACT_INSERT, iptables_warning(v));
+	if (rv->effect_pending && v->mode == MODE_BROWSE)
+		effect_say(v, &sb, &open);
+	if (open)
+		sandbox_close(&sb);
+}
+
+/* w: the rule o or b staged last, moved to where the check says it works */
+static void effect_fix(struct view *v)
+{
+	struct rules_view *rv = &v->rules;
+	struct edit e;
+	char text[1024];
+	struct sandbox sb;
+	bool open = false;
+
+	if (!rv->has_fix || rv->effect_n != v->cs.n || !v->cs.n) {
+		view_status(v, ROLE_DIM, "nothing to put elsewhere (w follows o or b)");
+		return;
+	}
+	e = v->cs.edits[v->cs.n - 1];
+	snprintf(text, sizeof(text), "%s", e.text ? e.text : "");
+	e.text = text;
+	e.family = rv->fix.family;
+	e.table = rv->fix.table;
+	e.chain = rv->fix.chain;
+	e.where = rv->fix.where;
+	e.anchor = rv->fix.anchor;
+	e.anchor_edit = 0;
+	changeset_undo(&v->cs);
+	stage(v, &e);
+	effect_say(v, &sb, &open);
+	if (open)
+		sandbox_close(&sb);
 }
 
 void edit_prompt_done(struct view *v)
@@ -787,6 +887,14 @@ void edit_confirmed(struct view *v)
 		break;
 	default:
 		stage(v, &rv->pending_edit);
+		if (rv->effect_pending) {
+			struct sandbox sb;
+			bool open = false;
+
+			effect_say(v, &sb, &open);
+			if (open)
+				sandbox_close(&sb);
+		}
 		break;
 	}
 }

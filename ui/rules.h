@@ -7,6 +7,7 @@
 
 #include "apply/changeset.h"
 #include "apply/staged.h"
+#include "check/effect.h"
 #include "ui/list.h"
 
 #include <stdbool.h>
@@ -74,6 +75,13 @@ struct rules_view {
 	struct edit pending_edit;   /* waiting for a warning's y/N */
 	char pending_text[1024];
 	char pending_table[NAME_MAX_LEN], pending_chain[NAME_MAX_LEN];
+	/* the effect check of the rule o or b staged (check/effect.h) */
+	bool effect_pending;        /* staged after a question: check it then */
+	enum effect_kind effect_kind;
+	struct packet effect_packet;
+	size_t effect_n;            /* the edits staged with it: w applies to it */
+	bool has_fix;
+	struct effect_place fix;    /* where it would work (w) */
 
 	/* geometry of the last draw */
 	int tree_w, body_top, body_h;

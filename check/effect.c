@@ -1,0 +1,226 @@
+#include "check/effect.h"
+
+#include "model/fmt.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* An address of the host to send p to: not loopback, not link-local */
+static bool host_addr(const struct sandbox *sb, uint8_t family, uint8_t *out)
+{
+	for (size_t i = 0; i < sb->nlocal; i++) {
+		const uint8_t *a = sb->local[i] + 1;
+
+		if (sb->local[i][0] != family)
+			continue;
+		if (family == AF_INET ? a[0] == 127
+				      : (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+					!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16))
+			continue;
+		memcpy(out, a, family == AF_INET ? 4 : 16);
+		return true;
+	}
+	return false;
+}
+
+int effect_packet(const struct sandbox *sb, enum effect_kind kind, const char *input, bool ip6,
+		  struct packet *p, char *err, size_t errlen)
+{
+	char word[128], proto[16];
+	unsigned port;
+
+	memset(p, 0, sizeof(*p));
+	p->state = PACKET_NEW;
+	p->sport = 40000;
+	if (kind == EFFECT_ALLOW) {
+		if (sscanf(input, "%15s %u", proto, &port) != 2 || !port || port > 65535) {
+			snprintf(err, errlen, "tcp PORT or udp PORT");
+			return -EINVAL;
+		}
+		p->family = ip6 ? AF_INET6 : AF_INET;
+		p->proto = strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+		p->dport = (uint16_t)port;
+		if (!host_addr(sb, p->family, p->daddr)) {
+			snprintf(err, errlen, "this host has no %s address to ask about",
+				 ip6 ? "IPv6" : "IPv4");
+			return -EINVAL;
+		}
+		/* from a neighbour on the link of that address */
+		memcpy(p->saddr, p->daddr, 16);
+		for (uint8_t k = 0x80; k && sandbox_is_local(sb, p->family, p->saddr); k >>= 1)
+			p->saddr[ip6 ? 15 : 3] = p->daddr[ip6 ? 15 : 3] ^ k;
+	} else {
+		char *slash;
+
+		snprintf(word, sizeof(word), "%s", input);
+		if ((slash = strchr(word, '/')))
+			*slash = 0;
+		p->family = strchr(word, ':') ? AF_INET6 : AF_INET;
+		if (inet_pton(p->family, word, p->saddr) != 1) {
+			snprintf(err, errlen, "'%s' is not an address", word);
+			return -EINVAL;
+		}
+		/* a prefix: an address in it */
+		if (slash)
+			p->saddr[p->family == AF_INET ? 3 : 15] |= 1;
+		p->proto = IPPROTO_TCP;
+		p->dport = 22;
+		if (!host_addr(sb, p->family, p->daddr)) {
+			snprintf(err, errlen, "this host has no %s address to ask about",
+				 p->family == AF_INET6 ? "IPv6" : "IPv4");
+			return -EINVAL;
+		}
+	}
+	p->tcp_flags = p->proto == IPPROTO_TCP ? TH_SYN : 0;
+	return 0;
+}
+
+/* sb holding cs (none: the host's ruleset as it is); p asked, its steps
+ * with their hooks and text */
+static int ask(struct sandbox *sb, bool *open, const struct changeset *cs,
+	       const struct nfp_ruleset *host, const struct packet *p, struct sandbox_answer *a,
+	       char *err, size_t errlen)
+{
+	int ret;
+
+	if (cs->n || (*open && sb->staged))
+		ret = check_sandbox(sb, open, &(struct check_change){ .cs = cs }, err, errlen);
+	else if (!*open && !(ret = sandbox_open(sb, err, errlen)))
+		*open = true;
+	else
+		ret = 0;
+	if (!ret)
+		ret = sandbox_ask(sb, p, a, err, errlen);
+	if (!ret && !sb->staged && (ret = trace_packet_describe(a->packet, host))) {
+		snprintf(err, errlen, "out of memory");
+		sandbox_answer_free(a);
+	}
+	return ret;
+}
+
+static bool in_place(const struct trace_step *s, const struct effect_place *pl)
+{
+	return s->family == pl->family && s->table && s->chain && !strcmp(s->table, pl->table) &&
+	       !strcmp(s->chain, pl->chain);
+}
+
+/* the chain of step s in rs, when it is a base chain of the input hook of a
+ * native table that takes packets of family */
+static bool takes_block(const struct nfp_ruleset *rs, const struct trace_step *s, uint8_t family)
+{
+	const struct nfp_table *t = s->table ? ruleset_find_table(rs, s->family, s->table) : NULL;
+	const struct nfp_chain *c = t && s->chain ? ruleset_find_chain(t, s->chain) : NULL;
+
+	return c && c->base && c->hooknum == NF_INET_LOCAL_IN && t->owner != NFP_OWNER_IPTABLES &&
+	       (t->family == NFPROTO_INET ||
+		t->family == (family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4));
+}
+
+int effect_where(struct sandbox *sb, bool *open, const struct changeset *cs,
+		 const struct nfp_ruleset *host, enum effect_kind kind, const struct packet *p,
+		 struct effect_place *place, char *err, size_t errlen)
+{
+	struct sandbox_answer a;
+	const struct nfp_ruleset *rs;
+	int ret = ask(sb, open, cs, host, p, &a, err, errlen);
+
+	if (ret)
+		return ret;
+	rs = sb->staged ? &sb->copy : host;
+	for (size_t i = 0; i < a.packet->nsteps; i++) {
+		const struct trace_step *s = &a.packet->steps[i];
+
+		if (kind == EFFECT_ALLOW && s->kind == TRACE_RULE && s->staged < 0 &&
+		    s->verdict != NF_ACCEPT && in_place(s, place)) {
+			/* the first rule of its chain the packet matches without an
+			 * accept: a drop, a reject, a jump, a counting rule */
+			place->where = WHERE_BEFORE;
+			place->anchor = s->handle;
+			break;
+		}
+		if (kind == EFFECT_BLOCK && takes_block(rs, s, p->family)) {
+			/* the first input chain that can take it */
+			place->family = s->family;
+			snprintf(place->table, sizeof(place->table), "%s", s->table);
+			snprintf(place->chain, sizeof(place->chain), "%s", s->chain);
+			place->where = WHERE_TOP;
+			break;
+		}
+	}
+	sandbox_answer_free(&a);
+	return 0;
+}
+
+int effect_check(struct sandbox *sb, bool *open, const struct changeset *cs,
+		 enum effect_kind kind, const struct packet *p, struct effect *ef, char *err,
+		 size_t errlen)
+{
+	const struct edit *e = &cs->edits[cs->n - 1];
+	struct effect_place mine = { .family = e->family };
+	const struct trace_step *d = NULL;
+	struct sandbox_answer a;
+	char who[400], what[160], tname[100], cname[100];
+	bool met = false, ours = false;
+	int want = kind == EFFECT_ALLOW ? NF_ACCEPT : NF_DROP;
+	int ret;
+
+	memset(ef, 0, sizeof(*ef));
+	ef->p = *p;
+	snprintf(mine.table, sizeof(mine.table), "%s", e->table);
+	snprintf(mine.chain, sizeof(mine.chain), "%s", e->chain ? e->chain : "");
+	if ((ret = check_sandbox(sb, open, &(struct check_change){ .cs = cs }, err, errlen)) ||
+	    (ret = sandbox_ask(sb, p, &a, err, errlen)))
+		return ret;
+	if (a.packet->decided >= 0)
+		d = &a.packet->steps[a.packet->decided];
+	for (size_t i = 0; i < a.packet->nsteps; i++) {
+		const struct trace_step *s = &a.packet->steps[i];
+
+		met |= in_place(s, &mine);
+		ours |= in_place(s, &mine) && s->kind == TRACE_RULE && s->staged >= 0 &&
+			s->verdict == want;
+	}
+	packet_format(p, what, sizeof(what));
+	check_decider(a.packet, who, sizeof(who));
+	if (a.packet->verdict == want) {
+		ef->works = true;
+		/* the new rule did not say so: it was so already */
+		if (!ours)
+			snprintf(ef->said, sizeof(ef->said), "%s: %s already, by %s", what,
+				 trace_verdict_name(want), who);
+	} else if (d) {
+		bool other = !in_place(d, &mine) && d->hook && !strcmp(d->hook, "input");
+
+		snprintf(ef->said, sizeof(ef->said), "the new %s %s %s: %s %ss it%s",
+			 kind == EFFECT_ALLOW ? "accept" : "drop",
+			 met ? "does not decide" : "is never reached by", what, who,
+			 trace_verdict_name(a.packet->verdict),
+			 other ? " (another base chain of the input hook: each decides for "
+				 "itself, and a drop in any is final)" : " first");
+		/* where it would work: before the rule that decides, in its chain */
+		if (kind == EFFECT_ALLOW && d->table && d->chain &&
+		    (d->kind == TRACE_POLICY || d->staged < 0)) {
+			ef->has_fix = true;
+			ef->fix.family = d->family;
+			snprintf(ef->fix.table, sizeof(ef->fix.table), "%s", d->table);
+			snprintf(ef->fix.chain, sizeof(ef->fix.chain), "%s", d->chain);
+			ef->fix.where = d->kind == TRACE_POLICY ? WHERE_APPEND : WHERE_BEFORE;
+			ef->fix.anchor = d->kind == TRACE_POLICY ? 0 : d->handle;
+		}
+	} else {
+		snprintf(ef->said, sizeof(ef->said), "%s %s the new rule (%s %.100s %.100s): it "
+			 "ends at %s, not %s", what, met ? "meets" : "never meets",
+			 ruleset_family_name(e->family) ?: "?",
+			 fmt_sanitize(tname, sizeof(tname), mine.table),
+			 fmt_sanitize(cname, sizeof(cname), mine.chain), who,
+			 trace_verdict_name(want));
+	}
+	sandbox_answer_free(&a);
+	return 0;
+}

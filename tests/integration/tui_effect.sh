@@ -1,0 +1,91 @@
+#!/bin/bash
+# The effect check of the rules o and b write (check/effect.h), in the live
+# view: the packet each is for is asked of the sandbox, for the place the
+# rule goes and, once staged, for what decides it. The issue's cases: an
+# allow appended after `counter drop` (or a counting rule) was dead; an
+# allow in inet web while iptables' ip filter INPUT drops the port did
+# nothing, said nothing. Now the allow goes before the first rule that
+# would drop or count the port's packets, works with real traffic, and
+# counts them; the other chain's drop is said, with the rule or policy,
+# and w puts the accept there, where it works with real traffic.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../tui_lib.sh"
+
+setup_net
+bg ip netns exec "$SRV" socat -T 5 TCP-LISTEN:8443,reuseaddr,fork 'SYSTEM:read l; echo port8443 $l' 2>/dev/null
+bg ip netns exec "$SRV" socat -T 5 TCP-LISTEN:9443,reuseaddr,fork 'SYSTEM:read l; echo port9443 $l' 2>/dev/null
+wait_port "$SRV" tcp 8443 || bail "socat on 8443"
+wait_port "$SRV" tcp 9443 || bail "socat on 9443"
+srv nft -f - <<'EOF'
+table inet web {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		ct state established,related accept
+		tcp dport 22 accept
+		counter comment "dropped by policy"
+		counter drop
+	}
+}
+EOF
+check_eq "before: 8443 is dropped" "$(tcp_conns 1 8443)" 0
+tui_start NFPILOT_LIB_DIR="$NFPILOT_LIB_DIR" || bail "the live view did not start"
+keys Tab
+act allow-port
+typein "tcp 8443"
+keys Enter
+expect "o: staged" 'staged'
+rows=$(screen | grep -n '│' | grep -e 'tcp dport 8443 accept' -e 'dropped by policy' | cut -d: -f1 | tr '\n' ' ')
+set -- $rows
+if [ $# -eq 2 ] && [ "$(screen | sed -n "${1}p" | grep -c 8443)" = 1 ]; then
+	ok "o: the accept goes before the counting rule and the drop, not at the end"
+else
+	not_ok "o: not before the counting rule: rows $rows"; show_screen
+fi
+expect_not "o: in the right place, no warning" 'does not decide'
+counted() { srv nft list chain inet web input | sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "dropped by policy".*/\1/p'; }
+keys W
+wait_for 'one transaction' 20 >/dev/null
+keys y
+expect "W: applied" 'applied 1 edit on probation' 15
+C0=$(counted)
+check_eq "with real traffic: 8443 gets through (3 of 3)" "$(tcp_conns 3 8443)" 3
+check "... counted by the new accept" sh -c "ip netns exec $SRV nft list chain inet web input | grep -Eq 'tcp dport 8443 counter packets [1-9]'"
+check_eq "... not by the counting rule" "$(counted)" "$C0"
+keys Y
+wait_for 'confirmed|kept' 10 >/dev/null
+tui_end
+
+# iptables' INPUT drops 9443 on the same hook
+srv iptables-nft -P INPUT DROP
+srv iptables-nft -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+srv iptables-nft -A INPUT -p tcp --dport 22 -j ACCEPT
+srv iptables-nft -A INPUT -p tcp --dport 8443 -j ACCEPT
+srv nft flush chain inet web input
+check_eq "before: 9443 is dropped (by ip filter INPUT)" "$(tcp_conns 1 9443)" 0
+tui_start NFPILOT_LIB_DIR="$NFPILOT_LIB_DIR" || bail "the live view did not start"
+keys Tab
+# the first base chain in the tree may be ip filter's: go to inet web input
+for i in $(seq 8); do
+	screen | grep -q 'inet web input' && screen | grep -Eq '^.{0,3}>? *input' && break
+	keys Down
+done
+act allow-port
+typein "tcp 9443"
+keys Enter
+expect "o in inet web: the other chain's drop is said" 'the new accept is never reached by tcp' 20
+Q=$(screen | tr -s ' \n' '  ')
+check "... naming ip filter INPUT's policy and the hook" sh -c "printf '%s' '$Q' | grep -qF 'chain INPUT policy drop (ip filter) drops it (another base chain of the input hook'"
+check "... and w, the place where it works" sh -c "printf '%s' '$Q' | grep -qF 'w puts it at the end of ip filter INPUT'"
+keys w
+expect "w: staged in ip filter INPUT instead" 'staged \(1, W applies\): add rule ip filter INPUT tcp dport 9443 accept'
+expect_not "... where it works: no warning" 'never reached|does not decide'
+keys W
+wait_for 'one transaction' 20 >/dev/null
+keys y
+expect "W: applied" 'applied 1 edit on probation' 15
+check "... the accept is in ip filter INPUT" sh -c "ip netns exec $SRV nft list chain ip filter INPUT | grep -q 'dport 9443'"
+check_eq "with real traffic: 9443 gets through (3 of 3)" "$(tcp_conns 3 9443)" 3
+keys Y
+wait_for 'confirmed|kept' 10 >/dev/null
+tui_end
+finish
