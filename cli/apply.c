@@ -113,9 +113,10 @@ static char *changed_tables(const struct snapshot *before, const struct snapshot
  * sandbox (sandbox/sandbox.h: a copy of the tables, interfaces and routes):
  * its tables before and after the script staged there. Not knowing that is
  * no failure, the script is valid: "changes" is null then. */
-static void dry_run_report(const char *file, const char *dir, const char *text)
+static void dry_run_report(const char *file, const char *dir, const char *text,
+			   bool lockout_ok)
 {
-	char err[2048] = "", *changed = NULL, safe[600];
+	char err[2048] = "", *changed = NULL, safe[600], *cut = NULL;
 	struct snapshot before = { 0 };
 	struct json *j = cli_json();
 	struct sandbox sb;
@@ -124,6 +125,8 @@ static void dry_run_report(const char *file, const char *dir, const char *text)
 	cli_json_outcome("dry run");
 	cli_json_change(text);
 	if (!ret) {
+		struct lockout lo = { 0 };
+
 		ret = snapshot_take(&sb.nl, NULL, 0, false, &before, err, sizeof(err));
 		if (!ret)
 			ret = sandbox_stage(&sb, text, dir, err, sizeof(err));
@@ -131,6 +134,13 @@ static void dry_run_report(const char *file, const char *dir, const char *text)
 			snprintf(err, sizeof(err), "out of memory");
 			ret = -ENOMEM;
 		}
+		/* the lockout pre-check an apply would make, on the same copy */
+		if (!ret && !lockout_ok && lockout_find(&lo, &sb, err, sizeof(err)) == 0 &&
+		    lockout_ask(&lo, &sb) == 0) {
+			cut = lo.verdict;
+			lo.verdict = NULL;
+		}
+		lockout_free(&lo);
 		snapshot_free(&before);
 		sandbox_close(&sb);
 	}
@@ -146,6 +156,10 @@ static void dry_run_report(const char *file, const char *dir, const char *text)
 	if (j) {
 		json_bool(j, "changes", changed[0] != 0);
 		cli_json_tables("tables", changed);
+		if (cut)
+			json_str(j, "lockout", cut);
+		else
+			json_null(j, "lockout");
 	}
 	fmt_sanitize(safe, sizeof(safe), changed);
 	if (changed[0])
@@ -153,6 +167,12 @@ static void dry_run_report(const char *file, const char *dir, const char *text)
 		       safe);
 	else
 		printf("dry run: %s would change nothing: the tables already hold it\n", file);
+	if (cut) {
+		fputs("dry run: the lockout pre-check would stop it: ", stdout);
+		fmt_put_safe(stdout, cut);
+		fputc('\n', stdout);
+	}
+	free(cut);
 	free(changed);
 }
 
@@ -236,7 +256,7 @@ int cli_apply(int argc, char **argv)
 		else
 			fprintf(stderr, "nfpilot: cannot start libnftables\n");
 	} else if (dry_run) {
-		dry_run_report(file, dir, text);
+		dry_run_report(file, dir, text, opts.lockout_ok);
 	} else if ((ret = cli_lockout(&(struct check_change){ .script = text,
 							      .include_dir = dir }, &opts))) {
 		locked = ret;

@@ -81,4 +81,5 @@ sh "$here/restore.sh" "$bin" || rc=1  # the revert at the deadline, 1k-100k rule
 sh "$here/ct.sh" "$bin" || rc=1  # conntrack: ct list/count/kill against conntrack, 10k-1M entries
 sh "$here/sets.sh" "$bin" || rc=1  # sets: set list/test/add against nft, 50k-1M elements
 sh "$here/why.sh" "$bin" || rc=1  # why: a sandbox copy of 1k/10k rules against nft -f; later answers
+sh "$here/lockout.sh" "$bin" || rc=1  # the lockout pre-check through apply --dry-run, 1k/10k rules, against nft -f
 exit $rc

@@ -88,8 +88,12 @@ check_eq "... nothing reached the kernel" "$(genid)" "$G0"
 check_rc "set del of another address passes" 0 nfp set del --detach inet lockout admins 10.200.0.77
 nfp confirm >/dev/null 2>&1
 srv nft delete table inet lockout
+check_rc "--dry-run says what the pre-check would say (exit 0)" 0 nfp apply --dry-run "$D/drop.nft"
+check "... the lockout pre-check would stop it, and why" grep -qF \
+	"the lockout pre-check would stop it: this change drops your own SSH session (10.200.0.2:40000 -> :22)" "$TEST_TMP/rc.out"
 check_rc "a session ending in another namespace is not this one's" 0 \
 	env SSH_CONNECTION="192.0.2.9 40000 192.0.2.1 22" "$NFPILOT" -N "$SRV" apply --dry-run "$D/drop.nft"
+check "... no lockout said" sh -c "! grep -q 'pre-check' '$TEST_TMP/rc.out'"
 unset SSH_CONNECTION
 
 # over a real SSH connection

@@ -1,0 +1,57 @@
+#!/bin/sh
+# nfpilot bench: the lockout pre-check (check/lockout.h) — the sandbox made,
+# the change staged in it, the admin's SSH session asked about (established
+# and new) — on tables of 1k and 10k rules (gen.py: one base chain on
+# input, the packets match none, so the kernel walks every rule). Measured
+# through `apply --dry-run` (the script checked, staged in a sandbox copy,
+# compared; no probation), with the pre-check (a session named by
+# SSH_CONNECTION, cut by the change's drop policy) and without it
+# (--ignore-lockout): their difference is the pre-check's own cost. Side by
+# side with `nft -f` of the same table into a fresh namespace (the floor:
+# the sandbox loads a copy too). Ratios and times reported, nothing
+# asserted.
+# usage: sh tests/bench/lockout.sh [NFPILOT]   (release build: make nfpilot)
+#   BENCH_REPS=N   repetitions (default 5)
+#   BENCH_OUT=F    append the table as markdown to F
+# Needs root; fixtures live in throw-away namespaces nfpl-PID-*.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
+bench_setup "bench lockout" nfplock nfpl "${1:-}"
+res=$tmp/results
+row() { python3 "$here/measure.py" row --out "$res" "$@"; }
+
+cat >"$tmp/change.nft" <<'EOF'
+table inet lk {
+	chain input {
+		type filter hook input priority -10; policy drop;
+		iif "lo" accept
+	}
+}
+EOF
+ssh="env SSH_CONNECTION=192.0.2.1\ 40000\ 10.9.0.1\ 22"
+echo "bench lockout: $bin, reps $reps, $(nproc) cores, kernel $(uname -r)" >&2
+for size in 1k 10k; do
+	n=$(echo "$size" | sed 's/k$/000/')
+	ns=$pfx-$size
+	ip netns add "$ns"
+	made="$made $ns"
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link add d0 type veth peer name d1
+	ip -n "$ns" addr add 10.9.0.1/24 dev d0
+	ip -n "$ns" link set d0 up
+	ip -n "$ns" link set d1 up
+	ip -n "$ns" route add 192.0.2.0/24 dev d0
+	python3 "$here/gen.py" T 1 "$n" >"$tmp/$size.nft"
+	ip netns exec "$ns" nft -f "$tmp/$size.nft"
+	row --label "apply --dry-run + pre-check, $size rules" --goal info --reps "$reps" --ns "$ns" \
+	    --expect 1 --a "$ssh $bin -N $ns apply --dry-run $tmp/change.nft" \
+	    --pa 'pre-check would stop it: this change drops your own SSH session' \
+	    --b "unshare -n nft -f $tmp/$size.nft"
+	row --label "apply --dry-run, no pre-check, $size rules" --goal info --reps "$reps" \
+	    --ns "$ns" --expect 1 \
+	    --a "$ssh $bin -N $ns apply --dry-run --ignore-lockout $tmp/change.nft" \
+	    --pa 'would change inet lk' --b "unshare -n nft -f $tmp/$size.nft"
+done
+python3 "$here/measure.py" table "$res" ${BENCH_OUT:+--md "$BENCH_OUT"}
