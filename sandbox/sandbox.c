@@ -945,24 +945,28 @@ static int tracing(struct sandbox *sb, char *err, size_t errlen)
 	return 0;
 }
 
+/* A handle of table through the map: the copy's to the host's (to_real),
+ * or back */
+static uint64_t map_handle(const struct sandbox *sb, uint32_t family, const char *table,
+			   uint64_t h, bool to_real)
+{
+	for (size_t i = 0; i < sb->nmap; i++)
+		if (sb->map[i].family == family && (to_real ? sb->map[i].copy : sb->map[i].real) == h &&
+		    !strcmp(sb->map[i].table, table))
+			return to_real ? sb->map[i].real : sb->map[i].copy;
+	return h;
+}
+
 static uint64_t real_handle(const struct sandbox *sb, uint32_t family, const char *table,
 			    uint64_t copy)
 {
-	for (size_t i = 0; i < sb->nmap; i++)
-		if (sb->map[i].family == family && sb->map[i].copy == copy &&
-		    !strcmp(sb->map[i].table, table))
-			return sb->map[i].real;
-	return copy;
+	return map_handle(sb, family, table, copy, true);
 }
 
 uint64_t sandbox_copy_handle(const struct sandbox *sb, uint32_t family, const char *table,
 			     uint64_t real)
 {
-	for (size_t i = 0; i < sb->nmap; i++)
-		if (sb->map[i].family == family && sb->map[i].real == real &&
-		    !strcmp(sb->map[i].table, table))
-			return sb->map[i].copy;
-	return real;
+	return map_handle(sb, family, table, real, false);
 }
 
 /* Why a rule's expression may make the sandbox's answer differ, or NULL. */

@@ -33,18 +33,7 @@ EOF
 ssh="env SSH_CONNECTION=192.0.2.1\ 40000\ 10.9.0.1\ 22"
 echo "bench lockout: $bin, reps $reps, $(nproc) cores, kernel $(uname -r)" >&2
 for size in 1k 10k; do
-	n=$(echo "$size" | sed 's/k$/000/')
-	ns=$pfx-$size
-	ip netns add "$ns"
-	made="$made $ns"
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link add d0 type veth peer name d1
-	ip -n "$ns" addr add 10.9.0.1/24 dev d0
-	ip -n "$ns" link set d0 up
-	ip -n "$ns" link set d1 up
-	ip -n "$ns" route add 192.0.2.0/24 dev d0
-	python3 "$here/gen.py" T 1 "$n" >"$tmp/$size.nft"
-	ip netns exec "$ns" nft -f "$tmp/$size.nft"
+	sandbox_fixture "$size"
 	row --label "apply --dry-run + pre-check, $size rules" --goal info --reps "$reps" --ns "$ns" \
 	    --expect 1 --a "$ssh $bin -N $ns apply --dry-run $tmp/change.nft" \
 	    --pa 'pre-check would stop it: this change drops your own SSH session' \

@@ -35,18 +35,7 @@ packet='tcp 192.0.2.1:40000 -> 10.9.0.1:22'
 
 echo "bench why: $bin, reps $reps, $(nproc) cores, kernel $(uname -r)" >&2
 for size in 1k 10k; do
-	n=$(echo "$size" | sed 's/k$/000/')
-	ns=$pfx-$size
-	ip netns add "$ns"
-	made="$made $ns"
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link add d0 type veth peer name d1
-	ip -n "$ns" addr add 10.9.0.1/24 dev d0
-	ip -n "$ns" link set d0 up
-	ip -n "$ns" link set d1 up
-	ip -n "$ns" route add 192.0.2.0/24 dev d0
-	python3 "$here/gen.py" T 1 "$n" >"$tmp/$size.nft"
-	ip netns exec "$ns" nft -f "$tmp/$size.nft"
+	sandbox_fixture "$size"
 	row --label "why, $size rules" --goal info --reps "$reps" --ns "$ns" --expect 1 \
 	    --a "$bin -N $ns why '$packet'" --pa 'verdict: accept by the policy of inet T big' \
 	    --b "unshare -n nft -f $tmp/$size.nft"
