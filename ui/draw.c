@@ -157,6 +157,8 @@ bool draw_banner(struct view *v)
 static const char *label_of(const struct view *v, enum action a)
 {
 	static char save[160];
+	const struct nfp_table *t = view_table(v);
+	bool xt = t && t->owner == NFP_OWNER_IPTABLES;
 
 	switch (a) {
 	case ACT_SAVE:
@@ -165,10 +167,11 @@ static const char *label_of(const struct view *v, enum action a)
 		return save;
 	case ACT_SEARCH: return "Search: ";
 	case ACT_FILTER: case ACT_CT_FILTER: return "Filter: ";
-	case ACT_INSERT: return "Insert rule above: ";
-	case ACT_ADD_BELOW: return "Insert rule below: ";
-	case ACT_APPEND: return "Append rule: ";
-	case ACT_EDIT: return "Edit rule: ";
+	/* iptables-nft's tables take iptables syntax (nft/xtables.h) */
+	case ACT_INSERT: return xt ? "Insert rule above (iptables): " : "Insert rule above: ";
+	case ACT_ADD_BELOW: return xt ? "Insert rule below (iptables): " : "Insert rule below: ";
+	case ACT_APPEND: return xt ? "Append rule (iptables): " : "Append rule: ";
+	case ACT_EDIT: return xt ? "Edit rule (iptables): " : "Edit rule: ";
 	case ACT_MOVE_TO: return "Move to position: ";
 	case ACT_GOTO_RULE: return "Go to rule: ";
 	case ACT_CHAIN_ADD: return "New chain (NAME [type filter hook input priority 0; policy accept;]): ";

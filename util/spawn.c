@@ -131,8 +131,11 @@ int spawn_run(char *const argv[], const char *input, size_t inlen, char **out,
 		*out = NULL;
 		ret = -ENOMEM;
 	}
-	for (int *fd = (int[]){ in, o, e }, k = 0; k < 3; k++)
-		if (fd[k] >= 0)
-			close(fd[k]);
+	if (in >= 0)
+		close(in);
+	if (o >= 0)
+		close(o);
+	if (e >= 0)
+		close(e);
 	return ret;
 }
