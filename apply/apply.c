@@ -369,8 +369,11 @@ static int put_rule(const struct changeset *cs, struct batch *b, const struct ed
 		return -EIO;
 	if (e->add_counter && add_counter(r) < 0)
 		return -ENOMEM;
-	if (job) /* the anonymous sets of a compiled rule */
+	if (job) { /* the anonymous sets of a compiled rule; iptables-nft's
+		    * protocol for its xt matches, as a moved rule has it */
 		nftnl_expr_foreach(r, anon_set_cb, &sc);
+		snapshot_fix_compat(r);
+	}
 	nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
 	nftnl_rule_unset(r, NFTNL_RULE_POSITION);
 	if (e->kind == EDIT_REPLACE) {
