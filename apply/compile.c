@@ -336,20 +336,19 @@ static void xt_hints(const char *text, char *out, size_t len)
 	static const struct {
 		const char *nft, *xt;
 	} hints[] = {
-		{ "{", "a set of ports: -p tcp -m multiport --dports 8081,8082" },
-		{ "ct state", "-m conntrack --ctstate NEW,ESTABLISHED" },
-		{ "comment", "-m comment --comment \"text\"" },
-		{ "limit rate", "-m limit --limit 5/minute --limit-burst 10" },
-		{ "log", "-j LOG --log-prefix \"text\"" },
-		{ "reject", "-j REJECT --reject-with tcp-reset" },
+		{ "{", "a set of ports is -p tcp -m multiport --dports 8081,8082" },
+		{ "ct state", "ct state is -m conntrack --ctstate NEW,ESTABLISHED" },
+		{ "comment", "a comment is -m comment --comment \"text\"" },
+		{ "limit rate", "a limit is -m limit --limit 5/minute --limit-burst 10" },
+		{ "log", "log is -j LOG --log-prefix \"text\"" },
+		{ "reject", "reject is -j REJECT --reject-with tcp-reset" },
 	};
 	size_t used = 0;
 
 	out[0] = 0;
 	for (size_t k = 0; k < sizeof(hints) / sizeof(hints[0]) && used < len; k++)
 		if (strstr(text, hints[k].nft))
-			used += (size_t)snprintf(out + used, len - used, "; iptables writes %s",
-						 hints[k].xt);
+			used += (size_t)snprintf(out + used, len - used, "; %s", hints[k].xt);
 }
 
 /* Each nft-syntax rule of an iptables-nft table (mode 'c'), added as the
@@ -391,10 +390,9 @@ static int check_xt(struct nl *nl, const struct snap_table *t, char **items, siz
 		    same_meaning(before.v[k], after.v[after.n - 1]))
 			continue;
 		xt_hints(ITEM(items, i, 1), hints, sizeof(hints));
-		snprintf(msg, sizeof(msg), "this table is iptables-nft's, and iptables would not "
-			 "read this rule back as it is: iptables-save prints it as '%s', another "
-			 "rule. Type it in iptables syntax, as iptables -S prints it (without -A %s)%s",
-			 line, chain, hints);
+		snprintf(msg, sizeof(msg), "iptables reads this as another rule: iptables-save "
+			 "prints it as '%s'. Type it in iptables syntax, as iptables -S prints it "
+			 "(without -A %s)%s", line, chain, hints);
 		ret = scratch_fail((int32_t)i, msg);
 	}
 	free(line);

@@ -186,6 +186,27 @@ static const char *label_of(const struct view *v, enum action a)
  * left when it would pass the edge); when nft refused the input, its
  * message on the line above and the part it points at marked in the
  * input; what Tab offered, on the line above too. */
+/* The first line of msg above the prompt line y: on as many lines as it
+ * takes, three at most (iptables' refusals say what to type instead). */
+static void draw_error(struct view *v, int y, const char *msg)
+{
+	size_t n = strcspn(msg, "\n"), at = 0;
+	int k = 1;
+
+	for (size_t w = (size_t)COLS; k < 3 && n > w * (size_t)k; k++)
+		;
+	for (int i = 0; i < k; i++) {
+		size_t len = i == k - 1 || n - at <= (size_t)COLS ? n - at : (size_t)COLS;
+
+		/* not inside a character */
+		while (len && at + len < n && (msg[at + len] & 0xc0) == 0x80)
+			len--;
+		draw_textf(y - k + i, 0, COLS, v->attr[ROLE_ERROR], true, "%.*s", (int)len,
+			   msg + at);
+		at += len;
+	}
+}
+
 static void draw_prompt(struct view *v, int y)
 {
 	const char *label = prompt_label()[0] ? prompt_label() : label_of(v, v->prompt_for);
@@ -202,8 +223,7 @@ static void draw_prompt(struct view *v, int y)
 			from = strspn(l3 + 1, " ");
 			len = strspn(l3 + 1 + from, "^");
 		}
-		draw_textf(y - 1, 0, COLS, v->attr[ROLE_ERROR], true, "%.*s",
-		     (int)strcspn(v->input_err, "\n"), v->input_err);
+		draw_error(v, y, v->input_err);
 	} else if (prompt_matches()[0]) {
 		put(y - 1, 0, COLS, prompt_matches(), v->attr[ROLE_DIM], true);
 	}

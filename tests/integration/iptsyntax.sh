@@ -139,7 +139,7 @@ BEFORE=$(both_saved "$SRV")
 check_rc "the nft set rule is refused in an iptables table" 1 nfp_yes edit \
 	-t ip filter -c INPUT --append 'tcp dport { 8081, 8082 } counter accept'
 check "the reason: iptables-save's reading of it" \
-	grep -qF "iptables-save prints it as '-A INPUT -p tcp -j ACCEPT', another rule" <<<"$RC_ERR"
+	grep -qF "iptables reads this as another rule: iptables-save prints it as '-A INPUT -p tcp -j ACCEPT'" <<<"$RC_ERR"
 check "the iptables form to use" grep -qF -- '-m multiport --dports 8081,8082' <<<"$RC_ERR"
 check_rc "an nft comment is refused too (iptables has -m comment)" 1 nfp_yes edit \
 	-t ip filter -c INPUT --append 'ip saddr 192.0.2.9 drop comment "x"'
