@@ -663,6 +663,19 @@ static void effect_say(struct view *v, struct sandbox *sb, bool *open)
 		view_status(v, ROLE_WARNING, "staged, but %s", ef.said);
 }
 
+/* Where the quick rule for input goes (check/effect.h), from pl (the
+ * table's input chain) on, asked of sb (made: *open); p is the packet it
+ * is for. false: no answer, pl as it was. */
+static bool quick_place(struct view *v, enum effect_kind kind, const char *input, bool ip6,
+			struct effect_place *pl, struct packet *p, struct sandbox *sb, bool *open)
+{
+	char err[600];
+
+	*open = sandbox_open(sb, err, sizeof(err)) == 0;
+	return *open && effect_packet(sb, kind, input, ip6, p, err, sizeof(err)) == 0 &&
+	       effect_where(sb, open, &v->cs, &v->live.rs, kind, p, pl, err, sizeof(err)) == 0;
+}
+
 /* b and o: a rule for an input chain: where the sandbox says it works
  * (check/effect.h), checked once staged */
 static void done_quick(struct view *v)
@@ -676,7 +689,6 @@ static void done_quick(struct view *v)
 	struct quick_rule q;
 	struct sandbox sb;
 	bool open = false, checked;
-	char err[600];
 
 	if (quick_rule(v->prompt_for == ACT_BLOCK ? QUICK_BLOCK : QUICK_ALLOW, v->input, &q,
 		       v->input_err, sizeof(v->input_err)))
@@ -684,12 +696,8 @@ static void done_quick(struct view *v)
 	snprintf(pl.table, sizeof(pl.table), "%s", t->name);
 	snprintf(pl.chain, sizeof(pl.chain), "%s", in->name);
 	pl.where = q.where;
-	open = sandbox_open(&sb, err, sizeof(err)) == 0;
-	checked = open &&
-		  effect_packet(&sb, kind, v->input, t->family == NFPROTO_IPV6 || q.ip6,
-				&rv->effect_packet, err, sizeof(err)) == 0 &&
-		  effect_where(&sb, &open, &v->cs, &v->live.rs, kind, &rv->effect_packet, &pl,
-			       err, sizeof(err)) == 0;
+	checked = quick_place(v, kind, v->input, t->family == NFPROTO_IPV6 || q.ip6, &pl,
+			      &rv->effect_packet, &sb, &open);
 	e.family = pl.family;
 	e.table = pl.table;
 	e.chain = pl.chain;
@@ -840,6 +848,10 @@ bool edit_block_now(struct view *v, const char *addr)
 {
 	struct quick_rule q;
 	const struct nfp_table *t;
+	struct effect_place pl;
+	struct packet p;
+	struct sandbox sb;
+	bool open;
 	char err[256];
 	struct edit e;
 
@@ -853,8 +865,15 @@ bool edit_block_now(struct view *v, const char *addr)
 			    "(1, then T and c make one)", q.ip6 ? "IPv6" : "IPv4", addr);
 		return false;
 	}
-	e = (struct edit){ .kind = EDIT_INSERT, .family = t->family, .table = t->name,
-			   .chain = input_of(t)->name, .where = q.where, .text = q.text,
+	/* the input chain its packets meet first, if the sandbox can tell */
+	pl = (struct effect_place){ .family = t->family, .where = q.where };
+	snprintf(pl.table, sizeof(pl.table), "%s", t->name);
+	snprintf(pl.chain, sizeof(pl.chain), "%s", input_of(t)->name);
+	quick_place(v, EFFECT_BLOCK, addr, q.ip6, &pl, &p, &sb, &open);
+	if (open)
+		sandbox_close(&sb);
+	e = (struct edit){ .kind = EDIT_INSERT, .family = pl.family, .table = pl.table,
+			   .chain = pl.chain, .where = pl.where, .text = q.text,
 			   .add_counter = !v->rules.no_counter };
 	/* staged on the ruleset as it is now: nothing else is staged */
 	if (nl_genid(&v->live.nl, &v->cs.genid) < 0 || changeset_add(&v->cs, &e) < 0)

@@ -88,4 +88,39 @@ check_eq "with real traffic: 9443 gets through (3 of 3)" "$(tcp_conns 3 9443)" 3
 keys Y
 wait_for 'confirmed|kept' 10 >/dev/null
 tui_end
+
+# b: the block goes into the input chain the address's packets meet first,
+# not the table selected
+srv iptables-nft -F INPUT
+srv iptables-nft -P INPUT ACCEPT
+srv nft -f - <<'EOF'
+flush ruleset
+table inet a {
+	chain input {
+		type filter hook input priority 10; policy accept;
+	}
+}
+table inet b {
+	chain input {
+		type filter hook input priority -10; policy accept;
+	}
+}
+EOF
+check_eq "before: the client gets through" "$(tcp_conns 1 8443)" 1
+tui_start NFPILOT_LIB_DIR="$NFPILOT_LIB_DIR" || bail "the live view did not start"
+keys Home
+keys Down
+expect "inet a input selected" "inet a > input"
+act block
+typein "$CLI_IP"
+keys Enter
+expect "b: staged in inet b, the chain of the input hook met first" \
+	"staged \\(1, W applies\\): insert rule inet b input ip saddr $CLI_IP drop"
+keys W
+wait_for 'one transaction' 20 >/dev/null
+keys y
+expect "W: applied" 'applied 1 edit on probation' 15
+check_eq "with real traffic: the client is blocked" "$(tcp_conns 1 8443)" 0
+check_eq "... the management address is not" "$(tcp_conns 1 8443 "$MGMT_IP")" 1
+tui_end
 finish
