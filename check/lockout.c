@@ -59,7 +59,8 @@ int check_sandbox(struct sandbox *sb, bool *open, const struct check_change *ch,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	ret = sandbox_stage(sb, text ? text : ch->script, ch->include_dir, err, errlen);
+	ret = ch->tables ? sandbox_stage_tables(sb, ch->tables, err, errlen)
+			 : sandbox_stage(sb, text ? text : ch->script, ch->include_dir, err, errlen);
 	free(text);
 	return ret;
 }

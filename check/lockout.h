@@ -28,12 +28,13 @@
 #include <stddef.h>
 
 /* A change, as the sandbox is to stage it: a script (include files looked
- * up in include_dir), or staged edits (their handles are the host's: the
- * copy's are put in). */
+ * up in include_dir), staged edits (their handles are the host's: the
+ * copy's are put in), or tables to put back (a restore). */
 struct check_change {
 	const char *script;
 	const char *include_dir;
 	const struct changeset *cs;
+	const struct snapshot *tables;
 };
 
 /* The one way a check gets its sandbox: made unless *open (then *open is

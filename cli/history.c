@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "cli/cli.h"
 
+#include "check/lockout.h"
 #include "probation/history.h"
 #include "probation/probation.h"
 #include "apply/save.h"
@@ -29,9 +30,10 @@ static const char history_usage[] =
 
 static const char restore_usage[] =
 	"usage: nfpilot [-N NETNS] restore N [--before] [--timeout S] [--detach]\n"
-	"                               [--confirm-new-session] [--force]\n"
+	"                               [--confirm-new-session] [--force] [--ignore-lockout]\n"
 	"  put the tables of history entry N back as they were after that change\n"
-	"  (--before: as they were before it), on probation like any apply\n";
+	"  (--before: as they were before it), on probation like any apply, after\n"
+	"  the lockout pre-check (exit 6 if they drop SSH sessions)\n";
 
 static int parse_n(const char *s, int *n)
 {
@@ -258,6 +260,18 @@ int cli_restore(int argc, char **argv)
 	}
 	if (!n)
 		return cli_fail(EXIT_USAGE, "restore needs a history entry number (nfpilot history)");
+	/* the lockout pre-check of the tables it puts back */
+	if (!opts.lockout_ok) {
+		struct snapshot s;
+
+		ret = history_load(n, before ? "before.snap" : "after.snap", &s, err, sizeof(err));
+		if (!ret) {
+			ret = cli_lockout(&(struct check_change){ .tables = &s }, &opts);
+			snapshot_free(&s);
+			if (ret)
+				return ret;
+		}
+	}
 	ret = nl_open(&nl, err, sizeof(err));
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);

@@ -1296,10 +1296,36 @@ static int read_copy(struct sandbox *sb, char *err, size_t errlen)
 	return ret;
 }
 
-int sandbox_stage(struct sandbox *sb, const char *script, const char *include_dir, char *err,
-		  size_t errlen)
+/* The change, in the sandbox: a script run by libnftables, or tables put
+ * back by the restore code */
+static int change_copy(struct sandbox *sb, const char *script, const char *include_dir,
+		       const struct snapshot *tables, char *err, size_t errlen)
 {
 	struct nft_ctx *ctx;
+	int ret = 0;
+
+	if (tables)
+		return snapshot_restore(&sb->nl, tables, 0, 0, NULL, err, errlen);
+	ctx = ruletext_ctx(0, false);
+	if (!ctx) {
+		snprintf(err, errlen, "cannot start libnftables");
+		return -ENOMEM;
+	}
+	if (include_dir)
+		nft_ctx_add_include_path(ctx, include_dir);
+	if (nft_run_cmd_from_buffer(ctx, script) != 0) {
+		const char *e = nft_ctx_get_error_buffer(ctx);
+
+		snprintf(err, errlen, "%s", e && *e ? e : "nft refused the change");
+		ret = -EINVAL;
+	}
+	nft_ctx_free(ctx);
+	return ret;
+}
+
+static int stage(struct sandbox *sb, const char *script, const char *include_dir,
+		 const struct snapshot *tables, char *err, size_t errlen)
+{
 	int ret;
 
 	if (sb->staged) {
@@ -1317,21 +1343,7 @@ int sandbox_stage(struct sandbox *sb, const char *script, const char *include_di
 		snprintf(err, errlen, "sandbox: cannot enter it: %s", strerror(-ret));
 		return ret;
 	}
-	ctx = ruletext_ctx(0, false);
-	if (!ctx) {
-		snprintf(err, errlen, "cannot start libnftables");
-		ret = -ENOMEM;
-	} else {
-		if (include_dir)
-			nft_ctx_add_include_path(ctx, include_dir);
-		if (nft_run_cmd_from_buffer(ctx, script) != 0) {
-			const char *e = nft_ctx_get_error_buffer(ctx);
-
-			snprintf(err, errlen, "%s", e && *e ? e : "nft refused the change");
-			ret = -EINVAL;
-		}
-		nft_ctx_free(ctx);
-	}
+	ret = change_copy(sb, script, include_dir, tables, err, errlen);
 	if (!ret) {
 		sb->staged = true;
 		ret = read_copy(sb, err, errlen);
@@ -1347,4 +1359,16 @@ int sandbox_stage(struct sandbox *sb, const char *script, const char *include_di
 			 strerror(errno));
 	}
 	return ret;
+}
+
+int sandbox_stage(struct sandbox *sb, const char *script, const char *include_dir, char *err,
+		  size_t errlen)
+{
+	return stage(sb, script, include_dir, NULL, err, errlen);
+}
+
+int sandbox_stage_tables(struct sandbox *sb, const struct snapshot *tables, char *err,
+			 size_t errlen)
+{
+	return stage(sb, NULL, NULL, tables, err, errlen);
 }

@@ -142,6 +142,12 @@ uint64_t sandbox_copy_handle(const struct sandbox *sb, uint32_t family, const ch
 /* Whether addr (4 or 16 bytes, by family) is an address of the host. */
 bool sandbox_is_local(const struct sandbox *sb, uint8_t family, const uint8_t *addr);
 
+/* The same with tables put back as a revert puts them (the restore code,
+ * nft/snapshot.h): `nfpilot restore N`. Their rules all count as made by
+ * the change. */
+int sandbox_stage_tables(struct sandbox *sb, const struct snapshot *tables, char *err,
+			 size_t errlen);
+
 void sandbox_answer_free(struct sandbox_answer *a);
 void sandbox_close(struct sandbox *sb);
 

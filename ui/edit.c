@@ -295,15 +295,12 @@ static const char *xt_form(struct view *v, const struct staged_row *row)
 	return t + strspn(t, " ");
 }
 
-/* The lockout pre-check of the staged edits (check/lockout.h): true with
- * what they cut in buf; false with "" or, when it could not be made, why,
- * as words to add to the question. */
-static bool lockout_words(const struct view *v, char *buf, size_t len)
+bool edit_lockout_words(const struct check_change *ch, char *buf, size_t len)
 {
 	struct lockout lo;
 	char err[600];
 	bool cut = false;
-	int ret = lockout_check(&(struct check_change){ .cs = &v->cs }, &lo, err, sizeof(err));
+	int ret = lockout_check(ch, &lo, err, sizeof(err));
 
 	buf[0] = 0;
 	if (ret) {
@@ -491,7 +488,7 @@ void edit_action(struct view *v, enum action act)
 			view_status(v, ROLE_DIM, "nothing staged");
 			return;
 		}
-		if (lockout_words(v, cut, sizeof(cut)))
+		if (edit_lockout_words(&(struct check_change){ .cs = &v->cs }, cut, sizeof(cut)))
 			view_ask(v, ACT_APPLY, "LOCKOUT: %s. Apply anyway? (%s)", cut, LOCKOUT_HINT);
 		else
 			view_ask(v, ACT_APPLY, "Apply %zu staged edit%s as one transaction?%s", v->cs.n,

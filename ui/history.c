@@ -6,6 +6,7 @@
 #include "ui/view.h"
 
 #include "model/fmt.h"
+#include "check/lockout.h"
 #include "probation/history.h"
 
 #include <stdio.h>
@@ -46,9 +47,25 @@ static enum redraw history_key(struct view *v, enum action act, int key)
 
 	(void)key;
 	if (act == ACT_RESTORE && h->list.sel < h->list.n) {
+		struct snapshot s;
+		char cut[1100] = "", err[300];
+
 		h->restore_n = h->hent[h->list.sel].n;
+		/* the lockout pre-check of the tables it puts back */
+		if (history_load(h->restore_n, "after.snap", &s, err, sizeof(err)) == 0) {
+			bool locked = edit_lockout_words(&(struct check_change){ .tables = &s }, cut,
+							 sizeof(cut));
+
+			snapshot_free(&s);
+			if (locked) {
+				view_ask(v, ACT_RESTORE, "LOCKOUT: %s. Restore entry %d anyway? (%s)",
+					 cut, h->restore_n, LOCKOUT_HINT);
+				return REDRAW_ALL;
+			}
+		}
 		view_ask(v, ACT_RESTORE, "Restore the tables of history entry %d (%s) as they were "
-			 "after its change, on probation?", h->restore_n, h->hent[h->list.sel].tables);
+			 "after its change, on probation?%s", h->restore_n,
+			 h->hent[h->list.sel].tables, cut);
 		return REDRAW_ALL;
 	}
 	if (!list_action(&h->list, act)) {

@@ -200,6 +200,11 @@ void edit_confirmed(struct view *v);
 /* Block addr (a drop rule at the top of an input chain) and apply it on
  * probation at once: false (status says why) when it did not go in. */
 bool edit_block_now(struct view *v, const char *addr);
+/* The lockout pre-check of a change (check/lockout.h), for a question:
+ * true with what it cuts in buf; false with "" or, when it could not be
+ * made, why, as words to add to the question. */
+struct check_change;
+bool edit_lockout_words(const struct check_change *ch, char *buf, size_t len);
 void edit_free(struct view *v);
 /* Whether a staged edit names a rule (or anchor) that is no longer there:
  * the ruleset changed since it was staged. */

@@ -70,6 +70,18 @@ check "... and the verdict" sh -c "grep -q 'drops your own SSH session' '$TEST_T
 check_rc "--ignore-lockout applies it anyway" 0 nfp apply --detach --ignore-lockout "$D/drop.nft"
 nfp rollback >/dev/null 2>&1
 srv nft delete table inet lockout
+# restore N: the tables it puts back are checked as a revert loads them
+check_rc "a change that drops SSH, confirmed anyway" 0 nfp apply --detach --ignore-lockout "$D/drop.nft"
+nfp confirm >/dev/null 2>&1
+N=$(ls "$NFPILOT_LIB_DIR/netns-$SRV/history" | sort -n | tail -n 1)
+srv nft delete table inet lockout
+G0=$(genid)
+check_rc "restore of that entry is refused" 6 nfp restore --detach "$N"
+check "... at the policy it puts back" grep -qF \
+	"drops your own SSH session (10.200.0.2:40000 -> :22) at chain input policy drop (inet lockout)" "$TEST_TMP/rc.err"
+check_eq "... nothing reached the kernel" "$(genid)" "$G0"
+check_rc "restore --ignore-lockout puts it back" 0 nfp restore --detach --ignore-lockout "$N"
+nfp rollback >/dev/null 2>&1
 # a set the SSH accept looks up
 srv nft -f - <<'EOF'
 table inet lockout {

@@ -4,7 +4,8 @@
 # issue's reproduction: flushing an input chain whose policy is drop asked
 # only "Flush chain input?", and W applied it; now W says the change drops
 # the session, at which policy, wrapped on an 80-column terminal, and n
-# leaves the kernel untouched; y applies it anyway, on probation.
+# leaves the kernel untouched; y applies it anyway, on probation. The
+# history screen's restore of that change is stopped the same way.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../tui_lib.sh"
 
@@ -42,8 +43,19 @@ wait_for 'LOCKOUT' 20 >/dev/null
 keys y
 expect "y: applied anyway, on probation" 'applied 1 edit on probation' 15
 check "... the chain is flushed in the kernel" sh -c "! ip netns exec $SRV nft list chain inet web input | grep -q 'dport 22'"
-keys R
-wait_for 'revert|REVERTED|rolled back' 10 >/dev/null
+keys Y
+wait_for 'confirmed|kept' 10 >/dev/null
+# the flushed chain, confirmed, is history entry N: its rules back by hand,
+# then r in the history screen would flush them again
+srv nft add rule inet web input tcp dport 22 accept
+G0=$(genid)
+keys H
+wait_for 'History' 5 >/dev/null
+keys End r
+expect "history r: the restore is stopped by the lockout pre-check" 'LOCKOUT: this change drops your own SSH' 20
+expect "... asking" 'anyway\?'
+keys n
+check_eq "n: nothing reached the kernel (generation)" "$(genid)" "$G0"
 tui_end
 # a change that keeps SSH in passes without a word
 srv nft add rule inet web input tcp dport 80 accept
