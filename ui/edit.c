@@ -849,7 +849,7 @@ bool edit_block_now(struct view *v, const char *addr)
 	struct packet p;
 	struct sandbox sb;
 	bool open;
-	char err[256];
+	char err[256], err2[1100];
 	struct edit e;
 
 	if (quick_rule(QUICK_BLOCK, addr, &q, err, sizeof(err))) {
@@ -875,6 +875,12 @@ bool edit_block_now(struct view *v, const char *addr)
 	/* staged on the ruleset as it is now: nothing else is staged */
 	if (nl_genid(&v->live.nl, &v->cs.genid) < 0 || changeset_add(&v->cs, &e) < 0)
 		return false;
+	if (edit_lockout_words(&(struct check_change){ .cs = &v->cs }, err2, sizeof(err2))) {
+		changeset_discard(&v->cs);
+		view_status(v, ROLE_ERROR, "not blocked: LOCKOUT: %s (b on the rules screen stages "
+			    "it, and W asks)", err2);
+		return false;
+	}
 	apply_now(v);
 	if (v->cs.n) { /* refused: nothing stays staged behind the admin's back */
 		changeset_discard(&v->cs);

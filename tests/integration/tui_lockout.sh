@@ -56,6 +56,22 @@ expect "history r: the restore is stopped by the lockout pre-check" 'LOCKOUT: th
 expect "... asking" 'anyway\?'
 keys n
 check_eq "n: nothing reached the kernel (generation)" "$(genid)" "$G0"
+# the connections screen's b applies at once: blocking the admin's own
+# address is stopped the same way
+srv nft add rule inet web input ct state established,related accept
+srv nft add rule inet web input icmp type echo-request accept
+cli ping -c 1 -W 1 "$SRV_IP" >/dev/null
+keys Esc 2
+act connection-filter
+typein "src $CLI_IP"
+keys Enter
+wait_for '[1-9][0-9]* connections? match' 5 >/dev/null
+keys g b
+expect "conns b asks to block" "Block $CLI_IP"
+G0=$(genid)
+keys y
+expect "conns b: not blocked, the lockout said" 'not blocked: LOCKOUT: this change drops your own SSH' 20
+check_eq "... nothing reached the kernel (generation)" "$(genid)" "$G0"
 tui_end
 # a change that keeps SSH in passes without a word
 srv nft add rule inet web input tcp dport 80 accept
