@@ -1,5 +1,6 @@
 #include "check/effect.h"
 
+#include "conntrack/ct_rule.h"
 #include "model/fmt.h"
 
 #include <arpa/inet.h>
@@ -8,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -27,6 +29,17 @@ static bool host_addr(const struct sandbox *sb, uint8_t family, uint8_t *out)
 		return true;
 	}
 	return false;
+}
+
+/* p's source: a neighbour on the link of its destination, an address of
+ * the host */
+static void neighbour(const struct sandbox *sb, struct packet *p)
+{
+	size_t last = p->family == AF_INET ? 3 : 15;
+
+	memcpy(p->saddr, p->daddr, 16);
+	for (uint8_t k = 0x80; k && sandbox_is_local(sb, p->family, p->saddr); k >>= 1)
+		p->saddr[last] = p->daddr[last] ^ k;
 }
 
 int effect_packet(const struct sandbox *sb, enum effect_kind kind, const char *input, bool ip6,
@@ -51,10 +64,7 @@ int effect_packet(const struct sandbox *sb, enum effect_kind kind, const char *i
 				 ip6 ? "IPv6" : "IPv4");
 			return -EINVAL;
 		}
-		/* from a neighbour on the link of that address */
-		memcpy(p->saddr, p->daddr, 16);
-		for (uint8_t k = 0x80; k && sandbox_is_local(sb, p->family, p->saddr); k >>= 1)
-			p->saddr[ip6 ? 15 : 3] = p->daddr[ip6 ? 15 : 3] ^ k;
+		neighbour(sb, p);
 	} else {
 		char *slash;
 
@@ -79,6 +89,73 @@ int effect_packet(const struct sandbox *sb, enum effect_kind kind, const char *i
 	}
 	p->tcp_flags = p->proto == IPPROTO_TCP ? TH_SYN : 0;
 	return 0;
+}
+
+/* an address or prefix word of a filter into family and addr (a prefix:
+ * an address in it) */
+static bool filter_addr(const char *w, uint8_t *family, uint8_t *addr)
+{
+	char a[64], *slash;
+	uint8_t f;
+
+	snprintf(a, sizeof(a), "%s", w);
+	if ((slash = strchr(a, '/')))
+		*slash = 0;
+	f = strchr(a, ':') ? AF_INET6 : AF_INET;
+	if ((*family && *family != f) || inet_pton(f, a, addr) != 1)
+		return false;
+	if (slash)
+		addr[f == AF_INET ? 3 : 15] |= 1;
+	*family = f;
+	return true;
+}
+
+bool effect_rule_packet(const struct sandbox *sb, const char *rule, bool ip6, struct packet *p)
+{
+	char filter[512], *save = NULL, *k, *val;
+	bool partial = false, src = false, dst = false;
+
+	memset(p, 0, sizeof(*p));
+	if (ct_rule_filter(rule, filter, sizeof(filter), &partial) <= 0 || partial)
+		return false;
+	for (k = strtok_r(filter, " ", &save); k; k = strtok_r(NULL, " ", &save)) {
+		char *end;
+		unsigned long port;
+
+		if (!(val = strtok_r(NULL, " ", &save)) || strpbrk(val, ",-"))
+			return false;
+		if (!strcmp(k, "src") && !src) {
+			src = filter_addr(val, &p->family, p->saddr);
+			if (!src)
+				return false;
+		} else if (!strcmp(k, "dst") && !dst) {
+			dst = filter_addr(val, &p->family, p->daddr);
+			if (!dst)
+				return false;
+		} else if (!strcmp(k, "proto") && (!strcmp(val, "tcp") || !strcmp(val, "udp"))) {
+			p->proto = !strcmp(val, "tcp") ? IPPROTO_TCP : IPPROTO_UDP;
+		} else if (!strcmp(k, "dport") || !strcmp(k, "sport")) {
+			port = strtoul(val, &end, 10);
+			if (*end || !port || port > 65535)
+				return false;
+			*(!strcmp(k, "dport") ? &p->dport : &p->sport) = (uint16_t)port;
+		} else {
+			return false; /* state, mark, not, ...: not a packet of its own */
+		}
+	}
+	if (!p->proto || !p->dport)
+		return false;
+	if (!p->family)
+		p->family = ip6 ? AF_INET6 : AF_INET;
+	if (!dst && !host_addr(sb, p->family, p->daddr))
+		return false;
+	if (!src)
+		neighbour(sb, p);
+	if (!p->sport)
+		p->sport = 40000;
+	p->state = PACKET_NEW;
+	p->tcp_flags = p->proto == IPPROTO_TCP ? TH_SYN : 0;
+	return true;
 }
 
 /* sb holding cs (none: the host's ruleset as it is); p asked, its steps
@@ -166,6 +243,7 @@ int effect_check(struct sandbox *sb, bool *open, const struct changeset *cs,
 	const struct trace_step *d = NULL;
 	struct sandbox_answer a;
 	char who[400], what[160], tname[100], cname[100];
+	const struct trace_step *hit = NULL;
 	bool met = false, ours = false;
 	int want = kind == EFFECT_ALLOW ? NF_ACCEPT : NF_DROP;
 	int ret;
@@ -181,13 +259,42 @@ int effect_check(struct sandbox *sb, bool *open, const struct changeset *cs,
 		d = &a.packet->steps[a.packet->decided];
 	for (size_t i = 0; i < a.packet->nsteps; i++) {
 		const struct trace_step *s = &a.packet->steps[i];
+		bool mine_new = in_place(s, &mine) && s->kind == TRACE_RULE && s->staged >= 0;
 
 		met |= in_place(s, &mine);
-		ours |= in_place(s, &mine) && s->kind == TRACE_RULE && s->staged >= 0 &&
-			s->verdict == want;
+		if (kind == EFFECT_RULE && mine_new && !hit)
+			hit = s;
+		ours |= mine_new && s->verdict == want;
 	}
 	packet_format(p, what, sizeof(what));
 	check_decider(a.packet, who, sizeof(who));
+	if (kind == EFFECT_RULE) {
+		/* a typed rule: reached, and an accept of it decides; the others
+		 * (drop, jump, counting) do what they do once reached */
+		if (hit && hit->verdict == NF_ACCEPT) {
+			kind = EFFECT_ALLOW;
+			want = NF_ACCEPT;
+			ours = true;
+		} else if (hit) {
+			ef->works = true;
+		} else {
+			snprintf(ef->said, sizeof(ef->said), "the new rule is never reached by %s: %s "
+				 "%ss it first", what, who, trace_verdict_name(a.packet->verdict));
+			/* before the rule that decides, it is reached */
+			if (d && d->kind == TRACE_RULE && d->staged < 0 && d->table && d->chain) {
+				ef->has_fix = true;
+				ef->fix.family = d->family;
+				snprintf(ef->fix.table, sizeof(ef->fix.table), "%s", d->table);
+				snprintf(ef->fix.chain, sizeof(ef->fix.chain), "%s", d->chain);
+				ef->fix.where = WHERE_BEFORE;
+				ef->fix.anchor = d->handle;
+			}
+		}
+		if (kind == EFFECT_RULE) {
+			sandbox_answer_free(&a);
+			return 0;
+		}
+	}
 	if (a.packet->verdict == want) {
 		ef->works = true;
 		/* the new rule did not say so: it was so already */

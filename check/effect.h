@@ -1,5 +1,6 @@
 /* effect: does a rule nfpilot writes for the admin (the live view's o,
- * allow a port; b, block an address) do what it is for? The packet it is
+ * allow a port; b, block an address; a rule typed whose traffic is one
+ * packet) do what it is for? The packet it is
  * meant for — a new TCP or UDP connection to that port of this host, or
  * one from that address to the admin's sshd port — is asked of the
  * sandbox (check_sandbox), never evaluated here:
@@ -27,7 +28,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum effect_kind { EFFECT_ALLOW, EFFECT_BLOCK };
+enum effect_kind {
+	EFFECT_ALLOW,   /* o: its verdict must be accept */
+	EFFECT_BLOCK,   /* b: drop */
+	EFFECT_RULE,    /* a rule typed: it must be reached, and decide if it accepts */
+};
 
 /* A place for a rule: before a rule of the host (where WHERE_BEFORE,
  * anchor) or at the top or end of a chain. */
@@ -52,6 +57,13 @@ struct effect {
  * to). */
 int effect_packet(const struct sandbox *sb, enum effect_kind kind, const char *input, bool ip6,
 		  struct packet *p, char *err, size_t errlen);
+
+/* The packet a typed rule is for, from its traffic (conntrack/ct_rule.h):
+ * only a rule whose traffic is TCP or UDP to one port, from and to at most
+ * one address or prefix each, nothing left out (interfaces, sets, marks,
+ * ranges, negations: not checked). ip6: the table's family is ip6. false:
+ * no such packet. */
+bool effect_rule_packet(const struct sandbox *sb, const char *rule, bool ip6, struct packet *p);
 
 /* Where the rule for p goes by default, asked of sb with cs staged: place
  * holds the table's input chain (family, table, chain) on entry and is

@@ -521,14 +521,40 @@ static bool edit_ok(struct view *v, struct edit *e)
 	return false;
 }
 
+static void effect_say(struct view *v, struct sandbox *sb, bool *open);
+
+/* A rule typed into an input chain: the effect check of it (check/effect.h)
+ * when its traffic is a packet of its own */
+static void effect_typed(struct view *v, const char *text, bool ip6)
+{
+	struct rules_view *rv = &v->rules;
+	struct sandbox sb;
+	char err[600];
+	bool open = sandbox_open(&sb, err, sizeof(err)) == 0;
+
+	if (open && effect_rule_packet(&sb, text, ip6, &rv->effect_packet)) {
+		rv->effect_kind = EFFECT_RULE;
+		effect_say(v, &sb, &open);
+	}
+	if (open)
+		sandbox_close(&sb);
+}
+
 static void done_rule(struct view *v)
 {
 	const struct staged_row *row = view_selected_row(v);
+	const struct nfp_chain *c = cur_chain(v);
 	struct edit e = chain_edit(v, v->prompt_for == ACT_EDIT ? EDIT_REPLACE : EDIT_INSERT);
+	bool input = c && c->base && c->hooknum == NF_INET_LOCAL_IN &&
+		     (e.family == NFPROTO_INET || e.family == NFPROTO_IPV4 ||
+		      e.family == NFPROTO_IPV6);
+	bool ip6 = e.family == NFPROTO_IPV6;
+	char text[sizeof(v->input)];
 
 	e.text = v->input;
 	if (!edit_ok(v, &e))
 		return;
+	snprintf(text, sizeof(text), "%s", v->input);
 	if (v->prompt_for == ACT_EDIT) {
 		e.handle = row->r->handle;
 	} else if (v->prompt_for == ACT_APPEND || !row) {
@@ -543,7 +569,10 @@ static void done_rule(struct view *v)
 	}
 	v->mode = MODE_BROWSE;
 	v->rules.pane = PANE_RULES;
+	v->rules.has_fix = false;
 	stage_after(v, &e, ACT_INSERT, NULL);
+	if (input)
+		effect_typed(v, text, ip6);
 }
 
 static void done_move_to(struct view *v)
@@ -726,7 +755,7 @@ static void effect_fix(struct view *v)
 	bool open = false;
 
 	if (!rv->has_fix || rv->effect_n != v->cs.n || !v->cs.n) {
-		view_status(v, ROLE_DIM, "nothing to put elsewhere (w follows o or b)");
+		view_status(v, ROLE_DIM, "nothing to put elsewhere (w follows o, b or a typed rule the check questions)");
 		return;
 	}
 	e = v->cs.edits[v->cs.n - 1];

@@ -94,7 +94,7 @@ enum {
 	X(TABLE_ADD, "add-table", "Editing (staged)", KM_RULES, ('T'), "Create a table") \
 	X(BLOCK, "block", "Editing (staged)", KM_RULES, ('b'), "Block an address: a drop rule at the top of the input chain its packets meet first") \
 	X(ALLOW_PORT, "allow-port", "Editing (staged)", KM_RULES, ('o'), "Allow a port: an accept rule in the table's input chain, before the first rule that would drop, reject or count the port's packets") \
-	X(EFFECT_FIX, "put-where-it-works", "Editing (staged)", KM_RULES, ('w'), "Move the rule o or b just staged to where the effect check says it works") \
+	X(EFFECT_FIX, "put-where-it-works", "Editing (staged)", KM_RULES, ('w'), "Move the rule just staged (o, b or typed) to where the effect check says it works") \
 	X(COUNTER_DEFAULT, "counter-default", "Editing (staged)", KM_RULES, ('C'), "Turn the default counter on new rules on or off") \
 	X(UNDO, "undo", "Staged changes", KM_RULES | KM_PENDING, ('u'), "Undo the last staged edit") \
 	X(REDO, "redo", "Staged changes", KM_RULES | KM_PENDING, ('U', CTRL_KEY('r')), "Redo an undone edit") \

@@ -122,5 +122,44 @@ keys y
 expect "W: applied" 'applied 1 edit on probation' 15
 check_eq "with real traffic: the client is blocked" "$(tcp_conns 1 8443)" 0
 check_eq "... the management address is not" "$(tcp_conns 1 8443 "$MGMT_IP")" 1
+keys R
+wait_for 'REVERTED|reverted' 10 >/dev/null
+tui_end
+
+# rules typed with A: an accept after the drop is said dead, w moves it;
+# a drop after an accept for the same port is never reached
+srv nft -f - <<'EOF'
+flush ruleset
+table inet web {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		tcp dport 22 accept
+		counter drop
+	}
+}
+EOF
+tui_start NFPILOT_LIB_DIR="$NFPILOT_LIB_DIR" || bail "the live view did not start"
+keys Tab
+act append
+typein "tcp dport 8443 accept"
+keys Enter
+# said: the status line, its wrapped lines joined
+said() { wait_for 'staged' 20 >/dev/null; screen | tr -s ' \n' '  ' | grep -qE "$1"; }
+check "A: an accept after the drop is said, with the drop" \
+	said 'the new rule is never reached by tcp [0-9.:]+ -> [0-9.]+:8443 state new: rule [0-9]+ of inet web input \(counter drop\) drops it first'
+check "... and w" said 'w puts it before that rule, in inet web input'
+keys w
+expect_not "w: now it works" 'never reached|does not decide'
+act append
+typein "tcp dport 22 drop"
+keys Enter
+check "A: a drop after the accept of its port is never reached" \
+	said 'the new rule is never reached by tcp [0-9.:]+ -> [0-9.]+:22 state new: rule [0-9]+ of inet web input \(tcp dport 22 accept\) accepts it first'
+keys u
+keys W
+wait_for 'one transaction' 20 >/dev/null
+keys y
+expect "W: applied" 'applied 1 edit on probation' 15
+check_eq "with real traffic: 8443 gets through where w put it (2 of 2)" "$(tcp_conns 2 8443)" 2
 tui_end
 finish
