@@ -16,23 +16,15 @@ setup_net
 genid() { nfp list --json >"$TEST_TMP/gen.json" 2>/dev/null && json_get "$TEST_TMP/gen.json" 'd["genid"]'; }
 D="$TEST_TMP/lk"
 mkdir -p "$D"
-cat >"$D/drop.nft" <<'EOF'
-table inet lockout {
-	chain input {
-		type filter hook input priority 0; policy drop;
-		iif "lo" accept
-	}
+# lockout_table RULE...: table inet lockout, an input chain with policy
+# drop and these rules
+lockout_table() {
+	printf 'table inet lockout {\n\tchain input {\n\t\ttype filter hook input priority 0; policy drop;\n'
+	printf '\t\t%s\n' "$@"
+	printf '\t}\n}\n'
 }
-EOF
-cat >"$D/est.nft" <<'EOF'
-table inet lockout {
-	chain input {
-		type filter hook input priority 0; policy drop;
-		iif "lo" accept
-		ct state established,related accept
-	}
-}
-EOF
+lockout_table 'iif "lo" accept' >"$D/drop.nft"
+lockout_table 'iif "lo" accept' 'ct state established,related accept' >"$D/est.nft"
 sed 's/ct state established,related accept/&\n\t\ttcp dport 22 accept/' "$D/est.nft" >"$D/open.nft"
 sed 's/policy drop;/&\n\t\tip saddr 10.200.0.2 tcp dport 22 counter reject/' "$D/open.nft" >"$D/reject.nft"
 

@@ -20,8 +20,8 @@ srv nft -f - <<'EOF'
 table inet web {
 	chain input {
 		type filter hook input priority 0; policy accept;
-		ct state established,related accept
 		tcp dport 22 accept
+		ct state established,related accept
 		counter comment "dropped by policy"
 		counter drop
 	}

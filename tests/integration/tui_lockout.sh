@@ -10,15 +10,10 @@
 . "$(dirname "$0")/../tui_lib.sh"
 
 setup_net
-srv nft -f - <<'EOF'
-table inet web {
-	chain input {
-		type filter hook input priority 0; policy drop;
-		ct state established,related accept
-		tcp dport 22 accept
-	}
-}
-EOF
+srv nft add table inet web
+srv nft 'add chain inet web input { type filter hook input priority 0; policy drop; }'
+srv nft add rule inet web input ct state established,related accept
+srv nft add rule inet web input tcp dport 22 accept
 genid() { nfp list --json >"$TEST_TMP/gen.json" 2>/dev/null && json_get "$TEST_TMP/gen.json" 'd["genid"]'; }
 tui_start --size 80x24 SSH_CONNECTION="$CLI_IP 40000 $SRV_IP 22" NFPILOT_LIB_DIR="$NFPILOT_LIB_DIR" ||
 	bail "the live view did not start"
