@@ -164,14 +164,8 @@ static int ask(struct sandbox *sb, bool *open, const struct changeset *cs,
 	       const struct nfp_ruleset *host, const struct packet *p, struct sandbox_answer *a,
 	       char *err, size_t errlen)
 {
-	int ret;
+	int ret = check_sandbox(sb, open, &(struct check_change){ .cs = cs }, err, errlen);
 
-	if (cs->n || (*open && sb->staged))
-		ret = check_sandbox(sb, open, &(struct check_change){ .cs = cs }, err, errlen);
-	else if (!*open && !(ret = sandbox_open(sb, err, errlen)))
-		*open = true;
-	else
-		ret = 0;
 	if (!ret)
 		ret = sandbox_ask(sb, p, a, err, errlen);
 	if (!ret && !sb->staged && (ret = trace_packet_describe(a->packet, host))) {

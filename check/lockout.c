@@ -55,6 +55,9 @@ int check_sandbox(struct sandbox *sb, bool *open, const struct check_change *ch,
 			return ret;
 		*open = true;
 	}
+	if (!ch->tables && !ch->script && (!ch->cs || !ch->cs->n))
+		/* no change: the host's ruleset (a copy changed before is made anew) */
+		return sb->staged ? sandbox_stage(sb, "", NULL, err, errlen) : 0;
 	if (ch->cs && !(text = copy_text(sb, ch->cs))) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

@@ -38,8 +38,9 @@ struct check_change {
 };
 
 /* The one way a check gets its sandbox: made unless *open (then *open is
- * set; sandbox_close it when done), with the change staged in it. 0, or
- * -EINVAL with nft's message (the change is refused), or -errno. */
+ * set; sandbox_close it when done), with the change staged in it (none:
+ * as the host's). 0, or -EINVAL with nft's message (the change is
+ * refused), or -errno. */
 int check_sandbox(struct sandbox *sb, bool *open, const struct check_change *ch, char *err,
 		  size_t errlen);
 

@@ -120,7 +120,8 @@ static void dry_run_report(const char *file, const char *dir, const char *text,
 	struct snapshot before = { 0 };
 	struct json *j = cli_json();
 	struct sandbox sb;
-	int ret = sandbox_open(&sb, err, sizeof(err));
+	bool open = false;
+	int ret = check_sandbox(&sb, &open, &(struct check_change){ 0 }, err, sizeof(err));
 
 	cli_json_outcome("dry run");
 	cli_json_change(text);
@@ -129,7 +130,8 @@ static void dry_run_report(const char *file, const char *dir, const char *text,
 
 		ret = snapshot_take(&sb.nl, NULL, 0, false, &before, err, sizeof(err));
 		if (!ret)
-			ret = sandbox_stage(&sb, text, dir, err, sizeof(err));
+			ret = check_sandbox(&sb, &open, &(struct check_change){ .script = text,
+						.include_dir = dir }, err, sizeof(err));
 		if (!ret && !(changed = changed_tables(&before, &sb.staged_copy))) {
 			snprintf(err, sizeof(err), "out of memory");
 			ret = -ENOMEM;

@@ -530,9 +530,10 @@ static void effect_typed(struct view *v, const char *text, bool ip6)
 	struct rules_view *rv = &v->rules;
 	struct sandbox sb;
 	char err[600];
-	bool open = sandbox_open(&sb, err, sizeof(err)) == 0;
+	bool open = false;
 
-	if (open && effect_rule_packet(&sb, text, ip6, &rv->effect_packet)) {
+	if (check_sandbox(&sb, &open, &(struct check_change){ 0 }, err, sizeof(err)) == 0 &&
+	    effect_rule_packet(&sb, text, ip6, &rv->effect_packet)) {
 		rv->effect_kind = EFFECT_RULE;
 		effect_say(v, &sb, &open);
 	}
@@ -697,8 +698,9 @@ static bool quick_place(struct view *v, enum effect_kind kind, const char *input
 {
 	char err[600];
 
-	*open = sandbox_open(sb, err, sizeof(err)) == 0;
-	return *open && effect_packet(sb, kind, input, ip6, p, err, sizeof(err)) == 0 &&
+	*open = false;
+	return check_sandbox(sb, open, &(struct check_change){ 0 }, err, sizeof(err)) == 0 &&
+	       effect_packet(sb, kind, input, ip6, p, err, sizeof(err)) == 0 &&
 	       effect_where(sb, open, &v->cs, &v->live.rs, kind, p, pl, err, sizeof(err)) == 0;
 }
 
