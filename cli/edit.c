@@ -5,6 +5,8 @@
 #include "cli/cli.h"
 
 #include "apply/apply.h"
+#include "apply/translate.h"
+#include "model/fmt.h"
 #include "nft/reader.h"
 #include "nft/ruletext.h"
 
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char edit_usage[] =
 	"usage: nfpilot [-N NETNS] edit [--genid N] -t [FAMILY] TABLE [-c CHAIN] EDIT...\n"
@@ -30,6 +33,9 @@ static const char edit_usage[] =
 	"  --insert-before-handle H TEXT, --insert-after-handle H TEXT,\n"
 	"  --replace-handle H TEXT, --delete-handle H,\n"
 	"  --move-handle H before|after|top|bottom [A]   the same, by handle\n"
+	"  TEXT in iptables words (-p tcp --dport 22 -j ACCEPT) is translated by\n"
+	"  iptables-translate in a native table, shown, and staged when confirmed:\n"
+	"  --translate               stage translations without asking\n"
 	"  --positions               N is a position even where it is another rule's\n"
 	"                            handle (refused without it: edit took handles\n"
 	"                            in nfpilot 0.1)\n"
@@ -117,6 +123,59 @@ static int position_handle(struct nl *nl, const struct reader_scope *scope, cons
 	return ret;
 }
 
+/* iptables words typed for a rule of a native table (apply/translate.h):
+ * the nft text iptables-translate makes of them, shown, and staged only
+ * when confirmed (--translate, or yes on a terminal). *text is then the
+ * translation (malloc'd in *nft). iptables-nft's own tables are not
+ * translated: iptables-translate's nft text would not read back in
+ * iptables there. 0 or -errno with err filled. */
+static int translate_words(struct nl *nl, const struct reader_scope *scope, const char *o,
+			   bool confirmed, char **text, char **nft, char *err, size_t errlen)
+{
+	struct reader_scope s = *scope;
+	struct nfp_ruleset rs = { 0 };
+	const struct nfp_chain *c;
+	int ret;
+
+	if (!translate_is_iptables(*text))
+		return 0;
+	s.no_rules = true;
+	if ((ret = reader_read(nl, &s, &rs, err, errlen)))
+		return ret;
+	c = ruleset_find_chain(&rs.tables[0], scope->chain);
+	if (rs.tables[0].owner != NFP_OWNER_IPTABLES)
+		ret = translate_iptables(rs.tables[0].family, c ? c->type : NULL, *text, nft, err,
+					 errlen);
+	ruleset_free(&rs);
+	if (ret || !*nft)
+		return ret;
+	printf("%s: iptables words, in nft as iptables-translate writes them:\n  ", o);
+	fmt_put_safe(stdout, *nft);
+	putchar('\n');
+	fflush(stdout);
+	if (!confirmed && isatty(STDIN_FILENO)) {
+		char answer[16] = "";
+		size_t n = 0;
+
+		fputs("Stage the nft rule? [y/N] ", stderr);
+		while (n + 1 < sizeof(answer) && read(STDIN_FILENO, answer + n, 1) == 1 &&
+		       answer[n] != '\n')
+			n++;
+		answer[n] = 0;
+		confirmed = strcmp(answer, "y") == 0 || strcmp(answer, "yes") == 0;
+		if (!confirmed) {
+			snprintf(err, errlen, "%s: the translation was not confirmed; nothing was changed", o);
+			return -ECANCELED;
+		}
+	} else if (!confirmed) {
+		snprintf(err, errlen, "%s: iptables words are staged only as confirmed: add "
+			 "--translate to stage that nft rule", o);
+		return -EINVAL;
+	}
+	*text = *nft;
+	return 0;
+}
+
 /* the rule text of handle h, for a move (read from the kernel) */
 static int rule_text(struct nl *nl, const struct reader_scope *scope, uint64_t h,
 		     char **text, char *err, size_t errlen)
@@ -157,7 +216,7 @@ int cli_edit(int argc, char **argv)
 	struct changeset cs = { 0 };
 	struct probation_opts opts;
 	struct probation prob;
-	bool counter = true, have_genid = false, printed = false;
+	bool counter = true, have_genid = false, printed = false, translate = false;
 	char err[2048] = "", *moved = NULL;
 	struct positions pos = { 0 };
 	int ret = 0, failed;
@@ -171,6 +230,7 @@ int cli_edit(int argc, char **argv)
 			return EXIT_OK;
 		}
 		pos.sure |= strcmp(argv[i], "--positions") == 0;
+		translate |= strcmp(argv[i], "--translate") == 0;
 	}
 	ret = nl_open(&nl, err, sizeof(err));
 	if (ret)
@@ -197,7 +257,7 @@ int cli_edit(int argc, char **argv)
 			counter = false;
 			continue;
 		}
-		if (strcmp(o, "--positions") == 0)
+		if (strcmp(o, "--positions") == 0 || strcmp(o, "--translate") == 0)
 			continue; /* read before the loop: it applies to every edit */
 		if (strcmp(o, "--genid") == 0 && i + 1 < argc) {
 			cs.genid = (uint32_t)strtoul(argv[++i], NULL, 10);
@@ -355,6 +415,10 @@ int cli_edit(int argc, char **argv)
 		} else if (e.kind == EDIT_INSERT || e.kind == EDIT_REPLACE) {
 			e.text = argv[++i];
 			e.add_counter = counter;
+			ret = translate_words(&nl, &scope, o, translate, &e.text, &moved, err,
+					      sizeof(err));
+			if (ret)
+				break;
 		}
 		/* the changeset keeps copies of the edit's strings */
 		ret = changeset_add(&cs, &e);
@@ -363,6 +427,7 @@ int cli_edit(int argc, char **argv)
 		if (ret)
 			snprintf(err, sizeof(err), "%s: %s", o, strerror(-ret));
 	}
+	free(moved); /* an edit refused after its text was made */
 	if (!ret && !cs.n) {
 		snprintf(err, sizeof(err), "no edit given (nfpilot edit --help)");
 		ret = -EINVAL;
