@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #define MAX_WORDS 128
 
@@ -19,20 +20,6 @@ static const char *skip_blanks(const char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	return s;
-}
-
-static bool first_word_is(const char *s, const char *word)
-{
-	size_t n = strlen(word);
-
-	s = skip_blanks(s);
-	return strncmp(s, word, n) == 0 && (s[n] == ' ' || s[n] == '\t');
-}
-
-bool translate_is_iptables(const char *text)
-{
-	return *skip_blanks(text) == '-' || first_word_is(text, "iptables") ||
-	       first_word_is(text, "ip6tables");
 }
 
 /* Split text as a shell splits words: blanks, '...', "..." (\" and \\
@@ -154,7 +141,7 @@ static int run(const char *prog, const char *xt_table, char **rule, int nrule,
 	for (int i = 0; i < nrule; i++)
 		argv[n++] = rule[i];
 	argv[n] = NULL;
-	ret = spawn_run(prog, argv, &out, &errout, &status);
+	ret = spawn_run(argv, NULL, 0, &out, &errout, &status);
 	if (ret == -ENOENT) {
 		snprintf(err, errlen, "%s is not installed (Debian: apt install iptables): "
 			 "iptables words cannot be translated", prog);
@@ -164,6 +151,7 @@ static int run(const char *prog, const char *xt_table, char **rule, int nrule,
 		snprintf(err, errlen, "running %s: %s", prog, strerror(-ret));
 		return ret;
 	}
+	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (status != 0) {
 		first_line(errout, msg, sizeof(msg));
 		if (msg[0])
@@ -204,19 +192,6 @@ int translate_iptables(uint32_t family, const char *chain_type, const char *text
 	if (n < 0) {
 		free(buf);
 		return -EINVAL;
-	}
-	if (n && (strcmp(words[0], "iptables") == 0 || strcmp(words[0], "ip6tables") == 0)) {
-		bool six = words[0][2] == '6';
-
-		if (six ? family == NFPROTO_IPV4 : family == NFPROTO_IPV6) {
-			snprintf(err, errlen, "%s words in an %s table: write them for %s",
-				 words[0], six ? "ip" : "ip6", six ? "iptables" : "ip6tables");
-			free(buf);
-			return -EINVAL;
-		}
-		prog = six ? "ip6tables-translate" : "iptables-translate";
-		family = six ? NFPROTO_IPV6 : NFPROTO_IPV4;
-		i++;
 	}
 	/* -t TABLE, -A CHAIN, -I CHAIN before the rule: the chain is the one
 	 * being edited, the place is the editor's */

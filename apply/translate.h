@@ -1,7 +1,7 @@
 /* translate: iptables words typed for a native table — a rule as
  * `iptables -S` prints it after `-A CHAIN` (`-p tcp --dport 22 -j ACCEPT`),
- * optionally with `-A CHAIN`, `-I CHAIN`, `-t TABLE` or a leading
- * `iptables` / `ip6tables` — turned into nft rule text by Debian's
+ * optionally with `-A CHAIN`, `-I CHAIN` or `-t TABLE` first: what
+ * nft/xtables.h calls iptables syntax — turned into nft rule text by Debian's
  * `iptables-translate` / `ip6tables-translate`, run with an argument
  * vector (util/spawn.h), never a shell. What it cannot translate is said
  * in its own words. Never a parser of rules: the words are only split as a
@@ -12,11 +12,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Does text read as iptables words (its first character after blanks is
- * '-', or its first word is iptables or ip6tables)? nft rule text never
- * does. */
-bool translate_is_iptables(const char *text);
 
 /* The nft rule text (malloc'd, *nft) of the iptables words text, for a
  * chain of type chain_type ("nat" translates as -t nat, "route" as -t

@@ -9,6 +9,7 @@
 #include "model/fmt.h"
 #include "nft/reader.h"
 #include "nft/ruletext.h"
+#include "nft/xtables.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -50,7 +51,10 @@ static const char edit_usage[] =
 	"  --timeout S, --detach, --confirm-new-session, --force: the probation, as\n"
 	"  for apply:\n"
 	"                            it asks on the terminal (no answer reverts)\n"
-	"  New rules get a counter unless they have one or --no-counter is given.\n";
+	"  New rules get a counter unless they have one or --no-counter is given.\n"
+	"  In a table iptables-nft manages, TEXT is iptables syntax as iptables -S prints\n"
+	"  it ('-p tcp --dport 22 -j ACCEPT', compiled by iptables-nft); nft syntax there\n"
+	"  must read back the same in iptables-save, or it is refused.\n";
 
 static bool parse_handle(const char *s, uint64_t *h)
 {
@@ -137,14 +141,18 @@ static int translate_words(struct nl *nl, const struct reader_scope *scope, cons
 	const struct nfp_chain *c;
 	int ret;
 
-	if (!translate_is_iptables(*text))
+	if (!xtables_rule_text(*text))
 		return 0;
+	/* the table, if it is there: a table or chain the command makes is
+	 * native (apply.c's mark_syntax), its type filter */
+	s.chain = NULL;
 	s.no_rules = true;
-	if ((ret = reader_read(nl, &s, &rs, err, errlen)))
+	ret = reader_read(nl, &s, &rs, err, errlen);
+	if (ret && ret != -ENOENT)
 		return ret;
-	c = ruleset_find_chain(&rs.tables[0], scope->chain);
-	if (rs.tables[0].owner != NFP_OWNER_IPTABLES)
-		ret = translate_iptables(rs.tables[0].family, c ? c->type : NULL, *text, nft, err,
+	c = ret ? NULL : ruleset_find_chain(&rs.tables[0], scope->chain);
+	if (ret || rs.tables[0].owner != NFP_OWNER_IPTABLES)
+		ret = translate_iptables(scope->family, c ? c->type : NULL, *text, nft, err,
 					 errlen);
 	ruleset_free(&rs);
 	if (ret || !*nft)

@@ -1,11 +1,11 @@
-#define _GNU_SOURCE /* pipe2 */
+#define _GNU_SOURCE /* memfd_create */
 #include "util/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,95 +33,109 @@ static const char *self_path(char *buf, size_t len)
 	return access(buf, X_OK) == 0 ? buf : "/proc/self/exe";
 }
 
-/* program (by path, or looked up in PATH) with in, out and err (-1:
- * /dev/null; err -2: ours) */
-static int start(const char *program, bool lookup, char *const argv[], int in, int out,
-		 int err, pid_t *pid)
+int spawn_self(char *const argv[], int in, int out, bool quiet, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
+	char exe[4096];
 	int ret = posix_spawn_file_actions_init(&fa);
 
 	if (ret)
 		return -ret;
 	give(&fa, in, 0, O_RDONLY);
 	give(&fa, out, 1, O_WRONLY);
-	if (err != -2)
-		give(&fa, err, 2, O_WRONLY);
-	ret = (lookup ? posix_spawnp : posix_spawn)(pid, program, &fa, NULL, argv, environ);
+	if (quiet)
+		give(&fa, -1, 2, O_WRONLY);
+	ret = posix_spawn(pid, self_path(exe, sizeof(exe)), &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	return -ret;
 }
 
-int spawn_self(char *const argv[], int in, int out, bool quiet, pid_t *pid)
+/* A memfd holding len bytes of data, at its start; -errno */
+static int memfd_of(const char *name, const char *data, size_t len)
 {
-	char exe[4096];
+	int fd = memfd_create(name, MFD_CLOEXEC);
 
-	return start(self_path(exe, sizeof(exe)), false, argv, in, out, quiet ? -1 : -2, pid);
-}
+	if (fd < 0)
+		return -errno;
+	while (len) {
+		ssize_t n = write(fd, data, len);
 
-#define RUN_MAX (64 * 1024)
-
-int spawn_run(const char *program, char *const argv[], char **out, char **errout,
-	      int *status)
-{
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ret = 0, ws;
-	char *buf[2] = { calloc(1, RUN_MAX + 1), calloc(1, RUN_MAX + 1) };
-	size_t len[2] = { 0, 0 };
-	struct pollfd pfd[2];
-	bool started = false;
-	pid_t pid;
-
-	*out = *errout = NULL;
-	if (!buf[0] || !buf[1])
-		ret = -ENOMEM;
-	else if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
-		ret = -errno;
-	else
-		started = !(ret = start(program, true, argv, -1, po[1], pe[1], &pid));
-	if (po[1] >= 0)
-		close(po[1]);
-	if (pe[1] >= 0)
-		close(pe[1]);
-	pfd[0] = (struct pollfd){ .fd = ret ? -1 : po[0], .events = POLLIN };
-	pfd[1] = (struct pollfd){ .fd = ret ? -1 : pe[0], .events = POLLIN };
-	/* both at once: a full pipe never stops the program */
-	while (!ret && (pfd[0].fd >= 0 || pfd[1].fd >= 0)) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			break;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return -EIO;
 		}
-		for (int i = 0; i < 2; i++) {
-			char sink[4096];
-			ssize_t n;
+		data += n;
+		len -= (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		int ret = -errno;
 
-			if (pfd[i].fd < 0 || !pfd[i].revents)
-				continue;
-			/* past the limit: read on, keep nothing more */
-			n = len[i] < RUN_MAX ? read(pfd[i].fd, buf[i] + len[i], RUN_MAX - len[i])
-					     : read(pfd[i].fd, sink, sizeof(sink));
-			if (n > 0 && len[i] < RUN_MAX)
-				len[i] += (size_t)n;
-			else if (n == 0 || (n < 0 && errno != EINTR))
-				pfd[i].fd = -1;
-		}
-	}
-	if (po[0] >= 0)
-		close(po[0]);
-	if (pe[0] >= 0)
-		close(pe[0]);
-	if (started) {
-		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-			;
-		*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-	}
-	if (ret) {
-		free(buf[0]);
-		free(buf[1]);
+		close(fd);
 		return ret;
 	}
-	*out = buf[0];
-	*errout = buf[1];
-	return 0;
+	return fd;
+}
+
+/* The whole of a memfd the child wrote, NUL-ended (malloc'd), or NULL */
+static char *read_back(int fd)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+	char *buf = end < 0 ? NULL : malloc((size_t)end + 1);
+	size_t got = 0;
+
+	if (!buf || lseek(fd, 0, SEEK_SET) < 0) {
+		free(buf);
+		return NULL;
+	}
+	while (got < (size_t)end) {
+		ssize_t n = read(fd, buf + got, (size_t)end - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = 0;
+	return buf;
+}
+
+int spawn_run(char *const argv[], const char *input, size_t inlen, char **out,
+	      char **errout, int *status)
+{
+	posix_spawn_file_actions_t fa;
+	int in = memfd_of("nfpilot-in", input ? input : "", input ? inlen : 0);
+	int o = memfd_of("nfpilot-out", "", 0), e = memfd_of("nfpilot-err", "", 0);
+	pid_t pid;
+	int ret = in < 0 ? in : o < 0 ? o : e < 0 ? e : 0;
+
+	*out = *errout = NULL;
+	if (!ret && (ret = -posix_spawn_file_actions_init(&fa)) == 0) {
+		give(&fa, in, 0, O_RDONLY);
+		give(&fa, o, 1, O_WRONLY);
+		give(&fa, e, 2, O_WRONLY);
+		ret = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	if (!ret) {
+		while (waitpid(pid, status, 0) < 0)
+			if (errno != EINTR) {
+				ret = -errno;
+				break;
+			}
+	}
+	if (!ret && (!(*out = read_back(o)) || !(*errout = read_back(e)))) {
+		free(*out);
+		*out = NULL;
+		ret = -ENOMEM;
+	}
+	if (in >= 0)
+		close(in);
+	if (o >= 0)
+		close(o);
+	if (e >= 0)
+		close(e);
+	return ret;
 }

@@ -44,7 +44,7 @@ check_eq "... nothing changed" "$(state)" "$BEFORE"
 check_rc "--translate stages the translations" 0 nfp_yes edit --translate -t inet web -c input \
 	--append '-p tcp --dport 80 -j ACCEPT' \
 	--append '-A INPUT -s 10.200.1.2 -p tcp --dport 22 -m comment --comment "ssh from management" -j ACCEPT' \
-	--insert 'iptables -A INPUT -p tcp -m multiport --dports 8080,8443 -j REJECT --reject-with tcp-reset'
+	--insert '-I INPUT -p tcp -m multiport --dports 8080,8443 -j REJECT --reject-with tcp-reset'
 check "... each shown" grep -qx '  ip saddr 10.200.1.2 tcp dport 22 counter accept comment "ssh from management"' <<<"$RC_OUT"
 check_eq "the kernel has the nft rules iptables-translate wrote" \
 	"$(krules inet web input)" \

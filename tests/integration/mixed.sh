@@ -78,7 +78,7 @@ check_eq "list --json: ip nat native and mixed" "$(jmixed ip nat)" "native True"
 check_eq "list --json: ip filter iptables-nft's and mixed" "$(jmixed ip filter)" "iptables-nft True"
 check_eq "nfpilot list: the header and what it means" \
 	"$(nfp list -t ip filter | head -n 2)" \
-	"$(lines 'table ip filter  [iptables-nft]  [mixed]  -- managed by iptables-nft: change it with iptables' \
+	"$(lines 'table ip filter  [iptables-nft]  [mixed]  -- managed by iptables-nft: its rules in iptables syntax' \
 		"  mixed: 1 rule of nft's own in iptables-nft's chains: iptables -S and iptables-save cannot show it as it is")"
 srv nft delete rule ip filter INPUT handle \
 	"$(srv nft -a list chain ip filter INPUT | sed -n 's/.*8082 }.*# handle \([0-9]*\)$/\1/p')"
