@@ -130,9 +130,10 @@ static int position_handle(struct nl *nl, const struct reader_scope *scope, cons
 /* iptables words typed for a rule of a native table (apply/translate.h):
  * the nft text iptables-translate makes of them, shown, and staged only
  * when confirmed (--translate, or yes on a terminal). *text is then the
- * translation (malloc'd in *nft). iptables-nft's own tables are not
- * translated: iptables-translate's nft text would not read back in
- * iptables there. 0 or -errno with err filled. */
+ * translation (malloc'd in *nft). iptables-nft's chains (all of its
+ * tables', its own in a mixed table) are not translated: iptables-nft
+ * compiles them (apply/apply.h), as iptables-translate's nft text would
+ * not read back in iptables there. 0 or -errno with err filled. */
 static int translate_words(struct nl *nl, const struct reader_scope *scope, const char *o,
 			   bool confirmed, char **text, char **nft, char *err, size_t errlen)
 {
@@ -151,7 +152,7 @@ static int translate_words(struct nl *nl, const struct reader_scope *scope, cons
 	if (ret && ret != -ENOENT)
 		return ret;
 	c = ret ? NULL : ruleset_find_chain(&rs.tables[0], scope->chain);
-	if (ret || rs.tables[0].owner != NFP_OWNER_IPTABLES)
+	if (ret || !ruleset_chain_iptables(&rs.tables[0], c))
 		ret = translate_iptables(scope->family, c ? c->type : NULL, *text, nft, err,
 					 errlen);
 	ruleset_free(&rs);

@@ -285,6 +285,11 @@ void ruleset_mixed_words(const struct nfp_table *t, char *buf, size_t size)
 			 "lists and saves only its own, nft all of them");
 }
 
+bool ruleset_chain_iptables(const struct nfp_table *t, const struct nfp_chain *c)
+{
+	return t->owner == NFP_OWNER_IPTABLES || (c && c->iptables);
+}
+
 void ruleset_classify_owners(struct nfp_ruleset *rs)
 {
 	for (size_t i = 0; i < rs->ntables; i++)

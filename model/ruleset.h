@@ -138,6 +138,10 @@ void ruleset_classify_table(struct nfp_table *t);
  * chains hold, and what iptables then shows. Names as the kernel has
  * them: sanitise before output. */
 void ruleset_mixed_words(const struct nfp_table *t, char *buf, size_t size);
+/* Does chain c of t (NULL: one not made yet) take iptables syntax: every
+ * chain of iptables-nft's tables, and iptables-nft's chains of a mixed
+ * table (the native ones take nft's)? */
+bool ruleset_chain_iptables(const struct nfp_table *t, const struct nfp_chain *c);
 
 /* Diff of two snapshots, by identity (family, table, chain name, rule
  * handle). Counters are ignored: a diff says what changed in structure. */

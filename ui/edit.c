@@ -496,9 +496,9 @@ static void done_rule(struct view *v)
 	char *nft = NULL, question[sizeof(v->confirm_msg)];
 
 	e.text = v->input;
-	/* iptables words in a native table: staged as iptables-translate
+	/* iptables words in a native chain: staged as iptables-translate
 	 * writes them in nft, once the admin has seen that and said yes */
-	if (xtables_rule_text(v->input) && t->owner != NFP_OWNER_IPTABLES) {
+	if (xtables_rule_text(v->input) && !ruleset_chain_iptables(t, cur_chain(v))) {
 		if (translate_iptables(t->family, cur_chain(v)->type, v->input, &nft, v->input_err,
 				       sizeof(v->input_err)))
 			return;

@@ -15,8 +15,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 bench_setup "bench positions" nfppos nfpp "${1:-}"
-export NFPILOT_LIB_DIR="$tmp/lib" NFPILOT_RUN_DIR="$tmp/run"
-trap bench_cleanup_guardians EXIT
+bench_probation
 
 now() { date +%s.%N; }
 med() { sort -n "$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }

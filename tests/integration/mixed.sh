@@ -55,6 +55,13 @@ sel 'oifname'
 keys r
 expect "the detail of the native rule: its chain is nft's own" "Chain postrouting is nft's own"
 keys Esc
+keys A
+expect "the native chain's editor takes nft (and iptables words, translated)" '^Append rule:$'
+keys Esc
+goto_chain 'ip nat' POSTROUTING || not_ok "POSTROUTING in the tree"
+keys A
+expect "iptables-nft's chain's editor takes iptables syntax" '^Append rule \(iptables\):$'
+keys Esc
 
 # native rules in iptables-nft's table
 srv iptables -A INPUT -p tcp --dport 22 -j ACCEPT || bail "iptables -A INPUT"
@@ -80,6 +87,22 @@ check_eq "nfpilot list: the header and what it means" \
 	"$(nfp list -t ip filter | head -n 2)" \
 	"$(lines 'table ip filter  [iptables-nft]  [mixed]  -- managed by iptables-nft: its rules in iptables syntax' \
 		"  mixed: 1 rule of nft's own in iptables-nft's chains: iptables -S and iptables-save cannot show it as it is")"
+# editing a mixed table: iptables-nft's chain takes iptables syntax, compiled
+# by iptables-nft; the native chain takes nft, and iptables words translated
+check_rc "iptables syntax in POSTROUTING of the mixed ip nat" 0 nfp_yes edit \
+	-t ip nat -c POSTROUTING --append '-o v1 -j MASQUERADE'
+check "... compiled by iptables-nft, not translated" grep -q 'iptables syntax' <<<"$RC_OUT"
+check_eq "... iptables -S shows it as iptables writes it" \
+	"$(srv iptables -t nat -S POSTROUTING | tail -n 1)" "-A POSTROUTING -o v1 -j MASQUERADE"
+check_rc "iptables words in its native postrouting" 0 nfp_yes edit --translate \
+	-t ip nat -c postrouting --append '-o v2 -j MASQUERADE'
+check "... translated into nft" grep -qx '  oifname "v2" counter masquerade' <<<"$RC_OUT"
+check "... and there in nft's form" sh -c "ip netns exec $SRV nft list chain ip nat postrouting | grep -q 'oifname \"v2\" counter packets [0-9]* bytes [0-9]* masquerade'"
+BEFORE=$(srv nft -a list table ip nat | md5sum)
+check_rc "nft text in iptables-nft's POSTROUTING: refused (iptables could not read it back)" 1 \
+	nfp_yes edit -t ip nat -c POSTROUTING --append 'oifname "v3" counter masquerade'
+check_eq "... nothing changed" "$(srv nft -a list table ip nat | md5sum)" "$BEFORE"
+
 srv nft delete rule ip filter INPUT handle \
 	"$(srv nft -a list chain ip filter INPUT | sed -n 's/.*8082 }.*# handle \([0-9]*\)$/\1/p')"
 check_eq "the nft rule deleted: ip filter no longer mixed" "$(jmixed ip filter)" "iptables-nft False"
