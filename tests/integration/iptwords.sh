@@ -78,6 +78,32 @@ check_rc "on a terminal, y stages it" 0 on_tty y '-p tcp --dport 444 -j ACCEPT'
 check "... the rule is in the kernel" sh -c "ip netns exec $SRV nft list chain inet web input | grep -q 'tcp dport 444 counter'"
 check_rc "... kept" 0 nfp confirm
 
+# the family decides the translator
+srv nft -f - <<'EOF' || bail "ip6 and netdev tables"
+table ip6 six {
+	chain input {
+		type filter hook input priority 0;
+	}
+}
+table netdev edge {
+	chain ingress {
+		type filter hook ingress device v0 priority 0;
+	}
+}
+EOF
+check_rc "an ip6 table: ip6tables-translate" 0 nfp_yes edit --translate -t ip6 six -c input \
+	--append '-s 2001:db8::/32 -p tcp --dport 22 -j DROP'
+check "... ip6's words" grep -qx '  ip6 saddr 2001:db8::/32 tcp dport 22 counter drop' <<<"$RC_OUT"
+check_rc "an inet table, an IPv6 address: ip6tables-translate when iptables-translate refuses" 0 \
+	nfp_yes edit --translate -t inet web -c input --append '-s 2001:db8::7 -j DROP'
+check "... ip6 saddr" grep -qx '  ip6 saddr 2001:db8::7 counter drop' <<<"$RC_OUT"
+BEFORE=$(state)
+check_rc "a netdev table: no iptables there" 1 nfp_yes edit --translate -t netdev edge -c ingress \
+	--append '-s 10.0.0.1 -j DROP'
+check_eq "... said so" "$RC_ERR" \
+	"nfpilot: iptables words are for ip, ip6 and inet tables; write nft syntax here"
+check_eq "... nothing changed" "$(state)" "$BEFORE"
+
 BEFORE=$(state)
 check_rc "untranslatable (-m recent): refused" 1 nfp_yes edit --translate -t inet web -c input \
 	--append '-p tcp --dport 22 -m recent --set -j ACCEPT'
