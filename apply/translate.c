@@ -213,7 +213,7 @@ int translate_iptables(uint32_t family, const char *chain_type, const char *text
 					 words[i - 1], words[i]);
 				ret = -EINVAL;
 			}
-		} else if (w[0] == '-' && w[1] != '-' && strchr("DRPNXFZLSE", w[1]) && !w[2]) {
+		} else if (w[0] == '-' && w[1] && strchr("DRPNXFZLSE", w[1]) && !w[2]) {
 			snprintf(err, errlen, "%s: only a rule translates (as after -A CHAIN), not "
 				 "another iptables command", w);
 			ret = -EINVAL;
