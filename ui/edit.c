@@ -7,9 +7,11 @@
 #include "apply/apply.h"
 #include "apply/quick.h"
 #include "apply/staged.h"
+#include "apply/translate.h"
 #include "check/effect.h"
 #include "check/lockout.h"
 #include "model/fmt.h"
+#include "nft/xtables.h"
 
 #include <errno.h>
 #include <linux/netfilter.h>
@@ -544,8 +546,10 @@ static void effect_typed(struct view *v, const char *text, bool ip6)
 static void done_rule(struct view *v)
 {
 	const struct staged_row *row = view_selected_row(v);
+	const struct nfp_table *t = cur_table(v);
 	const struct nfp_chain *c = cur_chain(v);
 	struct edit e = chain_edit(v, v->prompt_for == ACT_EDIT ? EDIT_REPLACE : EDIT_INSERT);
+	char *nft = NULL, question[sizeof(v->confirm_msg)];
 	bool input = c && c->base && c->hooknum == NF_INET_LOCAL_IN &&
 		     (e.family == NFPROTO_INET || e.family == NFPROTO_IPV4 ||
 		      e.family == NFPROTO_IPV6);
@@ -553,8 +557,18 @@ static void done_rule(struct view *v)
 	char text[sizeof(v->input)];
 
 	e.text = v->input;
-	if (!edit_ok(v, &e))
+	/* iptables words in a native chain: staged as iptables-translate
+	 * writes them in nft, once the admin has seen that and said yes */
+	if (xtables_rule_text(v->input) && !ruleset_chain_iptables(t, cur_chain(v))) {
+		if (translate_iptables(t->family, cur_chain(v)->type, v->input, &nft, v->input_err,
+				       sizeof(v->input_err)))
+			return;
+		e.text = nft;
+	}
+	if (!edit_ok(v, &e)) {
+		free(nft);
 		return;
+	}
 	snprintf(text, sizeof(text), "%s", v->input);
 	if (v->prompt_for == ACT_EDIT) {
 		e.handle = row->r->handle;
@@ -571,9 +585,14 @@ static void done_rule(struct view *v)
 	v->mode = MODE_BROWSE;
 	v->rules.pane = PANE_RULES;
 	v->rules.has_fix = false;
-	stage_after(v, &e, ACT_INSERT, NULL);
-	if (input)
+	if (nft)
+		snprintf(question, sizeof(question), "iptables-translate makes it: %.1000s -- stage "
+			 "this nft rule?", nft);
+	stage_after(v, &e, ACT_INSERT, nft ? question : NULL);
+	/* staged now (a translation waits for its question), nft words: checked */
+	if (input && !nft && !xtables_rule_text(text))
 		effect_typed(v, text, ip6);
+	free(nft);
 }
 
 static void done_move_to(struct view *v)
