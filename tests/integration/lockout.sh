@@ -50,13 +50,13 @@ srv nft add rule inet lockout input tcp dport 22 accept
 G0=$(genid)
 H=$(srv nft -a list chain inet lockout input | sed -n 's/.*tcp dport 22 accept # handle \([0-9]*\)/\1/p')
 check_rc "edit: deleting the rule that lets SSH in is refused" 6 \
-	nfp edit -t inet lockout -c input --delete "$H" --policy drop
+	nfp edit -t inet lockout -c input --delete-handle "$H" --policy drop
 check "... at the policy" grep -qF "drops your own SSH session (10.200.0.2:40000 -> :22) at chain input policy drop (inet lockout)" "$TEST_TMP/rc.err"
 check_eq "... nothing reached the kernel" "$(genid)" "$G0"
 check_rc "edit: a drop policy with SSH accepted passes the check" 0 \
 	nfp edit --detach -t inet lockout -c input --policy drop
 nfp confirm >/dev/null 2>&1
-check_rc "--json: outcome lockout" 6 nfp edit --json -t inet lockout -c input --delete "$H"
+check_rc "--json: outcome lockout" 6 nfp edit --json -t inet lockout -c input --delete-handle "$H"
 check_eq "... its outcome" "$(json_get "$TEST_TMP/rc.out" 'd["outcome"]')" "lockout"
 check "... and the verdict" sh -c "grep -q 'drops your own SSH session' '$TEST_TMP/rc.out'"
 check_rc "--ignore-lockout applies it anyway" 0 nfp apply --detach --ignore-lockout "$D/drop.nft"
