@@ -955,6 +955,16 @@ static uint64_t real_handle(const struct sandbox *sb, uint32_t family, const cha
 	return copy;
 }
 
+uint64_t sandbox_copy_handle(const struct sandbox *sb, uint32_t family, const char *table,
+			     uint64_t real)
+{
+	for (size_t i = 0; real && i < sb->nmap; i++)
+		if (sb->map[i].family == family && sb->map[i].real == real &&
+		    !strcmp(sb->map[i].table, table))
+			return sb->map[i].copy;
+	return real;
+}
+
 /* Why a rule's expression may make the sandbox's answer differ, or NULL. */
 static const char *unsure(struct nftnl_expr *e, const struct snap_table *t)
 {

@@ -435,6 +435,27 @@ static enum redraw conns_key(struct view *v, enum action act, int key)
 		view_ask(v, c->pending, "Block %s (a drop rule at the top of the input chain, on "
 		    "probation) and kill its connections?", c->block_addr);
 		break;
+	case ACT_TRACE:
+		if (e)
+			trace_of_conn(v, e);
+		else
+			view_status(v, ROLE_DIM, "select a connection first");
+		break;
+	case ACT_WHY: {
+		char q[200];
+
+		/* its next packet: the flow as it goes on */
+		if (!e) {
+			trace_why(v, NULL);
+			break;
+		}
+		ct_endpoint_format(a, e->family, e->proto, &e->orig.src, e->orig.sport);
+		ct_endpoint_format(b, e->family, e->proto, &e->orig.dst, e->orig.dport);
+		snprintf(q, sizeof(q), "%s %s -> %s state established", ct_proto_name(e->proto)
+			 ? ct_proto_name(e->proto) : "?", a, b);
+		trace_why(v, q);
+		break;
+	}
 	case ACT_ACCOUNTING:
 		if (c->sys_ok && c->sys.acct) {
 			view_status(v, ROLE_NORMAL, "accounting is already on");

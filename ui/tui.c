@@ -25,7 +25,7 @@
 static volatile sig_atomic_t got_quit_signal;
 
 const struct screen_ops *const screens[] = {
-	&rules_screen, &conns_screen, &history_screen, &pending_screen, &help_screen, &detail_screen, NULL,
+	&rules_screen, &conns_screen, &trace_screen, &history_screen, &pending_screen, &help_screen, &detail_screen, NULL,
 };
 
 enum redraw view_text_key(struct view *v, struct list *l, enum action act)
@@ -172,6 +172,9 @@ static enum redraw browse_key(struct view *v, int key, bool *quit)
 		return REDRAW_ALL;
 	case ACT_VIEW_CONNS:
 		view_show(v, &conns_screen);
+		return REDRAW_ALL;
+	case ACT_VIEW_TRACE:
+		view_show(v, &trace_screen);
 		return REDRAW_ALL;
 	case ACT_CONFIRM: case ACT_ROLLBACK: case ACT_EXTEND: case ACT_HISTORY: case ACT_SAVE:
 		safe_action(v, act);

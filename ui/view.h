@@ -17,6 +17,7 @@
 #include "ui/rules.h"
 #include "ui/screen.h"
 #include "ui/theme.h"
+#include "ui/trace.h"
 
 #include <curses.h>
 #include <poll.h>
@@ -41,6 +42,7 @@ struct view {
 	struct rules_view rules;        /* ui/rules.h */
 	struct conns_view conns;        /* ui/conns.h */
 	struct history_view hist;       /* ui/history.h */
+	struct trace_view trace;        /* ui/trace.h */
 	struct list help, pending, detail; /* ui/help.c, ui/pending.c,
 					    * ui/detail.c: lines */
 
