@@ -21,11 +21,16 @@ table inet web {
 		type filter hook input priority 0; policy drop;
 		ct state established,related counter accept
 		iif "lo" accept
+		tcp dport 9 accept comment "gone"
 		tcp dport 22 counter accept
 		icmp type echo-request counter accept
 	}
 }
 EOF
+# a gap in the handles: the sandbox's copy, loaded afresh, numbers its
+# rules without it, so edits staged by handle must be mapped onto the copy
+srv nft delete rule inet web input handle "$(srv nft -a list chain inet web input |
+	sed -n 's/.*"gone" # handle \([0-9]*\)$/\1/p')" || bail "the gap in the handles"
 
 # pkts HANDLE: the packets counted by that rule of inet web input
 pkts() {
@@ -163,6 +168,27 @@ for size in 80x24 150x40; do
 		"^  verdict: drop by the policy of inet web input; dropped"
 	check_eq "$size: nothing was applied: the chain has its 4 rules" \
 		"$(srv nft -a list chain inet web input | grep -c 'accept # handle')" 4
+
+	# ---- a staged delete, named by the host's handle: the copy's rule
+	keys 1 : && typein 3 && keys Enter
+	keys d
+	on_screen '\[y/N\]' && keys y
+	wait_for '^ *-' 5 >/dev/null
+	keys 3 c w
+	keys $(printf 'Bksp %.0s' $(seq 60))
+	typein "tcp $CLI_IP:40000 -> $SRV_IP:22 iif v0"
+	keys Enter
+	expect "$size: the ssh rule staged for deletion: the policy drops 22" \
+		"^  verdict: drop by the policy of inet web input; dropped"
+	keys c w
+	keys $(printf 'Bksp %.0s' $(seq 60))
+	typein "icmp $CLI_IP -> $SRV_IP type echo-request iif v0"
+	keys Enter
+	expect "$size: ... and the rule after it is still there, by its host's handle" \
+		"^  verdict: accept by rule $H_ICMP of inet web input"
+	keys 1 X
+	expect "$size: X asks before discarding the delete" 'Discard 1 staged edit\? \[y/N\]'
+	keys y
 
 	# ---- from a connection: its flow
 	bg ip netns exec "$CLI" sh -c "sleep 60 | socat - TCP:$SRV_IP:22"
