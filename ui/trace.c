@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TRACE_DRAW_EVERY 0.1 /* seconds between redraws of a busy trace */
+
 /* ---- entries and their lines ---- */
 
 static void entry_free(struct trace_entry *e)
@@ -136,6 +138,15 @@ static int add_entry(struct trace_view *tv, struct trace_entry *e)
 	if (follow)
 		show_entry(tv, k);
 	return 0;
+}
+
+/* Rule text and hooks from the ruleset on screen; tv->missing when a
+ * rule's text is not there (yet). */
+static void describe(struct trace_view *tv, struct trace_packet *p, const struct nfp_ruleset *rs)
+{
+	trace_packet_describe(p, rs);
+	for (size_t i = 0; i < p->nsteps; i++)
+		tv->missing |= p->steps[i].kind == TRACE_RULE && !p->steps[i].text;
 }
 
 /* ---- tracing ---- */
@@ -416,7 +427,7 @@ static void ask_why(struct view *v)
 		return;
 	}
 	tv->answer_ms = (mono_now() - t0) * 1e3;
-	trace_packet_describe(a.packet, &v->live.rs);
+	describe(tv, a.packet, &v->live.rs);
 	e.p = a.packet;
 	a.packet = NULL;
 	snprintf(e.title, sizeof(e.title), "why %s", q);
@@ -548,28 +559,43 @@ static enum redraw trace_step_(struct view *v)
 	}
 	while (tv->seen < v->cfg.trace_count && (p = trace_take(&tv->t))) {
 		struct trace_entry e = { .p = p };
+		size_t passed = tv->npassed;
 
 		if (!through_chain(tv, p)) {
 			tv->left_out++;
 			trace_packet_free(p);
 			continue;
 		}
-		trace_packet_describe(p, &v->live.rs);
+		describe(tv, p, &v->live.rs);
 		snprintf(e.title, sizeof(e.title), "packet %ld", ++tv->seen);
 		add_entry(tv, &e);
-		what = REDRAW_ALL;
+		/* another screen shows only the marks of the rules passed */
+		tv->dirty |= v->scr == &trace_screen || tv->npassed != passed;
 	}
 	if (tv->seen >= v->cfg.trace_count)
 		stop(v, "(its count)");
 	else if (now - tv->started >= v->cfg.trace_seconds)
 		stop(v, "(its time)");
-	return tv->on ? what : REDRAW_ALL;
+	if (!tv->on)
+		return REDRAW_ALL;
+	/* a busy trace is drawn TRACE_DRAW_EVERY apart: the keys come first */
+	if (tv->dirty && now - tv->drawn_at >= TRACE_DRAW_EVERY) {
+		tv->dirty = false;
+		tv->drawn_at = now;
+		what = REDRAW_ALL;
+	}
+	return what;
 }
 
 static int trace_timeout_ms(const struct view *v)
 {
+	const struct trace_view *tv = &v->trace;
+	double left = tv->drawn_at + TRACE_DRAW_EVERY - mono_now();
+
+	if (tv->dirty && tv->on)
+		return left > 0 ? (int)(left * 1000) + 1 : 0;
 	/* packets that go quiet are complete by time; the time limit */
-	return v->trace.on ? 100 : -1;
+	return tv->on ? 100 : -1;
 }
 
 static const char *line_text(const struct view *v, const struct trace_line *ln, char *buf,
@@ -628,11 +654,15 @@ static void trace_draw(struct view *v)
 	int h = LINES - 3, y = 2;
 	char line[16384];
 
-	/* rule text that was not loaded when the packet came */
-	if (tv->described_gen != v->live.rs.genid || v->live.text_running) {
+	/* rule text that was not loaded when the packet came: looked for
+	 * again after a reload, and at most once a second */
+	if ((tv->missing || tv->described_gen != v->live.rs.genid) &&
+	    mono_now() - tv->described_at >= 1.0) {
+		tv->missing = false;
 		for (size_t i = 0; i < tv->n; i++)
-			trace_packet_describe(tv->e[i].p, &v->live.rs);
+			describe(tv, tv->e[i].p, &v->live.rs);
 		tv->described_gen = v->live.rs.genid;
+		tv->described_at = mono_now();
 	}
 	if (!draw_banner(v)) {
 		if (tv->on)

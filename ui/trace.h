@@ -54,6 +54,10 @@ struct trace_view {
 	long seen, left_out;       /* packets kept; not through the chain */
 	double started;
 	uint32_t described_gen;    /* the ruleset entries' text was taken from */
+	bool missing;              /* a rule's text was not there */
+	double described_at;
+	bool dirty;                /* packets came since the last draw */
+	double drawn_at;
 
 	struct trace_entry *e;
 	size_t n, cap;
