@@ -248,16 +248,7 @@ static void set_filter(struct view *v, const char *text)
 	char err[256];
 
 	if (ct_filter_parse(&f, text, err, sizeof(err), &pos)) {
-		/* keep the prompt open with the complaint over it and the bad
-		 * word underlined (the editor's "message, text, carets" form) */
-		char carets[128];
-		size_t n = pos.len < sizeof(carets) - 1 ? pos.len : sizeof(carets) - 1;
-
-		memset(carets, '^', n);
-		carets[n] = 0;
-		snprintf(v->input_err, sizeof(v->input_err), "%s\n%s\n%*s%s", err, text,
-			 (int)pos.off, "", carets);
-		v->mode = MODE_PROMPT;
+		view_input_error(v, err, text, pos.off, pos.len);
 		return;
 	}
 	ct_filter_free(&c->f);

@@ -109,7 +109,7 @@ enum {
 	X(KILL, "kill", "Connections", KM_CONNS, ('d', KEY_DC), "Kill the selected connection (its local socket is reset)") \
 	X(KILL_ALL, "kill-all", "Connections", KM_CONNS, ('D'), "Kill every connection shown") \
 	X(BLOCK_KILL, "block-kill", "Connections", KM_CONNS, ('b'), "Block the selected connection's source (on probation) and kill its connections") \
-	X(TRACE, "trace", "Tracing", KM_RULES | KM_CONNS | KM_TRACE, ('l'), "Trace live packets: of the selected rule (through its chain, matching its addresses, ports, protocol), of the selected connection, or of a filter typed") \
+	X(TRACE, "trace", "Tracing", KM_RULES | KM_CONNS | KM_TRACE, ('l'), "Trace live packets: of the selected rule or connection, or of a filter typed") \
 	X(WHY, "why", "Tracing", KM_RULES | KM_CONNS | KM_TRACE, ('w'), "Why: what the rules do with a packet never sent (as nfpilot why); with edits staged, the rules after W") \
 	X(TRACE_GOTO, "trace-rule", "Tracing", KM_TRACE, ('\n', KEY_ENTER, KEY_RIGHT), "The rule of the selected step, on the ruleset screen") \
 	X(TRACE_STOP, "trace-stop", "Tracing", KM_TRACE, ('x'), "Stop tracing (the packets traced stay)") \

@@ -199,14 +199,7 @@ static int start(struct view *v, const char *text)
 		ct_filter_free(&f);
 	}
 	if (ret) {
-		char carets[128];
-		size_t k = pos.len < sizeof(carets) - 1 ? pos.len : sizeof(carets) - 1;
-
-		memset(carets, '^', k);
-		carets[k] = 0;
-		if (snprintf(v->input_err, sizeof(v->input_err), "%.400s\n%.400s\n%*s%s", err, text,
-			     (int)pos.off, "", carets) < 0)
-			v->input_err[0] = 0;
+		view_input_error(v, err, text, pos.off, pos.len);
 		return ret;
 	}
 	stop(v, NULL);
@@ -455,8 +448,6 @@ static void trace_prompt_done(struct view *v)
 	if (start(v, v->input) == 0) {
 		v->mode = MODE_BROWSE;
 		v->input_err[0] = 0;
-	} else {
-		v->mode = MODE_PROMPT;
 	}
 }
 

@@ -73,6 +73,20 @@ void view_prompt(struct view *v, enum action act, const char *prefill)
 	prompt_open(v);
 }
 
+void view_input_error(struct view *v, const char *err, const char *text, size_t off,
+		      size_t len)
+{
+	char carets[128];
+	size_t n = len < sizeof(carets) - 1 ? len : sizeof(carets) - 1;
+
+	memset(carets, '^', n);
+	carets[n] = 0;
+	if (snprintf(v->input_err, sizeof(v->input_err), "%.400s\n%.400s\n%*s%s", err, text,
+		     (int)off, "", carets) < 0)
+		v->input_err[0] = 0;
+	v->mode = MODE_PROMPT;
+}
+
 void view_prompt_done(struct view *v)
 {
 	if (v->prompt_for == ACT_SAVE)

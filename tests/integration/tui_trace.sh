@@ -32,22 +32,8 @@ EOF
 srv nft delete rule inet web input handle "$(srv nft -a list chain inet web input |
 	sed -n 's/.*"gone" # handle \([0-9]*\)$/\1/p')" || bail "the gap in the handles"
 
-# pkts HANDLE: the packets counted by that rule of inet web input
-pkts() {
-	srv nft -j list chain inet web input | python3 -c '
-import json, sys
-h = int(sys.argv[1])
-for o in json.load(sys.stdin)["nftables"]:
-    r = o.get("rule")
-    if r and r["handle"] == h:
-        for e in r["expr"]:
-            if isinstance(e, dict) and "counter" in e:
-                print(e["counter"]["packets"]); sys.exit(0)
-print(-1)' "$1"
-}
-handle_of() {
-	srv nft -a list chain inet web input | grep -F -- "$1" | sed -n 's/.*# handle \([0-9]*\)$/\1/p' | head -n 1
-}
+pkts() { rule_packets "$SRV" inet web input "$1"; }
+handle_of() { rule_handle "$SRV" inet web input "$1"; }
 H_EST=$(handle_of "ct state")
 H_SSH=$(handle_of "tcp dport 22")
 H_ICMP=$(handle_of "icmp type echo-request")
@@ -59,6 +45,14 @@ trace_prompt() {
 	not_ok "l opened no trace prompt"
 	show_screen
 	return 1
+}
+
+# why_ask PACKET: the trace screen cleared, w, the prompt emptied, PACKET, Enter
+why_ask() {
+	keys 3 c w
+	keys $(printf 'Bksp %.0s' $(seq 60))
+	typein "$1"
+	keys Enter
 }
 
 for size in 80x24 150x40; do
@@ -127,17 +121,12 @@ for size in 80x24 150x40; do
 	keys Esc
 
 	# ---- why: the deciding rule of a packet never sent
-	keys c w
-	typein "tcp $CLI_IP:40000 -> $SRV_IP:22 iif v0"
-	keys Enter
+	why_ask "tcp $CLI_IP:40000 -> $SRV_IP:22 iif v0"
 	expect "$size: w: the answer as a trace entry, titled by the question" \
 		"^why tcp $CLI_IP:40000 -> $SRV_IP:22 iif v0 state new$"
 	expect "$size: ... asked in a sandbox" '^  asked in a sandbox: in on v0'
 	expect "$size: ... decided by the ssh rule" "^  verdict: accept by rule $H_SSH of inet web input"
-	keys c w
-	keys $(printf 'Bksp %.0s' $(seq 60))
-	typein "tcp $CLI_IP:40000 -> $SRV_IP:443 iif v0"
-	keys Enter
+	why_ask "tcp $CLI_IP:40000 -> $SRV_IP:443 iif v0"
 	expect "$size: a later answer: the policy drops 443" "^  verdict: drop by the policy of inet web input; dropped"
 	expect "$size: ... answered in ms" 'answered in [0-9.]+ ms'
 	keys w
@@ -153,10 +142,7 @@ for size in 80x24 150x40; do
 	typein 'tcp dport 443 accept'
 	keys Enter
 	wait_for '  \+ +new ' 5 >/dev/null
-	keys 3 c w
-	keys $(printf 'Bksp %.0s' $(seq 60))
-	typein "tcp $CLI_IP:40000 -> $SRV_IP:443 iif v0"
-	keys Enter
+	why_ask "tcp $CLI_IP:40000 -> $SRV_IP:443 iif v0"
 	expect "$size: with an edit staged, why asks the staged ruleset: a new rule accepts" \
 		"^  verdict: accept by a new rule of inet web input"
 	expect "$size: ... and says so" '^  asked in a sandbox: in on v0; the rules after the staged edits$'
@@ -174,16 +160,10 @@ for size in 80x24 150x40; do
 	keys d
 	on_screen '\[y/N\]' && keys y
 	wait_for '^ *-' 5 >/dev/null
-	keys 3 c w
-	keys $(printf 'Bksp %.0s' $(seq 60))
-	typein "tcp $CLI_IP:40000 -> $SRV_IP:22 iif v0"
-	keys Enter
+	why_ask "tcp $CLI_IP:40000 -> $SRV_IP:22 iif v0"
 	expect "$size: the ssh rule staged for deletion: the policy drops 22" \
 		"^  verdict: drop by the policy of inet web input; dropped"
-	keys c w
-	keys $(printf 'Bksp %.0s' $(seq 60))
-	typein "icmp $CLI_IP -> $SRV_IP type echo-request iif v0"
-	keys Enter
+	why_ask "icmp $CLI_IP -> $SRV_IP type echo-request iif v0"
 	expect "$size: ... and the rule after it is still there, by its host's handle" \
 		"^  verdict: accept by rule $H_ICMP of inet web input"
 	keys 1 X
