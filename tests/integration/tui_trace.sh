@@ -207,8 +207,28 @@ for size in 80x24 150x40; do
 	tui_end
 done
 
-# ---- kill -9 during a trace: the kernel removes the table with the socket
+# ---- edits staged before a trace still apply: its table is a transaction
+# of its own, not a change of the ruleset they were staged on
 tui_start NFPILOT_CONFIG="$NFPILOT_CONFIG" -- || bail "the live view did not start"
+keys 1 Tab : && typein 4 && keys Enter
+keys A
+typein 'tcp dport 8080 accept'
+keys Enter
+wait_for '  \+ +new ' 5 >/dev/null
+keys 3 l Enter
+poll_until 5000 trace_tables "$SRV" >/dev/null
+check "a trace while an edit is staged" trace_tables "$SRV"
+check_eq "the tracing table is not in the ruleset screen's tree" \
+	"$(keys 1 >/dev/null; screen | grep -c nfpilot_trace_)" 0
+keys 3 x 1 W
+expect "W asks" 'one transaction'
+keys y
+wait_for 'probation' 10 >/dev/null
+expect_not "the edit staged before the trace is applied, not refused as stale" 'not applied'
+check_eq "... the kernel has its rule" "$(srv nft list chain inet web input | grep -c 'tcp dport 8080 ')" 1
+keys Y
+
+# ---- kill -9 during a trace: the kernel removes the table with the socket
 keys 3 l Enter
 if poll_until 5000 trace_tables "$SRV" >/dev/null; then
 	tui_kill 9 >/dev/null
