@@ -153,14 +153,18 @@ static void describe(struct trace_view *tv, struct trace_packet *p, const struct
 
 /* Our tracing table comes and goes in a transaction of its own: edits
  * staged on the generation before it still stand on what they were
- * staged on (the table is never shown nor copied). */
+ * staged on, and the sandbox's copy is still the ruleset (the table is
+ * never shown nor copied). */
 static void own_change(struct view *v, uint32_t before)
 {
 	uint32_t after;
 
-	if (v->cs.n && before == v->cs.genid && nl_genid(&v->live.nl, &after) == 0 &&
-	    after == before + 1)
+	if (nl_genid(&v->live.nl, &after) != 0 || after != before + 1)
+		return; /* another change came too */
+	if (v->cs.n && before == v->cs.genid)
 		v->cs.genid = after;
+	if (v->trace.sb_open && v->trace.sb_gen == before)
+		v->trace.sb_gen = after;
 }
 
 static void stop(struct view *v, const char *why)
@@ -340,12 +344,13 @@ static int ready_sandbox(struct view *v, char *err, size_t errlen)
 	char *script = NULL;
 	int ret;
 
-	if (tv->sb_open && tv->sb.real.genid != v->live.rs.genid)
+	if (tv->sb_open && tv->sb_gen != v->live.rs.genid)
 		close_sandbox(tv); /* the ruleset moved on */
 	if (!tv->sb_open) {
 		if ((ret = sandbox_open(&tv->sb, err, errlen)))
 			return ret;
 		tv->sb_open = true;
+		tv->sb_gen = tv->sb.real.genid;
 	}
 	if (v->cs.n && !(script = staged_script(v))) {
 		snprintf(err, errlen, "out of memory");

@@ -71,6 +71,7 @@ struct trace_view {
 	 * ruleset moved on; what is staged in it (NULL: the live ruleset) */
 	struct sandbox sb;
 	bool sb_open;
+	uint32_t sb_gen;           /* the host's generation it stands for */
 	char *sb_script;
 	char question[1024];
 	double answer_ms;          /* the last answer's time (for the status line) */

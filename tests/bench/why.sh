@@ -71,7 +71,8 @@ if command -v tmux >/dev/null; then
 	ip netns exec "$ns-c" ping -c 1 -W 5 198.51.100.1 >/dev/null
 	python3 "$here/tui_measure.py" trace --bin "$bin" --ns "$ns" --client "$ns-c" \
 	    --dst 198.51.100.1 --filter 'proto icmp dst 198.51.100.1' \
-	    --packet 'tcp 198.51.100.2:40000 -> 198.51.100.1:22' >"$tmp/tv.json"
+	    --packet 'tcp 198.51.100.2:40000 -> 198.51.100.1:22' >"$tmp/tv.json" ||
+		echo "bench why: the live view's part failed (above): its rows are left out" >&2
 else
 	echo "bench why: tmux not installed: the live view's part is left out" >&2
 fi
