@@ -46,7 +46,7 @@ enum {
 	X(HELP, "help", "General", KM_GENERIC, ('?', KEY_F(1)), "Show this help") \
 	X(VIEW_RULES, "ruleset", "General", KM_GENERIC, ('1'), "Show the ruleset: tables, chains, rules and counters") \
 	X(VIEW_CONNS, "connections", "General", KM_GENERIC, ('2'), "Show the tracked connections (conntrack)") \
-	X(VIEW_TRACE, "trace-screen", "General", KM_GENERIC, ('3'), "Show the trace: packets traced (l) and answers to why (w), each with its path") \
+	X(VIEW_TRACE, "trace-screen", "General", KM_GENERIC, ('3'), "Show the trace: traced packets (l), answers to why (w)") \
 	X(QUIT, "quit", "General", KM_GENERIC, ('q', KEY_F(10)), "Quit nfpilot") \
 	X(REDRAW, "redraw", "General", KM_GENERIC, (CTRL_KEY('l')), "Re-read what the screen shows and redraw it") \
 	X(UP, "up", "Moving", KM_GENERIC, (KEY_UP, 'k'), "Previous line") \

@@ -661,11 +661,16 @@ static void trace_draw(struct view *v)
 		tv->described_at = mono_now();
 	}
 	if (!draw_banner(v)) {
+		char through[600] = "";
+		const char *fam = ruleset_family_name(tv->family);
+
+		if (tv->chain[0])
+			snprintf(through, sizeof(through), "  through %s %s %s", fam ? fam : "?",
+				 tv->table, tv->chain);
 		if (tv->on)
-			snprintf(line, sizeof(line), " Trace: %s%s%s%s%s  %ld of %d packets, %d a second "
+			snprintf(line, sizeof(line), " Trace: %s%s  %ld of %d packets, %d a second "
 				 "at most, %.0f s left%s", tv->filter[0] ? tv->filter : "every packet",
-				 tv->chain[0] ? "  through " : "", tv->chain[0] ? tv->table : "",
-				 tv->chain[0] ? " " : "", tv->chain, tv->seen, v->cfg.trace_count,
+				 through, tv->seen, v->cfg.trace_count,
 				 v->cfg.trace_rate, v->cfg.trace_seconds - (mono_now() - tv->started),
 				 tv->t.lost ? "  (trace messages lost)" : "");
 		else

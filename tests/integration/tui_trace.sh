@@ -87,6 +87,8 @@ for size in 80x24 150x40; do
 	expect "$size: l on the ssh rule" '^Trace \(filter\): proto tcp dport 22'
 	keys Enter
 	poll_until 5000 trace_tables "$SRV" >/dev/null
+	expect "$size: the header: the filter, the chain, the count" \
+		'^ Trace: proto tcp dport 22  through inet web input  0 of 3 packets'
 	before=$(pkts "$H_SSH")
 	check_eq "$size: a connection to 22 answered" "$(tcp_conns 1 22)" 1
 	after=$(pkts "$H_SSH")
