@@ -179,7 +179,7 @@ static const char *label_of(const struct view *v, enum action a)
 	case ACT_BLOCK: return "Block address: ";
 	case ACT_ALLOW_PORT: return "Allow port (tcp 8080, udp 53): ";
 	case ACT_TRACE: return "Trace (filter): ";
-	case ACT_WHY: return "Why (PROTO SRC -> DST [iif NAME] [state S]): ";
+	case ACT_WHY: return "Why: ";
 	default: return "> ";
 	}
 }

@@ -142,7 +142,8 @@ static int add_entry(struct trace_view *tv, struct trace_entry *e)
 
 /* Rule text and hooks from the ruleset on screen; tv->missing when a
  * rule's text is not there (yet). */
-static void describe(struct trace_view *tv, struct trace_packet *p, const struct nfp_ruleset *rs)
+static void describe(struct trace_view *tv, struct trace_packet *p,
+		     const struct nfp_ruleset *rs)
 {
 	trace_packet_describe(p, rs);
 	for (size_t i = 0; i < p->nsteps; i++)
@@ -302,6 +303,7 @@ void trace_why(struct view *v, const char *prefill)
 {
 	view_show(v, &trace_screen);
 	view_prompt(v, ACT_WHY, prefill ? prefill : v->trace.question);
+	snprintf(v->input_err, sizeof(v->input_err), "%s", packet_grammar);
 }
 
 /* The staged edits as nft commands on the sandbox's copy (the edits name

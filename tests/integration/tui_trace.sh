@@ -135,7 +135,8 @@ for size in 80x24 150x40; do
 	keys $(printf 'Bksp %.0s' $(seq 60))
 	typein 'tcp 1.2.3 -> x'
 	keys Enter
-	expect "$size: a bad packet is explained in the prompt" '^Why '
+	expect "$size: a bad packet is explained, the prompt kept" '^Why: tcp 1\.2\.3 -> x$'
+	check "$size: ... with what is wrong" on_screen "'1\.2\.3'"
 	keys Esc
 
 	# ---- why while an edit is staged: the ruleset after W
