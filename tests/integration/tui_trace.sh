@@ -184,7 +184,13 @@ for size in 80x24 150x40; do
 	keys '\'
 	keys $(printf 'Bksp %.0s' $(seq 40))
 	typein "sport $CPORT dport 22"
-	keys Enter g l
+	keys Enter g w
+	expect "$size: w on a connection: its next packet in the prompt" \
+		"^Why: tcp $CLI_IP:$CPORT -> $SRV_IP:22 state established$"
+	keys Enter
+	expect "$size: ... asked with its conntrack entry: the established rule accepts it" \
+		"^  verdict: accept by rule $H_EST of inet web input"
+	keys 2 g l
 	# (at 80 columns the prompt shows its end)
 	expect "$size: l on a connection: its flow, both ways" \
 		"^Trace \(filter\): .*22 or src $SRV_IP sport 22 dst $CLI_IP dport $CPORT \)$"
