@@ -237,6 +237,26 @@ expect_not "the edit staged before the trace is applied, not refused as stale" '
 check_eq "... the kernel has its rule" "$(srv nft list chain inet web input | grep -c 'tcp dport 8080 ')" 1
 keys Y
 
+# ---- the sandbox of the session is made anew when the ruleset moves on;
+# a rule the sandbox cannot vouch for is named in the answer
+why_ask "tcp $CLI_IP:40000 -> $SRV_IP:22 iif v0"
+expect "a first answer in this session" "^  verdict: accept by rule $H_SSH of inet web input"
+srv nft -f - <<'EOF' || bail "a second table"
+table inet extra {
+	chain input {
+		type filter hook input priority 10; policy accept;
+		fib daddr type local tcp dport 22 counter accept
+	}
+}
+EOF
+H_FIB=$(rule_handle "$SRV" inet extra input "fib daddr")
+wait_until 5 sh -c "keys 1 >/dev/null; screen | grep -q 'inet extra'"
+why_ask "tcp $CLI_IP:40000 -> $SRV_IP:22 iif v0"
+expect "the ruleset moved on: the answer has the new table's rule" \
+	"^ > input +inet extra input +\[$H_FIB\] fib daddr type local tcp dport 22 counter accept"
+expect "... and says why the sandbox may differ there" \
+	"^  may differ: rule $H_FIB of inet extra input: fib"
+
 # ---- kill -9 during a trace: the kernel removes the table with the socket
 keys 3 l Enter
 if poll_until 5000 trace_tables "$SRV" >/dev/null; then
