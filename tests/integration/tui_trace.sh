@@ -271,4 +271,14 @@ else
 	show_screen
 fi
 tui_stop
+
+# ---- the time bounds a trace too (trace_seconds)
+printf 'trace_seconds = 1\n' >"$TEST_TMP/short.conf"
+tui_start NFPILOT_CONFIG="$TEST_TMP/short.conf" -- || bail "the live view did not start"
+keys 3 l
+typein 'dport 9'
+keys Enter
+expect "trace_seconds ends a quiet trace" 'trace ended: 0 packets \(its time\)' 10
+check_eq "... and its table goes" "$(trace_tables "$SRV")" ""
+tui_end
 finish
