@@ -21,8 +21,7 @@
 
 /* ---- the sandbox ---- */
 
-/* cs with the copy's handles: each edit's rule and anchor */
-static char *copy_text(const struct sandbox *sb, const struct changeset *cs)
+char *check_copy_text(const struct sandbox *sb, const struct changeset *cs)
 {
 	struct changeset c = *cs;
 	char *text;
@@ -58,7 +57,7 @@ int check_sandbox(struct sandbox *sb, bool *open, const struct check_change *ch,
 	if (!ch->tables && !ch->script && (!ch->cs || !ch->cs->n))
 		/* no change: the host's ruleset (a copy changed before is made anew) */
 		return sb->staged ? sandbox_stage(sb, "", NULL, err, errlen) : 0;
-	if (ch->cs && !(text = copy_text(sb, ch->cs))) {
+	if (ch->cs && !(text = check_copy_text(sb, ch->cs))) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}

@@ -37,6 +37,10 @@ struct check_change {
 	const struct snapshot *tables;
 };
 
+/* Staged edits as nft commands for sb's copy: their rules and anchors by
+ * the copy's handles (malloc'd; NULL when out of memory). */
+char *check_copy_text(const struct sandbox *sb, const struct changeset *cs);
+
 /* The one way a check gets its sandbox: made unless *open (then *open is
  * set; sandbox_close it when done), with the change staged in it (none:
  * as the host's). 0, or -EINVAL with nft's message (the change is

@@ -700,7 +700,7 @@ static void effect_say(struct view *v, struct sandbox *sb, bool *open)
 	rv->has_fix = ef.has_fix;
 	rv->fix = ef.fix;
 	if (ef.has_fix)
-		view_status(v, ROLE_WARNING, "staged, but %s. w puts it %s %s %s %s%s", ef.said,
+		view_status(v, ROLE_WARNING, "staged, but %s. O puts it %s %s %s %s%s", ef.said,
 			    ef.fix.where == WHERE_BEFORE ? "before that rule, in"
 							 : "at the end of",
 			    ruleset_family_name(ef.fix.family) ?: "?", ef.fix.table, ef.fix.chain,
@@ -776,7 +776,7 @@ static void effect_fix(struct view *v)
 	bool open = false;
 
 	if (!rv->has_fix || rv->effect_n != v->cs.n || !v->cs.n) {
-		view_status(v, ROLE_DIM, "nothing to put elsewhere (w follows o, b or a typed rule the check questions)");
+		view_status(v, ROLE_DIM, "nothing to put elsewhere (O follows o, b or a typed rule the check questions)");
 		return;
 	}
 	e = v->cs.edits[v->cs.n - 1];
