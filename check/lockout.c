@@ -558,6 +558,8 @@ int lockout_check(const struct check_change *ch, struct lockout *lo, char *err, 
 		snprintf(err, errlen, "out of memory");
 	if (open)
 		sandbox_close(&sb);
+	if (ret)
+		lockout_free(lo);
 	return ret;
 }
 

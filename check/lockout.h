@@ -83,7 +83,7 @@ struct lockout {
 /* The sessions and probes for sb (made, its copy staged or not): the
  * admin's, the host's other SSH sessions (conntrack of this namespace),
  * neighbour discovery where the copy has a dropping IPv6 input chain.
- * 0 or -errno with err filled. */
+ * 0 or -errno with err filled; lockout_free lo either way. */
 int lockout_find(struct lockout *lo, const struct sandbox *sb, char *err, size_t errlen);
 
 /* Ask sb about every probe; lo->verdict says what is cut. 0 or -ENOMEM. */
@@ -91,7 +91,7 @@ int lockout_ask(struct lockout *lo, struct sandbox *sb);
 
 /* The whole pre-check: a sandbox made, ch staged, found, asked, closed.
  * 0 (lo->verdict NULL when nothing is cut), or -errno with err filled
- * (-EINVAL: nft refused the change). */
+ * (-EINVAL: nft refused the change; lo is then empty). */
 int lockout_check(const struct check_change *ch, struct lockout *lo, char *err, size_t errlen);
 
 void lockout_free(struct lockout *lo);

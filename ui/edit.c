@@ -297,15 +297,21 @@ static const char *xt_form(struct view *v, const struct staged_row *row)
 	return t + strspn(t, " ");
 }
 
-bool edit_lockout_words(const struct check_change *ch, char *buf, size_t len)
+bool edit_lockout_words(struct view *v, const struct check_change *ch, char *buf, size_t len)
 {
-	struct lockout lo;
+	struct lockout lo = { 0 };
 	char err[600];
 	bool cut = false;
-	int ret = lockout_check(ch, &lo, err, sizeof(err));
+	/* the staged edits: asked of the session's sandbox (ui/trace.h) */
+	struct sandbox *sb = ch->cs == &v->cs ? trace_sandbox(v, err, sizeof(err)) : NULL;
+	int ret = sb ? lockout_find(&lo, sb, err, sizeof(err))
+		     : lockout_check(ch, &lo, err, sizeof(err));
 
+	if (sb && !ret && (ret = lockout_ask(&lo, sb)))
+		snprintf(err, sizeof(err), "out of memory");
 	buf[0] = 0;
 	if (ret) {
+		lockout_free(&lo);
 		/* nft's refusal (-EINVAL) is the apply's own to report */
 		if (ret != -EINVAL)
 			snprintf(buf, len, " (no lockout pre-check: %s)", err);
@@ -490,7 +496,7 @@ void edit_action(struct view *v, enum action act)
 			view_status(v, ROLE_DIM, "nothing staged");
 			return;
 		}
-		if (edit_lockout_words(&(struct check_change){ .cs = &v->cs }, cut, sizeof(cut)))
+		if (edit_lockout_words(v, &(struct check_change){ .cs = &v->cs }, cut, sizeof(cut)))
 			view_ask(v, ACT_APPLY, "LOCKOUT: %s. Apply anyway? (%s)", cut, LOCKOUT_HINT);
 		else
 			view_ask(v, ACT_APPLY, "Apply %zu staged edit%s as one transaction?%s", v->cs.n,
@@ -925,7 +931,7 @@ bool edit_block_now(struct view *v, const char *addr)
 	/* staged on the ruleset as it is now: nothing else is staged */
 	if (nl_genid(&v->live.nl, &v->cs.genid) < 0 || changeset_add(&v->cs, &e) < 0)
 		return false;
-	if (edit_lockout_words(&(struct check_change){ .cs = &v->cs }, err2, sizeof(err2))) {
+	if (edit_lockout_words(v, &(struct check_change){ .cs = &v->cs }, err2, sizeof(err2))) {
 		changeset_discard(&v->cs);
 		view_status(v, ROLE_ERROR, "not blocked: LOCKOUT: %s (b on the rules screen stages "
 			    "it, and W asks)", err2);

@@ -53,7 +53,7 @@ static enum redraw history_key(struct view *v, enum action act, int key)
 		h->restore_n = h->hent[h->list.sel].n;
 		/* the lockout pre-check of the tables it puts back */
 		if (history_load(h->restore_n, "after.snap", &s, err, sizeof(err)) == 0) {
-			bool locked = edit_lockout_words(&(struct check_change){ .tables = &s }, cut,
+			bool locked = edit_lockout_words(v, &(struct check_change){ .tables = &s }, cut,
 							 sizeof(cut));
 
 			snapshot_free(&s);

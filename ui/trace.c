@@ -369,6 +369,11 @@ static int ready_sandbox(struct view *v, char *err, size_t errlen)
 	return 0;
 }
 
+struct sandbox *trace_sandbox(struct view *v, char *err, size_t errlen)
+{
+	return ready_sandbox(v, err, errlen) ? NULL : &v->trace.sb;
+}
+
 static char *note_line(const struct sandbox_note *n)
 {
 	const char *fam = ruleset_family_name(n->family);

@@ -86,6 +86,10 @@ void trace_of_rule(struct view *v, uint32_t family, const char *table, const cha
 void trace_of_conn(struct view *v, const struct ct_entry *e);
 /* The why prompt (prefill: a packet, or NULL for the last question). */
 void trace_why(struct view *v, const char *prefill);
+/* The session's sandbox, of the ruleset on screen with the staged edits
+ * (made or staged anew only when they changed): for why's answers and the
+ * lockout pre-check of W (check/lockout.h). NULL with err filled. */
+struct sandbox *trace_sandbox(struct view *v, char *err, size_t errlen);
 /* Whether the entries shown passed through this rule. */
 bool trace_passed(const struct view *v, uint32_t family, const char *table, const char *chain,
 		  uint64_t handle);

@@ -210,7 +210,7 @@ bool edit_block_now(struct view *v, const char *addr);
  * true with what it cuts in buf; false with "" or, when it could not be
  * made, why, as words to add to the question. */
 struct check_change;
-bool edit_lockout_words(const struct check_change *ch, char *buf, size_t len);
+bool edit_lockout_words(struct view *v, const struct check_change *ch, char *buf, size_t len);
 void edit_free(struct view *v);
 /* Whether a staged edit names a rule (or anchor) that is no longer there:
  * the ruleset changed since it was staged. */
