@@ -644,6 +644,11 @@ static int build_order(struct setelems *s)
 	return 0;
 }
 
+int setelems_index(struct setelems *s)
+{
+	return s->n ? build_order(s) : 0;
+}
+
 long setelems_find(struct setelems *s, const uint8_t *key)
 {
 	size_t lo = 0, hi;

@@ -117,5 +117,9 @@ bool setelems_holds(const struct setelems *s, size_t i, const uint8_t *key);
  * of ranges by a walk. Call again after adding rows: the index is
  * rebuilt. */
 long setelems_find(struct setelems *s, const uint8_t *key);
+/* The index setelems_find sorts (s->order: the rows in key order, the
+ * catch-all last), built now if it is not: a screen's rows in key order.
+ * 0 or -ENOMEM. */
+int setelems_index(struct setelems *s);
 
 #endif

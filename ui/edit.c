@@ -80,7 +80,7 @@ static bool edit_words(const struct view *v, const struct edit *e, char *buf, si
 	return true;
 }
 
-static void stage(struct view *v, const struct edit *e)
+void edit_stage(struct view *v, const struct edit *e)
 {
 	char *cmd = NULL, words[700];
 	size_t len = 0;
@@ -144,7 +144,7 @@ static void stage_after(struct view *v, const struct edit *e, enum action act,
 	if (question)
 		view_ask(v, act, "%s", question);
 	else
-		stage(v, &rv->pending_edit);
+		edit_stage(v, &rv->pending_edit);
 }
 
 /* The selected row, for an edit of the rule of the kernel it shows; a
@@ -224,7 +224,7 @@ static void move_step(struct view *v, int dir)
 	e.anchor = rv->staged.row[j].r->handle;
 	e.text = (char *)row->text;
 	e.add_counter = false;
-	stage(v, &e);
+	edit_stage(v, &e);
 }
 
 static bool accepts_established(const struct view *v)
@@ -327,7 +327,7 @@ void edit_action(struct view *v, enum action act)
 			e = chain_edit(v, EDIT_DELETE);
 			for (size_t k = 0; k < rv->nmarked; k++) {
 				e.handle = rv->marked[k];
-				stage(v, &e);
+				edit_stage(v, &e);
 			}
 			rv->nmarked = 0;
 			view_rebuild(v);
@@ -341,7 +341,7 @@ void edit_action(struct view *v, enum action act)
 		}
 		e = chain_edit(v, EDIT_DELETE);
 		e.handle = row->r->handle;
-		stage(v, &e);
+		edit_stage(v, &e);
 		return;
 	case ACT_MARK:
 		if (!(row = need_rule(v)) || !row)
@@ -471,7 +471,7 @@ void edit_action(struct view *v, enum action act)
 /* nft's verdict on an edit (a rule, a chain's spec, a table) against the
  * staged state: false (and the prompt stays, with the message) when it
  * refuses it */
-static bool edit_ok(struct view *v, struct edit *e)
+bool edit_check(struct view *v, struct edit *e)
 {
 	if (apply_check_edit(&v->live.nl, &v->cs, e, v->input_err, sizeof(v->input_err)) == 0) {
 		v->input_err[0] = 0;
@@ -486,7 +486,7 @@ static void done_rule(struct view *v)
 	struct edit e = chain_edit(v, v->prompt_for == ACT_EDIT ? EDIT_REPLACE : EDIT_INSERT);
 
 	e.text = v->input;
-	if (!edit_ok(v, &e))
+	if (!edit_check(v, &e))
 		return;
 	if (v->prompt_for == ACT_EDIT) {
 		e.handle = row->r->handle;
@@ -542,7 +542,7 @@ static void done_move_to(struct view *v)
 		view_rebuild(v);
 		return;
 	}
-	stage(v, &e);
+	edit_stage(v, &e);
 }
 
 static void done_chain_add(struct view *v)
@@ -559,10 +559,10 @@ static void done_chain_add(struct view *v)
 	spec += strspn(spec, " ");
 	e.chain = name;
 	e.text = *spec ? spec : NULL;
-	if (!edit_ok(v, &e))
+	if (!edit_check(v, &e))
 		return;
 	v->mode = MODE_BROWSE;
-	stage(v, &e);
+	edit_stage(v, &e);
 }
 
 static void done_table_add(struct view *v)
@@ -577,10 +577,10 @@ static void done_table_add(struct view *v)
 		return;
 	}
 	e.table = name;
-	if (!edit_ok(v, &e))
+	if (!edit_check(v, &e))
 		return;
 	v->mode = MODE_BROWSE;
-	stage(v, &e);
+	edit_stage(v, &e);
 }
 
 /* b and o: a rule for the table's input chain */
@@ -596,7 +596,7 @@ static void done_quick(struct view *v)
 	e.chain = in->name;
 	e.text = q.text;
 	e.where = q.where;
-	if (!edit_ok(v, &e))
+	if (!edit_check(v, &e))
 		return;
 	v->mode = MODE_BROWSE;
 	stage_after(v, &e, ACT_INSERT, iptables_warning(v));
@@ -749,12 +749,12 @@ void edit_confirmed(struct view *v)
 			struct edit flush = rv->pending_edit;
 
 			flush.kind = EDIT_CHAIN_FLUSH;
-			stage(v, &flush);
+			edit_stage(v, &flush);
 		}
-		stage(v, &rv->pending_edit);
+		edit_stage(v, &rv->pending_edit);
 		break;
 	default:
-		stage(v, &rv->pending_edit);
+		edit_stage(v, &rv->pending_edit);
 		break;
 	}
 }

@@ -25,7 +25,8 @@
 static volatile sig_atomic_t got_quit_signal;
 
 const struct screen_ops *const screens[] = {
-	&rules_screen, &conns_screen, &history_screen, &pending_screen, &help_screen, &detail_screen, NULL,
+	&rules_screen, &conns_screen, &history_screen, &pending_screen, &help_screen, &detail_screen,
+	&sets_screen, NULL,
 };
 
 enum redraw view_text_key(struct view *v, struct list *l, enum action act)

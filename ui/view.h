@@ -16,6 +16,7 @@
 #include "ui/list.h"
 #include "ui/rules.h"
 #include "ui/screen.h"
+#include "ui/sets.h"
 #include "ui/theme.h"
 
 #include <curses.h>
@@ -41,6 +42,7 @@ struct view {
 	struct rules_view rules;        /* ui/rules.h */
 	struct conns_view conns;        /* ui/conns.h */
 	struct history_view hist;       /* ui/history.h */
+	struct sets_view sets;          /* ui/sets.h */
 	struct list help, pending, detail; /* ui/help.c, ui/pending.c,
 					    * ui/detail.c: lines */
 
@@ -193,6 +195,11 @@ void edit_action(struct view *v, enum action act);
 void edit_prompt_done(struct view *v);
 /* The question of an editing action was answered y. */
 void edit_confirmed(struct view *v);
+/* Stage e (its strings are copied) with the others, and say so. */
+void edit_stage(struct view *v, const struct edit *e);
+/* nft's verdict on e against the staged state: false, with nft's message
+ * in v->input_err (the prompt stays open), when it refuses it. */
+bool edit_check(struct view *v, struct edit *e);
 /* Block addr (a drop rule at the top of an input chain) and apply it on
  * probation at once: false (status says why) when it did not go in. */
 bool edit_block_now(struct view *v, const char *addr);
