@@ -196,9 +196,15 @@ static enum redraw on_key(struct view *v, int key, bool *quit)
 	switch (v->mode) {
 	case MODE_PROMPT:
 		return prompt_key(v, key) | REDRAW_STATUS;
-	case MODE_CONFIRM:
+	case MODE_CONFIRM: {
+		bool alt = v->confirm_alt;
+
 		v->mode = MODE_BROWSE;
-		if (key != 'y' && key != 'Y') {
+		v->confirm_alt = false;
+		v->confirm_yes = key == 'y' || key == 'Y';
+		if (alt && (key == 'n' || key == 'N')) {
+			v->scr->confirmed(v); /* the other way the question offered */
+		} else if (!v->confirm_yes) {
 			v->apply_force = false;
 			view_status(v, ROLE_DIM, "cancelled: nothing staged or changed");
 		} else if (v->confirm_for == ACT_SAVE) {
@@ -209,6 +215,7 @@ static enum redraw on_key(struct view *v, int key, bool *quit)
 			v->scr->confirmed(v);
 		}
 		return REDRAW_ALL;
+	}
 	case MODE_BROWSE:
 		break;
 	}

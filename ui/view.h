@@ -69,6 +69,9 @@ struct view {
 	char input_err[1024];      /* nft's complaint about the input */
 	enum action confirm_for;
 	char confirm_msg[1400];
+	/* the question offers another way on n (b: into a set, or a rule):
+	 * confirmed() is called for n too, confirm_yes false */
+	bool confirm_alt, confirm_yes;
 
 	/* safe apply (ui/safe.c): our probation, the boot file */
 	struct probation prob;     /* fd -1: no probation of ours */
@@ -200,8 +203,8 @@ void edit_stage(struct view *v, const struct edit *e);
 /* nft's verdict on e against the staged state: false, with nft's message
  * in v->input_err (the prompt stays open), when it refuses it. */
 bool edit_check(struct view *v, struct edit *e);
-/* Block addr (a drop rule at the top of an input chain) and apply it on
- * probation at once: false (status says why) when it did not go in. */
+/* Block addr (into the set a drop rule of the input chain uses, else a
+ * drop rule at its top) and apply it on probation at once: false (status says why) when it did not go in. */
 bool edit_block_now(struct view *v, const char *addr);
 void edit_free(struct view *v);
 /* Whether a staged edit names a rule (or anchor) that is no longer there:

@@ -48,6 +48,10 @@ table inet fw {
 		flags dynamic,timeout
 		timeout 1m
 	}
+	set allowed {
+		type inet_service
+		elements = { 443 }
+	}
 	set tmo {
 		type ipv4_addr
 		flags timeout
@@ -61,6 +65,7 @@ table inet fw {
 		ip saddr @block drop
 		tcp dport vmap @ports
 		icmp type echo-request update @flood { ip saddr limit rate over 2/second } counter drop
+		tcp dport @allowed accept
 	}
 }
 EOF
@@ -202,6 +207,29 @@ check "the second change is in" eval 'srv nft list set inet fw plain | grep -q 1
 wait_gone 'PROBATION' 20
 poll_until 5000 eval '[ "$(srv nft list set inet fw plain)" = "$before" ]'
 check_eq "at the deadline the set is back exactly" "$before" "$(srv nft list set inet fw plain)"
+
+# b and o offer the set a rule of the input chain drops (accepts) with
+keys Esc 1 b
+typein 203.0.113.99
+keys Enter
+expect "b offers the blocklist set the input chain drops with" \
+	'Rule 1 of input drops with set @block: add 203\.0\.113\.99 to the set instead'
+keys y
+expect "y: the address staged into the set" 'add element inet fw block \{ 203\.0\.113\.99 \}'
+keys b
+typein 198.51.100.77
+keys Enter n
+expect "n: a drop rule instead" 'insert rule inet fw input .*ip saddr 198\.51\.100\.77 .*drop'
+keys o
+typein 'tcp 8443'
+keys Enter
+expect "o offers the allow-port set" 'Rule 4 of input accepts with set @allowed: add 8443'
+keys y
+expect "... staged into it" 'add element inet fw allowed \{ 8443 \}'
+keys v
+expect "v: the three with the others" 'add element inet fw allowed \{ 8443 \}'
+keys Esc X y
+expect "discarded" 'discarded every staged edit'
 
 # 80x24: the screen fits
 tui_end
