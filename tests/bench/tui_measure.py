@@ -535,6 +535,94 @@ def cmd_ctview(a):
     return 0
 
 
+# ---- the set screen (Enter on a set) on a big set ----
+
+SET_HEADER = re.compile(r"^ (?:set|map) \S+ \S+ \S+ .* (\d+) elements?")
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1])
+    return 0
+
+
+def cmd_setview(a):
+    """Open the live view, select the set in the tree, Enter, and time: the
+    first rows of the set screen, keys (Down, PgDn) while the rest loads,
+    the whole set loaded, a search of an address; and the memory the
+    elements took (RSS after, less before). `nft list set` side by side.
+    Prints one line (and --md: a markdown table row)."""
+    tm = Tmux()
+    try:
+        name = tm.start([a.bin, "-N", a.ns], 60)
+        tm.launch(name)
+        t, _ = poll(lambda: any("@" + a.set in ln for ln in tm.capture(name)) or None, 600, 0.05)
+        if t is None:
+            raise RuntimeError("no @%s in the tree after 600 s" % a.set)
+        pid = tm.pid(name)
+        time.sleep(1.0)
+        rss0 = rss_kb(pid)
+        tm.keys(name, "Down")
+        poll(lambda: any(("@" + a.set) in ln and "Enter opens" in "".join(tm.capture(name))
+                         for ln in tm.capture(name)) or None, 10, 0.01)
+        t0 = time.perf_counter()
+        tm.keys(name, "Enter")
+        first, _ = poll(lambda: (lambda ls: SET_HEADER.search(ls[0]) and
+                                 ls[3].strip() != "" and "loading" not in ls[3])(
+                                     tm.capture(name)) or None, 60, 0.002)
+        lat, sent_loading = [], 0
+        for i in range(a.keys):
+            before = tm.capture(name, esc=True)
+            loading = "loading..." in before[0]
+            if not loading and i >= 4:
+                break
+            sent_loading += loading
+            k0 = time.perf_counter()
+            tm.keys(name, "Down" if i % 2 else "NPage")
+            t, _ = poll(lambda: tm.capture(name, esc=True)[3:] != before[3:] or None, 2.0,
+                        0.002)
+            lat.append(2.0 if t is None else t - k0)
+            time.sleep(0.03)
+
+        def loaded():
+            ls = tm.capture(name)
+            m = SET_HEADER.search(ls[0])
+            return m and int(m.group(1)) >= a.elements and "loading..." not in ls[0] or None
+        done, _ = poll(loaded, 600, 0.01)
+        time.sleep(0.5)
+        rss1 = rss_kb(pid)
+        tm.keys(name, "/")
+        time.sleep(0.1)
+        tm.keys(name, "-l", a.find)
+        s0 = time.perf_counter()
+        tm.keys(name, "Enter")
+        found, _ = poll(lambda: any(" is in " in ln for ln in tm.capture(name)[-3:]) or None,
+                        30, 0.002)
+        tm.stop(name)
+    finally:
+        tm.close()
+    ref, _ = reference(a.ns, ["nft", "list", "set"] + a.ref.split(), 3)
+    fmt = lambda v, base: "n/a" if v is None else "%.3f s" % (v - base)
+    per = (rss1 - rss0) * 1024.0 / a.elements
+    line = ("live view, set screen %s: first rows %s, loaded %s, `nft list set` %.3f s; "
+            "keys while loading: %s; / %s: %s; memory %.1f bytes an element (RSS)"
+            % (a.label, fmt(first, t0), fmt(done, t0), ref,
+               "%d of %d sent while loading, median %.1f ms, max %.1f ms" % (
+                   sent_loading, len(lat), 1e3 * statistics.median(lat), 1e3 * max(lat))
+               if lat else "none", a.find, fmt(found, s0), per))
+    print(line, file=sys.stderr)
+    if a.md:
+        with open(a.md, "a") as f:
+            f.write("| %s | %s | %s | %.3f s | %s | %s | %.1f |\n"
+                    % (a.label, fmt(first, t0), fmt(done, t0), ref,
+                       "med %.1f ms, max %.1f ms (%d of %d while loading)" % (
+                           1e3 * statistics.median(lat), 1e3 * max(lat), sent_loading, len(lat))
+                       if lat else "-", fmt(found, s0), per))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="verb", required=True)
@@ -567,12 +655,22 @@ def main():
     c.add_argument("--entries", type=int, required=True)
     c.add_argument("--label", required=True)
     c.add_argument("--keys", type=int, default=30)
+    sv = sub.add_parser("setview")
+    sv.add_argument("--bin", required=True)
+    sv.add_argument("--ns", required=True)
+    sv.add_argument("--set", required=True)
+    sv.add_argument("--ref", required=True, help="FAMILY TABLE SET for nft list set")
+    sv.add_argument("--elements", type=int, required=True)
+    sv.add_argument("--find", required=True)
+    sv.add_argument("--label", required=True)
+    sv.add_argument("--keys", type=int, default=30)
+    sv.add_argument("--md")
     t = sub.add_parser("table")
     t.add_argument("file")
     t.add_argument("--md")
     a = p.parse_args()
     return {"first": cmd_first, "refresh": cmd_refresh, "idle": cmd_idle, "floor": cmd_floor,
-            "table": cmd_table, "ctview": cmd_ctview}[a.verb](a) or 0
+            "table": cmd_table, "ctview": cmd_ctview, "setview": cmd_setview}[a.verb](a) or 0
 
 
 if __name__ == "__main__":
