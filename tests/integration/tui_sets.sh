@@ -160,6 +160,14 @@ cli ping -c 15 -i 0.05 -q "$SRV_IP" >/dev/null 2>&1
 wait_for "^ \+ $CLI_IP " 10 && ok "the limited client appears in the meter, marked +" ||
 	not_ok "the limited client appears in the meter, marked +"
 same_as_nft "the meter's rows are nft's" flood
+# d releases the limited client: its element deleted, on probation
+keys /
+typein "$CLI_IP"
+keys Enter d W y
+wait_for 'PROBATION' 10
+check "d on a meter's element releases it" eval '! srv nft list set inet fw flood | grep -q "$CLI_IP"'
+keys Y
+wait_gone 'PROBATION' 10
 
 # staged element edits: one, a list, a file; a delete; v; W on probation
 printf '# from a file\n10.9.1.1\n\n10.9.1.2\n' >"$TEST_TMP/add.txt"
