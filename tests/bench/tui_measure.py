@@ -487,6 +487,36 @@ def cmd_table(a):
 CT_HEADER = re.compile(r"connections (\d+)")
 
 
+def keys_while_loading(tm, name, marker, keys, n, least=0):
+    """Send keys (taking turns) while the header says marker (at least
+    `least` keys), each time waiting for the rows to change. Returns
+    (latencies, how many were sent while loading)."""
+    lat, sent = [], 0
+    for i in range(n):
+        before = tm.capture(name, esc=True)
+        loading = marker in before[0]
+        if not loading and i >= least:
+            break
+        sent += loading
+        k0 = time.perf_counter()
+        tm.keys(name, keys[i % len(keys)])
+        t, _ = poll(lambda: tm.capture(name, esc=True)[3:] != before[3:] or None, 2.0, 0.002)
+        lat.append(2.0 if t is None else t - k0)
+        time.sleep(0.03)
+    return lat, sent
+
+
+def wait_loaded(tm, name, header, total, marker, timeout):
+    """Until the header's count (header: its group 1) reaches total and
+    it no longer says marker; the time, or None."""
+    def loaded():
+        ls = tm.capture(name)
+        m = header.search(ls[0])
+        return m and int(m.group(1)) >= total and marker not in ls[0] or None
+    t, _ = poll(loaded, timeout, 0.01)
+    return t
+
+
 def cmd_ctview(a):
     """Open the live view, press 2, and time: the first rows of the
     connections screen, keys (Down) while the table loads, the whole table
@@ -501,23 +531,8 @@ def cmd_ctview(a):
         first, _ = poll(lambda: (lambda ls: CT_HEADER.search(ls[0]) and
                                  any(("tcp" in ln or "udp" in ln) for ln in ls[3:6]))(
                                      tm.capture(name)) or None, 60, 0.005)
-        lat = []
-        for _ in range(a.keys):
-            before = tm.capture(name, esc=True)
-            if "[loading" not in before[0]:
-                break
-            k0 = time.perf_counter()
-            tm.keys(name, "Down")
-            t, _ = poll(lambda: tm.capture(name, esc=True)[3:] != before[3:] or None, 2.0,
-                        0.002)
-            lat.append(2.0 if t is None else t - k0)
-            time.sleep(0.03)
-
-        def loaded():
-            ls = tm.capture(name)
-            m = CT_HEADER.search(ls[0])
-            return m and int(m.group(1)) >= a.entries and "[loading" not in ls[0] or None
-        done, _ = poll(loaded, 300, 0.01)
+        lat, _ = keys_while_loading(tm, name, "[loading", ["Down"], a.keys)
+        done = wait_loaded(tm, name, CT_HEADER, a.entries, "[loading", 300)
         time.sleep(0.5)
         s0 = time.perf_counter()
         tm.keys(name, ">")
@@ -572,25 +587,9 @@ def cmd_setview(a):
         first, _ = poll(lambda: (lambda ls: SET_HEADER.search(ls[0]) and
                                  ls[3].strip() != "" and "loading" not in ls[3])(
                                      tm.capture(name)) or None, 60, 0.002)
-        lat, sent_loading = [], 0
-        for i in range(a.keys):
-            before = tm.capture(name, esc=True)
-            loading = "loading..." in before[0]
-            if not loading and i >= 4:
-                break
-            sent_loading += loading
-            k0 = time.perf_counter()
-            tm.keys(name, "Down" if i % 2 else "NPage")
-            t, _ = poll(lambda: tm.capture(name, esc=True)[3:] != before[3:] or None, 2.0,
-                        0.002)
-            lat.append(2.0 if t is None else t - k0)
-            time.sleep(0.03)
-
-        def loaded():
-            ls = tm.capture(name)
-            m = SET_HEADER.search(ls[0])
-            return m and int(m.group(1)) >= a.elements and "loading..." not in ls[0] or None
-        done, _ = poll(loaded, 600, 0.01)
+        lat, sent_loading = keys_while_loading(tm, name, "loading...", ["NPage", "Down"],
+                                               a.keys, least=4)
+        done = wait_loaded(tm, name, SET_HEADER, a.elements, "loading...", 600)
         time.sleep(0.5)
         rss1 = rss_kb(pid)
         tm.keys(name, "/")
