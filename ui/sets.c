@@ -554,8 +554,9 @@ static struct edit set_edit(const struct sets_view *sv, enum edit_kind kind, cha
 			      .text = text };
 }
 
-/* keys joined as nft takes them between braces: "a, b, c" */
-static char *join_keys(struct sets_view *sv, const size_t *rows, size_t n, bool view)
+/* the keys of the rows shown (the first n) as nft takes them between
+ * braces: "a, b, c" */
+static char *join_keys(struct sets_view *sv, size_t n)
 {
 	char *text = NULL, buf[1024];
 	size_t len = 0;
@@ -565,7 +566,7 @@ static char *join_keys(struct sets_view *sv, const size_t *rows, size_t n, bool 
 		return NULL;
 	for (size_t k = 0; k < n; k++)
 		fprintf(fp, "%s%s", k ? ", " : "",
-			setelems_format_key(&sv->s, view ? row_at(sv, k) : rows[k], buf, sizeof(buf)));
+			setelems_format_key(&sv->s, row_at(sv, k), buf, sizeof(buf)));
 	fclose(fp);
 	return text;
 }
@@ -603,35 +604,12 @@ static void stage_delete(struct view *v)
 /* a: the prompt's text, or the lines of the file after '<' */
 static char *added_text(struct view *v, const char *in)
 {
-	const char *path = fmt_trim((char *)in);
-	char *text = NULL, *line = NULL;
-	size_t len = 0, cap = 0, n = 0;
-	FILE *fp, *out;
+	char *path = fmt_trim((char *)in), *text;
 
 	if (*path != '<')
 		return strdup(path);
-	path = fmt_trim((char *)path + 1);
-	fp = fopen(path, "re");
-	if (!fp) {
-		snprintf(v->input_err, sizeof(v->input_err), "%s: %s", path, strerror(errno));
+	if (apply_elements_file(fmt_trim(path + 1), &text, v->input_err, sizeof(v->input_err)))
 		return NULL;
-	}
-	out = open_memstream(&text, &len);
-	while (out && getline(&line, &cap, fp) >= 0) {
-		char *t = fmt_trim(line);
-
-		if (*t && *t != '#')
-			fprintf(out, "%s%s", n++ ? ", " : "", t);
-	}
-	free(line);
-	fclose(fp);
-	if (out)
-		fclose(out);
-	if (text && !n) {
-		snprintf(v->input_err, sizeof(v->input_err), "%s: no element in it", path);
-		free(text);
-		return NULL;
-	}
 	return text;
 }
 
@@ -762,7 +740,7 @@ static void sets_confirmed(struct view *v)
 
 	switch (v->confirm_for) {
 	case ACT_ELEM_DELETE_SHOWN: {
-		char *text = join_keys(sv, NULL, nrows(sv), true);
+		char *text = join_keys(sv, nrows(sv));
 
 		if (!text)
 			break;
