@@ -148,7 +148,9 @@ static void rebuild_view(struct sets_view *sv, bool all)
 	}
 	if (all || !sv->view)
 		sv->nview = sv->upto = 0;
-	for (size_t i = sv->upto; i < sv->s.n; i++) {
+	for (size_t k = sv->upto; k < sv->s.n; k++) {
+		size_t i = keyed(sv) ? sv->s.order[k] : k; /* an interval set's in key order */
+
 		if (sv->filter[0] && !row_matches(sv, i))
 			continue;
 		if (grow(&sv->view, &sv->view_cap, sv->nview + 1, sizeof(*sv->view), 1024))
@@ -370,7 +372,8 @@ static void read_done(struct view *v, int ret)
 		sv->read_at = mono_now();
 		if (sv->s.set.flags & NFT_SET_INTERVAL)
 			setelems_index(&sv->s);
-		rebuild_view(sv, sv->sort != SC_NONE);
+		sv->loaded = true;
+		rebuild_view(sv, true); /* the filter's rows in key order now */
 	}
 	sv->loaded = true;
 	find_users(v);

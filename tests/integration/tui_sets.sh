@@ -117,6 +117,33 @@ open_set tmo
 same_as_nft "a set with timeouts" tmo
 expect "expiry counts down from the timeout" '10\.7\.0\.2 +1h59m[0-9]+s of 2h +two'
 
+# an element that expires: marked +, then shown gone
+srv nft add element inet fw tmo '{ 10.7.0.9 timeout 3s }'
+wait_for '^ \+ 10\.7\.0\.9 ' 5 && ok "an element added meanwhile appears, marked +" ||
+	not_ok "an element added meanwhile appears, marked +"
+wait_for '^ - 10\.7\.0\.9 .*\(gone\)' 15 && ok "... and once expired is shown gone" ||
+	not_ok "... and once expired is shown gone"
+
+# marked, all the filter shows, a flush: staged, listed, discarded
+open_set block
+keys m m d
+expect "m m d: both marked elements staged for deletion" \
+	'delete element inet fw block \{ 10\.99\.0\.0/24, 198\.18\.0\.0/15 \}'
+keys '\'
+typein lab
+keys Enter D
+expect "D asks about the elements the filter shows" 'deletion of the 2 elements the filter .lab. shows'
+keys y F
+expect "F asks to flush" 'flush of set block: delete all 4 elements'
+keys y v
+expect "v: the three edits" 'flush set inet fw block'
+check "... the filter's two, in key order" on_screen 'delete element inet fw block \{ 10\.99\.0\.0/24, 203\.0\.113\.10-203\.0\.113\.20 \}'
+keys Esc X y
+expect "discarded: nothing staged" 'discarded every staged edit'
+keys '\'
+keys $(printf 'Bksp %.0s' $(seq 10))
+keys Enter
+
 # @ on a rule: the set it uses
 keys Esc 1 /
 typein '@ports'
