@@ -1023,22 +1023,19 @@ static void sets_draw(struct view *v)
 {
 	struct sets_view *sv = &v->sets;
 	const struct setelems_set *set = &sv->s.set;
-	const struct nfp_table *t = ruleset_find_table(&v->live.rs, set->family, set->table);
-	const char *type = NULL;
 	enum sets_col cols[24];
 	size_t ncols = draw_cols(sv, cols), n = nrows(sv), staged = staged_here(v);
-	char line[2048], flags[64], to[32] = "", buf[1024];
+	char line[2048], flags[64], to[32] = "", buf[1024], type[160];
 	int y, h, x;
 
-	for (size_t i = 0; t && i < t->nsets; i++)
-		if (strcmp(t->sets[i].name, set->name) == 0)
-			type = t->sets[i].key_type;
+	setelems_type_text(set, type, sizeof(type));
 	flags_text(set->flags, flags, sizeof(flags));
 	if (set->timeout_ms)
 		snprintf(to, sizeof(to), "  timeout %s",
 			 setelems_format_time(set->timeout_ms, buf, sizeof(buf)));
-	snprintf(line, sizeof(line), " %s %s %s %s  %s%s%s%s  %zu element%s%s%s%s%s", is_map(set) ? "map" : "set",
-		 ruleset_family_name(set->family) ?: "?", set->table, set->name, type ? type : "",
+	snprintf(line, sizeof(line), " %s %s %s %s  type %s%s%s%s  %zu element%s%s%s%s%s",
+		 is_map(set) ? "map" : "set", ruleset_family_name(set->family) ?: "?", set->table,
+		 set->name, type,
 		 flags[0] ? "  flags " : "", flags, to, sv->s.n, sv->s.n == 1 ? "" : "s",
 		 sv->loading ? "  loading..." : sv->refreshing ? "" : "",
 		 sv->filter[0] ? "  filter: " : "", sv->filter, staged ? "  [staged edits: v]" : "");

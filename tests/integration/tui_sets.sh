@@ -183,11 +183,14 @@ expect "> sorts by the next column (pkts)" '^ +key +pkts[v^] '
 # a meter's entries appear while the client is being limited
 open_set flood
 expect "the meter is empty before" '0 elements'
-cli ping -c 15 -i 0.05 -q "$SRV_IP" >/dev/null 2>&1
+# (in the background: ping waits for the replies the limit dropped)
+bg ip netns exec "$CLI" ping -c 40 -i 0.05 -W 1 -q "$SRV_IP"
 wait_for "^ \+ $CLI_IP " 10 && ok "the limited client appears in the meter, marked +" ||
 	not_ok "the limited client appears in the meter, marked +"
 same_as_nft "the meter's rows are nft's" flood
-# d releases the limited client: its element deleted, on probation
+# d releases the limited client: its element deleted, on probation (the
+# ping over, else it comes back at once)
+poll_until 10000 eval '! pgrep -f "ping -c 40 -i 0.05 -W 1 -q $SRV_IP" >/dev/null'
 keys /
 typein "$CLI_IP"
 keys Enter d W y
