@@ -43,19 +43,6 @@ static void add_wrapped(struct detail_text *d, const char *indent, const char *s
 		add(d, "%s%.*s", indent, len[i], start[i]);
 }
 
-/* "@name" in text, the name ending there: the rule uses set name */
-static bool uses_set(const char *text, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = text; (p = strchr(p, '@')); p++)
-		if (strncmp(p + 1, name, n) == 0 && !strchr("abcdefghijklmnopqrstuvwxyz"
-							     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.",
-							     p[1 + n] ? p[1 + n] : ' '))
-			return true;
-	return false;
-}
-
 static void build(struct view *v, struct detail_text *d)
 {
 	const struct staged_row *row = view_selected_row(v);
@@ -107,7 +94,7 @@ static void build(struct view *v, struct detail_text *d)
 		}
 	}
 	for (size_t i = 0; row->text && i < t->nsets; i++)
-		if (uses_set(row->text, t->sets[i].name))
+		if (sets_rule_uses(row->text, t->sets[i].name))
 			add(d, "Uses %s %s%s%s (%" PRIu32 " element%s)",
 			    t->sets[i].is_map ? "map" : "set", t->sets[i].name,
 			    t->sets[i].key_type ? ": " : "", t->sets[i].key_type ?: "",

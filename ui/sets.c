@@ -165,11 +165,13 @@ static void rebuild_view(struct sets_view *sv, bool all)
 
 /* ---- which rules use it ---- */
 
+/* what a set's name is made of, after its @ */
+#define SET_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./"
+
 bool sets_used_by_rule(const char *text, char *out, size_t size)
 {
 	for (const char *p = text ? strchr(text, '@') : NULL; p; p = strchr(p + 1, '@')) {
-		size_t n = strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "0123456789_-./");
+		size_t n = strspn(p + 1, SET_NAME_CHARS);
 
 		if (n && n < size && (p == text || p[-1] == ' ' || p[-1] == '{')) {
 			memcpy(out, p + 1, n);
@@ -180,12 +182,12 @@ bool sets_used_by_rule(const char *text, char *out, size_t size)
 	return false;
 }
 
-static bool uses(const char *text, const char *name)
+bool sets_rule_uses(const char *text, const char *name)
 {
-	char found[NAME_MAX_LEN];
+	size_t n = strlen(name);
 
-	for (const char *p = text; p && (p = strchr(p, '@')); p++)
-		if (sets_used_by_rule(p, found, sizeof(found)) && strcmp(found, name) == 0)
+	for (const char *p = text ? strchr(text, '@') : NULL; p; p = strchr(p + 1, '@'))
+		if (strncmp(p + 1, name, n) == 0 && !strchr(SET_NAME_CHARS, p[1 + n] ? p[1 + n] : ' '))
 			return true;
 	return false;
 }
@@ -204,7 +206,7 @@ static void find_users(struct view *v)
 
 		loading |= !ch->rules_loaded;
 		for (size_t r = 0; r < ch->nrules; r++) {
-			if (!uses(ch->rules[r].text, sv->s.set.name))
+			if (!sets_rule_uses(ch->rules[r].text, sv->s.set.name))
 				continue;
 			if (at < sizeof(sv->used_by))
 				at += (size_t)snprintf(sv->used_by + at, sizeof(sv->used_by) - at,

@@ -75,5 +75,7 @@ bool sets_open(struct view *v, uint32_t family, const char *table, const char *n
 /* The name of the first named set a rule's text uses ("ip saddr @block
  * drop": "block"), into out: false if none. */
 bool sets_used_by_rule(const char *text, char *out, size_t size);
+/* Whether a rule's text uses set name (@name, the name ending there). */
+bool sets_rule_uses(const char *text, const char *name);
 
 #endif
