@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "nft/setread.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libnftnl/expr.h>
@@ -8,6 +9,7 @@
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +280,40 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* Counting walks the raw attributes: parsing 50k elements into libnftnl
+ * objects only to count them would be wasted work. An interval set
+ * stores a range as two elements; the end marker is not counted. */
+static int elem_flags_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == NFTA_SET_ELEM_FLAGS &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+		*(uint32_t *)data = ntohl(mnl_attr_get_u32(attr));
+	return MNL_CB_OK;
+}
+
+static int elem_list_cb(const struct nlattr *attr, void *data)
+{
+	uint32_t *count = data;
+
+	if (mnl_attr_get_type(attr) == NFTA_SET_ELEM_LIST_ELEMENTS) {
+		const struct nlattr *elem;
+
+		mnl_attr_for_each_nested(elem, attr) {
+			uint32_t flags = 0;
+
+			mnl_attr_parse_nested(elem, elem_flags_cb, &flags);
+			if (!(flags & NFT_SET_ELEM_INTERVAL_END))
+				(*count)++;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+int setread_count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), elem_list_cb, data);
+}
+
 struct setread_buf {
 	struct setread_buf *next;
 	size_t len;
@@ -366,26 +402,23 @@ static void close_pair(int *p)
 	p[0] = p[1] = -1;
 }
 
-int setread_start(struct setread *r, struct setelems *into)
+/* The dump of family/table/name asked for, its receiving thread started. */
+static int start(struct setread *r, uint32_t family, const char *table, const char *name)
 {
 	struct nlmsghdr *req;
 	int ret;
 
-	setread_cancel(r);
 	ret = nl_open_nonblock(&r->nl);
 	if (ret)
 		return ret;
-	into->n = 0;
-	into->keys_len = into->text_len = 0;
-	into->norder = 0;
-	r->into = into;
 	r->have_end = false;
 	r->head = r->tail = NULL;
 	r->queued = 0;
 	r->th_err = 0;
-	req = nl_request(&r->nl, NFT_MSG_GETSETELEM, (uint16_t)into->set.family, NLM_F_DUMP);
-	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_TABLE, into->set.table);
-	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_SET, into->set.name);
+	r->count = 0;
+	req = nl_request(&r->nl, NFT_MSG_GETSETELEM, (uint16_t)family, NLM_F_DUMP);
+	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_TABLE, table);
+	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_SET, name);
 	r->ready[0] = r->ready[1] = r->stop[0] = r->stop[1] = -1;
 	if (mnl_socket_sendto(r->nl.sock, req, req->nlmsg_len) < 0 ||
 	    pipe2(r->ready, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(r->stop, O_CLOEXEC) < 0) {
@@ -409,6 +442,24 @@ int setread_start(struct setread *r, struct setelems *into)
 	}
 	r->active = true;
 	return 0;
+}
+
+int setread_start(struct setread *r, struct setelems *into)
+{
+	setread_cancel(r);
+	into->n = 0;
+	into->keys_len = into->text_len = 0;
+	into->norder = 0;
+	r->into = into;
+	return start(r, into->set.family, into->set.table, into->set.name);
+}
+
+int setread_count_start(struct setread *r, uint32_t family, const char *table,
+			const char *name)
+{
+	setread_cancel(r);
+	r->into = NULL;
+	return start(r, family, table, name);
 }
 
 int setread_fd(const struct setread *r)
@@ -439,14 +490,15 @@ int setread_step(struct setread *r)
 	pthread_mutex_unlock(&r->mu);
 	if (b) {
 		errno = 0;
-		ret = mnl_cb_run(b->data, b->len, r->seq, r->nl.portid, elems_cb, r);
+		ret = mnl_cb_run(b->data, b->len, r->seq, r->nl.portid,
+				 r->into ? elems_cb : setread_count_cb, r->into ? (void *)r : &r->count);
 		ret = ret > 0 ? 1 : ret < 0 ? (errno ? -errno : -EIO) : 0;
 		free(b);
 	}
 	if (ret > 0)
 		return 1;
 	setread_cancel(r);
-	if (!ret)
+	if (!ret && r->into)
 		setelems_trim(r->into); /* all in: no room kept for more */
 	return ret;
 }

@@ -53,7 +53,8 @@ struct setread {
 	struct setread_buf *head, *tail;
 	size_t queued;
 	int th_err;                  /* what ended the receiving: -errno, 0 */
-	struct setelems *into;
+	struct setelems *into;       /* or NULL: counting (setread_count_start) */
+	uint32_t count;
 	uint8_t end[64];             /* a range's end waiting for its start */
 	bool have_end;
 };
@@ -61,6 +62,13 @@ struct setread {
 /* Start reading the elements of into->set (filled by setread_set) into
  * into (its rows emptied first). 0 or -errno. */
 int setread_start(struct setread *r, struct setelems *into);
+/* The same, counting the elements instead (an interval's end not
+ * counted): r->count once setread_step returns 0. */
+int setread_count_start(struct setread *r, uint32_t family, const char *table,
+			const char *name);
+/* The counting of one element message (data: a uint32_t count), for a
+ * dump read whole (nft/reader.c). */
+int setread_count_cb(const struct nlmsghdr *nlh, void *data);
 int setread_fd(const struct setread *r);
 /* One slice: 1 = more to come (poll again), 0 = complete, -errno = failed
  * (-EINTR: the set changed during the dump; start again). */

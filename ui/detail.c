@@ -49,7 +49,7 @@ static void build(struct view *v, struct detail_text *d)
 	const struct nfp_table *t = view_table(v);
 	const struct nfp_chain *c = view_chain(v);
 	const struct nfp_rule *r = row ? row->r : NULL;
-	char a[32], b[32];
+	char a[32], b[32], count[64];
 	size_t from = 0;
 
 	d->n = 0;
@@ -95,10 +95,9 @@ static void build(struct view *v, struct detail_text *d)
 	}
 	for (size_t i = 0; row->text && i < t->nsets; i++)
 		if (sets_rule_uses(row->text, t->sets[i].name))
-			add(d, "Uses %s %s%s%s (%" PRIu32 " element%s)",
-			    t->sets[i].is_map ? "map" : "set", t->sets[i].name,
-			    t->sets[i].key_type ? ": " : "", t->sets[i].key_type ?: "",
-			    t->sets[i].nelems, t->sets[i].nelems == 1 ? "" : "s");
+			add(d, "Uses %s %s%s%s (%s)", t->sets[i].is_map ? "map" : "set",
+			    t->sets[i].name, t->sets[i].key_type ? ": " : "", t->sets[i].key_type ?: "",
+			    sets_count_text(&t->sets[i], count, sizeof(count)));
 	for (size_t k = 0; k < t->nchains; k++) {
 		const struct nfp_chain *o = &t->chains[k];
 

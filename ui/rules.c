@@ -944,7 +944,10 @@ static void tree_cells(struct view *v, const struct tree_row *row, struct tree_c
 		snprintf(tc->name, sizeof(tc->name), " @%s", s->name);
 		tc->hook = !s->is_map ? (s->flags & NFT_SET_EVAL ? "dyn" : s->flags & NFT_SET_INTERVAL
 					 ? "int" : "set") : "map";
-		snprintf(tc->count, sizeof(tc->count), "%" PRIu32, s->nelems);
+		if (s->nelems == NFP_NELEMS_UNKNOWN) /* being counted */
+			snprintf(tc->count, sizeof(tc->count), "%s", v->utf8 ? "\u2026" : "..");
+		else
+			snprintf(tc->count, sizeof(tc->count), "%" PRIu32, s->nelems);
 		tc->role = ROLE_DIM;
 		return;
 	}
@@ -1405,9 +1408,10 @@ static void draw_table_summary(struct view *v, int x, int w, const struct nfp_ta
 	for (size_t i = 0; i < t->nsets && y < end; i++) {
 		const struct nfp_set *s = &t->sets[i];
 
-		snprintf(buf, sizeof(buf), " %s %s  %s  %" PRIu32 " element%s", s->is_map ? "map" : "set",
-			 s->name, s->key_type ? s->key_type : "", s->nelems,
-			 s->nelems == 1 ? "" : "s");
+		char count[64];
+
+		snprintf(buf, sizeof(buf), " %s %s  %s  %s", s->is_map ? "map" : "set", s->name,
+			 s->key_type ? s->key_type : "", sets_count_text(s, count, sizeof(count)));
 		draw_text(y++, x, w, buf, v->attr[ROLE_NORMAL], true);
 	}
 	if (y < end)
@@ -1434,8 +1438,10 @@ static void draw_rules(struct view *v)
 		if (s) {
 			int y = rv->body_top;
 
-			draw_textf(y++, x, w, v->attr[ROLE_TITLE], true, " %s %s  %" PRIu32 " element%s",
-			     s->is_map ? "map" : "set", s->name, s->nelems, s->nelems == 1 ? "" : "s");
+			char count[64];
+
+			draw_textf(y++, x, w, v->attr[ROLE_TITLE], true, " %s %s  %s",
+			     s->is_map ? "map" : "set", s->name, sets_count_text(s, count, sizeof(count)));
 			draw_textf(y++, x, w, v->attr[ROLE_NORMAL], true, " %s%s%s%s%s",
 			     s->key_type ? s->key_type : "", s->flags & NFT_SET_INTERVAL ? "  interval" : "",
 			     s->flags & NFT_SET_TIMEOUT ? "  timeout" : "",
@@ -1704,7 +1710,8 @@ static int rules_timeout_ms(const struct view *v)
 
 static bool rules_busy(const struct view *v)
 {
-	return live_busy(&v->live) || v->live.dump.active || v->live.text_running;
+	return live_busy(&v->live) || v->live.dump.active || v->live.text_running ||
+	       live_counting(&v->live);
 }
 
 static void rules_free(struct view *v)

@@ -23,7 +23,7 @@ enum redraw {
 	REDRAW_ALL = 3,        /* the whole screen, the status line too */
 };
 
-#define SCREEN_FDS 3           /* at most this many fds from pollfds */
+#define SCREEN_FDS 4           /* at most this many fds from pollfds */
 
 struct screen_ops {
 	const char *name;

@@ -19,6 +19,7 @@
 #include "util/mono.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
@@ -180,6 +181,15 @@ bool sets_used_by_rule(const char *text, char *out, size_t size)
 		}
 	}
 	return false;
+}
+
+const char *sets_count_text(const struct nfp_set *s, char *buf, size_t len)
+{
+	if (s->nelems == NFP_NELEMS_UNKNOWN)
+		snprintf(buf, len, "elements being counted");
+	else
+		snprintf(buf, len, "%" PRIu32 " element%s", s->nelems, s->nelems == 1 ? "" : "s");
+	return buf;
 }
 
 bool sets_rule_uses(const char *text, const char *name)

@@ -75,6 +75,10 @@ bool sets_open(struct view *v, uint32_t family, const char *table, const char *n
 /* The name of the first named set a rule's text uses ("ip saddr @block
  * drop": "block"), into out: false if none. */
 bool sets_used_by_rule(const char *text, char *out, size_t size);
+/* "4 elements", "1 element", or "elements being counted" (nft/live.h
+ * counts them in the background); returns buf. */
+struct nfp_set;
+const char *sets_count_text(const struct nfp_set *s, char *buf, size_t len);
 /* Whether a rule's text uses set name (@name, the name ending there). */
 bool sets_rule_uses(const char *text, const char *name);
 
