@@ -7,7 +7,9 @@
 # / finds the prefix holding an address; a meter's entries appear, marked,
 # while a test client is being limited; staged element edits (one, a
 # list, a file; a delete) are applied on probation and confirmed, and at
-# the deadline the set comes back exactly; at 80x24 the screen fits.
+# the deadline the set comes back exactly; b and o offer the set a rule
+# drops (accepts) with, a connection's b goes into it; at 80x24 the screen
+# fits.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../tui_lib.sh"
 
@@ -66,6 +68,7 @@ table inet fw {
 		tcp dport vmap @ports
 		icmp type echo-request update @flood { ip saddr limit rate over 2/second } counter drop
 		tcp dport @allowed accept
+		ct state established counter
 	}
 }
 EOF
@@ -268,6 +271,24 @@ keys v
 expect "v: the three with the others" 'add element inet fw allowed \{ 8443 \}'
 keys Esc X y
 expect "discarded" 'discarded every staged edit'
+
+# a connection's b: into the blocklist set, on probation (R reverts it)
+cli ping -c 1 -W 1 "$SRV_IP" >/dev/null
+keys 2 '\'
+keys $(printf 'Bksp %.0s' $(seq 40))
+typein "src $CLI_IP proto icmp"
+keys Enter
+wait_for "icmp .*$CLI_IP" 5
+keys b
+expect "b on a connection: into the blocklist set" "Block $CLI_IP \(into the blocklist set"
+keys y
+wait_for 'PROBATION' 10
+check "... the address is in the set" eval 'srv nft list set inet fw block | grep -q "$CLI_IP"'
+check "... and no rule was added" eval '! srv nft list chain inet fw input | grep -q "ip saddr $CLI_IP"'
+keys R
+wait_gone 'PROBATION' 10
+check "R: the set as it was" eval '! srv nft list set inet fw block | grep -q "$CLI_IP"'
+keys 1
 
 # 80x24: the screen fits
 tui_end
