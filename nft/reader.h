@@ -19,6 +19,7 @@ struct reader_scope {
 	bool no_rules;       /* structure only: tables, chains, sets */
 	bool no_counts;      /* sets' elements not counted (a dump of them each:
 			      * 1M take tens of seconds): NFP_NELEMS_UNKNOWN */
+	bool no_trace;       /* without nfpilot's tracing tables (nft/trace.h) */
 };
 
 /* Read into rs (zeroed by the caller). The generation id is read before

@@ -181,6 +181,8 @@ static const char *label_of(const struct view *v, enum action a)
 	case ACT_ELEM_SEARCH: return "Find (an address, or text): ";
 	case ACT_ELEM_FILTER: return "Filter: ";
 	case ACT_ELEM_ADD: return "Add elements (a, b, ... or <FILE): ";
+	case ACT_TRACE: return "Trace (filter): ";
+	case ACT_WHY: return "Why: ";
 	default: return "> ";
 	}
 }

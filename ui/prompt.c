@@ -80,6 +80,8 @@ const char *prompt_kind(enum action act)
 	case ACT_ELEM_FILTER: return "element-filter";
 	case ACT_ELEM_ADD: return "elements";
 	case ACT_SAVE: return "save-file";
+	case ACT_TRACE: return "trace";
+	case ACT_WHY: return "why";
 	default: return "other";
 	}
 }
