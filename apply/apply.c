@@ -32,6 +32,13 @@ static bool has_elements(const struct edit *e)
 	return e->kind == EDIT_ELEM_ADD || e->kind == EDIT_ELEM_DELETE;
 }
 
+/* a table, chain or set the changeset makes: rules and elements after it
+ * compile where it is */
+static bool makes_structure(const struct edit *e)
+{
+	return e->kind == EDIT_CHAIN_ADD || e->kind == EDIT_TABLE_ADD || e->kind == EDIT_SET_ADD;
+}
+
 /* What one table's edits need compiled: its skeleton, the chains the
  * changeset creates there (as nft commands), and the rule texts. */
 struct table_job {
@@ -74,7 +81,7 @@ static int plan_jobs(const struct changeset *cs, struct table_job **jobs, size_t
 		const struct edit *e = &cs->edits[i];
 		struct table_job *j;
 
-		bool structure = e->kind == EDIT_CHAIN_ADD || e->kind == EDIT_TABLE_ADD;
+		bool structure = makes_structure(e);
 
 		if (!has_rule_text(e) && !has_elements(e) && !structure)
 			continue;
@@ -161,6 +168,20 @@ static struct nftnl_chain *compiled_chain(struct table_job *jobs, size_t njobs,
 			if (jobs[k].family == e->family && strcmp(jobs[k].table, e->table) == 0 &&
 			    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), e->chain) == 0)
 				return c;
+		}
+	return NULL;
+}
+
+static struct nftnl_set *compiled_set(struct table_job *jobs, size_t njobs,
+				      const struct edit *e)
+{
+	for (size_t k = 0; k < njobs; k++)
+		for (size_t m = 0; m < jobs[k].out.nnewsets; m++) {
+			struct nftnl_set *s = jobs[k].out.newsets[m];
+
+			if (jobs[k].family == e->family && strcmp(jobs[k].table, e->table) == 0 &&
+			    strcmp(nftnl_set_get_str(s, NFTNL_SET_NAME), e->set) == 0)
+				return s;
 		}
 	return NULL;
 }
@@ -467,6 +488,14 @@ static int put_edit(struct nl *nl, const struct changeset *cs, struct batch *b,
 		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, e->table);
 		batch_push(b, i);
 		break;
+	case EDIT_SET_ADD: {
+		struct nftnl_set *s = compiled_set(jobs, njobs, e);
+
+		if (!s)
+			return -EIO;
+		put_set(b, e->family, s, ++*next_id, i);
+		break;
+	}
 	case EDIT_ELEM_ADD:
 	case EDIT_ELEM_DELETE:
 	case EDIT_SET_FLUSH:
@@ -632,9 +661,9 @@ int apply_check_edit(struct nl *nl, const struct changeset *cs, struct edit *e, 
 		check.where = WHERE_APPEND;
 		check.anchor_edit = 0;
 	}
-	/* the tables and chains cs creates, then the edit */
+	/* the tables, chains and sets cs creates, then the edit */
 	for (size_t i = 0; i < cs->n && !ret; i++)
-		if (cs->edits[i].kind == EDIT_CHAIN_ADD || cs->edits[i].kind == EDIT_TABLE_ADD)
+		if (makes_structure(&cs->edits[i]))
 			ret = changeset_add(&one, &cs->edits[i]);
 	if (!ret)
 		ret = changeset_add(&one, &check);

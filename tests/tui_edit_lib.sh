@@ -94,7 +94,7 @@ prompt_label() {
 	case $1 in
 	i) echo '^Insert rule above:' ;; a) echo '^Insert rule below:' ;;
 	A) echo '^Append rule:' ;; e) echo '^Edit rule:' ;; M) echo '^Move to position:' ;;
-	c) echo '^New chain' ;; T) echo '^New table' ;; b) echo '^Block address:' ;;
+	c) echo '^New chain' ;; T) echo '^New table' ;; O) echo '^New set' ;; b) echo '^Block address:' ;;
 	o) echo '^Allow port' ;; *) echo ':' ;;
 	esac
 }

@@ -173,6 +173,7 @@ static const char *label_of(const struct view *v, enum action a)
 	case ACT_GOTO_RULE: return "Go to rule: ";
 	case ACT_CHAIN_ADD: return "New chain (NAME [type filter hook input priority 0; policy accept;]): ";
 	case ACT_TABLE_ADD: return "New table (FAMILY NAME): ";
+	case ACT_SET_ADD: return "New set (NAME type ipv4_addr; [flags interval;]): ";
 	case ACT_BLOCK: return "Block address: ";
 	case ACT_ALLOW_PORT: return "Allow port (tcp 8080, udp 53): ";
 	default: return "> ";

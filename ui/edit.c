@@ -392,6 +392,7 @@ void edit_action(struct view *v, enum action act)
 	}
 	case ACT_CHAIN_ADD:
 	case ACT_TABLE_ADD:
+	case ACT_SET_ADD:
 	case ACT_BLOCK:
 	case ACT_ALLOW_PORT:
 		if ((act == ACT_BLOCK || act == ACT_ALLOW_PORT) && !input_chain(v)) {
@@ -545,20 +546,52 @@ static void done_move_to(struct view *v)
 	stage(v, &e);
 }
 
+/* "NAME SPEC...": the name into name, the spec (NULL: none) */
+static bool name_and_spec(struct view *v, const char *what, char name[NAME_MAX_LEN],
+			  char **spec)
+{
+	if (sscanf(v->input, "%255s", name) != 1) {
+		snprintf(v->input_err, sizeof(v->input_err), "give the %s's name", what);
+		return false;
+	}
+	*spec = v->input + strspn(v->input, " ");
+	*spec += strlen(name);
+	*spec += strspn(*spec, " ");
+	if (!**spec)
+		*spec = NULL;
+	return true;
+}
+
 static void done_chain_add(struct view *v)
 {
 	char name[NAME_MAX_LEN], *spec;
 	struct edit e = chain_edit(v, EDIT_CHAIN_ADD);
 
-	if (sscanf(v->input, "%255s", name) != 1) {
-		snprintf(v->input_err, sizeof(v->input_err), "give the chain's name");
+	if (!name_and_spec(v, "chain", name, &spec))
+		return;
+	e.chain = name;
+	e.text = spec;
+	if (!edit_ok(v, &e))
+		return;
+	v->mode = MODE_BROWSE;
+	stage(v, &e);
+}
+
+static void done_set_add(struct view *v)
+{
+	char name[NAME_MAX_LEN], *spec;
+	struct edit e = chain_edit(v, EDIT_SET_ADD);
+
+	if (!name_and_spec(v, "set", name, &spec))
+		return;
+	if (!spec) {
+		snprintf(v->input_err, sizeof(v->input_err),
+			 "a set needs its type: NAME type ipv4_addr; [flags interval;]");
 		return;
 	}
-	spec = v->input + strspn(v->input, " ");
-	spec += strlen(name);
-	spec += strspn(spec, " ");
-	e.chain = name;
-	e.text = *spec ? spec : NULL;
+	e.chain = NULL;
+	e.set = name;
+	e.text = spec;
 	if (!edit_ok(v, &e))
 		return;
 	v->mode = MODE_BROWSE;
@@ -619,6 +652,9 @@ void edit_prompt_done(struct view *v)
 		break;
 	case ACT_TABLE_ADD:
 		done_table_add(v);
+		break;
+	case ACT_SET_ADD:
+		done_set_add(v);
 		break;
 	case ACT_BLOCK:
 	case ACT_ALLOW_PORT:

@@ -91,6 +91,7 @@ enum {
 	X(CHAIN_DELETE, "delete-chain", "Editing (staged)", KM_RULES, ('D'), "Delete the selected chain") \
 	X(CHAIN_FLUSH, "flush-chain", "Editing (staged)", KM_RULES, ('F'), "Flush (empty) the selected chain") \
 	X(TABLE_ADD, "add-table", "Editing (staged)", KM_RULES, ('T'), "Create a table") \
+	X(SET_ADD, "add-set", "Editing (staged)", KM_RULES, ('O'), "Create a named set in the selected table (checked by nft when staged)") \
 	X(BLOCK, "block", "Editing (staged)", KM_RULES, ('b'), "Block an address: a drop rule at the top of the input chain") \
 	X(ALLOW_PORT, "allow-port", "Editing (staged)", KM_RULES, ('o'), "Allow a port: an accept rule appended to the table's input chain") \
 	X(COUNTER_DEFAULT, "counter-default", "Editing (staged)", KM_RULES, ('C'), "Turn the default counter on new rules on or off") \

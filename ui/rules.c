@@ -757,7 +757,8 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 	case ACT_INSERT: case ACT_ADD_BELOW: case ACT_APPEND: case ACT_EDIT:
 	case ACT_DELETE: case ACT_MARK: case ACT_MOVE_UP: case ACT_MOVE_DOWN:
 	case ACT_MOVE_TO: case ACT_POLICY: case ACT_CHAIN_ADD: case ACT_CHAIN_DELETE:
-	case ACT_CHAIN_FLUSH: case ACT_TABLE_ADD: case ACT_BLOCK: case ACT_ALLOW_PORT:
+	case ACT_CHAIN_FLUSH: case ACT_TABLE_ADD: case ACT_SET_ADD: case ACT_BLOCK:
+	case ACT_ALLOW_PORT:
 	case ACT_COUNTER_DEFAULT: case ACT_UNDO: case ACT_REDO: case ACT_PENDING:
 	case ACT_APPLY: case ACT_DISCARD:
 		edit_action(v, act);
