@@ -812,8 +812,7 @@ static void draw_header(struct view *v)
 		 v->other_prob ? "[PROBATION of another session: nfpilot status] " : "",
 		 staged, rv->sorted ? "[sorted by rate] " : "",
 		 rv->filter[0] ? "[filtered] " : "", v->paused ? "[PAUSED] " : "",
-		 v->save_state == SAVE_DIFFERS || v->save_state == SAVE_NOFILE
-			 ? "[not saved: lost at reboot]" : "");
+		 safe_saved(v));
 	int rw = (int)strlen(right) > 2 && (int)strlen(right) < COLS ? (int)strlen(right) : 0;
 
 	/* far down a long chain each counter read walks the chain: the
