@@ -105,6 +105,7 @@ enum {
 	X(SORT_NEXT, "sort-next", "Connections", KM_CONNS, ('>'), "Sort the connections by the next column") \
 	X(SORT_PREV, "sort-prev", "Connections", KM_CONNS, ('<'), "Sort the connections by the previous column") \
 	X(SORT_REVERSE, "sort-reverse", "Connections", KM_CONNS, ('I'), "Reverse the connections' sort order") \
+	X(CT_DETAIL, "connection-detail", "Connections", KM_CONNS, ('\n', KEY_ENTER, 'r'), "The selected connection whole: both directions, NAT, every column") \
 	X(KILL, "kill", "Connections", KM_CONNS, ('d', KEY_DC), "Kill the selected connection (its local socket is reset)") \
 	X(KILL_ALL, "kill-all", "Connections", KM_CONNS, ('D'), "Kill every connection shown") \
 	X(BLOCK_KILL, "block-kill", "Connections", KM_CONNS, ('b'), "Block the selected connection's source (on probation) and kill its connections") \
