@@ -1122,9 +1122,9 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 									   : base, true,
 			     "%c%c%*" PRIu32 " ", edit_is_marked(v, r->handle) ? '>' : ' ', row->mark,
 			     col->w - 3, r->position);
-		else
+		else /* "new" where it fits whole (at 80 columns the + says it) */
 			draw_textf(y, *x, col->w, selected ? base : v->attr[ROLE_WARNING], true,
-			     " %c%*s ", row->mark, col->w - 3, "new");
+			     " %c%*s ", row->mark, col->w - 3, col->w >= 6 ? "new" : "");
 		break;
 	case COL_PKTS:
 	case COL_BYTES:

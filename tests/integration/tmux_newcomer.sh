@@ -90,7 +90,8 @@ for r in "${RULES[@]}"; do
 	n=$((n + 1))
 	staged "$n" "A $r"
 done
-see "the staged rules in the rules pane, marked +" '│ \+.* icmp type echo-reques'
+see "the staged rules in the rules pane, marked +" '│ \+ +icmp type echo-reques'
+expect_not "... the # column says nothing cut (a 'new' cut to 'n…')" '│ \+n…'
 check_eq "still nothing in the kernel" "$(srv nft list ruleset)" ""
 apply "the firewall from nothing"
 check_eq "one probation: one history entry" "$(nfp history 2>/dev/null | grep -cE '^ *[0-9]+ ')" 1
