@@ -3,7 +3,7 @@
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
-VERSION   := 0.1.0
+VERSION   := 0.2.0
 PKGS      := libnftables libnftnl libmnl libnetfilter_conntrack ncursesw readline
 
 CC        ?= cc
@@ -55,6 +55,7 @@ TEST_LAYER_test_staged    := apply
 TEST_LAYER_test_theme     := ui
 TEST_LAYER_test_trace     := nft
 TEST_LAYER_test_ui_keys   := ui
+TEST_LAYER_test_xtables   := nft
 
 layer_src  = $(wildcard $(1)/*.c)
 # its objects, in the build folder $(2)

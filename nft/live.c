@@ -61,7 +61,7 @@ static int monitor_open(struct live *l)
 
 int live_open(struct live *l, bool numeric, char *err, size_t errlen)
 {
-	struct reader_scope scope = { .no_rules = true };
+	struct reader_scope scope = { .no_rules = true, .no_trace = true };
 	int ret;
 
 	memset(l, 0, sizeof(*l));
@@ -248,6 +248,8 @@ static int finish_dump(struct live *l)
 	/* a rule replaced in place keeps its handle: the text is read again
 	 * (the old one is shown meanwhile) */
 	c->text_loaded = false;
+	/* its rules tell iptables-nft's chains and nft's rules among them */
+	ruleset_classify_table(&l->rs.tables[l->dump_ref.t]);
 	return LIVE_CHANGED;
 }
 
@@ -403,7 +405,7 @@ static void drain_monitor(struct live *l)
  * reload completes), those that changed are marked for reloading. */
 static int reload(struct live *l)
 {
-	struct reader_scope scope = { .no_rules = true };
+	struct reader_scope scope = { .no_rules = true, .no_trace = true };
 	struct nfp_ruleset nrs = { 0 };
 	char err[256];
 	int ret;
@@ -437,6 +439,7 @@ static int reload(struct live *l)
 	}
 	ruleset_free(&l->rs);
 	l->rs = nrs;
+	ruleset_classify_owners(&l->rs); /* with the rules they kept */
 	return LIVE_RELOADED | LIVE_CHANGED;
 }
 

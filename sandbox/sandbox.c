@@ -806,10 +806,13 @@ static int oper_cb(const struct nlmsghdr *nlh, void *data)
 
 /* A veth drops what it is given to send until the kernel's link watch has
  * seen its carrier come on (its queue is attached then: up to a second
- * after it came up): wait for that, once per interface. */
+ * after it came up, and more on a loaded machine: the link watch is work
+ * the kernel defers): wait for that, once per interface, at most
+ * SANDBOX_READY_SECS. */
+#define SANDBOX_READY_SECS 10.0
 static void wait_ready(struct sandbox *sb, struct sandbox_link *l)
 {
-	double end = mono_now() + 2.0;
+	double end = mono_now() + SANDBOX_READY_SECS;
 
 	while (!l->ready && mono_now() < end) {
 		char buf[256] = { 0 };
@@ -894,11 +897,15 @@ static bool is_asked(const struct trace_packet *tp, const struct packet *p)
 	       (!h->ports || (h->sport == p->sport && h->dport == p->dport));
 }
 
-/* The asked packet's trace, waiting at most a second; the sandbox's own
- * packets (neighbour discovery of its interfaces) are left out. */
+/* The asked packet's trace; the sandbox's own packets (neighbour
+ * discovery of its interfaces) are left out. Its messages come at once
+ * unless the machine is loaded (a packet sent in is received in a softirq
+ * that may wait for ksoftirqd): waiting longer costs nothing when they
+ * come, and a packet the hooks never see sends none. */
+#define SANDBOX_ANSWER_SECS 5.0
 static struct trace_packet *read_back(struct trace *t, const struct packet *asked)
 {
-	double end = mono_now() + 1.0;
+	double end = mono_now() + SANDBOX_ANSWER_SECS;
 	struct trace_packet *p = NULL;
 	bool flushed = false;
 
@@ -953,6 +960,16 @@ static uint64_t real_handle(const struct sandbox *sb, uint32_t family, const cha
 		    !strcmp(sb->map[i].table, table))
 			return sb->map[i].real;
 	return copy;
+}
+
+uint64_t sandbox_copy_handle(const struct sandbox *sb, uint32_t family, const char *table,
+			     uint64_t real)
+{
+	for (size_t i = 0; real && i < sb->nmap; i++)
+		if (sb->map[i].family == family && sb->map[i].real == real &&
+		    !strcmp(sb->map[i].table, table))
+			return sb->map[i].copy;
+	return real;
 }
 
 /* Why a rule's expression may make the sandbox's answer differ, or NULL. */

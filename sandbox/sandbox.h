@@ -134,6 +134,12 @@ int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answe
 int sandbox_stage(struct sandbox *sb, const char *script, const char *include_dir, char *err,
 		  size_t errlen);
 
+/* The handle of the copy's rule that is the host's rule real (edits by
+ * handle, such as the live view's staged ones, name the host's rules;
+ * the copy was loaded afresh and its handles may differ). */
+uint64_t sandbox_copy_handle(const struct sandbox *sb, uint32_t family, const char *table,
+			     uint64_t real);
+
 void sandbox_answer_free(struct sandbox_answer *a);
 void sandbox_close(struct sandbox *sb);
 

@@ -1,5 +1,6 @@
 /* detail: one rule whole (r, or Enter on a rule that jumps nowhere) — its
- * text wrapped to the screen, where it is, its handle, counters and
+ * text wrapped to the screen (in an iptables-nft table, its iptables-save
+ * line too), where it is, its handle, counters and
  * rates, its comment, the named sets it uses and the rules that jump to
  * its chain — or, over the connections screen (Enter), one connection
  * whole: both directions, NAT, and every column. The rule or connection
@@ -59,6 +60,34 @@ static bool uses_set(const char *text, const char *name)
 	return false;
 }
 
+/* A mixed table (model/ruleset.h): what it is, whose this chain is, and
+ * whether iptables can show this rule as it is. */
+static void add_mixed(struct detail_text *d, const struct nfp_table *t,
+		      const struct nfp_chain *c, const struct nfp_rule *r)
+{
+	char words[1024];
+
+	ruleset_mixed_words(t, words, sizeof(words));
+	add(d, "Mixed table:");
+	add_wrapped(d, "  ", words, COLS);
+	if (c->iptables && t->owner != NFP_OWNER_IPTABLES)
+		snprintf(words, sizeof(words), "Chain %s is iptables-nft's: iptables -t %s -S "
+			 "shows it, and iptables-save calls the table's other base chains "
+			 "incompatible.", c->name, t->name);
+	else if (!c->iptables)
+		snprintf(words, sizeof(words), "Chain %s is nft's own: iptables does not show "
+			 "it; both kinds of base chain run on their hooks, in priority order.",
+			 c->name);
+	else
+		words[0] = 0;
+	if (words[0])
+		add_wrapped(d, "  ", words, COLS);
+	if (r && r->nft_only && c->iptables)
+		add_wrapped(d, "  ", "This rule is nft's own (an expression iptables-nft never "
+			    "writes): iptables -S and iptables-save do not show it as it is, so "
+			    "restoring such a save changes what it does.", COLS);
+}
+
 static void build(struct view *v, struct detail_text *d)
 {
 	const struct staged_row *row = view_selected_row(v);
@@ -82,6 +111,13 @@ static void build(struct view *v, struct detail_text *d)
 	add(d, "%s", "");
 	add_wrapped(d, "  ", row->text ? row->text : "(its text is still loading)", COLS);
 	add(d, "%s", "");
+	if (r && t->owner == NFP_OWNER_IPTABLES) {
+		view_fill_xt(v);
+		add(d, "As iptables-save prints it:");
+		add_wrapped(d, "  ", r->xt_text ? r->xt_text : "(iptables-save gives it no line)",
+			    COLS);
+		add(d, "%s", "");
+	}
 	if (row->mark != ' ')
 		add(d, "Staged: %s", row->mark == '+' ? "added" : row->mark == '-' ? "deleted"
 				      : row->mark == '*' ? "changed" : "moved");
@@ -102,6 +138,8 @@ static void build(struct view *v, struct detail_text *d)
 			add_wrapped(d, "  ", r->comment, COLS);
 		}
 	}
+	if (t->mixed)
+		add_mixed(d, t, c, r);
 	for (size_t i = 0; row->text && i < t->nsets; i++)
 		if (uses_set(row->text, t->sets[i].name))
 			add(d, "Uses %s %s%s%s (%" PRIu32 " element%s)",

@@ -7,7 +7,9 @@
 #include "apply/apply.h"
 #include "apply/quick.h"
 #include "apply/staged.h"
+#include "apply/translate.h"
 #include "model/fmt.h"
+#include "nft/xtables.h"
 
 #include <errno.h>
 #include <linux/netfilter.h>
@@ -277,14 +279,20 @@ static const struct nfp_chain *input_chain(const struct view *v)
 	return input_of(cur_table(v));
 }
 
-static const char *iptables_warning(const struct view *v)
+/* The text to edit of a row: in an iptables-nft table, the rule as
+ * iptables -S prints it after "-A CHAIN" (iptables syntax, compiled by
+ * iptables-nft), else as nft prints it. */
+static const char *xt_form(struct view *v, const struct staged_row *row)
 {
-	const struct nfp_table *t = cur_table(v);
+	const struct nfp_chain *c = cur_chain(v);
+	const char *t;
 
-	return t && t->owner == NFP_OWNER_IPTABLES
-		       ? "This table is iptables-nft's: a rule in nft syntax here does not read "
-			 "back in iptables. Stage it anyway?"
-		       : NULL;
+	view_fill_xt(v);
+	if (!row->r || !(t = row->r->xt_text) || strncmp(t, "-A ", 3) != 0 ||
+	    strncmp(t + 3, c->name, strlen(c->name)) != 0)
+		return row->text;
+	t += 3 + strlen(c->name);
+	return t + strspn(t, " ");
 }
 
 void edit_action(struct view *v, enum action act)
@@ -320,7 +328,7 @@ void edit_action(struct view *v, enum action act)
 				view_status(v, ROLE_WARNING, "no rule selected");
 			return;
 		}
-		view_prompt(v, act, row->text);
+		view_prompt(v, act, xt_form(v, row));
 		return;
 	case ACT_DELETE:
 		if (rv->nmarked) {
@@ -484,11 +492,23 @@ static bool edit_ok(struct view *v, struct edit *e)
 static void done_rule(struct view *v)
 {
 	const struct staged_row *row = view_selected_row(v);
+	const struct nfp_table *t = cur_table(v);
 	struct edit e = chain_edit(v, v->prompt_for == ACT_EDIT ? EDIT_REPLACE : EDIT_INSERT);
+	char *nft = NULL, question[sizeof(v->confirm_msg)];
 
 	e.text = v->input;
-	if (!edit_ok(v, &e))
+	/* iptables words in a native chain: staged as iptables-translate
+	 * writes them in nft, once the admin has seen that and said yes */
+	if (xtables_rule_text(v->input) && !ruleset_chain_iptables(t, cur_chain(v))) {
+		if (translate_iptables(t->family, cur_chain(v)->type, v->input, &nft, v->input_err,
+				       sizeof(v->input_err)))
+			return;
+		e.text = nft;
+	}
+	if (!edit_ok(v, &e)) {
+		free(nft);
 		return;
+	}
 	if (v->prompt_for == ACT_EDIT) {
 		e.handle = row->r->handle;
 	} else if (v->prompt_for == ACT_APPEND || !row) {
@@ -503,7 +523,11 @@ static void done_rule(struct view *v)
 	}
 	v->mode = MODE_BROWSE;
 	v->rules.pane = PANE_RULES;
-	stage_after(v, &e, ACT_INSERT, iptables_warning(v));
+	if (nft)
+		snprintf(question, sizeof(question), "iptables-translate makes it: %.1000s -- stage "
+			 "this nft rule?", nft);
+	stage_after(v, &e, ACT_INSERT, nft ? question : NULL);
+	free(nft);
 }
 
 static void done_move_to(struct view *v)
@@ -632,7 +656,7 @@ static void done_quick(struct view *v)
 	if (!edit_ok(v, &e))
 		return;
 	v->mode = MODE_BROWSE;
-	stage_after(v, &e, ACT_INSERT, iptables_warning(v));
+	stage_after(v, &e, ACT_INSERT, NULL);
 }
 
 void edit_prompt_done(struct view *v)

@@ -8,10 +8,12 @@
 
 #include "model/fmt.h"
 #include "model/print.h"
+#include "nft/xtables.h"
 #include "probation/history.h"
 #include "util/grow.h"
 #include "util/mono.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,39 @@ const struct nfp_chain *view_chain(const struct view *v)
 	const struct tree_row *row = sel_row(v);
 
 	return row ? row_chain(v, row) : NULL;
+}
+
+void view_fill_xt(struct view *v)
+{
+	struct rules_view *rv = &v->rules;
+	const struct tree_row *row = sel_row(v);
+	struct nfp_table *t;
+	struct nfp_chain *c;
+	char *save = NULL, err[256];
+	bool need = false;
+	uint32_t genid = 0;
+
+	if (!row || row->staged || row->c < 0)
+		return;
+	t = &v->live.rs.tables[row->t];
+	c = &t->chains[row->c];
+	for (size_t k = 0; k < c->nrules; k++)
+		need |= !c->rules[k].xt_text;
+	if (t->owner != NFP_OWNER_IPTABLES || !c->rules_loaded || !need ||
+	    nl_genid(&v->live.nl, &genid) || (genid == rv->xt_genid && c == rv->xt_chain))
+		return;
+	rv->xt_genid = genid;
+	rv->xt_chain = c;
+	if (xtables_save(t->family, t->name, &save, err, sizeof(err))) {
+		view_status(v, ROLE_ERROR, "%s", err);
+		return;
+	}
+	if (xtables_join(t, save) == -ENOMEM)
+		view_status(v, ROLE_ERROR, "out of memory");
+	else if (c->nrules && !c->rules[0].xt_text)
+		view_status(v, ROLE_WARNING, "iptables-save gives chain %s another number of rules "
+			    "than nft (changed meanwhile?): its rules are shown as nft's", c->name);
+	free(save);
 }
 
 /* The selected chain if the kernel has it (not only staged). */
@@ -692,6 +727,19 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 			conns_show_rule(v, row->text);
 		break;
 	}
+	case ACT_TRACE: {
+		const struct staged_row *row = rv->pane == PANE_RULES ? view_selected_row(v) : NULL;
+
+		if (!view_chain(v))
+			view_status(v, ROLE_DIM, "select a chain or a rule first");
+		else
+			trace_of_rule(v, view_table(v)->family, view_table(v)->name,
+				      view_chain(v)->name, row && row->r ? row->text : NULL);
+		break;
+	}
+	case ACT_WHY:
+		trace_why(v, NULL);
+		break;
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
 		v->live.dirty = true;
@@ -722,6 +770,12 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 			rv->hscroll = 0;
 		break;
 	}
+	case ACT_IPTABLES:
+		rv->xt_view = !rv->xt_view;
+		view_fill_xt(v);
+		view_status(v, ROLE_NORMAL, rv->xt_view ? "iptables-nft's tables as iptables-save "
+			    "prints them (I: as nft does)" : "rules as nft prints them");
+		break;
 	case ACT_TREE:
 		rv->tree_shown = !rv->tree_shown;
 		if (!rv->tree_shown)
@@ -853,7 +907,9 @@ static void tree_cells(struct view *v, const struct tree_row *row, struct tree_c
 	if (!c) {
 		snprintf(tc->name, sizeof(tc->name), "%s%s %s", row->staged ? "+" : "",
 			 ruleset_family_name(t->family), t->name);
-		if (t->owner_name)
+		if (t->mixed)
+			snprintf(tc->count, sizeof(tc->count), "[mixed]");
+		else if (t->owner_name)
 			snprintf(tc->count, sizeof(tc->count), "[%s]",
 				 t->owner == NFP_OWNER_IPTABLES ? "ipt" : t->owner_name);
 		tc->role = ROLE_TABLE;
@@ -1103,6 +1159,16 @@ static const char *scrolled(const char *text, int by, bool utf8, char *out, size
 	return out;
 }
 
+/* Whether the trace screen's entries passed through this rule of the
+ * chain shown. */
+static bool traced(const struct view *v, uint64_t handle)
+{
+	const struct nfp_table *t = view_table(v);
+	const struct nfp_chain *c = view_chain(v);
+
+	return t && c && trace_passed(v, t->family, t->name, c->name, handle);
+}
+
 /* one cell of a rule row; x advances */
 static void rule_cell(struct view *v, int y, int *x, int w, const struct col *col,
 		      const struct staged_row *row, attr_t base, bool selected)
@@ -1120,7 +1186,8 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 		if (row->r)
 			draw_textf(y, *x, col->w, row->mark != ' ' && !selected ? v->attr[ROLE_WARNING]
 									   : base, true,
-			     "%c%c%*" PRIu32 " ", edit_is_marked(v, r->handle) ? '>' : ' ', row->mark,
+			     "%c%c%*" PRIu32 " ", edit_is_marked(v, r->handle) ? '>'
+			     : traced(v, r->handle) ? '@' : ' ', row->mark,
 			     col->w - 3, r->position);
 		else /* "new" where it fits whole (at 80 columns the + says it) */
 			draw_textf(y, *x, col->w, selected ? base : v->attr[ROLE_WARNING], true,
@@ -1177,16 +1244,18 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 		break;
 	case COL_RULE: {
 		char text[2048];
+		const char *rt = v->rules.xt_view && row->r && row->r->xt_text ? row->r->xt_text
+										: row->text;
 		struct nfp_rule shown = { .text = (char *)row->text };
 		attr_t ta = selected ? base : v->attr[rule_role(&shown)];
 
 		if (row->mark == '-')
 			ta = (selected ? base : v->attr[ROLE_DIM]) | A_DIM;
-		if (row->text)
-			snprintf(text, sizeof(text), "%s", row->text); /* '-' marks it */
+		if (rt)
+			snprintf(text, sizeof(text), "%s", rt); /* '-' marks it */
 		else
 			snprintf(text, sizeof(text), "%s", v->utf8 ? "\u2026" : "...");
-		if (r->comment && r->compat) {
+		if (r->comment && r->compat && rt == row->text) {
 			size_t n = strlen(text);
 
 			snprintf(text + n, sizeof(text) - n, "  /* %s */", r->comment);
@@ -1294,10 +1363,20 @@ static void draw_table_summary(struct view *v, int x, int w, const struct nfp_ta
 	     rv->rows[rv->tree.sel].staged && rv->rows[rv->tree.sel].c < 0
 		     ? "  (staged: W creates it; c adds a chain)" : "");
 	if (t->owner == NFP_OWNER_IPTABLES)
-		draw_text(y++, x, w, " managed by iptables-nft: change its rules with iptables",
+		draw_text(y++, x, w, " managed by iptables-nft: rules in iptables syntax "
+			  "(-p tcp --dport 22 -j ACCEPT); I shows them so",
 		    v->attr[ROLE_WARNING], true);
 	else if (t->owner_name)
 		draw_textf(y++, x, w, v->attr[ROLE_WARNING], true, " managed by %s", t->owner_name);
+	if (t->mixed) {
+		const char *start[8];
+		int len[8], n;
+
+		ruleset_mixed_words(t, buf, sizeof(buf));
+		n = draw_wrap(buf, w - 1, 8, start, len);
+		for (int i = 0; i < n && y < end; i++)
+			draw_textf(y++, x, w, v->attr[ROLE_WARNING], true, " %.*s", len[i], start[i]);
+	}
 	draw_text(y++, x, w, "", v->attr[ROLE_NORMAL], true);
 	for (size_t i = 0; i < t->nsets && y < end; i++) {
 		const struct nfp_set *s = &t->sets[i];
@@ -1495,6 +1574,8 @@ static void rules_draw(struct view *v)
 	rv->tree_w = rv->tree_shown ? (third < 34 ? (third > 22 ? third : 22) : 34) : 0;
 	rv->body_top = 1;
 	rv->body_h = LINES - 2;
+	if (rv->xt_view)
+		view_fill_xt(v);
 	draw_header(v);
 	if (rv->tree_shown)
 		draw_tree(v);
