@@ -570,52 +570,30 @@ static void done_move_to(struct view *v)
 	stage(v, &e);
 }
 
-/* "NAME SPEC...": the name into name, the spec (NULL: none) */
-static bool name_and_spec(struct view *v, const char *what, char name[NAME_MAX_LEN],
-			  char **spec)
+/* c and O: "NAME [SPEC]", a chain (its spec: a base chain's) or a set
+ * (its spec: its type, flags, ...) */
+static void done_spec_add(struct view *v, enum edit_kind kind)
 {
+	bool set = kind == EDIT_SET_ADD;
+	char name[NAME_MAX_LEN], *spec;
+	struct edit e = chain_edit(v, kind);
+
 	if (sscanf(v->input, "%255s", name) != 1) {
-		snprintf(v->input_err, sizeof(v->input_err), "give the %s's name", what);
-		return false;
+		snprintf(v->input_err, sizeof(v->input_err), "give the %s's name",
+			 set ? "set" : "chain");
+		return;
 	}
-	*spec = v->input + strspn(v->input, " ");
-	*spec += strlen(name);
-	*spec += strspn(*spec, " ");
-	if (!**spec)
-		*spec = NULL;
-	return true;
-}
-
-static void done_chain_add(struct view *v)
-{
-	char name[NAME_MAX_LEN], *spec;
-	struct edit e = chain_edit(v, EDIT_CHAIN_ADD);
-
-	if (!name_and_spec(v, "chain", name, &spec))
-		return;
-	e.chain = name;
-	e.text = spec;
-	if (!edit_ok(v, &e))
-		return;
-	v->mode = MODE_BROWSE;
-	stage(v, &e);
-}
-
-static void done_set_add(struct view *v)
-{
-	char name[NAME_MAX_LEN], *spec;
-	struct edit e = chain_edit(v, EDIT_SET_ADD);
-
-	if (!name_and_spec(v, "set", name, &spec))
-		return;
-	if (!spec) {
+	spec = v->input + strspn(v->input, " ");
+	spec += strlen(name);
+	spec += strspn(spec, " ");
+	if (set && !*spec) {
 		snprintf(v->input_err, sizeof(v->input_err),
 			 "a set needs its type: NAME type ipv4_addr; [flags interval;]");
 		return;
 	}
-	e.chain = NULL;
-	e.set = name;
-	e.text = spec;
+	e.chain = set ? NULL : name;
+	e.set = set ? name : NULL;
+	e.text = *spec ? spec : NULL;
 	if (!edit_ok(v, &e))
 		return;
 	v->mode = MODE_BROWSE;
@@ -672,13 +650,13 @@ void edit_prompt_done(struct view *v)
 		done_move_to(v);
 		break;
 	case ACT_CHAIN_ADD:
-		done_chain_add(v);
+		done_spec_add(v, EDIT_CHAIN_ADD);
 		break;
 	case ACT_TABLE_ADD:
 		done_table_add(v);
 		break;
 	case ACT_SET_ADD:
-		done_set_add(v);
+		done_spec_add(v, EDIT_SET_ADD);
 		break;
 	case ACT_BLOCK:
 	case ACT_ALLOW_PORT:
