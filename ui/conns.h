@@ -42,5 +42,8 @@ struct conns_view {
 /* From the ruleset screen: the connections the rule with this text would
  * match, as a filter (shown in the prompt, to use or change). */
 void conns_show_rule(struct view *v, const char *rule_text);
+/* The connection selected (NULL: none): the detail screen's. */
+struct ct_entry;
+const struct ct_entry *conns_selected(const struct view *v);
 
 #endif

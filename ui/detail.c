@@ -2,15 +2,19 @@
  * text wrapped to the screen (in an iptables-nft table, its iptables-save
  * line too), where it is, its handle, counters and
  * rates, its comment, the named sets it uses and the rules that jump to
- * its chain. The rule is the ruleset screen's selection; the moving keys
- * scroll, any other key closes it. */
+ * its chain — or, over the connections screen (Enter), one connection
+ * whole: both directions, NAT, and every column. The rule or connection
+ * is the main screen's selection; the moving keys scroll, any other key
+ * closes it. */
 #include "ui/view.h"
 
+#include "conntrack/ct.h"
 #include "model/fmt.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define DETAIL_LINES 256
 
@@ -41,19 +45,6 @@ static void add_wrapped(struct detail_text *d, const char *indent, const char *s
 
 	for (int i = 0; i < n; i++)
 		add(d, "%s%.*s", indent, len[i], start[i]);
-}
-
-/* "@name" in text, the name ending there: the rule uses set name */
-static bool uses_set(const char *text, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = text; (p = strchr(p, '@')); p++)
-		if (strncmp(p + 1, name, n) == 0 && !strchr("abcdefghijklmnopqrstuvwxyz"
-							     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.",
-							     p[1 + n] ? p[1 + n] : ' '))
-			return true;
-	return false;
 }
 
 /* A mixed table (model/ruleset.h): what it is, whose this chain is, and
@@ -90,7 +81,7 @@ static void build(struct view *v, struct detail_text *d)
 	const struct nfp_table *t = view_table(v);
 	const struct nfp_chain *c = view_chain(v);
 	const struct nfp_rule *r = row ? row->r : NULL;
-	char a[32], b[32];
+	char a[32], b[32], count[64];
 	size_t from = 0;
 
 	d->n = 0;
@@ -137,11 +128,10 @@ static void build(struct view *v, struct detail_text *d)
 	if (t->mixed)
 		add_mixed(d, t, c, r);
 	for (size_t i = 0; row->text && i < t->nsets; i++)
-		if (uses_set(row->text, t->sets[i].name))
-			add(d, "Uses %s %s%s%s (%" PRIu32 " element%s)",
-			    t->sets[i].is_map ? "map" : "set", t->sets[i].name,
-			    t->sets[i].key_type ? ": " : "", t->sets[i].key_type ?: "",
-			    t->sets[i].nelems, t->sets[i].nelems == 1 ? "" : "s");
+		if (sets_rule_uses(row->text, t->sets[i].name))
+			add(d, "Uses %s %s%s%s (%s)", t->sets[i].is_map ? "map" : "set",
+			    t->sets[i].name, t->sets[i].key_type ? ": " : "", t->sets[i].key_type ?: "",
+			    sets_count_text(&t->sets[i], count, sizeof(count)));
 	for (size_t k = 0; k < t->nchains; k++) {
 		const struct nfp_chain *o = &t->chains[k];
 
@@ -156,6 +146,31 @@ static void build(struct view *v, struct detail_text *d)
 		add(d, c->base ? "Its chain is a base chain (hook %s): packets enter it there."
 			       : "No loaded rule jumps to its chain.",
 		    c->base ? ruleset_hook_name(t->family, c->hooknum) ?: "?" : "");
+}
+
+/* the connection selected on the connections screen */
+static void build_conn(struct view *v, struct detail_text *d)
+{
+	const struct ct_entry *e = conns_selected(v);
+	struct ct_fmt_opts fo = { .exact = true, .now = (double)time(NULL) };
+	char a[128], b[128], cell[256];
+
+	d->n = 0;
+	if (!e) {
+		add(d, "No connection selected (it is gone).");
+		return;
+	}
+	ct_endpoint_format(a, e->family, e->proto, &e->orig.src, e->orig.sport);
+	ct_endpoint_format(b, e->family, e->proto, &e->orig.dst, e->orig.dport);
+	add(d, "Connection %s %s -> %s", ct_proto_name(e->proto) ?: "?", a, b);
+	add(d, "%s", "");
+	ct_endpoint_format(a, e->family, e->proto, &e->reply.src, e->reply.sport);
+	ct_endpoint_format(b, e->family, e->proto, &e->reply.dst, e->reply.dport);
+	add(d, "Reply:    %s -> %s", a, b);
+	for (int c = 0; c < CT_COL_N; c++) {
+		ct_col_format(cell, sizeof(cell), e, (enum ct_col)c, &fo);
+		add(d, "%-9s %s", ct_col_name((enum ct_col)c), cell);
+	}
 }
 
 static void detail_enter(struct view *v)
@@ -174,9 +189,15 @@ static void detail_draw(struct view *v)
 	static struct detail_text d;
 	int h = LINES - 2, y = 1;
 
-	build(v, &d);
-	draw_text(0, 0, COLS, " rule  (Up/Down scroll, any other key closes)", v->attr[ROLE_HEADER],
-		  true);
+	bool conn = v->main == &conns_screen;
+
+	if (conn)
+		build_conn(v, &d);
+	else
+		build(v, &d);
+	draw_text(0, 0, COLS, conn ? " connection  (Up/Down scroll, any other key closes)"
+			      : " rule  (Up/Down scroll, any other key closes)",
+		  v->attr[ROLE_HEADER], true);
 	v->detail.n = d.n;
 	list_show(&v->detail, (size_t)h);
 	for (size_t i = v->detail.sel; i < d.n && y <= h; i++)

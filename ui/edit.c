@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,7 +85,7 @@ static bool edit_words(const struct view *v, const struct edit *e, char *buf, si
 	return true;
 }
 
-static void stage(struct view *v, const struct edit *e)
+void edit_stage(struct view *v, const struct edit *e)
 {
 	char *cmd = NULL, words[700];
 	size_t len = 0;
@@ -127,9 +128,9 @@ static struct edit chain_edit(const struct view *v, enum edit_kind kind)
 			      .chain = c ? c->name : NULL, .add_counter = !v->rules.no_counter };
 }
 
-/* Stage e now, or after a question; the edit (and its text) is kept. */
-static void stage_after(struct view *v, const struct edit *e, enum action act,
-			const char *question)
+/* e kept for after a question, with its own copies of its strings (a
+ * set's name in pending_chain) */
+static void keep_pending(struct view *v, const struct edit *e)
 {
 	struct rules_view *rv = &v->rules;
 
@@ -141,14 +142,27 @@ static void stage_after(struct view *v, const struct edit *e, enum action act,
 		snprintf(rv->pending_chain, sizeof(rv->pending_chain), "%s", e->chain);
 		rv->pending_edit.chain = rv->pending_chain;
 	}
+	if (e->set) {
+		snprintf(rv->pending_chain, sizeof(rv->pending_chain), "%s", e->set);
+		rv->pending_edit.set = rv->pending_chain;
+	}
 	if (e->text) {
 		snprintf(rv->pending_text, sizeof(rv->pending_text), "%s", e->text);
 		rv->pending_edit.text = rv->pending_text;
 	}
+}
+
+/* Stage e now, or after a question; the edit (and its text) is kept. */
+static void stage_after(struct view *v, const struct edit *e, enum action act,
+			const char *question)
+{
+	struct rules_view *rv = &v->rules;
+
+	keep_pending(v, e);
 	if (question)
 		view_ask(v, act, "%s", question);
 	else
-		stage(v, &rv->pending_edit);
+		edit_stage(v, &rv->pending_edit);
 }
 
 /* The selected row, for an edit of the rule of the kernel it shows; a
@@ -228,7 +242,7 @@ static void move_step(struct view *v, int dir)
 	e.anchor = rv->staged.row[j].r->handle;
 	e.text = (char *)row->text;
 	e.add_counter = false;
-	stage(v, &e);
+	edit_stage(v, &e);
 }
 
 static bool accepts_established(const struct view *v)
@@ -367,7 +381,7 @@ void edit_action(struct view *v, enum action act)
 			e = chain_edit(v, EDIT_DELETE);
 			for (size_t k = 0; k < rv->nmarked; k++) {
 				e.handle = rv->marked[k];
-				stage(v, &e);
+				edit_stage(v, &e);
 			}
 			rv->nmarked = 0;
 			view_rebuild(v);
@@ -381,7 +395,7 @@ void edit_action(struct view *v, enum action act)
 		}
 		e = chain_edit(v, EDIT_DELETE);
 		e.handle = row->r->handle;
-		stage(v, &e);
+		edit_stage(v, &e);
 		return;
 	case ACT_MARK:
 		if (!(row = need_rule(v)) || !row)
@@ -432,6 +446,7 @@ void edit_action(struct view *v, enum action act)
 	}
 	case ACT_CHAIN_ADD:
 	case ACT_TABLE_ADD:
+	case ACT_SET_ADD:
 	case ACT_BLOCK:
 	case ACT_ALLOW_PORT:
 		if ((act == ACT_BLOCK || act == ACT_ALLOW_PORT) && !input_chain(v)) {
@@ -520,7 +535,7 @@ void edit_action(struct view *v, enum action act)
 /* nft's verdict on an edit (a rule, a chain's spec, a table) against the
  * staged state: false (and the prompt stays, with the message) when it
  * refuses it */
-static bool edit_ok(struct view *v, struct edit *e)
+bool edit_check(struct view *v, struct edit *e)
 {
 	if (apply_check_edit(&v->live.nl, &v->cs, e, v->input_err, sizeof(v->input_err)) == 0) {
 		v->input_err[0] = 0;
@@ -571,7 +586,7 @@ static void done_rule(struct view *v)
 			return;
 		e.text = nft;
 	}
-	if (!edit_ok(v, &e)) {
+	if (!edit_check(v, &e)) {
 		free(nft);
 		return;
 	}
@@ -638,27 +653,37 @@ static void done_move_to(struct view *v)
 		view_rebuild(v);
 		return;
 	}
-	stage(v, &e);
+	edit_stage(v, &e);
 }
 
-static void done_chain_add(struct view *v)
+/* c and O: "NAME [SPEC]", a chain (its spec: a base chain's) or a set
+ * (its spec: its type, flags, ...) */
+static void done_spec_add(struct view *v, enum edit_kind kind)
 {
+	bool set = kind == EDIT_SET_ADD;
 	char name[NAME_MAX_LEN], *spec;
-	struct edit e = chain_edit(v, EDIT_CHAIN_ADD);
+	struct edit e = chain_edit(v, kind);
 
 	if (sscanf(v->input, "%255s", name) != 1) {
-		snprintf(v->input_err, sizeof(v->input_err), "give the chain's name");
+		snprintf(v->input_err, sizeof(v->input_err), "give the %s's name",
+			 set ? "set" : "chain");
 		return;
 	}
 	spec = v->input + strspn(v->input, " ");
 	spec += strlen(name);
 	spec += strspn(spec, " ");
-	e.chain = name;
+	if (set && !*spec) {
+		snprintf(v->input_err, sizeof(v->input_err),
+			 "a set needs its type: NAME type ipv4_addr; [flags interval;]");
+		return;
+	}
+	e.chain = set ? NULL : name;
+	e.set = set ? name : NULL;
 	e.text = *spec ? spec : NULL;
-	if (!edit_ok(v, &e))
+	if (!edit_check(v, &e))
 		return;
 	v->mode = MODE_BROWSE;
-	stage(v, &e);
+	edit_stage(v, &e);
 }
 
 static void done_table_add(struct view *v)
@@ -673,14 +698,54 @@ static void done_table_add(struct view *v)
 		return;
 	}
 	e.table = name;
-	if (!edit_ok(v, &e))
+	if (!edit_check(v, &e))
 		return;
 	v->mode = MODE_BROWSE;
-	stage(v, &e);
+	edit_stage(v, &e);
+}
+
+/* b and o: the named set a rule of chain c already blocks (drops or
+ * rejects) addresses or allows (accepts) ports with, for the address or
+ * port of q: the set's name into set, the element into elem, the rule's
+ * position; false when the chain has none that fits (the rule then goes
+ * in as before). The one place that decides to offer a set. */
+static bool quick_set(const struct nfp_table *t, const struct nfp_chain *c,
+		      enum quick_kind kind, const struct quick_rule *q, const char *input,
+		      char *set, size_t setlen, char *elem, size_t elemlen, uint32_t *pos)
+{
+	char proto[16] = "", port[32] = "", want[48];
+
+	if (kind == QUICK_BLOCK) {
+		snprintf(want, sizeof(want), "%s saddr @", q->ip6 ? "ip6" : "ip");
+		snprintf(elem, elemlen, "%s", input);
+		fmt_trim(elem);
+	} else {
+		if (sscanf(q->text, "%15s dport %31s accept", proto, port) != 2)
+			return false;
+		snprintf(want, sizeof(want), "%s dport @", proto);
+		snprintf(elem, elemlen, "%s", port);
+	}
+	for (size_t i = 0; c && i < c->nrules; i++) {
+		const char *text = c->rules[i].text, *at = text ? strstr(text, want) : NULL;
+		size_t n = at ? strcspn(at + strlen(want), " ;,}") : 0;
+		bool verdict = text && (kind == QUICK_BLOCK ? strstr(text, " drop") || strstr(text, " reject")
+							    : strstr(text, " accept") != NULL);
+
+		if (!at || !n || n >= setlen || !verdict)
+			continue;
+		snprintf(set, setlen, "%.*s", (int)n, at + strlen(want));
+		for (size_t k = 0; k < t->nsets; k++)
+			if (strcmp(t->sets[k].name, set) == 0 && !t->sets[k].is_map &&
+			    (!strchr(elem, '/') || (t->sets[k].flags & NFT_SET_INTERVAL))) {
+				*pos = c->rules[i].position;
+				return true;
+			}
+	}
+	return false;
 }
 
 /* The effect check of the rule o or b staged last (check/effect.h), in
- * sb (made unless *open): said in the status line, its fix kept for w. */
+ * sb (made unless *open): said in the status line, its fix kept for L. */
 static void effect_say(struct view *v, struct sandbox *sb, bool *open)
 {
 	struct rules_view *rv = &v->rules;
@@ -706,7 +771,7 @@ static void effect_say(struct view *v, struct sandbox *sb, bool *open)
 	rv->has_fix = ef.has_fix;
 	rv->fix = ef.fix;
 	if (ef.has_fix)
-		view_status(v, ROLE_WARNING, "staged, but %s. O puts it %s %s %s %s%s", ef.said,
+		view_status(v, ROLE_WARNING, "staged, but %s. L puts it %s %s %s %s%s", ef.said,
 			    ef.fix.where == WHERE_BEFORE ? "before that rule, in"
 							 : "at the end of",
 			    ruleset_family_name(ef.fix.family) ?: "?", ef.fix.table, ef.fix.chain,
@@ -730,34 +795,31 @@ static bool quick_place(struct view *v, enum effect_kind kind, const char *input
 }
 
 /* b and o: a rule for an input chain: where the sandbox says it works
- * (check/effect.h), checked once staged */
-static void done_quick(struct view *v)
+ * (check/effect.h), checked once staged (quick.h: a block goes at the top,
+ * an allow at the end) */
+static void quick_stage_rule(struct view *v, const struct quick_rule *q)
 {
 	struct rules_view *rv = &v->rules;
 	const struct nfp_chain *in = input_chain(v);
 	const struct nfp_table *t = cur_table(v);
 	struct edit e = chain_edit(v, EDIT_INSERT);
-	enum effect_kind kind = v->prompt_for == ACT_BLOCK ? EFFECT_BLOCK : EFFECT_ALLOW;
+	enum effect_kind kind = q->where == WHERE_TOP ? EFFECT_BLOCK : EFFECT_ALLOW;
 	struct effect_place pl = { .family = t->family };
-	struct quick_rule q;
 	struct sandbox sb;
 	bool open = false, checked;
 
-	if (quick_rule(v->prompt_for == ACT_BLOCK ? QUICK_BLOCK : QUICK_ALLOW, v->input, &q,
-		       v->input_err, sizeof(v->input_err)))
-		return;
 	snprintf(pl.table, sizeof(pl.table), "%s", t->name);
 	snprintf(pl.chain, sizeof(pl.chain), "%s", in->name);
-	pl.where = q.where;
-	checked = quick_place(v, kind, v->input, t->family == NFPROTO_IPV6 || q.ip6, &pl,
+	pl.where = q->where;
+	checked = quick_place(v, kind, v->input, t->family == NFPROTO_IPV6 || q->ip6, &pl,
 			      &rv->effect_packet, &sb, &open);
 	e.family = pl.family;
 	e.table = pl.table;
 	e.chain = pl.chain;
-	e.text = q.text;
+	e.text = (char *)q->text;
 	e.where = pl.where;
 	e.anchor = pl.anchor;
-	if (!edit_ok(v, &e)) {
+	if (!edit_check(v, &e)) {
 		if (open)
 			sandbox_close(&sb);
 		return;
@@ -772,7 +834,7 @@ static void done_quick(struct view *v)
 		sandbox_close(&sb);
 }
 
-/* w: the rule o or b staged last, moved to where the check says it works */
+/* L: the rule staged last, moved to where the effect check says it works */
 static void effect_fix(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
@@ -782,7 +844,7 @@ static void effect_fix(struct view *v)
 	bool open = false;
 
 	if (!rv->has_fix || rv->effect_n != v->cs.n || !v->cs.n) {
-		view_status(v, ROLE_DIM, "nothing to put elsewhere (O follows o, b or a typed rule the check questions)");
+		view_status(v, ROLE_DIM, "nothing to put elsewhere (L follows o, b or a typed rule the check questions)");
 		return;
 	}
 	e = v->cs.edits[v->cs.n - 1];
@@ -795,10 +857,38 @@ static void effect_fix(struct view *v)
 	e.anchor = rv->fix.anchor;
 	e.anchor_edit = 0;
 	changeset_undo(&v->cs);
-	stage(v, &e);
+	edit_stage(v, &e);
 	effect_say(v, &sb, &open);
 	if (open)
 		sandbox_close(&sb);
+}
+
+/* ... or, where a rule of the input chain blocks (allows) with a set,
+ * first the offer: y adds to the set, n makes the rule */
+static void done_quick(struct view *v)
+{
+	const struct nfp_table *t = cur_table(v);
+	const struct nfp_chain *in = input_chain(v);
+	enum quick_kind kind = v->prompt_for == ACT_BLOCK ? QUICK_BLOCK : QUICK_ALLOW;
+	char set[NAME_MAX_LEN], elem[128];
+	struct quick_rule q;
+	struct edit e;
+	uint32_t pos;
+
+	if (quick_rule(kind, v->input, &q, v->input_err, sizeof(v->input_err)))
+		return;
+	if (!quick_set(t, in, kind, &q, v->input, set, sizeof(set), elem, sizeof(elem), &pos)) {
+		quick_stage_rule(v, &q);
+		return;
+	}
+	e = (struct edit){ .kind = EDIT_ELEM_ADD, .family = t->family, .table = t->name,
+			   .set = set, .text = elem };
+	v->mode = MODE_BROWSE;
+	keep_pending(v, &e);
+	v->confirm_alt = true;
+	view_ask(v, v->prompt_for, "Rule %u of %s %ss with set @%s: add %s to the set instead "
+		 "of a new rule? (y: into @%s, n: a new rule)", pos, in->name,
+		 kind == QUICK_BLOCK ? "drop" : "accept", set, elem, set);
 }
 
 void edit_prompt_done(struct view *v)
@@ -814,10 +904,13 @@ void edit_prompt_done(struct view *v)
 		done_move_to(v);
 		break;
 	case ACT_CHAIN_ADD:
-		done_chain_add(v);
+		done_spec_add(v, EDIT_CHAIN_ADD);
 		break;
 	case ACT_TABLE_ADD:
 		done_table_add(v);
+		break;
+	case ACT_SET_ADD:
+		done_spec_add(v, EDIT_SET_ADD);
 		break;
 	case ACT_BLOCK:
 	case ACT_ALLOW_PORT:
@@ -899,6 +992,8 @@ static void apply_now(struct view *v)
 
 bool edit_block_now(struct view *v, const char *addr)
 {
+	char set[NAME_MAX_LEN], elem[128];
+	uint32_t pos;
 	struct quick_rule q;
 	const struct nfp_table *t;
 	struct effect_place pl;
@@ -928,6 +1023,11 @@ bool edit_block_now(struct view *v, const char *addr)
 	e = (struct edit){ .kind = EDIT_INSERT, .family = pl.family, .table = pl.table,
 			   .chain = pl.chain, .where = pl.where, .text = q.text,
 			   .add_counter = !v->rules.no_counter };
+	/* into the blocklist set the input chain drops with, if it has one */
+	if (quick_set(t, input_of(t), QUICK_BLOCK, &q, addr, set, sizeof(set), elem,
+		      sizeof(elem), &pos))
+		e = (struct edit){ .kind = EDIT_ELEM_ADD, .family = t->family, .table = t->name,
+				   .set = set, .text = elem };
 	/* staged on the ruleset as it is now: nothing else is staged */
 	if (nl_genid(&v->live.nl, &v->cs.genid) < 0 || changeset_add(&v->cs, &e) < 0)
 		return false;
@@ -950,6 +1050,24 @@ void edit_confirmed(struct view *v)
 	struct rules_view *rv = &v->rules;
 
 	switch (v->confirm_for) {
+	case ACT_BLOCK:
+	case ACT_ALLOW_PORT: {
+		struct quick_rule q;
+
+		/* the offer of a set: y the element, n the rule after all */
+		if (v->confirm_yes) {
+			if (edit_check(v, &rv->pending_edit))
+				edit_stage(v, &rv->pending_edit);
+			else
+				view_status(v, ROLE_ERROR, "%s", v->input_err);
+		} else if (quick_rule(v->confirm_for == ACT_BLOCK ? QUICK_BLOCK : QUICK_ALLOW,
+				      v->input, &q, v->input_err, sizeof(v->input_err)) == 0) {
+			quick_stage_rule(v, &q);
+			if (v->input_err[0])
+				view_status(v, ROLE_ERROR, "%s", v->input_err);
+		}
+		break;
+	}
 	case ACT_APPLY:
 		apply_now(v);
 		break;
@@ -965,12 +1083,12 @@ void edit_confirmed(struct view *v)
 			struct edit flush = rv->pending_edit;
 
 			flush.kind = EDIT_CHAIN_FLUSH;
-			stage(v, &flush);
+			edit_stage(v, &flush);
 		}
-		stage(v, &rv->pending_edit);
+		edit_stage(v, &rv->pending_edit);
 		break;
 	default:
-		stage(v, &rv->pending_edit);
+		edit_stage(v, &rv->pending_edit);
 		if (rv->effect_pending) {
 			struct sandbox sb;
 			bool open = false;

@@ -491,6 +491,36 @@ def cmd_table(a):
 CT_HEADER = re.compile(r"connections (\d+)")
 
 
+def keys_while_loading(tm, name, marker, keys, n, least=0):
+    """Send keys (taking turns) while the header says marker (at least
+    `least` keys), each time waiting for the rows to change. Returns
+    (latencies, how many were sent while loading)."""
+    lat, sent = [], 0
+    for i in range(n):
+        before = tm.capture(name, esc=True)
+        loading = marker in before[0]
+        if not loading and i >= least:
+            break
+        sent += loading
+        k0 = time.perf_counter()
+        tm.keys(name, keys[i % len(keys)])
+        t, _ = poll(lambda: tm.capture(name, esc=True)[3:] != before[3:] or None, 2.0, 0.002)
+        lat.append(2.0 if t is None else t - k0)
+        time.sleep(0.03)
+    return lat, sent
+
+
+def wait_loaded(tm, name, header, total, marker, timeout):
+    """Until the header's count (header: its group 1) reaches total and
+    it no longer says marker; the time, or None."""
+    def loaded():
+        ls = tm.capture(name)
+        m = header.search(ls[0])
+        return m and int(m.group(1)) >= total and marker not in ls[0] or None
+    t, _ = poll(loaded, timeout, 0.01)
+    return t
+
+
 def cmd_ctview(a):
     """Open the live view, press 2, and time: the first rows of the
     connections screen, keys (Down) while the table loads, the whole table
@@ -505,23 +535,8 @@ def cmd_ctview(a):
         first, _ = poll(lambda: (lambda ls: CT_HEADER.search(ls[0]) and
                                  any(("tcp" in ln or "udp" in ln) for ln in ls[3:6]))(
                                      tm.capture(name)) or None, 60, 0.005)
-        lat = []
-        for _ in range(a.keys):
-            before = tm.capture(name, esc=True)
-            if "[loading" not in before[0]:
-                break
-            k0 = time.perf_counter()
-            tm.keys(name, "Down")
-            t, _ = poll(lambda: tm.capture(name, esc=True)[3:] != before[3:] or None, 2.0,
-                        0.002)
-            lat.append(2.0 if t is None else t - k0)
-            time.sleep(0.03)
-
-        def loaded():
-            ls = tm.capture(name)
-            m = CT_HEADER.search(ls[0])
-            return m and int(m.group(1)) >= a.entries and "[loading" not in ls[0] or None
-        done, _ = poll(loaded, 300, 0.01)
+        lat, _ = keys_while_loading(tm, name, "[loading", ["Down"], a.keys)
+        done = wait_loaded(tm, name, CT_HEADER, a.entries, "[loading", 300)
         time.sleep(0.5)
         s0 = time.perf_counter()
         tm.keys(name, ">")
@@ -536,6 +551,78 @@ def cmd_ctview(a):
                            "%d keys, median %.1f ms, max %.1f ms" % (
                                len(lat), 1e3 * statistics.median(lat), 1e3 * max(lat))
                            if lat else "loaded before the first key"), file=sys.stderr)
+    return 0
+
+
+# ---- the set screen (Enter on a set) on a big set ----
+
+SET_HEADER = re.compile(r"^ (?:set|map) \S+ \S+ \S+ .* (\d+) elements?")
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1])
+    return 0
+
+
+def cmd_setview(a):
+    """Open the live view, select the set in the tree, Enter, and time: the
+    first rows of the set screen, keys (Down, PgDn) while the rest loads,
+    the whole set loaded, a search of an address; and the memory the
+    elements took (RSS after, less before). `nft list set` side by side.
+    Prints one line (and --md: a markdown table row)."""
+    tm = Tmux()
+    try:
+        name = tm.start([a.bin, "-N", a.ns], 60)
+        tm.launch(name)
+        t, _ = poll(lambda: any("@" + a.set in ln for ln in tm.capture(name)) or None, 600, 0.05)
+        if t is None:
+            raise RuntimeError("no @%s in the tree after 600 s" % a.set)
+        pid = tm.pid(name)
+        time.sleep(1.0)
+        rss0 = rss_kb(pid)
+        tm.keys(name, "Down")
+        poll(lambda: any(("@" + a.set) in ln and "Enter opens" in "".join(tm.capture(name))
+                         for ln in tm.capture(name)) or None, 10, 0.01)
+        t0 = time.perf_counter()
+        tm.keys(name, "Enter")
+        first, _ = poll(lambda: (lambda ls: SET_HEADER.search(ls[0]) and
+                                 ls[3].strip() != "" and "loading" not in ls[3])(
+                                     tm.capture(name)) or None, 60, 0.002)
+        lat, sent_loading = keys_while_loading(tm, name, "loading...", ["NPage", "Down"],
+                                               a.keys, least=4)
+        done = wait_loaded(tm, name, SET_HEADER, a.elements, "loading...", 600)
+        time.sleep(0.5)
+        rss1 = rss_kb(pid)
+        tm.keys(name, "/")
+        time.sleep(0.1)
+        tm.keys(name, "-l", a.find)
+        s0 = time.perf_counter()
+        tm.keys(name, "Enter")
+        found, _ = poll(lambda: any(" is in " in ln for ln in tm.capture(name)[-3:]) or None,
+                        30, 0.002)
+        tm.stop(name)
+    finally:
+        tm.close()
+    ref, _ = reference(a.ns, ["nft", "list", "set"] + a.ref.split(), 3)
+    fmt = lambda v, base: "n/a" if v is None else "%.3f s" % (v - base)
+    per = (rss1 - rss0) * 1024.0 / a.elements
+    line = ("live view, set screen %s: first rows %s, loaded %s, `nft list set` %.3f s; "
+            "keys while loading: %s; / %s: %s; memory %.1f bytes an element (RSS)"
+            % (a.label, fmt(first, t0), fmt(done, t0), ref,
+               "%d of %d sent while loading, median %.1f ms, max %.1f ms" % (
+                   sent_loading, len(lat), 1e3 * statistics.median(lat), 1e3 * max(lat))
+               if lat else "none", a.find, fmt(found, s0), per))
+    print(line, file=sys.stderr)
+    if a.md:
+        with open(a.md, "a") as f:
+            f.write("| %s | %s | %s | %.3f s | %s | %s | %.1f |\n"
+                    % (a.label, fmt(first, t0), fmt(done, t0), ref,
+                       "med %.1f ms, max %.1f ms (%d of %d while loading)" % (
+                           1e3 * statistics.median(lat), 1e3 * max(lat), sent_loading, len(lat))
+                       if lat else "-", fmt(found, s0), per))
     return 0
 
 
@@ -659,6 +746,16 @@ def main():
     c.add_argument("--entries", type=int, required=True)
     c.add_argument("--label", required=True)
     c.add_argument("--keys", type=int, default=30)
+    sv = sub.add_parser("setview")
+    sv.add_argument("--bin", required=True)
+    sv.add_argument("--ns", required=True)
+    sv.add_argument("--set", required=True)
+    sv.add_argument("--ref", required=True, help="FAMILY TABLE SET for nft list set")
+    sv.add_argument("--elements", type=int, required=True)
+    sv.add_argument("--find", required=True)
+    sv.add_argument("--label", required=True)
+    sv.add_argument("--keys", type=int, default=30)
+    sv.add_argument("--md")
     tr = sub.add_parser("trace")
     tr.add_argument("--bin", required=True)
     tr.add_argument("--ns", required=True)
@@ -674,7 +771,8 @@ def main():
     t.add_argument("--md")
     a = p.parse_args()
     return {"first": cmd_first, "refresh": cmd_refresh, "idle": cmd_idle, "floor": cmd_floor,
-            "table": cmd_table, "ctview": cmd_ctview, "trace": cmd_trace}[a.verb](a) or 0
+            "table": cmd_table, "ctview": cmd_ctview, "setview": cmd_setview,
+            "trace": cmd_trace}[a.verb](a) or 0
 
 
 if __name__ == "__main__":

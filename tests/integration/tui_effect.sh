@@ -7,7 +7,7 @@
 # nothing, said nothing. Now the allow goes before the first rule that
 # would drop or count the port's packets, works with real traffic, and
 # counts them; the other chain's drop is said, with the rule or policy,
-# and O puts the accept there, where it works with real traffic.
+# and L puts the accept there, where it works with real traffic.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../tui_lib.sh"
 
@@ -75,9 +75,9 @@ keys Enter
 expect "o in inet web: the other chain's drop is said" 'the new accept is never reached by tcp' 20
 Q=$(screen | tr -s ' \n' '  ')
 check "... naming ip filter INPUT's policy and the hook" sh -c "printf '%s' '$Q' | grep -qF 'chain INPUT policy drop (ip filter) drops it (another base chain of the input hook'"
-check "... and O, the place where it works" sh -c "printf '%s' '$Q' | grep -qF 'O puts it at the end of ip filter INPUT'"
-keys O
-expect "O: staged in ip filter INPUT instead" 'staged \(1, W applies\): add rule ip filter INPUT tcp dport 9443 accept'
+check "... and L, the place where it works" sh -c "printf '%s' '$Q' | grep -qF 'L puts it at the end of ip filter INPUT'"
+keys L
+expect "L: staged in ip filter INPUT instead" 'staged \(1, W applies\): add rule ip filter INPUT tcp dport 9443 accept'
 expect_not "... where it works: no warning" 'never reached|does not decide'
 keys W
 wait_for 'one transaction' 20 >/dev/null
@@ -126,7 +126,7 @@ keys R
 wait_for 'REVERTED|reverted' 10 >/dev/null
 tui_end
 
-# rules typed with A: an accept after the drop is said dead, O moves it;
+# rules typed with A: an accept after the drop is said dead, L moves it;
 # a drop after an accept for the same port is never reached
 srv nft -f - <<'EOF'
 flush ruleset
@@ -147,9 +147,9 @@ keys Enter
 said() { wait_for 'staged' 20 >/dev/null; screen | tr -s ' \n' '  ' | grep -qE "$1"; }
 check "A: an accept after the drop is said, with the drop" \
 	said 'the new rule is never reached by tcp [0-9.:]+ -> [0-9.]+:8443 state new: rule [0-9]+ of inet web input \(counter drop\) drops it first'
-check "... and O" said 'O puts it before that rule, in inet web input'
-keys O
-expect_not "O: now it works" 'never reached|does not decide'
+check "... and L" said 'L puts it before that rule, in inet web input'
+keys L
+expect_not "L: now it works" 'never reached|does not decide'
 act append
 typein "tcp dport 22 drop"
 keys Enter
@@ -160,6 +160,6 @@ keys W
 wait_for 'one transaction' 20 >/dev/null
 keys y
 expect "W: applied" 'applied 1 edit on probation' 15
-check_eq "with real traffic: 8443 gets through where O put it (2 of 2)" "$(tcp_conns 2 8443)" 2
+check_eq "with real traffic: 8443 gets through where L put it (2 of 2)" "$(tcp_conns 2 8443)" 2
 tui_end
 finish
