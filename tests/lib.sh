@@ -339,6 +339,43 @@ start_servers() {
 	wait_port "$ns" udp 53 || bail "socat server on udp 53 in $ns"
 }
 
+# Long-lived connections, each tried again on request (ct_kill, ct_stale):
+# echo_server NS ADDR PORT LOG: tests/tools/echo_server.py in the background,
+# which logs "closed PEERPORT why" when a connection ends.
+TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/tools" && pwd)
+echo_server() {
+	touch "$4"
+	bg ip netns exec "$1" python3 "$TOOLS/echo_server.py" "$2" "$3" "$4"
+	wait_port "$1" tcp "$3" || bail "echo server on $2:$3 in $1"
+}
+# start_client NS HOST PORT N DIR: background client, waits for its ports
+start_client() {
+	mkdir -p "$5"
+	bg ip netns exec "$1" python3 "$TOOLS/echo_client.py" "$2" "$3" "$4" "$5"
+	local i
+	for i in $(seq 100); do [ -s "$5/ports" ] && return 0; sleep 0.05; done
+	bail "client $1 -> $2:$3 did not connect"
+}
+# round DIR K: let the client try every connection once more; prints results
+round() {
+	touch "$1/go.$2"
+	local i
+	for i in $(seq 100); do [ -s "$1/result.$2" ] && break; sleep 0.05; done
+	cat "$1/result.$2"
+}
+# res RESULTS PORT: the result of one connection
+res() { printf '%s\n' "$1" | awk -v p="$2" '$1 == p {print $2}'; }
+# closed LOG PORT: why the server's end of PORT closed (waits up to 2 s)
+closed() {
+	local i
+	for i in $(seq 40); do
+		grep -q "^closed $2 " "$1" 2>/dev/null && break
+		sleep 0.05
+	done
+	awk -v p="$2" '$1 == "closed" && $2 == p {print $3}' "$1"
+}
+
+
 # tcp_conns N PORT [SRCADDR [DST]]: N TCP connections from the client that send a
 # line and read the answer. Prints how many got an answer.
 tcp_conns() {
