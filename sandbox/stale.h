@@ -1,0 +1,59 @@
+/* stale: the tracked connections the ruleset no longer admits. A
+ * connection's original direction, sent into a sandbox holding a copy of
+ * the live ruleset as the first packet of a new connection (a TCP SYN, a
+ * UDP or SCTP packet), must pass every base chain of its way; those the
+ * kernel refuses there are stale: they flow only because their conntrack
+ * entry predates the change (an established packet is usually accepted
+ * before the new rule is reached), and they go on until it goes. Asked
+ * SANDBOX_BULK_MAX at a time (sandbox_admits: the kernel's verdicts, no
+ * evaluator of ours), in slices, so the live view keeps answering keys
+ * while 100k connections are checked.
+ *
+ * Which connections: established ones (a TCP connection in state
+ * ESTABLISHED, a UDP or SCTP flow that has seen a reply) that match the
+ * filter; ICMP and other protocols are not asked. The table is read once
+ * at the start (ct_dump, in slices when not blocking); the copy of the
+ * ruleset is of that moment too. */
+#ifndef NFP_STALE_H
+#define NFP_STALE_H
+
+#include "conntrack/ct.h"
+#include "conntrack/ct_dump.h"
+#include "conntrack/ct_filter.h"
+#include "sandbox/sandbox.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct stale {
+	struct sandbox sb;
+	bool sb_open;
+	struct ct_table t;          /* the connections read (established, matching) */
+	struct ct_dump dump;
+	bool loading;               /* the dump is under way */
+	size_t next;                /* the next entry of t to ask about */
+	uint32_t *refused;          /* indexes into t.e, in table order */
+	size_t nrefused, refused_cap;
+	size_t checked;             /* entries asked about so far */
+	size_t unsure;              /* ... whose answer the sandbox could not give */
+	bool done;
+};
+
+/* Open the sandbox on the live ruleset and start reading the table
+ * (f: NULL, everything). blocking: the whole dump now (the CLI);
+ * otherwise poll stale_fd() and call stale_step(). 0 or -errno with err
+ * filled (s is then freed). */
+int stale_start(struct stale *s, const struct ct_filter *f, bool blocking, char *err,
+		size_t errlen);
+/* The dump's socket while it is read, -1 after: then every stale_step
+ * asks one slice at once. */
+int stale_fd(const struct stale *s);
+/* One slice: a receive of the dump or SANDBOX_BULK_MAX questions. 1 =
+ * more to come, 0 = done, -errno = failed (err filled). */
+int stale_step(struct stale *s, char *err, size_t errlen);
+/* The whole of it, waiting. */
+int stale_run(struct stale *s, const struct ct_filter *f, char *err, size_t errlen);
+void stale_free(struct stale *s);
+
+#endif
