@@ -1535,6 +1535,48 @@ static int bulk_flush(struct sandbox *sb, char *err, size_t errlen)
 /* Bits of seen[] */
 enum { BULK_SENT = 1, BULK_ARRIVED = 2, BULK_ADMITTED = 4, BULK_IN = 8 };
 
+/* The conntrack entries the packets made in the sandbox, deleted by their
+ * original tuple (the tuple as sent) in one send: flushing the sandbox's
+ * table would walk every entry of the host's (the kernel has one table for
+ * all namespaces), slice after slice. Entries a rule moved to another zone
+ * stay until the sandbox goes. */
+static void forget_ct(struct sandbox *sb, const struct packet *ps, const uint8_t *seen, size_t n)
+{
+	size_t cap = 256 * (n + 1), len = 0, asked = 0, answered = 0;
+	char *buf = malloc(cap), *rbuf = malloc(NL_RECV_SIZE);
+
+	for (size_t i = 0; buf && rbuf && i < n; i++) {
+		const struct packet *p = &ps[i];
+		size_t alen = p->family == AF_INET ? 4 : 16;
+		struct ct_tuple t = { .sport = p->sport, .dport = p->dport };
+		struct nlmsghdr *nlh;
+
+		if (!(seen[i] & BULK_SENT))
+			continue;
+		memset(buf + len, 0, 256);
+		nlh = ct_nl_request(buf + len, IPCTNL_MSG_CT_DELETE, p->family, NLM_F_ACK, ++sb->seq);
+		memcpy(t.src.b, p->saddr, alen);
+		memcpy(t.dst.b, p->daddr, alen);
+		ct_nl_put_tuple(nlh, CTA_TUPLE_ORIG, p->family, p->proto, &t);
+		len += NLMSG_ALIGN(nlh->nlmsg_len);
+		asked++;
+	}
+	if (buf && rbuf && asked && mnl_socket_sendto(sb->ct, buf, len) >= 0)
+		while (answered < asked) {
+			ssize_t got = mnl_socket_recvfrom(sb->ct, rbuf, NL_RECV_SIZE);
+			int left = (int)got;
+			const struct nlmsghdr *h = (const void *)rbuf;
+
+			if (got <= 0)
+				break;
+			for (; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left))
+				answered += h->nlmsg_type == NLMSG_ERROR;
+		}
+	free(buf);
+	free(rbuf);
+}
+
+
 static int admits(struct sandbox *sb, const struct packet *ps, size_t n, uint8_t *verdict,
 		  struct bulk_key *keys, uint8_t *seen, char *err, size_t errlen)
 {
@@ -1673,7 +1715,7 @@ int sandbox_admits(struct sandbox *sb, const struct packet *ps, size_t n, uint8_
 	ret = admits(sb, ps, n, verdict, keys, seen, err, errlen);
 	if (pinned)
 		sched_setaffinity(0, sizeof(old), &old);
-	flush_ct(sb);
+	forget_ct(sb, ps, seen, n);
 	free(keys);
 	free(seen);
 	if (enter(sb->home) < 0 && !ret) {
