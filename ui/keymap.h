@@ -107,7 +107,8 @@ enum {
 	X(KILL, "kill", "Connections", KM_CONNS, ('d', KEY_DC), "Kill the selected connection (its local socket is reset)") \
 	X(KILL_ALL, "kill-all", "Connections", KM_CONNS, ('D'), "Kill every connection shown") \
 	X(BLOCK_KILL, "block-kill", "Connections", KM_CONNS, ('b'), "Block the selected connection's source (on probation) and kill its connections") \
-	X(ACCOUNTING, "accounting", "Connections", KM_CONNS, ('C'), "Turn conntrack accounting on (packet and byte counters)")
+	X(ACCOUNTING, "accounting", "Connections", KM_CONNS, ('C'), "Turn conntrack accounting on (packet and byte counters)") \
+	X(STALE, "not-admitted", "Connections", KM_RULES | KM_CONNS, ('!'), "The established connections the live ruleset no longer admits (their first packet asked of the kernel on a sandbox copy; checked after every apply): shown on the connections screen, where D kills them; ! again shows all")
 
 #define KEYMAP_KEYS 4
 

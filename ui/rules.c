@@ -692,6 +692,9 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 			conns_show_rule(v, row->text);
 		break;
 	}
+	case ACT_STALE:
+		conns_show_refused(v);
+		break;
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
 		v->live.dirty = true;
