@@ -339,6 +339,34 @@ start_servers() {
 	wait_port "$ns" udp 53 || bail "socat server on udp 53 in $ns"
 }
 
+# port_forward TABLE: in table inet TABLE of the server, tcp 8888 forwarded
+# to the client's management address, port 9100 (DNAT), masqueraded on the
+# way (so the answers come back through the server): a forwarded
+# connection with both NATs.
+port_forward() {
+	srv nft -f - <<EOF || bail "nft -f port forward"
+table inet $1 {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		tcp dport 8888 dnat ip to $MGMT_IP:9100
+	}
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		ip daddr 10.200.1.0/24 oif "v0" masquerade
+	}
+}
+EOF
+}
+
+# ipv6_on: IPv6 on the veth pair, the server 2001:db8:200::1/64, the
+# client ::2 (no duplicate address detection: usable at once).
+ipv6_on() {
+	srv sysctl -qw net.ipv6.conf.v0.disable_ipv6=0
+	cli sysctl -qw net.ipv6.conf.v0.disable_ipv6=0
+	ip -n "$SRV" addr add 2001:db8:200::1/64 dev v0 nodad
+	ip -n "$CLI" addr add 2001:db8:200::2/64 dev v0 nodad
+}
+
 # Long-lived connections, each tried again on request (ct_kill, ct_stale):
 # echo_server NS ADDR PORT LOG: tests/tools/echo_server.py in the background,
 # which logs "closed PEERPORT why" when a connection ends.

@@ -10,16 +10,9 @@
 . "$(dirname "$0")/../lib.sh"
 
 setup_net
+port_forward ctk
 srv nft -f - <<'EOF' || bail "nft -f ruleset"
 table inet ctk {
-	chain pre {
-		type nat hook prerouting priority dstnat; policy accept;
-		tcp dport 8888 dnat ip to 10.200.1.2:9100
-	}
-	chain post {
-		type nat hook postrouting priority srcnat; policy accept;
-		ip daddr 10.200.1.0/24 oif "v0" masquerade
-	}
 	chain input {
 		type filter hook input priority filter; policy accept;
 		ct state established,related counter
@@ -80,10 +73,7 @@ check_eq "the local client's next send fails (ECONNABORTED); the other connectio
 	"$(res "$r" "$Q1") $(res "$r" "$Q2")" "ECONNABORTED ok"
 
 # ---- 3b. the same over IPv6
-srv sysctl -qw net.ipv6.conf.v0.disable_ipv6=0
-cli sysctl -qw net.ipv6.conf.v0.disable_ipv6=0
-ip -n "$SRV" addr add 2001:db8:200::1/64 dev v0 nodad
-ip -n "$CLI" addr add 2001:db8:200::2/64 dev v0 nodad
+ipv6_on
 echo_server "$SRV" 2001:db8:200::1 9700 "$TEST_TMP/srv6.log"
 C6=$TEST_TMP/c6
 start_client "$CLI" 2001:db8:200::1 9700 2 "$C6"

@@ -36,12 +36,7 @@ rows() { screen | grep -c "10\.200\.0\.1:$1 "; }
 tui_start NFPILOT_CONFIG="$NFPILOT_CONFIG" NFPILOT_LIB_DIR="$NFPILOT_LIB_DIR" -- ||
 	bail "the live view did not start"
 keys Tab # the rules of inet web input
-keys A
-wait_for 'rule>|Append|append' 5 >/dev/null
-typein "tcp dport 9000 drop"
-keys Enter W
-wait_for 'one transaction' 5 >/dev/null
-keys y
+append_apply "tcp dport 9000 drop"
 expect "after W: the status counts the connections the change no longer admits" \
 	'3 established connections would not be admitted now: ! shows them, D there kills them' 20
 check "the change is in the kernel, on probation" srv nft list chain inet web input
