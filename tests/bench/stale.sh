@@ -20,23 +20,7 @@ top=$(cd "$here/../.." && pwd)
 bench_setup "bench stale" nfpstale nfps "${1:-}"
 export BENCH_HERE="$here"
 res=$tmp/results
-objs=$top/build
-old_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
-raised=
-stale_cleanup() {
-	bench_cleanup
-	if [ -n "$raised" ]; then
-		echo "$old_max" >/proc/sys/net/netfilter/nf_conntrack_max
-		echo "nf_conntrack_max put back to $old_max" >&2
-	fi
-}
-trap stale_cleanup EXIT
-
-cflags="-std=gnu11 -O2 -g -I$top $(pkg-config --cflags libmnl libnetfilter_conntrack) -pthread"
-libs="$(pkg-config --libs libnftables libnftnl libmnl libnetfilter_conntrack) -pthread"
-[ -f "$objs/lib/nft.a" ] || { echo "bench stale: no release archives in $objs/lib (make nfpilot)" >&2; exit 2; }
-${CC:-cc} $cflags -o "$tmp/ctfill" "$top/tests/tools/ctfill.c" "$objs/lib/nft.a" \
-	"$objs/lib/model.a" "$objs/lib/util.a" $libs
+bench_tool ctfill nft model util
 row() { python3 "$here/measure.py" row --out "$res" "$@"; }
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -46,10 +30,7 @@ for size in 10k 100k; do
 	r=$reps
 	[ "$n" -ge 100000 ] && r=$(( reps < 3 ? reps : 3 ))
 	ns=$pfx-$size
-	if [ "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" -lt $((2 * n)) ]; then
-		echo $((2 * n)) >/proc/sys/net/netfilter/nf_conntrack_max
-		raised=1
-	fi
+	ct_max_need $((2 * n))
 	ip netns add "$ns"
 	made="$made $ns"
 	ip -n "$ns" link set lo up
@@ -73,6 +54,11 @@ EOF
 	    --pa "^$((n / 5)) established connections would not be admitted now \\(of $n checked\\)" \
 	    --b "conntrack -L" --pb "^tcp .* dport=22 "
 	sed -i '$ s/"checkB": "[0-9]*\/1"/"checkB": "ok"/' "$res"
+	# the live view: ! on the loaded connections screen, keys meanwhile
+	if command -v tmux >/dev/null 2>&1; then
+		python3 "$here/tui_measure.py" ctstale --bin "$bin" --ns "$ns" --entries "$n" \
+			--label "$size" 2>&1 | tee -a "$tmp/tui" >&2 || true
+	fi
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -87,6 +73,10 @@ for l in open(sys.argv[1]):
     lines.append("%s: %.0f connections checked per second (conntrack -L reads %.0f a second)"
                  % (d["label"], n / a, n / b))
 lines.append("load average before %s, after %s (2 cores, shared)" % (sys.argv[2], sys.argv[3]))
+try:
+    lines += [l.strip() for l in open(sys.argv[1].rsplit("/", 1)[0] + "/tui")]
+except OSError:
+    pass
 print("\n".join(lines))
 if sys.argv[4]:
     with open(sys.argv[4], "a") as f:

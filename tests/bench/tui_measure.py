@@ -12,6 +12,11 @@
       CPU% of the live view, refresh 1 s, after loading is complete.
   tui_measure.py floor --out F [--reps R]
       The method's own floor: launch of a trivial program, a key echoed by cat.
+  tui_measure.py ctview  --bin B --ns NS --entries N --label L
+      The connections screen: first rows, keys while the table loads, a sort.
+  tui_measure.py ctstale --bin B --ns NS --entries N --label L
+      The connections screen loaded, then ! (which connections the ruleset
+      still admits, checked in slices): its answer, keys while it runs.
   tui_measure.py table F [--md MD]
 
 Every run uses a private tmux server (`tmux -L nfpb-PID`, window 120x40),
@@ -535,6 +540,54 @@ def cmd_ctview(a):
     return 0
 
 
+# the answer on the status line, or (once a key cleared it) the hints
+STALE_DONE = re.compile(r"connections? would not be admitted now|would be admitted now|"
+                        r"shown no longer admitted")
+
+
+def cmd_ctstale(a):
+    """Open the live view on the connections screen, wait for the whole
+    table, press ! (the check of which established connections the ruleset
+    still admits, in slices) and send Down keys while it runs, each timed
+    until the rows move. Prints one line: the check's time and the keys'."""
+    tm = Tmux()
+    try:
+        name = tm.start([a.bin, "-N", a.ns], 60)
+        tm.launch(name)
+        poll(lambda: any("F1" in ln for ln in tm.capture(name)[-1:]) or None, 30)
+        tm.keys(name, "2")
+
+        def loaded():
+            ls = tm.capture(name)
+            m = CT_HEADER.search(ls[0])
+            return m and int(m.group(1)) >= a.entries and "[" not in ls[0][m.end():] or None
+        poll(loaded, 300, 0.01)
+        time.sleep(0.5)
+        t0 = time.perf_counter()
+        tm.keys(name, "!")
+        lat, done = [], None
+        while time.perf_counter() - t0 < 300:
+            before = tm.capture(name, esc=True)
+            if STALE_DONE.search(tm.capture(name)[-2] if len(before) > 1 else ""):
+                done = time.perf_counter()
+                break
+            k0 = time.perf_counter()
+            tm.keys(name, "Down")
+            t, _ = poll(lambda: tm.capture(name, esc=True)[3:H - 1] != before[3:H - 1] or None,
+                        2.0, 0.002)
+            lat.append(2.0 if t is None else t - k0)
+            time.sleep(0.03)
+        tm.stop(name)
+    finally:
+        tm.close()
+    print("live view, ! on %s connections: answer after %s; Down while checking: %s; load %s"
+          % (a.label, "n/a" if done is None else "%.2f s" % (done - t0),
+             "%d keys, median %.1f ms, max %.1f ms" % (len(lat), 1e3 * statistics.median(lat),
+                                                       1e3 * max(lat)) if lat else "none",
+             load_avg()), file=sys.stderr)
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="verb", required=True)
@@ -561,18 +614,19 @@ def main():
     fl = sub.add_parser("floor")
     fl.add_argument("--out", required=True)
     fl.add_argument("--reps", type=int, default=5)
-    c = sub.add_parser("ctview")
-    c.add_argument("--bin", required=True)
-    c.add_argument("--ns", required=True)
-    c.add_argument("--entries", type=int, required=True)
-    c.add_argument("--label", required=True)
-    c.add_argument("--keys", type=int, default=30)
+    for v in ("ctview", "ctstale"):
+        c = sub.add_parser(v)
+        c.add_argument("--bin", required=True)
+        c.add_argument("--ns", required=True)
+        c.add_argument("--entries", type=int, required=True)
+        c.add_argument("--label", required=True)
+        c.add_argument("--keys", type=int, default=30)
     t = sub.add_parser("table")
     t.add_argument("file")
     t.add_argument("--md")
     a = p.parse_args()
     return {"first": cmd_first, "refresh": cmd_refresh, "idle": cmd_idle, "floor": cmd_floor,
-            "table": cmd_table, "ctview": cmd_ctview}[a.verb](a) or 0
+            "table": cmd_table, "ctview": cmd_ctview, "ctstale": cmd_ctstale}[a.verb](a) or 0
 
 
 if __name__ == "__main__":
