@@ -60,7 +60,7 @@ int stale_fd(const struct stale *s)
 	return s->loading ? ct_dump_fd(&s->dump) : -1;
 }
 
-int stale_step(struct stale *s, char *err, size_t errlen)
+int stale_step(struct stale *s, size_t max, char *err, size_t errlen)
 {
 	struct packet ps[SANDBOX_BULK_MAX];
 	uint8_t verdict[SANDBOX_BULK_MAX];
@@ -75,7 +75,9 @@ int stale_step(struct stale *s, char *err, size_t errlen)
 	}
 	if (s->done)
 		return 0;
-	for (; s->next < s->t.n && n < SANDBOX_BULK_MAX; s->next++, n++) {
+	if (max > SANDBOX_BULK_MAX)
+		max = SANDBOX_BULK_MAX;
+	for (; s->next < s->t.n && n < max; s->next++, n++) {
 		const struct ct_entry *e = &s->t.e[s->next];
 		struct packet *p = &ps[n];
 		size_t alen = e->family == AF_INET ? 4 : 16;
@@ -114,7 +116,7 @@ int stale_run(struct stale *s, const struct ct_filter *f, char *err, size_t errl
 {
 	int ret = stale_start(s, f, true, err, errlen);
 
-	while (ret == 0 && (ret = stale_step(s, err, errlen)) == 1)
+	while (ret == 0 && (ret = stale_step(s, SANDBOX_BULK_MAX, err, errlen)) == 1)
 		ret = 0;
 	return ret;
 }

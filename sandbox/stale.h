@@ -49,9 +49,11 @@ int stale_start(struct stale *s, const struct ct_filter *f, bool blocking, char 
 /* The dump's socket while it is read, -1 after: then every stale_step
  * asks one slice at once. */
 int stale_fd(const struct stale *s);
-/* One slice: a receive of the dump or SANDBOX_BULK_MAX questions. 1 =
- * more to come, 0 = done, -errno = failed (err filled). */
-int stale_step(struct stale *s, char *err, size_t errlen);
+/* One slice: a receive of the dump, or at most max questions (at most
+ * SANDBOX_BULK_MAX: the fewer, the shorter the slice; a slice's own cost
+ * is about what 30 questions take). 1 = more to come, 0 = done, -errno =
+ * failed (err filled). */
+int stale_step(struct stale *s, size_t max, char *err, size_t errlen);
 /* The whole of it, waiting. */
 int stale_run(struct stale *s, const struct ct_filter *f, char *err, size_t errlen);
 void stale_free(struct stale *s);

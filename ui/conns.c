@@ -27,6 +27,7 @@
 #define MARK_SECS 3.0        /* new / gone rows stay marked this long */
 #define STEP_BUDGET 0.015    /* seconds of dump slices per loop turn */
 #define EVENTS_PER_STEP 4000
+#define CHECK_SLICE 64       /* connections asked at a time (a few ms) */
 
 static double wall(void)
 {
@@ -370,7 +371,7 @@ static enum redraw check_step(struct view *v)
 
 		if (p.fd >= 0 && poll(&p, 1, 0) <= 0)
 			return REDRAW_NONE; /* the dump: nothing to read yet */
-		ret = stale_step(&c->check, err, sizeof(err));
+		ret = stale_step(&c->check, CHECK_SLICE, err, sizeof(err));
 	}
 	if (!c->checking || ret == 1)
 		return REDRAW_NONE;
