@@ -55,6 +55,7 @@ TEST_LAYER_test_staged    := apply
 TEST_LAYER_test_theme     := ui
 TEST_LAYER_test_trace     := nft
 TEST_LAYER_test_ui_keys   := ui
+TEST_LAYER_test_xtables   := nft
 
 layer_src  = $(wildcard $(1)/*.c)
 # its objects, in the build folder $(2)

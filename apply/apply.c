@@ -4,6 +4,8 @@
 #include "apply/compile.h"
 #include "apply/inverse.h"
 #include "nft/elemkeys.h"
+#include "nft/reader.h"
+#include "nft/xtables.h"
 #include "model/ruleset.h"
 #include "model/setelems.h"
 #include "util/grow.h"
@@ -106,8 +108,8 @@ static int plan_jobs(const struct changeset *cs, struct table_job **jobs, size_t
 		    grow(&j->item_edit, &j->item_edit_cap, j->nitems + 1, sizeof(*j->item_edit), 16))
 			return -ENOMEM;
 		j->items[j->nitems] = has_elements(e)
-				      ? (struct compile_item){ NULL, e->text, e->set, false }
-				      : (struct compile_item){ e->chain, e->text, NULL, false };
+				      ? (struct compile_item){ NULL, e->text, e->set, false, SYNTAX_NFT }
+				      : (struct compile_item){ e->chain, e->text, NULL, false, SYNTAX_NFT };
 		j->item_edit[j->nitems++] = (int)i;
 	}
 	return 0;
@@ -367,8 +369,11 @@ static int put_rule(const struct changeset *cs, struct batch *b, const struct ed
 		return -EIO;
 	if (e->add_counter && add_counter(r) < 0)
 		return -ENOMEM;
-	if (job) /* the anonymous sets of a compiled rule */
+	if (job) { /* the anonymous sets of a compiled rule; iptables-nft's
+		    * protocol for its xt matches, as a moved rule has it */
 		nftnl_expr_foreach(r, anon_set_cb, &sc);
+		snapshot_fix_compat(r);
+	}
 	nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
 	nftnl_rule_unset(r, NFTNL_RULE_POSITION);
 	if (e->kind == EDIT_REPLACE) {
@@ -510,6 +515,54 @@ static bool elements_text_ok(const char *text)
 	return !quoted;
 }
 
+/* The syntax of each rule of j: a table iptables-nft manages takes
+ * iptables' (text that begins with an option), or nft's that iptables
+ * reads back the same. A table that is not there yet (the changeset makes
+ * it) is nft's. */
+static int mark_syntax(struct nl *nl, struct table_job *j)
+{
+	struct reader_scope scope = { .family = j->family, .table = j->table, .no_rules = true };
+	struct nfp_ruleset rs = { 0 };
+	char err[256];
+	int ret = reader_read(nl, &scope, &rs, err, sizeof(err));
+	bool xt = !ret && rs.ntables == 1 && rs.tables[0].owner == NFP_OWNER_IPTABLES;
+
+	ruleset_free(&rs);
+	if (ret && ret != -ENOENT)
+		return ret;
+	for (size_t m = 0; xt && m < j->nitems; m++)
+		if (!j->items[m].set)
+			j->items[m].syntax = xtables_rule_text(j->items[m].text) ? SYNTAX_IPTABLES
+										  : SYNTAX_NFT_XT;
+	return 0;
+}
+
+/* Compile job j: its table's skeleton taken, its rules in their syntax.
+ * 0, or -errno with err and *failed: the item refused (compiled.failed). */
+static int compile_job(struct nl *nl, struct table_job *j, int *failed, char *err,
+		       size_t errlen)
+{
+	struct snap_id id = { j->family, j->table };
+	int ret = mark_syntax(nl, j);
+
+	*failed = -1;
+	if (ret) {
+		snprintf(err, errlen, "reading table %s: %s", j->table, nl_strerror(ret));
+		return ret;
+	}
+	ret = snapshot_take(nl, &id, 1, true, &j->snap, err, errlen);
+	if (ret)
+		return ret;
+	ret = compile_rules(&j->snap.tables[0], (const char *const *)j->pre, j->npre,
+			    j->items, j->nitems, &j->out);
+	*failed = ret ? j->out.failed : -1;
+	if (ret && *failed >= 0 && j->items[*failed].syntax == SYNTAX_NFT)
+		aim_error(err, errlen, j->out.err, j->items[*failed].text);
+	else if (ret)
+		snprintf(err, errlen, "%s", j->out.err);
+	return ret;
+}
+
 /* Compile the rule text of cs, table by table (nothing sent yet). */
 static int prepare(struct nl *nl, const struct changeset *cs, struct table_job **jobs,
 		   size_t *njobs, int *failed_edit, char *err, size_t errlen)
@@ -527,23 +580,12 @@ static int prepare(struct nl *nl, const struct changeset *cs, struct table_job *
 	ret = plan_jobs(cs, jobs, njobs);
 	for (size_t k = 0; k < *njobs && !ret; k++) {
 		struct table_job *j = &(*jobs)[k];
-		struct snap_id id = { j->family, j->table };
 
-		ret = snapshot_take(nl, &id, 1, true, &j->snap, err, errlen);
+		int f;
+
+		ret = compile_job(nl, j, &f, err, errlen);
 		if (ret)
-			break;
-		ret = compile_rules(&j->snap.tables[0], (const char *const *)j->pre, j->npre,
-				    j->items, j->nitems, &j->out);
-		if (ret) {
-			int f = j->out.failed;
-
-			*failed_edit = f >= 0 ? j->item_edit[f]
-				       : f <= -2 ? j->pre_edit[-2 - f] : -1;
-			if (f >= 0)
-				aim_error(err, errlen, j->out.err, j->items[f].text);
-			else
-				snprintf(err, errlen, "%s", j->out.err);
-		}
+			*failed_edit = f >= 0 ? j->item_edit[f] : f <= -2 ? j->pre_edit[-2 - f] : -1;
 	}
 	return ret;
 }
@@ -641,17 +683,9 @@ int apply_check_edit(struct nl *nl, const struct changeset *cs, struct edit *e, 
 	if (!ret)
 		ret = plan_jobs(&one, &jobs, &njobs);
 	for (size_t k = 0; k < njobs && !ret; k++) {
-		struct table_job *j = &jobs[k];
-		struct snap_id id = { j->family, j->table };
+		int f;
 
-		ret = snapshot_take(nl, &id, 1, true, &j->snap, err, errlen);
-		if (!ret)
-			ret = compile_rules(&j->snap.tables[0], (const char *const *)j->pre,
-					    j->npre, j->items, j->nitems, &j->out);
-		if (ret && j->out.failed >= 0)
-			aim_error(err, errlen, j->out.err, j->items[j->out.failed].text);
-		else if (ret && j->out.err[0])
-			snprintf(err, errlen, "%s", j->out.err);
+		ret = compile_job(nl, &jobs[k], &f, err, errlen);
 	}
 	/* a chain: what nft made of its spec, for the tree */
 	if (!ret && e->kind == EDIT_CHAIN_ADD) {
@@ -674,7 +708,7 @@ int apply_check_edit(struct nl *nl, const struct changeset *cs, struct edit *e, 
 int apply_element_key(struct nl *nl, const struct setelems_set *set, const char *text,
 		      uint8_t **key, char *err, size_t errlen)
 {
-	struct compile_item item = { NULL, text, set->name, true };
+	struct compile_item item = { NULL, text, set->name, true, SYNTAX_NFT };
 	struct snap_id id = { set->family, set->table };
 	struct snapshot snap = { 0 };
 	struct compiled out = { 0 };

@@ -1,6 +1,8 @@
 /* apply: a staged changeset as ONE kernel transaction. Rule text is
  * compiled with the real nft grammar in a scratch namespace
- * (apply/compile.h); the batch is built from the compiled objects and
+ * (apply/compile.h) — in a table iptables-nft manages, text that begins
+ * with an option by iptables-nft itself, and nft text only when iptables
+ * reads it back the same (compile_syntax); the batch is built from the compiled objects and
  * carries the generation the edits were staged against, so the kernel
  * itself refuses it if anyone changed the ruleset since. All edits or
  * none: on failure nothing changed, and the edit at fault is named. */

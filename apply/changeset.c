@@ -1,6 +1,7 @@
 #include "apply/changeset.h"
 
 #include "model/ruleset.h"
+#include "nft/xtables.h"
 #include "util/grow.h"
 
 #include <ctype.h>
@@ -114,6 +115,17 @@ static void put_set(FILE *fp, const char *verb, const struct edit *e)
 	put_name(fp, e->set);
 }
 
+/* the end of a rule's line: what its text is or gets */
+static void put_note(FILE *fp, const struct edit *e)
+{
+	/* iptables-nft gives its rules a counter */
+	if (e->text && xtables_rule_text(e->text))
+		fputs("  # iptables syntax", fp);
+	else if (e->add_counter)
+		fputs("  # a counter is added if it has none", fp);
+	fputc('\n', fp);
+}
+
 static void put_insert(FILE *fp, const struct edit *e)
 {
 	switch (e->where) {
@@ -135,7 +147,7 @@ static void put_insert(FILE *fp, const struct edit *e)
 		fprintf(fp, "  # %s the rule of edit %zu", e->where == WHERE_BEFORE ? "before"
 									   : "after",
 			e->anchor_edit);
-	fprintf(fp, "%s\n", e->add_counter ? "  # a counter is added if it has none" : "");
+	put_note(fp, e);
 }
 
 void changeset_print_edit(FILE *fp, const struct changeset *cs, size_t i)
@@ -148,8 +160,8 @@ void changeset_print_edit(FILE *fp, const struct changeset *cs, size_t i)
 		break;
 	case EDIT_REPLACE:
 		put_chain(fp, "replace rule", e);
-		fprintf(fp, " handle %llu %s%s\n", (unsigned long long)e->handle, e->text,
-			e->add_counter ? "  # a counter is added if it has none" : "");
+		fprintf(fp, " handle %llu %s", (unsigned long long)e->handle, e->text);
+		put_note(fp, e);
 		break;
 	case EDIT_DELETE:
 		put_chain(fp, "delete rule", e);

@@ -5,6 +5,7 @@
 #include "nft/batch.h"
 #include "model/ruleset.h"
 #include "nft/ruletext.h"
+#include "nft/xtables.h"
 #include "probation/snapfile.h"
 #include "util/grow.h"
 
@@ -14,6 +15,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <nftables/libnftables.h>
 #include <stdint.h>
@@ -107,11 +109,12 @@ static int put_input(FILE *in, const void *arg)
 	for (size_t k = 0; k < c->npre; k++)
 		fprintf(in, "%s%c", c->pre[k], 0);
 	fprintf(in, "%zu%c", c->nitems, 0);
-	/* chain, text, set ("" for a rule), "k" for a lookup */
+	/* chain, text, set ("" for a rule), its mode: "k" for a lookup, the
+	 * syntax of a rule ("n", "x", "c") */
 	for (size_t i = 0; i < c->nitems; i++)
 		fprintf(in, "%s%c%s%c%s%c%s%c", c->items[i].chain ? c->items[i].chain : "", 0,
 			c->items[i].text, 0, c->items[i].set ? c->items[i].set : "", 0,
-			c->items[i].key_only ? "k" : "", 0);
+			c->items[i].key_only ? "k" : &"nxc"[c->items[i].syntax], 0);
 	return ferror(in) ? -EIO : snapfile_write(&skel, in);
 }
 
@@ -147,10 +150,11 @@ static void free_strings(char **v)
 	free(v);
 }
 
-/* An item as put_input writes it: chain, text, set, "k" for a lookup. */
+/* An item as put_input writes it: chain, text, set, its mode. */
 #define ITEM_STRINGS 4
 #define ITEM(items, i, k) ((items)[ITEM_STRINGS * (i) + (k)])
 #define IS_ELEMS(items, i) (ITEM(items, i, 2)[0] != 0)
+#define MODE(items, i) (ITEM(items, i, 3)[0])
 
 #define KEY_SET "__nfpilot_key"
 
@@ -217,7 +221,7 @@ static int flush_set(struct nl *nl, uint32_t family, const char *table, const ch
 static int compile_elems(struct nl *nl, struct nft_ctx *ctx, const struct snap_table *t,
 			 char **items, size_t i)
 {
-	const char *set = ITEM(items, i, 3)[0] ? KEY_SET : ITEM(items, i, 2);
+	const char *set = MODE(items, i) == 'k' ? KEY_SET : ITEM(items, i, 2);
 	struct fwd f = { REC_ITEM_ELEMS, (int32_t)i };
 	struct nlmsghdr *req;
 	char *cmd = NULL;
@@ -243,6 +247,161 @@ static int compile_elems(struct nl *nl, struct nft_ctx *ctx, const struct snap_t
 	return 0;
 }
 
+/* ---- nft syntax in an iptables-nft table: does iptables read it back? ---- */
+
+/* The raw messages of a dump */
+struct msgs {
+	struct nlmsghdr **v;
+	size_t n, cap;
+};
+
+static int keep_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct msgs *m = data;
+	struct nlmsghdr **slot = grow_slot(&m->v, &m->n, &m->cap, sizeof(*m->v), 16);
+
+	if (!slot || !(*slot = malloc(nlh->nlmsg_len)))
+		return MNL_CB_ERROR;
+	memcpy(*slot, nlh, nlh->nlmsg_len);
+	return MNL_CB_OK;
+}
+
+static void msgs_free(struct msgs *m)
+{
+	for (size_t k = 0; k < m->n; k++)
+		free(m->v[k]);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static int chain_rules(struct nl *nl, const struct snap_table *t, const char *chain,
+		       struct msgs *m)
+{
+	struct nlmsghdr *req = nl_request(nl, NFT_MSG_GETRULE, t->family, NLM_F_DUMP);
+
+	msgs_free(m);
+	mnl_attr_put_strz(req, NFTA_RULE_TABLE, t->name);
+	mnl_attr_put_strz(req, NFTA_RULE_CHAIN, chain);
+	return nl_talk(nl, req, keep_cb, m);
+}
+
+/* What a rule does, as bytes to compare: its expressions but counters
+ * (iptables-nft gives every rule one), and its userdata (a comment). */
+static char *meaning(const struct nlmsghdr *nlh, size_t *len)
+{
+	char *buf = NULL;
+	FILE *fp = open_memstream(&buf, len);
+	const struct nlattr *a, *el, *x;
+
+	if (!fp)
+		return NULL;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) == NFTA_RULE_USERDATA) {
+			fwrite(a, 1, a->nla_len, fp);
+			continue;
+		}
+		if (mnl_attr_get_type(a) != NFTA_RULE_EXPRESSIONS)
+			continue;
+		mnl_attr_for_each_nested(el, a) {
+			bool counter = false;
+
+			mnl_attr_for_each_nested(x, el)
+				if (mnl_attr_get_type(x) == NFTA_EXPR_NAME)
+					counter = strcmp(mnl_attr_get_str(x), "counter") == 0;
+			if (!counter)
+				fwrite(el, 1, el->nla_len, fp);
+		}
+	}
+	if (fclose(fp) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static bool same_meaning(const struct nlmsghdr *a, const struct nlmsghdr *b)
+{
+	size_t la = 0, lb = 0;
+	char *ma = meaning(a, &la), *mb = meaning(b, &lb);
+	bool same = ma && mb && la == lb && memcmp(ma, mb, la) == 0;
+
+	free(ma);
+	free(mb);
+	return same;
+}
+
+/* How iptables writes what nft text has, for the refusal's hint */
+static void xt_hints(const char *text, char *out, size_t len)
+{
+	static const struct {
+		const char *nft, *xt;
+	} hints[] = {
+		{ "{", "a set of ports is -p tcp -m multiport --dports 8081,8082" },
+		{ "ct state", "ct state is -m conntrack --ctstate NEW,ESTABLISHED" },
+		{ "comment", "a comment is -m comment --comment \"text\"" },
+		{ "limit rate", "a limit is -m limit --limit 5/minute --limit-burst 10" },
+		{ "log", "log is -j LOG --log-prefix \"text\"" },
+		{ "reject", "reject is -j REJECT --reject-with tcp-reset" },
+	};
+	size_t used = 0;
+
+	out[0] = 0;
+	for (size_t k = 0; k < sizeof(hints) / sizeof(hints[0]) && used < len; k++)
+		if (strstr(text, hints[k].nft))
+			used += (size_t)snprintf(out + used, len - used, "; %s", hints[k].xt);
+}
+
+/* Each nft-syntax rule of an iptables-nft table (mode 'c'), added as the
+ * k-th rule of its chain: the line iptables-save prints for it, compiled
+ * by iptables-nft at the end of the chain, must give the same rule. */
+static int check_xt(struct nl *nl, const struct snap_table *t, char **items, size_t nitems)
+{
+	char err[512], msg[1400], hints[400], *save = NULL, *line = NULL;
+	struct msgs before = { 0 }, after = { 0 };
+	int ret = 0;
+
+	for (size_t i = 0; i < nitems && !ret; i++) {
+		const char *chain = ITEM(items, i, 0);
+		size_t k = 0;
+
+		if (IS_ELEMS(items, i) || MODE(items, i) != 'c')
+			continue;
+		for (size_t j = 0; j < i; j++)
+			k += !IS_ELEMS(items, j) && strcmp(ITEM(items, j, 0), chain) == 0;
+		if (!save && xtables_save(t->family, t->name, &save, err, sizeof(err))) {
+			ret = scratch_fail((int32_t)i, err);
+			break;
+		}
+		if (strstr(save, "is incompatible")) {
+			ret = scratch_fail((int32_t)i, "iptables-save cannot read this table with the "
+					   "rule in it: type it in iptables syntax, as iptables -S "
+					   "prints it");
+			break;
+		}
+		free(line);
+		line = NULL;
+		if (chain_rules(nl, t, chain, &before) || k >= before.n ||
+		    xtables_save_line(save, chain, k, &line)) {
+			ret = scratch_fail((int32_t)i, "reading the rule back as iptables-save does");
+			break;
+		}
+		if (xtables_add_rule(t->family, t->name, chain, line, err, sizeof(err)) == 0 &&
+		    chain_rules(nl, t, chain, &after) == 0 && after.n == before.n + 1 &&
+		    same_meaning(before.v[k], after.v[after.n - 1]))
+			continue;
+		xt_hints(ITEM(items, i, 1), hints, sizeof(hints));
+		snprintf(msg, sizeof(msg), "iptables reads this as another rule: iptables-save "
+			 "prints it as '%s'. Type it in iptables syntax, as iptables -S prints it "
+			 "(without -A %s)%s", line, chain, hints);
+		ret = scratch_fail((int32_t)i, msg);
+	}
+	free(line);
+	free(save);
+	msgs_free(&before);
+	msgs_free(&after);
+	return ret;
+}
+
 /* Restore the skeleton, run pre in ctx, add each item, send back their
  * dump. */
 static int compile_in(struct nl *nl, struct nft_ctx *ctx, struct snap_table *t,
@@ -254,7 +413,7 @@ static int compile_in(struct nl *nl, struct nft_ctx *ctx, struct snap_table *t,
 
 	/* a lookup compiles against a copy of its set that holds keys only */
 	for (size_t i = 0; i < nitems; i++)
-		if (IS_ELEMS(items, i) && ITEM(items, i, 3)[0] && add_key_set(t, ITEM(items, i, 2)))
+		if (IS_ELEMS(items, i) && MODE(items, i) == 'k' && add_key_set(t, ITEM(items, i, 2)))
 			return scratch_fail((int32_t)i, "no such set in the table");
 	if (nl_open(nl, err, sizeof(err)) || snapshot_restore_skeleton(nl, &skel, err, sizeof(err)))
 		return scratch_fail(-1, err);
@@ -280,6 +439,12 @@ static int compile_in(struct nl *nl, struct nft_ctx *ctx, struct snap_table *t,
 		if (IS_ELEMS(items, i)) {
 			if (compile_elems(nl, ctx, t, items, i))
 				return -1;
+			continue;
+		}
+		if (MODE(items, i) == 'x') {
+			if (xtables_add_rule(t->family, t->name, ITEM(items, i, 0), ITEM(items, i, 1),
+					     err, sizeof(err)))
+				return scratch_fail((int32_t)i, err);
 			continue;
 		}
 		if (asprintf(&rule, "add rule %s %s %s %s", fam, t->name, ITEM(items, i, 0),
@@ -326,7 +491,7 @@ static int compile_in(struct nl *nl, struct nft_ctx *ctx, struct snap_table *t,
 			    NFTA_SET_ELEM_LIST_TABLE, t->name, NFTA_SET_ELEM_LIST_SET, anon->v[k],
 			    NLM_F_DUMP))
 			return scratch_fail(-1, "reading back an anonymous set");
-	return 0;
+	return check_xt(nl, t, items, nitems);
 }
 
 int compile_scratch(FILE *in)

@@ -5,7 +5,9 @@
  * commands (chains the changeset creates), adds each rule there, and sends
  * back their dump: rules, the anonymous sets they use, and the chains
  * created. Elements are compiled the same way: `add element` into the
- * (empty) copy of their set, read back, the set flushed for the next. The live batch is then built from these objects, so that it can
+ * (empty) copy of their set, read back, the set flushed for the next. Rules
+ * of an iptables-nft table are compiled by iptables-nft (compile_syntax).
+ * The live batch is then built from these objects, so that it can
  * carry the generation the edits were staged against (nft/batch.h). */
 #ifndef NFP_COMPILE_H
 #define NFP_COMPILE_H
@@ -19,12 +21,24 @@ struct nftnl_rule;
 struct nftnl_set;
 struct nftnl_chain;
 
+/* The language of an item's rule text */
+enum compile_syntax {
+	SYNTAX_NFT,       /* nft's, compiled by libnftables */
+	SYNTAX_IPTABLES,  /* iptables' (an iptables-nft table): compiled by
+			   * iptables-nft (nft/xtables.h) */
+	SYNTAX_NFT_XT,    /* nft's in an iptables-nft table: refused unless
+			   * iptables-save reads it back as the same rule (the
+			   * line it prints, compiled by iptables-nft, gives the
+			   * same expressions but counters, the same comment) */
+};
+
 struct compile_item {
 	const char *chain;   /* chain of the table the rule goes to ... */
 	const char *text;    /* nft rule text; or elements: "a, b timeout 1h" */
 	const char *set;     /* ... or NULL: text is elements of this set */
 	bool key_only;       /* elements as keys of a copy of the set without
 			      * data, timeouts or statements (a lookup) */
+	enum compile_syntax syntax; /* a rule's */
 };
 
 struct compiled {

@@ -37,7 +37,10 @@ static const char edit_usage[] =
 	"  --timeout S, --detach, --confirm-new-session, --force: the probation, as\n"
 	"  for apply:\n"
 	"                            it asks on the terminal (no answer reverts)\n"
-	"  New rules get a counter unless they have one or --no-counter is given.\n";
+	"  New rules get a counter unless they have one or --no-counter is given.\n"
+	"  In a table iptables-nft manages, TEXT is iptables syntax as iptables -S prints\n"
+	"  it ('-p tcp --dport 22 -j ACCEPT', compiled by iptables-nft); nft syntax there\n"
+	"  must read back the same in iptables-save, or it is refused.\n";
 
 static bool parse_handle(const char *s, uint64_t *h)
 {

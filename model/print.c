@@ -41,7 +41,7 @@ static void print_table_header(FILE *fp, const struct nfp_table *t)
 	if (t->flags & NFT_TABLE_F_DORMANT)
 		fputs("  (dormant)", fp);
 	if (t->owner == NFP_OWNER_IPTABLES)
-		fputs("  -- managed by iptables-nft: change it with iptables", fp);
+		fputs("  -- managed by iptables-nft: its rules in iptables syntax", fp);
 	fputc('\n', fp);
 }
 
@@ -81,8 +81,10 @@ static void print_chain_header(FILE *fp, const struct nfp_table *t,
 	fputs(")\n", fp);
 }
 
-static void print_rule(FILE *fp, const struct nfp_rule *r, bool exact)
+static void print_rule(FILE *fp, const struct nfp_rule *r, const struct print_opts *o)
 {
+	const char *text = o->iptables && r->xt_text ? r->xt_text : r->text;
+	bool exact = o->exact;
 	char p[24], b[24];
 
 	fprintf(fp, "%6" PRIu32 " ", r->position);
@@ -92,14 +94,14 @@ static void print_rule(FILE *fp, const struct nfp_rule *r, bool exact)
 	else
 		fprintf(fp, "%8s %8s ", "-", "-");
 	fprintf(fp, "%7" PRIu64, r->handle);
-	if (r->text || r->comment)
+	if (text || r->comment)
 		fputs("  ", fp);
-	if (r->text)
-		fmt_put_safe(fp, r->text);
+	if (text)
+		fmt_put_safe(fp, text);
 	/* nft does not print an iptables comment (an xt match): add it the
-	 * way iptables -L does */
-	if (r->comment && r->compat) {
-		fputs(r->text ? "  /* " : "/* ", fp);
+	 * way iptables -L does (iptables-save's line has it) */
+	if (r->comment && r->compat && text == r->text) {
+		fputs(text ? "  /* " : "/* ", fp);
 		fmt_put_safe(fp, r->comment);
 		fputs(" */", fp);
 	}
@@ -144,7 +146,7 @@ void print_text(FILE *fp, const struct nfp_ruleset *rs, const struct print_opts 
 				fprintf(fp, "%6s %8s %8s %7s%s\n", "num", "pkts", "bytes",
 					"handle", o->counters_only ? "" : "  rule");
 			for (size_t k = 0; k < c->nrules; k++)
-				print_rule(fp, &c->rules[k], o->exact);
+				print_rule(fp, &c->rules[k], o);
 		}
 		if (t->nsets)
 			fputc('\n', fp);
@@ -170,6 +172,8 @@ static void json_rule(struct json *j, const struct nfp_rule *r)
 	json_bool(j, "compat", r->compat);
 	json_str(j, "comment", r->comment);
 	json_str(j, "text", r->text);
+	if (r->xt_text)
+		json_str(j, "iptables", r->xt_text);
 	json_end(j);
 }
 

@@ -13,6 +13,8 @@
 struct print_opts {
 	bool exact;          /* -x: exact numbers instead of 1.2K */
 	bool counters_only;  /* --counters: no rule text was read */
+	bool iptables;       /* --iptables: a rule's xt_text (the "-A" line of
+			      * iptables-save), where it has one, for its text */
 };
 
 void print_text(FILE *fp, const struct nfp_ruleset *rs, const struct print_opts *o);

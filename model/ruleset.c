@@ -40,7 +40,8 @@ void ruleset_rule_free(struct nfp_rule *r)
 	free(r->comment);
 	free(r->text);
 	free(r->target);
-	r->comment = r->text = r->target = NULL;
+	free(r->xt_text);
+	r->comment = r->text = r->target = r->xt_text = NULL;
 }
 
 static void chain_free(struct nfp_chain *c)

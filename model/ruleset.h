@@ -30,6 +30,8 @@ struct nfp_rule {
 	char *comment;       /* as the kernel holds it (unsanitised), or NULL */
 	char *text;          /* libnftables text (stateless), or NULL if unknown */
 	char *target;        /* the chain it jumps to or goes to, or NULL */
+	char *xt_text;       /* iptables-nft's tables: the "-A CHAIN ..." line
+			      * iptables-save prints for it, or NULL */
 	struct nfp_rate rate; /* live view: rates from successive readings */
 };
 

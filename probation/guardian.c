@@ -2,6 +2,7 @@
 #include "probation/guardian.h"
 
 #include "nft/batch.h"
+#include "nft/changed.h"
 #include "probation/history.h"
 #include "nft/ruletext.h"
 #include "probation/probation.h"
@@ -106,6 +107,9 @@ struct guardian {
 	int fin_n;              /* the history entry finish() completes */
 	uint32_t fin_genid;     /* the generation the revert left */
 	uint32_t went_genid;    /* the generation the last change left */
+	bool told;              /* the kernel told which tables the last script
+				 * changed (nft/changed.h), in told_by */
+	struct changed_watch told_by;
 	struct snapshot fin_back; /* reverted: the tables that came back */
 };
 
@@ -405,6 +409,16 @@ static void narrow(struct guardian *g, enum went went)
 			g->kept[i].touched = went == WENT_IN;
 			continue;
 		}
+		/* a script the kernel told about: a table it did not name was
+		 * not changed; a big one it named is taken as changed, as a
+		 * big one an edit names */
+		if (went == WENT_IN && g->told &&
+		    (!changed_has(&g->told_by, kept_table(g, i)->family, kept_table(g, i)->name) ||
+		     kept_table(g, i)->nrules > NARROW_READ_MAX)) {
+			g->kept[i].touched = changed_has(&g->told_by, kept_table(g, i)->family,
+							 kept_table(g, i)->name);
+			continue;
+		}
 		ids[n] = (struct snap_id){ kept_table(g, i)->family, kept_table(g, i)->name };
 		which[n++] = i;
 	}
@@ -430,6 +444,9 @@ static void narrow(struct guardian *g, enum went went)
 	for (size_t i = 0; i < g->nkept; i++)
 		if (g->kept[i].touched)
 			g->kept[out++] = g->kept[i];
+	if (g->told)
+		changed_free(&g->told_by);
+	g->told = false;
 	g->point_changed |= out != g->nkept;
 	g->nkept = out;
 	free(ids);
@@ -1051,11 +1068,20 @@ static int make_change(struct guardian *g, enum change_kind kind, const char *pa
 		}
 		if (include && *include)
 			nft_ctx_add_include_path(ctx, include);
+		/* the kernel tells which tables it changes: no re-read of
+		 * those it does not name (narrow) */
+		g->told = changed_start(&g->told_by, why, len) == 0;
+		if (!g->told)
+			syslog(LOG_WARNING, "%s: the tables a script changes are read again", why);
 		if (nft_run_cmd_from_filename(ctx, path) != 0) {
 			snprintf(why, len, "%s", nft_ctx_get_error_buffer(ctx));
 			ret = -EINVAL;
 		}
 		nft_ctx_free(ctx);
+		if (g->told && (ret || nl_genid(&g->nl, &now) || !changed_stop(&g->told_by, now))) {
+			changed_free(&g->told_by);
+			g->told = false;
+		}
 		return ret;
 	}
 	/* CHANGE_RESTORE */

@@ -477,12 +477,12 @@ poll_until() {
 # st KEY: a field of nfpilot status (in the server namespace)
 st() { nfp status 2>/dev/null | sed -n "s/^$1: //p" | head -n 1; }
 
-# over: no probation in the server namespace (status says none, and no
+# over [MS]: no probation in the server namespace (status says none, and no
 # guardian process of it is left).
 # (a guardian that has answered may still write the history's tables: it
-# is waited for, a little)
+# is waited for, a little: MS, 5000 unless told, longer for a big table)
 over() {
-	poll_until 5000 eval '[ "$(nfp status 2>/dev/null)" = "probation: none" ] &&
+	poll_until "${1:-5000}" eval '[ "$(nfp status 2>/dev/null)" = "probation: none" ] &&
 		[ -z "$(guardian_pids "$SRV")" ]'
 }
 

@@ -92,8 +92,10 @@ expect_mark() {
 # TEXT, Enter. Returns 1 (typing nothing) when the prompt did not open.
 prompt_label() {
 	case $1 in
-	i) echo '^Insert rule above:' ;; a) echo '^Insert rule below:' ;;
-	A) echo '^Append rule:' ;; e) echo '^Edit rule:' ;; M) echo '^Move to position:' ;;
+	# an iptables-nft table's say "(iptables)"
+	i) echo '^Insert rule above( \(iptables\))?:' ;; a) echo '^Insert rule below( \(iptables\))?:' ;;
+	A) echo '^Append rule( \(iptables\))?:' ;; e) echo '^Edit rule( \(iptables\))?:' ;;
+	M) echo '^Move to position:' ;;
 	c) echo '^New chain' ;; T) echo '^New table' ;; b) echo '^Block address:' ;;
 	o) echo '^Allow port' ;; *) echo ':' ;;
 	esac

@@ -1,5 +1,6 @@
 /* detail: one rule whole (r, or Enter on a rule that jumps nowhere) — its
- * text wrapped to the screen, where it is, its handle, counters and
+ * text wrapped to the screen (in an iptables-nft table, its iptables-save
+ * line too), where it is, its handle, counters and
  * rates, its comment, the named sets it uses and the rules that jump to
  * its chain. The rule is the ruleset screen's selection; the moving keys
  * scroll, any other key closes it. */
@@ -78,6 +79,13 @@ static void build(struct view *v, struct detail_text *d)
 	add(d, "%s", "");
 	add_wrapped(d, "  ", row->text ? row->text : "(its text is still loading)", COLS);
 	add(d, "%s", "");
+	if (r && t->owner == NFP_OWNER_IPTABLES) {
+		view_fill_xt(v);
+		add(d, "As iptables-save prints it:");
+		add_wrapped(d, "  ", r->xt_text ? r->xt_text : "(iptables-save gives it no line)",
+			    COLS);
+		add(d, "%s", "");
+	}
 	if (row->mark != ' ')
 		add(d, "Staged: %s", row->mark == '+' ? "added" : row->mark == '-' ? "deleted"
 				      : row->mark == '*' ? "changed" : "moved");

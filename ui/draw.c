@@ -157,6 +157,8 @@ bool draw_banner(struct view *v)
 static const char *label_of(const struct view *v, enum action a)
 {
 	static char save[160];
+	const struct nfp_table *t = view_table(v);
+	bool xt = t && t->owner == NFP_OWNER_IPTABLES;
 
 	switch (a) {
 	case ACT_SAVE:
@@ -165,10 +167,11 @@ static const char *label_of(const struct view *v, enum action a)
 		return save;
 	case ACT_SEARCH: return "Search: ";
 	case ACT_FILTER: case ACT_CT_FILTER: return "Filter: ";
-	case ACT_INSERT: return "Insert rule above: ";
-	case ACT_ADD_BELOW: return "Insert rule below: ";
-	case ACT_APPEND: return "Append rule: ";
-	case ACT_EDIT: return "Edit rule: ";
+	/* iptables-nft's tables take iptables syntax (nft/xtables.h) */
+	case ACT_INSERT: return xt ? "Insert rule above (iptables): " : "Insert rule above: ";
+	case ACT_ADD_BELOW: return xt ? "Insert rule below (iptables): " : "Insert rule below: ";
+	case ACT_APPEND: return xt ? "Append rule (iptables): " : "Append rule: ";
+	case ACT_EDIT: return xt ? "Edit rule (iptables): " : "Edit rule: ";
 	case ACT_MOVE_TO: return "Move to position: ";
 	case ACT_GOTO_RULE: return "Go to rule: ";
 	case ACT_CHAIN_ADD: return "New chain (NAME [type filter hook input priority 0; policy accept;]): ";
@@ -183,6 +186,27 @@ static const char *label_of(const struct view *v, enum action a)
  * left when it would pass the edge); when nft refused the input, its
  * message on the line above and the part it points at marked in the
  * input; what Tab offered, on the line above too. */
+/* The first line of msg above the prompt line y: on as many lines as it
+ * takes, three at most (iptables' refusals say what to type instead). */
+static void draw_error(struct view *v, int y, const char *msg)
+{
+	size_t n = strcspn(msg, "\n"), at = 0;
+	int k = 1;
+
+	for (size_t w = (size_t)COLS; k < 3 && n > w * (size_t)k; k++)
+		;
+	for (int i = 0; i < k; i++) {
+		size_t len = i == k - 1 || n - at <= (size_t)COLS ? n - at : (size_t)COLS;
+
+		/* not inside a character */
+		while (len && at + len < n && (msg[at + len] & 0xc0) == 0x80)
+			len--;
+		draw_textf(y - k + i, 0, COLS, v->attr[ROLE_ERROR], true, "%.*s", (int)len,
+			   msg + at);
+		at += len;
+	}
+}
+
 static void draw_prompt(struct view *v, int y)
 {
 	const char *label = prompt_label()[0] ? prompt_label() : label_of(v, v->prompt_for);
@@ -199,8 +223,7 @@ static void draw_prompt(struct view *v, int y)
 			from = strspn(l3 + 1, " ");
 			len = strspn(l3 + 1 + from, "^");
 		}
-		draw_textf(y - 1, 0, COLS, v->attr[ROLE_ERROR], true, "%.*s",
-		     (int)strcspn(v->input_err, "\n"), v->input_err);
+		draw_error(v, y, v->input_err);
 	} else if (prompt_matches()[0]) {
 		put(y - 1, 0, COLS, prompt_matches(), v->attr[ROLE_DIM], true);
 	}

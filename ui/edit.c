@@ -277,14 +277,20 @@ static const struct nfp_chain *input_chain(const struct view *v)
 	return input_of(cur_table(v));
 }
 
-static const char *iptables_warning(const struct view *v)
+/* The text to edit of a row: in an iptables-nft table, the rule as
+ * iptables -S prints it after "-A CHAIN" (iptables syntax, compiled by
+ * iptables-nft), else as nft prints it. */
+static const char *xt_form(struct view *v, const struct staged_row *row)
 {
-	const struct nfp_table *t = cur_table(v);
+	const struct nfp_chain *c = cur_chain(v);
+	const char *t;
 
-	return t && t->owner == NFP_OWNER_IPTABLES
-		       ? "This table is iptables-nft's: a rule in nft syntax here does not read "
-			 "back in iptables. Stage it anyway?"
-		       : NULL;
+	view_fill_xt(v);
+	if (!row->r || !(t = row->r->xt_text) || strncmp(t, "-A ", 3) != 0 ||
+	    strncmp(t + 3, c->name, strlen(c->name)) != 0)
+		return row->text;
+	t += 3 + strlen(c->name);
+	return t + strspn(t, " ");
 }
 
 void edit_action(struct view *v, enum action act)
@@ -320,7 +326,7 @@ void edit_action(struct view *v, enum action act)
 				view_status(v, ROLE_WARNING, "no rule selected");
 			return;
 		}
-		view_prompt(v, act, row->text);
+		view_prompt(v, act, xt_form(v, row));
 		return;
 	case ACT_DELETE:
 		if (rv->nmarked) {
@@ -502,7 +508,7 @@ static void done_rule(struct view *v)
 	}
 	v->mode = MODE_BROWSE;
 	v->rules.pane = PANE_RULES;
-	stage_after(v, &e, ACT_INSERT, iptables_warning(v));
+	stage_after(v, &e, ACT_INSERT, NULL);
 }
 
 static void done_move_to(struct view *v)
@@ -599,7 +605,7 @@ static void done_quick(struct view *v)
 	if (!edit_ok(v, &e))
 		return;
 	v->mode = MODE_BROWSE;
-	stage_after(v, &e, ACT_INSERT, iptables_warning(v));
+	stage_after(v, &e, ACT_INSERT, NULL);
 }
 
 void edit_prompt_done(struct view *v)

@@ -65,6 +65,7 @@ enum {
 	X(SCROLL_LEFT, "scroll-left", "Moving", KM_RULES, ('<'), "Scroll the rule text back left") \
 	X(DETAIL, "rule-detail", "Moving", KM_RULES, ('r'), "The selected rule whole: text, handle, counters, rates, comment, sets, jumps to its chain") \
 	X(GOTO_RULE, "goto-rule", "Moving", KM_RULES, (':'), "Go to rule N of the chain (:N, then Enter)") \
+	X(IPTABLES, "iptables-view", "Moving", KM_RULES, ('I'), "Show iptables-nft's tables as iptables-save prints them (-A lines), or as nft does") \
 	X(TREE, "toggle-tree", "Moving", KM_RULES, ('t', KEY_F(2)), "Show or hide the chain tree") \
 	X(SEARCH, "search", "Finding", KM_RULES, ('/', KEY_F(3)), "Search rule text, comments, chain and table names") \
 	X(SEARCH_NEXT, "search-next", "Finding", KM_RULES, ('n'), "Next match") \

@@ -8,10 +8,12 @@
 
 #include "model/fmt.h"
 #include "model/print.h"
+#include "nft/xtables.h"
 #include "probation/history.h"
 #include "util/grow.h"
 #include "util/mono.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,39 @@ const struct nfp_chain *view_chain(const struct view *v)
 	const struct tree_row *row = sel_row(v);
 
 	return row ? row_chain(v, row) : NULL;
+}
+
+void view_fill_xt(struct view *v)
+{
+	struct rules_view *rv = &v->rules;
+	const struct tree_row *row = sel_row(v);
+	struct nfp_table *t;
+	struct nfp_chain *c;
+	char *save = NULL, err[256];
+	bool need = false;
+	uint32_t genid = 0;
+
+	if (!row || row->staged || row->c < 0)
+		return;
+	t = &v->live.rs.tables[row->t];
+	c = &t->chains[row->c];
+	for (size_t k = 0; k < c->nrules; k++)
+		need |= !c->rules[k].xt_text;
+	if (t->owner != NFP_OWNER_IPTABLES || !c->rules_loaded || !need ||
+	    nl_genid(&v->live.nl, &genid) || (genid == rv->xt_genid && c == rv->xt_chain))
+		return;
+	rv->xt_genid = genid;
+	rv->xt_chain = c;
+	if (xtables_save(t->family, t->name, &save, err, sizeof(err))) {
+		view_status(v, ROLE_ERROR, "%s", err);
+		return;
+	}
+	if (xtables_join(t, save) == -ENOMEM)
+		view_status(v, ROLE_ERROR, "out of memory");
+	else if (c->nrules && !c->rules[0].xt_text)
+		view_status(v, ROLE_WARNING, "iptables-save gives chain %s another number of rules "
+			    "than nft (changed meanwhile?): its rules are shown as nft's", c->name);
+	free(save);
 }
 
 /* The selected chain if the kernel has it (not only staged). */
@@ -725,6 +760,12 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 			rv->hscroll = 0;
 		break;
 	}
+	case ACT_IPTABLES:
+		rv->xt_view = !rv->xt_view;
+		view_fill_xt(v);
+		view_status(v, ROLE_NORMAL, rv->xt_view ? "iptables-nft's tables as iptables-save "
+			    "prints them (I: as nft does)" : "rules as nft prints them");
+		break;
 	case ACT_TREE:
 		rv->tree_shown = !rv->tree_shown;
 		if (!rv->tree_shown)
@@ -1180,16 +1221,18 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 		break;
 	case COL_RULE: {
 		char text[2048];
+		const char *rt = v->rules.xt_view && row->r && row->r->xt_text ? row->r->xt_text
+										: row->text;
 		struct nfp_rule shown = { .text = (char *)row->text };
 		attr_t ta = selected ? base : v->attr[rule_role(&shown)];
 
 		if (row->mark == '-')
 			ta = (selected ? base : v->attr[ROLE_DIM]) | A_DIM;
-		if (row->text)
-			snprintf(text, sizeof(text), "%s", row->text); /* '-' marks it */
+		if (rt)
+			snprintf(text, sizeof(text), "%s", rt); /* '-' marks it */
 		else
 			snprintf(text, sizeof(text), "%s", v->utf8 ? "\u2026" : "...");
-		if (r->comment && r->compat) {
+		if (r->comment && r->compat && rt == row->text) {
 			size_t n = strlen(text);
 
 			snprintf(text + n, sizeof(text) - n, "  /* %s */", r->comment);
@@ -1297,7 +1340,8 @@ static void draw_table_summary(struct view *v, int x, int w, const struct nfp_ta
 	     rv->rows[rv->tree.sel].staged && rv->rows[rv->tree.sel].c < 0
 		     ? "  (staged: W creates it; c adds a chain)" : "");
 	if (t->owner == NFP_OWNER_IPTABLES)
-		draw_text(y++, x, w, " managed by iptables-nft: change its rules with iptables",
+		draw_text(y++, x, w, " managed by iptables-nft: rules in iptables syntax "
+			  "(-p tcp --dport 22 -j ACCEPT); I shows them so",
 		    v->attr[ROLE_WARNING], true);
 	else if (t->owner_name)
 		draw_textf(y++, x, w, v->attr[ROLE_WARNING], true, " managed by %s", t->owner_name);
@@ -1498,6 +1542,8 @@ static void rules_draw(struct view *v)
 	rv->tree_w = rv->tree_shown ? (third < 34 ? (third > 22 ? third : 22) : 34) : 0;
 	rv->body_top = 1;
 	rv->body_h = LINES - 2;
+	if (rv->xt_view)
+		view_fill_xt(v);
 	draw_header(v);
 	if (rv->tree_shown)
 		draw_tree(v);

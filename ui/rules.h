@@ -67,6 +67,13 @@ struct rules_view {
 	int flags;                  /* LIVE_* of the tick, for the step */
 	bool started;               /* entered once: the first chain selected */
 
+	/* I: the rules of iptables-nft's tables as iptables-save prints them
+	 * (view_fill_xt); the last read tried: at that generation, of that
+	 * chain */
+	bool xt_view;
+	uint32_t xt_genid;
+	const struct nfp_chain *xt_chain;
+
 	/* staging (ui/edit.c) */
 	bool no_counter;            /* new rules without the default counter */
 	uint64_t marked[256];       /* handles marked with m, in the chain shown */

@@ -146,6 +146,10 @@ bool view_goto_place(struct view *v, const struct place *p);
  * chain or table just made; undone, it goes back too). */
 void view_go(struct view *v, const struct place *p);
 const struct nfp_rule *view_rules(const struct view *v, size_t *n, bool *loading);
+/* The selected chain of an iptables-nft table: each rule's "-A" line as
+ * iptables-save prints it (nfp_rule.xt_text), read when a rule has none,
+ * once a generation. */
+void view_fill_xt(struct view *v);
 
 
 /* ---- safe.c: probation, confirm/revert/extend, save ---- */

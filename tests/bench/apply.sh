@@ -62,18 +62,49 @@ one() {
 	echo "$label|$ma|$mb|$(awk "BEGIN { printf \"%.3f\", $ma / $mb }")|$mc" >>"$tmp/rows"
 }
 
+# whole LABEL NS RULES: a script of the whole table (`flush table inet T` and
+# its RULES rules, as gen.py writes them), `nfpilot apply --detach` (its
+# restore point: every table, read whole; the kernel's notifications of the
+# commit tell which changed) then `nfpilot confirm`, against nft -f of the
+# same file, alternating; 100k: min(reps, 3) each
+whole() {
+	label=$1 ns=$2 rules=$3 n=$reps
+	[ "$rules" -ge 100000 ] && n=$(( reps < 3 ? reps : 3 ))
+	{ echo "flush table inet T"; python3 "$here/gen.py" T 1 "$rules"; } >"$tmp/whole.nft"
+	: >"$tmp/a" ; : >"$tmp/b"
+	i=0
+	while [ "$i" -lt "$n" ]; do
+		t0=$(now)
+		"$bin" -N "$ns" apply --detach --timeout 600 "$tmp/whole.nft" >/dev/null
+		"$bin" -N "$ns" confirm >/dev/null 2>&1 || : # none when nothing changed
+		t1=$(now)
+		ip netns exec "$ns" nft -f "$tmp/whole.nft"
+		t2=$(now)
+		echo "$t0 $t1" | awk '{ printf "%.4f\n", $2 - $1 }' >>"$tmp/a"
+		echo "$t1 $t2" | awk '{ printf "%.4f\n", $2 - $1 }' >>"$tmp/b"
+		i=$((i + 1))
+	done
+	rm -f "$tmp/whole.nft"
+	ma=$(sort -n "$tmp/a" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+	mb=$(sort -n "$tmp/b" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+	echo "$label|$ma|$mb|$(awk "BEGIN { printf \"%.3f\", $ma / $mb }")|$n" >>"$tmp/wrows"
+}
+
 # the nft -f timing above includes `ip netns exec`; measure that overhead once
 # so the table can show it (nfpilot enters the namespace itself with -N)
 
 start=$(date +%s)
 : >"$tmp/rows"
+: >"$tmp/wrows"
 if [ "$quick" != 1 ]; then
 	fixture 100k 1 100000
 	one "insert into 1 chain x 100k rules" "$pfx-100k" big
+	whole "apply FILE: the whole table, 100k rules" "$pfx-100k" 100000
 	ip netns del "$pfx-100k"
 fi
 fixture 10k 1 10000
 one "insert into 1 chain x 10k rules" "$pfx-10k" big
+whole "apply FILE: the whole table, 10k rules" "$pfx-10k" 10000
 ip netns del "$pfx-10k"
 fixture 100x1k 100 1000
 one "insert into c050 of 100 chains x 1k" "$pfx-100x1k" c050
@@ -99,6 +130,11 @@ head="nfpilot apply bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -n), $(npro
 		printf '%-40s %12s %12s %7s %12s\n' "$l" "$a" "$b" "$r" "$c"
 	done <"$tmp/rows"
 	echo "(nfpilot edit --detach: until the change is on probation; + confirm: nfpilot confirm after it)"
+	printf '%-40s %12s %12s %7s %5s\n' "a whole-table script (median s)" "apply+confirm" "nft -f" \
+		ratio reps
+	while IFS='|' read -r l a b r c; do
+		printf '%-40s %12s %12s %7s %5s\n' "$l" "$a" "$b" "$r" "$c"
+	done <"$tmp/wrows"
 	echo "(nft -f runs under ip netns exec: ${exec_ms} ms of it is that wrapper)"
 }
 if [ -n "${BENCH_OUT:-}" ]; then
@@ -116,6 +152,15 @@ if [ -n "${BENCH_OUT:-}" ]; then
 		while IFS='|' read -r l a b r c; do
 			echo "| $l | $a | $b | $r | $c |"
 		done <"$tmp/rows"
+		echo
+		echo "A script of the whole table (\`flush table inet T\` and its rules): \`nfpilot apply --detach FILE\`"
+		echo "then \`nfpilot confirm\`, against \`nft -f FILE\`, alternating:"
+		echo
+		echo "| whole-table script, median seconds | nfpilot apply + confirm | nft -f | ratio | reps |"
+		echo "|---|---:|---:|---:|---:|"
+		while IFS='|' read -r l a b r c; do
+			echo "| $l | $a | $b | $r | $c |"
+		done <"$tmp/wrows"
 		echo
 		echo "nft -f runs under \`ip netns exec\` (${exec_ms} ms of its time); nfpilot enters the namespace itself."
 	} >>"$BENCH_OUT"
