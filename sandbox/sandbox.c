@@ -550,6 +550,7 @@ int sandbox_open(struct sandbox *sb, char *err, size_t errlen)
 	memset(sb, 0, sizeof(*sb));
 	sb->ns = sb->home = sb->sock[0] = sb->sock[1] = sb->sock[2] = -1;
 	sb->next_index = 2;
+	sb->opened = mono_now();
 	ret = nl_open(&nl, err, errlen);
 	if (ret)
 		return ret;
@@ -808,25 +809,40 @@ static int oper_cb(const struct nlmsghdr *nlh, void *data)
 
 /* A veth drops what it is given to send until the kernel's link watch has
  * seen its carrier come on (its queue is attached then: up to a second
- * after it came up): wait for that, once per interface. */
+ * after it came up). Whether it has, asked once; and waited for, once per
+ * interface (at most two seconds). */
+static bool is_ready(struct sandbox *sb, struct sandbox_link *l)
+{
+	char buf[256] = { 0 };
+	struct nlmsghdr *nlh = rt_request(buf, RTM_GETLINK, NLM_F_ACK, ++sb->seq);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	uint8_t oper = 0;
+
+	if (l->ready)
+		return true;
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)l->peer;
+	if (talk(sb->rt, nlh, oper_cb, &oper))
+		return false;
+	l->ready = oper == 6; /* IF_OPER_UP (linux/if.h clashes with net/if.h) */
+	return l->ready;
+}
+
 static void wait_ready(struct sandbox *sb, struct sandbox_link *l)
 {
 	double end = mono_now() + 2.0;
 
-	while (!l->ready && mono_now() < end) {
-		char buf[256] = { 0 };
-		struct nlmsghdr *nlh = rt_request(buf, RTM_GETLINK, NLM_F_ACK, ++sb->seq);
-		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-		uint8_t oper = 0;
+	while (!is_ready(sb, l) && mono_now() < end)
+		usleep(10000);
+}
 
-		ifi->ifi_family = AF_UNSPEC;
-		ifi->ifi_index = (int)l->peer;
-		if (talk(sb->rt, nlh, oper_cb, &oper))
-			return;
-		l->ready = oper == 6; /* IF_OPER_UP (linux/if.h clashes with net/if.h) */
-		if (!l->ready)
-			usleep(10000);
-	}
+bool sandbox_ready(struct sandbox *sb)
+{
+	bool all = true;
+
+	for (size_t i = 0; i < sb->nlinks; i++)
+		all = (!sb->links[i].up || is_ready(sb, &sb->links[i])) && all;
+	return all || mono_now() - sb->opened > 2.0;
 }
 
 /* Send p in on interface in (its peer sends it), or out of this host
@@ -1605,9 +1621,12 @@ static int admits(struct sandbox *sb, const struct packet *ps, size_t n, uint8_t
 		     p->proto != IPPROTO_SCTP) || p->state != PACKET_NEW)
 			continue;
 		if (!is_local(sb, p->family, p->saddr)) {
-			if (!(in = link_to_source(sb, p)))
+			/* no way in, or one that takes nothing: not asked */
+			if (!(in = link_to_source(sb, p)) || !in->up)
 				continue;
 			wait_ready(sb, in);
+			if (!in->ready)
+				continue;
 		}
 		if (send_packet(sb, p, in, why, sizeof(why)))
 			continue;

@@ -20,6 +20,10 @@
  * fib and rt on the copied routes, ipsec, time, dynamic sets, rate and
  * quota state, helpers), and what the sandbox had to make up.
  *
+ * Many questions at once (sandbox_admits, below: whether each packet of a
+ * burst is admitted) go without tracing, through sets of a table of the
+ * sandbox's own.
+ *
  * The host never sees the packet. Made once, asked many times: after each
  * question the sandbox's conntrack table is flushed, so one answer never
  * depends on the one before. The copy is of the host's generation
@@ -78,6 +82,7 @@ struct sandbox {
 	size_t nlocal, local_cap;
 	unsigned skipped;             /* routes or addresses the copy refused */
 	uint32_t next_index;          /* for interfaces made up (peers, unknown names) */
+	double opened;                /* monotonic seconds */
 	const struct snapshot *scanned; /* real, or staged_copy once staged */
 	struct sandbox_unsure *unsure;
 	size_t nunsure, unsure_cap;
@@ -144,15 +149,17 @@ int sandbox_stage(struct sandbox *sb, const char *script, const char *include_di
  *
  *   - a table of nfpilot's own in the sandbox (made at the first call,
  *     constant text) has a chain first of all on prerouting (priority
- *     -2^31: before conntrack and NAT) that adds every packet to a set
- *     of arrivals, keyed by its protocol, addresses and ports as sent; and
+ *     -2^31: before conntrack and NAT) that adds every packet to a set of
+ *     arrivals, keyed by its protocol, addresses and ports as sent; and
  *     chains last of all on input and on postrouting (priority 2^31-1;
  *     postrouting leaves loopback to input) that add every packet of a
  *     connection's original direction to a set of admissions, keyed by
- *     conntrack's original tuple — the tuple as sent, whatever NAT did
- *     since. A packet in the admissions passed every base chain of its
- *     way (prerouting, then input; or forward or output, then
- *     postrouting): admitted. Sent, arrived and not there: refused.
+ *     conntrack's original tuple (the tuple as sent, whatever NAT did
+ *     since; a packet a rule took out of conntrack, notrack, by its
+ *     header: no NAT changed it). A packet among the admissions passed
+ *     every base chain of its way (prerouting, then input; or forward or
+ *     output, then postrouting): admitted. Sent, arrived, not there:
+ *     refused.
  *   - the packets go in a burst (their tuples tell them apart), then one
  *     marker down each way used (UDP 0.0.0.0 -> 0.0.0.0, dropped by the
  *     first chain, so no rule of the copy ever sees it). The process is
@@ -161,15 +168,22 @@ int sandbox_stage(struct sandbox *sb, const char *script, const char *include_di
  *     among the arrivals (the set read back until it is, at most a
  *     second), its packets are decided. A packet sent by this host is
  *     decided on the way out in the send itself.
- *   - a packet that could not be sent (no route, no way in, another
- *     protocol) or that never arrived (a full backlog) is SANDBOX_UNSURE,
- *     never refused. Then the sets and the sandbox's conntrack table are
- *     emptied: one call never depends on the one before.
+ *   - a packet that could not be sent (no route, no way in, an interface
+ *     that is down, another protocol) or that never arrived (a full
+ *     backlog) is SANDBOX_UNSURE, never refused. Then the sets are
+ *     emptied and the conntrack entries the packets made deleted (by
+ *     tuple: a flush would walk the host's whole table, which all
+ *     namespaces share): one call never depends on the one before.
  *
  * Rules that depend on what a sandbox cannot reproduce (sandbox_ask's
  * notes) weigh the same here. The table stays in the copy: sandbox_stage
  * makes the sandbox anew. 0, or -errno with err filled (the verdicts
  * are then SANDBOX_UNSURE). */
+/* Whether every interface of the sandbox that is up can send yet (or two
+ * seconds have passed): until then a question waits for it. Asked once,
+ * never waiting: for a loop that keeps answering keys. */
+bool sandbox_ready(struct sandbox *sb);
+
 #define SANDBOX_BULK_MAX 256
 enum sandbox_verdict { SANDBOX_UNSURE, SANDBOX_ADMITTED, SANDBOX_REFUSED };
 int sandbox_admits(struct sandbox *sb, const struct packet *ps, size_t n, uint8_t *verdict,

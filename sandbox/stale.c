@@ -112,6 +112,11 @@ int stale_step(struct stale *s, size_t max, char *err, size_t errlen)
 	return s->done ? 0 : 1;
 }
 
+bool stale_ready(struct stale *s)
+{
+	return sandbox_ready(&s->sb);
+}
+
 int stale_run(struct stale *s, const struct ct_filter *f, char *err, size_t errlen)
 {
 	int ret = stale_start(s, f, true, err, errlen);

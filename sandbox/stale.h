@@ -54,6 +54,9 @@ int stale_fd(const struct stale *s);
  * is about what 30 questions take). 1 = more to come, 0 = done, -errno =
  * failed (err filled). */
 int stale_step(struct stale *s, size_t max, char *err, size_t errlen);
+/* Whether the sandbox's interfaces can send yet (sandbox_ready): a step
+ * before would wait for them (up to a second after the start). */
+bool stale_ready(struct stale *s);
 /* The whole of it, waiting. */
 int stale_run(struct stale *s, const struct ct_filter *f, char *err, size_t errlen);
 void stale_free(struct stale *s);

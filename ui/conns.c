@@ -207,10 +207,15 @@ static int conns_pollfds(struct view *v, struct pollfd *pfd)
 	return n;
 }
 
-/* the check's slices: one each turn while it asks */
+/* the check's slices: one each turn while it asks (every 10 ms while the
+ * sandbox's interfaces come up) */
 static int conns_timeout_ms(const struct view *v)
 {
-	return v->conns.checking && stale_fd(&v->conns.check) < 0 ? 0 : -1;
+	const struct conns_view *c = &v->conns;
+
+	if (!c->checking || stale_fd(&c->check) >= 0)
+		return -1;
+	return c->check_ready ? 0 : 10;
 }
 
 /* Work on what arrived, within a budget: true when the screen changed. */
@@ -304,6 +309,7 @@ void conns_check_start(struct view *v, bool show)
 		return;
 	}
 	c->checking = true;
+	c->check_ready = false;
 	c->check_show = show;
 }
 
@@ -371,6 +377,8 @@ static enum redraw check_step(struct view *v)
 
 		if (p.fd >= 0 && poll(&p, 1, 0) <= 0)
 			return REDRAW_NONE; /* the dump: nothing to read yet */
+		if (p.fd < 0 && !c->check_ready && !(c->check_ready = stale_ready(&c->check)))
+			return REDRAW_NONE; /* the sandbox's interfaces: not yet */
 		ret = stale_step(&c->check, CHECK_SLICE, err, sizeof(err));
 	}
 	if (!c->checking || ret == 1)

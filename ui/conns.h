@@ -40,6 +40,7 @@ struct conns_view {
 	 * check runs in slices in the background, whatever is shown */
 	struct stale check;
 	bool checking;
+	bool check_ready;          /* the sandbox's interfaces can send */
 	bool check_show;           /* show them once the check is done */
 	struct ct_entry *refused;  /* its answer: sorted by id */
 	size_t nrefused, nchecked;
