@@ -28,6 +28,7 @@
 #define STEP_BUDGET 0.015    /* seconds of dump slices per loop turn */
 #define EVENTS_PER_STEP 4000
 #define CHECK_SLICE 64       /* connections asked at a time (a few ms) */
+#define CHECK_BUDGET 0.008   /* seconds of them per loop turn */
 
 static double wall(void)
 {
@@ -372,7 +373,7 @@ static enum redraw check_step(struct view *v)
 	char err[512];
 	int ret = 1;
 
-	while (c->checking && ret == 1 && mono_now() - start < STEP_BUDGET) {
+	while (c->checking && ret == 1 && mono_now() - start < CHECK_BUDGET) {
 		struct pollfd p = { .fd = stale_fd(&c->check), .events = POLLIN };
 
 		if (p.fd >= 0 && poll(&p, 1, 0) <= 0)

@@ -563,6 +563,16 @@ def cmd_ctstale(a):
             return m and int(m.group(1)) >= a.entries and "[" not in ls[0][m.end():] or None
         poll(loaded, 300, 0.01)
         time.sleep(0.5)
+        # the floor under this load: the same keys with nothing running
+        idle = []
+        for _ in range(10):
+            before = tm.capture(name, esc=True)
+            k0 = time.perf_counter()
+            tm.keys(name, "Down")
+            t, _ = poll(lambda: tm.capture(name, esc=True)[3:H - 1] != before[3:H - 1] or None,
+                        2.0, 0.002)
+            idle.append(2.0 if t is None else t - k0)
+            time.sleep(0.03)
         t0 = time.perf_counter()
         tm.keys(name, "!")
         lat, done = [], None
@@ -580,11 +590,11 @@ def cmd_ctstale(a):
         tm.stop(name)
     finally:
         tm.close()
-    print("live view, ! on %s connections: answer after %s; Down while checking: %s; load %s"
-          % (a.label, "n/a" if done is None else "%.2f s" % (done - t0),
-             "%d keys, median %.1f ms, max %.1f ms" % (len(lat), 1e3 * statistics.median(lat),
-                                                       1e3 * max(lat)) if lat else "none",
-             load_avg()), file=sys.stderr)
+    keys = lambda v: ("%d keys, median %.1f ms, max %.1f ms" % (
+        len(v), 1e3 * statistics.median(v), 1e3 * max(v)) if v else "none")
+    print("live view, ! on %s connections: answer after %s; Down while checking: %s "
+          "(before !: %s); load %s" % (a.label, "n/a" if done is None else "%.2f s" % (done - t0),
+                                       keys(lat), keys(idle), load_avg()), file=sys.stderr)
     return 0
 
 

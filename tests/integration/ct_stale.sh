@@ -5,8 +5,8 @@
 # add drops behind "ct state established accept" — the misconception of
 # issue 14 — and ct stale names exactly those whose first packet the
 # kernel (on a sandbox copy) now refuses, as a new connection really is
-# refused; a filter narrows it; --json; --kill ends them at both ends while
-# the others go on.
+# refused; a filter narrows it; a plain iptables command is seen too;
+# --json; --kill ends them at both ends while the others go on.
 . "$(dirname "$0")/../lib.sh"
 
 setup_net
@@ -87,6 +87,17 @@ check_rc "ct stale sport $A2" 0 nfp ct stale sport "$A2" --json
 check_eq "one connection asked, the one refused" "$(printf '%s' "$RC_OUT" | stale_ports)" "$A2"
 check_rc "a bad filter" 2 nfp ct stale dport 99999
 check "the message names the word" grep -q "ct stale: bad filter: word 2 '99999'" <<<"$RC_ERR"
+
+# ---- 3b. a plain iptables command (an iptables-nft table beside inet web)
+srv iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT || bail "iptables -A"
+srv iptables -A INPUT -p tcp --dport 9001 -j DROP || bail "iptables -A 9001"
+check_rc "ct stale dport 9001 after iptables -A INPUT ... --dport 9001 -j DROP" 0 \
+	nfp ct stale dport 9001 --json
+check_eq "the two to 9001 are found" "$(printf '%s' "$RC_OUT" | stale_ports)" "$(sorted "$B1" "$B2")"
+srv iptables -F INPUT || bail "iptables -F"
+check_rc "ct stale dport 9001 after iptables -F INPUT" 0 nfp ct stale dport 9001
+check_eq "they are admitted again" "$RC_OUT" \
+	"every one of the 2 established connections checked would be admitted now"
 
 # ---- 4. --kill ends them at both ends; the others go on
 check_rc "ct stale --kill dport 9000" 0 nfp ct stale --kill dport 9000
