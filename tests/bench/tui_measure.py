@@ -563,30 +563,25 @@ def cmd_ctstale(a):
             return m and int(m.group(1)) >= a.entries and "[" not in ls[0][m.end():] or None
         poll(loaded, 300, 0.01)
         time.sleep(0.5)
-        # the floor under this load: the same keys with nothing running
-        idle = []
-        for _ in range(10):
+        def down():
+            """One Down, timed until the rows move."""
             before = tm.capture(name, esc=True)
             k0 = time.perf_counter()
             tm.keys(name, "Down")
             t, _ = poll(lambda: tm.capture(name, esc=True)[3:H - 1] != before[3:H - 1] or None,
                         2.0, 0.002)
-            idle.append(2.0 if t is None else t - k0)
             time.sleep(0.03)
+            return 2.0 if t is None else t - k0
+        # the floor under this load: the same keys with nothing running
+        idle = [down() for _ in range(10)]
         t0 = time.perf_counter()
         tm.keys(name, "!")
         lat, done = [], None
         while time.perf_counter() - t0 < 300:
-            before = tm.capture(name, esc=True)
-            if STALE_DONE.search(tm.capture(name)[-2] if len(before) > 1 else ""):
+            if STALE_DONE.search(tm.capture(name)[-2]):
                 done = time.perf_counter()
                 break
-            k0 = time.perf_counter()
-            tm.keys(name, "Down")
-            t, _ = poll(lambda: tm.capture(name, esc=True)[3:H - 1] != before[3:H - 1] or None,
-                        2.0, 0.002)
-            lat.append(2.0 if t is None else t - k0)
-            time.sleep(0.03)
+            lat.append(down())
         tm.stop(name)
     finally:
         tm.close()
