@@ -6,7 +6,8 @@
 # issue 14 — and ct stale names exactly those whose first packet the
 # kernel (on a sandbox copy) now refuses, as a new connection really is
 # refused; a filter narrows it; a plain iptables command is seen too;
-# --json; --kill ends them at both ends while the others go on.
+# --json; --kill ends them at both ends while the others go on; loopback
+# connections are asked through lo.
 . "$(dirname "$0")/../lib.sh"
 
 setup_net
@@ -129,5 +130,20 @@ check_eq "nothing stale is left; the two to 9001 remain" "$RC_OUT" \
 	"every one of the 2 established connections checked would be admitted now"
 r=$(round "$B" 2)
 check_eq "and they still echo" "$(res "$r" "$B1") $(res "$r" "$B2")" "ok ok"
+
+# ---- 5. loopback: both ends on this host, asked through lo
+echo_server "$SRV" 127.0.0.1 9300 "$TEST_TMP/lo.log"
+start_client "$SRV" 127.0.0.1 9300 2 "$TEST_TMP/l"
+check_rc "ct stale dport 9300 (two loopback connections)" 0 nfp ct stale dport 9300
+check_eq "both admitted" "$RC_OUT" \
+	"every one of the 2 established connections checked would be admitted now"
+srv nft add rule inet web input tcp dport 9300 drop || bail "nft add rule 9300"
+check_rc "ct stale dport 9300 after a drop of 9300" 0 nfp ct stale dport 9300
+check_eq "both refused" "$(printf '%s\n' "$RC_OUT" | head -n 1)" \
+	"2 established connections would not be admitted now (of 2 checked):"
+srv nft insert rule inet web input iif lo accept || bail "nft insert iif lo accept"
+check_rc "ct stale dport 9300 after iif lo accept first" 0 nfp ct stale dport 9300
+check_eq "both admitted again" "$RC_OUT" \
+	"every one of the 2 established connections checked would be admitted now"
 
 finish
