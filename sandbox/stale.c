@@ -126,13 +126,21 @@ int stale_run(struct stale *s, const struct ct_filter *f, char *err, size_t errl
 	return ret;
 }
 
-void stale_free(struct stale *s)
+void stale_forget(struct stale *s)
 {
 	if (s->loading)
 		ct_dump_cancel(&s->dump);
-	if (s->sb_open)
-		sandbox_close(&s->sb);
+	s->loading = false;
 	ct_table_free(&s->t);
 	free(s->refused);
+	s->refused = NULL;
+	s->nrefused = s->refused_cap = 0;
+}
+
+void stale_free(struct stale *s)
+{
+	stale_forget(s);
+	if (s->sb_open)
+		sandbox_close(&s->sb);
 	memset(s, 0, sizeof(*s));
 }

@@ -59,6 +59,11 @@ int stale_step(struct stale *s, size_t max, char *err, size_t errlen);
 bool stale_ready(struct stale *s);
 /* The whole of it, waiting. */
 int stale_run(struct stale *s, const struct ct_filter *f, char *err, size_t errlen);
+/* Done with the answer: the table and the refused list go, the sandbox
+ * stays until stale_free (closing it waits for the kernel: its packet
+ * socket, an RCU grace period, tens of milliseconds under load — a live
+ * view pays that when it starts the next check, not between two keys). */
+void stale_forget(struct stale *s);
 void stale_free(struct stale *s);
 
 #endif

@@ -176,8 +176,7 @@ static void conns_free(struct view *v)
 	struct conns_view *c = &v->conns;
 
 	conns_leave(v);
-	if (c->checking)
-		stale_free(&c->check);
+	stale_free(&c->check);
 	free(c->refused);
 	ct_table_free(&c->t);
 	ct_rows_free(&c->rows);
@@ -301,8 +300,8 @@ void conns_check_start(struct view *v, bool show)
 	struct conns_view *c = &v->conns;
 	char err[512];
 
-	if (c->checking)
-		stale_free(&c->check);
+	/* the last check's sandbox goes now, with the new one made */
+	stale_free(&c->check);
 	c->checking = false;
 	if (stale_start(&c->check, NULL, false, err, sizeof(err))) {
 		view_status(v, ROLE_ERROR, "cannot check which connections are still admitted: %s",
@@ -345,7 +344,7 @@ static void check_done(struct view *v)
 
 	if (!r) {
 		view_status(v, ROLE_ERROR, "checking the connections: out of memory");
-		stale_free(&c->check);
+		stale_forget(&c->check);
 		return;
 	}
 	c->refused = r;
@@ -362,7 +361,7 @@ static void check_done(struct view *v)
 			    c->nrefused == 1 ? "" : "s", c->nrefused == 1 ? "it" : "them",
 			    c->nrefused == 1 ? "it" : "them");
 	check_show(v);
-	stale_free(&c->check);
+	stale_forget(&c->check);
 }
 
 /* A slice of the check, within the step's budget. */
@@ -387,7 +386,7 @@ static enum redraw check_step(struct view *v)
 	c->checking = false;
 	if (ret < 0) {
 		view_status(v, ROLE_ERROR, "checking which connections are still admitted: %s", err);
-		stale_free(&c->check);
+		stale_forget(&c->check);
 	} else {
 		check_done(v);
 	}
