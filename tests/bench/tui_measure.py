@@ -587,9 +587,12 @@ def cmd_ctstale(a):
         tm.close()
     keys = lambda v: ("%d keys, median %.1f ms, max %.1f ms" % (
         len(v), 1e3 * statistics.median(v), 1e3 * max(v)) if v else "none")
-    print("live view, ! on %s connections: answer after %s; Down while checking: %s "
-          "(before !: %s); load %s" % (a.label, "n/a" if done is None else "%.2f s" % (done - t0),
-                                       keys(lat), keys(idle), load_avg()), file=sys.stderr)
+    # the first key waits for ! itself: the sandbox is made then, not in slices
+    print("live view, ! on %s connections: answer after %s; the first Down after ! %s; "
+          "Down while checking: %s (before !: %s); load %s"
+          % (a.label, "n/a" if done is None else "%.2f s" % (done - t0),
+             "%.1f ms" % (1e3 * lat[0]) if lat else "none", keys(lat[1:]), keys(idle),
+             load_avg()), file=sys.stderr)
     return 0
 
 
