@@ -3,7 +3,7 @@
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
-VERSION   := 0.1.0
+VERSION   := 0.2.0
 PKGS      := libnftables libnftnl libmnl libnetfilter_conntrack ncursesw readline
 
 CC        ?= cc

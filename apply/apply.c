@@ -515,25 +515,26 @@ static bool elements_text_ok(const char *text)
 	return !quoted;
 }
 
-/* The syntax of each rule of j: a table iptables-nft manages takes
- * iptables' (text that begins with an option), or nft's that iptables
- * reads back the same. A table that is not there yet (the changeset makes
- * it) is nft's. */
+/* The syntax of each rule of j: a chain iptables-nft manages (every chain
+ * of its tables, its own chains in a mixed table) takes iptables' (text
+ * that begins with an option), or nft's that iptables reads back the same.
+ * A table that is not there yet (the changeset makes it) is nft's. */
 static int mark_syntax(struct nl *nl, struct table_job *j)
 {
 	struct reader_scope scope = { .family = j->family, .table = j->table, .no_rules = true };
 	struct nfp_ruleset rs = { 0 };
 	char err[256];
 	int ret = reader_read(nl, &scope, &rs, err, sizeof(err));
-	bool xt = !ret && rs.ntables == 1 && rs.tables[0].owner == NFP_OWNER_IPTABLES;
+	const struct nfp_table *t = !ret && rs.ntables == 1 ? &rs.tables[0] : NULL;
 
-	ruleset_free(&rs);
 	if (ret && ret != -ENOENT)
 		return ret;
-	for (size_t m = 0; xt && m < j->nitems; m++)
-		if (!j->items[m].set)
+	for (size_t m = 0; t && m < j->nitems; m++)
+		if (!j->items[m].set &&
+		    ruleset_chain_iptables(t, ruleset_find_chain(t, j->items[m].chain)))
 			j->items[m].syntax = xtables_rule_text(j->items[m].text) ? SYNTAX_IPTABLES
 										  : SYNTAX_NFT_XT;
+	ruleset_free(&rs);
 	return 0;
 }
 

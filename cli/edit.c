@@ -5,8 +5,11 @@
 #include "cli/cli.h"
 
 #include "apply/apply.h"
+#include "apply/translate.h"
+#include "model/fmt.h"
 #include "nft/reader.h"
 #include "nft/ruletext.h"
+#include "nft/xtables.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -14,18 +17,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char edit_usage[] =
 	"usage: nfpilot [-N NETNS] edit [--genid N] -t [FAMILY] TABLE [-c CHAIN] EDIT...\n"
 	"  all EDITs are applied as one transaction: all of them or none\n"
+	"  N is a rule's position in the chain (1 is the first, as nfpilot list and\n"
+	"  iptables --line-numbers count them, before any edit of the command);\n"
+	"  H is a rule's handle\n"
 	"  -c CHAIN                  the chain of the edits that follow\n"
-	"  --insert TEXT             insert a rule at the top of the chain\n"
-	"  --insert-before H TEXT    insert a rule before the rule with handle H\n"
-	"  --insert-after H TEXT     insert a rule after the rule with handle H\n"
+	"  --insert [N] TEXT         insert a rule at the top, or as rule N\n"
 	"  --append TEXT             append a rule to the chain\n"
-	"  --replace H TEXT          replace the rule with handle H\n"
-	"  --delete H                delete the rule with handle H\n"
-	"  --move H before|after|top|bottom [A]   move rule H (it gets a new handle)\n"
+	"  --replace N TEXT          replace rule N\n"
+	"  --delete N                delete rule N\n"
+	"  --move N before|after|top|bottom [M]   move rule N (it gets a new handle)\n"
+	"  --insert-before-handle H TEXT, --insert-after-handle H TEXT,\n"
+	"  --replace-handle H TEXT, --delete-handle H,\n"
+	"  --move-handle H before|after|top|bottom [A]   the same, by handle\n"
+	"  TEXT in iptables words (-p tcp --dport 22 -j ACCEPT) is translated by\n"
+	"  iptables-translate in a native table, shown, and staged when confirmed:\n"
+	"  --translate               stage translations without asking\n"
+	"  --positions               N is a position even where it is another rule's\n"
+	"                            handle (refused without it: edit took handles\n"
+	"                            in nfpilot 0.1)\n"
 	"  --policy accept|drop      set the base chain's policy\n"
 	"  --add-chain NAME [SPEC]   create a chain; SPEC: 'type filter hook input\n"
 	"                            priority 0; policy accept;' for a base chain\n"
@@ -49,6 +63,126 @@ static bool parse_handle(const char *s, uint64_t *h)
 	errno = 0;
 	*h = strtoull(s, &end, 10);
 	return !errno && !*end && *h;
+}
+
+/* Positions are read from the chain as it is before the command, all at
+ * one generation, and the edits are applied guarded by it: whatever
+ * changes the chain in between makes the kernel refuse them. */
+struct positions {
+	bool any;            /* a position was read: gen is its generation */
+	bool sure;           /* --positions: no check against handles */
+	uint32_t gen;
+};
+
+/* The handle of rule pos (1-based) of scope's chain, for option o. An
+ * insert may name pos = rules + 1 (the end: *h = 0). A pos that is also
+ * the handle of another rule of the chain is refused unless p->sure: an
+ * old script (edit took handles in 0.1) must not delete the wrong
+ * rule. 0 or -errno with err filled. */
+static int position_handle(struct nl *nl, const struct reader_scope *scope, const char *o,
+			   uint64_t pos, bool insert, struct positions *p, uint64_t *h,
+			   char *err, size_t errlen)
+{
+	struct nfp_ruleset rs = { 0 };
+	const struct nfp_chain *c;
+	int ret = reader_read(nl, scope, &rs, err, errlen);
+
+	if (ret)
+		return ret;
+	c = &rs.tables[0].chains[0];
+	if (p->any && rs.genid != p->gen) {
+		snprintf(err, errlen, "%s %" PRIu64 ": the ruleset changed while the positions "
+			 "were read; run the command again", o, pos);
+		ret = -EAGAIN;
+	} else if (insert && pos > c->nrules + 1) {
+		snprintf(err, errlen, "%s %" PRIu64 ": chain %s has %zu rule%s; a rule can be "
+			 "inserted at 1 to %zu", o, pos, c->name, c->nrules,
+			 c->nrules == 1 ? "" : "s", c->nrules + 1);
+		ret = -ENOENT;
+	} else if (!insert && pos > c->nrules) {
+		if (c->nrules)
+			snprintf(err, errlen, "%s %" PRIu64 ": chain %s has %zu rule%s; there is "
+				 "no rule %" PRIu64, o, pos, c->name, c->nrules,
+				 c->nrules == 1 ? "" : "s", pos);
+		else
+			snprintf(err, errlen, "%s %" PRIu64 ": chain %s has no rules", o, pos,
+				 c->name);
+		ret = -ENOENT;
+	}
+	for (size_t i = 0; !ret && !insert && !p->sure && i < c->nrules; i++)
+		if (c->rules[i].handle == pos && i + 1 != pos) {
+			snprintf(err, errlen, "%s %" PRIu64 ": rule %" PRIu64 " has handle %" PRIu64
+				 ", and %" PRIu64 " is the handle of rule %zu; %s took a handle "
+				 "in nfpilot 0.1: write %s-handle %" PRIu64 " for that one, "
+				 "or add --positions to mean rule %" PRIu64, o, pos, pos,
+				 c->rules[pos - 1].handle, pos, i + 1, o, o, pos, pos);
+			ret = -EINVAL;
+		}
+	if (!ret) {
+		*h = pos <= c->nrules ? c->rules[pos - 1].handle : 0;
+		p->any = true;
+		p->gen = rs.genid;
+	}
+	ruleset_free(&rs);
+	return ret;
+}
+
+/* iptables words typed for a rule of a native table (apply/translate.h):
+ * the nft text iptables-translate makes of them, shown, and staged only
+ * when confirmed (--translate, or yes on a terminal). *text is then the
+ * translation (malloc'd in *nft). iptables-nft's chains (all of its
+ * tables', its own in a mixed table) are not translated: iptables-nft
+ * compiles them (apply/apply.h), as iptables-translate's nft text would
+ * not read back in iptables there. 0 or -errno with err filled. */
+static int translate_words(struct nl *nl, const struct reader_scope *scope, const char *o,
+			   bool confirmed, char **text, char **nft, char *err, size_t errlen)
+{
+	struct reader_scope s = *scope;
+	struct nfp_ruleset rs = { 0 };
+	const struct nfp_chain *c;
+	int ret;
+
+	if (!xtables_rule_text(*text))
+		return 0;
+	/* the table, if it is there: a table or chain the command makes is
+	 * native (apply.c's mark_syntax), its type filter */
+	s.chain = NULL;
+	s.no_rules = true;
+	ret = reader_read(nl, &s, &rs, err, errlen);
+	if (ret && ret != -ENOENT)
+		return ret;
+	c = ret ? NULL : ruleset_find_chain(&rs.tables[0], scope->chain);
+	if (ret || !ruleset_chain_iptables(&rs.tables[0], c))
+		ret = translate_iptables(scope->family, c ? c->type : NULL, *text, nft, err,
+					 errlen);
+	ruleset_free(&rs);
+	if (ret || !*nft)
+		return ret;
+	printf("%s: iptables words, in nft as iptables-translate writes them:\n  ", o);
+	fmt_put_safe(stdout, *nft);
+	putchar('\n');
+	fflush(stdout);
+	if (!confirmed && isatty(STDIN_FILENO)) {
+		char answer[16] = "";
+		size_t n = 0;
+
+		fputs("Stage the nft rule? [y/N] ", stderr);
+		while (n + 1 < sizeof(answer) && read(STDIN_FILENO, answer + n, 1) == 1 &&
+		       answer[n] != '\n')
+			n++;
+		answer[n] = 0;
+		confirmed = strcmp(answer, "y") == 0 || strcmp(answer, "yes") == 0;
+		if (!confirmed) {
+			snprintf(err, errlen, "%s: the translation was not confirmed; nothing was changed", o);
+			return -ECANCELED;
+		}
+	} else if (!confirmed) {
+		snprintf(err, errlen, "%s: iptables words are staged only as confirmed: add "
+			 "--translate to stage that nft rule", o);
+		return -EINVAL;
+	}
+	*text = *nft;
+	return 0;
 }
 
 /* the rule text of handle h, for a move (read from the kernel) */
@@ -91,18 +225,22 @@ int cli_edit(int argc, char **argv)
 	struct changeset cs = { 0 };
 	struct probation_opts opts;
 	struct probation prob;
-	bool counter = true, have_genid = false, printed = false;
+	bool counter = true, have_genid = false, printed = false, translate = false;
 	char err[2048] = "", *moved = NULL;
+	struct positions pos = { 0 };
 	int ret = 0, failed;
 	struct nl nl;
 
 	cli_probation_init(&opts, "nfpilot edit");
 	/* the help needs no kernel, and no root */
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			fputs(edit_usage, stdout);
 			return EXIT_OK;
 		}
+		pos.sure |= strcmp(argv[i], "--positions") == 0;
+		translate |= strcmp(argv[i], "--translate") == 0;
+	}
 	ret = nl_open(&nl, err, sizeof(err));
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);
@@ -128,6 +266,8 @@ int cli_edit(int argc, char **argv)
 			counter = false;
 			continue;
 		}
+		if (strcmp(o, "--positions") == 0 || strcmp(o, "--translate") == 0)
+			continue; /* read before the loop: it applies to every edit */
 		if (strcmp(o, "--genid") == 0 && i + 1 < argc) {
 			cs.genid = (uint32_t)strtoul(argv[++i], NULL, 10);
 			have_genid = true;
@@ -163,19 +303,34 @@ int cli_edit(int argc, char **argv)
 		e.family = scope.family;
 		e.table = (char *)scope.table;
 		e.chain = (char *)scope.chain;
-		if (strcmp(o, "--insert") == 0) {
+		/* by: the number after the option is a position or a handle */
+		enum { BY_NONE, BY_POS, BY_HANDLE } by = BY_NONE;
+		size_t olen = strlen(o);
+		bool handle_opt = olen > 7 && strcmp(o + olen - 7, "-handle") == 0;
+		char base[32];
+
+		snprintf(base, sizeof(base), "%.*s", (int)(handle_opt ? olen - 7 : olen), o);
+		if (strcmp(o, "--insert-before") == 0 || strcmp(o, "--insert-after") == 0) {
+			snprintf(err, sizeof(err), "%s took a handle in nfpilot 0.1: write "
+				 "%s-handle H TEXT, or --insert N TEXT to insert as rule N", o, o);
+			ret = -EINVAL;
+			break;
+		} else if (strcmp(o, "--insert") == 0) {
 			e.kind = EDIT_INSERT, e.where = WHERE_TOP, need = 1;
+			if (i + 2 < argc && parse_handle(argv[i + 1], &e.anchor))
+				by = BY_POS, need = 2; /* --insert N TEXT */
 		} else if (strcmp(o, "--append") == 0) {
 			e.kind = EDIT_INSERT, e.where = WHERE_APPEND, need = 1;
-		} else if (strcmp(o, "--insert-before") == 0 || strcmp(o, "--insert-after") == 0) {
-			e.kind = EDIT_INSERT, need = 2;
+		} else if (strcmp(o, "--insert-before-handle") == 0 ||
+			   strcmp(o, "--insert-after-handle") == 0) {
+			e.kind = EDIT_INSERT, need = 2, by = BY_HANDLE;
 			e.where = o[9] == 'b' ? WHERE_BEFORE : WHERE_AFTER;
-		} else if (strcmp(o, "--replace") == 0) {
-			e.kind = EDIT_REPLACE, need = 2;
-		} else if (strcmp(o, "--delete") == 0) {
-			e.kind = EDIT_DELETE, need = 1;
-		} else if (strcmp(o, "--move") == 0) {
-			e.kind = EDIT_MOVE, need = 2;
+		} else if (strcmp(base, "--replace") == 0) {
+			e.kind = EDIT_REPLACE, need = 2, by = handle_opt ? BY_HANDLE : BY_POS;
+		} else if (strcmp(base, "--delete") == 0) {
+			e.kind = EDIT_DELETE, need = 1, by = handle_opt ? BY_HANDLE : BY_POS;
+		} else if (strcmp(base, "--move") == 0) {
+			e.kind = EDIT_MOVE, need = 2, by = handle_opt ? BY_HANDLE : BY_POS;
 		} else if (strcmp(o, "--policy") == 0) {
 			e.kind = EDIT_POLICY, need = 1;
 		} else if (strcmp(o, "--add-chain") == 0) {
@@ -220,15 +375,24 @@ int cli_edit(int argc, char **argv)
 				ret = -EINVAL;
 				break;
 			}
-		} else if (e.kind == EDIT_REPLACE || e.kind == EDIT_DELETE || e.kind == EDIT_MOVE ||
-			   e.where == WHERE_BEFORE || e.where == WHERE_AFTER) {
+		} else if (by != BY_NONE) {
 			uint64_t *h = e.kind == EDIT_INSERT ? &e.anchor : &e.handle;
 
 			if (!parse_handle(argv[++i], h)) {
-				snprintf(err, sizeof(err), "%s: bad rule handle '%s'", o, argv[i]);
+				snprintf(err, sizeof(err), "%s: bad rule %s '%s'", o,
+					 by == BY_POS ? "number" : "handle", argv[i]);
 				ret = -EINVAL;
 				break;
 			}
+			if (by == BY_POS) {
+				ret = position_handle(&nl, &scope, o, *h, e.kind == EDIT_INSERT, &pos,
+						      h, err, sizeof(err));
+				if (ret)
+					break;
+			}
+			/* --insert N: before the rule now at N, or at the end */
+			if (by == BY_POS && e.kind == EDIT_INSERT)
+				e.where = e.anchor ? WHERE_BEFORE : WHERE_APPEND;
 		}
 		if (e.kind == EDIT_MOVE) {
 			const char *w = argv[++i];
@@ -238,16 +402,21 @@ int cli_edit(int argc, char **argv)
 				  : strcmp(w, "after") == 0 ? WHERE_AFTER
 				  : strcmp(w, "top") == 0 ? WHERE_TOP : WHERE_APPEND;
 			if (strcmp(w, "bottom") != 0 && e.where == WHERE_APPEND) {
-				snprintf(err, sizeof(err), "--move H before|after|top|bottom [A]");
+				snprintf(err, sizeof(err), "%s N before|after|top|bottom [M]", o);
 				ret = -EINVAL;
 				break;
 			}
 			if ((e.where == WHERE_BEFORE || e.where == WHERE_AFTER) &&
 			    (i + 1 >= argc || !parse_handle(argv[++i], &e.anchor))) {
-				snprintf(err, sizeof(err), "--move %s needs a rule handle", w);
+				snprintf(err, sizeof(err), "%s %s needs a rule %s", o, w,
+					 by == BY_POS ? "number" : "handle");
 				ret = -EINVAL;
 				break;
 			}
+			if (e.anchor && by == BY_POS &&
+			    (ret = position_handle(&nl, &scope, o, e.anchor, false, &pos, &e.anchor,
+						   err, sizeof(err))))
+				break;
 			ret = rule_text(&nl, &rs, e.handle, &moved, err, sizeof(err));
 			if (ret)
 				break;
@@ -255,6 +424,10 @@ int cli_edit(int argc, char **argv)
 		} else if (e.kind == EDIT_INSERT || e.kind == EDIT_REPLACE) {
 			e.text = argv[++i];
 			e.add_counter = counter;
+			ret = translate_words(&nl, &scope, o, translate, &e.text, &moved, err,
+					      sizeof(err));
+			if (ret)
+				break;
 		}
 		/* the changeset keeps copies of the edit's strings */
 		ret = changeset_add(&cs, &e);
@@ -263,11 +436,14 @@ int cli_edit(int argc, char **argv)
 		if (ret)
 			snprintf(err, sizeof(err), "%s: %s", o, strerror(-ret));
 	}
+	free(moved); /* an edit refused after its text was made */
 	if (!ret && !cs.n) {
 		snprintf(err, sizeof(err), "no edit given (nfpilot edit --help)");
 		ret = -EINVAL;
 	}
-	if (!ret && !have_genid && (ret = nl_genid(&nl, &cs.genid)))
+	if (!ret && !have_genid && pos.any)
+		cs.genid = pos.gen; /* the positions' generation, or the kernel refuses */
+	else if (!ret && !have_genid && (ret = nl_genid(&nl, &cs.genid)))
 		snprintf(err, sizeof(err), "reading the ruleset generation: %s", nl_strerror(ret));
 	if (ret) {
 		int code = ret == -EINVAL ? EXIT_USAGE : cli_exit_code(ret);

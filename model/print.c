@@ -40,9 +40,19 @@ static void print_table_header(FILE *fp, const struct nfp_table *t)
 		fprintf(fp, "  [%s]", t->owner_name);
 	if (t->flags & NFT_TABLE_F_DORMANT)
 		fputs("  (dormant)", fp);
+	if (t->mixed)
+		fputs("  [mixed]", fp);
 	if (t->owner == NFP_OWNER_IPTABLES)
 		fputs("  -- managed by iptables-nft: its rules in iptables syntax", fp);
 	fputc('\n', fp);
+	if (t->mixed) {
+		char words[1024];
+
+		ruleset_mixed_words(t, words, sizeof(words));
+		fputs("  ", fp);
+		fmt_put_safe(fp, words);
+		fputc('\n', fp);
+	}
 }
 
 static void print_chain_header(FILE *fp, const struct nfp_table *t,
@@ -233,6 +243,7 @@ void print_json(FILE *fp, const struct nfp_ruleset *rs, const struct print_opts 
 		json_uint(&j, "handle", t->handle);
 		json_int(&j, "flags", t->flags);
 		json_str(&j, "owner", t->owner_name ? t->owner_name : "native");
+		json_bool(&j, "mixed", t->mixed);
 		json_array(&j, "chains");
 		for (size_t k = 0; k < t->nchains; k++)
 			json_chain(&j, t, &t->chains[k]);

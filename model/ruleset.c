@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,10 +187,12 @@ const char *ruleset_policy_name(int policy)
 	}
 }
 
-/* The tables and built-in chains iptables-nft creates. A table counts as
- * iptables-nft's when it has one of these names in an xtables family and
- * every base chain carries an iptables built-in chain name; any xt
- * match/target expression settles it too. */
+/* The tables and built-in chains iptables-nft creates. A chain counts as
+ * iptables-nft's when it is one of these built-in chains of one of these
+ * tables in an xtables family, or holds an xt match/target. A table is
+ * iptables-nft's when it has such chains and no other base chain; with
+ * other base chains too, or rules of nft's own in iptables-nft's chains,
+ * it is mixed. */
 static bool is_xtables_family(uint32_t f)
 {
 	return f == NFPROTO_IPV4 || f == NFPROTO_IPV6 || f == NFPROTO_ARP ||
@@ -204,53 +207,93 @@ static bool name_in(const char *name, const char *const *list)
 	return false;
 }
 
-static bool looks_iptables(const struct nfp_table *t)
+static bool chain_looks_iptables(const struct nfp_chain *c, bool xt_table)
 {
-	static const char *const tables[] = { "filter", "nat", "mangle", "raw",
-					      "security", "broute", NULL };
 	static const char *const builtins[] = { "INPUT", "OUTPUT", "FORWARD",
 						"PREROUTING", "POSTROUTING",
 						"BROUTING", NULL };
-	bool any_base = false;
 
-	if (!is_xtables_family(t->family) || !name_in(t->name, tables))
-		return false;
+	if (xt_table && c->base && name_in(c->name, builtins))
+		return true;
+	for (size_t j = 0; j < c->nrules; j++)
+		if (c->rules[j].compat)
+			return true;
+	return false;
+}
+
+void ruleset_classify_table(struct nfp_table *t)
+{
+	static const char *const tables[] = { "filter", "nat", "mangle", "raw",
+					      "security", "broute", NULL };
+	static const char *const others[] = { "firewalld", "kube-proxy", NULL };
+	bool xt_table = is_xtables_family(t->family) && name_in(t->name, tables);
+	size_t ipt = 0, native = 0;
+	bool nft_only = false;
+
 	for (size_t i = 0; i < t->nchains; i++) {
-		const struct nfp_chain *c = &t->chains[i];
+		struct nfp_chain *c = &t->chains[i];
 
-		for (size_t j = 0; j < c->nrules; j++)
-			if (c->rules[j].compat)
-				return true;
-		if (!c->base)
-			continue;
-		if (!name_in(c->name, builtins))
-			return false;
-		any_base = true;
+		c->iptables = xt_table && chain_looks_iptables(c, xt_table);
+		if (c->iptables) {
+			ipt++;
+			for (size_t j = 0; j < c->nrules; j++)
+				nft_only |= c->rules[j].nft_only;
+		} else if (c->base) {
+			native++;
+		}
 	}
-	return any_base;
+	t->owner = NFP_OWNER_NATIVE;
+	t->owner_name = NULL;
+	t->mixed = ipt && (native || nft_only);
+	if (ipt && !native) {
+		t->owner = NFP_OWNER_IPTABLES;
+		t->owner_name = "iptables-nft";
+	} else if (name_in(t->name, others)) {
+		t->owner = NFP_OWNER_OTHER;
+		t->owner_name = strcmp(t->name, "firewalld") == 0 ? "firewalld" : "kube-proxy";
+	} else if (t->flags & NFT_TABLE_F_OWNER) {
+		t->owner = NFP_OWNER_OTHER;
+		t->owner_name = "owner process";
+	}
+}
+
+void ruleset_mixed_words(const struct nfp_table *t, char *buf, size_t size)
+{
+	size_t n = 0, rules = 0;
+	int len;
+
+	buf[0] = 0;
+	if (!t->mixed)
+		return;
+	if (t->owner == NFP_OWNER_IPTABLES) {
+		for (size_t i = 0; i < t->nchains; i++)
+			for (size_t j = 0; t->chains[i].iptables && j < t->chains[i].nrules; j++)
+				rules += t->chains[i].rules[j].nft_only;
+		snprintf(buf, size, "mixed: %zu rule%s of nft's own in iptables-nft's chains: "
+			 "iptables -S and iptables-save cannot show %s as %s", rules,
+			 rules == 1 ? "" : "s", rules == 1 ? "it" : "them",
+			 rules == 1 ? "it is" : "they are");
+		return;
+	}
+	len = snprintf(buf, size, "mixed: iptables-nft's chains");
+	for (size_t i = 0; i < t->nchains && len > 0 && (size_t)len < size; i++)
+		if (t->chains[i].iptables)
+			len += snprintf(buf + len, size - (size_t)len, "%s %s", n++ ? "," : "",
+					t->chains[i].name);
+	if (len > 0 && (size_t)len < size)
+		snprintf(buf + len, size - (size_t)len, " next to native base chains: iptables "
+			 "lists and saves only its own, nft all of them");
+}
+
+bool ruleset_chain_iptables(const struct nfp_table *t, const struct nfp_chain *c)
+{
+	return t->owner == NFP_OWNER_IPTABLES || (c && c->iptables);
 }
 
 void ruleset_classify_owners(struct nfp_ruleset *rs)
 {
-	static const char *const others[] = { "firewalld", "kube-proxy", NULL };
-
-	for (size_t i = 0; i < rs->ntables; i++) {
-		struct nfp_table *t = &rs->tables[i];
-
-		t->owner = NFP_OWNER_NATIVE;
-		t->owner_name = NULL;
-		if (looks_iptables(t)) {
-			t->owner = NFP_OWNER_IPTABLES;
-			t->owner_name = "iptables-nft";
-		} else if (name_in(t->name, others)) {
-			t->owner = NFP_OWNER_OTHER;
-			t->owner_name = strcmp(t->name, "firewalld") == 0 ? "firewalld"
-									 : "kube-proxy";
-		} else if (t->flags & NFT_TABLE_F_OWNER) {
-			t->owner = NFP_OWNER_OTHER;
-			t->owner_name = "owner process";
-		}
-	}
+	for (size_t i = 0; i < rs->ntables; i++)
+		ruleset_classify_table(&rs->tables[i]);
 }
 
 /* ---- diff ---- */

@@ -26,6 +26,9 @@ struct nfp_rule {
 	uint32_t position;   /* 1-based, evaluation order in the chain */
 	bool has_counter;    /* an anonymous counter statement is present */
 	bool compat;         /* uses xtables match/target expressions */
+	bool nft_only;       /* has an expression iptables-nft never writes for
+			      * iptables (a set lookup, ct, a native nat, reject
+			      * or log, ...): iptables cannot show it as it is */
 	uint64_t packets, bytes;
 	char *comment;       /* as the kernel holds it (unsanitised), or NULL */
 	char *text;          /* libnftables text (stateless), or NULL if unknown */
@@ -41,6 +44,8 @@ struct nfp_chain {
 	bool base;           /* has a hook */
 	bool binding;        /* a chain binding (`jump { ... }`): anonymous, part of
 			      * the rule that jumps to it, shown inside its text */
+	bool iptables;       /* looks made by iptables-nft: a built-in chain of an
+			      * xtables table (ruleset_classify_owners), or xt rules */
 	char *type;          /* "filter", "nat", "route" (base chains) */
 	uint32_t hooknum;
 	int32_t prio;
@@ -71,6 +76,9 @@ struct nfp_table {
 	uint32_t owner_pid;  /* for NFT_TABLE_F_OWNER, else 0 */
 	enum nfp_owner owner;
 	const char *owner_name; /* "iptables-nft", "firewalld", ...: static */
+	bool mixed;          /* iptables-nft's chains next to native base chains
+			      * (owner native), or rules of nft's own in
+			      * iptables-nft's chains (owner iptables) */
 	size_t nchains, chains_cap;
 	struct nfp_chain *chains;
 	size_t nsets, sets_cap;
@@ -120,9 +128,20 @@ int ruleset_family_parse(const char *name, uint32_t *family);
 const char *ruleset_hook_name(uint32_t family, uint32_t hooknum);
 const char *ruleset_policy_name(int policy);
 
-/* Classify every table's owner from its flags, name and contents.
- * Call after reading. */
+/* Classify every table's owner from its flags, name and contents, its
+ * chains' iptables flag and whether it is mixed. Call after reading, and
+ * for one table after its rules changed. */
 void ruleset_classify_owners(struct nfp_ruleset *rs);
+void ruleset_classify_table(struct nfp_table *t);
+/* What a mixed table is, in words, into buf ("" when it is not mixed):
+ * which chains are iptables-nft's, or how many rules of nft's own its
+ * chains hold, and what iptables then shows. Names as the kernel has
+ * them: sanitise before output. */
+void ruleset_mixed_words(const struct nfp_table *t, char *buf, size_t size);
+/* Does chain c of t (NULL: one not made yet) take iptables syntax: every
+ * chain of iptables-nft's tables, and iptables-nft's chains of a mixed
+ * table (the native ones take nft's)? */
+bool ruleset_chain_iptables(const struct nfp_table *t, const struct nfp_chain *c);
 
 /* Diff of two snapshots, by identity (family, table, chain name, rule
  * handle). Counters are ignored: a diff says what changed in structure. */

@@ -248,6 +248,8 @@ static int finish_dump(struct live *l)
 	/* a rule replaced in place keeps its handle: the text is read again
 	 * (the old one is shown meanwhile) */
 	c->text_loaded = false;
+	/* its rules tell iptables-nft's chains and nft's rules among them */
+	ruleset_classify_table(&l->rs.tables[l->dump_ref.t]);
 	return LIVE_CHANGED;
 }
 
@@ -437,6 +439,7 @@ static int reload(struct live *l)
 	}
 	ruleset_free(&l->rs);
 	l->rs = nrs;
+	ruleset_classify_owners(&l->rs); /* with the rules they kept */
 	return LIVE_RELOADED | LIVE_CHANGED;
 }
 

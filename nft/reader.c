@@ -125,7 +125,7 @@ static int read_chains(struct nl *nl, struct nfp_table *t, const char *only)
  * as libnftnl's object parser does. */
 struct rule_info {
 	uint64_t handle;
-	bool has_counter, compat;
+	bool has_counter, compat, nft_only;
 	uint64_t packets, bytes;
 	const char *comment;  /* points into the message */
 	const char *target;   /* jump/goto chain: points into the message */
@@ -211,6 +211,32 @@ static int expr_attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+static int log_group_cb(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == NFTA_LOG_GROUP)
+		*(bool *)data = true;
+	return MNL_CB_OK;
+}
+
+/* The expressions iptables-nft (1.8.9) writes for iptables and ip6tables
+ * rules; anything else (a set lookup, ct, a native nat, reject or log
+ * statement, ...) is nft's own, and iptables cannot show the rule as it
+ * is: a log is iptables' only with a group (-j NFLOG). */
+static bool iptables_writes(const struct expr_attrs *e)
+{
+	static const char *const names[] = { "payload", "meta", "cmp", "bitwise", "counter",
+					     "immediate", "match", "target", "range", "limit",
+					     NULL };
+	bool group = false;
+
+	for (const char *const *n = names; *n; n++)
+		if (strcmp(e->name, *n) == 0)
+			return true;
+	if (strcmp(e->name, "log") == 0 && e->data)
+		mnl_attr_parse_nested(e->data, log_group_cb, &group);
+	return group;
+}
+
 static void parse_exprs(const struct nlattr *list, struct rule_info *ri)
 {
 	const struct nlattr *elem;
@@ -219,7 +245,10 @@ static void parse_exprs(const struct nlattr *list, struct rule_info *ri)
 		struct expr_attrs e = { 0 };
 
 		if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM ||
-		    mnl_attr_parse_nested(elem, expr_attr_cb, &e) < 0 || !e.name || !e.data)
+		    mnl_attr_parse_nested(elem, expr_attr_cb, &e) < 0 || !e.name)
+			continue;
+		ri->nft_only |= !iptables_writes(&e); /* a bare [ masq ] has no data */
+		if (!e.data)
 			continue;
 		if (!ri->has_counter && strcmp(e.name, "counter") == 0) {
 			ri->has_counter = true;
@@ -295,6 +324,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	r->handle = ri.handle;
 	r->has_counter = ri.has_counter;
 	r->compat = ri.compat;
+	r->nft_only = ri.nft_only;
 	r->packets = ri.packets;
 	r->bytes = ri.bytes;
 	if (ri.comment && !(r->comment = strdup(ri.comment)))

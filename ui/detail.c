@@ -56,6 +56,34 @@ static bool uses_set(const char *text, const char *name)
 	return false;
 }
 
+/* A mixed table (model/ruleset.h): what it is, whose this chain is, and
+ * whether iptables can show this rule as it is. */
+static void add_mixed(struct detail_text *d, const struct nfp_table *t,
+		      const struct nfp_chain *c, const struct nfp_rule *r)
+{
+	char words[1024];
+
+	ruleset_mixed_words(t, words, sizeof(words));
+	add(d, "Mixed table:");
+	add_wrapped(d, "  ", words, COLS);
+	if (c->iptables && t->owner != NFP_OWNER_IPTABLES)
+		snprintf(words, sizeof(words), "Chain %s is iptables-nft's: iptables -t %s -S "
+			 "shows it, and iptables-save calls the table's other base chains "
+			 "incompatible.", c->name, t->name);
+	else if (!c->iptables)
+		snprintf(words, sizeof(words), "Chain %s is nft's own: iptables does not show "
+			 "it; both kinds of base chain run on their hooks, in priority order.",
+			 c->name);
+	else
+		words[0] = 0;
+	if (words[0])
+		add_wrapped(d, "  ", words, COLS);
+	if (r && r->nft_only && c->iptables)
+		add_wrapped(d, "  ", "This rule is nft's own (an expression iptables-nft never "
+			    "writes): iptables -S and iptables-save do not show it as it is, so "
+			    "restoring such a save changes what it does.", COLS);
+}
+
 static void build(struct view *v, struct detail_text *d)
 {
 	const struct staged_row *row = view_selected_row(v);
@@ -106,6 +134,8 @@ static void build(struct view *v, struct detail_text *d)
 			add_wrapped(d, "  ", r->comment, COLS);
 		}
 	}
+	if (t->mixed)
+		add_mixed(d, t, c, r);
 	for (size_t i = 0; row->text && i < t->nsets; i++)
 		if (uses_set(row->text, t->sets[i].name))
 			add(d, "Uses %s %s%s%s (%" PRIu32 " element%s)",

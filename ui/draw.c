@@ -158,7 +158,7 @@ static const char *label_of(const struct view *v, enum action a)
 {
 	static char save[160];
 	const struct nfp_table *t = view_table(v);
-	bool xt = t && t->owner == NFP_OWNER_IPTABLES;
+	bool xt = t && ruleset_chain_iptables(t, view_chain(v));
 
 	switch (a) {
 	case ACT_SAVE:

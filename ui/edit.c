@@ -7,7 +7,9 @@
 #include "apply/apply.h"
 #include "apply/quick.h"
 #include "apply/staged.h"
+#include "apply/translate.h"
 #include "model/fmt.h"
+#include "nft/xtables.h"
 
 #include <errno.h>
 #include <linux/netfilter.h>
@@ -489,11 +491,23 @@ static bool edit_ok(struct view *v, struct edit *e)
 static void done_rule(struct view *v)
 {
 	const struct staged_row *row = view_selected_row(v);
+	const struct nfp_table *t = cur_table(v);
 	struct edit e = chain_edit(v, v->prompt_for == ACT_EDIT ? EDIT_REPLACE : EDIT_INSERT);
+	char *nft = NULL, question[sizeof(v->confirm_msg)];
 
 	e.text = v->input;
-	if (!edit_ok(v, &e))
+	/* iptables words in a native chain: staged as iptables-translate
+	 * writes them in nft, once the admin has seen that and said yes */
+	if (xtables_rule_text(v->input) && !ruleset_chain_iptables(t, cur_chain(v))) {
+		if (translate_iptables(t->family, cur_chain(v)->type, v->input, &nft, v->input_err,
+				       sizeof(v->input_err)))
+			return;
+		e.text = nft;
+	}
+	if (!edit_ok(v, &e)) {
+		free(nft);
 		return;
+	}
 	if (v->prompt_for == ACT_EDIT) {
 		e.handle = row->r->handle;
 	} else if (v->prompt_for == ACT_APPEND || !row) {
@@ -508,7 +522,11 @@ static void done_rule(struct view *v)
 	}
 	v->mode = MODE_BROWSE;
 	v->rules.pane = PANE_RULES;
-	stage_after(v, &e, ACT_INSERT, NULL);
+	if (nft)
+		snprintf(question, sizeof(question), "iptables-translate makes it: %.1000s -- stage "
+			 "this nft rule?", nft);
+	stage_after(v, &e, ACT_INSERT, nft ? question : NULL);
+	free(nft);
 }
 
 static void done_move_to(struct view *v)

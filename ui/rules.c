@@ -897,7 +897,9 @@ static void tree_cells(struct view *v, const struct tree_row *row, struct tree_c
 	if (!c) {
 		snprintf(tc->name, sizeof(tc->name), "%s%s %s", row->staged ? "+" : "",
 			 ruleset_family_name(t->family), t->name);
-		if (t->owner_name)
+		if (t->mixed)
+			snprintf(tc->count, sizeof(tc->count), "[mixed]");
+		else if (t->owner_name)
 			snprintf(tc->count, sizeof(tc->count), "[%s]",
 				 t->owner == NFP_OWNER_IPTABLES ? "ipt" : t->owner_name);
 		tc->role = ROLE_TABLE;
@@ -1345,6 +1347,15 @@ static void draw_table_summary(struct view *v, int x, int w, const struct nfp_ta
 		    v->attr[ROLE_WARNING], true);
 	else if (t->owner_name)
 		draw_textf(y++, x, w, v->attr[ROLE_WARNING], true, " managed by %s", t->owner_name);
+	if (t->mixed) {
+		const char *start[8];
+		int len[8], n;
+
+		ruleset_mixed_words(t, buf, sizeof(buf));
+		n = draw_wrap(buf, w - 1, 8, start, len);
+		for (int i = 0; i < n && y < end; i++)
+			draw_textf(y++, x, w, v->attr[ROLE_WARNING], true, " %.*s", len[i], start[i]);
+	}
 	draw_text(y++, x, w, "", v->attr[ROLE_NORMAL], true);
 	for (size_t i = 0; i < t->nsets && y < end; i++) {
 		const struct nfp_set *s = &t->sets[i];

@@ -35,7 +35,7 @@ one() {
 			t0=$(now)
 			if [ $side = a ]; then
 				"$bin" -N "$ns" edit --detach -t inet T -c "$chain" \
-					--insert-before "$h" 'tcp dport 1 accept' >/dev/null
+					--insert-before-handle "$h" 'tcp dport 1 accept' >/dev/null
 				t1=$(now)
 				"$bin" -N "$ns" confirm >/dev/null
 				echo "$t1 $(now)" | awk '{ printf "%.4f\n", $2 - $1 }' >>"$tmp/c"
@@ -143,7 +143,7 @@ if [ -n "${BENCH_OUT:-}" ]; then
 		echo "## Applying one edit to a big ruleset"
 		echo
 		echo "$head."
-		echo "\`sh tests/bench/apply.sh\`: \`nfpilot -N NS edit --detach -t inet T -c C --insert-before H 'tcp dport 1 accept'\`"
+		echo "\`sh tests/bench/apply.sh\`: \`nfpilot -N NS edit --detach -t inet T -c C --insert-before-handle H 'tcp dport 1 accept'\`"
 		echo "(on probation), then \`nfpilot confirm\` timed on its own,"
 		echo "against \`nft -f\` of \`insert rule inet T C position H tcp dport 1 accept\`; H is the middle rule."
 		echo

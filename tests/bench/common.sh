@@ -17,6 +17,13 @@ bench_setup() {
 	trap 'exit 130' INT TERM HUP
 }
 
+# bench_probation: the probations' history and state in the temp dir, and
+# at the end every process left in the namespaces (a guardian) ended
+bench_probation() {
+	export NFPILOT_LIB_DIR="$tmp/lib" NFPILOT_RUN_DIR="$tmp/run"
+	trap bench_cleanup_guardians EXIT
+}
+
 # bench_cleanup_guardians: as bench_cleanup, and first every process left in
 # the namespaces (a guardian of a bench stopped early)
 bench_cleanup_guardians() {

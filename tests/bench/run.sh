@@ -77,6 +77,7 @@ echo "listed the wrong number of rules (output check: nfpilot/reference, found/e
 echo "Exit status 1 when a row is BAD; MISS is reported, not an error."
 sh "$here/tui.sh" "$bin" || rc=1  # live view (tmux); BENCH_QUICK=1 skips its 100k chain
 sh "$here/apply.sh" "$bin" || rc=1  # one insert into a big chain: nfpilot edit against nft -f
+sh "$here/positions.sh" "$bin" || rc=1  # rule 3 by position: edit --delete 3 against iptables -D
 sh "$here/restore.sh" "$bin" || rc=1  # the revert at the deadline, 1k-100k rules, against nft -f
 sh "$here/ct.sh" "$bin" || rc=1  # conntrack: ct list/count/kill against conntrack, 10k-1M entries
 sh "$here/sets.sh" "$bin" || rc=1  # sets: set list/test/add against nft, 50k-1M elements

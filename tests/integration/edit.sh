@@ -58,7 +58,7 @@ check "nft's message points at the typo" grep -q 'dportt' <<<"$RC_ERR"
 check_eq "ruleset unchanged after the failed edits" "$(state)" "$BEFORE"
 H7=$(srv nft -a list chain inet web input | sed -n 's/.*tcp dport { 80, 443 }.*# handle \([0-9]*\)/\1/p')
 check_rc "a kernel refusal (no such handle) names its edit, exit 3" 3 \
-	nfp_yes edit -t inet web -c input --delete "$H7" --delete 99999
+	nfp_yes edit -t inet web -c input --delete-handle "$H7" --delete-handle 99999
 check "the kernel's failure is mapped to edit 2" grep -q 'edit 2 of 2 failed' <<<"$RC_ERR"
 check_eq "ruleset unchanged after the refused delete" "$(state)" "$BEFORE"
 
@@ -67,7 +67,7 @@ args=(-c bulk)
 for p in $(seq 3001 3070); do args+=(--append "tcp dport $p accept"); done
 HICMP=$(srv nft -a list chain inet web input | sed -n 's/.*icmp type echo-request.*# handle \([0-9]*\)/\1/p')
 check_rc "72 edits in one transaction" 0 nfp_yes edit -t inet web --add-chain bulk "${args[@]}" \
-	-c input --move "$HICMP" top
+	-c input --move-handle "$HICMP" top
 check "all of them applied" grep -q '^applied 72 edits as one transaction' <<<"$RC_OUT"
 check_eq "the 70 rules in order" \
 	"$(srv nft list chain inet web bulk | sed -n 's/.*tcp dport \([0-9]*\) counter.*accept/\1/p' | tr '\n' ' ')" \
@@ -98,7 +98,7 @@ handle_of() { srv nft -a list chain ip filter INPUT | grep -- "$1" | sed -n 's/.
 HS=$(handle_of 'dport 25'); HP=$(handle_of 'icmp'); HU=$(handle_of 'udp dport 53')
 PING_PKTS=$(srv iptables -L INPUT -v -x -n | awk '/icmptype 8/ {print $1}')
 check "move and delete in the iptables table" nfp_yes edit -t ip filter -c INPUT \
-	--move "$HP" top --move "$HS" bottom --delete "$HU"
+	--move-handle "$HP" top --move-handle "$HS" bottom --delete-handle "$HU"
 check_eq "iptables -S shows the new order, comments kept" \
 	"$(srv iptables -S INPUT | grep -- '^-A')" \
 	"$(printf '%s\n' \

@@ -86,35 +86,35 @@ undone "append" -t inet fw -c input --append 'tcp dport 9 drop'
 load
 undone "insert at the top" -t inet fw -c input --insert 'tcp dport 9 drop'
 load
-undone "insert before and after" -t inet fw -c input --insert-before "$(h input r3)" 'tcp dport 9 drop' \
-	--insert-after "$(h input r3)" 'tcp dport 10 drop'
+undone "insert before and after" -t inet fw -c input --insert-before-handle "$(h input r3)" 'tcp dport 9 drop' \
+	--insert-after-handle "$(h input r3)" 'tcp dport 10 drop'
 load
-undone "delete a rule with anonymous sets" -t inet fw -c input --delete "$(h input r5)"
+undone "delete a rule with anonymous sets" -t inet fw -c input --delete-handle "$(h input r5)"
 load
-undone "delete the first rule" -t inet fw -c input --delete "$(h input r1)"
+undone "delete the first rule" -t inet fw -c input --delete-handle "$(h input r1)"
 load
-undone "delete the last rule" -t inet fw -c input --delete "$(h input r7)"
+undone "delete the last rule" -t inet fw -c input --delete-handle "$(h input r7)"
 load
-undone "delete two rules side by side" -t inet fw -c input --delete "$(h input r2)" --delete "$(h input r3)"
+undone "delete two rules side by side" -t inet fw -c input --delete-handle "$(h input r2)" --delete-handle "$(h input r3)"
 load
-undone "delete the first three" -t inet fw -c input --delete "$(h input r1)" --delete "$(h input r2)" \
-	--delete "$(h input r3)"
+undone "delete the first three" -t inet fw -c input --delete-handle "$(h input r1)" --delete-handle "$(h input r2)" \
+	--delete-handle "$(h input r3)"
 load
-undone "delete a meter" -t inet fw -c input --delete "$(h input r4)"
+undone "delete a meter" -t inet fw -c input --delete-handle "$(h input r4)"
 load
-undone "replace a rule with an anonymous set" -t inet fw -c input --replace "$(h input r2)" 'tcp dport 22 accept'
+undone "replace a rule with an anonymous set" -t inet fw -c input --replace-handle "$(h input r2)" 'tcp dport 22 accept'
 load
-undone "replace twice" -t inet fw -c input --replace "$(h input r3)" 'tcp dport 1 accept' \
-	--replace "$(h input r3)" 'tcp dport 2 accept'
+undone "replace twice" -t inet fw -c input --replace-handle "$(h input r3)" 'tcp dport 1 accept' \
+	--replace-handle "$(h input r3)" 'tcp dport 2 accept'
 load
-undone "replace, then delete" -t inet fw -c input --replace "$(h input r3)" 'tcp dport 1 accept' \
-	--delete "$(h input r3)"
+undone "replace, then delete" -t inet fw -c input --replace-handle "$(h input r3)" 'tcp dport 1 accept' \
+	--delete-handle "$(h input r3)"
 load
-undone "move a rule down" -t inet fw -c input --move "$(h input r1)" bottom
+undone "move a rule down" -t inet fw -c input --move-handle "$(h input r1)" bottom
 load
-undone "move a rule up" -t inet fw -c input --move "$(h input r4)" top
+undone "move a rule up" -t inet fw -c input --move-handle "$(h input r4)" top
 load
-undone "move an anonymous-set rule" -t inet fw -c input --move "$(h input r5)" after "$(h input r1)"
+undone "move an anonymous-set rule" -t inet fw -c input --move-handle "$(h input r5)" after "$(h input r1)"
 load
 undone "the policy" -t inet fw -c input --policy drop
 load
@@ -129,29 +129,29 @@ undone "a new base chain" -t inet fw --add-chain hook2 'type filter hook output 
 load
 undone "a chain deleted (whole table)" -t inet fw --delete-chain empty
 load
-undone "a rule with a chain binding deleted (whole table)" -t inet fw -c input --delete "$(h input r6)"
+undone "a rule with a chain binding deleted (whole table)" -t inet fw -c input --delete-handle "$(h input r6)"
 load
 undone "a new table" -t inet made --add-table --add-chain c -c c --append 'counter'
 load
-undone "everything at once" -t inet fw -c input --insert 'tcp dport 9 drop' --delete "$(h input r2)" \
-	--replace "$(h input r7)" 'counter reject' --move "$(h input r3)" top --policy drop \
-	-c extra --delete "$(h extra e1)" --add-chain new2 -t ip other -c c --append 'counter'
+undone "everything at once" -t inet fw -c input --insert 'tcp dport 9 drop' --delete-handle "$(h input r2)" \
+	--replace-handle "$(h input r7)" 'counter reject' --move-handle "$(h input r3)" top --policy drop \
+	-c extra --delete-handle "$(h extra e1)" --add-chain new2 -t ip other -c c --append 'counter'
 
 # ---------------------------------------------------------------- iptables-nft
 
 load
-undone "iptables: delete a rule" -t ip filter -c INPUT --delete "$(hx 1)"
+undone "iptables: delete a rule" -t ip filter -c INPUT --delete-handle "$(hx 1)"
 load
-undone "iptables: delete two" -t ip filter -c INPUT --delete "$(hx 2)" --delete "$(hx 3)"
+undone "iptables: delete two" -t ip filter -c INPUT --delete-handle "$(hx 2)" --delete-handle "$(hx 3)"
 load
-undone "iptables: move one" -t ip filter -c INPUT --move "$(hx 4)" top
+undone "iptables: move one" -t ip filter -c INPUT --move-handle "$(hx 4)" top
 load
 undone "iptables: the policy" -t ip filter -c INPUT --policy drop
 
 # ---------------------------------------------------------------- the history
 
 load
-nfp edit --detach -t inet fw -c input --delete "$(h input r5)" --replace "$(h input r2)" 'tcp dport 22 accept' \
+nfp edit --detach -t inet fw -c input --delete-handle "$(h input r5)" --replace-handle "$(h input r2)" 'tcp dport 22 accept' \
 	>/dev/null
 check_rc "confirm an inverse's probation" 0 nfp confirm
 N=$(sed -n 's/^confirmed (history \([0-9]*\)).*/\1/p' <<<"$RC_OUT")
@@ -165,9 +165,9 @@ check_eq "... every line of it" "$(grep -cxFf "$TEST_TMP/want" "$TEST_TMP/hb")" 
 
 load
 check_rc "an edit" 0 nfp edit --detach -t inet fw -c input --insert 'tcp dport 9 drop' \
-	--delete "$(h input r3)"
+	--delete-handle "$(h input r3)"
 check_rc "... a second edit of the same table joins" 0 nfp edit --detach -t inet fw -c input \
-	--delete "$(h input r2)" --replace "$(h input r7)" 'counter reject' -c extra --append 'counter'
+	--delete-handle "$(h input r2)" --replace-handle "$(h input r7)" 'counter reject' -c extra --append 'counter'
 check_rc "... and a script" 0 nfp apply --detach <(echo 'add rule inet fw extra tcp dport 7 drop'; \
 	echo 'add rule ip other c counter')
 check_rc "... rollback" 0 nfp rollback
@@ -178,13 +178,13 @@ check "... nothing left" over
 
 load
 check_rc "an edit, then its deadline" 0 nfp edit --detach --timeout 10 -t inet fw -c input \
-	--delete "$(h input r5)" --insert 'tcp dport 9 drop' --policy drop
+	--delete-handle "$(h input r5)" --insert 'tcp dport 9 drop' --policy drop
 poll_until 25000 over || not_ok "... the guardian did not end within 25 s"
 check_eq "... reverted exactly" "$(state)" "$BASE"
 
 load
 mkfifo "$TEST_TMP/fifo"
-setsid "$NFPILOT" -N "$SRV" edit -t inet fw -c input --delete "$(h input r2)" --append 'tcp dport 9 drop' \
+setsid "$NFPILOT" -N "$SRV" edit -t inet fw -c input --delete-handle "$(h input r2)" --append 'tcp dport 9 drop' \
 	<"$TEST_TMP/fifo" >"$TEST_TMP/a.out" 2>&1 &
 APID=$!
 exec {FD}>"$TEST_TMP/fifo"

@@ -95,21 +95,14 @@ check_eq "iptables-save and ip6tables-save: the same as iptables' own" \
 check "iptables calls no table incompatible" \
 	bash -c "! ip netns exec $SRV iptables-save 2>&1 | grep -qi incompatible"
 
-# the position of a rule -> its handle
-handle_at() { # FAMILY TABLE CHAIN N
-	nfp list -t "$1" "$2" -c "$3" --json |
-		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["tables"][0]["chains"][0]["rules"][int(sys.argv[1])-1]["handle"])' "$4"
-}
-
-# -I, -I N, -R N, -D N of iptables: --insert, --insert-before, --replace, --delete
-H3=$(handle_at ip filter INPUT 3)
-H5=$(handle_at ip filter INPUT 5)
-H6=$(handle_at ip filter INPUT 6)
-check_rc "insert, insert before, replace and delete in one transaction" 0 nfp_yes edit \
-	-t ip filter -c INPUT --insert '-s 198.51.100.0/24 -j DROP' \
-	--insert-before "$H3" '-A INPUT -p tcp --dport 3306 -s 10.200.0.0/24 -j ACCEPT' \
-	--replace "$H5" '-p tcp -m multiport --dports 80,443,8000 -m comment --comment "web, and 8000" -j ACCEPT' \
-	--delete "$H6"
+# -I, -I N, -R N, -D N of iptables: --insert, --insert N, --replace N, --delete N
+# (positions of the chain before the command; --positions: some of these
+# numbers are also handles of other rules)
+check_rc "insert, insert as rule 3, replace and delete in one transaction" 0 nfp_yes edit \
+	-t ip filter -c INPUT --positions --insert '-s 198.51.100.0/24 -j DROP' \
+	--insert 3 '-A INPUT -p tcp --dport 3306 -s 10.200.0.0/24 -j ACCEPT' \
+	--replace 5 '-p tcp -m multiport --dports 80,443,8000 -m comment --comment "web, and 8000" -j ACCEPT' \
+	--delete 6
 ref sh -e -c '
 iptables -I INPUT 1 -s 198.51.100.0/24 -j DROP
 iptables -I INPUT 4 -p tcp --dport 3306 -s 10.200.0.0/24 -j ACCEPT
@@ -168,9 +161,8 @@ check "nft's text stays in text" grep -q '"text":"tcp dport 25 counter' "$TEST_T
 
 # a revert at the deadline gives back the exact iptables-save
 BEFORE=$(both_saved "$SRV")
-H2=$(handle_at ip filter INPUT 2)
 check_rc "iptables-syntax edits, detached, 10 s on probation" 0 nfp edit --detach --timeout 10 \
-	-t ip filter -c INPUT --insert '-j LOG --log-prefix "probation: "' --delete "$H2" \
+	-t ip filter -c INPUT --insert '-j LOG --log-prefix "probation: "' --positions --delete 2 \
 	-t ip nat -c POSTROUTING --append '-s 10.9.0.0/16 -j MASQUERADE' \
 	-t ip6 filter -c INPUT --policy accept
 check "the change is in" bash -c "ip netns exec $SRV iptables-save | grep -q 'probation: '"

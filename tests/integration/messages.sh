@@ -70,7 +70,7 @@ sys.exit(0 if b"\\u202e" in raw and b"\xe2\x80\xae" not in raw else 1)' "$O"
 
 # ---- errors: cli_fail prints what the kernel and the command line named
 check_rc "edit: deleting a missing handle in the hostile chain: not found" 3 \
-	nfp edit -t inet "$TABLE" -c "$CHAIN" --delete 99999
+	nfp edit -t inet "$TABLE" -c "$CHAIN" --delete-handle 99999
 printf '%s\n' "$RC_ERR" >"$E"
 clean "... its error names them without raw bytes" "$E"
 check "... and says which (sanitised)" grep -qF 'ev?[31m' "$E"

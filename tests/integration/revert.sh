@@ -92,7 +92,7 @@ check_eq "... no history entry" "$(history_n)" "$H0"
 check_eq "... no file left in the run folder" "$(run_files)" ""
 LAST=$(srv nft -a list chain inet fw input | sed -n 's/.*comment "last" # handle \([0-9]*\)$/\1/p')
 check_rc "the same through nfpilot edit (its inverse)" 1 env NFPILOT_TEST_BREAK_RESTORE=inet:fw \
-	"$NFPILOT" -N "$SRV" edit --detach -t inet fw -c input --delete "$LAST"
+	"$NFPILOT" -N "$SRV" edit --detach -t inet fw -c input --delete-handle "$LAST"
 check "... refused the same way" grep -q "the kernel refused the restore of table inet fw" <<<"$RC_ERR"
 check_eq "... nothing changed" "$(ruleset_s)" "$BASE"
 

@@ -44,12 +44,12 @@ check_rc "a script on probation" 0 vg apply --detach "$TEST_TMP/one.nft"
 check "... only the table it changed is kept" grep -q '^tables: inet web$' <<<"$(nfp status)"
 check_rc "... rollback (the whole-table restore)" 0 vg rollback
 H=$(srv nft -a list chain inet web input | sed -n 's/.*"web" # handle \([0-9]*\)$/\1/p')
-check_rc "an edit on probation (its inverse)" 0 vg edit --detach -t inet web -c input --delete "$H" \
+check_rc "an edit on probation (its inverse)" 0 vg edit --detach -t inet web -c input --delete-handle "$H" \
 	--append 'tcp dport 7 drop'
 check_rc "... confirm (the history's before, from the inverse)" 0 vg confirm
 check_rc "the history shows it" 0 vg history show 2 --before
 H=$(srv nft -a list chain inet web input | sed -n 's/.*dport 7 .*# handle \([0-9]*\)$/\1/p')
-check_rc "another edit, rolled back" 0 vg edit --detach -t inet web -c input --delete "$H"
+check_rc "another edit, rolled back" 0 vg edit --detach -t inet web -c input --delete-handle "$H"
 check_rc "... rollback (the inverse)" 0 vg rollback
 poll_until 20000 over || not_ok "the last guardian did not end"
 # sets: the elements read in slices, compiled, undone

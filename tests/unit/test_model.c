@@ -229,6 +229,60 @@ static void test_owners(void **state)
 	ruleset_free(&rs);
 }
 
+/* iptables -t nat on a host with a native ip nat table merges its chains
+ * into it; nft rules in iptables-nft's chains: both are mixed, in any
+ * chain order */
+static void test_mixed(void **state)
+{
+	struct nfp_ruleset rs = { 0 };
+	struct nfp_table *t;
+	struct nfp_chain *c;
+
+	(void)state;
+	t = owner_table(&rs, NFPROTO_IPV4, "nat", "postrouting", true);
+	c = ruleset_add_chain(t);
+	c->name = strdup("POSTROUTING");
+	c->base = true;
+	t = owner_table(&rs, NFPROTO_IPV4, "nat", "POSTROUTING", true); /* native one last */
+	c = ruleset_add_chain(t);
+	c->name = strdup("postrouting");
+	c->base = true;
+	t = owner_table(&rs, NFPROTO_IPV4, "filter", "INPUT", true);
+	ruleset_add_rule(&t->chains[0]);
+	ruleset_add_rule(&t->chains[0])->nft_only = true; /* tcp dport { 80, 443 } */
+	t = owner_table(&rs, NFPROTO_IPV4, "filter", "INPUT", true);
+	ruleset_add_rule(&t->chains[0]);
+	t = owner_table(&rs, NFPROTO_IPV4, "mangle", "pre", true); /* iptables -N X there */
+	c = ruleset_add_chain(t);
+	c->name = strdup("X");
+	ruleset_add_rule(c)->compat = true;
+	t = owner_table(&rs, NFPROTO_INET, "filter", "input", true); /* nft's rule in nft's */
+	ruleset_add_rule(&t->chains[0])->nft_only = true;
+	ruleset_classify_owners(&rs);
+	for (int i = 0; i < 2; i++) {
+		t = &rs.tables[i];
+		assert_int_equal(t->owner, NFP_OWNER_NATIVE);
+		assert_true(t->mixed);
+		assert_true(ruleset_find_chain(t, "POSTROUTING")->iptables);
+		assert_false(ruleset_find_chain(t, "postrouting")->iptables);
+	}
+	assert_int_equal(rs.tables[2].owner, NFP_OWNER_IPTABLES);
+	assert_true(rs.tables[2].mixed);
+	assert_int_equal(rs.tables[3].owner, NFP_OWNER_IPTABLES);
+	assert_false(rs.tables[3].mixed);
+	assert_int_equal(rs.tables[4].owner, NFP_OWNER_NATIVE);
+	assert_true(rs.tables[4].mixed);
+	assert_true(rs.tables[4].chains[1].iptables);
+	assert_false(rs.tables[5].mixed);
+	assert_false(rs.tables[5].chains[0].iptables);
+	/* the nft rule goes: no longer mixed */
+	rs.tables[2].chains[0].nrules = 1;
+	ruleset_classify_table(&rs.tables[2]);
+	assert_false(rs.tables[2].mixed);
+	rs.tables[2].chains[0].nrules = 2;
+	ruleset_free(&rs);
+}
+
 static void test_names(void **state)
 {
 	uint32_t f;
@@ -288,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_json),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_owners),
+		cmocka_unit_test(test_mixed),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_print_sanitises),
 	};
