@@ -130,56 +130,23 @@ void cli_packet_json(FILE *fp, const struct trace_packet *p)
 	fprintf(fp, ",\"truncated\":%s}", p->truncated ? "true" : "false");
 }
 
-/* "inet web input" */
-static void put_where(FILE *fp, const struct trace_step *s)
-{
-	const char *fam = ruleset_family_name(s->family);
-
-	fprintf(fp, "%s ", fam ? fam : "?");
-	fmt_put_safe(fp, s->table);
-	fputc(' ', fp);
-	fmt_put_safe(fp, s->chain);
-}
-
 static void print_step(FILE *fp, const struct trace_step *s, bool deciding)
 {
+	char line[16384];
+
 	if (s->nat) {
 		fputs("  nat        ", fp);
 		fmt_put_safe(fp, s->nat);
 		fputc('\n', fp);
 	}
-	fprintf(fp, "%s %-10s ", deciding ? " >" : "  ", s->hook ? s->hook : "?");
-	put_where(fp, s);
-	switch (s->kind) {
-	case TRACE_POLICY:
-		fprintf(fp, "  policy %s\n", trace_verdict_name(s->verdict));
-		return;
-	case TRACE_RETURN:
-		fputs("  end of chain: return\n", fp);
-		return;
-	case TRACE_RULE:
-		break;
-	}
-	if (s->staged >= 0)
-		fputs("  [new]", fp);
-	else
-		fprintf(fp, "  [%llu]", (unsigned long long)s->handle);
-	if (s->text) {
-		fputc(' ', fp);
-		fmt_put_safe(fp, s->text);
-	}
-	if (s->verdict == NFT_JUMP || s->verdict == NFT_GOTO) {
-		fprintf(fp, "  -> %s ", trace_verdict_name(s->verdict));
-		fmt_put_safe(fp, s->target ? s->target : "?");
-	} else if (s->verdict != NFT_CONTINUE) {
-		fprintf(fp, "  -> %s", trace_verdict_name(s->verdict));
-	}
+	trace_step_format(s, deciding, line, sizeof(line));
+	fmt_put_safe(fp, line);
 	fputc('\n', fp);
 }
 
 void cli_packet_text(FILE *fp, const struct trace_packet *p, const char *title)
 {
-	char line[512];
+	char line[16384];
 
 	trace_hdr_format(&p->hdr, line, sizeof(line));
 	fprintf(fp, "%s ", title);
@@ -189,26 +156,9 @@ void cli_packet_text(FILE *fp, const struct trace_packet *p, const char *title)
 		print_step(fp, &p->steps[i], (long)i == p->decided);
 	if (p->truncated)
 		fprintf(fp, "  ... more than %d steps: the rest left out\n", TRACE_MAX_STEPS);
-	if (p->verdict < 0) {
-		fprintf(fp, "  verdict: none seen (%s)\n", p->end ? p->end : "?");
-		return;
-	}
-	fprintf(fp, "  verdict: %s", trace_verdict_name(p->verdict));
-	if (p->decided >= 0) {
-		const struct trace_step *s = &p->steps[p->decided];
-
-		fputs(s->kind == TRACE_POLICY ? " by the policy of " : " by ", fp);
-		if (s->kind == TRACE_RULE) {
-			if (s->staged >= 0)
-				fputs("a new rule of ", fp);
-			else
-				fprintf(fp, "rule %llu of ", (unsigned long long)s->handle);
-		}
-		put_where(fp, s);
-	} else {
-		fputs(" (no rule or policy on its path decided)", fp);
-	}
-	fprintf(fp, "; %s\n", p->end ? p->end : "");
+	trace_verdict_format(p, line, sizeof(line));
+	fmt_put_safe(fp, line);
+	fputc('\n', fp);
 }
 
 /* ---- the verb ---- */

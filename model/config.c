@@ -44,6 +44,9 @@ void config_defaults(struct nfp_config *c)
 		c->columns[i] = (unsigned char)i;
 	c->ncolumns = COL_COUNT;
 	c->timeout = CONFIG_TIMEOUT_DEFAULT;
+	c->trace_count = 100;
+	c->trace_seconds = 300;
+	c->trace_rate = 100;
 	snprintf(c->save_file, sizeof(c->save_file), "/etc/nftables.conf");
 	c->save_mode = -1;
 }
@@ -265,6 +268,16 @@ static void config_set(struct nfp_config *c, const char *key, char *value,
 			config_warn(x, "timeout: %s", why);
 		else
 			c->timeout = v;
+	} else if (strcmp(key, "trace_count") == 0 || strcmp(key, "trace_seconds") == 0 ||
+		   strcmp(key, "trace_rate") == 0) {
+		int *to = key[6] == 'c' ? &c->trace_count : key[6] == 's' ? &c->trace_seconds
+			  : &c->trace_rate;
+		long v;
+
+		if (config_parse_int(value, &v) < 0 || v < 1 || v > CONFIG_TRACE_MAX)
+			config_warn(x, "%s must be a number from 1 to %d", key, CONFIG_TRACE_MAX);
+		else
+			*to = (int)v;
 	} else if (strncmp(key, "save_file.", 10) == 0) {
 		config_set_ns_save(c, key + 10, value, x);
 	} else if (strcmp(key, "save_file") == 0) {

@@ -23,7 +23,11 @@
  *	                   name, or ns-INODE): a namespace has no default
  *	save_mode = 0640   the saved file's mode (octal); at most 0755: no
  *	                   set-id bits, no write for group or others. Unset:
- *	                   the previous file's bits, never more than 0644 */
+ *	                   the previous file's bits, never more than 0644
+ *	trace_count = 100  the live view's trace (l) ends after this many
+ *	trace_seconds = 300  ... or seconds
+ *	trace_rate = 100   ... and marks at most this many packets a second
+ *	                   (each 1 .. CONFIG_TRACE_MAX) */
 #ifndef NFP_CONFIG_H
 #define NFP_CONFIG_H
 
@@ -62,6 +66,7 @@ enum config_column {
 #define CONFIG_STR(x) CONFIG_STR_(x)
 #define CONFIG_TIMEOUT_RANGE CONFIG_STR(CONFIG_TIMEOUT_MIN) ".." CONFIG_STR(CONFIG_TIMEOUT_MAX)
 #define CONFIG_NS_SAVE_MAX 16
+#define CONFIG_TRACE_MAX 100000
 #define CONFIG_SAVE_MODE_MAX 0755   /* SAFEFILE_MODE_MAX: ui/ parses, apply/ writes */
 
 struct nfp_config {
@@ -71,6 +76,7 @@ struct nfp_config {
 	unsigned char columns[16];   /* enum config_column, in display order */
 	size_t ncolumns;             /* each column at most once; COL_RULE always */
 	int timeout;                 /* probation seconds before auto-revert */
+	int trace_count, trace_seconds, trace_rate; /* the live view's trace */
 	char save_file[256];         /* the boot-time ruleset file */
 	int save_mode;               /* its mode as asked (octal, at most 0755), or -1:
 				      * the previous file's bits within 0644 */

@@ -61,7 +61,7 @@ static int monitor_open(struct live *l)
 
 int live_open(struct live *l, bool numeric, char *err, size_t errlen)
 {
-	struct reader_scope scope = { .no_rules = true };
+	struct reader_scope scope = { .no_rules = true, .no_trace = true };
 	int ret;
 
 	memset(l, 0, sizeof(*l));
@@ -405,7 +405,7 @@ static void drain_monitor(struct live *l)
  * reload completes), those that changed are marked for reloading. */
 static int reload(struct live *l)
 {
-	struct reader_scope scope = { .no_rules = true };
+	struct reader_scope scope = { .no_rules = true, .no_trace = true };
 	struct nfp_ruleset nrs = { 0 };
 	char err[256];
 	int ret;

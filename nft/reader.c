@@ -1,4 +1,5 @@
 #include "nft/reader.h"
+#include "nft/trace.h"
 
 #include <arpa/inet.h>
 #include <endian.h>
@@ -496,7 +497,9 @@ static int read_once(struct nl *nl, const struct reader_scope *scope,
 	for (size_t i = 0; i < rs->ntables; i++) {
 		struct nfp_table *t = &rs->tables[i];
 
-		if (scope->table && strcmp(t->name, scope->table) != 0) {
+		if ((scope->table && strcmp(t->name, scope->table) != 0) ||
+		    (scope->no_trace && t->family == NFPROTO_INET &&
+		     strncmp(t->name, TRACE_TABLE_PREFIX, strlen(TRACE_TABLE_PREFIX)) == 0)) {
 			ruleset_table_free(t);
 			continue;
 		}

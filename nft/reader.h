@@ -17,6 +17,7 @@ struct reader_scope {
 	const char *table;   /* NULL = all tables */
 	const char *chain;   /* NULL = all chains (needs table) */
 	bool no_rules;       /* structure only: tables, chains, sets */
+	bool no_trace;       /* without nfpilot's tracing tables (nft/trace.h) */
 };
 
 /* Read into rs (zeroed by the caller). The generation id is read before

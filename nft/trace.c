@@ -590,6 +590,77 @@ int trace_packet_describe(struct trace_packet *p, const struct nfp_ruleset *rs)
 	return 0;
 }
 
+/* "inet web input" */
+static size_t put_where(char *buf, size_t len, const struct trace_step *s)
+{
+	const char *fam = ruleset_family_name(s->family);
+	int n = snprintf(buf, len, "%s %s %s", fam ? fam : "?", s->table, s->chain);
+
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len;
+}
+
+void trace_step_format(const struct trace_step *s, bool deciding, char *buf, size_t len)
+{
+	size_t k = (size_t)snprintf(buf, len, "%s %-10s ", deciding ? " >" : "  ",
+				    s->hook ? s->hook : "?");
+
+	if (k >= len)
+		return;
+	k += put_where(buf + k, len - k, s);
+	if (k >= len)
+		return;
+	switch (s->kind) {
+	case TRACE_POLICY:
+		snprintf(buf + k, len - k, "  policy %s", trace_verdict_name(s->verdict));
+		return;
+	case TRACE_RETURN:
+		snprintf(buf + k, len - k, "  end of chain: return");
+		return;
+	case TRACE_RULE:
+		break;
+	}
+	if (s->staged >= 0)
+		k += (size_t)snprintf(buf + k, len - k, "  [new]");
+	else
+		k += (size_t)snprintf(buf + k, len - k, "  [%llu]", (unsigned long long)s->handle);
+	if (k < len && s->text)
+		k += (size_t)snprintf(buf + k, len - k, " %s", s->text);
+	if (k >= len)
+		return;
+	if (s->verdict == NFT_JUMP || s->verdict == NFT_GOTO)
+		snprintf(buf + k, len - k, "  -> %s %s", trace_verdict_name(s->verdict),
+			 s->target ? s->target : "?");
+	else if (s->verdict != NFT_CONTINUE)
+		snprintf(buf + k, len - k, "  -> %s", trace_verdict_name(s->verdict));
+}
+
+void trace_verdict_format(const struct trace_packet *p, char *buf, size_t len)
+{
+	const struct trace_step *s = p->decided >= 0 ? &p->steps[p->decided] : NULL;
+	size_t k;
+
+	if (p->verdict < 0) {
+		snprintf(buf, len, "  verdict: none seen (%s)", p->end ? p->end : "?");
+		return;
+	}
+	k = (size_t)snprintf(buf, len, "  verdict: %s", trace_verdict_name(p->verdict));
+	if (k < len && s) {
+		k += (size_t)snprintf(buf + k, len - k, "%s", s->kind == TRACE_POLICY
+				      ? " by the policy of " : " by ");
+		if (k < len && s->kind == TRACE_RULE && s->staged >= 0)
+			k += (size_t)snprintf(buf + k, len - k, "a new rule of ");
+		else if (k < len && s->kind == TRACE_RULE)
+			k += (size_t)snprintf(buf + k, len - k, "rule %llu of ",
+					      (unsigned long long)s->handle);
+		if (k < len)
+			k += put_where(buf + k, len - k, s);
+	} else if (k < len) {
+		k += (size_t)snprintf(buf + k, len - k, " (no rule or policy on its path decided)");
+	}
+	if (k < len)
+		snprintf(buf + k, len - k, "; %s", p->end ? p->end : "");
+}
+
 /* ---- tracing live traffic ---- */
 
 /* The table: the clauses mark packets (through one chain: a packet that

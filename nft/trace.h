@@ -156,6 +156,12 @@ int trace_packet_describe(struct trace_packet *p, const struct nfp_ruleset *rs);
  * holds names from the kernel: make it safe before showing it. */
 const char *trace_verdict_name(int verdict);
 void trace_hdr_format(const struct trace_hdr *h, char *buf, size_t len);
+/* A step as one line, for people: "   input      inet web input  [5] tcp
+ * dport 22 accept  -> accept" (" >" first: the deciding step); and the
+ * packet's verdict: "  verdict: accept by rule 5 of inet web input;
+ * delivered to this host". Names from the kernel: make them safe. */
+void trace_step_format(const struct trace_step *s, bool deciding, char *buf, size_t len);
+void trace_verdict_format(const struct trace_packet *p, char *buf, size_t len);
 /* "tcp", "udp", "icmp", ... or NULL. */
 const char *trace_proto_name(uint8_t proto);
 /* An address of the header ("10.0.0.1"). */

@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-static const char grammar[] =
+const char packet_grammar[] =
 	"PROTO SRC -> DST [iif NAME] [state new|established|related] [mark N] "
 	"[type T] [code C] [flags F]";
 
@@ -26,7 +26,7 @@ static const struct { const char *name; uint8_t v4, v6; } icmp_types[] = {
 
 static int fail(char *err, size_t errlen, int word, const char *w, const char *why)
 {
-	snprintf(err, errlen, "word %d '%s': %s (a packet: %s)", word, w, why, grammar);
+	snprintf(err, errlen, "word %d '%s': %s (a packet: %s)", word, w, why, packet_grammar);
 	return -EINVAL;
 }
 
@@ -101,7 +101,8 @@ int packet_parse(const char *text, struct packet *p, char *err, size_t errlen)
 	for (char *w = strtok_r(copy, " \t\n", &save); w && n < 32; w = strtok_r(NULL, " \t\n", &save))
 		words[n++] = w;
 	if (n < 4) {
-		snprintf(err, errlen, "a packet needs at least PROTO SRC -> DST (%s)", grammar);
+		snprintf(err, errlen, "a packet needs at least PROTO SRC -> DST (%s)",
+			 packet_grammar);
 		free(copy);
 		return -EINVAL;
 	}

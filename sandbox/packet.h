@@ -34,6 +34,9 @@ struct packet {
 	uint32_t mark;
 };
 
+/* The words, for people: "PROTO SRC -> DST [iif NAME] ..." */
+extern const char packet_grammar[];
+
 /* Parse text into p. 0, or -EINVAL with err saying which word is wrong
  * and what it should be. */
 int packet_parse(const char *text, struct packet *p, char *err, size_t errlen);

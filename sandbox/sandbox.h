@@ -140,6 +140,17 @@ int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answe
 int sandbox_stage(struct sandbox *sb, const char *script, const char *include_dir, char *err,
 		  size_t errlen);
 
+/* The handle of the copy's rule that is the host's rule real (edits by
+ * handle, such as the live view's staged ones, name the host's rules;
+ * the copy was loaded afresh and its handles may differ). */
+uint64_t sandbox_copy_handle(const struct sandbox *sb, uint32_t family, const char *table,
+			     uint64_t real);
+
+/* Whether every interface of the sandbox that is up can send yet (or ten
+ * seconds have passed): until then a question waits for it. Asked once,
+ * never waiting: for a loop that keeps answering keys. */
+bool sandbox_ready(struct sandbox *sb);
+
 /* Many questions at once: is each of ps[0..n) (n <= SANDBOX_BULK_MAX;
  * TCP, UDP or SCTP, state new, no iif: it comes in on the interface of
  * the route to its source, or is sent by this host from a local source)
@@ -179,11 +190,6 @@ int sandbox_stage(struct sandbox *sb, const char *script, const char *include_di
  * notes) weigh the same here. The table stays in the copy: sandbox_stage
  * makes the sandbox anew. 0, or -errno with err filled (the verdicts
  * are then SANDBOX_UNSURE). */
-/* Whether every interface of the sandbox that is up can send yet (or two
- * seconds have passed): until then a question waits for it. Asked once,
- * never waiting: for a loop that keeps answering keys. */
-bool sandbox_ready(struct sandbox *sb);
-
 #define SANDBOX_BULK_MAX 256
 enum sandbox_verdict { SANDBOX_UNSURE, SANDBOX_ADMITTED, SANDBOX_REFUSED };
 int sandbox_admits(struct sandbox *sb, const struct packet *ps, size_t n, uint8_t *verdict,

@@ -110,6 +110,23 @@ trace_tables() {
 	in_ns "$1" nft list tables 2>/dev/null | grep nfpilot_trace_
 }
 
+# rule_packets NS FAMILY TABLE CHAIN HANDLE: the packets counted by that rule
+rule_packets() {
+	in_ns "$1" nft -j list chain "$2" "$3" "$4" | python3 -c '
+import json, sys
+h = int(sys.argv[1])
+for o in json.load(sys.stdin)["nftables"]:
+    r = o.get("rule")
+    if r and r["handle"] == h:
+        for e in r["expr"]:
+            if isinstance(e, dict) and "counter" in e:
+                print(e["counter"]["packets"]); sys.exit(0)
+print(-1)' "$5"
+}
+# rule_handle NS FAMILY TABLE CHAIN TEXT: the handle of the rule containing TEXT
+rule_handle() {
+	in_ns "$1" nft -a list chain "$2" "$3" "$4" | grep -F -- "$5" | sed -n 's/.*# handle \([0-9]*\)$/\1/p' | head -n 1
+}
 # finish: summary line, exit 1 when anything failed. No test leaves a
 # tracing table behind, in its namespaces or the machine's own (only read).
 finish() {

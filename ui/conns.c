@@ -428,16 +428,7 @@ static void set_filter(struct view *v, const char *text)
 	char err[256];
 
 	if (ct_filter_parse(&f, text, err, sizeof(err), &pos)) {
-		/* keep the prompt open with the complaint over it and the bad
-		 * word underlined (the editor's "message, text, carets" form) */
-		char carets[128];
-		size_t n = pos.len < sizeof(carets) - 1 ? pos.len : sizeof(carets) - 1;
-
-		memset(carets, '^', n);
-		carets[n] = 0;
-		snprintf(v->input_err, sizeof(v->input_err), "%s\n%s\n%*s%s", err, text,
-			 (int)pos.off, "", carets);
-		v->mode = MODE_PROMPT;
+		view_input_error(v, err, text, pos.off, pos.len);
 		return;
 	}
 	ct_filter_free(&c->f);
@@ -624,6 +615,27 @@ static enum redraw conns_key(struct view *v, enum action act, int key)
 	case ACT_STALE:
 		conns_show_refused(v);
 		break;
+	case ACT_TRACE:
+		if (e)
+			trace_of_conn(v, e);
+		else
+			view_status(v, ROLE_DIM, "select a connection first");
+		break;
+	case ACT_WHY: {
+		char q[200];
+
+		/* its next packet: the flow as it goes on */
+		if (!e) {
+			trace_why(v, NULL);
+			break;
+		}
+		ct_endpoint_format(a, e->family, e->proto, &e->orig.src, e->orig.sport);
+		ct_endpoint_format(b, e->family, e->proto, &e->orig.dst, e->orig.dport);
+		snprintf(q, sizeof(q), "%s %s -> %s state established", ct_proto_name(e->proto)
+			 ? ct_proto_name(e->proto) : "?", a, b);
+		trace_why(v, q);
+		break;
+	}
 	case ACT_ACCOUNTING:
 		if (c->sys_ok && c->sys.acct) {
 			view_status(v, ROLE_NORMAL, "accounting is already on");

@@ -178,6 +178,8 @@ static const char *label_of(const struct view *v, enum action a)
 	case ACT_TABLE_ADD: return "New table (FAMILY NAME): ";
 	case ACT_BLOCK: return "Block address: ";
 	case ACT_ALLOW_PORT: return "Allow port (tcp 8080, udp 53): ";
+	case ACT_TRACE: return "Trace (filter): ";
+	case ACT_WHY: return "Why: ";
 	default: return "> ";
 	}
 }

@@ -22,6 +22,7 @@
 	X(GENERIC, "Every screen") \
 	X(RULES, "Ruleset screen (1)") \
 	X(CONNS, "Connections screen (2)") \
+	X(TRACE, "Trace screen (3)") \
 	X(PENDING, "Pending changes (v)") \
 	X(HISTORY, "History (H)")
 
@@ -45,6 +46,7 @@ enum {
 	X(HELP, "help", "General", KM_GENERIC, ('?', KEY_F(1)), "Show this help") \
 	X(VIEW_RULES, "ruleset", "General", KM_GENERIC, ('1'), "Show the ruleset: tables, chains, rules and counters") \
 	X(VIEW_CONNS, "connections", "General", KM_GENERIC, ('2'), "Show the tracked connections (conntrack)") \
+	X(VIEW_TRACE, "trace-screen", "General", KM_GENERIC, ('3'), "Show the trace: traced packets (l), answers to why (w)") \
 	X(QUIT, "quit", "General", KM_GENERIC, ('q', KEY_F(10)), "Quit nfpilot") \
 	X(REDRAW, "redraw", "General", KM_GENERIC, (CTRL_KEY('l')), "Re-read what the screen shows and redraw it") \
 	X(UP, "up", "Moving", KM_GENERIC, (KEY_UP, 'k'), "Previous line") \
@@ -108,6 +110,11 @@ enum {
 	X(KILL, "kill", "Connections", KM_CONNS, ('d', KEY_DC), "Kill the selected connection (its local socket is reset)") \
 	X(KILL_ALL, "kill-all", "Connections", KM_CONNS, ('D'), "Kill every connection shown") \
 	X(BLOCK_KILL, "block-kill", "Connections", KM_CONNS, ('b'), "Block the selected connection's source (on probation) and kill its connections") \
+	X(TRACE, "trace", "Tracing", KM_RULES | KM_CONNS | KM_TRACE, ('l'), "Trace live packets: of the selected rule or connection, or of a filter typed") \
+	X(WHY, "why", "Tracing", KM_RULES | KM_CONNS | KM_TRACE, ('w'), "Why: what the rules do with a packet never sent (as nfpilot why); with edits staged, the rules after W") \
+	X(TRACE_GOTO, "trace-rule", "Tracing", KM_TRACE, ('\n', KEY_ENTER, KEY_RIGHT), "The rule of the selected step, on the ruleset screen") \
+	X(TRACE_STOP, "trace-stop", "Tracing", KM_TRACE, ('x'), "Stop tracing (the packets traced stay)") \
+	X(TRACE_CLEAR, "trace-clear", "Tracing", KM_TRACE, ('c'), "Clear the trace screen") \
 	X(ACCOUNTING, "accounting", "Connections", KM_CONNS, ('C'), "Turn conntrack accounting on (packet and byte counters)") \
 	X(STALE, "not-admitted", "Connections", KM_RULES | KM_CONNS, ('!'), "The established connections the live ruleset no longer admits (their first packet asked of the kernel on a sandbox copy; checked after every apply): shown on the connections screen, where D kills them; ! again shows all")
 

@@ -77,6 +77,8 @@ const char *prompt_kind(enum action act)
 	case ACT_ALLOW_PORT: return "port";
 	case ACT_MOVE_TO: return "position";
 	case ACT_SAVE: return "save-file";
+	case ACT_TRACE: return "trace";
+	case ACT_WHY: return "why";
 	default: return "other";
 	}
 }

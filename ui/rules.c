@@ -730,6 +730,19 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 	case ACT_STALE:
 		conns_show_refused(v);
 		break;
+	case ACT_TRACE: {
+		const struct staged_row *row = rv->pane == PANE_RULES ? view_selected_row(v) : NULL;
+
+		if (!view_chain(v))
+			view_status(v, ROLE_DIM, "select a chain or a rule first");
+		else
+			trace_of_rule(v, view_table(v)->family, view_table(v)->name,
+				      view_chain(v)->name, row && row->r ? row->text : NULL);
+		break;
+	}
+	case ACT_WHY:
+		trace_why(v, NULL);
+		break;
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
 		v->live.dirty = true;
@@ -1149,6 +1162,16 @@ static const char *scrolled(const char *text, int by, bool utf8, char *out, size
 	return out;
 }
 
+/* Whether the trace screen's entries passed through this rule of the
+ * chain shown. */
+static bool traced(const struct view *v, uint64_t handle)
+{
+	const struct nfp_table *t = view_table(v);
+	const struct nfp_chain *c = view_chain(v);
+
+	return t && c && trace_passed(v, t->family, t->name, c->name, handle);
+}
+
 /* one cell of a rule row; x advances */
 static void rule_cell(struct view *v, int y, int *x, int w, const struct col *col,
 		      const struct staged_row *row, attr_t base, bool selected)
@@ -1166,7 +1189,8 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 		if (row->r)
 			draw_textf(y, *x, col->w, row->mark != ' ' && !selected ? v->attr[ROLE_WARNING]
 									   : base, true,
-			     "%c%c%*" PRIu32 " ", edit_is_marked(v, r->handle) ? '>' : ' ', row->mark,
+			     "%c%c%*" PRIu32 " ", edit_is_marked(v, r->handle) ? '>'
+			     : traced(v, r->handle) ? '@' : ' ', row->mark,
 			     col->w - 3, r->position);
 		else
 			draw_textf(y, *x, col->w, selected ? base : v->attr[ROLE_WARNING], true,

@@ -1,7 +1,7 @@
 /* screen: a screen of the live view as the main loop sees it — one ops
  * table. Each screen is one file with one table: the ruleset
  * (ui/rules.c, its editing keys in ui/edit.c), the tracked connections
- * (ui/conns.c), the probation history (ui/history.c), the pending changes
+ * (ui/conns.c), the trace (ui/trace.c), the probation history (ui/history.c), the pending changes
  * (ui/pending.c), the help (ui/help.c) and one rule whole (ui/detail.c). ui/tui.c and ui/draw.c reach a
  * screen only through its table. */
 #ifndef NFP_SCREEN_H
@@ -57,8 +57,8 @@ struct screen_ops {
 	void (*free)(struct view *v);
 };
 
-extern const struct screen_ops rules_screen, conns_screen, history_screen, pending_screen,
-	help_screen, detail_screen;
+extern const struct screen_ops rules_screen, conns_screen, trace_screen, history_screen,
+	pending_screen, help_screen, detail_screen;
 
 /* every screen, NULL last: whose background work the loop runs */
 extern const struct screen_ops *const screens[];

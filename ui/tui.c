@@ -25,7 +25,7 @@
 static volatile sig_atomic_t got_quit_signal;
 
 const struct screen_ops *const screens[] = {
-	&rules_screen, &conns_screen, &history_screen, &pending_screen, &help_screen, &detail_screen, NULL,
+	&rules_screen, &conns_screen, &trace_screen, &history_screen, &pending_screen, &help_screen, &detail_screen, NULL,
 };
 
 enum redraw view_text_key(struct view *v, struct list *l, enum action act)
@@ -71,6 +71,20 @@ void view_prompt(struct view *v, enum action act, const char *prefill)
 	v->input_err[0] = 0;
 	snprintf(v->input, sizeof(v->input), "%s", prefill ? prefill : "");
 	prompt_open(v);
+}
+
+void view_input_error(struct view *v, const char *err, const char *text, size_t off,
+		      size_t len)
+{
+	char carets[128];
+	size_t n = len < sizeof(carets) - 1 ? len : sizeof(carets) - 1;
+
+	memset(carets, '^', n);
+	carets[n] = 0;
+	if (snprintf(v->input_err, sizeof(v->input_err), "%.400s\n%.400s\n%*s%s", err, text,
+		     (int)off, "", carets) < 0)
+		v->input_err[0] = 0;
+	v->mode = MODE_PROMPT;
 }
 
 void view_prompt_done(struct view *v)
@@ -172,6 +186,9 @@ static enum redraw browse_key(struct view *v, int key, bool *quit)
 		return REDRAW_ALL;
 	case ACT_VIEW_CONNS:
 		view_show(v, &conns_screen);
+		return REDRAW_ALL;
+	case ACT_VIEW_TRACE:
+		view_show(v, &trace_screen);
 		return REDRAW_ALL;
 	case ACT_CONFIRM: case ACT_ROLLBACK: case ACT_EXTEND: case ACT_HISTORY: case ACT_SAVE:
 		safe_action(v, act);

@@ -17,6 +17,7 @@
 #include "ui/rules.h"
 #include "ui/screen.h"
 #include "ui/theme.h"
+#include "ui/trace.h"
 
 #include <curses.h>
 #include <poll.h>
@@ -41,6 +42,7 @@ struct view {
 	struct rules_view rules;        /* ui/rules.h */
 	struct conns_view conns;        /* ui/conns.h */
 	struct history_view hist;       /* ui/history.h */
+	struct trace_view trace;        /* ui/trace.h */
 	struct list help, pending, detail; /* ui/help.c, ui/pending.c,
 					    * ui/detail.c: lines */
 
@@ -104,6 +106,10 @@ void view_ask(struct view *v, enum action act, const char *fmt, ...)
 /* A prompt for act, prefilled, over the main screen; Enter in it. */
 void view_prompt(struct view *v, enum action act, const char *prefill);
 void view_prompt_done(struct view *v);
+/* The prompt stays open, with err over it and the part of text it is about
+ * (off, len) marked: the editor's "message, text, carets" form. */
+void view_input_error(struct view *v, const char *err, const char *text, size_t off,
+		      size_t len);
 /* Refresh every secs from now on. */
 void view_set_refresh(struct view *v, double secs);
 /* The fds of the screens and the probation (at most 12), and whether a

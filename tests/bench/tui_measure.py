@@ -17,6 +17,9 @@
   tui_measure.py ctstale --bin B --ns NS --entries N --label L
       The connections screen loaded, then ! (which connections the ruleset
       still admits, checked in slices): its answer, keys while it runs.
+  tui_measure.py trace --bin B --ns NS --client NS2 --dst IP --filter F --packet P
+      Keys on the trace screen idle and while 1000 pings a second are traced,
+      then why's later answers in the same session (tests/bench/why.sh).
   tui_measure.py table F [--md MD]
 
 Every run uses a private tmux server (`tmux -L nfpb-PID`, window 120x40),
@@ -64,14 +67,15 @@ class Tmux:
             raise RuntimeError("tmux %s: %s" % (" ".join(args), r.stderr.decode().strip()))
         return r.stdout.decode("utf-8", "replace")
 
-    def start(self, argv, refresh):
+    def start(self, argv, refresh, extra=""):
         """Start a session whose shell waits for Enter, then execs nfpilot.
-        Returns the session name; launch() sends the Enter."""
+        Returns the session name; launch() sends the Enter. extra: more
+        config lines."""
         self.n += 1
         name = "s%d" % self.n
         cfg = os.path.join(self.tmp, "cfg%d" % self.n)
         with open(cfg, "w") as f:
-            f.write("refresh = %s\n" % refresh)
+            f.write("refresh = %s\n%s" % (refresh, extra))
         cmd = ("read _; exec env TERM=xterm-256color LANG=C.UTF-8 NFPILOT_CONFIG=%s %s"
                % (shlex.quote(cfg), " ".join(shlex.quote(a) for a in argv)))
         self.run("new-session", "-d", "-s", name, "-x", str(W), "-y", str(H),
@@ -597,6 +601,94 @@ def cmd_ctstale(a):
     return 0
 
 
+# ---- the trace screen (key 3) under traffic, and why's later answers ----
+
+TRACE_HEADER = re.compile(r"^ Trace: .*  (\d+) of \d+ packets")
+ANSWERED = re.compile(r"answered in ([0-9.]+) ms")
+
+
+def screen_keys(tm, name, n, timeout=2.0):
+    """Keys 1 and 3 in turn, n of them: each answered when the header shows
+    the other screen (a whole redraw: what the admin waits for)."""
+    lat = []
+    for i in range(n):
+        key, want = ("1", False) if i % 2 == 0 else ("3", True)
+        t0 = time.perf_counter()
+        tm.keys(name, key)
+        t, _ = poll(lambda: (tm.capture(name)[0].startswith(" Trace:") == want) or None,
+                    timeout, 0.002)
+        lat.append(timeout if t is None else t - t0)
+        time.sleep(0.02 + 0.01 * (i % 3))
+    if n % 2:
+        tm.keys(name, "3")
+    return lat
+
+
+def traced(tm, name):
+    m = TRACE_HEADER.search(tm.capture(name)[0])
+    return int(m.group(1)) if m else None
+
+
+def cmd_trace(a):
+    """The live view in NS: keys (1 and 3 in turn) with no trace, then while
+    a trace of FILTER takes every packet of a flood of pings from CLIENT (1000
+    a second), the packets traced a second and nfpilot's CPU; then why asked
+    ASKS times in the session (the status line's own time of each answer).
+    Prints one JSON line."""
+    tm = Tmux()
+    res = {"load_start": load_avg()}
+    flood = None
+    try:
+        name = tm.start([a.bin, "-N", a.ns], 1, "trace_count = 100000\ntrace_seconds = 3600\n"
+                        "trace_rate = 1000\n")
+        tm.launch(name)
+        poll(lambda: any("F1" in ln for ln in tm.capture(name)[-1:]) or None, 30)
+        tm.keys(name, "3")
+        poll(lambda: tm.capture(name)[0].startswith(" Trace:") or None, 5)
+        res["keys_idle"] = screen_keys(tm, name, a.keys)
+        flood = subprocess.Popen(["ip", "netns", "exec", a.client, "ping", "-q", "-i", "0.0005",
+                                  a.dst], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tm.keys(name, "l")
+        tm.keys(name, "-l", a.filter)
+        tm.keys(name, "Enter")
+        t, _ = poll(lambda: (traced(tm, name) or 0) > 100 or None, 10)
+        if t is None:
+            raise RuntimeError("no packet traced: %s" % tm.capture(name)[:3])
+        pid = tm.pid(name)  # sh execs env, env execs nfpilot
+        n0, c0, w0 = traced(tm, name), cpu_of(pid), time.perf_counter()
+        time.sleep(a.secs)
+        n1, c1, w1 = traced(tm, name), cpu_of(pid), time.perf_counter()
+        res["traced_per_s"] = (n1 - n0) / (w1 - w0)
+        res["cpu_share"] = (c1 - c0) / (w1 - w0)
+        res["keys_tracing"] = screen_keys(tm, name, a.keys)
+        n2 = traced(tm, name)
+        res["traced_per_s_keys"] = n2 and (n2 - n1) / (time.perf_counter() - w1)
+        tm.keys(name, "x")
+        flood.terminate()
+        flood.wait()
+        flood = None
+        answers = []
+        tm.keys(name, "w")
+        tm.keys(name, "-l", a.packet)
+        for i in range(a.asks):
+            if i:
+                tm.keys(name, "w")  # the prompt holds the last question
+            tm.keys(name, "Enter")
+            t, m = poll(lambda: ANSWERED.search(tm.capture(name)[H - 1]), 30, 0.005)
+            if t is None:
+                raise RuntimeError("no answer: %s" % tm.capture(name)[H - 2:H])
+            answers.append(float(m.group(1)) / 1e3)
+        res["answers"] = answers
+        tm.stop(name)
+    finally:
+        if flood:
+            flood.terminate()
+        tm.close()
+    res["load_end"] = load_avg()
+    print(json.dumps(res))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="verb", required=True)
@@ -630,12 +722,23 @@ def main():
         c.add_argument("--entries", type=int, required=True)
         c.add_argument("--label", required=True)
         c.add_argument("--keys", type=int, default=30 if v == "ctview" else 60)
+    tr = sub.add_parser("trace")
+    tr.add_argument("--bin", required=True)
+    tr.add_argument("--ns", required=True)
+    tr.add_argument("--client", required=True)
+    tr.add_argument("--dst", required=True)
+    tr.add_argument("--filter", required=True)
+    tr.add_argument("--packet", required=True)
+    tr.add_argument("--keys", type=int, default=20)
+    tr.add_argument("--asks", type=int, default=20)
+    tr.add_argument("--secs", type=float, default=5)
     t = sub.add_parser("table")
     t.add_argument("file")
     t.add_argument("--md")
     a = p.parse_args()
     return {"first": cmd_first, "refresh": cmd_refresh, "idle": cmd_idle, "floor": cmd_floor,
-            "table": cmd_table, "ctview": cmd_ctview, "ctstale": cmd_ctstale}[a.verb](a) or 0
+            "table": cmd_table, "ctview": cmd_ctview, "ctstale": cmd_ctstale,
+            "trace": cmd_trace}[a.verb](a) or 0
 
 
 if __name__ == "__main__":

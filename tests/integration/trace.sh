@@ -20,23 +20,6 @@ table inet web {
 }
 EOF
 
-# pkts NS FAMILY TABLE CHAIN HANDLE: the packets counted by that rule
-pkts() {
-	in_ns "$1" nft -j list chain "$2" "$3" "$4" | python3 -c '
-import json, sys
-h = int(sys.argv[1])
-for o in json.load(sys.stdin)["nftables"]:
-    r = o.get("rule")
-    if r and r["handle"] == h:
-        for e in r["expr"]:
-            if isinstance(e, dict) and "counter" in e:
-                print(e["counter"]["packets"]); sys.exit(0)
-print(-1)' "$5"
-}
-# handle_of NS FAMILY TABLE CHAIN TEXT: the handle of the rule containing TEXT
-handle_of() {
-	in_ns "$1" nft -a list chain "$2" "$3" "$4" | grep -F -- "$5" | sed -n 's/.*# handle \([0-9]*\)$/\1/p' | head -n 1
-}
 # trace_bg OUT ARGS...: nfpilot trace in the background, started once its
 # table is there
 trace_bg() {
@@ -47,16 +30,16 @@ trace_bg() {
 	poll_until 5000 trace_tables "$SRV" >/dev/null || not_ok "trace started: $(cat "$out.err")"
 }
 
-H_ICMP=$(handle_of "$SRV" inet web input "icmp type echo-request")
-H_WEB=$(handle_of "$SRV" inet web input "tcp dport")
-H_EST=$(handle_of "$SRV" inet web input "ct state")
+H_ICMP=$(rule_handle "$SRV" inet web input "icmp type echo-request")
+H_WEB=$(rule_handle "$SRV" inet web input "tcp dport")
+H_EST=$(rule_handle "$SRV" inet web input "ct state")
 
 # ---- pings: the echo-request rule decided, and its counter rose as much
-before=$(pkts "$SRV" inet web input "$H_ICMP")
+before=$(rule_packets "$SRV" inet web input "$H_ICMP")
 trace_bg "$TEST_TMP/ping.json" 'proto icmp dst 10.200.0.1' --json --count 3 --seconds 10
 got=$(ping_n 3)
 wait "$TRACE_PID"
-after=$(pkts "$SRV" inet web input "$H_ICMP")
+after=$(rule_packets "$SRV" inet web input "$H_ICMP")
 check_eq "3 pings answered" "$got" 3
 res=$(python3 - "$TEST_TMP/ping.json" "$H_ICMP" "$H_EST" <<'EOF'
 import json, sys
@@ -77,11 +60,11 @@ check_eq "the echo-request rule's counter rose by 1" "$((after - before))" 1
 check_eq "the trace's table is gone when it ends" "$(trace_tables "$SRV")" ""
 
 # ---- TCP connects: the SYN is decided by the web rule, with its text and comment
-before=$(pkts "$SRV" inet web input "$H_WEB")
+before=$(rule_packets "$SRV" inet web input "$H_WEB")
 trace_bg "$TEST_TMP/tcp.txt" 'dport 22 dst 10.200.0.1' --count 2 --seconds 10
 got=$(tcp_conns 1 22)
 wait "$TRACE_PID"
-after=$(pkts "$SRV" inet web input "$H_WEB")
+after=$(rule_packets "$SRV" inet web input "$H_WEB")
 check_eq "connection to 22 answered" "$got" 1
 check "SYN decided by the web rule, shown with its handle and text" \
 	grep -qE "^ > input +inet web input +\[$H_WEB\] tcp dport \{ 22, 80 \} counter accept comment \"ssh and web\" +-> accept" "$TEST_TMP/tcp.txt"
@@ -113,8 +96,8 @@ table inet web {
 EOF
 srv nft insert rule inet web input jump checks
 srv iptables-nft -A INPUT -p tcp --dport 443 -j ACCEPT || bail "iptables rule"
-H_DNAT=$(handle_of "$SRV" ip nat prerouting "dnat to")
-H_IPT=$(handle_of "$SRV" ip filter INPUT "443")
+H_DNAT=$(rule_handle "$SRV" ip nat prerouting "dnat to")
+H_IPT=$(rule_handle "$SRV" ip filter INPUT "443")
 trace_bg "$TEST_TMP/nat.txt" 'dport 8443,443' --count 1 --seconds 10
 got=$(tcp_conns 1 8443)
 wait "$TRACE_PID"

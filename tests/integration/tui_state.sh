@@ -48,7 +48,9 @@ to_chain() {
 # columns what fits of it (a marker where it is cut aside)
 help_says() {
 	local line
-	keys '?'
+	# (scrolled a little: at 80x24 the lines S's text wraps onto are below
+	# the first page)
+	keys '?' Down Down Down Down
 	# the text, with the lines it wraps onto (indented under it)
 	line=$(screen | awk '/^ *S  +Save the live ruleset/ { sub(/^ *S +/, ""); t = $0; p = 1; next }
 		p && /^                      [^ ]/ { sub(/^ +/, " "); t = t $0; next }

@@ -201,12 +201,58 @@ static void test_names(void **state)
 			 -EINVAL);
 }
 
+/* The lines the trace screen and `nfpilot trace` write of a step and of
+ * the verdict: the deciding mark, the handle or [new], the jump's target,
+ * the policy; a line too short is cut, never overrun. */
+static void test_lines(void **state)
+{
+	struct trace_step steps[3] = {
+		{ .kind = TRACE_RULE, .family = NFPROTO_INET, .table = "web", .chain = "input",
+		  .handle = 7, .verdict = NFT_JUMP, .target = "checks", .hook = "input",
+		  .text = "jump checks", .staged = -1 },
+		{ .kind = TRACE_RULE, .family = NFPROTO_INET, .table = "web", .chain = "checks",
+		  .verdict = NF_ACCEPT, .text = "tcp dport 22 accept", .staged = 0 },
+		{ .kind = TRACE_POLICY, .family = NFPROTO_IPV4, .table = "filter", .chain = "INPUT",
+		  .verdict = NF_DROP, .hook = "input", .staged = -1 },
+	};
+	struct trace_packet p = { .steps = steps, .nsteps = 3, .verdict = NF_ACCEPT,
+				  .decided = 1, .end = "delivered to this host" };
+	char line[256], tiny[8];
+
+	(void)state;
+	trace_step_format(&steps[0], false, line, sizeof(line));
+	assert_string_equal(line, "   input      inet web input  [7] jump checks  -> jump checks");
+	trace_step_format(&steps[1], true, line, sizeof(line));
+	assert_string_equal(line, " > ?          inet web checks  [new] tcp dport 22 accept  -> accept");
+	trace_step_format(&steps[2], false, line, sizeof(line));
+	assert_string_equal(line, "   input      ip filter INPUT  policy drop");
+	trace_verdict_format(&p, line, sizeof(line));
+	assert_string_equal(line, "  verdict: accept by a new rule of inet web checks; "
+			    "delivered to this host");
+	p.decided = 2;
+	p.verdict = NF_DROP;
+	p.end = "dropped";
+	trace_verdict_format(&p, line, sizeof(line));
+	assert_string_equal(line, "  verdict: drop by the policy of ip filter INPUT; dropped");
+	p.verdict = -1;
+	p.end = "no more trace messages";
+	trace_verdict_format(&p, line, sizeof(line));
+	assert_string_equal(line, "  verdict: none seen (no more trace messages)");
+	trace_step_format(&steps[0], false, tiny, sizeof(tiny));
+	assert_string_equal(tiny, "   inpu");
+	p.verdict = NF_ACCEPT;
+	p.decided = 0;
+	trace_verdict_format(&p, tiny, sizeof(tiny));
+	assert_string_equal(tiny, "  verdi");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_ends),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
