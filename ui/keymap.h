@@ -116,7 +116,7 @@ enum {
 	X(TRACE_STOP, "trace-stop", "Tracing", KM_TRACE, ('x'), "Stop tracing (the packets traced stay)") \
 	X(TRACE_CLEAR, "trace-clear", "Tracing", KM_TRACE, ('c'), "Clear the trace screen") \
 	X(ACCOUNTING, "accounting", "Connections", KM_CONNS, ('C'), "Turn conntrack accounting on (packet and byte counters)") \
-	X(STALE, "not-admitted", "Connections", KM_RULES | KM_CONNS, ('!'), "The established connections the live ruleset no longer admits (their first packet asked of the kernel on a sandbox copy; checked after every apply): shown on the connections screen, where D kills them; ! again shows all")
+	X(STALE, "not-admitted", "Connections", KM_RULES | KM_CONNS, ('!'), "Show the established connections the live ruleset no longer admits (D kills them)")
 
 #define KEYMAP_KEYS 4
 
