@@ -6,6 +6,7 @@
 #include "nft/elemkeys.h"
 #include "nft/reader.h"
 #include "nft/xtables.h"
+#include "model/fmt.h"
 #include "model/ruleset.h"
 #include "model/setelems.h"
 #include "util/grow.h"
@@ -759,5 +760,41 @@ int apply_element_key(struct nl *nl, const struct setelems_set *set, const char 
 	}
 	compiled_free(&out);
 	snapshot_free(&snap);
+	return ret;
+}
+
+int apply_elements_file(const char *path, char **text, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "re"), *out;
+	char *line = NULL;
+	size_t len = 0, cap = 0, n = 0;
+	int ret = 0;
+
+	*text = NULL;
+	if (!fp) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	out = open_memstream(text, &len);
+	while (out && getline(&line, &cap, fp) >= 0) {
+		char *t = fmt_trim(line);
+
+		if (*t && *t != '#')
+			fprintf(out, "%s%s", n++ ? ", " : "", t);
+	}
+	free(line);
+	fclose(fp);
+	if (!out || fclose(out) || !*text) {
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+	} else if (!n) {
+		snprintf(err, errlen, "%s: no element in it", path);
+		ret = -EINVAL;
+	}
+	if (ret) {
+		free(*text);
+		*text = NULL;
+	}
 	return ret;
 }

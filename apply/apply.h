@@ -39,4 +39,9 @@ struct setelems_set;
 int apply_element_key(struct nl *nl, const struct setelems_set *set, const char *text,
 		      uint8_t **key, char *err, size_t errlen);
 
+/* The elements of a file of one a line (blank lines and # comments
+ * skipped) as nft takes them between braces: "a, b, c" in *text
+ * (malloc'd). 0, -EINVAL (no element in it) or -errno, err saying so. */
+int apply_elements_file(const char *path, char **text, char *err, size_t errlen);
+
 #endif

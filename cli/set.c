@@ -309,46 +309,12 @@ static int do_test(const struct set_args *a, struct setelems *s)
 	return EXIT_OK;
 }
 
-/* Lines of a file, each an element (blank lines and # comments skipped). */
-static int read_file(const struct set_args *a, char ***lines, size_t *n)
-{
-	FILE *fp = fopen(a->file, "re");
-	char *line = NULL;
-	size_t cap = 0, lcap = 0;
-
-	*lines = NULL;
-	*n = 0;
-	if (!fp)
-		return -errno;
-	while (getline(&line, &cap, fp) >= 0) {
-		char *t = fmt_trim(line);
-
-		if (!*t || *t == '#')
-			continue;
-		if (*n == lcap) {
-			char **p = realloc(*lines, (lcap = lcap ? 2 * lcap : 256) * sizeof(*p));
-
-			if (!p)
-				break;
-			*lines = p;
-		}
-		(*lines)[(*n)++] = strdup(t);
-		if (!(*lines)[*n - 1])
-			break;
-	}
-	free(line);
-	fclose(fp);
-	return 0;
-}
-
 static int do_change(struct set_args *a)
 {
 	struct edit e = { .family = a->family, .table = (char *)a->table, .set = (char *)a->set };
 	struct changeset cs = { 0 };
 	struct probation prob;
 	char err[4096] = "", what[600];
-	char **lines = NULL;
-	size_t nlines = 0;
 	int ret, failed = -1;
 	struct nl nl;
 
@@ -357,21 +323,15 @@ static int do_change(struct set_args *a)
 	} else {
 		e.kind = strcmp(a->verb, "add") == 0 ? EDIT_ELEM_ADD : EDIT_ELEM_DELETE;
 		if (a->file) {
-			ret = read_file(a, &lines, &nlines);
+			ret = apply_elements_file(a->file, &e.text, err, sizeof(err));
 			if (ret)
-				return cli_fail(ret == -ENOENT ? EXIT_NOTFOUND : EXIT_FAIL, "%s: %s",
-						a->file, strerror(-ret));
+				return cli_fail(ret == -ENOENT ? EXIT_NOTFOUND : ret == -EINVAL
+						? EXIT_USAGE : EXIT_FAIL, "%s", err);
+		} else {
+			e.text = join(a->elems, a->nelems, ", ");
 		}
-		e.text = lines ? join(lines, nlines, ", ") : join(a->elems, a->nelems, ", ");
-		for (size_t i = 0; i < nlines; i++)
-			free(lines[i]);
-		free(lines);
 		if (!e.text)
 			return cli_fail(EXIT_FAIL, "out of memory");
-		if (!e.text[0]) {
-			free(e.text);
-			return cli_fail(EXIT_USAGE, "%s: no element in it", a->file);
-		}
 	}
 	snprintf(what, sizeof(what), "nfpilot set %s %s %.200s %.200s", a->verb,
 		 ruleset_family_name(a->family) ?: "?", a->table, a->set);

@@ -65,8 +65,10 @@ struct nfp_set {
 	uint32_t flags;      /* NFT_SET_* */
 	bool is_map;
 	char *key_type;      /* "ipv4_addr . inet_service", from the text, or NULL */
-	uint32_t nelems;
+	uint32_t nelems;     /* NFP_NELEMS_UNKNOWN: not counted (yet) */
 };
+
+#define NFP_NELEMS_UNKNOWN UINT32_MAX
 
 struct nfp_table {
 	uint32_t family;     /* NFPROTO_* */

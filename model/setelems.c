@@ -277,6 +277,57 @@ static uint8_t type_len(uint32_t type)
 	return 0;
 }
 
+static void put_type_name(struct out *o, uint32_t type)
+{
+	static const struct {
+		uint32_t type;
+		const char *name;
+	} names[] = { { DT_VERDICT, "verdict" }, { DT_INTEGER, "integer" }, { DT_STRING, "string" },
+		      { DT_IPADDR, "ipv4_addr" }, { DT_IP6ADDR, "ipv6_addr" },
+		      { DT_ETHERADDR, "ether_addr" }, { DT_INET_PROTOCOL, "inet_proto" },
+		      { DT_INET_SERVICE, "inet_service" }, { DT_MARK, "mark" },
+		      { DT_CT_STATE, "ct_state" }, { DT_IFNAME, "ifname" } };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].type == type) {
+			outf(o, "%s", names[i].name);
+			return;
+		}
+	outf(o, "type %u", type);
+}
+
+/* a key or data type, a concatenation's fields joined by " . " */
+static void put_type(struct out *o, uint32_t type)
+{
+	uint32_t types[16], n = 0;
+
+	for (uint32_t t = type; t && n < 16; t >>= DT_BITS)
+		n++;
+	if (n <= 1 || setelems_field_lens(type, (uint8_t[16]){ 0 }) <= 1) {
+		put_type_name(o, type);
+		return;
+	}
+	field_types(type, n, types);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i)
+			outf(o, " . ");
+		put_type_name(o, types[i]);
+	}
+}
+
+char *setelems_type_text(const struct setelems_set *set, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+
+	buf[0] = 0;
+	put_type(&o, set->key_type);
+	if (set->flags & NFT_SET_MAP) {
+		outf(&o, " : ");
+		put_type(&o, set->data_type == NFT_DATA_VERDICT ? DT_VERDICT : set->data_type);
+	}
+	return buf;
+}
+
 uint32_t setelems_field_lens(uint32_t type, uint8_t len[16])
 {
 	uint32_t types[16], n = 0;
@@ -642,6 +693,11 @@ static int build_order(struct setelems *s)
 		qsort(o, s->n, sizeof(*o), by_key);
 	s->norder = s->n;
 	return 0;
+}
+
+int setelems_index(struct setelems *s)
+{
+	return s->n ? build_order(s) : 0;
 }
 
 long setelems_find(struct setelems *s, const uint8_t *key)

@@ -105,6 +105,9 @@ char *setelems_format_data(const struct setelems *s, size_t i, char *buf, size_t
  * too: "22-25"), for a screen's columns; "" past the last. */
 char *setelems_format_field(const struct setelems *s, size_t i, unsigned field, char *buf,
 			    size_t len);
+/* The set's type as nft writes it: "ipv4_addr . inet_service", a map's
+ * "ipv4_addr : verdict" (a type it does not know: "type 42"). Returns buf. */
+char *setelems_type_text(const struct setelems_set *set, char *buf, size_t len);
 /* nft's way of writing a time: "1d2h3m4s5ms", "0s" for 0. */
 char *setelems_format_time(uint64_t ms, char *buf, size_t len);
 
@@ -117,5 +120,9 @@ bool setelems_holds(const struct setelems *s, size_t i, const uint8_t *key);
  * of ranges by a walk. Call again after adding rows: the index is
  * rebuilt. */
 long setelems_find(struct setelems *s, const uint8_t *key);
+/* The index setelems_find sorts (s->order: the rows in key order, the
+ * catch-all last), built now if it is not: a screen's rows in key order.
+ * 0 or -ENOMEM. */
+int setelems_index(struct setelems *s);
 
 #endif

@@ -61,7 +61,7 @@ static int monitor_open(struct live *l)
 
 int live_open(struct live *l, bool numeric, char *err, size_t errlen)
 {
-	struct reader_scope scope = { .no_rules = true, .no_trace = true };
+	struct reader_scope scope = { .no_rules = true, .no_counts = true, .no_trace = true };
 	int ret;
 
 	memset(l, 0, sizeof(*l));
@@ -87,6 +87,7 @@ int live_open(struct live *l, bool numeric, char *err, size_t errlen)
 void live_close(struct live *l)
 {
 	reader_dump_cancel(&l->dump);
+	setread_cancel(&l->counter);
 	if (l->text_running)
 		ruletext_wait(&l->text);
 	ruletext_job_free(&l->text);
@@ -154,6 +155,8 @@ int live_pollfds(const struct live *l, struct pollfd *pfd)
 		pfd[n++] = (struct pollfd){ .fd = reader_dump_fd(&l->dump), .events = POLLIN };
 	if (l->text_running)
 		pfd[n++] = (struct pollfd){ .fd = l->text_pipe[0], .events = POLLIN };
+	if (setread_fd(&l->counter) >= 0)
+		pfd[n++] = (struct pollfd){ .fd = setread_fd(&l->counter), .events = POLLIN };
 	return n;
 }
 
@@ -204,6 +207,48 @@ bool live_busy(const struct live *l)
 
 	return l->dirty || l->npending || (!l->dump.active && next_unloaded(l, &r)) ||
 	       (!l->text_running && next_untexted(l, &r));
+}
+
+bool live_counting(const struct live *l)
+{
+	return l->counter.active;
+}
+
+/* ---- counting the sets' elements ---- */
+
+/* One slice of the count under way, or the next set's count started:
+ * LIVE_CHANGED when a count is in. */
+static int step_count(struct live *l)
+{
+	struct pollfd p = { .fd = setread_fd(&l->counter), .events = POLLIN };
+	struct nfp_set *s;
+	int ret;
+
+	if (l->counter.active) {
+		if (poll(&p, 1, 0) != 1)
+			return 0;
+		ret = setread_step(&l->counter);
+		if (ret > 0)
+			return 0;
+		s = &l->rs.tables[l->count_t].sets[l->count_s];
+		/* gone meanwhile (a reload comes): none */
+		s->nelems = ret ? 0 : l->counter.count;
+		return LIVE_CHANGED;
+	}
+	for (size_t t = 0; t < l->rs.ntables; t++)
+		for (size_t k = 0; k < l->rs.tables[t].nsets; k++) {
+			const struct nfp_table *tb = &l->rs.tables[t];
+
+			if (tb->sets[k].nelems != NFP_NELEMS_UNKNOWN)
+				continue;
+			l->count_t = t;
+			l->count_s = k;
+			ret = setread_count_start(&l->counter, tb->family, tb->name, tb->sets[k].name);
+			if (ret)
+				l->rs.tables[t].sets[k].nelems = 0;
+			return 0;
+		}
+	return 0;
 }
 
 /* ---- rule dumps ---- */
@@ -405,7 +450,7 @@ static void drain_monitor(struct live *l)
  * reload completes), those that changed are marked for reloading. */
 static int reload(struct live *l)
 {
-	struct reader_scope scope = { .no_rules = true, .no_trace = true };
+	struct reader_scope scope = { .no_rules = true, .no_counts = true, .no_trace = true };
 	struct nfp_ruleset nrs = { 0 };
 	char err[256];
 	int ret;
@@ -417,6 +462,7 @@ static int reload(struct live *l)
 		return ret;
 	}
 	reader_dump_cancel(&l->dump);
+	setread_cancel(&l->counter); /* its set may have moved: all counted again */
 	l->npending = 0;
 	l->text_stale = l->text_running;
 	for (size_t t = 0; t < nrs.ntables; t++) {
@@ -550,7 +596,7 @@ int live_step(struct live *l)
 		if (r < 0)
 			return r;
 	}
-	return ret;
+	return ret | step_count(l);
 }
 
 int live_tick(struct live *l, const uint64_t *visible, size_t nvisible, bool all,

@@ -9,6 +9,7 @@
 #include "nft/reader.h"
 #include "model/ruleset.h"
 #include "nft/ruletext.h"
+#include "nft/setread.h"
 
 #include <poll.h>
 #include <stdbool.h>
@@ -43,6 +44,10 @@ struct live {
 	int text_pipe[2];           /* the worker writes a byte when done */
 	struct live_ref *text_refs; /* chains the running job lists */
 	size_t ntext_refs;
+	/* the sets' elements counted in the background, one set at a time
+	 * (the structure is read without: a 1M set's dump takes tens of s) */
+	struct setread counter;
+	size_t count_t, count_s;    /* the set being counted */
 	/* counters to refresh one GET at a time (long chains) */
 	uint64_t *pending;
 	size_t npending, pending_cap;
@@ -67,10 +72,12 @@ void live_focus(struct live *l, struct live_ref ref);
 const struct nfp_rule *live_rules(const struct live *l, struct live_ref ref, size_t *n,
 				  bool *loading);
 
-/* File descriptors to poll (at most 3); returns how many. */
+/* File descriptors to poll (at most 4); returns how many. */
 int live_pollfds(const struct live *l, struct pollfd *pfd);
-/* Whether work is pending that needs no fd (poll with timeout 0). */
+/* Whether work is pending that needs no fd (poll with timeout 0); and
+ * whether any is under way at all (a set being counted, too). */
 bool live_busy(const struct live *l);
+bool live_counting(const struct live *l);
 /* Do one slice of pending work. Returns LIVE_* flags, or -errno (with
  * l->err filled) for an error worth showing; never blocks for long. */
 int live_step(struct live *l);

@@ -1,6 +1,8 @@
 #include "nft/reader.h"
 #include "nft/trace.h"
 
+#include "nft/setread.h"
+
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
@@ -391,40 +393,6 @@ out:
 	return ret;
 }
 
-/* Element counting walks the raw attributes: parsing 50k elements into
- * libnftnl objects only to count them would be wasted work. An interval
- * set stores a range as two elements; the end marker is not counted. */
-static int elem_flags_cb(const struct nlattr *attr, void *data)
-{
-	if (mnl_attr_get_type(attr) == NFTA_SET_ELEM_FLAGS &&
-	    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
-		*(uint32_t *)data = ntohl(mnl_attr_get_u32(attr));
-	return MNL_CB_OK;
-}
-
-static int elem_list_cb(const struct nlattr *attr, void *data)
-{
-	uint32_t *count = data;
-
-	if (mnl_attr_get_type(attr) == NFTA_SET_ELEM_LIST_ELEMENTS) {
-		const struct nlattr *elem;
-
-		mnl_attr_for_each_nested(elem, attr) {
-			uint32_t flags = 0;
-
-			mnl_attr_parse_nested(elem, elem_flags_cb, &flags);
-			if (!(flags & NFT_SET_ELEM_INTERVAL_END))
-				(*count)++;
-		}
-	}
-	return MNL_CB_OK;
-}
-
-static int elem_cb(const struct nlmsghdr *nlh, void *data)
-{
-	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), elem_list_cb, data);
-}
-
 static int count_elems(struct nl *nl, const struct nfp_table *t, struct nfp_set *s)
 {
 	struct nftnl_set *ns = nftnl_set_alloc();
@@ -438,10 +406,10 @@ static int count_elems(struct nl *nl, const struct nfp_table *t, struct nfp_set 
 	nftnl_set_elems_nlmsg_build_payload(req, ns);
 	nftnl_set_free(ns);
 	s->nelems = 0;
-	return nl_talk(nl, req, elem_cb, &s->nelems);
+	return nl_talk(nl, req, setread_count_cb, &s->nelems);
 }
 
-static int read_sets(struct nl *nl, struct nfp_table *t)
+static int read_sets(struct nl *nl, struct nfp_table *t, bool count)
 {
 	struct nftnl_set *ns = nftnl_set_alloc();
 	struct nlmsghdr *req;
@@ -454,8 +422,11 @@ static int read_sets(struct nl *nl, struct nfp_table *t)
 	nftnl_set_nlmsg_build_payload(req, ns);
 	nftnl_set_free(ns);
 	err = nl_talk(nl, req, set_cb, t);
-	for (size_t i = 0; i < t->nsets && !err; i++)
-		err = count_elems(nl, t, &t->sets[i]);
+	for (size_t i = 0; i < t->nsets && !err; i++) {
+		t->sets[i].nelems = NFP_NELEMS_UNKNOWN;
+		if (count)
+			err = count_elems(nl, t, &t->sets[i]);
+	}
 	return err;
 }
 
@@ -472,7 +443,7 @@ static int read_table_contents(struct nl *nl, const struct reader_scope *scope,
 		return ret;
 	}
 	if (!ret && !scope->chain)
-		ret = read_sets(nl, t);
+		ret = read_sets(nl, t, !scope->no_counts);
 	for (size_t i = 0; i < t->nchains && !ret && !scope->no_rules; i++)
 		ret = read_rules(nl, t, &t->chains[i]);
 	if (ret)

@@ -17,6 +17,8 @@ struct reader_scope {
 	const char *table;   /* NULL = all tables */
 	const char *chain;   /* NULL = all chains (needs table) */
 	bool no_rules;       /* structure only: tables, chains, sets */
+	bool no_counts;      /* sets' elements not counted (a dump of them each:
+			      * 1M take tens of seconds): NFP_NELEMS_UNKNOWN */
 	bool no_trace;       /* without nfpilot's tracing tables (nft/trace.h) */
 };
 

@@ -1,5 +1,7 @@
+#define _GNU_SOURCE
 #include "nft/setread.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libnftnl/expr.h>
@@ -7,10 +9,12 @@
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int has_counter_cb(struct nftnl_expr *e, void *data)
 {
@@ -276,55 +280,252 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int setread_start(struct setread *r, struct setelems *into)
+/* Counting walks the raw attributes: parsing 50k elements into libnftnl
+ * objects only to count them would be wasted work. An interval set
+ * stores a range as two elements; the end marker is not counted. */
+static int elem_flags_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == NFTA_SET_ELEM_FLAGS &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+		*(uint32_t *)data = ntohl(mnl_attr_get_u32(attr));
+	return MNL_CB_OK;
+}
+
+static int elem_list_cb(const struct nlattr *attr, void *data)
+{
+	uint32_t *count = data;
+
+	if (mnl_attr_get_type(attr) == NFTA_SET_ELEM_LIST_ELEMENTS) {
+		const struct nlattr *elem;
+
+		mnl_attr_for_each_nested(elem, attr) {
+			uint32_t flags = 0;
+
+			mnl_attr_parse_nested(elem, elem_flags_cb, &flags);
+			if (!(flags & NFT_SET_ELEM_INTERVAL_END))
+				(*count)++;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+int setread_count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), elem_list_cb, data);
+}
+
+struct setread_buf {
+	struct setread_buf *next;
+	size_t len;
+	char data[];
+};
+
+/* Whether a receive buffer ends the dump (its DONE, or an error). */
+static bool last_buf(const char *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int n = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n))
+		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
+			return true;
+	return false;
+}
+
+/* The receiving thread: each buffer of the dump into the queue (at most
+ * SETREAD_AHEAD waiting), a byte on ready for each; until the dump ends,
+ * an error, or a byte on stop. */
+static void *receive(void *arg)
+{
+	struct setread *r = arg;
+	int fd = mnl_socket_get_fd(r->nl.sock), err = 0;
+
+	for (;;) {
+		struct pollfd p[2] = { { fd, POLLIN, 0 }, { r->stop[0], POLLIN, 0 } };
+		struct setread_buf *b;
+		bool last;
+		ssize_t n;
+
+		pthread_mutex_lock(&r->mu);
+		while (r->queued >= SETREAD_AHEAD)
+			pthread_cond_wait(&r->room, &r->mu);
+		pthread_mutex_unlock(&r->mu);
+		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		if (p[1].revents)
+			break;
+		n = recv(fd, r->nl.buf, NL_RECV_SIZE, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		b = malloc(sizeof(*b) + (size_t)n);
+		if (!b) {
+			err = -ENOMEM;
+			break;
+		}
+		b->next = NULL;
+		b->len = (size_t)n;
+		memcpy(b->data, r->nl.buf, (size_t)n);
+		last = last_buf(b->data, b->len); /* b is the reader's once queued */
+		pthread_mutex_lock(&r->mu);
+		if (r->tail)
+			r->tail->next = b;
+		else
+			r->head = b;
+		r->tail = b;
+		r->queued++;
+		pthread_mutex_unlock(&r->mu);
+		if (write(r->ready[1], "b", 1) < 0)
+			break;
+		if (last)
+			break;
+	}
+	pthread_mutex_lock(&r->mu);
+	r->th_err = err;
+	pthread_mutex_unlock(&r->mu);
+	if (err && write(r->ready[1], "e", 1) < 0)
+		return NULL;
+	return NULL;
+}
+
+static void close_pair(int *p)
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	p[0] = p[1] = -1;
+}
+
+/* The dump of family/table/name asked for, its receiving thread started. */
+static int start(struct setread *r, uint32_t family, const char *table, const char *name)
 {
 	struct nlmsghdr *req;
 	int ret;
 
-	setread_cancel(r);
 	ret = nl_open_nonblock(&r->nl);
 	if (ret)
 		return ret;
-	into->n = 0;
-	into->keys_len = into->text_len = 0;
-	into->norder = 0;
-	r->into = into;
 	r->have_end = false;
-	req = nl_request(&r->nl, NFT_MSG_GETSETELEM, (uint16_t)into->set.family, NLM_F_DUMP);
-	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_TABLE, into->set.table);
-	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_SET, into->set.name);
-	if (mnl_socket_sendto(r->nl.sock, req, req->nlmsg_len) < 0) {
+	r->head = r->tail = NULL;
+	r->queued = 0;
+	r->th_err = 0;
+	r->count = 0;
+	req = nl_request(&r->nl, NFT_MSG_GETSETELEM, (uint16_t)family, NLM_F_DUMP);
+	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_TABLE, table);
+	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_SET, name);
+	r->ready[0] = r->ready[1] = r->stop[0] = r->stop[1] = -1;
+	if (mnl_socket_sendto(r->nl.sock, req, req->nlmsg_len) < 0 ||
+	    pipe2(r->ready, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(r->stop, O_CLOEXEC) < 0) {
 		ret = -errno;
+		close_pair(r->ready);
+		close_pair(r->stop);
 		nl_close(&r->nl);
 		return ret;
 	}
 	r->seq = req->nlmsg_seq;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->room, NULL);
+	ret = -pthread_create(&r->th, NULL, receive, r);
+	if (ret) {
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->room);
+		close_pair(r->ready);
+		close_pair(r->stop);
+		nl_close(&r->nl);
+		return ret;
+	}
 	r->active = true;
 	return 0;
 }
 
+int setread_start(struct setread *r, struct setelems *into)
+{
+	setread_cancel(r);
+	into->n = 0;
+	into->keys_len = into->text_len = 0;
+	into->norder = 0;
+	r->into = into;
+	return start(r, into->set.family, into->set.table, into->set.name);
+}
+
+int setread_count_start(struct setread *r, uint32_t family, const char *table,
+			const char *name)
+{
+	setread_cancel(r);
+	r->into = NULL;
+	return start(r, family, table, name);
+}
+
 int setread_fd(const struct setread *r)
 {
-	return r->active ? mnl_socket_get_fd(r->nl.sock) : -1;
+	return r->active ? r->ready[0] : -1;
 }
 
 int setread_step(struct setread *r)
 {
+	struct setread_buf *b;
+	char c;
 	int ret;
 
 	if (!r->active)
 		return 0;
-	ret = nl_recv_slice(&r->nl, r->seq, elems_cb, r);
+	if (read(r->ready[0], &c, 1) != 1)
+		return 1; /* nothing yet */
+	pthread_mutex_lock(&r->mu);
+	b = c == 'b' ? r->head : NULL;
+	if (b) {
+		r->head = b->next;
+		if (!r->head)
+			r->tail = NULL;
+		r->queued--;
+		pthread_cond_signal(&r->room);
+	}
+	ret = r->th_err;
+	pthread_mutex_unlock(&r->mu);
+	if (b) {
+		errno = 0;
+		ret = mnl_cb_run(b->data, b->len, r->seq, r->nl.portid,
+				 r->into ? elems_cb : setread_count_cb, r->into ? (void *)r : &r->count);
+		ret = ret > 0 ? 1 : ret < 0 ? (errno ? -errno : -EIO) : 0;
+		free(b);
+	}
 	if (ret > 0)
 		return 1;
 	setread_cancel(r);
-	if (!ret)
+	if (!ret && r->into)
 		setelems_trim(r->into); /* all in: no room kept for more */
 	return ret;
 }
 
 void setread_cancel(struct setread *r)
 {
+	if (r->active) {
+		if (write(r->stop[1], "s", 1) < 0) {
+			/* a full pipe: a stop is waiting already */
+		}
+		pthread_mutex_lock(&r->mu);
+		r->queued = 0; /* a thread waiting for room goes on, to see the stop */
+		pthread_cond_signal(&r->room);
+		pthread_mutex_unlock(&r->mu);
+		pthread_join(r->th, NULL);
+		while (r->head) {
+			struct setread_buf *b = r->head;
+
+			r->head = b->next;
+			free(b);
+		}
+		r->tail = NULL;
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->room);
+		close_pair(r->ready);
+		close_pair(r->stop);
+	}
 	if (r->active || r->nl.sock)
 		nl_close(&r->nl);
 	r->active = false;

@@ -6,6 +6,12 @@
  * (the end one past the range, from the highest key down); they are
  * joined here into one row a range.
  *
+ * The kernel makes each receive buffer of a dump in the recvmsg() that
+ * asks for it, walking the set up to where the last one ended (a 1M
+ * hash set: tens of ms a buffer, more towards the end), so the receiving
+ * is a thread's: it reads ahead at most SETREAD_AHEAD buffers, and
+ * setread_fd() (a pipe) is readable while one waits to be parsed.
+ *
  * A screen pages through a set so: setread_set, setread_start, then
  * setread_step whenever setread_fd() is readable (one slice, one
  * receive buffer: the loop keeps answering keys); rows appear in
@@ -21,7 +27,10 @@
 #include "model/setelems.h"
 #include "nft/nl.h"
 
+#include <pthread.h>
 #include <stdbool.h>
+
+#define SETREAD_AHEAD 8      /* receive buffers read ahead, at most */
 
 /* The set family/table/name as the kernel has it (its key and data
  * types, flags, default timeout, counters). 0, -ENOENT (no such table or
@@ -29,11 +38,23 @@
 int setread_set(struct nl *nl, uint32_t family, const char *table, const char *name,
 		struct setelems_set *out);
 
+struct setread_buf;
+
 struct setread {
 	struct nl nl;                /* a socket of its own, non-blocking */
 	uint32_t seq;
 	bool active;
-	struct setelems *into;
+	/* the receiving thread and what it read */
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t room;
+	int ready[2];                /* a byte a buffer read: the caller's fd */
+	int stop[2];                 /* a byte: the thread ends */
+	struct setread_buf *head, *tail;
+	size_t queued;
+	int th_err;                  /* what ended the receiving: -errno, 0 */
+	struct setelems *into;       /* or NULL: counting (setread_count_start) */
+	uint32_t count;
 	uint8_t end[64];             /* a range's end waiting for its start */
 	bool have_end;
 };
@@ -41,6 +62,13 @@ struct setread {
 /* Start reading the elements of into->set (filled by setread_set) into
  * into (its rows emptied first). 0 or -errno. */
 int setread_start(struct setread *r, struct setelems *into);
+/* The same, counting the elements instead (an interval's end not
+ * counted): r->count once setread_step returns 0. */
+int setread_count_start(struct setread *r, uint32_t family, const char *table,
+			const char *name);
+/* The counting of one element message (data: a uint32_t count), for a
+ * dump read whole (nft/reader.c). */
+int setread_count_cb(const struct nlmsghdr *nlh, void *data);
 int setread_fd(const struct setread *r);
 /* One slice: 1 = more to come (poll again), 0 = complete, -errno = failed
  * (-EINTR: the set changed during the dump; start again). */

@@ -609,8 +609,9 @@ static enum redraw conns_key(struct view *v, enum action act, int key)
 		}
 		sel_source(e, c->block_addr);
 		c->pending = ACT_BLOCK_KILL;
-		view_ask(v, c->pending, "Block %s (a drop rule at the top of the input chain, on "
-		    "probation) and kill its connections?", c->block_addr);
+		view_ask(v, c->pending, "Block %s (into the blocklist set the input chain drops "
+		    "with, else a drop rule at its top; on probation) and kill its connections?",
+		    c->block_addr);
 		break;
 	case ACT_STALE:
 		conns_show_refused(v);

@@ -43,19 +43,6 @@ static void add_wrapped(struct detail_text *d, const char *indent, const char *s
 		add(d, "%s%.*s", indent, len[i], start[i]);
 }
 
-/* "@name" in text, the name ending there: the rule uses set name */
-static bool uses_set(const char *text, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = text; (p = strchr(p, '@')); p++)
-		if (strncmp(p + 1, name, n) == 0 && !strchr("abcdefghijklmnopqrstuvwxyz"
-							     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.",
-							     p[1 + n] ? p[1 + n] : ' '))
-			return true;
-	return false;
-}
-
 /* A mixed table (model/ruleset.h): what it is, whose this chain is, and
  * whether iptables can show this rule as it is. */
 static void add_mixed(struct detail_text *d, const struct nfp_table *t,
@@ -90,7 +77,7 @@ static void build(struct view *v, struct detail_text *d)
 	const struct nfp_table *t = view_table(v);
 	const struct nfp_chain *c = view_chain(v);
 	const struct nfp_rule *r = row ? row->r : NULL;
-	char a[32], b[32];
+	char a[32], b[32], count[64];
 	size_t from = 0;
 
 	d->n = 0;
@@ -137,11 +124,10 @@ static void build(struct view *v, struct detail_text *d)
 	if (t->mixed)
 		add_mixed(d, t, c, r);
 	for (size_t i = 0; row->text && i < t->nsets; i++)
-		if (uses_set(row->text, t->sets[i].name))
-			add(d, "Uses %s %s%s%s (%" PRIu32 " element%s)",
-			    t->sets[i].is_map ? "map" : "set", t->sets[i].name,
-			    t->sets[i].key_type ? ": " : "", t->sets[i].key_type ?: "",
-			    t->sets[i].nelems, t->sets[i].nelems == 1 ? "" : "s");
+		if (sets_rule_uses(row->text, t->sets[i].name))
+			add(d, "Uses %s %s%s%s (%s)", t->sets[i].is_map ? "map" : "set",
+			    t->sets[i].name, t->sets[i].key_type ? ": " : "", t->sets[i].key_type ?: "",
+			    sets_count_text(&t->sets[i], count, sizeof(count)));
 	for (size_t k = 0; k < t->nchains; k++) {
 		const struct nfp_chain *o = &t->chains[k];
 

@@ -178,6 +178,9 @@ static const char *label_of(const struct view *v, enum action a)
 	case ACT_TABLE_ADD: return "New table (FAMILY NAME): ";
 	case ACT_BLOCK: return "Block address: ";
 	case ACT_ALLOW_PORT: return "Allow port (tcp 8080, udp 53): ";
+	case ACT_ELEM_SEARCH: return "Find (an address, or text): ";
+	case ACT_ELEM_FILTER: return "Filter: ";
+	case ACT_ELEM_ADD: return "Add elements (a, b, ... or <FILE): ";
 	case ACT_TRACE: return "Trace (filter): ";
 	case ACT_WHY: return "Why: ";
 	default: return "> ";

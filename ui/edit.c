@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,7 +83,7 @@ static bool edit_words(const struct view *v, const struct edit *e, char *buf, si
 	return true;
 }
 
-static void stage(struct view *v, const struct edit *e)
+void edit_stage(struct view *v, const struct edit *e)
 {
 	char *cmd = NULL, words[700];
 	size_t len = 0;
@@ -125,9 +126,9 @@ static struct edit chain_edit(const struct view *v, enum edit_kind kind)
 			      .chain = c ? c->name : NULL, .add_counter = !v->rules.no_counter };
 }
 
-/* Stage e now, or after a question; the edit (and its text) is kept. */
-static void stage_after(struct view *v, const struct edit *e, enum action act,
-			const char *question)
+/* e kept for after a question, with its own copies of its strings (a
+ * set's name in pending_chain) */
+static void keep_pending(struct view *v, const struct edit *e)
 {
 	struct rules_view *rv = &v->rules;
 
@@ -139,14 +140,27 @@ static void stage_after(struct view *v, const struct edit *e, enum action act,
 		snprintf(rv->pending_chain, sizeof(rv->pending_chain), "%s", e->chain);
 		rv->pending_edit.chain = rv->pending_chain;
 	}
+	if (e->set) {
+		snprintf(rv->pending_chain, sizeof(rv->pending_chain), "%s", e->set);
+		rv->pending_edit.set = rv->pending_chain;
+	}
 	if (e->text) {
 		snprintf(rv->pending_text, sizeof(rv->pending_text), "%s", e->text);
 		rv->pending_edit.text = rv->pending_text;
 	}
+}
+
+/* Stage e now, or after a question; the edit (and its text) is kept. */
+static void stage_after(struct view *v, const struct edit *e, enum action act,
+			const char *question)
+{
+	struct rules_view *rv = &v->rules;
+
+	keep_pending(v, e);
 	if (question)
 		view_ask(v, act, "%s", question);
 	else
-		stage(v, &rv->pending_edit);
+		edit_stage(v, &rv->pending_edit);
 }
 
 /* The selected row, for an edit of the rule of the kernel it shows; a
@@ -226,7 +240,7 @@ static void move_step(struct view *v, int dir)
 	e.anchor = rv->staged.row[j].r->handle;
 	e.text = (char *)row->text;
 	e.add_counter = false;
-	stage(v, &e);
+	edit_stage(v, &e);
 }
 
 static bool accepts_established(const struct view *v)
@@ -335,7 +349,7 @@ void edit_action(struct view *v, enum action act)
 			e = chain_edit(v, EDIT_DELETE);
 			for (size_t k = 0; k < rv->nmarked; k++) {
 				e.handle = rv->marked[k];
-				stage(v, &e);
+				edit_stage(v, &e);
 			}
 			rv->nmarked = 0;
 			view_rebuild(v);
@@ -349,7 +363,7 @@ void edit_action(struct view *v, enum action act)
 		}
 		e = chain_edit(v, EDIT_DELETE);
 		e.handle = row->r->handle;
-		stage(v, &e);
+		edit_stage(v, &e);
 		return;
 	case ACT_MARK:
 		if (!(row = need_rule(v)) || !row)
@@ -479,7 +493,7 @@ void edit_action(struct view *v, enum action act)
 /* nft's verdict on an edit (a rule, a chain's spec, a table) against the
  * staged state: false (and the prompt stays, with the message) when it
  * refuses it */
-static bool edit_ok(struct view *v, struct edit *e)
+bool edit_check(struct view *v, struct edit *e)
 {
 	if (apply_check_edit(&v->live.nl, &v->cs, e, v->input_err, sizeof(v->input_err)) == 0) {
 		v->input_err[0] = 0;
@@ -504,7 +518,7 @@ static void done_rule(struct view *v)
 			return;
 		e.text = nft;
 	}
-	if (!edit_ok(v, &e)) {
+	if (!edit_check(v, &e)) {
 		free(nft);
 		return;
 	}
@@ -566,7 +580,7 @@ static void done_move_to(struct view *v)
 		view_rebuild(v);
 		return;
 	}
-	stage(v, &e);
+	edit_stage(v, &e);
 }
 
 static void done_chain_add(struct view *v)
@@ -583,10 +597,10 @@ static void done_chain_add(struct view *v)
 	spec += strspn(spec, " ");
 	e.chain = name;
 	e.text = *spec ? spec : NULL;
-	if (!edit_ok(v, &e))
+	if (!edit_check(v, &e))
 		return;
 	v->mode = MODE_BROWSE;
-	stage(v, &e);
+	edit_stage(v, &e);
 }
 
 static void done_table_add(struct view *v)
@@ -601,29 +615,92 @@ static void done_table_add(struct view *v)
 		return;
 	}
 	e.table = name;
-	if (!edit_ok(v, &e))
+	if (!edit_check(v, &e))
 		return;
 	v->mode = MODE_BROWSE;
-	stage(v, &e);
+	edit_stage(v, &e);
+}
+
+/* b and o: the named set a rule of chain c already blocks (drops or
+ * rejects) addresses or allows (accepts) ports with, for the address or
+ * port of q: the set's name into set, the element into elem, the rule's
+ * position; false when the chain has none that fits (the rule then goes
+ * in as before). The one place that decides to offer a set. */
+static bool quick_set(const struct nfp_table *t, const struct nfp_chain *c,
+		      enum quick_kind kind, const struct quick_rule *q, const char *input,
+		      char *set, size_t setlen, char *elem, size_t elemlen, uint32_t *pos)
+{
+	char proto[16] = "", port[32] = "", want[48];
+
+	if (kind == QUICK_BLOCK) {
+		snprintf(want, sizeof(want), "%s saddr @", q->ip6 ? "ip6" : "ip");
+		snprintf(elem, elemlen, "%s", input);
+		fmt_trim(elem);
+	} else {
+		if (sscanf(q->text, "%15s dport %31s accept", proto, port) != 2)
+			return false;
+		snprintf(want, sizeof(want), "%s dport @", proto);
+		snprintf(elem, elemlen, "%s", port);
+	}
+	for (size_t i = 0; c && i < c->nrules; i++) {
+		const char *text = c->rules[i].text, *at = text ? strstr(text, want) : NULL;
+		size_t n = at ? strcspn(at + strlen(want), " ;,}") : 0;
+		bool verdict = text && (kind == QUICK_BLOCK ? strstr(text, " drop") || strstr(text, " reject")
+							    : strstr(text, " accept") != NULL);
+
+		if (!at || !n || n >= setlen || !verdict)
+			continue;
+		snprintf(set, setlen, "%.*s", (int)n, at + strlen(want));
+		for (size_t k = 0; k < t->nsets; k++)
+			if (strcmp(t->sets[k].name, set) == 0 && !t->sets[k].is_map &&
+			    (!strchr(elem, '/') || (t->sets[k].flags & NFT_SET_INTERVAL))) {
+				*pos = c->rules[i].position;
+				return true;
+			}
+	}
+	return false;
 }
 
 /* b and o: a rule for the table's input chain */
-static void done_quick(struct view *v)
+static void quick_stage_rule(struct view *v, const struct quick_rule *q)
 {
-	const struct nfp_chain *in = input_chain(v);
 	struct edit e = chain_edit(v, EDIT_INSERT);
-	struct quick_rule q;
 
-	if (quick_rule(v->prompt_for == ACT_BLOCK ? QUICK_BLOCK : QUICK_ALLOW, v->input, &q,
-		       v->input_err, sizeof(v->input_err)))
-		return;
-	e.chain = in->name;
-	e.text = q.text;
-	e.where = q.where;
-	if (!edit_ok(v, &e))
+	e.chain = input_chain(v)->name;
+	e.text = (char *)q->text;
+	e.where = q->where;
+	if (!edit_check(v, &e))
 		return;
 	v->mode = MODE_BROWSE;
 	stage_after(v, &e, ACT_INSERT, NULL);
+}
+
+/* ... or, where a rule of the input chain blocks (allows) with a set,
+ * first the offer: y adds to the set, n makes the rule */
+static void done_quick(struct view *v)
+{
+	const struct nfp_table *t = cur_table(v);
+	const struct nfp_chain *in = input_chain(v);
+	enum quick_kind kind = v->prompt_for == ACT_BLOCK ? QUICK_BLOCK : QUICK_ALLOW;
+	char set[NAME_MAX_LEN], elem[128];
+	struct quick_rule q;
+	struct edit e;
+	uint32_t pos;
+
+	if (quick_rule(kind, v->input, &q, v->input_err, sizeof(v->input_err)))
+		return;
+	if (!quick_set(t, in, kind, &q, v->input, set, sizeof(set), elem, sizeof(elem), &pos)) {
+		quick_stage_rule(v, &q);
+		return;
+	}
+	e = (struct edit){ .kind = EDIT_ELEM_ADD, .family = t->family, .table = t->name,
+			   .set = set, .text = elem };
+	v->mode = MODE_BROWSE;
+	keep_pending(v, &e);
+	v->confirm_alt = true;
+	view_ask(v, v->prompt_for, "Rule %u of %s %ss with set @%s: add %s to the set instead "
+		 "of a new rule? (y: into @%s, n: a new rule)", pos, in->name,
+		 kind == QUICK_BLOCK ? "drop" : "accept", set, elem, set);
 }
 
 void edit_prompt_done(struct view *v)
@@ -724,6 +801,8 @@ static void apply_now(struct view *v)
 
 bool edit_block_now(struct view *v, const char *addr)
 {
+	char set[NAME_MAX_LEN], elem[128];
+	uint32_t pos;
 	struct quick_rule q;
 	const struct nfp_table *t;
 	char err[256];
@@ -742,6 +821,11 @@ bool edit_block_now(struct view *v, const char *addr)
 	e = (struct edit){ .kind = EDIT_INSERT, .family = t->family, .table = t->name,
 			   .chain = input_of(t)->name, .where = q.where, .text = q.text,
 			   .add_counter = !v->rules.no_counter };
+	/* into the blocklist set the input chain drops with, if it has one */
+	if (quick_set(t, input_of(t), QUICK_BLOCK, &q, addr, set, sizeof(set), elem,
+		      sizeof(elem), &pos))
+		e = (struct edit){ .kind = EDIT_ELEM_ADD, .family = t->family, .table = t->name,
+				   .set = set, .text = elem };
 	/* staged on the ruleset as it is now: nothing else is staged */
 	if (nl_genid(&v->live.nl, &v->cs.genid) < 0 || changeset_add(&v->cs, &e) < 0)
 		return false;
@@ -758,6 +842,24 @@ void edit_confirmed(struct view *v)
 	struct rules_view *rv = &v->rules;
 
 	switch (v->confirm_for) {
+	case ACT_BLOCK:
+	case ACT_ALLOW_PORT: {
+		struct quick_rule q;
+
+		/* the offer of a set: y the element, n the rule after all */
+		if (v->confirm_yes) {
+			if (edit_check(v, &rv->pending_edit))
+				edit_stage(v, &rv->pending_edit);
+			else
+				view_status(v, ROLE_ERROR, "%s", v->input_err);
+		} else if (quick_rule(v->confirm_for == ACT_BLOCK ? QUICK_BLOCK : QUICK_ALLOW,
+				      v->input, &q, v->input_err, sizeof(v->input_err)) == 0) {
+			quick_stage_rule(v, &q);
+			if (v->input_err[0])
+				view_status(v, ROLE_ERROR, "%s", v->input_err);
+		}
+		break;
+	}
 	case ACT_APPLY:
 		apply_now(v);
 		break;
@@ -773,12 +875,12 @@ void edit_confirmed(struct view *v)
 			struct edit flush = rv->pending_edit;
 
 			flush.kind = EDIT_CHAIN_FLUSH;
-			stage(v, &flush);
+			edit_stage(v, &flush);
 		}
-		stage(v, &rv->pending_edit);
+		edit_stage(v, &rv->pending_edit);
 		break;
 	default:
-		stage(v, &rv->pending_edit);
+		edit_stage(v, &rv->pending_edit);
 		break;
 	}
 }

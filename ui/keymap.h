@@ -23,6 +23,7 @@
 	X(RULES, "Ruleset screen (1)") \
 	X(CONNS, "Connections screen (2)") \
 	X(TRACE, "Trace screen (3)") \
+	X(SETS, "Set screen (Enter on a set, @ on a rule)") \
 	X(PENDING, "Pending changes (v)") \
 	X(HISTORY, "History (H)")
 
@@ -61,8 +62,9 @@ enum {
 	X(HISTORY, "history", "Probation", KM_GENERIC, ('H'), "Changes that ended their probation: confirmed, reverted, why") \
 	X(SAVE, "save", "Probation", KM_GENERIC, ('S'), "Save the live ruleset to the boot file") \
 	X(PANE, "switch-pane", "Moving", KM_RULES, ('\t', KEY_BTAB), "Switch between the chain tree and the rules") \
-	X(ENTER, "open", "Moving", KM_RULES, ('\n', KEY_ENTER, KEY_RIGHT), "Open the chain; on a jump or goto rule its target chain; on another rule, the rule whole") \
-	X(BACK, "back", "Moving", KM_RULES, (KEY_BACKSPACE, 127, KEY_LEFT), "Back to the chain you came from") \
+	X(ENTER, "open", "Moving", KM_RULES, ('\n', KEY_ENTER, KEY_RIGHT), "Open the chain or the set; on a jump or goto rule its target chain; on another rule, the rule whole") \
+	X(OPEN_SET, "open-set", "Moving", KM_RULES, ('@'), "The set or map the selected rule uses (@name): its elements") \
+	X(BACK, "back", "Moving", KM_RULES | KM_SETS, (KEY_BACKSPACE, 127, KEY_LEFT), "Back to the chain you came from (from a set: the ruleset)") \
 	X(SCROLL_RIGHT, "scroll-right", "Moving", KM_RULES, ('>'), "Scroll the rule text right (a marker shows where it continues)") \
 	X(SCROLL_LEFT, "scroll-left", "Moving", KM_RULES, ('<'), "Scroll the rule text back left") \
 	X(DETAIL, "rule-detail", "Moving", KM_RULES, ('r'), "The selected rule whole: text, handle, counters, rates, comment, sets, jumps to its chain") \
@@ -70,12 +72,12 @@ enum {
 	X(IPTABLES, "iptables-view", "Moving", KM_RULES, ('I'), "Show iptables-nft's tables as iptables-save prints them (-A lines), or as nft does") \
 	X(TREE, "toggle-tree", "Moving", KM_RULES, ('t', KEY_F(2)), "Show or hide the chain tree") \
 	X(SEARCH, "search", "Finding", KM_RULES, ('/', KEY_F(3)), "Search rule text, comments, chain and table names") \
-	X(SEARCH_NEXT, "search-next", "Finding", KM_RULES, ('n'), "Next match") \
-	X(SEARCH_PREV, "search-prev", "Finding", KM_RULES, ('N'), "Previous match") \
+	X(SEARCH_NEXT, "search-next", "Finding", KM_RULES | KM_SETS, ('n'), "Next match") \
+	X(SEARCH_PREV, "search-prev", "Finding", KM_RULES | KM_SETS, ('N'), "Previous match") \
 	X(FILTER, "filter", "Finding", KM_RULES, ('\\', KEY_F(4)), "Show only rules matching a pattern") \
 	X(CT_OF_RULE, "rule-connections", "Finding", KM_RULES, ('x'), "The tracked connections the selected rule would match (a filter from its addresses, ports, protocol)") \
 	X(SORT, "sort", "Live counters", KM_RULES, ('s', KEY_F(6)), "Sort by packet rate, busiest first / back to real order") \
-	X(PAUSE, "pause", "Live counters", KM_RULES | KM_CONNS, ('p', KEY_F(7)), "Pause or resume the counter refresh") \
+	X(PAUSE, "pause", "Live counters", KM_RULES | KM_CONNS | KM_SETS, ('p', KEY_F(7)), "Pause or resume the counter refresh") \
 	X(FASTER, "faster", "Live counters", KM_RULES, ('+', '='), "Refresh more often") \
 	X(SLOWER, "slower", "Live counters", KM_RULES, ('-'), "Refresh less often") \
 	X(ZERO, "zero", "Live counters", KM_RULES, ('z', KEY_F(8)), "Zero the counters of the selected rule (in the tree: of the chain)") \
@@ -97,16 +99,16 @@ enum {
 	X(BLOCK, "block", "Editing (staged)", KM_RULES, ('b'), "Block an address: a drop rule at the top of the input chain") \
 	X(ALLOW_PORT, "allow-port", "Editing (staged)", KM_RULES, ('o'), "Allow a port: an accept rule appended to the table's input chain") \
 	X(COUNTER_DEFAULT, "counter-default", "Editing (staged)", KM_RULES, ('C'), "Turn the default counter on new rules on or off") \
-	X(UNDO, "undo", "Staged changes", KM_RULES | KM_PENDING, ('u'), "Undo the last staged edit") \
-	X(REDO, "redo", "Staged changes", KM_RULES | KM_PENDING, ('U', CTRL_KEY('r')), "Redo an undone edit") \
-	X(PENDING, "pending", "Staged changes", KM_RULES, ('v', KEY_F(9)), "Show the pending changes as nft commands") \
+	X(UNDO, "undo", "Staged changes", KM_RULES | KM_PENDING | KM_SETS, ('u'), "Undo the last staged edit") \
+	X(REDO, "redo", "Staged changes", KM_RULES | KM_PENDING | KM_SETS, ('U', CTRL_KEY('r')), "Redo an undone edit") \
+	X(PENDING, "pending", "Staged changes", KM_RULES | KM_SETS, ('v', KEY_F(9)), "Show the pending changes as nft commands") \
 	X(RESTORE, "restore", "History", KM_HISTORY, ('r'), "Put back the tables of the selected entry as after its change, on probation (nfpilot restore N)") \
-	X(APPLY, "apply", "Staged changes", KM_RULES | KM_PENDING, ('W'), "Apply every staged edit as one transaction") \
-	X(DISCARD, "discard", "Staged changes", KM_RULES | KM_PENDING, ('X'), "Discard every staged edit") \
+	X(APPLY, "apply", "Staged changes", KM_RULES | KM_PENDING | KM_SETS, ('W'), "Apply every staged edit as one transaction") \
+	X(DISCARD, "discard", "Staged changes", KM_RULES | KM_PENDING | KM_SETS, ('X'), "Discard every staged edit") \
 	X(CT_FILTER, "connection-filter", "Connections", KM_CONNS, ('\\', KEY_F(4), '/', KEY_F(3)), "Show only the connections a filter matches, e.g. src 10.0.0.0/8 dport 22") \
-	X(SORT_NEXT, "sort-next", "Connections", KM_CONNS, ('>'), "Sort the connections by the next column") \
-	X(SORT_PREV, "sort-prev", "Connections", KM_CONNS, ('<'), "Sort the connections by the previous column") \
-	X(SORT_REVERSE, "sort-reverse", "Connections", KM_CONNS, ('I'), "Reverse the connections' sort order") \
+	X(SORT_NEXT, "sort-next", "Connections", KM_CONNS | KM_SETS, ('>'), "Sort the connections (the elements) by the next column") \
+	X(SORT_PREV, "sort-prev", "Connections", KM_CONNS | KM_SETS, ('<'), "Sort the connections (the elements) by the previous column") \
+	X(SORT_REVERSE, "sort-reverse", "Connections", KM_CONNS | KM_SETS, ('I'), "Reverse the sort order") \
 	X(KILL, "kill", "Connections", KM_CONNS, ('d', KEY_DC), "Kill the selected connection (its local socket is reset)") \
 	X(KILL_ALL, "kill-all", "Connections", KM_CONNS, ('D'), "Kill every connection shown") \
 	X(BLOCK_KILL, "block-kill", "Connections", KM_CONNS, ('b'), "Block the selected connection's source (on probation) and kill its connections") \
@@ -116,7 +118,15 @@ enum {
 	X(TRACE_STOP, "trace-stop", "Tracing", KM_TRACE, ('x'), "Stop tracing (the packets traced stay)") \
 	X(TRACE_CLEAR, "trace-clear", "Tracing", KM_TRACE, ('c'), "Clear the trace screen") \
 	X(ACCOUNTING, "accounting", "Connections", KM_CONNS, ('C'), "Turn conntrack accounting on (packet and byte counters)") \
-	X(STALE, "not-admitted", "Connections", KM_RULES | KM_CONNS, ('!'), "Show the established connections the live ruleset no longer admits (D kills them)")
+	X(STALE, "not-admitted", "Connections", KM_RULES | KM_CONNS, ('!'), "Show the established connections the live ruleset no longer admits (D kills them)") \
+	X(ELEM_OPEN, "open-element", "Elements", KM_SETS, ('\n', KEY_ENTER, KEY_RIGHT), "On a map's jump or goto element: its chain on the ruleset screen") \
+	X(ELEM_SEARCH, "element-search", "Elements", KM_SETS, ('/', KEY_F(3)), "Search: an address finds the interval or prefix that holds it; other text, the next element written with it") \
+	X(ELEM_FILTER, "element-filter", "Elements", KM_SETS, ('\\', KEY_F(4)), "Show only the elements whose text has a pattern") \
+	X(ELEM_ADD, "add-elements", "Elements", KM_SETS, ('a', KEY_IC), "Add elements (staged): one, a list (a, b, c), or <FILE with one a line") \
+	X(ELEM_DELETE, "delete-element", "Elements", KM_SETS, ('d', KEY_DC), "Delete the selected element, or every marked one (staged); a dynamic set's element is released") \
+	X(ELEM_DELETE_SHOWN, "delete-shown", "Elements", KM_SETS, ('D'), "Delete every element the filter shows (staged)") \
+	X(ELEM_MARK, "mark-element", "Elements", KM_SETS, ('m'), "Mark or unmark the selected element (for delete)") \
+	X(SET_FLUSH, "flush-set", "Elements", KM_SETS, ('F'), "Flush the set: delete every element (staged)")
 
 #define KEYMAP_KEYS 4
 

@@ -76,6 +76,9 @@ const char *prompt_kind(enum action act)
 	case ACT_BLOCK: return "block";
 	case ACT_ALLOW_PORT: return "port";
 	case ACT_MOVE_TO: return "position";
+	case ACT_ELEM_SEARCH: return "element-search";
+	case ACT_ELEM_FILTER: return "element-filter";
+	case ACT_ELEM_ADD: return "elements";
 	case ACT_SAVE: return "save-file";
 	case ACT_TRACE: return "trace";
 	case ACT_WHY: return "why";

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,12 @@ const struct nfp_chain *view_chain(const struct view *v)
 	const struct tree_row *row = sel_row(v);
 
 	return row ? row_chain(v, row) : NULL;
+}
+
+/* The set of a tree row, or NULL. */
+static const struct nfp_set *row_set(const struct view *v, const struct tree_row *row)
+{
+	return row->set >= 0 ? &v->live.rs.tables[row->t].sets[row->set] : NULL;
 }
 
 void view_fill_xt(struct view *v)
@@ -148,10 +155,14 @@ void view_place(const struct view *v, struct place *p)
 	const struct nfp_table *t = view_table(v);
 	const struct nfp_chain *c = view_chain(v);
 
+	const struct nfp_set *s = row_set(v, &rv->rows[rv->tree.sel]);
+
 	p->family = t->family;
 	snprintf(p->table, sizeof(p->table), "%s", t->name);
 	if (c)
 		snprintf(p->chain, sizeof(p->chain), "%s", c->name);
+	if (s)
+		snprintf(p->set, sizeof(p->set), "%s", s->name);
 	p->handle = r ? r->handle : 0;
 }
 
@@ -200,7 +211,7 @@ static bool add_row(struct rules_view *rv, size_t t, long c, bool staged)
 {
 	if (grow(&rv->rows, &rv->rows_cap, rv->tree.n + 1, sizeof(*rv->rows), 64))
 		return false;
-	rv->rows[rv->tree.n++] = (struct tree_row){ t, c, staged };
+	rv->rows[rv->tree.n++] = (struct tree_row){ t, c, staged, -1 };
 	return true;
 }
 
@@ -227,6 +238,9 @@ static void rebuild_tree(struct view *v)
 			if (!rs->tables[t].chains[c].binding) /* shown in its rule's text */
 				add_row(rv, t, (long)c, false);
 		add_made_chains(v, rs->tables[t].family, rs->tables[t].name);
+		for (size_t k = 0; k < rs->tables[t].nsets; k++)
+			if (add_row(rv, t, -1, false))
+				rv->rows[rv->tree.n - 1].set = (long)k;
 	}
 	for (size_t t = 0; t < rv->made.ntables; t++) {
 		const struct nfp_table *mt = &rv->made.tables[t];
@@ -366,9 +380,10 @@ static long find_place(const struct view *v, const struct place *p)
 	for (size_t r = 0; r < rv->tree.n; r++) {
 		const struct nfp_table *t = row_table(v, &rv->rows[r]);
 		const struct nfp_chain *c = row_chain(v, &rv->rows[r]);
+		const struct nfp_set *s = row_set(v, &rv->rows[r]);
 
 		if (t->family == p->family && strcmp(t->name, p->table) == 0 &&
-		    strcmp(c ? c->name : "", p->chain) == 0)
+		    strcmp(c ? c->name : "", p->chain) == 0 && strcmp(s ? s->name : "", p->set) == 0)
 			return (long)r;
 	}
 	return -1;
@@ -494,7 +509,12 @@ static void act_enter(struct view *v)
 	char target[NAME_MAX_LEN];
 
 	if (rv->pane == PANE_TREE) {
-		if (rv->tree.sel < rv->tree.n && rv->rows[rv->tree.sel].c < 0)
+		const struct nfp_set *s = rv->tree.sel < rv->tree.n
+					  ? row_set(v, &rv->rows[rv->tree.sel]) : NULL;
+
+		if (s)
+			sets_open(v, view_table(v)->family, view_table(v)->name, s->name);
+		else if (rv->tree.sel < rv->tree.n && rv->rows[rv->tree.sel].c < 0)
 			move_pane(v, ACT_DOWN, NULL);
 		else
 			rv->pane = PANE_RULES;
@@ -518,6 +538,30 @@ static void act_enter(struct view *v)
 		return;
 	}
 	view_go(v, &there);
+}
+
+/* @: the set the selected rule uses (in the tree: the set selected) */
+static void open_set(struct view *v)
+{
+	struct rules_view *rv = &v->rules;
+	const struct staged_row *row = view_selected_row(v);
+	const struct nfp_table *t = view_table(v);
+	char name[NAME_MAX_LEN];
+
+	if (rv->pane == PANE_TREE && rv->tree.sel < rv->tree.n &&
+	    row_set(v, &rv->rows[rv->tree.sel])) {
+		act_enter(v);
+		return;
+	}
+	if (!t || rv->pane != PANE_RULES || !row || !row->text) {
+		view_status(v, ROLE_DIM, "select a rule that uses a set (@name) first");
+		return;
+	}
+	if (!sets_used_by_rule(row->text, name, sizeof(name))) {
+		view_status(v, ROLE_WARNING, "this rule uses no named set (@name)");
+		return;
+	}
+	sets_open(v, t->family, t->name, name);
 }
 
 static void act_back(struct view *v)
@@ -579,7 +623,8 @@ static bool search_step(struct view *v, int dir)
 			nr = row_rules(v, tr, &rules);
 			rule = dir > 0 ? -1 : nr - 1;
 		}
-		bool hit = rule < 0 ? strcasestr(c ? c->name : t->name, pat) != NULL
+		const struct nfp_set *st = row_set(v, tr);
+		bool hit = rule < 0 ? strcasestr(st ? st->name : c ? c->name : t->name, pat) != NULL
 				    : rule_matches(&rules[rule], pat);
 		if (!hit)
 			continue;
@@ -757,6 +802,7 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 			rv->pane = PANE_RULES;
 		break;
 	case ACT_ENTER: act_enter(v); break;
+	case ACT_OPEN_SET: open_set(v); break;
 	case ACT_DETAIL:
 		if (view_selected_row(v))
 			view_show(v, &detail_screen);
@@ -905,8 +951,22 @@ static void tree_cells(struct view *v, const struct tree_row *row, struct tree_c
 	int policy;
 	size_t adds = 0;
 
+	const struct nfp_set *s = row_set(v, row);
+
 	memset(tc, 0, sizeof(*tc));
 	tc->hook = "";
+	if (s) {
+		/* a set: its kind where a chain has its hook, its element count */
+		snprintf(tc->name, sizeof(tc->name), " @%s", s->name);
+		tc->hook = !s->is_map ? (s->flags & NFT_SET_EVAL ? "dyn" : s->flags & NFT_SET_INTERVAL
+					 ? "int" : "set") : "map";
+		if (s->nelems == NFP_NELEMS_UNKNOWN) /* being counted */
+			snprintf(tc->count, sizeof(tc->count), "%s", v->utf8 ? "\u2026" : "..");
+		else
+			snprintf(tc->count, sizeof(tc->count), "%" PRIu32, s->nelems);
+		tc->role = ROLE_DIM;
+		return;
+	}
 	if (!c) {
 		snprintf(tc->name, sizeof(tc->name), "%s%s %s", row->staged ? "+" : "",
 			 ruleset_family_name(t->family), t->name);
@@ -980,7 +1040,7 @@ static struct tree_layout tree_layout(struct view *v, int w)
 		need = max_int(need, (int)strlen(tc.name));
 		l.hook_w = max_int(l.hook_w, tc.hook[0] ? (int)strlen(tc.hook) + 1 : 0);
 		l.policy_w = max_int(l.policy_w, tc.policy[0] ? (int)strlen(tc.policy) + 1 : 0);
-		if (rv->rows[r].c >= 0)
+		if (rv->rows[r].c >= 0 || rv->rows[r].set >= 0)
 			l.count_w = max_int(l.count_w, draw_width(tc.count) + 1);
 	}
 	keep = need < 12 ? need : 12;
@@ -1015,7 +1075,9 @@ static void draw_tree(struct view *v)
 		a = v->attr[tc.role];
 		if (sel)
 			a = v->attr[rv->pane == PANE_TREE ? ROLE_SELECTED : ROLE_SELECTED_INACTIVE];
-		dim = sel ? a : v->attr[rv->rows[r].c < 0 ? ROLE_BADGE : ROLE_DIM];
+		bool table_row = rv->rows[r].c < 0 && rv->rows[r].set < 0;
+
+		dim = sel ? a : v->attr[table_row ? ROLE_BADGE : ROLE_DIM];
 		/* the selected row shows its name whole, over its columns */
 		if (sel && (int)strlen(tc.name) > l.name_w) {
 			cut_middle(name, sizeof(name), tc.name, w, v->utf8);
@@ -1024,7 +1086,7 @@ static void draw_tree(struct view *v)
 		}
 		/* a regular chain's name (a table's) takes the hook and policy
 		 * columns (and the count's) too */
-		int nw = tc.hook[0] ? l.name_w : rv->rows[r].c >= 0 ? w - l.count_w
+		int nw = tc.hook[0] ? l.name_w : !table_row ? w - l.count_w
 					       : w - draw_width(tc.count);
 
 		cut_middle(name, sizeof(name), tc.name, nw, v->utf8);
@@ -1384,9 +1446,10 @@ static void draw_table_summary(struct view *v, int x, int w, const struct nfp_ta
 	for (size_t i = 0; i < t->nsets && y < end; i++) {
 		const struct nfp_set *s = &t->sets[i];
 
-		snprintf(buf, sizeof(buf), " %s %s  %s  %" PRIu32 " element%s", s->is_map ? "map" : "set",
-			 s->name, s->key_type ? s->key_type : "", s->nelems,
-			 s->nelems == 1 ? "" : "s");
+		char count[64];
+
+		snprintf(buf, sizeof(buf), " %s %s  %s  %s", s->is_map ? "map" : "set", s->name,
+			 s->key_type ? s->key_type : "", sets_count_text(s, count, sizeof(count)));
 		draw_text(y++, x, w, buf, v->attr[ROLE_NORMAL], true);
 	}
 	if (y < end)
@@ -1407,7 +1470,26 @@ static void draw_rules(struct view *v)
 	bool loading;
 
 	if (!c) {
-		if (rv->tree.sel < rv->tree.n)
+		const struct nfp_set *s = rv->tree.sel < rv->tree.n
+					  ? row_set(v, &rv->rows[rv->tree.sel]) : NULL;
+
+		if (s) {
+			int y = rv->body_top;
+
+			char count[64];
+
+			draw_textf(y++, x, w, v->attr[ROLE_TITLE], true, " %s %s  %s",
+			     s->is_map ? "map" : "set", s->name, sets_count_text(s, count, sizeof(count)));
+			draw_textf(y++, x, w, v->attr[ROLE_NORMAL], true, " %s%s%s%s%s",
+			     s->key_type ? s->key_type : "", s->flags & NFT_SET_INTERVAL ? "  interval" : "",
+			     s->flags & NFT_SET_TIMEOUT ? "  timeout" : "",
+			     s->flags & NFT_SET_EVAL ? "  dynamic" : "",
+			     s->flags & NFT_SET_CONSTANT ? "  constant" : "");
+			draw_text(y++, x, w, " Enter opens its elements (the set screen).",
+			    v->attr[ROLE_DIM], true);
+			while (y < rv->body_top + rv->body_h)
+				draw_text(y++, x, w, "", v->attr[ROLE_NORMAL], true);
+		} else if (rv->tree.sel < rv->tree.n)
 			draw_table_summary(v, x, w, view_table(v));
 		else
 			for (int i = 0; i < rv->body_h; i++)
@@ -1666,7 +1748,8 @@ static int rules_timeout_ms(const struct view *v)
 
 static bool rules_busy(const struct view *v)
 {
-	return live_busy(&v->live) || v->live.dump.active || v->live.text_running;
+	return live_busy(&v->live) || v->live.dump.active || v->live.text_running ||
+	       live_counting(&v->live);
 }
 
 static void rules_free(struct view *v)

@@ -17,20 +17,22 @@
 
 enum pane { PANE_TREE, PANE_RULES };
 
-/* a line of the tree: a table (chain == -1) or one of its chains; of the
- * kernel's ruleset, or (staged) of the tables and chains the staged edits
- * create (rules_view.made) */
+/* a line of the tree: a table (chain == -1), one of its chains, or one
+ * of its sets (set >= 0, chain -1); of the kernel's ruleset, or (staged)
+ * of the tables and chains the staged edits create (rules_view.made) */
 struct tree_row {
 	size_t t;
 	long c;
 	bool staged;
+	long set;
 };
 
 /* where we were, by identity: survives reloads */
 struct place {
 	uint32_t family;
 	char table[NAME_MAX_LEN];
-	char chain[NAME_MAX_LEN];  /* "" for a table */
+	char chain[NAME_MAX_LEN];  /* "" for a table or a set */
+	char set[NAME_MAX_LEN];    /* a set's tree row: its name, else "" */
 	uint64_t handle;           /* selected rule, 0 = none */
 };
 

@@ -1,8 +1,9 @@
 /* screen: a screen of the live view as the main loop sees it — one ops
  * table. Each screen is one file with one table: the ruleset
  * (ui/rules.c, its editing keys in ui/edit.c), the tracked connections
- * (ui/conns.c), the trace (ui/trace.c), the probation history (ui/history.c), the pending changes
- * (ui/pending.c), the help (ui/help.c) and one rule whole (ui/detail.c). ui/tui.c and ui/draw.c reach a
+ * (ui/conns.c), the trace (ui/trace.c), the probation history (ui/history.c), the
+ * pending changes (ui/pending.c), the help (ui/help.c), one rule whole
+ * (ui/detail.c) and one set's elements (ui/sets.c). ui/tui.c and ui/draw.c reach a
  * screen only through its table. */
 #ifndef NFP_SCREEN_H
 #define NFP_SCREEN_H
@@ -22,7 +23,7 @@ enum redraw {
 	REDRAW_ALL = 3,        /* the whole screen, the status line too */
 };
 
-#define SCREEN_FDS 3           /* at most this many fds from pollfds */
+#define SCREEN_FDS 4           /* at most this many fds from pollfds */
 
 struct screen_ops {
 	const char *name;
@@ -58,7 +59,7 @@ struct screen_ops {
 };
 
 extern const struct screen_ops rules_screen, conns_screen, trace_screen, history_screen,
-	pending_screen, help_screen, detail_screen;
+	pending_screen, help_screen, detail_screen, sets_screen;
 
 /* every screen, NULL last: whose background work the loop runs */
 extern const struct screen_ops *const screens[];

@@ -25,7 +25,8 @@
 static volatile sig_atomic_t got_quit_signal;
 
 const struct screen_ops *const screens[] = {
-	&rules_screen, &conns_screen, &trace_screen, &history_screen, &pending_screen, &help_screen, &detail_screen, NULL,
+	&rules_screen, &conns_screen, &trace_screen, &history_screen, &pending_screen,
+	&help_screen, &detail_screen, &sets_screen, NULL,
 };
 
 enum redraw view_text_key(struct view *v, struct list *l, enum action act)
@@ -212,9 +213,15 @@ static enum redraw on_key(struct view *v, int key, bool *quit)
 	switch (v->mode) {
 	case MODE_PROMPT:
 		return prompt_key(v, key) | REDRAW_STATUS;
-	case MODE_CONFIRM:
+	case MODE_CONFIRM: {
+		bool alt = v->confirm_alt;
+
 		v->mode = MODE_BROWSE;
-		if (key != 'y' && key != 'Y') {
+		v->confirm_alt = false;
+		v->confirm_yes = key == 'y' || key == 'Y';
+		if (alt && (key == 'n' || key == 'N')) {
+			v->scr->confirmed(v); /* the other way the question offered */
+		} else if (!v->confirm_yes) {
 			v->apply_force = false;
 			view_status(v, ROLE_DIM, "cancelled: nothing staged or changed");
 		} else if (v->confirm_for == ACT_SAVE) {
@@ -225,6 +232,7 @@ static enum redraw on_key(struct view *v, int key, bool *quit)
 			v->scr->confirmed(v);
 		}
 		return REDRAW_ALL;
+	}
 	case MODE_BROWSE:
 		break;
 	}

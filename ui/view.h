@@ -16,6 +16,7 @@
 #include "ui/list.h"
 #include "ui/rules.h"
 #include "ui/screen.h"
+#include "ui/sets.h"
 #include "ui/theme.h"
 #include "ui/trace.h"
 
@@ -42,6 +43,7 @@ struct view {
 	struct rules_view rules;        /* ui/rules.h */
 	struct conns_view conns;        /* ui/conns.h */
 	struct history_view hist;       /* ui/history.h */
+	struct sets_view sets;          /* ui/sets.h */
 	struct trace_view trace;        /* ui/trace.h */
 	struct list help, pending, detail; /* ui/help.c, ui/pending.c,
 					    * ui/detail.c: lines */
@@ -69,6 +71,9 @@ struct view {
 	char input_err[1024];      /* nft's complaint about the input */
 	enum action confirm_for;
 	char confirm_msg[1400];
+	/* the question offers another way on n (b: into a set, or a rule):
+	 * confirmed() is called for n too, confirm_yes false */
+	bool confirm_alt, confirm_yes;
 
 	/* safe apply (ui/safe.c): our probation, the boot file */
 	struct probation prob;     /* fd -1: no probation of ours */
@@ -203,8 +208,13 @@ void edit_action(struct view *v, enum action act);
 void edit_prompt_done(struct view *v);
 /* The question of an editing action was answered y. */
 void edit_confirmed(struct view *v);
-/* Block addr (a drop rule at the top of an input chain) and apply it on
- * probation at once: false (status says why) when it did not go in. */
+/* Stage e (its strings are copied) with the others, and say so. */
+void edit_stage(struct view *v, const struct edit *e);
+/* nft's verdict on e against the staged state: false, with nft's message
+ * in v->input_err (the prompt stays open), when it refuses it. */
+bool edit_check(struct view *v, struct edit *e);
+/* Block addr (into the set a drop rule of the input chain uses, else a
+ * drop rule at its top) and apply it on probation at once: false (status says why) when it did not go in. */
 bool edit_block_now(struct view *v, const char *addr);
 void edit_free(struct view *v);
 /* Whether a staged edit names a rule (or anchor) that is no longer there:

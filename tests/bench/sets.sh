@@ -103,6 +103,15 @@ if [ "$quick" != 1 ]; then
 	set_fixture 1m 1000000 addr
 	r=$(( reps < 3 ? reps : 3 ))
 	listing "1M addresses" 1m 1000000 "$p_addr" "$r"
+	# the live view's set screen on it: first rows, keys while loading,
+	# memory an element (tmux: tests/bench/tui_measure.py)
+	if command -v tmux >/dev/null; then
+		python3 "$here/tui_measure.py" setview --bin "$bin" --ns "$pfx-1m" --set s \
+			--ref "inet T s" --elements 1000000 --find 10.3.4.5 \
+			--label "1M addresses" --md "$tmp/setview.md"
+	else
+		echo "bench sets: tmux not installed, set screen skipped" >&2
+	fi
 
 	ip netns del "$pfx-1m"
 	rm -f "$tmp/1m.nft"
@@ -135,6 +144,16 @@ if [ -n "${BENCH_OUT:-}" ]; then
 		echo "| into the 50k-prefix set | $add_a | $add_b | $ratio | $add_c |"
 		echo
 		echo "Finding the range that holds an address (tests/bench/setfind.c, -O2): $find_line."
+		if [ -s "$tmp/setview.md" ]; then
+			echo
+			echo "The live view's set screen (Enter on the set in the tree; tmux 120x40, read"
+			echo "with capture-pane, a few ms of resolution; memory: VmRSS after the load less"
+			echo "before, divided by the elements):"
+			echo
+			echo "| set | first rows | all loaded | nft list set | keys while loading | / an address | bytes an element |"
+			echo "|---|---:|---:|---:|---|---:|---:|"
+			cat "$tmp/setview.md"
+		fi
 	} >>"$BENCH_OUT"
 fi
 exit $rc

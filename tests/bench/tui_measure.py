@@ -12,14 +12,14 @@
       CPU% of the live view, refresh 1 s, after loading is complete.
   tui_measure.py floor --out F [--reps R]
       The method's own floor: launch of a trivial program, a key echoed by cat.
+  tui_measure.py trace --bin B --ns NS --client NS2 --dst IP --filter F --packet P
+      Keys on the trace screen idle and while 1000 pings a second are traced,
+      then why's later answers in the same session (tests/bench/why.sh).
   tui_measure.py ctview  --bin B --ns NS --entries N --label L
       The connections screen: first rows, keys while the table loads, a sort.
   tui_measure.py ctstale --bin B --ns NS --entries N --label L
       The connections screen loaded, then ! (which connections the ruleset
       still admits, checked in slices): its answer, keys while it runs.
-  tui_measure.py trace --bin B --ns NS --client NS2 --dst IP --filter F --packet P
-      Keys on the trace screen idle and while 1000 pings a second are traced,
-      then why's later answers in the same session (tests/bench/why.sh).
   tui_measure.py table F [--md MD]
 
 Every run uses a private tmux server (`tmux -L nfpb-PID`, window 120x40),
@@ -496,6 +496,36 @@ def cmd_table(a):
 CT_HEADER = re.compile(r"connections (\d+)")
 
 
+def keys_while_loading(tm, name, marker, keys, n, least=0):
+    """Send keys (taking turns) while the header says marker (at least
+    `least` keys), each time waiting for the rows to change. Returns
+    (latencies, how many were sent while loading)."""
+    lat, sent = [], 0
+    for i in range(n):
+        before = tm.capture(name, esc=True)
+        loading = marker in before[0]
+        if not loading and i >= least:
+            break
+        sent += loading
+        k0 = time.perf_counter()
+        tm.keys(name, keys[i % len(keys)])
+        t, _ = poll(lambda: tm.capture(name, esc=True)[3:] != before[3:] or None, 2.0, 0.002)
+        lat.append(2.0 if t is None else t - k0)
+        time.sleep(0.03)
+    return lat, sent
+
+
+def wait_loaded(tm, name, header, total, marker, timeout):
+    """Until the header's count (header: its group 1) reaches total and
+    it no longer says marker; the time, or None."""
+    def loaded():
+        ls = tm.capture(name)
+        m = header.search(ls[0])
+        return m and int(m.group(1)) >= total and marker not in ls[0] or None
+    t, _ = poll(loaded, timeout, 0.01)
+    return t
+
+
 def cmd_ctview(a):
     """Open the live view, press 2, and time: the first rows of the
     connections screen, keys (Down) while the table loads, the whole table
@@ -510,23 +540,8 @@ def cmd_ctview(a):
         first, _ = poll(lambda: (lambda ls: CT_HEADER.search(ls[0]) and
                                  any(("tcp" in ln or "udp" in ln) for ln in ls[3:6]))(
                                      tm.capture(name)) or None, 60, 0.005)
-        lat = []
-        for _ in range(a.keys):
-            before = tm.capture(name, esc=True)
-            if "[loading" not in before[0]:
-                break
-            k0 = time.perf_counter()
-            tm.keys(name, "Down")
-            t, _ = poll(lambda: tm.capture(name, esc=True)[3:] != before[3:] or None, 2.0,
-                        0.002)
-            lat.append(2.0 if t is None else t - k0)
-            time.sleep(0.03)
-
-        def loaded():
-            ls = tm.capture(name)
-            m = CT_HEADER.search(ls[0])
-            return m and int(m.group(1)) >= a.entries and "[loading" not in ls[0] or None
-        done, _ = poll(loaded, 300, 0.01)
+        lat, _ = keys_while_loading(tm, name, "[loading", ["Down"], a.keys)
+        done = wait_loaded(tm, name, CT_HEADER, a.entries, "[loading", 300)
         time.sleep(0.5)
         s0 = time.perf_counter()
         tm.keys(name, ">")
@@ -544,60 +559,75 @@ def cmd_ctview(a):
     return 0
 
 
-# the answer on the status line, or (once a key cleared it) the hints
-STALE_DONE = re.compile(r"connections? would not be admitted now|would be admitted now|"
-                        r"shown no longer admitted")
+# ---- the set screen (Enter on a set) on a big set ----
+
+SET_HEADER = re.compile(r"^ (?:set|map) \S+ \S+ \S+ .* (\d+) elements?")
 
 
-def cmd_ctstale(a):
-    """Open the live view on the connections screen, wait for the whole
-    table, press ! (the check of which established connections the ruleset
-    still admits, in slices) and send Down keys while it runs, each timed
-    until the rows move. Prints one line: the check's time and the keys'."""
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1])
+    return 0
+
+
+def cmd_setview(a):
+    """Open the live view, select the set in the tree, Enter, and time: the
+    first rows of the set screen, keys (Down, PgDn) while the rest loads,
+    the whole set loaded, a search of an address; and the memory the
+    elements took (RSS after, less before). `nft list set` side by side.
+    Prints one line (and --md: a markdown table row)."""
     tm = Tmux()
     try:
         name = tm.start([a.bin, "-N", a.ns], 60)
         tm.launch(name)
-        poll(lambda: any("F1" in ln for ln in tm.capture(name)[-1:]) or None, 30)
-        tm.keys(name, "2")
-
-        def loaded():
-            ls = tm.capture(name)
-            m = CT_HEADER.search(ls[0])
-            return m and int(m.group(1)) >= a.entries and "[" not in ls[0][m.end():] or None
-        poll(loaded, 300, 0.01)
-        time.sleep(0.5)
-        def down():
-            """One Down, timed until the rows move."""
-            before = tm.capture(name, esc=True)
-            k0 = time.perf_counter()
-            tm.keys(name, "Down")
-            t, _ = poll(lambda: tm.capture(name, esc=True)[3:H - 1] != before[3:H - 1] or None,
-                        2.0, 0.002)
-            time.sleep(0.03)
-            return 2.0 if t is None else t - k0
-        # the floor under this load: as many keys with nothing checking (the
-        # screen's own work goes on: a purge and re-sort every 3 s)
-        idle = [down() for _ in range(a.keys)]
+        t, _ = poll(lambda: any("@" + a.set in ln for ln in tm.capture(name)) or None, 600, 0.05)
+        if t is None:
+            raise RuntimeError("no @%s in the tree after 600 s" % a.set)
+        pid = tm.pid(name)
+        time.sleep(1.0)
+        rss0 = rss_kb(pid)
+        tm.keys(name, "Down")
+        poll(lambda: any(("@" + a.set) in ln and "Enter opens" in "".join(tm.capture(name))
+                         for ln in tm.capture(name)) or None, 10, 0.01)
         t0 = time.perf_counter()
-        tm.keys(name, "!")
-        lat, done = [], None
-        while time.perf_counter() - t0 < 300:
-            if STALE_DONE.search(tm.capture(name)[-2]):
-                done = time.perf_counter()
-                break
-            lat.append(down())
+        tm.keys(name, "Enter")
+        first, _ = poll(lambda: (lambda ls: SET_HEADER.search(ls[0]) and
+                                 ls[3].strip() != "" and "loading" not in ls[3])(
+                                     tm.capture(name)) or None, 60, 0.002)
+        lat, sent_loading = keys_while_loading(tm, name, "loading...", ["NPage", "Down"],
+                                               a.keys, least=4)
+        done = wait_loaded(tm, name, SET_HEADER, a.elements, "loading...", 600)
+        time.sleep(0.5)
+        rss1 = rss_kb(pid)
+        tm.keys(name, "/")
+        time.sleep(0.1)
+        tm.keys(name, "-l", a.find)
+        s0 = time.perf_counter()
+        tm.keys(name, "Enter")
+        found, _ = poll(lambda: any(" is in " in ln for ln in tm.capture(name)[-3:]) or None,
+                        30, 0.002)
         tm.stop(name)
     finally:
         tm.close()
-    keys = lambda v: ("%d keys, median %.1f ms, max %.1f ms" % (
-        len(v), 1e3 * statistics.median(v), 1e3 * max(v)) if v else "none")
-    # the first key waits for ! itself: the sandbox is made then, not in slices
-    print("live view, ! on %s connections: answer after %s; the first Down after ! %s; "
-          "Down while checking: %s (before !: %s); load %s"
-          % (a.label, "n/a" if done is None else "%.2f s" % (done - t0),
-             "%.1f ms" % (1e3 * lat[0]) if lat else "none", keys(lat[1:]), keys(idle),
-             load_avg()), file=sys.stderr)
+    ref, _ = reference(a.ns, ["nft", "list", "set"] + a.ref.split(), 3)
+    fmt = lambda v, base: "n/a" if v is None else "%.3f s" % (v - base)
+    per = (rss1 - rss0) * 1024.0 / a.elements
+    line = ("live view, set screen %s: first rows %s, loaded %s, `nft list set` %.3f s; "
+            "keys while loading: %s; / %s: %s; memory %.1f bytes an element (RSS)"
+            % (a.label, fmt(first, t0), fmt(done, t0), ref,
+               "%d of %d sent while loading, median %.1f ms, max %.1f ms" % (
+                   sent_loading, len(lat), 1e3 * statistics.median(lat), 1e3 * max(lat))
+               if lat else "none", a.find, fmt(found, s0), per))
+    print(line, file=sys.stderr)
+    if a.md:
+        with open(a.md, "a") as f:
+            f.write("| %s | %s | %s | %.3f s | %s | %s | %.1f |\n"
+                    % (a.label, fmt(first, t0), fmt(done, t0), ref,
+                       "med %.1f ms, max %.1f ms (%d of %d while loading)" % (
+                           1e3 * statistics.median(lat), 1e3 * max(lat), sent_loading, len(lat))
+                       if lat else "-", fmt(found, s0), per))
     return 0
 
 
@@ -689,6 +719,63 @@ def cmd_trace(a):
     return 0
 
 
+
+# the answer on the status line, or (once a key cleared it) the hints
+STALE_DONE = re.compile(r"connections? would not be admitted now|would be admitted now|"
+                        r"shown no longer admitted")
+
+
+def cmd_ctstale(a):
+    """Open the live view on the connections screen, wait for the whole
+    table, press ! (the check of which established connections the ruleset
+    still admits, in slices) and send Down keys while it runs, each timed
+    until the rows move. Prints one line: the check's time and the keys'."""
+    tm = Tmux()
+    try:
+        name = tm.start([a.bin, "-N", a.ns], 60)
+        tm.launch(name)
+        poll(lambda: any("F1" in ln for ln in tm.capture(name)[-1:]) or None, 30)
+        tm.keys(name, "2")
+
+        def loaded():
+            ls = tm.capture(name)
+            m = CT_HEADER.search(ls[0])
+            return m and int(m.group(1)) >= a.entries and "[" not in ls[0][m.end():] or None
+        poll(loaded, 300, 0.01)
+        time.sleep(0.5)
+        def down():
+            """One Down, timed until the rows move."""
+            before = tm.capture(name, esc=True)
+            k0 = time.perf_counter()
+            tm.keys(name, "Down")
+            t, _ = poll(lambda: tm.capture(name, esc=True)[3:H - 1] != before[3:H - 1] or None,
+                        2.0, 0.002)
+            time.sleep(0.03)
+            return 2.0 if t is None else t - k0
+        # the floor under this load: as many keys with nothing checking (the
+        # screen's own work goes on: a purge and re-sort every 3 s)
+        idle = [down() for _ in range(a.keys)]
+        t0 = time.perf_counter()
+        tm.keys(name, "!")
+        lat, done = [], None
+        while time.perf_counter() - t0 < 300:
+            if STALE_DONE.search(tm.capture(name)[-2]):
+                done = time.perf_counter()
+                break
+            lat.append(down())
+        tm.stop(name)
+    finally:
+        tm.close()
+    keys = lambda v: ("%d keys, median %.1f ms, max %.1f ms" % (
+        len(v), 1e3 * statistics.median(v), 1e3 * max(v)) if v else "none")
+    # the first key waits for ! itself: the sandbox is made then, not in slices
+    print("live view, ! on %s connections: answer after %s; the first Down after ! %s; "
+          "Down while checking: %s (before !: %s); load %s"
+          % (a.label, "n/a" if done is None else "%.2f s" % (done - t0),
+             "%.1f ms" % (1e3 * lat[0]) if lat else "none", keys(lat[1:]), keys(idle),
+             load_avg()), file=sys.stderr)
+    return 0
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="verb", required=True)
@@ -722,6 +809,16 @@ def main():
         c.add_argument("--entries", type=int, required=True)
         c.add_argument("--label", required=True)
         c.add_argument("--keys", type=int, default=30 if v == "ctview" else 60)
+    sv = sub.add_parser("setview")
+    sv.add_argument("--bin", required=True)
+    sv.add_argument("--ns", required=True)
+    sv.add_argument("--set", required=True)
+    sv.add_argument("--ref", required=True, help="FAMILY TABLE SET for nft list set")
+    sv.add_argument("--elements", type=int, required=True)
+    sv.add_argument("--find", required=True)
+    sv.add_argument("--label", required=True)
+    sv.add_argument("--keys", type=int, default=30)
+    sv.add_argument("--md")
     tr = sub.add_parser("trace")
     tr.add_argument("--bin", required=True)
     tr.add_argument("--ns", required=True)
@@ -738,6 +835,7 @@ def main():
     a = p.parse_args()
     return {"first": cmd_first, "refresh": cmd_refresh, "idle": cmd_idle, "floor": cmd_floor,
             "table": cmd_table, "ctview": cmd_ctview, "ctstale": cmd_ctstale,
+            "setview": cmd_setview,
             "trace": cmd_trace}[a.verb](a) or 0
 
 

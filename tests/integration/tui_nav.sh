@@ -131,7 +131,7 @@ check_eq "empty filter: all 8 rules again" "$(rules_rows | grep -cE '^ +[0-9]+ '
 keys '?'
 expect "? opens the help screen" "nfpilot help"
 : >"$TEST_TMP/help.txt"
-for i in $(seq 90); do
+for i in $(seq 130); do
 	screen >>"$TEST_TMP/help.txt"
 	keys Down
 done

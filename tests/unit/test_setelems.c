@@ -88,6 +88,7 @@ static void test_concat_map_times(void **state)
 	s.set.nfields = setelems_field_lens(s.set.key_type, s.set.field_len);
 	s.set.counters = s.set.timeouts = true;
 	assert_int_equal(s.set.nfields, 2);
+	assert_string_equal(setelems_type_text(&s.set, buf, sizeof(buf)), "ipv4_addr . inet_service");
 	assert_int_equal(setelems_add(&s, &e), 0);
 	assert_string_equal(setelems_format(&s, 0, buf, sizeof(buf)),
 			    "10.0.0.0/8 . 22-25 counter packets 3 bytes 180 timeout 1d2h3m4s5ms "
@@ -113,6 +114,10 @@ static void test_concat_map_times(void **state)
 		assert_int_equal(setelems_add(&s, &v), 0);
 	}
 	assert_string_equal(setelems_format(&s, 0, buf, sizeof(buf)), "1.1.1.1 : jump x");
+	assert_string_equal(setelems_type_text(&s.set, buf, sizeof(buf)), "ipv4_addr : verdict");
+	s.set.key_type = 42;
+	assert_string_equal(setelems_type_text(&s.set, buf, sizeof(buf)), "type 42 : verdict");
+	s.set.key_type = 7;
 	assert_string_equal(setelems_format(&s, 1, buf, sizeof(buf)), "1.1.1.1 : accept");
 	setelems_free(&s);
 	assert_string_equal(setelems_format_time(0, buf, sizeof(buf)), "0s");
