@@ -35,6 +35,13 @@ static bool has_elements(const struct edit *e)
 	return e->kind == EDIT_ELEM_ADD || e->kind == EDIT_ELEM_DELETE;
 }
 
+/* a table, chain or set the changeset makes: rules and elements after it
+ * compile where it is */
+static bool makes_structure(const struct edit *e)
+{
+	return e->kind == EDIT_CHAIN_ADD || e->kind == EDIT_TABLE_ADD || e->kind == EDIT_SET_ADD;
+}
+
 /* What one table's edits need compiled: its skeleton, the chains the
  * changeset creates there (as nft commands), and the rule texts. */
 struct table_job {
@@ -52,14 +59,23 @@ struct table_job {
 	struct compiled out;
 };
 
+/* The job of e's table (NULL: none). */
+static struct table_job *job_of(struct table_job *jobs, size_t njobs, const struct edit *e)
+{
+	for (size_t k = 0; k < njobs; k++)
+		if (jobs[k].family == e->family && strcmp(jobs[k].table, e->table) == 0)
+			return &jobs[k];
+	return NULL;
+}
+
+/* ... made when there is none yet */
 static struct table_job *job_for(struct table_job **jobs, size_t *n, size_t *cap,
 				 const struct edit *e)
 {
-	struct table_job *j;
+	struct table_job *j = job_of(*jobs, *n, e);
 
-	for (size_t i = 0; i < *n; i++)
-		if ((*jobs)[i].family == e->family && strcmp((*jobs)[i].table, e->table) == 0)
-			return &(*jobs)[i];
+	if (j)
+		return j;
 	j = grow_slot(jobs, n, cap, sizeof(**jobs), 4);
 	if (j) {
 		j->family = e->family;
@@ -77,7 +93,7 @@ static int plan_jobs(const struct changeset *cs, struct table_job **jobs, size_t
 		const struct edit *e = &cs->edits[i];
 		struct table_job *j;
 
-		bool structure = e->kind == EDIT_CHAIN_ADD || e->kind == EDIT_TABLE_ADD;
+		bool structure = makes_structure(e);
 
 		if (!has_rule_text(e) && !has_elements(e) && !structure)
 			continue;
@@ -154,17 +170,21 @@ static struct nftnl_set *compiled_elems(struct table_job *jobs, size_t njobs, in
 	return NULL;
 }
 
-static struct nftnl_chain *compiled_chain(struct table_job *jobs, size_t njobs,
-					  const struct edit *e)
+/* The chain or set edit e makes (EDIT_CHAIN_ADD, EDIT_SET_ADD), as
+ * compiled: a struct nftnl_chain or nftnl_set, NULL if none. */
+static void *compiled_made(struct table_job *jobs, size_t njobs, const struct edit *e)
 {
-	for (size_t k = 0; k < njobs; k++)
-		for (size_t m = 0; m < jobs[k].out.nchains; m++) {
-			struct nftnl_chain *c = jobs[k].out.chains[m];
+	struct table_job *j = job_of(jobs, njobs, e);
+	bool set = e->kind == EDIT_SET_ADD;
+	size_t n = !j ? 0 : set ? j->out.nnewsets : j->out.nchains;
 
-			if (jobs[k].family == e->family && strcmp(jobs[k].table, e->table) == 0 &&
-			    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), e->chain) == 0)
-				return c;
-		}
+	for (size_t m = 0; m < n; m++) {
+		const char *name = set ? nftnl_set_get_str(j->out.newsets[m], NFTNL_SET_NAME)
+				       : nftnl_chain_get_str(j->out.chains[m], NFTNL_CHAIN_NAME);
+
+		if (strcmp(name, set ? e->set : e->chain) == 0)
+			return set ? (void *)j->out.newsets[m] : (void *)j->out.chains[m];
+	}
 	return NULL;
 }
 
@@ -458,7 +478,7 @@ static int put_edit(struct nl *nl, const struct changeset *cs, struct batch *b,
 		batch_push(b, i);
 		break;
 	case EDIT_CHAIN_ADD: {
-		struct nftnl_chain *c = compiled_chain(jobs, njobs, e);
+		struct nftnl_chain *c = compiled_made(jobs, njobs, e);
 
 		if (!c)
 			return -EIO;
@@ -473,6 +493,14 @@ static int put_edit(struct nl *nl, const struct changeset *cs, struct batch *b,
 		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, e->table);
 		batch_push(b, i);
 		break;
+	case EDIT_SET_ADD: {
+		struct nftnl_set *s = compiled_made(jobs, njobs, e);
+
+		if (!s)
+			return -EIO;
+		put_set(b, e->family, s, ++*next_id, i);
+		break;
+	}
 	case EDIT_ELEM_ADD:
 	case EDIT_ELEM_DELETE:
 	case EDIT_SET_FLUSH:
@@ -676,9 +704,9 @@ int apply_check_edit(struct nl *nl, const struct changeset *cs, struct edit *e, 
 		check.where = WHERE_APPEND;
 		check.anchor_edit = 0;
 	}
-	/* the tables and chains cs creates, then the edit */
+	/* the tables, chains and sets cs creates, then the edit */
 	for (size_t i = 0; i < cs->n && !ret; i++)
-		if (cs->edits[i].kind == EDIT_CHAIN_ADD || cs->edits[i].kind == EDIT_TABLE_ADD)
+		if (makes_structure(&cs->edits[i]))
 			ret = changeset_add(&one, &cs->edits[i]);
 	if (!ret)
 		ret = changeset_add(&one, &check);
@@ -691,7 +719,7 @@ int apply_check_edit(struct nl *nl, const struct changeset *cs, struct edit *e, 
 	}
 	/* a chain: what nft made of its spec, for the tree */
 	if (!ret && e->kind == EDIT_CHAIN_ADD) {
-		struct nftnl_chain *c = compiled_chain(jobs, njobs, e);
+		struct nftnl_chain *c = compiled_made(jobs, njobs, e);
 
 		e->base = c && nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
 		e->hooknum = e->base ? nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) : 0;

@@ -23,10 +23,10 @@ int apply_changeset_on_probation(struct nl *nl, const struct changeset *cs,
 				 const struct probation_opts *o, struct probation *p,
 				 int *failed_edit, char *err, size_t errlen);
 
-/* Check edit e as nft takes it, after the tables and chains cs creates:
- * the editor's validation. A rule's text (insert, replace) in its chain,
- * a chain's spec (EDIT_CHAIN_ADD: e->base, hooknum, prio and policy are
- * filled from what nft made of it), a table. 0, or -errno with err =
+/* Check edit e as nft takes it, after the tables, chains and sets cs
+ * creates: the editor's validation. A rule's text (insert, replace) in its
+ * chain, a chain's spec (EDIT_CHAIN_ADD: e->base, hooknum, prio and policy
+ * are filled from what nft made of it), a set's spec, a table. 0, or -errno with err =
  * nft's message (for a rule: the text and carets under the fault). */
 int apply_check_edit(struct nl *nl, const struct changeset *cs, struct edit *e, char *err,
 		     size_t errlen);

@@ -115,6 +115,16 @@ static void put_set(FILE *fp, const char *verb, const struct edit *e)
 	put_name(fp, e->set);
 }
 
+/* a chain's or set's spec in braces (none: nothing), and the line's end;
+ * nft wants the spec's last statement ended */
+static void put_spec(FILE *fp, const char *spec)
+{
+	if (spec)
+		fprintf(fp, " { %s%s }", spec,
+			spec[0] && spec[strlen(spec) - 1] == ';' ? "" : ";");
+	fputc('\n', fp);
+}
+
 /* the end of a rule's line: what its text is or gets */
 static void put_note(FILE *fp, const struct edit *e)
 {
@@ -178,10 +188,7 @@ void changeset_print_edit(FILE *fp, const struct changeset *cs, size_t i)
 		break;
 	case EDIT_CHAIN_ADD:
 		put_chain(fp, "add chain", e);
-		if (e->text) /* nft wants the spec's last statement ended */
-			fprintf(fp, " { %s%s }", e->text,
-				e->text[0] && e->text[strlen(e->text) - 1] == ';' ? "" : ";");
-		fputc('\n', fp);
+		put_spec(fp, e->text);
 		break;
 	case EDIT_CHAIN_DELETE:
 		put_chain(fp, "delete chain", e);
@@ -204,6 +211,10 @@ void changeset_print_edit(FILE *fp, const struct changeset *cs, size_t i)
 	case EDIT_SET_FLUSH:
 		put_set(fp, "flush set", e);
 		fputc('\n', fp);
+		break;
+	case EDIT_SET_ADD:
+		put_set(fp, "add set", e);
+		put_spec(fp, e->text ? e->text : "");
 		break;
 	}
 }

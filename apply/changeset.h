@@ -1,7 +1,7 @@
 /* changeset: the edits an admin has staged but not applied — insert,
  * replace, delete, move rules; chain policy; create, delete and flush
- * chains; create tables; add, delete and flush the elements of a set or
- * map — with undo and redo, and each edit written as
+ * chains; create tables and sets; add, delete and flush the elements of
+ * a set or map — with undo and redo, and each edit written as
  * the nft command it amounts to (for the pending-changes view and
  * history). Pure: no kernel access. Rules are named by handle, never by
  * position. */
@@ -28,6 +28,8 @@ enum edit_kind {
 			    * braces: "10.0.0.1, 10.0.0.0/8 timeout 1h" */
 	EDIT_ELEM_DELETE,  /* set; text as for EDIT_ELEM_ADD */
 	EDIT_SET_FLUSH,    /* set: every element */
+	EDIT_SET_ADD,      /* set; text = its spec as nft takes it between
+			    * braces: "type ipv4_addr; flags interval;" */
 };
 
 enum edit_where {
@@ -41,8 +43,8 @@ struct edit {
 	enum edit_kind kind;
 	uint32_t family;
 	char *table;
-	char *chain;       /* NULL for EDIT_TABLE_ADD and element edits */
-	char *set;         /* element edits: the set or map */
+	char *chain;       /* NULL for EDIT_TABLE_ADD, set and element edits */
+	char *set;         /* set and element edits: the set or map */
 	uint64_t handle;   /* the rule edited (replace, delete, move) */
 	enum edit_where where;
 	uint64_t anchor;   /* WHERE_BEFORE / WHERE_AFTER */

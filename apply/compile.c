@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 /* What the work sends back (apply/scratch.h) */
-enum rec_kind { REC_RULE = 1, REC_SET, REC_ELEMS, REC_CHAIN, REC_ITEM_ELEMS };
+enum rec_kind { REC_RULE = 1, REC_SET, REC_ELEMS, REC_CHAIN, REC_ITEM_ELEMS, REC_NEWSET };
 
 /* ---- the work, in the scratch namespace ---- */
 
@@ -455,7 +455,8 @@ static int compile_in(struct nl *nl, struct nft_ctx *ctx, struct snap_table *t,
 		if (bad)
 			return fail_nft((int32_t)i, ctx);
 	}
-	/* chains made by the preparatory commands: the skeleton had them not */
+	/* chains and sets made by the preparatory commands: the skeleton had
+	 * them not */
 	for (size_t k = 0; k < npre; k++) {
 		char name[256];
 
@@ -463,6 +464,13 @@ static int compile_in(struct nl *nl, struct nft_ctx *ctx, struct snap_table *t,
 		    dump_to(nl, REC_CHAIN, NFT_MSG_GETCHAIN, t->family, NFTA_CHAIN_TABLE,
 			    t->name, NFTA_CHAIN_NAME, name, NLM_F_ACK))
 			return scratch_fail(-2 - (int32_t)k, "reading back a new chain");
+		if (sscanf(pre[k], "add set %*s %*s %255s", name) == 1 &&
+		    (dump_to(nl, REC_NEWSET, NFT_MSG_GETSET, t->family, NFTA_SET_TABLE, t->name,
+			     NFTA_SET_NAME, name, NLM_F_ACK) ||
+		     dump_to(nl, REC_ELEMS, NFT_MSG_GETSETELEM, t->family,
+			     NFTA_SET_ELEM_LIST_TABLE, t->name, NFTA_SET_ELEM_LIST_SET, name,
+			     NLM_F_DUMP)))
+			return scratch_fail(-2 - (int32_t)k, "reading back a new set");
 	}
 	/* the rules, chain by chain in the order items name them: each chain
 	 * was empty, so its k-th rule is its k-th item */
@@ -532,6 +540,7 @@ struct take_ctx {
 	struct compiled *out;
 	const struct compile_item *items;
 	size_t nitems, seen;
+	struct nftnl_set *last;  /* the set read last: REC_ELEMS are its */
 };
 
 static int take_rec(void *arg, const struct scratch_rec *h, const char *data)
@@ -559,17 +568,28 @@ static int take_rec(void *arg, const struct scratch_rec *h, const char *data)
 		nftnl_rule_free(r);
 		return -EIO;
 	}
-	case REC_SET: {
+	case REC_SET:
+	case REC_NEWSET: {
 		struct nftnl_set *s = nftnl_set_alloc();
 
-		if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0)
+		if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0) {
+			if (s)
+				nftnl_set_free(s);
 			return -EIO;
-		return snapshot_push(&out->sets, &out->nsets, &out->sets_cap, s);
+		}
+		int ret = h->kind == REC_SET
+			  ? snapshot_push(&out->sets, &out->nsets, &out->sets_cap, s)
+			  : snapshot_push(&out->newsets, &out->nnewsets, &out->newsets_cap, s);
+
+		if (ret)
+			nftnl_set_free(s);
+		c->last = ret ? NULL : s;
+		return ret;
 	}
 	case REC_ELEMS:
-		if (!out->nsets)
+		if (!c->last)
 			return -EIO;
-		return nftnl_set_elems_nlmsg_parse(nlh, out->sets[out->nsets - 1]) < 0 ? -EIO : 0;
+		return nftnl_set_elems_nlmsg_parse(nlh, c->last) < 0 ? -EIO : 0;
 	case REC_ITEM_ELEMS: /* an empty record starts an item's elements */
 		if (h->index < 0 || (size_t)h->index >= c->nitems || !c->items[h->index].set)
 			return -EIO;
@@ -598,7 +618,7 @@ int compile_rules(const struct snap_table *t, const char *const *pre, size_t npr
 		  const struct compile_item *items, size_t nitems, struct compiled *out)
 {
 	struct compile_input in = { t, pre, npre, items, nitems };
-	struct take_ctx c = { out, items, nitems, 0 };
+	struct take_ctx c = { out, items, nitems, 0, NULL };
 	struct scratch_job j = { .work = "compile", .put = put_input, .put_arg = &in,
 				 .take = take_rec, .take_arg = &c };
 	int ret;
@@ -634,8 +654,11 @@ void compiled_free(struct compiled *c)
 		nftnl_set_free(c->sets[i]);
 	for (size_t i = 0; i < c->nchains; i++)
 		nftnl_chain_free(c->chains[i]);
+	for (size_t i = 0; i < c->nnewsets; i++)
+		nftnl_set_free(c->newsets[i]);
 	free(c->rules);
 	free(c->sets);
 	free(c->chains);
+	free(c->newsets);
 	memset(c, 0, sizeof(*c));
 }

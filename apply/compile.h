@@ -4,7 +4,7 @@
  * named sets, objects: no rules, no elements), runs the preparatory
  * commands (chains the changeset creates), adds each rule there, and sends
  * back their dump: rules, the anonymous sets they use, and the chains
- * created. Elements are compiled the same way: `add element` into the
+ * and sets created. Elements are compiled the same way: `add element` into the
  * (empty) copy of their set, read back, the set flushed for the next. Rules
  * of an iptables-nft table are compiled by iptables-nft (compile_syntax).
  * The live batch is then built from these objects, so that it can
@@ -50,6 +50,8 @@ struct compiled {
 	size_t nsets, sets_cap;
 	struct nftnl_chain **chains; /* chains made by the preparatory commands */
 	size_t nchains, chains_cap;
+	struct nftnl_set **newsets;  /* sets made by them, with their elements */
+	size_t nnewsets, newsets_cap;
 	int failed;                  /* index of the item nft refused, or -1;
 				      * -2 - k: preparatory command k */
 	char err[512];               /* nft's message for it */

@@ -44,7 +44,9 @@ static bool needs_whole(const struct changeset *cs, uint32_t family, const char 
 
 		if (!same_table(e, family, table))
 			continue;
-		if (e->kind == EDIT_CHAIN_DELETE || e->kind == EDIT_TABLE_ADD)
+		/* a set made: no step deletes one */
+		if (e->kind == EDIT_CHAIN_DELETE || e->kind == EDIT_TABLE_ADD ||
+		    e->kind == EDIT_SET_ADD)
 			return true;
 		/* a chain binding takes no rule put back by name */
 		if (e->chain && strncmp(e->chain, "__chain", 7) == 0)

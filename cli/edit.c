@@ -46,6 +46,7 @@ static const char edit_usage[] =
 	"  --delete-chain NAME       delete an empty chain\n"
 	"  --flush-chain NAME        delete every rule of a chain\n"
 	"  --add-table               create the table given with -t\n"
+	"  --add-set NAME SPEC       create a set; SPEC: 'type ipv4_addr; flags interval;'\n"
 	"  --genid N                 refuse unless the ruleset is still at generation N\n"
 	"                            (as nfpilot list --json reported it)\n"
 	"  --timeout S, --detach, --confirm-new-session, --force: the probation, as\n"
@@ -341,6 +342,8 @@ int cli_edit(int argc, char **argv)
 			e.kind = EDIT_CHAIN_FLUSH, need = 1;
 		} else if (strcmp(o, "--add-table") == 0) {
 			e.kind = EDIT_TABLE_ADD, e.chain = NULL;
+		} else if (strcmp(o, "--add-set") == 0) {
+			e.kind = EDIT_SET_ADD, e.chain = NULL, need = 2;
 		} else {
 			fputs(edit_usage, stderr);
 			snprintf(err, sizeof(err), "edit: unknown option '%s'", o);
@@ -360,6 +363,9 @@ int cli_edit(int argc, char **argv)
 			/* an optional base-chain spec follows --add-chain */
 			if (e.kind == EDIT_CHAIN_ADD && i + 1 < argc && argv[i + 1][0] != '-')
 				e.text = argv[++i];
+		} else if (e.kind == EDIT_SET_ADD) {
+			e.set = argv[++i];
+			e.text = argv[++i];
 		} else if (e.kind != EDIT_TABLE_ADD && !e.chain) {
 			snprintf(err, sizeof(err), "%s: give -c CHAIN first", o);
 			ret = -EINVAL;

@@ -96,7 +96,7 @@ prompt_label() {
 	i) echo '^Insert rule above( \(iptables\))?:' ;; a) echo '^Insert rule below( \(iptables\))?:' ;;
 	A) echo '^Append rule( \(iptables\))?:' ;; e) echo '^Edit rule( \(iptables\))?:' ;;
 	M) echo '^Move to position:' ;;
-	c) echo '^New chain' ;; T) echo '^New table' ;; b) echo '^Block address:' ;;
+	c) echo '^New chain' ;; T) echo '^New table' ;; O) echo '^New set' ;; b) echo '^Block address:' ;;
 	o) echo '^Allow port' ;; *) echo ':' ;;
 	esac
 }

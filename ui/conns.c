@@ -114,6 +114,11 @@ static const struct ct_entry *sel_entry(const struct conns_view *c)
 	return c->l.sel < c->rows.n ? &c->t.e[c->rows.idx[c->l.sel]] : NULL;
 }
 
+const struct ct_entry *conns_selected(const struct view *v)
+{
+	return sel_entry(&v->conns);
+}
+
 /* ---- loading and following ---- */
 
 static enum redraw check_step(struct view *v);
@@ -577,6 +582,12 @@ static enum redraw conns_key(struct view *v, enum action act, int key)
 		view_status(v, ROLE_NORMAL, v->paused ? "paused: no re-reads (events still "
 						 "arrive)" : "live again");
 		break;
+	case ACT_CT_DETAIL:
+		if (e)
+			view_show(v, &detail_screen);
+		else
+			view_status(v, ROLE_DIM, "no connection selected");
+		break;
 	case ACT_KILL:
 		if (!e || (e->flags & CT_F_GONE))
 			break;
@@ -660,7 +671,11 @@ static const enum ct_col wanted[] = {
 	CT_COL_OPKTS, CT_COL_RPKTS, CT_COL_AGE, CT_COL_MARK, CT_COL_ZONE,
 };
 
-static int pick_columns(const struct view *v, enum ct_col *cols)
+/* The columns that fit COLS, in table order, and their widths: the NAT
+ * column (its text is the longest) goes in with NAT_MIN columns and takes
+ * the room the others leave. */
+#define NAT_MIN 12
+static int pick_columns(const struct view *v, enum ct_col *cols, int *width)
 {
 	const struct conns_view *c = &v->conns;
 	bool shown[CT_COL_N] = { false };
@@ -677,14 +692,19 @@ static int pick_columns(const struct view *v, enum ct_col *cols)
 		      col == CT_COL_RBYTES || col == CT_COL_OPKTS || col == CT_COL_RPKTS) &&
 		     c->sys_ok && !c->sys.acct))
 			continue;
-		if (w + ct_col_width(col) + 1 > COLS)
+		int cw = col == CT_COL_NAT ? NAT_MIN : ct_col_width(col);
+
+		if (w + cw + 1 > COLS)
 			continue;
-		w += ct_col_width(col) + 1;
+		w += cw + 1;
 		shown[col] = true;
 	}
 	for (int col = 0; col < CT_COL_N; col++)
-		if (shown[col])
+		if (shown[col]) {
+			width[n] = col == CT_COL_NAT ? NAT_MIN + (COLS > w ? COLS - w : 0)
+				   : ct_col_width((enum ct_col)col);
 			cols[n++] = (enum ct_col)col;
+		}
 	return n;
 }
 
@@ -692,7 +712,8 @@ static void conns_draw(struct view *v)
 {
 	struct conns_view *c = &v->conns;
 	enum ct_col cols[CT_COL_N];
-	int ncols = pick_columns(v, cols), y, h;
+	int width[CT_COL_N];
+	int ncols = pick_columns(v, cols, width), y, h;
 	struct ct_fmt_opts fo = { .now = wall() };
 	char line[1024], cell[128];
 	size_t n;
@@ -741,7 +762,7 @@ static void conns_draw(struct view *v)
 	for (int i = 0; i < ncols && n < sizeof(line); i++) {
 		const char *t = ct_col_title(cols[i]);
 
-		n += (size_t)snprintf(line + n, sizeof(line) - n, "%-*s%s ", ct_col_width(cols[i]) -
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%-*s%s ", width[i] -
 				      (cols[i] == c->sort), t, cols[i] == c->sort
 				      ? (c->reverse ? "^" : "v") : "");
 	}
@@ -754,16 +775,19 @@ static void conns_draw(struct view *v)
 		const struct ct_entry *e = &c->t.e[c->rows.idx[r]];
 		enum theme_role role = e->flags & CT_F_GONE ? ROLE_DIM
 				       : e->flags & CT_F_NEW ? ROLE_RULE_ACCEPT : ROLE_NORMAL;
+		attr_t a = r == c->l.sel ? v->attr[ROLE_SELECTED] : v->attr[role];
+		int x = draw_text(y, 0, COLS, e->flags & CT_F_GONE ? "- " : e->flags & CT_F_NEW
+				  ? "+ " : "  ", a, false);
 
-		n = (size_t)snprintf(line, sizeof(line), "%c ", e->flags & CT_F_GONE ? '-'
-				     : e->flags & CT_F_NEW ? '+' : ' ');
-		for (int i = 0; i < ncols && n < sizeof(line); i++) {
+		/* a cell too long for its column ends in the cut marker (Enter:
+		 * the connection whole) */
+		for (int i = 0; i < ncols && x < COLS; i++) {
 			ct_col_format(cell, sizeof(cell), e, cols[i], &fo);
-			n += (size_t)snprintf(line + n, sizeof(line) - n, "%-*.*s ",
-					      ct_col_width(cols[i]), ct_col_width(cols[i]), cell);
+			x += draw_text(y, x, width[i] < COLS - x ? width[i] : COLS - x, cell, a, true);
+			if (x < COLS)
+				x += draw_text(y, x, 1, " ", a, false);
 		}
-		draw_text(y, 0, COLS, line, r == c->l.sel ? v->attr[ROLE_SELECTED] : v->attr[role],
-			  true);
+		draw_text(y, x, COLS - x, "", a, true);
 	}
 	if (!c->rows.n)
 		draw_text(y++, 0, COLS, c->dumping ? "  loading..." : c->ftext[0]

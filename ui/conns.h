@@ -54,6 +54,9 @@ struct conns_view {
 /* From the ruleset screen: the connections the rule with this text would
  * match, as a filter (shown in the prompt, to use or change). */
 void conns_show_rule(struct view *v, const char *rule_text);
+/* The connection selected (NULL: none): the detail screen's. */
+struct ct_entry;
+const struct ct_entry *conns_selected(const struct view *v);
 
 /* Start the check of which established connections the live ruleset no
  * longer admits (after an apply; again if one runs): its answer on the

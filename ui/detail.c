@@ -2,15 +2,19 @@
  * text wrapped to the screen (in an iptables-nft table, its iptables-save
  * line too), where it is, its handle, counters and
  * rates, its comment, the named sets it uses and the rules that jump to
- * its chain. The rule is the ruleset screen's selection; the moving keys
- * scroll, any other key closes it. */
+ * its chain — or, over the connections screen (Enter), one connection
+ * whole: both directions, NAT, and every column. The rule or connection
+ * is the main screen's selection; the moving keys scroll, any other key
+ * closes it. */
 #include "ui/view.h"
 
+#include "conntrack/ct.h"
 #include "model/fmt.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define DETAIL_LINES 256
 
@@ -144,6 +148,31 @@ static void build(struct view *v, struct detail_text *d)
 		    c->base ? ruleset_hook_name(t->family, c->hooknum) ?: "?" : "");
 }
 
+/* the connection selected on the connections screen */
+static void build_conn(struct view *v, struct detail_text *d)
+{
+	const struct ct_entry *e = conns_selected(v);
+	struct ct_fmt_opts fo = { .exact = true, .now = (double)time(NULL) };
+	char a[128], b[128], cell[256];
+
+	d->n = 0;
+	if (!e) {
+		add(d, "No connection selected (it is gone).");
+		return;
+	}
+	ct_endpoint_format(a, e->family, e->proto, &e->orig.src, e->orig.sport);
+	ct_endpoint_format(b, e->family, e->proto, &e->orig.dst, e->orig.dport);
+	add(d, "Connection %s %s -> %s", ct_proto_name(e->proto) ?: "?", a, b);
+	add(d, "%s", "");
+	ct_endpoint_format(a, e->family, e->proto, &e->reply.src, e->reply.sport);
+	ct_endpoint_format(b, e->family, e->proto, &e->reply.dst, e->reply.dport);
+	add(d, "Reply:    %s -> %s", a, b);
+	for (int c = 0; c < CT_COL_N; c++) {
+		ct_col_format(cell, sizeof(cell), e, (enum ct_col)c, &fo);
+		add(d, "%-9s %s", ct_col_name((enum ct_col)c), cell);
+	}
+}
+
 static void detail_enter(struct view *v)
 {
 	v->detail = (struct list){ .text = true };
@@ -160,9 +189,15 @@ static void detail_draw(struct view *v)
 	static struct detail_text d;
 	int h = LINES - 2, y = 1;
 
-	build(v, &d);
-	draw_text(0, 0, COLS, " rule  (Up/Down scroll, any other key closes)", v->attr[ROLE_HEADER],
-		  true);
+	bool conn = v->main == &conns_screen;
+
+	if (conn)
+		build_conn(v, &d);
+	else
+		build(v, &d);
+	draw_text(0, 0, COLS, conn ? " connection  (Up/Down scroll, any other key closes)"
+			      : " rule  (Up/Down scroll, any other key closes)",
+		  v->attr[ROLE_HEADER], true);
 	v->detail.n = d.n;
 	list_show(&v->detail, (size_t)h);
 	for (size_t i = v->detail.sel; i < d.n && y <= h; i++)

@@ -176,6 +176,7 @@ static const char *label_of(const struct view *v, enum action a)
 	case ACT_GOTO_RULE: return "Go to rule: ";
 	case ACT_CHAIN_ADD: return "New chain (NAME [type filter hook input priority 0; policy accept;]): ";
 	case ACT_TABLE_ADD: return "New table (FAMILY NAME): ";
+	case ACT_SET_ADD: return "New set (NAME type ipv4_addr; [flags interval;]): ";
 	case ACT_BLOCK: return "Block address: ";
 	case ACT_ALLOW_PORT: return "Allow port (tcp 8080, udp 53): ";
 	case ACT_ELEM_SEARCH: return "Find (an address, or text): ";
@@ -188,7 +189,8 @@ static const char *label_of(const struct view *v, enum action a)
 }
 
 /* The prompt line, the cursor where the editor has it (the text scrolled
- * left when it would pass the edge); when nft refused the input, its
+ * left when it would pass the edge: the cut marker after the label says
+ * text is hidden there, at the right edge that it goes on); when nft refused the input, its
  * message on the line above and the part it points at marked in the
  * input; what Tab offered, on the line above too. */
 /* The first line of msg above the prompt line y: on as many lines as it
@@ -232,10 +234,13 @@ static void draw_prompt(struct view *v, int y)
 	} else if (prompt_matches()[0]) {
 		put(y - 1, 0, COLS, prompt_matches(), v->attr[ROLE_DIM], true);
 	}
-	/* from the first character that keeps the cursor on the line */
-	while (start < point && x + cols(v->input + start, point - start) > COLS - 2)
+	/* from the first character that keeps the cursor on the line (after
+	 * the marker, once scrolled) */
+	while (start < point && x + 1 + cols(v->input + start, point - start) > COLS - 2)
 		start += (size_t)mblen(v->input + start, MB_CUR_MAX) > 0
 			 ? (size_t)mblen(v->input + start, MB_CUR_MAX) : 1;
+	if (start)
+		x += put(y, x, 1, cut_marker(), v->attr[ROLE_STATUS] | A_BOLD, false);
 	in = v->input + start;
 	cx = x + cols(in, point - start);
 	if (!start && len && from + len <= strlen(v->input)) {

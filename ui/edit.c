@@ -414,6 +414,7 @@ void edit_action(struct view *v, enum action act)
 	}
 	case ACT_CHAIN_ADD:
 	case ACT_TABLE_ADD:
+	case ACT_SET_ADD:
 	case ACT_BLOCK:
 	case ACT_ALLOW_PORT:
 		if ((act == ACT_BLOCK || act == ACT_ALLOW_PORT) && !input_chain(v)) {
@@ -583,19 +584,29 @@ static void done_move_to(struct view *v)
 	edit_stage(v, &e);
 }
 
-static void done_chain_add(struct view *v)
+/* c and O: "NAME [SPEC]", a chain (its spec: a base chain's) or a set
+ * (its spec: its type, flags, ...) */
+static void done_spec_add(struct view *v, enum edit_kind kind)
 {
+	bool set = kind == EDIT_SET_ADD;
 	char name[NAME_MAX_LEN], *spec;
-	struct edit e = chain_edit(v, EDIT_CHAIN_ADD);
+	struct edit e = chain_edit(v, kind);
 
 	if (sscanf(v->input, "%255s", name) != 1) {
-		snprintf(v->input_err, sizeof(v->input_err), "give the chain's name");
+		snprintf(v->input_err, sizeof(v->input_err), "give the %s's name",
+			 set ? "set" : "chain");
 		return;
 	}
 	spec = v->input + strspn(v->input, " ");
 	spec += strlen(name);
 	spec += strspn(spec, " ");
-	e.chain = name;
+	if (set && !*spec) {
+		snprintf(v->input_err, sizeof(v->input_err),
+			 "a set needs its type: NAME type ipv4_addr; [flags interval;]");
+		return;
+	}
+	e.chain = set ? NULL : name;
+	e.set = set ? name : NULL;
 	e.text = *spec ? spec : NULL;
 	if (!edit_check(v, &e))
 		return;
@@ -716,10 +727,13 @@ void edit_prompt_done(struct view *v)
 		done_move_to(v);
 		break;
 	case ACT_CHAIN_ADD:
-		done_chain_add(v);
+		done_spec_add(v, EDIT_CHAIN_ADD);
 		break;
 	case ACT_TABLE_ADD:
 		done_table_add(v);
+		break;
+	case ACT_SET_ADD:
+		done_spec_add(v, EDIT_SET_ADD);
 		break;
 	case ACT_BLOCK:
 	case ACT_ALLOW_PORT:

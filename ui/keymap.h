@@ -96,6 +96,7 @@ enum {
 	X(CHAIN_DELETE, "delete-chain", "Editing (staged)", KM_RULES, ('D'), "Delete the selected chain") \
 	X(CHAIN_FLUSH, "flush-chain", "Editing (staged)", KM_RULES, ('F'), "Flush (empty) the selected chain") \
 	X(TABLE_ADD, "add-table", "Editing (staged)", KM_RULES, ('T'), "Create a table") \
+	X(SET_ADD, "add-set", "Editing (staged)", KM_RULES, ('O'), "Create a named set in the selected table (checked by nft when staged)") \
 	X(BLOCK, "block", "Editing (staged)", KM_RULES, ('b'), "Block an address: a drop rule at the top of the input chain") \
 	X(ALLOW_PORT, "allow-port", "Editing (staged)", KM_RULES, ('o'), "Allow a port: an accept rule appended to the table's input chain") \
 	X(COUNTER_DEFAULT, "counter-default", "Editing (staged)", KM_RULES, ('C'), "Turn the default counter on new rules on or off") \
@@ -109,6 +110,7 @@ enum {
 	X(SORT_NEXT, "sort-next", "Connections", KM_CONNS | KM_SETS, ('>'), "Sort the connections (the elements) by the next column") \
 	X(SORT_PREV, "sort-prev", "Connections", KM_CONNS | KM_SETS, ('<'), "Sort the connections (the elements) by the previous column") \
 	X(SORT_REVERSE, "sort-reverse", "Connections", KM_CONNS | KM_SETS, ('I'), "Reverse the sort order") \
+	X(CT_DETAIL, "connection-detail", "Connections", KM_CONNS, ('\n', KEY_ENTER, 'r'), "The selected connection whole: both directions, NAT, every column") \
 	X(KILL, "kill", "Connections", KM_CONNS, ('d', KEY_DC), "Kill the selected connection (its local socket is reset)") \
 	X(KILL_ALL, "kill-all", "Connections", KM_CONNS, ('D'), "Kill every connection shown") \
 	X(BLOCK_KILL, "block-kill", "Connections", KM_CONNS, ('b'), "Block the selected connection's source (on probation) and kill its connections") \

@@ -73,6 +73,7 @@ const char *prompt_kind(enum action act)
 	case ACT_SEARCH: return "search";
 	case ACT_CHAIN_ADD: return "chain";
 	case ACT_TABLE_ADD: return "table";
+	case ACT_SET_ADD: return "set";
 	case ACT_BLOCK: return "block";
 	case ACT_ALLOW_PORT: return "port";
 	case ACT_MOVE_TO: return "position";
@@ -231,7 +232,8 @@ static void build_words(const struct view *v)
 		for (size_t s = 0; s < tb->nsets; s++)
 			add_word(tb->sets[s].name);
 	}
-	/* and the tables and chains staged (a jump to one staged with it) */
+	/* and the tables, chains and sets staged (a jump to one staged with
+	 * it, a lookup in a set staged with it) */
 	for (size_t i = 0; i < v->cs.n; i++) {
 		const struct edit *e = &v->cs.edits[i];
 
@@ -239,6 +241,8 @@ static void build_words(const struct view *v)
 			add_word(e->table);
 		else if (e->kind == EDIT_CHAIN_ADD)
 			add_word(e->chain);
+		else if (e->kind == EDIT_SET_ADD)
+			add_word(e->set);
 	}
 	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
 		add_word(keywords[i]);

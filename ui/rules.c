@@ -860,7 +860,8 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 	case ACT_INSERT: case ACT_ADD_BELOW: case ACT_APPEND: case ACT_EDIT:
 	case ACT_DELETE: case ACT_MARK: case ACT_MOVE_UP: case ACT_MOVE_DOWN:
 	case ACT_MOVE_TO: case ACT_POLICY: case ACT_CHAIN_ADD: case ACT_CHAIN_DELETE:
-	case ACT_CHAIN_FLUSH: case ACT_TABLE_ADD: case ACT_BLOCK: case ACT_ALLOW_PORT:
+	case ACT_CHAIN_FLUSH: case ACT_TABLE_ADD: case ACT_SET_ADD: case ACT_BLOCK:
+	case ACT_ALLOW_PORT:
 	case ACT_COUNTER_DEFAULT: case ACT_UNDO: case ACT_REDO: case ACT_PENDING:
 	case ACT_APPLY: case ACT_DISCARD:
 		edit_action(v, act);
@@ -914,8 +915,7 @@ static void draw_header(struct view *v)
 		 v->other_prob ? "[PROBATION of another session: nfpilot status] " : "",
 		 staged, rv->sorted ? "[sorted by rate] " : "",
 		 rv->filter[0] ? "[filtered] " : "", v->paused ? "[PAUSED] " : "",
-		 v->save_state == SAVE_DIFFERS || v->save_state == SAVE_NOFILE
-			 ? "[not saved: lost at reboot]" : "");
+		 safe_saved(v));
 	int rw = (int)strlen(right) > 2 && (int)strlen(right) < COLS ? (int)strlen(right) : 0;
 
 	/* far down a long chain each counter read walks the chain: the
@@ -1254,9 +1254,9 @@ static void rule_cell(struct view *v, int y, int *x, int w, const struct col *co
 			     "%c%c%*" PRIu32 " ", edit_is_marked(v, r->handle) ? '>'
 			     : traced(v, r->handle) ? '@' : ' ', row->mark,
 			     col->w - 3, r->position);
-		else
+		else /* "new" where it fits whole (at 80 columns the + says it) */
 			draw_textf(y, *x, col->w, selected ? base : v->attr[ROLE_WARNING], true,
-			     " %c%*s ", row->mark, col->w - 3, "new");
+			     " %c%*s ", row->mark, col->w - 3, col->w >= 6 ? "new" : "");
 		break;
 	case COL_PKTS:
 	case COL_BYTES:

@@ -9,6 +9,7 @@
 #include "apply/save.h"
 #include "probation/state.h"
 #include "model/fmt.h"
+#include "util/mono.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +21,11 @@
 #include <unistd.h>
 
 /* `nfpilot save --check` in the background: its exit status tells. It
- * loads the file in a scratch namespace, which takes seconds for a big
- * ruleset: never on the screen's time. */
+ * loads the file in a scratch namespace and dumps the ruleset, which takes
+ * seconds for a big one: never on the screen's time, and never back to
+ * back: the next starts SAVE_CHECK_GAP seconds after the last ended, or
+ * three times as long as it took, whichever is later. */
+#define SAVE_CHECK_GAP 1.0
 static bool ours(const struct view *v);
 
 static void start_save_check(struct view *v)
@@ -33,6 +37,7 @@ static void start_save_check(struct view *v)
 
 	v->save_pid = v->save_fd = -1;
 	v->save_gen = v->live.rs.genid;
+	v->save_started = mono_now();
 	if (!v->save_file[0]) {
 		v->save_state = SAVE_NOFILE; /* a namespace none was given for */
 		return;
@@ -63,8 +68,10 @@ static void start_save_check(struct view *v)
 
 static void end_save_check(struct view *v)
 {
+	double now = mono_now(), took = now - v->save_started;
 	int status = 0;
 
+	v->save_next = now + (3 * took > SAVE_CHECK_GAP ? 3 * took : SAVE_CHECK_GAP);
 	close(v->save_fd);
 	v->save_fd = -1;
 	if (waitpid(v->save_pid, &status, 0) == v->save_pid && WIFEXITED(status)) {
@@ -106,9 +113,17 @@ void safe_tick(struct view *v)
 
 	v->other_prob = !ours(v) && v->prob_sock[0] && stat(v->prob_sock, &st) == 0;
 	/* the ruleset moved (anyone's change, a restore, a revert): is the
-	 * boot file still what it holds? */
-	if (v->save_fd < 0 && v->live.rs.genid != v->save_gen)
+	 * boot file still what it holds? (until it is known: safe_saved) */
+	if (v->save_fd < 0 && v->live.rs.genid != v->save_gen && mono_now() >= v->save_next)
 		start_save_check(v);
+}
+
+const char *safe_saved(const struct view *v)
+{
+	if (v->save_gen != v->live.rs.genid)
+		return "[save: rechecking]";
+	return v->save_state == SAVE_DIFFERS || v->save_state == SAVE_NOFILE
+	       ? "[not saved: lost at reboot]" : "";
 }
 
 void safe_free(struct view *v)

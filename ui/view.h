@@ -84,6 +84,9 @@ struct view {
 	enum save_state save_state;
 	uint32_t save_gen;         /* the generation save_state is about */
 	int save_pid, save_fd;     /* the `save --check` running, -1 if none */
+	double save_started;       /* when it started (mono_now) */
+	double save_next;          /* no check starts before (mono_now): a busy
+				    * ruleset is not re-dumped at every move */
 	char ns_name[64];          /* the namespace's name, "" on the machine's own */
 	char save_file[256];       /* its boot file, "" when none (a namespace
 				    * without save_file.NAME: S asks) */
@@ -185,6 +188,10 @@ int safe_pollfds(struct view *v, struct pollfd *pfd);
 bool safe_events(struct view *v, const struct pollfd *pfd, int n);
 /* Every refresh: notice a probation another process started. */
 void safe_tick(struct view *v);
+/* The header's word on the boot file: "[not saved: lost at reboot]", ""
+ * when it holds the live ruleset, "[save: rechecking]" while that is not
+ * known for the generation shown. */
+const char *safe_saved(const struct view *v);
 /* ms until the banner's countdown needs a redraw, -1: none. */
 int safe_timeout_ms(const struct view *v);
 /* May the view quit now? (A probation of ours: asks once first.) */

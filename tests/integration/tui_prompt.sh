@@ -1,7 +1,8 @@
 #!/bin/bash
 # Every prompt is a line editor (issue 15, item 2: GNU readline, ui/prompt.h),
 # driven by keys at 80x24 and at 160x40: cursor keys, Home/End, Ctrl-A/E/K/U/W,
-# Alt-B/F, Delete; history per kind of prompt kept across runs (a file of
+# Alt-B/F, Delete; a line longer than the screen scrolls, a marker at each
+# side where text is hidden; history per kind of prompt kept across runs (a file of
 # mode 0600 in $XDG_STATE_HOME/nfpilot); Tab completes a chain, a set and an
 # nft keyword, and lists what fits when more than one does; Esc cancels and
 # the filter stays as it was; an empty filter clears it.
@@ -128,17 +129,26 @@ for size in 80x24 160x40; do
 	act undo
 
 	# ---- a line longer than the screen scrolls to keep the cursor on it
-	long="tcp dport 1 accept comment \"$(printf 'x%.0s' $(seq 150))\""
+	# (nft takes a comment of up to 128 characters)
+	long="tcp dport 1 accept comment \"$(printf 'x%.0s' $(seq 125))\""
 	act append
 	typein "$long"
 	line=$(prompt_line)
 	check "$size: a long line shows its end where the cursor is" \
-		test "${line: -5}" = 'xxxx"' -a "${#line}" -lt "${size%x*}"
+		test "${line: -5}" = 'xxxx"' -a "${#line}" -le "${size%x*}"
 	check "$size: ... and not its start" eval '! grep -q "tcp dport" <<<"$line"'
+	check "$size: ... the marker after the label says text is hidden there" \
+		eval 'grep -q "^Append rule: …" <<<"$line"'
 	keys Home
 	line=$(prompt_line)
 	check "$size: Home shows its start again" \
 		eval '[ "${line:0:36}" = "Append rule: tcp dport 1 accept comm" ]'
+	check "$size: ... and the marker at the right edge that it goes on" \
+		eval 'grep -q "x…$" <<<"$line"'
+	keys Left Left End
+	line=$(prompt_line)
+	check "$size: End: its end again, the marker after the label" \
+		eval 'grep -q "^Append rule: ….*x\"$" <<<"$line"'
 	keys Esc
 
 	# ---- Esc cancels: the filter stays; an empty filter clears it

@@ -67,6 +67,10 @@ static void test_commands(void **state)
 	changeset_add(&cs, &e);
 	e = E(EDIT_SET_FLUSH), e.chain = NULL, e.set = "block";
 	changeset_add(&cs, &e);
+	e = E(EDIT_SET_ADD), e.chain = NULL, e.set = "ports", e.text = "type inet_service";
+	changeset_add(&cs, &e);
+	e = E(EDIT_SET_ADD), e.chain = NULL, e.set = "b2", e.text = "type ipv4_addr; flags interval;";
+	changeset_add(&cs, &e);
 	s = print_all(&cs);
 	assert_string_equal(s,
 		"insert rule inet web input tcp dport 22 accept\n"
@@ -84,7 +88,9 @@ static void test_commands(void **state)
 		"add table inet new\n"
 		"add element inet web block { 10.0.0.0/8, 192.0.2.1 timeout 1h }\n"
 		"delete element inet web block { 10.0.0.0/8 }\n"
-		"flush set inet web block\n");
+		"flush set inet web block\n"
+		"add set inet web ports { type inet_service; }\n"
+		"add set inet web b2 { type ipv4_addr; flags interval; }\n");
 	free(s);
 	changeset_free(&cs);
 }
