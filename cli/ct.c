@@ -1,5 +1,5 @@
-/* cli_ct: `nfpilot ct list|count|kill|acct` — the tracked connections view's
- * actions without the screen. */
+/* cli_ct: `nfpilot ct list|count|kill|stale|acct` — the tracked connections
+ * view's actions without the screen. */
 #include "cli/cli.h"
 
 #include "conntrack/ct_dump.h"
@@ -10,6 +10,7 @@
 #include "conntrack/ct_print.h"
 #include "conntrack/ct_rows.h"
 #include "model/fmt.h"
+#include "sandbox/stale.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,6 +23,7 @@ static const char ct_usage[] =
 	"usage: nfpilot [-N NETNS] ct list [FILTER] [--json] [--sort COL] [-r] [-x]\n"
 	"       nfpilot [-N NETNS] ct count [FILTER] [--json] [--totals]\n"
 	"       nfpilot [-N NETNS] ct kill FILTER | --all [--dry-run] [--json] [--no-sockets]\n"
+	"       nfpilot [-N NETNS] ct stale [FILTER] [--kill] [--json] [--no-sockets]\n"
 	"       nfpilot [-N NETNS] ct acct [on | off]\n"
 	"Tracked connections (conntrack) of the namespace.\n"
 	"  list        one line per connection (original direction; NAT shows what\n"
@@ -30,6 +32,9 @@ static const char ct_usage[] =
 	"              --totals, the matches by protocol and state\n"
 	"  kill        delete the matching entries and reset their local sockets,\n"
 	"              so both ends see the connection end (--all: every one)\n"
+	"  stale       the established connections the ruleset no longer admits:\n"
+	"              each one's first packet asked of the kernel on a sandbox copy\n"
+	"              of the ruleset (--kill: end them, as kill does)\n"
 	"  acct        packet and byte accounting: show, or turn on or off\n"
 	"FILTER, words ANDed:  src 10.0.0.0/8 dport 22 state established proto tcp\n"
 	"  src dst ADDR[/LEN]    original direction; rsrc rdst: reply (after NAT)\n"
@@ -50,12 +55,13 @@ static const char ct_usage[] =
 	"  -x, --exact     exact numbers and seconds instead of 1.2K and 4m05s\n"
 	"  --totals        count: by protocol, TCP state and ct state\n"
 	"  --dry-run       kill: list what would be ended, end nothing\n"
-	"  --no-sockets    kill: delete the conntrack entries only (as conntrack -D)\n";
+	"  --no-sockets    kill: delete the conntrack entries only (as conntrack -D)\n"
+	"  --kill          stale: end the connections found\n";
 
 struct ct_args {
 	const char *cmd;
 	char *filter_text;
-	bool json, exact, reverse, totals, all, dry_run, no_sockets;
+	bool json, exact, reverse, totals, all, dry_run, no_sockets, kill;
 	int sort;          /* enum ct_col, or -1 */
 	const char *acct;  /* on/off for `ct acct` */
 };
@@ -74,12 +80,13 @@ static int parse_args(int argc, char **argv, struct ct_args *a)
 	a->sort = -1;
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fputs(ct_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? cli_fail(EXIT_USAGE, "ct needs list, count, kill or acct") : -1;
+		return argc < 2 ? cli_fail(EXIT_USAGE, "ct needs list, count, kill, stale or acct")
+				: -1;
 	}
 	a->cmd = argv[1];
 	if (strcmp(a->cmd, "list") && strcmp(a->cmd, "count") && strcmp(a->cmd, "kill") &&
-	    strcmp(a->cmd, "acct"))
-		return usage_error("unknown command '%s' (list, count, kill, acct)", a->cmd);
+	    strcmp(a->cmd, "stale") && strcmp(a->cmd, "acct"))
+		return usage_error("unknown command '%s' (list, count, kill, stale, acct)", a->cmd);
 	for (int i = 2; i < argc; i++) {
 		const char *o = argv[i];
 
@@ -98,8 +105,11 @@ static int parse_args(int argc, char **argv, struct ct_args *a)
 			a->all = true;
 		} else if (strcmp(o, "--dry-run") == 0 && strcmp(a->cmd, "kill") == 0) {
 			a->dry_run = true;
-		} else if (strcmp(o, "--no-sockets") == 0 && strcmp(a->cmd, "kill") == 0) {
+		} else if (strcmp(o, "--no-sockets") == 0 &&
+			   (!strcmp(a->cmd, "kill") || !strcmp(a->cmd, "stale"))) {
 			a->no_sockets = true;
+		} else if (strcmp(o, "--kill") == 0 && strcmp(a->cmd, "stale") == 0) {
+			a->kill = true;
 		} else if (strcmp(o, "--sort") == 0 && strcmp(a->cmd, "list") == 0) {
 			if (i + 1 >= argc)
 				return usage_error("%s needs a column", o);
@@ -315,6 +325,38 @@ static int ct_count(const struct ct_args *a, const struct ct_filter *f, const st
 
 /* ---- kill ---- */
 
+/* What a kill ended, as text or as a JSON object (no newline). */
+static void print_kill(const struct ct_args *a, const struct ct_kill_result *r,
+		       const struct ct_sys *s, bool failed)
+{
+	if (a->json)
+		printf("{\"matched\": %zu, \"deleted\": %zu, \"already_gone\": %zu, "
+		       "\"failed\": %zu, \"local\": %zu, \"sockets_reset\": %zu, "
+		       "\"without_socket\": %zu}", r->matched, r->deleted, r->gone, r->failed,
+		       r->local, r->sockets, r->unlocal);
+	else if (!r->matched && !failed)
+		printf("no connection matches\n");
+	else {
+		printf("ended %zu connection%s: %zu conntrack entr%s deleted, %zu local "
+		       "socket%s reset\n", r->deleted + r->gone, r->deleted + r->gone == 1 ? "" : "s",
+		       r->deleted, r->deleted == 1 ? "y" : "ies", r->sockets,
+		       r->sockets == 1 ? "" : "s");
+		if (r->gone)
+			printf("%zu had already ended by themselves\n", r->gone);
+		if (r->unlocal && !a->no_sockets)
+			printf("%zu without a local socket (forwarded, or its socket already "
+			       "closed): only the conntrack entry was deleted. The endpoints were "
+			       "not told; a TCP connection that sends again is %s.\n", r->unlocal,
+			       s->tcp_loose ? "tracked anew (nf_conntrack_tcp_loose=1) unless a rule "
+					      "drops its packets" :
+					      "seen as invalid (nf_conntrack_tcp_loose=0) and "
+					      "dropped by rules that drop invalid packets");
+		else if (a->no_sockets)
+			printf("sockets were left alone (--no-sockets): local programs were not "
+			       "told\n");
+	}
+}
+
 static int ct_kill_cmd(const struct ct_args *a, const struct ct_filter *f, const struct ct_sys *s)
 {
 	struct ct_kill_opts ko = { .no_sockets = a->no_sockets };
@@ -333,32 +375,64 @@ static int ct_kill_cmd(const struct ct_args *a, const struct ct_filter *f, const
 		return ret;
 	}
 	ret = ct_kill_filter(f, &ko, &r, err, sizeof(err));
+	print_kill(a, &r, s, ret != 0);
 	if (a->json)
-		printf("{\"matched\": %zu, \"deleted\": %zu, \"already_gone\": %zu, "
-		       "\"failed\": %zu, \"local\": %zu, \"sockets_reset\": %zu, "
-		       "\"without_socket\": %zu}\n", r.matched, r.deleted, r.gone, r.failed,
-		       r.local, r.sockets, r.unlocal);
-	else if (!r.matched && !ret)
-		printf("no connection matches\n");
-	else {
-		printf("ended %zu connection%s: %zu conntrack entr%s deleted, %zu local "
-		       "socket%s reset\n", r.deleted + r.gone, r.deleted + r.gone == 1 ? "" : "s",
-		       r.deleted, r.deleted == 1 ? "y" : "ies", r.sockets,
-		       r.sockets == 1 ? "" : "s");
-		if (r.gone)
-			printf("%zu had already ended by themselves\n", r.gone);
-		if (r.unlocal && !a->no_sockets)
-			printf("%zu without a local socket (forwarded, or its socket already "
-			       "closed): only the conntrack entry was deleted. The endpoints were "
-			       "not told; a TCP connection that sends again is %s.\n", r.unlocal,
-			       s->tcp_loose ? "tracked anew (nf_conntrack_tcp_loose=1) unless a rule "
-					      "drops its packets" :
-					      "seen as invalid (nf_conntrack_tcp_loose=0) and "
-					      "dropped by rules that drop invalid packets");
-		else if (a->no_sockets)
-			printf("sockets were left alone (--no-sockets): local programs were not "
-			       "told\n");
+		putchar('\n');
+	if (ret)
+		return cli_fail(cli_exit_code(ret), "%s", err);
+	return EXIT_OK;
+}
+
+/* ---- stale ---- */
+
+static int ct_stale(const struct ct_args *a, const struct ct_filter *f, const struct ct_sys *s)
+{
+	enum ct_col cols[CT_COL_N];
+	struct ct_print_opts po = { .fmt = { .exact = a->exact, .now = wall_now() }, .cols = cols };
+	struct ct_kill_opts ko = { .no_sockets = a->no_sockets };
+	struct ct_kill_result r = { 0 };
+	struct stale st;
+	char err[512];
+	int ret = stale_run(&st, f, err, sizeof(err));
+
+	if (ret) {
+		stale_free(&st);
+		return cli_fail(cli_exit_code(ret), "%s", err);
 	}
+	po.ncols = ct_print_default_cols(cols, CT_COL_N, s->timestamp);
+	if (a->kill)
+		ret = ct_kill(&st.t, st.refused, st.nrefused, &ko, &r, err, sizeof(err));
+	if (a->json) {
+		printf("{\"nfpilot\": 1, \"checked\": %zu, \"unsure\": %zu, \"stale\": %zu, "
+		       "\"connections\": [", st.checked, st.unsure, st.nrefused);
+		for (size_t i = 0; i < st.nrefused; i++) {
+			fputs(i ? ",\n  " : "\n  ", stdout);
+			ct_print_json(stdout, &st.t.e[st.refused[i]]);
+		}
+		printf("%s]", st.nrefused ? "\n" : "");
+		if (a->kill) {
+			fputs(", \"killed\": ", stdout);
+			print_kill(a, &r, s, ret != 0);
+		}
+		printf("}\n");
+	} else {
+		if (st.nrefused) {
+			printf("%zu established connection%s would not be admitted now (of %zu "
+			       "checked):\n", st.nrefused, st.nrefused == 1 ? "" : "s", st.checked);
+			ct_print_header(stdout, &po);
+			for (size_t i = 0; i < st.nrefused; i++)
+				ct_print_row(stdout, &st.t.e[st.refused[i]], &po);
+		} else {
+			printf("every one of the %zu established connections checked would be "
+			       "admitted now\n", st.checked);
+		}
+		if (st.unsure)
+			printf("%zu could not be asked: no route back to its source in the "
+			       "sandbox, or lost on the way (see nfpilot(8))\n", st.unsure);
+		if (a->kill && st.nrefused)
+			print_kill(a, &r, s, ret != 0);
+	}
+	stale_free(&st);
 	if (ret)
 		return cli_fail(cli_exit_code(ret), "%s", err);
 	return EXIT_OK;
@@ -411,6 +485,8 @@ int cli_ct(int argc, char **argv)
 		ret = ct_count(&a, &f, &s);
 	else if (strcmp(a.cmd, "kill") == 0)
 		ret = ct_kill_cmd(&a, &f, &s);
+	else if (strcmp(a.cmd, "stale") == 0)
+		ret = ct_stale(&a, &f, &s);
 	else
 		ret = ct_acct(&a, &s);
 out:

@@ -3,6 +3,7 @@
 
 #include "conntrack/ct_nl.h"
 #include "model/ruleset.h"
+#include "nft/batch.h"
 #include "nft/reader.h"
 #include "nft/ruletext.h"
 
@@ -18,6 +19,7 @@
 #include <libnftnl/chain.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_conntrack_tcp.h>
 #include <linux/netfilter/nf_tables.h>
@@ -548,6 +550,7 @@ int sandbox_open(struct sandbox *sb, char *err, size_t errlen)
 	memset(sb, 0, sizeof(*sb));
 	sb->ns = sb->home = sb->sock[0] = sb->sock[1] = sb->sock[2] = -1;
 	sb->next_index = 2;
+	sb->opened = mono_now();
 	ret = nl_open(&nl, err, errlen);
 	if (ret)
 		return ret;
@@ -807,27 +810,41 @@ static int oper_cb(const struct nlmsghdr *nlh, void *data)
 /* A veth drops what it is given to send until the kernel's link watch has
  * seen its carrier come on (its queue is attached then: up to a second
  * after it came up, and more on a loaded machine: the link watch is work
- * the kernel defers): wait for that, once per interface, at most
- * SANDBOX_READY_SECS. */
+ * the kernel defers). Whether it has, asked once; and waited for, once per
+ * interface, at most SANDBOX_READY_SECS. */
 #define SANDBOX_READY_SECS 10.0
+static bool is_ready(struct sandbox *sb, struct sandbox_link *l)
+{
+	char buf[256] = { 0 };
+	struct nlmsghdr *nlh = rt_request(buf, RTM_GETLINK, NLM_F_ACK, ++sb->seq);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	uint8_t oper = 0;
+
+	if (l->ready)
+		return true;
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)l->peer;
+	if (talk(sb->rt, nlh, oper_cb, &oper))
+		return false;
+	l->ready = oper == 6; /* IF_OPER_UP (linux/if.h clashes with net/if.h) */
+	return l->ready;
+}
+
 static void wait_ready(struct sandbox *sb, struct sandbox_link *l)
 {
 	double end = mono_now() + SANDBOX_READY_SECS;
 
-	while (!l->ready && mono_now() < end) {
-		char buf[256] = { 0 };
-		struct nlmsghdr *nlh = rt_request(buf, RTM_GETLINK, NLM_F_ACK, ++sb->seq);
-		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-		uint8_t oper = 0;
+	while (!is_ready(sb, l) && mono_now() < end)
+		usleep(10000);
+}
 
-		ifi->ifi_family = AF_UNSPEC;
-		ifi->ifi_index = (int)l->peer;
-		if (talk(sb->rt, nlh, oper_cb, &oper))
-			return;
-		l->ready = oper == 6; /* IF_OPER_UP (linux/if.h clashes with net/if.h) */
-		if (!l->ready)
-			usleep(10000);
-	}
+bool sandbox_ready(struct sandbox *sb)
+{
+	bool all = true;
+
+	for (size_t i = 0; i < sb->nlinks; i++)
+		all = (!sb->links[i].up || is_ready(sb, &sb->links[i])) && all;
+	return all || mono_now() - sb->opened > SANDBOX_READY_SECS;
 }
 
 /* Send p in on interface in (its peer sends it), or out of this host
@@ -1160,6 +1177,17 @@ static void mark_new(const struct sandbox *sb, struct trace_packet *p)
 	}
 }
 
+/* The interface the sandbox's routes reach p's source through, or NULL. */
+static struct sandbox_link *link_to_source(struct sandbox *sb, const struct packet *p)
+{
+	uint32_t oif = route_oif(sb, p->family, p->saddr);
+
+	for (size_t i = 0; i < sb->nlinks; i++)
+		if (sb->links[i].index == oif)
+			return &sb->links[i];
+	return NULL;
+}
+
 static int ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer *a, char *err,
 	       size_t errlen)
 {
@@ -1187,11 +1215,7 @@ static int ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer
 					   "receives nothing")))
 			return ret;
 	} else {
-		uint32_t oif = route_oif(sb, p->family, p->saddr);
-
-		for (size_t i = 0; i < sb->nlinks && !in; i++)
-			if (sb->links[i].index == oif)
-				in = &sb->links[i];
+		in = link_to_source(sb, p);
 		if (!in) {
 			snprintf(err, errlen, "no interface of this host leads back to the source: "
 				 "say where the packet comes in (iif NAME)");
@@ -1335,7 +1359,7 @@ static int stage(struct sandbox *sb, const char *script, const char *include_dir
 {
 	int ret;
 
-	if (sb->staged) {
+	if (sb->staged || sb->bulk) {
 		sandbox_close(sb);
 		if ((ret = sandbox_open(sb, err, errlen)))
 			return ret;
@@ -1378,4 +1402,389 @@ int sandbox_stage_tables(struct sandbox *sb, const struct snapshot *tables, char
 			 size_t errlen)
 {
 	return stage(sb, NULL, NULL, tables, err, errlen);
+}
+
+/* ---- many questions at once: sandbox_admits ---- */
+
+#define BULK_TABLE "nfpilot_admits"
+#define BULK_KEY 44   /* the longest key: proto, two IPv6 addresses, two ports */
+
+/* The bulk table (sandbox.h): arrivals first of prerouting, admissions
+ * last of input and of postrouting (loopback left to input). nft 1.0.6
+ * types `ct original proto-src` only after a protocol match: a rule a
+ * protocol. Constant text: nothing in it comes from outside. */
+static int bulk_table(char *err, size_t errlen)
+{
+	static const char *const protos[] = { "tcp", "udp", "sctp" };
+	static const char *const hooks[][2] = { { "admit_in", "input" },
+						{ "admit_out", "postrouting" } };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+	struct nft_ctx *ctx;
+	int ret = 0;
+
+	if (!fp)
+		return -ENOMEM;
+	fprintf(fp, "table inet " BULK_TABLE " {\n");
+	for (int v = 4; v <= 6; v += 2)
+		fprintf(fp, "set arrived%d { type inet_proto . ipv%d_addr . ipv%d_addr . "
+			"inet_service . inet_service; flags dynamic; size %d; }\n"
+			"set admitted%d { type inet_proto . ipv%d_addr . ipv%d_addr . "
+			"inet_service . inet_service; flags dynamic; size %d; }\n",
+			v, v, v, 4 * SANDBOX_BULK_MAX, v, v, v, 4 * SANDBOX_BULK_MAX);
+	fprintf(fp, "chain arrive { type filter hook prerouting priority -2147483648;\n"
+		"meta nfproto ipv4 add @arrived4 { meta l4proto . ip saddr . ip daddr . "
+		"th sport . th dport }\n"
+		"meta nfproto ipv6 add @arrived6 { meta l4proto . ip6 saddr . ip6 daddr . "
+		"th sport . th dport }\n"
+		"ip saddr 0.0.0.0 ip daddr 0.0.0.0 drop\n}\n");
+	for (int h = 0; h < 2; h++) {
+		fprintf(fp, "chain %s { type filter hook %s priority 2147483647;\n", hooks[h][0],
+			hooks[h][1]);
+		if (h == 1)
+			fprintf(fp, "oif \"lo\" return\n");
+		/* untracked (notrack): no NAT either, the packet as sent */
+		fprintf(fp, "ct state untracked meta nfproto ipv4 add @admitted4 { meta l4proto . "
+			"ip saddr . ip daddr . th sport . th dport }\n"
+			"ct state untracked meta nfproto ipv6 add @admitted6 { meta l4proto . "
+			"ip6 saddr . ip6 daddr . th sport . th dport }\n");
+		for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+			for (int v = 4; v <= 6; v += 2)
+				fprintf(fp, "meta nfproto ipv%d meta l4proto %s ct direction "
+					"original add @admitted%d { meta l4proto . ct original "
+					"ip%s saddr . ct original ip%s daddr . ct original "
+					"proto-src . ct original proto-dst }\n", v, protos[i], v,
+					v == 6 ? "6" : "", v == 6 ? "6" : "");
+		fprintf(fp, "}\n");
+	}
+	fprintf(fp, "}\n");
+	if (fclose(fp) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	ctx = ruletext_ctx(0, false);
+	if (!ctx) {
+		ret = -ENOMEM;
+	} else if (nft_run_cmd_from_buffer(ctx, text) != 0) {
+		const char *e = nft_ctx_get_error_buffer(ctx);
+
+		snprintf(err, errlen, "sandbox: its table of admissions was refused: %s",
+			 e && *e ? e : "nft said nothing");
+		ret = -EINVAL;
+	}
+	if (ctx)
+		nft_ctx_free(ctx);
+	free(text);
+	return ret;
+}
+
+/* A packet's key as the bulk table's sets hold it: each field in 4-byte
+ * words, ports in network order. */
+struct bulk_key {
+	uint8_t family;
+	uint8_t k[BULK_KEY];
+	uint32_t i;          /* index of the packet; the markers: UINT32_MAX */
+};
+
+static void bulk_keyof(struct bulk_key *bk, uint8_t family, uint8_t proto, const uint8_t *s,
+		       const uint8_t *d, uint16_t sport, uint16_t dport)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+	uint8_t *k = bk->k;
+
+	memset(k, 0, BULK_KEY);
+	bk->family = family;
+	k[0] = proto;
+	memcpy(k + 4, s, alen);
+	memcpy(k + 4 + alen, d, alen);
+	k[4 + 2 * alen] = (uint8_t)(sport >> 8);
+	k[5 + 2 * alen] = (uint8_t)sport;
+	k[8 + 2 * alen] = (uint8_t)(dport >> 8);
+	k[9 + 2 * alen] = (uint8_t)dport;
+}
+
+static int bulk_cmp(const void *a, const void *b)
+{
+	const struct bulk_key *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	return memcmp(x->k, y->k, BULK_KEY);
+}
+
+struct bulk_read {
+	struct bulk_key *keys;   /* sorted */
+	size_t n;
+	uint8_t family;
+	uint8_t *seen;           /* seen[keys[j].i] |= bit; markers: marks[] */
+	uint8_t bit;
+	bool *marks;             /* by marker number */
+	size_t nmarks;
+};
+
+static int bulk_elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct bulk_read *r = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	int ret = MNL_CB_OK;
+
+	if (!s || nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
+		nftnl_set_free(s);
+		return MNL_CB_ERROR;
+	}
+	it = nftnl_set_elems_iter_create(s);
+	for (e = it ? nftnl_set_elems_iter_next(it) : NULL; e; e = nftnl_set_elems_iter_next(it)) {
+		uint32_t len = 0;
+		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+		struct bulk_key key = { .family = r->family };
+		struct bulk_key *hit;
+
+		if (!k || len > BULK_KEY)
+			continue;
+		memcpy(key.k, k, len);
+		hit = bsearch(&key, r->keys, r->n, sizeof(key), bulk_cmp);
+		if (!hit)
+			continue;
+		/* the same tuple in another zone: every one of them */
+		while (hit > r->keys && !bulk_cmp(hit - 1, &key))
+			hit--;
+		for (; hit < r->keys + r->n && !bulk_cmp(hit, &key); hit++) {
+			if (hit->i != UINT32_MAX)
+				r->seen[hit->i] |= r->bit;
+			else if (r->marks && (size_t)(hit->k[16] << 8 | hit->k[17]) < r->nmarks)
+				r->marks[hit->k[16] << 8 | hit->k[17]] = true;
+		}
+	}
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	return ret;
+}
+
+static int bulk_dump(struct sandbox *sb, const char *set, struct bulk_read *r)
+{
+	struct nlmsghdr *req = nl_request(&sb->nl, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
+
+	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_TABLE, BULK_TABLE);
+	mnl_attr_put_strz(req, NFTA_SET_ELEM_LIST_SET, set);
+	return nl_talk(&sb->nl, req, bulk_elems_cb, r);
+}
+
+/* The four sets emptied, in one transaction. */
+static int bulk_flush(struct sandbox *sb, char *err, size_t errlen)
+{
+	static const char *const sets[] = { "arrived4", "arrived6", "admitted4", "admitted6" };
+	struct batch b;
+	int tag, ret = batch_open(&b, 0);
+
+	for (size_t i = 0; !ret && i < sizeof(sets) / sizeof(sets[0]); i++) {
+		struct nlmsghdr *nlh = batch_msg(&b, NFT_MSG_DELSETELEM, NFPROTO_INET, NLM_F_ACK);
+
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, BULK_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[i]);
+		batch_push(&b, -1);
+	}
+	if (!ret)
+		ret = batch_commit(&sb->nl, &b, &tag, err, errlen);
+	batch_free(&b);
+	return ret;
+}
+
+/* Bits of seen[] */
+enum { BULK_SENT = 1, BULK_ARRIVED = 2, BULK_ADMITTED = 4, BULK_IN = 8 };
+
+/* The conntrack entries the packets made in the sandbox, deleted by their
+ * original tuple (the tuple as sent) in one send: flushing the sandbox's
+ * table would walk every entry of the host's (the kernel has one table for
+ * all namespaces), slice after slice. Entries a rule moved to another zone
+ * stay until the sandbox goes. */
+static void forget_ct(struct sandbox *sb, const struct packet *ps, const uint8_t *seen, size_t n)
+{
+	size_t cap = 256 * (n + 1), len = 0, asked = 0, answered = 0;
+	char *buf = malloc(cap), *rbuf = malloc(NL_RECV_SIZE);
+
+	for (size_t i = 0; buf && rbuf && i < n; i++) {
+		const struct packet *p = &ps[i];
+		size_t alen = p->family == AF_INET ? 4 : 16;
+		struct ct_tuple t = { .sport = p->sport, .dport = p->dport };
+		struct nlmsghdr *nlh;
+
+		if (!(seen[i] & BULK_SENT))
+			continue;
+		memset(buf + len, 0, 256);
+		nlh = ct_nl_request(buf + len, IPCTNL_MSG_CT_DELETE, p->family, NLM_F_ACK, ++sb->seq);
+		memcpy(t.src.b, p->saddr, alen);
+		memcpy(t.dst.b, p->daddr, alen);
+		ct_nl_put_tuple(nlh, CTA_TUPLE_ORIG, p->family, p->proto, &t);
+		len += NLMSG_ALIGN(nlh->nlmsg_len);
+		asked++;
+	}
+	if (buf && rbuf && asked && mnl_socket_sendto(sb->ct, buf, len) >= 0)
+		while (answered < asked) {
+			ssize_t got = mnl_socket_recvfrom(sb->ct, rbuf, NL_RECV_SIZE);
+			int left = (int)got;
+			const struct nlmsghdr *h = (const void *)rbuf;
+
+			if (got <= 0)
+				break;
+			for (; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left))
+				answered += h->nlmsg_type == NLMSG_ERROR;
+		}
+	free(buf);
+	free(rbuf);
+}
+
+
+static int admits(struct sandbox *sb, const struct packet *ps, size_t n, uint8_t *verdict,
+		  struct bulk_key *keys, uint8_t *seen, char *err, size_t errlen)
+{
+	/* the interfaces packets came in on this time, and loopback (index 0) */
+	const struct sandbox_link *used[SANDBOX_BULK_MAX + 1];
+	bool marks[SANDBOX_BULK_MAX + 1] = { 0 };
+	struct sandbox_link lo = { .index = 1, .peer = 1, .up = true, .ready = true };
+	size_t nused = 0, nkeys = 0;
+	struct bulk_read r = { .keys = keys, .seen = seen, .marks = marks };
+	double end;
+	int ret;
+
+	if (!sb->bulk) {
+		if ((ret = bulk_table(err, errlen)))
+			return ret;
+		sb->bulk = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct packet *p = &ps[i];
+		struct sandbox_link *in = NULL;
+		bool known = false;
+		char why[256];
+
+		if ((p->family != AF_INET && p->family != AF_INET6) ||
+		    (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP &&
+		     p->proto != IPPROTO_SCTP) || p->state != PACKET_NEW)
+			continue;
+		if (!sandbox_is_local(sb, p->family, p->saddr)) {
+			/* no way in, or one that takes nothing: not asked */
+			if (!(in = link_to_source(sb, p)) || !in->up)
+				continue;
+			wait_ready(sb, in);
+			if (!in->ready)
+				continue;
+		}
+		if (send_packet(sb, p, in, why, sizeof(why)))
+			continue;
+		seen[i] = BULK_SENT | (in || sandbox_is_local(sb, p->family, p->daddr) ? BULK_IN : 0);
+		if (!in && sandbox_is_local(sb, p->family, p->daddr))
+			in = &lo;
+		bulk_keyof(&keys[nkeys], p->family, p->proto, p->saddr, p->daddr, p->sport,
+			   p->dport);
+		keys[nkeys++].i = (uint32_t)i;
+		if (!in)
+			continue;
+		for (size_t u = 0; u < nused && !known; u++)
+			known = used[u] == in;
+		if (!known)
+			used[nused++] = in;
+	}
+	/* after the last packet, one marker down each way used: a queue is
+	 * worked in order, so once a marker has arrived, every packet sent
+	 * before it the same way has been decided */
+	for (size_t u = 0; u < nused; u++) {
+		struct packet m = { .family = AF_INET, .proto = IPPROTO_UDP, .dport = (uint16_t)u };
+		uint8_t zero[16] = { 0 };
+		char why[256];
+
+		bulk_keyof(&keys[nkeys], AF_INET, IPPROTO_UDP, zero, zero, 0, (uint16_t)u);
+		keys[nkeys++].i = UINT32_MAX;
+		if (send_packet(sb, &m, used[u], why, sizeof(why)))
+			marks[u] = true; /* nothing to wait for: its packets are unsure */
+	}
+	qsort(keys, nkeys, sizeof(*keys), bulk_cmp);
+	r.n = nkeys;
+	r.nmarks = nused;
+	end = mono_now() + 1.0;
+	for (;;) {
+		bool all = true;
+
+		r.family = AF_INET;
+		r.bit = BULK_ARRIVED;
+		if ((ret = bulk_dump(sb, "arrived4", &r)))
+			goto failed;
+		for (size_t u = 0; u < nused; u++)
+			all = all && marks[u];
+		if (all || mono_now() > end)
+			break;
+		usleep(200);
+	}
+	r.family = AF_INET6;
+	if ((ret = bulk_dump(sb, "arrived6", &r)))
+		goto failed;
+	r.marks = NULL;
+	r.bit = BULK_ADMITTED;
+	if ((ret = bulk_dump(sb, "admitted6", &r)))
+		goto failed;
+	r.family = AF_INET;
+	if ((ret = bulk_dump(sb, "admitted4", &r)))
+		goto failed;
+	for (size_t i = 0; i < n; i++)
+		verdict[i] = seen[i] & BULK_ADMITTED ? SANDBOX_ADMITTED
+			     : !(seen[i] & BULK_SENT) ? SANDBOX_UNSURE
+			     : (seen[i] & BULK_IN) && !(seen[i] & BULK_ARRIVED) ? SANDBOX_UNSURE
+			     : SANDBOX_REFUSED;
+	return bulk_flush(sb, err, errlen);
+failed:
+	snprintf(err, errlen, "sandbox: reading its table of admissions: %s", nl_strerror(ret));
+	return ret;
+}
+
+int sandbox_admits(struct sandbox *sb, const struct packet *ps, size_t n, uint8_t *verdict,
+		   char *err, size_t errlen)
+{
+	struct bulk_key *keys = calloc(n + SANDBOX_BULK_MAX + 1, sizeof(*keys));
+	uint8_t *seen = calloc(n ? n : 1, 1);
+	cpu_set_t old, one;
+	bool pinned = false;
+	int ret, cpu;
+
+	for (size_t i = 0; i < n; i++)
+		verdict[i] = SANDBOX_UNSURE;
+	if (n > SANDBOX_BULK_MAX || !keys || !seen) {
+		free(keys);
+		free(seen);
+		snprintf(err, errlen, n > SANDBOX_BULK_MAX ? "sandbox: more than %d packets at once"
+			 : "out of memory", SANDBOX_BULK_MAX);
+		return n > SANDBOX_BULK_MAX ? -EINVAL : -ENOMEM;
+	}
+	if ((ret = enter(sb->ns))) {
+		free(keys);
+		free(seen);
+		snprintf(err, errlen, "sandbox: cannot enter it: %s", strerror(-ret));
+		return ret;
+	}
+	/* every packet is traced once the tracing table is there: gone, it
+	 * is made again at the next question */
+	if (sb->tracing) {
+		trace_close(&sb->trace);
+		sb->tracing = false;
+	}
+	/* one CPU, so that the packets and their markers share its queues */
+	cpu = sched_getcpu();
+	if (cpu >= 0 && !sched_getaffinity(0, sizeof(old), &old)) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		pinned = !sched_setaffinity(0, sizeof(one), &one);
+	}
+	ret = admits(sb, ps, n, verdict, keys, seen, err, errlen);
+	if (pinned)
+		sched_setaffinity(0, sizeof(old), &old);
+	forget_ct(sb, ps, seen, n);
+	free(keys);
+	free(seen);
+	if (enter(sb->home) < 0 && !ret) {
+		ret = -errno;
+		snprintf(err, errlen, "sandbox: cannot come back to this namespace: %s",
+			 strerror(errno));
+	}
+	return ret;
 }

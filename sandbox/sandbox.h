@@ -20,6 +20,10 @@
  * fib and rt on the copied routes, ipsec, time, dynamic sets, rate and
  * quota state, helpers), and what the sandbox had to make up.
  *
+ * Many questions at once (sandbox_admits, below: whether each packet of a
+ * burst is admitted) go without tracing, through sets of a table of the
+ * sandbox's own.
+ *
  * The host never sees the packet. Made once, asked many times: after each
  * question the sandbox's conntrack table is flushed, so one answer never
  * depends on the one before. The copy is of the host's generation
@@ -78,6 +82,7 @@ struct sandbox {
 	size_t nlocal, local_cap;
 	unsigned skipped;             /* routes or addresses the copy refused */
 	uint32_t next_index;          /* for interfaces made up (peers, unknown names) */
+	double opened;                /* monotonic seconds */
 	const struct snapshot *scanned; /* real, or staged_copy once staged */
 	struct sandbox_unsure *unsure;
 	size_t nunsure, unsure_cap;
@@ -85,6 +90,7 @@ struct sandbox {
 	bool tracing;
 	struct sandbox_loaded *loaded;
 	size_t nloaded, loaded_cap;
+	bool bulk;                    /* its table of admissions is there (sandbox_admits) */
 	bool staged;                  /* a change was made to the copy (sandbox_stage) */
 	struct nfp_ruleset copy;      /* then: the copy, with rule text */
 	struct snapshot staged_copy;  /* ... and as netlink objects */
@@ -148,6 +154,55 @@ bool sandbox_is_local(const struct sandbox *sb, uint8_t family, const uint8_t *a
  * the change. */
 int sandbox_stage_tables(struct sandbox *sb, const struct snapshot *tables, char *err,
 			 size_t errlen);
+
+/* Whether every interface of the sandbox that is up can send yet (or ten
+ * seconds have passed): until then a question waits for it. Asked once,
+ * never waiting: for a loop that keeps answering keys. */
+bool sandbox_ready(struct sandbox *sb);
+
+/* Many questions at once: is each of ps[0..n) (n <= SANDBOX_BULK_MAX;
+ * TCP, UDP or SCTP, state new, no iif: it comes in on the interface of
+ * the route to its source, or is sent by this host from a local source)
+ * admitted by the copy's ruleset? verdict[i] is one of enum
+ * sandbox_verdict. No trace, no notes: the kernel's verdicts alone, a
+ * thousand times faster than sandbox_ask. How, with no evaluator of ours:
+ *
+ *   - a table of nfpilot's own in the sandbox (made at the first call,
+ *     constant text) has a chain first of all on prerouting (priority
+ *     -2^31: before conntrack and NAT) that adds every packet to a set of
+ *     arrivals, keyed by its protocol, addresses and ports as sent; and
+ *     chains last of all on input and on postrouting (priority 2^31-1;
+ *     postrouting leaves loopback to input) that add every packet of a
+ *     connection's original direction to a set of admissions, keyed by
+ *     conntrack's original tuple (the tuple as sent, whatever NAT did
+ *     since; a packet a rule took out of conntrack, notrack, by its
+ *     header: no NAT changed it). A packet among the admissions passed
+ *     every base chain of its way (prerouting, then input; or forward or
+ *     output, then postrouting): admitted. Sent, arrived, not there:
+ *     refused.
+ *   - the packets go in a burst (their tuples tell them apart), then one
+ *     marker down each way used (UDP 0.0.0.0 -> 0.0.0.0, dropped by the
+ *     first chain, so no rule of the copy ever sees it). The process is
+ *     held on one CPU meanwhile, so the packets and markers share its
+ *     backlog, which the kernel works in order: once a way's marker is
+ *     among the arrivals (the set read back until it is, at most a
+ *     second), its packets are decided. A packet sent by this host is
+ *     decided on the way out in the send itself.
+ *   - a packet that could not be sent (no route, no way in, an interface
+ *     that is down, another protocol) or that never arrived (a full
+ *     backlog) is SANDBOX_UNSURE, never refused. Then the sets are
+ *     emptied and the conntrack entries the packets made deleted (by
+ *     tuple: a flush would walk the host's whole table, which all
+ *     namespaces share): one call never depends on the one before.
+ *
+ * Rules that depend on what a sandbox cannot reproduce (sandbox_ask's
+ * notes) weigh the same here. The table stays in the copy: sandbox_stage
+ * makes the sandbox anew. 0, or -errno with err filled (the verdicts
+ * are then SANDBOX_UNSURE). */
+#define SANDBOX_BULK_MAX 256
+enum sandbox_verdict { SANDBOX_UNSURE, SANDBOX_ADMITTED, SANDBOX_REFUSED };
+int sandbox_admits(struct sandbox *sb, const struct packet *ps, size_t n, uint8_t *verdict,
+		   char *err, size_t errlen);
 
 void sandbox_answer_free(struct sandbox_answer *a);
 void sandbox_close(struct sandbox *sb);

@@ -356,6 +356,71 @@ start_servers() {
 	wait_port "$ns" udp 53 || bail "socat server on udp 53 in $ns"
 }
 
+# port_forward TABLE: in table inet TABLE of the server, tcp 8888 forwarded
+# to the client's management address, port 9100 (DNAT), masqueraded on the
+# way (so the answers come back through the server): a forwarded
+# connection with both NATs.
+port_forward() {
+	srv nft -f - <<EOF || bail "nft -f port forward"
+table inet $1 {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		tcp dport 8888 dnat ip to $MGMT_IP:9100
+	}
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		ip daddr 10.200.1.0/24 oif "v0" masquerade
+	}
+}
+EOF
+}
+
+# ipv6_on: IPv6 on the veth pair, the server 2001:db8:200::1/64, the
+# client ::2 (no duplicate address detection: usable at once).
+ipv6_on() {
+	srv sysctl -qw net.ipv6.conf.v0.disable_ipv6=0
+	cli sysctl -qw net.ipv6.conf.v0.disable_ipv6=0
+	ip -n "$SRV" addr add 2001:db8:200::1/64 dev v0 nodad
+	ip -n "$CLI" addr add 2001:db8:200::2/64 dev v0 nodad
+}
+
+# Long-lived connections, each tried again on request (ct_kill, ct_stale):
+# echo_server NS ADDR PORT LOG: tests/tools/echo_server.py in the background,
+# which logs "closed PEERPORT why" when a connection ends.
+TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/tools" && pwd)
+echo_server() {
+	touch "$4"
+	bg ip netns exec "$1" python3 "$TOOLS/echo_server.py" "$2" "$3" "$4"
+	wait_port "$1" tcp "$3" || bail "echo server on $2:$3 in $1"
+}
+# start_client NS HOST PORT N DIR: background client, waits for its ports
+start_client() {
+	mkdir -p "$5"
+	bg ip netns exec "$1" python3 "$TOOLS/echo_client.py" "$2" "$3" "$4" "$5"
+	local i
+	for i in $(seq 100); do [ -s "$5/ports" ] && return 0; sleep 0.05; done
+	bail "client $1 -> $2:$3 did not connect"
+}
+# round DIR K: let the client try every connection once more; prints results
+round() {
+	touch "$1/go.$2"
+	local i
+	for i in $(seq 100); do [ -s "$1/result.$2" ] && break; sleep 0.05; done
+	cat "$1/result.$2"
+}
+# res RESULTS PORT: the result of one connection
+res() { printf '%s\n' "$1" | awk -v p="$2" '$1 == p {print $2}'; }
+# closed LOG PORT: why the server's end of PORT closed (waits up to 2 s)
+closed() {
+	local i
+	for i in $(seq 40); do
+		grep -q "^closed $2 " "$1" 2>/dev/null && break
+		sleep 0.05
+	done
+	awk -v p="$2" '$1 == "closed" && $2 == p {print $3}' "$1"
+}
+
+
 # tcp_conns N PORT [SRCADDR [DST]]: N TCP connections from the client that send a
 # line and read the answer. Prints how many got an answer.
 tcp_conns() {

@@ -19,6 +19,7 @@
 #                        Ctrl-L F3 q / \ ...; each a step
 #   act ACTION...        actions by name (ui/keymap.h): apply, insert, ...
 #   typein TEXT          TEXT typed (into a prompt), one step
+#   append_apply RULE    A, RULE, Enter, W, y: appended, applied on probation
 #   dump                 read the screen once the view is idle
 #   next_screen [SECS]   the screen after the next redraw
 #   screen               the screen last read (by any step), as text
@@ -134,12 +135,24 @@ step() {
 	show_screen
 	return 1
 }
+
 keys() { step key "$@"; }
 act() {
 	local a
 	for a in "$@"; do step do "$a" || return 1; done
 }
 typein() { step type "$1"; }
+# append_apply RULE: on the rules of a chain, A, RULE typed, Enter, W and y
+# to its question: the rule appended and applied on probation (what the
+# view says then is the caller's to read)
+append_apply() {
+	keys A
+	wait_for 'rule>|Append|append' 5 >/dev/null
+	typein "$1"
+	keys Enter W
+	wait_for 'one transaction' 5 >/dev/null
+	keys y
+}
 dump() { step dump; }
 next_screen() { drv next "${1:-5}"; }
 screen() { cat "$DRV/screen" 2>/dev/null; }

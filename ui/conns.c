@@ -4,7 +4,10 @@
  * and rates, since events carry no counters. Rows that appeared or went
  * are marked for a few seconds. A filter narrows the rows (with their
  * count), any column sorts them; d kills one connection, D all that match,
- * b blocks the selected source on probation and kills its connections. */
+ * b blocks the selected source on probation and kills its connections.
+ * After every apply, and on !, the established connections the live
+ * ruleset no longer admits are asked of the kernel (sandbox/stale.h) in
+ * slices, whatever screen is shown; ! shows them here, D kills them. */
 #define _GNU_SOURCE
 #include "ui/view.h"
 
@@ -24,6 +27,8 @@
 #define MARK_SECS 3.0        /* new / gone rows stay marked this long */
 #define STEP_BUDGET 0.015    /* seconds of dump slices per loop turn */
 #define EVENTS_PER_STEP 4000
+#define CHECK_SLICE 64       /* connections asked at a time (a few ms) */
+#define CHECK_BUDGET 0.008   /* seconds of them per loop turn */
 
 static double wall(void)
 {
@@ -45,6 +50,39 @@ static void find_sel(struct conns_view *c)
 	list_count(&c->l, c->rows.n);
 }
 
+/* ---- the connections no longer admitted ---- */
+
+static int by_id(const void *a, const void *b)
+{
+	const struct ct_entry *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* e is one of the connections the check found: the same id and tuple */
+static bool is_refused(const struct conns_view *c, const struct ct_entry *e)
+{
+	const struct ct_entry *hit = bsearch(e, c->refused, c->nrefused, sizeof(*e), by_id);
+
+	while (hit && hit > c->refused && hit[-1].id == e->id)
+		hit--;
+	for (; hit && hit < c->refused + c->nrefused && hit->id == e->id; hit++)
+		if (hit->family == e->family && hit->proto == e->proto && hit->zone == e->zone &&
+		    !memcmp(&hit->orig, &e->orig, sizeof(e->orig)))
+			return true;
+	return false;
+}
+
+static void keep_refused(struct conns_view *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->rows.n; i++)
+		if (is_refused(c, &c->t.e[c->rows.idx[i]]))
+			c->rows.idx[n++] = c->rows.idx[i];
+	c->rows.n = n;
+}
+
 static void rebuild(struct conns_view *c)
 {
 	double start = mono_now();
@@ -52,7 +90,9 @@ static void rebuild(struct conns_view *c)
 	/* while the first load runs, rows in arrival order: a sort of a big
 	 * table takes a quarter of a second (1M rows), too long between keys */
 	if (ct_rows_build(&c->rows, &c->t, c->ftext[0] ? &c->f : NULL, true) == 0 &&
-	    c->t.loaded)
+	    c->only_refused)
+		keep_refused(c);
+	if (c->t.loaded)
 		ct_rows_sort(&c->rows, &c->t, c->sort, c->reverse);
 	memset(&c->tot, 0, sizeof(c->tot));
 	c->any_mark = c->any_zone = false;
@@ -80,6 +120,8 @@ const struct ct_entry *conns_selected(const struct view *v)
 }
 
 /* ---- loading and following ---- */
+
+static enum redraw check_step(struct view *v);
 
 static void start_dump(struct view *v, bool sync)
 {
@@ -139,6 +181,8 @@ static void conns_free(struct view *v)
 	struct conns_view *c = &v->conns;
 
 	conns_leave(v);
+	stale_free(&c->check);
+	free(c->refused);
 	ct_table_free(&c->t);
 	ct_rows_free(&c->rows);
 	ct_filter_free(&c->f);
@@ -155,17 +199,28 @@ static int conns_pollfds(struct view *v, struct pollfd *pfd)
 {
 	struct conns_view *c = &v->conns;
 
+	int n = 0;
+
+	if (c->checking && stale_fd(&c->check) >= 0)
+		pfd[n++] = (struct pollfd){ .fd = stale_fd(&c->check), .events = POLLIN };
 	if (!shown(v))
-		return 0;
-	if (c->dumping) {
-		pfd[0] = (struct pollfd){ .fd = ct_dump_fd(&c->dump), .events = POLLIN };
-		return 1;
-	}
-	if (c->ev_open) {
-		pfd[0] = (struct pollfd){ .fd = ct_events_fd(&c->ev), .events = POLLIN };
-		return 1;
-	}
-	return 0;
+		return n;
+	if (c->dumping)
+		pfd[n++] = (struct pollfd){ .fd = ct_dump_fd(&c->dump), .events = POLLIN };
+	else if (c->ev_open)
+		pfd[n++] = (struct pollfd){ .fd = ct_events_fd(&c->ev), .events = POLLIN };
+	return n;
+}
+
+/* the check's slices: one each turn while it asks (every 10 ms while the
+ * sandbox's interfaces come up) */
+static int conns_timeout_ms(const struct view *v)
+{
+	const struct conns_view *c = &v->conns;
+
+	if (!c->checking || stale_fd(&c->check) >= 0)
+		return -1;
+	return c->check_ready ? 0 : 10;
 }
 
 /* Work on what arrived, within a budget: true when the screen changed. */
@@ -173,10 +228,10 @@ static enum redraw conns_step(struct view *v)
 {
 	struct conns_view *c = &v->conns;
 	double start = mono_now();
-	enum redraw changed = REDRAW_NONE;
+	enum redraw changed = check_step(v);
 
 	if (!shown(v))
-		return REDRAW_NONE;
+		return changed;
 	while (c->dumping && mono_now() - start < STEP_BUDGET) {
 		struct pollfd p = { .fd = ct_dump_fd(&c->dump), .events = POLLIN };
 		int ret;
@@ -243,6 +298,131 @@ static enum redraw conns_tick(struct view *v)
 	return REDRAW_NONE; /* the step draws what changed */
 }
 
+/* ---- the check ---- */
+
+void conns_check_start(struct view *v, bool show)
+{
+	struct conns_view *c = &v->conns;
+	char err[512];
+
+	/* the last check's sandbox goes now, with the new one made */
+	stale_free(&c->check);
+	c->checking = false;
+	if (stale_start(&c->check, NULL, false, err, sizeof(err))) {
+		view_status(v, ROLE_ERROR, "cannot check which connections are still admitted: %s",
+			    err);
+		return;
+	}
+	c->checking = true;
+	c->check_ready = false;
+	c->check_show = show;
+}
+
+/* The rows: the connections found, when they were asked for. */
+static void check_show(struct view *v)
+{
+	struct conns_view *c = &v->conns;
+
+	if (!c->check_show)
+		return;
+	c->check_show = false;
+	c->only_refused = true;
+	if (v->main != &conns_screen)
+		view_show(v, &conns_screen);
+	c->l.sel = 0;
+	c->sel_id = 0;
+	rebuild(c);
+	if (c->nrefused)
+		view_status(v, ROLE_WARNING, "%zu established connection%s would not be admitted "
+			    "now: D kills %s, ! shows every connection", c->nrefused,
+			    c->nrefused == 1 ? "" : "s", c->nrefused == 1 ? "it" : "them");
+	else
+		view_status(v, ROLE_NORMAL, "every one of the %zu established connections would be "
+			    "admitted now", c->nchecked);
+}
+
+/* Show the answer: on the status line, and the rows when asked for. */
+static void check_done(struct view *v)
+{
+	struct conns_view *c = &v->conns;
+	struct ct_entry *r = realloc(c->refused, (c->check.nrefused + 1) * sizeof(*r));
+
+	if (!r) {
+		view_status(v, ROLE_ERROR, "checking the connections: out of memory");
+		stale_forget(&c->check);
+		return;
+	}
+	c->refused = r;
+	c->nrefused = c->check.nrefused;
+	for (size_t i = 0; i < c->nrefused; i++)
+		r[i] = c->check.t.e[c->check.refused[i]];
+	qsort(r, c->nrefused, sizeof(*r), by_id);
+	c->have_refused = true;
+	c->refused_gen = c->check.sb.real.genid;
+	c->nchecked = c->check.checked;
+	if (c->nrefused && !c->check_show)
+		view_status(v, ROLE_WARNING, "%zu established connection%s would not be admitted "
+			    "now: ! shows %s, D there kills %s", c->nrefused,
+			    c->nrefused == 1 ? "" : "s", c->nrefused == 1 ? "it" : "them",
+			    c->nrefused == 1 ? "it" : "them");
+	check_show(v);
+	stale_forget(&c->check);
+}
+
+/* A slice of the check, within the step's budget. */
+static enum redraw check_step(struct view *v)
+{
+	struct conns_view *c = &v->conns;
+	double start = mono_now();
+	char err[512];
+	int ret = 1;
+
+	while (c->checking && ret == 1 && mono_now() - start < CHECK_BUDGET) {
+		struct pollfd p = { .fd = stale_fd(&c->check), .events = POLLIN };
+
+		if (p.fd >= 0 && poll(&p, 1, 0) <= 0)
+			return REDRAW_NONE; /* the dump: nothing to read yet */
+		if (p.fd < 0 && !c->check_ready && !(c->check_ready = stale_ready(&c->check)))
+			return REDRAW_NONE; /* the sandbox's interfaces: not yet */
+		ret = stale_step(&c->check, CHECK_SLICE, err, sizeof(err));
+	}
+	if (!c->checking || ret == 1)
+		return REDRAW_NONE;
+	c->checking = false;
+	if (ret < 0) {
+		view_status(v, ROLE_ERROR, "checking which connections are still admitted: %s", err);
+		stale_forget(&c->check);
+	} else {
+		check_done(v);
+	}
+	return REDRAW_ALL;
+}
+
+void conns_show_refused(struct view *v)
+{
+	struct conns_view *c = &v->conns;
+
+	if (c->checking) {
+		c->check_show = true;
+		view_status(v, ROLE_NORMAL, "checking: %zu of %zu established connections asked so "
+			    "far", c->check.checked, c->check.t.n);
+	} else if (c->only_refused && v->main == &conns_screen) {
+		c->only_refused = false;
+		rebuild(c);
+		view_status(v, ROLE_NORMAL, "every connection again");
+	} else if (c->have_refused && c->refused_gen == v->live.rs.genid) {
+		/* the answer is about the ruleset of now */
+		c->check_show = true;
+		check_show(v);
+	} else {
+		/* against the live ruleset of now, whoever changed it */
+		conns_check_start(v, true);
+		if (c->checking)
+			view_status(v, ROLE_NORMAL, "checking which established connections the "
+				    "live ruleset still admits...");
+	}
+}
+
 /* ---- actions ---- */
 
 static void set_filter(struct view *v, const char *text)
@@ -259,6 +439,7 @@ static void set_filter(struct view *v, const char *text)
 	ct_filter_free(&c->f);
 	c->f = f;
 	snprintf(c->ftext, sizeof(c->ftext), "%s", text);
+	c->only_refused = false;
 	c->l.sel = 0;
 	c->sel_id = 0;
 	v->mode = MODE_BROWSE;
@@ -421,8 +602,13 @@ static enum redraw conns_key(struct view *v, enum action act, int key)
 		if (!c->rows.n)
 			break;
 		c->pending = ACT_KILL_ALL;
-		view_ask(v, c->pending, "Kill all %zu connection%s the filter '%s' matches?", c->rows.n,
-		    c->rows.n == 1 ? "" : "s", c->ftext[0] ? c->ftext : "(none: every one)");
+		if (c->only_refused)
+			view_ask(v, c->pending, "Kill all %zu connection%s the live ruleset no longer "
+			    "admits?", c->rows.n, c->rows.n == 1 ? "" : "s");
+		else
+			view_ask(v, c->pending, "Kill all %zu connection%s the filter '%s' matches?",
+			    c->rows.n, c->rows.n == 1 ? "" : "s", c->ftext[0] ? c->ftext
+			    : "(none: every one)");
 		break;
 	case ACT_BLOCK_KILL:
 		if (!e)
@@ -437,6 +623,9 @@ static enum redraw conns_key(struct view *v, enum action act, int key)
 		view_ask(v, c->pending, "Block %s (into the blocklist set the input chain drops "
 		    "with, else a drop rule at its top; on probation) and kill its connections?",
 		    c->block_addr);
+		break;
+	case ACT_STALE:
+		conns_show_refused(v);
 		break;
 	case ACT_TRACE:
 		if (e)
@@ -612,15 +801,16 @@ static void conns_hints(struct view *v)
 {
 	char buf[512];
 
-	snprintf(buf, sizeof(buf), " %zu shown%s%s   1 rules  \\ filter  < > sort  I reverse  "
-		 "d kill  D kill all shown  b block+kill  ? help", v->conns.rows.n,
-		 v->conns.ftext[0] ? " of filter: " : "", v->conns.ftext);
+	snprintf(buf, sizeof(buf), " %zu shown%s%s%s   1 rules  \\ filter  < > sort  I reverse  "
+		 "d kill  D kill all shown  b block+kill  ! not admitted  ? help", v->conns.rows.n,
+		 v->conns.ftext[0] ? " of filter: " : "", v->conns.ftext,
+		 v->conns.only_refused ? " no longer admitted (! for all)" : "");
 	draw_text(LINES - 1, 0, COLS, buf, v->attr[ROLE_STATUS], true);
 }
 
 static bool conns_busy(const struct view *v)
 {
-	return v->conns.dumping || (shown(v) && v->conns.stale);
+	return v->conns.dumping || v->conns.checking || (shown(v) && v->conns.stale);
 }
 
 const struct screen_ops conns_screen = {
@@ -636,6 +826,7 @@ const struct screen_ops conns_screen = {
 	.pollfds = conns_pollfds,
 	.step = conns_step,
 	.tick = conns_tick,
+	.timeout_ms = conns_timeout_ms,
 	.busy = conns_busy,
 	.free = conns_free,
 };

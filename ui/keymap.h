@@ -121,6 +121,7 @@ enum {
 	X(TRACE_STOP, "trace-stop", "Tracing", KM_TRACE, ('x'), "Stop tracing (the packets traced stay)") \
 	X(TRACE_CLEAR, "trace-clear", "Tracing", KM_TRACE, ('c'), "Clear the trace screen") \
 	X(ACCOUNTING, "accounting", "Connections", KM_CONNS, ('C'), "Turn conntrack accounting on (packet and byte counters)") \
+	X(STALE, "not-admitted", "Connections", KM_RULES | KM_CONNS, ('!'), "Show the established connections the live ruleset no longer admits (D kills them)") \
 	X(ELEM_OPEN, "open-element", "Elements", KM_SETS, ('\n', KEY_ENTER, KEY_RIGHT), "On a map's jump or goto element: its chain on the ruleset screen") \
 	X(ELEM_SEARCH, "element-search", "Elements", KM_SETS, ('/', KEY_F(3)), "Search: an address finds the interval or prefix that holds it; other text, the next element written with it") \
 	X(ELEM_FILTER, "element-filter", "Elements", KM_SETS, ('\\', KEY_F(4)), "Show only the elements whose text has a pattern") \

@@ -772,6 +772,9 @@ static enum redraw rules_key(struct view *v, enum action act, int key)
 			conns_show_rule(v, row->text);
 		break;
 	}
+	case ACT_STALE:
+		conns_show_refused(v);
+		break;
 	case ACT_TRACE: {
 		const struct staged_row *row = rv->pane == PANE_RULES ? view_selected_row(v) : NULL;
 

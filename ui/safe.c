@@ -202,6 +202,8 @@ void safe_applied(struct view *v, struct probation *p, size_t nedits)
 		view_status(v, ROLE_WARNING, "applied %zu edit%s on probation: Y keeps %s, R reverts "
 			    "now, E extends; unconfirmed, reverted", nedits, nedits == 1 ? "" : "s",
 			    nedits == 1 ? "it" : "them");
+	/* what the change stopped admitting still flows: say so */
+	conns_check_start(v, false);
 }
 
 static void tell_guardian(struct view *v, enum protocol_req req)

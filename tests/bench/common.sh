@@ -36,6 +36,37 @@ bench_cleanup_guardians() {
 bench_cleanup() {
 	for ns in $made; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "$tmp"
+	if [ -n "${ct_max_old:-}" ]; then
+		echo "$ct_max_old" >/proc/sys/net/netfilter/nf_conntrack_max
+		echo "nf_conntrack_max put back to $ct_max_old" >&2
+	fi
+}
+
+# bench_tool NAME LIB...: tests/tools/NAME.c built into $tmp/NAME against
+# the release archives build/lib/LIB.a (times of an ASan build mean nothing)
+bench_tool() {
+	tool=$1
+	shift
+	archives=
+	for l; do
+		[ -f "$top/build/lib/$l.a" ] ||
+			{ echo "bench: no release archive $top/build/lib/$l.a (make nfpilot)" >&2; exit 2; }
+		archives="$archives $top/build/lib/$l.a"
+	done
+	${CC:-cc} -std=gnu11 -O2 -g -I"$top" \
+		$(pkg-config --cflags libmnl libnftnl libnetfilter_conntrack) -pthread \
+		-o "$tmp/$tool" "$top/tests/tools/$tool.c" $archives \
+		$(pkg-config --libs libnftables libnftnl libmnl libnetfilter_conntrack) -pthread
+}
+
+# ct_max_need N: nf_conntrack_max (one value for the whole host) at least N
+# for the run; put back on exit (bench_cleanup), and said so
+ct_max_need() {
+	if [ "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" -lt "$1" ]; then
+		: "${ct_max_old:=$(cat /proc/sys/net/netfilter/nf_conntrack_max)}"
+		echo "$1" >/proc/sys/net/netfilter/nf_conntrack_max
+		echo "nf_conntrack_max raised from $ct_max_old to $1 for the run (host-wide)" >&2
+	fi
 }
 
 # fixture NAME CHAINS RULES_PER_CHAIN: table inet T of gen.py (one chain:

@@ -23,27 +23,10 @@ top=$(cd "$here/../.." && pwd)
 . "$here/common.sh"
 bench_setup "bench ct" nfpct nfpc "${1:-}"
 res=$tmp/results
-objs=$(dirname "$bin")/build
-old_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
-raised=
 
-ct_cleanup() {
-	bench_cleanup
-	if [ -n "$raised" ]; then
-		echo "$old_max" >/proc/sys/net/netfilter/nf_conntrack_max
-		echo "nf_conntrack_max put back to $old_max" >&2
-	fi
-}
-trap ct_cleanup EXIT
-
-# ---- the tools: release builds (times of an ASan build mean nothing)
-cflags="-std=gnu11 -O2 -g -I$top $(pkg-config --cflags libmnl libnetfilter_conntrack) -pthread"
-libs="$(pkg-config --libs libnftables libnftnl libmnl libnetfilter_conntrack) -pthread"
-[ -f "$objs/lib/conntrack.a" ] && [ -f "$objs/lib/nft.a" ] ||
-	{ echo "bench ct: no release archives in $objs/lib (make nfpilot)" >&2; exit 2; }
-lib() { for l; do printf '%s ' "$objs/lib/$l.a"; done; }
-${CC:-cc} $cflags -o "$tmp/ctfill" "$top/tests/tools/ctfill.c" $(lib nft model util) $libs
-${CC:-cc} $cflags -o "$tmp/ctbench" "$top/tests/tools/ctbench.c" $(lib conntrack model util) $libs
+# ---- the tools: release builds
+bench_tool ctfill nft model util
+bench_tool ctbench conntrack model util
 
 row() { python3 "$here/measure.py" row --out "$res" "$@"; }
 
@@ -84,12 +67,7 @@ count_of() { ip netns exec "$1" cat /proc/sys/net/netfilter/nf_conntrack_count; 
 # size NAME N REPS
 size() {
 	name=$1 n=$2 r=$3 ns=$pfx-$1
-	need=$((n + n / 10))
-	if [ "$(cat /proc/sys/net/netfilter/nf_conntrack_max)" -lt "$need" ]; then
-		echo "$need" >/proc/sys/net/netfilter/nf_conntrack_max
-		raised=1
-		echo "nf_conntrack_max raised from $old_max to $need for the $name fixture (host-wide)" >&2
-	fi
+	ct_max_need $((n + n / 10))
 	ip netns add "$ns"
 	made="$made $ns"
 	"$tmp/ctfill" "$ns" "$n" 2>&1 | sed "s/^/fixture $name: /" >&2
@@ -194,8 +172,8 @@ if [ -s "$tmp/tui" ]; then
 	echo
 	cat "$tmp/tui"
 fi
-if [ -n "$raised" ]; then
+if [ -n "${ct_max_old:-}" ]; then
 	echo
-	echo "nf_conntrack_max (host-wide) was raised for the 1M fixture; put back to $old_max on exit."
+	echo "nf_conntrack_max (host-wide) was raised for the 1M fixture; put back to $ct_max_old on exit."
 fi
 exit $rc

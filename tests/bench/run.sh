@@ -83,4 +83,5 @@ sh "$here/ct.sh" "$bin" || rc=1  # conntrack: ct list/count/kill against conntra
 sh "$here/sets.sh" "$bin" || rc=1  # sets: set list/test/add against nft, 50k-1M elements
 sh "$here/why.sh" "$bin" || rc=1  # why: a sandbox copy of 1k/10k rules against nft -f; later answers
 sh "$here/lockout.sh" "$bin" || rc=1  # the lockout pre-check through apply --dry-run, 1k/10k rules, against nft -f
+sh "$here/stale.sh" "$bin" || rc=1  # ct stale: 10k/100k connections asked of a sandbox, against conntrack -L
 exit $rc

@@ -15,6 +15,11 @@
   tui_measure.py trace --bin B --ns NS --client NS2 --dst IP --filter F --packet P
       Keys on the trace screen idle and while 1000 pings a second are traced,
       then why's later answers in the same session (tests/bench/why.sh).
+  tui_measure.py ctview  --bin B --ns NS --entries N --label L
+      The connections screen: first rows, keys while the table loads, a sort.
+  tui_measure.py ctstale --bin B --ns NS --entries N --label L
+      The connections screen loaded, then ! (which connections the ruleset
+      still admits, checked in slices): its answer, keys while it runs.
   tui_measure.py table F [--md MD]
 
 Every run uses a private tmux server (`tmux -L nfpb-PID`, window 120x40),
@@ -714,6 +719,63 @@ def cmd_trace(a):
     return 0
 
 
+
+# the answer on the status line, or (once a key cleared it) the hints
+STALE_DONE = re.compile(r"connections? would not be admitted now|would be admitted now|"
+                        r"shown no longer admitted")
+
+
+def cmd_ctstale(a):
+    """Open the live view on the connections screen, wait for the whole
+    table, press ! (the check of which established connections the ruleset
+    still admits, in slices) and send Down keys while it runs, each timed
+    until the rows move. Prints one line: the check's time and the keys'."""
+    tm = Tmux()
+    try:
+        name = tm.start([a.bin, "-N", a.ns], 60)
+        tm.launch(name)
+        poll(lambda: any("F1" in ln for ln in tm.capture(name)[-1:]) or None, 30)
+        tm.keys(name, "2")
+
+        def loaded():
+            ls = tm.capture(name)
+            m = CT_HEADER.search(ls[0])
+            return m and int(m.group(1)) >= a.entries and "[" not in ls[0][m.end():] or None
+        poll(loaded, 300, 0.01)
+        time.sleep(0.5)
+        def down():
+            """One Down, timed until the rows move."""
+            before = tm.capture(name, esc=True)
+            k0 = time.perf_counter()
+            tm.keys(name, "Down")
+            t, _ = poll(lambda: tm.capture(name, esc=True)[3:H - 1] != before[3:H - 1] or None,
+                        2.0, 0.002)
+            time.sleep(0.03)
+            return 2.0 if t is None else t - k0
+        # the floor under this load: as many keys with nothing checking (the
+        # screen's own work goes on: a purge and re-sort every 3 s)
+        idle = [down() for _ in range(a.keys)]
+        t0 = time.perf_counter()
+        tm.keys(name, "!")
+        lat, done = [], None
+        while time.perf_counter() - t0 < 300:
+            if STALE_DONE.search(tm.capture(name)[-2]):
+                done = time.perf_counter()
+                break
+            lat.append(down())
+        tm.stop(name)
+    finally:
+        tm.close()
+    keys = lambda v: ("%d keys, median %.1f ms, max %.1f ms" % (
+        len(v), 1e3 * statistics.median(v), 1e3 * max(v)) if v else "none")
+    # the first key waits for ! itself: the sandbox is made then, not in slices
+    print("live view, ! on %s connections: answer after %s; the first Down after ! %s; "
+          "Down while checking: %s (before !: %s); load %s"
+          % (a.label, "n/a" if done is None else "%.2f s" % (done - t0),
+             "%.1f ms" % (1e3 * lat[0]) if lat else "none", keys(lat[1:]), keys(idle),
+             load_avg()), file=sys.stderr)
+    return 0
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="verb", required=True)
@@ -740,12 +802,13 @@ def main():
     fl = sub.add_parser("floor")
     fl.add_argument("--out", required=True)
     fl.add_argument("--reps", type=int, default=5)
-    c = sub.add_parser("ctview")
-    c.add_argument("--bin", required=True)
-    c.add_argument("--ns", required=True)
-    c.add_argument("--entries", type=int, required=True)
-    c.add_argument("--label", required=True)
-    c.add_argument("--keys", type=int, default=30)
+    for v in ("ctview", "ctstale"):
+        c = sub.add_parser(v)
+        c.add_argument("--bin", required=True)
+        c.add_argument("--ns", required=True)
+        c.add_argument("--entries", type=int, required=True)
+        c.add_argument("--label", required=True)
+        c.add_argument("--keys", type=int, default=30 if v == "ctview" else 60)
     sv = sub.add_parser("setview")
     sv.add_argument("--bin", required=True)
     sv.add_argument("--ns", required=True)
@@ -771,7 +834,8 @@ def main():
     t.add_argument("--md")
     a = p.parse_args()
     return {"first": cmd_first, "refresh": cmd_refresh, "idle": cmd_idle, "floor": cmd_floor,
-            "table": cmd_table, "ctview": cmd_ctview, "setview": cmd_setview,
+            "table": cmd_table, "ctview": cmd_ctview, "ctstale": cmd_ctstale,
+            "setview": cmd_setview,
             "trace": cmd_trace}[a.verb](a) or 0
 
 

@@ -20,15 +20,7 @@ top=$(cd "$here/../.." && pwd)
 bench_setup "bench why" nfpwhy nfpw "${1:-}"
 export BENCH_HERE="$here"
 res=$tmp/results
-objs=$top/build
-
-cflags="-std=gnu11 -O2 -g -I$top $(pkg-config --cflags libmnl libnftnl)"
-libs="$(pkg-config --libs libnftables libnftnl libmnl libnetfilter_conntrack) -pthread"
-[ -f "$objs/lib/sandbox.a" ] ||
-	{ echo "bench why: no release archives in $objs/lib (make nfpilot)" >&2; exit 2; }
-lib() { for l; do printf '%s ' "$objs/lib/$l.a"; done; }
-${CC:-cc} $cflags -o "$tmp/whybench" "$top/tests/tools/whybench.c" \
-	$(lib sandbox conntrack nft model util) $libs
+bench_tool whybench sandbox conntrack nft model util
 
 row() { python3 "$here/measure.py" row --out "$res" "$@"; }
 packet='tcp 192.0.2.1:40000 -> 10.9.0.1:22'

@@ -10,16 +10,9 @@
 . "$(dirname "$0")/../lib.sh"
 
 setup_net
+port_forward ctk
 srv nft -f - <<'EOF' || bail "nft -f ruleset"
 table inet ctk {
-	chain pre {
-		type nat hook prerouting priority dstnat; policy accept;
-		tcp dport 8888 dnat ip to 10.200.1.2:9100
-	}
-	chain post {
-		type nat hook postrouting priority srcnat; policy accept;
-		ip daddr 10.200.1.0/24 oif "v0" masquerade
-	}
 	chain input {
 		type filter hook input priority filter; policy accept;
 		ct state established,related counter
@@ -28,99 +21,7 @@ table inet ctk {
 EOF
 srv sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
 
-# echo server: logs "closed PEERPORT why" when a connection ends
-cat >"$TEST_TMP/server.py" <<'EOF'
-import errno, socket, sys, threading
-addr, port, log = sys.argv[1], int(sys.argv[2]), open(sys.argv[3], "a", buffering=1)
-s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((addr, port))
-s.listen(64)
-def serve(c, peer):
-    try:
-        while True:
-            d = c.recv(4096)
-            if not d:
-                log.write("closed %d eof\n" % peer[1])
-                return
-            c.sendall(d)
-    except OSError as e:
-        log.write("closed %d %s\n" % (peer[1], errno.errorcode.get(e.errno, e.errno)))
-while True:
-    c, peer = s.accept()
-    threading.Thread(target=serve, args=(c, peer), daemon=True).start()
-EOF
-# client: N connections that each get an echo, their local ports written
-# to DIR/ports; then for each DIR/go.K that appears, one more round on each
-# connection still alive, results "PORT ok|ERROR" in DIR/result.K
-cat >"$TEST_TMP/client.py" <<'EOF'
-import errno, os, socket, sys, time
-host, port, n, d = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-conns = []
-for i in range(n):
-    c = socket.create_connection((host, port), timeout=3)
-    c.sendall(b"hello\n")
-    if c.recv(100) != b"hello\n":
-        sys.exit("no echo")
-    conns.append([c, c.getsockname()[1], True])
-open(d + "/ports.tmp", "w").write("".join("%d\n" % p for _, p, _ in conns))
-os.rename(d + "/ports.tmp", d + "/ports")
-k = 1
-deadline = time.time() + 300
-while time.time() < deadline:
-    if not os.path.exists("%s/go.%d" % (d, k)):
-        time.sleep(0.05)
-        continue
-    out = []
-    for rec in conns:
-        c, p, alive = rec
-        if not alive:
-            out.append("%d dead" % p)
-            continue
-        try:
-            c.sendall(b"again\n")
-            r = c.recv(100)
-            res = "ok" if r == b"again\n" else ("eof" if not r else "bad")
-        except OSError as e:
-            res = errno.errorcode.get(e.errno, str(e.errno))
-        if res != "ok":
-            rec[2] = False
-        out.append("%d %s" % (p, res))
-    open("%s/result.%d.tmp" % (d, k), "w").write("\n".join(out) + "\n")
-    os.rename("%s/result.%d.tmp" % (d, k), "%s/result.%d" % (d, k))
-    k += 1
-EOF
-
-# start_client NS HOST PORT N DIR: background client, waits for its ports
-start_client() {
-	mkdir -p "$5"
-	bg ip netns exec "$1" python3 "$TEST_TMP/client.py" "$2" "$3" "$4" "$5"
-	local i
-	for i in $(seq 100); do [ -s "$5/ports" ] && return 0; sleep 0.05; done
-	bail "client $1 -> $2:$3 did not connect"
-}
-# round DIR K: let the client try every connection once more; prints results
-round() {
-	touch "$1/go.$2"
-	local i
-	for i in $(seq 100); do [ -s "$1/result.$2" ] && break; sleep 0.05; done
-	cat "$1/result.$2"
-}
-# res RESULTS PORT: the result of one connection
-res() { printf '%s\n' "$1" | awk -v p="$2" '$1 == p {print $2}'; }
-# closed LOG PORT: why the server's end of PORT closed (waits up to 2 s)
-closed() {
-	local i
-	for i in $(seq 40); do
-		grep -q "^closed $2 " "$1" 2>/dev/null && break
-		sleep 0.05
-	done
-	awk -v p="$2" '$1 == "closed" && $2 == p {print $3}' "$1"
-}
-
-touch "$TEST_TMP/srv.log" "$TEST_TMP/cli.log"
-bg ip netns exec "$SRV" python3 "$TEST_TMP/server.py" 0.0.0.0 9000 "$TEST_TMP/srv.log"
-wait_port "$SRV" tcp 9000 || bail "server on 9000"
+echo_server "$SRV" 0.0.0.0 9000 "$TEST_TMP/srv.log"
 
 # ---- 1. one local TCP connection of four (the server side is local)
 C=$TEST_TMP/c1
@@ -158,8 +59,7 @@ n=$(cli python3 -c "import socket; c = socket.create_connection(('$SRV_IP', 9000
 check_eq "the listening socket survived: a new connection echoes" "$n" x
 
 # ---- 3. the local end is the client (an outgoing connection from the server namespace)
-bg ip netns exec "$CLI" python3 "$TEST_TMP/server.py" "$MGMT_IP" 9200 "$TEST_TMP/cli.log"
-wait_port "$CLI" tcp 9200 || bail "server on $MGMT_IP:9200"
+echo_server "$CLI" "$MGMT_IP" 9200 "$TEST_TMP/cli.log"
 C3=$TEST_TMP/c3
 start_client "$SRV" "$MGMT_IP" 9200 2 "$C3"
 read -r Q1 Q2 <<<"$(tr '\n' ' ' <"$C3/ports")"
@@ -173,13 +73,8 @@ check_eq "the local client's next send fails (ECONNABORTED); the other connectio
 	"$(res "$r" "$Q1") $(res "$r" "$Q2")" "ECONNABORTED ok"
 
 # ---- 3b. the same over IPv6
-srv sysctl -qw net.ipv6.conf.v0.disable_ipv6=0
-cli sysctl -qw net.ipv6.conf.v0.disable_ipv6=0
-ip -n "$SRV" addr add 2001:db8:200::1/64 dev v0 nodad
-ip -n "$CLI" addr add 2001:db8:200::2/64 dev v0 nodad
-touch "$TEST_TMP/srv6.log"
-bg ip netns exec "$SRV" python3 "$TEST_TMP/server.py" 2001:db8:200::1 9700 "$TEST_TMP/srv6.log"
-wait_port "$SRV" tcp 9700 || bail "IPv6 server on 9700"
+ipv6_on
+echo_server "$SRV" 2001:db8:200::1 9700 "$TEST_TMP/srv6.log"
 C6=$TEST_TMP/c6
 start_client "$CLI" 2001:db8:200::1 9700 2 "$C6"
 read -r V1 V2 <<<"$(tr '\n' ' ' <"$C6/ports")"
@@ -195,8 +90,7 @@ case "$(res "$r" "$V1") $(res "$r" "$V2")" in
 esac
 
 # ---- 4. a forwarded connection: only the entry is deleted, and nfpilot says so
-bg ip netns exec "$CLI" python3 "$TEST_TMP/server.py" "$MGMT_IP" 9100 "$TEST_TMP/cli.log"
-wait_port "$CLI" tcp 9100 || bail "server on $MGMT_IP:9100"
+echo_server "$CLI" "$MGMT_IP" 9100 "$TEST_TMP/cli.log"
 C4=$TEST_TMP/c4
 start_client "$CLI" "$SRV_IP" 8888 1 "$C4"
 F1=$(cat "$C4/ports")

@@ -51,12 +51,7 @@ wait_kernel() {
 }
 # apply_port N: append "tcp dport N drop" and apply it with W y
 apply_port() {
-	keys A
-	wait_for 'rule>|Append|append' 5 >/dev/null
-	typein "tcp dport $1 drop"
-	keys Enter W
-	wait_for 'one transaction' 5 >/dev/null
-	keys y
+	append_apply "tcp dport $1 drop"
 	wait_for 'applied 1 edit on probation' 15
 }
 # banner_secs: the seconds left the banner shows (empty: no banner)
