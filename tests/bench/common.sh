@@ -84,20 +84,26 @@ fixture() {
 	echo "fixture $1: $2 x $3 rules loaded in $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s" >&2
 }
 
+# veth_ns NS ADDR/LEN ROUTE: namespace NS (removed at the end) with lo up
+# and one veth, d0 ADDR, with a route to ROUTE through it
+veth_ns() {
+	ip netns add "$1"
+	made="$made $1"
+	ip -n "$1" link set lo up
+	ip -n "$1" link add d0 type veth peer name d1
+	ip -n "$1" addr add "$2" dev d0
+	ip -n "$1" link set d0 up
+	ip -n "$1" link set d1 up
+	ip -n "$1" route add "$3" dev d0
+}
+
 # sandbox_fixture SIZE: namespace $pfx-SIZE (ns) with one veth, d0
 # 10.9.0.1/24 and a route to 192.0.2.0/24 (where the packets a sandbox is
 # asked about come from), and table inet T of gen.py with SIZE (1k, 10k)
 # rules, kept in $tmp/SIZE.nft for `nft -f` side by side
 sandbox_fixture() {
 	ns=$pfx-$1
-	ip netns add "$ns"
-	made="$made $ns"
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link add d0 type veth peer name d1
-	ip -n "$ns" addr add 10.9.0.1/24 dev d0
-	ip -n "$ns" link set d0 up
-	ip -n "$ns" link set d1 up
-	ip -n "$ns" route add 192.0.2.0/24 dev d0
+	veth_ns "$ns" 10.9.0.1/24 192.0.2.0/24
 	python3 "$here/gen.py" T 1 "$(echo "$1" | sed 's/k$/000/')" >"$tmp/$1.nft"
 	ip netns exec "$ns" nft -f "$tmp/$1.nft"
 }

@@ -31,14 +31,7 @@ for size in 10k 100k; do
 	[ "$n" -ge 100000 ] && r=$(( reps < 3 ? reps : 3 ))
 	ns=$pfx-$size
 	ct_max_need $((2 * n))
-	ip netns add "$ns"
-	made="$made $ns"
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link add d0 type veth peer name d1
-	ip -n "$ns" addr add 192.168.0.1/24 dev d0
-	ip -n "$ns" link set d0 up
-	ip -n "$ns" link set d1 up
-	ip -n "$ns" route add 10.0.0.0/8 dev d0
+	veth_ns "$ns" 192.168.0.1/24 10.0.0.0/8
 	ip netns exec "$ns" nft -f - <<'EOF'
 table inet T {
 	chain input {
