@@ -50,7 +50,7 @@ int check_sandbox(struct sandbox *sb, bool *open, const struct check_change *ch,
 	int ret;
 
 	if (!*open) {
-		if ((ret = sandbox_open(sb, err, errlen)))
+		if ((ret = sandbox_quick(err, errlen)) || (ret = sandbox_open(sb, err, errlen)))
 			return ret;
 		*open = true;
 	}

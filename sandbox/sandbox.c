@@ -541,6 +541,31 @@ static int inside(struct sandbox *sb, struct host *h, char *err, size_t errlen)
 	return ret;
 }
 
+int sandbox_quick(char *err, size_t errlen)
+{
+	struct snapshot s = { 0 };
+	uint64_t rules = 0;
+	struct nl nl;
+	int ret = nl_open(&nl, err, errlen);
+
+	if (ret)
+		return ret;
+	ret = snapshot_take(&nl, NULL, 0, true, &s, err, errlen);
+	nl_close(&nl);
+	for (size_t i = 0; !ret && i < s.ntables; i++)
+		for (size_t j = 0; j < s.tables[i].nchains; j++)
+			if (nftnl_chain_is_set(s.tables[i].chains[j], NFTNL_CHAIN_USE))
+				rules += nftnl_chain_get_u32(s.tables[i].chains[j], NFTNL_CHAIN_USE);
+	snapshot_free(&s);
+	if (!ret && rules > SANDBOX_QUICK_RULES) {
+		snprintf(err, errlen, "the ruleset has %llu rules, too many to copy into a sandbox "
+			 "on the way (at most %d; nfpilot why and ct stale copy them when asked)",
+			 (unsigned long long)rules, SANDBOX_QUICK_RULES);
+		ret = -EFBIG;
+	}
+	return ret;
+}
+
 int sandbox_open(struct sandbox *sb, char *err, size_t errlen)
 {
 	struct host h = { .sb = sb };

@@ -119,6 +119,22 @@ struct sandbox_answer {
 	size_t nnotes, notes_cap;
 };
 
+/* Rules a sandbox is made of without being asked for by name: the copy
+ * costs a dump of the host's tables and a load (a dump walks a chain again
+ * for every 32 KiB it sends: 100k rules in one chain take tens of seconds
+ * to copy, against 0.1 s for the edit a pre-check guards; docs/
+ * benchmarks.md). The checks made on the way (the lockout pre-check, the
+ * effect check, the live view's sandbox, its connections check after an
+ * apply) are not made above it, and say so; `nfpilot why` and `nfpilot ct
+ * stale`, asked for, are. */
+#define SANDBOX_QUICK_RULES 20000
+
+/* Whether a sandbox is quick to make here: the host's rules counted from
+ * its chains alone (each chain's use, its rules and the jumps to it: no
+ * rule is read). 0 when at most SANDBOX_QUICK_RULES; -EFBIG with err saying
+ * how many (the rest of the message is the caller's); or -errno. */
+int sandbox_quick(char *err, size_t errlen);
+
 /* Make the sandbox from the current network namespace (root, or
  * CAP_NET_ADMIN and CAP_SYS_ADMIN). 0 or -errno with err filled. */
 int sandbox_open(struct sandbox *sb, char *err, size_t errlen);

@@ -41,7 +41,9 @@ int stale_start(struct stale *s, const struct ct_filter *f, bool blocking, char 
 	int ret;
 
 	memset(s, 0, sizeof(*s));
-	if ((ret = sandbox_open(&s->sb, err, errlen)))
+	/* on the way (the live view's, after an apply): only a quick copy */
+	if ((!blocking && (ret = sandbox_quick(err, errlen))) ||
+	    (ret = sandbox_open(&s->sb, err, errlen)))
 		return ret;
 	s->sb_open = true;
 	if (blocking) {

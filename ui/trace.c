@@ -334,7 +334,7 @@ static int ready_sandbox(struct view *v, char *err, size_t errlen)
 	if (tv->sb_open && tv->sb_gen != v->live.rs.genid)
 		close_sandbox(tv); /* the ruleset moved on */
 	if (!tv->sb_open) {
-		if ((ret = sandbox_open(&tv->sb, err, errlen)))
+		if ((ret = sandbox_quick(err, errlen)) || (ret = sandbox_open(&tv->sb, err, errlen)))
 			return ret;
 		tv->sb_open = true;
 		tv->sb_gen = tv->sb.real.genid;

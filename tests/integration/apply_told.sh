@@ -27,6 +27,8 @@ SMALL0=$(small_text)
 echo 'add rule inet S input tcp dport 443 accept' >"$TEST_TMP/s.nft"
 check_rc "a script changing the small table" 0 nfp apply --detach --timeout 30 "$TEST_TMP/s.nft"
 check_eq "... on probation: that table only (the big one not named)" "$(st tables)" "inet S"
+check "... no lockout pre-check above 20000 rules, and it says so" \
+	grep -q 'no lockout pre-check (the ruleset has 250[0-9][0-9] rules, too many to copy' <<<"$RC_ERR"
 check_rc "... rolled back" 0 nfp rollback
 check "... over" over
 check_eq "... the small table as before" "$(small_text)" "$SMALL0"
