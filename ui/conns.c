@@ -598,18 +598,27 @@ static enum redraw conns_key(struct view *v, enum action act, int key)
 		view_ask(v, c->pending, "Kill %s %s -> %s?", ct_proto_name(e->proto)
 		    ? ct_proto_name(e->proto) : "?", a, b);
 		break;
-	case ACT_KILL_ALL:
-		if (!c->rows.n)
+	case ACT_KILL_ALL: {
+		/* rows shown as gone (marked a few seconds) are no longer there */
+		size_t live = 0;
+
+		for (size_t i = 0; i < c->rows.n; i++)
+			live += !(c->t.e[c->rows.idx[i]].flags & CT_F_GONE);
+		if (!live) {
+			if (c->rows.n)
+				view_status(v, ROLE_DIM, "every connection shown is gone already");
 			break;
+		}
 		c->pending = ACT_KILL_ALL;
 		if (c->only_refused)
 			view_ask(v, c->pending, "Kill all %zu connection%s the live ruleset no longer "
-			    "admits?", c->rows.n, c->rows.n == 1 ? "" : "s");
+			    "admits?", live, live == 1 ? "" : "s");
 		else
 			view_ask(v, c->pending, "Kill all %zu connection%s the filter '%s' matches?",
-			    c->rows.n, c->rows.n == 1 ? "" : "s", c->ftext[0] ? c->ftext
+			    live, live == 1 ? "" : "s", c->ftext[0] ? c->ftext
 			    : "(none: every one)");
 		break;
+	}
 	case ACT_BLOCK_KILL:
 		if (!e)
 			break;
