@@ -1331,24 +1331,26 @@ void sandbox_answer_free(struct sandbox_answer *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* The copy, read back with its rule text (as the rules screen has it). */
+/* The copy, read back with its rule text (as the rules screen has it: the
+ * listing of nft/ruletext.h, whose tables of iptables-nft's families are
+ * listed each in a process of its own — libxtables knows one family's
+ * extensions a process, and lists an ip6 table's after an ip table's as
+ * "XT target DNAT not found"). Called in the sandbox's namespace: the
+ * listing's thread, and the processes it starts, are made there. */
 static int read_copy(struct sandbox *sb, char *err, size_t errlen)
 {
 	struct reader_scope all = { 0 };
-	struct nft_ctx *ctx;
+	struct ruletext_job job = { .numeric = true };
 	int ret = reader_read(&sb->nl, &all, &sb->copy, err, errlen);
 
-	if (ret)
-		return ret;
-	ctx = ruletext_ctx(NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_TERSE |
-			   NFT_CTX_OUTPUT_NUMERIC_ALL, false);
-	if (!ctx || nft_run_cmd_from_buffer(ctx, "list ruleset") != 0 ||
-	    ruletext_join(&sb->copy, nft_ctx_get_output_buffer(ctx)) < 0) {
-		snprintf(err, errlen, "sandbox: cannot list the copy's rule text");
+	if (!ret && !(ret = ruletext_plan(&job, &sb->copy)) && !(ret = ruletext_start(&job)))
+		ret = ruletext_wait(&job);
+	if (!ret && ruletext_join(&sb->copy, job.text ? job.text : "") < 0)
 		ret = -EIO;
-	}
-	if (ctx)
-		nft_ctx_free(ctx);
+	if (ret && !err[0])
+		snprintf(err, errlen, "sandbox: cannot list the copy's rule text: %s",
+			 job.errmsg[0] ? job.errmsg : strerror(-ret));
+	ruletext_job_free(&job);
 	return ret;
 }
 

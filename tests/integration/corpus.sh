@@ -129,7 +129,7 @@ refusal() {
 # order of tables), and for iptables cases iptables-save and ip6tables-save
 # without their date lines and with counters zeroed
 state() {
-	in_ns "$1" nft -s list ruleset 2>/dev/null
+	nft_stable "$1" -s list ruleset
 	if [ "$2" = iptables ]; then
 		echo "== iptables-save"
 		in_ns "$1" iptables-save 2>&1 | grep -v '^# Generated\|^# Completed' |
@@ -153,13 +153,20 @@ state() {
 # table); nfpilot printed the first all 300 times. The reference is the
 # text most of five nft runs print.
 nft_by_table() {
-	local fam name i
+	local fam name
 	in_ns "$1" nft list tables 2>/dev/null | while read -r _ fam name; do
-		for i in 1 2 3 4 5; do
-			in_ns "$1" nft -a -s list table "$fam" "$name" 2>/dev/null | base64 -w0
-			echo
-		done | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }' | base64 -d
+		nft_stable "$1" -a -s list table "$fam" "$name"
 	done
+}
+
+# nft_stable NS ARGS...: what most of five `nft ARGS...` print (see above)
+nft_stable() {
+	local ns=$1 i
+	shift
+	for i in 1 2 3 4 5; do
+		in_ns "$ns" nft "$@" 2>/dev/null | base64 -w0
+		echo
+	done | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }' | base64 -d
 }
 
 status_of() { "$NFPILOT" -N "$1" status 2>&1; }
