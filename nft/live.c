@@ -519,7 +519,8 @@ static void round_done(struct live *l)
 	double wait = l->round_cpu / LIVE_COUNTER_SHARE;
 
 	l->counters_next = l->pending_when + wait;
-	l->counters_every = wait > l->tick_every ? wait : 0;
+	/* the first tick has no period yet: nothing to stretch */
+	l->counters_every = l->tick_every > 0 && wait > l->tick_every ? wait : 0;
 }
 
 static int step_pending(struct live *l)
