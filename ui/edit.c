@@ -957,6 +957,8 @@ static void apply_now(struct view *v)
 					   sizeof(err));
 
 	if (!ret) {
+		view_place(v, &v->rules.applied);
+		v->rules.go_applied = true;
 		changeset_discard(&v->cs);
 		v->rules.nmarked = 0;
 		v->live.dirty = true; /* show what the kernel has now */

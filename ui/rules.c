@@ -1722,10 +1722,13 @@ static enum redraw rules_step(struct view *v)
 	}
 	if (flags & LIVE_RELOADED) {
 		rebuild_tree(v);
-		/* the place gone (its table deleted): the rows still point into
-		 * the ruleset just freed */
-		if (!view_goto_place(v, &rv->here))
+		/* where W was pressed, once the kernel has what it made; else
+		 * the place before the reload; that gone (its table deleted):
+		 * the rows still point into the ruleset just freed */
+		if (!(rv->go_applied && view_goto_place(v, &rv->applied)) &&
+		    !view_goto_place(v, &rv->here))
 			rebuild_order_keep(v, 0);
+		rv->go_applied = false;
 		free(v->renames);
 		v->renames = NULL;
 		return REDRAW_ALL;

@@ -67,6 +67,9 @@ struct rules_view {
 	/* the place before a counter read or a reload (set by the tick) */
 	struct place here;
 	bool here_saved;
+	struct place applied;    /* selected when W applied the staged edits: */
+	bool go_applied;         /* ... the next reload selects it again (a
+				  * chain made by them is the kernel's then) */
 	int flags;                  /* LIVE_* of the tick, for the step */
 	bool started;               /* entered once: the first chain selected */
 

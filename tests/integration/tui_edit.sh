@@ -184,8 +184,10 @@ check_eq "kernel: other is empty" "$(krules inet web other)" ""
 check "kernel: chain gone is gone" bash -c "! ip netns exec $SRV nft list chain inet web gone 2>/dev/null"
 check "kernel: table ip t2 exists" srv nft list table ip t2
 
-# round D2: c with a base-chain spec, alone
+# round D2: c with a base-chain spec, alone (W left the selection on ip t2,
+# the table round D made)
 K0=$(kstate)
+goto_chain 'inet web' input
 focus tree
 stage_ok "c base chain" c 'out type filter hook output priority 0; policy accept;'
 keys v

@@ -92,5 +92,7 @@ check_eq "8080 is dropped by the policy" "$(tcp_conns 1 8080)" 0
 check_eq "http is dropped from the address in the set" "$(tcp_conns 1 80 "$MGMT_IP")" 0
 expect "the tree shows the chain as the kernel has it (no + mark)" '^  input +in +drop +8'
 expect "the header counts in the singular: 1 table 1 chain" ' 1 table 1 chain 8 rules'
+expect "after W and Y the chain the edits made is still the one shown" \
+	'^inet filter .*│ inet filter > input '
 stop
 finish
