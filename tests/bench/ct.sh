@@ -26,7 +26,7 @@ res=$tmp/results
 
 # ---- the tools: release builds
 bench_tool ctfill nft model util
-bench_tool ctbench conntrack model util
+bench_tool ctbench conntrack nft model util
 
 row() { python3 "$here/measure.py" row --out "$res" "$@"; }
 
