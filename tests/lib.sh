@@ -397,26 +397,19 @@ echo_server() {
 start_client() {
 	mkdir -p "$5"
 	bg ip netns exec "$1" python3 "$TOOLS/echo_client.py" "$2" "$3" "$4" "$5"
-	local i
-	for i in $(seq 100); do [ -s "$5/ports" ] && return 0; sleep 0.05; done
-	bail "client $1 -> $2:$3 did not connect"
+	poll_until 5000 test -s "$5/ports" || bail "client $1 -> $2:$3 did not connect"
 }
 # round DIR K: let the client try every connection once more; prints results
 round() {
 	touch "$1/go.$2"
-	local i
-	for i in $(seq 100); do [ -s "$1/result.$2" ] && break; sleep 0.05; done
+	poll_until 5000 test -s "$1/result.$2"
 	cat "$1/result.$2"
 }
 # res RESULTS PORT: the result of one connection
 res() { printf '%s\n' "$1" | awk -v p="$2" '$1 == p {print $2}'; }
 # closed LOG PORT: why the server's end of PORT closed (waits up to 2 s)
 closed() {
-	local i
-	for i in $(seq 40); do
-		grep -q "^closed $2 " "$1" 2>/dev/null && break
-		sleep 0.05
-	done
+	poll_until 2000 grep -qs "^closed $2 " "$1"
 	awk -v p="$2" '$1 == "closed" && $2 == p {print $3}' "$1"
 }
 
