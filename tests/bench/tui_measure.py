@@ -143,6 +143,19 @@ def poll(fn, timeout, interval=0.005):
         time.sleep(interval)
 
 
+def steady(fn, timeout, interval=0.1):
+    """fn() once it gives the same value twice, interval apart (or its last
+    value after timeout): a measure taken when what it measures has settled."""
+    t0, last = time.perf_counter(), fn()
+    while time.perf_counter() - t0 <= timeout:
+        time.sleep(interval)
+        v = fn()
+        if v == last:
+            return v
+        last = v
+    return last
+
+
 # ---- reference commands ----
 
 def enter_netns_argv(ns, argv):
@@ -586,8 +599,7 @@ def cmd_setview(a):
         if t is None:
             raise RuntimeError("no @%s in the tree after 600 s" % a.set)
         pid = tm.pid(name)
-        time.sleep(1.0)
-        rss0 = rss_kb(pid)
+        rss0 = steady(lambda: rss_kb(pid), 5, 0.2)
         tm.keys(name, "Down")
         poll(lambda: any(("@" + a.set) in ln and "Enter opens" in "".join(tm.capture(name))
                          for ln in tm.capture(name)) or None, 10, 0.01)
@@ -599,10 +611,10 @@ def cmd_setview(a):
         lat, sent_loading = keys_while_loading(tm, name, "loading...", ["NPage", "Down"],
                                                a.keys, least=4)
         done = wait_loaded(tm, name, SET_HEADER, a.elements, "loading...", 600)
-        time.sleep(0.5)
-        rss1 = rss_kb(pid)
+        rss1 = steady(lambda: rss_kb(pid), 5, 0.2)
+        last = tm.capture(name)[-1]
         tm.keys(name, "/")
-        time.sleep(0.1)
+        poll(lambda: tm.capture(name)[-1] != last or None, 5)  # the prompt is open
         tm.keys(name, "-l", a.find)
         s0 = time.perf_counter()
         tm.keys(name, "Enter")
@@ -742,7 +754,7 @@ def cmd_ctstale(a):
             m = CT_HEADER.search(ls[0])
             return m and int(m.group(1)) >= a.entries and "[" not in ls[0][m.end():] or None
         poll(loaded, 300, 0.01)
-        time.sleep(0.5)
+        steady(lambda: tm.capture(name), 5, 0.1)  # the first draw of the rows done
         def down():
             """One Down, timed until the rows move."""
             before = tm.capture(name, esc=True)
