@@ -336,7 +336,6 @@ static int start_dump(struct live *l, struct live_ref ref)
 
 static int start_text(struct live *l, struct live_ref first)
 {
-	char cmd[1024];
 	int ret = 0;
 
 	ruletext_job_free(&l->text);
@@ -354,8 +353,7 @@ static int start_text(struct live *l, struct live_ref first)
 
 		if (i > 0 && (c == first.c || !needs_text(&t->chains[c])))
 			continue;
-		ruletext_command(t->family, t->name, t->chains[c].name, cmd, sizeof(cmd));
-		ret = ruletext_plan_add(&l->text, cmd);
+		ret = ruletext_plan_table(&l->text, t, t->chains[c].name);
 		l->text_refs[l->ntext_refs++] = (struct live_ref){ first.t, c };
 	}
 	if (!ret)

@@ -59,36 +59,49 @@ int ruletext_plan_add(struct ruletext_job *job, const char *cmd)
 	return job->cmds[job->ncmds++] ? 0 : -ENOMEM;
 }
 
+/* nft 1.0.6 (src/cache.c, evaluate_cache_list) fetches every element of
+ * every set of the table for `list table` and `list chain`, terse or not
+ * (24 s and 645 MB for a set of 1M); only a terse `list ruleset` leaves
+ * named sets' elements out. The cache is filled once for all commands of a
+ * buffer, with their flags together and narrowed to the table (or chain)
+ * `list table`/`list chain` names: "list chain ip T c; list ruleset ip"
+ * fetches chain c and the sets of T without elements, and prints it twice
+ * (the join takes the same text twice). Where an nft narrows nothing, the
+ * second command lists the family: more text, still the same. */
+int ruletext_plan_table(struct ruletext_job *job, const struct nfp_table *t,
+			const char *chain)
+{
+	const char *fam = ruleset_family_name(t->family);
+	char cmd[1024];
+	size_t n;
+
+	ruletext_command(t->family, t->name, chain, cmd, sizeof(cmd));
+	n = strlen(cmd);
+	if (t->nsets && fam && strncmp(cmd, "list ruleset", 12) != 0)
+		snprintf(cmd + n, sizeof(cmd) - n, "; list ruleset %s", fam);
+	return ruletext_plan_add(job, cmd);
+}
+
 int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs)
 {
-	char cmd[1024];
 	int err = 0;
 
 	for (size_t i = 0; i < rs->ntables && !err; i++) {
 		const struct nfp_table *t = &rs->tables[i];
 
 		if (t->nchains > PLAN_MAX_CHAINS) {
-			ruletext_command(t->family, t->name, NULL, cmd, sizeof(cmd));
-			err = ruletext_plan_add(job, cmd);
+			err = ruletext_plan_table(job, t, NULL);
 			continue;
 		}
-		for (size_t j = 0; j < t->nchains && !err; j++) {
+		for (size_t j = 0; j < t->nchains && !err; j++)
 			/* a chain binding has no name nft takes: its text comes
 			 * with the rule bound to it */
-			if (t->chains[j].binding)
-				continue;
-			ruletext_command(t->family, t->name, t->chains[j].name, cmd,
-					 sizeof(cmd));
-			err = ruletext_plan_add(job, cmd);
-		}
-		/* the sets' key types (terse: without their elements) */
-		if (!err && t->nsets) {
-			ruletext_command(t->family, t->name, NULL, cmd, sizeof(cmd));
-			if (strncmp(cmd, "list table ", 11) == 0)
-				snprintf(cmd, sizeof(cmd), "list sets table %s %s",
-					 ruleset_family_name(t->family), t->name);
-			err = ruletext_plan_add(job, cmd);
-		}
+			if (!t->chains[j].binding)
+				err = ruletext_plan_table(job, t, t->chains[j].name);
+		/* a table without chains: its sets' key types (the table
+		 * listed terse prints them) */
+		if (!err && t->nsets && !t->nchains)
+			err = ruletext_plan_table(job, t, NULL);
 	}
 	return err;
 }

@@ -33,6 +33,13 @@ struct ruletext_job {
  * 0 or -ENOMEM. */
 int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs);
 
+/* Add the listing of one chain of t (chain NULL: the whole table), the
+ * command of ruletext_command; where t has named sets, so listed that
+ * libnftables leaves their elements out: a table's 1M-element set costs
+ * nothing (ruletext.c says how). 0 or -ENOMEM. */
+int ruletext_plan_table(struct ruletext_job *job, const struct nfp_table *t,
+			const char *chain);
+
 /* Add one command to the plan (duplicates are ignored). 0 or -ENOMEM. */
 int ruletext_plan_add(struct ruletext_job *job, const char *cmd);
 
