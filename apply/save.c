@@ -21,21 +21,55 @@
 
 /* ---- nft's text ---- */
 
-/* `list ruleset` in this namespace, stateless: malloc'd, or NULL. */
-static char *list_ruleset(char *err, size_t errlen)
+/* The tables in this namespace as `nft -s list ruleset` prints them, listed
+ * by nft/ruletext.h (each of iptables-nft's families in a process of its
+ * own: libxtables prints one family's extensions a process). With skip,
+ * also the header lines ("table ip filter {") of the iptables-nft tables
+ * (NULL-terminated, malloc'd) and their names for the admin in names.
+ * Returns malloc'd text, or NULL with err. */
+static char *list_ruleset(struct nl *nl, char ***skip, char *names, size_t nameslen,
+			  char *err, size_t errlen)
 {
-	struct nft_ctx *ctx = ruletext_ctx(NFT_CTX_OUTPUT_STATELESS, false);
+	struct reader_scope scope = { .no_rules = true, .no_counts = true };
+	struct ruletext_job job = { .numeric = true, .saved = true };
+	struct nfp_ruleset rs = { 0 };
+	size_t n = 0, used = 0;
 	char *text = NULL;
+	int ret = reader_read(nl, &scope, &rs, err, errlen);
 
-	if (!ctx) {
-		snprintf(err, errlen, "cannot start libnftables");
-		return NULL;
+	if (names && nameslen)
+		names[0] = 0;
+	if (!ret && skip && !(*skip = calloc(rs.ntables + 1, sizeof(**skip))))
+		ret = -ENOMEM;
+	for (size_t i = 0; !ret && skip && i < rs.ntables; i++) {
+		const struct nfp_table *t = &rs.tables[i];
+
+		if (t->owner != NFP_OWNER_IPTABLES)
+			continue;
+		if (asprintf(&(*skip)[n++], "table %s %s {", ruleset_family_name(t->family),
+			     t->name) < 0)
+			(*skip)[--n] = NULL;
+		if (names && used < nameslen)
+			used += (size_t)snprintf(names + used, nameslen - used, "%s%s %s",
+						 used ? ", " : "", ruleset_family_name(t->family),
+						 t->name);
 	}
-	if (nft_run_cmd_from_buffer(ctx, "list ruleset") == 0)
-		text = strdup(nft_ctx_get_output_buffer(ctx));
-	else
-		snprintf(err, errlen, "nft: %.400s", nft_ctx_get_error_buffer(ctx));
-	nft_ctx_free(ctx);
+	if (!ret && !(ret = ruletext_plan_tables(&job, &rs)) && !(ret = ruletext_start(&job)))
+		ret = ruletext_wait(&job);
+	if (!ret && (job.genid_before != rs.genid || job.genid_after != rs.genid))
+		ret = -EAGAIN;
+	if (ret == -EAGAIN)
+		snprintf(err, errlen, "the ruleset changed while it was read: try again");
+	else if (ret && job.errmsg[0])
+		snprintf(err, errlen, "%s", job.errmsg);
+	else if (ret && !err[0])
+		snprintf(err, errlen, "cannot list the ruleset: %s", strerror(-ret));
+	if (!ret) {
+		text = job.text; /* "" for no tables */
+		job.text = NULL;
+	}
+	ruletext_job_free(&job);
+	ruleset_free(&rs);
 	return text;
 }
 
@@ -80,38 +114,6 @@ static char *blocks(const char *text, char *const *skip, bool sort)
 	return out;
 }
 
-/* The header lines ("table ip filter {") of the iptables-nft tables, and
- * their names for the admin. */
-static int iptables_tables(struct nl *nl, char ***skip, char *names, size_t nameslen,
-			   char *err, size_t errlen)
-{
-	struct reader_scope scope = { .no_rules = true };
-	struct nfp_ruleset rs = { 0 };
-	size_t n = 0, used = 0;
-	int ret = reader_read(nl, &scope, &rs, err, errlen);
-
-	*skip = calloc(rs.ntables + 1, sizeof(**skip));
-	if (names && nameslen)
-		names[0] = 0;
-	if (!ret && !*skip)
-		ret = -ENOMEM;
-	for (size_t i = 0; !ret && i < rs.ntables; i++) {
-		const struct nfp_table *t = &rs.tables[i];
-
-		if (t->owner != NFP_OWNER_IPTABLES)
-			continue;
-		if (asprintf(&(*skip)[n++], "table %s %s {", ruleset_family_name(t->family),
-			     t->name) < 0)
-			(*skip)[--n] = NULL;
-		if (names && used < nameslen)
-			used += (size_t)snprintf(names + used, nameslen - used, "%s%s %s",
-						 used ? ", " : "", ruleset_family_name(t->family),
-						 t->name);
-	}
-	ruleset_free(&rs);
-	return ret;
-}
-
 static void free_list(char **l)
 {
 	for (size_t i = 0; l && l[i]; i++)
@@ -125,8 +127,7 @@ static char *live_saved_text(struct nl *nl, bool sorted, char *skipped, size_t s
 {
 	char **skip = NULL, *text, *out = NULL;
 
-	if (iptables_tables(nl, &skip, skipped, skippedlen, err, errlen) == 0 &&
-	    (text = list_ruleset(err, errlen))) {
+	if ((text = list_ruleset(nl, &skip, skipped, skippedlen, err, errlen))) {
 		out = blocks(text, skip, sorted);
 		free(text);
 	}
@@ -196,6 +197,7 @@ int save_scratch_load(FILE *in)
 	char *path = NULL, e[512] = "", *text = NULL, *out = NULL;
 	size_t cap = 0;
 	struct nft_ctx *ctx = ruletext_ctx(0, false);
+	struct nl nl = { 0 };
 
 	if (getdelim(&path, &cap, 0, in) <= 0 || !ctx) {
 		free(path);
@@ -207,10 +209,12 @@ int save_scratch_load(FILE *in)
 	if (nft_run_cmd_from_filename(ctx, path) != 0) {
 		snprintf(e, sizeof(e), "%s does not load: %.300s", path,
 			 nft_ctx_get_error_buffer(ctx));
-	} else if ((text = list_ruleset(e, sizeof(e)))) {
+	} else if (nl_open(&nl, e, sizeof(e)) == 0 &&
+		   (text = list_ruleset(&nl, NULL, NULL, 0, e, sizeof(e)))) {
 		out = blocks(text, NULL, true);
 		free(text);
 	}
+	nl_close(&nl);
 	nft_ctx_free(ctx);
 	free(path);
 	return send_text(out, e);
@@ -224,7 +228,7 @@ int save_scratch_restore(FILE *in)
 
 	if (snapfile_read(in, &s, e, sizeof(e)) == 0 && nl_open(&nl, e, sizeof(e)) == 0 &&
 	    snapshot_restore(&nl, &s, 0, 0, NULL, e, sizeof(e)) == 0)
-		text = list_ruleset(e, sizeof(e));
+		text = list_ruleset(&nl, NULL, NULL, 0, e, sizeof(e));
 	nl_close(&nl);
 	snapshot_free(&s);
 	return send_text(text, e);

@@ -1,7 +1,9 @@
 /* save: the live ruleset as the boot-time file nft loads
  * (/etc/nftables.conf by default), whether the live ruleset differs from
  * that file, and snapshots rendered as nft text. Text is nft's own
- * (libnftables, stateless: no counter values, no handles). Tables
+ * (libnftables, stateless: no counter values, no handles), listed table by
+ * table by nft/ruletext.h (iptables-nft's families each in a process of
+ * its own, for libxtables). Tables
  * iptables-nft manages are left out of the file — nft's text of them does
  * not load back into something iptables reads — and named, so the admin
  * saves them with iptables-save. Comparing and rendering run in a scratch

@@ -77,7 +77,7 @@ int ruletext_plan_table(struct ruletext_job *job, const struct nfp_table *t,
 
 	ruletext_command(t->family, t->name, chain, cmd, sizeof(cmd));
 	n = strlen(cmd);
-	if (t->nsets && fam && strncmp(cmd, "list ruleset", 12) != 0)
+	if (!job->saved && t->nsets && fam && strncmp(cmd, "list ruleset", 12) != 0)
 		snprintf(cmd + n, sizeof(cmd) - n, "; list ruleset %s", fam);
 	return ruletext_plan_add(job, cmd);
 }
@@ -102,6 +102,35 @@ int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs)
 		 * listed terse prints them) */
 		if (!err && t->nsets && !t->nchains)
 			err = ruletext_plan_table(job, t, NULL);
+	}
+	return err;
+}
+
+int ruletext_plan_tables(struct ruletext_job *job, const struct nfp_ruleset *rs)
+{
+	char cmd[1024];
+	int err = 0;
+
+	for (size_t i = 0; i < rs->ntables && !err; i++) {
+		const struct nfp_table *t = &rs->tables[i];
+		bool wide = false;
+
+		/* a name nft does not take widens to the family's `list
+		 * ruleset`: then it alone lists that family, never a table twice */
+		for (size_t k = 0; k < rs->ntables && !wide; k++) {
+			if (rs->tables[k].family != t->family)
+				continue;
+			ruletext_command(t->family, rs->tables[k].name, NULL, cmd, sizeof(cmd));
+			wide = strncmp(cmd, "list ruleset", 12) == 0;
+		}
+		if (!ruleset_family_name(t->family))
+			continue; /* no family nft names: none the kernel has */
+		if (wide)
+			snprintf(cmd, sizeof(cmd), "list ruleset %s",
+				 ruleset_family_name(t->family));
+		else
+			ruletext_command(t->family, t->name, NULL, cmd, sizeof(cmd));
+		err = ruletext_plan_add(job, cmd);
 	}
 	return err;
 }
@@ -285,8 +314,9 @@ static int list_in_child(const struct ruletext_job *job, unsigned flags, const c
 
 static void ruletext_list(struct ruletext_job *job)
 {
-	unsigned flags = NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_HANDLE |
-			 NFT_CTX_OUTPUT_TERSE;
+	unsigned flags = job->saved ? NFT_CTX_OUTPUT_STATELESS
+				    : NFT_CTX_OUTPUT_STATELESS | NFT_CTX_OUTPUT_HANDLE |
+					      NFT_CTX_OUTPUT_TERSE;
 	struct nl nl;
 	size_t outlen;
 	FILE *out;

@@ -16,6 +16,8 @@ struct ruletext_job {
 	char **cmds;
 	size_t ncmds, cmds_cap;
 	bool numeric;        /* ports as numbers (nft's default); else names */
+	bool saved;          /* the text as saved (ruletext_plan_tables):
+			      * stateless, no handles, sets with elements */
 	bool notify;         /* write one byte to notify_fd when done */
 	int notify_fd;
 	/* out, valid after ruletext_wait() */
@@ -35,10 +37,15 @@ int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs);
 
 /* Add the listing of one chain of t (chain NULL: the whole table), the
  * command of ruletext_command; where t has named sets, so listed that
- * libnftables leaves their elements out: a table's 1M-element set costs
- * nothing (ruletext.c says how). 0 or -ENOMEM. */
+ * libnftables leaves their elements out (unless job->saved): a table's
+ * 1M-element set costs nothing (ruletext.c says how). 0 or -ENOMEM. */
 int ruletext_plan_table(struct ruletext_job *job, const struct nfp_table *t,
 			const char *chain);
+
+/* Plan every table of rs whole, as `nft list ruleset` prints it (with
+ * job->saved: what save writes), each once; the tables of iptables-nft's
+ * families listed in processes of their own as always. 0 or -ENOMEM. */
+int ruletext_plan_tables(struct ruletext_job *job, const struct nfp_ruleset *rs);
 
 /* Add one command to the plan (duplicates are ignored). 0 or -ENOMEM. */
 int ruletext_plan_add(struct ruletext_job *job, const char *cmd);

@@ -105,6 +105,23 @@ static void test_ruletext_plan(void **state)
 	assert_string_equal(job.cmds[2], "list table ip kube");
 	ruletext_job_free(&job);
 
+	/* as saved: whole tables, never a terse listing */
+	job = (struct ruletext_job){ .saved = true };
+	assert_int_equal(ruletext_plan_tables(&job, &rs), 0);
+	assert_int_equal(job.ncmds, 2);
+	assert_string_equal(job.cmds[0], "list table inet web");
+	assert_string_equal(job.cmds[1], "list table ip kube");
+	ruletext_job_free(&job);
+
+	/* a name nft does not take: its family once, whole */
+	ruleset_add_table(&rs)->family = NFPROTO_IPV4;
+	rs.tables[rs.ntables - 1].name = strdup("1odd");
+	job = (struct ruletext_job){ .saved = true };
+	assert_int_equal(ruletext_plan_tables(&job, &rs), 0);
+	assert_int_equal(job.ncmds, 2);
+	assert_string_equal(job.cmds[0], "list table inet web");
+	assert_string_equal(job.cmds[1], "list ruleset ip");
+	ruletext_job_free(&job);
 	ruleset_free(&rs);
 }
 
