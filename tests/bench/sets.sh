@@ -7,7 +7,10 @@
 #     --detach`, until the change is in and the guardian keeps it) against
 #     `nft -f` of `add element` with the same elements (undone, untimed);
 #   - finding the range holding an address in 1M ranges (model/setelems,
-#     built -O2 here: tests/bench/setfind.c).
+#     built -O2 here: tests/bench/setfind.c);
+#   - the rule text of the table (its base chain has `ip saddr @s drop`):
+#     `nfpilot list -t inet T` against `nft -t list ruleset` (terse: no
+#     named set's elements) and `nft list table inet T` (all of them).
 # The load average is printed with the figures: the machine is shared.
 # usage: sh tests/bench/sets.sh [NFPILOT]
 #   BENCH_QUICK=1  skip the 1M-element set;  BENCH_REPS=N (default 5; 1M: 3)
@@ -27,22 +30,26 @@ median() { sort -n "$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 start=$(date +%s)
 
-# set NAME N KIND: table inet T, set s of N elements in namespace $pfx-NAME;
-# KIND prefix: 10.x.y.z/28 ranges (interval set), addr: addresses 10.x.y.z
+# set NAME N KIND [RULE]: table inet T, set s of N elements in namespace
+# $pfx-NAME; KIND prefix: 10.x.y.z/28 ranges (interval set), addr: addresses
+# 10.x.y.z; RULE (one that uses the set): in a base chain input of T
 set_fixture() {
 	ns=$pfx-$1
 	ip netns add "$ns"
 	made="$made $ns"
-	python3 - "$2" "$3" >"$tmp/$1.nft" <<'EOF'
+	python3 - "$2" "$3" "${4:-}" >"$tmp/$1.nft" <<'EOF'
 import sys
-n, kind = int(sys.argv[1]), sys.argv[2]
+n, kind, rule = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 flags = "flags interval; " if kind == "prefix" else ""
 print("table inet T { set s { type ipv4_addr; %selements = {" % flags)
 step = 16 if kind == "prefix" else 1
 suffix = "/28" if kind == "prefix" else ""
 print(",\n".join("10.%d.%d.%d%s" % ((i * step) >> 16 & 255, (i * step) >> 8 & 255, (i * step) & 255, suffix)
                  for i in range(n)))
-print("}; }; }")
+print("}; };")
+if rule:
+    print("chain input { type filter hook input priority 0; policy accept; %s; };" % rule)
+print("}")
 EOF
 	t0=$(now)
 	ip netns exec "$ns" nft -f "$tmp/$1.nft"
@@ -100,9 +107,17 @@ ip netns del "$pfx-50k"
 rm -f "$tmp/50k.nft"
 
 if [ "$quick" != 1 ]; then
-	set_fixture 1m 1000000 addr
+	p_rule='ip saddr @s drop'
+	set_fixture 1m 1000000 addr "$p_rule"
 	r=$(( reps < 3 ? reps : 3 ))
 	listing "1M addresses" 1m 1000000 "$p_addr" "$r"
+	# the table's rule text beside the 1M set (nfpilot also counts it)
+	row --label "list with rule text, 1M set; B: nft -t list ruleset" --reps "$r" \
+	    --ns "$pfx-1m" --expect 1 --a "$bin list -t inet T" --pa "$p_rule" \
+	    --b "nft -t list ruleset" --pb "$p_rule"
+	row --label "list with rule text, 1M set; B: nft list table" --reps 1 \
+	    --ns "$pfx-1m" --expect 1 --a "$bin list -t inet T" --pa "$p_rule" \
+	    --b "nft list table inet T" --pb "$p_rule"
 	# the live view's set screen on it: first rows, keys while loading,
 	# memory an element (tmux: tests/bench/tui_measure.py)
 	if command -v tmux >/dev/null; then

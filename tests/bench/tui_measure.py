@@ -600,9 +600,12 @@ def cmd_setview(a):
             raise RuntimeError("no @%s in the tree after 600 s" % a.set)
         pid = tm.pid(name)
         rss0 = steady(lambda: rss_kb(pid), 5, 0.2)
-        tm.keys(name, "Down")
-        poll(lambda: any(("@" + a.set) in ln and "Enter opens" in "".join(tm.capture(name))
-                         for ln in tm.capture(name)) or None, 10, 0.01)
+        # Down until the set is selected (the table's chains come first)
+        for _ in range(8):
+            tm.keys(name, "Down")
+            if poll(lambda: "Enter opens its elements" in "".join(tm.capture(name)) or None,
+                    2, 0.01)[0] is not None:
+                break
         t0 = time.perf_counter()
         tm.keys(name, "Enter")
         first, _ = poll(lambda: (lambda ls: SET_HEADER.search(ls[0]) and

@@ -168,20 +168,9 @@ srv iptables -t nat -A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 1
 	srv ip6tables -A INPUT -m addrtype --dst-type LOCAL -m recent --name b --set -j ACCEPT ||
 	bail "iptables-nft tables of ip and ip6"
 srv nft -f - <<'EOF' || bail "native tables of ip and ip6"
-table ip mine {
-	set allow {
-		type ipv4_addr
-		elements = { 10.1.1.1, 10.1.1.2 }
-	}
-	chain c {
-		ip saddr @allow accept
-	}
-}
-table ip6 mine6 {
-	chain c {
-		ip6 saddr fd00::/64 accept
-	}
-}
+table ip mine { set allow { type ipv4_addr; elements = { 10.1.1.1, 10.1.1.2 }; };
+	chain c { ip saddr @allow accept; }; }
+table ip6 mine6 { chain c { ip6 saddr fd00::/64 accept; }; }
 EOF
 check_rc "save beside ip and ip6 iptables-nft tables with xt extensions" 0 nfp save "$R/xt.nft"
 check_eq "... nothing on stderr (no 'XT target DNAT not found', no leak)" "$RC_ERR" ""

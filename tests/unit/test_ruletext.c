@@ -78,6 +78,19 @@ static void test_ruletext_command(void **state)
 	assert_string_equal(b, "list ruleset");
 }
 
+/* ruletext_plan_tables of rs, as saved, is the two commands */
+static void expect_saved_plan(const struct nfp_ruleset *rs, const char *first,
+			      const char *second)
+{
+	struct ruletext_job job = { .saved = true };
+
+	assert_int_equal(ruletext_plan_tables(&job, rs), 0);
+	assert_int_equal(job.ncmds, 2);
+	assert_string_equal(job.cmds[0], first);
+	assert_string_equal(job.cmds[1], second);
+	ruletext_job_free(&job);
+}
+
 static void test_ruletext_plan(void **state)
 {
 	struct nfp_ruleset rs = { 0 };
@@ -106,22 +119,11 @@ static void test_ruletext_plan(void **state)
 	ruletext_job_free(&job);
 
 	/* as saved: whole tables, never a terse listing */
-	job = (struct ruletext_job){ .saved = true };
-	assert_int_equal(ruletext_plan_tables(&job, &rs), 0);
-	assert_int_equal(job.ncmds, 2);
-	assert_string_equal(job.cmds[0], "list table inet web");
-	assert_string_equal(job.cmds[1], "list table ip kube");
-	ruletext_job_free(&job);
-
+	expect_saved_plan(&rs, "list table inet web", "list table ip kube");
 	/* a name nft does not take: its family once, whole */
 	ruleset_add_table(&rs)->family = NFPROTO_IPV4;
 	rs.tables[rs.ntables - 1].name = strdup("1odd");
-	job = (struct ruletext_job){ .saved = true };
-	assert_int_equal(ruletext_plan_tables(&job, &rs), 0);
-	assert_int_equal(job.ncmds, 2);
-	assert_string_equal(job.cmds[0], "list table inet web");
-	assert_string_equal(job.cmds[1], "list ruleset ip");
-	ruletext_job_free(&job);
+	expect_saved_plan(&rs, "list table inet web", "list ruleset ip");
 	ruleset_free(&rs);
 }
 
