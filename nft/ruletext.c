@@ -66,8 +66,8 @@ int ruletext_plan_add(struct ruletext_job *job, const char *cmd)
  * buffer, with their flags together and narrowed to the table (or chain)
  * `list table`/`list chain` names: "list chain ip T c; list ruleset ip"
  * fetches chain c and the sets of T without elements, and prints it twice
- * (the join takes the same text twice). Where an nft narrows nothing, the
- * second command lists the family: more text, still the same. */
+ * (the join takes the same text twice). An nft that narrowed nothing
+ * would list the family with each: the same text, but more of it. */
 int ruletext_plan_table(struct ruletext_job *job, const struct nfp_table *t,
 			const char *chain)
 {
