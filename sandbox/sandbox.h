@@ -29,13 +29,16 @@
  * depends on the one before. The copy is of the host's generation
  * real.genid: when the host's ruleset moves on, make the sandbox anew
  * (sandbox_close, sandbox_open; the live view learns it from the monitor
- * group), and stage again what is staged. A screen draws an answer as it draws a
+ * group), and stage again what is staged. Between the two, a change is
+ * staged by differences (sandbox_stage): a question asked after each key
+ * of the live view costs the change, not a copy. A screen draws an answer as it draws a
  * traced packet (nft/trace.h: its header line, then its steps), with the
  * notes under it. */
 #ifndef NFP_SANDBOX_H
 #define NFP_SANDBOX_H
 
 #include "model/ruleset.h"
+#include "nft/changed.h"
 #include "nft/nl.h"
 #include "nft/snapshot.h"
 #include "nft/trace.h"
@@ -91,9 +94,16 @@ struct sandbox {
 	struct sandbox_loaded *loaded;
 	size_t nloaded, loaded_cap;
 	bool bulk;                    /* its table of admissions is there (sandbox_admits) */
+	struct snapshot copied;       /* the copy's tables now (not the sandbox's own), as
+				       * netlink objects: read once made, then only the
+				       * tables a change or a putting back touched */
 	bool staged;                  /* a change was made to the copy (sandbox_stage) */
-	struct nfp_ruleset copy;      /* then: the copy, with rule text */
-	struct snapshot staged_copy;  /* ... and as netlink objects */
+	char *script;                 /* ... that script (NULL: tables put back) */
+	struct changed_table *touched; /* the tables changed since the copy was the host's */
+	size_t ntouched, touched_cap;
+	bool derived;                 /* copy holds copied's tables */
+	struct nfp_ruleset copy;      /* copied as a ruleset (once staged): the rule text
+				       * of the chains answers went through only */
 };
 
 /* A table of the copy as loaded: rules with a greater handle are new. */
@@ -150,15 +160,41 @@ int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answe
  * them; include files are looked up in include_dir, NULL: none) run on the
  * copy as one transaction. Answers then say which steps are rules the
  * change made (trace_step.staged 0, the copy's handle) and take every
- * rule's text from the copy. A second call starts from the host's ruleset
- * again (the sandbox is made anew). 0, or -EINVAL with nft's message in
- * err (the copy is then as it was), or -errno. */
+ * rule's text from the copy. Staged by differences, never made anew:
+ *
+ *   - the same script as the one staged: nothing to do;
+ *   - a script that begins with the one staged (edits added to those
+ *     staged, as the live view's o, b and typed rules do): only the rest
+ *     is run;
+ *   - else the tables the changes before touched (the kernel names them:
+ *     nft/changed.h) are put back as the host has them (sb->real, by the
+ *     restore code a revert uses), then the script is run; "" stages
+ *     nothing (the host's ruleset).
+ *
+ * Only the tables the kernel says a change or a putting back touched are
+ * read again (a table put back has new handles: sandbox_copy_handle
+ * follows); rule text is listed when an answer needs it, for the chains
+ * it went through. 0; or -EINVAL with nft's message in err, the copy then
+ * the host's ruleset (nothing staged); or -errno with err filled, the
+ * sandbox then closed (sandbox_close: sandbox_is_open says so). */
 int sandbox_stage(struct sandbox *sb, const char *script, const char *include_dir, char *err,
 		  size_t errlen);
 
+/* Whether staging script builds on what is staged (it is that script, or
+ * begins with it): then it runs no more than the rest, and the copy's
+ * handles stay as they are. Else what is staged is put back first, and
+ * tables put back have new handles: a script that names rules by the
+ * copy's handles (sandbox_copy_handle) is written after sandbox_stage(sb,
+ * "") then. */
+bool sandbox_stage_adds(const struct sandbox *sb, const char *script);
+
+/* Whether sb is open (made, and not closed since: a failed stage closes it). */
+bool sandbox_is_open(const struct sandbox *sb);
+
 /* The handle of the copy's rule that is the host's rule real (edits by
  * handle, such as the live view's staged ones, name the host's rules;
- * the copy was loaded afresh and its handles may differ). */
+ * the copy was loaded afresh, and a table put back again, so its handles
+ * may differ). */
 uint64_t sandbox_copy_handle(const struct sandbox *sb, uint32_t family, const char *table,
 			     uint64_t real);
 
@@ -212,9 +248,10 @@ bool sandbox_ready(struct sandbox *sb);
  *     namespaces share): one call never depends on the one before.
  *
  * Rules that depend on what a sandbox cannot reproduce (sandbox_ask's
- * notes) weigh the same here. The table stays in the copy: sandbox_stage
- * makes the sandbox anew. 0, or -errno with err filled (the verdicts
- * are then SANDBOX_UNSURE). */
+ * notes) weigh the same here. The table stays in the copy through stages
+ * (a change that removes it, flush ruleset, has it made again at the next
+ * call); sandbox_ask removes it first (its chains would be in the trace).
+ * 0, or -errno with err filled (the verdicts are then SANDBOX_UNSURE). */
 #define SANDBOX_BULK_MAX 256
 enum sandbox_verdict { SANDBOX_UNSURE, SANDBOX_ADMITTED, SANDBOX_REFUSED };
 int sandbox_admits(struct sandbox *sb, const struct packet *ps, size_t n, uint8_t *verdict,
