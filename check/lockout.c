@@ -554,6 +554,11 @@ int lockout_ask(struct lockout *lo, struct sandbox *sb)
 			continue; /* pr->where: why it was not asked */
 		pr->asked = true;
 		pr->cut = a.packet->verdict == NF_DROP;
+		/* the words of what cuts it (a copy's rule text: listed now) */
+		if (pr->cut && sandbox_describe(sb, &a, pr->where, sizeof(pr->where)) == -ENOMEM) {
+			sandbox_answer_free(&a);
+			return -ENOMEM;
+		}
 		if (pr->cut)
 			check_decider(a.packet, pr->where, sizeof(pr->where));
 		sandbox_answer_free(&a);

@@ -1296,8 +1296,6 @@ static int ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer
 		/* the copy's text, hooks, new rules and notes, by the copy's
 		 * handles; then the host's handles, none for a new rule */
 		mark_new(sb, a->packet);
-		if ((ret = chain_text(sb, a->packet, err, errlen)))
-			return ret;
 		if ((ret = trace_packet_describe(a->packet, &sb->copy)) || (ret = rule_notes(sb, a)))
 			return ret;
 		for (size_t i = 0; i < a->nnotes; i++) {
@@ -1379,6 +1377,42 @@ int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answe
 		snprintf(err, errlen, "out of memory");
 	if (ret)
 		sandbox_answer_free(a);
+	return ret;
+}
+
+int sandbox_describe(struct sandbox *sb, struct sandbox_answer *a, char *err, size_t errlen)
+{
+	struct trace_packet *p = a->packet;
+	int ret;
+
+	if (!sb->staged)
+		return 0;
+	if ((ret = enter(sb->ns))) {
+		snprintf(err, errlen, "sandbox: cannot enter it: %s", strerror(-ret));
+		return ret;
+	}
+	ret = chain_text(sb, p, err, errlen);
+	if (enter(sb->home) < 0 && !ret) {
+		ret = -errno;
+		snprintf(err, errlen, "sandbox: cannot come back to this namespace: %s",
+			 strerror(errno));
+	}
+	for (size_t i = 0; !ret && i < p->nsteps; i++) {
+		struct trace_step *st = &p->steps[i];
+		const struct nfp_table *t = ruleset_find_table(&sb->copy, st->family, st->table);
+		const struct nfp_chain *c = t ? ruleset_find_chain(t, st->chain) : NULL;
+		const struct nfp_rule *r;
+
+		if (st->kind != TRACE_RULE || st->text || !c)
+			continue;
+		/* the copy's handle: a new rule's is that already */
+		r = ruleset_find_rule(c, st->staged >= 0 ? st->handle
+					 : sandbox_copy_handle(sb, st->family, st->table, st->handle));
+		if (r && r->text && !(st->text = strdup(r->text))) {
+			snprintf(err, errlen, "out of memory");
+			ret = -ENOMEM;
+		}
+	}
 	return ret;
 }
 

@@ -123,7 +123,8 @@ struct sandbox_note {
 
 struct sandbox_answer {
 	struct trace_packet *packet;  /* the path; handles of the real ruleset (no rule
-				       * text yet: trace_packet_describe) */
+				       * text yet: sandbox_describe, then
+				       * trace_packet_describe with the host's) */
 	char how[128];                /* "in on v0", "sent by this host", ... */
 	struct sandbox_note *notes;
 	size_t nnotes, notes_cap;
@@ -155,12 +156,21 @@ int sandbox_open(struct sandbox *sb, char *err, size_t errlen);
 int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer *a, char *err,
 		size_t errlen);
 
+/* The rule text of answer a's steps, of a staged sandbox's copy
+ * (sandbox_stage): listed once a stage for each chain an answer needs
+ * (a chain of 10k rules costs about what loading it does: asked for only
+ * when the words are needed). Unstaged, nothing to do: the steps are the
+ * host's rules, described with the host's ruleset (trace_packet_describe).
+ * 0 or -errno with err filled. */
+int sandbox_describe(struct sandbox *sb, struct sandbox_answer *a, char *err, size_t errlen);
+
 /* Make the copy the ruleset as it would be after a change: script, nft
  * commands (a file's text, or the live view's staged edits as `v` lists
  * them; include files are looked up in include_dir, NULL: none) run on the
  * copy as one transaction. Answers then say which steps are rules the
- * change made (trace_step.staged 0, the copy's handle) and take every
- * rule's text from the copy. Staged by differences, never made anew:
+ * change made (trace_step.staged 0, the copy's handle) and take their
+ * hooks, and their text (sandbox_describe), from the copy. Staged by
+ * differences, never made anew:
  *
  *   - the same script as the one staged: nothing to do;
  *   - a script that begins with the one staged (edits added to those
@@ -173,8 +183,8 @@ int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answe
  *
  * Only the tables the kernel says a change or a putting back touched are
  * read again (a table put back has new handles: sandbox_copy_handle
- * follows); rule text is listed when an answer needs it, for the chains
- * it went through. 0; or -EINVAL with nft's message in err, the copy then
+ * follows); rule text is listed when an answer needs it
+ * (sandbox_describe). 0; or -EINVAL with nft's message in err, the copy then
  * the host's ruleset (nothing staged); or -errno with err filled, the
  * sandbox then closed (sandbox_close: sandbox_is_open says so). */
 int sandbox_stage(struct sandbox *sb, const char *script, const char *include_dir, char *err,

@@ -382,6 +382,8 @@ static void ask_why(struct view *v)
 	ret = ready_sandbox(v, err, sizeof(err));
 	if (!ret)
 		ret = sandbox_ask(&tv->sb, &p, &a, err, sizeof(err));
+	if (!ret && (ret = sandbox_describe(&tv->sb, &a, err, sizeof(err))))
+		sandbox_answer_free(&a);
 	if (ret) {
 		view_status(v, ROLE_ERROR, "why: %s", err);
 		return;

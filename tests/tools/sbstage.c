@@ -142,7 +142,8 @@ int main(int argc, char **argv)
 
 			r = packet_parse(arg, &p, err, sizeof(err));
 			if (!r && !strcmp(step, "ask") && !(r = sandbox_ask(&sb, &p, &a, err, sizeof(err)))) {
-				print_answer(&a);
+				if (!(r = sandbox_describe(&sb, &a, err, sizeof(err))))
+					print_answer(&a);
 				sandbox_answer_free(&a);
 			} else if (!r && !strcmp(step, "admits") &&
 				   !(r = sandbox_admits(&sb, &p, 1, &v, err, sizeof(err)))) {
