@@ -9,7 +9,9 @@
 # (--ignore-lockout): their difference is the pre-check's own cost. Side by
 # side with `nft -f` of the same table into a fresh namespace (the floor:
 # the sandbox loads a copy too). Ratios and times reported, nothing
-# asserted.
+# asserted. Then the live view's o and b keys (tmux, tui_measure.py quick):
+# the first makes the session's sandbox, the later ones stage their rule on
+# it by differences.
 # usage: sh tests/bench/lockout.sh [NFPILOT]   (release build: make nfpilot)
 #   BENCH_REPS=N   repetitions (default 5)
 #   BENCH_OUT=F    append the table as markdown to F
@@ -42,5 +44,37 @@ for size in 1k 10k; do
 	    --ns "$ns" --expect 1 \
 	    --a "$ssh $bin -N $ns apply --dry-run --ignore-lockout $tmp/change.nft" \
 	    --pa 'would change inet lk' --b "unshare -n nft -f $tmp/$size.nft"
+	# the live view's o and b: each key places, stages and checks its rule
+	# on the session's sandbox (tui_measure.py quick; the first makes it)
+	if command -v tmux >/dev/null; then
+		for key in o b; do
+			python3 "$here/tui_measure.py" quick --bin "$bin" --ns "$ns" --key "$key" \
+			    --keys 6 | sed "s/^/$size /" >>"$tmp/keys" ||
+				echo "bench lockout: the live view's $key failed (above)" >&2
+		done
+	fi
 done
 python3 "$here/measure.py" table "$res" ${BENCH_OUT:+--md "$BENCH_OUT"}
+[ -s "$tmp/keys" ] || exit 0
+echo
+echo "The live view's o and b (tmux): the first key (it makes the sandbox), the later ones"
+python3 - "$tmp/keys" "${BENCH_OUT:-}" <<'EOF'
+import json, statistics, sys
+rows = []
+for line in open(sys.argv[1]):
+    size, js = line.split(" ", 1)
+    d = json.loads(js)
+    k = d["keys"]
+    rows.append([size, d["key"], "%.0f ms" % (k[0] * 1e3),
+                 "%.0f ms" % (statistics.median(k[1:]) * 1e3), "%.0f ms" % (max(k[1:]) * 1e3),
+                 "%.1f-%.1f" % (d["load_start"], d["load_end"])])
+head = ["rules", "key", "first", "later (median)", "later (longest)", "load"]
+for r in [head] + rows:
+    print("  ".join("%-16s" % c for c in r))
+if sys.argv[2]:
+    with open(sys.argv[2], "a") as f:
+        f.write("\nThe live view's o and b: the first key, the later ones\n\n| " +
+                " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
+        for r in rows:
+            f.write("| " + " | ".join(r) + " |\n")
+EOF

@@ -20,6 +20,9 @@
   tui_measure.py ctstale --bin B --ns NS --entries N --label L
       The connections screen loaded, then ! (which connections the ruleset
       still admits, checked in slices): its answer, keys while it runs.
+  tui_measure.py quick --bin B --ns NS [--key o|b] [--keys N]
+      The ruleset screen: o (or b) typed N times, each timed until its rule
+      is staged and checked (tests/bench/lockout.sh).
   tui_measure.py table F [--md MD]
 
 Every run uses a private tmux server (`tmux -L nfpb-PID`, window 120x40),
@@ -732,6 +735,49 @@ def cmd_trace(a):
 
 
 
+STAGED = re.compile(r"\[(\d+) staged\]")
+
+
+def cmd_quick(a):
+    """The live view in NS (one table, its input chain selected): o (allow
+    a port, tcp PORT) or b (block an address, ADDR) typed KEYS times, each
+    a new rule, timed from Enter until the header counts it staged (the
+    rule placed, staged and its effect checked: the key's whole work; the
+    first one makes the session's sandbox). Prints one JSON line."""
+    tm = Tmux()
+    res = {"load_start": load_avg(), "key": a.key}
+    try:
+        name = tm.start([a.bin, "-N", a.ns], 1)
+        tm.launch(name)
+        # the chain's rules shown (their count on the chain's title)
+        poll(lambda: re.search(r"\) +\d+ rules", tm.capture(name)[1]) or None, 60)
+        lat = []
+        for i in range(a.keys):
+            word = ("tcp %d" % (20000 + i)) if a.key == "o" else ("192.0.2.%d" % (100 + i))
+            tm.keys(name, a.key)
+            poll(lambda: any(re.search(r"port|[Bb]lock", ln) for ln in tm.capture(name)[-2:])
+                 or None, 5)
+            tm.keys(name, "-l", word)
+            t0 = time.perf_counter()
+            tm.keys(name, "Enter")
+            t, m = poll(lambda: (lambda mm: mm if mm and int(mm.group(1)) == i + 1 else None)(
+                STAGED.search(tm.capture(name)[0])), 120, 0.002)
+            if t is None:
+                raise RuntimeError("not staged: %s" % tm.capture(name)[H - 2:H])
+            lat.append(t - t0)
+            # a question (a set offered, a translation): no
+            last = tm.capture(name)[H - 1]
+            if "[y/N]" in last or "? [" in last:
+                tm.keys(name, "n")
+        res["keys"] = lat
+        tm.stop(name)
+    finally:
+        tm.close()
+    res["load_end"] = load_avg()
+    print(json.dumps(res))
+    return 0
+
+
 # the answer on the status line, or (once a key cleared it) the hints
 STALE_DONE = re.compile(r"connections? would not be admitted now|would be admitted now|"
                         r"shown no longer admitted")
@@ -841,13 +887,18 @@ def main():
     tr.add_argument("--keys", type=int, default=20)
     tr.add_argument("--asks", type=int, default=20)
     tr.add_argument("--secs", type=float, default=5)
+    q = sub.add_parser("quick")
+    q.add_argument("--bin", required=True)
+    q.add_argument("--ns", required=True)
+    q.add_argument("--key", choices=("o", "b"), default="o")
+    q.add_argument("--keys", type=int, default=5)
     t = sub.add_parser("table")
     t.add_argument("file")
     t.add_argument("--md")
     a = p.parse_args()
     return {"first": cmd_first, "refresh": cmd_refresh, "idle": cmd_idle, "floor": cmd_floor,
             "table": cmd_table, "ctview": cmd_ctview, "ctstale": cmd_ctstale,
-            "setview": cmd_setview,
+            "setview": cmd_setview, "quick": cmd_quick,
             "trace": cmd_trace}[a.verb](a) or 0
 
 
