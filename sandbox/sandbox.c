@@ -429,27 +429,26 @@ static int fill(struct sandbox *sb, struct host *h, char *err, size_t errlen)
 	return 0;
 }
 
+static struct sandbox_loaded *loaded_table(const struct sandbox *sb, uint32_t family,
+					    const char *name)
+{
+	for (size_t i = 0; i < sb->nloaded; i++)
+		if (sb->loaded[i].family == family && !strcmp(sb->loaded[i].name, name))
+			return &sb->loaded[i];
+	return NULL;
+}
+
 /* What the sandbox knew of a table of the copy (its handles, what it held
  * as loaded) forgotten: it is being read again. */
 static void forget_table(struct sandbox *sb, uint32_t family, const char *name)
 {
-	size_t keep = 0;
+	struct sandbox_loaded *l = loaded_table(sb, family, name);
 
-	for (size_t i = 0; i < sb->nmap; i++) {
-		if (sb->map[i].family == family && !strcmp(sb->map[i].table, name))
-			free(sb->map[i].table);
-		else
-			sb->map[keep++] = sb->map[i];
-	}
-	sb->nmap = keep;
-	keep = 0;
-	for (size_t i = 0; i < sb->nloaded; i++) {
-		if (sb->loaded[i].family == family && !strcmp(sb->loaded[i].name, name))
-			free(sb->loaded[i].name);
-		else
-			sb->loaded[keep++] = sb->loaded[i];
-	}
-	sb->nloaded = keep;
+	if (!l)
+		return;
+	free(l->name);
+	free(l->map);
+	*l = sb->loaded[--sb->nloaded];
 }
 
 /* The handles of the tables of now (read from the copy once before, the
@@ -476,7 +475,6 @@ static int map_tables(struct sandbox *sb, const struct snapshot *before,
 			goto oom;
 		}
 		l->family = st->family;
-		l->max = 0;
 		for (size_t r = 0; r < st->nrules; r++) {
 			uint64_t h = nftnl_rule_get_u64(st->rules[r], NFTNL_RULE_HANDLE);
 
@@ -488,21 +486,17 @@ static int map_tables(struct sandbox *sb, const struct snapshot *before,
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char fam[16], table[256];
 		unsigned long long real, cp;
+		struct sandbox_loaded *l;
 		struct sandbox_handle *m;
 		uint32_t family;
 
 		if (sscanf(line, "%15[^\t]\t%255[^\t]\t%*[^\t]\t%llu\t%llu", fam, table, &real,
-			   &cp) != 4 || ruleset_family_parse(fam, &family))
+			   &cp) != 4 || ruleset_family_parse(fam, &family) ||
+		    !(l = loaded_table(sb, family, table)))
 			continue;
-		m = grow_slot(&sb->map, &sb->nmap, &sb->map_cap, sizeof(*sb->map), 16);
-		if (!m || !(m->table = strdup(table))) {
-			if (m)
-				sb->nmap--;
+		if (!(m = grow_slot(&l->map, &l->nmap, &l->map_cap, sizeof(*l->map), 16)))
 			goto oom;
-		}
-		m->family = family;
-		m->copy = cp;
-		m->real = real;
+		*m = (struct sandbox_handle){ cp, real };
 	}
 	free(text);
 	return 0;
@@ -657,9 +651,6 @@ void sandbox_close(struct sandbox *sb)
 	if (sb->home >= 0)
 		close(sb->home);
 	snapshot_free(&sb->real);
-	for (size_t i = 0; i < sb->nmap; i++)
-		free(sb->map[i].table);
-	free(sb->map);
 	free(sb->links);
 	free(sb->local);
 	free(sb->unsure);
@@ -668,8 +659,10 @@ void sandbox_close(struct sandbox *sb)
 	for (size_t i = 0; i < sb->ntouched; i++)
 		free(sb->touched[i].name);
 	free(sb->touched);
-	for (size_t i = 0; i < sb->nloaded; i++)
+	for (size_t i = 0; i < sb->nloaded; i++) {
 		free(sb->loaded[i].name);
+		free(sb->loaded[i].map);
+	}
 	free(sb->loaded);
 	ruleset_free(&sb->copy);
 	memset(sb, 0, sizeof(*sb));
@@ -1031,10 +1024,11 @@ static int tracing(struct sandbox *sb, char *err, size_t errlen)
 static uint64_t map_handle(const struct sandbox *sb, uint32_t family, const char *table,
 			   uint64_t h, bool to_real)
 {
-	for (size_t i = 0; i < sb->nmap; i++)
-		if (sb->map[i].family == family && (to_real ? sb->map[i].copy : sb->map[i].real) == h &&
-		    !strcmp(sb->map[i].table, table))
-			return to_real ? sb->map[i].real : sb->map[i].copy;
+	const struct sandbox_loaded *l = loaded_table(sb, family, table);
+
+	for (size_t i = 0; l && i < l->nmap; i++)
+		if ((to_real ? l->map[i].copy : l->map[i].real) == h)
+			return to_real ? l->map[i].real : l->map[i].copy;
 	return h;
 }
 
@@ -1217,10 +1211,9 @@ static int rule_notes(const struct sandbox *sb, struct sandbox_answer *a)
 /* Did the staged change make the copy's rule handle of table? */
 static bool is_new(const struct sandbox *sb, uint32_t family, const char *table, uint64_t handle)
 {
-	for (size_t k = 0; k < sb->nloaded; k++)
-		if (sb->loaded[k].family == family && !strcmp(sb->loaded[k].name, table))
-			return handle > sb->loaded[k].max;
-	return true;
+	const struct sandbox_loaded *l = loaded_table(sb, family, table);
+
+	return !l || handle > l->max;
 }
 
 /* The rules on p's path that the staged change made. */

@@ -59,8 +59,6 @@ struct sandbox_link {
 
 /* A rule of the copy and the real rule it is (by table, chain, position). */
 struct sandbox_handle {
-	uint32_t family;
-	char *table;
 	uint64_t copy, real;
 };
 
@@ -77,8 +75,6 @@ struct sandbox {
 	int sock[3];                  /* packet, raw IPv4 and raw IPv6 sockets, in it */
 	uint32_t seq;
 	struct snapshot real;         /* the tables copied, as read from the host */
-	struct sandbox_handle *map;   /* handles that differ */
-	size_t nmap, map_cap;
 	struct sandbox_link *links;
 	size_t nlinks, links_cap;
 	uint8_t (*local)[17];         /* the host's addresses: family, then 16 bytes */
@@ -106,11 +102,14 @@ struct sandbox {
 				       * of the chains answers went through only */
 };
 
-/* A table of the copy as loaded: rules with a greater handle are new. */
+/* A table of the copy as loaded: rules with a greater handle are new; the
+ * handles of its rules that differ from the host's. */
 struct sandbox_loaded {
 	uint32_t family;
 	char *name;
 	uint64_t max;
+	struct sandbox_handle *map;
+	size_t nmap, map_cap;
 };
 
 /* A note: why the answer may differ from what the host would do. */

@@ -49,7 +49,7 @@ for size in 1k 10k; do
 	if command -v tmux >/dev/null; then
 		for key in o b; do
 			python3 "$here/tui_measure.py" quick --bin "$bin" --ns "$ns" --key "$key" \
-			    --keys 6 | sed "s/^/$size /" >>"$tmp/keys" ||
+			    --keys 6 --label "$size rules" >>"$tmp/keys" ||
 				echo "bench lockout: the live view's $key failed (above)" >&2
 		done
 	fi
@@ -57,24 +57,5 @@ done
 python3 "$here/measure.py" table "$res" ${BENCH_OUT:+--md "$BENCH_OUT"}
 [ -s "$tmp/keys" ] || exit 0
 echo
-echo "The live view's o and b (tmux): the first key (it makes the sandbox), the later ones"
-python3 - "$tmp/keys" "${BENCH_OUT:-}" <<'EOF'
-import json, statistics, sys
-rows = []
-for line in open(sys.argv[1]):
-    size, js = line.split(" ", 1)
-    d = json.loads(js)
-    k = d["keys"]
-    rows.append([size, d["key"], "%.0f ms" % (k[0] * 1e3),
-                 "%.0f ms" % (statistics.median(k[1:]) * 1e3), "%.0f ms" % (max(k[1:]) * 1e3),
-                 "%.1f-%.1f" % (d["load_start"], d["load_end"])])
-head = ["rules", "key", "first", "later (median)", "later (longest)", "load"]
-for r in [head] + rows:
-    print("  ".join("%-16s" % c for c in r))
-if sys.argv[2]:
-    with open(sys.argv[2], "a") as f:
-        f.write("\nThe live view's o and b: the first key, the later ones\n\n| " +
-                " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
-        for r in rows:
-            f.write("| " + " | ".join(r) + " |\n")
-EOF
+python3 "$here/tui_measure.py" table "$tmp/keys" --md "$tmp/keys.md"
+[ -z "${BENCH_OUT:-}" ] || { echo; cat "$tmp/keys.md"; } >>"$BENCH_OUT"

@@ -20,7 +20,7 @@
   tui_measure.py ctstale --bin B --ns NS --entries N --label L
       The connections screen loaded, then ! (which connections the ruleset
       still admits, checked in slices): its answer, keys while it runs.
-  tui_measure.py quick --bin B --ns NS [--key o|b] [--keys N]
+  tui_measure.py quick --bin B --ns NS --label L [--key o|b] [--keys N]
       The ruleset screen: o (or b) typed N times, each timed until its rule
       is staged and checked (tests/bench/lockout.sh).
   tui_measure.py table F [--md MD]
@@ -478,6 +478,14 @@ def fmt_table(path):
                         "med %.1f ms, max %.1f ms" % (1e3 * statistics.median(r["echo"]),
                                                       1e3 * max(r["echo"])),
                         "-", "-", "-", "info"])
+        elif r["kind"] == "quick":
+            k = r["keys"]
+            out.append(["key %s, %s: the first (it makes the sandbox)" % (r["key"], L),
+                        "%.0f ms" % (1e3 * k[0]), "-", "-", "-", "info"])
+            out.append(["key %s, %s: the %d after it" % (r["key"], L, len(k) - 1),
+                        "med %.0f ms, max %.0f ms" % (1e3 * statistics.median(k[1:]),
+                                                      1e3 * max(k[1:])),
+                        "-", "-", "-", "info"])
         elif r["kind"] == "idle":
             out.append(["idle CPU, %s" % L, "%.2f %%" % r["pct"], "-", "-", "< 2 %",
                         verdict(r["pct"] < 2)])
@@ -745,7 +753,7 @@ def cmd_quick(a):
     rule placed, staged and its effect checked: the key's whole work; the
     first one makes the session's sandbox). Prints one JSON line."""
     tm = Tmux()
-    res = {"load_start": load_avg(), "key": a.key}
+    res = {"kind": "quick", "label": a.label, "key": a.key}
     try:
         name = tm.start([a.bin, "-N", a.ns], 1)
         tm.launch(name)
@@ -773,7 +781,7 @@ def cmd_quick(a):
         tm.stop(name)
     finally:
         tm.close()
-    res["load_end"] = load_avg()
+    res["load"] = load_avg()
     print(json.dumps(res))
     return 0
 
@@ -892,6 +900,7 @@ def main():
     q.add_argument("--ns", required=True)
     q.add_argument("--key", choices=("o", "b"), default="o")
     q.add_argument("--keys", type=int, default=5)
+    q.add_argument("--label", required=True)
     t = sub.add_parser("table")
     t.add_argument("file")
     t.add_argument("--md")
