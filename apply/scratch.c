@@ -23,6 +23,7 @@ static const struct {
 	int (*fn)(FILE *in);
 } works[] = {
 	{ "compile", compile_scratch },
+	{ "builtin", compile_scratch_builtin },
 	{ "load", save_scratch_load },
 	{ "restore", save_scratch_restore },
 };
