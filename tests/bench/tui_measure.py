@@ -486,6 +486,9 @@ def fmt_table(path):
                         "med %.0f ms, max %.0f ms" % (1e3 * statistics.median(k[1:]),
                                                       1e3 * max(k[1:])),
                         "-", "-", "-", "info"])
+            if r.get("W") is not None:
+                out.append(["W after them, %s: its lockout pre-check" % L,
+                            "%.0f ms" % (1e3 * r["W"]), "-", "-", "-", "info"])
         elif r["kind"] == "idle":
             out.append(["idle CPU, %s" % L, "%.2f %%" % r["pct"], "-", "-", "< 2 %",
                         verdict(r["pct"] < 2)])
@@ -751,7 +754,8 @@ def cmd_quick(a):
     a port, tcp PORT) or b (block an address, ADDR) typed KEYS times, each
     a new rule, timed from Enter until the header counts it staged (the
     rule placed, staged and its effect checked: the key's whole work; the
-    first one makes the session's sandbox). Prints one JSON line."""
+    first one makes the session's sandbox); then W, until the question
+    its lockout pre-check leads to (answered n). Prints one JSON line."""
     tm = Tmux()
     res = {"kind": "quick", "label": a.label, "key": a.key}
     try:
@@ -778,6 +782,13 @@ def cmd_quick(a):
             if "[y/N]" in last or "? [" in last:
                 tm.keys(name, "n")
         res["keys"] = lat
+        # W: its lockout pre-check, until the question it asks (then n)
+        t0 = time.perf_counter()
+        tm.keys(name, "W")
+        t, _ = poll(lambda: re.search(r"Apply .*staged edits? as one transaction|LOCKOUT",
+                                      tm.capture(name)[H - 1]), 120, 0.002)
+        res["W"] = None if t is None else t - t0
+        tm.keys(name, "n")
         tm.stop(name)
     finally:
         tm.close()
