@@ -1738,7 +1738,7 @@ static int change(struct sandbox *sb, const char *script, const char *include_di
 		sb->staged = true;
 	if ((!ret || !told) && (r = reread(sb, told ? &w : NULL, why, sizeof(why)))) {
 		snprintf(err, errlen, "%s", why);
-		ret = r;
+		ret = r == -EINVAL ? -EIO : r; /* -EINVAL: nft refusing the change */
 	}
 	if (watching)
 		changed_free(&w);
@@ -1777,11 +1777,16 @@ static int stage(struct sandbox *sb, const char *script, const char *include_dir
 		snprintf(err, errlen, "sandbox: cannot enter it: %s", strerror(-ret));
 		goto closed;
 	}
-	if (rest)
+	if (rest) {
 		run = rest;
-	else if (sb->staged)
-		ret = put_back(sb, err, errlen);
-	if (!ret && !nothing)
+	} else if (sb->staged && (ret = put_back(sb, why, sizeof(why)))) {
+		/* not nft refusing the change: the copy is no longer known */
+		snprintf(err, errlen, "sandbox: the tables staged before could not be put back: "
+			 "%s", why);
+		ret = ret == -EINVAL ? -EIO : ret;
+		goto failed;
+	}
+	if (!nothing)
 		ret = change(sb, run, include_dir, tables, err, errlen);
 	if (!ret && script && !include_dir && sb->staged) {
 		free(sb->script);
@@ -1805,6 +1810,7 @@ static int stage(struct sandbox *sb, const char *script, const char *include_dir
 	}
 	if (!ret || ret == -EINVAL)
 		return ret;
+failed:
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	else if (!err[0])

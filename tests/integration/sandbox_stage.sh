@@ -7,6 +7,7 @@
 # text — and as the host's ruleset once nothing is staged; a table put
 # back has new handles in the copy, and the host's rules still map to
 # them; a change nft refuses leaves the host's ruleset, the sandbox open;
+# a table the kernel will not take back closes it, and it says so;
 # the table of admissions (sandbox_admits) stays through a stage and never
 # shows in an answer. Through tests/tools/sbstage (real kernel, the
 # server's namespace; the host's ruleset is never changed).
@@ -120,6 +121,15 @@ check_eq "admits, a stage, admits again: port 80 refused by the host's, 22 by A"
 	"$(sed -n 34p "$T/seq") $(sed -n 36p "$T/seq")" "admits: refused admits: refused"
 check_eq "... and an answer after it has no step of the table of admissions" \
 	"$(sed -n 37p "$T/seq")" "ask: t/input rule new drop => drop by step 0: tcp dport 22 drop"
+
+# a table that cannot be put back: the sandbox is closed, and says so
+"$SBSTAGE" "$SRV" stage "$T/A.nft" break inet:t stage "$T/B.nft" ask "$(p 22)" >"$T/broken" 2>&1
+rc=$?
+case "$(sed -n 3p "$T/broken")|$(sed -n 4p "$T/broken")|$rc" in
+"error: sandbox: the tables staged before could not be put back: "*"inet t"*"(closed)|error: the sandbox was closed: the steps after it not made|1")
+	ok "a table the kernel will not take back: the stage fails, the sandbox is closed, nothing more is asked of it" ;;
+*) not_ok "a table that cannot be put back: $(tr '\n' '|' <"$T/broken") (exit $rc)" ;;
+esac
 
 check_eq "the host's ruleset is untouched" "$(srv nft -a list ruleset)" "$before"
 finish

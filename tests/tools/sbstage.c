@@ -12,12 +12,15 @@
  *   admits PACKET sandbox_admits of it: admitted, refused or unsure
  *   copy FAMILY TABLE HANDLE   the copy's handle of the host's rule
  *   fresh         the sandbox closed and made anew
+ *   break FAMILY:NAME  every restore of that table refused from now on
+ *                 (snapshot_test_break): a putting back that fails
  * Each step's outcome is one line on stdout, "STEP: ..." ("error: ..."
  * for a step that failed; the steps go on while the sandbox is open).
  * (`sbstage ruletext ...`: the listing's child, as `nfpilot ruletext`.) */
 #include "model/ruleset.h"
 #include "nft/nl.h"
 #include "nft/ruletext.h"
+#include "nft/snapshot.h"
 #include "sandbox/sandbox.h"
 
 #include <errno.h>
@@ -161,6 +164,11 @@ int main(int argc, char **argv)
 			else
 				snprintf(err, sizeof(err), "no family %s", argv[i + 1]);
 			i += 3;
+		} else if (!strcmp(step, "break")) {
+			/* every restore of table FAMILY:NAME refused from now on */
+			snapshot_test_break(arg);
+			printf("break: %s\n", arg);
+			i++;
 		} else if (!strcmp(step, "fresh")) {
 			sandbox_close(&sb);
 			r = sandbox_open(&sb, err, sizeof(err));
@@ -179,7 +187,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i < argc && !ret) {
-		printf("error: the sandbox was closed, %d steps not made\n", argc - i);
+		printf("error: the sandbox was closed: the steps after it not made\n");
 		ret = 1;
 	}
 	sandbox_close(&sb);
