@@ -31,9 +31,9 @@
  * (sandbox_close, sandbox_open; the live view learns it from the monitor
  * group), and stage again what is staged. Between the two, a change is
  * staged by differences (sandbox_stage): a question asked after each key
- * of the live view costs the change, not a copy. A screen draws an answer as it draws a
- * traced packet (nft/trace.h: its header line, then its steps), with the
- * notes under it. */
+ * of the live view costs the change, not a copy. A screen draws an answer
+ * as it draws a traced packet (nft/trace.h: its header line, then its
+ * steps), with the notes under it. */
 #ifndef NFP_SANDBOX_H
 #define NFP_SANDBOX_H
 
@@ -82,7 +82,7 @@ struct sandbox {
 	unsigned skipped;             /* routes or addresses the copy refused */
 	uint32_t next_index;          /* for interfaces made up (peers, unknown names) */
 	double opened;                /* monotonic seconds */
-	const struct snapshot *scanned; /* real, or staged_copy once staged */
+	const struct snapshot *scanned; /* real, or copied once staged */
 	struct sandbox_unsure *unsure;
 	size_t nunsure, unsure_cap;
 	struct trace trace;           /* its tracing table, made at the first question */
