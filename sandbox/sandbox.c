@@ -863,21 +863,56 @@ static int oper_cb(const struct nlmsghdr *nlh, void *data)
  * the kernel defers). Whether it has, asked once; and waited for, once per
  * interface, at most SANDBOX_READY_SECS. */
 #define SANDBOX_READY_SECS 10.0
+/* An IPv6 address of the interface index that is still tentative */
+struct tentative {
+	uint32_t index;
+	bool any;
+};
+
+static int tentative_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct tentative *t = data;
+	uint32_t flags = ifa->ifa_flags;
+	const struct nlattr *a;
+
+	if (ifa->ifa_index != t->index)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*ifa))
+		if (mnl_attr_get_type(a) == IFA_FLAGS && !mnl_attr_validate(a, MNL_TYPE_U32))
+			flags = mnl_attr_get_u32(a);
+	t->any |= (flags & IFA_F_TENTATIVE) != 0;
+	return MNL_CB_OK;
+}
+
+/* ... and an IPv6 address is taken only once the kernel's address
+ * configuration, also deferred work, has made it usable: a packet to an
+ * address still tentative goes nowhere (no rule sees it), even without
+ * duplicate address detection (fill) */
 static bool is_ready(struct sandbox *sb, struct sandbox_link *l)
 {
 	char buf[256] = { 0 };
 	struct nlmsghdr *nlh = rt_request(buf, RTM_GETLINK, NLM_F_ACK, ++sb->seq);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct tentative t = { l->index, false };
+	struct ifaddrmsg *ifa;
 	uint8_t oper = 0;
 
 	if (l->ready)
 		return true;
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = (int)l->peer;
-	if (talk(sb->rt, nlh, oper_cb, &oper))
+	if (talk(sb->rt, nlh, oper_cb, &oper) || oper != 6) /* IF_OPER_UP (linux/if.h
+							      * clashes with net/if.h) */
 		return false;
-	l->ready = oper == 6; /* IF_OPER_UP (linux/if.h clashes with net/if.h) */
-	return l->ready;
+	memset(buf, 0, sizeof(buf));
+	nlh = rt_request(buf, RTM_GETADDR, NLM_F_DUMP, ++sb->seq);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	if (talk(sb->rt, nlh, tentative_cb, &t) || t.any)
+		return false;
+	l->ready = true;
+	return true;
 }
 
 static void wait_ready(struct sandbox *sb, struct sandbox_link *l)
