@@ -12,6 +12,7 @@
 #ifndef NFP_COMPILE_H
 #define NFP_COMPILE_H
 
+#include "apply/scratch.h"
 #include "nft/snapshot.h"
 
 #include <stdbool.h>
@@ -64,7 +65,32 @@ int compile_rules(const struct snap_table *t, const char *const *pre, size_t npr
 		  const struct compile_item *items, size_t nitems, struct compiled *out);
 void compiled_free(struct compiled *c);
 
-/* The scratch work "compile" (apply/scratch.h), on its input in. */
+/* A set's keys compiled one at a time, in a scratch namespace made once
+ * and kept (a session of the work "keys", apply/scratch.h): what the set
+ * screen's search asks for each address it is given, paying only
+ * libnftables' compiling of that one element. */
+struct compile_keys {
+	struct scratch_proc p;
+	struct compile_item item;  /* the lookup: key_only, of set */
+	char set[256];
+};
+/* Start it for set `set` of table t (a skeleton snapshot: only the table
+ * and that set go to the work). Not waited for: the first
+ * compile_keys_get waits until it is ready. 0 or -errno with err. */
+int compile_keys_start(struct compile_keys *k, const struct snap_table *t, const char *set,
+		       char *err, size_t errlen);
+/* text (one element) compiled as keys of a copy of the set: *elems in
+ * the kernel's form (the caller frees it). 0; -EINVAL with nft's message
+ * in err; -EPIPE when the work is gone; -errno. */
+int compile_keys_get(struct compile_keys *k, const char *text, struct nftnl_set **elems,
+		     char *err, size_t errlen);
+/* Its work ended; k may be started again. Safe on a k never started
+ * (zeroed). */
+void compile_keys_stop(struct compile_keys *k);
+
+/* The scratch works "compile" and "keys" (apply/scratch.h), on their
+ * input in. */
 int compile_scratch(FILE *in);
+int compile_scratch_keys(FILE *in);
 
 #endif

@@ -6,9 +6,10 @@
  * them (`10.0.0.0/8`, `10.0.0.1-10.0.0.9`, `10.0.0.1 . 22`, `: jump x`,
  * `counter packets 1 bytes 60 timeout 1h expires 59m58s`) on demand,
  * one element at a time, so a screen formats only the rows it shows.
- * Rows are in the kernel's dump order; setelems_find() sorts an index
- * once and answers "which element holds this key" by binary search.
- * Pure: no kernel access. */
+ * Rows are in the kernel's dump order; an index of the rows in key
+ * order (a radix sort, built whole or a slice at a time so that a screen
+ * keeps answering keys) lets setelems_find() answer "which element holds
+ * this key" by binary search. Pure: no kernel access. */
 #ifndef NFP_SETELEMS_H
 #define NFP_SETELEMS_H
 
@@ -59,7 +60,8 @@ struct setelems {
 	uint64_t *times;         /* 2 a row (timeout, expires, ms) when set.timeouts */
 	uint32_t *limits;        /* a row's limit text offset + 1 (meters), or NULL */
 	uint32_t *order;         /* rows sorted by key (setelems_find), or NULL */
-	size_t norder;
+	size_t norder;           /* rows order holds sorted: s->n once built */
+	struct setelems_sort *sorting; /* an index being built, or NULL */
 	size_t side_cap;         /* rows the side arrays have room for */
 };
 
@@ -82,6 +84,9 @@ struct setelems_elem {
  * number returned (1 when type is no concatenation of known types). */
 uint32_t setelems_field_lens(uint32_t type, uint8_t len[16]);
 
+/* Empty s for another read of the same set: no rows, no index (the
+ * memory kept for the next). */
+void setelems_clear(struct setelems *s);
 /* Append one element. 0 or -ENOMEM (nothing appended). */
 int setelems_add(struct setelems *s, const struct setelems_elem *e);
 void setelems_free(struct setelems *s);
@@ -114,15 +119,20 @@ char *setelems_format_time(uint64_t ms, char *buf, size_t len);
 /* Does the key (set.key_len bytes) fall in element i (equal, or inside
  * its range field by field)? */
 bool setelems_holds(const struct setelems *s, size_t i, const uint8_t *key);
-/* The element that holds key: its row, or -ENOENT; -ENOMEM. The first
- * call sorts an index of the rows (4 bytes a row); ranges are found by
- * binary search (a range set's elements never overlap), a concatenation
- * of ranges by a walk. Call again after adding rows: the index is
- * rebuilt. */
+/* The element that holds key: its row, or -ENOENT; -ENOMEM. The index
+ * of the rows (4 bytes a row) is built first if it is not; ranges are
+ * found by binary search (a range set's elements never overlap), a
+ * concatenation of ranges by a walk. Call again after adding rows: the
+ * index is rebuilt. */
 long setelems_find(struct setelems *s, const uint8_t *key);
-/* The index setelems_find sorts (s->order: the rows in key order, the
+/* The index setelems_find uses (s->order: the rows in key order, the
  * catch-all last), built now if it is not: a screen's rows in key order.
  * 0 or -ENOMEM. */
 int setelems_index(struct setelems *s);
+/* The same a slice at a time: at most `rows` rows' work a call (each of
+ * the sort's passes, a byte of the key, goes over every row twice).
+ * 1: more to do, 0: built, -ENOMEM. Rows added meanwhile start it again. */
+int setelems_index_step(struct setelems *s, size_t rows);
+bool setelems_indexed(const struct setelems *s);
 
 #endif

@@ -447,9 +447,7 @@ static int start(struct setread *r, uint32_t family, const char *table, const ch
 int setread_start(struct setread *r, struct setelems *into)
 {
 	setread_cancel(r);
-	into->n = 0;
-	into->keys_len = into->text_len = 0;
-	into->norder = 0;
+	setelems_clear(into);
 	r->into = into;
 	return start(r, into->set.family, into->set.table, into->set.name);
 }

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #define STEP_BUDGET 0.015    /* seconds of slices per loop turn */
+#define INDEX_SLICE 65536    /* rows of the index's sort a slice (about 1 ms) */
 #define MARK_AGE 3           /* refreshes a new or gone element stays marked */
 
 static bool shown(const struct view *v)
@@ -50,8 +51,13 @@ static size_t nrows(const struct sets_view *sv)
  * top); any other in the kernel's order */
 static bool keyed(const struct sets_view *sv)
 {
-	return sv->loaded && (sv->s.set.flags & NFT_SET_INTERVAL) && sv->s.order &&
-	       sv->s.norder == sv->s.n;
+	return sv->loaded && (sv->s.set.flags & NFT_SET_INTERVAL) && setelems_indexed(&sv->s);
+}
+
+/* nothing being read or indexed */
+static bool idle(const struct sets_view *sv)
+{
+	return !sv->loading && !sv->refreshing && !sv->indexing;
 }
 
 static size_t row_at(const struct sets_view *sv, size_t k)
@@ -294,7 +300,7 @@ static void swap_in(struct view *v)
 {
 	struct sets_view *sv = &v->sets;
 	struct setelems *old = &sv->s, *nw = &sv->next;
-	double now = mono_now(), dt = now - sv->read_at;
+	double now = sv->read_end, dt = now - sv->read_at;
 	bool diff = old->n <= SETS_DIFF_MAX && nw->n <= SETS_DIFF_MAX;
 	uint8_t *fresh = NULL;
 	float *pps = NULL;
@@ -349,8 +355,6 @@ static void swap_in(struct view *v)
 	sv->fresh = fresh;
 	sv->pps = pps;
 	sv->read_at = now;
-	if (old->set.flags & NFT_SET_INTERVAL)
-		setelems_index(old);
 	rebuild_view(sv, true);
 	if (sel <= -2)
 		for (size_t k = 0; k < nrows(sv); k++)
@@ -360,35 +364,47 @@ static void swap_in(struct view *v)
 			}
 }
 
-/* One read ended (ret of setread_step: 0 or -errno). */
+/* One read ended (ret of setread_step: 0 or -errno): once its index is
+ * built (sets_step, in slices), it is shown. */
 static void read_done(struct view *v, int ret)
 {
 	struct sets_view *sv = &v->sets;
 	bool refresh = sv->refreshing;
 
-	sv->loading = sv->refreshing = false;
+	sv->loading = false;
 	if (ret == -EINTR) { /* the set changed during the dump: again */
+		sv->refreshing = false;
 		start_read(v, refresh || sv->loaded);
 		return;
 	}
 	if (ret) {
+		sv->refreshing = false;
 		view_status(v, ROLE_ERROR, "set %s: %s", sv->s.set.name,
 			    ret == -ENOENT ? "no longer there" : nl_strerror(ret));
 		setelems_free(&sv->next);
 		return;
 	}
-	sv->read_cost = mono_now() - sv->read_started;
-	if (refresh) {
+	sv->read_end = mono_now();
+	sv->read_cost = sv->read_end - sv->read_started;
+	if (!refresh)
+		sv->read_at = sv->read_end;
+	sv->loaded = true;
+	sv->indexing = true;
+	find_users(v);
+}
+
+/* The index of the read that ended is built: show it. */
+static void indexed(struct view *v)
+{
+	struct sets_view *sv = &v->sets;
+
+	sv->indexing = false;
+	if (sv->refreshing) {
+		sv->refreshing = false;
 		swap_in(v);
 	} else {
-		sv->read_at = mono_now();
-		if (sv->s.set.flags & NFT_SET_INTERVAL)
-			setelems_index(&sv->s);
-		sv->loaded = true;
 		rebuild_view(sv, true); /* the filter's rows in key order now */
 	}
-	sv->loaded = true;
-	find_users(v);
 }
 
 /* ---- the screen's life ---- */
@@ -396,6 +412,7 @@ static void read_done(struct view *v, int ret)
 static void reset(struct sets_view *sv)
 {
 	setread_cancel(&sv->rd);
+	compile_keys_stop(&sv->keys);
 	setelems_free(&sv->s);
 	setelems_free(&sv->next);
 	free(sv->view);
@@ -407,12 +424,22 @@ static void reset(struct sets_view *sv)
 	sv->fresh = NULL;
 	sv->pps = NULL;
 	sv->nview = sv->view_cap = sv->upto = 0;
-	sv->loading = sv->refreshing = sv->loaded = false;
+	sv->loading = sv->refreshing = sv->loaded = sv->indexing = false;
 	sv->filter[0] = sv->search[0] = 0;
 	sv->sort = SC_NONE;
 	sv->reverse = false;
 	sv->l = (struct list){ 0 };
 	memset(sv->colw, 0, sizeof(sv->colw));
+}
+
+/* /'s key compiler, made while the set loads: a search pays for the
+ * compiling of its one element only. What keeps it from starting is said
+ * at the search. */
+static int start_keys(struct view *v)
+{
+	struct sets_view *sv = &v->sets;
+
+	return apply_keys_start(&v->live.nl, &sv->s.set, &sv->keys, sv->err, sizeof(sv->err));
 }
 
 bool sets_open(struct view *v, uint32_t family, const char *table, const char *name)
@@ -431,6 +458,7 @@ bool sets_open(struct view *v, uint32_t family, const char *table, const char *n
 	reset(sv);
 	sv->s.set = set;
 	start_read(v, false);
+	start_keys(v);
 	find_users(v);
 	view_show(v, &sets_screen);
 	return true;
@@ -454,6 +482,29 @@ static int sets_pollfds(struct view *v, struct pollfd *pfd)
 	return 1;
 }
 
+/* The index of the read that ended, a slice at a time within the turn's
+ * budget: of what is shown, or of a refresh before it is shown. */
+static enum redraw index_some(struct view *v, double start)
+{
+	struct sets_view *sv = &v->sets;
+	struct setelems *ix = sv->refreshing ? &sv->next : &sv->s;
+	int ret = 1;
+
+	while (ret > 0 && mono_now() - start < STEP_BUDGET)
+		ret = setelems_index_step(ix, INDEX_SLICE);
+	if (ret > 0)
+		return REDRAW_NONE;
+	if (ret < 0)
+		view_status(v, ROLE_ERROR, "set %s: out of memory for its index", sv->s.set.name);
+	indexed(v);
+	return REDRAW_ALL;
+}
+
+static int sets_timeout_ms(const struct view *v)
+{
+	return shown(v) && v->sets.indexing ? 0 : -1;
+}
+
 static enum redraw sets_step(struct view *v)
 {
 	struct sets_view *sv = &v->sets;
@@ -462,6 +513,8 @@ static enum redraw sets_step(struct view *v)
 
 	if (!shown(v))
 		return REDRAW_NONE;
+	if (sv->indexing)
+		return index_some(v, start);
 	while (setread_fd(&sv->rd) >= 0 && mono_now() - start < STEP_BUDGET) {
 		struct pollfd p = { .fd = setread_fd(&sv->rd), .events = POLLIN };
 		int ret;
@@ -476,6 +529,8 @@ static enum redraw sets_step(struct view *v)
 		}
 		read_done(v, ret);
 		what = REDRAW_ALL;
+		if (sv->indexing)
+			what |= index_some(v, start);
 		break;
 	}
 	if (sv->loading && sv->view)
@@ -496,7 +551,7 @@ static enum redraw sets_tick(struct view *v)
 		    set->timeouts;
 	double every = v->cfg.refresh > sv->read_cost * 5 ? v->cfg.refresh : sv->read_cost * 5;
 
-	if (!shown(v) || !sv->loaded || sv->loading || sv->refreshing)
+	if (!shown(v) || !sv->loaded || !idle(sv))
 		return REDRAW_NONE;
 	find_users(v);
 	if ((live && mono_now() - sv->read_at >= every - 0.05) || sv->genid != v->live.rs.genid)
@@ -506,7 +561,7 @@ static enum redraw sets_tick(struct view *v)
 
 static bool sets_busy(const struct view *v)
 {
-	return shown(v) && (v->sets.loading || v->sets.refreshing);
+	return shown(v) && !idle(&v->sets);
 }
 
 /* ---- the staged state of a row ---- */
@@ -680,6 +735,25 @@ static bool search_text(struct view *v, int dir)
 	return false;
 }
 
+/* The search text compiled as a key of the set by the key compiler (made
+ * again if its work is gone). 0 or -errno with err. */
+static int search_key(struct view *v, uint8_t **key, char *err, size_t errlen)
+{
+	struct sets_view *sv = &v->sets;
+	int ret = -EPIPE;
+
+	for (int tries = 0; ret == -EPIPE && tries < 2; tries++) {
+		if (!sv->keys.p.pid && (ret = start_keys(v))) {
+			snprintf(err, errlen, "%s", sv->err);
+			return ret;
+		}
+		ret = apply_element_key(&sv->keys, &sv->s.set, sv->search, key, err, errlen);
+		if (ret == -EPIPE)
+			compile_keys_stop(&sv->keys);
+	}
+	return ret;
+}
+
 /* /: an element's key (an address finds the interval or prefix holding
  * it), else text */
 static void search(struct view *v)
@@ -687,6 +761,7 @@ static void search(struct view *v)
 	struct sets_view *sv = &v->sets;
 	uint8_t *key = NULL;
 	char err[512], buf[1024];
+	double t0 = mono_now();
 	long i, k;
 
 	v->mode = MODE_BROWSE;
@@ -698,7 +773,7 @@ static void search(struct view *v)
 			    "are in", sv->s.n);
 		return;
 	}
-	if (apply_element_key(&v->live.nl, &sv->s.set, sv->search, &key, err, sizeof(err))) {
+	if (search_key(v, &key, err, sizeof(err))) {
 		if (!search_text(v, 1))
 			view_status(v, ROLE_WARNING, "'%s' not found", sv->search);
 		return;
@@ -721,8 +796,10 @@ static void search(struct view *v)
 	}
 	if (k >= 0)
 		list_select(&sv->l, (size_t)k);
-	view_status(v, ROLE_NORMAL, "%s is in %s", sv->search,
-		    setelems_format_key(&sv->s, (size_t)i, buf, sizeof(buf)));
+	/* how long the answer took: the compiling of the key, the lookup */
+	view_status(v, ROLE_NORMAL, "%s is in %s  (%.1f ms)", sv->search,
+		    setelems_format_key(&sv->s, (size_t)i, buf, sizeof(buf)),
+		    (mono_now() - t0) * 1e3);
 }
 
 static void sets_prompt_done(struct view *v)
@@ -770,7 +847,7 @@ static void sets_confirmed(struct view *v)
 		break;
 	default: /* apply, discard */
 		edit_confirmed(v);
-		if (!sv->loading && !sv->refreshing)
+		if (idle(sv))
 			start_read(v, true); /* what the kernel has now */
 	}
 }
@@ -869,7 +946,7 @@ static enum redraw sets_key(struct view *v, enum action act, int key)
 		break;
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
-		if (!sv->loading && !sv->refreshing)
+		if (idle(sv))
 			start_read(v, true);
 		break;
 	case ACT_ELEM_OPEN:
@@ -1148,6 +1225,7 @@ const struct screen_ops sets_screen = {
 	.pollfds = sets_pollfds,
 	.step = sets_step,
 	.tick = sets_tick,
+	.timeout_ms = sets_timeout_ms,
 	.busy = sets_busy,
 	.free = sets_free,
 };

@@ -6,6 +6,7 @@
 #ifndef NFP_SETS_VIEW_H
 #define NFP_SETS_VIEW_H
 
+#include "apply/compile.h"
 #include "model/setelems.h"
 #include "nft/setread.h"
 #include "ui/keymap.h"
@@ -39,7 +40,12 @@ struct sets_view {
 	struct setelems next;       /* a refresh being read, swapped in when whole */
 	struct setread rd;
 	bool loading, refreshing, loaded;
+	bool indexing;              /* a read is in: its index being built in
+				     * slices (of next, for a refresh, before
+				     * it is shown) */
 	double read_started, read_cost, read_at; /* monotonic s: expiries count from read_at */
+	double read_end;            /* when the read being indexed ended */
+	struct compile_keys keys;   /* /'s key compiler, started on opening */
 	uint32_t genid;             /* the ruleset generation the rows were read at */
 
 	/* rows shown: all in the kernel's or key order (view == NULL), or
