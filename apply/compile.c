@@ -567,7 +567,7 @@ int compile_scratch(FILE *in)
 	return ret;
 }
 
-int compile_scratch_keys(FILE *in)
+int compile_scratch_set(FILE *in)
 {
 	struct work w = { 0 };
 	char *input = NULL, *text;
@@ -579,9 +579,16 @@ int compile_scratch_keys(FILE *in)
 		ret = scratch_fail(-1, "the work's input is no lookup");
 	if (!ret)
 		ret = restore(&w.nl, &w.s.tables[0], w.items, 1);
-	/* each request: the text of item 0; a refusal is sent as an error,
-	 * and the next is read */
+	/* each request: its mode, then the text of item 0; a refusal is sent
+	 * as an error, and the next is read */
 	while (!ret && scratch_next(in, &text) >= 0) {
+		if (!text[0]) {
+			free(text);
+			scratch_fail(0, "an empty request");
+			continue;
+		}
+		MODE(w.items, 0) = text[0] == 'k' ? 'k' : 'e';
+		memmove(text, text + 1, strlen(text));
 		free(ITEM(w.items, 0, 1));
 		ITEM(w.items, 0, 1) = text;
 		if (compile_elems(&w.nl, w.ctx, &w.s.tables[0], w.items, 0) == 0 &&
@@ -702,39 +709,39 @@ int compile_rules(const struct snap_table *t, const char *const *pre, size_t npr
 	return ret;
 }
 
-int compile_keys_start(struct compile_keys *k, const struct snap_table *t, const char *set,
-		       char *err, size_t errlen)
+int compile_set_start(struct compile_set *k, const struct snap_table *t, const char *set,
+		      char *err, size_t errlen)
 {
-	/* the table and the set: all a lookup's copy of the set needs */
-	struct snap_table only = { .family = t->family, .name = t->name, .table = t->table };
-	struct compile_input in = { &only, NULL, 0, &k->item, 1 };
-	struct scratch_job j = { .work = "keys", .put = put_input, .put_arg = &in };
+	struct compile_input in = { t, NULL, 0, &k->item, 1 };
+	struct scratch_job j = { .work = "set", .put = put_input, .put_arg = &in };
 
 	memset(k, 0, sizeof(*k));
-	for (size_t i = 0; i < t->nsets && !only.nsets; i++)
-		if (strcmp(nftnl_set_get_str(t->sets[i], NFTNL_SET_NAME), set) == 0) {
-			only.sets = &t->sets[i];
-			only.nsets = 1;
-		}
-	if (!only.nsets) {
-		snprintf(err, errlen, "no set %s in table %s", set, t->name);
-		return -ENOENT;
-	}
 	snprintf(k->set, sizeof(k->set), "%s", set);
 	k->item = (struct compile_item){ .text = "", .set = k->set, .key_only = true };
 	return scratch_start(&k->p, &j, err, errlen);
 }
 
-int compile_keys_get(struct compile_keys *k, const char *text, struct nftnl_set **elems,
-		     char *err, size_t errlen)
+int compile_set_elems(struct compile_set *k, const char *text, bool key_only,
+		      struct nftnl_set **elems, char *err, size_t errlen)
 {
 	struct nftnl_set *got = NULL;
 	struct nftnl_rule *rule = NULL;
 	struct compiled out = { .rules = &rule, .elems = &got, .nrules = 1, .failed = -1 };
 	struct take_ctx c = { &out, &k->item, 1, 0, NULL };
-	struct scratch_job j = { .work = "keys", .take = take_rec, .take_arg = &c };
-	int ret = scratch_ask(&k->p, &j, text, (uint32_t)strlen(text), err, errlen);
+	struct scratch_job j = { .work = "set", .take = take_rec, .take_arg = &c };
+	/* a request: its mode ('k' a lookup's keys, 'e' elements), its text */
+	size_t len = strlen(text);
+	char *req = malloc(len + 2);
+	int ret;
 
+	if (!req) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	req[0] = key_only ? 'k' : 'e';
+	memcpy(req + 1, text, len + 1);
+	ret = scratch_ask(&k->p, &j, req, (uint32_t)len + 1, err, errlen);
+	free(req);
 	if (!ret && !got) {
 		snprintf(err, errlen, "compiling it gave no element");
 		ret = -EIO;
@@ -745,7 +752,7 @@ int compile_keys_get(struct compile_keys *k, const char *text, struct nftnl_set 
 	return ret;
 }
 
-void compile_keys_stop(struct compile_keys *k)
+void compile_set_stop(struct compile_set *k)
 {
 	scratch_stop(&k->p);
 }

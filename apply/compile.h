@@ -65,32 +65,35 @@ int compile_rules(const struct snap_table *t, const char *const *pre, size_t npr
 		  const struct compile_item *items, size_t nitems, struct compiled *out);
 void compiled_free(struct compiled *c);
 
-/* A set's keys compiled one at a time, in a scratch namespace made once
- * and kept (a session of the work "keys", apply/scratch.h): what the set
- * screen's search asks for each address it is given, paying only
- * libnftables' compiling of that one element. */
-struct compile_keys {
+/* One set's elements compiled one text at a time, in a scratch namespace
+ * made once and kept (a session of the work "set", apply/scratch.h):
+ * the set screen makes it when a set opens, and its search (each address
+ * it is given, as a key) and its staged rows (each staged edit's
+ * elements) pay only libnftables' compiling of that text. */
+struct compile_set {
 	struct scratch_proc p;
-	struct compile_item item;  /* the lookup: key_only, of set */
+	struct compile_item item;  /* the set's; key_only per request */
 	char set[256];
 };
-/* Start it for set `set` of table t (a skeleton snapshot: only the table
- * and that set go to the work). Not waited for: the first
- * compile_keys_get waits until it is ready. 0 or -errno with err. */
-int compile_keys_start(struct compile_keys *k, const struct snap_table *t, const char *set,
-		       char *err, size_t errlen);
-/* text (one element) compiled as keys of a copy of the set: *elems in
- * the kernel's form (the caller frees it). 0; -EINVAL with nft's message
- * in err; -EPIPE when the work is gone; -errno. */
-int compile_keys_get(struct compile_keys *k, const char *text, struct nftnl_set **elems,
-		     char *err, size_t errlen);
+/* Start it for set `set` of table t (its skeleton snapshot). Not waited
+ * for: the first compile_set_elems waits until it is ready. 0 or -errno
+ * with err. */
+int compile_set_start(struct compile_set *k, const struct snap_table *t, const char *set,
+		      char *err, size_t errlen);
+/* text (elements as between braces) compiled into a copy of the set, or
+ * with key_only as keys of a copy without data, timeouts or statements
+ * (a lookup): *elems in the kernel's form (the caller frees it). 0;
+ * -EINVAL with nft's message in err; -EPIPE when the work is gone;
+ * -errno. */
+int compile_set_elems(struct compile_set *k, const char *text, bool key_only,
+		      struct nftnl_set **elems, char *err, size_t errlen);
 /* Its work ended; k may be started again. Safe on a k never started
  * (zeroed). */
-void compile_keys_stop(struct compile_keys *k);
+void compile_set_stop(struct compile_set *k);
 
 /* The scratch works "compile" and "keys" (apply/scratch.h), on their
  * input in. */
 int compile_scratch(FILE *in);
-int compile_scratch_keys(FILE *in);
+int compile_scratch_set(FILE *in);
 
 #endif

@@ -24,7 +24,7 @@ static const struct {
 	int (*fn)(FILE *in);
 } works[] = {
 	{ "compile", compile_scratch },
-	{ "keys", compile_scratch_keys },
+	{ "set", compile_scratch_set },
 	{ "load", save_scratch_load },
 	{ "restore", save_scratch_restore },
 };

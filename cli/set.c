@@ -281,7 +281,7 @@ static int do_test(const struct set_args *a, struct setelems *s)
 {
 	uint8_t *key = NULL;
 	char err[1024] = "", buf[1024], *text;
-	struct compile_keys k = { 0 };
+	struct compile_set k = { 0 };
 	struct nl nl;
 	long i;
 	int ret = nl_open(&nl, err, sizeof(err));
@@ -291,10 +291,10 @@ static int do_test(const struct set_args *a, struct setelems *s)
 	if (!ret && !text)
 		ret = -ENOMEM;
 	if (!ret)
-		ret = apply_keys_start(&nl, &s->set, &k, err, sizeof(err));
+		ret = apply_set_start(&nl, &s->set, &k, err, sizeof(err));
 	if (!ret)
 		ret = apply_element_key(&k, &s->set, text, &key, err, sizeof(err));
-	compile_keys_stop(&k);
+	compile_set_stop(&k);
 	free(text);
 	nl_close(&nl);
 	if (ret)

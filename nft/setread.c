@@ -259,6 +259,15 @@ static int take_elem(struct nftnl_set_elem *el, void *data)
 	return c->err;
 }
 
+int setread_elems(struct nftnl_set *from, struct setelems *into)
+{
+	struct setread r = { .into = into };
+	struct elem_ctx c = { &r, 0 };
+
+	nftnl_set_elem_foreach(from, take_elem, &c);
+	return c.err;
+}
+
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct elem_ctx c = { data, 0 };

@@ -75,6 +75,11 @@ int setread_fd(const struct setread *r);
 int setread_step(struct setread *r);
 void setread_cancel(struct setread *r);
 
+/* The elements of from (a libnftnl set: compiled ones, apply/compile.h)
+ * appended to into (into->set filled), as a dump's are. 0 or -errno. */
+struct nftnl_set;
+int setread_elems(struct nftnl_set *from, struct setelems *into);
+
 /* All of it, waiting: setread_set, then the slices until the end (read
  * again if the set changed meanwhile). 0 or -errno with err filled. */
 int setread_all(uint32_t family, const char *table, const char *name, struct setelems *out,

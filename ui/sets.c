@@ -412,9 +412,13 @@ static void indexed(struct view *v)
 static void reset(struct sets_view *sv)
 {
 	setread_cancel(&sv->rd);
-	compile_keys_stop(&sv->keys);
+	compile_set_stop(&sv->compiler);
 	setelems_free(&sv->s);
 	setelems_free(&sv->next);
+	setelems_free(&sv->added);
+	setelems_free(&sv->deleted);
+	sv->flushed = false;
+	sv->staged_sig = 0;
 	free(sv->view);
 	free(sv->fresh);
 	free(sv->pps);
@@ -435,11 +439,11 @@ static void reset(struct sets_view *sv)
 /* /'s key compiler, made while the set loads: a search pays for the
  * compiling of its one element only. What keeps it from starting is said
  * at the search. */
-static int start_keys(struct view *v)
+static int start_compiler(struct view *v)
 {
 	struct sets_view *sv = &v->sets;
 
-	return apply_keys_start(&v->live.nl, &sv->s.set, &sv->keys, sv->err, sizeof(sv->err));
+	return apply_set_start(&v->live.nl, &sv->s.set, &sv->compiler, sv->err, sizeof(sv->err));
 }
 
 bool sets_open(struct view *v, uint32_t family, const char *table, const char *name)
@@ -458,7 +462,7 @@ bool sets_open(struct view *v, uint32_t family, const char *table, const char *n
 	reset(sv);
 	sv->s.set = set;
 	start_read(v, false);
-	start_keys(v);
+	start_compiler(v);
 	find_users(v);
 	view_show(v, &sets_screen);
 	return true;
@@ -566,44 +570,80 @@ static bool sets_busy(const struct view *v)
 
 /* ---- the staged state of a row ---- */
 
-static bool key_listed(const char *list, const char *key)
+static bool edit_here(const struct sets_view *sv, const struct edit *e)
 {
-	size_t n = strlen(key);
+	const struct setelems_set *set = &sv->s.set;
 
-	for (const char *p = list; p && (p = strstr(p, key)); p += n)
-		if ((p == list || (p >= list + 2 && p[-2] == ',' && p[-1] == ' ')) &&
-		    (p[n] == 0 || p[n] == ','))
-			return true;
-	return false;
+	return e->set && e->family == set->family && strcmp(e->table, set->table) == 0 &&
+	       strcmp(e->set, set->name) == 0;
 }
 
-/* '-' when a staged edit deletes it (or flushes the set) */
-static char staged_mark(const struct view *v, const char *key)
+/* What the staged edits of this set are, compiled: again when they
+ * changed (staged, undone, applied, dropped), known by a hash of them. An
+ * edit the compiler refuses (it was checked when staged) is left out. */
+static void staged_sync(struct view *v)
 {
-	const struct setelems_set *set = &v->sets.s.set;
+	struct sets_view *sv = &v->sets;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	char err[512];
 
-	for (size_t i = v->cs.n; i-- > 0;) {
+	for (size_t i = 0; i < v->cs.n; i++) {
 		const struct edit *e = &v->cs.edits[i];
 
-		if ((e->kind != EDIT_ELEM_DELETE && e->kind != EDIT_SET_FLUSH) ||
-		    e->family != set->family || strcmp(e->table, set->table) ||
-		    strcmp(e->set, set->name))
+		if (!edit_here(sv, e))
 			continue;
-		if (e->kind == EDIT_SET_FLUSH || key_listed(e->text, key))
-			return '-';
+		h = (h ^ (uint8_t)e->kind) * 1099511628211ull;
+		for (const char *p = e->text ? e->text : ""; *p; p++)
+			h = (h ^ (uint8_t)*p) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull;
 	}
-	return 0;
+	if (h == sv->staged_sig)
+		return;
+	sv->staged_sig = h;
+	setelems_free(&sv->added);
+	setelems_free(&sv->deleted);
+	sv->added.set = sv->deleted.set = sv->s.set;
+	sv->flushed = false;
+	for (size_t i = 0; i < v->cs.n; i++) {
+		const struct edit *e = &v->cs.edits[i];
+		bool add = e->kind == EDIT_ELEM_ADD;
+
+		if (!edit_here(sv, e))
+			continue;
+		if (e->kind == EDIT_SET_FLUSH) {
+			sv->flushed = true;
+			setelems_clear(&sv->added); /* a flush after adds takes them too */
+			continue;
+		}
+		if ((!add && e->kind != EDIT_ELEM_DELETE) || !e->text)
+			continue;
+		apply_set_elems(&sv->compiler, e->text, !add, add ? &sv->added : &sv->deleted, err,
+				sizeof(err));
+	}
+	/* an element to come has no expiry yet: its timeout is what it gets */
+	for (size_t i = 0; sv->added.times && i < sv->added.n; i++)
+		sv->added.times[2 * i + 1] = 0;
+	setelems_index(&sv->added); /* drawn in key order */
+}
+
+/* the k-th staged row in key order */
+static size_t added_at(const struct sets_view *sv, size_t k)
+{
+	return setelems_indexed(&sv->added) && sv->added.order ? sv->added.order[k] : k;
+}
+
+/* '-' when a staged edit deletes row i (or flushes the set) */
+static char staged_mark(struct sets_view *sv, size_t i)
+{
+	return sv->flushed || (sv->deleted.n && same_elem(&sv->deleted, &sv->s, i) >= 0) ? '-' : 0;
 }
 
 static size_t staged_here(const struct view *v)
 {
-	const struct setelems_set *set = &v->sets.s.set;
 	size_t n = 0;
 
 	for (size_t i = 0; i < v->cs.n; i++)
-		n += v->cs.edits[i].set && v->cs.edits[i].family == set->family &&
-		     strcmp(v->cs.edits[i].table, set->table) == 0 &&
-		     strcmp(v->cs.edits[i].set, set->name) == 0;
+		n += edit_here(&v->sets, &v->cs.edits[i]);
 	return n;
 }
 
@@ -743,13 +783,13 @@ static int search_key(struct view *v, uint8_t **key, char *err, size_t errlen)
 	int ret = -EPIPE;
 
 	for (int tries = 0; ret == -EPIPE && tries < 2; tries++) {
-		if (!sv->keys.p.pid && (ret = start_keys(v))) {
+		if (!sv->compiler.p.pid && (ret = start_compiler(v))) {
 			snprintf(err, errlen, "%s", sv->err);
 			return ret;
 		}
-		ret = apply_element_key(&sv->keys, &sv->s.set, sv->search, key, err, errlen);
+		ret = apply_element_key(&sv->compiler, &sv->s.set, sv->search, key, err, errlen);
 		if (ret == -EPIPE)
-			compile_keys_stop(&sv->keys);
+			compile_set_stop(&sv->compiler);
 	}
 	return ret;
 }
@@ -1054,10 +1094,11 @@ static size_t draw_cols(const struct sets_view *sv, enum sets_col *out)
 	return k;
 }
 
-static void cell(const struct view *v, size_t i, enum sets_col c, char *buf, size_t len)
+/* column c of row i of s: the rows shown, or the staged ones */
+static void cell(const struct view *v, const struct setelems *s, size_t i, enum sets_col c,
+		 char *buf, size_t len)
 {
 	const struct sets_view *sv = &v->sets;
-	const struct setelems *s = &sv->s;
 	char t[64];
 
 	buf[0] = 0;
@@ -1071,7 +1112,7 @@ static void cell(const struct view *v, size_t i, enum sets_col c, char *buf, siz
 			fmt_human(buf, len, s->counters[2 * i + (c == SC_BYTES)]);
 		break;
 	case SC_RATE:
-		if (sv->pps && sv->pps[i] > 0)
+		if (s == &sv->s && sv->pps && sv->pps[i] > 0)
 			snprintf(buf, len, sv->pps[i] < 10 ? "%.1f" : "%.0f", sv->pps[i]);
 		break;
 	case SC_EXPIRES: {
@@ -1108,15 +1149,34 @@ static bool right_aligned(enum sets_col c)
 	return c == SC_PACKETS || c == SC_BYTES || c == SC_RATE;
 }
 
+/* Row i of s as a line: its marks (two characters), the cells, a tail. */
+static void row_line(const struct view *v, const struct setelems *s, size_t i,
+		     const char *marks, const enum sets_col *cols, size_t ncols, char *line,
+		     size_t size, const char *tail)
+{
+	char buf[1024];
+	int x = snprintf(line, size, "%s ", marks);
+
+	for (size_t c = 0; c < ncols && x < (int)size; c++) {
+		cell(v, s, i, cols[c], buf, sizeof(buf));
+		x += snprintf(line + x, size - (size_t)x, right_aligned(cols[c]) ? "%*s " : "%-*s ",
+			      cols[c] == SC_COMMENT ? 0 : v->sets.colw[cols[c]], buf);
+	}
+	if (x < (int)size)
+		snprintf(line + x, size - (size_t)x, "%s", tail);
+}
+
 static void sets_draw(struct view *v)
 {
 	struct sets_view *sv = &v->sets;
 	const struct setelems_set *set = &sv->s.set;
 	enum sets_col cols[24];
 	size_t ncols = draw_cols(sv, cols), n = nrows(sv), staged = staged_here(v);
+	size_t nadd, room, ladd;
 	char line[2048], flags[64], to[32] = "", buf[1024], type[160];
 	int y, h, x;
 
+	staged_sync(v);
 	setelems_type_text(set, type, sizeof(type));
 	flags_text(set->flags, flags, sizeof(flags));
 	if (set->timeout_ms)
@@ -1133,9 +1193,15 @@ static void sets_draw(struct view *v)
 	snprintf(line, sizeof(line), " used by: %s", sv->used_by);
 	draw_text(1, 0, COLS, line, v->attr[ROLE_DIM], true);
 
-	/* widths: each column as wide as the widest cell drawn so far */
+	/* the rows staged edits add, above the kernel's: at most a third of
+	 * the rows' room, the last saying how many more */
 	h = LINES - 4;
+	nadd = sv->added.n;
+	room = h > 2 ? (size_t)h / 3 : 0;
+	ladd = nadd < room ? nadd : room;
+	h -= (int)ladd;
 	list_show(&sv->l, h > 0 ? (size_t)h : 0);
+	/* widths: each column as wide as the widest cell drawn so far */
 	for (size_t c = 0; c < ncols; c++) {
 		int tw = (int)strlen(col_title(sv, cols[c])) + (cols[c] == sv->sort);
 
@@ -1143,10 +1209,15 @@ static void sets_draw(struct view *v)
 			sv->colw[cols[c]] = tw;
 		if (right_aligned(cols[c]) && sv->colw[cols[c]] < 6)
 			sv->colw[cols[c]] = 6;
-		for (size_t k = sv->l.top; k < n && k < sv->l.top + (size_t)h; k++) {
+		for (size_t k = 0; k < ladd + (size_t)h; k++) {
+			const struct setelems *from = k < ladd ? &sv->added : &sv->s;
+			size_t at = k < ladd ? k : sv->l.top + k - ladd;
 			int w;
 
-			cell(v, row_at(sv, k), cols[c], buf, sizeof(buf));
+			if (k >= ladd && at >= n)
+				break;
+			cell(v, from, k < ladd ? added_at(sv, k) : row_at(sv, at), cols[c], buf,
+			     sizeof(buf));
 			w = draw_width(buf);
 			if (sv->colw[cols[c]] < w)
 				sv->colw[cols[c]] = w < COLS / 2 ? w : COLS / 2;
@@ -1166,27 +1237,29 @@ static void sets_draw(struct view *v)
 	draw_text(2, 0, COLS, line, v->attr[ROLE_TITLE], true);
 
 	y = 3;
+	for (size_t k = 0; k < ladd; k++, y++) {
+		if (k + 1 == ladd && nadd > ladd)
+			snprintf(line, sizeof(line), " + %zu more staged (v lists them)", nadd - k);
+		else
+			row_line(v, &sv->added, added_at(sv, k), " +", cols, ncols, line, sizeof(line),
+				 "  (staged)");
+		draw_text(y, 0, COLS, line, v->attr[ROLE_WARNING], true);
+	}
 	for (size_t k = sv->l.top; k < n && y < LINES - 1; k++, y++) {
 		size_t i = row_at(sv, k);
 		char key[1024], mark;
 		enum theme_role role = ROLE_NORMAL;
 
 		setelems_format_key(&sv->s, i, key, sizeof(key));
-		mark = staged_mark(v, key);
+		mark = staged_mark(sv, i);
 		if (mark)
 			role = ROLE_DIM;
 		else if (sv->fresh && sv->fresh[i])
 			mark = '+', role = ROLE_RULE_ACCEPT;
 		else if (sv->s.rows[i].flags & SE_JUMP)
 			role = ROLE_RULE_JUMP;
-		x = snprintf(line, sizeof(line), "%c%c ", marked_at(sv, key) >= 0 ? '>' : ' ',
-			     mark ? mark : ' ');
-		for (size_t c = 0; c < ncols && x < (int)sizeof(line); c++) {
-			cell(v, i, cols[c], buf, sizeof(buf));
-			x += snprintf(line + x, sizeof(line) - (size_t)x,
-				      right_aligned(cols[c]) ? "%*s " : "%-*s ",
-				      cols[c] == SC_COMMENT ? 0 : sv->colw[cols[c]], buf);
-		}
+		row_line(v, &sv->s, i, (char[]){ marked_at(sv, key) >= 0 ? '>' : ' ', mark ? mark : ' ',
+						0 }, cols, ncols, line, sizeof(line), "");
 		draw_text(y, 0, COLS, line, v->attr[k == sv->l.sel ? ROLE_SELECTED : role], true);
 	}
 	/* the gone ones, dimmed, below the last row */

@@ -45,7 +45,7 @@ struct sets_view {
 				     * it is shown) */
 	double read_started, read_cost, read_at; /* monotonic s: expiries count from read_at */
 	double read_end;            /* when the read being indexed ended */
-	struct compile_keys keys;   /* /'s key compiler, started on opening */
+	struct compile_set compiler; /* /'s keys and the staged rows compiled (from opening) */
 	uint32_t genid;             /* the ruleset generation the rows were read at */
 
 	/* rows shown: all in the kernel's or key order (view == NULL), or
@@ -68,6 +68,14 @@ struct sets_view {
 	char *gone[SETS_GONE];
 	size_t ngone;
 	double marks_at;            /* when the marks were made */
+
+	/* the staged edits of this set, each compiled by `compiler` into the
+	 * kernel's form (as the kernel will have them): the elements adds
+	 * put in, drawn as rows above the kernel's; the keys deletes take
+	 * out, their rows marked */
+	struct setelems added, deleted;
+	bool flushed;               /* a staged flush: every row goes */
+	uint64_t staged_sig;        /* of the edits they were compiled from */
 
 	char used_by[512];          /* the rules that use it */
 	enum action pending;        /* what the y/N question is for */

@@ -227,8 +227,15 @@ keys Enter d
 expect "d marks the element staged for deletion" '^ - 10\.1\.1\.1( |$)'
 keys v
 expect "v lists them with the others" 'delete element inet fw plain \{ 10\.1\.1\.1 \}'
-keys Esc W y
+keys Esc
+expect "staged adds are rows of the set screen, marked staged" '^ \+ 10\.9\.0\.1 +\(staged\)$'
+expect "... all of them, the file's too" '^ \+ 10\.9\.1\.2 +\(staged\)$'
+expect "... above the kernel's rows, which stay" '^   10\.1\.1\.2 *$'
+expect_not "... a refused one is not" 'not-an-address'
+keys W y
 wait_for 'PROBATION' 10
+expect_not "applied: no staged row left" '\(staged\)'
+expect "... the added ones are the kernel's rows now" '^ [+ ] 10\.9\.1\.2 *$'
 now=$(srv nft list set inet fw plain)
 check "applied: the added ones are in" eval 'echo "$now" | grep -q "10.9.0.3" && echo "$now" | grep -q "10.9.1.2"'
 check "... the deleted one is not" eval '! echo "$now" | grep -q "10\.1\.1\.1,"'
@@ -269,8 +276,13 @@ keys y
 expect "... staged into it" 'add element inet fw allowed \{ 8443 \}'
 keys v
 expect "v: the three with the others" 'add element inet fw allowed \{ 8443 \}'
-keys Esc X y
+keys Esc
+open_set block
+expect "the staged address is a row of its set" '^ \+ 203\.0\.113\.99 .*\(staged\)$'
+keys X y
 expect "discarded" 'discarded every staged edit'
+expect_not "... and its staged row is gone" '\(staged\)'
+expect "... the set's own rows stay" '203\.0\.113\.10-203\.0\.113\.20 '
 
 # a connection's b: into the blocklist set, on probation (R reverts it)
 cli ping -c 1 -W 1 "$SRV_IP" >/dev/null
