@@ -30,6 +30,8 @@ struct setelems_set {
 	uint64_t timeout_ms;         /* the set's default timeout, 0: none */
 	bool counters;               /* elements may carry counters */
 	bool timeouts;               /* elements carry timeout/expires */
+	bool key_typeof;             /* declared by typeof (nft writes that, not
+				      * the type): its userdata says so */
 };
 
 enum {

@@ -23,16 +23,22 @@ static int has_counter_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-static int set_cb(const struct nlmsghdr *nlh, void *data)
+static int typeof_cb(const struct nftnl_udata *attr, void *data)
 {
-	struct setelems_set *out = data;
-	struct nftnl_set *s = nftnl_set_alloc();
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_SET_KEY_TYPEOF)
+		*(bool *)data = true;
+	return 0;
+}
+
+void setread_set_of(struct nftnl_set *s, struct setelems_set *out)
+{
 	uint32_t len;
 
-	if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0) {
-		if (s)
-			nftnl_set_free(s);
-		return MNL_CB_ERROR;
+	memset(out, 0, sizeof(*out));
+	if (nftnl_set_is_set(s, NFTNL_SET_USERDATA)) {
+		const void *u = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &len);
+
+		nftnl_udata_parse(u, len, typeof_cb, &out->key_typeof);
 	}
 	out->family = nftnl_set_get_u32(s, NFTNL_SET_FAMILY);
 	snprintf(out->table, sizeof(out->table), "%s", nftnl_set_get_str(s, NFTNL_SET_TABLE));
@@ -61,6 +67,18 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	out->counters = (out->flags & NFT_SET_EVAL) != 0; /* a meter's may */
 	nftnl_set_expr_foreach(s, has_counter_cb, &out->counters);
 	out->timeouts = (out->flags & (NFT_SET_TIMEOUT | NFT_SET_EVAL)) != 0;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0) {
+		if (s)
+			nftnl_set_free(s);
+		return MNL_CB_ERROR;
+	}
+	setread_set_of(s, data);
 	nftnl_set_free(s);
 	return MNL_CB_OK;
 }

@@ -38,6 +38,11 @@
 int setread_set(struct nl *nl, uint32_t family, const char *table, const char *name,
 		struct setelems_set *out);
 
+/* The same from a set read otherwise (nft/reader.c's dump of a table's
+ * sets). */
+struct nftnl_set;
+void setread_set_of(struct nftnl_set *s, struct setelems_set *out);
+
 struct setread_buf;
 
 struct setread {
@@ -77,7 +82,6 @@ void setread_cancel(struct setread *r);
 
 /* The elements of from (a libnftnl set: compiled ones, apply/compile.h)
  * appended to into (into->set filled), as a dump's are. 0 or -errno. */
-struct nftnl_set;
 int setread_elems(struct nftnl_set *from, struct setelems *into);
 
 /* All of it, waiting: setread_set, then the slices until the end (read

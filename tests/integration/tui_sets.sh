@@ -59,6 +59,12 @@ table inet fw {
 		flags timeout
 		elements = { 10.7.0.1 timeout 1h, 10.7.0.2 timeout 2h comment "two" }
 	}
+	set tyo {
+		typeof ip saddr . tcp dport
+	}
+	map tym {
+		typeof tcp dport : verdict
+	}
 	chain ssh {
 		counter accept
 	}
@@ -102,6 +108,20 @@ tui_start --size 160x40 -- || bail "the live view did not start"
 expect "the tree lists the sets and maps with their kind and count" '^ @block +int +4│'
 expect "... a map" '^ @ports +map +3│'
 expect "... a dynamic set" '^ @flood +dyn +0│'
+
+# the table's row: each set's type as nft writes it (typeof, a
+# concatenation, an interval set's, a map's, a vmap's)
+keys Home
+for name in plain block svc natto ports tyo tym; do
+	want=$(srv nft -t list sets table inet fw; srv nft -t list maps inet)
+	want=$(echo "$want" | awk -v n="$name" '$1 ~ /^(set|map)$/ { s = ($2 == n) } s && $1 ~ /^type/ { sub(/^\t+/, ""); print; exit }')
+	if [ -n "$want" ] && on_screen "│ (set|map) $name  $want  ([0-9]+ elements?|elements being counted) *$"; then
+		ok "the tree's type of $name is nft's: $want"
+	else
+		not_ok "the tree's type of $name is nft's: '$want'"
+		show_screen
+	fi
+done
 
 open_set plain
 expect "Enter on a set opens its screen: the header" '^ set inet fw plain .* 3 elements'
