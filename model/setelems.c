@@ -51,9 +51,9 @@ static int put_text(struct setelems *s, const char *str, uint32_t *off)
 	return 0;
 }
 
-/* The arrays beside the rows (counters, times, limits) to the rows'
- * capacity; limits only once a row has one (meters). */
-static int grow_sides(struct setelems *s, bool limits)
+/* The arrays beside the rows (counters, times, stmts) to the rows'
+ * capacity; stmts only once a row has some (meters). */
+static int grow_sides(struct setelems *s, bool stmts)
 {
 	void *p;
 
@@ -69,13 +69,13 @@ static int grow_sides(struct setelems *s, bool limits)
 			return -ENOMEM;
 		s->times = p;
 	}
-	if (limits || s->limits) {
-		p = realloc(s->limits, s->cap * sizeof(*s->limits));
+	if (stmts || s->stmts) {
+		p = realloc(s->stmts, s->cap * sizeof(*s->stmts));
 		if (!p)
 			return -ENOMEM;
-		if (!s->limits)
-			memset(p, 0, s->n * sizeof(*s->limits));
-		s->limits = p;
+		if (!s->stmts)
+			memset(p, 0, s->n * sizeof(*s->stmts));
+		s->stmts = p;
 	}
 	s->side_cap = s->cap;
 	return 0;
@@ -84,7 +84,7 @@ static int grow_sides(struct setelems *s, bool limits)
 int setelems_add(struct setelems *s, const struct setelems_elem *e)
 {
 	size_t keys_len = s->keys_len, text_len = s->text_len;
-	uint32_t limit = 0;
+	uint32_t stmts = 0;
 	struct setelem r = { .verdict = e->verdict };
 	bool vmap = s->set.data_type == NFT_DATA_VERDICT;
 	int ret = 0;
@@ -92,7 +92,8 @@ int setelems_add(struct setelems *s, const struct setelems_elem *e)
 	if (s->keys_len > UINT32_MAX - 4096 || s->text_len > UINT32_MAX - 4096)
 		return -ENOMEM; /* offsets are 32 bits */
 	r.flags = (e->key_end ? SE_RANGE : 0) | (e->catchall ? SE_CATCHALL : 0) |
-		  (e->counter && s->set.counters ? SE_COUNTER : 0);
+		  (e->counter && s->set.counters ? SE_COUNTER : 0) |
+		  (e->counter_first ? SE_COUNTER_FIRST : 0);
 	if (!e->catchall) {
 		ret = put_bytes(s, e->key, s->set.key_len, &r.key);
 		if (!ret && e->key_end)
@@ -110,13 +111,13 @@ int setelems_add(struct setelems *s, const struct setelems_elem *e)
 	}
 	if (!ret && e->comment)
 		ret = put_text(s, e->comment, &r.comment);
-	if (!ret && e->limit)
-		ret = put_text(s, e->limit, &limit);
+	if (!ret && e->stmts && e->stmts[0])
+		ret = put_text(s, e->stmts, &stmts);
 	if (!ret && grow(&s->rows, &s->cap, s->n + 1, sizeof(*s->rows), 1024))
 		ret = -ENOMEM;
 	if (!ret && s->side_cap < s->cap)
-		ret = grow_sides(s, limit != 0);
-	if (!ret && limit && !s->limits)
+		ret = grow_sides(s, stmts != 0);
+	if (!ret && stmts && !s->stmts)
 		ret = grow_sides(s, true);
 	if (ret) {
 		s->keys_len = keys_len;
@@ -132,8 +133,8 @@ int setelems_add(struct setelems *s, const struct setelems_elem *e)
 		s->times[2 * s->n] = e->timeout_ms;
 		s->times[2 * s->n + 1] = e->expires_ms;
 	}
-	if (s->limits)
-		s->limits[s->n] = limit;
+	if (s->stmts)
+		s->stmts[s->n] = stmts;
 	s->n++;
 	return 0;
 }
@@ -157,8 +158,8 @@ void setelems_trim(struct setelems *s)
 		fit(&s->counters, s->n, 2 * sizeof(uint64_t));
 	if (s->times)
 		fit(&s->times, s->n, 2 * sizeof(uint64_t));
-	if (s->limits)
-		fit(&s->limits, s->n, sizeof(*s->limits));
+	if (s->stmts)
+		fit(&s->stmts, s->n, sizeof(*s->stmts));
 	s->cap = s->side_cap = s->n;
 	if (s->keys_len) {
 		fit(&s->keys, s->keys_len, 1);
@@ -186,7 +187,7 @@ void setelems_free(struct setelems *s)
 	free(s->text);
 	free(s->counters);
 	free(s->times);
-	free(s->limits);
+	free(s->stmts);
 	free(s->order);
 	memset(s, 0, sizeof(*s));
 }
@@ -194,7 +195,7 @@ void setelems_free(struct setelems *s)
 size_t setelems_bytes(const struct setelems *s)
 {
 	size_t per = sizeof(*s->rows) + (s->counters ? 16 : 0) + (s->times ? 16 : 0) +
-		     (s->limits ? 4 : 0);
+		     (s->stmts ? 4 : 0);
 
 	return s->cap * per + (s->order ? s->n * 4 : 0) + (s->sorting ? s->n * 4 : 0) +
 	       s->keys_cap + s->text_cap;
@@ -600,6 +601,12 @@ char *setelems_format_data(const struct setelems *s, size_t i, char *buf, size_t
 	return buf;
 }
 
+char *setelems_format_stmts(const struct setelems *s, size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", s->stmts && s->stmts[i] ? s->text + s->stmts[i] - 1 : "");
+	return buf;
+}
+
 char *setelems_format(const struct setelems *s, size_t i, char *buf, size_t len)
 {
 	const struct setelem *r = &s->rows[i];
@@ -608,12 +615,15 @@ char *setelems_format(const struct setelems *s, size_t i, char *buf, size_t len)
 
 	setelems_format_key(s, i, buf, len);
 	o.at = strlen(buf);
-	if (s->limits && s->limits[i])
-		outf(&o, " %s", s->text + s->limits[i] - 1);
-	if (r->flags & SE_COUNTER)
-		outf(&o, " counter packets %llu bytes %llu",
-		     (unsigned long long)s->counters[2 * i],
-		     (unsigned long long)s->counters[2 * i + 1]);
+	/* the statements in their order: the counter first or last */
+	for (int pass = 0; pass < 2; pass++) {
+		if ((pass == 0) == !(r->flags & SE_COUNTER_FIRST) && s->stmts && s->stmts[i])
+			outf(&o, " %s", s->text + s->stmts[i] - 1);
+		else if ((pass == 0) == !!(r->flags & SE_COUNTER_FIRST) && (r->flags & SE_COUNTER))
+			outf(&o, " counter packets %llu bytes %llu",
+			     (unsigned long long)s->counters[2 * i],
+			     (unsigned long long)s->counters[2 * i + 1]);
+	}
 	if (s->times) {
 		uint64_t to = s->times[2 * i], ex = s->times[2 * i + 1];
 

@@ -40,6 +40,7 @@ enum {
 	SE_JUMP = 4,      /* verdict jump/goto: data is the chain's offset in text */
 	SE_COUNTER = 8,   /* it has a counter (set.counters: in counters[]) */
 	SE_OBJREF = 16,   /* an object map's: data is the object's name in text */
+	SE_COUNTER_FIRST = 32, /* its counter comes before its other statements */
 };
 
 struct setelem {
@@ -60,7 +61,8 @@ struct setelems {
 	size_t text_len, text_cap;
 	uint64_t *counters;      /* 2 a row (packets, bytes) when set.counters */
 	uint64_t *times;         /* 2 a row (timeout, expires, ms) when set.timeouts */
-	uint32_t *limits;        /* a row's limit text offset + 1 (meters), or NULL */
+	uint32_t *stmts;         /* a row's statements but its counter (a meter's
+				  * limit, a quota) as text: offset + 1, or NULL */
 	uint32_t *order;         /* rows sorted by key (setelems_find), or NULL */
 	size_t norder;           /* rows order holds sorted: s->n once built */
 	struct setelems_sort *sorting; /* an index being built, or NULL */
@@ -75,9 +77,12 @@ struct setelems_elem {
 	const char *chain;                   /* jump/goto target, or NULL */
 	const char *objref;                  /* object maps: the object's name */
 	const char *comment;                 /* or NULL */
-	const char *limit;                   /* "limit rate 10/second", or NULL */
+	const char *stmts;                   /* its statements but a counter, as nft
+					      * writes them: "limit rate 10/second",
+					      * "quota 1 mbytes used 12 kbytes"; or NULL */
 	bool catchall;
 	bool counter;                        /* packets, bytes are its counter's */
+	bool counter_first;                  /* ... which comes before stmts */
 	uint64_t packets, bytes;
 	uint64_t timeout_ms, expires_ms;
 };
@@ -101,13 +106,16 @@ void setelems_trim(struct setelems *s);
 size_t setelems_bytes(const struct setelems *s);
 
 /* Element i written as nft writes it in a listing: the key (with its
- * range or prefix), ` : ` data or verdict, then counter, timeout,
+ * range or prefix), its statements in their order (limit, quota,
+ * counter), timeout,
  * expires and comment. Kernel strings come out as they are: sanitise
  * before a terminal (fmt_put_safe). Returns buf. */
 char *setelems_format(const struct setelems *s, size_t i, char *buf, size_t len);
-/* Only the key (with its range), or only the data/verdict ("" if none). */
+/* Only the key (with its range), or only the data/verdict ("" if none),
+ * or only the statements but the counter ("" if none). */
 char *setelems_format_key(const struct setelems *s, size_t i, char *buf, size_t len);
 char *setelems_format_data(const struct setelems *s, size_t i, char *buf, size_t len);
+char *setelems_format_stmts(const struct setelems *s, size_t i, char *buf, size_t len);
 /* Field `field` of the key of a concatenation (0 the first, its range
  * too: "22-25"), for a screen's columns; "" past the last. */
 char *setelems_format_field(const struct setelems *s, size_t i, unsigned field, char *buf,

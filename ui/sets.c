@@ -113,6 +113,10 @@ static int cmp_rows(const void *pa, const void *pb, void *ctx)
 			c = strcmp(s->text + ra->data - 1, s->text + rb->data - 1);
 		else if (!c && s->set.data_type != NFT_DATA_VERDICT && s->set.data_len)
 			c = memcmp(s->keys + ra->data, s->keys + rb->data, s->set.data_len);
+	} else if (sv->sort == SC_STMTS) {
+		if (s->stmts)
+			c = strcmp(s->stmts[a] ? s->text + s->stmts[a] - 1 : "",
+				   s->stmts[b] ? s->text + s->stmts[b] - 1 : "");
 	} else if (sv->sort == SC_PACKETS || sv->sort == SC_BYTES) {
 		int at = sv->sort == SC_BYTES;
 
@@ -903,6 +907,8 @@ static size_t sort_cols(const struct sets_view *sv, enum sets_col *out)
 		out[n++] = (enum sets_col)(SC_KEY + f);
 	if (is_map(set))
 		out[n++] = SC_DATA;
+	if (sv->s.stmts)
+		out[n++] = SC_STMTS;
 	if (set->counters) {
 		out[n++] = SC_PACKETS;
 		out[n++] = SC_BYTES;
@@ -921,6 +927,7 @@ static const char *col_title(const struct sets_view *sv, enum sets_col c)
 
 	switch (c) {
 	case SC_DATA: return sv->s.set.data_type == NFT_DATA_VERDICT ? "verdict" : "value";
+	case SC_STMTS: return "limit/quota";
 	case SC_PACKETS: return "pkts";
 	case SC_BYTES: return "bytes";
 	case SC_RATE: return "pkt/s";
@@ -1105,6 +1112,9 @@ static void cell(const struct view *v, const struct setelems *s, size_t i, enum 
 	switch (c) {
 	case SC_DATA:
 		setelems_format_data(s, i, buf, len);
+		break;
+	case SC_STMTS:
+		setelems_format_stmts(s, i, buf, len);
 		break;
 	case SC_PACKETS:
 	case SC_BYTES:

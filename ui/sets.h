@@ -26,6 +26,7 @@ struct view;
 enum sets_col {
 	SC_KEY = 0,         /* .. SC_KEY + 15 */
 	SC_DATA = 16,
+	SC_STMTS,           /* a meter's limit, a quota: as nft writes them */
 	SC_PACKETS,
 	SC_BYTES,
 	SC_RATE,

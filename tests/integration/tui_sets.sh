@@ -211,6 +211,31 @@ bg ip netns exec "$CLI" ping -c 40 -i 0.05 -W 1 -q "$SRV_IP"
 wait_for "^ \+ $CLI_IP " 10 && ok "the limited client appears in the meter, marked +" ||
 	not_ok "the limited client appears in the meter, marked +"
 same_as_nft "the meter's rows are nft's" flood
+# its limit, as nft writes it, in a column of its own
+want=$(srv nft list set inet fw flood | grep -o "$CLI_IP limit rate [^,}]*[0-9a-z]" | head -1)
+want=${want#"$CLI_IP "}
+want=${want%% counter*}
+want=${want%% expires*}
+field=$(grep -E "^ [+ ] $CLI_IP " "$DRV/screen" | head -1)
+if [ -n "$want" ] && on_screen '^ +key +limit/quota ' && echo "$field" | grep -qF " $want "; then
+	ok "the limit column is nft's text while the client is limited: $want"
+else
+	not_ok "the limit column is nft's text while the client is limited: '$want' in '$field'"
+	show_screen
+fi
+# ... and what nft -j says of that limit
+json=$(srv nft -j list set inet fw flood | python3 -c '
+import json, sys
+ip = sys.argv[1]
+for o in json.load(sys.stdin)["nftables"]:
+    for e in o.get("set", {}).get("elem", []):
+        e = e.get("elem", e)
+        l = e.get("limit") if isinstance(e, dict) and e.get("val") == ip else None
+        if l:
+            print("limit rate %s%d/%s" % ("over " if l.get("inv") else "", l["rate"], l["per"])
+                  + (" burst %d packets" % l["burst"] if l.get("burst", 5) != 5 else ""))
+' "$CLI_IP")
+check_eq "... nft -j's limit of the client is the same" "$want" "$json"
 # d releases the limited client: its element deleted, on probation (the
 # ping over, else it comes back at once)
 poll_until 10000 eval '! pgrep -f "ping -c 40 -i 0.05 -W 1 -q $SRV_IP" >/dev/null'

@@ -145,6 +145,36 @@ static void test_ipv6(void **state)
 	setelems_free(&s);
 }
 
+/* A meter's statements as nft writes them: in their order, the counter
+ * before or after the limit; the statements alone for their column. */
+static void test_stmts(void **state)
+{
+	struct setelems s = ipv4_set(NFT_SET_EVAL);
+	uint32_t a = htonl(0x0a000001), b = htonl(0x0a000002), c = htonl(0x0a000003);
+	struct setelems_elem e1 = { .key = (uint8_t *)&a, .stmts = "limit rate over 2/second",
+				    .counter = true, .packets = 5, .bytes = 300 };
+	struct setelems_elem e2 = { .key = (uint8_t *)&b, .stmts = "quota 1 mbytes used 12 kbytes",
+				    .counter = true, .counter_first = true, .packets = 1,
+				    .bytes = 2 };
+	struct setelems_elem e3 = { .key = (uint8_t *)&c };
+	char buf[256];
+
+	(void)state;
+	s.set.counters = true;
+	assert_int_equal(setelems_add(&s, &e3), 0); /* none: no column yet */
+	assert_null(s.stmts);
+	assert_int_equal(setelems_add(&s, &e1), 0);
+	assert_int_equal(setelems_add(&s, &e2), 0);
+	assert_string_equal(setelems_format(&s, 1, buf, sizeof(buf)),
+			    "10.0.0.1 limit rate over 2/second counter packets 5 bytes 300");
+	assert_string_equal(setelems_format(&s, 2, buf, sizeof(buf)),
+			    "10.0.0.2 counter packets 1 bytes 2 quota 1 mbytes used 12 kbytes");
+	assert_string_equal(setelems_format_stmts(&s, 1, buf, sizeof(buf)),
+			    "limit rate over 2/second");
+	assert_string_equal(setelems_format_stmts(&s, 0, buf, sizeof(buf)), "");
+	setelems_free(&s);
+}
+
 /* The index built a slice at a time is the rows in key order, the
  * catch-all last; rows added while it is built start it again. */
 static void test_index_slices(void **state)
@@ -243,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_concat_map_times),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_stmts),
 		cmocka_unit_test(test_index_slices),
 		cmocka_unit_test(test_budget),
 	};
