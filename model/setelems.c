@@ -824,6 +824,36 @@ int setelems_index(struct setelems *s)
 	return ret;
 }
 
+long setelems_position(const struct setelems *s, size_t i)
+{
+	size_t lo = 0, hi = s->norder;
+
+	if (!setelems_indexed(s) || i >= s->n || !s->order)
+		return -ENOENT;
+	if (s->rows[i].flags & SE_CATCHALL) { /* last */
+		for (size_t k = s->n; k-- > 0;)
+			if (s->order[k] == i)
+				return (long)k;
+		return -ENOENT;
+	}
+	while (hi > 0 && (s->rows[s->order[hi - 1]].flags & SE_CATCHALL))
+		hi--;
+	/* the first whose key is not below row i's: keys in an index are unique */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(row_key(s, s->order[mid]), row_key(s, i), s->set.key_len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = lo; k < s->norder && memcmp(row_key(s, s->order[k]), row_key(s, i),
+						    s->set.key_len) == 0; k++)
+		if (s->order[k] == i)
+			return (long)k;
+	return -ENOENT;
+}
+
 long setelems_find(struct setelems *s, const uint8_t *key)
 {
 	size_t lo = 0, hi;

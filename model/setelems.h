@@ -135,6 +135,9 @@ bool setelems_holds(const struct setelems *s, size_t i, const uint8_t *key);
  * concatenation of ranges by a walk. Call again after adding rows: the
  * index is rebuilt. */
 long setelems_find(struct setelems *s, const uint8_t *key);
+/* Where row i is in the index (s->order[k] == i): k, by the key's binary
+ * search; -ENOENT when the index is not built. */
+long setelems_position(const struct setelems *s, size_t i);
 /* The index setelems_find uses (s->order: the rows in key order, the
  * catch-all last), built now if it is not: a screen's rows in key order.
  * 0 or -ENOMEM. */

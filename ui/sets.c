@@ -754,6 +754,8 @@ static void done_add(struct view *v)
 /* the display position of row i, or -1 (filtered out) */
 static long position_of(const struct sets_view *sv, size_t i)
 {
+	if (!sv->view) /* all rows: in the kernel's order, or the index's */
+		return keyed(sv) ? setelems_position(&sv->s, i) : (long)i;
 	for (size_t k = 0; k < nrows(sv); k++)
 		if (row_at(sv, k) == i)
 			return (long)k;

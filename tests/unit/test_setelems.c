@@ -219,6 +219,9 @@ static void test_index_slices(void **state)
 
 		assert_int_equal(setelems_find(&s, (uint8_t *)&k), (long)(n - 1));
 	}
+	for (size_t k = 0; k < n; k += 97) /* where a row is in it */
+		assert_int_equal(setelems_position(&s, s.order[k]), (long)k);
+	assert_int_equal(setelems_position(&s, 77), (long)(n - 1));
 	setelems_clear(&s);
 	assert_true(setelems_indexed(&s));
 	setelems_free(&s);
