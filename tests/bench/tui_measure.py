@@ -625,7 +625,7 @@ def cmd_setview(a):
         tm.stop(name)
     finally:
         tm.close()
-    ref, _ = reference(a.ns, ["nft", "list", "set"] + a.ref.split(), 3)
+    ref, _ = reference(a.ns, ["nft", "list", "set"] + a.ref.split(), a.ref_reps)
     fmt = lambda v, base: "n/a" if v is None else "%.3f s" % (v - base)
     per = (rss1 - rss0) * 1024.0 / a.elements
     # the search as tmux sees it (a few ms of resolution) and as nfpilot
@@ -831,6 +831,7 @@ def main():
     sv.add_argument("--ns", required=True)
     sv.add_argument("--set", required=True)
     sv.add_argument("--ref", required=True, help="FAMILY TABLE SET for nft list set")
+    sv.add_argument("--ref-reps", type=int, default=3)
     sv.add_argument("--elements", type=int, required=True)
     sv.add_argument("--find", required=True)
     sv.add_argument("--label", required=True)
