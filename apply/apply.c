@@ -548,7 +548,8 @@ static bool elements_text_ok(const char *text)
 /* The syntax of each rule of j: a chain iptables-nft manages (every chain
  * of its tables, its own chains in a mixed table) takes iptables' (text
  * that begins with an option), or nft's that iptables reads back the same.
- * A table that is not there yet (the changeset makes it) is nft's. */
+ * A table that is not there yet (the changeset makes it) is nft's, but
+ * for iptables' words (text that begins with an option). */
 static int mark_syntax(struct nl *nl, struct table_job *j)
 {
 	struct reader_scope scope = { .family = j->family, .table = j->table, .no_rules = true };
@@ -559,11 +560,18 @@ static int mark_syntax(struct nl *nl, struct table_job *j)
 
 	if (ret && ret != -ENOENT)
 		return ret;
-	for (size_t m = 0; t && m < j->nitems; m++)
-		if (!j->items[m].set &&
+	for (size_t m = 0; m < j->nitems; m++) {
+		bool xt = !j->items[m].set && xtables_rule_text(j->items[m].text);
+
+		if (t && !j->items[m].set &&
 		    ruleset_chain_iptables(t, ruleset_find_chain(t, j->items[m].chain)))
-			j->items[m].syntax = xtables_rule_text(j->items[m].text) ? SYNTAX_IPTABLES
-										  : SYNTAX_NFT_XT;
+			j->items[m].syntax = xt ? SYNTAX_IPTABLES : SYNTAX_NFT_XT;
+		else if (!t && xt)
+			/* iptables' words for a table the changeset makes: made
+			 * as iptables-nft makes it (its built-in chain,
+			 * compile_builtin_chain), the rule compiled by it */
+			j->items[m].syntax = SYNTAX_IPTABLES;
+	}
 	ruleset_free(&rs);
 	return 0;
 }

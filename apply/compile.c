@@ -10,6 +10,7 @@
 #include "util/grow.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
@@ -777,4 +778,86 @@ void compiled_free(struct compiled *c)
 	free(c->chains);
 	free(c->newsets);
 	memset(c, 0, sizeof(*c));
+}
+
+/* ---- iptables-nft's built-in chains ---- */
+
+int compile_scratch_builtin(FILE *in)
+{
+	char table[64], chain[64], err[512];
+	uint32_t family;
+	struct nl nl = { 0 };
+	int ret;
+
+	if (fscanf(in, "%" SCNu32 " %63s %63s", &family, table, chain) != 3)
+		return scratch_fail(-1, "the work's input is cut short");
+	if (xtables_add_rule(family, table, chain, "", err, sizeof(err)))
+		return scratch_fail(0, err);
+	if (nl_open(&nl, err, sizeof(err)))
+		return scratch_fail(-1, err);
+	ret = dump_to(&nl, REC_CHAIN, NFT_MSG_GETCHAIN, family, NFTA_CHAIN_TABLE, table,
+		      NFTA_CHAIN_NAME, chain, NLM_F_ACK);
+	nl_close(&nl);
+	return ret ? scratch_fail(-1, "reading back the chain iptables made") : 0;
+}
+
+struct builtin {
+	uint32_t family;
+	const char *table, *chain;
+	struct nftnl_chain *made;
+};
+
+static int put_builtin(FILE *in, const void *arg)
+{
+	const struct builtin *b = arg;
+
+	return fprintf(in, "%" PRIu32 " %s %s\n", b->family, b->table, b->chain) < 0 ? -EIO : 0;
+}
+
+static int take_builtin(void *arg, const struct scratch_rec *h, const char *data)
+{
+	struct builtin *b = arg;
+
+	if (h->kind != REC_CHAIN || b->made || !(b->made = nftnl_chain_alloc()) ||
+	    nftnl_chain_nlmsg_parse((const void *)data, b->made) < 0)
+		return -EIO;
+	return 0;
+}
+
+int compile_builtin_chain(uint32_t family, const char *table, const char *chain, char *spec,
+			  size_t speclen, char *err, size_t errlen)
+{
+	struct builtin b = { family, table, chain, NULL };
+	struct scratch_job j = { .work = "builtin", .put = put_builtin, .put_arg = &b,
+				 .take = take_builtin, .take_arg = &b };
+	const char *hook;
+	int ret;
+
+	/* names iptables takes: a word, never text for the work's input */
+	if (!xtables_family(family) || !*table || !*chain || strlen(table) > 32 ||
+	    strlen(chain) > 32 || strpbrk(table, " \t\n") || strpbrk(chain, " \t\n")) {
+		snprintf(err, errlen, "iptables has no chain %s in a table %s of this family",
+			 chain, table);
+		return -ENOENT;
+	}
+	ret = scratch_run(&j, err, errlen);
+	if (ret == -EINVAL && j.failed == 0)
+		ret = -ENOENT; /* iptables said no: err is its words */
+	if (!ret && (!b.made || !nftnl_chain_is_set(b.made, NFTNL_CHAIN_HOOKNUM) ||
+		     !nftnl_chain_is_set(b.made, NFTNL_CHAIN_TYPE) ||
+		     !(hook = ruleset_hook_name(family, nftnl_chain_get_u32(b.made,
+									    NFTNL_CHAIN_HOOKNUM))))) {
+		snprintf(err, errlen, "iptables made no base chain %s", chain);
+		ret = -EIO;
+	}
+	if (!ret)
+		snprintf(spec, speclen, "type %s hook %s priority %d; policy %s;",
+			 nftnl_chain_get_str(b.made, NFTNL_CHAIN_TYPE), hook,
+			 (int32_t)nftnl_chain_get_u32(b.made, NFTNL_CHAIN_PRIO),
+			 nftnl_chain_is_set(b.made, NFTNL_CHAIN_POLICY) &&
+			 nftnl_chain_get_u32(b.made, NFTNL_CHAIN_POLICY) == NF_DROP ? "drop"
+										      : "accept");
+	if (b.made)
+		nftnl_chain_free(b.made);
+	return ret;
 }

@@ -96,4 +96,15 @@ void compile_set_stop(struct compile_set *k);
 int compile_scratch(FILE *in);
 int compile_scratch_set(FILE *in);
 
+/* The base chain iptables-nft makes at the first rule of chain in its
+ * table (family ip or ip6; `iptables -A FORWARD` makes table filter and
+ * its chain FORWARD when they are not there), as iptables-nft itself makes
+ * it in a scratch namespace: its spec into spec as nft takes it ("type
+ * filter hook forward priority 0; policy accept;"). 0; -ENOENT when
+ * iptables has no such built-in chain (err its words); -errno. */
+int compile_builtin_chain(uint32_t family, const char *table, const char *chain, char *spec,
+			  size_t speclen, char *err, size_t errlen);
+/* The scratch work "builtin", on its input in. */
+int compile_scratch_builtin(FILE *in);
+
 #endif

@@ -25,6 +25,7 @@ static const struct {
 } works[] = {
 	{ "compile", compile_scratch },
 	{ "set", compile_scratch_set },
+	{ "builtin", compile_scratch_builtin },
 	{ "load", save_scratch_load },
 	{ "restore", save_scratch_restore },
 };

@@ -605,7 +605,7 @@ static void done_rule(struct view *v)
 	}
 	v->mode = MODE_BROWSE;
 	v->rules.pane = PANE_RULES;
-	v->rules.has_fix = false;
+	v->rules.effect.has_fix = false;
 	if (nft)
 		snprintf(question, sizeof(question), "iptables-translate makes it: %.1000s -- stage "
 			 "this nft rule?", nft);
@@ -753,7 +753,7 @@ static void effect_say(struct view *v, struct sandbox *sb, bool *open)
 	char err[600];
 
 	rv->effect_pending = false;
-	rv->has_fix = false;
+	rv->effect.has_fix = false;
 	if (effect_check(sb, open, &v->cs, rv->effect_kind, &rv->effect_packet, &ef, err,
 			 sizeof(err))) {
 		for (char *p = err; *p; p++)
@@ -768,15 +768,13 @@ static void effect_say(struct view *v, struct sandbox *sb, bool *open)
 		return;
 	}
 	rv->effect_n = v->cs.n;
-	rv->has_fix = ef.has_fix;
-	rv->fix = ef.fix;
-	if (ef.has_fix)
-		view_status(v, ROLE_WARNING, "staged, but %s. L puts it %s %s %s %s%s", ef.said,
-			    ef.fix.where == WHERE_BEFORE ? "before that rule, in"
-							 : "at the end of",
-			    ruleset_family_name(ef.fix.family) ?: "?", ef.fix.table, ef.fix.chain,
-			    ef.fix.where == WHERE_BEFORE ? "" : ", where it works");
-	else
+	rv->effect = ef;
+	if (ef.has_fix) {
+		char fix[700];
+
+		effect_fix_words(&ef, fix, sizeof(fix));
+		view_status(v, ROLE_WARNING, "staged, but %s. %s", ef.said, fix);
+	} else
 		view_status(v, ROLE_WARNING, "staged, but %s", ef.said);
 }
 
@@ -834,30 +832,36 @@ static void quick_stage_rule(struct view *v, const struct quick_rule *q)
 		sandbox_close(&sb);
 }
 
-/* L: the rule staged last, moved to where the effect check says it works */
+/* L: the rule staged last, moved to where the effect check says it works
+ * (one in each chain that decides, when several do) */
 static void effect_fix(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
+	const struct effect fix = rv->effect, *ef = &fix; /* staging forgets it */
 	struct edit e;
 	char text[1024];
 	struct sandbox sb;
 	bool open = false;
 
-	if (!rv->has_fix || rv->effect_n != v->cs.n || !v->cs.n) {
+	if (!ef->has_fix || rv->effect_n != v->cs.n || !v->cs.n) {
 		view_status(v, ROLE_DIM, "nothing to put elsewhere (L follows o, b or a typed rule the check questions)");
 		return;
 	}
 	e = v->cs.edits[v->cs.n - 1];
 	snprintf(text, sizeof(text), "%s", e.text ? e.text : "");
 	e.text = text;
-	e.family = rv->fix.family;
-	e.table = rv->fix.table;
-	e.chain = rv->fix.chain;
-	e.where = rv->fix.where;
-	e.anchor = rv->fix.anchor;
 	e.anchor_edit = 0;
 	changeset_undo(&v->cs);
-	edit_stage(v, &e);
+	for (size_t k = 0; k < ef->nfix; k++) {
+		const struct effect_place *pl = &ef->fix[k];
+
+		e.family = pl->family;
+		e.table = (char *)pl->table;
+		e.chain = (char *)pl->chain;
+		e.where = pl->where;
+		e.anchor = pl->anchor;
+		edit_stage(v, &e);
+	}
 	effect_say(v, &sb, &open);
 	if (open)
 		sandbox_close(&sb);
