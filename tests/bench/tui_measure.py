@@ -631,8 +631,8 @@ def cmd_setview(a):
             poll(lambda: tm.capture(name)[-1] != last or None, 5)
             tm.keys(name, "-l", addr)
             tm.keys(name, "Enter")
-            t, got = poll(lambda: [m.group(1) for m in (FOUND_IN.search(ln) for ln in
-                                   tm.capture(name)[-3:]) if m and addr + " is in" in ln]
+            t, got = poll(lambda: [FOUND_IN.search(ln).group(1) for ln in tm.capture(name)[-3:]
+                                   if addr + " is in" in ln and FOUND_IN.search(ln)]
                           or None, 10, 0.005)
             if got:
                 own.append(float(got[0]))
