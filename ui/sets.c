@@ -423,6 +423,7 @@ static void reset(struct sets_view *sv)
 	setelems_free(&sv->deleted);
 	sv->flushed = false;
 	sv->staged_sig = 0;
+	sv->compiler_tried = false;
 	free(sv->view);
 	free(sv->fresh);
 	free(sv->pps);
@@ -440,14 +441,23 @@ static void reset(struct sets_view *sv)
 	memset(sv->colw, 0, sizeof(sv->colw));
 }
 
-/* /'s key compiler, made while the set loads: a search pays for the
- * compiling of its one element only. What keeps it from starting is said
- * at the search. */
-static int start_compiler(struct view *v)
+/* The set's compiler (/'s keys, the staged rows): made while the set
+ * loads, at the first tick after the first screen (its process and the
+ * table's structure would delay that screen), or when it is needed
+ * first; made again after a failure only when asked to (retry: a
+ * search). NULL, with sv->err saying why, when it cannot be made. */
+static struct compile_set *compiler(struct view *v, bool retry)
 {
 	struct sets_view *sv = &v->sets;
 
-	return apply_set_start(&v->live.nl, &sv->s.set, &sv->compiler, sv->err, sizeof(sv->err));
+	if (sv->compiler.p.pid)
+		return &sv->compiler;
+	if (sv->compiler_tried && !retry)
+		return NULL;
+	sv->compiler_tried = true;
+	if (apply_set_start(&v->live.nl, &sv->s.set, &sv->compiler, sv->err, sizeof(sv->err)))
+		return NULL;
+	return &sv->compiler;
 }
 
 bool sets_open(struct view *v, uint32_t family, const char *table, const char *name)
@@ -466,7 +476,6 @@ bool sets_open(struct view *v, uint32_t family, const char *table, const char *n
 	reset(sv);
 	sv->s.set = set;
 	start_read(v, false);
-	start_compiler(v);
 	find_users(v);
 	view_show(v, &sets_screen);
 	return true;
@@ -559,6 +568,8 @@ static enum redraw sets_tick(struct view *v)
 		    set->timeouts;
 	double every = v->cfg.refresh > sv->read_cost * 5 ? v->cfg.refresh : sv->read_cost * 5;
 
+	if (shown(v))
+		compiler(v, false); /* a failure is said at the search */
 	if (!shown(v) || !sv->loaded || !idle(sv))
 		return REDRAW_NONE;
 	find_users(v);
@@ -621,8 +632,9 @@ static void staged_sync(struct view *v)
 		}
 		if ((!add && e->kind != EDIT_ELEM_DELETE) || !e->text)
 			continue;
-		apply_set_elems(&sv->compiler, e->text, !add, add ? &sv->added : &sv->deleted, err,
-				sizeof(err));
+		if (compiler(v, false))
+			apply_set_elems(&sv->compiler, e->text, !add,
+					add ? &sv->added : &sv->deleted, err, sizeof(err));
 	}
 	/* an element to come has no expiry yet: its timeout is what it gets */
 	for (size_t i = 0; sv->added.times && i < sv->added.n; i++)
@@ -789,9 +801,9 @@ static int search_key(struct view *v, uint8_t **key, char *err, size_t errlen)
 	int ret = -EPIPE;
 
 	for (int tries = 0; ret == -EPIPE && tries < 2; tries++) {
-		if (!sv->compiler.p.pid && (ret = start_compiler(v))) {
+		if (!compiler(v, true)) {
 			snprintf(err, errlen, "%s", sv->err);
-			return ret;
+			return -EIO;
 		}
 		ret = apply_element_key(&sv->compiler, &sv->s.set, sv->search, key, err, errlen);
 		if (ret == -EPIPE)

@@ -46,7 +46,9 @@ struct sets_view {
 				     * it is shown) */
 	double read_started, read_cost, read_at; /* monotonic s: expiries count from read_at */
 	double read_end;            /* when the read being indexed ended */
-	struct compile_set compiler; /* /'s keys and the staged rows compiled (from opening) */
+	struct compile_set compiler; /* /'s keys and the staged rows compiled */
+	bool compiler_tried;        /* made at the first tick (or when needed
+				     * first): once, but for a search */
 	uint32_t genid;             /* the ruleset generation the rows were read at */
 
 	/* rows shown: all in the kernel's or key order (view == NULL), or
