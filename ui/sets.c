@@ -1,15 +1,19 @@
 /* sets: the set screen (Enter on a set in the tree, @ on a rule that
  * uses one) — one row an element: the key (a concatenation's fields in
- * columns), a map's data or verdict (Enter follows a jump), counter and
- * rate, expiry counting down, comment; the rules that use the set above.
- * The elements load in slices from the main loop's poll (nft/setread.h),
- * so the first screen comes with the first slice; rows are formatted
+ * columns), a map's data or verdict (Enter follows a jump), a meter's
+ * limit or a quota, counter and rate, expiry counting down, comment; the
+ * rules that use the set above. The elements load in slices from the
+ * main loop's poll (nft/setread.h), so the first screen comes with the
+ * first slice, then their index is sorted in slices; rows are formatted
  * only when drawn (model/setelems.h). A set the kernel fills (a meter,
  * update/add @s) or one with counters is read again on the refresh tick
  * (less often when a read is expensive), the rows new since marked +,
  * the gone ones shown dimmed with -. / finds the element holding an
- * address, \ filters, < > I sort; a, d, D, F stage element edits with
- * the others (W applies them all, on probation). */
+ * address (its key compiled by the set's compiler, a scratch session
+ * kept while the screen is open: apply/compile.h), \ filters, < > I
+ * sort; a, d, D, F stage element edits with the others (W applies them
+ * all, on probation), the edits' elements compiled by the same compiler
+ * into rows above the kernel's (adds) or marks (deletes). */
 #define _GNU_SOURCE
 #include "ui/view.h"
 
