@@ -179,11 +179,15 @@ expect "Enter on a jump element opens its chain" 'inet fw > ssh'
 keys Bksp
 
 # search: an address finds the prefix holding it
+# the set's compiler: one scratch process of the view's, kept for every
+# search while the screen is open
+compilers() { pgrep -P "$(pgrep -P "$DRV_PID" | head -1)" -f 'scratch set' | tr '\n' ' '; }
 open_set block
 keys /
 typein 198.19.200.7
 keys Enter
 expect "/ an address: the prefix holding it" '198\.19\.200\.7 is in 198\.18\.0\.0/15'
+first=$(compilers)
 keys /
 typein 203.0.113.15
 keys Enter
@@ -192,6 +196,12 @@ keys /
 typein 8.8.8.8
 keys Enter
 expect "... and one in none is said" '8\.8\.8\.8 is in no element of block'
+check "... all three by one compiler, kept ($first)" \
+	eval '[ -n "$first" ] && [ "$(echo $first | wc -w)" = 1 ] && [ "$(compilers)" = "$first" ]'
+keys Bksp
+poll_until 5000 eval '[ -z "$(compilers)" ]'
+check "... which ends when the screen is left" eval '[ -z "$(compilers)" ]'
+open_set block
 keys '\'
 typein lab
 keys Enter
