@@ -364,5 +364,11 @@ open_set block
 expect "80x24: the header" '^ set inet fw block '
 expect "... the rows" '203\.0\.113\.10-203\.0\.113\.20 '
 expect "... the hints" ' shown +Bksp back'
+keys a
+typein '10.99.9.9 comment "eighty"'
+keys Enter
+expect "80x24: a staged add's row, marked" '^ \+ 10\.99\.9\.9 .* eighty +\(staged\)$'
+keys X y
+expect_not "... gone when the edits are dropped" '\(staged\)'
 tui_end
 finish
