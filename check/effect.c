@@ -376,6 +376,15 @@ int effect_check(struct sandbox *sb, bool *open, const struct changeset *cs,
 		ours |= mine_new && s->verdict == want;
 	}
 	packet_format(p, what, sizeof(what));
+	/* what decides, in words, unless the rule does what it is for: the
+	 * copy's rule text is listed then (without it, handles alone) */
+	if (!(kind == EFFECT_RULE ? hit && (hit->verdict != NF_ACCEPT ||
+					    a.packet->verdict == NF_ACCEPT)
+				  : ours && a.packet->verdict == want) &&
+	    sandbox_describe(sb, &a, err, errlen) == -ENOMEM) {
+		sandbox_answer_free(&a);
+		return -ENOMEM;
+	}
 	check_decider(a.packet, who, sizeof(who));
 	if (kind == EFFECT_RULE) {
 		/* a typed rule: reached, and an accept of it decides; the others
