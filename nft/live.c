@@ -358,6 +358,8 @@ static int start_text(struct live *l, struct live_ref first)
 		ret = ruletext_plan_add(&l->text, cmd);
 		l->text_refs[l->ntext_refs++] = (struct live_ref){ first.t, c };
 	}
+	if (!ret) /* the type of its sets declared by typeof, as nft writes it */
+		ret = ruletext_plan_sets(&l->text, t);
 	if (!ret)
 		ret = ruletext_start(&l->text);
 	if (ret) {

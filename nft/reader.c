@@ -367,6 +367,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nfp_table *t = data;
 	struct nftnl_set *ns = nftnl_set_alloc();
+	struct setelems_set info;
 	struct nfp_set *s;
 	uint32_t flags;
 	int ret = MNL_CB_ERROR;
@@ -387,6 +388,18 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	s->handle = nftnl_set_get_u64(ns, NFTNL_SET_HANDLE);
 	s->flags = flags;
 	s->is_map = (flags & (NFT_SET_MAP | NFT_SET_OBJECT)) != 0;
+	/* its type as nft writes it, from the key and data types; one
+	 * declared by typeof, an object map's or a type without a name here
+	 * ("type 42") get nft's text from the listing (ruletext_join) */
+	setread_set_of(ns, &info);
+	if (!info.key_typeof && !(flags & NFT_SET_OBJECT)) {
+		char type[200];
+
+		setelems_type_text(&info, type + 5, sizeof(type) - 5);
+		memcpy(type, "type ", 5);
+		if (!strstr(type + 5, "type "))
+			s->key_type = dup_attr(type);
+	}
 	if (s->name)
 		ret = MNL_CB_OK;
 out:

@@ -59,6 +59,30 @@ int ruletext_plan_add(struct ruletext_job *job, const char *cmd)
 	return job->cmds[job->ncmds++] ? 0 : -ENOMEM;
 }
 
+int ruletext_plan_sets(struct ruletext_job *job, const struct nfp_table *t)
+{
+	const char *fam = ruleset_family_name(t->family);
+	char cmd[1024];
+	bool need = false;
+	int err;
+
+	for (size_t i = 0; i < t->nsets; i++)
+		need |= !t->sets[i].key_type;
+	if (!need || !fam)
+		return 0;
+	/* a table whose name nft takes as a word: its sets; else the whole */
+	ruletext_command(t->family, t->name, NULL, cmd, sizeof(cmd));
+	if (strncmp(cmd, "list table ", 11) == 0)
+		snprintf(cmd, sizeof(cmd), "list sets table %s %s", fam, t->name);
+	err = ruletext_plan_add(job, cmd);
+	/* maps and meters are listed by family only */
+	snprintf(cmd, sizeof(cmd), "list maps %s", fam);
+	if (!err)
+		err = ruletext_plan_add(job, cmd);
+	snprintf(cmd, sizeof(cmd), "list meters %s", fam);
+	return err ? err : ruletext_plan_add(job, cmd);
+}
+
 int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs)
 {
 	char cmd[1024];
@@ -81,14 +105,8 @@ int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs)
 					 sizeof(cmd));
 			err = ruletext_plan_add(job, cmd);
 		}
-		/* the sets' key types (terse: without their elements) */
-		if (!err && t->nsets) {
-			ruletext_command(t->family, t->name, NULL, cmd, sizeof(cmd));
-			if (strncmp(cmd, "list table ", 11) == 0)
-				snprintf(cmd, sizeof(cmd), "list sets table %s %s",
-					 ruleset_family_name(t->family), t->name);
-			err = ruletext_plan_add(job, cmd);
-		}
+		if (!err)
+			err = ruletext_plan_sets(job, t);
 	}
 	return err;
 }
@@ -603,18 +621,20 @@ static int join_line(struct join *j, char *line)
 				if (j->table->chains[i].handle == handle)
 					j->chain = &j->table->chains[i];
 			j->next_rule = 0;
-		} else if (starts(body, "set") || starts(body, "map")) {
+		} else if (starts(body, "set") || starts(body, "map") || starts(body, "meter")) {
 			for (size_t i = 0; i < j->table->nsets; i++)
 				if (j->table->sets[i].handle == handle)
 					j->set = &j->table->sets[i];
 		}
 	} else if (depth == 2 && j->chain && handle) {
 		return join_rule(j, body, handle);
-	} else if (depth == 2 && j->set && !j->set->key_type &&
-		   (starts(body, "type") || starts(body, "typeof"))) {
-		j->set->key_type = strdup(body);
-		if (!j->set->key_type)
+	} else if (depth == 2 && j->set && (starts(body, "type") || starts(body, "typeof"))) {
+		char *type = strdup(body);  /* nft's words win (typeof) */
+
+		if (!type)
 			return -ENOMEM;
+		free(j->set->key_type);
+		j->set->key_type = type;
 	}
 	if (j->depth <= 1) {
 		j->chain = NULL;

@@ -35,6 +35,11 @@ int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs);
 
 /* Add one command to the plan (duplicates are ignored). 0 or -ENOMEM. */
 int ruletext_plan_add(struct ruletext_job *job, const char *cmd);
+/* ... the listings (terse: no elements) that give the type nft writes of
+ * table t's sets that have none yet (typeof, object maps): its sets, the
+ * family's maps and meters. */
+struct nfp_table;
+int ruletext_plan_sets(struct ruletext_job *job, const struct nfp_table *t);
 
 /* Start the planned listing with libnftables in a thread. 0 or -errno. */
 int ruletext_start(struct ruletext_job *job);

@@ -96,12 +96,21 @@ static void test_ruletext_plan(void **state)
 		snprintf(n, sizeof(n), "c%d", i);
 		ruleset_add_chain(big)->name = strdup(n);
 	}
+	/* set blocked has no type yet (typeof: nft writes it): its listings */
 	assert_int_equal(ruletext_plan(&job, &rs), 0);
-	assert_int_equal(job.ncmds, 4);
+	assert_int_equal(job.ncmds, 6);
 	assert_string_equal(job.cmds[0], "list chain inet web input");
 	assert_string_equal(job.cmds[1], "list chain inet web extra");
 	assert_string_equal(job.cmds[2], "list sets table inet web");
-	assert_string_equal(job.cmds[3], "list table ip kube");
+	assert_string_equal(job.cmds[3], "list maps inet");
+	assert_string_equal(job.cmds[4], "list meters inet");
+	assert_string_equal(job.cmds[5], "list table ip kube");
+	ruletext_job_free(&job);
+	/* ... with its type known (from the kernel's types): none */
+	rs.tables[0].sets[0].key_type = strdup("type ipv4_addr");
+	assert_int_equal(ruletext_plan(&job, &rs), 0);
+	assert_int_equal(job.ncmds, 3);
+	assert_string_equal(job.cmds[2], "list table ip kube");
 	ruletext_job_free(&job);
 	ruleset_free(&rs);
 }
