@@ -5,6 +5,7 @@
 #include "apply/inverse.h"
 #include "nft/elemkeys.h"
 #include "nft/reader.h"
+#include "nft/setread.h"
 #include "nft/xtables.h"
 #include "model/fmt.h"
 #include "model/ruleset.h"
@@ -547,7 +548,8 @@ static bool elements_text_ok(const char *text)
 /* The syntax of each rule of j: a chain iptables-nft manages (every chain
  * of its tables, its own chains in a mixed table) takes iptables' (text
  * that begins with an option), or nft's that iptables reads back the same.
- * A table that is not there yet (the changeset makes it) is nft's. */
+ * A table that is not there yet (the changeset makes it) is nft's, but
+ * for iptables' words (text that begins with an option). */
 static int mark_syntax(struct nl *nl, struct table_job *j)
 {
 	struct reader_scope scope = { .family = j->family, .table = j->table, .no_rules = true };
@@ -558,11 +560,18 @@ static int mark_syntax(struct nl *nl, struct table_job *j)
 
 	if (ret && ret != -ENOENT)
 		return ret;
-	for (size_t m = 0; t && m < j->nitems; m++)
-		if (!j->items[m].set &&
+	for (size_t m = 0; m < j->nitems; m++) {
+		bool xt = !j->items[m].set && xtables_rule_text(j->items[m].text);
+
+		if (t && !j->items[m].set &&
 		    ruleset_chain_iptables(t, ruleset_find_chain(t, j->items[m].chain)))
-			j->items[m].syntax = xtables_rule_text(j->items[m].text) ? SYNTAX_IPTABLES
-										  : SYNTAX_NFT_XT;
+			j->items[m].syntax = xt ? SYNTAX_IPTABLES : SYNTAX_NFT_XT;
+		else if (!t && xt)
+			/* iptables' words for a table the changeset makes: made
+			 * as iptables-nft makes it (its built-in chain,
+			 * compile_builtin_chain), the rule compiled by it */
+			j->items[m].syntax = SYNTAX_IPTABLES;
+	}
 	ruleset_free(&rs);
 	return 0;
 }
@@ -735,59 +744,66 @@ int apply_check_edit(struct nl *nl, const struct changeset *cs, struct edit *e, 
 	return ret;
 }
 
-int apply_element_key(struct nl *nl, const struct setelems_set *set, const char *text,
-		      uint8_t **key, char *err, size_t errlen)
+int apply_set_start(struct nl *nl, const struct setelems_set *set, struct compile_set *k,
+		     char *err, size_t errlen)
 {
-	struct compile_item item = { NULL, text, set->name, true, SYNTAX_NFT };
 	struct snap_id id = { set->family, set->table };
 	struct snapshot snap = { 0 };
-	struct compiled out = { 0 };
-	struct nftnl_set_elems_iter *it = NULL;
-	struct nftnl_set_elem *el;
-	const void *k = NULL;
-	uint32_t len = 0;
-	int ret, n = 0;
+	int ret = snapshot_take(nl, &id, 1, true, &snap, err, errlen);
+
+	if (!ret && (snap.ntables != 1 || snap.tables[0].absent)) {
+		snprintf(err, errlen, "no table %s", set->table);
+		ret = -ENOENT;
+	}
+	if (!ret)
+		ret = compile_set_start(k, &snap.tables[0], set->name, err, errlen);
+	snapshot_free(&snap);
+	return ret;
+}
+
+int apply_set_elems(struct compile_set *k, const char *text, bool key_only,
+		    struct setelems *into, char *err, size_t errlen)
+{
+	struct nftnl_set *elems = NULL;
+	int ret = compile_set_elems(k, text, key_only, &elems, err, errlen);
+
+	if (!ret && setread_elems(elems, into)) {
+		snprintf(err, errlen, "'%s' gives no element of the set", text);
+		ret = -EINVAL;
+	}
+	if (elems)
+		nftnl_set_free(elems);
+	return ret;
+}
+
+int apply_element_key(struct compile_set *k, const struct setelems_set *set, const char *text,
+		      uint8_t **key, char *err, size_t errlen)
+{
+	struct setelems got = { .set = *set };
+	char nft[512] = "";
+	int ret;
 
 	*key = NULL;
 	if (strchr(text, ',') || !elements_text_ok(text)) {
 		snprintf(err, errlen, "one element, without braces or commas: '%s'", text);
 		return -EINVAL;
 	}
-	ret = snapshot_take(nl, &id, 1, true, &snap, err, errlen);
+	ret = apply_set_elems(k, text, true, &got, nft, sizeof(nft));
+	if (ret == -EINVAL)
+		aim_error(err, errlen, nft, text);
+	else if (ret)
+		snprintf(err, errlen, "%s", nft[0] ? nft : "compiling it failed");
+	if (!ret && (got.n != 1 || (got.rows[0].flags & SE_CATCHALL))) {
+		snprintf(err, errlen, got.n > 1 ? "'%s' is more than one element: give one address"
+						: "'%s' gives no key of the set", text);
+		ret = -EINVAL;
+	}
+	/* the element's key (a range's: its start) */
+	if (!ret && !(*key = malloc(set->key_len)))
+		ret = -ENOMEM;
 	if (!ret)
-		ret = compile_rules(&snap.tables[0], NULL, 0, &item, 1, &out);
-	if (ret && out.failed == 0)
-		aim_error(err, errlen, out.err, text);
-	else if (ret && !err[0])
-		snprintf(err, errlen, "%s", out.err[0] ? out.err : "compiling it failed");
-	/* the element's key: the one that is no range's end */
-	if (!ret && out.elems[0])
-		it = nftnl_set_elems_iter_create(out.elems[0]);
-	while (it && (el = nftnl_set_elems_iter_next(it))) {
-		if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_FLAGS) &&
-		    (nftnl_set_elem_get_u32(el, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END))
-			continue;
-		k = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &len);
-		n++;
-	}
-	if (it)
-		nftnl_set_elems_iter_destroy(it);
-	if (!ret && (n != 1 || !k || len != set->key_len)) {
-		snprintf(err, errlen, n > 1 ? "'%s' is more than one element: give one address"
-					    : "'%s' gives no key of the set", text);
-		ret = -EINVAL;
-	} else if (!ret && (k == NULL || len == 0)) {
-		ret = -EINVAL;
-	}
-	if (!ret) {
-		*key = malloc(len);
-		if (*key)
-			memcpy(*key, k, len);
-		else
-			ret = -ENOMEM;
-	}
-	compiled_free(&out);
-	snapshot_free(&snap);
+		memcpy(*key, got.keys + got.rows[0].key, set->key_len);
+	setelems_free(&got);
 	return ret;
 }
 

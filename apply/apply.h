@@ -31,12 +31,25 @@ int apply_changeset_on_probation(struct nl *nl, const struct changeset *cs,
 int apply_check_edit(struct nl *nl, const struct changeset *cs, struct edit *e, char *err,
 		     size_t errlen);
 
-/* The key of one element as nft compiles it for set (a lookup: `set
- * test`): "10.1.2.3", "10.1.2.3 . 22" (no data, even for a map), in
- * *key (set->key_len bytes, malloc'd). A range gives its start. 0, or
- * -EINVAL with err = nft's message, or -errno. */
+/* The compiler of set's elements (apply/compile.h, compile_set_stop ends
+ * it) started for it: its table's structure read from nl. For lookups
+ * (`set test`, the set screen's /) and the set screen's staged rows. 0 or
+ * -errno with err. */
 struct setelems_set;
-int apply_element_key(struct nl *nl, const struct setelems_set *set, const char *text,
+struct compile_set;
+int apply_set_start(struct nl *nl, const struct setelems_set *set, struct compile_set *k,
+		     char *err, size_t errlen);
+/* text (elements as between braces) compiled by k (apply/compile.h:
+ * compile_set_elems), appended to into as a dump of them would be
+ * (into->set filled). 0, -EINVAL with nft's message, or -errno. */
+struct setelems;
+int apply_set_elems(struct compile_set *k, const char *text, bool key_only,
+		    struct setelems *into, char *err, size_t errlen);
+/* The key of one element as nft compiles it for set (k started for it):
+ * "10.1.2.3", "10.1.2.3 . 22" (no data, even for a map), in *key
+ * (set->key_len bytes, malloc'd). A range gives its start. 0, or -EINVAL
+ * with err = nft's message, or -errno. */
+int apply_element_key(struct compile_set *k, const struct setelems_set *set, const char *text,
 		      uint8_t **key, char *err, size_t errlen);
 
 /* The elements of a file of one a line (blank lines and # comments

@@ -10,6 +10,7 @@
 #include "util/grow.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
@@ -402,14 +403,12 @@ static int check_xt(struct nl *nl, const struct snap_table *t, char **items, siz
 	return ret;
 }
 
-/* Restore the skeleton, run pre in ctx, add each item, send back their
- * dump. */
-static int compile_in(struct nl *nl, struct nft_ctx *ctx, struct snap_table *t,
-		      char **pre, size_t npre, char **items, size_t nitems, struct names *anon)
+/* The scratch namespace's table: t's skeleton, with the key sets of
+ * lookups. 0, or -1 after scratch_fail. */
+static int restore(struct nl *nl, struct snap_table *t, char **items, size_t nitems)
 {
-	const char *fam = ruleset_family_name(t->family);
 	struct snapshot skel = { .tables = t, .ntables = 1 };
-	char err[512], cmd[8192];
+	char err[512];
 
 	/* a lookup compiles against a copy of its set that holds keys only */
 	for (size_t i = 0; i < nitems; i++)
@@ -417,6 +416,19 @@ static int compile_in(struct nl *nl, struct nft_ctx *ctx, struct snap_table *t,
 			return scratch_fail((int32_t)i, "no such set in the table");
 	if (nl_open(nl, err, sizeof(err)) || snapshot_restore_skeleton(nl, &skel, err, sizeof(err)))
 		return scratch_fail(-1, err);
+	return 0;
+}
+
+/* Restore the skeleton, run pre in ctx, add each item, send back their
+ * dump. */
+static int compile_in(struct nl *nl, struct nft_ctx *ctx, struct snap_table *t,
+		      char **pre, size_t npre, char **items, size_t nitems, struct names *anon)
+{
+	const char *fam = ruleset_family_name(t->family);
+	char err[512], cmd[8192];
+
+	if (restore(nl, t, items, nitems))
+		return -1;
 	/* hold the names of the table's anonymous sets, so that those made
 	 * here get names free in the live table too and need no renaming */
 	for (size_t k = 0; k < t->nsets; k++) {
@@ -502,35 +514,92 @@ static int compile_in(struct nl *nl, struct nft_ctx *ctx, struct snap_table *t,
 	return check_xt(nl, t, items, nitems);
 }
 
+/* What a work has: its input read, libnftables, its socket. */
+struct work {
+	size_t npre, nitems;
+	char **pre, **items;
+	struct snapshot s;
+	struct nft_ctx *ctx;
+	struct nl nl;
+};
+
+/* 0, or -1 after scratch_fail */
+static int work_open(FILE *in, struct work *w)
+{
+	char err[512];
+
+	memset(w, 0, sizeof(*w));
+	w->pre = read_strings(in, 1, &w->npre);
+	w->items = w->pre ? read_strings(in, ITEM_STRINGS, &w->nitems) : NULL;
+	if (!w->items)
+		return scratch_fail(-1, "the work's input is cut short");
+	if (snapfile_read(in, &w->s, err, sizeof(err)))
+		return scratch_fail(-1, err);
+	if (w->s.ntables != 1)
+		return scratch_fail(-1, "the work's input holds no table");
+	if (!(w->ctx = ruletext_ctx(0, false)))
+		return scratch_fail(-1, "cannot start libnftables");
+	return 0;
+}
+
+static void work_close(struct work *w)
+{
+	if (w->ctx)
+		nft_ctx_free(w->ctx);
+	nl_close(&w->nl);
+	snapshot_free(&w->s);
+	free_strings(w->pre);
+	free_strings(w->items);
+}
+
 int compile_scratch(FILE *in)
 {
-	size_t npre = 0, nitems = 0;
-	char **pre = read_strings(in, 1, &npre);
-	char **items = pre ? read_strings(in, ITEM_STRINGS, &nitems) : NULL;
-	struct snapshot s = { 0 };
 	struct names anon = { 0 };
-	struct nft_ctx *ctx = NULL;
-	char err[512];
-	struct nl nl = { 0 };
-	int ret;
+	struct work w;
+	int ret = work_open(in, &w);
 
-	if (!items)
-		ret = scratch_fail(-1, "the work's input is cut short");
-	else if (snapfile_read(in, &s, err, sizeof(err)) || s.ntables != 1)
-		ret = scratch_fail(-1, "the work's input holds no table");
-	else if (!(ctx = ruletext_ctx(0, false)))
-		ret = scratch_fail(-1, "cannot start libnftables");
-	else
-		ret = compile_in(&nl, ctx, &s.tables[0], pre, npre, items, nitems, &anon);
-	if (ctx)
-		nft_ctx_free(ctx);
+	if (!ret)
+		ret = compile_in(&w.nl, w.ctx, &w.s.tables[0], w.pre, w.npre, w.items, w.nitems,
+				 &anon);
 	for (size_t k = 0; k < anon.n; k++)
 		free(anon.v[k]);
 	free(anon.v);
-	nl_close(&nl);
-	snapshot_free(&s);
-	free_strings(pre);
-	free_strings(items);
+	work_close(&w);
+	return ret;
+}
+
+int compile_scratch_set(FILE *in)
+{
+	struct work w = { 0 };
+	char *input = NULL, *text;
+	long len = scratch_next(in, &input); /* the first request: the input */
+	FILE *fp = len >= 0 ? fmemopen(input, (size_t)len, "r") : NULL;
+	int ret = fp ? work_open(fp, &w) : scratch_fail(-1, "the work's input is cut short");
+
+	if (!ret && (w.nitems != 1 || MODE(w.items, 0) != 'k'))
+		ret = scratch_fail(-1, "the work's input is no lookup");
+	if (!ret)
+		ret = restore(&w.nl, &w.s.tables[0], w.items, 1);
+	/* each request: its mode, then the text of item 0; a refusal is sent
+	 * as an error, and the next is read */
+	while (!ret && scratch_next(in, &text) >= 0) {
+		if (!text[0]) {
+			free(text);
+			scratch_fail(0, "an empty request");
+			continue;
+		}
+		MODE(w.items, 0) = text[0] == 'k' ? 'k' : 'e';
+		memmove(text, text + 1, strlen(text));
+		free(ITEM(w.items, 0, 1));
+		ITEM(w.items, 0, 1) = text;
+		if (compile_elems(&w.nl, w.ctx, &w.s.tables[0], w.items, 0) == 0 &&
+		    scratch_send(SCRATCH_DONE, 0, NULL, 0))
+			break;
+	}
+	work_close(&w);
+	if (fp)
+		fclose(fp);
+	free(input);
 	return ret;
 }
 
@@ -641,6 +710,54 @@ int compile_rules(const struct snap_table *t, const char *const *pre, size_t npr
 	return ret;
 }
 
+int compile_set_start(struct compile_set *k, const struct snap_table *t, const char *set,
+		      char *err, size_t errlen)
+{
+	struct compile_input in = { t, NULL, 0, &k->item, 1 };
+	struct scratch_job j = { .work = "set", .put = put_input, .put_arg = &in };
+
+	memset(k, 0, sizeof(*k));
+	snprintf(k->set, sizeof(k->set), "%s", set);
+	k->item = (struct compile_item){ .text = "", .set = k->set, .key_only = true };
+	return scratch_start(&k->p, &j, err, errlen);
+}
+
+int compile_set_elems(struct compile_set *k, const char *text, bool key_only,
+		      struct nftnl_set **elems, char *err, size_t errlen)
+{
+	struct nftnl_set *got = NULL;
+	struct nftnl_rule *rule = NULL;
+	struct compiled out = { .rules = &rule, .elems = &got, .nrules = 1, .failed = -1 };
+	struct take_ctx c = { &out, &k->item, 1, 0, NULL };
+	struct scratch_job j = { .work = "set", .take = take_rec, .take_arg = &c };
+	/* a request: its mode ('k' a lookup's keys, 'e' elements), its text */
+	size_t len = strlen(text);
+	char *req = malloc(len + 2);
+	int ret;
+
+	if (!req) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	req[0] = key_only ? 'k' : 'e';
+	memcpy(req + 1, text, len + 1);
+	ret = scratch_ask(&k->p, &j, req, (uint32_t)len + 1, err, errlen);
+	free(req);
+	if (!ret && !got) {
+		snprintf(err, errlen, "compiling it gave no element");
+		ret = -EIO;
+	}
+	if (ret && got)
+		nftnl_set_free(got);
+	*elems = ret ? NULL : got;
+	return ret;
+}
+
+void compile_set_stop(struct compile_set *k)
+{
+	scratch_stop(&k->p);
+}
+
 void compiled_free(struct compiled *c)
 {
 	for (size_t i = 0; i < c->nrules; i++) {
@@ -661,4 +778,86 @@ void compiled_free(struct compiled *c)
 	free(c->chains);
 	free(c->newsets);
 	memset(c, 0, sizeof(*c));
+}
+
+/* ---- iptables-nft's built-in chains ---- */
+
+int compile_scratch_builtin(FILE *in)
+{
+	char table[64], chain[64], err[512];
+	uint32_t family;
+	struct nl nl = { 0 };
+	int ret;
+
+	if (fscanf(in, "%" SCNu32 " %63s %63s", &family, table, chain) != 3)
+		return scratch_fail(-1, "the work's input is cut short");
+	if (xtables_add_rule(family, table, chain, "", err, sizeof(err)))
+		return scratch_fail(0, err);
+	if (nl_open(&nl, err, sizeof(err)))
+		return scratch_fail(-1, err);
+	ret = dump_to(&nl, REC_CHAIN, NFT_MSG_GETCHAIN, family, NFTA_CHAIN_TABLE, table,
+		      NFTA_CHAIN_NAME, chain, NLM_F_ACK);
+	nl_close(&nl);
+	return ret ? scratch_fail(-1, "reading back the chain iptables made") : 0;
+}
+
+struct builtin {
+	uint32_t family;
+	const char *table, *chain;
+	struct nftnl_chain *made;
+};
+
+static int put_builtin(FILE *in, const void *arg)
+{
+	const struct builtin *b = arg;
+
+	return fprintf(in, "%" PRIu32 " %s %s\n", b->family, b->table, b->chain) < 0 ? -EIO : 0;
+}
+
+static int take_builtin(void *arg, const struct scratch_rec *h, const char *data)
+{
+	struct builtin *b = arg;
+
+	if (h->kind != REC_CHAIN || b->made || !(b->made = nftnl_chain_alloc()) ||
+	    nftnl_chain_nlmsg_parse((const void *)data, b->made) < 0)
+		return -EIO;
+	return 0;
+}
+
+int compile_builtin_chain(uint32_t family, const char *table, const char *chain, char *spec,
+			  size_t speclen, char *err, size_t errlen)
+{
+	struct builtin b = { family, table, chain, NULL };
+	struct scratch_job j = { .work = "builtin", .put = put_builtin, .put_arg = &b,
+				 .take = take_builtin, .take_arg = &b };
+	const char *hook;
+	int ret;
+
+	/* names iptables takes: a word, never text for the work's input */
+	if (!xtables_family(family) || !*table || !*chain || strlen(table) > 32 ||
+	    strlen(chain) > 32 || strpbrk(table, " \t\n") || strpbrk(chain, " \t\n")) {
+		snprintf(err, errlen, "iptables has no chain %s in a table %s of this family",
+			 chain, table);
+		return -ENOENT;
+	}
+	ret = scratch_run(&j, err, errlen);
+	if (ret == -EINVAL && j.failed == 0)
+		ret = -ENOENT; /* iptables said no: err is its words */
+	if (!ret && (!b.made || !nftnl_chain_is_set(b.made, NFTNL_CHAIN_HOOKNUM) ||
+		     !nftnl_chain_is_set(b.made, NFTNL_CHAIN_TYPE) ||
+		     !(hook = ruleset_hook_name(family, nftnl_chain_get_u32(b.made,
+									    NFTNL_CHAIN_HOOKNUM))))) {
+		snprintf(err, errlen, "iptables made no base chain %s", chain);
+		ret = -EIO;
+	}
+	if (!ret)
+		snprintf(spec, speclen, "type %s hook %s priority %d; policy %s;",
+			 nftnl_chain_get_str(b.made, NFTNL_CHAIN_TYPE), hook,
+			 (int32_t)nftnl_chain_get_u32(b.made, NFTNL_CHAIN_PRIO),
+			 nftnl_chain_is_set(b.made, NFTNL_CHAIN_POLICY) &&
+			 nftnl_chain_get_u32(b.made, NFTNL_CHAIN_POLICY) == NF_DROP ? "drop"
+										      : "accept");
+	if (b.made)
+		nftnl_chain_free(b.made);
+	return ret;
 }

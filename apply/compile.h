@@ -12,6 +12,7 @@
 #ifndef NFP_COMPILE_H
 #define NFP_COMPILE_H
 
+#include "apply/scratch.h"
 #include "nft/snapshot.h"
 
 #include <stdbool.h>
@@ -64,7 +65,46 @@ int compile_rules(const struct snap_table *t, const char *const *pre, size_t npr
 		  const struct compile_item *items, size_t nitems, struct compiled *out);
 void compiled_free(struct compiled *c);
 
-/* The scratch work "compile" (apply/scratch.h), on its input in. */
+/* One set's elements compiled one text at a time, in a scratch namespace
+ * made once and kept (a session of the work "set", apply/scratch.h):
+ * the set screen makes it when a set opens, and its search (each address
+ * it is given, as a key) and its staged rows (each staged edit's
+ * elements) pay only libnftables' compiling of that text. */
+struct compile_set {
+	struct scratch_proc p;
+	struct compile_item item;  /* the set's; key_only per request */
+	char set[256];
+};
+/* Start it for set `set` of table t (its skeleton snapshot). Not waited
+ * for: the first compile_set_elems waits until it is ready. 0 or -errno
+ * with err. */
+int compile_set_start(struct compile_set *k, const struct snap_table *t, const char *set,
+		      char *err, size_t errlen);
+/* text (elements as between braces) compiled into a copy of the set, or
+ * with key_only as keys of a copy without data, timeouts or statements
+ * (a lookup): *elems in the kernel's form (the caller frees it). 0;
+ * -EINVAL with nft's message in err; -EPIPE when the work is gone;
+ * -errno. */
+int compile_set_elems(struct compile_set *k, const char *text, bool key_only,
+		      struct nftnl_set **elems, char *err, size_t errlen);
+/* Its work ended; k may be started again. Safe on a k never started
+ * (zeroed). */
+void compile_set_stop(struct compile_set *k);
+
+/* The scratch works "compile" and "keys" (apply/scratch.h), on their
+ * input in. */
 int compile_scratch(FILE *in);
+int compile_scratch_set(FILE *in);
+
+/* The base chain iptables-nft makes at the first rule of chain in its
+ * table (family ip or ip6; `iptables -A FORWARD` makes table filter and
+ * its chain FORWARD when they are not there), as iptables-nft itself makes
+ * it in a scratch namespace: its spec into spec as nft takes it ("type
+ * filter hook forward priority 0; policy accept;"). 0; -ENOENT when
+ * iptables has no such built-in chain (err its words); -errno. */
+int compile_builtin_chain(uint32_t family, const char *table, const char *chain, char *spec,
+			  size_t speclen, char *err, size_t errlen);
+/* The scratch work "builtin", on its input in. */
+int compile_scratch_builtin(FILE *in);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,8 @@ static const struct {
 	int (*fn)(FILE *in);
 } works[] = {
 	{ "compile", compile_scratch },
+	{ "set", compile_scratch_set },
+	{ "builtin", compile_scratch_builtin },
 	{ "load", save_scratch_load },
 	{ "restore", save_scratch_restore },
 };
@@ -57,6 +60,22 @@ int scratch_fail(int32_t index, const char *msg)
 {
 	scratch_send(SCRATCH_ERROR, index, msg, (uint32_t)strlen(msg) + 1);
 	return -1;
+}
+
+long scratch_next(FILE *in, char **data)
+{
+	struct scratch_rec h;
+
+	*data = NULL;
+	if (fread(&h, sizeof(h), 1, in) != 1 || h.len > (1u << 24) || !(*data = malloc(h.len + 1)))
+		return -1;
+	if (h.len && fread(*data, h.len, 1, in) != 1) {
+		free(*data);
+		*data = NULL;
+		return -1;
+	}
+	(*data)[h.len] = 0;
+	return h.len;
 }
 
 int scratch_main(int argc, char **argv)
@@ -106,8 +125,9 @@ static int input(const struct scratch_job *j, char *err, size_t errlen)
 	return fd;
 }
 
-/* The work's records, each to j->take until the end or an error. */
-static int records(struct scratch_job *j, int fd, char *err, size_t errlen)
+/* The work's records, each to j->take until the end (a session's
+ * request: its SCRATCH_DONE) or an error. */
+static int records(struct scratch_job *j, int fd, bool session, char *err, size_t errlen)
 {
 	char *buf = NULL;
 	size_t cap = 0;
@@ -116,8 +136,15 @@ static int records(struct scratch_job *j, int fd, char *err, size_t errlen)
 	for (;;) {
 		struct scratch_rec h;
 
-		if (io_all(fd, &h, sizeof(h), false) < 0)
+		if (io_all(fd, &h, sizeof(h), false) < 0) {
+			if (session) {
+				snprintf(err, errlen, "the scratch namespace's work ended");
+				ret = -EPIPE;
+			}
 			break; /* the work is done */
+		}
+		if (session && h.kind == SCRATCH_DONE)
+			break;
 		if (grow(&buf, &cap, (size_t)h.len + 1, 1, 4096) ||
 		    io_all(fd, buf, h.len, false) < 0) {
 			ret = -EIO;
@@ -163,11 +190,122 @@ int scratch_run(struct scratch_job *j, char *err, size_t errlen)
 			 strerror(-ret));
 		return ret;
 	}
-	ret = records(j, fds[0], err, errlen);
+	ret = records(j, fds[0], false, err, errlen);
 	close(fds[0]); /* a work still writing ends (SIGPIPE) */
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!ret && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 		ret = -EIO; /* said nothing: the caller's words */
 	return ret;
+}
+
+/* ---- sessions ---- */
+
+/* All of len bytes to a socket (no SIGPIPE): 0 or -errno */
+static int send_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int scratch_start(struct scratch_proc *p, const struct scratch_job *j, char *err,
+		  size_t errlen)
+{
+	char *argv[] = { "nfpilot", "scratch", (char *)j->work, NULL };
+	int sv[2], out[2], ret;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	memset(p, 0, sizeof(*p));
+	/* the input, whole, before the work runs */
+	fp = open_memstream(&text, &len);
+	ret = !fp ? -ENOMEM : j->put ? j->put(fp, j->put_arg) : 0;
+	if (fp && fclose(fp) != 0 && !ret)
+		ret = -ENOMEM;
+	if (ret) {
+		snprintf(err, errlen, "the scratch namespace's input: %s", strerror(-ret));
+		free(text);
+		return ret;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		ret = -errno;
+		free(text);
+		snprintf(err, errlen, "the scratch namespace: %s", strerror(errno));
+		return ret;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		ret = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		free(text);
+		snprintf(err, errlen, "the scratch namespace: %s", strerror(errno));
+		return ret;
+	}
+	ret = spawn_self(argv, sv[1], out[1], false, &p->pid);
+	close(sv[1]);
+	close(out[1]);
+	if (ret) {
+		close(sv[0]);
+		close(out[0]);
+		p->pid = 0;
+	} else { /* the input is its first request */
+		struct scratch_rec h = { 0, (uint32_t)len, 0 };
+
+		p->to = sv[0];
+		p->from = out[0];
+		ret = send_all(p->to, &h, sizeof(h));
+		if (!ret)
+			ret = send_all(p->to, text, len);
+	}
+	free(text);
+	if (ret) {
+		snprintf(err, errlen, "cannot start the scratch namespace's work: %s",
+			 strerror(-ret));
+		scratch_stop(p);
+	}
+	return ret;
+}
+
+int scratch_ask(struct scratch_proc *p, struct scratch_job *j, const void *data, uint32_t len,
+		char *err, size_t errlen)
+{
+	struct scratch_rec h = { 0, len, 0 };
+	int ret;
+
+	j->failed = -1;
+	if (!p->pid) {
+		snprintf(err, errlen, "the scratch namespace's work is not running");
+		return -EPIPE;
+	}
+	ret = send_all(p->to, &h, sizeof(h));
+	if (!ret)
+		ret = send_all(p->to, data, len);
+	if (ret) {
+		snprintf(err, errlen, "the scratch namespace's work ended");
+		return -EPIPE;
+	}
+	return records(j, p->from, true, err, errlen);
+}
+
+void scratch_stop(struct scratch_proc *p)
+{
+	if (p->pid <= 0)
+		return;
+	close(p->to); /* the end of its requests: it ends */
+	close(p->from);
+	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	memset(p, 0, sizeof(*p));
 }

@@ -193,6 +193,121 @@ static bool takes_block(const struct nfp_ruleset *rs, const struct trace_step *s
 		t->family == (family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4));
 }
 
+/* Whether the rule could go where d decides: before a rule of the host,
+ * or at the end of a chain whose policy decides. */
+static bool fixable(const struct trace_step *d)
+{
+	return d && d->table && d->chain && (d->kind == TRACE_POLICY || d->staged < 0);
+}
+
+/* ... that place, in the path tp: before the rule d, or where its
+ * chain's policy d decides, before the first rule of the chain the packet
+ * met without an accept (a counting rule, a jump: as effect_where), else
+ * at its end */
+static void place_of(const struct trace_packet *tp, const struct trace_step *d,
+		     struct effect_place *pl)
+{
+	const struct trace_step *at = d->kind == TRACE_POLICY ? NULL : d;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->family = d->family;
+	snprintf(pl->table, sizeof(pl->table), "%s", d->table);
+	snprintf(pl->chain, sizeof(pl->chain), "%s", d->chain);
+	for (size_t i = 0; !at && i < tp->nsteps; i++) {
+		const struct trace_step *s = &tp->steps[i];
+
+		if (s->kind == TRACE_RULE && s->staged < 0 && s->verdict != NF_ACCEPT &&
+		    in_place(s, pl))
+			at = s;
+	}
+	pl->where = at ? WHERE_BEFORE : WHERE_APPEND;
+	pl->anchor = at ? at->handle : 0;
+}
+
+/* cs with its last edit, a rule, at each place of ef->fix instead */
+static int with_fix(const struct changeset *cs, const struct effect *ef, struct changeset *out)
+{
+	const struct edit *last = &cs->edits[cs->n - 1];
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->genid = cs->genid;
+	for (size_t i = 0; i + 1 < cs->n && !ret; i++)
+		ret = changeset_add(out, &cs->edits[i]);
+	for (size_t k = 0; k < ef->nfix && !ret; k++) {
+		struct edit r = *last;
+
+		r.family = ef->fix[k].family;
+		r.table = (char *)ef->fix[k].table;
+		r.chain = (char *)ef->fix[k].chain;
+		r.where = ef->fix[k].where;
+		r.anchor = ef->fix[k].anchor;
+		r.anchor_edit = 0;
+		ret = changeset_add(out, &r);
+	}
+	return ret;
+}
+
+/* effect.h: the accept's fix (ef->fix[0]) asked of sb until p is admitted:
+ * each chain that still decides otherwise gets a place of its own (the
+ * chain the rule is in keeps it where it is), one nearer the start where
+ * a rule before the place decides. None known to work: no fix. */
+static int prove_fix(struct sandbox *sb, bool *open, const struct changeset *cs,
+		     const struct packet *p, struct effect *ef, char *err, size_t errlen)
+{
+	const struct edit *last = &cs->edits[cs->n - 1];
+	struct effect_place here = { .family = last->family, .where = last->where,
+				     .anchor = last->anchor };
+	int ret = 0;
+
+	snprintf(here.table, sizeof(here.table), "%s", last->table);
+	snprintf(here.chain, sizeof(here.chain), "%s", last->chain ? last->chain : "");
+	for (int round = 0; round < 2 * EFFECT_FIX_MAX; round++) {
+		struct changeset tmp;
+		struct sandbox_answer a;
+		const struct trace_step *d;
+		struct effect_place pl;
+		size_t k = 0;
+		bool known;
+
+		if ((ret = with_fix(cs, ef, &tmp)) == 0 &&
+		    (ret = check_sandbox(sb, open, &(struct check_change){ .cs = &tmp }, err,
+					 errlen)) == 0)
+			ret = sandbox_ask(sb, p, &a, err, errlen);
+		changeset_free(&tmp);
+		if (ret == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		if (ret)
+			break;
+		if (a.packet->verdict == NF_ACCEPT) {
+			sandbox_answer_free(&a);
+			return 0;
+		}
+		d = a.packet->decided >= 0 ? &a.packet->steps[a.packet->decided] : NULL;
+		known = fixable(d);
+		if (known) {
+			place_of(a.packet, d, &pl);
+			while (k < ef->nfix && (ef->fix[k].family != pl.family ||
+						strcmp(ef->fix[k].table, pl.table) ||
+						strcmp(ef->fix[k].chain, pl.chain)))
+				k++;
+		}
+		sandbox_answer_free(&a);
+		if (!known || (k == ef->nfix && k == EFFECT_FIX_MAX) ||
+		    (k < ef->nfix && ef->fix[k].where == pl.where && ef->fix[k].anchor == pl.anchor))
+			break; /* no place known that works */
+		ef->fix[k] = pl;
+		if (k == ef->nfix)
+			ef->nfix++;
+		if (!memcmp(&pl, &here, sizeof(pl)))
+			ef->stays = k + 1;
+	}
+	ef->has_fix = false;
+	ef->nfix = 0;
+	ef->stays = 0;
+	return ret;
+}
+
 int effect_where(struct sandbox *sb, bool *open, const struct changeset *cs,
 		 const struct nfp_ruleset *host, enum effect_kind kind, const struct packet *p,
 		 struct effect_place *place, char *err, size_t errlen)
@@ -261,6 +376,15 @@ int effect_check(struct sandbox *sb, bool *open, const struct changeset *cs,
 		ours |= mine_new && s->verdict == want;
 	}
 	packet_format(p, what, sizeof(what));
+	/* what decides, in words, unless the rule does what it is for: the
+	 * copy's rule text is listed then (without it, handles alone) */
+	if (!(kind == EFFECT_RULE ? hit && (hit->verdict != NF_ACCEPT ||
+					    a.packet->verdict == NF_ACCEPT)
+				  : ours && a.packet->verdict == want) &&
+	    sandbox_describe(sb, &a, err, errlen) == -ENOMEM) {
+		sandbox_answer_free(&a);
+		return -ENOMEM;
+	}
 	check_decider(a.packet, who, sizeof(who));
 	if (kind == EFFECT_RULE) {
 		/* a typed rule: reached, and an accept of it decides; the others
@@ -277,11 +401,8 @@ int effect_check(struct sandbox *sb, bool *open, const struct changeset *cs,
 			/* before the rule that decides, it is reached */
 			if (d && d->kind == TRACE_RULE && d->staged < 0 && d->table && d->chain) {
 				ef->has_fix = true;
-				ef->fix.family = d->family;
-				snprintf(ef->fix.table, sizeof(ef->fix.table), "%s", d->table);
-				snprintf(ef->fix.chain, sizeof(ef->fix.chain), "%s", d->chain);
-				ef->fix.where = WHERE_BEFORE;
-				ef->fix.anchor = d->handle;
+				ef->nfix = 1;
+				place_of(a.packet, d, &ef->fix[0]);
 			}
 		}
 		if (kind == EFFECT_RULE) {
@@ -305,14 +426,10 @@ int effect_check(struct sandbox *sb, bool *open, const struct changeset *cs,
 			 other ? " (another base chain of the input hook: each decides for "
 				 "itself, and a drop in any is final)" : " first");
 		/* where it would work: before the rule that decides, in its chain */
-		if (kind == EFFECT_ALLOW && d->table && d->chain &&
-		    (d->kind == TRACE_POLICY || d->staged < 0)) {
+		if (kind == EFFECT_ALLOW && fixable(d)) {
 			ef->has_fix = true;
-			ef->fix.family = d->family;
-			snprintf(ef->fix.table, sizeof(ef->fix.table), "%s", d->table);
-			snprintf(ef->fix.chain, sizeof(ef->fix.chain), "%s", d->chain);
-			ef->fix.where = d->kind == TRACE_POLICY ? WHERE_APPEND : WHERE_BEFORE;
-			ef->fix.anchor = d->kind == TRACE_POLICY ? 0 : d->handle;
+			ef->nfix = 1;
+			place_of(a.packet, d, &ef->fix[0]);
 		}
 	} else {
 		snprintf(ef->said, sizeof(ef->said), "%s %s the new rule (%s %.100s %.100s): it "
@@ -323,5 +440,33 @@ int effect_check(struct sandbox *sb, bool *open, const struct changeset *cs,
 			 trace_verdict_name(want));
 	}
 	sandbox_answer_free(&a);
-	return 0;
+	return ef->has_fix && kind == EFFECT_ALLOW ? prove_fix(sb, open, cs, p, ef, err, errlen) : 0;
+}
+
+void effect_fix_words(const struct effect *ef, char *buf, size_t len)
+{
+	size_t used;
+
+	buf[0] = 0;
+	if (!ef->has_fix || !ef->nfix)
+		return;
+	used = (size_t)snprintf(buf, len, "L puts %s", ef->nfix == 1 ? "it " : "one in each chain that "
+				"decides: ");
+	for (size_t k = 0; k < ef->nfix && used < len; k++) {
+		const struct effect_place *pl = &ef->fix[k];
+		char t[100], c[100], before[64];
+
+		snprintf(before, sizeof(before), "before its rule %llu, in",
+			 (unsigned long long)pl->anchor);
+
+		fmt_sanitize(t, sizeof(t), pl->table);
+		fmt_sanitize(c, sizeof(c), pl->chain);
+		used += (size_t)snprintf(buf + used, len - used, "%s%s %s %s %s%s",
+					 k == 0 ? "" : k + 1 == ef->nfix ? " and " : ", ",
+					 ef->stays == k + 1 ? "where it is, in"
+					 : pl->where != WHERE_BEFORE ? "at the end of"
+					 : ef->nfix == 1 ? "before that rule, in" : before,
+					 ruleset_family_name(pl->family) ?: "?", t, c,
+					 ef->nfix == 1 && pl->where != WHERE_BEFORE ? ", where it works" : "");
+	}
 }

@@ -43,12 +43,20 @@ struct effect_place {
 	uint64_t anchor;
 };
 
+/* Places a fix can take: one chain of each table a hook has, at most */
+#define EFFECT_FIX_MAX 4
+
 struct effect {
 	struct packet p;         /* the packet the rule is for */
 	bool works;              /* its verdict is the rule's */
 	char said[900];          /* if not: what decides instead, made safe */
-	bool has_fix;            /* ... and where the rule would work */
-	struct effect_place fix;
+	bool has_fix;            /* ... and where the rule would work: */
+	struct effect_place fix[EFFECT_FIX_MAX]; /* the rule there instead, */
+	size_t nfix;             /* ... one in each chain that decides when
+				  * several do (base chains of the same hook
+				  * each decide: an accept is needed in each
+				  * that would drop), asked of the sandbox */
+	size_t stays;            /* fix[stays - 1] is where the rule is now (0: none) */
 };
 
 /* The packet a quick rule (apply/quick.h) is for: what the admin typed
@@ -74,9 +82,17 @@ int effect_where(struct sandbox *sb, bool *open, const struct changeset *cs,
 		 struct effect_place *place, char *err, size_t errlen);
 
 /* Whether the rule edit cs->edits[cs->n - 1] stages does its work for p,
- * asked of sb with cs staged. 0 (ef filled), or -errno with err. */
+ * asked of sb with cs staged. 0 (ef filled), or -errno with err. An
+ * accept's fix is asked too, before it is offered: the rule moved there
+ * (and, when the chain it is in still drops, kept there as well), until
+ * the sandbox admits p or EFFECT_FIX_MAX places were tried (then no fix
+ * is offered: none known to work). */
 int effect_check(struct sandbox *sb, bool *open, const struct changeset *cs,
 		 enum effect_kind kind, const struct packet *p, struct effect *ef, char *err,
 		 size_t errlen);
+
+/* The words for ef's fix, "L puts it before that rule, in ip filter
+ * INPUT" (made safe), into buf. */
+void effect_fix_words(const struct effect *ef, char *buf, size_t len);
 
 #endif

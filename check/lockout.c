@@ -54,16 +54,32 @@ int check_sandbox(struct sandbox *sb, bool *open, const struct check_change *ch,
 			return ret;
 		*open = true;
 	}
-	if (!ch->tables && !ch->script && (!ch->cs || !ch->cs->n))
-		/* no change: the host's ruleset (a copy changed before is made anew) */
-		return sb->staged ? sandbox_stage(sb, "", NULL, err, errlen) : 0;
-	if (ch->cs && !(text = check_copy_text(sb, ch->cs))) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+	if (ch->tables) {
+		ret = sandbox_stage_tables(sb, ch->tables, err, errlen);
+	} else if (ch->cs && ch->cs->n) {
+		text = check_copy_text(sb, ch->cs);
+		/* not edits added to those staged: put back first, and the
+		 * edits written for the handles the copy has then */
+		if (text && sb->staged && !sandbox_stage_adds(sb, text)) {
+			free(text);
+			text = NULL;
+			if (!(ret = sandbox_stage(sb, "", NULL, err, errlen)))
+				text = check_copy_text(sb, ch->cs);
+			else
+				goto out;
+		}
+		if (!text) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		ret = sandbox_stage(sb, text, NULL, err, errlen);
+		free(text);
+	} else {
+		/* a script, or no change: the host's ruleset (what is staged goes) */
+		ret = sandbox_stage(sb, ch->script ? ch->script : "", ch->include_dir, err, errlen);
 	}
-	ret = ch->tables ? sandbox_stage_tables(sb, ch->tables, err, errlen)
-			 : sandbox_stage(sb, text ? text : ch->script, ch->include_dir, err, errlen);
-	free(text);
+out:
+	*open = sandbox_is_open(sb); /* a failed stage may have closed it */
 	return ret;
 }
 
@@ -538,6 +554,11 @@ int lockout_ask(struct lockout *lo, struct sandbox *sb)
 			continue; /* pr->where: why it was not asked */
 		pr->asked = true;
 		pr->cut = a.packet->verdict == NF_DROP;
+		/* the words of what cuts it (a copy's rule text: listed now) */
+		if (pr->cut && sandbox_describe(sb, &a, pr->where, sizeof(pr->where)) == -ENOMEM) {
+			sandbox_answer_free(&a);
+			return -ENOMEM;
+		}
 		if (pr->cut)
 			check_decider(a.packet, pr->where, sizeof(pr->where));
 		sandbox_answer_free(&a);

@@ -42,9 +42,10 @@ struct check_change {
 char *check_copy_text(const struct sandbox *sb, const struct changeset *cs);
 
 /* The one way a check gets its sandbox: made unless *open (then *open is
- * set; sandbox_close it when done), with the change staged in it (none:
- * as the host's). 0, or -EINVAL with nft's message (the change is
- * refused), or -errno. */
+ * set; sandbox_close it when done), with the change staged in it by
+ * differences from what is staged there (sandbox_stage; none: as the
+ * host's). 0, or -EINVAL with nft's message (the change is refused; the
+ * copy is the host's), or -errno (*open false when that closed it). */
 int check_sandbox(struct sandbox *sb, bool *open, const struct check_change *ch, char *err,
 		  size_t errlen);
 

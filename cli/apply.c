@@ -128,11 +128,13 @@ static void dry_run_report(const char *file, const char *dir, const char *text,
 	if (!ret) {
 		struct lockout lo = { 0 };
 
-		ret = snapshot_take(&sb.nl, NULL, 0, false, &before, err, sizeof(err));
+		/* the copy's tables before (kept by the sandbox: no dump) and after */
+		if ((ret = snapfile_copy(&sb.copied, &before)))
+			snprintf(err, sizeof(err), "out of memory");
 		if (!ret)
 			ret = check_sandbox(&sb, &open, &(struct check_change){ .script = text,
 						.include_dir = dir }, err, sizeof(err));
-		if (!ret && !(changed = changed_tables(&before, &sb.staged_copy))) {
+		if (!ret && !(changed = changed_tables(&before, &sb.copied))) {
 			snprintf(err, sizeof(err), "out of memory");
 			ret = -ENOMEM;
 		}
@@ -144,7 +146,8 @@ static void dry_run_report(const char *file, const char *dir, const char *text,
 		}
 		lockout_free(&lo);
 		snapshot_free(&before);
-		sandbox_close(&sb);
+		if (open)
+			sandbox_close(&sb);
 	}
 	if (ret) {
 		cli_fail(0, "cannot tell what %s would change, on a copy of the tables:", file);

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 #include "apply/apply.h"
+#include "apply/compile.h"
 #include "apply/translate.h"
 #include "check/lockout.h"
 #include "model/fmt.h"
@@ -51,12 +52,12 @@ static const char edit_usage[] =
 	"  --genid N                 refuse unless the ruleset is still at generation N\n"
 	"                            (as nfpilot list --json reported it)\n"
 	"  --timeout S, --detach, --confirm-new-session, --force, --ignore-lockout: as\n"
-	"  for apply:\n"
-	"                            it asks on the terminal (no answer reverts)\n"
+	"  for apply; without --detach it asks on the terminal (no answer reverts)\n"
 	"  New rules get a counter unless they have one or --no-counter is given.\n"
 	"  In a table iptables-nft manages, TEXT is iptables syntax as iptables -S prints\n"
 	"  it ('-p tcp --dport 22 -j ACCEPT', compiled by iptables-nft); nft syntax there\n"
-	"  must read back the same in iptables-save, or it is refused.\n";
+	"  must read back the same in iptables-save, or it is refused. One of iptables'\n"
+	"  built-in chains (or its table) not there yet is made as iptables -A makes it.\n";
 
 static bool parse_handle(const char *s, uint64_t *h)
 {
@@ -136,8 +137,67 @@ static int position_handle(struct nl *nl, const struct reader_scope *scope, cons
  * tables', its own in a mixed table) are not translated: iptables-nft
  * compiles them (apply/apply.h), as iptables-translate's nft text would
  * not read back in iptables there. 0 or -errno with err filled. */
-static int translate_words(struct nl *nl, const struct reader_scope *scope, const char *o,
-			   bool confirmed, char **text, char **nft, char *err, size_t errlen)
+static const struct edit *staged(const struct changeset *cs, enum edit_kind kind,
+				 const struct edit *e)
+{
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct edit *s = &cs->edits[i];
+
+		if (s->kind == kind && s->family == e->family && strcmp(s->table, e->table) == 0 &&
+		    (kind == EDIT_TABLE_ADD || strcmp(s->chain, e->chain) == 0))
+			return s;
+	}
+	return NULL;
+}
+
+/* iptables' words for a built-in chain of iptables' that is not there
+ * (`-t ip filter -c FORWARD` where iptables-nft made no FORWARD yet, or
+ * no table filter at all): staged made as iptables-nft makes it at its
+ * first rule (apply/compile.h compile_builtin_chain), the table too when
+ * it is missing, as `iptables -A FORWARD` would. 1 staged (or staged so
+ * before: a rule before this one made it), 0 not such a chain (nothing
+ * staged), -errno with err filled. */
+static int builtin_chain(struct changeset *cs, const struct reader_scope *scope, bool table,
+			 const char *o, char *err, size_t errlen)
+{
+	struct edit t = { .kind = EDIT_TABLE_ADD, .family = scope->family,
+			  .table = (char *)scope->table };
+	struct edit c = t;
+	const struct edit *before;
+	char spec[160], why[512];
+	int ret;
+
+	c.kind = EDIT_CHAIN_ADD;
+	c.chain = (char *)scope->chain;
+	c.text = spec;
+	if (!xtables_family(scope->family))
+		return 0;
+	ret = compile_builtin_chain(scope->family, scope->table, scope->chain, spec,
+				    sizeof(spec), why, sizeof(why));
+	if (ret == -ENOENT)
+		return 0;
+	if (ret) {
+		snprintf(err, errlen, "%s: asking iptables-nft for its chain %s: %s", o,
+			 scope->chain, why);
+		return ret;
+	}
+	if ((before = staged(cs, EDIT_CHAIN_ADD, &c)))
+		/* made by --add-chain: iptables' only if it is iptables' chain */
+		return before->text && strcmp(before->text, spec) == 0;
+	if ((!table && !staged(cs, EDIT_TABLE_ADD, &t) && (ret = changeset_add(cs, &t))) ||
+	    (ret = changeset_add(cs, &c))) {
+		snprintf(err, errlen, "%s: %s", o, strerror(-ret));
+		return ret;
+	}
+	printf("%s: iptables-nft makes %s%s %s %s at its first rule: staged with it (%s)\n", o,
+	       table ? "" : "table and chain ", ruleset_family_name(scope->family), scope->table,
+	       scope->chain, spec);
+	return 1;
+}
+
+static int translate_words(struct nl *nl, struct changeset *cs, const struct reader_scope *scope,
+			   const char *o, bool confirmed, char **text, char **nft, char *err,
+			   size_t errlen)
 {
 	struct reader_scope s = *scope;
 	struct nfp_ruleset rs = { 0 };
@@ -154,6 +214,22 @@ static int translate_words(struct nl *nl, const struct reader_scope *scope, cons
 	if (ret && ret != -ENOENT)
 		return ret;
 	c = ret ? NULL : ruleset_find_chain(&rs.tables[0], scope->chain);
+	/* a built-in chain of iptables' not made yet: as iptables would */
+	if (!c && (ret || rs.tables[0].owner == NFP_OWNER_IPTABLES)) {
+		int made = builtin_chain(cs, scope, ret == 0, o, err, errlen);
+
+		if (made) {
+			ruleset_free(&rs);
+			return made < 0 ? made : 0;
+		}
+	}
+	if (!c && !staged(cs, ret ? EDIT_TABLE_ADD : EDIT_CHAIN_ADD,
+			  &(struct edit){ .family = scope->family, .table = (char *)scope->table,
+					  .chain = (char *)scope->chain })) {
+		/* nowhere to go: named_exists says so, nothing translated */
+		ruleset_free(&rs);
+		return 0;
+	}
 	if (ret || !ruleset_chain_iptables(&rs.tables[0], c))
 		ret = translate_iptables(scope->family, c ? c->type : NULL, *text, nft, err,
 					 errlen);
@@ -185,6 +261,40 @@ static int translate_words(struct nl *nl, const struct reader_scope *scope, cons
 	}
 	*text = *nft;
 	return 0;
+}
+
+/* What e names must be there, in the kernel or made by an edit before
+ * it: else it is refused here, in words, before anything is compiled. 0,
+ * or -ENOENT with err filled, or -errno. */
+static int named_exists(struct nl *nl, const struct changeset *cs, const struct edit *e,
+			const char *o, char *err, size_t errlen)
+{
+	struct reader_scope s = { .family = e->family, .table = e->table, .no_rules = true };
+	struct nfp_ruleset rs = { 0 };
+	const char *fam = ruleset_family_name(e->family) ?: "?";
+	bool chain = e->chain && e->kind != EDIT_CHAIN_ADD;
+	int ret;
+
+	if (e->kind == EDIT_TABLE_ADD || staged(cs, EDIT_TABLE_ADD, e))
+		return 0;
+	if (chain && staged(cs, EDIT_CHAIN_ADD, e))
+		return 0;
+	ret = reader_read(nl, &s, &rs, err, errlen);
+	if (ret == -ENOENT)
+		snprintf(err, errlen, "%s: no table %s %s (--add-table makes it%s)", o, fam, e->table,
+			 xtables_family(e->family) ? "; iptables' words into one of iptables' "
+			 "built-in chains, such as -c INPUT of table filter, make both as "
+			 "iptables does" : "");
+	else if (!ret && chain && !ruleset_find_chain(&rs.tables[0], e->chain)) {
+		bool adds = e->kind == EDIT_INSERT || e->kind == EDIT_POLICY;
+
+		snprintf(err, errlen, "%s: no chain '%s' in table %s %s%s%s%s", o, e->chain, fam,
+			 e->table, adds ? " (--add-chain " : "", adds ? e->chain : "",
+			 adds ? " makes it)" : "");
+		ret = -ENOENT;
+	}
+	ruleset_free(&rs);
+	return ret;
 }
 
 /* the rule text of handle h, for a move (read from the kernel) */
@@ -431,11 +541,13 @@ int cli_edit(int argc, char **argv)
 		} else if (e.kind == EDIT_INSERT || e.kind == EDIT_REPLACE) {
 			e.text = argv[++i];
 			e.add_counter = counter;
-			ret = translate_words(&nl, &scope, o, translate, &e.text, &moved, err,
-					      sizeof(err));
+			ret = translate_words(&nl, &cs, &scope, o, translate, &e.text, &moved,
+					      err, sizeof(err));
 			if (ret)
 				break;
 		}
+		if ((ret = named_exists(&nl, &cs, &e, o, err, sizeof(err))))
+			break;
 		/* the changeset keeps copies of the edit's strings */
 		ret = changeset_add(&cs, &e);
 		free(moved);

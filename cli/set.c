@@ -11,6 +11,7 @@
 #include "model/json.h"
 
 #include "apply/apply.h"
+#include "apply/compile.h"
 #include "model/fmt.h"
 #include "model/ruleset.h"
 #include "model/setelems.h"
@@ -280,6 +281,7 @@ static int do_test(const struct set_args *a, struct setelems *s)
 {
 	uint8_t *key = NULL;
 	char err[1024] = "", buf[1024], *text;
+	struct compile_set k = { 0 };
 	struct nl nl;
 	long i;
 	int ret = nl_open(&nl, err, sizeof(err));
@@ -289,7 +291,10 @@ static int do_test(const struct set_args *a, struct setelems *s)
 	if (!ret && !text)
 		ret = -ENOMEM;
 	if (!ret)
-		ret = apply_element_key(&nl, &s->set, text, &key, err, sizeof(err));
+		ret = apply_set_start(&nl, &s->set, &k, err, sizeof(err));
+	if (!ret)
+		ret = apply_element_key(&k, &s->set, text, &key, err, sizeof(err));
+	compile_set_stop(&k);
 	free(text);
 	nl_close(&nl);
 	if (ret)

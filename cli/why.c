@@ -191,6 +191,8 @@ int cli_why(int argc, char **argv)
 		}
 	}
 	ret = sandbox_ask(&sb, &p, &a, err, sizeof(err));
+	if (!ret && (ret = sandbox_describe(&sb, &a, err, sizeof(err))))
+		sandbox_answer_free(&a);
 	sandbox_close(&sb);
 	if (ret) {
 		ruleset_free(&rs);

@@ -51,9 +51,9 @@ static int put_text(struct setelems *s, const char *str, uint32_t *off)
 	return 0;
 }
 
-/* The arrays beside the rows (counters, times, limits) to the rows'
- * capacity; limits only once a row has one (meters). */
-static int grow_sides(struct setelems *s, bool limits)
+/* The arrays beside the rows (counters, times, stmts) to the rows'
+ * capacity; stmts only once a row has some (meters). */
+static int grow_sides(struct setelems *s, bool stmts)
 {
 	void *p;
 
@@ -69,13 +69,13 @@ static int grow_sides(struct setelems *s, bool limits)
 			return -ENOMEM;
 		s->times = p;
 	}
-	if (limits || s->limits) {
-		p = realloc(s->limits, s->cap * sizeof(*s->limits));
+	if (stmts || s->stmts) {
+		p = realloc(s->stmts, s->cap * sizeof(*s->stmts));
 		if (!p)
 			return -ENOMEM;
-		if (!s->limits)
-			memset(p, 0, s->n * sizeof(*s->limits));
-		s->limits = p;
+		if (!s->stmts)
+			memset(p, 0, s->n * sizeof(*s->stmts));
+		s->stmts = p;
 	}
 	s->side_cap = s->cap;
 	return 0;
@@ -84,7 +84,7 @@ static int grow_sides(struct setelems *s, bool limits)
 int setelems_add(struct setelems *s, const struct setelems_elem *e)
 {
 	size_t keys_len = s->keys_len, text_len = s->text_len;
-	uint32_t limit = 0;
+	uint32_t stmts = 0;
 	struct setelem r = { .verdict = e->verdict };
 	bool vmap = s->set.data_type == NFT_DATA_VERDICT;
 	int ret = 0;
@@ -92,7 +92,8 @@ int setelems_add(struct setelems *s, const struct setelems_elem *e)
 	if (s->keys_len > UINT32_MAX - 4096 || s->text_len > UINT32_MAX - 4096)
 		return -ENOMEM; /* offsets are 32 bits */
 	r.flags = (e->key_end ? SE_RANGE : 0) | (e->catchall ? SE_CATCHALL : 0) |
-		  (e->counter && s->set.counters ? SE_COUNTER : 0);
+		  (e->counter && s->set.counters ? SE_COUNTER : 0) |
+		  (e->counter_first ? SE_COUNTER_FIRST : 0);
 	if (!e->catchall) {
 		ret = put_bytes(s, e->key, s->set.key_len, &r.key);
 		if (!ret && e->key_end)
@@ -110,13 +111,13 @@ int setelems_add(struct setelems *s, const struct setelems_elem *e)
 	}
 	if (!ret && e->comment)
 		ret = put_text(s, e->comment, &r.comment);
-	if (!ret && e->limit)
-		ret = put_text(s, e->limit, &limit);
+	if (!ret && e->stmts && e->stmts[0])
+		ret = put_text(s, e->stmts, &stmts);
 	if (!ret && grow(&s->rows, &s->cap, s->n + 1, sizeof(*s->rows), 1024))
 		ret = -ENOMEM;
 	if (!ret && s->side_cap < s->cap)
-		ret = grow_sides(s, limit != 0);
-	if (!ret && limit && !s->limits)
+		ret = grow_sides(s, stmts != 0);
+	if (!ret && stmts && !s->stmts)
 		ret = grow_sides(s, true);
 	if (ret) {
 		s->keys_len = keys_len;
@@ -132,8 +133,8 @@ int setelems_add(struct setelems *s, const struct setelems_elem *e)
 		s->times[2 * s->n] = e->timeout_ms;
 		s->times[2 * s->n + 1] = e->expires_ms;
 	}
-	if (s->limits)
-		s->limits[s->n] = limit;
+	if (s->stmts)
+		s->stmts[s->n] = stmts;
 	s->n++;
 	return 0;
 }
@@ -157,8 +158,8 @@ void setelems_trim(struct setelems *s)
 		fit(&s->counters, s->n, 2 * sizeof(uint64_t));
 	if (s->times)
 		fit(&s->times, s->n, 2 * sizeof(uint64_t));
-	if (s->limits)
-		fit(&s->limits, s->n, sizeof(*s->limits));
+	if (s->stmts)
+		fit(&s->stmts, s->n, sizeof(*s->stmts));
 	s->cap = s->side_cap = s->n;
 	if (s->keys_len) {
 		fit(&s->keys, s->keys_len, 1);
@@ -170,14 +171,23 @@ void setelems_trim(struct setelems *s)
 	}
 }
 
+static void sort_free(struct setelems *s);
+
+void setelems_clear(struct setelems *s)
+{
+	sort_free(s);
+	s->n = s->keys_len = s->text_len = s->norder = 0;
+}
+
 void setelems_free(struct setelems *s)
 {
+	sort_free(s);
 	free(s->rows);
 	free(s->keys);
 	free(s->text);
 	free(s->counters);
 	free(s->times);
-	free(s->limits);
+	free(s->stmts);
 	free(s->order);
 	memset(s, 0, sizeof(*s));
 }
@@ -185,9 +195,10 @@ void setelems_free(struct setelems *s)
 size_t setelems_bytes(const struct setelems *s)
 {
 	size_t per = sizeof(*s->rows) + (s->counters ? 16 : 0) + (s->times ? 16 : 0) +
-		     (s->limits ? 4 : 0);
+		     (s->stmts ? 4 : 0);
 
-	return s->cap * per + (s->order ? s->n * 4 : 0) + s->keys_cap + s->text_cap;
+	return s->cap * per + (s->order ? s->n * 4 : 0) + (s->sorting ? s->n * 4 : 0) +
+	       s->keys_cap + s->text_cap;
 }
 
 /* ---- writing ---- */
@@ -590,6 +601,12 @@ char *setelems_format_data(const struct setelems *s, size_t i, char *buf, size_t
 	return buf;
 }
 
+char *setelems_format_stmts(const struct setelems *s, size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", s->stmts && s->stmts[i] ? s->text + s->stmts[i] - 1 : "");
+	return buf;
+}
+
 char *setelems_format(const struct setelems *s, size_t i, char *buf, size_t len)
 {
 	const struct setelem *r = &s->rows[i];
@@ -598,12 +615,15 @@ char *setelems_format(const struct setelems *s, size_t i, char *buf, size_t len)
 
 	setelems_format_key(s, i, buf, len);
 	o.at = strlen(buf);
-	if (s->limits && s->limits[i])
-		outf(&o, " %s", s->text + s->limits[i] - 1);
-	if (r->flags & SE_COUNTER)
-		outf(&o, " counter packets %llu bytes %llu",
-		     (unsigned long long)s->counters[2 * i],
-		     (unsigned long long)s->counters[2 * i + 1]);
+	/* the statements in their order: the counter first or last */
+	for (int pass = 0; pass < 2; pass++) {
+		if ((pass == 0) == !(r->flags & SE_COUNTER_FIRST) && s->stmts && s->stmts[i])
+			outf(&o, " %s", s->text + s->stmts[i] - 1);
+		else if ((pass == 0) == !!(r->flags & SE_COUNTER_FIRST) && (r->flags & SE_COUNTER))
+			outf(&o, " counter packets %llu bytes %llu",
+			     (unsigned long long)s->counters[2 * i],
+			     (unsigned long long)s->counters[2 * i + 1]);
+	}
 	if (s->times) {
 		uint64_t to = s->times[2 * i], ex = s->times[2 * i + 1];
 
@@ -645,59 +665,193 @@ bool setelems_holds(const struct setelems *s, size_t i, const uint8_t *key)
 	return true;
 }
 
-static const struct setelems *sort_set; /* qsort has no context argument */
+/* ---- the index ----
+ * Rows already in key order, or in reverse (the kernel dumps a range set
+ * from its highest key), are taken as they are; others by a radix sort
+ * of their keys (least significant byte first, each pass stable): a
+ * pass counts the rows by one byte of their key, then moves them into
+ * place, unless one value holds them all (10.x.y.z: the first byte is 10
+ * everywhere). The catch-all rows stay last. */
 
-static int by_key(const void *a, const void *b)
+struct setelems_sort {
+	uint32_t *tmp;        /* where a pass moves the rows */
+	size_t n;             /* rows when it began: more start it again */
+	size_t m;             /* rows sorted: all but the catch-alls */
+	size_t byte;          /* the key's byte this pass sorts by, + 1; 0: done */
+	size_t at;            /* rows the pass has gone over */
+	bool checking;        /* first: are they in order (or in reverse)? */
+	bool sorted, reversed;
+	bool moving;          /* counted: now moving */
+	size_t count[256];    /* rows a byte value; moving: where the next goes */
+};
+
+static void sort_free(struct setelems *s)
 {
-	const struct setelems *s = sort_set;
-	const struct setelem *ra = &s->rows[*(const uint32_t *)a];
-	const struct setelem *rb = &s->rows[*(const uint32_t *)b];
-
-	/* the catch-all last: it holds what nothing else does */
-	if ((ra->flags ^ rb->flags) & SE_CATCHALL)
-		return ra->flags & SE_CATCHALL ? 1 : -1;
-	return memcmp(s->keys + ra->key, s->keys + rb->key, s->set.key_len);
+	if (s->sorting) {
+		free(s->sorting->tmp);
+		free(s->sorting);
+		s->sorting = NULL;
+	}
 }
 
-static int build_order(struct setelems *s)
+static int sort_begin(struct setelems *s)
 {
-	bool sorted = true, reversed = true;
+	struct setelems_sort *st;
 	uint32_t *o;
+	size_t m = 0;
 
-	if (s->order && s->norder == s->n)
-		return 0;
 	if (s->n > UINT32_MAX)
 		return -ENOMEM;
+	st = calloc(1, sizeof(*st));
 	o = realloc(s->order, (s->n + 1) * sizeof(*o));
-	if (!o)
+	if (o)
+		s->order = o;
+	if (!st || !o || !(st->tmp = malloc((s->n + 1) * sizeof(*st->tmp)))) {
+		free(st);
 		return -ENOMEM;
-	s->order = o;
-	for (size_t i = 0; i < s->n; i++)
-		o[i] = (uint32_t)i;
-	sort_set = s;
-	/* the kernel dumps a range set from its highest key: already in order */
-	for (size_t i = 1; i < s->n && (sorted || reversed); i++) {
-		int c = by_key(&o[i - 1], &o[i]);
-
-		sorted = sorted && c <= 0;
-		reversed = reversed && c >= 0;
 	}
-	if (reversed && !sorted)
-		for (size_t i = 0; i < s->n / 2; i++) {
-			uint32_t t = o[i];
-
-			o[i] = o[s->n - 1 - i];
-			o[s->n - 1 - i] = t;
+	for (size_t i = 0; i < s->n; i++)
+		if (!(s->rows[i].flags & SE_CATCHALL))
+			o[m++] = (uint32_t)i;
+	st->m = m;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->rows[i].flags & SE_CATCHALL) {
+			o[m] = st->tmp[m] = (uint32_t)i;
+			m++;
 		}
-	else if (!sorted)
-		qsort(o, s->n, sizeof(*o), by_key);
+	st->n = s->n;
+	st->byte = s->set.key_len;
+	st->checking = st->sorted = st->reversed = true;
+	st->at = 1;
+	s->norder = 0;
+	s->sorting = st;
+	return 0;
+}
+
+bool setelems_indexed(const struct setelems *s)
+{
+	return !s->sorting && (!s->n || (s->order && s->norder == s->n));
+}
+
+int setelems_index_step(struct setelems *s, size_t rows)
+{
+	struct setelems_sort *st;
+
+	if (setelems_indexed(s))
+		return 0;
+	if (s->sorting && s->sorting->n != s->n)
+		sort_free(s);
+	if (!s->sorting && sort_begin(s))
+		return -ENOMEM;
+	st = s->sorting;
+	while (rows && st->checking) {
+		size_t end = st->m - st->at < rows ? st->m : st->at + rows, from = st->at;
+
+		for (; st->at < end && (st->sorted || st->reversed); st->at++) {
+			int c = memcmp(s->keys + s->rows[s->order[st->at - 1]].key,
+				       s->keys + s->rows[s->order[st->at]].key, s->set.key_len);
+
+			st->sorted = st->sorted && c <= 0;
+			st->reversed = st->reversed && c >= 0;
+		}
+		rows -= st->at - from;
+		if (st->at < st->m && (st->sorted || st->reversed))
+			break;
+		st->checking = false;
+		st->at = 0;
+		if (st->reversed && !st->sorted)
+			for (size_t i = 0; i < st->m / 2; i++) {
+				uint32_t t = s->order[i];
+
+				s->order[i] = s->order[st->m - 1 - i];
+				s->order[st->m - 1 - i] = t;
+			}
+		if (st->sorted || st->reversed)
+			st->byte = 0;
+	}
+	while (rows && st->byte) {
+		const uint8_t *k = s->keys + st->byte - 1;
+		size_t end = st->m - st->at < rows ? st->m : st->at + rows;
+
+		if (st->moving)
+			for (size_t i = st->at; i < end; i++)
+				st->tmp[st->count[k[s->rows[s->order[i]].key]]++] = s->order[i];
+		else
+			for (size_t i = st->at; i < end; i++)
+				st->count[k[s->rows[s->order[i]].key]]++;
+		rows -= end - st->at;
+		st->at = end;
+		if (st->at < st->m)
+			break;
+		st->at = 0;
+		if (st->moving) { /* the rows in tmp now: the catch-alls' tail too */
+			uint32_t *t = s->order;
+
+			s->order = st->tmp;
+			st->tmp = t;
+			st->moving = false;
+		} else {
+			size_t sum = 0;
+			bool one = false;
+
+			for (size_t v = 0; v < 256; v++) {
+				size_t c = st->count[v];
+
+				one |= c == st->m;
+				st->count[v] = sum;
+				sum += c;
+			}
+			st->moving = !one;
+		}
+		if (!st->moving) {
+			memset(st->count, 0, sizeof(st->count));
+			st->byte--;
+		}
+	}
+	if (st->byte)
+		return 1;
+	sort_free(s);
 	s->norder = s->n;
 	return 0;
 }
 
 int setelems_index(struct setelems *s)
 {
-	return s->n ? build_order(s) : 0;
+	int ret;
+
+	while ((ret = setelems_index_step(s, SIZE_MAX)) > 0)
+		;
+	return ret;
+}
+
+long setelems_position(const struct setelems *s, size_t i)
+{
+	size_t lo = 0, hi = s->norder;
+
+	if (!setelems_indexed(s) || i >= s->n || !s->order)
+		return -ENOENT;
+	if (s->rows[i].flags & SE_CATCHALL) { /* last */
+		for (size_t k = s->n; k-- > 0;)
+			if (s->order[k] == i)
+				return (long)k;
+		return -ENOENT;
+	}
+	while (hi > 0 && (s->rows[s->order[hi - 1]].flags & SE_CATCHALL))
+		hi--;
+	/* the first whose key is not below row i's: keys in an index are unique */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(row_key(s, s->order[mid]), row_key(s, i), s->set.key_len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = lo; k < s->norder && memcmp(row_key(s, s->order[k]), row_key(s, i),
+						    s->set.key_len) == 0; k++)
+		if (s->order[k] == i)
+			return (long)k;
+	return -ENOENT;
 }
 
 long setelems_find(struct setelems *s, const uint8_t *key)
@@ -716,7 +870,7 @@ long setelems_find(struct setelems *s, const uint8_t *key)
 				return (long)i;
 		return -ENOENT;
 	}
-	ret = build_order(s);
+	ret = setelems_index(s);
 	if (ret)
 		return ret;
 	/* the last element whose key is <= key (catch-alls sort last) */

@@ -6,9 +6,10 @@
  * them (`10.0.0.0/8`, `10.0.0.1-10.0.0.9`, `10.0.0.1 . 22`, `: jump x`,
  * `counter packets 1 bytes 60 timeout 1h expires 59m58s`) on demand,
  * one element at a time, so a screen formats only the rows it shows.
- * Rows are in the kernel's dump order; setelems_find() sorts an index
- * once and answers "which element holds this key" by binary search.
- * Pure: no kernel access. */
+ * Rows are in the kernel's dump order; an index of the rows in key
+ * order (a radix sort, built whole or a slice at a time so that a screen
+ * keeps answering keys) lets setelems_find() answer "which element holds
+ * this key" by binary search. Pure: no kernel access. */
 #ifndef NFP_SETELEMS_H
 #define NFP_SETELEMS_H
 
@@ -29,6 +30,8 @@ struct setelems_set {
 	uint64_t timeout_ms;         /* the set's default timeout, 0: none */
 	bool counters;               /* elements may carry counters */
 	bool timeouts;               /* elements carry timeout/expires */
+	bool key_typeof;             /* declared by typeof (nft writes that, not
+				      * the type): its userdata says so */
 };
 
 enum {
@@ -37,6 +40,7 @@ enum {
 	SE_JUMP = 4,      /* verdict jump/goto: data is the chain's offset in text */
 	SE_COUNTER = 8,   /* it has a counter (set.counters: in counters[]) */
 	SE_OBJREF = 16,   /* an object map's: data is the object's name in text */
+	SE_COUNTER_FIRST = 32, /* its counter comes before its other statements */
 };
 
 struct setelem {
@@ -57,9 +61,11 @@ struct setelems {
 	size_t text_len, text_cap;
 	uint64_t *counters;      /* 2 a row (packets, bytes) when set.counters */
 	uint64_t *times;         /* 2 a row (timeout, expires, ms) when set.timeouts */
-	uint32_t *limits;        /* a row's limit text offset + 1 (meters), or NULL */
+	uint32_t *stmts;         /* a row's statements but its counter (a meter's
+				  * limit, a quota) as text: offset + 1, or NULL */
 	uint32_t *order;         /* rows sorted by key (setelems_find), or NULL */
-	size_t norder;
+	size_t norder;           /* rows order holds sorted: s->n once built */
+	struct setelems_sort *sorting; /* an index being built, or NULL */
 	size_t side_cap;         /* rows the side arrays have room for */
 };
 
@@ -71,9 +77,12 @@ struct setelems_elem {
 	const char *chain;                   /* jump/goto target, or NULL */
 	const char *objref;                  /* object maps: the object's name */
 	const char *comment;                 /* or NULL */
-	const char *limit;                   /* "limit rate 10/second", or NULL */
+	const char *stmts;                   /* its statements but a counter, as nft
+					      * writes them: "limit rate 10/second",
+					      * "quota 1 mbytes used 12 kbytes"; or NULL */
 	bool catchall;
 	bool counter;                        /* packets, bytes are its counter's */
+	bool counter_first;                  /* ... which comes before stmts */
 	uint64_t packets, bytes;
 	uint64_t timeout_ms, expires_ms;
 };
@@ -82,6 +91,9 @@ struct setelems_elem {
  * number returned (1 when type is no concatenation of known types). */
 uint32_t setelems_field_lens(uint32_t type, uint8_t len[16]);
 
+/* Empty s for another read of the same set: no rows, no index (the
+ * memory kept for the next). */
+void setelems_clear(struct setelems *s);
 /* Append one element. 0 or -ENOMEM (nothing appended). */
 int setelems_add(struct setelems *s, const struct setelems_elem *e);
 void setelems_free(struct setelems *s);
@@ -94,13 +106,16 @@ void setelems_trim(struct setelems *s);
 size_t setelems_bytes(const struct setelems *s);
 
 /* Element i written as nft writes it in a listing: the key (with its
- * range or prefix), ` : ` data or verdict, then counter, timeout,
+ * range or prefix), its statements in their order (limit, quota,
+ * counter), timeout,
  * expires and comment. Kernel strings come out as they are: sanitise
  * before a terminal (fmt_put_safe). Returns buf. */
 char *setelems_format(const struct setelems *s, size_t i, char *buf, size_t len);
-/* Only the key (with its range), or only the data/verdict ("" if none). */
+/* Only the key (with its range), or only the data/verdict ("" if none),
+ * or only the statements but the counter ("" if none). */
 char *setelems_format_key(const struct setelems *s, size_t i, char *buf, size_t len);
 char *setelems_format_data(const struct setelems *s, size_t i, char *buf, size_t len);
+char *setelems_format_stmts(const struct setelems *s, size_t i, char *buf, size_t len);
 /* Field `field` of the key of a concatenation (0 the first, its range
  * too: "22-25"), for a screen's columns; "" past the last. */
 char *setelems_format_field(const struct setelems *s, size_t i, unsigned field, char *buf,
@@ -114,15 +129,23 @@ char *setelems_format_time(uint64_t ms, char *buf, size_t len);
 /* Does the key (set.key_len bytes) fall in element i (equal, or inside
  * its range field by field)? */
 bool setelems_holds(const struct setelems *s, size_t i, const uint8_t *key);
-/* The element that holds key: its row, or -ENOENT; -ENOMEM. The first
- * call sorts an index of the rows (4 bytes a row); ranges are found by
- * binary search (a range set's elements never overlap), a concatenation
- * of ranges by a walk. Call again after adding rows: the index is
- * rebuilt. */
+/* The element that holds key: its row, or -ENOENT; -ENOMEM. The index
+ * of the rows (4 bytes a row) is built first if it is not; ranges are
+ * found by binary search (a range set's elements never overlap), a
+ * concatenation of ranges by a walk. Call again after adding rows: the
+ * index is rebuilt. */
 long setelems_find(struct setelems *s, const uint8_t *key);
-/* The index setelems_find sorts (s->order: the rows in key order, the
+/* Where row i is in the index (s->order[k] == i): k, by the key's binary
+ * search; -ENOENT when the index is not built. */
+long setelems_position(const struct setelems *s, size_t i);
+/* The index setelems_find uses (s->order: the rows in key order, the
  * catch-all last), built now if it is not: a screen's rows in key order.
  * 0 or -ENOMEM. */
 int setelems_index(struct setelems *s);
+/* The same a slice at a time: at most `rows` rows' work a call (each of
+ * the sort's passes, a byte of the key, goes over every row twice).
+ * 1: more to do, 0: built, -ENOMEM. Rows added meanwhile start it again. */
+int setelems_index_step(struct setelems *s, size_t rows);
+bool setelems_indexed(const struct setelems *s);
 
 #endif

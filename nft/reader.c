@@ -1,4 +1,5 @@
 #include "nft/reader.h"
+#include "nft/snapshot.h"
 #include "nft/trace.h"
 
 #include "nft/setread.h"
@@ -366,6 +367,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nfp_table *t = data;
 	struct nftnl_set *ns = nftnl_set_alloc();
+	struct setelems_set info;
 	struct nfp_set *s;
 	uint32_t flags;
 	int ret = MNL_CB_ERROR;
@@ -386,6 +388,18 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	s->handle = nftnl_set_get_u64(ns, NFTNL_SET_HANDLE);
 	s->flags = flags;
 	s->is_map = (flags & (NFT_SET_MAP | NFT_SET_OBJECT)) != 0;
+	/* its type as nft writes it, from the key and data types; one
+	 * declared by typeof, an object map's or a type without a name here
+	 * ("type 42") get nft's text from the listing (ruletext_join) */
+	setread_set_of(ns, &info);
+	if (!info.key_typeof && !(flags & NFT_SET_OBJECT)) {
+		char type[200];
+
+		setelems_type_text(&info, type + 5, sizeof(type) - 5);
+		memcpy(type, "type ", 5);
+		if (!strstr(type + 5, "type "))
+			s->key_type = dup_attr(type);
+	}
 	if (s->name)
 		ret = MNL_CB_OK;
 out:
@@ -535,6 +549,68 @@ int reader_read_rules(struct nl *nl, struct nfp_ruleset *rs, char *err, size_t e
 	}
 	ruleset_classify_owners(rs); /* rules tell iptables-nft's tables */
 	return 0;
+}
+
+/* ---- from a snapshot ---- */
+
+/* The objects of t as the kernel would send them, run through the same
+ * callbacks as a dump's messages. */
+int reader_from_snapshot(const struct snap_table *st, struct nfp_ruleset *rs)
+{
+	char *buf = malloc(NL_RECV_SIZE);
+	struct nlmsghdr *nlh;
+	struct nfp_table *t;
+	size_t before = rs->ntables;
+	int ret = -ENOMEM;
+
+	if (!buf)
+		goto out;
+	ret = 0;
+	if (!st->table || st->absent)
+		goto out;
+	ret = -ENOMEM;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWTABLE, st->family, 0, 0);
+	nftnl_table_nlmsg_build_payload(nlh, st->table);
+	if (table_cb(nlh, rs) != MNL_CB_OK)
+		goto out;
+	t = &rs->tables[rs->ntables - 1];
+	for (size_t i = 0; i < st->nchains; i++) {
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWCHAIN, st->family, 0, 0);
+		nftnl_chain_nlmsg_build_payload(nlh, st->chains[i]);
+		if (chain_cb(nlh, t) != MNL_CB_OK)
+			goto out;
+	}
+	for (size_t i = 0; i < st->nsets; i++) {
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWSET, st->family, 0, 0);
+		nftnl_set_nlmsg_build_payload(nlh, st->sets[i]);
+		if (set_cb(nlh, t) != MNL_CB_OK)
+			goto out;
+	}
+	for (size_t i = 0; i < t->nsets; i++)
+		t->sets[i].nelems = NFP_NELEMS_UNKNOWN;
+	for (size_t i = 0, c = 0; i < st->nrules; i++) {
+		const char *chain = nftnl_rule_get_str(st->rules[i], NFTNL_RULE_CHAIN);
+
+		/* the rules come chain by chain */
+		if (c >= t->nchains || !chain || strcmp(t->chains[c].name, chain) != 0)
+			for (c = 0; c < t->nchains && (!chain || strcmp(t->chains[c].name, chain));
+			     c++)
+				;
+		if (c >= t->nchains)
+			continue;
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE, st->family, 0, 0);
+		nftnl_rule_nlmsg_build_payload(nlh, st->rules[i]);
+		if (rule_cb(nlh, &t->chains[c]) != MNL_CB_OK)
+			goto out;
+	}
+	ruleset_classify_owners(rs);
+	ret = 0;
+out:
+	if (ret)
+		while (rs->ntables > before)
+			ruleset_table_free(&rs->tables[--rs->ntables]);
+	free(buf);
+	return ret;
 }
 
 /* ---- counter refresh ---- */

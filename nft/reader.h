@@ -34,6 +34,13 @@ int reader_read(struct nl *nl, const struct reader_scope *scope,
  * afterwards. 0 or -errno with err filled. */
 int reader_read_rules(struct nl *nl, struct nfp_ruleset *rs, char *err, size_t errlen);
 
+/* A table of a snapshot (nft/snapshot.h) added to rs as if read from the
+ * kernel (no rule text, sets' elements not counted): a copy read once
+ * needs no second dump. 0 (an absent table adds nothing), or -ENOMEM (rs
+ * as it was). */
+struct snap_table;
+int reader_from_snapshot(const struct snap_table *t, struct nfp_ruleset *rs);
+
 /* Re-read only the counters of one chain's rules (and the chain's policy
  * counters). Returns 1 if the chain's rules are no longer the same handles
  * in the same order (the caller should re-read it), 0 if counters were

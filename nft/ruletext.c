@@ -66,7 +66,10 @@ int ruletext_plan_add(struct ruletext_job *job, const char *cmd)
  * buffer, with their flags together and narrowed to the table (or chain)
  * `list table`/`list chain` names: "list chain ip T c; list ruleset ip"
  * fetches chain c and the sets of T without elements, and prints it twice
- * (the join takes the same text twice). An nft that narrowed nothing
+ * (the join takes the same text twice). `list meters ip` after them adds
+ * the meters of T (`list ruleset` leaves them out; alone, it would fetch
+ * every element of the family's sets): with the sets and maps, the type
+ * nft writes of each (typeof, object maps). An nft that narrowed nothing
  * would list the family with each: the same text, but more of it. */
 int ruletext_plan_table(struct ruletext_job *job, const struct nfp_table *t,
 			const char *chain)
@@ -77,8 +80,10 @@ int ruletext_plan_table(struct ruletext_job *job, const struct nfp_table *t,
 
 	ruletext_command(t->family, t->name, chain, cmd, sizeof(cmd));
 	n = strlen(cmd);
-	if (!job->saved && t->nsets && fam && strncmp(cmd, "list ruleset", 12) != 0)
-		snprintf(cmd + n, sizeof(cmd) - n, "; list ruleset %s", fam);
+	if (!job->saved && t->nsets && fam)
+		snprintf(cmd + n, sizeof(cmd) - n, "%s%s; list meters %s",
+			 strncmp(cmd, "list ruleset", 12) ? "; list ruleset " : "",
+			 strncmp(cmd, "list ruleset", 12) ? fam : "", fam);
 	return ruletext_plan_add(job, cmd);
 }
 
@@ -98,8 +103,7 @@ int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs)
 			 * with the rule bound to it */
 			if (!t->chains[j].binding)
 				err = ruletext_plan_table(job, t, t->chains[j].name);
-		/* a table without chains: its sets' key types (the table
-		 * listed terse prints them) */
+		/* a table without chains: the types nft writes of its sets */
 		if (!err && t->nsets && !t->nchains)
 			err = ruletext_plan_table(job, t, NULL);
 	}
@@ -646,18 +650,20 @@ static int join_line(struct join *j, char *line)
 				if (j->table->chains[i].handle == handle)
 					j->chain = &j->table->chains[i];
 			j->next_rule = 0;
-		} else if (starts(body, "set") || starts(body, "map")) {
+		} else if (starts(body, "set") || starts(body, "map") || starts(body, "meter")) {
 			for (size_t i = 0; i < j->table->nsets; i++)
 				if (j->table->sets[i].handle == handle)
 					j->set = &j->table->sets[i];
 		}
 	} else if (depth == 2 && j->chain && handle) {
 		return join_rule(j, body, handle);
-	} else if (depth == 2 && j->set && !j->set->key_type &&
-		   (starts(body, "type") || starts(body, "typeof"))) {
-		j->set->key_type = strdup(body);
-		if (!j->set->key_type)
+	} else if (depth == 2 && j->set && (starts(body, "type") || starts(body, "typeof"))) {
+		char *type = strdup(body);  /* nft's words win (typeof) */
+
+		if (!type)
 			return -ENOMEM;
+		free(j->set->key_type);
+		j->set->key_type = type;
 	}
 	if (j->depth <= 1) {
 		j->chain = NULL;

@@ -37,7 +37,8 @@ int ruletext_plan(struct ruletext_job *job, const struct nfp_ruleset *rs);
 
 /* Add the listing of one chain of t (chain NULL: the whole table), the
  * command of ruletext_command; where t has named sets, so listed that
- * libnftables leaves their elements out (unless job->saved): a table's
+ * libnftables leaves their elements out (unless job->saved) and writes the
+ * type of each set, map and meter of t (typeof, object maps): a table's
  * 1M-element set costs nothing (ruletext.c says how). 0 or -ENOMEM. */
 int ruletext_plan_table(struct ruletext_job *job, const struct nfp_table *t,
 			const char *chain);

@@ -11,6 +11,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +24,22 @@ static int has_counter_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-static int set_cb(const struct nlmsghdr *nlh, void *data)
+static int typeof_cb(const struct nftnl_udata *attr, void *data)
 {
-	struct setelems_set *out = data;
-	struct nftnl_set *s = nftnl_set_alloc();
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_SET_KEY_TYPEOF)
+		*(bool *)data = true;
+	return 0;
+}
+
+void setread_set_of(struct nftnl_set *s, struct setelems_set *out)
+{
 	uint32_t len;
 
-	if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0) {
-		if (s)
-			nftnl_set_free(s);
-		return MNL_CB_ERROR;
+	memset(out, 0, sizeof(*out));
+	if (nftnl_set_is_set(s, NFTNL_SET_USERDATA)) {
+		const void *u = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &len);
+
+		nftnl_udata_parse(u, len, typeof_cb, &out->key_typeof);
 	}
 	out->family = nftnl_set_get_u32(s, NFTNL_SET_FAMILY);
 	snprintf(out->table, sizeof(out->table), "%s", nftnl_set_get_str(s, NFTNL_SET_TABLE));
@@ -61,6 +68,18 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	out->counters = (out->flags & NFT_SET_EVAL) != 0; /* a meter's may */
 	nftnl_set_expr_foreach(s, has_counter_cb, &out->counters);
 	out->timeouts = (out->flags & (NFT_SET_TIMEOUT | NFT_SET_EVAL)) != 0;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0) {
+		if (s)
+			nftnl_set_free(s);
+		return MNL_CB_ERROR;
+	}
+	setread_set_of(s, data);
 	nftnl_set_free(s);
 	return MNL_CB_OK;
 }
@@ -108,8 +127,26 @@ static int udata_cb(const struct nftnl_udata *attr, void *data)
 
 struct exprs {
 	struct setelems_elem *e;
-	char limit[96];
+	char stmts[256];      /* but the counter, as nft writes them */
+	size_t at;
 };
+
+static void stmt(struct exprs *ex, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void stmt(struct exprs *ex, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (ex->at >= sizeof(ex->stmts) - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(ex->stmts + ex->at, sizeof(ex->stmts) - ex->at, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		ex->at = ex->at + (size_t)n < sizeof(ex->stmts) ? ex->at + (size_t)n
+								: sizeof(ex->stmts) - 1;
+	ex->e->stmts = ex->stmts;
+}
 
 static const char *rate_unit(uint64_t seconds)
 {
@@ -142,38 +179,52 @@ static void byte_rate(uint64_t v, uint64_t *n, const char **unit)
 	*unit = units[i];
 }
 
+/* An element's stateful statement as nft writes it (nftables'
+ * statement.c), from the expression's attributes: a counter into its
+ * numbers, a limit or a quota into text. */
 static int elem_expr_cb(struct nftnl_expr *x, void *data)
 {
 	struct exprs *ex = data;
-	const char *name = nftnl_expr_get_str(x, NFTNL_EXPR_NAME);
+	const char *name = nftnl_expr_get_str(x, NFTNL_EXPR_NAME), *sep = ex->at ? " " : "";
+	uint64_t n;
+	const char *unit;
 
 	if (strcmp(name, "counter") == 0) {
 		ex->e->counter = true;
+		ex->e->counter_first = ex->at == 0;
 		ex->e->packets = nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_PACKETS);
 		ex->e->bytes = nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_BYTES);
 	} else if (strcmp(name, "limit") == 0) {
-		uint64_t rate = nftnl_expr_get_u64(x, NFTNL_EXPR_LIMIT_RATE), n;
-		const char *unit = rate_unit(nftnl_expr_get_u64(x, NFTNL_EXPR_LIMIT_UNIT)), *bu;
+		uint64_t rate = nftnl_expr_get_u64(x, NFTNL_EXPR_LIMIT_RATE);
+		const char *per = rate_unit(nftnl_expr_get_u64(x, NFTNL_EXPR_LIMIT_UNIT));
 		uint32_t burst = nftnl_expr_get_u32(x, NFTNL_EXPR_LIMIT_BURST);
-		bool inv = nftnl_expr_get_u32(x, NFTNL_EXPR_LIMIT_FLAGS) & NFT_LIMIT_F_INV;
-		size_t at;
+		const char *inv = nftnl_expr_get_u32(x, NFTNL_EXPR_LIMIT_FLAGS) & NFT_LIMIT_F_INV
+				  ? "over " : "";
 
 		if (nftnl_expr_get_u32(x, NFTNL_EXPR_LIMIT_TYPE) == NFT_LIMIT_PKTS) {
-			at = (size_t)snprintf(ex->limit, sizeof(ex->limit), "limit rate %s%llu/%s",
-					      inv ? "over " : "", (unsigned long long)rate, unit);
-			if (burst && burst != 5 && at < sizeof(ex->limit))
-				snprintf(ex->limit + at, sizeof(ex->limit) - at, " burst %u packets",
-					 burst);
+			stmt(ex, "%slimit rate %s%llu/%s", sep, inv, (unsigned long long)rate, per);
+			if (burst && burst != 5)
+				stmt(ex, " burst %u packets", burst);
 		} else {
-			byte_rate(rate, &n, &bu);
-			at = (size_t)snprintf(ex->limit, sizeof(ex->limit), "limit rate %s%llu %s/%s",
-					      inv ? "over " : "", (unsigned long long)n, bu, unit);
-			byte_rate(burst, &n, &bu);
-			if (burst && at < sizeof(ex->limit))
-				snprintf(ex->limit + at, sizeof(ex->limit) - at, " burst %llu %s",
-					 (unsigned long long)n, bu);
+			byte_rate(rate, &n, &unit);
+			stmt(ex, "%slimit rate %s%llu %s/%s", sep, inv, (unsigned long long)n, unit,
+			     per);
+			byte_rate(burst, &n, &unit);
+			if (burst)
+				stmt(ex, " burst %llu %s", (unsigned long long)n, unit);
 		}
-		ex->e->limit = ex->limit;
+	} else if (strcmp(name, "quota") == 0) {
+		uint64_t used = nftnl_expr_get_u64(x, NFTNL_EXPR_QUOTA_CONSUMED);
+
+		byte_rate(nftnl_expr_get_u64(x, NFTNL_EXPR_QUOTA_BYTES), &n, &unit);
+		stmt(ex, "%squota %s%llu %s", sep,
+		     nftnl_expr_get_u32(x, NFTNL_EXPR_QUOTA_FLAGS) & NFT_QUOTA_F_INV ? "over " : "",
+		     (unsigned long long)n, unit);
+		byte_rate(used, &n, &unit);
+		if (used)
+			stmt(ex, " used %llu %s", (unsigned long long)n, unit);
+	} else {
+		stmt(ex, "%s%s", sep, name); /* one nft has more words for */
 	}
 	return 0;
 }
@@ -197,7 +248,7 @@ static int take_elem(struct nftnl_set_elem *el, void *data)
 	struct setread *r = c->r;
 	struct setelems *s = r->into;
 	struct setelems_elem e = { 0 };
-	struct exprs ex = { &e, "" };
+	struct exprs ex = { &e, "", 0 };
 	struct udata u = { 0 };
 	uint8_t hi[64];
 	uint32_t flags = nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_FLAGS)
@@ -257,6 +308,15 @@ static int take_elem(struct nftnl_set_elem *el, void *data)
 	nftnl_set_elem_expr_foreach(el, elem_expr_cb, &ex);
 	c->err = setelems_add(s, &e);
 	return c->err;
+}
+
+int setread_elems(struct nftnl_set *from, struct setelems *into)
+{
+	struct setread r = { .into = into };
+	struct elem_ctx c = { &r, 0 };
+
+	nftnl_set_elem_foreach(from, take_elem, &c);
+	return c.err;
 }
 
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
@@ -447,9 +507,7 @@ static int start(struct setread *r, uint32_t family, const char *table, const ch
 int setread_start(struct setread *r, struct setelems *into)
 {
 	setread_cancel(r);
-	into->n = 0;
-	into->keys_len = into->text_len = 0;
-	into->norder = 0;
+	setelems_clear(into);
 	r->into = into;
 	return start(r, into->set.family, into->set.table, into->set.name);
 }

@@ -38,6 +38,11 @@
 int setread_set(struct nl *nl, uint32_t family, const char *table, const char *name,
 		struct setelems_set *out);
 
+/* The same from a set read otherwise (nft/reader.c's dump of a table's
+ * sets). */
+struct nftnl_set;
+void setread_set_of(struct nftnl_set *s, struct setelems_set *out);
+
 struct setread_buf;
 
 struct setread {
@@ -74,6 +79,10 @@ int setread_fd(const struct setread *r);
  * (-EINTR: the set changed during the dump; start again). */
 int setread_step(struct setread *r);
 void setread_cancel(struct setread *r);
+
+/* The elements of from (a libnftnl set: compiled ones, apply/compile.h)
+ * appended to into (into->set filled), as a dump's are. 0 or -errno. */
+int setread_elems(struct nftnl_set *from, struct setelems *into);
 
 /* All of it, waiting: setread_set, then the slices until the end (read
  * again if the set changed meanwhile). 0 or -errno with err filled. */

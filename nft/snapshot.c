@@ -65,7 +65,7 @@ void snapshot_step_free(struct undo_step *st)
 	memset(st, 0, sizeof(*st));
 }
 
-static void table_free(struct snap_table *t)
+void snapshot_table_free(struct snap_table *t)
 {
 	for (size_t i = 0; i < t->nchains; i++)
 		nftnl_chain_free(t->chains[i]);
@@ -94,7 +94,7 @@ static void table_free(struct snap_table *t)
 void snapshot_free(struct snapshot *s)
 {
 	for (size_t i = 0; i < s->ntables; i++)
-		table_free(&s->tables[i]);
+		snapshot_table_free(&s->tables[i]);
 	free(s->tables);
 	memset(s, 0, sizeof(*s));
 }

@@ -102,6 +102,8 @@ struct snap_id {
 int snapshot_take(struct nl *nl, const struct snap_id *ids, size_t nids, bool skeleton,
 		  struct snapshot *s, char *err, size_t errlen);
 void snapshot_free(struct snapshot *s);
+/* One table's objects freed (t zeroed, not t itself). */
+void snapshot_table_free(struct snap_table *t);
 
 /* Put every table of s back as it was, in one batch: the kernel takes all
  * of it or nothing. Each table that still exists is restored in place

@@ -17,6 +17,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/chain.h>
+#include <libnftnl/table.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/netfilter.h>
@@ -38,6 +39,7 @@
 #include <unistd.h>
 
 #define PEER_PREFIX "nfpilot-in"
+#define BULK_TABLE "nfpilot_admits"  /* sandbox_admits' */
 
 /* ---- namespaces and netlink ---- */
 
@@ -427,65 +429,81 @@ static int fill(struct sandbox *sb, struct host *h, char *err, size_t errlen)
 	return 0;
 }
 
-/* The handles of the copy against those of the host, from the restore
- * code's own map ("FAMILY\tTABLE\tCHAIN\tOLD\tNEW" lines). */
-static int map_handles(struct sandbox *sb, const struct snapshot *view, char *err,
-		       size_t errlen)
+static struct sandbox_loaded *loaded_table(const struct sandbox *sb, uint32_t family,
+					    const char *name)
 {
-	struct snapshot copy;
-	char *text, *line, *save = NULL;
-	int ret = snapshot_take(&sb->nl, NULL, 0, false, &copy, err, errlen);
+	for (size_t i = 0; i < sb->nloaded; i++)
+		if (sb->loaded[i].family == family && !strcmp(sb->loaded[i].name, name))
+			return &sb->loaded[i];
+	return NULL;
+}
 
-	if (ret)
-		return ret;
-	text = snapshot_handle_map(view, &copy);
-	for (size_t t = 0; text && t < copy.ntables; t++) {
-		struct sandbox_loaded *l = grow_slot(&sb->loaded, &sb->nloaded, &sb->loaded_cap,
-						     sizeof(*sb->loaded), 4);
+/* What the sandbox knew of a table of the copy (its handles, what it held
+ * as loaded) forgotten: it is being read again. */
+static void forget_table(struct sandbox *sb, uint32_t family, const char *name)
+{
+	struct sandbox_loaded *l = loaded_table(sb, family, name);
 
-		if (!l || !(l->name = strdup(copy.tables[t].name))) {
+	if (!l)
+		return;
+	free(l->name);
+	free(l->map);
+	*l = sb->loaded[--sb->nloaded];
+}
+
+/* The handles of the tables of now (read from the copy once before, the
+ * host's, was loaded into it) against those of the host, from the restore
+ * code's own map ("FAMILY\tTABLE\tCHAIN\tOLD\tNEW" lines); and each
+ * table's greatest handle as loaded (greater ones: the change made them). */
+static int map_tables(struct sandbox *sb, const struct snapshot *before,
+		      const struct snapshot *now, char *err, size_t errlen)
+{
+	char *text = NULL, *line, *save = NULL;
+
+	for (size_t t = 0; t < now->ntables; t++)
+		forget_table(sb, now->tables[t].family, now->tables[t].name);
+	for (size_t t = 0; t < now->ntables; t++) {
+		const struct snap_table *st = &now->tables[t];
+		struct sandbox_loaded *l;
+
+		if (st->absent)
+			continue;
+		l = grow_slot(&sb->loaded, &sb->nloaded, &sb->loaded_cap, sizeof(*sb->loaded), 4);
+		if (!l || !(l->name = strdup(st->name))) {
 			if (l)
 				sb->nloaded--;
-			free(text);
-			text = NULL;
-			break;
+			goto oom;
 		}
-		l->family = copy.tables[t].family;
-		l->max = 0;
-		for (size_t r = 0; r < copy.tables[t].nrules; r++) {
-			uint64_t h = nftnl_rule_get_u64(copy.tables[t].rules[r], NFTNL_RULE_HANDLE);
+		l->family = st->family;
+		for (size_t r = 0; r < st->nrules; r++) {
+			uint64_t h = nftnl_rule_get_u64(st->rules[r], NFTNL_RULE_HANDLE);
 
 			l->max = h > l->max ? h : l->max;
 		}
 	}
-	snapshot_free(&copy);
-	if (!text) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if (!(text = snapshot_handle_map(before, now)))
+		goto oom;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char fam[16], table[256];
 		unsigned long long real, cp;
+		struct sandbox_loaded *l;
 		struct sandbox_handle *m;
 		uint32_t family;
 
 		if (sscanf(line, "%15[^\t]\t%255[^\t]\t%*[^\t]\t%llu\t%llu", fam, table, &real,
-			   &cp) != 4 || ruleset_family_parse(fam, &family))
+			   &cp) != 4 || ruleset_family_parse(fam, &family) ||
+		    !(l = loaded_table(sb, family, table)))
 			continue;
-		m = grow_slot(&sb->map, &sb->nmap, &sb->map_cap, sizeof(*sb->map), 16);
-		if (!m || !(m->table = strdup(table))) {
-			if (m)
-				sb->nmap--;
-			free(text);
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
-		}
-		m->family = family;
-		m->copy = cp;
-		m->real = real;
+		if (!(m = grow_slot(&l->map, &l->nmap, &l->map_cap, sizeof(*l->map), 16)))
+			goto oom;
+		*m = (struct sandbox_handle){ cp, real };
 	}
 	free(text);
 	return 0;
+oom:
+	free(text);
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
 }
 
 /* The host's tables but nfpilot's own tracing tables. */
@@ -503,6 +521,8 @@ static int tables_view(const struct snapshot *all, struct snapshot *view)
 }
 
 static int find_unsure(struct sandbox *sb, const struct snapshot *snap, char *err, size_t errlen);
+static int chain_text(struct sandbox *sb, const struct trace_packet *p, char *err,
+		      size_t errlen);
 
 static int inside(struct sandbox *sb, struct host *h, char *err, size_t errlen)
 {
@@ -534,7 +554,9 @@ static int inside(struct sandbox *sb, struct host *h, char *err, size_t errlen)
 		snprintf(err, errlen, "sandbox: the copy of the tables was refused: %s", why);
 	}
 	if (!ret)
-		ret = map_handles(sb, &view, err, errlen);
+		ret = snapshot_take(&sb->nl, NULL, 0, false, &sb->copied, err, errlen);
+	if (!ret)
+		ret = map_tables(sb, &view, &sb->copied, err, errlen);
 	if (!ret)
 		ret = find_unsure(sb, &sb->real, err, errlen);
 	free(view.tables);
@@ -629,15 +651,18 @@ void sandbox_close(struct sandbox *sb)
 	if (sb->home >= 0)
 		close(sb->home);
 	snapshot_free(&sb->real);
-	for (size_t i = 0; i < sb->nmap; i++)
-		free(sb->map[i].table);
-	free(sb->map);
 	free(sb->links);
 	free(sb->local);
 	free(sb->unsure);
-	snapshot_free(&sb->staged_copy);
-	for (size_t i = 0; i < sb->nloaded; i++)
+	snapshot_free(&sb->copied);
+	free(sb->script);
+	for (size_t i = 0; i < sb->ntouched; i++)
+		free(sb->touched[i].name);
+	free(sb->touched);
+	for (size_t i = 0; i < sb->nloaded; i++) {
 		free(sb->loaded[i].name);
+		free(sb->loaded[i].map);
+	}
 	free(sb->loaded);
 	ruleset_free(&sb->copy);
 	memset(sb, 0, sizeof(*sb));
@@ -838,21 +863,56 @@ static int oper_cb(const struct nlmsghdr *nlh, void *data)
  * the kernel defers). Whether it has, asked once; and waited for, once per
  * interface, at most SANDBOX_READY_SECS. */
 #define SANDBOX_READY_SECS 10.0
+/* An IPv6 address of the interface index that is still tentative */
+struct tentative {
+	uint32_t index;
+	bool any;
+};
+
+static int tentative_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct tentative *t = data;
+	uint32_t flags = ifa->ifa_flags;
+	const struct nlattr *a;
+
+	if (ifa->ifa_index != t->index)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*ifa))
+		if (mnl_attr_get_type(a) == IFA_FLAGS && !mnl_attr_validate(a, MNL_TYPE_U32))
+			flags = mnl_attr_get_u32(a);
+	t->any |= (flags & IFA_F_TENTATIVE) != 0;
+	return MNL_CB_OK;
+}
+
+/* ... and an IPv6 address is taken only once the kernel's address
+ * configuration, also deferred work, has made it usable: a packet to an
+ * address still tentative goes nowhere (no rule sees it), even without
+ * duplicate address detection (fill) */
 static bool is_ready(struct sandbox *sb, struct sandbox_link *l)
 {
 	char buf[256] = { 0 };
 	struct nlmsghdr *nlh = rt_request(buf, RTM_GETLINK, NLM_F_ACK, ++sb->seq);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct tentative t = { l->index, false };
+	struct ifaddrmsg *ifa;
 	uint8_t oper = 0;
 
 	if (l->ready)
 		return true;
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = (int)l->peer;
-	if (talk(sb->rt, nlh, oper_cb, &oper))
+	if (talk(sb->rt, nlh, oper_cb, &oper) || oper != 6) /* IF_OPER_UP (linux/if.h
+							      * clashes with net/if.h) */
 		return false;
-	l->ready = oper == 6; /* IF_OPER_UP (linux/if.h clashes with net/if.h) */
-	return l->ready;
+	memset(buf, 0, sizeof(buf));
+	nlh = rt_request(buf, RTM_GETADDR, NLM_F_DUMP, ++sb->seq);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	if (talk(sb->rt, nlh, tentative_cb, &t) || t.any)
+		return false;
+	l->ready = true;
+	return true;
 }
 
 static void wait_ready(struct sandbox *sb, struct sandbox_link *l)
@@ -999,10 +1059,11 @@ static int tracing(struct sandbox *sb, char *err, size_t errlen)
 static uint64_t map_handle(const struct sandbox *sb, uint32_t family, const char *table,
 			   uint64_t h, bool to_real)
 {
-	for (size_t i = 0; i < sb->nmap; i++)
-		if (sb->map[i].family == family && (to_real ? sb->map[i].copy : sb->map[i].real) == h &&
-		    !strcmp(sb->map[i].table, table))
-			return to_real ? sb->map[i].real : sb->map[i].copy;
+	const struct sandbox_loaded *l = loaded_table(sb, family, table);
+
+	for (size_t i = 0; l && i < l->nmap; i++)
+		if ((to_real ? l->map[i].copy : l->map[i].real) == h)
+			return to_real ? l->map[i].real : l->map[i].copy;
 	return h;
 }
 
@@ -1185,10 +1246,9 @@ static int rule_notes(const struct sandbox *sb, struct sandbox_answer *a)
 /* Did the staged change make the copy's rule handle of table? */
 static bool is_new(const struct sandbox *sb, uint32_t family, const char *table, uint64_t handle)
 {
-	for (size_t k = 0; k < sb->nloaded; k++)
-		if (sb->loaded[k].family == family && !strcmp(sb->loaded[k].name, table))
-			return handle > sb->loaded[k].max;
-	return true;
+	const struct sandbox_loaded *l = loaded_table(sb, family, table);
+
+	return !l || handle > l->max;
 }
 
 /* The rules on p's path that the staged change made. */
@@ -1295,6 +1355,30 @@ static int ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer
 	return sb->staged ? 0 : rule_notes(sb, a);
 }
 
+static int drop_bulk(struct sandbox *sb, char *err, size_t errlen)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct batch b;
+	int tag, ret = t ? batch_open(&b, 0) : -ENOMEM;
+
+	if (!ret) {
+		nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+		nftnl_table_set_str(t, NFTNL_TABLE_NAME, BULK_TABLE);
+		nftnl_table_nlmsg_build_payload(batch_msg(&b, NFT_MSG_DELTABLE, NFPROTO_INET,
+							  NLM_F_ACK), t);
+		batch_push(&b, -1);
+		ret = batch_commit(&sb->nl, &b, &tag, err, errlen);
+		batch_free(&b);
+	}
+	if (t)
+		nftnl_table_free(t);
+	if (!ret)
+		sb->bulk = false;
+	else if (ret == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	return ret;
+}
+
 int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer *a, char *err,
 		size_t errlen)
 {
@@ -1303,6 +1387,11 @@ int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answe
 	memset(a, 0, sizeof(*a));
 	if ((ret = enter(sb->ns))) {
 		snprintf(err, errlen, "sandbox: cannot enter it: %s", strerror(-ret));
+		return ret;
+	}
+	/* the table of admissions' chains would be steps of the answer */
+	if (sb->bulk && (ret = drop_bulk(sb, err, errlen))) {
+		enter(sb->home);
 		return ret;
 	}
 	ret = ask(sb, p, a, err, errlen);
@@ -1319,6 +1408,42 @@ int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answe
 	return ret;
 }
 
+int sandbox_describe(struct sandbox *sb, struct sandbox_answer *a, char *err, size_t errlen)
+{
+	struct trace_packet *p = a->packet;
+	int ret;
+
+	if (!sb->staged)
+		return 0;
+	if ((ret = enter(sb->ns))) {
+		snprintf(err, errlen, "sandbox: cannot enter it: %s", strerror(-ret));
+		return ret;
+	}
+	ret = chain_text(sb, p, err, errlen);
+	if (enter(sb->home) < 0 && !ret) {
+		ret = -errno;
+		snprintf(err, errlen, "sandbox: cannot come back to this namespace: %s",
+			 strerror(errno));
+	}
+	for (size_t i = 0; !ret && i < p->nsteps; i++) {
+		struct trace_step *st = &p->steps[i];
+		const struct nfp_table *t = ruleset_find_table(&sb->copy, st->family, st->table);
+		const struct nfp_chain *c = t ? ruleset_find_chain(t, st->chain) : NULL;
+		const struct nfp_rule *r;
+
+		if (st->kind != TRACE_RULE || st->text || !c)
+			continue;
+		/* the copy's handle: a new rule's is that already */
+		r = ruleset_find_rule(c, st->staged >= 0 ? st->handle
+					 : sandbox_copy_handle(sb, st->family, st->table, st->handle));
+		if (r && r->text && !(st->text = strdup(r->text))) {
+			snprintf(err, errlen, "out of memory");
+			ret = -ENOMEM;
+		}
+	}
+	return ret;
+}
+
 void sandbox_answer_free(struct sandbox_answer *a)
 {
 	trace_packet_free(a->packet);
@@ -1331,25 +1456,49 @@ void sandbox_answer_free(struct sandbox_answer *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* The copy, read back with its rule text (as the rules screen has it: the
- * listing of nft/ruletext.h, whose tables of iptables-nft's families are
- * listed each in a process of its own — libxtables knows one family's
- * extensions a process, and lists an ip6 table's after an ip table's as
- * "XT target DNAT not found"). Called in the sandbox's namespace: the
- * listing's thread, and the processes it starts, are made there. */
-static int read_copy(struct sandbox *sb, char *err, size_t errlen)
+/* The text of the copy's chains p went through that have none yet, from
+ * the listing of nft/ruletext.h (the rules screen's: tables of
+ * iptables-nft's families are listed each in a process of its own —
+ * libxtables knows one family's extensions a process, and lists an ip6
+ * table's after an ip table's as "XT target DNAT not found"). An answer
+ * needs a few chains, not the copy's every rule. Called in the sandbox's
+ * namespace: the listing's thread, and the processes it starts, are made
+ * there. */
+static int chain_text(struct sandbox *sb, const struct trace_packet *p, char *err,
+		      size_t errlen)
 {
-	struct reader_scope all = { 0 };
 	struct ruletext_job job = { .numeric = true };
-	int ret = reader_read(&sb->nl, &all, &sb->copy, err, errlen);
+	struct nfp_chain *listed[64];
+	size_t nlisted = 0;
+	char cmd[1024];
+	int ret = 0;
 
-	if (!ret && !(ret = ruletext_plan(&job, &sb->copy)) && !(ret = ruletext_start(&job)))
+	for (size_t i = 0; !ret && i < p->nsteps && nlisted < 64; i++) {
+		const struct trace_step *st = &p->steps[i];
+		struct nfp_table *t = st->kind == TRACE_RULE
+				      ? (struct nfp_table *)ruleset_find_table(&sb->copy, st->family,
+									      st->table) : NULL;
+		struct nfp_chain *c = t ? (struct nfp_chain *)ruleset_find_chain(t, st->chain) : NULL;
+
+		if (!c || c->text_loaded)
+			continue;
+		/* a chain binding has no name nft takes: listed with its table */
+		ruletext_command(t->family, t->name, c->binding ? NULL : c->name, cmd, sizeof(cmd));
+		ret = ruletext_plan_add(&job, cmd);
+		c->text_loaded = true;
+		listed[nlisted++] = c;
+	}
+	if (!ret && job.ncmds && !(ret = ruletext_start(&job)))
 		ret = ruletext_wait(&job);
-	if (!ret && ruletext_join(&sb->copy, job.text ? job.text : "") < 0)
-		ret = -EIO;
-	if (ret && !err[0])
+	if (!ret && job.ncmds && ruletext_join(&sb->copy, job.text ? job.text : "") < 0)
+		ret = -ENOMEM;
+	if (ret) {
+		/* asked again at the next answer */
+		for (size_t i = 0; i < nlisted; i++)
+			listed[i]->text_loaded = false;
 		snprintf(err, errlen, "sandbox: cannot list the copy's rule text: %s",
 			 job.errmsg[0] ? job.errmsg : strerror(-ret));
+	}
 	ruletext_job_free(&job);
 	return ret;
 }
@@ -1381,42 +1530,343 @@ static int change_copy(struct sandbox *sb, const char *script, const char *inclu
 	return ret;
 }
 
-static int stage(struct sandbox *sb, const char *script, const char *include_dir,
-		 const struct snapshot *tables, char *err, size_t errlen)
+/* A table of the sandbox's own (its tracing table, its table of
+ * admissions): never copied, never put back. */
+static bool own_table(uint32_t family, const char *name)
 {
-	int ret;
+	return family == NFPROTO_INET &&
+	       (!strcmp(name, BULK_TABLE) ||
+		!strncmp(name, TRACE_TABLE_PREFIX, strlen(TRACE_TABLE_PREFIX)));
+}
 
-	if (sb->staged || sb->bulk) {
-		sandbox_close(sb);
-		if ((ret = sandbox_open(sb, err, errlen)))
-			return ret;
-	}
-	/* the change may flush the ruleset: the tracing table is made again
-	 * at the next question */
-	if (sb->tracing) {
+static struct snap_table *snap_find(const struct snapshot *s, uint32_t family, const char *name)
+{
+	for (size_t i = 0; i < s->ntables; i++)
+		if (s->tables[i].family == family && !strcmp(s->tables[i].name, name))
+			return &s->tables[i];
+	return NULL;
+}
+
+/* A table of the copy is gone, or changed: its own are made again when
+ * next needed */
+static void own_gone(struct sandbox *sb, const char *name)
+{
+	if (!strcmp(name, BULK_TABLE))
+		sb->bulk = false;
+	else if (sb->tracing) {
 		trace_close(&sb->trace);
 		sb->tracing = false;
 	}
+}
+
+/* The tables of fresh (read from the copy) in place of theirs in
+ * sb->copied and sb->copy (absent ones: gone from both); fresh is emptied. */
+static int merge(struct sandbox *sb, struct snapshot *fresh)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < fresh->ntables; i++) {
+		struct snap_table *ft = &fresh->tables[i];
+		struct snap_table *st = snap_find(&sb->copied, ft->family, ft->name);
+		const struct nfp_table *ct = sb->derived ? ruleset_find_table(&sb->copy, ft->family,
+									     ft->name) : NULL;
+
+		if (ct) {
+			size_t k = (size_t)(ct - sb->copy.tables);
+
+			ruleset_table_free(&sb->copy.tables[k]);
+			memmove(&sb->copy.tables[k], &sb->copy.tables[k + 1],
+				(sb->copy.ntables - k - 1) * sizeof(*sb->copy.tables));
+			sb->copy.ntables--;
+		}
+		if (!ret && sb->derived)
+			ret = reader_from_snapshot(ft, &sb->copy);
+		if (st)
+			snapshot_table_free(st);
+		if (ft->absent) {
+			if (st) {
+				size_t k = (size_t)(st - sb->copied.tables);
+
+				memmove(st, st + 1, (sb->copied.ntables - k - 1) * sizeof(*st));
+				sb->copied.ntables--;
+			}
+			snapshot_table_free(ft);
+			continue;
+		}
+		if (!st && !(st = grow_slot(&sb->copied.tables, &sb->copied.ntables,
+					    &sb->copied.tables_cap, sizeof(*st), 8))) {
+			snapshot_table_free(ft);
+			ret = -ENOMEM;
+			continue;
+		}
+		*st = *ft;
+		memset(ft, 0, sizeof(*ft));
+	}
+	sb->copied.genid = fresh->genid;
+	free(fresh->tables);
+	memset(fresh, 0, sizeof(*fresh));
+	return ret;
+}
+
+static int touch(struct sandbox *sb, uint32_t family, const char *name)
+{
+	struct changed_table *t;
+
+	for (size_t i = 0; i < sb->ntouched; i++)
+		if (sb->touched[i].family == family && !strcmp(sb->touched[i].name, name))
+			return 0;
+	t = grow_slot(&sb->touched, &sb->ntouched, &sb->touched_cap, sizeof(*t), 8);
+	if (!t || !(t->name = strdup(name))) {
+		if (t)
+			sb->ntouched--;
+		return -ENOMEM;
+	}
+	t->family = family;
+	return 0;
+}
+
+/* Read again what a change touched: the tables w names (NULL: the watch
+ * could not tell; every table the copy or the host has), into copied and
+ * copy, and noted as touched. */
+static int reread(struct sandbox *sb, const struct changed_watch *w, char *err, size_t errlen)
+{
+	struct snapshot fresh = { 0 };
+	struct snap_id *ids;
+	size_t n = 0, cap = w ? w->ntables : sb->copied.ntables + sb->real.ntables;
+	int ret = 0;
+
+	if (!(ids = calloc(cap + 1, sizeof(*ids)))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; w && i < w->ntables; i++) {
+		if (own_table(w->tables[i].family, w->tables[i].name))
+			own_gone(sb, w->tables[i].name);
+		else
+			ids[n++] = (struct snap_id){ w->tables[i].family, w->tables[i].name };
+	}
+	if (!w) {
+		/* whatever the change did to the sandbox's own tables */
+		sb->bulk = false;
+		own_gone(sb, TRACE_TABLE_PREFIX);
+		for (size_t i = 0; i < sb->copied.ntables; i++)
+			ids[n++] = (struct snap_id){ sb->copied.tables[i].family,
+						     sb->copied.tables[i].name };
+		for (size_t i = 0; i < sb->real.ntables; i++)
+			if (!own_table(sb->real.tables[i].family, sb->real.tables[i].name) &&
+			    !snap_find(&sb->copied, sb->real.tables[i].family, sb->real.tables[i].name))
+				ids[n++] = (struct snap_id){ sb->real.tables[i].family,
+							     sb->real.tables[i].name };
+		/* and those it made: any table but the sandbox's own */
+		ret = snapshot_take(&sb->nl, NULL, 0, true, &fresh, err, errlen);
+		for (size_t i = 0; !ret && i < fresh.ntables; i++) {
+			const struct snap_table *t = &fresh.tables[i];
+			bool known = own_table(t->family, t->name);
+			struct snap_id *more;
+
+			for (size_t k = 0; k < n && !known; k++)
+				known = ids[k].family == t->family && !strcmp(ids[k].name, t->name);
+			if (known)
+				continue;
+			if (!(more = realloc(ids, (n + 2) * sizeof(*ids)))) {
+				ret = -ENOMEM;
+				break;
+			}
+			ids = more;
+			ids[n++] = (struct snap_id){ t->family, t->name };
+		}
+	}
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = touch(sb, ids[i].family, ids[i].name);
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	/* the names in ids are fresh's until it goes */
+	if (!ret && n) {
+		struct snapshot skel = fresh;
+
+		memset(&fresh, 0, sizeof(fresh));
+		ret = snapshot_take(&sb->nl, ids, n, false, &fresh, err, errlen);
+		snapshot_free(&skel);
+		if (!ret && (ret = merge(sb, &fresh)))
+			snprintf(err, errlen, "out of memory");
+	}
+	snapshot_free(&fresh);
+	free(ids);
+	return ret;
+}
+
+/* The tables the changes touched put back as the host has them (sb->real),
+ * or deleted where the host has none: the copy is the host's again. Their
+ * rules have new handles: read again, mapped again. */
+static int put_back(struct sandbox *sb, char *err, size_t errlen)
+{
+	struct snapshot back = { 0 }, fresh = { 0 };
+	struct snap_id *ids = calloc(sb->ntouched + 1, sizeof(*ids));
+	int ret = 0;
+
+	back.tables = calloc(sb->ntouched + 1, sizeof(*back.tables));
+	if (!ids || !back.tables) {
+		free(ids);
+		free(back.tables);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < sb->ntouched; i++) {
+		const struct changed_table *t = &sb->touched[i];
+		const struct snap_table *rt = snap_find(&sb->real, t->family, t->name);
+
+		ids[i] = (struct snap_id){ t->family, t->name };
+		back.tables[i] = rt ? *rt : (struct snap_table){ .family = t->family,
+								  .name = t->name, .absent = true };
+	}
+	back.ntables = sb->ntouched;
+	if (back.ntables)
+		ret = snapshot_restore(&sb->nl, &back, 0, 0, NULL, err, errlen);
+	if (!ret && back.ntables)
+		ret = snapshot_take(&sb->nl, ids, back.ntables, false, &fresh, err, errlen);
+	if (!ret && back.ntables)
+		ret = map_tables(sb, &back, &fresh, err, errlen);
+	if (!ret && back.ntables && (ret = merge(sb, &fresh)))
+		snprintf(err, errlen, "out of memory");
+	snapshot_free(&fresh);
+	free(back.tables);
+	free(ids);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < sb->ntouched; i++)
+		free(sb->touched[i].name);
+	sb->ntouched = 0;
+	sb->staged = false;
+	free(sb->script);
+	sb->script = NULL;
+	return 0;
+}
+
+/* Run the change on the copy, the kernel telling which tables it touched;
+ * read those again. */
+static int change(struct sandbox *sb, const char *script, const char *include_dir,
+		  const struct snapshot *tables, char *err, size_t errlen)
+{
+	struct changed_watch w;
+	uint32_t before = 0, after = 0;
+	bool told = false, watching;
+	char why[512];
+	int ret, r;
+
+	if (!sb->derived) {
+		for (size_t i = 0; i < sb->copied.ntables; i++)
+			if ((ret = reader_from_snapshot(&sb->copied.tables[i], &sb->copy))) {
+				snprintf(err, errlen, "out of memory");
+				return ret;
+			}
+		sb->derived = true;
+	}
+	watching = !nl_genid(&sb->nl, &before) && !changed_start(&w, why, sizeof(why));
+	ret = change_copy(sb, script, include_dir, tables, err, errlen);
+	if (watching) {
+		/* a refused transaction commits nothing: no generation */
+		told = nl_genid(&sb->nl, &after) == 0 &&
+		       (changed_stop(&w, after) || (!w.lost && after == before));
+		told = told && (!ret || after == before);
+	}
+	if (!ret)
+		sb->staged = true;
+	if ((!ret || !told) && (r = reread(sb, told ? &w : NULL, why, sizeof(why)))) {
+		snprintf(err, errlen, "%s", why);
+		ret = r == -EINVAL ? -EIO : r; /* -EINVAL: nft refusing the change */
+	}
+	if (watching)
+		changed_free(&w);
+	return ret;
+}
+
+/* script begins with staged, whole lines of it: what is left, else NULL */
+static const char *rest_of(const char *staged, const char *script)
+{
+	size_t n = staged ? strlen(staged) : 0;
+
+	if (!n || staged[n - 1] != '\n' || strncmp(staged, script, n) != 0)
+		return NULL;
+	return script + n;
+}
+
+static int stage(struct sandbox *sb, const char *script, const char *include_dir,
+		 const struct snapshot *tables, char *err, size_t errlen)
+{
+	const char *run = script, *rest;
+	bool nothing = !tables && !script[strspn(script, " \t\n")];
+	char why[512] = "";
+	int ret;
+
+	err[0] = 0;
+	/* a script is known by its text when it includes no file */
+	if (script && include_dir)
+		rest = NULL;
+	else if (script && sb->script && !strcmp(script, sb->script))
+		return 0;
+	else
+		rest = script ? rest_of(sb->script, script) : NULL;
+	if (nothing && !sb->staged)
+		return 0;
 	if ((ret = enter(sb->ns))) {
 		snprintf(err, errlen, "sandbox: cannot enter it: %s", strerror(-ret));
-		return ret;
+		goto closed;
 	}
-	ret = change_copy(sb, script, include_dir, tables, err, errlen);
-	if (!ret) {
-		sb->staged = true;
-		ret = read_copy(sb, err, errlen);
+	if (rest) {
+		run = rest;
+	} else if (sb->staged && (ret = put_back(sb, why, sizeof(why)))) {
+		/* not nft refusing the change: the copy is no longer known */
+		snprintf(err, errlen, "sandbox: the tables staged before could not be put back: "
+			 "%s", why);
+		ret = ret == -EINVAL ? -EIO : ret;
+		goto failed;
 	}
-	/* what the sandbox cannot vouch for, in the changed copy */
-	if (!ret)
-		ret = snapshot_take(&sb->nl, NULL, 0, false, &sb->staged_copy, err, errlen);
-	if (!ret)
-		ret = find_unsure(sb, &sb->staged_copy, err, errlen);
-	if (enter(sb->home) < 0 && !ret) {
+	if (!nothing)
+		ret = change(sb, run, include_dir, tables, err, errlen);
+	if (!ret && script && !include_dir && sb->staged) {
+		free(sb->script);
+		if (!(sb->script = strdup(script)))
+			ret = -ENOMEM;
+	} else if (!ret) {
+		free(sb->script);
+		sb->script = NULL;
+	}
+	/* refused: the host's ruleset, nothing staged */
+	if (ret == -EINVAL && sb->staged && put_back(sb, why, sizeof(why)))
+		ret = -EIO;
+	/* what the sandbox cannot vouch for, in the copy as it is now */
+	if ((!ret || ret == -EINVAL) && find_unsure(sb, sb->staged ? &sb->copied : &sb->real,
+						     why, sizeof(why)))
+		ret = -ENOMEM;
+	if (enter(sb->home) < 0 && (!ret || ret == -EINVAL)) {
 		ret = -errno;
 		snprintf(err, errlen, "sandbox: cannot come back to this namespace: %s",
 			 strerror(errno));
 	}
+	if (!ret || ret == -EINVAL)
+		return ret;
+failed:
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	else if (!err[0])
+		snprintf(err, errlen, "sandbox: %s", why[0] ? why : strerror(-ret));
+closed:
+	/* not the copy it should be: gone, and said so (sandbox_is_open) */
+	if (enter(sb->home) < 0) {
+		/* sandbox_close leaves the namespace with its last fd */
+	}
+	sandbox_close(sb);
 	return ret;
+}
+
+bool sandbox_stage_adds(const struct sandbox *sb, const char *script)
+{
+	return sb->script && (!strcmp(sb->script, script) || rest_of(sb->script, script));
+}
+
+bool sandbox_is_open(const struct sandbox *sb)
+{
+	return sb->ns >= 0;
 }
 
 int sandbox_stage(struct sandbox *sb, const char *script, const char *include_dir, char *err,
@@ -1433,7 +1883,6 @@ int sandbox_stage_tables(struct sandbox *sb, const struct snapshot *tables, char
 
 /* ---- many questions at once: sandbox_admits ---- */
 
-#define BULK_TABLE "nfpilot_admits"
 #define BULK_KEY 44   /* the longest key: proto, two IPv6 addresses, two ports */
 
 /* The bulk table (sandbox.h): arrivals first of prerouting, admissions

@@ -29,13 +29,16 @@
  * depends on the one before. The copy is of the host's generation
  * real.genid: when the host's ruleset moves on, make the sandbox anew
  * (sandbox_close, sandbox_open; the live view learns it from the monitor
- * group), and stage again what is staged. A screen draws an answer as it draws a
- * traced packet (nft/trace.h: its header line, then its steps), with the
- * notes under it. */
+ * group), and stage again what is staged. Between the two, a change is
+ * staged by differences (sandbox_stage): a question asked after each key
+ * of the live view costs the change, not a copy. A screen draws an answer
+ * as it draws a traced packet (nft/trace.h: its header line, then its
+ * steps), with the notes under it. */
 #ifndef NFP_SANDBOX_H
 #define NFP_SANDBOX_H
 
 #include "model/ruleset.h"
+#include "nft/changed.h"
 #include "nft/nl.h"
 #include "nft/snapshot.h"
 #include "nft/trace.h"
@@ -56,8 +59,6 @@ struct sandbox_link {
 
 /* A rule of the copy and the real rule it is (by table, chain, position). */
 struct sandbox_handle {
-	uint32_t family;
-	char *table;
 	uint64_t copy, real;
 };
 
@@ -74,8 +75,6 @@ struct sandbox {
 	int sock[3];                  /* packet, raw IPv4 and raw IPv6 sockets, in it */
 	uint32_t seq;
 	struct snapshot real;         /* the tables copied, as read from the host */
-	struct sandbox_handle *map;   /* handles that differ */
-	size_t nmap, map_cap;
 	struct sandbox_link *links;
 	size_t nlinks, links_cap;
 	uint8_t (*local)[17];         /* the host's addresses: family, then 16 bytes */
@@ -83,7 +82,7 @@ struct sandbox {
 	unsigned skipped;             /* routes or addresses the copy refused */
 	uint32_t next_index;          /* for interfaces made up (peers, unknown names) */
 	double opened;                /* monotonic seconds */
-	const struct snapshot *scanned; /* real, or staged_copy once staged */
+	const struct snapshot *scanned; /* real, or copied once staged */
 	struct sandbox_unsure *unsure;
 	size_t nunsure, unsure_cap;
 	struct trace trace;           /* its tracing table, made at the first question */
@@ -91,16 +90,26 @@ struct sandbox {
 	struct sandbox_loaded *loaded;
 	size_t nloaded, loaded_cap;
 	bool bulk;                    /* its table of admissions is there (sandbox_admits) */
+	struct snapshot copied;       /* the copy's tables now (not the sandbox's own), as
+				       * netlink objects: read once made, then only the
+				       * tables a change or a putting back touched */
 	bool staged;                  /* a change was made to the copy (sandbox_stage) */
-	struct nfp_ruleset copy;      /* then: the copy, with rule text */
-	struct snapshot staged_copy;  /* ... and as netlink objects */
+	char *script;                 /* ... that script (NULL: tables put back) */
+	struct changed_table *touched; /* the tables changed since the copy was the host's */
+	size_t ntouched, touched_cap;
+	bool derived;                 /* copy holds copied's tables */
+	struct nfp_ruleset copy;      /* copied as a ruleset (once staged): the rule text
+				       * of the chains answers went through only */
 };
 
-/* A table of the copy as loaded: rules with a greater handle are new. */
+/* A table of the copy as loaded: rules with a greater handle are new; the
+ * handles of its rules that differ from the host's. */
 struct sandbox_loaded {
 	uint32_t family;
 	char *name;
 	uint64_t max;
+	struct sandbox_handle *map;
+	size_t nmap, map_cap;
 };
 
 /* A note: why the answer may differ from what the host would do. */
@@ -113,7 +122,8 @@ struct sandbox_note {
 
 struct sandbox_answer {
 	struct trace_packet *packet;  /* the path; handles of the real ruleset (no rule
-				       * text yet: trace_packet_describe) */
+				       * text yet: sandbox_describe, then
+				       * trace_packet_describe with the host's) */
 	char how[128];                /* "in on v0", "sent by this host", ... */
 	struct sandbox_note *notes;
 	size_t nnotes, notes_cap;
@@ -145,20 +155,55 @@ int sandbox_open(struct sandbox *sb, char *err, size_t errlen);
 int sandbox_ask(struct sandbox *sb, const struct packet *p, struct sandbox_answer *a, char *err,
 		size_t errlen);
 
+/* The rule text of answer a's steps, of a staged sandbox's copy
+ * (sandbox_stage): listed once a stage for each chain an answer needs
+ * (a chain of 10k rules costs about what loading it does: asked for only
+ * when the words are needed). Unstaged, nothing to do: the steps are the
+ * host's rules, described with the host's ruleset (trace_packet_describe).
+ * 0 or -errno with err filled. */
+int sandbox_describe(struct sandbox *sb, struct sandbox_answer *a, char *err, size_t errlen);
+
 /* Make the copy the ruleset as it would be after a change: script, nft
  * commands (a file's text, or the live view's staged edits as `v` lists
  * them; include files are looked up in include_dir, NULL: none) run on the
  * copy as one transaction. Answers then say which steps are rules the
- * change made (trace_step.staged 0, the copy's handle) and take every
- * rule's text from the copy. A second call starts from the host's ruleset
- * again (the sandbox is made anew). 0, or -EINVAL with nft's message in
- * err (the copy is then as it was), or -errno. */
+ * change made (trace_step.staged 0, the copy's handle) and take their
+ * hooks, and their text (sandbox_describe), from the copy. Staged by
+ * differences, never made anew:
+ *
+ *   - the same script as the one staged: nothing to do;
+ *   - a script that begins with the one staged (edits added to those
+ *     staged, as the live view's o, b and typed rules do): only the rest
+ *     is run;
+ *   - else the tables the changes before touched (the kernel names them:
+ *     nft/changed.h) are put back as the host has them (sb->real, by the
+ *     restore code a revert uses), then the script is run; "" stages
+ *     nothing (the host's ruleset).
+ *
+ * Only the tables the kernel says a change or a putting back touched are
+ * read again (a table put back has new handles: sandbox_copy_handle
+ * follows); rule text is listed when an answer needs it
+ * (sandbox_describe). 0; or -EINVAL with nft's message in err, the copy then
+ * the host's ruleset (nothing staged); or -errno with err filled, the
+ * sandbox then closed (sandbox_close: sandbox_is_open says so). */
 int sandbox_stage(struct sandbox *sb, const char *script, const char *include_dir, char *err,
 		  size_t errlen);
 
+/* Whether staging script builds on what is staged (it is that script, or
+ * begins with it): then it runs no more than the rest, and the copy's
+ * handles stay as they are. Else what is staged is put back first, and
+ * tables put back have new handles: a script that names rules by the
+ * copy's handles (sandbox_copy_handle) is written after sandbox_stage(sb,
+ * "") then. */
+bool sandbox_stage_adds(const struct sandbox *sb, const char *script);
+
+/* Whether sb is open (made, and not closed since: a failed stage closes it). */
+bool sandbox_is_open(const struct sandbox *sb);
+
 /* The handle of the copy's rule that is the host's rule real (edits by
  * handle, such as the live view's staged ones, name the host's rules;
- * the copy was loaded afresh and its handles may differ). */
+ * the copy was loaded afresh, and a table put back again, so its handles
+ * may differ). */
 uint64_t sandbox_copy_handle(const struct sandbox *sb, uint32_t family, const char *table,
 			     uint64_t real);
 
@@ -212,9 +257,10 @@ bool sandbox_ready(struct sandbox *sb);
  *     namespaces share): one call never depends on the one before.
  *
  * Rules that depend on what a sandbox cannot reproduce (sandbox_ask's
- * notes) weigh the same here. The table stays in the copy: sandbox_stage
- * makes the sandbox anew. 0, or -errno with err filled (the verdicts
- * are then SANDBOX_UNSURE). */
+ * notes) weigh the same here. The table stays in the copy through stages
+ * (a change that removes it, flush ruleset, has it made again at the next
+ * call); sandbox_ask removes it first (its chains would be in the trace).
+ * 0, or -errno with err filled (the verdicts are then SANDBOX_UNSURE). */
 #define SANDBOX_BULK_MAX 256
 enum sandbox_verdict { SANDBOX_UNSURE, SANDBOX_ADMITTED, SANDBOX_REFUSED };
 int sandbox_admits(struct sandbox *sb, const struct packet *ps, size_t n, uint8_t *verdict,

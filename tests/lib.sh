@@ -493,7 +493,10 @@ st() { nfp status 2>/dev/null | sed -n "s/^$1: //p" | head -n 1; }
 # is waited for, a little: MS, 5000 unless told, longer for a big table)
 over() {
 	poll_until "${1:-5000}" eval '[ "$(nfp status 2>/dev/null)" = "probation: none" ] &&
-		[ -z "$(guardian_pids "$SRV")" ]'
+		[ -z "$(guardian_pids "$SRV")" ]' && return 0
+	# what is left, for the failure's line
+	echo "status: $(nfp status 2>&1 | tr '\n' '|') guardians: $(guardian_pids "$SRV" | tr '\n' ' ')"
+	return 1
 }
 
 # ---------------------------------------------------------------- JSON helpers

@@ -544,24 +544,20 @@ bool edit_check(struct view *v, struct edit *e)
 	return false;
 }
 
-static void effect_say(struct view *v, struct sandbox *sb, bool *open);
+static void effect_say(struct view *v);
 
 /* A rule typed into an input chain: the effect check of it (check/effect.h)
  * when its traffic is a packet of its own */
 static void effect_typed(struct view *v, const char *text, bool ip6)
 {
 	struct rules_view *rv = &v->rules;
-	struct sandbox sb;
 	char err[600];
-	bool open = false;
+	struct sandbox *sb = trace_sandbox(v, err, sizeof(err));
 
-	if (check_sandbox(&sb, &open, &(struct check_change){ 0 }, err, sizeof(err)) == 0 &&
-	    effect_rule_packet(&sb, text, ip6, &rv->effect_packet)) {
+	if (sb && effect_rule_packet(sb, text, ip6, &rv->effect_packet)) {
 		rv->effect_kind = EFFECT_RULE;
-		effect_say(v, &sb, &open);
+		effect_say(v);
 	}
-	if (open)
-		sandbox_close(&sb);
 }
 
 static void done_rule(struct view *v)
@@ -605,7 +601,7 @@ static void done_rule(struct view *v)
 	}
 	v->mode = MODE_BROWSE;
 	v->rules.pane = PANE_RULES;
-	v->rules.has_fix = false;
+	v->rules.effect.has_fix = false;
 	if (nft)
 		snprintf(question, sizeof(question), "iptables-translate makes it: %.1000s -- stage "
 			 "this nft rule?", nft);
@@ -745,17 +741,19 @@ static bool quick_set(const struct nfp_table *t, const struct nfp_chain *c,
 }
 
 /* The effect check of the rule o or b staged last (check/effect.h), in
- * sb (made unless *open): said in the status line, its fix kept for L. */
-static void effect_say(struct view *v, struct sandbox *sb, bool *open)
+ * the session's sandbox (ui/trace.h: staged by differences, the rule is
+ * what is run): said in the status line, its fix kept for L. */
+static void effect_say(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
 	struct effect ef;
 	char err[600];
+	struct sandbox *sb = trace_sandbox(v, err, sizeof(err));
 
 	rv->effect_pending = false;
-	rv->has_fix = false;
-	if (effect_check(sb, open, &v->cs, rv->effect_kind, &rv->effect_packet, &ef, err,
-			 sizeof(err))) {
+	rv->effect.has_fix = false;
+	if (!sb || effect_check(sb, &v->trace.sb_open, &v->cs, rv->effect_kind,
+				&rv->effect_packet, &ef, err, sizeof(err))) {
 		for (char *p = err; *p; p++)
 			if (*p == '\n')
 				*p = ' ';
@@ -768,30 +766,28 @@ static void effect_say(struct view *v, struct sandbox *sb, bool *open)
 		return;
 	}
 	rv->effect_n = v->cs.n;
-	rv->has_fix = ef.has_fix;
-	rv->fix = ef.fix;
-	if (ef.has_fix)
-		view_status(v, ROLE_WARNING, "staged, but %s. L puts it %s %s %s %s%s", ef.said,
-			    ef.fix.where == WHERE_BEFORE ? "before that rule, in"
-							 : "at the end of",
-			    ruleset_family_name(ef.fix.family) ?: "?", ef.fix.table, ef.fix.chain,
-			    ef.fix.where == WHERE_BEFORE ? "" : ", where it works");
-	else
+	rv->effect = ef;
+	if (ef.has_fix) {
+		char fix[700];
+
+		effect_fix_words(&ef, fix, sizeof(fix));
+		view_status(v, ROLE_WARNING, "staged, but %s. %s", ef.said, fix);
+	} else
 		view_status(v, ROLE_WARNING, "staged, but %s", ef.said);
 }
 
 /* Where the quick rule for input goes (check/effect.h), from pl (the
- * table's input chain) on, asked of sb (made: *open); p is the packet it
- * is for. false: no answer, pl as it was. */
+ * table's input chain) on, asked of the session's sandbox with the staged
+ * edits; p is the packet it is for. false: no answer, pl as it was. */
 static bool quick_place(struct view *v, enum effect_kind kind, const char *input, bool ip6,
-			struct effect_place *pl, struct packet *p, struct sandbox *sb, bool *open)
+			struct effect_place *pl, struct packet *p)
 {
 	char err[600];
+	struct sandbox *sb = trace_sandbox(v, err, sizeof(err));
 
-	*open = false;
-	return check_sandbox(sb, open, &(struct check_change){ 0 }, err, sizeof(err)) == 0 &&
-	       effect_packet(sb, kind, input, ip6, p, err, sizeof(err)) == 0 &&
-	       effect_where(sb, open, &v->cs, &v->live.rs, kind, p, pl, err, sizeof(err)) == 0;
+	return sb && effect_packet(sb, kind, input, ip6, p, err, sizeof(err)) == 0 &&
+	       effect_where(sb, &v->trace.sb_open, &v->cs, &v->live.rs, kind, p, pl, err,
+			    sizeof(err)) == 0;
 }
 
 /* b and o: a rule for an input chain: where the sandbox says it works
@@ -805,62 +801,58 @@ static void quick_stage_rule(struct view *v, const struct quick_rule *q)
 	struct edit e = chain_edit(v, EDIT_INSERT);
 	enum effect_kind kind = q->where == WHERE_TOP ? EFFECT_BLOCK : EFFECT_ALLOW;
 	struct effect_place pl = { .family = t->family };
-	struct sandbox sb;
-	bool open = false, checked;
+	bool checked;
 
 	snprintf(pl.table, sizeof(pl.table), "%s", t->name);
 	snprintf(pl.chain, sizeof(pl.chain), "%s", in->name);
 	pl.where = q->where;
 	checked = quick_place(v, kind, v->input, t->family == NFPROTO_IPV6 || q->ip6, &pl,
-			      &rv->effect_packet, &sb, &open);
+			      &rv->effect_packet);
 	e.family = pl.family;
 	e.table = pl.table;
 	e.chain = pl.chain;
 	e.text = (char *)q->text;
 	e.where = pl.where;
 	e.anchor = pl.anchor;
-	if (!edit_check(v, &e)) {
-		if (open)
-			sandbox_close(&sb);
+	if (!edit_check(v, &e))
 		return;
-	}
 	v->mode = MODE_BROWSE;
 	rv->effect_kind = kind;
 	rv->effect_pending = checked;
 	stage_after(v, &e, ACT_INSERT, NULL);
 	if (rv->effect_pending && v->mode == MODE_BROWSE)
-		effect_say(v, &sb, &open);
-	if (open)
-		sandbox_close(&sb);
+		effect_say(v);
 }
 
-/* L: the rule staged last, moved to where the effect check says it works */
+/* L: the rule staged last, moved to where the effect check says it works
+ * (one in each chain that decides, when several do) */
 static void effect_fix(struct view *v)
 {
 	struct rules_view *rv = &v->rules;
+	const struct effect fix = rv->effect, *ef = &fix; /* staging forgets it */
 	struct edit e;
 	char text[1024];
-	struct sandbox sb;
-	bool open = false;
 
-	if (!rv->has_fix || rv->effect_n != v->cs.n || !v->cs.n) {
+	if (!ef->has_fix || rv->effect_n != v->cs.n || !v->cs.n) {
 		view_status(v, ROLE_DIM, "nothing to put elsewhere (L follows o, b or a typed rule the check questions)");
 		return;
 	}
 	e = v->cs.edits[v->cs.n - 1];
 	snprintf(text, sizeof(text), "%s", e.text ? e.text : "");
 	e.text = text;
-	e.family = rv->fix.family;
-	e.table = rv->fix.table;
-	e.chain = rv->fix.chain;
-	e.where = rv->fix.where;
-	e.anchor = rv->fix.anchor;
 	e.anchor_edit = 0;
 	changeset_undo(&v->cs);
-	edit_stage(v, &e);
-	effect_say(v, &sb, &open);
-	if (open)
-		sandbox_close(&sb);
+	for (size_t k = 0; k < ef->nfix; k++) {
+		const struct effect_place *pl = &ef->fix[k];
+
+		e.family = pl->family;
+		e.table = (char *)pl->table;
+		e.chain = (char *)pl->chain;
+		e.where = pl->where;
+		e.anchor = pl->anchor;
+		edit_stage(v, &e);
+	}
+	effect_say(v);
 }
 
 /* ... or, where a rule of the input chain blocks (allows) with a set,
@@ -1000,8 +992,6 @@ bool edit_block_now(struct view *v, const char *addr)
 	const struct nfp_table *t;
 	struct effect_place pl;
 	struct packet p;
-	struct sandbox sb;
-	bool open;
 	char err[256], err2[1100];
 	struct edit e;
 
@@ -1019,9 +1009,7 @@ bool edit_block_now(struct view *v, const char *addr)
 	pl = (struct effect_place){ .family = t->family, .where = q.where };
 	snprintf(pl.table, sizeof(pl.table), "%s", t->name);
 	snprintf(pl.chain, sizeof(pl.chain), "%s", input_of(t)->name);
-	quick_place(v, EFFECT_BLOCK, addr, q.ip6, &pl, &p, &sb, &open);
-	if (open)
-		sandbox_close(&sb);
+	quick_place(v, EFFECT_BLOCK, addr, q.ip6, &pl, &p);
 	e = (struct edit){ .kind = EDIT_INSERT, .family = pl.family, .table = pl.table,
 			   .chain = pl.chain, .where = pl.where, .text = q.text,
 			   .add_counter = !v->rules.no_counter };
@@ -1091,14 +1079,8 @@ void edit_confirmed(struct view *v)
 		break;
 	default:
 		edit_stage(v, &rv->pending_edit);
-		if (rv->effect_pending) {
-			struct sandbox sb;
-			bool open = false;
-
-			effect_say(v, &sb, &open);
-			if (open)
-				sandbox_close(&sb);
-		}
+		if (rv->effect_pending)
+			effect_say(v);
 		break;
 	}
 }

@@ -99,7 +99,7 @@ enum {
 	X(SET_ADD, "add-set", "Editing (staged)", KM_RULES, ('O'), "Create a named set in the selected table (checked by nft when staged)") \
 	X(BLOCK, "block", "Editing (staged)", KM_RULES, ('b'), "Block an address: a drop rule at the top of the input chain its packets meet first") \
 	X(ALLOW_PORT, "allow-port", "Editing (staged)", KM_RULES, ('o'), "Allow a port: an accept rule in the table's input chain, before the first rule that would drop, reject or count the port's packets") \
-	X(EFFECT_FIX, "put-where-it-works", "Editing (staged)", KM_RULES, ('L'), "Move the rule just staged (o, b or typed) to where the effect check says it works") \
+	X(EFFECT_FIX, "put-where-it-works", "Editing (staged)", KM_RULES, ('L'), "Move the rule just staged (o, b or typed) to where the effect check says it works (one in each chain that decides, when several do)") \
 	X(COUNTER_DEFAULT, "counter-default", "Editing (staged)", KM_RULES, ('C'), "Turn the default counter on new rules on or off") \
 	X(UNDO, "undo", "Staged changes", KM_RULES | KM_PENDING | KM_SETS, ('u'), "Undo the last staged edit") \
 	X(REDO, "redo", "Staged changes", KM_RULES | KM_PENDING | KM_SETS, ('U', CTRL_KEY('r')), "Redo an undone edit") \

@@ -91,9 +91,8 @@ struct rules_view {
 	bool effect_pending;        /* staged after a question: check it then */
 	enum effect_kind effect_kind;
 	struct packet effect_packet;
-	size_t effect_n;            /* the edits staged with it: w applies to it */
-	bool has_fix;
-	struct effect_place fix;    /* where it would work (w) */
+	size_t effect_n;            /* the edits staged with it: L applies to it */
+	struct effect effect;       /* its answer: where it would work (L) */
 
 	/* geometry of the last draw */
 	int tree_w, body_top, body_h;

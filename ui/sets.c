@@ -1,15 +1,19 @@
 /* sets: the set screen (Enter on a set in the tree, @ on a rule that
  * uses one) — one row an element: the key (a concatenation's fields in
- * columns), a map's data or verdict (Enter follows a jump), counter and
- * rate, expiry counting down, comment; the rules that use the set above.
- * The elements load in slices from the main loop's poll (nft/setread.h),
- * so the first screen comes with the first slice; rows are formatted
+ * columns), a map's data or verdict (Enter follows a jump), a meter's
+ * limit or a quota, counter and rate, expiry counting down, comment; the
+ * rules that use the set above. The elements load in slices from the
+ * main loop's poll (nft/setread.h), so the first screen comes with the
+ * first slice, then their index is sorted in slices; rows are formatted
  * only when drawn (model/setelems.h). A set the kernel fills (a meter,
  * update/add @s) or one with counters is read again on the refresh tick
  * (less often when a read is expensive), the rows new since marked +,
  * the gone ones shown dimmed with -. / finds the element holding an
- * address, \ filters, < > I sort; a, d, D, F stage element edits with
- * the others (W applies them all, on probation). */
+ * address (its key compiled by the set's compiler, a scratch session
+ * kept while the screen is open: apply/compile.h), \ filters, < > I
+ * sort; a, d, D, F stage element edits with the others (W applies them
+ * all, on probation), the edits' elements compiled by the same compiler
+ * into rows above the kernel's (adds) or marks (deletes). */
 #define _GNU_SOURCE
 #include "ui/view.h"
 
@@ -27,6 +31,7 @@
 #include <string.h>
 
 #define STEP_BUDGET 0.015    /* seconds of slices per loop turn */
+#define INDEX_SLICE 65536    /* rows of the index's sort a slice (about 1 ms) */
 #define MARK_AGE 3           /* refreshes a new or gone element stays marked */
 
 static bool shown(const struct view *v)
@@ -50,8 +55,13 @@ static size_t nrows(const struct sets_view *sv)
  * top); any other in the kernel's order */
 static bool keyed(const struct sets_view *sv)
 {
-	return sv->loaded && (sv->s.set.flags & NFT_SET_INTERVAL) && sv->s.order &&
-	       sv->s.norder == sv->s.n;
+	return sv->loaded && (sv->s.set.flags & NFT_SET_INTERVAL) && setelems_indexed(&sv->s);
+}
+
+/* nothing being read or indexed */
+static bool idle(const struct sets_view *sv)
+{
+	return !sv->loading && !sv->refreshing && !sv->indexing;
 }
 
 static size_t row_at(const struct sets_view *sv, size_t k)
@@ -107,6 +117,10 @@ static int cmp_rows(const void *pa, const void *pb, void *ctx)
 			c = strcmp(s->text + ra->data - 1, s->text + rb->data - 1);
 		else if (!c && s->set.data_type != NFT_DATA_VERDICT && s->set.data_len)
 			c = memcmp(s->keys + ra->data, s->keys + rb->data, s->set.data_len);
+	} else if (sv->sort == SC_STMTS) {
+		if (s->stmts)
+			c = strcmp(s->stmts[a] ? s->text + s->stmts[a] - 1 : "",
+				   s->stmts[b] ? s->text + s->stmts[b] - 1 : "");
 	} else if (sv->sort == SC_PACKETS || sv->sort == SC_BYTES) {
 		int at = sv->sort == SC_BYTES;
 
@@ -294,7 +308,7 @@ static void swap_in(struct view *v)
 {
 	struct sets_view *sv = &v->sets;
 	struct setelems *old = &sv->s, *nw = &sv->next;
-	double now = mono_now(), dt = now - sv->read_at;
+	double now = sv->read_end, dt = now - sv->read_at;
 	bool diff = old->n <= SETS_DIFF_MAX && nw->n <= SETS_DIFF_MAX;
 	uint8_t *fresh = NULL;
 	float *pps = NULL;
@@ -349,8 +363,6 @@ static void swap_in(struct view *v)
 	sv->fresh = fresh;
 	sv->pps = pps;
 	sv->read_at = now;
-	if (old->set.flags & NFT_SET_INTERVAL)
-		setelems_index(old);
 	rebuild_view(sv, true);
 	if (sel <= -2)
 		for (size_t k = 0; k < nrows(sv); k++)
@@ -360,35 +372,47 @@ static void swap_in(struct view *v)
 			}
 }
 
-/* One read ended (ret of setread_step: 0 or -errno). */
+/* One read ended (ret of setread_step: 0 or -errno): once its index is
+ * built (sets_step, in slices), it is shown. */
 static void read_done(struct view *v, int ret)
 {
 	struct sets_view *sv = &v->sets;
 	bool refresh = sv->refreshing;
 
-	sv->loading = sv->refreshing = false;
+	sv->loading = false;
 	if (ret == -EINTR) { /* the set changed during the dump: again */
+		sv->refreshing = false;
 		start_read(v, refresh || sv->loaded);
 		return;
 	}
 	if (ret) {
+		sv->refreshing = false;
 		view_status(v, ROLE_ERROR, "set %s: %s", sv->s.set.name,
 			    ret == -ENOENT ? "no longer there" : nl_strerror(ret));
 		setelems_free(&sv->next);
 		return;
 	}
-	sv->read_cost = mono_now() - sv->read_started;
-	if (refresh) {
+	sv->read_end = mono_now();
+	sv->read_cost = sv->read_end - sv->read_started;
+	if (!refresh)
+		sv->read_at = sv->read_end;
+	sv->loaded = true;
+	sv->indexing = true;
+	find_users(v);
+}
+
+/* The index of the read that ended is built: show it. */
+static void indexed(struct view *v)
+{
+	struct sets_view *sv = &v->sets;
+
+	sv->indexing = false;
+	if (sv->refreshing) {
+		sv->refreshing = false;
 		swap_in(v);
 	} else {
-		sv->read_at = mono_now();
-		if (sv->s.set.flags & NFT_SET_INTERVAL)
-			setelems_index(&sv->s);
-		sv->loaded = true;
 		rebuild_view(sv, true); /* the filter's rows in key order now */
 	}
-	sv->loaded = true;
-	find_users(v);
 }
 
 /* ---- the screen's life ---- */
@@ -396,8 +420,14 @@ static void read_done(struct view *v, int ret)
 static void reset(struct sets_view *sv)
 {
 	setread_cancel(&sv->rd);
+	compile_set_stop(&sv->compiler);
 	setelems_free(&sv->s);
 	setelems_free(&sv->next);
+	setelems_free(&sv->added);
+	setelems_free(&sv->deleted);
+	sv->flushed = false;
+	sv->staged_sig = 0;
+	sv->compiler_tried = false;
 	free(sv->view);
 	free(sv->fresh);
 	free(sv->pps);
@@ -407,12 +437,31 @@ static void reset(struct sets_view *sv)
 	sv->fresh = NULL;
 	sv->pps = NULL;
 	sv->nview = sv->view_cap = sv->upto = 0;
-	sv->loading = sv->refreshing = sv->loaded = false;
+	sv->loading = sv->refreshing = sv->loaded = sv->indexing = false;
 	sv->filter[0] = sv->search[0] = 0;
 	sv->sort = SC_NONE;
 	sv->reverse = false;
 	sv->l = (struct list){ 0 };
 	memset(sv->colw, 0, sizeof(sv->colw));
+}
+
+/* The set's compiler (/'s keys, the staged rows): made while the set
+ * loads, at the first tick after the first screen (its process and the
+ * table's structure would delay that screen), or when it is needed
+ * first; made again after a failure only when asked to (retry: a
+ * search). NULL, with sv->err saying why, when it cannot be made. */
+static struct compile_set *compiler(struct view *v, bool retry)
+{
+	struct sets_view *sv = &v->sets;
+
+	if (sv->compiler.p.pid)
+		return &sv->compiler;
+	if (sv->compiler_tried && !retry)
+		return NULL;
+	sv->compiler_tried = true;
+	if (apply_set_start(&v->live.nl, &sv->s.set, &sv->compiler, sv->err, sizeof(sv->err)))
+		return NULL;
+	return &sv->compiler;
 }
 
 bool sets_open(struct view *v, uint32_t family, const char *table, const char *name)
@@ -454,6 +503,29 @@ static int sets_pollfds(struct view *v, struct pollfd *pfd)
 	return 1;
 }
 
+/* The index of the read that ended, a slice at a time within the turn's
+ * budget: of what is shown, or of a refresh before it is shown. */
+static enum redraw index_some(struct view *v, double start)
+{
+	struct sets_view *sv = &v->sets;
+	struct setelems *ix = sv->refreshing ? &sv->next : &sv->s;
+	int ret = 1;
+
+	while (ret > 0 && mono_now() - start < STEP_BUDGET)
+		ret = setelems_index_step(ix, INDEX_SLICE);
+	if (ret > 0)
+		return REDRAW_NONE;
+	if (ret < 0)
+		view_status(v, ROLE_ERROR, "set %s: out of memory for its index", sv->s.set.name);
+	indexed(v);
+	return REDRAW_ALL;
+}
+
+static int sets_timeout_ms(const struct view *v)
+{
+	return shown(v) && v->sets.indexing ? 0 : -1;
+}
+
 static enum redraw sets_step(struct view *v)
 {
 	struct sets_view *sv = &v->sets;
@@ -462,6 +534,8 @@ static enum redraw sets_step(struct view *v)
 
 	if (!shown(v))
 		return REDRAW_NONE;
+	if (sv->indexing)
+		return index_some(v, start);
 	while (setread_fd(&sv->rd) >= 0 && mono_now() - start < STEP_BUDGET) {
 		struct pollfd p = { .fd = setread_fd(&sv->rd), .events = POLLIN };
 		int ret;
@@ -476,6 +550,8 @@ static enum redraw sets_step(struct view *v)
 		}
 		read_done(v, ret);
 		what = REDRAW_ALL;
+		if (sv->indexing)
+			what |= index_some(v, start);
 		break;
 	}
 	if (sv->loading && sv->view)
@@ -496,7 +572,9 @@ static enum redraw sets_tick(struct view *v)
 		    set->timeouts;
 	double every = v->cfg.refresh > sv->read_cost * 5 ? v->cfg.refresh : sv->read_cost * 5;
 
-	if (!shown(v) || !sv->loaded || sv->loading || sv->refreshing)
+	if (shown(v))
+		compiler(v, false); /* a failure is said at the search */
+	if (!shown(v) || !sv->loaded || !idle(sv))
 		return REDRAW_NONE;
 	find_users(v);
 	if ((live && mono_now() - sv->read_at >= every - 0.05) || sv->genid != v->live.rs.genid)
@@ -506,49 +584,86 @@ static enum redraw sets_tick(struct view *v)
 
 static bool sets_busy(const struct view *v)
 {
-	return shown(v) && (v->sets.loading || v->sets.refreshing);
+	return shown(v) && !idle(&v->sets);
 }
 
 /* ---- the staged state of a row ---- */
 
-static bool key_listed(const char *list, const char *key)
+static bool edit_here(const struct sets_view *sv, const struct edit *e)
 {
-	size_t n = strlen(key);
+	const struct setelems_set *set = &sv->s.set;
 
-	for (const char *p = list; p && (p = strstr(p, key)); p += n)
-		if ((p == list || (p >= list + 2 && p[-2] == ',' && p[-1] == ' ')) &&
-		    (p[n] == 0 || p[n] == ','))
-			return true;
-	return false;
+	return e->set && e->family == set->family && strcmp(e->table, set->table) == 0 &&
+	       strcmp(e->set, set->name) == 0;
 }
 
-/* '-' when a staged edit deletes it (or flushes the set) */
-static char staged_mark(const struct view *v, const char *key)
+/* What the staged edits of this set are, compiled: again when they
+ * changed (staged, undone, applied, dropped), known by a hash of them. An
+ * edit the compiler refuses (it was checked when staged) is left out. */
+static void staged_sync(struct view *v)
 {
-	const struct setelems_set *set = &v->sets.s.set;
+	struct sets_view *sv = &v->sets;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	char err[512];
 
-	for (size_t i = v->cs.n; i-- > 0;) {
+	for (size_t i = 0; i < v->cs.n; i++) {
 		const struct edit *e = &v->cs.edits[i];
 
-		if ((e->kind != EDIT_ELEM_DELETE && e->kind != EDIT_SET_FLUSH) ||
-		    e->family != set->family || strcmp(e->table, set->table) ||
-		    strcmp(e->set, set->name))
+		if (!edit_here(sv, e))
 			continue;
-		if (e->kind == EDIT_SET_FLUSH || key_listed(e->text, key))
-			return '-';
+		h = (h ^ (uint8_t)e->kind) * 1099511628211ull;
+		for (const char *p = e->text ? e->text : ""; *p; p++)
+			h = (h ^ (uint8_t)*p) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull;
 	}
-	return 0;
+	if (h == sv->staged_sig)
+		return;
+	sv->staged_sig = h;
+	setelems_free(&sv->added);
+	setelems_free(&sv->deleted);
+	sv->added.set = sv->deleted.set = sv->s.set;
+	sv->flushed = false;
+	for (size_t i = 0; i < v->cs.n; i++) {
+		const struct edit *e = &v->cs.edits[i];
+		bool add = e->kind == EDIT_ELEM_ADD;
+
+		if (!edit_here(sv, e))
+			continue;
+		if (e->kind == EDIT_SET_FLUSH) {
+			sv->flushed = true;
+			setelems_clear(&sv->added); /* a flush after adds takes them too */
+			continue;
+		}
+		if ((!add && e->kind != EDIT_ELEM_DELETE) || !e->text)
+			continue;
+		if (compiler(v, false))
+			apply_set_elems(&sv->compiler, e->text, !add,
+					add ? &sv->added : &sv->deleted, err, sizeof(err));
+	}
+	/* an element to come has no expiry yet: its timeout is what it gets */
+	for (size_t i = 0; sv->added.times && i < sv->added.n; i++)
+		sv->added.times[2 * i + 1] = 0;
+	setelems_index(&sv->added); /* drawn in key order */
+}
+
+/* the k-th staged row in key order */
+static size_t added_at(const struct sets_view *sv, size_t k)
+{
+	return setelems_indexed(&sv->added) && sv->added.order ? sv->added.order[k] : k;
+}
+
+/* '-' when a staged edit deletes row i (or flushes the set) */
+static char staged_mark(struct sets_view *sv, size_t i)
+{
+	return sv->flushed || (sv->deleted.n && same_elem(&sv->deleted, &sv->s, i) >= 0) ? '-' : 0;
 }
 
 static size_t staged_here(const struct view *v)
 {
-	const struct setelems_set *set = &v->sets.s.set;
 	size_t n = 0;
 
 	for (size_t i = 0; i < v->cs.n; i++)
-		n += v->cs.edits[i].set && v->cs.edits[i].family == set->family &&
-		     strcmp(v->cs.edits[i].table, set->table) == 0 &&
-		     strcmp(v->cs.edits[i].set, set->name) == 0;
+		n += edit_here(&v->sets, &v->cs.edits[i]);
 	return n;
 }
 
@@ -655,6 +770,8 @@ static void done_add(struct view *v)
 /* the display position of row i, or -1 (filtered out) */
 static long position_of(const struct sets_view *sv, size_t i)
 {
+	if (!sv->view) /* all rows: in the kernel's order, or the index's */
+		return keyed(sv) ? setelems_position(&sv->s, i) : (long)i;
 	for (size_t k = 0; k < nrows(sv); k++)
 		if (row_at(sv, k) == i)
 			return (long)k;
@@ -680,6 +797,25 @@ static bool search_text(struct view *v, int dir)
 	return false;
 }
 
+/* The search text compiled as a key of the set by the key compiler (made
+ * again if its work is gone). 0 or -errno with err. */
+static int search_key(struct view *v, uint8_t **key, char *err, size_t errlen)
+{
+	struct sets_view *sv = &v->sets;
+	int ret = -EPIPE;
+
+	for (int tries = 0; ret == -EPIPE && tries < 2; tries++) {
+		if (!compiler(v, true)) {
+			snprintf(err, errlen, "%s", sv->err);
+			return -EIO;
+		}
+		ret = apply_element_key(&sv->compiler, &sv->s.set, sv->search, key, err, errlen);
+		if (ret == -EPIPE)
+			compile_set_stop(&sv->compiler);
+	}
+	return ret;
+}
+
 /* /: an element's key (an address finds the interval or prefix holding
  * it), else text */
 static void search(struct view *v)
@@ -687,6 +823,7 @@ static void search(struct view *v)
 	struct sets_view *sv = &v->sets;
 	uint8_t *key = NULL;
 	char err[512], buf[1024];
+	double t0 = mono_now();
 	long i, k;
 
 	v->mode = MODE_BROWSE;
@@ -698,7 +835,7 @@ static void search(struct view *v)
 			    "are in", sv->s.n);
 		return;
 	}
-	if (apply_element_key(&v->live.nl, &sv->s.set, sv->search, &key, err, sizeof(err))) {
+	if (search_key(v, &key, err, sizeof(err))) {
 		if (!search_text(v, 1))
 			view_status(v, ROLE_WARNING, "'%s' not found", sv->search);
 		return;
@@ -721,8 +858,10 @@ static void search(struct view *v)
 	}
 	if (k >= 0)
 		list_select(&sv->l, (size_t)k);
-	view_status(v, ROLE_NORMAL, "%s is in %s", sv->search,
-		    setelems_format_key(&sv->s, (size_t)i, buf, sizeof(buf)));
+	/* how long the answer took: the compiling of the key, the lookup */
+	view_status(v, ROLE_NORMAL, "%s is in %s  (%.1f ms)", sv->search,
+		    setelems_format_key(&sv->s, (size_t)i, buf, sizeof(buf)),
+		    (mono_now() - t0) * 1e3);
 }
 
 static void sets_prompt_done(struct view *v)
@@ -770,7 +909,7 @@ static void sets_confirmed(struct view *v)
 		break;
 	default: /* apply, discard */
 		edit_confirmed(v);
-		if (!sv->loading && !sv->refreshing)
+		if (idle(sv))
 			start_read(v, true); /* what the kernel has now */
 	}
 }
@@ -786,6 +925,8 @@ static size_t sort_cols(const struct sets_view *sv, enum sets_col *out)
 		out[n++] = (enum sets_col)(SC_KEY + f);
 	if (is_map(set))
 		out[n++] = SC_DATA;
+	if (sv->s.stmts)
+		out[n++] = SC_STMTS;
 	if (set->counters) {
 		out[n++] = SC_PACKETS;
 		out[n++] = SC_BYTES;
@@ -804,6 +945,7 @@ static const char *col_title(const struct sets_view *sv, enum sets_col c)
 
 	switch (c) {
 	case SC_DATA: return sv->s.set.data_type == NFT_DATA_VERDICT ? "verdict" : "value";
+	case SC_STMTS: return "limit/quota";
 	case SC_PACKETS: return "pkts";
 	case SC_BYTES: return "bytes";
 	case SC_RATE: return "pkt/s";
@@ -869,7 +1011,7 @@ static enum redraw sets_key(struct view *v, enum action act, int key)
 		break;
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
-		if (!sv->loading && !sv->refreshing)
+		if (idle(sv))
 			start_read(v, true);
 		break;
 	case ACT_ELEM_OPEN:
@@ -977,10 +1119,11 @@ static size_t draw_cols(const struct sets_view *sv, enum sets_col *out)
 	return k;
 }
 
-static void cell(const struct view *v, size_t i, enum sets_col c, char *buf, size_t len)
+/* column c of row i of s: the rows shown, or the staged ones */
+static void cell(const struct view *v, const struct setelems *s, size_t i, enum sets_col c,
+		 char *buf, size_t len)
 {
 	const struct sets_view *sv = &v->sets;
-	const struct setelems *s = &sv->s;
 	char t[64];
 
 	buf[0] = 0;
@@ -988,13 +1131,16 @@ static void cell(const struct view *v, size_t i, enum sets_col c, char *buf, siz
 	case SC_DATA:
 		setelems_format_data(s, i, buf, len);
 		break;
+	case SC_STMTS:
+		setelems_format_stmts(s, i, buf, len);
+		break;
 	case SC_PACKETS:
 	case SC_BYTES:
 		if (s->rows[i].flags & SE_COUNTER)
 			fmt_human(buf, len, s->counters[2 * i + (c == SC_BYTES)]);
 		break;
 	case SC_RATE:
-		if (sv->pps && sv->pps[i] > 0)
+		if (s == &sv->s && sv->pps && sv->pps[i] > 0)
 			snprintf(buf, len, sv->pps[i] < 10 ? "%.1f" : "%.0f", sv->pps[i]);
 		break;
 	case SC_EXPIRES: {
@@ -1031,15 +1177,34 @@ static bool right_aligned(enum sets_col c)
 	return c == SC_PACKETS || c == SC_BYTES || c == SC_RATE;
 }
 
+/* Row i of s as a line: its marks (two characters), the cells, a tail. */
+static void row_line(const struct view *v, const struct setelems *s, size_t i,
+		     const char *marks, const enum sets_col *cols, size_t ncols, char *line,
+		     size_t size, const char *tail)
+{
+	char buf[1024];
+	int x = snprintf(line, size, "%s ", marks);
+
+	for (size_t c = 0; c < ncols && x < (int)size; c++) {
+		cell(v, s, i, cols[c], buf, sizeof(buf));
+		x += snprintf(line + x, size - (size_t)x, right_aligned(cols[c]) ? "%*s " : "%-*s ",
+			      cols[c] == SC_COMMENT ? 0 : v->sets.colw[cols[c]], buf);
+	}
+	if (x < (int)size)
+		snprintf(line + x, size - (size_t)x, "%s", tail);
+}
+
 static void sets_draw(struct view *v)
 {
 	struct sets_view *sv = &v->sets;
 	const struct setelems_set *set = &sv->s.set;
 	enum sets_col cols[24];
 	size_t ncols = draw_cols(sv, cols), n = nrows(sv), staged = staged_here(v);
+	size_t nadd, room, ladd;
 	char line[2048], flags[64], to[32] = "", buf[1024], type[160];
 	int y, h, x;
 
+	staged_sync(v);
 	setelems_type_text(set, type, sizeof(type));
 	flags_text(set->flags, flags, sizeof(flags));
 	if (set->timeout_ms)
@@ -1056,9 +1221,15 @@ static void sets_draw(struct view *v)
 	snprintf(line, sizeof(line), " used by: %s", sv->used_by);
 	draw_text(1, 0, COLS, line, v->attr[ROLE_DIM], true);
 
-	/* widths: each column as wide as the widest cell drawn so far */
+	/* the rows staged edits add, above the kernel's: at most a third of
+	 * the rows' room, the last saying how many more */
 	h = LINES - 4;
+	nadd = sv->added.n;
+	room = h > 2 ? (size_t)h / 3 : 0;
+	ladd = nadd < room ? nadd : room;
+	h -= (int)ladd;
 	list_show(&sv->l, h > 0 ? (size_t)h : 0);
+	/* widths: each column as wide as the widest cell drawn so far */
 	for (size_t c = 0; c < ncols; c++) {
 		int tw = (int)strlen(col_title(sv, cols[c])) + (cols[c] == sv->sort);
 
@@ -1066,10 +1237,15 @@ static void sets_draw(struct view *v)
 			sv->colw[cols[c]] = tw;
 		if (right_aligned(cols[c]) && sv->colw[cols[c]] < 6)
 			sv->colw[cols[c]] = 6;
-		for (size_t k = sv->l.top; k < n && k < sv->l.top + (size_t)h; k++) {
+		for (size_t k = 0; k < ladd + (size_t)h; k++) {
+			const struct setelems *from = k < ladd ? &sv->added : &sv->s;
+			size_t at = k < ladd ? k : sv->l.top + k - ladd;
 			int w;
 
-			cell(v, row_at(sv, k), cols[c], buf, sizeof(buf));
+			if (k >= ladd && at >= n)
+				break;
+			cell(v, from, k < ladd ? added_at(sv, k) : row_at(sv, at), cols[c], buf,
+			     sizeof(buf));
 			w = draw_width(buf);
 			if (sv->colw[cols[c]] < w)
 				sv->colw[cols[c]] = w < COLS / 2 ? w : COLS / 2;
@@ -1089,27 +1265,29 @@ static void sets_draw(struct view *v)
 	draw_text(2, 0, COLS, line, v->attr[ROLE_TITLE], true);
 
 	y = 3;
+	for (size_t k = 0; k < ladd; k++, y++) {
+		if (k + 1 == ladd && nadd > ladd)
+			snprintf(line, sizeof(line), " + %zu more staged (v lists them)", nadd - k);
+		else
+			row_line(v, &sv->added, added_at(sv, k), " +", cols, ncols, line, sizeof(line),
+				 "  (staged)");
+		draw_text(y, 0, COLS, line, v->attr[ROLE_WARNING], true);
+	}
 	for (size_t k = sv->l.top; k < n && y < LINES - 1; k++, y++) {
 		size_t i = row_at(sv, k);
 		char key[1024], mark;
 		enum theme_role role = ROLE_NORMAL;
 
 		setelems_format_key(&sv->s, i, key, sizeof(key));
-		mark = staged_mark(v, key);
+		mark = staged_mark(sv, i);
 		if (mark)
 			role = ROLE_DIM;
 		else if (sv->fresh && sv->fresh[i])
 			mark = '+', role = ROLE_RULE_ACCEPT;
 		else if (sv->s.rows[i].flags & SE_JUMP)
 			role = ROLE_RULE_JUMP;
-		x = snprintf(line, sizeof(line), "%c%c ", marked_at(sv, key) >= 0 ? '>' : ' ',
-			     mark ? mark : ' ');
-		for (size_t c = 0; c < ncols && x < (int)sizeof(line); c++) {
-			cell(v, i, cols[c], buf, sizeof(buf));
-			x += snprintf(line + x, sizeof(line) - (size_t)x,
-				      right_aligned(cols[c]) ? "%*s " : "%-*s ",
-				      cols[c] == SC_COMMENT ? 0 : sv->colw[cols[c]], buf);
-		}
+		row_line(v, &sv->s, i, (char[]){ marked_at(sv, key) >= 0 ? '>' : ' ', mark ? mark : ' ',
+						0 }, cols, ncols, line, sizeof(line), "");
 		draw_text(y, 0, COLS, line, v->attr[k == sv->l.sel ? ROLE_SELECTED : role], true);
 	}
 	/* the gone ones, dimmed, below the last row */
@@ -1148,6 +1326,7 @@ const struct screen_ops sets_screen = {
 	.pollfds = sets_pollfds,
 	.step = sets_step,
 	.tick = sets_tick,
+	.timeout_ms = sets_timeout_ms,
 	.busy = sets_busy,
 	.free = sets_free,
 };

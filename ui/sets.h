@@ -6,6 +6,7 @@
 #ifndef NFP_SETS_VIEW_H
 #define NFP_SETS_VIEW_H
 
+#include "apply/compile.h"
 #include "model/setelems.h"
 #include "nft/setread.h"
 #include "ui/keymap.h"
@@ -25,6 +26,7 @@ struct view;
 enum sets_col {
 	SC_KEY = 0,         /* .. SC_KEY + 15 */
 	SC_DATA = 16,
+	SC_STMTS,           /* a meter's limit, a quota: as nft writes them */
 	SC_PACKETS,
 	SC_BYTES,
 	SC_RATE,
@@ -39,7 +41,14 @@ struct sets_view {
 	struct setelems next;       /* a refresh being read, swapped in when whole */
 	struct setread rd;
 	bool loading, refreshing, loaded;
+	bool indexing;              /* a read is in: its index being built in
+				     * slices (of next, for a refresh, before
+				     * it is shown) */
 	double read_started, read_cost, read_at; /* monotonic s: expiries count from read_at */
+	double read_end;            /* when the read being indexed ended */
+	struct compile_set compiler; /* /'s keys and the staged rows compiled */
+	bool compiler_tried;        /* made at the first tick (or when needed
+				     * first): once, but for a search */
 	uint32_t genid;             /* the ruleset generation the rows were read at */
 
 	/* rows shown: all in the kernel's or key order (view == NULL), or
@@ -62,6 +71,14 @@ struct sets_view {
 	char *gone[SETS_GONE];
 	size_t ngone;
 	double marks_at;            /* when the marks were made */
+
+	/* the staged edits of this set, each compiled by `compiler` into the
+	 * kernel's form (as the kernel will have them): the elements adds
+	 * put in, drawn as rows above the kernel's; the keys deletes take
+	 * out, their rows marked */
+	struct setelems added, deleted;
+	bool flushed;               /* a staged flush: every row goes */
+	uint64_t staged_sig;        /* of the edits they were compiled from */
 
 	char used_by[512];          /* the rules that use it */
 	enum action pending;        /* what the y/N question is for */

@@ -307,66 +307,36 @@ void trace_why(struct view *v, const char *prefill)
 	snprintf(v->input_err, sizeof(v->input_err), "%s", packet_grammar);
 }
 
-/* The staged edits as nft commands on the sandbox's copy (the edits name
- * the host's rules by handle). NULL when out of memory. */
-static char *staged_script(const struct view *v)
-{
-	return check_copy_text(&v->trace.sb, &v->cs);
-}
-
 static void close_sandbox(struct trace_view *tv)
 {
 	if (tv->sb_open)
 		sandbox_close(&tv->sb);
 	tv->sb_open = false;
-	free(tv->sb_script);
-	tv->sb_script = NULL;
 }
 
 /* The sandbox as the question needs it: of the ruleset on screen, with
- * the staged edits. 0 or -errno with err filled. */
+ * the staged edits (staged by differences: check_sandbox). 0 or -errno
+ * with err filled. */
 static int ready_sandbox(struct view *v, char *err, size_t errlen)
 {
 	struct trace_view *tv = &v->trace;
-	char *script = NULL;
+	bool was;
 	int ret;
 
 	if (tv->sb_open && tv->sb_gen != v->live.rs.genid)
 		close_sandbox(tv); /* the ruleset moved on */
-	if (!tv->sb_open) {
-		if ((ret = sandbox_quick(err, errlen)) || (ret = sandbox_open(&tv->sb, err, errlen)))
-			return ret;
-		tv->sb_open = true;
+	was = tv->sb_open;
+	ret = check_sandbox(&tv->sb, &tv->sb_open, &(struct check_change){ .cs = &v->cs }, err,
+			    errlen);
+	if (tv->sb_open && !was)
 		tv->sb_gen = tv->sb.real.genid;
-	}
-	if (v->cs.n && !(script = staged_script(v))) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	if (!script && !tv->sb_script)
-		return 0;
-	if (script && tv->sb_script && !strcmp(script, tv->sb_script)) {
-		free(script);
-		return 0;
-	}
-	/* staged differently: from the live ruleset again */
-	if (tv->sb_script) {
-		close_sandbox(tv);
-		free(script);
-		return ready_sandbox(v, err, errlen);
-	}
-	ret = sandbox_stage(&tv->sb, script, NULL, err, errlen);
-	if (ret) {
+	if (ret && v->cs.n) {
 		char msg[1024];
 
 		snprintf(msg, sizeof(msg), "the staged edits, run on the sandbox's copy: %.900s", err);
 		snprintf(err, errlen, "%s", msg);
-		free(script);
-		close_sandbox(tv);
-		return ret;
 	}
-	tv->sb_script = script;
-	return 0;
+	return ret;
 }
 
 struct sandbox *trace_sandbox(struct view *v, char *err, size_t errlen)
@@ -412,6 +382,8 @@ static void ask_why(struct view *v)
 	ret = ready_sandbox(v, err, sizeof(err));
 	if (!ret)
 		ret = sandbox_ask(&tv->sb, &p, &a, err, sizeof(err));
+	if (!ret && (ret = sandbox_describe(&tv->sb, &a, err, sizeof(err))))
+		sandbox_answer_free(&a);
 	if (ret) {
 		view_status(v, ROLE_ERROR, "why: %s", err);
 		return;
@@ -422,7 +394,7 @@ static void ask_why(struct view *v)
 	a.packet = NULL;
 	snprintf(e.title, sizeof(e.title), "why %s", q);
 	snprintf(e.how, sizeof(e.how), "  asked in a sandbox: %s%s", a.how,
-		 tv->sb_script ? "; the rules after the staged edits" : "");
+		 tv->sb.staged ? "; the rules after the staged edits" : "");
 	e.notes = calloc(a.nnotes ? a.nnotes : 1, sizeof(*e.notes));
 	for (size_t i = 0; e.notes && i < a.nnotes; i++)
 		if ((e.notes[e.nnotes] = note_line(&a.notes[i])))
@@ -431,7 +403,7 @@ static void ask_why(struct view *v)
 	if (add_entry(tv, &e) == 0)
 		show_entry(tv, tv->n - 1);
 	view_status(v, ROLE_NORMAL, "answered in %.1f ms%s", tv->answer_ms,
-		    tv->sb_script ? " (of the ruleset after the staged edits)" : "");
+		    tv->sb.staged ? " (of the ruleset after the staged edits)" : "");
 }
 
 /* ---- the screen ---- */

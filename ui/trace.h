@@ -68,11 +68,10 @@ struct trace_view {
 	size_t npassed, passed_cap;
 
 	/* why: the sandbox, made at the first question, made anew when the
-	 * ruleset moved on; what is staged in it (NULL: the live ruleset) */
+	 * ruleset moved on; the staged edits staged in it by differences */
 	struct sandbox sb;
 	bool sb_open;
 	uint32_t sb_gen;           /* the host's generation it stands for */
-	char *sb_script;
 	char question[1024];
 	double answer_ms;          /* the last answer's time (for the status line) */
 };
@@ -87,8 +86,11 @@ void trace_of_conn(struct view *v, const struct ct_entry *e);
 /* The why prompt (prefill: a packet, or NULL for the last question). */
 void trace_why(struct view *v, const char *prefill);
 /* The session's sandbox, of the ruleset on screen with the staged edits
- * (made or staged anew only when they changed): for why's answers and the
- * lockout pre-check of W (check/lockout.h). NULL with err filled. */
+ * (made when the ruleset moved on, staged by differences when the edits
+ * changed: sandbox_stage): for why's answers, the lockout pre-check of W
+ * (check/lockout.h) and the effect check of o, b and typed rules
+ * (check/effect.h: pass &v->trace.sb_open as its open). NULL with err
+ * filled. */
 struct sandbox *trace_sandbox(struct view *v, char *err, size_t errlen);
 /* Whether the entries shown passed through this rule. */
 bool trace_passed(const struct view *v, uint32_t family, const char *table, const char *chain,

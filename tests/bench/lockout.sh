@@ -9,7 +9,9 @@
 # (--ignore-lockout): their difference is the pre-check's own cost. Side by
 # side with `nft -f` of the same table into a fresh namespace (the floor:
 # the sandbox loads a copy too). Ratios and times reported, nothing
-# asserted.
+# asserted. Then the live view's o and b keys (tmux, tui_measure.py quick):
+# the first makes the session's sandbox, the later ones stage their rule on
+# it by differences.
 # usage: sh tests/bench/lockout.sh [NFPILOT]   (release build: make nfpilot)
 #   BENCH_REPS=N   repetitions (default 5)
 #   BENCH_OUT=F    append the table as markdown to F
@@ -42,5 +44,18 @@ for size in 1k 10k; do
 	    --ns "$ns" --expect 1 \
 	    --a "$ssh $bin -N $ns apply --dry-run --ignore-lockout $tmp/change.nft" \
 	    --pa 'would change inet lk' --b "unshare -n nft -f $tmp/$size.nft"
+	# the live view's o and b: each key places, stages and checks its rule
+	# on the session's sandbox (tui_measure.py quick; the first makes it)
+	if command -v tmux >/dev/null; then
+		for key in o b; do
+			python3 "$here/tui_measure.py" quick --bin "$bin" --ns "$ns" --key "$key" \
+			    --keys 6 --label "$size rules" >>"$tmp/keys" ||
+				echo "bench lockout: the live view's $key failed (above)" >&2
+		done
+	fi
 done
 python3 "$here/measure.py" table "$res" ${BENCH_OUT:+--md "$BENCH_OUT"}
+[ -s "$tmp/keys" ] || exit 0
+echo
+python3 "$here/tui_measure.py" table "$tmp/keys" --md "$tmp/keys.md"
+[ -z "${BENCH_OUT:-}" ] || { echo; cat "$tmp/keys.md"; } >>"$BENCH_OUT"

@@ -7,7 +7,10 @@
 #     --detach`, until the change is in and the guardian keeps it) against
 #     `nft -f` of `add element` with the same elements (undone, untimed);
 #   - finding the range holding an address in 1M ranges (model/setelems,
-#     built -O2 here: tests/bench/setfind.c);
+#     built -O2 here: tests/bench/setfind.c), and the index of 1M
+#     addresses in a hash set's order, sorted in the set screen's slices;
+#   - the live view's set screen on 1M addresses and on 1M ranges (an
+#     interval set): first rows, keys while loading, / an address;
 #   - the rule text of the table (its base chain has `ip saddr @s drop`):
 #     `nfpilot list -t inet T` against `nft -t list ruleset` (terse: no
 #     named set's elements) and `nft list table inet T` (all of them).
@@ -130,11 +133,23 @@ if [ "$quick" != 1 ]; then
 
 	ip netns del "$pfx-1m"
 	rm -f "$tmp/1m.nft"
+
+	# the set screen on 1M ranges (an interval set: 10.x.y.z/28, all of
+	# 10/8): / finds the range holding an address; nft list set of it
+	# takes minutes, so once
+	set_fixture 1mp 1000000 prefix
+	if command -v tmux >/dev/null; then
+		python3 "$here/tui_measure.py" setview --bin "$bin" --ns "$pfx-1mp" --set s \
+			--ref "inet T s" --ref-reps 1 --elements 1000000 --find 10.3.4.5 \
+			--label "1M /28 ranges (interval)" --md "$tmp/setview.md"
+	fi
+	ip netns del "$pfx-1mp"
+	rm -f "$tmp/1mp.nft"
 fi
 
 cc -O2 -std=gnu11 -I"$here/../.." "$here/setfind.c" "$here/../../model/setelems.c" \
 	"$here/../../util/grow.c" -o "$tmp/setfind"
-find_line=$("$tmp/setfind" 1000000)
+find_line=$("$tmp/setfind" 1000000 | paste -sd";" -)
 
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 head="nfpilot sets bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, kernel $(uname -r), $(nft --version), load $load0 at the start, $load1 at the end, reps $reps, $(( $(date +%s) - start )) s"

@@ -20,6 +20,9 @@
   tui_measure.py ctstale --bin B --ns NS --entries N --label L
       The connections screen loaded, then ! (which connections the ruleset
       still admits, checked in slices): its answer, keys while it runs.
+  tui_measure.py quick --bin B --ns NS --label L [--key o|b] [--keys N]
+      The ruleset screen: o (or b) typed N times, each timed until its rule
+      is staged and checked (tests/bench/lockout.sh).
   tui_measure.py table F [--md MD]
 
 Every run uses a private tmux server (`tmux -L nfpb-PID`, window 120x40),
@@ -475,6 +478,17 @@ def fmt_table(path):
                         "med %.1f ms, max %.1f ms" % (1e3 * statistics.median(r["echo"]),
                                                       1e3 * max(r["echo"])),
                         "-", "-", "-", "info"])
+        elif r["kind"] == "quick":
+            k = r["keys"]
+            out.append(["key %s, %s: the first (it makes the sandbox)" % (r["key"], L),
+                        "%.0f ms" % (1e3 * k[0]), "-", "-", "-", "info"])
+            out.append(["key %s, %s: the %d after it" % (r["key"], L, len(k) - 1),
+                        "med %.0f ms, max %.0f ms" % (1e3 * statistics.median(k[1:]),
+                                                      1e3 * max(k[1:])),
+                        "-", "-", "-", "info"])
+            if r.get("W") is not None:
+                out.append(["W after them, %s: its lockout pre-check" % L,
+                            "%.0f ms" % (1e3 * r["W"]), "-", "-", "-", "info"])
         elif r["kind"] == "idle":
             out.append(["idle CPU, %s" % L, "%.2f %%" % r["pct"], "-", "-", "< 2 %",
                         verdict(r["pct"] < 2)])
@@ -575,6 +589,7 @@ def cmd_ctview(a):
 # ---- the set screen (Enter on a set) on a big set ----
 
 SET_HEADER = re.compile(r"^ (?:set|map) \S+ \S+ \S+ .* (\d+) elements?")
+FOUND_IN = re.compile(r" is in .*\(([0-9.]+) ms\)")
 
 
 def rss_kb(pid):
@@ -623,18 +638,38 @@ def cmd_setview(a):
         tm.keys(name, "Enter")
         found, _ = poll(lambda: any(" is in " in ln for ln in tm.capture(name)[-3:]) or None,
                         30, 0.002)
+        said = [m.group(1) for m in (FOUND_IN.search(ln) for ln in tm.capture(name)[-3:]) if m]
+        # more searches, as nfpilot times them (10.0-14.x.y: in both sets)
+        own = [float(x) for x in said]
+        for i in range(a.finds):
+            addr = "10.%d.%d.%d" % (i % 15, (i * 37) % 256, (i * 91) % 256)
+            last = tm.capture(name)[-1]
+            tm.keys(name, "/")
+            poll(lambda: tm.capture(name)[-1] != last or None, 5)
+            tm.keys(name, "-l", addr)
+            tm.keys(name, "Enter")
+            t, got = poll(lambda: [FOUND_IN.search(ln).group(1) for ln in tm.capture(name)[-3:]
+                                   if addr + " is in" in ln and FOUND_IN.search(ln)]
+                          or None, 10, 0.005)
+            if got:
+                own.append(float(got[0]))
         tm.stop(name)
     finally:
         tm.close()
-    ref, _ = reference(a.ns, ["nft", "list", "set"] + a.ref.split(), 3)
+    ref, _ = reference(a.ns, ["nft", "list", "set"] + a.ref.split(), a.ref_reps)
     fmt = lambda v, base: "n/a" if v is None else "%.3f s" % (v - base)
     per = (rss1 - rss0) * 1024.0 / a.elements
+    # the search as tmux sees it (a few ms of resolution) and as nfpilot
+    # timed it (the status line: the key compiled, the lookup)
+    search = "%s (nfpilot: %s ms; %d searches: median %.1f ms, max %.1f ms)" % (
+        fmt(found, s0), said[0] if said else "?", len(own),
+        statistics.median(own) if own else 0, max(own) if own else 0)
     line = ("live view, set screen %s: first rows %s, loaded %s, `nft list set` %.3f s; "
             "keys while loading: %s; / %s: %s; memory %.1f bytes an element (RSS)"
             % (a.label, fmt(first, t0), fmt(done, t0), ref,
                "%d of %d sent while loading, median %.1f ms, max %.1f ms" % (
                    sent_loading, len(lat), 1e3 * statistics.median(lat), 1e3 * max(lat))
-               if lat else "none", a.find, fmt(found, s0), per))
+               if lat else "none", a.find, search, per))
     print(line, file=sys.stderr)
     if a.md:
         with open(a.md, "a") as f:
@@ -642,7 +677,7 @@ def cmd_setview(a):
                     % (a.label, fmt(first, t0), fmt(done, t0), ref,
                        "med %.1f ms, max %.1f ms (%d of %d while loading)" % (
                            1e3 * statistics.median(lat), 1e3 * max(lat), sent_loading, len(lat))
-                       if lat else "-", fmt(found, s0), per))
+                       if lat else "-", search, per))
     return 0
 
 
@@ -733,6 +768,57 @@ def cmd_trace(a):
     print(json.dumps(res))
     return 0
 
+
+
+STAGED = re.compile(r"\[(\d+) staged\]")
+
+
+def cmd_quick(a):
+    """The live view in NS (one table, its input chain selected): o (allow
+    a port, tcp PORT) or b (block an address, ADDR) typed KEYS times, each
+    a new rule, timed from Enter until the header counts it staged (the
+    rule placed, staged and its effect checked: the key's whole work; the
+    first one makes the session's sandbox); then W, until the question
+    its lockout pre-check leads to (answered n). Prints one JSON line."""
+    tm = Tmux()
+    res = {"kind": "quick", "label": a.label, "key": a.key}
+    try:
+        name = tm.start([a.bin, "-N", a.ns], 1)
+        tm.launch(name)
+        # the chain's rules shown (their count on the chain's title)
+        poll(lambda: re.search(r"\) +\d+ rules", tm.capture(name)[1]) or None, 60)
+        lat = []
+        for i in range(a.keys):
+            word = ("tcp %d" % (20000 + i)) if a.key == "o" else ("192.0.2.%d" % (100 + i))
+            tm.keys(name, a.key)
+            poll(lambda: any(re.search(r"port|[Bb]lock", ln) for ln in tm.capture(name)[-2:])
+                 or None, 5)
+            tm.keys(name, "-l", word)
+            t0 = time.perf_counter()
+            tm.keys(name, "Enter")
+            t, m = poll(lambda: (lambda mm: mm if mm and int(mm.group(1)) == i + 1 else None)(
+                STAGED.search(tm.capture(name)[0])), 120, 0.002)
+            if t is None:
+                raise RuntimeError("not staged: %s" % tm.capture(name)[H - 2:H])
+            lat.append(t - t0)
+            # a question (a set offered, a translation): no
+            last = tm.capture(name)[H - 1]
+            if "[y/N]" in last or "? [" in last:
+                tm.keys(name, "n")
+        res["keys"] = lat
+        # W: its lockout pre-check, until the question it asks (then n)
+        t0 = time.perf_counter()
+        tm.keys(name, "W")
+        t, _ = poll(lambda: re.search(r"Apply .*staged edits? as one transaction|LOCKOUT",
+                                      tm.capture(name)[H - 1]), 120, 0.002)
+        res["W"] = None if t is None else t - t0
+        tm.keys(name, "n")
+        tm.stop(name)
+    finally:
+        tm.close()
+    res["load"] = load_avg()
+    print(json.dumps(res))
+    return 0
 
 
 # the answer on the status line, or (once a key cleared it) the hints
@@ -829,6 +915,8 @@ def main():
     sv.add_argument("--ns", required=True)
     sv.add_argument("--set", required=True)
     sv.add_argument("--ref", required=True, help="FAMILY TABLE SET for nft list set")
+    sv.add_argument("--ref-reps", type=int, default=3)
+    sv.add_argument("--finds", type=int, default=20, help="searches after the first")
     sv.add_argument("--elements", type=int, required=True)
     sv.add_argument("--find", required=True)
     sv.add_argument("--label", required=True)
@@ -844,13 +932,19 @@ def main():
     tr.add_argument("--keys", type=int, default=20)
     tr.add_argument("--asks", type=int, default=20)
     tr.add_argument("--secs", type=float, default=5)
+    q = sub.add_parser("quick")
+    q.add_argument("--bin", required=True)
+    q.add_argument("--ns", required=True)
+    q.add_argument("--key", choices=("o", "b"), default="o")
+    q.add_argument("--keys", type=int, default=5)
+    q.add_argument("--label", required=True)
     t = sub.add_parser("table")
     t.add_argument("file")
     t.add_argument("--md")
     a = p.parse_args()
     return {"first": cmd_first, "refresh": cmd_refresh, "idle": cmd_idle, "floor": cmd_floor,
             "table": cmd_table, "ctview": cmd_ctview, "ctstale": cmd_ctstale,
-            "setview": cmd_setview,
+            "setview": cmd_setview, "quick": cmd_quick,
             "trace": cmd_trace}[a.verb](a) or 0
 
 

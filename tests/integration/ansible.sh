@@ -210,6 +210,8 @@ for n in 1 2 3; do
 	check_eq "h$n: the history says confirmed" "$(last_outcome "$ns")" confirmed
 done
 ID1=$(result first h1 0 'r.get("probation_id") or ""')
+check_eq "h1: the apply asked the connections: none left flowing that the rules refuse" \
+	"$(result first h1 0 'r.get("stale")')" 0
 check "h1: the apply task returned a probation id" sh -c "printf '%s' '$ID1' | grep -Eqx '[0-9a-f]{16}'"
 check_eq "h1: the confirm, on a new login, kept that id's probation" \
 	"$(result first h1 1 'r["nfpilot"]["outcome"] + " " + r["invocation"]["module_args"]["id"]')" "confirmed $ID1"
@@ -264,6 +266,10 @@ check "forced past the pre-check: the rollout fails" test "$PLAY_RC" -ne 0
 check_eq "h1: holds it already, ok" "$(stat rollout h1 changed) $(stat rollout h1 failures)" "0 0"
 check_eq "h2: the confirm could not reach it (unreachable)" "$(stat rollout h2 unreachable)" 1
 check_eq "h2: the apply went in over the open connection" "$(result rollout h2 0 'r["outcome"]')" "on probation"
+check "h2: the apply said its own SSH connection would not be admitted now" test \
+	"$(result rollout h2 0 'r.get("stale") or 0')" -ge 1
+check "h2: ... as a warning of the play" grep -Eq \
+	'WARNING\]: [0-9]+ established connection\(s\) would not be admitted by the new rules' "$D/rollout.out"
 check_eq "h3: the rollout stopped before it (max_fail_percentage)" "$(stat rollout h3 ok) $(stat rollout h3 changed)" "0 0"
 check_eq "h3: still the old ruleset" "$(marker "$H3")" 8001
 check_eq "h3: not touched (no history entry)" "$(entries "$H3")" "$N3"

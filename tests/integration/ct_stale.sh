@@ -7,7 +7,8 @@
 # kernel (on a sandbox copy) now refuses, as a new connection really is
 # refused; a filter narrows it; a plain iptables command is seen too;
 # --json; --kill ends them at both ends while the others go on; loopback
-# connections are asked through lo.
+# connections are asked through lo; a change made through nfpilot says
+# how many it leaves flowing before the confirm is asked for.
 . "$(dirname "$0")/../lib.sh"
 
 setup_net
@@ -145,5 +146,22 @@ srv nft insert rule inet web input iif lo accept || bail "nft insert iif lo acce
 check_rc "ct stale dport 9300 after iif lo accept first" 0 nfp ct stale dport 9300
 check_eq "both admitted again" "$RC_OUT" \
 	"every one of the 2 established connections checked would be admitted now"
+
+# ---- 6. a change through nfpilot says so itself, on probation
+check_rc "edit --detach: a drop of 9001 on probation" 0 \
+	nfp edit --detach -t inet web -c input --append "tcp dport 9001 drop"
+check "it warns that the 2 connections to 9001 flow on" grep -qF \
+	"warning: 2 established connections would not be admitted now; they flow on until their conntrack entries go (\`nfpilot ct stale\` lists them, \`nfpilot ct stale --kill\` ends them)" \
+	<<<"$RC_ERR"
+check_rc "rollback" 0 nfp rollback
+check_rc "edit --detach --json: a drop of 9300 before the lo accept" 0 \
+	nfp edit --detach --json -t inet web -c input --insert "tcp dport 9300 drop"
+check_eq "JSON: stale 2 (the loopback pair)" \
+	"$(printf '%s' "$RC_OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stale"])')" 2
+check_rc "rollback" 0 nfp rollback
+check_rc "edit --detach: a drop nobody's connection uses" 0 \
+	nfp edit --detach -t inet web -c input --append "tcp dport 9999 drop"
+check "no warning about connections then" eval '! grep -q "would not be admitted" <<<"$RC_ERR"'
+check_rc "rollback" 0 nfp rollback
 
 finish

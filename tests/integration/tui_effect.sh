@@ -11,6 +11,28 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../tui_lib.sh"
 
+# apply_w "N edits": W, y, applied on probation
+apply_w() {
+	keys W
+	wait_for 'one transaction' 20 >/dev/null
+	keys y
+	expect "W: applied" "applied $1 on probation" 15
+}
+
+# allow_in_web PORT: the live view started, o tcp PORT in inet web input
+# (the first base chain in the tree may be ip filter's)
+allow_in_web() {
+	tui_start NFPILOT_LIB_DIR="$NFPILOT_LIB_DIR" || bail "the live view did not start"
+	keys Tab
+	for i in $(seq 8); do
+		screen | grep -q 'inet web input' && screen | grep -Eq '^.{0,3}>? *input' && break
+		keys Down
+	done
+	act allow-port
+	typein "tcp $1"
+	keys Enter
+}
+
 setup_net
 bg ip netns exec "$SRV" socat -T 5 TCP-LISTEN:8443,reuseaddr,fork 'SYSTEM:read l; echo port8443 $l' 2>/dev/null
 bg ip netns exec "$SRV" socat -T 5 TCP-LISTEN:9443,reuseaddr,fork 'SYSTEM:read l; echo port9443 $l' 2>/dev/null
@@ -43,10 +65,7 @@ else
 fi
 expect_not "o: in the right place, no warning" 'does not decide'
 counted() { srv nft list chain inet web input | sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "dropped by policy".*/\1/p'; }
-keys W
-wait_for 'one transaction' 20 >/dev/null
-keys y
-expect "W: applied" 'applied 1 edit on probation' 15
+apply_w "1 edit"
 C0=$(counted)
 check_eq "with real traffic: 8443 gets through (3 of 3)" "$(tcp_conns 3 8443)" 3
 check "... counted by the new accept" sh -c "ip netns exec $SRV nft list chain inet web input | grep -Eq 'tcp dport 8443 counter packets [1-9]'"
@@ -62,16 +81,7 @@ srv iptables-nft -A INPUT -p tcp --dport 22 -j ACCEPT
 srv iptables-nft -A INPUT -p tcp --dport 8443 -j ACCEPT
 srv nft flush chain inet web input
 check_eq "before: 9443 is dropped (by ip filter INPUT)" "$(tcp_conns 1 9443)" 0
-tui_start NFPILOT_LIB_DIR="$NFPILOT_LIB_DIR" || bail "the live view did not start"
-keys Tab
-# the first base chain in the tree may be ip filter's: go to inet web input
-for i in $(seq 8); do
-	screen | grep -q 'inet web input' && screen | grep -Eq '^.{0,3}>? *input' && break
-	keys Down
-done
-act allow-port
-typein "tcp 9443"
-keys Enter
+allow_in_web 9443
 expect "o in inet web: the other chain's drop is said" 'the new accept is never reached by tcp' 20
 Q=$(screen | tr -s ' \n' '  ')
 check "... naming ip filter INPUT's policy and the hook" sh -c "printf '%s' '$Q' | grep -qF 'chain INPUT policy drop (ip filter) drops it (another base chain of the input hook'"
@@ -79,12 +89,46 @@ check "... and L, the place where it works" sh -c "printf '%s' '$Q' | grep -qF '
 keys L
 expect "L: staged in ip filter INPUT instead" 'staged \(1, W applies\): add rule ip filter INPUT tcp dport 9443 accept'
 expect_not "... where it works: no warning" 'never reached|does not decide'
-keys W
-wait_for 'one transaction' 20 >/dev/null
-keys y
-expect "W: applied" 'applied 1 edit on probation' 15
+apply_w "1 edit"
 check "... the accept is in ip filter INPUT" sh -c "ip netns exec $SRV nft list chain ip filter INPUT | grep -q 'dport 9443'"
 check_eq "with real traffic: 9443 gets through (3 of 3)" "$(tcp_conns 3 9443)" 3
+keys Y
+wait_for 'confirmed|kept' 10 >/dev/null
+tui_end
+
+# both chains of the input hook drop 7443 (the demo's case): an accept in
+# one of them is not enough, L puts one in each, each before its chain's
+# counting rule, and the two together work with real traffic
+bg ip netns exec "$SRV" socat -T 5 TCP-LISTEN:7443,reuseaddr,fork 'SYSTEM:read l; echo port7443 $l' 2>/dev/null
+wait_port "$SRV" tcp 7443 || bail "socat on 7443"
+srv iptables-nft -F INPUT
+srv iptables-nft -P INPUT ACCEPT
+srv iptables-nft -A INPUT -p tcp --dport 7443 -j DROP
+srv nft -f - <<'EOF'
+flush table inet web
+table inet web {
+	chain input {
+		type filter hook input priority 0; policy drop;
+		ct state established,related accept
+		tcp dport 22 accept
+		counter comment "dropped by policy"
+	}
+}
+EOF
+check_eq "before: 7443 is dropped (by both)" "$(tcp_conns 1 7443)" 0
+allow_in_web 7443
+expect "o: ip filter INPUT's drop is said" 'the new accept is never reached by tcp' 20
+Q=$(screen | tr -s ' \n' '  ')
+check "... and L, one in each chain that decides" sh -c "printf '%s' '$Q' | grep -qE 'L puts one in each chain that decides: before its rule [0-9]+, in ip filter INPUT and before its rule [0-9]+, in inet web input'"
+keys L
+expect "L: two accepts staged" 'staged \(2, W applies\): insert rule inet web input position [0-9]+ tcp dport 7443 accept'
+expect_not "... they work: no warning" 'never reached|does not decide'
+apply_w "2 edits"
+C0=$(counted)
+check_eq "with real traffic: 7443 gets through (3 of 3)" "$(tcp_conns 3 7443)" 3
+check "... counted by the accept in ip filter INPUT" sh -c "ip netns exec $SRV nft list chain ip filter INPUT 2>/dev/null | grep -Eq 'dport 7443 counter packets [1-9][0-9]* bytes [0-9]+ accept'"
+check "... and by the one in inet web input" sh -c "ip netns exec $SRV nft list chain inet web input | grep -Eq 'tcp dport 7443 counter packets [1-9]'"
+check_eq "... not by inet web's counting rule" "$(counted)" "$C0"
 keys Y
 wait_for 'confirmed|kept' 10 >/dev/null
 tui_end
@@ -116,10 +160,7 @@ typein "$CLI_IP"
 keys Enter
 expect "b: staged in inet b, the chain of the input hook met first" \
 	"staged \\(1, W applies\\): insert rule inet b input ip saddr $CLI_IP drop"
-keys W
-wait_for 'one transaction' 20 >/dev/null
-keys y
-expect "W: applied" 'applied 1 edit on probation' 15
+apply_w "1 edit"
 check_eq "with real traffic: the client is blocked" "$(tcp_conns 1 8443)" 0
 check_eq "... the management address is not" "$(tcp_conns 1 8443 "$MGMT_IP")" 1
 keys R
@@ -156,10 +197,7 @@ keys Enter
 check "A: a drop after the accept of its port is never reached" \
 	said 'the new rule is never reached by tcp [0-9.:]+ -> [0-9.]+:22 state new: rule [0-9]+ of inet web input \(tcp dport 22 accept\) accepts it first'
 keys u
-keys W
-wait_for 'one transaction' 20 >/dev/null
-keys y
-expect "W: applied" 'applied 1 edit on probation' 15
+apply_w "1 edit"
 check_eq "with real traffic: 8443 gets through where L put it (2 of 2)" "$(tcp_conns 2 8443)" 2
 tui_end
 finish

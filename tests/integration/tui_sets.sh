@@ -59,6 +59,12 @@ table inet fw {
 		flags timeout
 		elements = { 10.7.0.1 timeout 1h, 10.7.0.2 timeout 2h comment "two" }
 	}
+	set tyo {
+		typeof ip saddr . tcp dport
+	}
+	map tym {
+		typeof tcp dport : verdict
+	}
 	chain ssh {
 		counter accept
 	}
@@ -102,6 +108,20 @@ tui_start --size 160x40 -- || bail "the live view did not start"
 expect "the tree lists the sets and maps with their kind and count" '^ @block +int +4│'
 expect "... a map" '^ @ports +map +3│'
 expect "... a dynamic set" '^ @flood +dyn +0│'
+
+# the table's row: each set's type as nft writes it (typeof, a
+# concatenation, an interval set's, a map's, a vmap's)
+keys Home
+for name in plain block svc natto ports tyo tym; do
+	want=$(srv nft -t list sets table inet fw; srv nft -t list maps inet)
+	want=$(echo "$want" | awk -v n="$name" '$1 ~ /^(set|map)$/ { s = ($2 == n) } s && $1 ~ /^type/ { sub(/^\t+/, ""); print; exit }')
+	if [ -n "$want" ] && on_screen "│ (set|map) $name  $want  ([0-9]+ elements?|elements being counted) *$"; then
+		ok "the tree's type of $name is nft's: $want"
+	else
+		not_ok "the tree's type of $name is nft's: '$want'"
+		show_screen
+	fi
+done
 
 open_set plain
 expect "Enter on a set opens its screen: the header" '^ set inet fw plain .* 3 elements'
@@ -159,11 +179,15 @@ expect "Enter on a jump element opens its chain" 'inet fw > ssh'
 keys Bksp
 
 # search: an address finds the prefix holding it
+# the set's compiler: one scratch process of the view's, kept for every
+# search while the screen is open
+compilers() { pgrep -P "$(pgrep -P "$DRV_PID" | head -1)" -f 'scratch set' | tr '\n' ' '; }
 open_set block
 keys /
 typein 198.19.200.7
 keys Enter
 expect "/ an address: the prefix holding it" '198\.19\.200\.7 is in 198\.18\.0\.0/15'
+first=$(compilers)
 keys /
 typein 203.0.113.15
 keys Enter
@@ -172,6 +196,12 @@ keys /
 typein 8.8.8.8
 keys Enter
 expect "... and one in none is said" '8\.8\.8\.8 is in no element of block'
+check "... all three by one compiler, kept ($first)" \
+	eval '[ -n "$first" ] && [ "$(echo $first | wc -w)" = 1 ] && [ "$(compilers)" = "$first" ]'
+keys Bksp
+poll_until 5000 eval '[ -z "$(compilers)" ]'
+check "... which ends when the screen is left" eval '[ -z "$(compilers)" ]'
+open_set block
 keys '\'
 typein lab
 keys Enter
@@ -191,6 +221,31 @@ bg ip netns exec "$CLI" ping -c 40 -i 0.05 -W 1 -q "$SRV_IP"
 wait_for "^ \+ $CLI_IP " 10 && ok "the limited client appears in the meter, marked +" ||
 	not_ok "the limited client appears in the meter, marked +"
 same_as_nft "the meter's rows are nft's" flood
+# its limit, as nft writes it, in a column of its own
+want=$(srv nft list set inet fw flood | grep -o "$CLI_IP limit rate [^,}]*[0-9a-z]" | head -1)
+want=${want#"$CLI_IP "}
+want=${want%% counter*}
+want=${want%% expires*}
+field=$(grep -E "^ [+ ] $CLI_IP " "$DRV/screen" | head -1)
+if [ -n "$want" ] && on_screen '^ +key +limit/quota ' && echo "$field" | grep -qF " $want "; then
+	ok "the limit column is nft's text while the client is limited: $want"
+else
+	not_ok "the limit column is nft's text while the client is limited: '$want' in '$field'"
+	show_screen
+fi
+# ... and what nft -j says of that limit
+json=$(srv nft -j list set inet fw flood | python3 -c '
+import json, sys
+ip = sys.argv[1]
+for o in json.load(sys.stdin)["nftables"]:
+    for e in o.get("set", {}).get("elem", []):
+        e = e.get("elem", e)
+        l = e.get("limit") if isinstance(e, dict) and e.get("val") == ip else None
+        if l:
+            print("limit rate %s%d/%s" % ("over " if l.get("inv") else "", l["rate"], l["per"])
+                  + (" burst %d packets" % l["burst"] if l.get("burst", 5) != 5 else ""))
+' "$CLI_IP")
+check_eq "... nft -j's limit of the client is the same" "$want" "$json"
 # d releases the limited client: its element deleted, on probation (the
 # ping over, else it comes back at once)
 poll_until 10000 eval '! pgrep -f "ping -c 40 -i 0.05 -W 1 -q $SRV_IP" >/dev/null'
@@ -227,8 +282,15 @@ keys Enter d
 expect "d marks the element staged for deletion" '^ - 10\.1\.1\.1( |$)'
 keys v
 expect "v lists them with the others" 'delete element inet fw plain \{ 10\.1\.1\.1 \}'
-keys Esc W y
+keys Esc
+expect "staged adds are rows of the set screen, marked staged" '^ \+ 10\.9\.0\.1 +\(staged\)$'
+expect "... all of them, the file's too" '^ \+ 10\.9\.1\.2 +\(staged\)$'
+expect "... above the kernel's rows, which stay" '^   10\.1\.1\.2 *$'
+expect_not "... a refused one is not" 'not-an-address'
+keys W y
 wait_for 'PROBATION' 10
+expect_not "applied: no staged row left" '\(staged\)'
+expect "... the added ones are the kernel's rows now" '^ [+ ] 10\.9\.1\.2 *$'
 now=$(srv nft list set inet fw plain)
 check "applied: the added ones are in" eval 'echo "$now" | grep -q "10.9.0.3" && echo "$now" | grep -q "10.9.1.2"'
 check "... the deleted one is not" eval '! echo "$now" | grep -q "10\.1\.1\.1,"'
@@ -269,8 +331,13 @@ keys y
 expect "... staged into it" 'add element inet fw allowed \{ 8443 \}'
 keys v
 expect "v: the three with the others" 'add element inet fw allowed \{ 8443 \}'
-keys Esc X y
+keys Esc
+open_set block
+expect "the staged address is a row of its set" '^ \+ 203\.0\.113\.99 .*\(staged\)$'
+keys X y
 expect "discarded" 'discarded every staged edit'
+expect_not "... and its staged row is gone" '\(staged\)'
+expect "... the set's own rows stay" '203\.0\.113\.10-203\.0\.113\.20 '
 
 # a connection's b: into the blocklist set, on probation (R reverts it)
 cli ping -c 1 -W 1 "$SRV_IP" >/dev/null
@@ -297,5 +364,11 @@ open_set block
 expect "80x24: the header" '^ set inet fw block '
 expect "... the rows" '203\.0\.113\.10-203\.0\.113\.20 '
 expect "... the hints" ' shown +Bksp back'
+keys a
+typein '10.99.9.9 comment "eighty"'
+keys Enter
+expect "80x24: a staged add's row, marked" '^ \+ 10\.99\.9\.9 .* eighty +\(staged\)$'
+keys X y
+expect_not "... gone when the edits are dropped" '\(staged\)'
 tui_end
 finish

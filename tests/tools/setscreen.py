@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """setscreen.py SCREEN NFT_LIST: the set screen's rows (tests/tui_lib.sh's
 screen file) against `nft list set` of the same set: each element's key
-(a concatenation's fields joined by " . "), value or verdict, comment and
-packets. Prints what differs and exits 1; 0 when they are the same."""
+(a concatenation's fields joined by " . "), value or verdict, comment,
+packets and its other statements (a meter's limit, a quota). Prints what differs and exits 1; 0 when they are the same."""
 import re
 import sys
 
@@ -26,8 +26,10 @@ def nft_elems(text):
         packets = pk.group(1) if pk else ""
         e = re.sub(r" counter packets \d+ bytes \d+", "", e)
         e = re.sub(r" (timeout|expires) [0-9dhms]+", "", e)
-        e = re.sub(r" limit rate .*$", "", e)
-        out.append((e.strip(), data.strip(), comment, packets))
+        st = re.search(r" ((limit|quota) .*)$", e)
+        stmts = st.group(1).strip() if st else ""
+        e = e[:st.start()] if st else e
+        out.append((e.strip(), data.strip(), comment, packets, stmts))
     return sorted(out)
 
 
@@ -55,7 +57,8 @@ def screen_elems(lines):
             prev = b
         keys = [cells[k] for k in sorted(c for c in cells if c.startswith("key"))]
         data = cells.get("value", cells.get("verdict", ""))
-        out.append((" . ".join(keys), data, cells.get("comment", ""), cells.get("pkts", "")))
+        out.append((" . ".join(keys), data, cells.get("comment", ""), cells.get("pkts", ""),
+                    cells.get("limit/quota", "")))
     return sorted(out)
 
 
@@ -64,7 +67,7 @@ def main():
     want = nft_elems(open(sys.argv[2]).read())
     got = screen_elems(lines)
     if not any(w[3] for w in want):
-        got = [g[:3] + ("",) for g in got]
+        got = [g[:3] + ("",) + g[4:] for g in got]
     if got == want:
         print(len(got))
         return 0

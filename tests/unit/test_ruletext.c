@@ -112,9 +112,12 @@ static void test_ruletext_plan(void **state)
 	assert_int_equal(ruletext_plan(&job, &rs), 0);
 	assert_int_equal(job.ncmds, 3);
 	/* web has a named set: each listing also a terse `list ruleset`,
-	 * which leaves its elements out (and prints its key type) */
-	assert_string_equal(job.cmds[0], "list chain inet web input; list ruleset inet");
-	assert_string_equal(job.cmds[1], "list chain inet web extra; list ruleset inet");
+	 * which leaves its elements out, and the meters: the types nft
+	 * writes of its sets, maps and meters come with them */
+	assert_string_equal(job.cmds[0],
+			    "list chain inet web input; list ruleset inet; list meters inet");
+	assert_string_equal(job.cmds[1],
+			    "list chain inet web extra; list ruleset inet; list meters inet");
 	assert_string_equal(job.cmds[2], "list table ip kube");
 	ruletext_job_free(&job);
 

@@ -145,6 +145,88 @@ static void test_ipv6(void **state)
 	setelems_free(&s);
 }
 
+/* A meter's statements as nft writes them: in their order, the counter
+ * before or after the limit; the statements alone for their column. */
+static void test_stmts(void **state)
+{
+	struct setelems s = ipv4_set(NFT_SET_EVAL);
+	uint32_t a = htonl(0x0a000001), b = htonl(0x0a000002), c = htonl(0x0a000003);
+	struct setelems_elem e1 = { .key = (uint8_t *)&a, .stmts = "limit rate over 2/second",
+				    .counter = true, .packets = 5, .bytes = 300 };
+	struct setelems_elem e2 = { .key = (uint8_t *)&b, .stmts = "quota 1 mbytes used 12 kbytes",
+				    .counter = true, .counter_first = true, .packets = 1,
+				    .bytes = 2 };
+	struct setelems_elem e3 = { .key = (uint8_t *)&c };
+	char buf[256];
+
+	(void)state;
+	s.set.counters = true;
+	assert_int_equal(setelems_add(&s, &e3), 0); /* none: no column yet */
+	assert_null(s.stmts);
+	assert_int_equal(setelems_add(&s, &e1), 0);
+	assert_int_equal(setelems_add(&s, &e2), 0);
+	assert_string_equal(setelems_format(&s, 1, buf, sizeof(buf)),
+			    "10.0.0.1 limit rate over 2/second counter packets 5 bytes 300");
+	assert_string_equal(setelems_format(&s, 2, buf, sizeof(buf)),
+			    "10.0.0.2 counter packets 1 bytes 2 quota 1 mbytes used 12 kbytes");
+	assert_string_equal(setelems_format_stmts(&s, 1, buf, sizeof(buf)),
+			    "limit rate over 2/second");
+	assert_string_equal(setelems_format_stmts(&s, 0, buf, sizeof(buf)), "");
+	setelems_free(&s);
+}
+
+/* The index built a slice at a time is the rows in key order, the
+ * catch-all last; rows added while it is built start it again. */
+static void test_index_slices(void **state)
+{
+	struct setelems s = ipv4_set(0);
+	size_t n = 5000, steps = 0;
+	uint32_t x = 12345;
+	int ret;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k;
+		struct setelems_elem e = { .key = (uint8_t *)&k };
+
+		x = x * 1103515245 + 12345; /* keys in no order, some bytes all alike */
+		k = htonl(0x0a000000 | (x >> 8 & 0xffff00) | (uint32_t)(i & 0xff));
+		if (i == 77)
+			e.catchall = true;
+		assert_int_equal(setelems_add(&s, &e), 0);
+	}
+	assert_false(setelems_indexed(&s));
+	assert_int_equal(setelems_index_step(&s, 999), 1);
+	{ /* more rows meanwhile: the index is built again */
+		uint32_t k = htonl(0x0a000001);
+		struct setelems_elem e = { .key = (uint8_t *)&k };
+
+		assert_int_equal(setelems_add(&s, &e), 0);
+		n++;
+	}
+	while ((ret = setelems_index_step(&s, 999)) == 1)
+		steps++;
+	assert_int_equal(ret, 0);
+	assert_true(steps > 3);
+	assert_true(setelems_indexed(&s));
+	assert_int_equal(s.norder, n);
+	assert_int_equal(s.order[n - 1], 77); /* the catch-all */
+	for (size_t i = 1; i + 1 < n; i++)
+		assert_true(memcmp(s.keys + s.rows[s.order[i - 1]].key,
+				   s.keys + s.rows[s.order[i]].key, 4) < 0);
+	{
+		uint32_t k = htonl(0x0a000001);
+
+		assert_int_equal(setelems_find(&s, (uint8_t *)&k), (long)(n - 1));
+	}
+	for (size_t k = 0; k < n; k += 97) /* where a row is in it */
+		assert_int_equal(setelems_position(&s, s.order[k]), (long)k);
+	assert_int_equal(setelems_position(&s, 77), (long)(n - 1));
+	setelems_clear(&s);
+	assert_true(setelems_indexed(&s));
+	setelems_free(&s);
+}
+
 /* a million ranges in at most 64 bytes each, index included */
 static void test_budget(void **state)
 {
@@ -194,6 +276,8 @@ int main(void)
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_concat_map_times),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_stmts),
+		cmocka_unit_test(test_index_slices),
 		cmocka_unit_test(test_budget),
 	};
 

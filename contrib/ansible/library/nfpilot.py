@@ -146,6 +146,14 @@ change:
   type: list
   elements: str
   sample: ["flush table inet web", "table inet web {"]
+stale:
+  description: Established connections the applied ruleset would no longer admit (they
+    flow on until their conntrack entry goes; C(nfpilot ct stale --kill) ends them); null
+    when not asked (more than 20000 tracked connections or rules); a warning says so when
+    there are any.
+  returned: when a probation started
+  type: int
+  sample: 0
 history:
   description: The history entry of a confirmed or rolled back change (nfpilot history show N).
   returned: when state is confirmed or rolled_back and it changed
@@ -218,6 +226,12 @@ def applied(module):
         changed = answer.get('outcome') == 'on probation'
     result.update(changed=changed, probation_id=prob.get('id'),
                   deadline=prob.get('deadline'), tables=answer.get('tables') or [])
+    if 'stale' in answer:
+        result['stale'] = answer['stale']
+        if answer['stale']:
+            module.warn('%d established connection(s) would not be admitted by the new rules; '
+                        'they flow on until their conntrack entries go (nfpilot ct stale '
+                        'lists them, nfpilot ct stale --kill ends them)' % answer['stale'])
     module.exit_json(**result)
 
 
