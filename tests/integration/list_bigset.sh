@@ -4,10 +4,11 @@
 # `list table`, even terse (1M elements: 24 s and 645 MB a listing);
 # nfpilot's rule text leaves named sets' elements out (nft/ruletext.c) and
 # must still be nft's own text. A table with a named set of 100k
-# addresses and rules using it, a small set, a map and a vmap (named), and
-# anonymous sets, maps and vmaps (which stay whole in the rules):
+# addresses and rules using it, a small set, a map, a vmap, a typeof set,
+# an object map and a meter (named), and anonymous sets, maps and vmaps
+# (which stay whole in the rules):
 #   - `nfpilot list` and `--json` give each rule the text `nft -a -s list
-#     table` gives it, and the sets' key types;
+#     table` gives it, and the sets' types as nft writes them;
 #   - the live view shows the same text on its screen;
 #   - memory: the listing holds no element (at most 64 bytes an element
 #     beyond a table without sets: the issue's budget; the elements
@@ -46,9 +47,21 @@ print("""\t\t}
 		type inet_service : verdict
 		elements = { 22 : accept, 23 : drop }
 	}
+	counter c1 {
+	}
+	set tf {
+		typeof ip saddr . tcp dport
+	}
+	map om {
+		type ipv4_addr : counter
+		elements = { 1.1.1.1 : "c1" }
+	}
 	chain other {
 		ip daddr @small accept
 		meta mark set tcp dport map @marks
+		ip saddr . tcp dport @tf accept
+		counter name ip saddr map @om
+		tcp dport 22 meter flood { ip saddr limit rate 10/second } accept
 	}
 	chain input {
 		type filter hook input priority 0; policy accept;
@@ -82,7 +95,7 @@ for line in sys.stdin:
 for h, c, t in sorted(out):
     print("%s\t%d\t%s" % (c, h, t))' >"$TEST_TMP/nftc.txt"
 cut -f 2- "$TEST_TMP/nftc.txt" >"$TEST_TMP/nft.txt"
-check_eq "nft lists the 9 rules" "$(wc -l <"$TEST_TMP/nft.txt")" 9
+check_eq "nft lists the 12 rules" "$(wc -l <"$TEST_TMP/nft.txt")" 12
 
 # nfpilot list: "   num  pkts  bytes  handle  rule" rows
 check_rc "nfpilot list of the table" 0 nfp list -t inet T
@@ -92,6 +105,9 @@ check "... each rule's text is nft's" diff "$TEST_TMP/nft.txt" "$TEST_TMP/list.t
 check "... the big set with its type and count" \
 	grep -qx "set s (type ipv4_addr) $N elements" <<<"$RC_OUT"
 check "... the map's types" grep -qx "map marks (type inet_service : mark) 2 elements" <<<"$RC_OUT"
+check "... a typeof set's words" \
+	grep -qx "set tf (typeof ip saddr . tcp dport) 0 elements" <<<"$RC_OUT"
+check "... an object map's types" grep -qx "map om (type ipv4_addr : counter) 1 element" <<<"$RC_OUT"
 check_rc "nfpilot list --json of the table" 0 nfp list --json -t inet T
 python3 -c '
 import json, sys
