@@ -111,6 +111,11 @@ class Tmux:
 
     def close(self):
         self.run("kill-server", check=False)  # our private server only (-L)
+        # its socket file stays behind when a server did not end by itself
+        sock = os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"), "tmux-%d" % os.getuid(),
+                            self.sock)
+        if os.path.exists(sock):
+            os.unlink(sock)
         for f in os.listdir(self.tmp):
             os.unlink(os.path.join(self.tmp, f))
         os.rmdir(self.tmp)
