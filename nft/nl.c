@@ -65,30 +65,49 @@ struct nlmsghdr *nl_request(struct nl *nl, uint16_t type, uint16_t family,
 	return nftnl_nlmsg_build_hdr(nl->buf, type, family, flags, ++nl->seq);
 }
 
+/* Whether buf (n bytes received) holds the end of the answer to seq: its
+ * NLMSG_DONE or NLMSG_ERROR (an ACK too). */
+static bool answer_ends(const char *buf, ssize_t n, uint32_t seq)
+{
+	int left = (int)n;
+
+	for (const struct nlmsghdr *nlh = (const void *)buf; mnl_nlmsg_ok(nlh, left);
+	     nlh = mnl_nlmsg_next(nlh, &left))
+		if (nlh->nlmsg_seq == seq &&
+		    (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR))
+			return true;
+	return false;
+}
+
 int nl_talk(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 {
 	uint32_t seq = req->nlmsg_seq;
+	ssize_t n;
 	int ret;
 
 	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
-		ret = mnl_socket_recvfrom(nl->sock, nl->buf, NL_RECV_SIZE);
-		if (ret < 0)
+		n = mnl_socket_recvfrom(nl->sock, nl->buf, NL_RECV_SIZE);
+		if (n < 0)
 			return -errno;
-		ret = mnl_cb_run(nl->buf, ret, seq, nl->portid, cb, data);
+		errno = 0;
+		ret = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, cb, data);
 		if (ret <= 0)
 			break;
 	}
 	if (ret < 0) {
 		int e = errno ? -errno : -EIO;
 
-		/* drain the rest of an interrupted dump so the socket stays usable */
-		if (e == -EINTR || e == -ENOMEM || e == -ENOBUFS) {
-			while ((ret = mnl_socket_recvfrom(nl->sock, nl->buf, NL_RECV_SIZE)) > 0)
-				if (mnl_cb_run(nl->buf, ret, seq, nl->portid, NULL, NULL) <= 0)
-					break;
-		}
+		/* drain the rest of a dump cut short (interrupted: the ruleset
+		 * changed meanwhile, NLM_F_DUMP_INTR; or a callback failed) so
+		 * the socket stays usable: up to its end, which may have come
+		 * in the buffer that failed already (then a receive would wait
+		 * for ever: a guardian's snapshot hung so) */
+		if ((e == -EINTR || e == -ENOMEM || e == -ENOBUFS) && !answer_ends(nl->buf, n, seq))
+			while ((n = mnl_socket_recvfrom(nl->sock, nl->buf, NL_RECV_SIZE)) > 0 &&
+			       !answer_ends(nl->buf, n, seq))
+				;
 		return e;
 	}
 	return 0;
