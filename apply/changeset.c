@@ -241,6 +241,19 @@ char *changeset_text(const struct changeset *cs)
 	return text;
 }
 
+const struct edit *changeset_makes(const struct changeset *cs, enum edit_kind kind,
+				   uint32_t family, const char *table, const char *chain)
+{
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct edit *e = &cs->edits[i];
+
+		if (e->kind == kind && e->family == family && strcmp(e->table, table) == 0 &&
+		    (kind == EDIT_TABLE_ADD || (e->chain && strcmp(e->chain, chain) == 0)))
+			return e;
+	}
+	return NULL;
+}
+
 int changeset_policy(const struct changeset *cs, uint32_t family, const char *table,
 		     const char *chain, int now)
 {

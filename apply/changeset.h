@@ -86,6 +86,11 @@ void changeset_print(FILE *fp, const struct changeset *cs);
 /* The same as a string (malloc'd; NULL when out of memory). */
 char *changeset_text(const struct changeset *cs);
 
+/* The edit in force that makes table family/table (kind EDIT_TABLE_ADD)
+ * or its chain (EDIT_CHAIN_ADD), or NULL. */
+const struct edit *changeset_makes(const struct changeset *cs, enum edit_kind kind,
+				   uint32_t family, const char *table, const char *chain);
+
 /* The policy chain family/table/chain will have: the last staged policy
  * edit's, else now (its policy in the kernel). */
 int changeset_policy(const struct changeset *cs, uint32_t family, const char *table,

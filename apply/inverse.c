@@ -28,12 +28,8 @@ static bool same_chain(const struct edit *e, const char *chain)
 static bool made_chain(const struct changeset *cs, uint32_t family, const char *table,
 		       const char *chain)
 {
-	for (size_t i = 0; i < cs->n; i++)
-		if (same_table(&cs->edits[i], family, table) &&
-		    (cs->edits[i].kind == EDIT_TABLE_ADD ||
-		     (cs->edits[i].kind == EDIT_CHAIN_ADD && same_chain(&cs->edits[i], chain))))
-			return true;
-	return false;
+	return changeset_makes(cs, EDIT_TABLE_ADD, family, table, NULL) ||
+	       changeset_makes(cs, EDIT_CHAIN_ADD, family, table, chain);
 }
 
 /* Where steps would not do, for a table: the whole of it. */

@@ -130,26 +130,6 @@ static int position_handle(struct nl *nl, const struct reader_scope *scope, cons
 	return ret;
 }
 
-/* iptables words typed for a rule of a native table (apply/translate.h):
- * the nft text iptables-translate makes of them, shown, and staged only
- * when confirmed (--translate, or yes on a terminal). *text is then the
- * translation (malloc'd in *nft). iptables-nft's chains (all of its
- * tables', its own in a mixed table) are not translated: iptables-nft
- * compiles them (apply/apply.h), as iptables-translate's nft text would
- * not read back in iptables there. 0 or -errno with err filled. */
-static const struct edit *staged(const struct changeset *cs, enum edit_kind kind,
-				 const struct edit *e)
-{
-	for (size_t i = 0; i < cs->n; i++) {
-		const struct edit *s = &cs->edits[i];
-
-		if (s->kind == kind && s->family == e->family && strcmp(s->table, e->table) == 0 &&
-		    (kind == EDIT_TABLE_ADD || strcmp(s->chain, e->chain) == 0))
-			return s;
-	}
-	return NULL;
-}
-
 /* iptables' words for a built-in chain of iptables' that is not there
  * (`-t ip filter -c FORWARD` where iptables-nft made no FORWARD yet, or
  * no table filter at all): staged made as iptables-nft makes it at its
@@ -181,10 +161,11 @@ static int builtin_chain(struct changeset *cs, const struct reader_scope *scope,
 			 scope->chain, why);
 		return ret;
 	}
-	if ((before = staged(cs, EDIT_CHAIN_ADD, &c)))
+	if ((before = changeset_makes(cs, EDIT_CHAIN_ADD, c.family, c.table, c.chain)))
 		/* made by --add-chain: iptables' only if it is iptables' chain */
 		return before->text && strcmp(before->text, spec) == 0;
-	if ((!table && !staged(cs, EDIT_TABLE_ADD, &t) && (ret = changeset_add(cs, &t))) ||
+	if ((!table && !changeset_makes(cs, EDIT_TABLE_ADD, t.family, t.table, NULL) &&
+	     (ret = changeset_add(cs, &t))) ||
 	    (ret = changeset_add(cs, &c))) {
 		snprintf(err, errlen, "%s: %s", o, strerror(-ret));
 		return ret;
@@ -195,6 +176,13 @@ static int builtin_chain(struct changeset *cs, const struct reader_scope *scope,
 	return 1;
 }
 
+/* iptables words typed for a rule of a native table (apply/translate.h):
+ * the nft text iptables-translate makes of them, shown, and staged only
+ * when confirmed (--translate, or yes on a terminal). *text is then the
+ * translation (malloc'd in *nft). iptables-nft's chains (all of its
+ * tables', its own in a mixed table) are not translated: iptables-nft
+ * compiles them (apply/apply.h), as iptables-translate's nft text would
+ * not read back in iptables there. 0 or -errno with err filled. */
 static int translate_words(struct nl *nl, struct changeset *cs, const struct reader_scope *scope,
 			   const char *o, bool confirmed, char **text, char **nft, char *err,
 			   size_t errlen)
@@ -223,9 +211,8 @@ static int translate_words(struct nl *nl, struct changeset *cs, const struct rea
 			return made < 0 ? made : 0;
 		}
 	}
-	if (!c && !staged(cs, ret ? EDIT_TABLE_ADD : EDIT_CHAIN_ADD,
-			  &(struct edit){ .family = scope->family, .table = (char *)scope->table,
-					  .chain = (char *)scope->chain })) {
+	if (!c && !changeset_makes(cs, ret ? EDIT_TABLE_ADD : EDIT_CHAIN_ADD, scope->family,
+				   scope->table, scope->chain)) {
 		/* nowhere to go: named_exists says so, nothing translated */
 		ruleset_free(&rs);
 		return 0;
@@ -275,9 +262,10 @@ static int named_exists(struct nl *nl, const struct changeset *cs, const struct 
 	bool chain = e->chain && e->kind != EDIT_CHAIN_ADD;
 	int ret;
 
-	if (e->kind == EDIT_TABLE_ADD || staged(cs, EDIT_TABLE_ADD, e))
+	if (e->kind == EDIT_TABLE_ADD ||
+	    changeset_makes(cs, EDIT_TABLE_ADD, e->family, e->table, NULL))
 		return 0;
-	if (chain && staged(cs, EDIT_CHAIN_ADD, e))
+	if (chain && changeset_makes(cs, EDIT_CHAIN_ADD, e->family, e->table, e->chain))
 		return 0;
 	ret = reader_read(nl, &s, &rs, err, errlen);
 	if (ret == -ENOENT)
