@@ -91,7 +91,7 @@ int compile_set_elems(struct compile_set *k, const char *text, bool key_only,
  * (zeroed). */
 void compile_set_stop(struct compile_set *k);
 
-/* The scratch works "compile" and "keys" (apply/scratch.h), on their
+/* The scratch works "compile" and "set" (apply/scratch.h), on their
  * input in. */
 int compile_scratch(FILE *in);
 int compile_scratch_set(FILE *in);

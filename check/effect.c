@@ -458,7 +458,6 @@ void effect_fix_words(const struct effect *ef, char *buf, size_t len)
 
 		snprintf(before, sizeof(before), "before its rule %llu, in",
 			 (unsigned long long)pl->anchor);
-
 		fmt_sanitize(t, sizeof(t), pl->table);
 		fmt_sanitize(c, sizeof(c), pl->chain);
 		used += (size_t)snprintf(buf + used, len - used, "%s%s %s %s %s%s",
